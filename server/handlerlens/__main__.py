@@ -1,0 +1,5 @@
+"""`python -m handlerlens` is the `handlerlens` command."""
+
+from handlerlens.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""The project model's data: which functions a workspace declares, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from handlerlens.analysis.problems import Problem, Span
+
+PlatformName = Literal["yandex", "aws"]
+DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "heuristic"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One cloud function as declared (or guessed).
+
+    `root` is the absolute code root (SAM `CodeUri`, Serverless service dir, Terraform
+    `source_dir`/archive source, `[tool.handlerlens]` `root`); `entry` the raw handler string
+    (`main.handler`). `declared_in`/`entry_span` locate the handler string in the declaring
+    file (None for the heuristic), so diagnostics can be shown there at its exact position.
+    """
+
+    name: str
+    platform: PlatformName
+    entry: str
+    root: str
+    declared_by: DeclaredBy
+    declared_in: str | None = None
+    entry_span: Span | None = None
+    runtime: str | None = None
+    runtime_span: Span | None = None
+    timeout: float | None = None
+    memory: int | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    trigger: str | None = None
+
+
+@dataclass
+class ProjectModel:
+    """Every function found under a workspace root, plus problems in the declaring files."""
+
+    root: str
+    functions: list[FunctionSpec] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    config_files: list[str] = field(default_factory=list)
