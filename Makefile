@@ -1,0 +1,38 @@
+# HandlerLens — `make demo` shows it working, `make test` runs every test.
+# Everything installs itself into the checkout (.venv, node_modules); heavy, reusable downloads
+# (code-server, Chromium) are cached outside it, under $(HANDLERLENS_CACHE).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export HANDLERLENS_CACHE ?= $(HOME)/.cache/handlerlens
+
+.PHONY: demo test lint check-examples venv system-deps clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	bash scripts/apt-ensure.sh neovim
+
+demo: venv
+	@echo "== handlerlens check examples/ (one entry point is misspelt on purpose) =="
+	-$(VENV)/bin/handlerlens check examples/
+
+test: venv system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

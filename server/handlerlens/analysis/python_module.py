@@ -1,0 +1,186 @@
+"""What a module binds at top level, read with `ast` only (user code is never imported)."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+from handlerlens.analysis.problems import Span
+from handlerlens.analysis.text import LineIndex, utf16_column
+
+BindingKind = Literal["function", "class", "lambda", "literal", "assigned", "imported"]
+
+# Literal node types whose value can never be called.
+_LITERAL_NODES = (
+    ast.Constant,
+    ast.Dict,
+    ast.List,
+    ast.Set,
+    ast.Tuple,
+    ast.JoinedStr,
+    ast.ListComp,
+    ast.DictComp,
+    ast.SetComp,
+)
+
+
+@dataclass
+class Binding:
+    """The last top-level binding of one name."""
+
+    name: str
+    kind: BindingKind
+    span: Span  # the name itself (in `def name`, `name = …`, `import … as name`)
+    line_span: Span  # the whole statement's first line, for lenses
+    node: ast.AST
+    is_async: bool = False
+    decorated: bool = False
+    literal_type: str = ""  # for kind == "literal": the Python type it evaluates to
+
+
+@dataclass
+class SyntaxProblem:
+    """A syntax error with its position."""
+
+    message: str
+    span: Span
+
+
+@dataclass
+class ModuleInfo:
+    """Top-level bindings of a module, or the syntax error that stops it from importing."""
+
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    syntax_error: SyntaxProblem | None = None
+    has_module_getattr: bool = False
+    star_imports: bool = False
+    index: LineIndex | None = None
+
+
+def _literal_type(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant):
+        return "NoneType" if node.value is None else type(node.value).__name__
+    return {
+        ast.Dict: "dict",
+        ast.List: "list",
+        ast.Set: "set",
+        ast.Tuple: "tuple",
+        ast.JoinedStr: "str",
+        ast.ListComp: "list",
+        ast.DictComp: "dict",
+        ast.SetComp: "set",
+    }.get(type(node), "value")
+
+
+def _walk_top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    # Definitions under top-level `if`/`try`/`with` still bind module names (a common
+    # `try: import x except ImportError: …` pattern), so flatten those, in order.
+    out: list[ast.stmt] = []
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, ast.If):
+            out.extend(_walk_top_level(stmt.body))
+            out.extend(_walk_top_level(stmt.orelse))
+        elif isinstance(stmt, ast.Try | ast.With):
+            out.extend(_walk_top_level(stmt.body))
+            for handler in getattr(stmt, "handlers", []):
+                out.extend(_walk_top_level(handler.body))
+            out.extend(_walk_top_level(getattr(stmt, "orelse", [])))
+            out.extend(_walk_top_level(getattr(stmt, "finalbody", [])))
+    return out
+
+
+def _name_span_in_def(index: LineIndex, node: ast.AST, keyword: str, name: str) -> Span:
+    lineno = getattr(node, "lineno", 1)
+    line = index.line(lineno - 1)
+    start = line.find(f"{keyword} {name}")
+    if start < 0:
+        return index.whole_line(lineno - 1)
+    col = start + len(keyword) + 1
+    return index.span_ast(
+        lineno, len(line[:col].encode()), lineno, len(line[: col + len(name)].encode())
+    )
+
+
+def parse_module(text: str) -> ModuleInfo:
+    """Parse `text` into its top-level bindings; a syntax error is reported, never raised."""
+    index = LineIndex(text)
+    info = ModuleInfo(index=index)
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences etc. in user code are not our business.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except SyntaxError as exc:
+        lineno = exc.lineno or 1
+        col = max((exc.offset or 1) - 1, 0)
+        line = index.line(lineno - 1)
+        # SyntaxError.offset counts code points from 1; point at one character.
+        start = min(col, len(line))
+        end = min(start + 1, len(line)) if line else start
+        span = Span.of(lineno - 1, utf16_column(line, start), lineno - 1, utf16_column(line, end))
+        info.syntax_error = SyntaxProblem(f"{exc.msg} (line {lineno})", span)
+        return info
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # Null bytes, or nesting deeper than the parser allows.
+        info.syntax_error = SyntaxProblem(f"cannot parse: {exc}", Span.of(0, 0))
+        return info
+    for stmt in _walk_top_level(tree.body):
+        _record(info, index, stmt)
+    return info
+
+
+def _record(info: ModuleInfo, index: LineIndex, stmt: ast.stmt) -> None:
+    first_line = index.whole_line(stmt.lineno - 1)
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        span = _name_span_in_def(index, stmt, "def", stmt.name)
+        info.bindings[stmt.name] = Binding(
+            stmt.name,
+            "function",
+            span,
+            first_line,
+            stmt,
+            is_async=isinstance(stmt, ast.AsyncFunctionDef),
+            decorated=bool(stmt.decorator_list),
+        )
+        if stmt.name == "__getattr__":
+            info.has_module_getattr = True
+    elif isinstance(stmt, ast.ClassDef):
+        span = _name_span_in_def(index, stmt, "class", stmt.name)
+        info.bindings[stmt.name] = Binding(
+            stmt.name,
+            "class",
+            span,
+            index.whole_line(stmt.lineno - 1),
+            stmt,
+            decorated=bool(stmt.decorator_list),
+        )
+    elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            span = index.span_ast(
+                target.lineno, target.col_offset, target.end_lineno, target.end_col_offset
+            )
+            if value is None:
+                continue
+            if isinstance(value, ast.Lambda):
+                kind: BindingKind = "lambda"
+            elif isinstance(value, _LITERAL_NODES):
+                kind = "literal"
+            else:
+                kind = "assigned"
+            info.bindings[target.id] = Binding(
+                target.id, kind, span, first_line, value, literal_type=_literal_type(value)
+            )
+    elif isinstance(stmt, ast.Import | ast.ImportFrom):
+        for alias in stmt.names:
+            if alias.name == "*":
+                info.star_imports = True
+                continue
+            bound = alias.asname or alias.name.split(".")[0]
+            info.bindings[bound] = Binding(bound, "imported", first_line, first_line, stmt)

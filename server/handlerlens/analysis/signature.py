@@ -1,0 +1,113 @@
+"""Handler signature rules: can the runtime call it as `handler(event, context)`?"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from handlerlens.analysis.problems import Position, Span
+from handlerlens.analysis.python_module import Binding
+from handlerlens.analysis.text import LineIndex, utf16_column
+
+
+@dataclass(frozen=True)
+class SignatureFault:
+    """One reason the runtime's two-positional-argument call fails, plus an optional edit."""
+
+    code: str
+    detail: str
+    insert_at: Position | None = None
+    insert_text: str = ""
+
+
+def _is_generator(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        # A nested def/lambda/class has its own yields.
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def check_arguments(args: ast.arguments) -> SignatureFault | None:
+    """Arity and keyword-only checks shared by `def` and `lambda`."""
+    positional = [*args.posonlyargs, *args.args]
+    required = len(positional) - len(args.defaults)
+    if len(positional) < 2 and args.vararg is None:
+        names = ", ".join(a.arg for a in positional) or "no parameters"
+        return SignatureFault(
+            "handler-arity",
+            f"takes {len(positional)} positional parameter{'s' if len(positional) != 1 else ''}"
+            f" ({names}), but the runtime calls it with two (event, context): every call "
+            "fails with TypeError",
+        )
+    if required > 2:
+        return SignatureFault(
+            "handler-arity",
+            f"requires {required} positional arguments, but the runtime passes only two "
+            "(event, context): every call fails with TypeError; give the extra parameters "
+            "defaults",
+        )
+    missing = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
+    if missing:
+        listed = ", ".join(missing)
+        return SignatureFault(
+            "handler-required-kwonly",
+            f"has required keyword-only parameter{'s' if len(missing) > 1 else ''} {listed}, "
+            "which the runtime never passes: every call fails with TypeError; give "
+            f"{'them' if len(missing) > 1 else 'it'} a default",
+        )
+    return None
+
+
+def _context_insertion(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, index: LineIndex
+) -> tuple[Position, str] | None:
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    if args.vararg or args.kwonlyargs or args.kwarg or args.defaults:
+        return None
+    if len(positional) == 1:
+        a = positional[0]
+        end = a.annotation if a.annotation is not None else a
+        if end.end_lineno is None or end.end_col_offset is None:
+            return None
+        return index.from_ast(end.end_lineno, end.end_col_offset), ", context"
+    if not positional:
+        line = index.line(fn.lineno - 1)
+        at = line.find(f"{fn.name}(")
+        if at < 0 or line[at + len(fn.name) + 1 : at + len(fn.name) + 2] != ")":
+            return None
+        col = utf16_column(line, at + len(fn.name) + 1)
+        return Position(fn.lineno - 1, col), "event, context"
+    return None
+
+
+def check_signature(binding: Binding, index: LineIndex) -> SignatureFault | None:
+    """The first signature rule a function or lambda binding breaks, or None."""
+    node = binding.node
+    if isinstance(node, ast.Lambda):
+        return check_arguments(node.args)
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    fault = check_arguments(node.args)
+    if fault is not None and fault.code == "handler-arity":
+        where = _context_insertion(node, index)
+        if where is not None:
+            return SignatureFault(fault.code, fault.detail, where[0], where[1])
+    return fault
+
+
+def is_generator(binding: Binding) -> bool:
+    """Whether a `def` binding is a generator function."""
+    node = binding.node
+    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_generator(node)
+
+
+def span_of_def_line(binding: Binding) -> Span:
+    """The span diagnostics about a handler's signature use: its name in the `def`."""
+    return binding.span

@@ -1,0 +1,71 @@
+"""Source text helpers: decoding files safely and converting offsets to LSP positions."""
+
+from __future__ import annotations
+
+from handlerlens.analysis.problems import Position, Span
+
+MAX_SOURCE_BYTES = 5 * 1024 * 1024 + 1024 * 1024  # a 5 MB module is analysed; beyond, skipped
+
+
+def decode_source(data: bytes) -> str | None:
+    """Decode a Python file as the interpreter would (UTF-8, BOM allowed); None if binary."""
+    if b"\x00" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_text(path: str) -> str | None:
+    """A file's text, or None if it is missing, unreadable, binary, not UTF-8 or too big."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_SOURCE_BYTES:
+        return None
+    return decode_source(data)
+
+
+def utf16_column(line_text: str, codepoint_col: int) -> int:
+    """Convert a code-point column in `line_text` to UTF-16 code units (LSP's default)."""
+    prefix = line_text[:codepoint_col]
+    if prefix.isascii():
+        return len(prefix)
+    return len(prefix.encode("utf-16-le")) // 2
+
+
+class LineIndex:
+    """Lines of a text, for converting ast positions (UTF-8 byte columns) to LSP spans."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line(self, n: int) -> str:
+        """The text of zero-based line `n`, or "" past the end."""
+        return self.lines[n] if 0 <= n < len(self.lines) else ""
+
+    def from_ast(self, lineno: int, col_offset: int) -> Position:
+        """ast's 1-based line and UTF-8 byte column → zero-based line, UTF-16 column."""
+        text = self.line(lineno - 1)
+        if text.isascii():
+            return Position(lineno - 1, min(col_offset, len(text)))
+        cp = len(text.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore"))
+        return Position(lineno - 1, utf16_column(text, cp))
+
+    def span_ast(self, lineno: int, col: int, end_lineno: int | None, end_col: int | None) -> Span:
+        """Span of an ast node's location."""
+        start = self.from_ast(lineno, col)
+        if end_lineno is None or end_col is None:
+            return Span(start, start)
+        return Span(start, self.from_ast(end_lineno, end_col))
+
+    def whole_line(self, n: int) -> Span:
+        """Span covering the text of zero-based line `n` (after its indentation)."""
+        text = self.line(n)
+        indent = len(text) - len(text.lstrip())
+        return Span(
+            Position(n, utf16_column(text, indent)), Position(n, utf16_column(text, len(text)))
+        )

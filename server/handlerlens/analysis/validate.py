@@ -1,0 +1,306 @@
+"""Validate one declared function: entry point, handler binding, signature, literal responses."""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+
+from handlerlens.analysis.entry_points import EntryFault, EntryTarget, close_match, resolve_entry
+from handlerlens.analysis.problems import Fix, Problem, Severity, Span
+from handlerlens.analysis.python_module import Binding, ModuleInfo
+from handlerlens.analysis.responses import check_returns
+from handlerlens.analysis.signature import check_signature, is_generator
+from handlerlens.analysis.sources import Sources
+from handlerlens.platforms import rules_for
+from handlerlens.platforms.rules import PlatformRules
+from handlerlens.project.model import FunctionSpec
+
+_FILE_START = Span.of(0, 0)
+
+
+@dataclass
+class FunctionReport:
+    """What validation learnt about one function: where its handler is, and what is wrong."""
+
+    spec: FunctionSpec
+    target: EntryTarget | None = None
+    binding: Binding | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _platform_says(rules: PlatformRules, code: str, **facts: str) -> str:
+    text = rules.init_error_text.get(code)
+    if text is None:
+        return ""
+    try:
+        return f" {rules.title} would fail with: {text.format(**facts)}"
+    except (KeyError, IndexError):
+        return ""
+
+
+class _Reporter:
+    """Builds problems for one function on its declaring file and its Python module."""
+
+    def __init__(self, spec: FunctionSpec, rules: PlatformRules) -> None:
+        self.spec = spec
+        self.rules = rules
+        self.problems: list[Problem] = []
+        self.where = os.path.basename(spec.declared_in) if spec.declared_in else None
+
+    def entry_fix(self, suggestion: str | None) -> tuple[Fix, ...]:
+        if suggestion is None or self.spec.declared_in is None or self.spec.entry_span is None:
+            return ()
+        title = f"Change the entry point to '{suggestion}' in {self.where}"
+        return (Fix(title, self.spec.declared_in, self.spec.entry_span, suggestion),)
+
+    def on_config(
+        self, severity: Severity, code: str, message: str, fixes: tuple[Fix, ...] = ()
+    ) -> None:
+        if self.spec.declared_in is None or self.spec.entry_span is None:
+            return
+        self.problems.append(
+            Problem(self.spec.declared_in, self.spec.entry_span, severity, code, message, fixes)
+        )
+
+    def on_python(
+        self,
+        path: str,
+        span: Span,
+        severity: Severity,
+        code: str,
+        message: str,
+        fixes: tuple[Fix, ...] = (),
+    ) -> None:
+        if self.where:
+            message = f"{message} [function '{self.spec.name}' in {self.where}]"
+        self.problems.append(Problem(path, span, severity, code, message, fixes))
+
+
+def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
+    """Every problem with `spec`, on its declaring file and on its handler's module."""
+    rules = rules_for(spec.platform)
+    report = FunctionReport(spec)
+    out = _Reporter(spec, rules)
+    _check_runtime(spec, rules, out)
+    resolved = resolve_entry(spec.entry, spec.root, rules, sources)
+    if isinstance(resolved, EntryFault):
+        module = resolved.module or spec.entry
+        said = _platform_says(
+            rules, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
+        )
+        hint = f" Did you mean '{resolved.suggestion}'?" if resolved.suggestion else ""
+        out.on_config(
+            Severity.ERROR,
+            resolved.code,
+            f"Entry point '{spec.entry}': {resolved.detail}.{said}{hint}",
+            out.entry_fix(resolved.suggestion),
+        )
+        report.problems = out.problems
+        return report
+    report.target = resolved
+    assert resolved.path is not None
+    if resolved.in_subdirectory and rules.subdirectory_entry_severity is not None:
+        out.on_config(
+            rules.subdirectory_entry_severity,
+            "entry-point-outside-root",
+            f"Entry point '{spec.entry}' names a file in a subdirectory of the code root; "
+            f"{rules.title} documents that the handler file must be in the root directory. "
+            "Move the file to the code root or make its directory the code root.",
+        )
+    info = sources.module(resolved.path)
+    if info is None:
+        out.on_config(
+            Severity.ERROR,
+            "entry-point-module-unreadable",
+            f"Entry point '{spec.entry}': {resolved.path} is not a readable UTF-8 Python file.",
+        )
+        report.problems = out.problems
+        return report
+    if info.syntax_error is not None:
+        err = info.syntax_error
+        said = _platform_says(
+            rules, "entry-point-syntax-error", module=resolved.module, error=err.message
+        )
+        out.on_config(
+            Severity.ERROR,
+            "entry-point-syntax-error",
+            f"Entry point '{spec.entry}': {os.path.basename(resolved.path)} has a syntax error "
+            f"({err.message}), so the module cannot be imported.{said}",
+        )
+        out.on_python(
+            resolved.path,
+            err.span,
+            Severity.ERROR,
+            "entry-point-syntax-error",
+            f"Syntax error: {err.message}. The handler module cannot be imported: every "
+            f"invocation of '{spec.entry}' fails.{said}",
+        )
+        report.problems = out.problems
+        return report
+    _check_binding(spec, rules, resolved, info, out, report)
+    report.problems = out.problems
+    return report
+
+
+def _check_runtime(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> None:
+    if spec.runtime is None or spec.declared_in is None or spec.runtime_span is None:
+        return
+    verdict = rules.runtime_verdict(spec.runtime)
+    if verdict.severity is not None:
+        out.problems.append(
+            Problem(
+                spec.declared_in,
+                spec.runtime_span,
+                verdict.severity,
+                "runtime-unsupported",
+                verdict.message,
+            )
+        )
+
+
+def _check_binding(
+    spec: FunctionSpec,
+    rules: PlatformRules,
+    target: EntryTarget,
+    info: ModuleInfo,
+    out: _Reporter,
+    report: FunctionReport,
+) -> None:
+    path = target.path
+    assert path is not None and info.index is not None
+    binding = info.bindings.get(target.function)
+    module_base = os.path.basename(path)
+    if binding is None:
+        if info.has_module_getattr or info.star_imports:
+            how = "a module __getattr__" if info.has_module_getattr else "a star import"
+            out.on_config(
+                Severity.INFO,
+                "handler-unverifiable",
+                f"Entry point '{spec.entry}': '{target.function}' may come from {how} in "
+                f"{module_base}; it cannot be checked without running the code.",
+            )
+            return
+        functions = [
+            n
+            for n, b in info.bindings.items()
+            if b.kind in ("function", "lambda", "assigned", "imported")
+        ]
+        near = close_match(target.function, functions)
+        suggestion = f"{spec.entry.rpartition('.')[0]}.{near}" if near else None
+        said = _platform_says(
+            rules, "entry-point-function-missing", module=target.module, function=target.function
+        )
+        hint = f" Did you mean '{near}'?" if near else ""
+        entry_fixes = out.entry_fix(suggestion)
+        out.on_config(
+            Severity.ERROR,
+            "entry-point-function-missing",
+            f"Entry point '{spec.entry}': {module_base} has no top-level '{target.function}'."
+            f"{said}{hint}",
+            entry_fixes,
+        )
+        span = (
+            info.bindings[near].span
+            if near
+            else (info.index.whole_line(0) if info.index.lines else _FILE_START)
+        )
+        out.on_python(
+            path,
+            span,
+            Severity.ERROR,
+            "entry-point-function-missing",
+            f"The entry point '{spec.entry}' needs a top-level '{target.function}' in this "
+            f"module, and there is none.{said}{hint}",
+            entry_fixes,
+        )
+        return
+    report.binding = binding
+    if binding.kind == "literal":
+        out.on_python(
+            path,
+            binding.span,
+            Severity.ERROR,
+            "handler-not-callable",
+            f"'{target.function}' is bound to a {binding.literal_type}, which cannot be called: "
+            f"every invocation fails with TypeError: '{binding.literal_type}' object is not "
+            "callable. Bind it to a function taking (event, context).",
+        )
+        out.on_config(
+            Severity.ERROR,
+            "handler-not-callable",
+            f"Entry point '{spec.entry}': '{target.function}' is a {binding.literal_type} in "
+            f"{module_base}, not a function.",
+        )
+        return
+    if binding.kind in ("assigned", "imported", "class") or (
+        binding.kind == "function" and binding.decorated
+    ):
+        if binding.kind != "function":
+            how = {"assigned": "assignment", "imported": "import", "class": "a class"}[binding.kind]
+            out.on_python(
+                path,
+                binding.span,
+                Severity.INFO,
+                "handler-unverifiable",
+                f"'{target.function}' is bound by {how}; its signature and return value cannot "
+                "be checked without running the code (it must accept (event, context)).",
+            )
+        return
+    fault = check_signature(binding, info.index)
+    if fault is not None:
+        fixes: tuple[Fix, ...] = ()
+        if fault.insert_at is not None:
+            at = Span(fault.insert_at, fault.insert_at)
+            fixes = (
+                Fix(
+                    f"Add the '{fault.insert_text.strip(', ')}' parameter",
+                    path,
+                    at,
+                    fault.insert_text,
+                ),
+            )
+        out.on_python(
+            path,
+            binding.span,
+            Severity.ERROR,
+            fault.code,
+            f"Handler '{target.function}' {fault.detail}.",
+            fixes,
+        )
+    if binding.is_async and rules.async_handler_severity is not None:
+        said = _platform_says(rules, "handler-async-unsupported")
+        out.on_python(
+            path,
+            binding.span,
+            rules.async_handler_severity,
+            "handler-async-unsupported",
+            f"{rules.title} does not await handlers: an 'async def' handler returns a coroutine."
+            f"{said} Make it a plain 'def' (run async code with asyncio.run inside it).",
+        )
+    if is_generator(binding):
+        said = _platform_says(rules, "handler-generator")
+        out.on_python(
+            path,
+            binding.span,
+            rules.generator_handler_severity,
+            "handler-generator",
+            f"Handler '{target.function}' is a generator (it uses 'yield'): the runtime gets a "
+            f"generator object, not a response.{said} Return the value instead.",
+        )
+    node = binding.node
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        for rf in check_returns(node, rules):
+            said = _platform_says(rules, rf.code, type=rf.type_name) if rf.type_name else ""
+            span = info.index.span_ast(
+                rf.node.lineno,
+                rf.node.col_offset,
+                rf.node.end_lineno,
+                rf.node.end_col_offset,
+            )
+            severity = (
+                Severity.ERROR if rf.code == "response-not-serializable" else Severity.WARNING
+            )
+            out.on_python(
+                path, span, severity, rf.code, f"Handler '{target.function}' {rf.detail}.{said}"
+            )

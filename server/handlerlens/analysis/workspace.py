@@ -1,0 +1,175 @@
+"""A workspace's functions and their problems, kept current as files change.
+
+Shared by the language server (incrementally, per edit) and `handlerlens check` (once).
+Knows nothing of LSP.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+
+from handlerlens import project
+from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.python_module import Binding
+from handlerlens.analysis.sources import Sources
+from handlerlens.analysis.validate import FunctionReport, validate_function
+from handlerlens.platforms import DEFAULT_PLATFORM
+from handlerlens.project.model import FunctionSpec, ProjectModel
+
+
+@dataclass(frozen=True)
+class HandlerSite:
+    """A function whose handler is defined in a given file, and where."""
+
+    spec: FunctionSpec
+    binding: Binding
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(
+            root
+        )
+    except ValueError:
+        return False
+
+
+class WorkspaceState:
+    """Functions declared under one root, validated; updated per changed file."""
+
+    def __init__(
+        self, root: str, *, platform_setting: str | None = None, sources: Sources | None = None
+    ) -> None:
+        self.root = os.path.abspath(root)
+        self.platform_setting = platform_setting
+        self.sources = sources or Sources()
+        self.model = ProjectModel(self.root)
+        self.declared: list[FunctionSpec] = []
+        self.heuristic: dict[str, list[FunctionSpec]] = {}
+        self.reports: list[FunctionReport] = []
+        self.discovered = False
+
+    @property
+    def platform(self) -> str:
+        """The platform for functions whose declaration does not say."""
+        if self.platform_setting in ("yandex", "aws"):
+            return self.platform_setting
+        return DEFAULT_PLATFORM
+
+    @property
+    def functions(self) -> list[FunctionSpec]:
+        """Declared functions, then heuristic ones from files no declaration covers."""
+        out = list(self.declared)
+        for specs in self.heuristic.values():
+            out.extend(specs)
+        return out
+
+    def discover(self) -> None:
+        """Re-read every declaring file (and the heuristic) from scratch, then validate."""
+        setting = self.platform_setting if self.platform_setting in ("yandex", "aws") else None
+        self.model = project.discover(
+            self.root, platform_setting=setting, overlays=self.sources.overlays
+        )
+        self.declared = [f for f in self.model.functions if f.declared_by != "heuristic"]
+        self.heuristic = defaultdict(list)
+        for spec in self.model.functions:
+            if spec.declared_by == "heuristic":
+                self.heuristic[_heuristic_file(spec)].append(spec)
+        self.heuristic = dict(self.heuristic)
+        self.discovered = True
+        self.validate_all()
+
+    def heuristic_applies(self, path: str) -> bool:
+        """Whether the quiet heuristic may look at `path`: no declaration covers it."""
+        if not path.endswith(".py") or not _inside(path, self.root):
+            return False
+        return not any(_inside(path, spec.root) for spec in self.declared)
+
+    def python_changed(self, path: str) -> set[str]:
+        """Re-validate after `path` changed; returns the paths whose problems may differ."""
+        touched: set[str] = {path}
+        if self.heuristic_applies(path):
+            text = self.sources.text(path)
+            found = (
+                project.heuristic_functions(path, text, os.path.dirname(path), self.platform)
+                if text is not None
+                else []
+            )
+            if found or path in self.heuristic:
+                self.heuristic[path] = found
+        new_reports: list[FunctionReport] = []
+        for report in self.reports:
+            if report.target is not None and report.target.path != path:
+                new_reports.append(report)
+        kept = {id(r.spec) for r in new_reports}
+        for spec in self.functions:
+            if id(spec) in kept:
+                continue
+            report = validate_function(spec, self.sources)
+            new_reports.append(report)
+            if spec.declared_in:
+                touched.add(spec.declared_in)
+            if report.target is not None and report.target.path:
+                touched.add(report.target.path)
+        self.reports = new_reports
+        return touched
+
+    def validate_all(self) -> None:
+        """Validate every function (parses are cached, so unchanged files cost little)."""
+        self.reports = [validate_function(spec, self.sources) for spec in self.functions]
+
+    def problems_by_path(self) -> dict[str, list[Problem]]:
+        """Every problem, grouped by file, including problems in declaring files."""
+        out: dict[str, list[Problem]] = defaultdict(list)
+        for problem in self.model.problems:
+            out[problem.path].append(problem)
+        seen: set[tuple[str, int, int, str, str]] = set()
+        for report in self.reports:
+            for problem in report.problems:
+                key = (
+                    problem.path,
+                    problem.span.start.line,
+                    problem.span.start.character,
+                    problem.code,
+                    problem.message,
+                )
+                if key in seen:
+                    continue
+                seen.add(key)
+                out[problem.path].append(problem)
+        for problems in out.values():
+            problems.sort(key=lambda p: (p.span.start, p.code))
+        return dict(out)
+
+    def handlers_in(self, path: str) -> list[HandlerSite]:
+        """Functions whose handler binding is in `path` (from the last good parse)."""
+        sites: list[HandlerSite] = []
+        for report in self.reports:
+            if report.target is None or report.target.path != path:
+                continue
+            binding = report.binding
+            if binding is None:
+                info = self.sources.last_good_module(path)
+                binding = info.bindings.get(report.target.function) if info else None
+            if binding is not None:
+                sites.append(HandlerSite(report.spec, binding))
+        return sites
+
+    def config_files(self) -> list[str]:
+        """Declaring files read by the last discovery."""
+        return list(self.model.config_files)
+
+    def with_platform(self, platform_setting: str | None) -> None:
+        """Change the platform setting; functions whose file does not say follow it."""
+        self.platform_setting = platform_setting
+        self.discover()
+
+
+def _heuristic_file(spec: FunctionSpec) -> str:
+    module = spec.entry.rpartition(".")[0].replace(".", os.sep)
+    return os.path.join(spec.root, module + ".py")
+
+
+

@@ -1,0 +1,106 @@
+"""`handlerlens check`: the editor's diagnostics for CI, as text, JSON or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TextIO
+
+from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.analysis.workspace import WorkspaceState
+
+_SEVERITY_NAME = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "info",
+    Severity.HINT: "hint",
+}
+# GitHub workflow commands know error, warning and notice.
+_GITHUB_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "notice",
+    Severity.HINT: "notice",
+}
+
+
+def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]:
+    """Problems under each path (a folder is a workspace; a file, its folder filtered to it)."""
+    found: dict[tuple[str, int, int, str], Problem] = {}
+    functions = 0
+    for given in paths:
+        target = os.path.abspath(given)
+        root = target if os.path.isdir(target) else os.path.dirname(target)
+        ws = WorkspaceState(root, platform_setting=platform)
+        ws.discover()
+        functions += len(ws.functions)
+        for path, problems in ws.problems_by_path().items():
+            related_files = {path}
+            for report in ws.reports:
+                if report.target and report.target.path == target and report.spec.declared_in:
+                    related_files.add(report.spec.declared_in)
+            if target != root and target not in related_files:
+                continue
+            for p in problems:
+                found[(p.path, p.span.start.line, p.span.start.character, p.code)] = p
+    ordered = sorted(found.values(), key=lambda p: (p.path, p.span.start, p.code))
+    return ordered, functions
+
+
+def _rel(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> None:
+    """Write `problems` in `fmt` (text, json or github); lines and columns are 1-based."""
+    if fmt == "json":
+        rows = [
+            {
+                "path": _rel(p.path),
+                "line": p.span.start.line + 1,
+                "column": p.span.start.character + 1,
+                "endLine": p.span.end.line + 1,
+                "endColumn": p.span.end.character + 1,
+                "severity": _SEVERITY_NAME[p.severity],
+                "code": p.code,
+                "message": p.message,
+                "source": "handlerlens",
+            }
+            for p in problems
+        ]
+        json.dump({"functions": functions, "problems": rows}, out, indent=2)
+        out.write("\n")
+        return
+    for p in problems:
+        line, col = p.span.start.line + 1, p.span.start.character + 1
+        if fmt == "github":
+            message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            out.write(
+                f"::{_GITHUB_LEVEL[p.severity]} file={_rel(p.path)},line={line},col={col},"
+                f"endLine={p.span.end.line + 1},endColumn={p.span.end.character + 1},"
+                f"title=handlerlens {p.code}::{message}\n"
+            )
+        else:
+            out.write(f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] "
+                      f"{p.message}\n")
+    if fmt == "text":
+        counts = {s: sum(1 for p in problems if p.severity == s) for s in Severity}
+        summary = (
+            f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+            f"{counts[Severity.INFO]} info in {functions} function(s)"
+        )
+        out.write(("\n" if problems else "") + summary + "\n")
+
+
+def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
+    """Exit status: 0 clean (info allowed), 1 errors or warnings, 2 bad usage."""
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        sys.stderr.write(f"handlerlens check: no such file or directory: {', '.join(missing)}\n")
+        return 2
+    problems, functions = collect(paths, platform)
+    render(problems, functions, fmt, sys.stdout)
+    failing = [p for p in problems if p.severity in (Severity.ERROR, Severity.WARNING)]
+    return 1 if failing else 0

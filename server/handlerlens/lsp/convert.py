@@ -1,0 +1,57 @@
+"""Conversions between analysis data (paths, spans, problems) and LSP types."""
+
+from __future__ import annotations
+
+from lsprotocol import types as lsp
+from pygls import uris
+
+from handlerlens.analysis.problems import Fix, Position, Problem, Span
+
+SOURCE = "handlerlens"
+
+
+def to_path(uri: str) -> str | None:
+    """Filesystem path of a `file:` URI, None for other schemes (untitled, git…)."""
+    return uris.to_fs_path(uri) if uri.startswith("file:") else None
+
+
+def to_uri(path: str) -> str:
+    """A `file:` URI for an absolute path."""
+    return uris.from_fs_path(path) or f"file://{path}"
+
+
+def to_range(span: Span) -> lsp.Range:
+    """Span → LSP Range (both zero-based, UTF-16 columns)."""
+    return lsp.Range(
+        start=lsp.Position(line=span.start.line, character=span.start.character),
+        end=lsp.Position(line=span.end.line, character=span.end.character),
+    )
+
+
+def to_position(pos: lsp.Position) -> Position:
+    """LSP Position → analysis Position."""
+    return Position(pos.line, pos.character)
+
+
+def to_diagnostic(problem: Problem) -> lsp.Diagnostic:
+    """Problem → Diagnostic with our source and stable code."""
+    return lsp.Diagnostic(
+        range=to_range(problem.span),
+        message=problem.message,
+        severity=lsp.DiagnosticSeverity(int(problem.severity)),
+        code=problem.code,
+        source=SOURCE,
+    )
+
+
+def to_workspace_edit(fix: Fix) -> lsp.WorkspaceEdit:
+    """A Fix as a WorkspaceEdit (it may target another file than the diagnostic's)."""
+    edit = lsp.TextEdit(range=to_range(fix.span), new_text=fix.new_text)
+    return lsp.WorkspaceEdit(changes={to_uri(fix.path): [edit]})
+
+
+def overlaps(span: Span, rng: lsp.Range) -> bool:
+    """Whether `span` touches the LSP range `rng` (inclusive at the ends)."""
+    start = to_position(rng.start)
+    end = to_position(rng.end)
+    return not (span.end < start or end < span.start)

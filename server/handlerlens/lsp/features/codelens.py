@@ -1,0 +1,69 @@
+"""Code lenses "▶ Run handler" / "Debug handler" above every detected handler."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from lsprotocol import types as lsp
+
+from handlerlens.analysis.workspace import HandlerSite
+from handlerlens.lsp import protocol
+from handlerlens.lsp.convert import to_path, to_range, to_uri
+from handlerlens.lsp.server import HandlerLensServer
+from handlerlens.platforms.triggers import DEFAULT_TRIGGER
+
+READY_WAIT_SECONDS = 5.0
+
+
+def function_ref(site: HandlerSite, path: str) -> protocol.FunctionRef:
+    """The identity a lens command carries."""
+    spec = site.spec
+    return protocol.FunctionRef(
+        name=spec.name,
+        platform=spec.platform,
+        entry=spec.entry,
+        root=spec.root,
+        uri=to_uri(path),
+        line=site.binding.line_span.start.line,
+        trigger=spec.trigger or DEFAULT_TRIGGER[spec.platform],
+    )
+
+
+def lenses_for(server: HandlerLensServer, path: str) -> list[lsp.CodeLens]:
+    """Two lenses per function whose handler is defined in `path`."""
+    sites = server.workspace_for(path).handlers_in(path)
+    per_line = Counter(site.binding.line_span.start.line for site in sites)
+    run_cmd = protocol.CLIENT_RUN if server.settings.client_commands else protocol.SERVER_RUN
+    debug_cmd = protocol.CLIENT_DEBUG if server.settings.client_commands else protocol.SERVER_DEBUG
+    lenses: list[lsp.CodeLens] = []
+    for site in sites:
+        line = site.binding.line_span.start.line
+        # Several functions may share one handler (two SAM functions, one file): name them.
+        suffix = f" {site.spec.name}" if per_line[line] > 1 else " handler"
+        ref = function_ref(site, path)
+        rng = to_range(site.binding.line_span)
+        lenses.append(
+            lsp.CodeLens(range=rng, command=lsp.Command(f"▶ Run{suffix}", run_cmd, [ref]))
+        )
+        lenses.append(
+            lsp.CodeLens(range=rng, command=lsp.Command(f"Debug{suffix}", debug_cmd, [ref]))
+        )
+    return lenses
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire textDocument/codeLens."""
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(
+        ls: HandlerLensServer, params: lsp.CodeLensParams
+    ) -> list[lsp.CodeLens] | None:
+        path = to_path(params.text_document.uri)
+        if path is None or not path.endswith(".py"):
+            return None
+        try:
+            await asyncio.wait_for(ls.ready.wait(), READY_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            return None
+        return lenses_for(ls, path) or None

@@ -1,0 +1,122 @@
+"""Document sync, workspace discovery, settings and watched files → diagnostics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from lsprotocol import types as lsp
+
+from handlerlens.lsp.convert import to_path
+from handlerlens.lsp.server import HandlerLensServer, apply_initialization_options
+
+WATCHED_GLOBS = (
+    "**/*.py",
+    "**/pyproject.toml",
+    "**/serverless.{yml,yaml}",
+    "**/*.tf",
+    "**/*.{yaml,yml,json}",
+)
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire initialize/initialized, didOpen/Change/Save/Close, watched files, configuration."""
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: HandlerLensServer, params: lsp.InitializeParams) -> None:
+        apply_initialization_options(ls, params.initialization_options)
+        roots = [f.uri for f in params.workspace_folders or []]
+        if not roots and params.root_uri:
+            roots = [params.root_uri]
+        for uri in roots:
+            path = to_path(uri)
+            if path:
+                ls.add_workspace(path)
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: HandlerLensServer, params: lsp.InitializedParams) -> None:
+        caps = ls.client_capabilities.workspace
+        watch = caps.did_change_watched_files if caps else None
+        if watch and watch.dynamic_registration:
+            options = lsp.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[lsp.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]
+            )
+            registration = lsp.Registration(
+                id="handlerlens-watch",
+                method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=options,
+            )
+            ls.client_register_capability(
+                lsp.RegistrationParams(registrations=[registration]), callback=None
+            )
+        await ls.discover_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: HandlerLensServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        path = to_path(params.text_document.uri)
+        if path is None:
+            return
+        ls.sources.set_overlay(path, params.text_document.text)
+        await ls.ready.wait()
+        ls.schedule(path, delay=0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HandlerLensServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        path = to_path(params.text_document.uri)
+        if path is None:
+            return
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        ls.sources.set_overlay(path, doc.source)
+        ls.schedule(path)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HandlerLensServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        path = to_path(params.text_document.uri)
+        if path is not None:
+            ls.schedule(path, delay=0)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HandlerLensServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        path = to_path(params.text_document.uri)
+        if path is None:
+            return
+        # The buffer is gone: the file on disk is the truth again.
+        ls.sources.set_overlay(path, None)
+        ls.sources.forget(path)
+        ls.schedule(path, delay=0)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched(ls: HandlerLensServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            path = to_path(change.uri)
+            if path is None or path in ls.sources.overlays:
+                continue  # open documents are tracked through didChange
+            ls.sources.forget(path)
+            ls.schedule(path, delay=0.05)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: HandlerLensServer, params: lsp.DidChangeConfigurationParams
+    ) -> None:
+        before = ls.settings.platform
+        client_commands = ls.settings.client_commands
+        apply_initialization_options(ls, {"settings": params.settings})
+        ls.settings.client_commands = client_commands
+        if ls.settings.platform != before:
+            for ws in ls.workspaces.values():
+                ws.platform_setting = ls.settings.platform_setting
+            await ls.discover_all()
+            ls.lens_refresh()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(
+        ls: HandlerLensServer, params: lsp.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        for folder in params.event.removed:
+            path = to_path(folder.uri)
+            if path:
+                ls.workspaces.pop(path, None)
+        for folder in params.event.added:
+            path = to_path(folder.uri)
+            if path:
+                ls.add_workspace(path)
+        asyncio.ensure_future(ls.discover_all())

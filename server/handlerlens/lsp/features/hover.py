@@ -1,0 +1,70 @@
+"""Hover on a handler's `def`: platform, entry point, runtime, timeout, memory, trigger."""
+
+from __future__ import annotations
+
+import os
+
+from lsprotocol import types as lsp
+
+from handlerlens.analysis.problems import Position
+from handlerlens.lsp.convert import to_path, to_range
+from handlerlens.lsp.server import HandlerLensServer
+from handlerlens.platforms import rules_for
+from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
+from handlerlens.project.model import FunctionSpec
+
+_DECLARED_BY = {
+    "pyproject": "[tool.handlerlens] in",
+    "sam": "SAM / CloudFormation template",
+    "serverless": "Serverless Framework config",
+    "terraform": "Terraform",
+    "heuristic": "detected by shape (no declaring file)",
+}
+
+
+def describe(spec: FunctionSpec) -> str:
+    """Markdown describing one function, as shown on hover."""
+    rules = rules_for(spec.platform)
+    trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
+    trigger_title = triggers_for(spec.platform).get(trigger, trigger)
+    where = _DECLARED_BY[spec.declared_by]
+    if spec.declared_in:
+        where = f"{where} `{os.path.basename(spec.declared_in)}`"
+    rows = [
+        ("Platform", rules.title),
+        ("Entry point", f"`{spec.entry}`"),
+        ("Runtime", f"`{spec.runtime}`" if spec.runtime else "not declared"),
+        ("Timeout", f"{spec.timeout:g} s" if spec.timeout is not None else "platform default"),
+        ("Memory", f"{spec.memory} MB" if spec.memory is not None else "platform default"),
+        ("Trigger", trigger_title + ("" if spec.trigger else " (assumed)")),
+        ("Code root", f"`{spec.root}`"),
+        ("Declared by", where),
+    ]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return f"**{spec.name}** — {rules.title} function\n\n| | |\n|---|---|\n{table}"
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire textDocument/hover for handler definitions."""
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        path = to_path(params.text_document.uri)
+        if path is None or not path.endswith(".py"):
+            return None
+        pos = Position(params.position.line, params.position.character)
+        for site in ls.workspace_for(path).handlers_in(path):
+            span = site.binding.span
+            if span.start <= pos <= span.end:
+                return lsp.Hover(
+                    contents=lsp.MarkupContent(
+                        kind=lsp.MarkupKind.Markdown,
+                        value="\n\n---\n\n".join(
+                            describe(s.spec)
+                            for s in ls.workspace_for(path).handlers_in(path)
+                            if s.binding.span == span
+                        ),
+                    ),
+                    range=to_range(span),
+                )
+        return None

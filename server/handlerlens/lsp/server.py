@@ -1,0 +1,181 @@
+"""The HandlerLens language server: documents in, analysis out. Features live in `features/`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from handlerlens import __version__
+from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.sources import Sources
+from handlerlens.analysis.workspace import WorkspaceState
+from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
+from handlerlens.lsp.settings import Settings, parse_settings
+from handlerlens.project import is_config_file
+
+log = logging.getLogger(__name__)
+
+# Edits arrive per keystroke; validation waits this long for the next one, so a completion
+# request sent right behind an edit is answered before any analysis starts.
+DEBOUNCE_SECONDS = 0.03
+
+
+class HandlerLensServer(LanguageServer):
+    """Holds one `WorkspaceState` per workspace folder and publishes their problems."""
+
+    def __init__(self) -> None:
+        super().__init__("handlerlens", __version__)
+        self.settings = Settings()
+        self.sources = Sources()
+        self.workspaces: dict[str, WorkspaceState] = {}
+        self.published: dict[str, list[Problem]] = {}
+        # One analysis thread: state is mutated in order, the event loop stays free.
+        self.analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self.ready = asyncio.Event()
+
+    # -- workspace bookkeeping -------------------------------------------------------------
+
+    def workspace_for(self, path: str) -> WorkspaceState:
+        """The workspace whose root holds `path` (the deepest), creating one for loose files."""
+        best: WorkspaceState | None = None
+        for root, ws in self.workspaces.items():
+            if (path == root or path.startswith(root + os.sep)) and (
+                best is None or len(root) > len(best.root)
+            ):
+                best = ws
+        if best is None:
+            # A file outside every folder: its directory becomes a workspace of its own.
+            best = self.add_workspace(os.path.dirname(path))
+        return best
+
+    def add_workspace(self, root: str) -> WorkspaceState:
+        """Track a workspace root; discovery runs later, on the analysis thread."""
+        root = os.path.abspath(root)
+        ws = self.workspaces.get(root)
+        if ws is None:
+            ws = WorkspaceState(
+                root, platform_setting=self.settings.platform_setting, sources=self.sources
+            )
+            self.workspaces[root] = ws
+        return ws
+
+    async def run_analysis(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(*args)` on the analysis thread; errors are logged, never raised."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.analysis, fn, *args)
+        except Exception:
+            log.exception("analysis failed")
+            self.window_log_message(
+                lsp.LogMessageParams(
+                    type=lsp.MessageType.Error,
+                    message="HandlerLens: analysis failed; see the server log for details.",
+                )
+            )
+            return None
+
+    async def discover_all(self) -> None:
+        """(Re)discover every workspace and publish all problems."""
+        for ws in list(self.workspaces.values()):
+            await self.run_analysis(ws.discover)
+        self.publish_all()
+        self.ready.set()
+
+    # -- change handling -------------------------------------------------------------------
+
+    def schedule(self, path: str, delay: float = DEBOUNCE_SECONDS) -> None:
+        """Validate after `path` changed, debounced per path."""
+        handle = self._pending.pop(path, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[path] = loop.call_later(
+            delay, lambda: asyncio.ensure_future(self.file_changed(path))
+        )
+
+    async def file_changed(self, path: str) -> None:
+        """Re-validate what depends on `path` and publish what changed."""
+        self._pending.pop(path, None)
+        ws = self.workspace_for(path)
+        if not ws.discovered or is_config_file(path, self.sources.text(path)) or (
+            path in ws.config_files()
+        ):
+            await self.run_analysis(ws.discover)
+            self.publish_all()
+            self.lens_refresh()
+            return
+        touched = await self.run_analysis(ws.python_changed, path)
+        if touched is None:
+            return
+        problems = ws.problems_by_path()
+        for p in touched | {p for p in self.published if p in touched}:
+            self.publish(p, problems.get(p, []))
+        self.lens_refresh()
+
+    def lens_refresh(self) -> None:
+        """Ask the client to re-request code lenses, when it supports that."""
+        caps = self.client_capabilities.workspace
+        if caps and caps.code_lens and caps.code_lens.refresh_support:
+            self.workspace_code_lens_refresh(None)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(self, path: str, problems: list[Problem]) -> None:
+        """Publish `problems` for `path` unless they equal what the client already has."""
+        if self.published.get(path) == problems:
+            return
+        if problems:
+            self.published[path] = problems
+        else:
+            self.published.pop(path, None)
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=to_uri(path), diagnostics=[to_diagnostic(p) for p in problems]
+            )
+        )
+
+    def publish_all(self) -> None:
+        """Publish every workspace's problems and clear files that no longer have any."""
+        current: dict[str, list[Problem]] = {}
+        for ws in self.workspaces.values():
+            for path, problems in ws.problems_by_path().items():
+                current.setdefault(path, []).extend(problems)
+        for path in list(self.published):
+            if path not in current:
+                self.publish(path, [])
+        for path, problems in current.items():
+            self.publish(path, problems)
+
+    def problems_at(self, path: str) -> list[Problem]:
+        """Problems last published for `path`."""
+        return self.published.get(path, [])
+
+
+def path_of(params_uri: str) -> str | None:
+    """Filesystem path of a document URI (None for non-file documents)."""
+    return to_path(params_uri)
+
+
+def build_server() -> HandlerLensServer:
+    """A server with every feature registered."""
+    from handlerlens.lsp.features import register_all
+
+    server = HandlerLensServer()
+    register_all(server)
+    return server
+
+
+def apply_initialization_options(server: HandlerLensServer, options: Any) -> None:
+    """Settings from `initialize`; invalid values are reported to the user, then defaulted."""
+    server.settings = parse_settings(options)
+    for warning in server.settings.warnings:
+        server.window_show_message(
+            lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"HandlerLens: {warning}")
+        )

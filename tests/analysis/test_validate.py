@@ -1,0 +1,255 @@
+"""Validation of one declared function: the diagnostics a user sees, code by code."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.analysis.sources import Sources
+from handlerlens.analysis.validate import validate_function
+from handlerlens.project.model import FunctionSpec
+
+CONFIG = "template.yaml"
+ENTRY_SPAN = Span.of(4, 15, 4, 27)
+
+
+def run(
+    tmp_path: Path,
+    files: dict[str, str],
+    entry: str = "main.handler",
+    platform: str = "yandex",
+    runtime: str | None = None,
+) -> list[Problem]:
+    for name, text in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text))
+    spec = FunctionSpec(
+        name="fn",
+        platform=platform,  # type: ignore[arg-type]
+        entry=entry,
+        root=str(tmp_path),
+        declared_by="sam",
+        declared_in=str(tmp_path / CONFIG),
+        entry_span=ENTRY_SPAN,
+        runtime=runtime,
+        runtime_span=Span.of(3, 15, 3, 25) if runtime else None,
+    )
+    return validate_function(spec, Sources()).problems
+
+
+def codes(problems: list[Problem], where: str | None = None) -> list[str]:
+    return sorted(p.code for p in problems if where is None or p.path.endswith(where))
+
+
+GOOD = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
+
+
+@pytest.mark.parametrize("platform", ["yandex", "aws"])
+def test_valid_handler_has_no_problems(tmp_path: Path, platform: str) -> None:
+    assert run(tmp_path, {"main.py": GOOD}, platform=platform) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "platform", "code", "quoted"),
+    [
+        ("handler", "aws", "entry-point-malformed",
+         "Runtime.MalformedHandlerName: Bad handler 'handler': not enough values to unpack"),
+        ("handler", "yandex", "entry-point-malformed", "<file>.<function>"),
+        ("mian.handler", "aws", "entry-point-module-missing",
+         "Runtime.ImportModuleError: Unable to import module 'mian': No module named 'mian'"),
+        ("mian.handler", "yandex", "entry-point-module-missing", "No module named 'mian'"),
+        ("main.py.handler", "aws", "entry-point-dotted-filename",
+         "No module named 'main.py'; 'main' is not a package"),
+        ("main.py.handler", "yandex", "entry-point-dotted-filename", "without '.py'"),
+        ("sys.handler", "aws", "entry-point-builtin-module",
+         "Runtime.BuiltInModuleConflict: Cannot use built-in module sys as a handler module"),
+        ("main.handlr", "aws", "entry-point-function-missing",
+         "Runtime.HandlerNotFound: Handler 'handlr' missing on module 'main'"),
+    ],
+)
+def test_entry_point_faults_quote_the_platform(
+    tmp_path: Path, entry: str, platform: str, code: str, quoted: str
+) -> None:
+    problems = run(tmp_path, {"main.py": GOOD}, entry=entry, platform=platform)
+    on_config = [p for p in problems if p.path.endswith(CONFIG)]
+    assert [p.code for p in on_config] == [code]
+    assert on_config[0].span == ENTRY_SPAN
+    assert on_config[0].severity == Severity.ERROR
+    assert quoted in on_config[0].message
+
+
+def test_misspelt_function_suggests_and_fixes_on_both_files(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"main.py": GOOD}, entry="main.handlr")
+    config, module = (
+        next(p for p in problems if p.path.endswith(CONFIG)),
+        next(p for p in problems if p.path.endswith("main.py")),
+    )
+    assert "Did you mean 'handler'?" in config.message
+    assert config.fixes[0].new_text == "main.handler"
+    assert config.fixes[0].span == ENTRY_SPAN
+    # On the module, the diagnostic sits on the def that was probably meant.
+    assert module.code == "entry-point-function-missing"
+    assert module.span == Span.of(0, 4, 0, 11)
+    assert module.fixes == config.fixes
+
+
+def test_missing_module_suggests_the_close_file(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"main.py": GOOD}, entry="mian.handler")
+    assert "Did you mean 'main.handler'?" in problems[0].message
+    assert problems[0].fixes[0].new_text == "main.handler"
+
+
+def test_dotted_file_name_is_an_error(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"my.handler.py": GOOD}, entry="my.handler.handler")
+    assert codes(problems) == ["entry-point-dotted-filename"]
+
+
+@pytest.mark.parametrize(("platform", "expected"), [("yandex", ["entry-point-outside-root"]),
+                                                    ("aws", [])])
+def test_subdirectory_entry(tmp_path: Path, platform: str, expected: list[str]) -> None:
+    for entry in ("src/main.handler", "src.main.handler"):
+        problems = run(tmp_path, {"src/main.py": GOOD}, entry=entry, platform=platform)
+        assert codes(problems) == expected
+        assert all(p.severity == Severity.WARNING for p in problems)
+
+
+def test_syntax_error_reported_once_at_its_position_and_on_the_config(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"main.py": "def handler(event, context):\n    return (\n"},
+                   platform="aws")
+    module = [p for p in problems if p.path.endswith("main.py")]
+    assert [p.code for p in module] == ["entry-point-syntax-error"]
+    assert module[0].span.start.line == 1
+    config = [p for p in problems if p.path.endswith(CONFIG)]
+    assert "Runtime.UserCodeSyntaxError: Syntax error in module 'main'" in config[0].message
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "severity"),
+    [
+        ("handler = 42\n", "handler-not-callable", Severity.ERROR),
+        ("handler = 'main'\n", "handler-not-callable", Severity.ERROR),
+        ("def handler(event):\n    return 1\n", "handler-arity", Severity.ERROR),
+        ("def handler():\n    return 1\n", "handler-arity", Severity.ERROR),
+        ("def handler(a, b, c):\n    return 1\n", "handler-arity", Severity.ERROR),
+        ("handler = lambda event: 1\n", "handler-arity", Severity.ERROR),
+        ("def handler(event, context, *, db):\n    return 1\n", "handler-required-kwonly",
+         Severity.ERROR),
+        ("from mangum import Mangum\napp = object\nhandler = Mangum(app)\n",
+         "handler-unverifiable", Severity.INFO),
+        ("from impl import handler\n", "handler-unverifiable", Severity.INFO),
+        ("def handler(event, context):\n    yield 1\n", "handler-generator", Severity.WARNING),
+    ],
+)
+def test_handler_binding_rules(tmp_path: Path, source: str, code: str, severity: Severity) -> None:
+    problems = run(tmp_path, {"main.py": source})
+    module = [p for p in problems if p.path.endswith("main.py")]
+    assert [p.code for p in module] == [code]
+    assert module[0].severity == severity
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def handler(event, context, extra=None):\n    return 1\n",
+        "def handler(*args):\n    return 1\n",
+        "def handler(event, /, context, **kw):\n    return 1\n",
+        "def handler(event, context, *, db=None):\n    return 1\n",
+        "handler = lambda event, context: 1\n",
+        "import functools\n@functools.lru_cache\ndef handler(e):\n    return 1\n",
+    ],
+)
+def test_acceptable_signatures(tmp_path: Path, source: str) -> None:
+    assert run(tmp_path, {"main.py": source}) == []
+
+
+def test_decorated_handler_is_fine(tmp_path: Path) -> None:
+    source = """
+        from aws_lambda_powertools import Logger
+        logger = Logger()
+
+        @logger.inject_lambda_context
+        def handler(event, context):
+            return {"ok": True}
+    """
+    assert run(tmp_path, {"main.py": source}, platform="aws") == []
+
+
+def test_missing_context_parameter_has_a_fix(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"main.py": "def handler(event: dict):\n    return 1\n"})
+    (problem,) = problems
+    assert problem.code == "handler-arity"
+    assert problem.span == Span.of(0, 4, 0, 11)
+    (fix,) = problem.fixes
+    assert fix.new_text == ", context"
+    assert fix.span == Span.of(0, 23, 0, 23)
+
+
+def test_async_handler_allowed_on_yandex_refused_on_aws(tmp_path: Path) -> None:
+    source = "async def handler(event, context):\n    return 1\n"
+    assert run(tmp_path, {"main.py": source}, platform="yandex") == []
+    (problem,) = run(tmp_path, {"main.py": source}, platform="aws")
+    assert problem.code == "handler-async-unsupported"
+    assert problem.severity == Severity.ERROR
+    assert "Object of type coroutine is not JSON serializable" in problem.message
+    assert problem.span == Span.of(0, 10, 0, 17)
+
+
+@pytest.mark.parametrize(
+    ("ret", "platform", "code"),
+    [
+        ("{'statusCode': 200, 'body': {'a': 1}}", "yandex", "response-body-not-string"),
+        ("{'statusCode': 200, 'body': [1, 2]}", "aws", "response-body-not-string"),
+        ("{'statusCode': '200', 'body': 'x'}", "aws", "response-status-code-type"),
+        ("{1, 2}", "aws", "response-not-serializable"),
+        ("{'items': {1, 2}}", "yandex", "response-not-serializable"),
+        ("b'raw'", "yandex", "response-not-serializable"),
+        ("object()", "aws", "response-not-serializable"),
+        ("{'statusCode': 200, 'headers': {'Via': 'x'}, 'body': ''}", "yandex",
+         "response-header-forbidden"),
+    ],
+)
+def test_returned_literals(tmp_path: Path, ret: str, platform: str, code: str) -> None:
+    source = f"def handler(event, context):\n    if event:\n        return {ret}\n    return None\n"
+    problems = run(tmp_path, {"main.py": source}, platform=platform)
+    assert codes(problems) == [code]
+    assert problems[0].span.start.line == 2
+
+
+def test_bytes_are_fine_on_aws(tmp_path: Path) -> None:
+    source = "def handler(event, context):\n    return b'raw'\n"
+    assert run(tmp_path, {"main.py": source}, platform="aws") == []
+
+
+@pytest.mark.parametrize(
+    ("platform", "runtime", "expected"),
+    [
+        ("yandex", "python312", []),
+        ("yandex", "python311", ["runtime-unsupported"]),
+        ("yandex", "python313", ["runtime-unsupported"]),
+        ("aws", "python3.12", []),
+        ("aws", "python3.8", ["runtime-unsupported"]),
+        ("aws", "python312", ["runtime-unsupported"]),
+    ],
+)
+def test_runtimes(tmp_path: Path, platform: str, runtime: str, expected: list[str]) -> None:
+    problems = run(tmp_path, {"main.py": GOOD}, platform=platform, runtime=runtime)
+    assert codes(problems) == expected
+    for p in problems:
+        assert p.span == Span.of(3, 15, 3, 25)
+        assert p.severity == Severity.WARNING
+
+
+def test_non_utf8_module_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_bytes(b"def handler(event, context):\n    return '\xff'\n")
+    problems = run(tmp_path, {})
+    assert codes(problems) == ["entry-point-module-unreadable"]
+
+
+def test_unicode_columns_are_utf16(tmp_path: Path) -> None:
+    source = "x = '😀'; y = 1\ndef handler(event):\n    return 1\n"
+    problems = run(tmp_path, {"main.py": source})
+    assert problems[0].span == Span.of(1, 4, 1, 11)
