@@ -1,0 +1,100 @@
+"""Start `handlerlens lsp` as a subprocess and talk to it with pytest-lsp's real client."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+SERVER = [sys.executable, "-m", "handlerlens", "lsp"]
+
+
+@asynccontextmanager
+async def running_server(
+    root: Path,
+    *,
+    options: dict[str, Any] | None = None,
+    capabilities: str = "visual-studio-code",
+) -> AsyncIterator[LanguageClient]:
+    """A real server process initialised on `root`, shut down afterwards."""
+    client = await ClientServerConfig(server_command=SERVER).start()
+    assert isinstance(client, LanguageClient)
+    await client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities(capabilities),
+            root_uri=root.as_uri(),
+            workspace_folders=[lsp.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=options,
+        )
+    )
+    try:
+        yield client
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+async def wait_for_diagnostics(
+    client: LanguageClient,
+    path: Path,
+    predicate: Callable[[list[lsp.Diagnostic]], bool] = bool,
+    timeout: float = 10.0,
+) -> list[lsp.Diagnostic]:
+    """Wait until the diagnostics published for `path` satisfy `predicate`."""
+    uri = path.as_uri()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        current = client.diagnostics.get(uri, [])
+        if predicate(current):
+            return current
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"diagnostics for {path.name} never matched; last: {current}")
+        try:
+            await asyncio.wait_for(
+                client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), remaining
+            )
+        except asyncio.TimeoutError:
+            pass
+
+
+def open_document(client: LanguageClient, path: Path, language: str = "python") -> str:
+    """Send didOpen with the file's text; returns the URI."""
+    uri = path.as_uri()
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=path.read_text()
+            )
+        )
+    )
+    return uri
+
+
+def change_document(client: LanguageClient, path: Path, text: str, version: int) -> None:
+    """Replace the whole text of an open document (a full-content change)."""
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A private copy of the bundled examples workspace."""
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target)
+    return target

@@ -1,0 +1,73 @@
+"""Code lenses above handlers, carrying the function's identity; hover on the def."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import change_document, open_document, running_server
+
+
+async def _lenses(client: object, path: Path) -> list[lsp.CodeLens]:
+    result = await client.text_document_code_lens_async(  # type: ignore[attr-defined]
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
+    )
+    return result or []
+
+
+async def test_run_and_debug_lenses_for_each_handler(examples: Path) -> None:
+    app = examples / "orders" / "app.py"
+    async with running_server(examples, options={"clientCommands": True}) as client:
+        open_document(client, app)
+        lenses = await _lenses(client, app)
+    titles = sorted((lens.range.start.line, lens.command.title) for lens in lenses if lens.command)
+    # create_order (line 8) is declared; list_orders is not (its entry point is misspelt).
+    assert titles == [(8, "Debug handler"), (8, "▶ Run handler")]
+    run = next(lens.command for lens in lenses if lens.command and "Run" in lens.command.title)
+    assert run.command == "handlerlens.runHandler"
+    (ref,) = run.arguments or []
+    assert ref["name"] == "CreateOrder"
+    assert ref["platform"] == "aws"
+    assert ref["entry"] == "app.create_order"
+    assert ref["trigger"] == "api-gateway-rest"
+    assert ref["root"] == str(examples / "orders")
+    assert ref["uri"] == app.as_uri()
+
+
+async def test_other_editors_get_server_commands(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples, capabilities="neovim") as client:
+        open_document(client, main)
+        lenses = await _lenses(client, main)
+    commands = sorted(lens.command.command for lens in lenses if lens.command)
+    assert commands == ["handlerlens.server.debug", "handlerlens.server.run"]
+
+
+async def test_lenses_survive_a_syntax_error_while_typing(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        open_document(client, main)
+        assert len(await _lenses(client, main)) == 2
+        change_document(client, main, main.read_text() + "\ndef broken(:\n", 2)
+        assert len(await _lenses(client, main)) == 2
+
+
+async def test_hover_on_handler_def_describes_the_function(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        open_document(client, main)
+        await _lenses(client, main)
+        hover = await client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=main.as_uri()),
+                position=lsp.Position(line=5, character=6),
+            )
+        )
+    assert hover is not None
+    text = hover.contents.value  # type: ignore[union-attr]
+    assert "Yandex Cloud Functions" in text
+    assert "`main.handler`" in text
+    assert "`python312`" in text
+    assert "5 s" in text
+    assert "128 MB" in text

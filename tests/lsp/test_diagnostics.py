@@ -1,0 +1,96 @@
+"""Diagnostics over stdio: on open, on change, on config files, across files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import (
+    change_document,
+    open_document,
+    running_server,
+    wait_for_diagnostics,
+)
+
+
+def _codes(diags: list[lsp.Diagnostic]) -> list[str]:
+    return sorted(str(d.code) for d in diags)
+
+
+async def test_broken_entry_point_is_published_on_the_template_without_opening_it(
+    examples: Path,
+) -> None:
+    template = examples / "orders" / "template.yaml"
+    async with running_server(examples) as client:
+        diags = await wait_for_diagnostics(client, template)
+    (diag,) = [d for d in diags if d.code == "entry-point-function-missing"]
+    assert diag.source == "handlerlens"
+    assert diag.severity == lsp.DiagnosticSeverity.Error
+    line = template.read_text().splitlines()[diag.range.start.line]
+    assert line[diag.range.start.character : diag.range.end.character] == "app.list_order"
+    assert "Did you mean 'list_orders'?" in diag.message
+    assert "Runtime.HandlerNotFound: Handler 'list_order' missing on module 'app'" in diag.message
+
+
+async def test_module_side_diagnostic_sits_on_the_def_that_was_meant(examples: Path) -> None:
+    app = examples / "orders" / "app.py"
+    async with running_server(examples) as client:
+        open_document(client, app)
+        diags = await wait_for_diagnostics(client, app)
+    (diag,) = diags
+    assert diag.code == "entry-point-function-missing"
+    assert diag.range.start.line == 15  # def list_orders
+
+
+async def test_edit_updates_diagnostics_and_fixing_clears_them(examples: Path) -> None:
+    app = examples / "orders" / "app.py"
+    template = examples / "orders" / "template.yaml"
+    async with running_server(examples) as client:
+        open_document(client, app)
+        await wait_for_diagnostics(client, app)
+        text = app.read_text()
+        # Break the other handler's signature while typing…
+        broken = text.replace("def create_order(event, context):", "def create_order(event):")
+        change_document(client, app, broken, 2)
+        diags = await wait_for_diagnostics(
+            client, app, lambda ds: "handler-arity" in _codes(ds)
+        )
+        assert _codes(diags) == ["entry-point-function-missing", "handler-arity"]
+        # …then rename list_orders so the template's entry point resolves.
+        fixed = text.replace("def list_orders(", "def list_order(")
+        change_document(client, app, fixed, 3)
+        await wait_for_diagnostics(client, app, lambda ds: ds == [])
+        await wait_for_diagnostics(
+            client,
+            template,
+            lambda ds: "entry-point-function-missing" not in _codes(ds),
+        )
+
+
+async def test_syntax_error_while_typing_is_reported_once(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        open_document(client, main)
+        text = main.read_text()
+        change_document(client, main, text.replace('"statusCode": 200,', '"statusCode": 200,,'), 2)
+        diags = await wait_for_diagnostics(client, main)
+    assert [d.code for d in diags] == ["entry-point-syntax-error"]
+    assert diags[0].range.start.line == 8
+
+
+async def test_config_edit_revalidates_python_side(examples: Path) -> None:
+    template = examples / "orders" / "template.yaml"
+    app = examples / "orders" / "app.py"
+    async with running_server(examples) as client:
+        open_document(client, app)
+        await wait_for_diagnostics(client, app)
+        open_document(client, template, "yaml")
+        change_document(
+            client, template, template.read_text().replace("app.list_order", "app.list_orders"), 2
+        )
+        await wait_for_diagnostics(client, app, lambda ds: ds == [])
+        diags = await wait_for_diagnostics(
+            client, template, lambda ds: "entry-point-function-missing" not in _codes(ds)
+        )
+    assert all(d.source == "handlerlens" for d in diags)
