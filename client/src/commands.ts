@@ -1,0 +1,185 @@
+/**
+ * Run Handler and Debug Handler (lens, palette, editor title, event-file lenses): trust, the
+ * function, the event, then the server's run/debug commands, the response view and the logs.
+ */
+import * as vscode from "vscode";
+import type { DebugSupport } from "./debug";
+import { type ChosenEvent, type EventFileArgs, type EventPicker } from "./events";
+import { chooseFunction, folderOf, functionKey, listFunctions } from "./functions";
+import { errorText, type Logs } from "./logging";
+import { safeName } from "./paths";
+import {
+  type DebugResult,
+  type FunctionRef,
+  type RunResult,
+  SERVER_DEBUG,
+  SERVER_RUN,
+  SERVER_STOP_RUNNER,
+} from "./protocol";
+import type { ResponseView } from "./response";
+import { ensureTrust, type RunnerTracker } from "./runner";
+import type { ServerManager } from "./server";
+
+export class HandlerCommands {
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly server: ServerManager,
+    private readonly events: EventPicker,
+    private readonly response: ResponseView,
+    private readonly tracker: RunnerTracker,
+    private readonly debug: DebugSupport,
+    private readonly logs: Logs,
+  ) {}
+
+  /** `handlerlens.runHandler` (arg: FunctionRef from a lens, a Uri from a menu, or nothing). */
+  async run(arg?: unknown): Promise<void> {
+    await this.guard("Run", async () => {
+      if (!(await ensureTrust("Run Handler"))) {
+        return;
+      }
+      const fn = await chooseFunction(this.server, arg, "run");
+      const chosen = fn && (await this.events.pick(fn, "Run"));
+      if (fn && chosen) {
+        await this.invoke(fn, chosen);
+      }
+    });
+  }
+
+  /** `handlerlens.debugHandler`: start (or reuse) a debug session, then invoke. */
+  async debugHandler(arg?: unknown): Promise<void> {
+    await this.guard("Debug", async () => {
+      if (!(await ensureTrust("Debug Handler"))) {
+        return;
+      }
+      const fn = await chooseFunction(this.server, arg, "debug");
+      const chosen = fn && (await this.events.pick(fn, "Debug"));
+      if (fn && chosen) {
+        await this.debugWith(fn, chosen);
+      }
+    });
+  }
+
+  /** `handlerlens.runWithEventFile`: the lenses on a saved event file. */
+  async runWithEventFile(args: EventFileArgs): Promise<void> {
+    await this.guard(args.debug ? "Debug" : "Run", async () => {
+      if (!(await ensureTrust(args.debug ? "Debug Handler" : "Run Handler"))) {
+        return;
+      }
+      const fns = await listFunctions(this.server);
+      const fn = fns.find((f) => safeName(f.name) === args.functionName);
+      if (!fn) {
+        void vscode.window.showErrorMessage(
+          `No function named "${args.functionName}" in this workspace: the event folder's name must be the function's name.`,
+        );
+        return;
+      }
+      const label = vscode.workspace.asRelativePath(args.path);
+      const chosen = await this.events.fromFile(args.path, label);
+      if (!chosen) {
+        return;
+      }
+      await this.events.remember(fn, chosen);
+      await (args.debug ? this.debugWith(fn, chosen) : this.invoke(fn, chosen));
+    });
+  }
+
+  /** `handlerlens.newEvent`: save an editable copy of a sample event. */
+  async newEvent(arg?: unknown): Promise<void> {
+    await this.guard("New event", async () => {
+      const fn = await chooseFunction(this.server, arg, "write an event for");
+      if (fn) {
+        await this.events.createEvent(fn);
+      }
+    });
+  }
+
+  /** Stops a function's runner when the debug session started for it ends. */
+  async onDebugSessionEnded(key: string): Promise<void> {
+    const fns = await listFunctions(this.server).catch(() => [] as FunctionRef[]);
+    const fn = fns.find((f) => functionKey(f) === key);
+    if (fn) {
+      await this.server
+        .executeCommand(SERVER_STOP_RUNNER, { function: fn })
+        .catch((err: unknown) => {
+          this.logs.main.warn(`Stopping the debug runner of ${fn.name}: ${errorText(err)}`);
+        });
+    }
+  }
+
+  private async debugWith(fn: FunctionRef, chosen: ChosenEvent): Promise<void> {
+    if (!this.debug.sessionFor(fn)) {
+      const t0 = Date.now();
+      const result = await vscode.window.withProgress(
+        {
+          location: vscode.ProgressLocation.Window,
+          title: `Starting ${fn.name} under the debugger`,
+        },
+        () =>
+          this.server.executeCommand<DebugResult>(SERVER_DEBUG, {
+            function: fn,
+            event: chosen.event,
+          }),
+      );
+      const started = await this.debug.startFor(fn, folderOf(fn), result);
+      if (!started) {
+        void vscode.window.showErrorMessage(
+          `The debug session for ${fn.name} did not start; see the HandlerLens output.`,
+        );
+        return;
+      }
+      this.logs.main.info(
+        `Debug session for ${fn.name} started in ${Date.now() - t0} ms (debugpy on port ${result.debugPort})`,
+      );
+    }
+    await this.invoke(fn, chosen);
+  }
+
+  private async invoke(fn: FunctionRef, chosen: ChosenEvent): Promise<void> {
+    const key = functionKey(fn);
+    if (this.busy.has(key)) {
+      void vscode.window.showInformationMessage(
+        `${fn.name} is still running; its response opens when it finishes.`,
+      );
+      return;
+    }
+    this.busy.add(key);
+    try {
+      this.response.addRoot(fn.root);
+      const params = {
+        function: fn,
+        event: chosen.event,
+        ...(chosen.path ? { eventPath: chosen.path } : {}),
+      };
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Running ${fn.name}` },
+        () => this.server.executeCommand<RunResult>(SERVER_RUN, params),
+      );
+      if (!this.tracker.streamed(result.requestId)) {
+        for (const line of result.logs) {
+          this.logs.functionLine(fn.name, line.replace(/\r?\n$/, ""), "stdout");
+        }
+      }
+      this.logs.main.info(
+        `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${result.durationMs} ms, billed ${result.billedMs} ms`,
+      );
+      await this.response.show(fn, result, chosen.label);
+    } finally {
+      this.busy.delete(key);
+    }
+  }
+
+  private async guard(what: string, job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } catch (err) {
+      const text = errorText(err);
+      this.logs.main.error(`${what} failed: ${text}`);
+      void vscode.window.showErrorMessage(`${what} failed: ${text}`, "Show Logs").then((c) => {
+        if (c) {
+          this.logs.main.show(true);
+        }
+      });
+    }
+  }
+}

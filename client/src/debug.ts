@@ -1,0 +1,153 @@
+/**
+ * The `handlerlens` debug type, backed by debugpy's own adapter (bundled debugpy; no
+ * marketplace extension): attach configurations connect to the runner's debugpy listener
+ * (`DebugAdapterServer`), launch configurations start `<python> -m debugpy.adapter`. Worker
+ * processes arrive as child sessions through the adapter's `startDebugging` request, which
+ * VS Code handles itself; their configuration carries `connect`, so they take the same path.
+ */
+import * as vscode from "vscode";
+import { functionKey } from "./functions";
+import type { Logs } from "./logging";
+import { CLIENT_DEBUG, type DebugResult, type FunctionRef } from "./protocol";
+import type { ServerManager } from "./server";
+
+export const DEBUG_TYPE = "handlerlens";
+/** Marks sessions started for a function, so a second Debug click reuses the session. */
+const FUNCTION_KEY = "handlerlensFunction";
+
+interface Connect {
+  host: string;
+  port: number;
+}
+
+export class DebugSupport
+  implements
+    vscode.DebugAdapterDescriptorFactory,
+    vscode.DebugConfigurationProvider,
+    vscode.Disposable
+{
+  private readonly sessions = new Map<string, vscode.DebugSession>();
+  private readonly ended = new vscode.EventEmitter<string>();
+  /** Fires with the function key when a function's top-level debug session ends. */
+  readonly onDidEndFunctionSession = this.ended.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly server: ServerManager,
+    private readonly logs: Logs,
+  ) {
+    this.subscriptions.push(
+      vscode.debug.onDidStartDebugSession((s) => {
+        const key = s.configuration[FUNCTION_KEY] as unknown;
+        if (s.type === DEBUG_TYPE && typeof key === "string" && !s.parentSession) {
+          this.sessions.set(key, s);
+        }
+      }),
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        for (const [key, session] of this.sessions) {
+          if (session.id === s.id) {
+            this.sessions.delete(key);
+            this.ended.fire(key);
+          }
+        }
+      }),
+    );
+  }
+
+  /** The function's running debug session, if one was started and has not ended. */
+  sessionFor(fn: FunctionRef): vscode.DebugSession | undefined {
+    return this.sessions.get(functionKey(fn));
+  }
+
+  /** Starts a session from the server's `debugConfiguration` for a function. */
+  async startFor(
+    fn: FunctionRef,
+    folder: vscode.WorkspaceFolder | undefined,
+    result: DebugResult,
+  ): Promise<boolean> {
+    const config: vscode.DebugConfiguration = {
+      name: `Debug ${fn.name}`,
+      request: "attach",
+      justMyCode: true,
+      ...result.debugConfiguration,
+      // Always our own type: the server may name debugpy's, which needs the Python extension.
+      type: DEBUG_TYPE,
+      [FUNCTION_KEY]: functionKey(fn),
+    };
+    if (config.request === "attach" && !connectOf(config)) {
+      config.connect = { host: "127.0.0.1", port: result.debugPort };
+    }
+    return vscode.debug.startDebugging(folder, config, { suppressSaveBeforeStart: true });
+  }
+
+  createDebugAdapterDescriptor(
+    session: vscode.DebugSession,
+  ): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    const c = session.configuration;
+    const connect = connectOf(c);
+    if (c.request === "attach" && connect) {
+      this.logs.main.info(
+        `Debug adapter: debugpy at ${connect.host}:${connect.port} (${session.name})`,
+      );
+      return new vscode.DebugAdapterServer(connect.port, connect.host);
+    }
+    const python = this.server.status.interpreter?.path ?? "python3";
+    this.logs.main.info(`Debug adapter: ${python} -m debugpy.adapter (${session.name})`);
+    const env = Object.fromEntries(
+      Object.entries(this.server.pythonEnv()).filter(
+        (kv): kv is [string, string] => typeof kv[1] === "string",
+      ),
+    );
+    return new vscode.DebugAdapterExecutable(python, ["-m", "debugpy.adapter"], { env });
+  }
+
+  /** F5 with no launch.json debugs the handler at the cursor; otherwise fills defaults. */
+  resolveDebugConfiguration(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.ProviderResult<vscode.DebugConfiguration> {
+    if (!config.type && !config.request && !config.name) {
+      void vscode.commands.executeCommand(CLIENT_DEBUG);
+      return undefined;
+    }
+    return { justMyCode: true, ...config };
+  }
+
+  /** DAP traffic at trace level in the HandlerLens output (set its level to Trace to see it). */
+  trackerFactory(): vscode.DebugAdapterTrackerFactory {
+    const log = this.logs.main;
+    return {
+      createDebugAdapterTracker: (session) => ({
+        onWillReceiveMessage: (m: { command?: string }) => {
+          log.trace(`DAP ${session.name} > ${m.command ?? "?"}`);
+        },
+        onDidSendMessage: (m: { type?: string; command?: string; event?: string }) => {
+          log.trace(`DAP ${session.name} < ${m.type ?? "?"} ${m.command ?? m.event ?? ""}`);
+        },
+        onError: (e) => {
+          log.warn(`Debug adapter error (${session.name}): ${e.message}`);
+        },
+      }),
+    };
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) {
+      s.dispose();
+    }
+    this.ended.dispose();
+  }
+}
+
+/** `{host, port}` from `connect` (debugpy's form) or top-level `host`/`port`. */
+export function connectOf(c: vscode.DebugConfiguration): Connect | undefined {
+  const raw = (c.connect ?? { host: c.host as unknown, port: c.port as unknown }) as {
+    host?: unknown;
+    port?: unknown;
+  };
+  const port = typeof raw.port === "string" ? Number(raw.port) : raw.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port <= 0) {
+    return undefined;
+  }
+  return { host: typeof raw.host === "string" && raw.host ? raw.host : "127.0.0.1", port };
+}

@@ -1,0 +1,112 @@
+/**
+ * Entry point: wires the modules together and registers every disposable; no logic lives here.
+ */
+import * as vscode from "vscode";
+import { HandlerCommands } from "./commands";
+import { DEBUG_TYPE, DebugSupport } from "./debug";
+import { EventFileLenses, EventPicker, RUN_WITH_EVENT_FILE, type EventFileArgs } from "./events";
+import { Logs } from "./logging";
+import { CLIENT_DEBUG, CLIENT_RUN } from "./protocol";
+import { PythonLocator } from "./python";
+import { OUTPUT_SELECTOR, RESPONSE_SCHEME, ResponseView } from "./response";
+import { RunnerActions, RunnerTracker } from "./runner";
+import { ServerManager } from "./server";
+import { needsRestart } from "./settings";
+import { RESTART_COMMAND, RUNNER_ACTIONS_COMMAND, StatusItems } from "./status";
+
+let server: ServerManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const logs = new Logs();
+  const locator = new PythonLocator(logs.main);
+  server = new ServerManager(context, logs, locator);
+  const tracker = new RunnerTracker(logs);
+  const events = new EventPicker(server, context.workspaceState, logs.main);
+  const response = new ResponseView();
+  const debug = new DebugSupport(server, logs);
+  const handlers = new HandlerCommands(server, events, response, tracker, debug, logs);
+  const runner = new RunnerActions(server, tracker, events, logs);
+  const status = new StatusItems(server, tracker);
+  const s = server;
+
+  let clientSubscriptions: vscode.Disposable[] = [];
+  context.subscriptions.push(
+    logs,
+    locator,
+    tracker,
+    response,
+    debug,
+    status,
+    s,
+    s.onDidStartClient((client) => {
+      disposeAll(clientSubscriptions);
+      clientSubscriptions = tracker.attach(client);
+    }),
+    s.onDidChangeStatus((st) => {
+      if (st.state !== "running") {
+        tracker.reset();
+      }
+    }),
+    vscode.commands.registerCommand(CLIENT_RUN, (arg?: unknown) => handlers.run(arg)),
+    vscode.commands.registerCommand(CLIENT_DEBUG, (arg?: unknown) => handlers.debugHandler(arg)),
+    vscode.commands.registerCommand(RUN_WITH_EVENT_FILE, (arg: EventFileArgs) =>
+      handlers.runWithEventFile(arg),
+    ),
+    vscode.commands.registerCommand("handlerlens.newEvent", (arg?: unknown) =>
+      handlers.newEvent(arg),
+    ),
+    vscode.commands.registerCommand(RUNNER_ACTIONS_COMMAND, () => runner.showActions()),
+    vscode.commands.registerCommand("handlerlens.startRunner", (arg?: unknown) =>
+      runner.start(arg),
+    ),
+    vscode.commands.registerCommand("handlerlens.stopRunner", (arg?: unknown) => runner.stop(arg)),
+    vscode.commands.registerCommand("handlerlens.copyInvokeUrl", () => runner.copyUrl()),
+    vscode.commands.registerCommand("handlerlens.copyCurl", () => runner.copyCurl()),
+    vscode.commands.registerCommand("handlerlens.showLogs", () => {
+      logs.main.show(true);
+    }),
+    vscode.commands.registerCommand(RESTART_COMMAND, () => s.restart("Restart Server command")),
+    vscode.workspace.registerTextDocumentContentProvider(RESPONSE_SCHEME, response),
+    vscode.languages.registerDocumentLinkProvider({ scheme: RESPONSE_SCHEME }, response),
+    vscode.languages.registerDocumentLinkProvider(OUTPUT_SELECTOR, response),
+    vscode.languages.registerCodeLensProvider(
+      { scheme: "file", language: "json" },
+      new EventFileLenses(),
+    ),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, debug),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, debug),
+    vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, debug.trackerFactory()),
+    debug.onDidEndFunctionSession((key) => handlers.onDebugSessionEnded(key)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (needsRestart(e)) {
+        s.scheduleRestart("settings changed");
+      }
+    }),
+    locator.onDidChange(() => {
+      s.scheduleRestart("the Python extension's interpreter changed");
+    }),
+    // In Restricted Mode a workspace's own interpreter setting is ignored; once trusted it counts.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      const set = vscode.workspace.getConfiguration("handlerlens").inspect<string>("interpreter");
+      if (set?.workspaceValue !== undefined || set?.workspaceFolderValue !== undefined) {
+        s.scheduleRestart("workspace trusted");
+      }
+    }),
+    {
+      dispose: () => {
+        disposeAll(clientSubscriptions);
+      },
+    },
+  );
+  void s.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}
+
+function disposeAll(items: readonly vscode.Disposable[]): void {
+  for (const d of items) {
+    d.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The extension's two output channels: "HandlerLens" (function logs and what the extension
+ * does) and "HandlerLens Language Server" (the server's stderr and the LSP trace).
+ */
+import * as vscode from "vscode";
+import type { LogParams } from "./protocol";
+
+export class Logs implements vscode.Disposable {
+  readonly main: vscode.LogOutputChannel;
+  readonly server: vscode.LogOutputChannel;
+
+  constructor() {
+    this.main = vscode.window.createOutputChannel("HandlerLens", { log: true });
+    this.server = vscode.window.createOutputChannel("HandlerLens Language Server", { log: true });
+  }
+
+  /** Append one function log line (from `handlerlens/log` or a run result). */
+  functionLine(fn: string | undefined, line: string, stream: LogParams["stream"]): void {
+    const text = fn ? `[${fn}] ${line}` : line;
+    if (stream === "stderr") {
+      this.main.warn(text);
+    } else {
+      this.main.info(text);
+    }
+  }
+
+  dispose(): void {
+    this.main.dispose();
+    this.server.dispose();
+  }
+}
+
+/** Readable text of anything thrown (Error, LSP ResponseError, string). */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    return err.message;
+  }
+  if (typeof err === "string") {
+    return err;
+  }
+  return JSON.stringify(err);
+}

@@ -1,0 +1,122 @@
+/**
+ * Custom protocol between the HandlerLens server and this client.
+ *
+ * Mirror, name for name, of `server/handlerlens/lsp/protocol.py`; everything else is standard
+ * LSP. The result shapes (`RunResult`, `EventItem`, `DebugResult`) and `InitializationOptions`
+ * are the contract the server's run/debug/listEvents commands answer with.
+ */
+
+/** Client-side command ids used in lenses when the client says `{"clientCommands": true}`. */
+export const CLIENT_RUN = "handlerlens.runHandler";
+export const CLIENT_DEBUG = "handlerlens.debugHandler";
+
+/** Server commands (workspace/executeCommand). */
+export const SERVER_RUN = "handlerlens.server.run";
+export const SERVER_DEBUG = "handlerlens.server.debug";
+export const SERVER_START_RUNNER = "handlerlens.server.startRunner";
+export const SERVER_STOP_RUNNER = "handlerlens.server.stopRunner";
+export const SERVER_LIST_EVENTS = "handlerlens.server.listEvents";
+export const SERVER_LIST_FUNCTIONS = "handlerlens.server.listFunctions";
+
+export const SERVER_COMMANDS = [
+  SERVER_RUN,
+  SERVER_DEBUG,
+  SERVER_START_RUNNER,
+  SERVER_STOP_RUNNER,
+  SERVER_LIST_EVENTS,
+  SERVER_LIST_FUNCTIONS,
+] as const;
+
+/** Server → client notifications. */
+export const NOTIFY_RUNNER_STATE = "handlerlens/runnerState";
+export const NOTIFY_LOG = "handlerlens/log";
+
+export type RunnerState = "stopped" | "starting" | "running" | "reloading" | "debugging" | "error";
+
+/** Identity of one function, as carried by lenses and commands. */
+export interface FunctionRef {
+  name: string;
+  platform: string;
+  entry: string;
+  root: string;
+  uri: string;
+  line: number;
+  trigger: string;
+}
+
+/** Arguments of SERVER_RUN / SERVER_DEBUG: the function and, optionally, the event. */
+export interface RunParams {
+  function: FunctionRef;
+  event?: unknown;
+  eventPath?: string;
+}
+
+/** Payload of NOTIFY_RUNNER_STATE. */
+export interface RunnerStateParams {
+  function?: string;
+  state?: RunnerState;
+  url?: string;
+  port?: number;
+  debugPort?: number;
+  message?: string;
+}
+
+/** Payload of NOTIFY_LOG: one line of a function's log. */
+export interface LogParams {
+  function?: string;
+  requestId?: string;
+  line?: string;
+  stream?: "stdout" | "stderr" | "system";
+}
+
+/** Sent as `initializationOptions`; `settings` mirrors the `handlerlens.*` configuration. */
+export interface InitializationOptions {
+  clientCommands: true;
+  settings: ServerSettings;
+}
+
+/** The `handlerlens.*` settings as the server receives them (`interpreter`: the one in use). */
+export interface ServerSettings {
+  platform: "auto" | "yandex" | "aws";
+  interpreter: string;
+  runner: { port: number; timeout: number | null };
+  eventsFolder: string;
+}
+
+/** Result of SERVER_RUN: the platform's response to one invocation, plus its measurements. */
+export interface RunResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  json?: unknown;
+  functionError: boolean;
+  requestId: string;
+  durationMs: number;
+  billedMs: number;
+  memoryMb: number;
+  maxMemoryMb: number;
+  initMs?: number;
+  logs: string[];
+}
+
+/** One entry of SERVER_LIST_EVENTS. */
+export interface EventItem {
+  label: string;
+  source: "saved" | "sample";
+  trigger?: string;
+  path?: string;
+  event: unknown;
+}
+
+/** Result of SERVER_DEBUG: the runner is up in debug mode; start this configuration. */
+export interface DebugResult {
+  debugConfiguration: Record<string, unknown>;
+  url: string;
+  port: number;
+  debugPort: number;
+}
+
+/** Arguments of SERVER_START_RUNNER / SERVER_STOP_RUNNER. */
+export interface RunnerParams {
+  function: FunctionRef;
+}

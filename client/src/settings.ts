@@ -1,0 +1,61 @@
+/**
+ * Typed access to the `handlerlens.*` settings, and which of them need a server restart.
+ */
+import * as vscode from "vscode";
+import type { ServerSettings } from "./protocol";
+
+export const SECTION = "handlerlens";
+
+/** Settings whose change restarts the language server (trace is applied live by the client). */
+export const RESTART_SETTINGS = [
+  "handlerlens.interpreter",
+  "handlerlens.platform",
+  "handlerlens.runner.port",
+  "handlerlens.runner.timeout",
+  "handlerlens.eventsFolder",
+] as const;
+
+export const DEFAULT_EVENTS_FOLDER = ".handlerlens/events";
+
+export interface ExtensionSettings {
+  platform: ServerSettings["platform"];
+  interpreter: string;
+  runnerPort: number;
+  runnerTimeout: number | null;
+  eventsFolder: string;
+}
+
+/** Current settings for a resource (or the first workspace folder), defaults filled in. */
+export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettings {
+  const cfg = vscode.workspace.getConfiguration(SECTION, scope ?? firstFolder());
+  const platform = cfg.get<string>("platform", "auto");
+  const port = cfg.get<number>("runner.port", 0);
+  const timeout = cfg.get<number | null>("runner.timeout", null);
+  return {
+    platform: platform === "yandex" || platform === "aws" ? platform : "auto",
+    interpreter: cfg.get<string>("interpreter", "").trim(),
+    runnerPort: Number.isInteger(port) && port >= 0 && port <= 65535 ? port : 0,
+    runnerTimeout: typeof timeout === "number" && timeout > 0 ? timeout : null,
+    eventsFolder:
+      cfg.get<string>("eventsFolder", DEFAULT_EVENTS_FOLDER).trim() || DEFAULT_EVENTS_FOLDER,
+  };
+}
+
+/** The settings block sent to the server, with the interpreter actually in use. */
+export function serverSettings(settings: ExtensionSettings, interpreter: string): ServerSettings {
+  return {
+    platform: settings.platform,
+    interpreter,
+    runner: { port: settings.runnerPort, timeout: settings.runnerTimeout },
+    eventsFolder: settings.eventsFolder,
+  };
+}
+
+/** True when a configuration change touches a setting that needs a server restart. */
+export function needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
+  return RESTART_SETTINGS.some((key) => e.affectsConfiguration(key));
+}
+
+function firstFolder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
