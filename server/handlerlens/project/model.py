@@ -19,6 +19,9 @@ class FunctionSpec:
     `source_dir`/archive source, `[tool.handlerlens]` `root`); `entry` the raw handler string
     (`main.handler`). `declared_in`/`entry_span` locate the handler string in the declaring
     file (None for the heuristic), so diagnostics can be shown there at its exact position.
+    `root_declared_in`/`root_span` locate the value that set the code root (None when the root
+    is implied, e.g. the template's directory). `trigger` is the first declared trigger id
+    (`platforms.triggers`), None when nothing declares one; `triggers` lists all of them.
     """
 
     name: str
@@ -34,6 +37,9 @@ class FunctionSpec:
     memory: int | None = None
     env: dict[str, str] = field(default_factory=dict)
     trigger: str | None = None
+    triggers: tuple[str, ...] = ()
+    root_declared_in: str | None = None
+    root_span: Span | None = None
 
 
 @dataclass

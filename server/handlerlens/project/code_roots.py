@@ -1,0 +1,61 @@
+"""Code roots: resolving declared paths, and the checks that need the file system."""
+
+from __future__ import annotations
+
+import os
+
+from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.project.config_problems import CODE_ROOT_MISSING, CODE_ROOT_OUTSIDE_WORKSPACE
+from handlerlens.project.model import FunctionSpec
+
+# Artifacts rather than directories: the code is whatever was packed into them, which
+# HandlerLens cannot see, so the declaring file's directory stands in for the root.
+_ARCHIVE_SUFFIXES = (".zip", ".jar", ".tar.gz", ".tgz")
+
+
+def resolve(base_dir: str, declared: str) -> str | None:
+    """The absolute code root a declared local path means, or None for remote/archive paths."""
+    value = declared.strip()
+    if not value or "://" in value or value.lower().endswith(_ARCHIVE_SUFFIXES):
+        return None
+    return os.path.normpath(os.path.join(base_dir, os.path.expanduser(value)))
+
+
+def is_within(path: str, root: str) -> bool:
+    """True when `path` is `root` or lies under it (lexically, symlinks not followed)."""
+    path, root = os.path.normcase(os.path.normpath(path)), os.path.normcase(os.path.normpath(root))
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def code_root_problems(spec: FunctionSpec, workspace_root: str) -> list[Problem]:
+    """Warnings for a declared code root outside the workspace or not on disk."""
+    if spec.root_span is None or spec.root_declared_in is None:
+        return []
+    problems = []
+    if not is_within(spec.root, workspace_root):
+        problems.append(
+            Problem(
+                spec.root_declared_in,
+                spec.root_span,
+                Severity.WARNING,
+                CODE_ROOT_OUTSIDE_WORKSPACE,
+                f"The code root of function '{spec.name}' is {spec.root}, outside the workspace "
+                f"{workspace_root}. The deploy tool still packs it from there; move the code "
+                "into the workspace, or open a folder that contains both.",
+            )
+        )
+    if not os.path.isdir(spec.root):
+        problems.append(
+            Problem(
+                spec.root_declared_in,
+                spec.root_span,
+                Severity.WARNING,
+                CODE_ROOT_MISSING,
+                f"The code root of function '{spec.name}' does not exist: {spec.root}. "
+                "Deploying would fail to find the code; create the directory or fix the path.",
+            )
+        )
+    return problems

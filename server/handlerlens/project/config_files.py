@@ -1,0 +1,93 @@
+"""Which files declare functions, and reading one of them."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from handlerlens.analysis.problems import Problem
+from handlerlens.project.model import FunctionSpec
+from handlerlens.project.pyproject_config import parse_pyproject
+from handlerlens.project.sam_template import parse_template
+from handlerlens.project.serverless_config import parse_serverless
+from handlerlens.project.terraform_config import parse_terraform
+
+ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
+
+MAX_CONFIG_BYTES = 1_000_000
+SERVERLESS_NAMES = frozenset({"serverless.yml", "serverless.yaml"})
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# A SAM template always names its transform, a CloudFormation one its format version or
+# a Lambda resource type; text without any of them is some other YAML/JSON.
+TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::Function")
+# JSON that is never a template, skipped without reading (common and sometimes large).
+_NOT_TEMPLATES = frozenset(
+    {"package.json", "package-lock.json", "tsconfig.json", "composer.json", "launch.json"}
+)
+
+
+def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
+    """The declaring format of a file, or None when it declares no functions."""
+    name = os.path.basename(path)
+    lower = name.lower()
+    if name == "pyproject.toml":
+        return "pyproject"
+    if lower in SERVERLESS_NAMES:
+        return "serverless"
+    if lower.endswith(".tf"):
+        return "terraform"
+    if not lower.endswith(TEMPLATE_SUFFIXES) or lower in _NOT_TEMPLATES:
+        return None
+    if text is None:
+        text = _read_head(path)
+    return "sam" if text and any(marker in text for marker in TEMPLATE_MARKERS) else None
+
+
+def may_be_config_file(path: str) -> bool:
+    """True when the name alone allows a declaring file (templates still need their text)."""
+    lower = os.path.basename(path).lower()
+    return (
+        lower == "pyproject.toml"
+        or lower in SERVERLESS_NAMES
+        or lower.endswith(".tf")
+        or (lower.endswith(TEMPLATE_SUFFIXES) and lower not in _NOT_TEMPLATES)
+    )
+
+
+def is_config_file(path: str, text: str | None = None) -> bool:
+    """True for files that can declare functions (reads the file's head if text is None)."""
+    return config_kind(path, text) is not None
+
+
+def parse_config_file(
+    path: str, text: str, *, platform_setting: str | None = None
+) -> tuple[list[FunctionSpec], list[Problem]]:
+    """The functions one declaring file declares and the problems in it; never raises."""
+    kind = config_kind(path, text)
+    if kind is None or len(text) > MAX_CONFIG_BYTES:
+        return [], []
+    return parse_as(kind, path, text, platform_setting)
+
+
+def parse_as(
+    kind: ConfigKind, path: str, text: str, platform_setting: str | None
+) -> tuple[list[FunctionSpec], list[Problem]]:
+    """Parse a file of a known kind; any unexpected failure is silence, never an exception."""
+    try:
+        if kind == "pyproject":
+            return parse_pyproject(path, text, platform_setting)
+        if kind == "sam":
+            return parse_template(path, text)
+        if kind == "serverless":
+            return parse_serverless(path, text)
+        return parse_terraform(path, text)
+    except Exception:  # noqa: BLE001 - a reader bug must not take the language server down
+        return [], []
+
+
+def _read_head(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(MAX_CONFIG_BYTES)
+    except OSError:
+        return None

@@ -1,0 +1,36 @@
+"""Problems the project model reports about declaring files, with their stable codes."""
+
+from __future__ import annotations
+
+from handlerlens.analysis.problems import Problem, Severity, Span
+
+CONFIG_PARSE_ERROR = "config-parse-error"
+CONFIG_INVALID = "config-invalid"
+CONFIG_VALUE_UNRESOLVED = "config-value-unresolved"
+CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
+CODE_ROOT_MISSING = "code-root-missing"
+
+
+def parse_error(path: str, span: Span, file_type: str, detail: str) -> Problem:
+    """A file HandlerLens could not parse at all: one error at the parser's position."""
+    detail = " ".join(detail.split()) or "unknown error"
+    return Problem(
+        path=path,
+        span=span,
+        severity=Severity.ERROR,
+        code=CONFIG_PARSE_ERROR,
+        message=(
+            f"This {file_type} does not parse: {detail}. The deploy tool would reject it too; "
+            "HandlerLens reads no functions from it until it parses."
+        ),
+    )
+
+
+def invalid(path: str, span: Span, message: str) -> Problem:
+    """A value HandlerLens understood the shape of but cannot use."""
+    return Problem(path, span, Severity.WARNING, CONFIG_INVALID, message)
+
+
+def unresolved(path: str, span: Span, message: str) -> Problem:
+    """A value computed at deploy time, so HandlerLens cannot check it."""
+    return Problem(path, span, Severity.INFO, CONFIG_VALUE_UNRESOLVED, message)

@@ -1,0 +1,253 @@
+"""Walking a workspace into a ProjectModel: every declaring file, then the quiet heuristic."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+from handlerlens.analysis.problems import Problem
+from handlerlens.project.code_roots import code_root_problems, is_within
+from handlerlens.project.config_files import (
+    MAX_CONFIG_BYTES,
+    ConfigKind,
+    config_kind,
+    may_be_config_file,
+    parse_as,
+)
+from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
+from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
+from handlerlens.project.model import FunctionSpec, ProjectModel
+from handlerlens.project.pyproject_config import pyproject_platform
+from handlerlens.project.terraform_config import TerraformFile, link_module, read_terraform
+
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        "venv",
+        "__pycache__",
+        "cdk.out",  # CDK's synthesized templates repeat the app's functions
+        "site-packages",
+    }
+)
+MAX_DEPTH = 12
+MAX_ENTRIES = 20_000
+MAX_PYTHON_FILES = 2_000
+# Precedence when two declarations name the same code: earlier kinds win.
+KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
+
+_CacheKey = tuple[str, str, str | None, str]
+_V = TypeVar("_V")
+
+
+class _Lru(Generic[_V]):
+    """Parse results by (kind, path, setting, text): re-discovery after one save is cheap."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[_CacheKey, _V] = OrderedDict()
+
+    def get(self, key: _CacheKey) -> _V | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: _CacheKey, value: _V) -> None:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+_parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
+_terraform_files: _Lru[TerraformFile] = _Lru(256)
+
+
+def discover(
+    root: str, *, platform_setting: str | None = None, overlays: Mapping[str, str] | None = None
+) -> ProjectModel:
+    """Every function the workspace under `root` declares (or, failing that, looks like)."""
+    root = os.path.normpath(os.path.abspath(root))
+    opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
+    candidates, python_files = _walk(root, opened)
+    model = ProjectModel(root)
+
+    by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
+    for path in candidates:
+        text = _read(path, opened)
+        kind = config_kind(path, text) if text is not None else None
+        if kind is not None and text is not None:
+            by_kind[kind].append((path, text))
+
+    declared: list[FunctionSpec] = []
+    declaring_dirs: list[str] = []
+    platforms: dict[str, str] = {}
+    for kind in KIND_ORDER:
+        files = sorted(by_kind[kind])
+        model.config_files += [path for path, _ in files]
+        if kind == "terraform":
+            specs, problems = _terraform(files)
+        else:
+            specs, problems = [], []
+            for path, text in files:
+                found, issues = _parse_cached(kind, path, text, platform_setting)
+                specs += found
+                problems += issues
+                if kind == "pyproject":
+                    platform = pyproject_platform(text)
+                    if platform is not None:
+                        platforms[os.path.dirname(path)] = platform
+        declared += specs
+        declaring_dirs += [os.path.dirname(s.declared_in) for s in specs if s.declared_in]
+        # A file that does not parse yet was meant to declare: guessing beside it would make
+        # functions flicker in and out while it is being typed.
+        declaring_dirs += [
+            os.path.dirname(p.path) for p in problems if p.code == CONFIG_PARSE_ERROR
+        ]
+        model.problems += problems
+
+    model.functions = _unique(declared)
+    for spec in model.functions:
+        model.problems += code_root_problems(spec, root)
+    covered = {s.root for s in model.functions} | set(declaring_dirs)
+    for path in python_files:
+        if any(is_within(path, directory) for directory in covered):
+            continue
+        text = _read(path, opened, MAX_SOURCE_CHARS)
+        if text is None:
+            continue
+        guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
+        model.functions += heuristic_functions(path, text, root, guessed or "yandex")
+    model.problems = _unique_problems(model.problems)
+    return model
+
+
+def _walk(root: str, opened: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Candidate declaring files and Python files, breadth-first within the bounds."""
+    candidates: list[str] = []
+    python_files: list[str] = []
+    seen = 0
+    queue = deque([(root, 0)])
+    while queue and seen < MAX_ENTRIES:
+        directory, depth = queue.popleft()
+        try:
+            with os.scandir(directory) as entries:
+                listing = sorted(entries, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in listing:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                break
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < MAX_DEPTH and not _skipped_dir(entry.name):
+                        queue.append((entry.path, depth + 1))
+                elif entry.is_file():
+                    _classify(entry.path, candidates, python_files)
+            except OSError:
+                continue
+    for path in opened:
+        if is_within(path, root) and not os.path.exists(path):
+            relative = os.path.relpath(path, root).split(os.sep)
+            if len(relative) <= MAX_DEPTH + 1 and not any(map(_skipped_dir, relative[:-1])):
+                _classify(path, candidates, python_files)
+    return candidates, python_files
+
+
+def _skipped_dir(name: str) -> bool:
+    # Dot-directories cover .git, .venv, .terraform, .aws-sam, .serverless and editor state.
+    return name.startswith(".") or name in SKIP_DIRS
+
+
+def _classify(path: str, candidates: list[str], python_files: list[str]) -> None:
+    name = os.path.basename(path).lower()
+    if name.endswith(".py"):
+        if len(python_files) < MAX_PYTHON_FILES:
+            python_files.append(path)
+    elif may_be_config_file(path):
+        candidates.append(path)
+
+
+def _read(path: str, opened: Mapping[str, str], limit: int = MAX_CONFIG_BYTES) -> str | None:
+    """An open buffer's text, else the file's; None for big, binary or unreadable files."""
+    if path in opened:
+        text = opened[path]
+        return text if len(text) <= limit else None
+    try:
+        if os.path.getsize(path) > limit:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    if b"\x00" in data:
+        return None
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def _parse_cached(
+    kind: ConfigKind, path: str, text: str, platform_setting: str | None
+) -> tuple[list[FunctionSpec], list[Problem]]:
+    key = (kind, path, platform_setting, text)
+    hit = _parsed.get(key)
+    if hit is None:
+        hit = parse_as(kind, path, text, platform_setting)
+        _parsed.put(key, hit)
+    return list(hit[0]), list(hit[1])
+
+
+def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[Problem]]:
+    modules: dict[str, list[TerraformFile]] = {}
+    for path, text in files:
+        key = ("terraform", path, None, text)
+        hit = _terraform_files.get(key)
+        if hit is None:
+            try:
+                hit = read_terraform(path, text)
+            except Exception:  # noqa: BLE001 - one file's reader bug must not end discovery
+                hit = TerraformFile(path)
+            _terraform_files.put(key, hit)
+        modules.setdefault(os.path.dirname(path), []).append(hit)
+    specs: list[FunctionSpec] = []
+    problems: list[Problem] = []
+    for directory in sorted(modules):
+        found, issues = link_module(modules[directory])
+        specs += found
+        problems += issues
+    return specs, problems
+
+
+def _nearest(platforms: Mapping[str, str], directory: str, root: str) -> str | None:
+    """The platform of the closest pyproject.toml at or above `directory`, within `root`."""
+    while is_within(directory, root):
+        if directory in platforms:
+            return platforms[directory]
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return None
+
+
+def _unique(specs: list[FunctionSpec]) -> list[FunctionSpec]:
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for spec in specs:
+        key = (spec.platform, spec.root, spec.entry)
+        if key not in seen:
+            seen.add(key)
+            kept.append(spec)
+    return kept
+
+
+def _unique_problems(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, object, str]] = set()
+    kept = []
+    for problem in problems:
+        key = (problem.path, problem.span, problem.code)
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return kept

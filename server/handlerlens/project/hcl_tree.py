@@ -1,0 +1,235 @@
+"""Terraform (HCL2) files as blocks and attributes that keep their source offsets.
+
+python-hcl2's own dict output drops positions, so this reads the Lark parse tree it
+builds (`hcl2.parses_to_tree`, with propagated positions) directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import hcl2
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+Node = Tree[Token] | Token
+
+
+class HclError(Exception):
+    """The text is not HCL2; `offset` is where the parser gave up."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(frozen=True)
+class HclString:
+    """A quoted string: `inner_start`/`inner_end` bound its source text inside the quotes."""
+
+    value: str
+    inner_start: int
+    inner_end: int
+    literal: bool  # no `${…}` or `%{…}` inside
+
+
+@dataclass
+class HclAttribute:
+    """`name = expression`; `start`/`end` bound the expression's source."""
+
+    name: str
+    expr: Node
+    start: int
+    end: int
+    name_start: int
+
+
+@dataclass
+class HclBlock:
+    """`type "label" … { body }`."""
+
+    type: str
+    labels: list[str]
+    start: int
+    attributes: dict[str, HclAttribute] = field(default_factory=dict)
+    blocks: list[HclBlock] = field(default_factory=list)
+
+    def block(self, block_type: str) -> HclBlock | None:
+        """The first nested block of a type."""
+        return next((b for b in self.blocks if b.type == block_type), None)
+
+
+def parse_hcl(text: str) -> list[HclBlock]:
+    """The top-level blocks of an HCL2 document; raises HclError on a syntax error."""
+    try:
+        tree = hcl2.parses_to_tree(text)
+    except UnexpectedInput as exc:
+        offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
+    body = _child(tree, "body")
+    return _body(body)[1] if body is not None else []
+
+
+def _describe(exc: UnexpectedInput) -> str:
+    if isinstance(exc, UnexpectedToken):
+        if exc.token.type == "$END":
+            return "unexpected end of file"
+        shown = str(exc.token.value).strip().splitlines()
+        return f"unexpected '{shown[0][:30] if shown else exc.token.value}'"
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "syntax error"
+
+
+def _child(tree: Node, name: str) -> Tree[Token] | None:
+    if isinstance(tree, Tree):
+        for child in tree.children:
+            if isinstance(child, Tree) and child.data == name:
+                return child
+    return None
+
+
+def _body(body: Tree[Token]) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+    attributes: dict[str, HclAttribute] = {}
+    blocks: list[HclBlock] = []
+    for child in body.children:
+        if not isinstance(child, Tree):
+            continue
+        if child.data == "attribute":
+            name_node, expr = child.children[0], child.children[-1]
+            start, end = span_of(expr)
+            attributes[_name(name_node)] = HclAttribute(
+                _name(name_node), expr, start, end, span_of(name_node)[0]
+            )
+        elif child.data == "block":
+            blocks.append(_block(child))
+    return attributes, blocks
+
+
+def _block(tree: Tree[Token]) -> HclBlock:
+    parts = [c for c in tree.children if isinstance(c, Tree)]
+    labels = []
+    for part in parts[1:]:
+        if part.data == "string":
+            string = _string(part)
+            labels.append(string.value if string else "")
+        elif part.data in ("identifier", "keyword", "literal_value"):
+            labels.append(_name(part))
+    block = HclBlock(_name(parts[0]), labels, span_of(tree)[0])
+    body = _child(tree, "body")
+    if body is not None:
+        block.attributes, block.blocks = _body(body)
+    return block
+
+
+def _name(node: Node) -> str:
+    if isinstance(node, Token):
+        return str(node.value)
+    tokens = [t for t in node.scan_values(lambda v: isinstance(v, Token))]
+    return str(tokens[0].value) if tokens else ""
+
+
+def span_of(node: Node) -> tuple[int, int]:
+    """Start and end offsets of a node's source."""
+    if isinstance(node, Token):
+        start = node.start_pos or 0
+        return start, node.end_pos if node.end_pos is not None else start
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return 0, 0
+    return meta.start_pos, meta.end_pos
+
+
+def _unwrap(expr: Node) -> Node:
+    # `expr_term` wraps every term; parentheses add another level.
+    while isinstance(expr, Tree) and expr.data == "expr_term" and len(expr.children) == 1:
+        expr = expr.children[0]
+    return expr
+
+
+def string(expr: Node) -> HclString | None:
+    """A quoted string expression, literal or template; None for anything else."""
+    node = _unwrap(expr)
+    return _string(node) if isinstance(node, Tree) and node.data == "string" else None
+
+
+def _string(tree: Tree[Token]) -> HclString | None:
+    start, end = span_of(tree)
+    if end - start < 2:
+        return None
+    chunks: list[str] = []
+    literal = True
+    for part in tree.children:
+        if not isinstance(part, Tree):
+            continue
+        inner = part.children[0] if part.children else None
+        if isinstance(inner, Token) and inner.type == "STRING_CHARS":
+            chunks.append(_unescape(str(inner.value)))
+        elif isinstance(inner, Token):
+            chunks.append(str(inner.value)[1:])  # `$${` / `%%{` escapes
+        else:
+            literal = False
+    return HclString("".join(chunks), start + 1, end - 1, literal)
+
+
+def number(expr: Node) -> float | None:
+    """A number literal."""
+    node = _unwrap(expr)
+    if isinstance(node, Tree) and node.data in ("int_lit", "float_lit") and node.children:
+        try:
+            return float(str(node.children[0]))
+        except ValueError:
+            return None
+    return None
+
+
+def object_items(expr: Node) -> list[tuple[str, Node]]:
+    """The `key = value` pairs of an object expression whose keys are names or strings."""
+    node = _unwrap(expr)
+    if not (isinstance(node, Tree) and node.data == "object"):
+        return []
+    found = []
+    for elem in node.children:
+        if not (isinstance(elem, Tree) and elem.data == "object_elem"):
+            continue
+        key_tree, value = elem.children[0], elem.children[-1]
+        key = _unwrap(key_tree.children[0]) if isinstance(key_tree, Tree) else key_tree
+        if isinstance(key, Tree) and key.data == "identifier":
+            found.append((_name(key), value))
+        elif isinstance(key, Tree) and key.data == "string":
+            text = _string(key)
+            if text is not None and text.literal:
+                found.append((text.value, value))
+    return found
+
+
+def scalar_text(expr: Node, source: str) -> str | None:
+    """A literal string, number or boolean as text (environment values), else None."""
+    text = string(expr)
+    if text is not None:
+        return text.value if text.literal else None
+    node = _unwrap(expr)
+    if isinstance(node, Tree) and node.data in ("int_lit", "float_lit", "literal_value"):
+        start, end = span_of(node)
+        value = source[start:end]
+        return None if value == "null" else value
+    return None
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[text[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)

@@ -1,0 +1,208 @@
+"""AWS SAM and CloudFormation templates (YAML or JSON): their Lambda functions."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from handlerlens.analysis.problems import Problem, Span
+from handlerlens.project import yaml_nodes as yn
+from handlerlens.project.code_roots import resolve
+from handlerlens.project.config_problems import unresolved
+from handlerlens.project.model import FunctionSpec
+from handlerlens.project.positions import LineIndex
+from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
+
+FILE_TYPE = "CloudFormation template"
+
+# SAM `Events.*.Type` → trigger id (platforms/triggers.py). HttpApi with payload 1.0 is the
+# REST shape, handled where the event is read.
+_SAM_EVENT_TRIGGERS = {
+    "Api": "api-gateway-rest",
+    "HttpApi": "http-api",
+    "S3": "s3",
+    "SQS": "sqs",
+    "SNS": "sns",
+    "Schedule": "schedule",
+    "ScheduleV2": "schedule",
+    "DynamoDB": "dynamodb",
+    "Kinesis": "kinesis",
+}
+
+# An event source mapping's source, by the resource type its ARN refers to.
+_SOURCE_TRIGGERS = {
+    "AWS::SQS::Queue": "sqs",
+    "AWS::Kinesis::Stream": "kinesis",
+    "AWS::DynamoDB::Table": "dynamodb",
+}
+_ARN_SERVICE_TRIGGERS = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb"}
+
+SERVERLESS_FUNCTION = "AWS::Serverless::Function"
+LAMBDA_FUNCTION = "AWS::Lambda::Function"
+
+
+def parse_template(path: str, text: str) -> tuple[list[FunctionSpec], list[Problem]]:
+    """Every Python function a SAM/CloudFormation template declares, and its problems."""
+    doc, problems = yn.parse(path, text, FILE_TYPE)
+    if doc is None:
+        return [], problems
+    reader = _TemplateReader(path, text, doc)
+    return reader.functions(), problems + reader.problems
+
+
+class _TemplateReader:
+    def __init__(self, path: str, text: str, doc: yaml.Node) -> None:
+        self.path = path
+        self.lines = LineIndex(text)
+        self.base = os.path.dirname(path)
+        self.resources = yn.items(yn.get(doc, "Resources"))
+        self.globals = yn.get_path(doc, "Globals", "Function")
+        self.types = {lid: yn.as_str(yn.get(res, "Type")) for lid, res in self.resources}
+        self.problems: list[Problem] = []
+
+    def functions(self) -> list[FunctionSpec]:
+        linked = self._linked_triggers()
+        specs = []
+        for logical_id, resource in self.resources:
+            kind = self.types.get(logical_id)
+            if kind not in (SERVERLESS_FUNCTION, LAMBDA_FUNCTION):
+                continue
+            spec = self._function(logical_id, kind, yn.get(resource, "Properties"), linked)
+            if spec is not None:
+                specs.append(spec)
+        return specs
+
+    def _function(
+        self, logical_id: str, kind: str, props: yaml.Node | None, linked: dict[str, list[str]]
+    ) -> FunctionSpec | None:
+        sam = kind == SERVERLESS_FUNCTION
+        defaults = self.globals if sam else None
+
+        def pick(key: str) -> yaml.Node | None:
+            node = yn.get(props, key)
+            return node if node is not None else yn.get(defaults, key)
+
+        # Container images and inline code have no Python file in the workspace to check.
+        if yn.as_str(pick("PackageType")) == "Image":
+            return None
+        if sam and pick("InlineCode") is not None:
+            return None
+        code = yn.get(props, "Code")
+        if not sam and (yn.get(code, "ZipFile") is not None or yn.get(code, "ImageUri")):
+            return None
+
+        handler_node = pick("Handler")
+        if handler_node is None:
+            return None
+        entry = yn.as_str(handler_node)
+        if entry is None:
+            self.problems.append(
+                unresolved(
+                    self.path,
+                    self._span(handler_node),
+                    f"The Handler of {logical_id} is computed at deploy time, so HandlerLens "
+                    "cannot check or run it; write it as a literal string (`app.handler`).",
+                )
+            )
+            return None
+
+        runtime_node = pick("Runtime")
+        runtime = yn.as_str(runtime_node)
+        if not is_python_runtime(runtime):
+            return None
+
+        root, root_span = self.base, None
+        declared_root = yn.as_str(pick("CodeUri") if sam else code)
+        if declared_root is not None:
+            resolved = resolve(self.base, declared_root)
+            if resolved is not None:
+                root = resolved
+                root_span = self._span(pick("CodeUri") if sam else code)
+
+        env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
+        env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
+        memory = yn.as_number(pick("MemorySize"))
+
+        triggers = self._event_triggers(yn.get(props, "Events")) if sam else []
+        if sam and pick("FunctionUrlConfig") is not None:
+            triggers.append("function-url")
+        triggers += linked.get(logical_id, [])
+        triggers = list(dict.fromkeys(triggers))
+
+        return FunctionSpec(
+            name=logical_id,
+            platform="aws",
+            entry=entry,
+            root=root,
+            declared_by="sam",
+            declared_in=self.path,
+            entry_span=self._span(handler_node),
+            runtime=runtime,
+            runtime_span=self._span(runtime_node) if runtime is not None else None,
+            timeout=to_seconds(yn.as_number(pick("Timeout"))),
+            memory=to_megabytes(memory),
+            env=env,
+            trigger=triggers[0] if triggers else None,
+            triggers=tuple(triggers),
+            root_declared_in=self.path if root_span is not None else None,
+            root_span=root_span,
+        )
+
+    def _event_triggers(self, events: yaml.Node | None) -> list[str]:
+        found = []
+        for _, event in yn.items(events):
+            kind = yn.as_str(yn.get(event, "Type")) or ""
+            trigger = _SAM_EVENT_TRIGGERS.get(kind)
+            payload = yn.as_str(yn.get_path(event, "Properties", "PayloadFormatVersion"))
+            if kind == "HttpApi" and payload == "1.0":
+                trigger = "api-gateway-rest"
+            if trigger is not None:
+                found.append(trigger)
+        return found
+
+    def _linked_triggers(self) -> dict[str, list[str]]:
+        """Triggers declared by separate resources that point at a function."""
+        linked: dict[str, list[str]] = {}
+        for logical_id, resource in self.resources:
+            kind = self.types.get(logical_id)
+            props = yn.get(resource, "Properties")
+            if kind == "AWS::Lambda::EventSourceMapping":
+                target = _referenced_id(yn.get(props, "FunctionName"))
+                trigger = self._source_trigger(yn.get(props, "EventSourceArn"))
+            elif kind == "AWS::Lambda::Url":
+                target = _referenced_id(yn.get(props, "TargetFunctionArn"))
+                trigger = "function-url"
+            else:
+                continue
+            if target is not None and trigger is not None:
+                linked.setdefault(target, []).append(trigger)
+        return linked
+
+    def _source_trigger(self, arn: yaml.Node | None) -> str | None:
+        literal = yn.as_str(arn)
+        if literal is not None:
+            parts = literal.split(":")
+            return _ARN_SERVICE_TRIGGERS.get(parts[2]) if len(parts) > 2 else None
+        source = _referenced_id(arn)
+        return _SOURCE_TRIGGERS.get(self.types.get(source or "") or "")
+
+    def _span(self, node: yaml.Node | None) -> Span:
+        assert node is not None
+        return yn.value_span(node, self.lines)
+
+
+def _referenced_id(node: yaml.Node | None) -> str | None:
+    """The logical id in `!Ref X`, `!GetAtt X.Arn`, `{Ref: X}` or `{Fn::GetAtt: [X, Arn]}`."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in ("!Ref", "!GetAtt"):
+        return str(node.value).split(".")[0] or None
+    if isinstance(node, yaml.SequenceNode) and node.tag == "!GetAtt":
+        return yn.as_str(node.value[0]) if node.value else None
+    ref = yn.as_str(yn.get(node, "Ref"))
+    if ref is not None:
+        return ref
+    get_att = yn.get(node, "Fn::GetAtt")
+    if isinstance(get_att, yaml.SequenceNode):
+        return yn.as_str(get_att.value[0]) if get_att.value else None
+    text = yn.as_str(get_att)
+    return text.split(".")[0] if text else None

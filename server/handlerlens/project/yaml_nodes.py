@@ -1,0 +1,139 @@
+"""YAML (and JSON) declaring files as PyYAML node graphs, with exact value positions.
+
+`yaml.compose` stops before construction, so CloudFormation's custom tags (`!Ref`, `!Sub`,
+`!GetAtt`, …) are just tags on nodes and never break parsing, and every node keeps its marks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from handlerlens.analysis.problems import Problem, Span
+from handlerlens.project.config_problems import parse_error
+from handlerlens.project.positions import LineIndex
+
+# libyaml is ~10x faster; its marks count code points like the pure-Python loader's.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+STR_TAG = "tag:yaml.org,2002:str"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_PLAIN_VALUE_TAGS = (STR_TAG, *_NUMBER_TAGS, "tag:yaml.org,2002:bool")
+
+
+def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """Compose one document; a parse failure becomes one `config-parse-error` problem."""
+    lines = LineIndex(text)
+    if path.lower().endswith(".json"):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            span = lines.span(exc.pos, exc.pos)
+            return None, [parse_error(path, span, file_type, exc.msg)]
+        except (ValueError, RecursionError) as exc:
+            return None, [parse_error(path, lines.span(0, 0), file_type, str(exc))]
+        # Valid JSON is YAML once tabs (legal JSON whitespace, never inside JSON strings)
+        # become spaces; the replacement keeps every offset.
+        text = text.replace("\t", " ")
+    try:
+        return yaml.compose(text, Loader=_LOADER), []
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        offset = mark.index if mark is not None else 0
+        detail = exc.problem or exc.context or str(exc)
+        return None, [parse_error(path, lines.span(offset, offset), file_type, detail)]
+    except yaml.reader.ReaderError as exc:
+        span = lines.span(exc.position, exc.position)
+        return None, [parse_error(path, span, file_type, exc.reason)]
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        return None, [parse_error(path, lines.span(0, 0), file_type, str(exc))]
+
+
+def get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value under `key` in a mapping node (the last one, as YAML loaders keep)."""
+    found = None
+    for key_node, value_node in pairs(node):
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            found = value_node
+    return found
+
+
+def first(*nodes: yaml.Node | None) -> yaml.Node | None:
+    """The first node that is present (a function's own value before the provider's)."""
+    return next((node for node in nodes if node is not None), None)
+
+
+def get_path(node: yaml.Node | None, *keys: str) -> yaml.Node | None:
+    """Follow mapping keys down; None as soon as one is missing."""
+    for key in keys:
+        node = get(node, key)
+    return node
+
+
+def pairs(node: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The key/value node pairs of a mapping node; [] for anything else."""
+    if isinstance(node, yaml.MappingNode):
+        return [(k, v) for k, v in node.value]
+    return []
+
+
+def items(node: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+    """String-keyed entries of a mapping node."""
+    return [(k.value, v) for k, v in pairs(node) if isinstance(k, yaml.ScalarNode)]
+
+
+def sequence(node: yaml.Node | None) -> list[yaml.Node]:
+    """The elements of a sequence node; [] for anything else."""
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def as_str(node: yaml.Node | None) -> str | None:
+    """A literal string scalar; None for intrinsics (`!Ref x`), numbers, maps, absence."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
+        return str(node.value)
+    return None
+
+
+def as_number(node: yaml.Node | None) -> float | None:
+    """A literal number (or a numeric string, as CloudFormation accepts); else None."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (*_NUMBER_TAGS, STR_TAG):
+        return None
+    try:
+        return float(str(node.value).replace("_", ""))
+    except ValueError:
+        return None
+
+
+def as_plain_text(node: yaml.Node | None) -> str | None:
+    """A literal string, number or boolean as its source text (environment values)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag in _PLAIN_VALUE_TAGS:
+        return str(node.value)
+    return None
+
+
+def env_map(node: yaml.Node | None) -> dict[str, str]:
+    """A mapping of literal values; entries whose value is computed are left out."""
+    env: dict[str, str] = {}
+    for key, value in items(node):
+        text = as_plain_text(value)
+        if text is not None:
+            env[key] = text
+    return env
+
+
+def value_span(node: yaml.Node, lines: LineIndex) -> Span:
+    """The span of a scalar's text: inside the quotes for quoted scalars."""
+    start, end = node.start_mark.index, node.end_mark.index
+    style = getattr(node, "style", None)
+    if style in ('"', "'") and end - start >= 2:
+        return lines.span(start + 1, end - 1)
+    return lines.span(start, end)
+
+
+def key_span(mapping: yaml.Node | None, key: str, lines: LineIndex) -> Span | None:
+    """The span of a key's own text in a mapping node."""
+    for key_node, _ in pairs(mapping):
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return value_span(key_node, lines)
+    return None
