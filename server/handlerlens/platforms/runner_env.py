@@ -1,0 +1,96 @@
+"""What the runtime sets up for a function: reserved environment variables, context constants,
+defaults (PLATFORMS.md §3, §6.2, §6.4).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+from typing import Any
+
+# RIE's region and account (§7.3): the ARN a local AWS function sees.
+REGION = "us-east-1"
+ACCOUNT = "012345678912"
+
+# Both platforms default new functions to a 3 s timeout; Yandex memory defaults to 128 MB and
+# AWS's to RIE's 3008 MB (§3.2 "Local default").
+DEFAULT_TIMEOUT_S = 3.0
+DEFAULT_MEMORY_MB = {"yandex": 128, "aws": 3008}
+DEFAULT_AWS_NAME = "test_function"
+
+_ID_ALPHABET = "abcdefghijklmnopqrstuv0123456789"
+
+
+def _yandex_id(prefix: str, seed: str | None) -> str:
+    """A 20-character Yandex-style resource id (`d4e…`), stable for a stable seed."""
+    if seed is None:
+        raw = os.urandom(17)
+    else:
+        # Not a secret, just stable: crc32 chained over a counter (hashlib costs start-up time).
+        data = seed.encode()
+        raw = b"".join(zlib.crc32(data, n).to_bytes(4, "big") for n in range(5))[:17]
+    return prefix + "".join(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in raw)
+
+
+def new_version_id(platform: str) -> str:
+    """A fresh version id: every reload is a new version, as a deploy would be."""
+    return _yandex_id("d4e", None) if platform == "yandex" else "$LATEST"
+
+
+def yandex_context(name: str, root: str, version: str, memory_mb: int) -> dict[str, Any]:
+    """Constant context attributes of a Yandex function (§3.1): ids, memory as int, token."""
+    function_id = _yandex_id("d4e", f"function:{root}:{name}")
+    return {
+        "function_name": function_id,
+        "function_version": version,
+        "invoked_function_arn": function_id,
+        "log_group_name": _yandex_id("ckg", f"log-group:{root}:{name}"),
+        "log_stream_name": version,
+        "memory_limit_in_mb": memory_mb,
+        # §9 #7: without a service account there is no token.
+        "token": None,
+    }
+
+
+def aws_execution_env(runtime: str | None) -> str:
+    """`AWS_Lambda_python3.12` from the declared runtime, else the local interpreter's."""
+    if runtime and runtime.startswith("python3"):
+        return f"AWS_Lambda_{runtime}"
+    return f"AWS_Lambda_python3.{sys.version_info.minor}"
+
+
+def reserved_env(
+    platform: str,
+    *,
+    name: str,
+    entry: str,
+    root: str,
+    memory_mb: int,
+    timeout_s: float,
+    runtime: str | None,
+) -> dict[str, str]:
+    """Variables the runtime sets and user configuration cannot override."""
+    env = {"_HANDLER": entry, "LAMBDA_TASK_ROOT": root, "PYTHONUNBUFFERED": "1"}
+    if platform == "aws":
+        env.update(
+            {
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_EXECUTION_ENV": aws_execution_env(runtime),
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(timeout_s)),
+                "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/Functions",
+                "AWS_LAMBDA_LOG_STREAM_NAME": "$LATEST",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "TZ": "UTC",
+            }
+        )
+    return env
+
+
+def aws_arn(name: str, region: str = REGION) -> str:
+    """`arn:aws:lambda:us-east-1:012345678912:function:<name>`, RIE's account and region."""
+    return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"

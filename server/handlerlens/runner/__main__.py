@@ -1,0 +1,5 @@
+"""`python -m handlerlens.runner serve|invoke …`."""
+
+from handlerlens.runner.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""The runner's HTTP surface: the Invoke API, and each platform's HTTP face for other paths."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qs
+
+from handlerlens.platforms import (
+    aws_http_event,
+    aws_invoke_api,
+    aws_response,
+    yandex_http_event,
+    yandex_response,
+)
+from handlerlens.platforms.http_reply import HttpReply, IncomingRequest
+from handlerlens.runner.host import FunctionHost, Outcome
+from handlerlens.runner.http_server import Request, Response
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def host_is_loopback(host: str | None) -> bool:
+    """True for `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, with any port."""
+    if host is None:
+        return True
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[: name.find("]") + 1] if "]" in name else name
+    else:
+        name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    return name in LOOPBACK_NAMES or name.endswith(".localhost")
+
+
+def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
+    return Response(reply.status, [*reply.headers, *extra], reply.body)
+
+
+def _trace_id() -> str:
+    return (
+        f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};"
+        f"Parent={secrets.token_hex(8)};Sampled=0"
+    )
+
+
+class App:
+    """Routes requests to served functions by path and by function name."""
+
+    def __init__(self, hosts: dict[str, FunctionHost]) -> None:
+        self.hosts = hosts
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one HTTP request."""
+        if not host_is_loopback(request.header("Host")):
+            # DNS rebinding: a web page must not reach the runner through a name it controls.
+            return Response(
+                403,
+                [("Content-Type", "text/plain; charset=utf-8")],
+                b"Forbidden: the runner only answers requests addressed to localhost",
+            )
+        match = aws_invoke_api.INVOKE_PATH.match(request.path)
+        if match and request.method == "POST":
+            return await self._invoke_api(request, match.group("name"))
+        host, path = self._route(request.path)
+        if host is None:
+            names = ", ".join(sorted(self.hosts))
+            return Response(
+                404,
+                [("Content-Type", "text/plain; charset=utf-8")],
+                f"No function here. Served functions: {names}; use /<name>/… or the "
+                "Invoke API /2015-03-31/functions/<name>/invocations".encode(),
+            )
+        if host.fn.platform == "aws":
+            return await self._aws_http(host, request, path)
+        return await self._yandex_http(host, request)
+
+    def _route(self, path: str) -> tuple[FunctionHost | None, str]:
+        if len(self.hosts) == 1:
+            return next(iter(self.hosts.values())), path
+        first, _, rest = path.lstrip("/").partition("/")
+        host = self.hosts.get(first)
+        return host, "/" + rest
+
+    # -- Invoke API ----------------------------------------------------------------------
+    def _select(self, name: str) -> FunctionHost | None:
+        if name in self.hosts:
+            return self.hosts[name]
+        if len(self.hosts) == 1:
+            return next(iter(self.hosts.values()))
+        return None
+
+    async def _invoke_api(self, request: Request, raw_name: str) -> Response:
+        name, qualifier = aws_invoke_api.parse_function_name(raw_name)
+        query = parse_qs(request.query)
+        if query.get("Qualifier"):
+            qualifier = query["Qualifier"][0]
+        host = self._select(name)
+        if host is None or qualifier not in (None, "", aws_invoke_api.LATEST):
+            return _to_response(aws_invoke_api.not_found(name))
+        invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
+        if invocation_type not in aws_invoke_api.INVOCATION_TYPES:
+            return _to_response(
+                aws_invoke_api.invalid_parameter(
+                    f"Unsupported invocation type {invocation_type!r}; use one of "
+                    + ", ".join(aws_invoke_api.INVOCATION_TYPES)
+                )
+            )
+        if request.body is None or len(request.body) > aws_invoke_api.MAX_PAYLOAD:
+            return _to_response(aws_invoke_api.too_large(request.body_size))
+        payload = request.body or b"{}"
+        try:
+            json.loads(payload)
+        except ValueError as exc:
+            return _to_response(aws_invoke_api.invalid_content(str(exc)))
+        extra: dict[str, Any] = {"traceId": request.header("X-Amzn-Trace-Id") or _trace_id()}
+        client_context = request.header("X-Amz-Client-Context")
+        if client_context:
+            try:
+                extra["clientContext"] = json.loads(base64.b64decode(client_context))
+            except (ValueError, binascii.Error):
+                return _to_response(
+                    aws_invoke_api.invalid_content("X-Amz-Client-Context is not base64 JSON")
+                )
+        tenant = request.header("X-Amz-Tenant-Id")
+        if tenant:
+            extra["tenantId"] = tenant
+        if invocation_type == "DryRun":
+            error = host.pool.last_error
+            if error is not None:
+                return _to_response(
+                    self._invoke_failure(host, Outcome("", "init_error", error=error), None)
+                )
+            return _to_response(aws_invoke_api.dry_run())
+        if invocation_type == "Event":
+            task = asyncio.get_running_loop().create_task(host.invoke(payload, extra=extra))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return _to_response(aws_invoke_api.accepted())
+        want_log = (request.header("X-Amz-Log-Type") or "None") == "Tail"
+        outcome = await host.invoke(payload, extra=extra, want_log=want_log)
+        log_result = None
+        if want_log:
+            tail = "\n".join(outcome.log_lines).encode("utf-8", "replace") + b"\n"
+            log_result = base64.b64encode(tail[-aws_invoke_api.LOG_TAIL_BYTES :]).decode()
+        request_id_header = ("x-amzn-RequestId", outcome.request_id)
+        if outcome.status == "ok":
+            if host.fn.platform == "yandex":
+                reply = yandex_response.invoke_result(outcome.kind, outcome.payload)
+            else:
+                reply = aws_invoke_api.success(outcome.kind, outcome.payload, log_result)
+            return _to_response(reply, request_id_header)
+        return _to_response(self._invoke_failure(host, outcome, log_result), request_id_header)
+
+    def _invoke_failure(
+        self, host: FunctionHost, outcome: Outcome, log_result: str | None
+    ) -> HttpReply:
+        if host.fn.platform == "aws":
+            return aws_invoke_api.function_error(outcome.error or {}, log_result)
+        if outcome.status == "timeout":
+            return yandex_response.timeout()
+        if outcome.status == "unserialisable":
+            return yandex_response.unserialisable(outcome.detail)
+        return yandex_response.function_error(outcome.error or {})
+
+    # -- Yandex HTTP ---------------------------------------------------------------------
+    async def _yandex_http(self, host: FunctionHost, request: Request) -> Response:
+        if request.body is None:
+            return _to_response(yandex_response.too_large(request.body_size))
+        raw = "raw" in parse_qs(request.query).get("integration", [])
+        rid = str(uuid.uuid4())
+        rid_header = ("X-Request-Id", rid)
+        if raw:
+            if len(request.body) > yandex_http_event.MAX_REQUEST_JSON:
+                return _to_response(yandex_response.too_large(len(request.body)))
+            outcome = await host.invoke(request.body, mode="raw", request_id=rid)
+            if outcome.status == "ok":
+                return _to_response(yandex_response.raw_response(outcome.payload), rid_header)
+            return _to_response(self._invoke_failure(host, outcome, None), rid_header)
+        incoming = IncomingRequest(
+            request.method,
+            request.query,
+            request.headers,
+            request.body,
+            request.client[0],
+            request.client[1],
+        )
+        event = yandex_http_event.build_event(incoming, rid, str(uuid.uuid4()), time.time())
+        data = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        if len(data) > yandex_http_event.MAX_REQUEST_JSON:
+            return _to_response(yandex_response.too_large(len(data)))
+        outcome = await host.invoke(data, request_id=rid)
+        if outcome.status != "ok":
+            return _to_response(self._invoke_failure(host, outcome, None), rid_header)
+        reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
+        if warning:
+            host.status.human(f"handlerlens: {host.fn.name}: {warning}")
+        return _to_response(reply, rid_header)
+
+    # -- AWS HTTP (API Gateway) ----------------------------------------------------------
+    async def _aws_http(self, host: FunctionHost, request: Request, path: str) -> Response:
+        version = aws_http_event.payload_version(host.fn.trigger)
+        if request.body is None or len(request.body) > aws_invoke_api.MAX_PAYLOAD:
+            return Response(
+                413,
+                [("Content-Type", "application/json")],
+                b'{"message":"Request Entity Too Large"}',
+            )
+        rid = str(uuid.uuid4())
+        incoming = IncomingRequest(
+            request.method,
+            request.query,
+            request.headers,
+            request.body,
+            request.client[0],
+            request.client[1],
+        )
+        event = aws_http_event.build_event(
+            version, incoming, path, request.header("Host") or "localhost", rid
+        )
+        data = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        outcome = await host.invoke(data, request_id=rid, extra={"traceId": _trace_id()})
+        rid_header = ("Apigw-Requestid", rid)
+        if outcome.status == "ok":
+            reply = aws_response.map_response(version, outcome.kind, outcome.payload)
+        else:
+            reply = aws_response.function_error(version)
+        return _to_response(reply, rid_header)

@@ -1,0 +1,209 @@
+"""One served function: runs an invocation on its pool, with timeout, logs and report."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlerlens.platforms import aws_errors, runner_logs, yandex_response
+from handlerlens.runner.pool import Instance, Pool
+from handlerlens.runner.status import Status
+from handlerlens.runner.targets import ServedFunction
+from handlerlens.runner.worker_process import WorkerDied
+
+log = logging.getLogger("handlerlens.runner")
+
+TAIL_BYTES = 4096
+# How long to wait for a request's last log lines once its result is in (a handler that
+# closed its stdout never writes the end marker).
+LOG_SETTLE_S = 0.5
+
+
+@dataclass
+class Outcome:
+    """How one invocation ended, before any platform's HTTP mapping."""
+
+    request_id: str
+    status: str  # ok | error | init_error | unserialisable | timeout | crash
+    kind: str = "json"
+    payload: bytes = b""
+    error: dict[str, Any] | None = None
+    detail: str = ""
+    log_lines: list[str] = field(default_factory=list)
+
+
+class FunctionHost:
+    """A function, its pool, and the bookkeeping around each call."""
+
+    def __init__(self, fn: ServedFunction, python: str, status: Status, instances: int) -> None:
+        self.fn = fn
+        self.status = status
+        self.pool = Pool(fn, python, self._on_log, instances)
+        self._tails: dict[str, deque[str]] = {}
+        self._max_memory_mb = 0
+
+    async def start(self) -> None:
+        """Start the function's workers and report how init went."""
+        await self.pool.start()
+        self._announce_init(self.pool.last_error)
+
+    async def reload(self) -> None:
+        """Replace every instance with fresh processes running the code on disk."""
+        self.status.emit({"event": "reloading", "function": self.fn.name})
+        started = time.perf_counter()
+        error = await self.pool.reload()
+        self._announce_init(error, (time.perf_counter() - started) * 1000.0)
+
+    def _announce_init(self, error: dict[str, Any] | None, took_ms: float | None = None) -> None:
+        event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
+        if error is not None:
+            event["error"] = error
+            emulated = (
+                " (Yandex does not document its load-error text; this is the Python error)"
+                if self.fn.platform == "yandex"
+                else ""
+            )
+            self.status.human(
+                f"handlerlens: {self.fn.name}: init failed: {error.get('errorType')}: "
+                f"{error.get('errorMessage')}{emulated}. Requests get this error until the "
+                "next good save."
+            )
+        elif took_ms is not None:
+            self.status.human(f"handlerlens: {self.fn.name}: reloaded in {took_ms:.0f} ms")
+        if took_ms is not None:
+            event["ms"] = round(took_ms, 3)
+        self.status.emit(event)
+
+    def system(self, request_id: str, line: str) -> None:
+        """A platform system line (START, END, REPORT, timeout) in the function's log."""
+        self.status.log(self.fn.name, request_id, "system", line)
+        tail = self._tails.get(request_id)
+        if tail is not None:
+            tail.append(line)
+
+    def _on_log(self, request_id: str | None, stream: str, line: str) -> None:
+        self.status.log(self.fn.name, request_id, stream, line)
+        if request_id is not None:
+            tail = self._tails.get(request_id)
+            if tail is not None:
+                tail.append(line)
+
+    async def invoke(
+        self,
+        event: bytes,
+        *,
+        mode: str = "json",
+        extra: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        want_log: bool = False,
+    ) -> Outcome:
+        """Run the handler once with `event` (JSON bytes, or raw bytes in `raw` mode)."""
+        fn = self.fn
+        rid = request_id or str(uuid.uuid4())
+        if want_log:
+            self._tails[rid] = deque(maxlen=2000)
+        queued = time.perf_counter()
+        instance = await self.pool.acquire()
+        started = time.perf_counter()
+        init_ms = instance.take_init_ms()
+        self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        try:
+            outcome, max_rss_kb = await self._call(instance, rid, event, mode, extra or {})
+        finally:
+            duration = (time.perf_counter() - started) * 1000.0
+        memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
+        self._max_memory_mb = memory_mb
+        if fn.platform == "yandex":
+            # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
+            duration += (started - queued) * 1000.0 + (init_ms or 0.0)
+        self.system(rid, runner_logs.end_line(fn.platform, rid))
+        self.system(
+            rid,
+            runner_logs.report_line(
+                fn.platform,
+                rid,
+                duration,
+                fn.memory,
+                memory_mb,
+                init_ms,
+                (started - queued) * 1000.0,
+            ),
+        )
+        self.status.emit(
+            {
+                "event": "report",
+                "function": fn.name,
+                "requestId": rid,
+                "durationMs": round(duration, 3),
+                "billedMs": runner_logs.billed_ms(fn.platform, duration),
+                "memoryMb": fn.memory,
+                "maxMemoryMb": memory_mb,
+                "initMs": None if init_ms is None else round(init_ms, 3),
+            }
+        )
+        if want_log:
+            outcome.log_lines = list(self._tails.pop(rid, ()))
+        return outcome
+
+    async def _call(
+        self, instance: Instance, rid: str, event: bytes, mode: str, extra: dict[str, Any]
+    ) -> tuple[Outcome, int]:
+        fn = self.fn
+        if instance.dead_init:
+            self.pool.release(instance)
+            return Outcome(rid, "init_error", error=instance.error), 0
+        deadline_ms = int(time.time() * 1000 + fn.timeout * 1000)
+        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": mode, **extra}
+        worker = instance.worker
+        try:
+            reply, payload = await asyncio.wait_for(worker.call(meta, event, rid), fn.timeout)
+        except asyncio.TimeoutError:
+            worker.kill()
+            if fn.platform == "aws":
+                message = aws_errors.timeout_message(rid, fn.timeout, time.time())
+                error: dict[str, Any] = aws_errors.timeout_error(rid, fn.timeout, time.time())
+            else:
+                message = yandex_response.TIMEOUT_LOG_LINE
+                error = dict(yandex_response.TIMEOUT_BODY)
+            await self._settle_logs(worker, rid)
+            self.system(rid, message)
+            self.pool.discard(instance)
+            return Outcome(rid, "timeout", error=error), 0
+        except WorkerDied:
+            code = await worker.wait_exit(1.0)
+            how = aws_errors.describe_exit(code)
+            await self._settle_logs(worker, rid)
+            error = aws_errors.exit_error(rid, how)
+            self.system(rid, f"RequestId: {rid} Error: Runtime exited with error: {how}")
+            if fn.platform == "yandex":
+                error = yandex_response.exit_error(how)
+            self.pool.discard(instance)
+            return Outcome(rid, "crash", error=error), 0
+        await self._settle_logs(worker, rid)
+        self.pool.release(instance)
+        max_rss = int(reply.get("maxRssKb") or 0)
+        if reply.get("ok"):
+            return Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload), max_rss
+        kind = reply.get("errorKind")
+        if kind == "unserialisable":
+            detail = str(reply.get("detail", ""))
+            self.status.human(
+                f"handlerlens: {fn.name}: the return value is not JSON-serialisable ({detail})"
+            )
+            return Outcome(rid, "unserialisable", detail=str(reply.get("repr", ""))), max_rss
+        status = "init_error" if kind == "init" else "error"
+        return Outcome(rid, status, error=reply.get("error") or {}), max_rss
+
+    async def _settle_logs(self, worker: Any, rid: str) -> None:
+        done = worker.logs_done(rid)
+        if done is not None and not done.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(done), LOG_SETTLE_S)
+            except asyncio.TimeoutError:
+                pass

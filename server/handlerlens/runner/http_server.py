@@ -1,0 +1,301 @@
+"""A small, strict HTTP/1.1 server on asyncio's Protocol API, for the runner's front end.
+
+Why not a library: the runner's budget per warm request is a few tens of microseconds, the
+surface is tiny (no TLS, no HTTP/2, loopback only), and nothing suitable is in the standard
+library. A Protocol (not streams) avoids a task and two buffers per request. Limits are
+explicit: header block size and count, body size (oversized bodies are drained and answered
+413 so clients that are still writing get a response), timeouts for slow or idle clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger("handlerlens.runner")
+
+MAX_HEAD = 64 * 1024
+MAX_HEADERS = 100
+HEAD_TIMEOUT = 10.0
+BODY_IDLE_TIMEOUT = 30.0
+KEEPALIVE_TIMEOUT = 75.0
+# Bodies above max_body are read and thrown away up to this size, then the connection closes.
+MAX_DRAIN = 64 * 1024 * 1024
+
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
+
+
+@dataclass
+class Request:
+    """One parsed request; `body` is None when it exceeded the server's limit."""
+
+    method: str
+    target: str
+    path: str
+    query: str
+    version: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    client: tuple[str, int]
+    body_size: int = 0
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header, by case-insensitive name."""
+        lowered = name.lower()
+        found = None
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                found = value
+        return found
+
+
+@dataclass
+class Response:
+    """What a handler returns."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(status, [("Content-Type", "text/plain; charset=utf-8")], message.encode())
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One connection: parse, dispatch one request at a time, keep alive."""
+
+    def __init__(self, handler: Handler, max_body: int) -> None:
+        self.handler = handler
+        self.max_body = max_body
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.client: tuple[str, int] = ("127.0.0.1", 0)
+        self.busy = False
+        self.closing = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.paused = False
+        self.continued = False
+
+    # -- connection events -------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.client = (str(peer[0]), int(peer[1]))
+        self._arm(HEAD_TIMEOUT)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        self._disarm()
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.busy:
+            self._arm(BODY_IDLE_TIMEOUT if self.buffer else KEEPALIVE_TIMEOUT)
+            self._process()
+        elif len(self.buffer) > MAX_HEAD + self.max_body and self.transport and not self.paused:
+            # A pipelining client ran ahead of us: stop reading until the handler is done.
+            self.transport.pause_reading()
+            self.paused = True
+
+    # -- timers --------------------------------------------------------------------------
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(seconds, self._timed_out)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timed_out(self) -> None:
+        if self.transport is not None and not self.busy:
+            if self.buffer:
+                self._send(_plain(408, "Request timed out"), keep_alive=False, head_only=False)
+            else:
+                self.transport.close()
+
+    # -- parsing -------------------------------------------------------------------------
+    def _process(self) -> None:
+        while not self.busy and not self.closing and self.transport is not None:
+            try:
+                parsed = self._parse_one()
+            except _BadRequest as bad:
+                self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
+                return
+            if parsed is None:
+                return
+            request, keep_alive = parsed
+            self.busy = True
+            self._disarm()
+            asyncio.get_running_loop().create_task(self._dispatch(request, keep_alive))
+
+    def _parse_one(self) -> tuple[Request, bool] | None:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buffer) > MAX_HEAD:
+                raise _BadRequest(431, "Request header fields too large")
+            return None
+        if end > MAX_HEAD:
+            raise _BadRequest(431, "Request header fields too large")
+        lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3:
+            raise _BadRequest(400, "Malformed request line")
+        method, target, version = parts
+        if version not in ("HTTP/1.1", "HTTP/1.0"):
+            raise _BadRequest(505, "HTTP version not supported")
+        if not method.isalpha() or not method.isupper():
+            raise _BadRequest(400, "Malformed method")
+        if len(lines) - 1 > MAX_HEADERS:
+            raise _BadRequest(431, f"Too many header fields (limit {MAX_HEADERS})")
+        headers: list[tuple[str, str]] = []
+        length: int | None = None
+        chunked = False
+        connection = ""
+        expect = ""
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip() or " " in name:
+                raise _BadRequest(400, "Malformed header field")
+            value = value.strip(" \t")
+            headers.append((name, value))
+            lowered = name.lower()
+            if lowered == "content-length":
+                if not value.isdigit() or (length is not None and length != int(value)):
+                    raise _BadRequest(400, "Invalid Content-Length")
+                length = int(value)
+            elif lowered == "transfer-encoding":
+                if value.lower() != "chunked":
+                    raise _BadRequest(501, "Only chunked transfer coding is supported")
+                chunked = True
+            elif lowered == "connection":
+                connection = value.lower()
+            elif lowered == "expect":
+                expect = value.lower()
+        if chunked and length is not None:
+            raise _BadRequest(400, "Both Content-Length and Transfer-Encoding")
+        if not target.startswith("/"):
+            raise _BadRequest(400, "Only origin-form request targets are accepted")
+        start = end + 4
+        if chunked:
+            decoded = self._dechunk(start)
+            if decoded is None:
+                return None
+            body, consumed, size = decoded
+        else:
+            size = length or 0
+            if len(self.buffer) - start < size:
+                if expect == "100-continue" and self.transport and not self.continued:
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.continued = True
+                if size > MAX_DRAIN:
+                    raise _BadRequest(413, "Request body too large")
+                return None
+            body = bytes(self.buffer[start : start + size]) if size <= self.max_body else None
+            consumed = start + size
+        self.continued = False
+        del self.buffer[:consumed]
+        if version == "HTTP/1.1":
+            keep_alive = "close" not in connection
+        else:
+            keep_alive = connection == "keep-alive"
+        path, _, query = target.partition("?")
+        request = Request(method, target, path, query, version, headers, body, self.client, size)
+        return request, keep_alive
+
+    def _dechunk(self, start: int) -> tuple[bytes | None, int, int] | None:
+        position = start
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line_end = self.buffer.find(b"\r\n", position)
+            if line_end < 0:
+                return None
+            size_text = bytes(self.buffer[position:line_end]).split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise _BadRequest(400, "Malformed chunk size") from None
+            position = line_end + 2
+            if size == 0:
+                trailer_end = self.buffer.find(b"\r\n", position)
+                while trailer_end > position:  # skip trailer fields
+                    position = trailer_end + 2
+                    trailer_end = self.buffer.find(b"\r\n", position)
+                if trailer_end < 0:
+                    return None
+                body = b"".join(chunks) if total <= self.max_body else None
+                return body, trailer_end + 2, total
+            if len(self.buffer) < position + size + 2:
+                return None
+            total += size
+            if total > MAX_DRAIN:
+                raise _BadRequest(413, "Request body too large")
+            if total <= self.max_body:
+                chunks.append(bytes(self.buffer[position : position + size]))
+            position += size + 2
+
+    # -- dispatch ------------------------------------------------------------------------
+    async def _dispatch(self, request: Request, keep_alive: bool) -> None:
+        try:
+            response = await self.handler(request)
+        except Exception:
+            log.exception("runner: request handler failed")
+            response = _plain(500, "Internal runner error (see the runner's log)")
+        if self.transport is None:
+            return
+        self._send(response, keep_alive, head_only=request.method == "HEAD")
+        self.busy = False
+        if self.paused and self.transport is not None:
+            self.transport.resume_reading()
+            self.paused = False
+        if self.transport is not None and not self.closing:
+            self._arm(BODY_IDLE_TIMEOUT if self.buffer else KEEPALIVE_TIMEOUT)
+            self._process()
+
+    def _send(self, response: Response, keep_alive: bool, head_only: bool) -> None:
+        if self.transport is None:
+            return
+        reason = _REASONS.get(response.status, "Unknown")
+        out = [f"HTTP/1.1 {response.status} {reason}\r\n"]
+        for name, value in response.headers:
+            # Header values come from user code: strip CR/LF so they cannot split the response.
+            clean_name = name.replace("\r", "").replace("\n", "")
+            clean_value = value.replace("\r", " ").replace("\n", " ")
+            out.append(f"{clean_name}: {clean_value}\r\n")
+        out.append(f"Content-Length: {len(response.body)}\r\n")
+        if not keep_alive:
+            out.append("Connection: close\r\n")
+        out.append("\r\n")
+        head = "".join(out).encode("latin-1", "replace")
+        self.transport.write(head if head_only else head + response.body)
+        if not keep_alive:
+            self.closing = True
+            self.transport.close()
+
+
+async def serve(
+    handler: Handler, host: str, port: int, max_body: int
+) -> asyncio.base_events.Server:
+    """Listen on host:port; raises OSError (e.g. EADDRINUSE) if the port is taken."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: HttpProtocol(handler, max_body), host, port, reuse_address=True, backlog=512
+    )

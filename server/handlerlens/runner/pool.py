@@ -1,0 +1,191 @@
+"""The instances of one function: one request at a time each, fresh processes on reload.
+
+A standby worker (an interpreter that has imported nothing of the user's code) is kept
+ready, so a reload costs an import, not an interpreter start-up. Each reload starts a new
+generation: idle instances of older generations are stopped at once, busy ones when their
+request finishes, so a running request completes on the old code and never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from handlerlens.platforms import aws_errors, runner_env
+from handlerlens.runner.targets import ServedFunction, init_message
+from handlerlens.runner.worker_process import LogSink, WorkerDied, WorkerProcess
+
+log = logging.getLogger("handlerlens.runner")
+
+
+@dataclass
+class Instance:
+    """One initialised worker of one generation."""
+
+    worker: WorkerProcess
+    generation: int
+    version: str
+    init_ms: float | None
+    error: dict[str, Any] | None = None
+    # Init killed the worker (e.g. sys.exit at import): answer with the error, never respawn.
+    dead_init: bool = False
+
+    def take_init_ms(self) -> float | None:
+        """The init duration, reported once: on the instance's first request."""
+        value, self.init_ms = self.init_ms, None
+        return value
+
+
+class Pool:
+    """Instances of one function, with a queue in front of them."""
+
+    def __init__(self, fn: ServedFunction, python: str, on_log: LogSink, size: int = 1) -> None:
+        self.fn = fn
+        self.python = python
+        self.on_log = on_log
+        self.size = max(1, size)
+        self.generation = 0
+        self.version = runner_env.new_version_id(fn.platform)
+        self.last_error: dict[str, Any] | None = None
+        self._idle: deque[Instance] = deque()
+        self._waiters: deque[asyncio.Future[Instance]] = deque()
+        self._standbys: deque[WorkerProcess] = deque()
+        self._workers: set[WorkerProcess] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._base_env = dict(os.environ)
+        self._base_env["PYTHONUNBUFFERED"] = "1"
+        self._base_env.pop("PYTHONSAFEPATH", None)
+
+    # -- life cycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the standbys and bring up the first generation."""
+        await asyncio.gather(*(self._add_standby() for _ in range(self.size)))
+        await self.reload()
+
+    async def reload(self) -> dict[str, Any] | None:
+        """New generation from fresh processes; returns the init error, if any."""
+        self.generation += 1
+        generation = self.generation
+        self.version = runner_env.new_version_id(self.fn.platform)
+        while self._idle:
+            self._retire(self._idle.popleft(), "replacing")
+        results = await asyncio.gather(*(self._bring_up(generation) for _ in range(self.size)))
+        errors = [error for error in results if error is not None]
+        self.last_error = errors[0] if errors else None
+        return self.last_error
+
+    async def close(self) -> None:
+        """Stop every worker (politely, then by force) and forget pending requests."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.cancel()
+        await asyncio.gather(
+            *(worker.stop(grace=1.0) for worker in list(self._workers)), return_exceptions=True
+        )
+        self._workers.clear()
+
+    # -- instances -----------------------------------------------------------------------
+    async def acquire(self) -> Instance:
+        """The next free instance of the current generation (waits in a queue)."""
+        while self._idle:
+            instance = self._idle.popleft()
+            if instance.generation == self.generation:
+                return instance
+            self._retire(instance, "replacing")
+        waiter: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await waiter
+
+    def release(self, instance: Instance) -> None:
+        """Give an instance back after a request (or after init)."""
+        if self._closed:
+            self._retire(instance, "stopping")
+            return
+        if instance.generation != self.generation:
+            self._retire(instance, "replacing")
+            return
+        if not instance.worker.alive and not instance.dead_init:
+            self.discard(instance)
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(instance)
+                return
+        self._idle.append(instance)
+
+    def discard(self, instance: Instance) -> None:
+        """Drop a broken instance (timed out, crashed) and start a fresh one in its place."""
+        self._retire(instance, "replacing broken")
+        if instance.generation == self.generation and not self._closed:
+            self._spawn(self._bring_up(instance.generation))
+
+    def _retire(self, instance: Instance, reason: str) -> None:
+        self._spawn(self._stop_worker(instance.worker, reason))
+
+    async def _stop_worker(self, worker: WorkerProcess, reason: str) -> None:
+        await worker.stop(grace=1.0, reason=reason)
+        self._workers.discard(worker)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _new_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self.python, self.fn.root, self._base_env, self.on_log)
+        await worker.start()
+        self._workers.add(worker)
+        return worker
+
+    async def _add_standby(self) -> None:
+        try:
+            self._standbys.append(await self._new_worker())
+        except OSError as exc:
+            log.error("runner: cannot start %s: %s", self.python, exc)
+
+    async def _bring_up(self, generation: int) -> dict[str, Any] | None:
+        worker: WorkerProcess | None = None
+        while self._standbys:
+            candidate = self._standbys.popleft()
+            if candidate.alive:
+                worker = candidate
+                break
+            self._spawn(self._stop_worker(candidate, "dropping dead standby"))
+        if not self._closed:
+            self._spawn(self._add_standby())
+        if worker is None:
+            try:
+                worker = await self._new_worker()
+            except OSError as exc:
+                return {"errorMessage": f"cannot start {self.python}: {exc}", "errorType": "Runner"}
+        version = self.version
+        try:
+            reply, _ = await worker.call(init_message(self.fn, self.version), b"", None)
+        except WorkerDied:
+            how = aws_errors.describe_exit(await worker.wait_exit(1.0))
+            died = {
+                "errorMessage": f"Runtime exited with error: {how}",
+                "errorType": "Runtime.ExitError",
+                "stackTrace": [],
+            }
+            self.release(Instance(worker, generation, version, None, died, dead_init=True))
+            return died
+        error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
+        instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
+        self.release(instance)
+        return error
+
+
+def default_python() -> str:
+    """The interpreter the runner itself runs in."""
+    return sys.executable

@@ -1,0 +1,106 @@
+"""The supervisor: HTTP front end, watcher and instance pools, in one asyncio loop.
+
+for each burst of changes: reload the functions under the changed root. SIGTERM/SIGINT stop
+the loop; every worker is then stopped (polite signal, bounded wait, kill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from dataclasses import dataclass
+
+from handlerlens.runner import http_server, watcher
+from handlerlens.runner.app import App
+from handlerlens.runner.host import FunctionHost
+from handlerlens.runner.status import Status
+from handlerlens.runner.targets import ServedFunction
+
+log = logging.getLogger("handlerlens.runner")
+
+# Large enough for the Invoke API's 6 MB; bigger bodies are drained and answered 413.
+MAX_BODY = 8 * 1024 * 1024
+
+
+@dataclass
+class ServeOptions:
+    """How to run: interpreter, address, pool size, reload."""
+
+    python: str
+    port: int = 8080
+    instances: int = 1
+    watch: bool = True
+
+
+class PortInUse(Exception):
+    """The port is taken."""
+
+
+class Supervisor:
+    """Owns the server, the pools and the watcher of one `handlerlens serve`."""
+
+    def __init__(self, functions: list[ServedFunction], options: ServeOptions, status: Status):
+        self.options = options
+        self.status = status
+        status.multi = len(functions) > 1
+        self.hosts = {
+            fn.name: FunctionHost(fn, options.python, status, options.instances) for fn in functions
+        }
+        self.stop_event = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+
+    async def run(self) -> int:
+        """Serve until stopped; 0 on a clean stop."""
+        app = App(self.hosts)
+        try:
+            server = await http_server.serve(app.handle, "127.0.0.1", self.options.port, MAX_BODY)
+        except OSError as exc:
+            raise PortInUse(str(exc)) from exc
+        port = server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop_event.set)
+        try:
+            await asyncio.gather(*(host.start() for host in self.hosts.values()))
+            url = f"http://127.0.0.1:{port}"
+            self.status.emit({"event": "listening", "url": url, "port": port})
+            self.status.human(
+                f"handlerlens: serving {', '.join(self._describe())} on {url} "
+                f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
+            )
+            watch_task = None
+            if self.options.watch:
+                roots = sorted({host.fn.root for host in self.hosts.values()})
+                watch_task = loop.create_task(
+                    watcher.watch(roots, self._on_change, self.stop_event)
+                )
+            await self.stop_event.wait()
+            if watch_task is not None:
+                watch_task.cancel()
+        finally:
+            server.close()
+            await asyncio.gather(
+                *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
+            )
+            self.status.emit({"event": "stopped"})
+            self.status.human("handlerlens: stopped")
+            self.status.flush()
+        return 0
+
+    def _describe(self) -> list[str]:
+        return [
+            f"{host.fn.name} ({host.fn.platform}, {host.fn.entry})" for host in self.hosts.values()
+        ]
+
+    async def _on_change(self, paths: set[str]) -> None:
+        async with self._reload_lock:
+            targets = [
+                host
+                for host in self.hosts.values()
+                if any(
+                    path == host.fn.root or path.startswith(host.fn.root + os.sep) for path in paths
+                )
+            ]
+            await asyncio.gather(*(host.reload() for host in targets))

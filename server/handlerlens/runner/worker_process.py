@@ -1,0 +1,296 @@
+"""One worker process as the supervisor sees it: spawn, call, route its log, stop.
+
+Messages travel on a dedicated pipe pair (`pass_fds`), never on the worker's stdout/stderr,
+which are the function's log: every line is tagged with the request it was printed during,
+using the end-of-operation sentinels the worker writes to both streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("handlerlens.runner")
+
+WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
+SENTINEL_CORE = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
+MAX_LINE = 64 * 1024
+_HEADER = struct.Struct(">II")
+
+# (request id or None, stream name, line)
+LogSink = Callable[[str | None, str, str], None]
+
+
+class WorkerDied(Exception):
+    """The worker exited (or was killed) while the supervisor waited for it."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(f"worker exited with {returncode}")
+        self.returncode = returncode
+
+
+@dataclass
+class _Op:
+    label: str | None
+    logs_done: asyncio.Future[None]
+
+
+@dataclass
+class _Stream:
+    name: str
+    buffer: bytearray = field(default_factory=bytearray)
+    passed: int = 0
+    closed: bool = False
+
+
+class _ResultReader(asyncio.Protocol):
+    def __init__(self, owner: WorkerProcess) -> None:
+        self.owner = owner
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= _HEADER.size:
+            meta_len, payload_len = _HEADER.unpack_from(self.buffer)
+            total = _HEADER.size + meta_len + payload_len
+            if len(self.buffer) < total:
+                return
+            meta = json.loads(bytes(self.buffer[_HEADER.size : _HEADER.size + meta_len]))
+            payload = bytes(self.buffer[_HEADER.size + meta_len : total])
+            del self.buffer[:total]
+            self.owner._on_reply(meta, payload)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner._on_result_eof()
+
+
+class _ProcessProtocol(asyncio.SubprocessProtocol):
+    def __init__(self, owner: WorkerProcess) -> None:
+        self.owner = owner
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.owner._on_output(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        self.owner._on_output_closed(fd)
+
+    def process_exited(self) -> None:
+        self.owner._on_exit()
+
+
+class WorkerProcess:
+    """A worker interpreter with the function's code root as cwd and first on sys.path."""
+
+    def __init__(self, python: str, root: str, env: dict[str, str], on_log: LogSink) -> None:
+        self.python = python
+        self.root = root
+        self.env = env
+        self.on_log = on_log
+        self.pid = 0
+        self.returncode: int | None = None
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._control: asyncio.WriteTransport | None = None
+        self._lifeline = -1
+        self._reply: asyncio.Future[tuple[dict[str, Any], bytes]] | None = None
+        self._exited: asyncio.Future[int | None] | None = None
+        self._result_eof = False
+        self._ops: deque[_Op] = deque()
+        self._base = 0
+        self._streams = {1: _Stream("stdout"), 2: _Stream("stderr")}
+
+    @property
+    def alive(self) -> bool:
+        """True until the process has exited or its result pipe closed."""
+        return self.returncode is None and not self._result_eof
+
+    async def start(self) -> None:
+        """Spawn the interpreter (never fork: the supervisor has threads)."""
+        loop = asyncio.get_running_loop()
+        self._exited = loop.create_future()
+        control_r, control_w = os.pipe()
+        result_r, result_w = os.pipe()
+        lifeline_r, lifeline_w = os.pipe()
+        child_fds = (control_r, result_w, lifeline_r)
+        try:
+            transport, _ = await loop.subprocess_exec(
+                lambda: _ProcessProtocol(self),
+                self.python,
+                WORKER_SCRIPT,
+                *(str(fd) for fd in child_fds),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=self.root,
+                env=self.env,
+                pass_fds=child_fds,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (control_r, control_w, result_r, result_w, lifeline_r, lifeline_w):
+                os.close(fd)
+            raise
+        finally:
+            pass
+        for fd in child_fds:
+            os.close(fd)
+        self._transport = transport
+        self.pid = transport.get_pid()
+        self._lifeline = lifeline_w
+        self._control, _ = await loop.connect_write_pipe(
+            asyncio.Protocol, os.fdopen(control_w, "wb", buffering=0)
+        )
+        await loop.connect_read_pipe(
+            lambda: _ResultReader(self), os.fdopen(result_r, "rb", buffering=0)
+        )
+        log.debug("runner: started worker PID %d", self.pid)
+
+    async def call(
+        self, meta: dict[str, Any], payload: bytes, label: str | None
+    ) -> tuple[dict[str, Any], bytes]:
+        """Send one operation and wait for its reply; raises WorkerDied."""
+        if not self.alive or self._control is None:
+            raise WorkerDied(self.returncode)
+        loop = asyncio.get_running_loop()
+        self._reply = loop.create_future()
+        self._ops.append(_Op(label, loop.create_future()))
+        head = json.dumps(meta, separators=(",", ":")).encode()
+        self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
+        try:
+            return await self._reply
+        finally:
+            self._reply = None
+
+    def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
+        """A future that completes when every line of that operation has been routed."""
+        for op in self._ops:
+            if op.label == label:
+                return op.logs_done
+        return None
+
+    async def wait_exit(self, timeout: float) -> int | None:
+        """The exit status, waiting at most `timeout` seconds for it."""
+        if self._exited is None:
+            return self.returncode
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._exited), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group (the handler's children too)."""
+        if self.pid:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    async def stop(self, grace: float = 1.0, reason: str = "stopping") -> None:
+        """Polite SIGTERM, bounded wait, then SIGKILL of the group; each step logged."""
+        if self.pid and self.returncode is None:
+            log.info("runner: %s worker PID %d (SIGTERM)", reason, self.pid)
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            if await self.wait_exit(grace) is None:
+                log.warning(
+                    "runner: worker PID %d ignored SIGTERM for %.1fs: SIGKILL", self.pid, grace
+                )
+        # Always sweep the group: a handler's child must not outlive its instance.
+        self.kill()
+        await self.wait_exit(grace)
+        self.close()
+
+    def close(self) -> None:
+        """Release pipes (after the process is gone)."""
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._transport is not None and self.returncode is not None:
+            self._transport.close()
+
+    # -- callbacks -----------------------------------------------------------------------
+    def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_result((meta, payload))
+
+    def _on_result_eof(self) -> None:
+        self._result_eof = True
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_exception(WorkerDied(self.returncode))
+
+    def _on_exit(self) -> None:
+        assert self._transport is not None
+        self.returncode = self._transport.get_returncode()
+        if self._exited is not None and not self._exited.done():
+            self._exited.set_result(self.returncode)
+        log.debug("runner: worker PID %d exited with %s", self.pid, self.returncode)
+
+    def _label(self, stream: _Stream) -> str | None:
+        index = stream.passed - self._base
+        return self._ops[index].label if 0 <= index < len(self._ops) else None
+
+    def _emit(self, stream: _Stream, raw: bytes) -> None:
+        self.on_log(self._label(stream), stream.name, raw.decode("utf-8", "replace"))
+
+    def _on_output(self, fd: int, data: bytes) -> None:
+        stream = self._streams.get(fd)
+        if stream is None:
+            return
+        buffer = stream.buffer
+        buffer += data
+        while True:
+            newline = buffer.find(b"\n")
+            if newline < 0:
+                if len(buffer) > MAX_LINE:
+                    self._emit(stream, bytes(buffer[:MAX_LINE]))
+                    del buffer[:MAX_LINE]
+                    continue
+                return
+            line = bytes(buffer[:newline])
+            del buffer[: newline + 1]
+            marker = line.find(SENTINEL_CORE)
+            if marker < 0:
+                self._emit(stream, line)
+                continue
+            if marker > 0:
+                self._emit(stream, line[:marker])
+            stream.passed += 1
+            self._settle()
+
+    def _settle(self) -> None:
+        passed = min(s.passed if not s.closed else 1 << 60 for s in self._streams.values())
+        while self._ops and passed > self._base:
+            op = self._ops.popleft()
+            self._base += 1
+            if not op.logs_done.done():
+                op.logs_done.set_result(None)
+
+    def _on_output_closed(self, fd: int) -> None:
+        stream = self._streams.get(fd)
+        if stream is None:
+            return
+        if stream.buffer:
+            self._emit(stream, bytes(stream.buffer))
+            stream.buffer.clear()
+        stream.closed = True
+        if all(s.closed for s in self._streams.values()):
+            while self._ops:
+                op = self._ops.popleft()
+                self._base += 1
+                if not op.logs_done.done():
+                    op.logs_done.set_result(None)
+        else:
+            self._settle()

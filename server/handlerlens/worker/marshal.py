@@ -1,0 +1,48 @@
+"""Turning a handler's return value into bytes, by each platform's rules."""
+
+from __future__ import annotations
+
+import decimal
+import json
+from typing import Any
+
+
+class MarshalFailure(Exception):
+    """The return value cannot be serialised."""
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def marshal_aws(result: Any, ensure_ascii: bool) -> tuple[str, bytes]:
+    """awslambdaric's marshaller: bytes pass raw, anything else is JSON (NaN allowed)."""
+    if isinstance(result, (bytes, bytearray)):
+        return "bytes", bytes(result)
+    try:
+        text = json.dumps(result, allow_nan=True, ensure_ascii=ensure_ascii, default=_default)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MarshalFailure(f"Unable to marshal response: {exc}") from None
+    return "json", text.encode("utf-8")
+
+
+def marshal_yandex(result: Any) -> tuple[str, bytes]:
+    """A `str` stays text (raw integration writes it as is); anything else must be JSON."""
+    if isinstance(result, str):
+        return "str", result.encode("utf-8", "surrogatepass")
+    try:
+        text = json.dumps(result, ensure_ascii=False, default=_default)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MarshalFailure(str(exc)) from None
+    return "json", text.encode("utf-8", "surrogatepass")
+
+
+def describe(result: Any, limit: int = 4096) -> str:
+    """A short printable form of a value that could not be serialised."""
+    try:
+        text = repr(result)
+    except Exception as exc:  # a broken __repr__ must not take the worker down
+        text = f"<{type(result).__name__} (repr failed: {exc})>"
+    return text if len(text) <= limit else text[:limit] + "…"
