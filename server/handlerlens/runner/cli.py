@@ -111,6 +111,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if python is None or functions is None:
         return 2
     logging.basicConfig(level=logging.INFO, format="handlerlens: %(message)s", stream=sys.stderr)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
     options = ServeOptions(
         python=python, port=args.port, instances=args.instances, watch=not args.no_watch
     )
