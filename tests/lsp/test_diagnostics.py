@@ -40,7 +40,7 @@ async def test_module_side_diagnostic_sits_on_the_def_that_was_meant(examples: P
         diags = await wait_for_diagnostics(client, app)
     (diag,) = diags
     assert diag.code == "entry-point-function-missing"
-    assert diag.range.start.line == 15  # def list_orders
+    assert diag.range.start.line == 14  # def list_orders
 
 
 async def test_edit_updates_diagnostics_and_fixing_clears_them(examples: Path) -> None:
@@ -60,7 +60,7 @@ async def test_edit_updates_diagnostics_and_fixing_clears_them(examples: Path) -
         # …then rename list_orders so the template's entry point resolves.
         fixed = text.replace("def list_orders(", "def list_order(")
         change_document(client, app, fixed, 3)
-        await wait_for_diagnostics(client, app, lambda ds: ds == [])
+        await wait_for_diagnostics(client, app, lambda ds: not ds)
         await wait_for_diagnostics(
             client,
             template,
@@ -89,7 +89,7 @@ async def test_config_edit_revalidates_python_side(examples: Path) -> None:
         change_document(
             client, template, template.read_text().replace("app.list_order", "app.list_orders"), 2
         )
-        await wait_for_diagnostics(client, app, lambda ds: ds == [])
+        await wait_for_diagnostics(client, app, lambda ds: not ds)
         diags = await wait_for_diagnostics(
             client, template, lambda ds: "entry-point-function-missing" not in _codes(ds)
         )

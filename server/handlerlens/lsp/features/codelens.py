@@ -44,10 +44,16 @@ def lenses_for(server: HandlerLensServer, path: str) -> list[lsp.CodeLens]:
         ref = function_ref(site, path)
         rng = to_range(site.binding.line_span)
         lenses.append(
-            lsp.CodeLens(range=rng, command=lsp.Command(f"▶ Run{suffix}", run_cmd, [ref]))
+            lsp.CodeLens(
+                range=rng,
+                command=lsp.Command(title=f"▶ Run{suffix}", command=run_cmd, arguments=[ref]),
+            )
         )
         lenses.append(
-            lsp.CodeLens(range=rng, command=lsp.Command(f"Debug{suffix}", debug_cmd, [ref]))
+            lsp.CodeLens(
+                range=rng,
+                command=lsp.Command(title=f"Debug{suffix}", command=debug_cmd, arguments=[ref]),
+            )
         )
     return lenses
 
