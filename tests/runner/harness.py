@@ -40,7 +40,11 @@ class Runner:
         ]
         for thread in self._threads:
             thread.start()
-        listening = self.wait_for(lambda e: e["event"] == "listening", timeout=30)
+        try:
+            listening = self.wait_for(lambda e: e["event"] == "listening", timeout=30)
+        except AssertionError:
+            self.stop()
+            raise
         self.port = int(listening["port"])
 
     def _read_events(self) -> None:

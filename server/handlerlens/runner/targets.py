@@ -87,7 +87,7 @@ def resolve_targets(
         name, sep, entry = target.partition("=")
         if not sep:
             name, entry = "", target
-        if entry and _looks_like_entry(entry):
+        if entry and (sep or _looks_like_entry(entry)):
             if specs is None:
                 # An explicit name or platform says all there is to know: skip the project
                 # scan (it parses every config file, which `invoke` cannot afford).

@@ -1,0 +1,219 @@
+"""The Lambda Invoke API: boto3's `lambda` client pointed at the runner works unchanged."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import boto3
+import botocore.config
+import pytest
+
+from tests.runner.harness import FIXTURES, Runner
+
+
+def _client(runner: Runner):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{runner.port}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=botocore.config.Config(retries={"max_attempts": 0}, read_timeout=30),
+    )
+
+
+@pytest.fixture(scope="module")
+def lam(aws_runner: Runner) -> Iterator[object]:
+    client = _client(aws_runner)
+    yield client
+    client.close()
+
+
+def test_invoke_success_with_context_and_reserved_env(lam, aws_runner: Runner):
+    response = lam.invoke(FunctionName="handler", Payload=json.dumps({"n": 1}))
+    assert response["StatusCode"] == 200
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in response
+    result = json.loads(response["Payload"].read())
+    assert result["event"] == {"n": 1}
+    context = result["context"]
+    assert context["function_name"] == "handler"
+    assert context["function_version"] == "$LATEST"
+    assert context["invoked_function_arn"] == "arn:aws:lambda:us-east-1:012345678912:function:handler"
+    assert context["memory_limit_in_mb"] == "256" and context["memory_type"] == "str"
+    assert context["log_group_name"] == "/aws/lambda/Functions"
+    assert context["log_stream_name"] == "$LATEST"
+    assert 0 < context["remaining"] <= 1000
+    assert context["identity"] == [None, None]
+    assert context["client_custom"] is None
+    assert len(context["aws_request_id"]) == 36
+    env = result["env"]
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "handler"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["_HANDLER"] == "app.handler"
+    assert env["LAMBDA_TASK_ROOT"] == str(FIXTURES / "aws")
+    assert env["TZ"] == "UTC"
+    assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
+
+
+def test_client_context_reaches_the_handler(lam):
+    encoded = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    response = lam.invoke(FunctionName="handler", Payload=b"{}", ClientContext=encoded)
+    assert json.loads(response["Payload"].read())["context"]["client_custom"] == {"k": "v"}
+
+
+def test_function_error_is_unhandled_with_the_runtime_error_json(lam):
+    response = lam.invoke(FunctionName="boom", Payload=json.dumps({"n": 7}))
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert sorted(error) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "bad input: 7"
+    assert len(error["requestId"]) == 36
+    assert error["stackTrace"][0].startswith('  File "') and "app.py" in error["stackTrace"][0]
+    assert not any("worker" in frame for frame in error["stackTrace"])
+
+
+def test_event_invocation_is_accepted_and_runs(lam, aws_runner: Runner):
+    start = len(aws_runner.events)
+    response = lam.invoke(FunctionName="logs", InvocationType="Event", Payload=b"{}")
+    assert response["StatusCode"] == 202
+    assert response["Payload"].read() == b""
+    aws_runner.wait_for(
+        lambda e: e["event"] == "log" and e["line"] == "line one", start=start
+    )
+
+
+def test_dry_run_is_204(lam):
+    response = lam.invoke(FunctionName="handler", InvocationType="DryRun")
+    assert response["StatusCode"] == 204
+
+
+def test_tail_returns_the_log_with_start_end_report(lam):
+    response = lam.invoke(FunctionName="logs", LogType="Tail", Payload=b"{}")
+    assert json.loads(response["Payload"].read()) == "done"
+    log = base64.b64decode(response["LogResult"]).decode()
+    lines = log.splitlines()
+    rid = lines[0].split()[2]
+    assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
+    assert "line one" in lines
+    info = [line for line in lines if line.startswith("[INFO]\t")]
+    assert info and info[0].endswith(f"\t{rid}\tstructured hello")
+    assert info[0].split("\t")[1].endswith("Z")
+    assert lines[-2] == f"END RequestId: {rid}"
+    report = lines[-1].split("\t")
+    assert report[0] == f"REPORT RequestId: {rid}"
+    assert report[1].startswith("Duration: ")
+    assert report[2].startswith("Billed Duration: ")
+    assert report[3] == "Memory Size: 256 MB"
+    assert report[4].startswith("Max Memory Used: ")
+
+
+def test_unknown_function_is_resource_not_found(lam):
+    with pytest.raises(lam.exceptions.ResourceNotFoundException) as caught:
+        lam.invoke(FunctionName="nope", Payload=b"{}")
+    assert "Function not found: arn:aws:lambda:us-east-1:012345678912:function:nope" in str(
+        caught.value
+    )
+
+
+def test_other_qualifier_is_resource_not_found(lam):
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="handler", Qualifier="7", Payload=b"{}")
+    response = lam.invoke(FunctionName="handler", Qualifier="$LATEST", Payload=b"{}")
+    assert response["StatusCode"] == 200
+
+
+def test_timeout_is_sandbox_timedout(lam, aws_runner: Runner):
+    response = lam.invoke(FunctionName="hang", Payload=b"{}")
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert lam.invoke(FunctionName="handler", Payload=b"{}")["StatusCode"] == 200
+
+
+def test_unserialisable_and_coroutine_results_are_marshal_errors(lam):
+    for name, detail in (
+        ("unserialisable", "Object of type set is not JSON serializable"),
+        ("coroutine", "Object of type coroutine is not JSON serializable"),
+    ):
+        response = lam.invoke(FunctionName=name, Payload=b"{}")
+        error = json.loads(response["Payload"].read())
+        assert response["FunctionError"] == "Unhandled"
+        assert error["errorType"] == "Runtime.MarshalError"
+        assert error["errorMessage"] == f"Unable to marshal response: {detail}"
+
+
+def test_payload_over_6_mb_is_request_too_large(lam):
+    with pytest.raises(lam.exceptions.RequestTooLargeException):
+        lam.invoke(FunctionName="handler", Payload=b'"' + b"x" * 6_300_000 + b'"')
+
+
+def test_http_api_v2_event_and_proxy_response(aws_runner: Runner):
+    status, headers, body = aws_runner.request("GET", "/api/some/path?q=1&q=2")
+    assert status == 201
+    assert headers["x-route"] == "/some/path"
+    assert json.loads(body) == {"version": "2.0", "query": {"q": "1,2"}}
+
+
+@pytest.fixture(scope="module")
+def broken_runner() -> Iterator[Runner]:
+    runner = Runner(
+        [
+            "syntax=syntax_bad.handler",
+            "importerr=imports_missing.handler",
+            "missing=nohandler.handler",
+            "nomodule=nosuch.handler",
+            "noperiod=handler",
+            "--platform", "aws", "--no-watch",
+        ],
+        FIXTURES / "aws_broken",
+    )
+    yield runner
+    runner.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "error_type", "message"),
+    [
+        (
+            "importerr",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'imports_missing': No module named 'not_installed_anywhere'",
+        ),
+        ("nomodule", "Runtime.ImportModuleError", "Unable to import module 'nosuch': No module named 'nosuch'"),
+        ("missing", "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'nohandler'"),
+        (
+            "noperiod",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'handler': not enough values to unpack (expected 2, got 1)",
+        ),
+    ],
+)
+def test_init_errors_have_the_runtime_types_and_texts(broken_runner: Runner, name, error_type, message):
+    client = _client(broken_runner)
+    try:
+        response = client.invoke(FunctionName=name, Payload=b"{}")
+    finally:
+        client.close()
+    error = json.loads(response["Payload"].read())
+    assert response["FunctionError"] == "Unhandled"
+    assert error == {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []}
+
+
+def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):
+    client = _client(broken_runner)
+    try:
+        response = client.invoke(FunctionName="syntax", Payload=b"{}")
+    finally:
+        client.close()
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert error["errorMessage"].startswith("Syntax error in module 'syntax_bad': ")
+    assert error["requestId"] == ""
+    assert error["stackTrace"][0].startswith('  File "')
+    assert error["stackTrace"][0].split("\n")[0].endswith("syntax_bad.py\" Line 1")

@@ -1,0 +1,134 @@
+"""Handlers that fail in every way: the platform's error, then the next request succeeds."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from tests.runner.harness import Runner, alive, wait_gone
+
+
+def _then_ok(runner: Runner) -> None:
+    status, _, _ = runner.request("GET", "/counter/")
+    assert status == 200
+
+
+def test_timeout_is_504_and_the_next_request_gets_a_fresh_worker(yandex_runner: Runner):
+    before = yandex_runner.request("GET", "/slow/?s=0")
+    pid_before = json.loads(before[2])["pid"]
+    started = time.monotonic()
+    status, headers, body = yandex_runner.request("GET", "/hang/")
+    assert time.monotonic() - started < 5
+    assert status == 504
+    assert json.loads(body) == {
+        "errorMessage": "Exceeded maximum function execution time before timeout",
+        "errorType": "Timeout",
+    }
+    lines = [e["line"] for e in yandex_runner.logs(headers["x-request-id"])]
+    assert "Error: Code 499 Message: request cancelled" in lines
+    assert lines[-2].startswith("END RequestID: ")
+    assert yandex_runner.request("GET", "/hang/")[0] == 504  # and again: not stuck
+    status, _, body = yandex_runner.request("GET", "/slow/?s=0")
+    assert status == 200
+    assert json.loads(body)["pid"] == pid_before  # other functions' instances were untouched
+
+
+def test_sys_exit_and_os_exit_are_function_errors(yandex_runner: Runner):
+    for path, how in (("/exits/", "exit status 3"), ("/hard_exit/", "exit status 7")):
+        status, headers, body = yandex_runner.request("GET", path)
+        assert status == 502
+        assert headers["x-function-error"] == "true"
+        assert json.loads(body)["errorMessage"] == f"Runtime exited with error: {how}"
+        status, _, _ = yandex_runner.request("GET", path)
+        assert status == 502  # a fresh worker, same verdict
+
+
+def test_segfault_is_a_function_error_and_the_runner_survives(yandex_runner: Runner):
+    status, _, body = yandex_runner.request("GET", "/segfault/")
+    assert status == 502
+    assert json.loads(body)["errorMessage"] == (
+        "Runtime exited with error: signal: segmentation fault"
+    )
+    _then_ok(yandex_runner)
+
+
+def test_printing_megabytes_is_logged_and_answered(yandex_runner: Runner):
+    status, headers, body = yandex_runner.request("GET", "/spew/")
+    assert (status, body) == (200, b"spewed")
+    lines = [e for e in yandex_runner.logs(headers["x-request-id"]) if e["stream"] == "stdout"]
+    assert len(lines) == 3 * 1024
+    assert all(e["line"] == "x" * 1023 for e in lines)
+
+
+def test_non_serialisable_return_is_a_proxy_integration_error(yandex_runner: Runner):
+    status, _, body = yandex_runner.request("GET", "/unserialisable/")
+    error = json.loads(body)
+    assert status == 502 and error["errorType"] == "ProxyIntegrationError"
+    assert "{1, 2}" in error["payload"]
+
+
+def test_ten_megabyte_response_is_a_proxy_integration_error(yandex_runner: Runner):
+    status, _, body = yandex_runner.request("GET", "/huge/")
+    assert status == 502
+    assert json.loads(body)["errorType"] == "ProxyIntegrationError"
+    _then_ok(yandex_runner)
+
+
+def test_one_request_at_a_time_per_instance(yandex_runner: Runner):
+    results: list[dict[str, float]] = []
+
+    def call() -> None:
+        status, _, body = yandex_runner.request("GET", "/slow/?s=0.3")
+        assert status == 200
+        results.append(json.loads(body))
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = sorted(results, key=lambda r: r["start"])
+    assert first["pid"] == second["pid"]
+    assert second["start"] >= first["end"]  # queued, never overlapping
+
+
+def test_globals_persist_across_warm_invocations(yandex_runner: Runner):
+    first = int(yandex_runner.request("GET", "/counter/")[2])
+    second = int(yandex_runner.request("GET", "/counter/")[2])
+    assert second == first + 1
+
+
+def test_invoke_api_rejects_invalid_json(yandex_runner: Runner):
+    status, headers, body = yandex_runner.request(
+        "POST", "/2015-03-31/functions/counter/invocations", b"{not json"
+    )
+    assert status == 400
+    assert headers["x-amzn-errortype"] == "InvalidRequestContentException"
+    assert json.loads(body)["Message"].startswith("Could not parse request body into json")
+
+
+def test_invoke_api_on_yandex_returns_the_result_as_json(yandex_runner: Runner):
+    status, _, body = yandex_runner.request(
+        "POST", "/2015-03-31/functions/raw_echo/invocations", b'{"k": "v"}'
+    )
+    assert status == 200
+    assert json.loads(body) == {"type": "dict", "event": {"k": "v"}}
+    status, headers, body = yandex_runner.request(
+        "POST", "/2015-03-31/functions/boom/invocations", b"{}"
+    )
+    assert status == 502 and headers["x-function-error"] == "true"
+    assert json.loads(body)["errorType"] == "ValueError"
+
+
+def test_children_die_when_the_runner_stops(tmp_path):
+    from tests.runner.harness import FIXTURES
+
+    runner = Runner(["child=main.child", "--platform", "yandex", "--no-watch"], FIXTURES / "yandex")
+    try:
+        child = int(runner.request("GET", "/")[2])
+        workers = runner.worker_pids()
+        assert alive(child) and workers
+    finally:
+        assert runner.stop() == 0
+    assert wait_gone([child, *workers]) == []
