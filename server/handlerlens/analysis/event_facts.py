@@ -1,0 +1,471 @@
+"""What one function does with its parameters, read from its AST, symbolically.
+
+The walk does not know yet which parameter is the event: it tracks every parameter as a
+symbolic root (`SymRef("evt", ())`) through subscripts, `.get`, `or {}`, attribute reads,
+aliases (`rc = evt['requestContext']`) and loops (`for r in evt['Records']`). Which root is
+the event is decided later by the flow (`event_flow.py`), so the facts of a function depend
+only on its own text and are cached by it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from handlerlens.platforms.event_shapes import ELEM, Step
+
+_ALWAYS_NUMERIC = (
+    ast.Sub,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Pow,
+    ast.LShift,
+    ast.RShift,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.BitXor,
+)
+_NUMERIC_WITH_NUMBER = (ast.Add, ast.Mult, ast.Mod)
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_NUMBER_FUNCS = frozenset({"int", "float", "len", "round", "abs", "min", "max", "sum"})
+_OP_TEXT = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
+
+
+@dataclass(frozen=True)
+class SymRef:
+    """A value reached from parameter `param` by `path`."""
+
+    param: str
+    path: tuple[Step, ...] = ()
+
+    def then(self, step: Step) -> SymRef:
+        """This value, one step further."""
+        return SymRef(self.param, (*self.path, step))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """From (line, col) on — 0-based line within the function, UTF-8 column — `name` is `ref`."""
+
+    line: int
+    col: int
+    ref: SymRef | None
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """`base['key']` or `base.get('key')`; the span is the key's string literal."""
+
+    base: SymRef
+    key: str
+    line: int
+    col: int
+    end_col: int
+    via_get: bool
+
+
+@dataclass(frozen=True)
+class AttrUse:
+    """`base.attr` read; the span is the attribute name."""
+
+    base: SymRef
+    attr: str
+    line: int
+    col: int
+    end_col: int
+
+
+@dataclass(frozen=True)
+class NumericUse:
+    """`ref` used as a number (`how` says how); the span is the expression."""
+
+    ref: SymRef
+    how: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True)
+class CallUse:
+    """A call of a plain name with tracked arguments: `process(event)`."""
+
+    callee: str
+    args: tuple[SymRef | None, ...]
+    kwargs: tuple[tuple[str, SymRef], ...]
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """Everything the event features need from one top-level function."""
+
+    name: str
+    params: tuple[str, ...]
+    kwonly: tuple[str, ...]
+    annotations: Mapping[str, str]
+    bindings: Mapping[str, tuple[Binding, ...]]
+    keys: tuple[KeyUse, ...] = ()
+    attrs: tuple[AttrUse, ...] = ()
+    numeric: tuple[NumericUse, ...] = ()
+    calls: tuple[CallUse, ...] = ()
+    exact: bool = True
+
+    def ref_at(self, name: str, line: int, col: int) -> SymRef | None:
+        """What `name` holds at (line, col) within the function, or None."""
+        found: SymRef | None = None
+        for b in self.bindings.get(name, ()):
+            if (b.line, b.col) <= (line, col):
+                found = b.ref
+            else:
+                break
+        return found
+
+
+def _annotation_name(node: ast.expr | None) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.strip()
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _is_numberish(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _is_numberish(node.operand)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in _NUMBER_FUNCS
+    if isinstance(node, ast.BinOp):
+        return _is_numberish(node.left) or _is_numberish(node.right)
+    return False
+
+
+@dataclass
+class _Walker(ast.NodeVisitor):
+    line0: int
+    current: dict[str, SymRef | None] = field(default_factory=dict)
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    keys: list[KeyUse] = field(default_factory=list)
+    attrs: list[AttrUse] = field(default_factory=list)
+    numeric: list[NumericUse] = field(default_factory=list)
+    calls: list[CallUse] = field(default_factory=list)
+
+    # -- resolving expressions -------------------------------------------------------------
+
+    def ref(self, node: ast.expr) -> SymRef | None:
+        if isinstance(node, ast.Name):
+            return self.current.get(node.id)
+        if isinstance(node, ast.Subscript):
+            base = self.ref(node.value)
+            if base is None:
+                return None
+            sl = node.slice
+            if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+                return base.then(("key", sl.value))
+            if isinstance(sl, ast.Slice):
+                return base
+            return base.then(ELEM)
+        if isinstance(node, ast.Call):
+            key = self._get_key(node)
+            if key is not None:
+                base = self.ref(node.func.value)  # type: ignore[attr-defined]
+                return base.then(("key", key)) if base is not None else None
+            return None
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            return self.ref(node.values[0])
+        if isinstance(node, ast.Attribute):
+            base = self.ref(node.value)
+            return base.then(("attr", node.attr)) if base is not None else None
+        return None
+
+    @staticmethod
+    def _get_key(node: ast.Call) -> str | None:
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            return node.args[0].value
+        return None
+
+    # -- binding names -----------------------------------------------------------------------
+
+    def bind(self, target: ast.expr, ref: SymRef | None, at: ast.AST, start: bool = False) -> None:
+        # A binding holds from the end of the statement that makes it; a comprehension's
+        # target already holds inside the comprehension, which starts before its `for`.
+        if start:
+            line, col = getattr(at, "lineno", 1), getattr(at, "col_offset", 0)
+        else:
+            line = getattr(at, "end_lineno", None) or getattr(at, "lineno", 1)
+            col = getattr(at, "end_col_offset", None) or 0
+        if isinstance(target, ast.Name):
+            self.current[target.id] = ref
+            self.bindings.setdefault(target.id, []).append(Binding(line - self.line0, col, ref))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, None, at, start)
+
+    def bind_loop(self, target: ast.expr, it: ast.expr, at: ast.AST | None = None) -> None:
+        where: ast.AST = at if at is not None else it
+        start = at is not None
+        ref = self.ref(it)
+        if ref is not None:
+            self.bind(target, ref.then(ELEM), where, start)
+            return
+        # `for i, r in enumerate(x)`, `for k, v in x.items()`, `for v in x.values()`.
+        if isinstance(it, ast.Call) and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            func = it.func
+            if isinstance(func, ast.Name) and func.id == "enumerate" and it.args:
+                inner = self.ref(it.args[0])
+                self.bind(target.elts[0], None, where, start)
+                self.bind(target.elts[1], inner.then(ELEM) if inner else None, where, start)
+                return
+            if isinstance(func, ast.Attribute) and func.attr == "items":
+                inner = self.ref(func.value)
+                self.bind(target.elts[0], None, where, start)
+                self.bind(target.elts[1], inner.then(ELEM) if inner else None, where, start)
+                return
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute):
+            if it.func.attr == "values":
+                inner = self.ref(it.func.value)
+                self.bind(target, inner.then(ELEM) if inner else None, where, start)
+                return
+        self.bind(target, None, where, start)
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        ref = self.ref(node.value)
+        for target in node.targets:
+            if not isinstance(target, ast.Name):
+                self.visit(target)
+            self.bind(target, ref, node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self.bind(node.target, self.ref(node.value), node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.bind(node.target, self.ref(node.value), node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        self._numeric_binop(node.target, node.op, node.value)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.bind_loop(node.target, node.iter)
+        for stmt in (*node.body, *node.orelse):
+            self.visit(stmt)
+
+    visit_AsyncFor = visit_For
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, None, item.context_expr)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # A nested function's body runs later, with its own parameters: do not descend.
+        self.current[node.name] = None
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.current[node.name] = None
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        return None
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+        for gen in node.generators:
+            self.visit(gen.iter)
+            self.bind_loop(gen.target, gen.iter, node)
+            for cond in gen.ifs:
+                self.visit(cond)
+        self.visit(node.elt)
+
+    visit_ListComp = _comprehension
+    visit_SetComp = _comprehension
+    visit_GeneratorExp = _comprehension
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        for gen in node.generators:
+            self.visit(gen.iter)
+            self.bind_loop(gen.target, gen.iter, node)
+            for cond in gen.ifs:
+                self.visit(cond)
+        self.visit(node.key)
+        self.visit(node.value)
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def _key_use(self, base: SymRef, lit: ast.Constant, via_get: bool) -> None:
+        if lit.end_lineno == lit.lineno and lit.end_col_offset is not None:
+            self.keys.append(
+                KeyUse(
+                    base,
+                    str(lit.value),
+                    lit.lineno - self.line0,
+                    lit.col_offset,
+                    lit.end_col_offset,
+                    via_get,
+                )
+            )
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        sl = node.slice
+        if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+            base = self.ref(node.value)
+            if base is not None:
+                self._key_use(base, sl, via_get=False)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Load) and node.end_col_offset is not None:
+            base = self.ref(node.value)
+            if base is not None and node.end_lineno is not None:
+                end = node.end_col_offset
+                self.attrs.append(
+                    AttrUse(
+                        base, node.attr, node.end_lineno - self.line0, end - len(node.attr), end
+                    )
+                )
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        key = self._get_key(node)
+        if key is not None:
+            base = self.ref(node.func.value)  # type: ignore[attr-defined]
+            if base is not None:
+                lit = node.args[0]
+                assert isinstance(lit, ast.Constant)
+                self._key_use(base, lit, via_get=True)
+        if isinstance(node.func, ast.Name):
+            args = tuple(self.ref(a) for a in node.args if not isinstance(a, ast.Starred))
+            kwargs = tuple(
+                (kw.arg, r) for kw in node.keywords if kw.arg and (r := self.ref(kw.value))
+            )
+            if any(a is not None for a in args) or kwargs:
+                self.calls.append(CallUse(node.func.id, args, kwargs))
+            if node.func.id == "range":
+                for arg in node.args:
+                    self._numeric(arg, "passed to range()")
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        self._numeric_binop(node.left, node.op, node.right)
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            numeric_other = _is_numberish(right), _is_numberish(left)
+            text = _OP_TEXT.get(type(op), "")
+            if isinstance(op, _ORDERING) or (
+                isinstance(op, (ast.Eq, ast.NotEq)) and any(numeric_other)
+            ):
+                how = f"compared with `{text}`"
+                if numeric_other[0]:
+                    self._numeric(left, how + " to a number")
+                elif not isinstance(op, (ast.Eq, ast.NotEq)):
+                    self._numeric(left, how)
+                if numeric_other[1]:
+                    self._numeric(right, how + " to a number")
+                elif not isinstance(op, (ast.Eq, ast.NotEq)):
+                    self._numeric(right, how)
+        self.generic_visit(node)
+
+    def _numeric_binop(self, left: ast.expr, op: ast.operator, right: ast.expr) -> None:
+        text = _OP_TEXT.get(type(op), "")
+        if isinstance(op, _ALWAYS_NUMERIC):
+            self._numeric(left, f"used in arithmetic (`{text}`)")
+            self._numeric(right, f"used in arithmetic (`{text}`)")
+        elif isinstance(op, _NUMERIC_WITH_NUMBER):
+            if _is_numberish(right):
+                self._numeric(left, f"used in arithmetic (`{text}`) with a number")
+            if _is_numberish(left):
+                self._numeric(right, f"used in arithmetic (`{text}`) with a number")
+
+    def _numeric(self, node: ast.expr, how: str) -> None:
+        ref = self.ref(node)
+        if ref is not None and ref.path and node.end_lineno is not None:
+            self.numeric.append(
+                NumericUse(
+                    ref,
+                    how,
+                    node.lineno - self.line0,
+                    node.col_offset,
+                    node.end_lineno - self.line0,
+                    node.end_col_offset or 0,
+                )
+            )
+
+
+def function_facts(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, exact: bool = True
+) -> FunctionFacts:
+    """Walk one function definition; lines in the result count from its `def` line (0)."""
+    line0 = node.lineno
+    args = node.args
+    positional = tuple(a.arg for a in (*args.posonlyargs, *args.args))
+    kwonly = tuple(a.arg for a in args.kwonlyargs)
+    walker = _Walker(line0)
+    annotations: dict[str, str] = {}
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        walker.current[a.arg] = SymRef(a.arg)
+        walker.bindings[a.arg] = [Binding(0, 0, SymRef(a.arg))]
+        name = _annotation_name(a.annotation)
+        if name:
+            annotations[a.arg] = name
+    for stmt in node.body:
+        walker.visit(stmt)
+    return FunctionFacts(
+        name=node.name,
+        params=positional,
+        kwonly=kwonly,
+        annotations=annotations,
+        bindings={
+            k: tuple(sorted(v, key=lambda b: (b.line, b.col))) for k, v in walker.bindings.items()
+        },
+        keys=tuple(walker.keys),
+        attrs=tuple(walker.attrs),
+        numeric=tuple(walker.numeric),
+        calls=tuple(walker.calls),
+        exact=exact,
+    )

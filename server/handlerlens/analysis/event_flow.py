@@ -1,0 +1,375 @@
+"""Where the event and context flow in one module: handlers, aliases and helper functions.
+
+Built for keystroke speed on big modules. A document is split into top-level segments by
+column-0 lines (one cheap pass per text version); only the functions that matter — the
+handlers, the helpers they pass `event` to, and the function under the cursor — are parsed,
+each on its own, and their facts are cached by their text. An edit inside one function
+re-parses that function only. A function that does not parse (typing in progress) is
+repaired: the incomplete expression at the cursor or the line the error points at is
+replaced, then the last good parse of the same function, then its `def` line alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from handlerlens.analysis.event_cursor import split_lines
+from handlerlens.analysis.event_facts import FunctionFacts, SymRef, function_facts
+from handlerlens.analysis.event_inference import TriggerChoice, choose_trigger
+from handlerlens.platforms.event_shapes import Step
+
+_DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)")
+_COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_NOT_A_START = frozenset(("", " ", "\t", "#", ")", "]", "}"))
+_START = re.compile(r"\n(?=[^ \t#)\]}\n])")
+_MAX_DOCS = 8
+_MAX_FACTS = 512
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """A handler in this module: its top-level function name, platform and configured trigger."""
+
+    function: str
+    platform: str
+    trigger: str | None = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value reached from the event or the context by `path`."""
+
+    root: Literal["event", "context"]
+    path: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionFlow:
+    """A function that receives the event or context: from which handler, and as which params."""
+
+    name: str
+    handler: HandlerContext
+    seeds: Mapping[str, Ref]
+    choice: TriggerChoice
+
+    def resolve(self, ref: SymRef) -> Ref | None:
+        """The event/context value a symbolic reference denotes in this function, or None."""
+        seed = self.seeds.get(ref.param)
+        return Ref(seed.root, seed.path + ref.path) if seed is not None else None
+
+
+_facts_cache: OrderedDict[str, FunctionFacts | None] = OrderedDict()
+# The last facts that parsed, by `def` line: a fallback while that function is mid-edit.
+_last_good: OrderedDict[str, FunctionFacts] = OrderedDict()
+
+
+def _remember(
+    cache: OrderedDict[str, FunctionFacts | None] | OrderedDict[str, FunctionFacts],
+    key: str,
+    facts: FunctionFacts,
+) -> None:
+    cache[key] = facts
+    cache.move_to_end(key)
+    if len(cache) > _MAX_FACTS:
+        cache.popitem(last=False)
+
+
+def _parse_function(text: str, name: str, exact: bool) -> FunctionFacts | SyntaxError | None:
+    """Facts of `name` in `text`; the SyntaxError if it does not parse; None if it is absent."""
+    try:
+        module = ast.parse(text)
+    except SyntaxError as err:
+        return err
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    for node in module.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return function_facts(node, exact=exact)
+    return None
+
+
+def _closers(prefix: str) -> str:
+    stack: list[str] = []
+    quote = ""
+    for ch in prefix:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in _CLOSERS:
+            stack.append(_CLOSERS[ch])
+        elif ch in ")]}" and stack:
+            stack.pop()
+    return "".join(reversed(stack))
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _cursor_repairs(lines: list[str], row: int, col: int) -> list[list[str]]:
+    """Candidate texts for a function whose line `row` is being typed at `col`."""
+    line = lines[row]
+    pad = _indent(line) or "    "
+    out: list[list[str]] = []
+    if col >= len(_indent(line)):
+        # Keep what precedes the half-typed expression (`for r in x: r['` keeps the loop).
+        head = line[:col]
+        fixed = head + "None" + _closers(head)
+        out.append([*lines[:row], fixed, *lines[row + 1 :]])
+        if _COMPOUND.match(fixed):
+            out.append([*lines[:row], fixed + ": pass", *lines[row + 1 :]])
+    out.append([*lines[:row], pad + "pass", *lines[row + 1 :]])
+    out.append([*lines[:row], pad + "pass"])
+    return out
+
+
+def _repaired(
+    lines: list[str], name: str, cursor: tuple[int, int] | None, err: SyntaxError
+) -> FunctionFacts | None:
+    """Facts of a function that does not parse: fix the cursor's line, then blank error lines."""
+    candidates = _cursor_repairs(lines, *cursor) if cursor is not None else []
+    candidates.append(lines)
+    for candidate in candidates:
+        work = list(candidate)
+        for _ in range(4):
+            result = _parse_function("\n".join(work), name, exact=False)
+            if not isinstance(result, SyntaxError):
+                if result is not None:
+                    return result
+                break
+            row = (result.lineno or 1) - 1
+            if row <= 0 or row >= len(work) or work[row].strip() == "pass":
+                break
+            work[row] = (_indent(work[row]) or "    ") + "pass"
+    return None
+
+
+class EventDocument:
+    """One version of one module's text, with lazily computed segments, facts and flows."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = lines = split_lines(text)
+        # Column-0 lines start top-level statements; closing brackets continue one.
+        if "\r" in text:
+            self.starts = [i for i, line in enumerate(lines) if line[:1] not in _NOT_A_START]
+        else:
+            # Same result, found by the regex engine instead of a Python loop over lines.
+            starts = [0] if text[:1] not in _NOT_A_START and text[:1] != "\n" else []
+            row = prev = 0
+            for m in _START.finditer(text):
+                row += text.count("\n", prev, m.end())
+                prev = m.end()
+                starts.append(row)
+            self.starts = starts
+        defs: dict[str, int] = {}
+        for i in self.starts:
+            line = lines[i]
+            found = _DEF.match(line) if line[0] in "da" else None
+            if found:
+                # A later definition replaces an earlier one, as at run time.
+                defs[found.group(1)] = i
+        self.defs = defs
+        self._flows: dict[tuple[HandlerContext, ...], dict[str, FunctionFlow]] = {}
+        self._segments: dict[str, tuple[int, int] | None] = {}
+        self._facts: dict[str, FunctionFacts | None] = {}
+
+    def segment(self, name: str) -> tuple[int, int] | None:
+        """Line range [start, end) of top-level function `name`, or None."""
+        if name not in self._segments:
+            self._segments[name] = self._segment(name)
+        return self._segments[name]
+
+    def _segment(self, name: str) -> tuple[int, int] | None:
+        start = self.defs.get(name)
+        if start is None:
+            return None
+        pos = bisect_right(self.starts, start)
+        end = self.starts[pos] if pos < len(self.starts) else len(self.lines)
+        # A column-0 line inside a triple-quoted string is not a statement: extend past it.
+        for _ in range(8):
+            if end >= len(self.lines):
+                break
+            body = "\n".join(self.lines[start:end])
+            if body.count('"""') % 2 == 0 and body.count("'''") % 2 == 0:
+                break
+            pos += 1
+            end = self.starts[pos] if pos < len(self.starts) else len(self.lines)
+        return start, end
+
+    def enclosing(self, line: int) -> str | None:
+        """Name of the top-level function whose body holds `line`, or None."""
+        pos = bisect_right(self.starts, line) - 1
+        while pos >= 0:
+            m = _DEF.match(self.lines[self.starts[pos]])
+            if m and self.defs.get(m.group(1)) == self.starts[pos]:
+                seg = self.segment(m.group(1))
+                return m.group(1) if seg is not None and seg[0] <= line < seg[1] else None
+            if self.starts[pos] == line:
+                return None
+            pos -= 1
+        return None
+
+    def facts(self, name: str, cursor: tuple[int, int] | None = None) -> FunctionFacts | None:
+        """Facts of function `name`; `cursor` = (document line, code-point column) being typed.
+
+        Computed once per text version and function: the first request decides how a
+        function that does not parse is repaired (completion asks first, with its cursor).
+        """
+        if name in self._facts:
+            return self._facts[name]
+        facts = self._compute_facts(name, cursor)
+        self._facts[name] = facts
+        return facts
+
+    def _compute_facts(self, name: str, cursor: tuple[int, int] | None) -> FunctionFacts | None:
+        seg = self.segment(name)
+        if seg is None:
+            return None
+        start, end = seg
+        lines = self.lines[start:end]
+        text = "\n".join(lines)
+        if text in _facts_cache:
+            _facts_cache.move_to_end(text)
+            return _facts_cache[text]
+        result = _parse_function(text, name, exact=True)
+        if not isinstance(result, SyntaxError):
+            if result is not None:
+                _remember(_facts_cache, text, result)
+                _remember(_last_good, lines[0], result)
+            return result
+        row_col = None
+        if cursor is not None and start < cursor[0] < end:
+            row_col = (cursor[0] - start, cursor[1])
+        facts = _repaired(lines, name, row_col, result)
+        if facts is None and lines[0] in _last_good:
+            facts = replace(_last_good[lines[0]], exact=False)
+        if facts is None:
+            # Nothing parses: the `def` line (and its continuation) alone still names the
+            # parameters.
+            for k in range(1, min(len(lines), 12) + 1):
+                header = _parse_function("\n".join([*lines[:k], "    pass"]), name, exact=False)
+                if isinstance(header, FunctionFacts):
+                    facts = header
+                    break
+        return facts
+
+    def flows(self, handlers: Sequence[HandlerContext]) -> dict[str, FunctionFlow]:
+        """Every function reached by the event or context from `handlers`, by name."""
+        key = tuple(handlers)
+        cached = self._flows.get(key)
+        if cached is None:
+            cached = _compute_flows(self, key)
+            self._flows[key] = cached
+        return cached
+
+
+def _compute_flows(
+    doc: EventDocument, handlers: tuple[HandlerContext, ...]
+) -> dict[str, FunctionFlow]:
+    seeds: dict[str, dict[str, Ref | None]] = {}
+    origin: dict[str, HandlerContext] = {}
+    handler_names = {h.function for h in handlers}
+    queue: list[str] = []
+    for h in handlers:
+        facts = doc.facts(h.function)
+        if facts is None or h.function in origin:
+            continue
+        own: dict[str, Ref | None] = {}
+        if facts.params:
+            own[facts.params[0]] = Ref("event")
+        if len(facts.params) > 1:
+            own[facts.params[1]] = Ref("context")
+        seeds[h.function], origin[h.function] = own, h
+        queue.append(h.function)
+    # Propagate into helpers called with the event/context (or parts of them); a parameter
+    # that receives different values from different calls is dropped: the flow is not obvious.
+    for _ in range(64):
+        if not queue:
+            break
+        caller = queue.pop(0)
+        facts = doc.facts(caller)
+        if facts is None:
+            continue
+        for call in facts.calls:
+            if call.callee in handler_names or call.callee not in doc.defs:
+                continue
+            callee = doc.facts(call.callee)
+            if callee is None:
+                continue
+            incoming: dict[str, Ref | None] = {}
+            for i, arg in enumerate(call.args):
+                if arg is not None and i < len(callee.params):
+                    incoming[callee.params[i]] = _actual(seeds[caller], arg)
+            for kw, arg in call.kwargs:
+                if kw in callee.params or kw in callee.kwonly:
+                    incoming[kw] = _actual(seeds[caller], arg)
+            mine = seeds.setdefault(call.callee, {})
+            origin.setdefault(call.callee, origin[caller])
+            changed = call.callee not in queue and not mine
+            for param, ref in incoming.items():
+                if param not in mine:
+                    mine[param] = ref
+                    changed = True
+                elif mine[param] != ref and mine[param] is not None:
+                    mine[param] = None
+                    changed = True
+            if changed and call.callee not in queue:
+                queue.append(call.callee)
+    final = {name: {p: r for p, r in s.items() if r is not None} for name, s in seeds.items()}
+    choices: dict[HandlerContext, TriggerChoice] = {}
+    for h in handlers:
+        if h in choices or h.function not in final:
+            continue
+        used: list[tuple[Step, ...]] = []
+        for name, h_origin in origin.items():
+            facts = doc.facts(name)
+            if h_origin != h or facts is None:
+                continue
+            for use in facts.keys:
+                ref = _actual(final[name], use.base)
+                if ref is not None and ref.root == "event":
+                    used.append((*ref.path, ("key", use.key)))
+        facts = doc.facts(h.function)
+        event_param = facts.params[0] if facts and facts.params else ""
+        annotation = facts.annotations.get(event_param) if facts else None
+        choices[h] = choose_trigger(h.platform, h.trigger, annotation, used)
+    return {
+        name: FunctionFlow(name, origin[name], final[name], choices[origin[name]])
+        for name in final
+        if origin[name] in choices
+    }
+
+
+def _actual(seeds: Mapping[str, Ref | None], ref: SymRef) -> Ref | None:
+    seed = seeds.get(ref.param)
+    return Ref(seed.root, seed.path + ref.path) if seed is not None else None
+
+
+_docs: OrderedDict[str, EventDocument] = OrderedDict()
+_last: list[EventDocument] = []
+
+
+def event_document(text: str) -> EventDocument:
+    """The analysed document for `text`, shared by every request on the same text version."""
+    if _last and _last[0].text is text:
+        return _last[0]
+    doc = _docs.get(text)
+    if doc is None:
+        doc = EventDocument(text)
+        _docs[text] = doc
+        if len(_docs) > _MAX_DOCS:
+            _docs.popitem(last=False)
+    else:
+        _docs.move_to_end(text)
+    _last[:] = [doc]
+    return doc

@@ -1,0 +1,121 @@
+"""Hover on event keys, context members and the event/context names themselves.
+
+Pure, like completion: the same cursor scan and flow resolution, but on a finished token
+(`event['httpMethod']`, `context.deadline_ms`, `rc`) instead of a half-typed one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handlerlens.analysis.event_completion import resolve_at
+from handlerlens.analysis.event_cursor import (
+    AttrTarget,
+    KeyTarget,
+    NameTarget,
+    find_hover_target,
+    index_to_utf16,
+    utf16_to_index,
+)
+from handlerlens.analysis.event_docs import key_markdown, leaf_markdown, member_markdown
+from handlerlens.analysis.event_flow import HandlerContext, event_document
+from handlerlens.analysis.event_inference import TriggerChoice
+from handlerlens.analysis.problems import Position, Span
+from handlerlens.platforms.context_model import (
+    ContextMember,
+    ContextModel,
+    platform_title,
+    resolve_context,
+)
+from handlerlens.platforms.event_shapes import Step, event_shape, event_shapes
+
+
+@dataclass(frozen=True)
+class HoverResult:
+    """Markdown to show and the range it describes."""
+
+    markdown: str
+    range: Span
+
+
+def hover(
+    source: str, line: int, character: int, handlers: Sequence[HandlerContext]
+) -> HoverResult | None:
+    """Hover text at (line, UTF-16 character) of `source`, or None."""
+    if not handlers:
+        return None
+    doc = event_document(source)
+    if not 0 <= line < len(doc.lines):
+        return None
+    text = doc.lines[line]
+    target = find_hover_target(text, utf16_to_index(text, character))
+    if target is None:
+        return None
+    steps: tuple[Step, ...] = ()
+    if isinstance(target, NameTarget):
+        root, start = target.name, target.start
+    else:
+        root, steps, start = target.chain.root, target.chain.steps, target.chain.start
+    found = resolve_at(source, line, start, root, handlers)
+    if found is None:
+        return None
+    ref, choice, platform = found
+    path = ref.path + steps
+    if isinstance(target, KeyTarget):
+        path = (*path, ("key", target.key))
+    elif isinstance(target, AttrTarget):
+        path = (*path, ("attr", target.attr))
+    if ref.root == "event":
+        markdown = _event_markdown(choice, path)
+    else:
+        markdown = _context_markdown(platform, path)
+    if not markdown:
+        return None
+    span = Span(
+        Position(line, index_to_utf16(text, target.start)),
+        Position(line, index_to_utf16(text, target.end)),
+    )
+    return HoverResult(markdown, span)
+
+
+def _event_markdown(choice: TriggerChoice, path: tuple[Step, ...]) -> str:
+    if not path:
+        shape = event_shape(choice.platform, choice.trigger)
+        if shape is None:
+            return ""
+        keys = ", ".join(f"`{k}`" for k in (shape.root.keys or {}))
+        return "\n\n".join(
+            p
+            for p in (
+                f"**event**: `{shape.root.type}` — {platform_title(choice.platform)}",
+                choice.describe() + ".",
+                shape.root.doc,
+                f"Keys: {keys}" if keys else "",
+            )
+            if p
+        )
+    if any(kind == "attr" for kind, _ in path):
+        return ""
+    markdown = key_markdown(choice.platform, choice.trigger, path)
+    if markdown or choice.known:
+        return markdown
+    for shape in event_shapes(choice.platform):
+        markdown = key_markdown(choice.platform, shape.trigger, path)
+        if markdown:
+            return markdown
+    return ""
+
+
+def _context_markdown(platform: str, path: tuple[Step, ...]) -> str:
+    target = resolve_context(platform, path)
+    if isinstance(target, ContextModel):
+        names = ", ".join(f"`{m.name}`" for m in target.members if m.name not in target.hidden)
+        return f"**context** — {target.title} invocation context\n\nMembers: {names}"
+    if isinstance(target, ContextMember):
+        return member_markdown(platform, target)
+    if target is not None and path and path[-1][0] == "key":
+        owner = resolve_context(platform, path[:-1])
+        title = f"context.{owner.name}" if isinstance(owner, ContextMember) else "context"
+        return leaf_markdown(platform, title, path[-1][1], target)
+    return ""
