@@ -35,12 +35,14 @@ def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]
         ws = WorkspaceState(root, platform_setting=platform)
         ws.discover()
         functions += len(ws.functions)
+        # A single file: its own problems and those on the files that declare its handlers.
+        wanted = {target} | {
+            r.spec.declared_in
+            for r in ws.reports
+            if r.target and r.target.path == target and r.spec.declared_in
+        }
         for path, problems in ws.problems_by_path().items():
-            related_files = {path}
-            for report in ws.reports:
-                if report.target and report.target.path == target and report.spec.declared_in:
-                    related_files.add(report.spec.declared_in)
-            if target != root and target not in related_files:
+            if target != root and path not in wanted:
                 continue
             for p in problems:
                 found[(p.path, p.span.start.line, p.span.start.character, p.code)] = p

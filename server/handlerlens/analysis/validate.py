@@ -34,7 +34,7 @@ def _platform_says(rules: PlatformRules, code: str, **facts: str) -> str:
     if text is None:
         return ""
     try:
-        return f" {rules.title} would fail with: {text.format(**facts)}"
+        return f' {rules.title} would fail with "{text.format(**facts)}".'
     except (KeyError, IndexError):
         return ""
 
