@@ -62,7 +62,15 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop_event.set)
+        watch_task = None
         try:
+            if self.options.watch:
+                # Watch before the first init: a save made while workers start still counts,
+                # and the watches exist before anyone hears that we listen.
+                roots = sorted({host.fn.root for host in self.hosts.values()})
+                watch_task = loop.create_task(
+                    watcher.watch(roots, self._on_change, self.stop_event)
+                )
             await asyncio.gather(*(host.start() for host in self.hosts.values()))
             url = f"http://127.0.0.1:{port}"
             self.status.emit({"event": "listening", "url": url, "port": port})
@@ -70,16 +78,10 @@ class Supervisor:
                 f"handlerlens: serving {', '.join(self._describe())} on {url} "
                 f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
             )
-            watch_task = None
-            if self.options.watch:
-                roots = sorted({host.fn.root for host in self.hosts.values()})
-                watch_task = loop.create_task(
-                    watcher.watch(roots, self._on_change, self.stop_event)
-                )
             await self.stop_event.wait()
+        finally:
             if watch_task is not None:
                 watch_task.cancel()
-        finally:
             server.close()
             await asyncio.gather(
                 *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
