@@ -100,7 +100,7 @@ class _TemplateReader:
             self.problems.append(
                 unresolved(
                     self.path,
-                    self._span(handler_node),
+                    yn.node_span(handler_node, self.lines),
                     f"The Handler of {logical_id} is computed at deploy time, so HandlerLens "
                     "cannot check or run it; write it as a literal string (`app.handler`).",
                 )

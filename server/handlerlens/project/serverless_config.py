@@ -63,7 +63,7 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
             problems.append(
                 unresolved(
                     path,
-                    yn.value_span(handler_node, lines),
+                    yn.node_span(handler_node, lines),
                     f"The handler of function '{name}' is resolved by Serverless at deploy "
                     "time, so HandlerLens cannot check or run it; write it literally "
                     "(`handler.main`).",

@@ -127,8 +127,15 @@ def value_span(node: yaml.Node, lines: LineIndex) -> Span:
     start, end = node.start_mark.index, node.end_mark.index
     style = getattr(node, "style", None)
     if style in ('"', "'") and end - start >= 2:
-        return lines.span(start + 1, end - 1)
+        # A tagged scalar (`!Sub 'x'`) starts at its tag, not at its opening quote.
+        opening = lines.text.find(style, start, end - 1)
+        return lines.span(opening + 1 if opening >= 0 else start + 1, end - 1)
     return lines.span(start, end)
+
+
+def node_span(node: yaml.Node, lines: LineIndex) -> Span:
+    """The span of a whole node, tag and quotes included."""
+    return lines.span(node.start_mark.index, node.end_mark.index)
 
 
 def key_span(mapping: yaml.Node | None, key: str, lines: LineIndex) -> Span | None:

@@ -1,0 +1,141 @@
+"""SAM and CloudFormation templates, case by case."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from handlerlens.analysis.problems import Severity
+from handlerlens.project import parse_config_file
+
+PATH = "/w/app/template.yaml"
+
+
+def _parse(body: str, path: str = PATH) -> tuple[list, list]:  # type: ignore[type-arg]
+    text = "AWSTemplateFormatVersion: '2010-09-09'\n" + textwrap.dedent(body)
+    return parse_config_file(path, text)
+
+
+def _function(props: str, extra: str = "") -> str:
+    return (
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Handler: app.handler\n"
+        "      Runtime: python3.12\n" + textwrap.indent(textwrap.dedent(props), "      ") + extra
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "triggers"),
+    [
+        ("{Type: Api}", ("api-gateway-rest",)),
+        ("{Type: HttpApi}", ("http-api",)),
+        ("{Type: HttpApi, Properties: {PayloadFormatVersion: '1.0'}}", ("api-gateway-rest",)),
+        ("{Type: S3}", ("s3",)),
+        ("{Type: SNS}", ("sns",)),
+        ("{Type: Schedule}", ("schedule",)),
+        ("{Type: DynamoDB}", ("dynamodb",)),
+        ("{Type: Kinesis}", ("kinesis",)),
+        ("{Type: CloudWatchLogs}", ()),
+    ],
+)
+def test_event_types_map_to_trigger_ids(event: str, triggers: tuple[str, ...]) -> None:
+    (spec,), _ = _parse(_function(f"Events:\n  E: {event}\n"))
+    assert spec.triggers == triggers
+    assert spec.trigger == (triggers[0] if triggers else None)
+
+
+def test_container_images_and_inline_code_are_not_listed() -> None:
+    specs, problems = _parse(
+        """
+        Resources:
+          Image:
+            Type: AWS::Serverless::Function
+            Properties: {PackageType: Image, ImageUri: repo:latest}
+          Inline:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: index.handler, Runtime: python3.12, InlineCode: "x = 1"}
+          Zip:
+            Type: AWS::Lambda::Function
+            Properties:
+              Handler: index.handler
+              Runtime: python3.12
+              Code: {ZipFile: "def handler(e, c): pass"}
+        """
+    )
+    assert (specs, problems) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "code_uri",
+    [
+        "{Bucket: my-bucket, Key: code.zip}",
+        "s3://my-bucket/code.zip",
+        "build/code.zip",
+        "!Ref CodeLocation",
+    ],
+)
+def test_remote_or_packed_code_uses_the_template_directory(code_uri: str) -> None:
+    (spec,), problems = _parse(_function(f"CodeUri: {code_uri}\n"))
+    assert problems == []
+    assert (spec.root, spec.root_span, spec.root_declared_in) == ("/w/app", None, None)
+
+
+def test_numbers_given_as_strings_are_read() -> None:
+    (spec,), _ = _parse(_function("Timeout: '30'\nMemorySize: '2048'\n"))
+    assert (spec.timeout, spec.memory) == (30.0, 2048)
+
+
+def test_computed_timeout_and_runtime_are_skipped_silently() -> None:
+    text = _function("Timeout: !Ref Timeout\n").replace("Runtime: python3.12", "Runtime: !Ref Rt")
+    (spec,), problems = _parse(text)
+    assert problems == []
+    assert (spec.timeout, spec.runtime, spec.runtime_span) == (None, None, None)
+
+
+def test_event_source_mappings_in_long_form_and_literal_arns_link_triggers() -> None:
+    specs, _ = _parse(
+        """
+        Resources:
+          Fn:
+            Type: AWS::Lambda::Function
+            Properties: {Handler: app.handler, Runtime: python3.12, Code: .}
+          FromStream:
+            Type: AWS::Lambda::EventSourceMapping
+            Properties:
+              FunctionName: {Ref: Fn}
+              EventSourceArn: {"Fn::GetAtt": [Stream, Arn]}
+          FromTable:
+            Type: AWS::Lambda::EventSourceMapping
+            Properties:
+              FunctionName: {"Fn::GetAtt": "Fn.Arn"}
+              EventSourceArn: arn:aws:dynamodb:eu-west-1:1:table/T/stream/1
+          Stream:
+            Type: AWS::Kinesis::Stream
+        """
+    )
+    assert [spec.triggers for spec in specs] == [("kinesis", "dynamodb")]
+
+
+def test_yaml_that_is_not_a_template_declares_nothing() -> None:
+    assert parse_config_file("/w/template.yaml", "AWSTemplateFormatVersion: x\n") == ([], [])
+
+
+def test_two_documents_are_a_parse_error() -> None:
+    specs, problems = parse_config_file(PATH, "AWSTemplateFormatVersion: x\n---\nb: 1\n")
+    assert specs == []
+    assert [(p.code, p.severity, p.span.start.line) for p in problems] == [
+        ("config-parse-error", Severity.ERROR, 1)
+    ]
+
+
+def test_malformed_json_template_is_a_parse_error_at_json_s_position() -> None:
+    text = '{"AWSTemplateFormatVersion": "2010-09-09",\n "Resources": {,}}'
+    specs, problems = parse_config_file("/w/template.json", text)
+    assert specs == []
+    assert [(p.code, p.span.start.line, p.span.start.character) for p in problems] == [
+        ("config-parse-error", 1, 15)
+    ]
+    assert "Expecting property name enclosed in double quotes" in problems[0].message
