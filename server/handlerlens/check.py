@@ -85,8 +85,10 @@ def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> No
                 f"title=handlerlens {p.code}::{message}\n"
             )
         else:
-            out.write(f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] "
-                      f"{p.message}\n")
+            out.write(
+                f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] "
+                f"{p.message}\n"
+            )
     if fmt == "text":
         counts = {s: sum(1 for p in problems if p.severity == s) for s in Severity}
         summary = (

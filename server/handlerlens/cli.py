@@ -26,8 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="report the editor's diagnostics, for CI")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
-    check.add_argument("--platform", choices=("yandex", "aws"), default=None,
-                       help="platform for functions whose declaring file does not say")
+    check.add_argument(
+        "--platform",
+        choices=("yandex", "aws"),
+        default=None,
+        help="platform for functions whose declaring file does not say",
+    )
 
     if importlib.util.find_spec("handlerlens.runner.cli") is not None:
         from handlerlens.runner import cli as runner_cli

@@ -42,7 +42,10 @@ def test_validation_never_raises(text: str, platform: str) -> None:
         path = str(Path(root) / "main.py")
         sources = Sources({path: text})
         spec = FunctionSpec(
-            name="f", platform=platform, entry="main.handler", root=root,  # type: ignore[arg-type]
+            name="f",
+            platform=platform,
+            entry="main.handler",
+            root=root,  # type: ignore[arg-type]
             declared_by="heuristic",
         )
         report = validate_function(spec, sources)

@@ -56,19 +56,39 @@ def test_valid_handler_has_no_problems(tmp_path: Path, platform: str) -> None:
 @pytest.mark.parametrize(
     ("entry", "platform", "code", "quoted"),
     [
-        ("handler", "aws", "entry-point-malformed",
-         "Runtime.MalformedHandlerName: Bad handler 'handler': not enough values to unpack"),
+        (
+            "handler",
+            "aws",
+            "entry-point-malformed",
+            "Runtime.MalformedHandlerName: Bad handler 'handler': not enough values to unpack",
+        ),
         ("handler", "yandex", "entry-point-malformed", "<file>.<function>"),
-        ("mian.handler", "aws", "entry-point-module-missing",
-         "Runtime.ImportModuleError: Unable to import module 'mian': No module named 'mian'"),
+        (
+            "mian.handler",
+            "aws",
+            "entry-point-module-missing",
+            "Runtime.ImportModuleError: Unable to import module 'mian': No module named 'mian'",
+        ),
         ("mian.handler", "yandex", "entry-point-module-missing", "No module named 'mian'"),
-        ("main.py.handler", "aws", "entry-point-dotted-filename",
-         "No module named 'main.py'; 'main' is not a package"),
+        (
+            "main.py.handler",
+            "aws",
+            "entry-point-dotted-filename",
+            "No module named 'main.py'; 'main' is not a package",
+        ),
         ("main.py.handler", "yandex", "entry-point-dotted-filename", "without '.py'"),
-        ("sys.handler", "aws", "entry-point-builtin-module",
-         "Runtime.BuiltInModuleConflict: Cannot use built-in module sys as a handler module"),
-        ("main.handlr", "aws", "entry-point-function-missing",
-         "Runtime.HandlerNotFound: Handler 'handlr' missing on module 'main'"),
+        (
+            "sys.handler",
+            "aws",
+            "entry-point-builtin-module",
+            "Runtime.BuiltInModuleConflict: Cannot use built-in module sys as a handler module",
+        ),
+        (
+            "main.handlr",
+            "aws",
+            "entry-point-function-missing",
+            "Runtime.HandlerNotFound: Handler 'handlr' missing on module 'main'",
+        ),
     ],
 )
 def test_entry_point_faults_quote_the_platform(
@@ -108,8 +128,9 @@ def test_dotted_file_name_is_an_error(tmp_path: Path) -> None:
     assert codes(problems) == ["entry-point-dotted-filename"]
 
 
-@pytest.mark.parametrize(("platform", "expected"), [("yandex", ["entry-point-outside-root"]),
-                                                    ("aws", [])])
+@pytest.mark.parametrize(
+    ("platform", "expected"), [("yandex", ["entry-point-outside-root"]), ("aws", [])]
+)
 def test_subdirectory_entry(tmp_path: Path, platform: str, expected: list[str]) -> None:
     for entry in ("src/main.handler", "src.main.handler"):
         problems = run(tmp_path, {"src/main.py": GOOD}, entry=entry, platform=platform)
@@ -118,8 +139,9 @@ def test_subdirectory_entry(tmp_path: Path, platform: str, expected: list[str]) 
 
 
 def test_syntax_error_reported_once_at_its_position_and_on_the_config(tmp_path: Path) -> None:
-    problems = run(tmp_path, {"main.py": "def handler(event, context):\n    return (\n"},
-                   platform="aws")
+    problems = run(
+        tmp_path, {"main.py": "def handler(event, context):\n    return (\n"}, platform="aws"
+    )
     module = [p for p in problems if p.path.endswith("main.py")]
     assert [p.code for p in module] == ["entry-point-syntax-error"]
     assert module[0].span.start.line == 1
@@ -136,10 +158,16 @@ def test_syntax_error_reported_once_at_its_position_and_on_the_config(tmp_path: 
         ("def handler():\n    return 1\n", "handler-arity", Severity.ERROR),
         ("def handler(a, b, c):\n    return 1\n", "handler-arity", Severity.ERROR),
         ("handler = lambda event: 1\n", "handler-arity", Severity.ERROR),
-        ("def handler(event, context, *, db):\n    return 1\n", "handler-required-kwonly",
-         Severity.ERROR),
-        ("from mangum import Mangum\napp = object\nhandler = Mangum(app)\n",
-         "handler-unverifiable", Severity.INFO),
+        (
+            "def handler(event, context, *, db):\n    return 1\n",
+            "handler-required-kwonly",
+            Severity.ERROR,
+        ),
+        (
+            "from mangum import Mangum\napp = object\nhandler = Mangum(app)\n",
+            "handler-unverifiable",
+            Severity.INFO,
+        ),
         ("from impl import handler\n", "handler-unverifiable", Severity.INFO),
         ("def handler(event, context):\n    yield 1\n", "handler-generator", Severity.WARNING),
     ],
@@ -208,8 +236,11 @@ def test_async_handler_allowed_on_yandex_refused_on_aws(tmp_path: Path) -> None:
         ("{'items': {1, 2}}", "yandex", "response-not-serializable"),
         ("b'raw'", "yandex", "response-not-serializable"),
         ("object()", "aws", "response-not-serializable"),
-        ("{'statusCode': 200, 'headers': {'Via': 'x'}, 'body': ''}", "yandex",
-         "response-header-forbidden"),
+        (
+            "{'statusCode': 200, 'headers': {'Via': 'x'}, 'body': ''}",
+            "yandex",
+            "response-header-forbidden",
+        ),
     ],
 )
 def test_returned_literals(tmp_path: Path, ret: str, platform: str, code: str) -> None:

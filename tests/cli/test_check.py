@@ -33,9 +33,7 @@ def test_text_format_points_at_both_files_and_exits_1(workspace: Path) -> None:
     result = check("examples", cwd=workspace)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(
-        "examples/orders/app.py:15:5: error [entry-point-function-missing]"
-    )
+    assert lines[0].startswith("examples/orders/app.py:15:5: error [entry-point-function-missing]")
     assert lines[1].startswith(
         "examples/orders/template.yaml:29:16: error [entry-point-function-missing]"
     )
@@ -94,9 +92,7 @@ def test_platform_option_applies_where_no_file_says(tmp_path: Path) -> None:
     assert "[handler-async-unsupported]" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "args", [("--format", "xml"), ("no/such/dir",), ("--platform", "gcp")]
-)
+@pytest.mark.parametrize("args", [("--format", "xml"), ("no/such/dir",), ("--platform", "gcp")])
 def test_usage_errors_exit_2(workspace: Path, args: tuple[str, ...]) -> None:
     result = check(*args, cwd=workspace)
     assert result.returncode == 2

@@ -22,7 +22,7 @@ async def test_run_and_debug_lenses_for_each_handler(examples: Path) -> None:
         open_document(client, app)
         lenses = await _lenses(client, app)
     titles = sorted((lens.range.start.line, lens.command.title) for lens in lenses if lens.command)
-    # create_order (line 7, zero-based) is declared; list_orders is not (its entry point is misspelt).
+    # Only create_order (line 7) has lenses: the entry point meant for list_orders is misspelt.
     assert titles == [(7, "Debug handler"), (7, "▶ Run handler")]
     run = next(lens.command for lens in lenses if lens.command and "Run" in lens.command.title)
     assert run.command == "handlerlens.runHandler"

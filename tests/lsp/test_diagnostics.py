@@ -53,9 +53,7 @@ async def test_edit_updates_diagnostics_and_fixing_clears_them(examples: Path) -
         # Break the other handler's signature while typing…
         broken = text.replace("def create_order(event, context):", "def create_order(event):")
         change_document(client, app, broken, 2)
-        diags = await wait_for_diagnostics(
-            client, app, lambda ds: "handler-arity" in _codes(ds)
-        )
+        diags = await wait_for_diagnostics(client, app, lambda ds: "handler-arity" in _codes(ds))
         assert _codes(diags) == ["entry-point-function-missing", "handler-arity"]
         # …then rename list_orders so the template's entry point resolves.
         fixed = text.replace("def list_orders(", "def list_order(")

@@ -29,9 +29,9 @@ class HandlerSite:
 
 def _inside(path: str, root: str) -> bool:
     try:
-        return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(
-            root
-        )
+        return os.path.commonpath(
+            [os.path.abspath(path), os.path.abspath(root)]
+        ) == os.path.abspath(root)
     except ValueError:
         return False
 
@@ -170,6 +170,3 @@ class WorkspaceState:
 def _heuristic_file(spec: FunctionSpec) -> str:
     module = spec.entry.rpartition(".")[0].replace(".", os.sep)
     return os.path.join(spec.root, module + ".py")
-
-
-

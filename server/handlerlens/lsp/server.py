@@ -104,8 +104,10 @@ class HandlerLensServer(LanguageServer):
         """Re-validate what depends on `path` and publish what changed."""
         self._pending.pop(path, None)
         ws = self.workspace_for(path)
-        if not ws.discovered or is_config_file(path, self.sources.text(path)) or (
-            path in ws.config_files()
+        if (
+            not ws.discovered
+            or is_config_file(path, self.sources.text(path))
+            or (path in ws.config_files())
         ):
             await self.run_analysis(ws.discover)
             self.publish_all()

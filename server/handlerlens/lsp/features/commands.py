@@ -1,0 +1,192 @@
+"""Server commands behind the Run lens: list functions and events, run, start/stop runners."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from handlerlens.lsp import protocol
+from handlerlens.lsp.runners import RunnerManager, events_folder
+from handlerlens.lsp.server import HandlerLensServer
+from handlerlens.platforms.sample_events import list_samples, sample_event
+from handlerlens.platforms.triggers import DEFAULT_TRIGGER
+from handlerlens.project.model import FunctionSpec
+
+MAX_EVENT_FILE_BYTES = 6 * 1024 * 1024
+
+
+class CommandError(Exception):
+    """A command's arguments or state are wrong; the message is for the user."""
+
+
+def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
+    # pygls passes executeCommand's `arguments` as positional parameters.
+    if len(args) == 1 and isinstance(args[0], dict):
+        return args[0]
+    if len(args) == 1 and isinstance(args[0], list) and args[0] and isinstance(args[0][0], dict):
+        return args[0][0]
+    raise CommandError("expected one object argument")
+
+
+def _function_ref(params: dict[str, Any]) -> dict[str, Any]:
+    ref = params.get("function", params)
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
+        raise CommandError("expected {function: {name, root, …}}")
+    return ref
+
+
+def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionSpec, str]:
+    """The declared function a FunctionRef names, and its workspace root."""
+    root = str(ref.get("root") or "")
+    for ws_root, ws in server.workspaces.items():
+        for spec in ws.functions:
+            if spec.name == ref["name"] and (not root or spec.root == root):
+                return spec, ws_root
+    raise CommandError(
+        f"no function named {ref['name']!r} is declared in this workspace (any more)"
+    )
+
+
+def _saved_events(workspace_root: str, spec: FunctionSpec) -> list[dict[str, Any]]:
+    try:
+        folder = events_folder(workspace_root, spec.name)
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except (OSError, ValueError):
+        return []
+    out = []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            if os.path.getsize(path) > MAX_EVENT_FILE_BYTES:
+                continue
+            with open(path, encoding="utf-8") as f:
+                event = json.load(f)
+        except (OSError, ValueError):
+            continue
+        out.append({"label": name[:-5], "source": "saved", "path": path, "event": event})
+    return out
+
+
+def list_events(server: HandlerLensServer, ref: dict[str, Any]) -> list[dict[str, Any]]:
+    """Saved events of the function, then the samples (its own trigger's first)."""
+    spec, ws_root = find_spec(server, ref)
+    trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
+    samples = sorted(list_samples(spec.platform), key=lambda s: s[0] != trigger)
+    return [
+        *_saved_events(ws_root, spec),
+        *(
+            {
+                "label": title,
+                "source": "sample",
+                "trigger": tid,
+                "event": sample_event(spec.platform, tid),
+            }
+            for tid, title in samples
+        ),
+    ]
+
+
+def _event_for(
+    server: HandlerLensServer, spec: FunctionSpec, ws_root: str, params: dict[str, Any]
+) -> Any:
+    if "event" in params:
+        return params["event"]
+    if "eventPath" in params:
+        folder = events_folder(ws_root, spec.name)
+        path = os.path.realpath(os.path.join(folder, str(params["eventPath"])))
+        if os.path.commonpath([folder, path]) != folder:
+            raise CommandError(f"event file {params['eventPath']!r} is outside {folder}")
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read event file {path}: {exc}") from exc
+    return sample_event(spec.platform, spec.trigger or DEFAULT_TRIGGER[spec.platform])
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire the server's workspace/executeCommand commands."""
+    manager = RunnerManager(lambda method, params: server.protocol.notify(method, params))
+    server.runners = manager  # type: ignore[attr-defined]
+
+    def fail(exc: Exception) -> None:
+        server.window_show_message(
+            lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"HandlerLens: {exc}")
+        )
+
+    @server.command(protocol.SERVER_LIST_FUNCTIONS)
+    def list_functions(ls: HandlerLensServer, *args: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": s.name,
+                "platform": s.platform,
+                "entry": s.entry,
+                "root": s.root,
+                "trigger": s.trigger or DEFAULT_TRIGGER[s.platform],
+                "declaredIn": s.declared_in,
+            }
+            for ws in ls.workspaces.values()
+            for s in ws.functions
+        ]
+
+    @server.command(protocol.SERVER_LIST_EVENTS)
+    def list_events_cmd(ls: HandlerLensServer, *args: Any) -> list[dict[str, Any]] | None:
+        try:
+            return list_events(ls, _function_ref(_arg(args)))
+        except CommandError as exc:
+            fail(exc)
+            return None
+
+    @server.command(protocol.SERVER_RUN)
+    async def run(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
+        try:
+            params = _arg(args)
+            spec, ws_root = find_spec(ls, _function_ref(params))
+            event = _event_for(ls, spec, ws_root, params)
+            managed = await manager.ensure(spec)
+            result = await managed.process.invoke(event, spec.name)
+        except Exception as exc:
+            fail(exc)
+            return None
+        report = result.report or {}
+        return {
+            "status": result.status,
+            "headers": result.headers,
+            "body": result.body,
+            "json": result.json,
+            "functionError": result.function_error,
+            "requestId": result.request_id or "",
+            "durationMs": report.get("durationMs"),
+            "billedMs": report.get("billedMs"),
+            "memoryMb": report.get("memoryMb"),
+            "maxMemoryMb": report.get("maxMemoryMb"),
+            "initMs": report.get("initMs"),
+            "logs": [str(line.get("line", "")) for line in result.logs],
+            "url": managed.process.url,
+        }
+
+    @server.command(protocol.SERVER_START_RUNNER)
+    async def start_runner(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
+        try:
+            spec, _ = find_spec(ls, _function_ref(_arg(args)))
+            managed = await manager.ensure(spec)
+        except Exception as exc:
+            fail(exc)
+            return None
+        return {"url": managed.process.url, "port": managed.process.port}
+
+    @server.command(protocol.SERVER_STOP_RUNNER)
+    async def stop_runner(ls: HandlerLensServer, *args: Any) -> bool:
+        try:
+            spec, _ = find_spec(ls, _function_ref(_arg(args)))
+        except CommandError as exc:
+            fail(exc)
+            return False
+        return await manager.stop(spec.root, spec.name)
+
+    @server.feature(lsp.SHUTDOWN)
+    async def shutdown(ls: HandlerLensServer, params: None) -> None:
+        await manager.stop_all()

@@ -1,0 +1,113 @@
+"""Runners the language server started: one `handlerlens serve` process per function.
+
+The server starts a runner on the first Run, reuses it (hot reload keeps it current), streams
+its state and log lines to the client as custom notifications, and stops them all on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from handlerlens.lsp import protocol
+from handlerlens.project.model import FunctionSpec
+
+if TYPE_CHECKING:
+    from handlerlens.runner.client import RunnerProcess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ManagedRunner:
+    """A started runner and the function it serves."""
+
+    spec: FunctionSpec
+    process: RunnerProcess
+
+
+class RunnerManager:
+    """Start, reuse and stop runners; forward their status to `notify(method, params)`."""
+
+    def __init__(self, notify: Any) -> None:
+        self.notify = notify
+        self.runners: dict[tuple[str, str], ManagedRunner] = {}
+        self._lock = asyncio.Lock()
+
+    async def ensure(self, spec: FunctionSpec, *, python: str | None = None) -> ManagedRunner:
+        """The running runner for `spec`, started (or restarted after it died) as needed."""
+        from handlerlens.runner.client import RunnerProcess
+
+        key = (spec.root, spec.name)
+        async with self._lock:
+            current = self.runners.get(key)
+            if current is not None and current.process.process.returncode is None:
+                if current.spec == spec:
+                    return current
+                await current.process.stop()  # the declaration changed: start afresh
+            self._state(spec.name, "starting")
+            try:
+                process = await RunnerProcess.start(
+                    spec, root=spec.root, platform=spec.platform, python=python
+                )
+            except Exception as exc:
+                self._state(spec.name, "error", message=str(exc))
+                raise
+            process.on_status(lambda event: self._forward(spec.name, event))
+            managed = ManagedRunner(spec, process)
+            self.runners[key] = managed
+            self._state(spec.name, "running", url=process.url, port=process.port)
+            return managed
+
+    async def stop(self, root: str, name: str) -> bool:
+        """Stop the runner for one function; False if none was running."""
+        managed = self.runners.pop((root, name), None)
+        if managed is None:
+            return False
+        await managed.process.stop()
+        self._state(name, "stopped")
+        return True
+
+    async def stop_all(self) -> None:
+        """Stop every runner (the server is shutting down)."""
+        for root, name in list(self.runners):
+            await self.stop(root, name)
+
+    def _state(self, function: str, state: protocol.RunnerState, **extra: Any) -> None:
+        params: protocol.RunnerStateParams = {"function": function, "state": state}
+        params.update(extra)  # type: ignore[typeddict-item]
+        self.notify(protocol.NOTIFY_RUNNER_STATE, params)
+
+    def _forward(self, function: str, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "log":
+            self.notify(
+                protocol.NOTIFY_LOG,
+                protocol.LogParams(
+                    function=function,
+                    requestId=str(event.get("requestId") or ""),
+                    line=str(event.get("line", "")),
+                    stream=event.get("stream", "stdout"),
+                ),
+            )
+        elif kind == "reloading":
+            self._state(function, "reloading")
+        elif kind == "reloaded":
+            if event.get("ok", True):
+                self._state(function, "running")
+            else:
+                self._state(function, "error", message=str(event.get("error", "reload failed")))
+        elif kind == "stopped":
+            self._state(function, "stopped")
+
+
+def events_folder(workspace_root: str, function: str, folder: str = ".handlerlens/events") -> str:
+    """Where saved events of `function` live; the name cannot climb out of the folder."""
+    base = os.path.realpath(os.path.join(workspace_root, folder))
+    target = os.path.realpath(os.path.join(base, function))
+    if os.path.commonpath([base, target]) != base or target == base:
+        raise ValueError(f"function name {function!r} cannot be used as an events folder")
+    return target

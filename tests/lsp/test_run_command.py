@@ -1,0 +1,91 @@
+"""The Run lens's server side: a real runner started by the server, invoked, then stopped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pytest_lsp import LanguageClient
+
+from tests.lsp.conftest import open_document, running_server, wait_for_diagnostics
+
+
+async def _execute(client: LanguageClient, command: str, arg: dict[str, Any]) -> Any:
+    return await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command=command, arguments=[arg])
+    )
+
+
+async def _greeter_ref(client: LanguageClient, examples: Path) -> dict[str, Any]:
+    functions = await _execute(client, "handlerlens.server.listFunctions", {})
+    (greeter,) = [f for f in functions if f["name"] == "greeter"]
+    assert greeter["platform"] == "yandex"
+    assert greeter["root"] == str(examples / "greeter")
+    return dict(greeter)
+
+
+async def test_run_invokes_the_handler_in_a_real_runner(examples: Path) -> None:
+    states: list[dict[str, Any]] = []
+    async with running_server(examples) as client:
+        client.feature("handlerlens/runnerState")(lambda params: states.append(params))
+        open_document(client, examples / "greeter" / "main.py")
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        result = await _execute(
+            client,
+            "handlerlens.server.run",
+            {"function": ref, "event": {"queryStringParameters": {"name": "Ada"}}},
+        )
+        runner_pid_states = list(states)
+    assert result["status"] == 200
+    assert result["functionError"] is False
+    response = result["json"]
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["greeting"] == "Hello, Ada!"
+    assert json.loads(response["body"])["requestId"] == result["requestId"]
+    assert result["durationMs"] is not None and result["billedMs"] >= result["durationMs"]
+    assert result["memoryMb"] == 128
+    assert any(
+        line.startswith(f"START RequestID: {result['requestId']}") for line in result["logs"]
+    )
+    assert any(
+        line.startswith(f"REPORT RequestID: {result['requestId']}") for line in result["logs"]
+    )
+    assert [s.state for s in runner_pid_states][:2] == ["starting", "running"]
+    assert runner_pid_states[1].url.startswith("http://127.0.0.1:")
+
+
+async def test_run_without_event_uses_saved_or_sample_events(examples: Path) -> None:
+    saved = examples / ".handlerlens" / "events" / "greeter"
+    saved.mkdir(parents=True)
+    (saved / "bob.json").write_text(json.dumps({"queryStringParameters": {"name": "Bob"}}))
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        events = await _execute(client, "handlerlens.server.listEvents", {"function": ref})
+        by_file = await _execute(
+            client, "handlerlens.server.run", {"function": ref, "eventPath": "bob.json"}
+        )
+        sample = await _execute(client, "handlerlens.server.run", {"function": ref})
+        escape = await _execute(
+            client, "handlerlens.server.run", {"function": ref, "eventPath": "../../../etc/passwd"}
+        )
+    assert events[0]["source"] == "saved" and events[0]["label"] == "bob"
+    assert events[1]["source"] == "sample" and events[1]["trigger"] == "http"
+    assert json.loads(by_file["json"]["body"])["greeting"] == "Hello, Bob!"
+    assert sample["status"] == 200 and sample["json"]["statusCode"] == 200
+    assert escape is None
+    assert any("outside" in m.message for m in client.messages)
+
+
+async def test_runners_stop_with_the_server(examples: Path) -> None:
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        started = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        port = started["port"]
+    # After shutdown nothing listens on the runner's port any more.
+    listening = Path("/proc/net/tcp").read_text()
+    assert f":{port:04X} 00000000:0000 0A" not in listening
