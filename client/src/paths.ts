@@ -50,7 +50,10 @@ export function resolveFramePath(
 
 /** A file-system-safe folder or file name (function names may hold `/` or `:`). */
 export function safeName(name: string): string {
-  const cleaned = name.replace(/[\\/:*?"<>|\s]+/g, "_").replace(/^\.+/, "_");
+  const cleaned = name
+    .replace(/[\\/:*?"<>|\s]+/g, "_")
+    .replace(/^\.+/, "_")
+    .replace(/^_+(?=.)|_+$/g, "");
   return cleaned || "_";
 }
 

@@ -1,0 +1,261 @@
+// End-to-end test of the HandlerLens extension inside code-server, driven by playwright-core in
+// Debian's Chromium. Started by run-e2e.sh (env: CS_URL, WS_DIR, ARTIFACTS, CHROMIUM).
+// Prints one line per step (PASS/FAIL/SKIP) and finally "N passed, M failed, K skipped".
+// Steps that need server features not built yet are switched on by env vars:
+//   HANDLERLENS_E2E_RUN=1    Run lens → event pick → response view + REPORT line
+//   HANDLERLENS_E2E_DEBUG=1  breakpoint → Debug → paused with `event` → continue → edit, save →
+//                            Debug again → paused on the moved line
+"use strict";
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const CS_URL = process.env.CS_URL || "http://127.0.0.1:8787";
+const WS_DIR = process.env.WS_DIR;
+const ART = process.env.ARTIFACTS || path.join(process.cwd(), "test-artifacts", "e2e");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const WANT_RUN = process.env.HANDLERLENS_E2E_RUN === "1";
+const WANT_DEBUG = process.env.HANDLERLENS_E2E_DEBUG === "1";
+fs.mkdirSync(ART, { recursive: true });
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const timings = {};
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let page;
+let shot = 0;
+
+const snap = (name) => page.screenshot({ path: path.join(ART, `${String(++shot).padStart(2, "0")}-${name}.png`) });
+
+async function step(name, fn) {
+  const s = Date.now();
+  try {
+    await fn();
+    passed++;
+    log(`PASS ${name} (${Date.now() - s} ms)`);
+  } catch (e) {
+    failed++;
+    log(`FAIL ${name}: ${String(e.message).split("\n")[0]}`);
+    await page.screenshot({ path: path.join(ART, `fail-${name.replace(/\W+/g, "_")}.png`) }).catch(() => {});
+    throw e;
+  }
+}
+
+function skip(name, why) {
+  skipped++;
+  log(`SKIP ${name}: ${why}`);
+}
+
+// Monaco renders spaces as U+00A0 and keeps only visible lines in the DOM.
+const norm = (s) => (s || "").replace(/\u00a0/g, " ");
+
+async function editorText(editor) {
+  const lines = await editor.locator(".view-lines .view-line").allTextContents();
+  return norm(lines.join("\n"));
+}
+
+async function waitForEditorText(editor, needle, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await editorText(editor).catch(() => "");
+    if (needle instanceof RegExp ? needle.test(text) : text.includes(needle)) {
+      return text;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`editor never showed ${needle}; last text: ${text.slice(0, 300)}`);
+}
+
+async function openFile(folder, file) {
+  const rows = page.locator(".explorer-folders-view .monaco-list-row");
+  const folderRow = rows.filter({ hasText: new RegExp(`^\\s*${folder}\\s*$`) }).first();
+  if ((await folderRow.getAttribute("aria-expanded")) !== "true") {
+    await folderRow.click();
+  }
+  await rows.filter({ hasText: new RegExp(`^\\s*${file.replace(".", "\\.")}\\s*$`) }).first().dblclick();
+  await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
+  return page.locator(".editor-group-container.active .monaco-editor").first();
+}
+
+/** The line number (1-based) at which an overlay decoration (e.g. the stopped frame) sits. */
+async function decoratedLine(editor, selector) {
+  return editor.evaluate((ed, sel) => {
+    const deco = ed.querySelector(sel);
+    if (!deco) return null;
+    const top = deco.closest("[style*='top']")?.style.top ?? deco.parentElement.style.top;
+    const ln = [...ed.querySelectorAll(".margin-view-overlays > div")].find((d) => d.style.top === top);
+    return ln ? Number(ln.textContent.trim()) : null;
+  }, selector);
+}
+
+async function setBreakpoint(editor, line) {
+  const ln = await editor.locator(".margin-view-overlays .line-numbers", { hasText: new RegExp(`^${line}$`) }).boundingBox();
+  const gm = await editor.locator(".margin .glyph-margin").first().boundingBox();
+  await page.mouse.move(gm.x + gm.width / 2, ln.y + ln.height / 2);
+  await page.mouse.click(gm.x + gm.width / 2, ln.y + ln.height / 2);
+  await editor.locator(".codicon-debug-breakpoint").first().waitFor();
+}
+
+/** Click a lens, accept the first entry of the event quick pick (last used, else first sample). */
+async function lensWithEvent(editor, title, expectItem) {
+  await editor.locator(".codelens-decoration a", { hasText: title }).first().click();
+  const pick = page.locator(".quick-input-widget");
+  await pick.waitFor({ state: "visible" });
+  await pick.locator(".monaco-list-row", { hasText: expectItem }).first().waitFor();
+  await snap(`event-pick-${title.replace(/\W+/g, "")}`);
+  await page.keyboard.press("Enter");
+  await pick.waitFor({ state: "hidden" });
+}
+
+(async () => {
+  const udd = fs.mkdtempSync(path.join(os.tmpdir(), "pw-chromium-"));
+  const ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(udd, "xdg-config"), XDG_CACHE_HOME: path.join(udd, "xdg-cache") },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  page = ctx.pages()[0] || (await ctx.newPage());
+  page.setDefaultTimeout(30000);
+  page.on("pageerror", (e) => log("pageerror:", e.message.slice(0, 200)));
+  let main;
+  try {
+    await step("workbench loads with examples/", async () => {
+      await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS_DIR)}`);
+      await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+      await page.locator(".explorer-folders-view .monaco-list-row", { hasText: "greeter" }).waitFor({ timeout: 60000 });
+    });
+
+    await step('lenses "▶ Run handler" and "Debug handler" on greeter/main.py', async () => {
+      const s = Date.now();
+      main = await openFile("greeter", "main.py");
+      await main.locator(".codelens-decoration a", { hasText: "▶ Run handler" }).waitFor({ timeout: 60000 });
+      await main.locator(".codelens-decoration a", { hasText: "Debug handler" }).waitFor();
+      timings.openToLensMs = Date.now() - s;
+    });
+    await snap("lenses");
+
+    await step("language status says the server is ready", async () => {
+      await page.locator('.statusbar-item[id="status.languageStatus"]').click();
+      const hover = page.locator(".monaco-hover, .context-view");
+      await hover.getByText("HandlerLens: ready").first().waitFor();
+      log("   language status:", norm(await hover.first().textContent()).slice(0, 200));
+      await snap("language-status");
+      await page.keyboard.press("Escape");
+    });
+
+    await step("Problems lists the misspelt entry point of orders", async () => {
+      await page.locator('.statusbar-item[id="status.problems"]').click();
+      const row = page.locator(".markers-panel .monaco-list-row", { hasText: "list_order" });
+      await row.first().waitFor();
+      log("   problem:", norm(await row.first().textContent()).slice(0, 240));
+      const text = norm(await page.locator(".markers-panel").textContent());
+      if (!text.includes("entry-point-function-missing")) throw new Error("no entry-point-function-missing code in Problems");
+      if (!/Did you mean 'list_orders'/.test(text)) throw new Error("no did-you-mean in the message");
+    });
+    await snap("problems");
+
+    await step("no error notifications", async () => {
+      const errors = page.locator(".notifications-toasts .notification-toast .codicon-error");
+      const n = await errors.count();
+      if (n) throw new Error(`${n} error notification(s): ${norm(await page.locator(".notifications-toasts").textContent())}`);
+    });
+
+    if (!WANT_RUN) {
+      skip("Run → response view with status, body and REPORT line",
+        "needs handlerlens.server.run and listEvents in the server (issue 3); set HANDLERLENS_E2E_RUN=1");
+    } else {
+      await step("Run lens → event pick → response view with 200 and the REPORT line", async () => {
+        await page.keyboard.press("Escape");
+        const s = Date.now();
+        await lensWithEvent(main, "▶ Run handler", "sample");
+        const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
+        await tab.waitFor({ timeout: 60000 });
+        timings.runClickToResponseMs = Date.now() - s;
+        const view = page.locator(".editor-group-container", { has: tab }).locator(".monaco-editor").first();
+        const text = await waitForEditorText(view, "Hello, world!");
+        if (!/greeter: 200 OK/.test(text)) throw new Error(`no "greeter: 200 OK" heading: ${text.slice(0, 200)}`);
+        await waitForEditorText(view, /REPORT RequestId/);
+        log("   response:", text.split("\n").slice(0, 6).join(" | "));
+      });
+      await snap("run-response");
+    }
+
+    if (!WANT_DEBUG) {
+      skip("Debug → paused with event → continue → edit/save → paused again",
+        "needs handlerlens.server.debug and the debug runner (issue 4); set HANDLERLENS_E2E_DEBUG=1");
+    } else {
+      const pausedAt = async (line) => {
+        await page.locator(".debug-toolbar").waitFor({ timeout: 60000 });
+        await main.locator(".debug-top-stack-frame-line").first().waitFor({ timeout: 60000 });
+        const at = await decoratedLine(main, ".debug-top-stack-frame-line");
+        if (at !== line) throw new Error(`expected to stop at line ${line}, stopped at ${at}`);
+        await page.getByText("Paused on breakpoint", { exact: true }).first().waitFor();
+      };
+      await step("breakpoint on line 7, Debug lens → paused there with `event` in Variables", async () => {
+        await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+        await setBreakpoint(main, 7);
+        const s = Date.now();
+        await lensWithEvent(main, "Debug handler", WANT_RUN ? "Last used" : "sample");
+        await pausedAt(7);
+        timings.debugClickToPausedMs = Date.now() - s;
+        const locals = page.locator(".debug-variables .monaco-list-row", { hasText: "Locals" }).first();
+        if ((await locals.getAttribute("aria-expanded")) !== "true") await locals.click();
+        await page.locator(".debug-variables .monaco-list-row", { hasText: /^\s*event\b/ }).first().waitFor();
+        log("   variables:", norm((await page.locator(".debug-variables .monaco-list-row").allTextContents()).join(" | ")).slice(0, 300));
+      });
+      await snap("debug-paused");
+
+      await step("continue → response 200", async () => {
+        await page.keyboard.press("F5");
+        const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
+        await tab.waitFor({ timeout: 60000 });
+        const view = page.locator(".editor-group-container", { has: tab }).locator(".monaco-editor").first();
+        await waitForEditorText(view, /greeter: 200 OK/);
+      });
+      await snap("debug-continued");
+
+      await step("edit + save, Debug again → paused on the moved line 8 without re-attaching", async () => {
+        await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+        await main.locator(".view-lines").click();
+        await page.keyboard.press("Control+Home");
+        await page.keyboard.type("# edited during the e2e test\n");
+        await page.keyboard.press("Control+s");
+        const s = Date.now();
+        await main.locator(".codicon-debug-breakpoint").first().waitFor();
+        const bp = await decoratedLine(main, ".codicon-debug-breakpoint");
+        if (bp !== 8) throw new Error(`breakpoint should have moved to line 8, is on ${bp}`);
+        await lensWithEvent(main, "Debug handler", "Last used");
+        await pausedAt(8);
+        timings.saveToPausedAgainMs = Date.now() - s;
+      });
+      await snap("debug-paused-again");
+
+      await step("continue → response 200 again, stop debugging", async () => {
+        await page.keyboard.press("F5");
+        const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
+        const view = page.locator(".editor-group-container", { has: tab }).locator(".monaco-editor").first();
+        await waitForEditorText(view, /greeter: 200 OK/);
+        await page.keyboard.press("Shift+F5");
+        await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
+      });
+    }
+  } catch {
+    // already reported by step()
+  } finally {
+    await page.screenshot({ path: path.join(ART, "zz-final.png") }).catch(() => {});
+    await ctx.close();
+    fs.rmSync(udd, { recursive: true, force: true });
+    timings.totalMs = Date.now() - t0;
+    fs.writeFileSync(path.join(ART, "timings.json"), JSON.stringify(timings, null, 2) + "\n");
+    log("timings:", JSON.stringify(timings));
+    console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+    process.exit(failed || passed === 0 ? 1 : 0);
+  }
+})();
