@@ -13,9 +13,23 @@ from tests.runner.harness import FIXTURES, Runner
 def yandex_runner() -> Iterator[Runner]:
     """Every Yandex fixture handler, as `name=main.name`, 1 s timeout, no watching."""
     names = [
-        "dump", "respond", "raw_echo", "context_info", "boom", "counter", "slow", "hang",
-        "exits", "hard_exit", "segfault", "spew", "unserialisable", "huge", "child",
-        "async_handler", "logs",
+        "dump",
+        "respond",
+        "raw_echo",
+        "context_info",
+        "boom",
+        "counter",
+        "slow",
+        "hang",
+        "exits",
+        "hard_exit",
+        "segfault",
+        "spew",
+        "unserialisable",
+        "huge",
+        "child",
+        "async_handler",
+        "logs",
     ]
     runner = Runner(
         [*(f"{n}=main.{n}" for n in names), "--platform", "yandex", "--timeout", "1", "--no-watch"],
@@ -29,8 +43,13 @@ def yandex_runner() -> Iterator[Runner]:
 def aws_runner() -> Iterator[Runner]:
     """The AWS fixture handlers plus the broken modules, 1 s timeout, no watching."""
     functions = [
-        "handler=app.handler", "boom=app.boom", "logs=app.logs", "hang=app.hang",
-        "unserialisable=app.unserialisable", "coroutine=app.coroutine", "api=app.api",
+        "handler=app.handler",
+        "boom=app.boom",
+        "logs=app.logs",
+        "hang=app.hang",
+        "unserialisable=app.unserialisable",
+        "coroutine=app.coroutine",
+        "api=app.api",
     ]
     runner = Runner(
         [*functions, "--platform", "aws", "--timeout", "1", "--no-watch", "--memory", "256"],

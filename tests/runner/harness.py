@@ -73,9 +73,7 @@ class Runner:
                         return event
                 left = deadline - time.monotonic()
                 if left <= 0 or self.process.poll() is not None and not self._alive_readers():
-                    raise AssertionError(
-                        "event not seen; stderr:\n" + "\n".join(self.stderr[-30:])
-                    )
+                    raise AssertionError("event not seen; stderr:\n" + "\n".join(self.stderr[-30:]))
                 self.changed.wait(min(left, 0.2))
 
     def _alive_readers(self) -> bool:
@@ -170,5 +168,3 @@ def copy_fixture(name: str, destination: Path) -> Path:
     target = destination / name
     shutil.copytree(FIXTURES / name, target)
     return target
-
-

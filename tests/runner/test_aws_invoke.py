@@ -41,7 +41,9 @@ def test_invoke_success_with_context_and_reserved_env(lam, aws_runner: Runner):
     context = result["context"]
     assert context["function_name"] == "handler"
     assert context["function_version"] == "$LATEST"
-    assert context["invoked_function_arn"] == "arn:aws:lambda:us-east-1:012345678912:function:handler"
+    assert (
+        context["invoked_function_arn"] == "arn:aws:lambda:us-east-1:012345678912:function:handler"
+    )
     assert context["memory_limit_in_mb"] == "256" and context["memory_type"] == "str"
     assert context["log_group_name"] == "/aws/lambda/Functions"
     assert context["log_stream_name"] == "$LATEST"
@@ -82,9 +84,7 @@ def test_event_invocation_is_accepted_and_runs(lam, aws_runner: Runner):
     response = lam.invoke(FunctionName="logs", InvocationType="Event", Payload=b"{}")
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
-    aws_runner.wait_for(
-        lambda e: e["event"] == "log" and e["line"] == "line one", start=start
-    )
+    aws_runner.wait_for(lambda e: e["event"] == "log" and e["line"] == "line one", start=start)
 
 
 def test_dry_run_is_204(lam):
@@ -169,7 +169,9 @@ def broken_runner() -> Iterator[Runner]:
             "missing=nohandler.handler",
             "nomodule=nosuch.handler",
             "noperiod=handler",
-            "--platform", "aws", "--no-watch",
+            "--platform",
+            "aws",
+            "--no-watch",
         ],
         FIXTURES / "aws_broken",
     )
@@ -185,7 +187,11 @@ def broken_runner() -> Iterator[Runner]:
             "Runtime.ImportModuleError",
             "Unable to import module 'imports_missing': No module named 'not_installed_anywhere'",
         ),
-        ("nomodule", "Runtime.ImportModuleError", "Unable to import module 'nosuch': No module named 'nosuch'"),
+        (
+            "nomodule",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'nosuch': No module named 'nosuch'",
+        ),
         ("missing", "Runtime.HandlerNotFound", "Handler 'handler' missing on module 'nohandler'"),
         (
             "noperiod",
@@ -194,7 +200,9 @@ def broken_runner() -> Iterator[Runner]:
         ),
     ],
 )
-def test_init_errors_have_the_runtime_types_and_texts(broken_runner: Runner, name, error_type, message):
+def test_init_errors_have_the_runtime_types_and_texts(
+    broken_runner: Runner, name, error_type, message
+):
     client = _client(broken_runner)
     try:
         response = client.invoke(FunctionName=name, Payload=b"{}")
@@ -202,7 +210,12 @@ def test_init_errors_have_the_runtime_types_and_texts(broken_runner: Runner, nam
         client.close()
     error = json.loads(response["Payload"].read())
     assert response["FunctionError"] == "Unhandled"
-    assert error == {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": []}
+    assert error == {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": "",
+        "stackTrace": [],
+    }
 
 
 def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):
@@ -216,4 +229,4 @@ def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):
     assert error["errorMessage"].startswith("Syntax error in module 'syntax_bad': ")
     assert error["requestId"] == ""
     assert error["stackTrace"][0].startswith('  File "')
-    assert error["stackTrace"][0].split("\n")[0].endswith("syntax_bad.py\" Line 1")
+    assert error["stackTrace"][0].split("\n")[0].endswith('syntax_bad.py" Line 1')

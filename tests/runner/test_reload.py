@@ -80,9 +80,7 @@ def test_two_saves_in_one_second_never_run_stale_code(runner: Runner, project: P
         assert _body(runner) == f"200:{version}:1"
 
 
-def test_reload_during_a_running_request_finishes_it_on_the_old_code(
-    runner: Runner, project: Path
-):
+def test_reload_during_a_running_request_finishes_it_on_the_old_code(runner: Runner, project: Path):
     outcome: list[tuple[int, bytes]] = []
 
     def slow_call() -> None:
@@ -91,7 +89,11 @@ def test_reload_during_a_running_request_finishes_it_on_the_old_code(
 
     # Make the handler slow, wait for the reload, then save again mid-request.
     mark = len(runner.events)
-    _save(project / "main.py", "def handler(event, context):\n", "def handler(event, context):\n    time.sleep(1.0)\n")
+    _save(
+        project / "main.py",
+        "def handler(event, context):\n",
+        "def handler(event, context):\n    time.sleep(1.0)\n",
+    )
     _wait_reloaded(runner, mark)
     thread = threading.Thread(target=slow_call)
     thread.start()

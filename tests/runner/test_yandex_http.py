@@ -1,4 +1,4 @@
-"""The Yandex HTTP face: the docs' dump reproduced, and the response rules (PLATFORMS.md §4.1, §5.1)."""
+"""The Yandex HTTP face: the docs' dump reproduced, the response rules (PLATFORMS.md §4.1, §5.1)."""
 
 from __future__ import annotations
 
@@ -38,9 +38,18 @@ def test_seed_curl_request_reproduces_the_docs_dump_field_for_field(yandex_runne
     event, context = dump["event"], dump["context"]
     assert sorted(event) == sorted(
         [
-            "body", "headers", "httpMethod", "isBase64Encoded", "multiValueHeaders",
-            "multiValueParams", "multiValueQueryStringParameters", "params", "pathParams",
-            "queryStringParameters", "requestContext", "url",
+            "body",
+            "headers",
+            "httpMethod",
+            "isBase64Encoded",
+            "multiValueHeaders",
+            "multiValueParams",
+            "multiValueQueryStringParameters",
+            "params",
+            "pathParams",
+            "queryStringParameters",
+            "requestContext",
+            "url",
         ]
     )
     assert event["body"] == '{"hello": "world"}'
@@ -54,8 +63,15 @@ def test_seed_curl_request_reproduces_the_docs_dump_field_for_field(yandex_runne
     headers = event["headers"]
     assert sorted(headers) == sorted(
         [
-            "Accept", "Content-Length", "Content-Type", "Host", "User-Agent", "X-Forwarded-For",
-            "X-Real-Remote-Address", "X-Request-Id", "X-Trace-Id",
+            "Accept",
+            "Content-Length",
+            "Content-Type",
+            "Host",
+            "User-Agent",
+            "X-Forwarded-For",
+            "X-Real-Remote-Address",
+            "X-Request-Id",
+            "X-Trace-Id",
         ]
     )
     assert headers["Accept"] == "*/*"
@@ -69,7 +85,11 @@ def test_seed_curl_request_reproduces_the_docs_dump_field_for_field(yandex_runne
     assert event["multiValueHeaders"] == {key: [value] for key, value in headers.items()}
     context_request = event["requestContext"]
     assert sorted(context_request) == [
-        "httpMethod", "identity", "requestId", "requestTime", "requestTimeEpoch",
+        "httpMethod",
+        "identity",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
     ]
     assert context_request["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "curl/7.64.1"}
     assert context_request["httpMethod"] == "POST"
@@ -78,9 +98,16 @@ def test_seed_curl_request_reproduces_the_docs_dump_field_for_field(yandex_runne
     assert context_request["requestTime"].endswith(" +0000")
     assert context_request["requestTime"][2] == "/" and context_request["requestTime"][6] == "/"
     assert sorted(context) == [
-        "aws_request_id", "deadline_ms", "function_name", "function_version",
-        "invoked_function_arn", "log_group_name", "log_stream_name", "memory_limit_in_mb",
-        "request_id", "token",
+        "aws_request_id",
+        "deadline_ms",
+        "function_name",
+        "function_version",
+        "invoked_function_arn",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+        "request_id",
+        "token",
     ]
     assert context["request_id"] == context["aws_request_id"] == rid
     assert context["memory_limit_in_mb"] == 128
@@ -157,7 +184,11 @@ def test_response_mapping(yandex_runner: Runner):
     assert headers["content-type"] == "text/plain" and headers["x-one"] == "1"
     status, _, body = _respond(
         yandex_runner,
-        {"statusCode": 200, "body": base64.b64encode(b"\x00\x01bin").decode(), "isBase64Encoded": True},
+        {
+            "statusCode": 200,
+            "body": base64.b64encode(b"\x00\x01bin").decode(),
+            "isBase64Encoded": True,
+        },
     )
     assert (status, body) == (200, b"\x00\x01bin")
     status, _, body = _respond(yandex_runner, {"body": "no status code"})
@@ -230,7 +261,9 @@ def test_odd_methods_reach_the_handler(yandex_runner: Runner):
 
 def test_too_many_headers_is_431(yandex_runner: Runner):
     headers = b"".join(b"X-H%d: v\r\n" % n for n in range(150))
-    response = _raw(yandex_runner, b"GET /dump/ HTTP/1.1\r\nHost: localhost\r\n" + headers + b"\r\n")
+    response = _raw(
+        yandex_runner, b"GET /dump/ HTTP/1.1\r\nHost: localhost\r\n" + headers + b"\r\n"
+    )
     assert response.startswith(b"HTTP/1.1 431 ")
 
 

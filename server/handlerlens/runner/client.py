@@ -78,9 +78,7 @@ class RunnerProcess:
         self._logs: dict[str, list[dict[str, Any]]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
         self._report_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._listening: asyncio.Future[dict[str, Any]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        self._listening: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._stderr_tail: list[str] = []
         self._tasks = [
             asyncio.get_running_loop().create_task(self._read_status()),

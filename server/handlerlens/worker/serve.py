@@ -13,12 +13,21 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from . import channel
 from .runtime import Runtime, max_rss_kb
 
 SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
+
+
+def _end_instance(status: int) -> NoReturn:
+    # The instance is over: take whatever the handler spawned (same process group) along.
+    try:
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+    finally:
+        os._exit(status)
 
 
 def _watch_lifeline(fd: int) -> None:
@@ -27,11 +36,7 @@ def _watch_lifeline(fd: int) -> None:
             pass
     except OSError:
         pass
-    try:
-        if os.getpgrp() == os.getpid():
-            os.killpg(os.getpgrp(), signal.SIGKILL)
-    finally:
-        os._exit(70)
+    _end_instance(70)
 
 
 def _mark_end_of_op() -> None:
@@ -87,7 +92,7 @@ def main(argv: list[str]) -> int:
     while True:
         frame = channel.recv(control)
         if frame is None:
-            return 0
+            _end_instance(0)
         meta, payload = frame
         op = meta.get("op")
         reply: dict[str, Any]
@@ -97,7 +102,7 @@ def main(argv: list[str]) -> int:
         elif op == "invoke":
             reply, body = runtime.invoke(meta, payload)
         elif op == "exit":
-            return 0
+            _end_instance(0)
         else:
             reply = {"op": "error", "message": f"unknown operation {op!r}"}
         reply["maxRssKb"] = max_rss_kb()

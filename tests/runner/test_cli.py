@@ -1,0 +1,114 @@
+"""`serve` start-up errors, `invoke`, and no orphans whatever happens to the supervisor."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.runner.harness import FIXTURES, Runner, alive, wait_gone
+
+YANDEX = FIXTURES / "yandex"
+AWS = FIXTURES / "aws"
+
+
+def _run(
+    args: list[str], cwd: Path, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "handlerlens.runner", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_port_in_use_is_a_clear_error_with_status_2():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run(["serve", "main.dump", "--platform", "yandex", "--port", str(port)], YANDEX)
+    assert result.returncode == 2
+    message = result.stderr.decode()
+    assert f"cannot listen on 127.0.0.1:{port}" in message
+    assert "--port 0" in message
+
+
+def test_missing_interpreter_is_a_clear_error_with_status_2():
+    result = _run(["serve", "main.dump", "--python", "/nowhere/python3"], YANDEX)
+    assert result.returncode == 2
+    assert "Python interpreter not found: /nowhere/python3" in result.stderr.decode()
+    result = _run(["invoke", "main.dump", "--python", "no-such-python-here"], YANDEX)
+    assert result.returncode == 2
+
+
+def test_invoke_prints_the_result_on_stdout_and_the_log_on_stderr():
+    result = _run(
+        ["invoke", "app.handler", "--platform", "aws", "--event", "-"], AWS, stdin=b'{"n": 5}'
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["event"] == {"n": 5}
+    assert payload["context"]["function_name"] == "test_function"
+    log = result.stderr.decode().splitlines()
+    assert log[0].startswith("START RequestId: ") and log[0].endswith(" Version: $LATEST")
+    assert log[1] == 'handling {"n": 5}'
+    assert log[2].startswith("END RequestId: ")
+    assert log[3].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[3]
+
+
+def test_invoke_exits_1_on_a_function_error(tmp_path: Path):
+    event = tmp_path / "event.json"
+    event.write_text('{"n": 2}')
+    result = _run(["invoke", "app.boom", "--platform", "aws", "--event", str(event)], AWS)
+    assert result.returncode == 1
+    error = json.loads(result.stdout)
+    assert error["errorType"] == "ValueError" and error["errorMessage"] == "bad input: 2"
+    assert "[ERROR] ValueError: bad input: 2\rTraceback (most recent call last):" in (
+        result.stderr.decode()
+    )
+
+
+def test_invoke_times_out_like_the_platform():
+    result = _run(["invoke", "main.hang", "--platform", "yandex", "--timeout", "0.5"], YANDEX)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errorType"] == "Timeout"
+    assert "Error: Code 499 Message: request cancelled" in result.stderr.decode()
+
+
+def test_invoke_rejects_an_event_that_is_not_json():
+    result = _run(["invoke", "main.dump", "--platform", "yandex", "--event", "-"], YANDEX, b"{x")
+    assert result.returncode == 2
+    assert "the event is not valid JSON" in result.stderr.decode()
+
+
+def test_invoke_in_another_interpreter_runs_a_child_worker(tmp_path: Path):
+    # A different path to a real interpreter is "another interpreter" for the runner.
+    wrapper = tmp_path / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    result = _run(
+        ["invoke", "app.handler", "--platform", "aws", "--python", str(wrapper)], AWS, b""
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["event"] == {}
+    assert b"HANDLERLENS-END" not in result.stderr
+
+
+def test_no_orphans_after_the_supervisor_is_killed():
+    runner = Runner(["child=main.child", "--platform", "yandex"], YANDEX)
+    try:
+        child = int(runner.request("GET", "/")[2])
+        workers = runner.worker_pids()
+        assert len(workers) >= 2  # the instance and its standby
+        runner.process.send_signal(signal.SIGKILL)
+        runner.process.wait(10)
+        assert wait_gone([child, *workers]) == []
+    finally:
+        runner.stop()
+    assert not alive(child)

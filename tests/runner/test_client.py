@@ -1,0 +1,72 @@
+"""The asyncio client the language server uses: start, invoke with logs and report, stop."""
+
+from __future__ import annotations
+
+import pytest
+from handlerlens.project.model import FunctionSpec
+from handlerlens.runner.client import RunnerProcess, RunnerStartError
+
+from tests.runner.harness import FIXTURES, alive, wait_gone
+
+
+async def test_start_invoke_and_stop_with_an_entry():
+    events: list[dict] = []
+    runner = await RunnerProcess.start(
+        "app.logs", root=str(FIXTURES / "aws"), platform="aws", watch=False
+    )
+    try:
+        runner.on_status(events.append)
+        assert runner.url == f"http://127.0.0.1:{runner.port}"
+        result = await runner.invoke({"k": 1}, "anything")
+        assert result.status == 200
+        assert result.json == "done"
+        assert result.function_error is False
+        assert result.request_id and len(result.request_id) == 36
+        assert result.report is not None
+        assert result.report["requestId"] == result.request_id
+        assert result.report["memoryMb"] == 3008
+        assert result.report["initMs"] is not None
+        lines = [entry["line"] for entry in result.logs]
+        assert lines[0].startswith("START RequestId: ")
+        assert "line one" in lines
+        assert lines[-1].startswith("REPORT RequestId: ")
+        assert any(event["event"] == "report" for event in events)
+        second = await runner.invoke({}, "anything")
+        assert second.report is not None and second.report["initMs"] is None  # warm
+    finally:
+        pid = runner.process.pid
+        assert await runner.stop() == 0
+    assert not alive(pid)
+
+
+async def test_function_errors_are_flagged():
+    spec = FunctionSpec(
+        name="boom",
+        platform="yandex",
+        entry="main.boom",
+        root=str(FIXTURES / "yandex"),
+        declared_by="pyproject",
+        timeout=2,
+        env={"GREETING": "hi"},
+    )
+    runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
+    try:
+        result = await runner.invoke({}, "boom")
+        assert result.status == 502
+        assert result.function_error is True
+        assert result.json["errorType"] == "ValueError"
+        assert any(entry["stream"] == "stderr" for entry in result.logs)
+    finally:
+        await runner.stop()
+
+
+async def test_a_runner_that_cannot_start_says_why():
+    with pytest.raises(RunnerStartError) as caught:
+        await RunnerProcess.start(
+            "main.dump",
+            root=str(FIXTURES / "yandex"),
+            platform="yandex",
+            python="/nowhere/python3",
+        )
+    assert "Python interpreter not found" in str(caught.value)
+    assert wait_gone([]) == []
