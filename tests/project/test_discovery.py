@@ -84,6 +84,15 @@ def test_big_and_binary_declaring_files_are_skipped_silently(tmp_path: Path) -> 
     assert (model.functions, model.problems, model.config_files) == ([], [], [])
 
 
+def test_generated_terraform_past_its_bound_is_skipped_silently(tmp_path: Path) -> None:
+    function = Path(fixture("terraform-aws"), "lambda.tf").read_text()
+    (tmp_path / "generated.tf").write_text(function + "# padding\n" * 30_000)
+    (tmp_path / "small.tf").write_text(function.replace('"ingest"', '"small"'))
+    model = discover(str(tmp_path))
+    assert model.config_files == [str(tmp_path / "small.tf")]
+    assert [p.code for p in model.problems] == ["code-root-missing"]  # its lambda/ dir
+
+
 def test_the_walk_stops_at_its_depth_bound(tmp_path: Path) -> None:
     shallow = tmp_path / "a"
     deep = tmp_path.joinpath(*["d"] * (MAX_DEPTH + 2))

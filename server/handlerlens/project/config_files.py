@@ -15,6 +15,8 @@ from handlerlens.project.terraform_config import parse_terraform
 ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
 
 MAX_CONFIG_BYTES = 1_000_000
+# python-hcl2's pure-Python Lark parser reads ~80 KB/s; bigger .tf files are generated ones.
+MAX_TERRAFORM_CHARS = 256_000
 SERVERLESS_NAMES = frozenset({"serverless.yml", "serverless.yaml"})
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 # A SAM template always names its transform, a CloudFormation one its format version or
@@ -64,9 +66,14 @@ def parse_config_file(
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     """The functions one declaring file declares and the problems in it; never raises."""
     kind = config_kind(path, text)
-    if kind is None or len(text) > MAX_CONFIG_BYTES:
+    if kind is None or too_big(kind, text):
         return [], []
     return parse_as(kind, path, text, platform_setting)
+
+
+def too_big(kind: ConfigKind, text: str) -> bool:
+    """Files past the size bounds are skipped silently: they are generated, not written."""
+    return len(text) > (MAX_TERRAFORM_CHARS if kind == "terraform" else MAX_CONFIG_BYTES)
 
 
 def parse_as(

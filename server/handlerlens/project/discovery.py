@@ -15,6 +15,7 @@ from handlerlens.project.config_files import (
     config_kind,
     may_be_config_file,
     parse_as,
+    too_big,
 )
 from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
@@ -77,7 +78,7 @@ def discover(
     for path in candidates:
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
-        if kind is not None and text is not None:
+        if kind is not None and text is not None and not too_big(kind, text):
             by_kind[kind].append((path, text))
 
     declared: list[FunctionSpec] = []
@@ -110,9 +111,9 @@ def discover(
     model.functions = _unique(declared)
     for spec in model.functions:
         model.problems += code_root_problems(spec, root)
-    covered = {s.root for s in model.functions} | set(declaring_dirs)
+    covered = {os.path.normpath(d) for d in [s.root for s in model.functions] + declaring_dirs}
     for path in python_files:
-        if any(is_within(path, directory) for directory in covered):
+        if _under_any(path, covered):
             continue
         text = _read(path, opened, MAX_SOURCE_CHARS)
         if text is None:
@@ -217,6 +218,17 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
         specs += found
         problems += issues
     return specs, problems
+
+
+def _under_any(path: str, directories: set[str]) -> bool:
+    """True when some ancestor of `path` is in `directories` (one set lookup per level)."""
+    directory = os.path.dirname(path)
+    while directory not in directories:
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+    return True
 
 
 def _nearest(platforms: Mapping[str, str], directory: str, root: str) -> str | None:
