@@ -76,6 +76,19 @@ class Runner:
                     raise AssertionError("event not seen; stderr:\n" + "\n".join(self.stderr[-30:]))
                 self.changed.wait(min(left, 0.2))
 
+    def wait_stderr(self, text: str, timeout: float = 10) -> str:
+        """The first stderr line containing `text`, waiting for it."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for line in self.stderr:
+                    if text in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{text!r} not in stderr:\n" + "\n".join(self.stderr))
+                self.changed.wait(min(left, 0.2))
+
     def _alive_readers(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
 

@@ -162,7 +162,7 @@ class FunctionHost:
         meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": mode, **extra}
         worker = instance.worker
         try:
-            reply, payload = await asyncio.wait_for(worker.call(meta, event, rid), fn.timeout)
+            reply, payload = await worker.call(meta, event, rid, fn.timeout)
         except asyncio.TimeoutError:
             worker.kill()
             if fn.platform == "aws":

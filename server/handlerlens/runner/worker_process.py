@@ -154,20 +154,29 @@ class WorkerProcess:
         log.debug("runner: started worker PID %d", self.pid)
 
     async def call(
-        self, meta: dict[str, Any], payload: bytes, label: str | None
+        self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
     ) -> tuple[dict[str, Any], bytes]:
-        """Send one operation and wait for its reply; raises WorkerDied."""
+        """Send one operation and wait for its reply; raises WorkerDied or TimeoutError."""
         if not self.alive or self._control is None:
             raise WorkerDied(self.returncode)
         loop = asyncio.get_running_loop()
-        self._reply = loop.create_future()
+        reply: asyncio.Future[tuple[dict[str, Any], bytes]] = loop.create_future()
+        self._reply = reply
         self._ops.append(_Op(label, loop.create_future()))
         head = json.dumps(meta, separators=(",", ":")).encode()
         self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
+        # A plain timer, not asyncio.wait_for: no extra task on the hot path.
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(
+                timeout, lambda: reply.done() or reply.set_exception(asyncio.TimeoutError())
+            )
         try:
-            return await self._reply
+            return await reply
         finally:
             self._reply = None
+            if timer is not None:
+                timer.cancel()
 
     def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
         """A future that completes when every line of that operation has been routed."""
@@ -223,6 +232,13 @@ class WorkerProcess:
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
+        marked = meta.get("marked")
+        if isinstance(marked, list):
+            # Streams the operation did not write to get no end marker: settle them now.
+            for fd, stream in self._streams.items():
+                if fd not in marked:
+                    stream.passed += 1
+            self._settle()
         if self._reply is not None and not self._reply.done():
             self._reply.set_result((meta, payload))
 

@@ -9,6 +9,7 @@ neither it nor anything the handler spawned outlives the runner.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sys
@@ -39,16 +40,59 @@ def _watch_lifeline(fd: int) -> None:
     _end_instance(70)
 
 
-def _mark_end_of_op() -> None:
-    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+class _TrackingRaw(io.FileIO):
+    """fd 1 or 2, remembering whether Python code wrote to it since the last operation."""
+
+    dirty = False
+
+    def write(self, data: Any) -> int | None:
+        self.dirty = True
+        return super().write(data)
+
+
+_tracked: dict[int, _TrackingRaw] = {}
+
+
+def _track_std_streams() -> None:
+    # Same layering CPython uses for unbuffered stdio (raw file + write-through text), so
+    # print() behaves as before; the flag lets an operation that printed nothing skip its
+    # end marker, sparing the supervisor a wake-up per stream on the hot path.
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        old = getattr(sys, name)
+        raw = _TrackingRaw(fd, "wb", closefd=False)
+        text = io.TextIOWrapper(
+            raw,  # type: ignore[arg-type]
+            encoding=getattr(old, "encoding", None) or "utf-8",
+            errors=getattr(old, "errors", None) or "backslashreplace",
+            line_buffering=False,
+            write_through=True,
+        )
+        setattr(sys, name, text)
+        setattr(sys, f"__{name}__", text)
+        _tracked[fd] = raw
+
+
+def _mark_end_of_op() -> list[int]:
+    """Write the end marker to each stream the operation wrote to; which ones got it."""
+    marked = []
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name)
         try:
             stream.flush()
         except Exception:  # a closed or replaced stream must not break the protocol
             pass
+        raw = _tracked.get(fd)
+        # Skip only when print() still goes through our wrapper and nothing was written.
+        if raw is not None and getattr(stream, "buffer", None) is raw and not raw.dirty:
+            continue
+        if raw is not None:
+            raw.dirty = False
         try:
             os.write(fd, SENTINEL)
+            marked.append(fd)
         except OSError:
             pass
+    return marked
 
 
 def _install_fresh_source_loader(root: str) -> None:
@@ -88,6 +132,7 @@ def main(argv: list[str]) -> int:
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
     _install_fresh_source_loader(root)
+    _track_std_streams()
     runtime = Runtime()
     while True:
         frame = channel.recv(control)
@@ -106,5 +151,5 @@ def main(argv: list[str]) -> int:
         else:
             reply = {"op": "error", "message": f"unknown operation {op!r}"}
         reply["maxRssKb"] = max_rss_kb()
-        _mark_end_of_op()
+        reply["marked"] = _mark_end_of_op()
         channel.send(result, reply, body)
