@@ -93,7 +93,7 @@ class WorkspaceState:
         if self.heuristic_applies(path):
             text = self.sources.text(path)
             found = (
-                project.heuristic_functions(path, text, os.path.dirname(path), self.platform)
+                project.heuristic_functions(path, text, self.root, self.platform)
                 if text is not None
                 else []
             )
