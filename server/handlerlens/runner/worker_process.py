@@ -168,9 +168,12 @@ class WorkerProcess:
         # A plain timer, not asyncio.wait_for: no extra task on the hot path.
         timer = None
         if timeout is not None:
-            timer = loop.call_later(
-                timeout, lambda: reply.done() or reply.set_exception(asyncio.TimeoutError())
-            )
+
+            def expire() -> None:
+                if not reply.done():
+                    reply.set_exception(asyncio.TimeoutError())
+
+            timer = loop.call_later(timeout, expire)
         try:
             return await reply
         finally:

@@ -45,9 +45,9 @@ class _TrackingRaw(io.FileIO):
 
     dirty = False
 
-    def write(self, data: Any) -> int | None:
+    def write(self, b: Any) -> int:
         self.dirty = True
-        return super().write(data)
+        return super().write(b)
 
 
 _tracked: dict[int, _TrackingRaw] = {}
@@ -61,7 +61,7 @@ def _track_std_streams() -> None:
         old = getattr(sys, name)
         raw = _TrackingRaw(fd, "wb", closefd=False)
         text = io.TextIOWrapper(
-            raw,  # type: ignore[arg-type]
+            raw,
             encoding=getattr(old, "encoding", None) or "utf-8",
             errors=getattr(old, "errors", None) or "backslashreplace",
             line_buffering=False,
@@ -82,10 +82,11 @@ def _mark_end_of_op() -> list[int]:
         except Exception:  # a closed or replaced stream must not break the protocol
             pass
         raw = _tracked.get(fd)
-        # Skip only when print() still goes through our wrapper and nothing was written.
-        if raw is not None and getattr(stream, "buffer", None) is raw and not raw.dirty:
-            continue
         if raw is not None:
+            ours = getattr(stream, "buffer", None) is raw
+            # Skip only when print() still goes through our wrapper and nothing was written.
+            if ours and not raw.dirty:
+                continue
             raw.dirty = False
         try:
             os.write(fd, SENTINEL)
