@@ -110,8 +110,12 @@ def run_serve(args: argparse.Namespace) -> int:
     functions = _resolve(args, list(args.targets))
     if python is None or functions is None:
         return 2
-    logging.basicConfig(level=logging.INFO, format="handlerlens: %(message)s", stream=sys.stderr)
-    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    runner_log = logging.getLogger("handlerlens.runner")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("handlerlens: %(message)s"))
+    runner_log.addHandler(handler)
+    runner_log.setLevel(logging.INFO)
+    runner_log.propagate = False
     options = ServeOptions(
         python=python, port=args.port, instances=args.instances, watch=not args.no_watch
     )
