@@ -1,0 +1,84 @@
+"""Bad input over LSP: a clear diagnostic or silence, never an error response or a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import change_document, open_document, running_server, wait_for_diagnostics
+
+
+async def _lenses(client: object, path: Path) -> list[lsp.CodeLens]:
+    result = await client.text_document_code_lens_async(  # type: ignore[attr-defined]
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
+    )
+    return result or []
+
+
+async def _poll_lenses(
+    client: object, path: Path, done: Callable[[list[lsp.CodeLens]], bool]
+) -> list[lsp.CodeLens]:
+    for _ in range(100):
+        lenses = await _lenses(client, path)
+        if done(lenses):
+            return lenses
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"lenses never settled: {lenses}")
+
+
+async def test_malformed_yaml_gives_one_diagnostic_and_the_rest_keeps_working(
+    examples: Path,
+) -> None:
+    template = examples / "orders" / "template.yaml"
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, template)
+        open_document(client, template, "yaml")
+        change_document(client, template, template.read_text() + "\n  bad: [unclosed\n", 2)
+        diags = await wait_for_diagnostics(
+            client, template, lambda ds: [d.code for d in ds] == ["config-parse-error"]
+        )
+        open_document(client, main)
+        lenses = await _lenses(client, main)
+    assert diags[0].severity == lsp.DiagnosticSeverity.Error
+    assert len(lenses) == 2
+
+
+async def test_heuristic_handler_gets_lenses_as_it_is_typed(tmp_path: Path) -> None:
+    main = tmp_path / "main.py"
+    main.write_text("import json\n")
+    async with running_server(tmp_path, options={"clientCommands": True}) as client:
+        open_document(client, main)
+        assert await _lenses(client, main) == []
+        typed = "import json\n\ndef handler(event, context):\n    return 1\n"
+        change_document(client, main, typed, 2)
+        lenses = await _poll_lenses(client, main, lambda ls: len(ls) == 2)
+        # A helper that merely takes two arguments is not a handler.
+        change_document(client, main, "def add(a, b):\n    return a + b\n", 3)
+        none = await _poll_lenses(client, main, lambda ls: not ls)
+    assert sorted(lens.command.title for lens in lenses if lens.command) == [
+        "Debug handler",
+        "▶ Run handler",
+    ]
+    assert lenses[0].range.start.line == 2
+    assert none == []
+
+
+async def test_huge_and_deeply_nested_files_do_not_break_the_server(tmp_path: Path) -> None:
+    main = tmp_path / "main.py"
+    main.write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.handlerlens]\nentry = "main.handler"\n')
+    nested = tmp_path / "nested.py"
+    nested.write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    async with running_server(tmp_path) as client:
+        open_document(client, nested)
+        big = "def handler(event):\n    return 1\n" + "x = 1  # padding\n" * 300_000
+        open_document(client, main)
+        change_document(client, main, big, 2)
+        diags = await wait_for_diagnostics(client, main, timeout=30)
+        lenses = await _lenses(client, nested)
+    assert [d.code for d in diags] == ["handler-arity"]
+    assert lenses == []
