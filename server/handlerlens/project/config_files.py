@@ -10,7 +10,6 @@ from handlerlens.project.model import FunctionSpec
 from handlerlens.project.pyproject_config import parse_pyproject
 from handlerlens.project.sam_template import parse_template
 from handlerlens.project.serverless_config import parse_serverless
-from handlerlens.project.terraform_config import parse_terraform
 
 ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
 
@@ -87,6 +86,8 @@ def parse_as(
             return parse_template(path, text)
         if kind == "serverless":
             return parse_serverless(path, text)
+        from handlerlens.project.terraform_config import parse_terraform  # lazy: lark is slow
+
         return parse_terraform(path, text)
     except Exception:  # noqa: BLE001 - a reader bug must not take the language server down
         return [], []

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlerlens.project.terraform_config import TerraformFile
+
 import os
 from collections import OrderedDict, deque
 from collections.abc import Mapping
@@ -21,7 +26,6 @@ from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.pyproject_config import pyproject_platform
-from handlerlens.project.terraform_config import TerraformFile, link_module, read_terraform
 
 SKIP_DIRS = frozenset(
     {
@@ -62,7 +66,7 @@ class _Lru(Generic[_V]):
 
 
 _parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
-_terraform_files: _Lru[TerraformFile] = _Lru(256)
+_terraform_files: _Lru[TerraformFile] = _Lru(256)  # lark and the HCL grammar load lazily
 
 
 def discover(
@@ -200,6 +204,9 @@ def _parse_cached(
 
 
 def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[Problem]]:
+    # Imported here: the HCL parser costs ~60 ms to import, paid only by Terraform users.
+    from handlerlens.project.terraform_config import TerraformFile, link_module, read_terraform
+
     modules: dict[str, list[TerraformFile]] = {}
     for path, text in files:
         key = ("terraform", path, None, text)
