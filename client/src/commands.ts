@@ -10,7 +10,7 @@ import { errorText, type Logs } from "./logging";
 import { safeName } from "./paths";
 import {
   type DebugResult,
-  type FunctionRef,
+  type FunctionInfo,
   type RunResult,
   SERVER_DEBUG,
   SERVER_RUN,
@@ -32,7 +32,7 @@ export class HandlerCommands {
     private readonly logs: Logs,
   ) {}
 
-  /** `handlerlens.runHandler` (arg: FunctionRef from a lens, a Uri from a menu, or nothing). */
+  /** `handlerlens.runHandler` (arg: FunctionInfo from a lens, a Uri from a menu, or nothing). */
   async run(arg?: unknown): Promise<void> {
     await this.guard("Run", async () => {
       if (!(await ensureTrust("Run Handler"))) {
@@ -96,7 +96,7 @@ export class HandlerCommands {
 
   /** Stops a function's runner when the debug session started for it ends. */
   async onDebugSessionEnded(key: string): Promise<void> {
-    const fns = await listFunctions(this.server).catch(() => [] as FunctionRef[]);
+    const fns = await listFunctions(this.server).catch(() => [] as FunctionInfo[]);
     const fn = fns.find((f) => functionKey(f) === key);
     if (fn) {
       await this.server
@@ -107,7 +107,7 @@ export class HandlerCommands {
     }
   }
 
-  private async debugWith(fn: FunctionRef, chosen: ChosenEvent): Promise<void> {
+  private async debugWith(fn: FunctionInfo, chosen: ChosenEvent): Promise<void> {
     if (!this.debug.sessionFor(fn)) {
       const t0 = Date.now();
       const result = await vscode.window.withProgress(
@@ -116,11 +116,16 @@ export class HandlerCommands {
           title: `Starting ${fn.name} under the debugger`,
         },
         () =>
-          this.server.executeCommand<DebugResult>(SERVER_DEBUG, {
+          this.server.executeCommand<DebugResult | null>(SERVER_DEBUG, {
             function: fn,
             event: chosen.event,
           }),
       );
+      if (!result) {
+        // The server answers null after showing its own error message.
+        this.logs.main.warn(`Debug ${fn.name}: the server reported the failure.`);
+        return;
+      }
       const started = await this.debug.startFor(fn, folderOf(fn), result);
       if (!started) {
         void vscode.window.showErrorMessage(
@@ -135,7 +140,7 @@ export class HandlerCommands {
     await this.invoke(fn, chosen);
   }
 
-  private async invoke(fn: FunctionRef, chosen: ChosenEvent): Promise<void> {
+  private async invoke(fn: FunctionInfo, chosen: ChosenEvent): Promise<void> {
     const key = functionKey(fn);
     if (this.busy.has(key)) {
       void vscode.window.showInformationMessage(
@@ -146,22 +151,24 @@ export class HandlerCommands {
     this.busy.add(key);
     try {
       this.response.addRoot(fn.root);
-      const params = {
-        function: fn,
-        event: chosen.event,
-        ...(chosen.path ? { eventPath: chosen.path } : {}),
-      };
+      // The event travels as content, read just now (a dirty event editor is saved first).
+      const params = { function: fn, event: chosen.event };
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Running ${fn.name}` },
-        () => this.server.executeCommand<RunResult>(SERVER_RUN, params),
+        () => this.server.executeCommand<RunResult | null>(SERVER_RUN, params),
       );
+      if (!result) {
+        // The server answers null after showing its own error message.
+        this.logs.main.warn(`Run ${fn.name}: the server reported the failure.`);
+        return;
+      }
       if (!this.tracker.streamed(result.requestId)) {
         for (const line of result.logs) {
           this.logs.functionLine(fn.name, line.replace(/\r?\n$/, ""), "stdout");
         }
       }
       this.logs.main.info(
-        `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${result.durationMs} ms, billed ${result.billedMs} ms`,
+        `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${String(result.durationMs)} ms, billed ${String(result.billedMs)} ms`,
       );
       await this.response.show(fn, result, chosen.label);
     } finally {

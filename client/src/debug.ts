@@ -8,7 +8,7 @@
 import * as vscode from "vscode";
 import { functionKey } from "./functions";
 import type { Logs } from "./logging";
-import { CLIENT_DEBUG, type DebugResult, type FunctionRef } from "./protocol";
+import { CLIENT_DEBUG, type DebugResult, type FunctionInfo } from "./protocol";
 import type { ServerManager } from "./server";
 
 export const DEBUG_TYPE = "handlerlens";
@@ -55,13 +55,13 @@ export class DebugSupport
   }
 
   /** The function's running debug session, if one was started and has not ended. */
-  sessionFor(fn: FunctionRef): vscode.DebugSession | undefined {
+  sessionFor(fn: FunctionInfo): vscode.DebugSession | undefined {
     return this.sessions.get(functionKey(fn));
   }
 
   /** Starts a session from the server's `debugConfiguration` for a function. */
   async startFor(
-    fn: FunctionRef,
+    fn: FunctionInfo,
     folder: vscode.WorkspaceFolder | undefined,
     result: DebugResult,
   ): Promise<boolean> {

@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 import { errorText } from "./logging";
 import { folderOf } from "./functions";
 import { nextEventFileName, safeName } from "./paths";
-import { type EventItem, type FunctionRef, SERVER_LIST_EVENTS } from "./protocol";
+import { type EventItem, type FunctionInfo, SERVER_LIST_EVENTS } from "./protocol";
 import type { ServerManager } from "./server";
 import { readSettings } from "./settings";
 
@@ -41,7 +41,7 @@ export class EventPicker {
   ) {}
 
   /** Asks which event to use; undefined when the user cancels or goes off to write a new one. */
-  async pick(fn: FunctionRef, verb: string): Promise<ChosenEvent | undefined> {
+  async pick(fn: FunctionInfo, verb: string): Promise<ChosenEvent | undefined> {
     const [listed, savedHere] = await Promise.all([this.listEvents(fn), this.savedEvents(fn)]);
     const samples = listed.filter((e) => e.source === "sample");
     // Saved events come from both sides: the server lists them, and this side scans the folder
@@ -105,7 +105,7 @@ export class EventPicker {
   }
 
   /** "New event…": pick a sample to start from, name the file, write it, open it. */
-  async createEvent(fn: FunctionRef, samples?: EventItem[]): Promise<vscode.Uri | undefined> {
+  async createEvent(fn: FunctionInfo, samples?: EventItem[]): Promise<vscode.Uri | undefined> {
     const dir = this.eventsDir(fn);
     if (!dir) {
       void vscode.window.showErrorMessage(
@@ -189,7 +189,7 @@ export class EventPicker {
   }
 
   /** The events folder of one function, e.g. `<folder>/.handlerlens/events/hello`. */
-  eventsDir(fn: FunctionRef): vscode.Uri | undefined {
+  eventsDir(fn: FunctionInfo): vscode.Uri | undefined {
     const folder = folderOf(fn);
     if (!folder) {
       return undefined;
@@ -202,11 +202,11 @@ export class EventPicker {
   }
 
   /** The last event used with a function (workspace state). */
-  lastUsed(fn: FunctionRef): ChosenEvent | undefined {
+  lastUsed(fn: FunctionInfo): ChosenEvent | undefined {
     return this.state.get<ChosenEvent>(LAST_EVENT_KEY + fn.root + "#" + fn.name);
   }
 
-  async remember(fn: FunctionRef, chosen: ChosenEvent): Promise<void> {
+  async remember(fn: FunctionInfo, chosen: ChosenEvent): Promise<void> {
     // A file-backed event is stored by path only: the file stays the truth.
     const stored: ChosenEvent = chosen.path
       ? { label: chosen.label, event: null, path: chosen.path }
@@ -214,7 +214,7 @@ export class EventPicker {
     await this.state.update(LAST_EVENT_KEY + fn.root + "#" + fn.name, stored);
   }
 
-  private async listEvents(fn: FunctionRef): Promise<EventItem[]> {
+  private async listEvents(fn: FunctionInfo): Promise<EventItem[]> {
     try {
       const result = await this.server.executeCommand<unknown>(SERVER_LIST_EVENTS, {
         function: fn,
@@ -228,7 +228,7 @@ export class EventPicker {
     }
   }
 
-  private async savedEvents(fn: FunctionRef): Promise<EventItem[]> {
+  private async savedEvents(fn: FunctionInfo): Promise<EventItem[]> {
     const dir = this.eventsDir(fn);
     if (!dir) {
       return [];
@@ -254,7 +254,7 @@ export class EventPicker {
     }
   }
 
-  private relativeEventsDir(fn: FunctionRef): string {
+  private relativeEventsDir(fn: FunctionInfo): string {
     const dir = this.eventsDir(fn);
     return dir
       ? vscode.workspace.asRelativePath(dir)
@@ -303,6 +303,6 @@ export function eventFileOwner(uri: vscode.Uri): string | undefined {
   return parts.length === 2 && !rel.startsWith("..") ? parts[0] : undefined;
 }
 
-function emptySample(fn: FunctionRef): EventItem {
+function emptySample(fn: FunctionInfo): EventItem {
   return { label: "empty event {}", source: "sample", trigger: fn.trigger, event: {} };
 }

@@ -16,41 +16,23 @@ export interface ResponseMeta {
   at: Date;
 }
 
-/** Markdown text of one invocation: status line, measurements, headers, body, traceback, log. */
+/** Markdown text of one invocation: status, measurements, body, traceback, headers, log. */
 export function renderResponse(meta: ResponseMeta, r: RunResult): string {
   const reason = STATUS_CODES[r.status] ?? "";
   const verdict = r.functionError ? " — function error" : "";
   const out: string[] = [];
   out.push(`# ${meta.functionName}: ${r.status} ${reason}${verdict}`.trimEnd(), "");
+  const init = typeof r.initMs === "number" ? `, init ${fmtNumber(r.initMs)} ms (cold start)` : "";
   out.push(
-    `\`${meta.entry}\` invoked with event "${meta.eventLabel}" at ${meta.at.toLocaleTimeString()}`,
+    `- Function: \`${meta.entry}\` with event "${meta.eventLabel}" at ${meta.at.toLocaleTimeString()}`,
+    `- Duration: ${fmtNumber(r.durationMs)} ms, billed ${fmtNumber(r.billedMs)} ms${init}`,
+    `- Memory: ${fmtNumber(r.maxMemoryMb)} MB used of ${fmtNumber(r.memoryMb)} MB`,
+    `- Request id: ${r.requestId || "—"}`,
     "",
   );
-  out.push(
-    "| Request id | Duration | Billed duration | Memory |" +
-      (r.initMs !== undefined ? " Init duration |" : ""),
-  );
-  out.push("|---|---|---|---|" + (r.initMs !== undefined ? "---|" : ""));
-  const memory = `${fmtNumber(r.maxMemoryMb)} MB used of ${fmtNumber(r.memoryMb)} MB`;
-  const cells = [
-    r.requestId || "—",
-    `${fmtNumber(r.durationMs)} ms`,
-    `${fmtNumber(r.billedMs)} ms`,
-    memory,
-  ];
-  if (r.initMs !== undefined) {
-    cells.push(`${fmtNumber(r.initMs)} ms`);
-  }
-  out.push(`| ${cells.join(" | ")} |`, "");
-
-  out.push("## Headers", "", "```http");
-  const headerNames = Object.keys(r.headers);
-  out.push(
-    ...(headerNames.length ? headerNames.map((k) => `${k}: ${r.headers[k] ?? ""}`) : ["(none)"]),
-  );
-  out.push("```", "");
 
   out.push("## Body", "");
+  // `null` is a body too (a handler returning None); only a missing `json` means "not parsed".
   const json = r.json !== undefined ? r.json : parseJson(r.body);
   if (json !== undefined) {
     out.push("```json", JSON.stringify(json, null, 2), "```", "");
@@ -62,6 +44,13 @@ export function renderResponse(meta: ResponseMeta, r: RunResult): string {
   if (trace) {
     out.push("## Traceback", "", "```text", trace, "```", "");
   }
+
+  out.push("## Headers", "", "```http");
+  const headerNames = Object.keys(r.headers);
+  out.push(
+    ...(headerNames.length ? headerNames.map((k) => `${k}: ${r.headers[k] ?? ""}`) : ["(none)"]),
+  );
+  out.push("```", "");
 
   if (r.logs.length) {
     out.push("## Log", "", "```text", ...r.logs.map((l) => l.replace(/\r?\n$/, "")), "```", "");
@@ -144,8 +133,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-function fmtNumber(n: number | undefined): string {
-  if (n === undefined || !Number.isFinite(n)) {
+function fmtNumber(n: number | null | undefined): string {
+  if (typeof n !== "number" || !Number.isFinite(n)) {
     return "—";
   }
   return Number.isInteger(n) ? String(n) : n.toFixed(2);

@@ -1,10 +1,10 @@
 /**
- * Which function a command is about: the lens's FunctionRef, the handler under the cursor, or
- * one picked from the server's `listFunctions`.
+ * Which function a command is about: the lens's FunctionRef, the handler under the cursor (from
+ * the server's own lenses for that file), or one picked from the server's `listFunctions`.
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { type FunctionRef, SERVER_LIST_FUNCTIONS } from "./protocol";
+import { CLIENT_RUN, type FunctionInfo, SERVER_LIST_FUNCTIONS } from "./protocol";
 import type { ServerManager } from "./server";
 
 export const NO_FUNCTIONS_MESSAGE =
@@ -12,33 +12,43 @@ export const NO_FUNCTIONS_MESSAGE =
   "a Terraform yandex_function / aws_lambda_function, or [tool.handlerlens] in pyproject.toml — " +
   "or define a top-level handler(event, context).";
 
-/** True for the FunctionRef objects lenses carry. */
-export function isFunctionRef(v: unknown): v is FunctionRef {
+/** True for FunctionRef / FunctionInfo objects (lens arguments, listFunctions entries). */
+export function isFunction(v: unknown): v is FunctionInfo {
   if (typeof v !== "object" || v === null) {
     return false;
   }
   const r = v as Record<string, unknown>;
-  return typeof r.name === "string" && typeof r.entry === "string" && typeof r.uri === "string";
+  return typeof r.name === "string" && typeof r.entry === "string" && typeof r.root === "string";
 }
 
-/** Every function the server knows, in its order. */
-export async function listFunctions(server: ServerManager): Promise<FunctionRef[]> {
+/** Every function the server knows, in its order (empty when it answers nothing). */
+export async function listFunctions(server: ServerManager): Promise<FunctionInfo[]> {
   const result = await server.executeCommand<unknown>(SERVER_LIST_FUNCTIONS, {});
-  const list: unknown = Array.isArray(result)
-    ? result
-    : (result as { functions?: unknown } | null | undefined)?.functions;
-  return Array.isArray(list) ? list.filter(isFunctionRef) : [];
+  return Array.isArray(result) ? result.filter(isFunction) : [];
 }
 
-/** The function whose handler is in `uri` at or above `line` (the nearest one), if any. */
-export function functionAt(
-  fns: readonly FunctionRef[],
-  uri: vscode.Uri,
-  line: number,
-): FunctionRef | undefined {
-  const inFile = fns.filter((f) => sameFile(f.uri, uri));
-  const above = inFile.filter((f) => f.line <= line).sort((a, b) => b.line - a.line);
-  return above[0] ?? (inFile.length === 1 ? inFile[0] : undefined);
+/** The nearest handler at or above `line` among lens functions of one file, if any. */
+export function functionAt(fns: readonly FunctionInfo[], line: number): FunctionInfo | undefined {
+  const above = fns
+    .filter((f) => (f.line ?? 0) <= line)
+    .sort((a, b) => (b.line ?? 0) - (a.line ?? 0));
+  return above[0] ?? (fns.length === 1 ? fns[0] : undefined);
+}
+
+/** The functions whose Run lenses the server shows in a document (with their lines). */
+async function lensFunctions(uri: vscode.Uri): Promise<FunctionInfo[]> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[] | undefined>(
+    "vscode.executeCodeLensProvider",
+    uri,
+  );
+  const found = new Map<string, FunctionInfo>();
+  for (const lens of lenses ?? []) {
+    const arg: unknown = lens.command?.arguments?.[0];
+    if (lens.command?.command === CLIENT_RUN && isFunction(arg)) {
+      found.set(functionKey(arg), arg);
+    }
+  }
+  return [...found.values()];
 }
 
 /**
@@ -50,26 +60,26 @@ export async function chooseFunction(
   server: ServerManager,
   arg: unknown,
   verb: string,
-): Promise<FunctionRef | undefined> {
-  if (isFunctionRef(arg)) {
+): Promise<FunctionInfo | undefined> {
+  if (isFunction(arg)) {
     return arg;
+  }
+  const editor = vscode.window.activeTextEditor;
+  const uri = arg instanceof vscode.Uri ? arg : editor?.document.uri;
+  if (uri?.scheme === "file" && uri.fsPath.endsWith(".py")) {
+    const line =
+      editor && editor.document.uri.toString() === uri.toString()
+        ? editor.selection.active.line
+        : 0;
+    const here = functionAt(await lensFunctions(uri), line);
+    if (here) {
+      return here;
+    }
   }
   const fns = await listFunctions(server);
   if (fns.length === 0) {
     void vscode.window.showInformationMessage(NO_FUNCTIONS_MESSAGE);
     return undefined;
-  }
-  const editor = vscode.window.activeTextEditor;
-  const uri = arg instanceof vscode.Uri ? arg : editor?.document.uri;
-  if (uri) {
-    const line =
-      editor && editor.document.uri.toString() === uri.toString()
-        ? editor.selection.active.line
-        : 0;
-    const here = functionAt(fns, uri, line);
-    if (here) {
-      return here;
-    }
   }
   if (fns.length === 1) {
     return fns[0];
@@ -79,37 +89,30 @@ export async function chooseFunction(
 
 /** A quick pick over functions. */
 export async function pickFunction(
-  fns: readonly FunctionRef[],
+  fns: readonly FunctionInfo[],
   title: string,
-): Promise<FunctionRef | undefined> {
+): Promise<FunctionInfo | undefined> {
   const items = fns.map((f) => ({
     label: f.name,
     description: `${f.entry} · ${f.platform}${f.trigger ? ` · ${f.trigger}` : ""}`,
-    detail: vscode.workspace.asRelativePath(vscode.Uri.parse(f.uri)),
+    detail: vscode.workspace.asRelativePath(f.declaredIn ?? f.root),
     fn: f,
   }));
   const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
   return picked?.fn;
 }
 
-/** Workspace folder (or the code root's folder) a function belongs to. */
-export function folderOf(fn: FunctionRef): vscode.WorkspaceFolder | undefined {
+/** Workspace folder a function belongs to (by its handler file, else its code root). */
+export function folderOf(fn: FunctionInfo): vscode.WorkspaceFolder | undefined {
+  const byFile = fn.uri ? vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(fn.uri)) : undefined;
   return (
-    vscode.workspace.getWorkspaceFolder(vscode.Uri.parse(fn.uri)) ??
+    byFile ??
     vscode.workspace.getWorkspaceFolder(vscode.Uri.file(fn.root)) ??
     vscode.workspace.workspaceFolders?.[0]
   );
 }
 
-/** A stable key for per-function state (last event, debug sessions). */
-export function functionKey(fn: FunctionRef): string {
+/** A stable key for per-function state (last event, debug sessions, busy runs). */
+export function functionKey(fn: FunctionInfo): string {
   return `${fn.root}${path.sep}${fn.name}`;
-}
-
-function sameFile(a: string, b: vscode.Uri): boolean {
-  try {
-    return vscode.Uri.parse(a).fsPath === b.fsPath;
-  } catch {
-    return false;
-  }
 }

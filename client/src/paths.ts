@@ -48,8 +48,14 @@ export function resolveFramePath(
   return undefined;
 }
 
-/** A file-system-safe folder or file name (function names may hold `/` or `:`). */
+/**
+ * A file-system-safe folder or file name: the name itself when it is one (so event folders are
+ * named exactly like their functions, as the server expects), else with the unsafe runs replaced.
+ */
 export function safeName(name: string): string {
+  if (/^[^\\/:*?"<>|\s]+$/.test(name) && name !== "." && name !== "..") {
+    return name;
+  }
   const cleaned = name
     .replace(/[\\/:*?"<>|\s]+/g, "_")
     .replace(/^\.+/, "_")

@@ -44,9 +44,25 @@ export interface FunctionRef {
   trigger: string;
 }
 
+/**
+ * One entry of SERVER_LIST_FUNCTIONS: a FunctionRef without the lens position (`uri`, `line`),
+ * plus the file that declares it. Commands accept either; the server finds the function by
+ * `name` and `root`.
+ */
+export interface FunctionInfo {
+  name: string;
+  platform: string;
+  entry: string;
+  root: string;
+  trigger: string;
+  declaredIn?: string | null;
+  uri?: string;
+  line?: number;
+}
+
 /** Arguments of SERVER_RUN / SERVER_DEBUG: the function and, optionally, the event. */
 export interface RunParams {
-  function: FunctionRef;
+  function: FunctionRef | FunctionInfo;
   event?: unknown;
   eventPath?: string;
 }
@@ -83,7 +99,10 @@ export interface ServerSettings {
   eventsFolder: string;
 }
 
-/** Result of SERVER_RUN: the platform's response to one invocation, plus its measurements. */
+/**
+ * Result of SERVER_RUN: the platform's response to one invocation, plus its measurements
+ * (null where the runner reported none). Commands answer `null` after showing their own error.
+ */
 export interface RunResult {
   status: number;
   headers: Record<string, string>;
@@ -91,12 +110,13 @@ export interface RunResult {
   json?: unknown;
   functionError: boolean;
   requestId: string;
-  durationMs: number;
-  billedMs: number;
-  memoryMb: number;
-  maxMemoryMb: number;
-  initMs?: number;
+  durationMs: number | null;
+  billedMs: number | null;
+  memoryMb: number | null;
+  maxMemoryMb: number | null;
+  initMs?: number | null;
   logs: string[];
+  url?: string;
 }
 
 /** One entry of SERVER_LIST_EVENTS. */
@@ -118,5 +138,5 @@ export interface DebugResult {
 
 /** Arguments of SERVER_START_RUNNER / SERVER_STOP_RUNNER. */
 export interface RunnerParams {
-  function: FunctionRef;
+  function: FunctionRef | FunctionInfo;
 }

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as vscode from "vscode";
 import { findFrames, renderResponse } from "./format";
 import { resolveFramePath, safeName } from "./paths";
-import type { FunctionRef, RunResult } from "./protocol";
+import type { FunctionInfo, RunResult } from "./protocol";
 
 export const RESPONSE_SCHEME = "handlerlens-response";
 
@@ -24,7 +24,7 @@ export class ResponseView
   private readonly knownRoots = new Set<string>();
 
   /** Renders a run's result into the function's response document and reveals it. */
-  async show(fn: FunctionRef, result: RunResult, eventLabel: string): Promise<void> {
+  async show(fn: FunctionInfo, result: RunResult, eventLabel: string): Promise<void> {
     const uri = vscode.Uri.from({
       scheme: RESPONSE_SCHEME,
       path: `/${safeName(fn.name)}.response.md`,

@@ -10,7 +10,7 @@ import { curlCommand } from "./format";
 import { chooseFunction, listFunctions, pickFunction } from "./functions";
 import { errorText, type Logs } from "./logging";
 import {
-  type FunctionRef,
+  type FunctionInfo,
   type LogParams,
   NOTIFY_LOG,
   NOTIFY_RUNNER_STATE,
@@ -236,7 +236,7 @@ export class RunnerActions {
     return picked?.e;
   }
 
-  private async pickActive(arg: unknown, title: string): Promise<FunctionRef | undefined> {
+  private async pickActive(arg: unknown, title: string): Promise<FunctionInfo | undefined> {
     const fns = await listFunctions(this.server);
     const active = new Set(
       this.tracker

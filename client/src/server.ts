@@ -228,7 +228,7 @@ export class ServerManager implements vscode.Disposable {
     this.shownProblems.clear();
     this.setStatus({
       state: "running",
-      detail: `Python ${version} · ${python}`,
+      detail: `Python ${version}`,
       interpreter,
       version,
       startedInMs,

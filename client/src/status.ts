@@ -60,14 +60,13 @@ export class StatusItems implements vscode.Disposable {
       failed: "not running",
     }[s.state];
     item.text = `HandlerLens: ${label}`;
-    item.detail =
-      s.state === "running" && s.startedInMs !== undefined
-        ? `${s.detail} · started in ${s.startedInMs} ms`
-        : s.detail;
+    item.detail = s.detail;
+    const python = s.interpreter ? `${s.interpreter.path} (${s.interpreter.source})` : "";
+    const started = s.startedInMs !== undefined ? `, started in ${s.startedInMs} ms` : "";
     item.command = {
       title: "Restart",
       command: RESTART_COMMAND,
-      tooltip: "Restart the HandlerLens language server",
+      tooltip: `Restart the HandlerLens language server${python ? `\n${python}${started}` : ""}`,
     };
   }
 

@@ -49,7 +49,8 @@ describe("event file names", () => {
   it("makes function names safe for folders", () => {
     assert.equal(safeName("greeter"), "greeter");
     assert.equal(safeName("api/v1:create order"), "api_v1_create_order");
-    assert.equal(safeName("..hidden"), "hidden");
+    assert.equal(safeName("my_func_"), "my_func_");
+    assert.equal(safeName(".."), "_");
     assert.equal(safeName("///"), "_");
   });
   it("numbers new events after the taken ones", () => {
