@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,9 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _NOT_A_START = frozenset(("", " ", "\t", "#", ")", "]", "}"))
 _START = re.compile(r"\n(?=[^ \t#)\]}\n])")
 _MAX_DOCS = 8
+# The language server asks from its event loop (completion, hover) and its analysis thread
+# (checks); the caches below are shared, so every entry point takes this lock.
+_lock = threading.RLock()
 _MAX_FACTS = 512
 
 
@@ -185,9 +189,10 @@ class EventDocument:
 
     def segment(self, name: str) -> tuple[int, int] | None:
         """Line range [start, end) of top-level function `name`, or None."""
-        if name not in self._segments:
-            self._segments[name] = self._segment(name)
-        return self._segments[name]
+        with _lock:
+            if name not in self._segments:
+                self._segments[name] = self._segment(name)
+            return self._segments[name]
 
     def _segment(self, name: str) -> tuple[int, int] | None:
         start = self.defs.get(name)
@@ -225,11 +230,12 @@ class EventDocument:
         Computed once per text version and function: the first request decides how a
         function that does not parse is repaired (completion asks first, with its cursor).
         """
-        if name in self._facts:
-            return self._facts[name]
-        facts = self._compute_facts(name, cursor)
-        self._facts[name] = facts
-        return facts
+        with _lock:
+            if name in self._facts:
+                return self._facts[name]
+            facts = self._compute_facts(name, cursor)
+            self._facts[name] = facts
+            return facts
 
     def _compute_facts(self, name: str, cursor: tuple[int, int] | None) -> FunctionFacts | None:
         seg = self.segment(name)
@@ -266,11 +272,12 @@ class EventDocument:
     def flows(self, handlers: Sequence[HandlerContext]) -> dict[str, FunctionFlow]:
         """Every function reached by the event or context from `handlers`, by name."""
         key = tuple(handlers)
-        cached = self._flows.get(key)
-        if cached is None:
-            cached = _compute_flows(self, key)
-            self._flows[key] = cached
-        return cached
+        with _lock:
+            cached = self._flows.get(key)
+            if cached is None:
+                cached = _compute_flows(self, key)
+                self._flows[key] = cached
+            return cached
 
 
 def _compute_flows(
@@ -361,15 +368,16 @@ _last: list[EventDocument] = []
 
 def event_document(text: str) -> EventDocument:
     """The analysed document for `text`, shared by every request on the same text version."""
-    if _last and _last[0].text is text:
-        return _last[0]
-    doc = _docs.get(text)
-    if doc is None:
-        doc = EventDocument(text)
-        _docs[text] = doc
-        if len(_docs) > _MAX_DOCS:
-            _docs.popitem(last=False)
-    else:
-        _docs.move_to_end(text)
-    _last[:] = [doc]
-    return doc
+    with _lock:
+        if _last and _last[0].text is text:
+            return _last[0]
+        doc = _docs.get(text)
+        if doc is None:
+            doc = EventDocument(text)
+            _docs[text] = doc
+            if len(_docs) > _MAX_DOCS:
+                _docs.popitem(last=False)
+        else:
+            _docs.move_to_end(text)
+        _last[:] = [doc]
+        return doc

@@ -1,0 +1,100 @@
+"""Completion of event keys and context members in handlers (`event['`, `context.`)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from lsprotocol import types as lsp
+
+from handlerlens.analysis.event_completion import CompletionItem, complete
+from handlerlens.analysis.event_flow import HandlerContext
+from handlerlens.lsp.convert import to_path, to_range
+from handlerlens.lsp.server import HandlerLensServer
+
+# Declared as data: `.` for context members, `[` and the quotes for event keys.
+TRIGGER_CHARACTERS = (".", "[", "'", '"')
+_KINDS = {
+    "attribute": lsp.CompletionItemKind.Property,
+    "method": lsp.CompletionItemKind.Method,
+    "key": lsp.CompletionItemKind.Field,
+}
+_PLACEHOLDER = re.compile(r"\$\{\d+:[^}]*\}")
+log = logging.getLogger(__name__)
+
+
+def handler_contexts(ls: HandlerLensServer, path: str) -> list[HandlerContext]:
+    """The handlers whose entry point names a function of `path`, with platform and trigger.
+
+    Read from the declarations, not from a parse of the buffer: while the user types, the
+    buffer often does not parse, and completion must still know which functions are handlers.
+    """
+    contexts: list[HandlerContext] = []
+    for report in ls.workspace_for(path).reports:
+        target = report.target
+        if target is None or target.path != path:
+            continue
+        context = HandlerContext(target.function, report.spec.platform, report.spec.trigger)
+        if context not in contexts:
+            contexts.append(context)
+    return contexts
+
+
+def _snippets(ls: HandlerLensServer) -> bool:
+    text = ls.client_capabilities.text_document
+    item = text.completion.completion_item if text and text.completion else None
+    return bool(item and item.snippet_support)
+
+
+def to_lsp_item(item: CompletionItem, snippets: bool) -> lsp.CompletionItem:
+    """One analysis completion as an LSP item with a text edit over its range."""
+    text = item.insert_text
+    snippet = item.snippet and snippets
+    if item.snippet and not snippets:
+        text = _PLACEHOLDER.sub("", text)
+    return lsp.CompletionItem(
+        label=item.label,
+        kind=_KINDS[item.kind],
+        detail=item.detail,
+        label_details=lsp.CompletionItemLabelDetails(description=item.trigger_title)
+        if item.trigger_title
+        else None,
+        documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=item.documentation),
+        sort_text=item.sort_text,
+        filter_text=item.filter_text,
+        text_edit=lsp.TextEdit(range=to_range(item.range), new_text=text),
+        insert_text_format=lsp.InsertTextFormat.Snippet if snippet else None,
+    )
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire textDocument/completion."""
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_COMPLETION,
+        lsp.CompletionOptions(trigger_characters=list(TRIGGER_CHARACTERS)),
+    )
+    async def completion(
+        ls: HandlerLensServer, params: lsp.CompletionParams
+    ) -> lsp.CompletionList | None:
+        path = to_path(params.text_document.uri)
+        if path is None or not path.endswith(".py"):
+            return None
+        # Which functions are handlers is known once the workspace has been discovered.
+        await ls.ready.wait()
+        handlers = handler_contexts(ls, path)
+        if not handlers:
+            return None
+        source = ls.workspace.get_text_document(params.text_document.uri).source
+        try:
+            result = complete(source, params.position.line, params.position.character, handlers)
+        except Exception:
+            # A bug here must cost one completion, never an error popup while typing.
+            log.exception("completion failed at %s:%s", path, params.position)
+            return None
+        if result is None:
+            return None
+        snippets = _snippets(ls)
+        return lsp.CompletionList(
+            is_incomplete=False, items=[to_lsp_item(i, snippets) for i in result.items]
+        )
