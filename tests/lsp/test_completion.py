@@ -185,13 +185,20 @@ async def test_every_pattern_on_yandex(tmp_path: Path) -> None:
         assert "identity" not in labels
         memory = _item(items, "memory_limit_in_mb")
         assert memory.detail == "int" and memory.kind == lsp.CompletionItemKind.Property
-        assert isinstance(memory.documentation, lsp.MarkupContent)
-        assert "Yandex Cloud Functions" in memory.documentation.value
+        # The doc arrives when the editor resolves the item it shows.
+        assert memory.documentation is None
+        resolved = await client.completion_item_resolve_async(memory)
+        assert isinstance(resolved.documentation, lsp.MarkupContent)
+        assert resolved.documentation.value.startswith("**`context.memory_limit_in_mb`**: `int`")
+        assert "Yandex Cloud Functions" in resolved.documentation.value
 
         _, items = await editor.complete(H + "x = event['‸")
         assert _labels(items)[:3] == ["httpMethod", "headers", "multiValueHeaders"]
         method = _item(items, "httpMethod")
         assert method.detail == "str" and method.kind == lsp.CompletionItemKind.Field
+        resolved = await client.completion_item_resolve_async(method)
+        assert isinstance(resolved.documentation, lsp.MarkupContent)
+        assert 'Example: `"POST"`' in resolved.documentation.value
         assert method.label_details is not None
         assert method.label_details.description == "HTTP invocation (functions.yandexcloud.net)"
         messages = _item(items, "messages")
@@ -316,6 +323,7 @@ async def test_trigger_characters_are_announced(tmp_path: Path) -> None:
         provider = result.capabilities.completion_provider
         assert provider is not None
         assert sorted(provider.trigger_characters or []) == sorted([".", "[", "'", '"'])
+        assert provider.resolve_provider
         assert result.capabilities.hover_provider
         await client.shutdown_session()
     finally:

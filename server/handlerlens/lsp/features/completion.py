@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -21,6 +23,19 @@ _KINDS = {
 }
 _PLACEHOLDER = re.compile(r"\$\{\d+:[^}]*\}")
 log = logging.getLogger(__name__)
+# Documentation is sent on completionItem/resolve, for the one item the editor shows: the
+# list itself stays small, which is most of a completion's cost over JSON-RPC.
+_docs: OrderedDict[str, str] = OrderedDict()
+_MAX_DOCS = 4096
+
+
+def _doc_key(markdown: str) -> str:
+    key = format(hash(markdown) & 0xFFFFFFFFFFFF, "x")
+    _docs[key] = markdown
+    _docs.move_to_end(key)
+    if len(_docs) > _MAX_DOCS:
+        _docs.popitem(last=False)
+    return key
 
 
 def handler_contexts(ls: HandlerLensServer, path: str) -> list[HandlerContext]:
@@ -47,7 +62,7 @@ def _snippets(ls: HandlerLensServer) -> bool:
 
 
 def to_lsp_item(item: CompletionItem, snippets: bool) -> lsp.CompletionItem:
-    """One analysis completion as an LSP item with a text edit over its range."""
+    """One analysis completion as an LSP item with a text edit; its doc comes on resolve."""
     text = item.insert_text
     snippet = item.snippet and snippets
     if item.snippet and not snippets:
@@ -59,7 +74,7 @@ def to_lsp_item(item: CompletionItem, snippets: bool) -> lsp.CompletionItem:
         label_details=lsp.CompletionItemLabelDetails(description=item.trigger_title)
         if item.trigger_title
         else None,
-        documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=item.documentation),
+        data={"doc": _doc_key(item.documentation)} if item.documentation else None,
         sort_text=item.sort_text,
         filter_text=item.filter_text,
         text_edit=lsp.TextEdit(range=to_range(item.range), new_text=text),
@@ -72,7 +87,7 @@ def register(server: HandlerLensServer) -> None:
 
     @server.feature(
         lsp.TEXT_DOCUMENT_COMPLETION,
-        lsp.CompletionOptions(trigger_characters=list(TRIGGER_CHARACTERS)),
+        lsp.CompletionOptions(trigger_characters=list(TRIGGER_CHARACTERS), resolve_provider=True),
     )
     async def completion(
         ls: HandlerLensServer, params: lsp.CompletionParams
@@ -98,3 +113,12 @@ def register(server: HandlerLensServer) -> None:
         return lsp.CompletionList(
             is_incomplete=False, items=[to_lsp_item(i, snippets) for i in result.items]
         )
+
+    @server.feature(lsp.COMPLETION_ITEM_RESOLVE)
+    def resolve(ls: HandlerLensServer, item: lsp.CompletionItem) -> lsp.CompletionItem:
+        data: Any = item.data
+        key = data.get("doc") if isinstance(data, dict) else None
+        markdown = _docs.get(key) if isinstance(key, str) else None
+        if markdown is not None:
+            item.documentation = lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown)
+        return item
