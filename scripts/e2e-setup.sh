@@ -7,8 +7,10 @@
 # on stdout for callers; progress and timings go to stderr.
 #
 # Env: HANDLERLENS_CACHE (default ~/.cache/handlerlens), NODE24_VERSION, CODE_SERVER_VERSION,
-#      PLAYWRIGHT_VERSION.
+#      PLAYWRIGHT_VERSION. `--no-browser`: only what code-server needs (for `make demo`).
 set -euo pipefail
+BROWSER=1
+[ "${1:-}" = "--no-browser" ] && BROWSER=0
 
 CACHE="${HANDLERLENS_CACHE:-$HOME/.cache/handlerlens}/e2e"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
@@ -26,7 +28,7 @@ since() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
 
 # 1. OS packages. code-server compiles a kerberos module (libkrb5-dev) with node-gyp (build tools).
 need_apt=()
-command -v chromium >/dev/null || need_apt+=(chromium)
+[ "$BROWSER" = 0 ] || command -v chromium >/dev/null || need_apt+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
 command -v g++ >/dev/null || need_apt+=(build-essential)
 command -v make >/dev/null || need_apt+=(make)
@@ -68,7 +70,7 @@ if [ ! -f "$CS_DIR/.done" ]; then
 fi
 
 # 4. playwright-core drives the system chromium; the system Node runs it.
-if [ ! -f "$TOOLS_DIR/.done" ]; then
+if [ "$BROWSER" = 1 ] && [ ! -f "$TOOLS_DIR/.done" ]; then
   t=$(now)
   rm -rf "$TOOLS_DIR" && mkdir -p "$TOOLS_DIR"
   (cd "$TOOLS_DIR" && echo '{"name":"handlerlens-e2e-tools","private":true}' >package.json \
@@ -79,5 +81,7 @@ fi
 
 echo "E2E_NODE24=$NODE24_DIR/package/bin/node"
 echo "E2E_CODE_SERVER=$CS_DIR/bin/code-server"
-echo "E2E_TOOLS=$TOOLS_DIR/node_modules"
-echo "E2E_CHROMIUM=$(command -v chromium)"
+if [ "$BROWSER" = 1 ]; then
+  echo "E2E_TOOLS=$TOOLS_DIR/node_modules"
+  echo "E2E_CHROMIUM=$(command -v chromium)"
+fi
