@@ -92,3 +92,20 @@ async def test_config_edit_revalidates_python_side(examples: Path) -> None:
             client, template, lambda ds: "entry-point-function-missing" not in _codes(ds)
         )
     assert all(d.source == "handlerlens" for d in diags)
+
+
+async def test_event_key_and_context_attribute_checks(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        open_document(client, main)
+        typed = "    method = event['httpMetod']\n    who = context.identity\n    name = ("
+        text = main.read_text().replace("    name = (", typed)
+        change_document(client, main, text, 2)
+        diags = await wait_for_diagnostics(client, main)
+    by_code = {str(d.code): d for d in diags}
+    assert sorted(by_code) == ["context-attribute-unknown", "event-key-unknown"]
+    key = by_code["event-key-unknown"]
+    assert "Did you mean 'httpMethod'?" in key.message
+    assert key.severity == lsp.DiagnosticSeverity.Warning
+    assert key.range.start.line == 6
+    assert by_code["context-attribute-unknown"].range.start.line == 7

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from handlerlens import project
+from handlerlens.analysis.event_checks import check_events
+from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.python_module import Binding
 from handlerlens.analysis.sources import Sources
@@ -49,6 +51,8 @@ class WorkspaceState:
         self.declared: list[FunctionSpec] = []
         self.heuristic: dict[str, list[FunctionSpec]] = {}
         self.reports: list[FunctionReport] = []
+        # Event/context checks per handler module, from the last validation of that module.
+        self.event_problems: dict[str, list[Problem]] = {}
         self.discovered = False
 
     @property
@@ -114,17 +118,41 @@ class WorkspaceState:
             if report.target is not None and report.target.path:
                 touched.add(report.target.path)
         self.reports = new_reports
+        self._check_events({path})
         return touched
 
     def validate_all(self) -> None:
         """Validate every function (parses are cached, so unchanged files cost little)."""
         self.reports = [validate_function(spec, self.sources) for spec in self.functions]
+        self.event_problems = {}
+        self._check_events({r.target.path for r in self.reports if r.target and r.target.path})
+
+    def _check_events(self, paths: set[str]) -> None:
+        """Event-key and context-attribute checks for the handler modules in `paths`."""
+        contexts: dict[str, list[HandlerContext]] = defaultdict(list)
+        for report in self.reports:
+            target = report.target
+            if target is None or target.path not in paths or report.binding is None:
+                continue
+            # A function with several triggers has no single closed shape to check against.
+            trigger = report.spec.trigger if len(report.spec.triggers) <= 1 else None
+            contexts[target.path].append(
+                HandlerContext(target.function, report.spec.platform, trigger)
+            )
+        for path in paths:
+            text = self.sources.text(path) if path in contexts else None
+            if text is None:
+                self.event_problems.pop(path, None)
+                continue
+            self.event_problems[path] = check_events(path, text, contexts[path])
 
     def problems_by_path(self) -> dict[str, list[Problem]]:
         """Every problem, grouped by file, including problems in declaring files."""
         out: dict[str, list[Problem]] = defaultdict(list)
         for problem in self.model.problems:
             out[problem.path].append(problem)
+        for path, problems in self.event_problems.items():
+            out[path].extend(problems)
         seen: set[tuple[str, int, int, str, str]] = set()
         for report in self.reports:
             for problem in report.problems:
