@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -14,10 +14,11 @@ from pygls.lsp.server import LanguageServer
 from handlerlens import __version__
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.workspace import WorkspaceState
 from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
 from handlerlens.lsp.settings import Settings, parse_settings
-from handlerlens.project import is_config_file
+
+if TYPE_CHECKING:
+    from handlerlens.analysis.workspace import WorkspaceState
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class HandlerLensServer(LanguageServer):
 
     def add_workspace(self, root: str) -> WorkspaceState:
         """Track a workspace root; discovery runs later, on the analysis thread."""
+        # Analysis (and its parsers) load here, after `initialize` has been answered.
+        from handlerlens.analysis.workspace import WorkspaceState
+
         root = os.path.abspath(root)
         ws = self.workspaces.get(root)
         if ws is None:
@@ -102,6 +106,8 @@ class HandlerLensServer(LanguageServer):
 
     async def file_changed(self, path: str) -> None:
         """Re-validate what depends on `path` and publish what changed."""
+        from handlerlens.project import is_config_file
+
         self._pending.pop(path, None)
         ws = self.workspace_for(path)
         if (

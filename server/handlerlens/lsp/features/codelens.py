@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from handlerlens.analysis.workspace import HandlerSite
 from handlerlens.lsp import protocol
 from handlerlens.lsp.convert import to_path, to_range, to_uri
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
+
+if TYPE_CHECKING:
+    from handlerlens.analysis.workspace import HandlerSite
 
 READY_WAIT_SECONDS = 5.0
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from handlerlens.analysis.event_completion import CompletionItem, complete
-from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.lsp.convert import to_path, to_range
 from handlerlens.lsp.server import HandlerLensServer
+
+if TYPE_CHECKING:
+    from handlerlens.analysis.event_completion import CompletionItem
+    from handlerlens.analysis.event_flow import HandlerContext
 
 # Declared as data: `.` for context members, `[` and the quotes for event keys.
 TRIGGER_CHARACTERS = (".", "[", "'", '"')
@@ -44,6 +46,8 @@ def handler_contexts(ls: HandlerLensServer, path: str) -> list[HandlerContext]:
     Read from the declarations, not from a parse of the buffer: while the user types, the
     buffer often does not parse, and completion must still know which functions are handlers.
     """
+    from handlerlens.analysis.event_flow import HandlerContext
+
     contexts: list[HandlerContext] = []
     for report in ls.workspace_for(path).reports:
         target = report.target
@@ -100,6 +104,8 @@ def register(server: HandlerLensServer) -> None:
         handlers = handler_contexts(ls, path)
         if not handlers:
             return None
+        from handlerlens.analysis.event_completion import complete
+
         source = ls.workspace.get_text_document(params.text_document.uri).source
         try:
             result = complete(source, params.position.line, params.position.character, handlers)

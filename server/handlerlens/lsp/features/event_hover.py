@@ -13,7 +13,6 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from handlerlens.analysis.event_hover import hover
 from handlerlens.lsp.convert import to_path, to_range
 from handlerlens.lsp.features.completion import handler_contexts
 from handlerlens.lsp.server import HandlerLensServer
@@ -29,6 +28,8 @@ def event_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | N
     handlers = handler_contexts(ls, path)
     if not handlers:
         return None
+    from handlerlens.analysis.event_hover import hover
+
     source = ls.workspace.get_text_document(params.text_document.uri).source
     try:
         result = hover(source, params.position.line, params.position.character, handlers)
