@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of HandlerLens against named peers (`make bench`)."""

@@ -1,0 +1,168 @@
+"""The numbers issues #2–#5 name, checked against this run's figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench.lsp_bench import FLOOR_PYGLS
+from bench.runner_bench import FF_DEBUG_STAT, FLOOR_HTTP, FLOOR_IMPORT
+from bench.stats import Figure, Goal, Row
+
+HL = "HandlerLens"
+LABELS = {
+    "lsp-completion-context.-after": "`context.` right after",
+    "lsp-completion-event['-after": "`event['` right after",
+    "lsp-completion-context.-during": "`context.` 40 ms after",
+    "lsp-completion-event['-during": "`event['` 40 ms after",
+}
+
+
+def _fmt(value: float | None, unit: str = "ms") -> str:
+    return "—" if value is None else f"{value:,.1f} {unit}"
+
+
+def evaluate(figures: list[Figure]) -> list[Goal]:
+    """Every goal, met / not met / not measured."""
+    by_key = {f.key: f for f in figures}
+
+    def row(key: str, subject: str = HL) -> Row | None:
+        figure = by_key.get(key)
+        found = figure.row(subject) if figure else None
+        return found if found is not None and found.samples else None
+
+    goals: list[Goal] = []
+
+    def ratio_goal(
+        issue: int, text: str, key: str, over: str, test: Callable[[float], bool]
+    ) -> None:
+        figure = by_key.get(key)
+        ratio = figure.ratio(HL, over) if figure else None
+        if ratio is None:
+            goals.append(Goal(issue, text, "—", None))
+            return
+        base = figure.row(over) if figure else None
+        mine = figure.row(HL) if figure else None
+        assert base is not None and mine is not None
+        unit = figure.unit if figure else ""
+        measured = f"{ratio:.2f}× ({_fmt(mine.median, unit)} vs {_fmt(base.median, unit)})"
+        goals.append(Goal(issue, text, measured, test(ratio)))
+
+    def latency_goal(
+        issue: int, text: str, keys: list[str], median: float | None, p95: float
+    ) -> None:
+        rows = [row(k) for k in keys]
+        if any(r is None for r in rows):
+            goals.append(Goal(issue, text, "—", None))
+            return
+        parts, met = [], True
+        for key, r in zip(keys, rows, strict=True):
+            assert r is not None
+            tail = r.tail(False) or 0.0
+            label = f"{LABELS.get(key, key)}: " if len(keys) > 1 else ""
+            parts.append(f"{label}median {_fmt(r.median)}, p95 {_fmt(tail)}")
+            met = met and tail <= p95 and (median is None or (r.median or 0.0) <= median)
+        goals.append(Goal(issue, text, "; ".join(parts), met))
+
+    # Issue 2: the language server.
+    latency_goal(
+        2,
+        "edit → diagnostics median ≤ 60 ms (handler-arity edit)",
+        ["lsp-edit-signature"],
+        60.0,
+        float("inf"),
+    )
+    latency_goal(
+        2,
+        "edit → diagnostics median ≤ 60 ms (syntax-error edit)",
+        ["lsp-edit-syntax"],
+        60.0,
+        float("inf"),
+    )
+    ratio_goal(
+        2,
+        "spawn → initialize ≤ 1.2× `python -c 'import pygls.lsp.server'`",
+        "lsp-spawn",
+        FLOOR_PYGLS,
+        lambda r: r <= 1.2,
+    )
+    rss = row("lsp-rss")
+    goals.append(
+        Goal(
+            2,
+            "server RSS ≤ 80 MiB",
+            _fmt(rss.median, "MiB") if rss else "—",
+            None if rss is None else (rss.median or 0.0) <= 80,
+        )
+    )
+    latency_goal(
+        2,
+        "a completion sent right behind an edit is not delayed by validation "
+        "(p95 ≤ 10 ms immediately and 40 ms after the keystroke, both sites)",
+        [
+            "lsp-completion-context.-after",
+            "lsp-completion-event['-after",
+            "lsp-completion-context.-during",
+            "lsp-completion-event['-during",
+        ],
+        None,
+        10.0,
+    )
+    # Issue 5: completion.
+    for label in ("context.", "event['"):
+        latency_goal(
+            5,
+            f"`{label}` completion warm: median ≤ 2 ms, p95 ≤ 5 ms",
+            [f"lsp-completion-{label}-warm"],
+            2.0,
+            5.0,
+        )
+        latency_goal(
+            5,
+            f"`{label}` completion right after an edit: p95 ≤ 10 ms",
+            [f"lsp-completion-{label}-after"],
+            None,
+            10.0,
+        )
+    # Issue 3: the runner.
+    ratio_goal(
+        3,
+        "warm invoke, keep-alive: median ≤ 2.5× the in-process asyncio floor",
+        "runner-keepalive",
+        FLOOR_HTTP,
+        lambda r: r <= 2.5,
+    )
+    ratio_goal(
+        3,
+        "throughput with 8 connections ≥ 5× functions-framework",
+        "runner-throughput",
+        "functions-framework",
+        lambda r: r >= 5,
+    )
+    latency_goal(
+        3,
+        "save → first response with the new code: median ≤ 100 ms, p95 ≤ 250 ms",
+        ["runner-reload"],
+        100.0,
+        250.0,
+    )
+    peer = row("runner-reload", FF_DEBUG_STAT)
+    if peer is not None:
+        goals[-1].measured += f" (functions-framework --debug, stat: median {_fmt(peer.median)})"
+    ratio_goal(
+        3,
+        "`handlerlens invoke` ≤ 3× `python -c 'import main'`",
+        "runner-invoke",
+        FLOOR_IMPORT,
+        lambda r: r <= 3,
+    )
+    # Issue 4: the debugger (not built yet when this benchmark was written).
+    latency_goal(
+        4,
+        "debugger attached: save → new code median ≤ 300 ms, p95 ≤ 600 ms",
+        ["debug-reload"],
+        300.0,
+        600.0,
+    )
+    goals.append(Goal(4, "debugger attached: breakpoints hit after 100% of reloads", "—", None))
+    goals.append(Goal(4, "per-invocation overhead with no breakpoints ≤ 3 ms", "—", None))
+    return goals

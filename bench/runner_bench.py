@@ -1,0 +1,347 @@
+"""Runner figures: warm invoke latency, throughput, save → new code served, invoke wall time.
+
+All HTTP servers listen on 127.0.0.1 only and are driven by the same client
+(`bench.http_client`); request loops are bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.http_client import Connection, HttpError, wait_until_serving
+from bench.procs import HANDLERLENS, PEER_BIN, REPO, VENV_PY, Service, free_port, wall_time
+from bench.stats import Figure, Row
+from bench.workload import flask_handler, platform_handler
+
+FLOOR_HTTP = "floor: in-process asyncio server"
+FLOOR_IMPORT = "floor: python -c 'import main'"
+FF_DEBUG = "functions-framework --debug (watchdog reloader, its default here)"
+FF_DEBUG_STAT = "functions-framework --debug (stat reloader)"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class RunnerReps:
+    """Repetitions per figure."""
+
+    latency: int = 300
+    warmup: int = 50
+    throughput_rounds: int = 5
+    throughput_requests: int = 2000
+    connections: int = 8
+    reload: int = 30
+    reload_peer: int = 12
+    invoke: int = 25
+
+
+@dataclass
+class HttpSubject:
+    """An HTTP server under measurement, started from its own code root."""
+
+    name: str
+    root: Path
+    port: int
+    service: Service
+    handler_source: Callable[[str], str]
+    missing: str = ""
+
+
+def _subjects(workdir: Path, names: list[str]) -> list[HttpSubject]:
+    out: list[HttpSubject] = []
+    for index, name in enumerate(names):
+        root = workdir / "runner" / f"{index}-{_slug(name)}" / "code"
+        root.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        log = root.parent / "server.log"  # outside the watched code root
+        missing = ""
+        env = None
+        if name == "HandlerLens":
+            argv = [str(HANDLERLENS), "serve", "main.handler", "--root", str(root)]
+            argv += ["--port", str(port)]
+            source = platform_handler
+        elif name == FLOOR_HTTP:
+            argv = [str(VENV_PY), str(REPO / "bench" / "floor_server.py"), str(root), str(port)]
+            source = platform_handler
+        else:
+            ff = PEER_BIN / "functions-framework"
+            argv = [str(ff), "--target", "handler", "--source", str(root / "main.py")]
+            argv += ["--host", "127.0.0.1", "--port", str(port)]
+            if name in (FF_DEBUG, FF_DEBUG_STAT):
+                argv.append("--debug")
+            if name == FF_DEBUG_STAT:
+                env = _without_watchdog(workdir)
+            source = flask_handler
+            if not ff.exists():
+                missing = f"not measured: {ff} missing (run scripts/bench-setup.sh)"
+        (root / "main.py").write_text(source("v0000"))
+        service = Service(argv, root, log, env)
+        out.append(HttpSubject(name, root, port, service, source, missing))
+    return out
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")[:40]
+
+
+def _without_watchdog(workdir: Path) -> dict[str, str]:
+    """An environment where `import watchdog` fails, so werkzeug picks its stat reloader."""
+    shim = workdir / "no-watchdog" / "watchdog"
+    shim.mkdir(parents=True, exist_ok=True)
+    (shim / "__init__.py").write_text(
+        'raise ImportError("hidden by the HandlerLens benchmark: use the stat reloader")\n'
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(shim.parent)
+    return env
+
+
+async def _start(subject: HttpSubject) -> None:
+    if subject.missing:
+        return
+    await subject.service.start()
+    ok = await wait_until_serving(subject.port, b"v0000", START_TIMEOUT, subject.service.alive)
+    if not ok:
+        subject.missing = f"not measured: did not start ({subject.service.log_tail()})"
+
+
+async def latency_figures(workdir: Path, reps: RunnerReps) -> list[Figure]:
+    """Keep-alive and new-connection latency, then throughput, all subjects up at once."""
+    subjects = _subjects(workdir, ["HandlerLens", "functions-framework", FLOOR_HTTP])
+    try:
+        for subject in subjects:
+            await _start(subject)
+        keep = {s.name: Row(s.name, missing=s.missing) for s in subjects}
+        fresh = {s.name: Row(s.name, missing=s.missing) for s in subjects}
+        conns = {s.name: Connection(s.port) for s in subjects}
+        live = [s for s in subjects if not s.missing]
+        for _ in range(reps.warmup):
+            for s in live:
+                await _timed_get(conns[s.name], keep[s.name], close=False, record=False)
+        # Interleaved round-robin, so the machine's noise falls on every subject alike.
+        for _ in range(reps.latency):
+            for s in live:
+                await _timed_get(conns[s.name], keep[s.name], close=False)
+        for conn in conns.values():
+            await conn.close()
+        for _ in range(reps.latency):
+            for s in live:
+                await _timed_get(Connection(s.port), fresh[s.name], close=True)
+        throughput = {s.name: Row(s.name, missing=s.missing) for s in subjects}
+        await asyncio.gather(*(_throughput_round(s.port, reps, None) for s in live))
+        for _ in range(reps.throughput_rounds):
+            for s in live:
+                await _throughput_round(s.port, reps, throughput[s.name])
+    finally:
+        for subject in subjects:
+            await subject.service.stop()
+    notes = [
+        "Trivial handler returning a constant; GET / on 127.0.0.1. HandlerLens: "
+        "`handlerlens serve main.handler` (Yandex HTTP face, one worker process); "
+        "functions-framework: its default server (gunicorn, gthread); the floor calls the "
+        "handler inside its own asyncio server. Requests interleaved round-robin across subjects."
+    ]
+    return [
+        Figure(
+            "runner-keepalive",
+            "Warm invoke latency, keep-alive",
+            "ms",
+            list(keep.values()),
+            notes=notes,
+        ),
+        Figure(
+            "runner-fresh",
+            "Warm invoke latency, a new connection per request",
+            "ms",
+            list(fresh.values()),
+        ),
+        Figure(
+            "runner-throughput",
+            f"Throughput, {reps.connections} keep-alive connections, "
+            f"{reps.throughput_requests} requests per round",
+            "req/s",
+            list(throughput.values()),
+            higher_is_better=True,
+            notes=[
+                f"One sample per round ({reps.throughput_rounds} rounds); the load generator "
+                "shares the machine's 2 cores with the server."
+            ],
+        ),
+    ]
+
+
+async def _timed_get(conn: Connection, row: Row, close: bool, record: bool = True) -> None:
+    started = time.perf_counter()
+    try:
+        status, _ = await conn.get("/", close=close)
+    except HttpError as exc:
+        row.note = f"errors: {exc}"
+        return
+    elapsed = 1000 * (time.perf_counter() - started)
+    if status != 200:
+        row.note = f"HTTP {status} seen"
+    elif record:
+        row.samples.append(elapsed)
+
+
+async def _throughput_round(port: int, reps: RunnerReps, row: Row | None) -> None:
+    per_conn = reps.throughput_requests // reps.connections
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        conn = Connection(port)
+        try:
+            for _ in range(per_conn):
+                try:
+                    status, _ = await conn.get("/")
+                    errors += status != 200
+                except HttpError:
+                    errors += 1
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(reps.connections)))
+    elapsed = time.perf_counter() - started
+    if row is not None:
+        row.samples.append(per_conn * reps.connections / elapsed)
+        if errors:
+            row.note = f"{errors} failed requests"
+
+
+async def reload_figure(workdir: Path, reps: RunnerReps) -> Figure:
+    """Save → first response with the new code: HandlerLens vs functions-framework --debug."""
+    subjects = _subjects(workdir, ["HandlerLens", FF_DEBUG_STAT, FF_DEBUG])
+    counts = (reps.reload, reps.reload_peer, reps.reload_peer)
+    rows = []
+    for subject, count, limit in zip(subjects, counts, (5.0, 10.0, 10.0), strict=True):
+        row = Row(subject.name, missing=subject.missing)
+        rows.append(row)
+        try:
+            await _start(subject)
+            row.missing = subject.missing
+            if not row.missing:
+                await _reload_series(subject, row, count, limit)
+        finally:
+            await subject.service.stop()
+    return Figure(
+        "runner-reload",
+        "Save → first response with the new code",
+        "ms",
+        rows,
+        notes=[
+            "The handler file is rewritten in place with a new return value (same length each "
+            "time); the clock runs from the write to the first 200 whose body has the new value, "
+            "polling every 10 ms with a new connection. functions-framework reloads through "
+            "werkzeug's reloader (`--debug`): by default its watchdog loop, which on this "
+            "machine watches every sys.path directory recursively and overflows the inotify "
+            "queue; the stat-reloader row hides watchdog from it (a `watchdog` package that "
+            "raises ImportError, first on PYTHONPATH)."
+        ],
+    )
+
+
+async def _reload_series(subject: HttpSubject, row: Row, count: int, limit: float) -> None:
+    main = subject.root / "main.py"
+    timeouts = 0
+    for rep in range(1, count + 1):
+        value = f"v{rep:04d}"
+        await asyncio.sleep(0.5)  # the previous reload (and its settle window) is over
+        started = time.perf_counter()
+        main.write_text(subject.handler_source(value))
+        seen = await _poll_for(subject, value.encode(), started + limit)
+        if seen is None:
+            timeouts += 1
+            # Let a slow reload finish before the next edit, so series stay independent;
+            # a server that never picks the change up ends its series here.
+            if not await wait_until_serving(
+                subject.port, value.encode(), 10.0, subject.service.alive
+            ):
+                row.note = (
+                    f"save {rep} not served within {limit + 10:.0f} s (still the old code); "
+                    "series stopped"
+                )
+                return
+        else:
+            row.samples.append(1000 * (seen - started))
+        if not subject.service.alive():
+            row.note = f"server exited: {subject.service.log_tail()}"
+            return
+    if timeouts:
+        row.note = f"{timeouts} of {count} saves not served within {limit:.0f} s"
+
+
+async def _poll_for(subject: HttpSubject, value: bytes, deadline: float) -> float | None:
+    conn = Connection(subject.port, timeout=2.0)
+    while time.perf_counter() < deadline:
+        try:
+            status, body = await conn.get("/", close=True)
+            if status == 200 and value in body:
+                return time.perf_counter()
+        except HttpError:
+            pass
+        await asyncio.sleep(0.01)
+    return None
+
+
+def invoke_figure(workdir: Path, reps: RunnerReps) -> Figure:
+    """`handlerlens invoke` vs python-lambda-local vs `python -c 'import main'`, wall time."""
+    root = workdir / "invoke"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "main.py").write_text(platform_handler("v0000"))
+    (root / "event.json").write_text('{"hello": "world"}\n')
+    lambda_local = PEER_BIN / "python-lambda-local"
+    commands = {
+        "HandlerLens": [str(HANDLERLENS), "invoke", "main.handler", "--event", "event.json"],
+        "python-lambda-local": [str(lambda_local), "-f", "handler", "main.py", "event.json"],
+        FLOOR_IMPORT: [str(VENV_PY), "-c", "import main"],
+    }
+    rows = {name: Row(name) for name in commands}
+    if not lambda_local.exists():
+        rows["python-lambda-local"].missing = "not measured: run scripts/bench-setup.sh"
+    for argv in commands.values():  # warm the page cache and __pycache__
+        with contextlib.suppress(RuntimeError, OSError, subprocess.TimeoutExpired):
+            wall_time(argv, root)
+    for _ in range(reps.invoke):
+        for name, argv in commands.items():
+            if rows[name].missing:
+                continue
+            try:
+                rows[name].samples.append(1000 * wall_time(argv, root))
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                rows[name].missing = f"not measured: {exc}"
+    return Figure(
+        "runner-invoke",
+        "One invocation from the command line, wall time",
+        "ms",
+        list(rows.values()),
+        notes=[
+            "Spawn to exit, the trivial handler, an event file; interleaved round-robin. "
+            "`handlerlens invoke` starts a fresh worker in the function's interpreter, as a cold "
+            "start; python-lambda-local runs the handler in its own process."
+        ],
+    )
+
+
+def debugger_figure() -> Figure:
+    """Save → new code with the debugger attached: measured only once `serve --debug` exists."""
+    help_text = subprocess.run(
+        [str(HANDLERLENS), "serve", "--help"], capture_output=True, text=True, timeout=30
+    ).stdout
+    reason = (
+        "not measured yet: the debug benchmark (DAP client) is not written"
+        if "--debug" in help_text
+        else "not measured yet: `handlerlens serve --debug` does not exist yet (issue #4)"
+    )
+    rows = [
+        Row("HandlerLens, debugger attached", missing=reason),
+        Row("HandlerLens, plain restart of the attached worker", missing=reason),
+    ]
+    return Figure("debug-reload", "Save → new code served with the debugger attached", "ms", rows)

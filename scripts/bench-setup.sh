@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install the benchmark's peers into bench/.peers (gitignored), pinned, apart from .venv:
+#   bench/.peers/venv  functions-framework, python-lambda-local, jedi-language-server,
+#                      python-lsp-server[all] (pip)
+#   bench/.peers/node  pyright (npm install --prefix)
+# Idempotent: each part leaves a stamp holding its pins and is reinstalled only when the pins
+# change or the stamp is missing (a half-finished install has none). Progress goes to stderr.
+#
+# Env: PYTHON (default python3) creates the venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PEERS=bench/.peers
+PIP_PINS=(
+  "functions-framework==3.10.2"
+  "python-lambda-local==0.1.13"
+  "jedi-language-server==0.47.0"
+  "python-lsp-server[all]==1.15.0"
+)
+PYRIGHT_PIN="pyright@1.1.414"
+
+say() { echo "bench-setup: $*" >&2; }
+
+venv_stamp="$PEERS/venv/.installed"
+if [ "$(cat "$venv_stamp" 2>/dev/null)" != "${PIP_PINS[*]}" ]; then
+  say "creating $PEERS/venv with ${PIP_PINS[*]}"
+  rm -rf "$PEERS/venv"
+  "${PYTHON:-python3}" -m venv "$PEERS/venv"
+  "$PEERS/venv/bin/python" -m pip install -q --disable-pip-version-check "${PIP_PINS[@]}" 2>&1 \
+    | grep -v "^WARNING: Location" >&2 || true
+  "$PEERS/venv/bin/python" -c "import functions_framework, lambda_local, jedi_language_server, pylsp"
+  echo "${PIP_PINS[*]}" >"$venv_stamp"
+fi
+
+node_stamp="$PEERS/node/.installed"
+if [ "$(cat "$node_stamp" 2>/dev/null)" != "$PYRIGHT_PIN" ]; then
+  command -v npm >/dev/null || { say "npm is needed for pyright (Node 20+)"; exit 2; }
+  say "installing $PYRIGHT_PIN into $PEERS/node"
+  rm -rf "$PEERS/node"
+  mkdir -p "$PEERS/node"
+  npm install --prefix "$PEERS/node" --no-audit --no-fund --silent "$PYRIGHT_PIN" >&2
+  test -f "$PEERS/node/node_modules/pyright/langserver.index.js"
+  echo "$PYRIGHT_PIN" >"$node_stamp"
+fi
+say "peers ready in $PEERS"
