@@ -52,6 +52,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="machine-readable events on stdout, one JSON object per line",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="run under debugpy: attach any DAP client to the debug port; every worker, "
+        "after every reload, is a child session that keeps your breakpoints",
+    )
+    parser.add_argument(
+        "--debug-port",
+        type=int,
+        metavar="N",
+        help="debugger port on 127.0.0.1 (default: any free one; implies --debug)",
+    )
+    # Measuring only: reload by starting a fresh interpreter instead of using a standby.
+    parser.add_argument("--no-standby", action="store_true", help=argparse.SUPPRESS)
 
 
 def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,6 +117,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from handlerlens.runner.debugger import DebuggerError
     from handlerlens.runner.status import Status
     from handlerlens.runner.supervisor import PortInUse, ServeOptions, Supervisor
 
@@ -116,8 +131,14 @@ def run_serve(args: argparse.Namespace) -> int:
     runner_log.addHandler(handler)
     runner_log.setLevel(logging.INFO)
     runner_log.propagate = False
+    debug_port = args.debug_port if args.debug_port is not None else (0 if args.debug else None)
     options = ServeOptions(
-        python=python, port=args.port, instances=args.instances, watch=not args.no_watch
+        python=python,
+        port=args.port,
+        instances=args.instances,
+        watch=not args.no_watch,
+        debug_port=debug_port,
+        standby=not args.no_standby,
     )
 
     async def main() -> int:
@@ -132,6 +153,9 @@ def run_serve(args: argparse.Namespace) -> int:
             "using it: pick another --port, or --port 0 for any free one.",
             file=sys.stderr,
         )
+        return 2
+    except DebuggerError as exc:
+        print(f"handlerlens: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0

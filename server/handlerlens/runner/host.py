@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_logs, yandex_response
-from handlerlens.runner.pool import Instance, Pool
+from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_process import WorkerDied
@@ -23,6 +23,10 @@ TAIL_BYTES = 4096
 # How long to wait for a request's last log lines once its result is in (a handler that
 # closed its stdout never writes the end marker).
 LOG_SETTLE_S = 0.5
+RELOADED_WHILE_PAUSED = (
+    "The function was reloaded (a file changed) while this invocation was paused in the "
+    "debugger, so its worker was stopped. Invoke again to run the new code."
+)
 
 
 @dataclass
@@ -41,24 +45,47 @@ class Outcome:
 class FunctionHost:
     """A function, its pool, and the bookkeeping around each call."""
 
-    def __init__(self, fn: ServedFunction, python: str, status: Status, instances: int) -> None:
+    def __init__(
+        self,
+        fn: ServedFunction,
+        python: str,
+        status: Status,
+        instances: int,
+        *,
+        debug: bool = False,
+        standby: bool = True,
+    ) -> None:
         self.fn = fn
         self.status = status
-        self.pool = Pool(fn, python, self._on_log, instances)
+        self.pool = Pool(fn, python, self._on_log, instances, debug=debug, standby=standby)
+        # False until start(): under a debugger, workers wait for the editor to attach.
+        self.started = False
         self._tails: dict[str, deque[str]] = {}
         self._max_memory_mb = 0
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
-        await self.pool.start()
+        self.started = True
+        try:
+            await self.pool.start()
+        except Superseded:
+            return  # a save came while init was paused in the debugger; its reload reports
         self._announce_init(self.pool.last_error)
 
     async def reload(self) -> None:
         """Replace every instance with fresh processes running the code on disk."""
         self.status.emit({"event": "reloading", "function": self.fn.name})
         started = time.perf_counter()
-        error = await self.pool.reload()
+        try:
+            error = await self.pool.reload()
+        except Superseded:
+            return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0)
+
+    def interrupt_paused(self) -> None:
+        """A change arrived: end workers paused in the debugger, so the reload can proceed."""
+        if self.pool.interrupt_paused("reloading while paused in the debugger"):
+            self.status.human(f"handlerlens: {self.fn.name}: {RELOADED_WHILE_PAUSED}")
 
     def _announce_init(self, error: dict[str, Any] | None, took_ms: float | None = None) -> None:
         event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
@@ -176,6 +203,8 @@ class FunctionHost:
             self.pool.discard(instance)
             return Outcome(rid, "timeout", error=error), 0
         except WorkerDied:
+            if worker.interrupted:
+                return self._interrupted(instance, rid), 0
             code = await worker.wait_exit(1.0)
             how = aws_errors.describe_exit(code)
             await self._settle_logs(worker, rid)
@@ -199,6 +228,16 @@ class FunctionHost:
             return Outcome(rid, "unserialisable", detail=str(reply.get("repr", ""))), max_rss
         status = "init_error" if kind == "init" else "error"
         return Outcome(rid, status, error=reply.get("error") or {}), max_rss
+
+    def _interrupted(self, instance: Instance, rid: str) -> Outcome:
+        error: dict[str, Any] = {"errorMessage": RELOADED_WHILE_PAUSED, "errorType": "Runner"}
+        if self.fn.platform == "aws":
+            error["requestId"] = rid
+        error["stackTrace"] = []
+        self.system(rid, f"RequestId: {rid} Error: {RELOADED_WHILE_PAUSED}")
+        # No replacement for this instance: the reload that ended it brings up the next.
+        self.pool.retire(instance, "replaced while paused")
+        return Outcome(rid, "crash", error=error)
 
     async def _settle_logs(self, worker: Any, rid: str) -> None:
         done = worker.logs_done(rid)

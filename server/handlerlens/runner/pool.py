@@ -22,6 +22,13 @@ from handlerlens.runner.worker_process import LogSink, WorkerDied, WorkerProcess
 
 log = logging.getLogger("handlerlens.runner")
 
+# What a bring-up returns when a newer reload ended its worker (paused in the debugger).
+_SUPERSEDED: dict[str, Any] = {"superseded": True}
+
+
+class Superseded(Exception):
+    """A newer reload replaced this one before it finished (its init was paused)."""
+
 
 @dataclass
 class Instance:
@@ -44,11 +51,22 @@ class Instance:
 class Pool:
     """Instances of one function, with a queue in front of them."""
 
-    def __init__(self, fn: ServedFunction, python: str, on_log: LogSink, size: int = 1) -> None:
+    def __init__(
+        self,
+        fn: ServedFunction,
+        python: str,
+        on_log: LogSink,
+        size: int = 1,
+        *,
+        debug: bool = False,
+        standby: bool = True,
+    ) -> None:
         self.fn = fn
         self.python = python
         self.on_log = on_log
         self.size = max(1, size)
+        self.debug = debug
+        self.standby = standby
         self.generation = 0
         self.version = runner_env.new_version_id(fn.platform)
         self.last_error: dict[str, Any] | None = None
@@ -61,24 +79,41 @@ class Pool:
         self._base_env = dict(os.environ)
         self._base_env["PYTHONUNBUFFERED"] = "1"
         self._base_env.pop("PYTHONSAFEPATH", None)
+        if debug:
+            # pydevd warns on stderr (the function's log) about frozen modules on 3.11+;
+            # they only matter for breakpoints inside the standard library.
+            self._base_env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
 
     # -- life cycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Start the standbys and bring up the first generation."""
-        await asyncio.gather(*(self._add_standby() for _ in range(self.size)))
+        if self.standby:
+            await asyncio.gather(*(self._add_standby() for _ in range(self.size)))
         await self.reload()
 
     async def reload(self) -> dict[str, Any] | None:
-        """New generation from fresh processes; returns the init error, if any."""
+        """New generation from fresh processes; returns the init error, if any.
+
+        Raises Superseded when a newer reload ended this one's workers first.
+        """
         self.generation += 1
         generation = self.generation
         self.version = runner_env.new_version_id(self.fn.platform)
         while self._idle:
             self._retire(self._idle.popleft(), "replacing")
         results = await asyncio.gather(*(self._bring_up(generation) for _ in range(self.size)))
+        if any(result is _SUPERSEDED for result in results):
+            raise Superseded()
         errors = [error for error in results if error is not None]
         self.last_error = errors[0] if errors else None
         return self.last_error
+
+    def interrupt_paused(self, reason: str) -> int:
+        """End every worker paused in the debugger (their callers get an error); how many."""
+        paused = [w for w in self._workers if w.paused and w.alive]
+        for worker in paused:
+            worker.interrupt(reason)
+        return len(paused)
 
     async def close(self) -> None:
         """Stop every worker (politely, then by force) and forget pending requests."""
@@ -129,6 +164,10 @@ class Pool:
         if instance.generation == self.generation and not self._closed:
             self._spawn(self._bring_up(instance.generation))
 
+    def retire(self, instance: Instance, reason: str) -> None:
+        """Stop an instance for good, with no replacement (a newer generation takes over)."""
+        self._retire(instance, reason)
+
     def _retire(self, instance: Instance, reason: str) -> None:
         self._spawn(self._stop_worker(instance.worker, reason))
 
@@ -142,7 +181,9 @@ class Pool:
         task.add_done_callback(self._tasks.discard)
 
     async def _new_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self.python, self.fn.root, self._base_env, self.on_log)
+        worker = WorkerProcess(
+            self.python, self.fn.root, self._base_env, self.on_log, debug=self.debug
+        )
         await worker.start()
         self._workers.add(worker)
         return worker
@@ -161,7 +202,7 @@ class Pool:
                 worker = candidate
                 break
             self._spawn(self._stop_worker(candidate, "dropping dead standby"))
-        if not self._closed:
+        if self.standby and not self._closed:
             self._spawn(self._add_standby())
         if worker is None:
             try:
@@ -172,6 +213,9 @@ class Pool:
         try:
             reply, _ = await worker.call(init_message(self.fn, self.version), b"", None)
         except WorkerDied:
+            if worker.interrupted:
+                self._spawn(self._stop_worker(worker, worker.interrupted))
+                return _SUPERSEDED
             how = aws_errors.describe_exit(await worker.wait_exit(1.0))
             died = {
                 "errorMessage": f"Runtime exited with error: {how}",

@@ -1,7 +1,8 @@
 """The supervisor: HTTP front end, watcher and instance pools, in one asyncio loop.
 
 for each burst of changes: reload the functions under the changed root. SIGTERM/SIGINT stop
-the loop; every worker is then stopped (polite signal, bounded wait, kill).
+the loop; every worker is then stopped (polite signal, bounded wait, kill). With `--debug`,
+the supervisor runs under debugpy and the workers start once an editor has attached.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class ServeOptions:
     port: int = 8080
     instances: int = 1
     watch: bool = True
+    # Run under debugpy (see runner.debugger); None: no debugger, 0: any free port.
+    debug_port: int | None = None
+    # Keep an interpreter ready for the next reload (off only to measure a plain restart).
+    standby: bool = True
 
 
 class PortInUse(Exception):
@@ -46,7 +51,15 @@ class Supervisor:
         self.status = status
         status.multi = len(functions) > 1
         self.hosts = {
-            fn.name: FunctionHost(fn, options.python, status, options.instances) for fn in functions
+            fn.name: FunctionHost(
+                fn,
+                options.python,
+                status,
+                options.instances,
+                debug=options.debug_port is not None,
+                standby=options.standby,
+            )
+            for fn in functions
         }
         self.stop_event = asyncio.Event()
         self._reload_lock = asyncio.Lock()
@@ -59,6 +72,15 @@ class Supervisor:
         except OSError as exc:
             raise PortInUse(str(exc)) from exc
         port = server.sockets[0].getsockname()[1]
+        debug_port = None
+        if self.options.debug_port is not None:
+            from handlerlens.runner import debugger
+
+            try:
+                debug_port = debugger.listen(self.options.debug_port)
+            except debugger.DebuggerError:
+                server.close()
+                raise
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop_event.set)
@@ -71,13 +93,16 @@ class Supervisor:
                 watch_task = loop.create_task(
                     watcher.watch(roots, self._on_change, self.stop_event)
                 )
-            await asyncio.gather(*(host.start() for host in self.hosts.values()))
             url = f"http://127.0.0.1:{port}"
-            self.status.emit({"event": "listening", "url": url, "port": port})
-            self.status.human(
-                f"handlerlens: serving {', '.join(self._describe())} on {url} "
-                f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
-            )
+            if debug_port is not None:
+                # Listening comes first, so whoever started us learns the debug port; the
+                # workers wait for the editor, or import-time breakpoints could not stop.
+                self._announce(url, port, debug_port)
+                if await self._wait_for_debugger(debug_port):
+                    await asyncio.gather(*(host.start() for host in self.hosts.values()))
+            else:
+                await asyncio.gather(*(host.start() for host in self.hosts.values()))
+                self._announce(url, port, None)
             await self.stop_event.wait()
         finally:
             if watch_task is not None:
@@ -91,18 +116,43 @@ class Supervisor:
             self.status.flush()
         return 0
 
+    def _announce(self, url: str, port: int, debug_port: int | None) -> None:
+        event: dict[str, object] = {"event": "listening", "url": url, "port": port}
+        if debug_port is not None:
+            event["debugPort"] = debug_port
+        self.status.emit(event)
+        self.status.human(
+            f"handlerlens: serving {', '.join(self._describe())} on {url} "
+            f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
+        )
+
+    async def _wait_for_debugger(self, debug_port: int) -> bool:
+        from handlerlens.runner import debugger
+
+        self.status.human(debugger.attach_hint(debug_port))
+        if not await debugger.wait_for_client(self.stop_event):
+            return False
+        self.status.emit({"event": "debugger", "state": "attached"})
+        self.status.human("handlerlens: debugger attached; starting the function")
+        return True
+
     def _describe(self) -> list[str]:
         return [
             f"{host.fn.name} ({host.fn.platform}, {host.fn.entry})" for host in self.hosts.values()
         ]
 
     async def _on_change(self, paths: set[str]) -> None:
+        targets = [
+            host
+            for host in self.hosts.values()
+            if host.started
+            and any(
+                path == host.fn.root or path.startswith(host.fn.root + os.sep) for path in paths
+            )
+        ]
+        # Before the lock: a reload whose init sits at a breakpoint would otherwise hold it
+        # until someone presses Continue.
+        for host in targets:
+            host.interrupt_paused()
         async with self._reload_lock:
-            targets = [
-                host
-                for host in self.hosts.values()
-                if any(
-                    path == host.fn.root or path.startswith(host.fn.root + os.sep) for path in paths
-                )
-            ]
             await asyncio.gather(*(host.reload() for host in targets))

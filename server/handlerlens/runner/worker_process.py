@@ -73,6 +73,35 @@ class _ResultReader(asyncio.Protocol):
         self.owner._on_result_eof()
 
 
+class _Deadline:
+    """A timeout that stands still while the worker is paused in a debugger."""
+
+    __slots__ = ("loop", "left", "started", "handle", "expire")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float, expire: Any) -> None:
+        self.loop = loop
+        self.left = seconds
+        self.expire = expire
+        self.started = loop.time()
+        self.handle: asyncio.TimerHandle | None = loop.call_later(seconds, expire)
+
+    def pause(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+            self.left -= self.loop.time() - self.started
+
+    def resume(self) -> None:
+        if self.handle is None:
+            self.started = self.loop.time()
+            self.handle = self.loop.call_later(max(self.left, 0.0), self.expire)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
 class _ProcessProtocol(asyncio.SubprocessProtocol):
     def __init__(self, owner: WorkerProcess) -> None:
         self.owner = owner
@@ -90,13 +119,21 @@ class _ProcessProtocol(asyncio.SubprocessProtocol):
 class WorkerProcess:
     """A worker interpreter with the function's code root as cwd and first on sys.path."""
 
-    def __init__(self, python: str, root: str, env: dict[str, str], on_log: LogSink) -> None:
+    def __init__(
+        self, python: str, root: str, env: dict[str, str], on_log: LogSink, debug: bool = False
+    ) -> None:
         self.python = python
         self.root = root
         self.env = env
         self.on_log = on_log
+        self.debug = debug
         self.pid = 0
         self.returncode: int | None = None
+        # Under a debugger: whether a thread sits at a breakpoint (the worker reports it).
+        self.paused = False
+        # Why the supervisor ended this worker on purpose while it was busy, if it did.
+        self.interrupted: str | None = None
+        self._deadline: _Deadline | None = None
         self._transport: asyncio.SubprocessTransport | None = None
         self._control: asyncio.WriteTransport | None = None
         self._lifeline = -1
@@ -126,6 +163,7 @@ class WorkerProcess:
                 self.python,
                 WORKER_SCRIPT,
                 *(str(fd) for fd in child_fds),
+                *(("--debug",) if self.debug else ()),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -166,20 +204,23 @@ class WorkerProcess:
         head = json.dumps(meta, separators=(",", ":")).encode()
         self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
         # A plain timer, not asyncio.wait_for: no extra task on the hot path.
-        timer = None
+        deadline = None
         if timeout is not None:
 
             def expire() -> None:
                 if not reply.done():
                     reply.set_exception(asyncio.TimeoutError())
 
-            timer = loop.call_later(timeout, expire)
+            deadline = self._deadline = _Deadline(loop, timeout, expire)
+            if self.paused:
+                deadline.pause()
         try:
             return await reply
         finally:
             self._reply = None
-            if timer is not None:
-                timer.cancel()
+            if deadline is not None:
+                deadline.cancel()
+                self._deadline = None
 
     def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
         """A future that completes when every line of that operation has been routed."""
@@ -204,6 +245,12 @@ class WorkerProcess:
                 os.killpg(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def interrupt(self, reason: str) -> None:
+        """End the worker now, on purpose: the call waiting on it fails with WorkerDied."""
+        self.interrupted = reason
+        log.info("runner: worker PID %d: %s (SIGKILL)", self.pid, reason)
+        self.kill()
 
     async def stop(self, grace: float = 1.0, reason: str = "stopping") -> None:
         """Polite SIGTERM, bounded wait, then SIGKILL of the group; each step logged."""
@@ -235,6 +282,9 @@ class WorkerProcess:
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
+        if meta.get("op") == "debug":
+            self._on_debug_state(bool(meta.get("paused")))
+            return
         marked = meta.get("marked")
         if isinstance(marked, list):
             # Streams the operation did not write to get no end marker: settle them now.
@@ -244,6 +294,17 @@ class WorkerProcess:
             self._settle()
         if self._reply is not None and not self._reply.done():
             self._reply.set_result((meta, payload))
+
+    def _on_debug_state(self, paused: bool) -> None:
+        # Paused at a breakpoint, the timeout stands still: time spent looking at
+        # variables is not the function's running time.
+        self.paused = paused
+        if self._deadline is not None:
+            if paused:
+                self._deadline.pause()
+            else:
+                self._deadline.resume()
+        log.info("runner: worker PID %d %s", self.pid, "paused" if paused else "resumed")
 
     def _on_result_eof(self) -> None:
         self._result_eof = True

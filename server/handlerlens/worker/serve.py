@@ -14,9 +14,10 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, NoReturn
 
-from . import channel
+from . import channel, debugging
 from .runtime import Runtime, max_rss_kb
 
 SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
@@ -123,17 +124,42 @@ def _install_fresh_source_loader(root: str) -> None:
     sys.path_importer_cache.clear()
 
 
+def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseMonitor | None:
+    if not debugging.under_debugger():
+        # debugpy starts sub-processes through its launcher only when it recognises the
+        # interpreter; otherwise this worker runs, but no breakpoint can stop in it.
+        sys.stderr.write(
+            "handlerlens: this worker is not under the debugger (debugpy did not recognise "
+            f"{sys.executable} as a Python interpreter); breakpoints will not stop here.\n"
+        )
+        return None
+    debugging.hide_runner_frames()
+    return debugging.PauseMonitor(send).start()
+
+
 def main(argv: list[str]) -> int:
     """Serve operations until the supervisor says `exit` or goes away."""
     control, result, lifeline = (int(value) for value in argv[:3])
+    debug = "--debug" in argv[3:]
     for fd in (control, result, lifeline):
         os.set_inheritable(fd, False)
-    threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
+    debugging.hide_thread(
+        threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
+    ).start()
     root = os.getcwd()
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
     _install_fresh_source_loader(root)
     _track_std_streams()
+    send_lock = threading.Lock()
+
+    def send(meta: dict[str, Any], body: bytes = b"") -> None:
+        # The pause monitor writes on the same pipe: one frame at a time.
+        with send_lock:
+            channel.send(result, meta, body)
+
+    monitor = _start_debugging(send) if debug else None
+    busy = monitor.busy if monitor is not None else None
     runtime = Runtime()
     while True:
         frame = channel.recv(control)
@@ -143,7 +169,11 @@ def main(argv: list[str]) -> int:
         op = meta.get("op")
         reply: dict[str, Any]
         body = b""
+        if busy is not None:
+            busy.set()
         if op == "init":
+            if monitor is not None:
+                debugging.reapply_breakpoints()
             reply = runtime.init(meta)
         elif op == "invoke":
             reply, body = runtime.invoke(meta, payload)
@@ -151,6 +181,8 @@ def main(argv: list[str]) -> int:
             _end_instance(0)
         else:
             reply = {"op": "error", "message": f"unknown operation {op!r}"}
+        if busy is not None:
+            busy.clear()
         reply["maxRssKb"] = max_rss_kb()
         reply["marked"] = _mark_end_of_op()
-        channel.send(result, reply, body)
+        send(reply, body)

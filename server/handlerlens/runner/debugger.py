@@ -1,0 +1,84 @@
+"""`serve --debug`: the supervisor as debugpy's debuggee, each worker a child debug session.
+
+The supervisor calls `debugpy.listen` once (one adapter, one port for the whole run) with
+sub-process debugging on. Workers are started as plain interpreters with `subprocess` (never
+fork), which debugpy rewrites to start them through its launcher: each connects to the same
+adapter, which announces it to the editor (a `startDebugging` request, or the older
+`debugpyAttach` event); the editor attaches a child session and sends its breakpoints, and
+only then does the worker run. A standby worker goes through this while it waits, so a save
+costs an import, not an interpreter start plus an attach.
+
+Everything here is imported lazily: without `--debug`, debugpy is never loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+class DebuggerError(Exception):
+    """The debugger cannot start; the message is for the user."""
+
+
+def listen(port: int) -> int:
+    """Start debugpy's adapter on 127.0.0.1:`port` (0: any free one); the port it got."""
+    # pydevd warns about frozen modules on 3.11+ (they only matter for breakpoints inside
+    # the standard library); the variable must be set before pydevd is imported.
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    try:
+        import debugpy
+    except ImportError as exc:
+        raise DebuggerError(
+            f"debugpy is not installed in the runner's environment ({exc}); "
+            "install it with `pip install debugpy` next to handlerlens"
+        ) from None
+    # The supervisor's own loop is never the user's code: pydevd neither traces nor stops
+    # this thread (the attribute is pydevd's documented opt-out for a thread).
+    threading.current_thread().pydev_do_not_trace = True  # type: ignore[attr-defined]
+    debugpy.configure(subProcess=True)
+    try:
+        _, actual = debugpy.listen((DEFAULT_HOST, port))
+    except (RuntimeError, OSError) as exc:
+        raise DebuggerError(
+            f"cannot listen for the debugger on {DEFAULT_HOST}:{port}: {exc}. Pick another "
+            "--debug-port, or leave it out for any free one."
+        ) from None
+    debugpy.trace_this_thread(False)
+    return int(actual)
+
+
+async def wait_for_client(stop: asyncio.Event) -> bool:
+    """Wait until an editor has attached and sent its configuration; False if stopped first."""
+    import debugpy
+
+    loop = asyncio.get_running_loop()
+    attached: asyncio.Future[Any] = loop.run_in_executor(None, debugpy.wait_for_client)
+    stopping = loop.create_task(stop.wait())
+    try:
+        await asyncio.wait({attached, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if attached.done():
+        attached.result()
+        return True
+    while not attached.done():
+        try:
+            debugpy.wait_for_client.cancel()
+        except RuntimeError:
+            pass  # the executor thread has not entered wait_for_client() yet
+        await asyncio.sleep(0.01)
+    return False
+
+
+def attach_hint(port: int) -> str:
+    """How to attach, for people reading the runner's output."""
+    return (
+        f"handlerlens: debugger (debugpy) listening on {DEFAULT_HOST}:{port}; attach a DAP "
+        f'client (VS Code: "request": "attach", "connect": {{"port": {port}}}, '
+        '"subProcess": true); the function starts once one is attached'
+    )

@@ -1,0 +1,118 @@
+"""Breakpoints in a handler stop the real debugpy, and stop again after every save."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.debug.conftest import BREAK_LINE, IMPORT_LINE, Debugged, handler_source, start_debugged
+from tests.debug.dap import Editor
+
+
+def _invoke_in_background(
+    debugged: Debugged, event: dict[str, Any]
+) -> tuple[threading.Thread, list]:
+    outcome: list[tuple[int, Any]] = []
+    thread = threading.Thread(target=lambda: outcome.append(debugged.invoke(event)), daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _event_of(editor: Editor, stop: Any) -> dict[str, str]:
+    variables = editor.variables(stop)
+    return {k: v["value"] for k, v in editor.children_of(variables["event"], stop.session).items()}
+
+
+@pytest.mark.timeout(90)
+def test_a_breakpoint_stops_again_after_each_of_twenty_reloads(debugged: Debugged):
+    editor = debugged.editor
+    for reload in range(21):
+        line = BREAK_LINE + reload
+        if reload:
+            # The editor moves the breakpoint with the edit and re-sends it, then saves.
+            editor.set_breakpoints(debugged.main, [line])
+            mark = debugged.save(handler_source(f"v{reload}", shift=reload))
+            assert debugged.wait_reloaded(mark)["ok"] is True
+        stops = len(editor.stops)
+        thread, outcome = _invoke_in_background(debugged, {"name": f"call{reload}"})
+        stop = editor.wait_stop(stops)
+        assert (stop.reason, stop.path, stop.line, stop.name) == (
+            "breakpoint",
+            debugged.main,
+            line,
+            "handler",
+        )
+        assert _event_of(editor, stop)["'name'"] == f"'call{reload}'"
+        editor.resume(stop)
+        thread.join(15)
+        assert outcome == [(200, {"version": f"v{reload}", "hello": f"call{reload}"})]
+
+
+@pytest.mark.timeout(60)
+def test_the_users_call_stack_holds_only_their_frames(debugged: Debugged):
+    thread, _ = _invoke_in_background(debugged, {"name": "stack"})
+    stop = debugged.editor.wait_stop()
+    assert [(f["name"], f["source"]["path"]) for f in stop.frames] == [("handler", debugged.main)]
+    threads = stop.session.request("threads")["threads"]
+    assert [t["name"] for t in threads] == ["MainThread"]
+    debugged.editor.resume(stop)
+    thread.join(15)
+
+
+@pytest.mark.timeout(60)
+def test_import_time_code_stops_before_the_first_and_each_reloaded_worker_serves(
+    project: Path,
+):
+    served = start_debugged(project, {str(project / "main.py"): [IMPORT_LINE]})
+    try:
+        editor = served.editor
+        first = editor.wait_stop(0)
+        assert (first.path, first.line, first.name) == (served.main, IMPORT_LINE, "<module>")
+        # The handler cannot be served before its module has loaded: the request waits.
+        thread, outcome = _invoke_in_background(served, {"name": "early"})
+        thread.join(0.5)
+        assert outcome == []
+        editor.resume(first)
+        thread.join(15)
+        assert outcome == [(200, {"version": "v0", "hello": "early"})]
+        mark = served.save(handler_source("v1"))
+        again = editor.wait_stop(1)
+        assert (again.path, again.line, again.name) == (served.main, IMPORT_LINE, "<module>")
+        assert editor.variables(again, "Globals")["VERSION"]["value"] == "'v1'"
+        editor.resume(again)
+        assert served.wait_reloaded(mark)["ok"] is True
+        assert served.invoke({"name": "late"}) == (200, {"version": "v1", "hello": "late"})
+    finally:
+        served.editor.close()
+        served.runner.stop()
+
+
+@pytest.mark.timeout(60)
+def test_the_timeout_stands_still_while_paused_but_the_deadline_does_not(project: Path):
+    served = start_debugged(
+        project, {str(project / "main.py"): [BREAK_LINE]}, extra=["--timeout", "1"]
+    )
+    try:
+        thread, outcome = _invoke_in_background(served, {"remaining": True})
+        stop = served.editor.wait_stop()
+        thread.join(2.5)  # well past the 1 s timeout, paused
+        assert outcome == []
+        remaining = stop.session.request(
+            "evaluate",
+            {
+                "expression": "context.get_remaining_time_in_millis()",
+                "frameId": stop.frames[0]["id"],
+                "context": "repl",
+            },
+        )
+        assert remaining["result"] == "0"
+        served.editor.resume(stop)
+        thread.join(15)
+        assert outcome == [(200, {"remaining": 0, "version": "v0"})]
+        assert any("paused" in line for line in served.runner.stderr)
+    finally:
+        served.editor.close()
+        served.runner.stop()
