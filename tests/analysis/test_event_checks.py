@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from handlerlens.analysis.event_checks import check_events
 from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.analysis.problems import Position, Problem, Severity, Span

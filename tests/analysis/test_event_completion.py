@@ -7,6 +7,7 @@ see: the labels offered, what gets inserted over which range, and the labels' tr
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.analysis.event_completion import CompletionResult, complete
 from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.analysis.problems import Position, Span

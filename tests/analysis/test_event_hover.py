@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.analysis.event_hover import HoverResult, hover
 from handlerlens.analysis.problems import Position, Span

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.analysis.event_flow import HandlerContext, event_document
 from handlerlens.analysis.event_inference import choose_trigger
 from handlerlens.platforms.event_shapes import ELEM, Step, key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.platforms.context_model import context_model, resolve_context
 from handlerlens.platforms.event_shapes import (
     ELEM,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from handlerlens.analysis.event_checks import check_events
 from handlerlens.analysis.event_completion import CompletionResult, complete
 from handlerlens.analysis.event_cursor import split_lines
 from handlerlens.analysis.event_flow import HandlerContext
 from handlerlens.analysis.event_hover import HoverResult, hover
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "completion").glob("*.py"))
 HANDLERS = {

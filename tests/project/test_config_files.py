@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from handlerlens.project import is_config_file
 
 SAM_HEAD = "AWSTemplateFormatVersion: '2010-09-09'\n"

@@ -6,7 +6,6 @@ import os
 
 from handlerlens.analysis.problems import Severity, Span
 from handlerlens.project import discover, parse_config_file
-
 from tests.project.conftest import file_text_at, fixture
 
 

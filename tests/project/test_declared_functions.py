@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 
 import pytest
-from handlerlens.project import FunctionSpec, discover
 
+from handlerlens.project import FunctionSpec, discover
 from tests.project.conftest import file_text_at, fixture
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from handlerlens.project import discover
 from handlerlens.project.discovery import MAX_DEPTH
-
 from tests.project.conftest import fixture
 
 SAM = (

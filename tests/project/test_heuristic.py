@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from handlerlens.project import discover, heuristic_functions
 
+from handlerlens.project import discover, heuristic_functions
 from tests.project.conftest import fixture
 
 ROOT = "/w"

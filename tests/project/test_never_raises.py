@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from handlerlens.analysis.problems import Problem
 from handlerlens.project import discover, heuristic_functions, parse_config_file
 from handlerlens.project.positions import LineIndex
@@ -12,9 +15,6 @@ from handlerlens.project.sam_template import parse_template
 from handlerlens.project.serverless_config import parse_serverless
 from handlerlens.project.terraform_config import parse_terraform
 from handlerlens.project.toml_locator import locate
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from tests.project.conftest import FIXTURES
 
 # The readers are called directly, without parse_config_file's safety net, so a bug

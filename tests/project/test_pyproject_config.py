@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.analysis.problems import Span
 from handlerlens.project import FunctionSpec, parse_config_file
-
 from tests.project.conftest import text_at
 
 PATH = "/w/pyproject.toml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from handlerlens.analysis.problems import Severity
 from handlerlens.project import parse_config_file
 

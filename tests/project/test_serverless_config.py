@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from handlerlens.project import FunctionSpec, parse_config_file
 
 PATH = "/w/svc/serverless.yml"

@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from handlerlens.project import FunctionSpec, discover, parse_config_file
 
+from handlerlens.project import FunctionSpec, discover, parse_config_file
 from tests.project.conftest import text_at
 
 PATH = "/w/infra/main.tf"
