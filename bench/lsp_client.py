@@ -147,6 +147,7 @@ class LspClient:
         """Send a request now; the future gives (response message, arrival time)."""
         request_id = next(self._ids)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieve)
         self._pending[request_id] = future
         self._write({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         return future
@@ -254,3 +255,9 @@ class LspClient:
                 await self._reader
         if self._log is not None:
             self._log.close()
+
+
+def _retrieve(future: asyncio.Future[Reply]) -> None:
+    # A request whose caller gave up (the server exited first) must not warn at exit.
+    if not future.cancelled():
+        future.exception()

@@ -22,7 +22,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import goals, lsp_bench, runner_bench
+from bench import debug_bench, goals, lsp_bench, runner_bench
+from bench.debug_bench import DebugReps
 from bench.lsp_bench import LspReps
 from bench.procs import PEER_BIN, PEERS, REPO, VENV_PY
 from bench.report import render
@@ -39,6 +40,7 @@ QUICK_RUNNER = RunnerReps(
     reload_peer=2,
     invoke=2,
 )
+QUICK_DEBUG = DebugReps(reload=2, latency=20, warmup=5)
 
 
 def _log(line: str) -> None:
@@ -116,7 +118,9 @@ async def _section(
     _log(f"bench: {name}: {time.perf_counter() - started:.0f} s")
 
 
-async def _run(workdir: Path, lsp_reps: LspReps, runner_reps: RunnerReps) -> list[Figure]:
+async def _run(
+    workdir: Path, lsp_reps: LspReps, runner_reps: RunnerReps, debug_reps: DebugReps
+) -> list[Figure]:
     lsp: list[Figure] = []
     runner: list[Figure] = []
     await _section("language servers", lambda: lsp_bench.run_lsp(workdir, lsp_reps, _log), lsp)
@@ -130,10 +134,11 @@ async def _run(workdir: Path, lsp_reps: LspReps, runner_reps: RunnerReps) -> lis
         return [await runner_bench.reload_figure(workdir, runner_reps)]
 
     async def invoke() -> list[Figure]:
-        return [runner_bench.invoke_figure(workdir, runner_reps), runner_bench.debugger_figure()]
+        return [runner_bench.invoke_figure(workdir, runner_reps)]
 
     await _section("save → new code", reload, runner)
     await _section("invoke wall time", invoke, runner)
+    await _section("debugger", lambda: debug_bench.debug_figures(workdir, debug_reps), runner)
     return lsp + runner
 
 
@@ -145,11 +150,12 @@ def main() -> int:
     args = parser.parse_args()
     lsp_reps = QUICK_LSP if args.quick else LspReps()
     runner_reps = QUICK_RUNNER if args.quick else RunnerReps()
+    debug_reps = QUICK_DEBUG if args.quick else DebugReps()
     started_at, started = time.time(), time.perf_counter()
     load_start = _loadavg()
     workdir = Path(tempfile.mkdtemp(prefix="handlerlens-bench-"))
     try:
-        figures = asyncio.run(_run(workdir, lsp_reps, runner_reps))
+        figures = asyncio.run(_run(workdir, lsp_reps, runner_reps, debug_reps))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started

@@ -328,20 +328,3 @@ def invoke_figure(workdir: Path, reps: RunnerReps) -> Figure:
             "start; python-lambda-local runs the handler in its own process."
         ],
     )
-
-
-def debugger_figure() -> Figure:
-    """Save → new code with the debugger attached: measured only once `serve --debug` exists."""
-    help_text = subprocess.run(
-        [str(HANDLERLENS), "serve", "--help"], capture_output=True, text=True, timeout=30
-    ).stdout
-    reason = (
-        "not measured yet: the debug benchmark (DAP client) is not written"
-        if "--debug" in help_text
-        else "not measured yet: `handlerlens serve --debug` does not exist yet (issue #4)"
-    )
-    rows = [
-        Row("HandlerLens, debugger attached", missing=reason),
-        Row("HandlerLens, plain restart of the attached worker", missing=reason),
-    ]
-    return Figure("debug-reload", "Save → new code served with the debugger attached", "ms", rows)

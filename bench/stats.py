@@ -22,6 +22,7 @@ class Row:
     samples: list[float] = field(default_factory=list)
     note: str = ""
     missing: str = ""  # non-empty: "not measured: …"
+    counts: dict[str, int] = field(default_factory=dict)  # e.g. breakpoint hits
 
     @property
     def median(self) -> float | None:
