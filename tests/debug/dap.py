@@ -50,8 +50,11 @@ class Session:
     # -- wire ----------------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:
         data = json.dumps(message).encode("utf-8")
-        with self._send_lock:
-            self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(data) + data)
+        try:
+            with self._send_lock:
+                self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(data) + data)
+        except OSError as exc:
+            raise DapError(f"{self.name}: cannot send: {exc}") from exc
 
     def _read(self) -> None:
         stream = self.sock.makefile("rb")

@@ -84,8 +84,11 @@ class FunctionHost:
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
-        if self.pool.interrupt_paused("reloading while paused in the debugger"):
-            self.status.human(f"handlerlens: {self.fn.name}: {RELOADED_WHILE_PAUSED}")
+        if self.pool.interrupt_paused("a file changed while it was paused in the debugger"):
+            self.status.human(
+                f"handlerlens: {self.fn.name}: a file changed while paused in the debugger; "
+                "the paused worker was stopped and the new code is loading"
+            )
 
     def _announce_init(self, error: dict[str, Any] | None, took_ms: float | None = None) -> None:
         event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
@@ -236,7 +239,7 @@ class FunctionHost:
         error["stackTrace"] = []
         self.system(rid, f"RequestId: {rid} Error: {RELOADED_WHILE_PAUSED}")
         # No replacement for this instance: the reload that ended it brings up the next.
-        self.pool.retire(instance, "replaced while paused")
+        self.pool.retire(instance, "replacing paused")
         return Outcome(rid, "crash", error=error)
 
     async def _settle_logs(self, worker: Any, rid: str) -> None:

@@ -214,7 +214,7 @@ class Pool:
             reply, _ = await worker.call(init_message(self.fn, self.version), b"", None)
         except WorkerDied:
             if worker.interrupted:
-                self._spawn(self._stop_worker(worker, worker.interrupted))
+                self._spawn(self._stop_worker(worker, "replacing paused"))
                 return _SUPERSEDED
             how = aws_errors.describe_exit(await worker.wait_exit(1.0))
             died = {

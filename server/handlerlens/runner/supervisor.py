@@ -62,7 +62,10 @@ class Supervisor:
             for fn in functions
         }
         self.stop_event = asyncio.Event()
-        self._reload_lock = asyncio.Lock()
+        # Hosts changed on disk and not reloaded yet; one task reloads them, round after
+        # round, so changes made during a reload coalesce into the next one.
+        self._pending: set[FunctionHost] = set()
+        self._reloader: asyncio.Task[None] | None = None
 
     async def run(self) -> int:
         """Serve until stopped; 0 on a clean stop."""
@@ -107,6 +110,8 @@ class Supervisor:
         finally:
             if watch_task is not None:
                 watch_task.cancel()
+            if self._reloader is not None:
+                self._reloader.cancel()
             server.close()
             await asyncio.gather(
                 *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
@@ -150,9 +155,16 @@ class Supervisor:
                 path == host.fn.root or path.startswith(host.fn.root + os.sep) for path in paths
             )
         ]
-        # Before the lock: a reload whose init sits at a breakpoint would otherwise hold it
-        # until someone presses Continue.
+        # A reload whose init sits at a breakpoint would otherwise hold every later one
+        # until someone presses Continue. The watcher is never kept waiting either.
         for host in targets:
             host.interrupt_paused()
-        async with self._reload_lock:
+        self._pending.update(targets)
+        if self._pending and (self._reloader is None or self._reloader.done()):
+            self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
+
+    async def _reload_pending(self) -> None:
+        while self._pending:
+            targets = list(self._pending)
+            self._pending.clear()
             await asyncio.gather(*(host.reload() for host in targets))
