@@ -27,6 +27,8 @@ class ManagedRunner:
 
     spec: FunctionSpec
     process: RunnerProcess
+    # Started with `serve --debug` (process.debug_port is the debugger's port).
+    debug: bool = False
 
 
 class RunnerManager:
@@ -37,29 +39,39 @@ class RunnerManager:
         self.runners: dict[tuple[str, str], ManagedRunner] = {}
         self._lock = asyncio.Lock()
 
-    async def ensure(self, spec: FunctionSpec, *, python: str | None = None) -> ManagedRunner:
-        """The running runner for `spec`, started (or restarted after it died) as needed."""
+    async def ensure(
+        self, spec: FunctionSpec, *, python: str | None = None, debug: bool = False
+    ) -> ManagedRunner:
+        """The running runner for `spec`, started (or restarted after it died) as needed.
+
+        `debug` asks for a runner under the debugger: a plain one is restarted in debug mode;
+        a debug runner also serves plain requests, so it is reused either way.
+        """
         from handlerlens.runner.client import RunnerProcess
 
         key = (spec.root, spec.name)
         async with self._lock:
             current = self.runners.get(key)
             if current is not None and current.process.process.returncode is None:
-                if current.spec == spec:
+                if current.spec == spec and (current.debug or not debug):
                     return current
-                await current.process.stop()  # the declaration changed: start afresh
+                await current.process.stop()  # the declaration or the mode changed
             self._state(spec.name, "starting")
             try:
                 process = await RunnerProcess.start(
-                    spec, root=spec.root, platform=spec.platform, python=python
+                    spec, root=spec.root, platform=spec.platform, python=python, debug=debug
                 )
             except Exception as exc:
                 self._state(spec.name, "error", message=str(exc))
                 raise
-            process.on_status(lambda event: self._forward(spec.name, event))
-            managed = ManagedRunner(spec, process)
+            settled: protocol.RunnerState = "debugging" if debug else "running"
+            process.on_status(lambda event: self._forward(spec.name, event, settled))
+            managed = ManagedRunner(spec, process, debug)
             self.runners[key] = managed
-            self._state(spec.name, "running", url=process.url, port=process.port)
+            extra: dict[str, Any] = {"url": process.url, "port": process.port}
+            if debug:
+                extra["debugPort"] = process.debug_port
+            self._state(spec.name, settled, **extra)
             return managed
 
     async def stop(self, root: str, name: str) -> bool:
@@ -81,7 +93,9 @@ class RunnerManager:
         params.update(extra)  # type: ignore[typeddict-item]
         self.notify(protocol.NOTIFY_RUNNER_STATE, params)
 
-    def _forward(self, function: str, event: dict[str, Any]) -> None:
+    def _forward(
+        self, function: str, event: dict[str, Any], settled: protocol.RunnerState = "running"
+    ) -> None:
         kind = event.get("event")
         if kind == "log":
             self.notify(
@@ -97,7 +111,7 @@ class RunnerManager:
             self._state(function, "reloading")
         elif kind == "reloaded":
             if event.get("ok", True):
-                self._state(function, "running")
+                self._state(function, settled)
             else:
                 self._state(function, "error", message=str(event.get("error", "reload failed")))
         elif kind == "stopped":

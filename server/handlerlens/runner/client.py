@@ -74,6 +74,8 @@ class RunnerProcess:
         self.process = process
         self.url = ""
         self.port = 0
+        # The debugger's port when started with `debug=True` (0 otherwise).
+        self.debug_port = 0
         self._callbacks: list[StatusCallback] = []
         self._logs: dict[str, list[dict[str, Any]]] = {}
         self._reports: dict[str, dict[str, Any]] = {}
@@ -97,8 +99,13 @@ class RunnerProcess:
         timeout: float | None = None,
         watch: bool = True,
         extra_args: Iterable[str] = (),
+        debug: bool = False,
     ) -> RunnerProcess:
-        """Spawn a runner for a FunctionSpec or an entry string; returns once it listens."""
+        """Spawn a runner for a FunctionSpec or an entry string; returns once it listens.
+
+        With `debug`, the runner runs under debugpy (`serve --debug`) and `debug_port` is the
+        port a DAP client attaches to; the function starts once one has attached.
+        """
         args = [sys.executable, "-m", "handlerlens.runner", "serve"]
         if isinstance(spec_or_entry, str):
             args.append(spec_or_entry)
@@ -123,6 +130,8 @@ class RunnerProcess:
             args += ["--timeout", str(timeout)]
         if not watch:
             args.append("--no-watch")
+        if debug:
+            args.append("--debug")
         args += list(extra_args)
         process = await asyncio.create_subprocess_exec(
             *args,
@@ -141,6 +150,7 @@ class RunnerProcess:
             raise RunnerStartError(f"the runner did not start: {exc}\n{detail}".strip()) from None
         runner.url = str(event["url"])
         runner.port = int(event["port"])
+        runner.debug_port = int(event.get("debugPort") or 0)
         return runner
 
     def on_status(self, callback: StatusCallback) -> None:

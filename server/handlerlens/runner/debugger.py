@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
+WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
 
 
 class DebuggerError(Exception):
@@ -73,6 +74,27 @@ async def wait_for_client(stop: asyncio.Event) -> bool:
             pass  # the executor thread has not entered wait_for_client() yet
         await asyncio.sleep(0.01)
     return False
+
+
+def attach_configuration(port: int, name: str = "HandlerLens: attach") -> dict[str, Any]:
+    """A DAP `attach` configuration for debugpy's adapter on `port`, as editors start it.
+
+    `subProcess` keeps the workers coming as child sessions; `justMyCode` and the rules keep
+    the runner's own code (supervisor and worker) out of stepping and call stacks, though
+    the worker also hides its frames itself for clients that send no rules.
+    """
+    return {
+        "type": "handlerlens",
+        "request": "attach",
+        "name": name,
+        "connect": {"host": DEFAULT_HOST, "port": port},
+        "justMyCode": True,
+        "subProcess": True,
+        "rules": [
+            {"path": WORKER_DIR, "include": False},
+            {"module": "handlerlens", "include": False},
+        ],
+    }
 
 
 def attach_hint(port: int) -> str:
