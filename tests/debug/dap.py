@@ -282,7 +282,9 @@ class Editor:
             self._cond.notify_all()
         return session
 
-    def _send_breakpoints(self, session: Session, path: str, lines: list[int], timeout: float):
+    def _send_breakpoints(
+        self, session: Session, path: str, lines: list[int], timeout: float
+    ) -> None:
         session.request(
             "setBreakpoints",
             {
