@@ -117,7 +117,7 @@ export function probe(
         const code = (err as NodeJS.ErrnoException).code;
         const problem =
           code === "ENOENT"
-            ? `No Python found at "${python}".`
+            ? `No Python found at "${python}". Set handlerlens.interpreter to a Python ${minimum.join(".")}+ interpreter, or install python3.`
             : `"${python}" did not run: ${err.message.split("\n")[0] ?? ""}`;
         resolve({ ok: false, problem });
         return;

@@ -315,8 +315,15 @@ export class ServerManager implements vscode.Disposable {
     if (missing) {
       return `${prefix}: its Python cannot import "${missing[1]}". Point handlerlens.interpreter at an environment with HandlerLens installed (pip install handlerlens), or use the packaged extension, which bundles it.`;
     }
-    const last = this.stderrTail.at(-1);
-    return last ? `${prefix}: ${last.trim()}` : prefix;
+    // The stderr tail is mostly the server's own logging; only an exception line says why.
+    const error = [...this.stderrTail]
+      .reverse()
+      .find((l) =>
+        /^\w+(\.\w+)*(Error|Exception|Exit)\b|^Traceback|Killed|Segmentation fault/.test(l.trim()),
+      );
+    return error
+      ? `${prefix}: ${error.trim()}`
+      : `${prefix} (see the "HandlerLens Language Server" output)`;
   }
 
   private missingServerProblem(python: string): string {

@@ -65,6 +65,7 @@ say "TIME code-server ready: $(since "$t") s"
 
 set +e
 NODE_PATH="$E2E_TOOLS" CS_URL="http://127.0.0.1:$PORT" WS_DIR="$RUN/workspace" ARTIFACTS="$ART" \
+  RUN_DIR="$RUN" \
   CHROMIUM="$E2E_CHROMIUM" node "$HERE/vscode.test.js"
 rc=$?
 set -e

@@ -25,6 +25,10 @@ ALWAYS = [
     "Problems lists the misspelt entry point of orders",
     "no error notifications",
 ]
+LAST = [
+    "a crashed server restarts by itself, silently",
+    "a missing interpreter gives one clear message; fixing the setting recovers",
+]
 RUN = ["Run lens → event pick → response view with 200 and the REPORT line"]
 DEBUG = [
     "breakpoint on line 7, Debug lens → paused there with `event` in Variables",
@@ -36,7 +40,7 @@ DEBUG = [
 
 @pytest.mark.timeout(1800)
 def test_extension_in_code_server() -> None:
-    """Lenses, language status, Problems and Run (and Debug when enabled) in code-server."""
+    """Lenses, status, Problems, Run (Debug when enabled), crash restart, bad interpreter."""
     proc = subprocess.run(
         ["bash", str(REPO / "tests" / "e2e" / "run-e2e.sh")],
         cwd=REPO,
@@ -57,6 +61,7 @@ def test_extension_in_code_server() -> None:
         expected += RUN
     if os.environ.get("HANDLERLENS_E2E_DEBUG") == "1":
         expected += DEBUG
+    expected += LAST
     missing = [name for name in expected if f"PASS {name} (" not in proc.stdout]
     assert not missing, f"steps that did not pass: {missing}\n{tail}"
     for shot in ("01-lenses.png", "03-problems.png"):

@@ -14,6 +14,7 @@ const path = require("path");
 
 const CS_URL = process.env.CS_URL || "http://127.0.0.1:8787";
 const WS_DIR = process.env.WS_DIR;
+const RUN_DIR = process.env.RUN_DIR; // code-server's profile; its extension dir holds our server
 const ART = process.env.ARTIFACTS || path.join(process.cwd(), "test-artifacts", "e2e");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WANT_RUN = process.env.HANDLERLENS_E2E_RUN !== "0";
@@ -101,6 +102,71 @@ async function setBreakpoint(editor, line) {
   await editor.locator(".codicon-debug-breakpoint").first().waitFor();
 }
 
+/** Text of the language status hover of main.py (opened and closed again). */
+async function languageStatus(expect) {
+  await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+  await page.locator('.statusbar-item[id="status.languageStatus"]').click();
+  const hover = page.locator(".monaco-hover, .context-view");
+  await hover.getByText(expect).first().waitFor({ timeout: 60000 });
+  const text = norm(await hover.first().textContent());
+  await page.keyboard.press("Escape");
+  return text;
+}
+
+/** PIDs of this run's language servers (found by the bundle path in their environment). */
+function serverPids() {
+  const pids = [];
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (cmd.join(" ").includes("-m handlerlens lsp") &&
+          fs.readFileSync(`/proc/${pid}/environ`, "utf8").includes(`HANDLERLENS_BUNDLED_LIBS=${RUN_DIR}/`)) {
+        pids.push(Number(pid));
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+async function waitFor(what, cond, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const v = await cond();
+    if (v) return v;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Sets a user setting through the Settings editor, as a user would. */
+async function setUserSetting(id, value) {
+  await page.keyboard.press("F1");
+  await page.keyboard.type("Preferences: Open User Settings");
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Open User Settings", hasNotText: "JSON" }).first().click();
+  const editor = page.locator(".settings-editor");
+  await editor.waitFor();
+  await editor.locator(".settings-header .monaco-editor").first().click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(id);
+  const input = editor.locator(`.setting-item[data-key="${id}"] input, .setting-item-contents:has-text("${id.split(".").pop()}") input`).first();
+  await input.waitFor();
+  await input.fill(value);
+  await input.press("Enter");
+  await page.waitForTimeout(2500); // the editor writes settings after a short delay
+  await snap(`setting-${value ? "set" : "cleared"}`);
+  // VS Code 1.139 shows the Settings editor as a modal over the workbench: close it.
+  for (let i = 0; i < 3 && (await editor.isVisible()); i++) {
+    await page.keyboard.press("Escape");
+    await page.waitForTimeout(300);
+  }
+  if (await editor.isVisible()) {
+    await page.locator(".codicon-close:visible, .codicon-chrome-close:visible").first().click();
+  }
+  await editor.waitFor({ state: "hidden" });
+}
+
 /** Click a lens, accept the first entry of the event quick pick (last used, else first sample). */
 async function lensWithEvent(editor, title, expectItem) {
   await editor.locator(".codelens-decoration a", { hasText: title }).first().click();
@@ -143,12 +209,8 @@ async function lensWithEvent(editor, title, expectItem) {
     await snap("lenses");
 
     await step("language status says the server is ready", async () => {
-      await page.locator('.statusbar-item[id="status.languageStatus"]').click();
-      const hover = page.locator(".monaco-hover, .context-view");
-      await hover.getByText("HandlerLens: ready").first().waitFor();
-      log("   language status:", norm(await hover.first().textContent()).slice(0, 200));
-      await snap("language-status");
-      await page.keyboard.press("Escape");
+      const text = await languageStatus("HandlerLens: ready");
+      log("   language status:", text.slice(0, 200));
     });
 
     await step("Problems lists the misspelt entry point of orders", async () => {
@@ -252,6 +314,29 @@ async function lensWithEvent(editor, title, expectItem) {
         await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
       });
     }
+    await step("a crashed server restarts by itself, silently", async () => {
+      const before = await waitFor("the language server process", () => serverPids()[0]);
+      process.kill(before, "SIGKILL");
+      const after = await waitFor("a restarted server", () => serverPids().find((p) => p !== before), 60000);
+      log(`   server pid ${before} killed, restarted as ${after}`);
+      await languageStatus("HandlerLens: ready");
+      const toasts = page.locator(".notifications-toasts .notification-toast", { hasText: /HandlerLens|language server/ });
+      if (await toasts.count()) throw new Error(`unexpected notification: ${norm(await toasts.first().textContent())}`);
+      await main.locator(".codelens-decoration a", { hasText: "▶ Run handler" }).waitFor();
+    });
+
+    await step("a missing interpreter gives one clear message; fixing the setting recovers", async () => {
+      await setUserSetting("handlerlens.interpreter", "/nonexistent/python3");
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: 'No Python found at "/nonexistent/python3"' });
+      await toast.first().waitFor({ timeout: 60000 });
+      await page.waitForTimeout(3000); // a storm would show more toasts by now
+      await snap("no-python");
+      const n = await page.locator(".notifications-toasts .notification-toast", { hasText: /HandlerLens|Python/ }).count();
+      if (n !== 1) throw new Error(`expected one message, saw ${n}`);
+      await languageStatus("HandlerLens: not running");
+      await setUserSetting("handlerlens.interpreter", "");
+      await languageStatus("HandlerLens: ready");
+    });
   } catch {
     // already reported by step()
   } finally {
