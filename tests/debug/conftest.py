@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,24 @@ class Debugged:
             timeout=timeout,
         )
         return status, json.loads(body) if body else None
+
+    def invoke_later(self, event: dict[str, Any]) -> tuple[threading.Thread, list[tuple[int, Any]]]:
+        """Invoke on a thread (the request waits while paused); the thread and its outcome."""
+        outcome: list[tuple[int, Any]] = []
+        thread = threading.Thread(target=lambda: outcome.append(self.invoke(event)), daemon=True)
+        thread.start()
+        return thread, outcome
+
+    def hit(self, event: dict[str, Any], line: int = BREAK_LINE) -> tuple[int, Any]:
+        """Invoke, expect a stop on `line` of main.py, continue; the response."""
+        mark = len(self.editor.stops)
+        thread, outcome = self.invoke_later(event)
+        stop = self.editor.wait_stop(mark)
+        assert (stop.path, stop.line) == (self.main, line)
+        self.editor.resume(stop)
+        thread.join(15)
+        assert len(outcome) == 1
+        return outcome[0]
 
     def save(self, text: str) -> int:
         """Write main.py as an editor's save does; the event index to wait from."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +9,6 @@ import pytest
 
 from tests.debug.conftest import BREAK_LINE, IMPORT_LINE, Debugged, handler_source, start_debugged
 from tests.debug.dap import Editor
-
-
-def _invoke_in_background(
-    debugged: Debugged, event: dict[str, Any]
-) -> tuple[threading.Thread, list]:
-    outcome: list[tuple[int, Any]] = []
-    thread = threading.Thread(target=lambda: outcome.append(debugged.invoke(event)), daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def _event_of(editor: Editor, stop: Any) -> dict[str, str]:
@@ -37,7 +27,7 @@ def test_a_breakpoint_stops_again_after_each_of_twenty_reloads(debugged: Debugge
             mark = debugged.save(handler_source(f"v{reload}", shift=reload))
             assert debugged.wait_reloaded(mark)["ok"] is True
         stops = len(editor.stops)
-        thread, outcome = _invoke_in_background(debugged, {"name": f"call{reload}"})
+        thread, outcome = debugged.invoke_later({"name": f"call{reload}"})
         stop = editor.wait_stop(stops)
         assert (stop.reason, stop.path, stop.line, stop.name) == (
             "breakpoint",
@@ -53,7 +43,7 @@ def test_a_breakpoint_stops_again_after_each_of_twenty_reloads(debugged: Debugge
 
 @pytest.mark.timeout(60)
 def test_the_users_call_stack_holds_only_their_frames(debugged: Debugged):
-    thread, _ = _invoke_in_background(debugged, {"name": "stack"})
+    thread, _ = debugged.invoke_later({"name": "stack"})
     stop = debugged.editor.wait_stop()
     assert [(f["name"], f["source"]["path"]) for f in stop.frames] == [("handler", debugged.main)]
     threads = stop.session.request("threads")["threads"]
@@ -72,7 +62,7 @@ def test_import_time_code_stops_before_the_first_and_each_reloaded_worker_serves
         first = editor.wait_stop(0)
         assert (first.path, first.line, first.name) == (served.main, IMPORT_LINE, "<module>")
         # The handler cannot be served before its module has loaded: the request waits.
-        thread, outcome = _invoke_in_background(served, {"name": "early"})
+        thread, outcome = served.invoke_later({"name": "early"})
         thread.join(0.5)
         assert outcome == []
         editor.resume(first)
@@ -96,7 +86,7 @@ def test_the_timeout_stands_still_while_paused_but_the_deadline_does_not(project
         project, {str(project / "main.py"): [BREAK_LINE]}, extra=["--timeout", "1"]
     )
     try:
-        thread, outcome = _invoke_in_background(served, {"remaining": True})
+        thread, outcome = served.invoke_later({"remaining": True})
         stop = served.editor.wait_stop()
         thread.join(2.5)  # well past the 1 s timeout, paused
         assert outcome == []

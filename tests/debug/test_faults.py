@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,34 +13,12 @@ from tests.debug.dap import Editor
 from tests.runner.harness import _processes, wait_gone
 
 
-def _invoke_in_background(
-    debugged: Debugged, event: dict[str, Any]
-) -> tuple[threading.Thread, list[tuple[int, Any]]]:
-    outcome: list[tuple[int, Any]] = []
-    thread = threading.Thread(target=lambda: outcome.append(debugged.invoke(event)), daemon=True)
-    thread.start()
-    return thread, outcome
-
-
-def _hit(debugged: Debugged, event: dict[str, Any], line: int = BREAK_LINE) -> tuple[int, Any]:
-    """Invoke, expect a stop on `line`, continue; the response."""
-    editor = debugged.editor
-    mark = len(editor.stops)
-    thread, outcome = _invoke_in_background(debugged, event)
-    stop = editor.wait_stop(mark)
-    assert (stop.path, stop.line) == (debugged.main, line)
-    editor.resume(stop)
-    thread.join(15)
-    assert len(outcome) == 1
-    return outcome[0]
-
-
 @pytest.mark.timeout(60)
 def test_a_save_while_paused_replaces_the_worker_and_the_paused_request_gets_an_error(
     debugged: Debugged,
 ):
     editor = debugged.editor
-    thread, outcome = _invoke_in_background(debugged, {"name": "paused"})
+    thread, outcome = debugged.invoke_later({"name": "paused"})
     stop = editor.wait_stop()
     time.sleep(0.2)  # the runner learns of the pause within its 50 ms poll
     mark = debugged.save(handler_source("v1"))
@@ -53,7 +29,7 @@ def test_a_save_while_paused_replaces_the_worker_and_the_paused_request_gets_an_
     assert "reloaded" in body["errorMessage"] and "paused in the debugger" in body["errorMessage"]
     assert debugged.wait_reloaded(mark)["ok"] is True
     assert stop.session.wait_event("terminated", timeout=10)
-    assert _hit(debugged, {"name": "after"}) == (200, {"version": "v1", "hello": "after"})
+    assert debugged.hit({"name": "after"}) == (200, {"version": "v1", "hello": "after"})
 
 
 @pytest.mark.timeout(60)
@@ -91,12 +67,12 @@ def test_a_worker_crash_while_attached_is_a_function_error_and_the_next_one_stop
     assert status == 200 and body["errorType"] == "Runtime.ExitError"
     assert "exit status 3" in body["errorMessage"]
     editor.set_breakpoints(debugged.main, [BREAK_LINE])
-    assert _hit(debugged, {"name": "again"}) == (200, {"version": "v0", "hello": "again"})
+    assert debugged.hit({"name": "again"}) == (200, {"version": "v0", "hello": "again"})
 
 
 @pytest.mark.timeout(90)
 def test_the_editor_can_leave_and_come_back(debugged: Debugged):
-    assert _hit(debugged, {"name": "first"})[0] == 200
+    assert debugged.hit({"name": "first"})[0] == 200
     debugged.editor.disconnect()
     # Without an editor the function keeps serving, reloads included, and never stops.
     assert debugged.invoke({"name": "alone"}) == (200, {"version": "v0", "hello": "alone"})
@@ -107,10 +83,10 @@ def test_the_editor_can_leave_and_come_back(debugged: Debugged):
     debugged.editor = Editor(debugged.debug_port, {debugged.main: [BREAK_LINE]})
     debugged.editor.attach()
     debugged.editor.wait_children(2)
-    assert _hit(debugged, {"name": "back"}) == (200, {"version": "v1", "hello": "back"})
+    assert debugged.hit({"name": "back"}) == (200, {"version": "v1", "hello": "back"})
     mark = debugged.save(handler_source("v2"))
     assert debugged.wait_reloaded(mark)["ok"] is True
-    assert _hit(debugged, {"name": "reloaded"}) == (200, {"version": "v2", "hello": "reloaded"})
+    assert debugged.hit({"name": "reloaded"}) == (200, {"version": "v2", "hello": "reloaded"})
 
 
 @pytest.mark.timeout(60)
@@ -122,7 +98,7 @@ def test_an_interpreter_without_debugpy_is_debugged_with_the_runners(project: Pa
         project, {str(project / "main.py"): [BREAK_LINE]}, extra=["--python", python]
     )
     try:
-        assert _hit(served, {"name": "system"}) == (200, {"version": "v0", "hello": "system"})
+        assert served.hit({"name": "system"}) == (200, {"version": "v0", "hello": "system"})
     finally:
         served.editor.close()
         served.runner.stop()
@@ -132,7 +108,7 @@ def test_an_interpreter_without_debugpy_is_debugged_with_the_runners(project: Pa
 def test_stopping_leaves_no_worker_or_adapter_behind_and_no_debugger_noise(project: Path):
     served = start_debugged(project, {str(project / "main.py"): [BREAK_LINE]})
     try:
-        assert _hit(served, {"name": "x"})[0] == 200
+        assert served.hit({"name": "x"})[0] == 200
         workers = served.runner.worker_pids()
         assert len(workers) == 2  # the instance and the standby
         # The adapter debugpy.listen() spawned shares its access token with the workers.
