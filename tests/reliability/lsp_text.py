@@ -171,7 +171,7 @@ def inserted_text(kind: str) -> st.SearchStrategy[str]:
 class Step:
     """One thing the client does: send changes, make a request, save, or wait."""
 
-    action: str  # change | request | save | pause
+    action: str  # change | request | save | reopen | pause
     changes: list[lsp.TextDocumentContentChangePartial] = field(default_factory=list)
     request: str = ""
     position: lsp.Position | None = None
@@ -213,7 +213,18 @@ def edit_plan(draw: st.DrawFn, text: str, kind: str, max_steps: int) -> tuple[li
     for _ in range(draw(st.integers(max(1, max_steps // 3), max_steps))):
         action = draw(
             st.sampled_from(
-                ("edit", "edit", "edit", "type", "batch", "request", "request", "save", "pause")
+                (
+                    "edit",
+                    "edit",
+                    "edit",
+                    "type",
+                    "batch",
+                    "request",
+                    "request",
+                    "save",
+                    "reopen",
+                    "pause",
+                )
             )
         )
         if action == "edit":
@@ -243,6 +254,9 @@ def edit_plan(draw: st.DrawFn, text: str, kind: str, max_steps: int) -> tuple[li
             )
         elif action == "save":
             steps.append(Step("save"))
+        elif action == "reopen":
+            # Closed and opened again with the same text, as when a tab is reopened.
+            steps.append(Step("reopen", extra={"text": doc.text}))
         else:
             # Long enough, sometimes, for the 30 ms debounce to fire between edits.
             steps.append(Step("pause", pause=draw(st.sampled_from((0.0, 0.01, 0.05)))))

@@ -69,6 +69,9 @@ class Fuzzer:
                 pending.append(asyncio.ensure_future(self._request(path, step)))
             elif step.action == "save":
                 self.server.save(path)
+            elif step.action == "reopen":
+                self.server.close(path)
+                self.server.open(path, language, step.extra["text"])
             else:
                 await asyncio.sleep(step.pause)
         results = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 30)
