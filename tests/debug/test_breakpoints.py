@@ -46,6 +46,9 @@ def test_the_users_call_stack_holds_only_their_frames(debugged: Debugged):
     thread, _ = debugged.invoke_later({"name": "stack"})
     stop = debugged.editor.wait_stop()
     assert [(f["name"], f["source"]["path"]) for f in stop.frames] == [("handler", debugged.main)]
+    assert debugged.runner.wait_stderr(
+        f"debugger (debugpy) listening on 127.0.0.1:{debugged.debug_port}"
+    )
     threads = stop.session.request("threads")["threads"]
     assert [t["name"] for t in threads] == ["MainThread"]
     debugged.editor.resume(stop)

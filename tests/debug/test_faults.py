@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -133,3 +136,21 @@ def _cmdline(pid: int) -> str:
             return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
     except OSError:
         return ""
+
+
+@pytest.mark.timeout(30)
+def test_a_taken_debug_port_is_a_clear_error(project: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "handlerlens.runner", "serve", "main.handler"]
+            + ["--root", str(project), "--port", "0", "--debug-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen for the debugger on 127.0.0.1:{port}" in done.stderr
+    assert "Pick another --debug-port" in done.stderr

@@ -25,6 +25,8 @@ WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main_
 SENTINEL_CORE = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
 MAX_LINE = 64 * 1024
 _HEADER = struct.Struct(">II")
+# Under --debug, a worker runs only once the editor has attached it as a child session.
+ATTACH_WARNING_S = 15.0
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
@@ -134,6 +136,8 @@ class WorkerProcess:
         # Why the supervisor ended this worker on purpose while it was busy, if it did.
         self.interrupted: str | None = None
         self._deadline: _Deadline | None = None
+        # Under --debug: the editor has attached this worker (it said so when it began).
+        self.attached = False
         self._transport: asyncio.SubprocessTransport | None = None
         self._control: asyncio.WriteTransport | None = None
         self._lifeline = -1
@@ -190,6 +194,8 @@ class WorkerProcess:
             lambda: _ResultReader(self), os.fdopen(result_r, "rb", buffering=0)
         )
         log.debug("runner: started worker PID %d", self.pid)
+        if self.debug:
+            loop.call_later(ATTACH_WARNING_S, self._warn_unattached)
 
     async def call(
         self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
@@ -283,7 +289,10 @@ class WorkerProcess:
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
         if meta.get("op") == "debug":
-            self._on_debug_state(bool(meta.get("paused")))
+            if meta.get("attached"):
+                self.attached = True
+            else:
+                self._on_debug_state(bool(meta.get("paused")))
             return
         marked = meta.get("marked")
         if isinstance(marked, list):
@@ -294,6 +303,16 @@ class WorkerProcess:
             self._settle()
         if self._reply is not None and not self._reply.done():
             self._reply.set_result((meta, payload))
+
+    def _warn_unattached(self) -> None:
+        if not self.attached and self.alive:
+            log.warning(
+                "runner: worker PID %d has waited %.0f s for the debugger to attach it. The "
+                "DAP client must accept debugpy's child sessions (the `startDebugging` request, "
+                "or the `debugpyAttach` event) and attach each with the breakpoints.",
+                self.pid,
+                ATTACH_WARNING_S,
+            )
 
     def _on_debug_state(self, paused: bool) -> None:
         # Paused at a breakpoint, the timeout stands still: time spent looking at

@@ -134,6 +134,8 @@ def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseM
         )
         return None
     debugging.hide_runner_frames()
+    # debugpy's launcher let this code run: the editor has attached and configured us.
+    send({"op": "debug", "attached": True})
     return debugging.PauseMonitor(send).start()
 
 
