@@ -4,6 +4,11 @@ A standby worker (an interpreter that has imported nothing of the user's code) i
 ready, so a reload costs an import, not an interpreter start-up. Each reload starts a new
 generation: idle instances of older generations are stopped at once, busy ones when their
 request finishes, so a running request completes on the old code and never hangs.
+
+Under `--debug` each worker is a child debug session that runs only once the editor has
+attached it: the standby does that while it waits, so a save still costs only an import. A
+worker paused at a breakpoint when a change arrives is ended (its request gets an error),
+so a reload never waits for someone to press Continue.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Messages travel on a dedicated pipe pair (`pass_fds`), never on the worker's stdout/stderr,
 which are the function's log: every line is tagged with the request it was printed during,
-using the end-of-operation sentinels the worker writes to both streams.
+using the end-of-operation sentinels the worker writes to both streams. Under `--debug`,
+the worker also says on that pipe when it has been attached and when a thread sits at a
+breakpoint; an invocation's timeout stands still while it does.
 """
 
 from __future__ import annotations

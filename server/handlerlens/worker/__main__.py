@@ -1,4 +1,4 @@
-"""Launcher: `python path/to/worker/__main__.py CONTROL_FD RESULT_FD LIFELINE_FD`.
+"""Launcher: `python path/to/worker/__main__.py CONTROL_FD RESULT_FD LIFELINE_FD [--debug]`.
 
 Run by file path, this file's directory lands on `sys.path[0]`; it is removed (the function's
 code root goes first instead) and the package is loaded under a private name, so a user module
