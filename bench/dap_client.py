@@ -162,6 +162,8 @@ class Editor:
         self.sessions: list[DapSession] = []
         self.stops: list[float] = []  # arrival times of `stopped` events (reason: breakpoint)
         self.errors: list[str] = []
+        self.attached = 0  # sessions whose attach completed, the parent included
+        self._attached_changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def attach(self, configuration: dict[str, Any] | None = None) -> DapSession:
@@ -185,7 +187,21 @@ class Editor:
         await session.request("setExceptionBreakpoints", {"filters": []})
         await session.request("configurationDone", {})
         await asyncio.wait_for(attached, 20)
+        self.attached += 1
+        self._attached_changed.set()
         return session
+
+    async def wait_attached(self, count: int, timeout: float) -> bool:
+        """Wait until `count` sessions have attached in total; False on timeout."""
+        deadline = time.perf_counter() + timeout
+        while self.attached < count:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return False
+            self._attached_changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._attached_changed.wait(), remaining)
+        return True
 
     async def set_breakpoints(self, path: str, lines: list[int]) -> None:
         """Replace a file's breakpoints in every session."""

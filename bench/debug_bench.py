@@ -24,7 +24,20 @@ STANDBY = "HandlerLens, debugger attached"
 RESTART = "HandlerLens, debugger attached, plain restart (--no-standby)"
 UNDER_DEBUG = "HandlerLens serve --debug, editor attached, no breakpoints"
 PLAIN = "HandlerLens serve"
-BREAK_LINE = 2  # the `return` of platform_handler's text
+BREAK_LINE = 3  # the first `return` of _handler's text: reached only with ?stop=1
+
+
+def _handler(value: str) -> str:
+    # Polls run past the breakpoint, so the timing has no stop in it; one request with
+    # ?stop=1 after each reload checks that the breakpoint still stops the new code.
+    return (
+        "def handler(event, context):\n"
+        '    if (event.get("queryStringParameters") or {}).get("stop"):\n'
+        f'        return {{"statusCode": 200, "body": "stopped {value}"}}\n'
+        f'    return {{"statusCode": 200, "body": "{value}"}}\n'
+    )
+
+
 LIMIT_S = 10.0
 
 
@@ -94,18 +107,22 @@ async def _stop(served: Debugged) -> None:
     await served.service.stop()
 
 
-async def _reload_series(served: Debugged, root: Path, row: Row, count: int) -> None:
+async def _reload_series(served: Debugged, root: Path, row: Row, count: int, standby: bool) -> None:
     assert served.editor is not None
     editor = served.editor
     hits = 0
+    expected = 1 + (2 if standby else 1)  # the parent, the worker, the standby
     for rep in range(1, count + 1):
         value = f"v{rep:04d}".encode()
+        # Save as a person would: once the previous reload's worker (and, by default, the
+        # next standby) has been attached as a child session, and a moment later.
+        await editor.wait_attached(expected, 30.0)
         await asyncio.sleep(0.5)
+        expected = editor.attached + 1
         started = time.perf_counter()
-        (root / "main.py").write_text(platform_handler(value.decode()))
+        (root / "main.py").write_text(_handler(value.decode()))
         conn = Connection(served.port, timeout=LIMIT_S)
         while time.perf_counter() < started + LIMIT_S:
-            stops_before = len(editor.stops)
             try:
                 status, body = await conn.get("/", close=True)
             except HttpError:
@@ -113,14 +130,19 @@ async def _reload_series(served: Debugged, root: Path, row: Row, count: int) -> 
                 continue
             if status == 200 and value in body:
                 row.samples.append(1000 * (time.perf_counter() - started))
-                hits += len(editor.stops) > stops_before
                 break
             await asyncio.sleep(0.01)
         else:
             row.note = f"save {rep} not served within {LIMIT_S:.0f} s; series stopped"
             return
+        stops_before = len(editor.stops)
+        try:
+            status, body = await conn.get("/?stop=1", close=True)
+        except HttpError:
+            continue
+        hits += status == 200 and body == b"stopped " + value and len(editor.stops) > stops_before
     row.counts = {"hits": hits, "reloads": count}
-    row.note = f"breakpoint hit on the first new-code request after {hits} of {count} reloads"
+    row.note = f"breakpoint stopped the new code after {hits} of {count} reloads"
     if editor.errors:
         row.note += f"; editor errors: {editor.errors[:2]}"
 
@@ -138,7 +160,7 @@ async def debug_figures(workdir: Path, reps: DebugReps) -> list[Figure]:
     for name, extra in ((STANDBY, []), (RESTART, ["--no-standby"])):
         root = workdir / "debug" / ("standby" if not extra else "restart") / "code"
         root.mkdir(parents=True, exist_ok=True)
-        (root / "main.py").write_text(platform_handler("v0000"))
+        (root / "main.py").write_text(_handler("v0000"))
         row = Row(name)
         rows.append(row)
         served = await _start(root, extra, {str(root / "main.py"): [BREAK_LINE]})
@@ -146,7 +168,7 @@ async def debug_figures(workdir: Path, reps: DebugReps) -> list[Figure]:
             if served.error:
                 row.missing = served.error
             else:
-                await _reload_series(served, root, row, reps.reload)
+                await _reload_series(served, root, row, reps.reload, standby=not extra)
         finally:
             await _stop(served)
     reload = Figure(
@@ -157,10 +179,13 @@ async def debug_figures(workdir: Path, reps: DebugReps) -> list[Figure]:
         reference=STANDBY,
         notes=[
             "`handlerlens serve --debug`, the benchmark's DAP client attached as an editor "
-            "(child session per worker via `startDebugging`), a breakpoint on the handler's "
-            "`return`; every stop is continued at once. Same save-and-poll loop as the plain "
-            "figure. The plain-restart row starts a fresh interpreter per reload "
-            "(`--no-standby`) for comparison."
+            "(child session per worker via `startDebugging`), a breakpoint in the handler on a "
+            "line only `?stop=1` reaches: the polls that time the reload run past it, and one "
+            "`?stop=1` request after each reload checks that the new code stops there (the "
+            "editor continues at once). Same save-and-poll loop as the plain figure; each save "
+            "waits until the previous reload's new child session (the next standby) has "
+            "attached, then 0.5 s. The plain-restart row starts a fresh "
+            "interpreter per reload (`--no-standby`) for comparison."
         ],
     )
     return [reload, await _overhead(workdir, reps)]

@@ -11,6 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_PY = REPO / ".venv" / "bin" / "python"
@@ -18,6 +19,26 @@ HANDLERLENS = REPO / ".venv" / "bin" / "handlerlens"
 PEERS = REPO / "bench" / ".peers"
 PEER_BIN = PEERS / "venv" / "bin"
 PYRIGHT_LANGSERVER = PEERS / "node" / "node_modules" / "pyright" / "langserver.index.js"
+
+
+class Budget:
+    """The run's time limit: sections and sessions not started by the deadline are skipped."""
+
+    deadline = float("inf")
+    skipped: ClassVar[list[str]] = []  # one budget per process
+
+    @classmethod
+    def start(cls, seconds: float) -> None:
+        """Start the clock."""
+        cls.deadline = time.perf_counter() + seconds
+
+    @classmethod
+    def spent(cls, what: str) -> str:
+        """'' while time is left; otherwise record `what` as skipped and say why."""
+        if time.perf_counter() < cls.deadline:
+            return ""
+        cls.skipped.append(what)
+        return "not measured: the run's time budget was spent before this started"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.http_client import Connection, HttpError, wait_until_serving
-from bench.procs import HANDLERLENS, PEER_BIN, REPO, VENV_PY, Service, free_port, wall_time
+from bench.procs import HANDLERLENS, PEER_BIN, REPO, VENV_PY, Budget, Service, free_port, wall_time
 from bench.stats import Figure, Row
 from bench.workload import flask_handler, platform_handler
 
@@ -224,6 +224,7 @@ async def reload_figure(workdir: Path, reps: RunnerReps) -> Figure:
     for subject, count, limit in zip(subjects, counts, (5.0, 10.0, 10.0), strict=True):
         row = Row(subject.name, missing=subject.missing)
         rows.append(row)
+        subject.missing = subject.missing or Budget.spent(f"save → new code: {subject.name}")
         try:
             await _start(subject)
             row.missing = subject.missing
