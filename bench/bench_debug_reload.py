@@ -7,7 +7,7 @@ DAP client the tests use, child sessions included). Figures, as median and p95:
   (the default) and for a plain restart of the attached worker (`--no-standby`);
 - whether a breakpoint stopped the first request after every reload, on the right line;
 - warm invoke latency of a trivial handler with no breakpoints set, under the debugger and
-  in a plain runner: the difference is the per-invocation overhead.
+  in a plain runner, taking turns: the difference is the per-invocation overhead.
 
 Saves are a second apart and wait for the new standby to be attached, as a person saving
 would; the time that takes (a new interpreter plus a child session, in the background) is
@@ -147,9 +147,7 @@ def reload_series(workdir: Path, standby: bool, reloads: int) -> tuple[Series, S
     return served, rearmed, verdict
 
 
-def invoke_series(workdir: Path, debug: bool, count: int, warmup: int = 50) -> Series:
-    """Warm invoke latency over one keep-alive connection, trivial handler, no breakpoints."""
-    label = "warm invoke, serve --debug, editor attached" if debug else "warm invoke, plain serve"
+def _serve_trivial(workdir: Path, debug: bool) -> tuple[Runner, Editor | None]:
     root = workdir / ("invoke-debug" if debug else "invoke-plain")
     root.mkdir(parents=True)
     (root / "main.py").write_text(HANDLER.format(version="v0"))
@@ -157,30 +155,50 @@ def invoke_series(workdir: Path, debug: bool, count: int, warmup: int = 50) -> S
         ["main.handler", "--platform", "yandex", "--no-watch", *(["--debug"] if debug else [])],
         root,
     )
-    series = Series(label)
-    editor = None
+    if not debug:
+        return runner, None
     try:
-        if debug:
-            port = int(runner.wait_for(lambda e: e["event"] == "listening")["debugPort"])
-            editor = Editor(port, {})
-            editor.attach()
-            editor.wait_children(2, timeout=30)
-        connection = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
-        for index in range(warmup + count):
-            started = time.perf_counter()
-            status, _ = _get(connection, "/")
-            took = (time.perf_counter() - started) * 1000.0
-            if status != 200:
-                series.note = f"status {status}"
-                break
-            if index >= warmup:
-                series.samples.append(took)
-        connection.close()
-    finally:
-        if editor is not None:
-            editor.close()
+        port = int(runner.wait_for(lambda e: e["event"] == "listening")["debugPort"])
+        editor = Editor(port, {})
+        editor.attach()
+        editor.wait_children(2, timeout=30)
+    except BaseException:
         runner.stop()
-    return series
+        raise
+    return runner, editor
+
+
+def invoke_series(workdir: Path, count: int, warmup: int = 50) -> tuple[Series, Series]:
+    """Warm invoke latency, trivial handler, no breakpoints: under the debugger and plain.
+
+    The two runners take turns request by request, over one keep-alive connection each, so
+    whatever else the machine does weighs on both alike.
+    """
+    debugged = Series("warm invoke, serve --debug, editor attached")
+    plain = Series("warm invoke, plain serve")
+    started = [_serve_trivial(workdir, True), _serve_trivial(workdir, False)]
+    try:
+        connections = [
+            http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+            for runner, _ in started
+        ]
+        for index in range(warmup + count):
+            for connection, series in zip(connections, (debugged, plain), strict=True):
+                began = time.perf_counter()
+                status, _ = _get(connection, "/")
+                took = (time.perf_counter() - began) * 1000.0
+                if status != 200:
+                    series.note = f"status {status}"
+                elif index >= warmup:
+                    series.samples.append(took)
+        for connection in connections:
+            connection.close()
+    finally:
+        for runner, editor in started:
+            if editor is not None:
+                editor.close()
+            runner.stop()
+    return debugged, plain
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             served, rearmed, verdict = reload_series(workdir, standby, args.reloads)
             lines += [served.line()] + ([rearmed.line()] if rearmed.samples else [])
             verdicts.append(verdict)
-        debugged = invoke_series(workdir, True, args.invokes)
-        plain = invoke_series(workdir, False, args.invokes)
+        debugged, plain = invoke_series(workdir, args.invokes)
     print("Hot reload under the debugger (goal: median ≤ 300 ms, p95 ≤ 600 ms, 100 % hits)")
     for line in lines:
         print("  " + line)
