@@ -49,6 +49,14 @@ def handler(event, context):
         line = "y" * 1023
         for _ in range(2048):
             print(line)
+    if fault == "memory":
+        # Past the function's memory size: the runner does not enforce it (yet).
+        hog = bytearray(160 * 1024 * 1024)
+        hog[-1] = 1
+    if fault == "unserialisable":
+        return {{"statusCode": 200, "body": {{1, 2}}}}
+    if fault == "huge":
+        return {{"statusCode": 200, "body": "x" * 10_000_000}}
     if fault == "child":
         # Outlives the request; the runner must still take it down when it stops.
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", MARKER])

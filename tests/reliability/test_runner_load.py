@@ -51,6 +51,15 @@ FAULTS: dict[str, Check] = {
         s == 502 and _error(b, "Runtime exited with error: signal: segmentation fault")
     ),
     "spew": lambda s, h, b: s == 200 and b.get("fault") == "spew",
+    "unserialisable": lambda s, h, b: s == 502 and b.get("errorType") == "ProxyIntegrationError",
+    "huge": lambda s, h, b: s == 502 and b.get("errorType") == "ProxyIntegrationError",
+    # No platform fact says what exceeding the memory size answers (and zeroing the memory can
+    # outlast the timeout on a busy machine); whatever it is, the next request must succeed.
+    "memory": lambda s, h, b: (
+        s == 200
+        or (s == 502 and h.get("x-function-error") == "true")
+        or (s == 504 and b.get("errorType") == "Timeout")
+    ),
     "child": lambda s, h, b: s == 200 and b.get("fault") == "child",
 }
 
