@@ -2,6 +2,7 @@
  * Run Handler and Debug Handler (lens, palette, editor title, event-file lenses): trust, the
  * function, the event, then the server's run/debug commands, the response view and the logs.
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DebugSupport } from "./debug";
 import { type ChosenEvent, type EventFileArgs, type EventPicker } from "./events";
@@ -74,7 +75,7 @@ export class HandlerCommands {
         );
         return;
       }
-      const label = vscode.workspace.asRelativePath(args.path);
+      const label = path.basename(args.path).replace(/\.json$/i, "");
       const chosen = await this.events.fromFile(args.path, label);
       if (!chosen) {
         return;

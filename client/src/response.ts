@@ -38,7 +38,8 @@ export class ResponseView
     this.changed.fire(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, {
-      viewColumn: vscode.ViewColumn.Beside,
+      // Where it already is, else beside: repeated runs update one view, never open more.
+      viewColumn: columnOf(uri) ?? vscode.ViewColumn.Beside,
       preserveFocus: true,
       preview: false,
     });
@@ -81,6 +82,17 @@ export class ResponseView
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function columnOf(uri: vscode.Uri): vscode.ViewColumn | undefined {
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      if (tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri.toString()) {
+        return group.viewColumn;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Document selector of the output channels' documents (frames in function logs). */

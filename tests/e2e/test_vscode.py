@@ -29,7 +29,10 @@ LAST = [
     "a crashed server restarts by itself, silently",
     "a missing interpreter gives one clear message; fixing the setting recovers",
 ]
-RUN = ["Run lens → event pick → response view with 200 and the REPORT line"]
+RUN = [
+    "Run lens → event pick → response view with 200 and the REPORT line",
+    '"New event…" saves an editable copy; the lens on it runs the handler with it',
+]
 DEBUG = [
     "breakpoint on line 7, Debug lens → paused there with `event` in Variables",
     "continue → response 200",

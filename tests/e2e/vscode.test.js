@@ -253,6 +253,39 @@ async function lensWithEvent(editor, title, expectItem) {
         log("   log:", end.split("\n").filter((l) => /START|END|REPORT/.test(l)).join(" | ").slice(0, 300));
       });
       await snap("run-response-log");
+
+      await step('"New event…" saves an editable copy; the lens on it runs the handler with it', async () => {
+        await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+        await main.locator(".codelens-decoration a", { hasText: "▶ Run handler" }).first().click();
+        const pick = page.locator(".quick-input-widget");
+        await pick.locator(".monaco-list-row", { hasText: "New event…" }).click();
+        await pick.getByText("start from which sample?").waitFor();
+        await page.keyboard.press("Enter"); // the function's own trigger comes first
+        await pick.getByText("New event for greeter").waitFor();
+        // fill() on the box itself: keystrokes could land in the editor while focus moves
+        const name = pick.locator(".quick-input-box input");
+        await name.fill("hello-alice");
+        await name.press("Enter");
+        const tab = page.locator(".tabs-container .tab", { hasText: "hello-alice.json" });
+        await tab.waitFor();
+        const json = page.locator(".editor-group-container", { has: tab }).locator(".monaco-editor").first();
+        await waitForEditorText(json, "httpMethod"); // the sample, pre-filled
+        await json.locator(".view-lines").click();
+        await page.keyboard.press("Control+A");
+        // settings.json turns auto-closing and suggestions off, so typing is literal
+        await page.keyboard.type('{"httpMethod": "GET", "queryStringParameters": {"name": "Alice"}}');
+        await page.keyboard.press("Control+s");
+        await snap("new-event");
+        await json.locator(".codelens-decoration a", { hasText: "▶ Run greeter with this event" }).click();
+        const out = page.locator(".editor-group-container", { has: page.locator(".tab", { hasText: "greeter.response.md" }) })
+          .locator(".monaco-editor").first();
+        await out.locator(".view-lines").click();
+        await page.keyboard.press("Control+Home");
+        await waitForEditorText(out, "Hello, Alice!");
+        const saved = path.join(WS_DIR, ".handlerlens", "events", "greeter", "hello-alice.json");
+        if (!fs.readFileSync(saved, "utf8").includes("Alice")) throw new Error(`${saved} was not saved`);
+      });
+      await snap("new-event-response");
     }
 
     if (!WANT_DEBUG) {
