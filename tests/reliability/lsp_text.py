@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 
 # pygls 2.1 splits documents with `str.splitlines`, which also breaks lines at these characters;
 # LSP clients break only at \n, \r\n and \r. Edits after one of them land on the wrong line
-# (see test_lsp_edits.py::test_incremental_edit_after_a_form_feed_keeps_the_buffer_in_sync).
+# (see test_line_breaks.py).
 # The fuzzer leaves them out so that it keeps finding other bugs; drop this filter once that
 # test passes.
 SPLITLINES_ONLY_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"

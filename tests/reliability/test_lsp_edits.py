@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from lsprotocol import types as lsp
 
 from tests.reliability.lsp_session import DOCUMENTS, LspSession, Snapshot, build_workspace
-from tests.reliability.lsp_text import LspText, Step, edit_plan
+from tests.reliability.lsp_text import Step, edit_plan
 from tests.reliability.scale import scaled
 
 EXAMPLES = scaled(40, 500)
@@ -195,32 +195,3 @@ def test_edit_sequences_never_break_the_server_and_diagnostics_match_a_fresh_ope
         loop.run_until_complete(fuzzer.kill())
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="pygls 2.1 TextDocument.lines uses str.splitlines, which also breaks at \\f, \\v, "
-    "\\x1c-\\x1e, \\x85, U+2028/9: later incremental edits land on the wrong line",
-)
-async def test_incremental_edit_after_a_form_feed_keeps_the_buffer_in_sync(tmp_path: Path) -> None:
-    workspace = build_workspace(tmp_path / "ws")
-    main = workspace / "greeter" / "main.py"
-    # A form feed is a legal page break in Python source; editors keep it on its line.
-    text = "# page one\x0c\n" + main.read_text()
-    session = await LspSession.start(workspace, tmp_path, "formfeed")
-    try:
-        session.open(main, "python", text)
-        doc = LspText(text)
-        at = text.index("def handler") + len("def ")
-        # Rename the handler the Terraform file declares: the entry point no longer resolves.
-        session.change(main, [doc.replace(at, at + len("handler"), "handle")])
-        await session.barrier()
-        codes = {
-            str(d.code)
-            for d in session.client.diagnostics.get(
-                (workspace / "greeter" / "main.tf").as_uri(), []
-            )
-        }
-    finally:
-        assert await session.stop() == 0
-    assert "entry-point-function-missing" in codes
