@@ -58,30 +58,52 @@ def wait_closed(sock: socket.socket, limit: float) -> tuple[float, bytes]:
         received += chunk
 
 
-def listening_sockets(pids: list[int]) -> list[tuple[str, str, int]]:
-    """(family, local address, port) of every listening TCP socket the processes hold."""
-    inodes: set[str] = set()
-    for pid in pids:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                except OSError:
-                    continue
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-        except OSError:
-            continue
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        pass
+    return inodes
+
+
+def _listening() -> list[tuple[str, str, int, str]]:
+    """(family, local address as /proc writes it, port, inode) of every listening TCP socket."""
     found = []
     for family in ("tcp", "tcp6"):
         with open(f"/proc/net/{family}") as table:
             for line in table.read().splitlines()[1:]:
                 fields = line.split()
                 local, state, inode = fields[1], fields[3], fields[9]
-                if state == "0A" and inode in inodes:  # 0A: TCP_LISTEN
+                if state == "0A":  # TCP_LISTEN
                     address, port = local.split(":")
-                    found.append((family, address, int(port, 16)))
+                    found.append((family, address, int(port, 16), inode))
     return found
+
+
+def listening_sockets(pids: list[int]) -> list[tuple[str, str, int]]:
+    """(family, local address, port) of every listening TCP socket the processes hold."""
+    inodes: set[str] = set()
+    for pid in pids:
+        inodes |= _socket_inodes(pid)
+    return [(f, a, p) for f, a, p, inode in _listening() if inode in inodes]
+
+
+def listeners(port: int) -> dict[int, list[tuple[str, str, int]]]:
+    """Processes listening on `port` (any address), with all their listening sockets."""
+    wanted = {inode for _, _, p, inode in _listening() if p == port}
+    holders = [
+        int(entry)
+        for entry in os.listdir("/proc")
+        if entry.isdigit() and _socket_inodes(int(entry)) & wanted
+    ]
+    return {pid: listening_sockets([pid]) for pid in holders}
 
 
 def descendants(pid: int) -> list[int]:

@@ -25,12 +25,13 @@ from tests.lsp.conftest import EXAMPLES, running_server
 from tests.reliability.raw_http import (
     descendants,
     exchange,
+    listeners,
     listening_sockets,
     read_response,
     wait_closed,
 )
 from tests.reliability.scale import scaled
-from tests.runner.harness import FIXTURES, Runner
+from tests.runner.harness import FIXTURES, Runner, wait_gone
 
 # How long past its own timeout the runner may take to drop a slow client.
 SLACK_S = 5.0
@@ -264,6 +265,25 @@ def test_the_runner_and_its_workers_listen_on_loopback_only(runner: Runner) -> N
     sockets = listening_sockets(pids)
     # /proc/net/tcp writes 127.0.0.1 as little-endian hex.
     assert sockets == [("tcp", "0100007F", runner.port)]
+
+
+def test_the_debug_port_listens_on_loopback_only_and_goes_with_the_runner() -> None:
+    debugged = Runner(
+        ["counter=main.counter", "--platform", "yandex", "--no-watch", "--debug"],
+        FIXTURES / "yandex",
+    )
+    try:
+        port = int(debugged.wait_for(lambda e: e["event"] == "listening")["debugPort"])
+        holders = listeners(port)
+        served = listening_sockets(descendants(debugged.process.pid))
+    finally:
+        assert debugged.stop() == 0
+    assert holders, "nothing listens on the announced debug port"
+    # The debug adapter (debugpy's own process) may open more ports: all on loopback.
+    assert all(address == "0100007F" for sockets in holders.values() for _, address, _ in sockets)
+    assert ("tcp", "0100007F", debugged.port) in served
+    assert all(address == "0100007F" for _, address, _ in served), served
+    assert wait_gone(list(holders)) == [], "the debug adapter outlived the runner"
 
 
 # -- event files named by the client ---------------------------------------------------------
