@@ -26,6 +26,8 @@ from tests.reliability.scale import scaled
 
 EXAMPLES = scaled(40, 500)
 MAX_STEPS = scaled(12, 40)
+# Every so often a brand-new server process checks the long-lived reference server's answer.
+FRESH_EVERY = scaled(20, 25)
 
 
 class Fuzzer:
@@ -80,6 +82,11 @@ class Fuzzer:
         await self.server.barrier()
         actual = self.server.snapshot(self.workspace)
         expected = await self._reference(rel, language, final)
+        if self.references % FRESH_EVERY == 1:
+            fresh = await self._fresh_process(rel, language, final)
+            assert fresh == expected, "the reference server disagrees with a fresh process:\n" + (
+                _diff(expected, fresh, rel, final)
+            )
         for _ in range(3):
             if actual == expected:
                 break
@@ -141,18 +148,36 @@ class Fuzzer:
         self.reference_root = root
         await self.reference.barrier()
         self.reference.open(root / rel, language, final)
-        await self.reference.barrier()
-        snapshot = self.reference.snapshot(root)
-        for _ in range(5):
-            await self.reference.barrier()
-            again = self.reference.snapshot(root)
-            if again == snapshot:
-                break
-            snapshot = again
-        else:
-            raise AssertionError("the reference server's diagnostics never settled")
+        snapshot = await _settled(self.reference, root)
         self.reference.close(root / rel)
         return snapshot
+
+    async def _fresh_process(self, rel: str, language: str, final: str) -> Snapshot:
+        """The final text opened in a new server on a new copy of the workspace."""
+        root = self.scratch / f"fresh-{self.references}"
+        shutil.copytree(self.pristine, root)
+        session = await LspSession.start(root, self.scratch, root.name)
+        try:
+            session.open(root / rel, language, final)
+            snapshot = await _settled(session, root)
+            problems = session.problems()
+        finally:
+            code = await session.stop()
+        assert not problems and code == 0, (problems, code)
+        return snapshot
+
+
+async def _settled(session: LspSession, root: Path) -> Snapshot:
+    """The diagnostics under `root` once two barriers in a row see the same ones."""
+    await session.barrier()
+    snapshot = session.snapshot(root)
+    for _ in range(5):
+        await session.barrier()
+        again = session.snapshot(root)
+        if again == snapshot:
+            return snapshot
+        snapshot = again
+    raise AssertionError(f"{session.log.stem}: diagnostics never settled")
 
 
 def _diff(actual: Snapshot, expected: Snapshot, rel: str, final: str) -> str:
