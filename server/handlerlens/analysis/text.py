@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from handlerlens.analysis.problems import Position, Span
+
+# Line breaks as both LSP and Python's tokenizer count them. `str.splitlines` also breaks at
+# \f, \v, \x1c-\x1e, \x85 and U+2028/9, which would shift every later line.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024 + 1024 * 1024  # a 5 MB module is analysed; beyond, skipped
 
@@ -37,11 +43,31 @@ def utf16_column(line_text: str, codepoint_col: int) -> int:
     return len(prefix.encode("utf-16-le")) // 2
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines of `text` without their breaks, splitting only at \\r\\n, \\r and \\n."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def split_lines_keepends(text: str) -> list[str]:
+    """Lines of `text` with their breaks, splitting only at \\r\\n, \\r and \\n."""
+    out: list[str] = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        out.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
 class LineIndex:
     """Lines of a text, for converting ast positions (UTF-8 byte columns) to LSP spans."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = split_lines(text)
 
     def line(self, n: int) -> str:
         """The text of zero-based line `n`, or "" past the end."""

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
 
 from handlerlens import __version__
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.sources import Sources
+from handlerlens.analysis.text import split_lines_keepends
 from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
 from handlerlens.lsp.settings import Settings, parse_settings
 
@@ -171,9 +173,18 @@ def path_of(params_uri: str) -> str | None:
     return to_path(params_uri)
 
 
+def _lsp_lines(self: TextDocument) -> tuple[str, ...]:
+    return tuple(split_lines_keepends(self.source))
+
+
 def build_server() -> HandlerLensServer:
     """A server with every feature registered."""
     from handlerlens.lsp.features import register_all
+
+    # pygls 2.1 splits documents with str.splitlines, which also breaks at \f, \v, \x85,
+    # U+2028…: incremental edits after such a character land on the wrong line. LSP (and
+    # Python) break lines only at \r\n, \r and \n.
+    TextDocument.lines = property(_lsp_lines)  # type: ignore[method-assign,assignment]
 
     server = HandlerLensServer()
     register_all(server)
