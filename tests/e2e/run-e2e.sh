@@ -4,11 +4,14 @@
 # VSIX (unless VSIX is given), installs it into a fresh code-server profile, opens a copy of
 # examples/ (or E2E_WORKSPACE), and runs tests/e2e/vscode.test.js.
 # Artifacts (screenshots, timings.json, code-server and extension logs): test-artifacts/e2e/.
-# Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=1.
+# Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=1,
+#      E2E_SCENARIO=restricted (workspace trust on, the folder left untrusted; artifacts go to
+#      test-artifacts/e2e-restricted/).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-ART="${E2E_ARTIFACTS:-$REPO/test-artifacts/e2e}"
+SCENARIO="${E2E_SCENARIO:-main}"
+ART="${E2E_ARTIFACTS:-$REPO/test-artifacts/e2e$([ "$SCENARIO" = main ] || echo "-$SCENARIO")}"
 say() { echo "e2e: $*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
@@ -26,7 +29,18 @@ rm -rf "$ART" && mkdir -p "$ART"
 RUN="$(mktemp -d "${TMPDIR:-/tmp}/handlerlens-e2e.XXXXXX")"
 mkdir -p "$RUN/data/User" "$RUN/ext" "$RUN/xdg" "$RUN/tmp" "$RUN/workspace"
 cp -r "${E2E_WORKSPACE:-$REPO/examples}/." "$RUN/workspace/"
-cp "$HERE/settings.json" "$RUN/data/User/settings.json"
+TRUST_ARGS=(--disable-workspace-trust)
+if [ "$SCENARIO" = restricted ]; then
+  TRUST_ARGS=()
+  python3 - "$HERE/settings.json" "$RUN/data/User/settings.json" <<'PY'
+import json, sys
+settings = json.load(open(sys.argv[1]))
+settings["security.workspace.trust.enabled"] = True
+json.dump(settings, open(sys.argv[2], "w"), indent=2)
+PY
+else
+  cp "$HERE/settings.json" "$RUN/data/User/settings.json"
+fi
 
 # Keep code-server out of ~/.config, ~/.local, ~/.cache and /tmp (ipc sockets).
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
@@ -41,7 +55,7 @@ t=$(now)
 # Its own session (setsid): extension hosts, the language server, runners, debug adapters and
 # debuggees all belong to it and are ended together, by PID, at exit.
 TMPDIR="$RUN/tmp" PATH="$NODE24_BIN:$PATH" setsid "$E2E_CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" \
-  --disable-telemetry --disable-update-check --disable-workspace-trust "${CSARGS[@]}" "$RUN/workspace" \
+  --disable-telemetry --disable-update-check "${TRUST_ARGS[@]}" "${CSARGS[@]}" "$RUN/workspace" \
   >"$ART/code-server.log" 2>&1 &
 CS_SID=$!
 cleanup() {
@@ -65,7 +79,7 @@ say "TIME code-server ready: $(since "$t") s"
 
 set +e
 NODE_PATH="$E2E_TOOLS" CS_URL="http://127.0.0.1:$PORT" WS_DIR="$RUN/workspace" ARTIFACTS="$ART" \
-  RUN_DIR="$RUN" \
+  RUN_DIR="$RUN" E2E_SCENARIO="$SCENARIO" \
   CHROMIUM="$E2E_CHROMIUM" node "$HERE/vscode.test.js"
 rc=$?
 set -e

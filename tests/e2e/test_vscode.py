@@ -1,8 +1,9 @@
 """The extension inside a real VS Code: code-server driven by Playwright in Chromium.
 
-Runs `tests/e2e/run-e2e.sh` (installs and caches the tools outside the checkout, builds and
-installs the VSIX, opens a copy of `examples/`) and checks what its steps saw. Screenshots,
-timings and logs stay in `test-artifacts/e2e/`, also when a step fails.
+Builds the VSIX once, then runs `tests/e2e/run-e2e.sh` per scenario (it installs and caches the
+tools outside the checkout, installs the VSIX into a fresh code-server and opens a copy of
+`examples/`) and checks which steps passed. Screenshots, timings and logs stay in
+`test-artifacts/e2e/` and `test-artifacts/e2e-restricted/`, also when a step fails.
 """
 
 from __future__ import annotations
@@ -15,19 +16,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", re.M)
 
-ALWAYS = [
+MAIN = [
     "workbench loads with examples/",
     'lenses "▶ Run handler" and "Debug handler" on greeter/main.py',
     "language status says the server is ready",
     "Problems lists the misspelt entry point of orders",
     "no error notifications",
-]
-LAST = [
-    "a crashed server restarts by itself, silently",
-    "a missing interpreter gives one clear message; fixing the setting recovers",
 ]
 RUN = [
     "Run lens → event pick → response view with 200 and the REPORT line",
@@ -39,33 +35,63 @@ DEBUG = [
     "edit + save, Debug again → paused on the moved line 8 without re-attaching",
     "continue → response 200 again, stop debugging",
 ]
+LAST = [
+    "a crashed server restarts by itself, silently",
+    "a missing interpreter gives one clear message; fixing the setting recovers",
+]
+RESTRICTED = [
+    "untrusted folder opens in Restricted Mode",
+    "lenses and Problems work in Restricted Mode",
+    "Run asks for workspace trust and runs nothing",
+]
 
 
-@pytest.mark.timeout(1800)
-def test_extension_in_code_server() -> None:
-    """Lenses, status, Problems, Run (Debug when enabled), crash restart, bad interpreter."""
+@pytest.fixture(scope="module")
+def vsix() -> str:
+    """The packaged extension, built once for every scenario."""
+    proc = subprocess.run(
+        ["bash", "scripts/package.sh"], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, f"packaging failed:\n{proc.stderr[-4000:]}"
+    return str(REPO / proc.stdout.strip().splitlines()[-1])
+
+
+def run_scenario(vsix: str, scenario: str, expected: list[str]) -> None:
+    """Run one e2e scenario and assert that every expected step passed and none failed."""
+    env = dict(os.environ, VSIX=vsix, E2E_SCENARIO=scenario)
     proc = subprocess.run(
         ["bash", str(REPO / "tests" / "e2e" / "run-e2e.sh")],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=1750,
-        env=os.environ.copy(),
+        env=env,
     )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "run.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    artifacts = REPO / "test-artifacts" / ("e2e" if scenario == "main" else f"e2e-{scenario}")
+    artifacts.mkdir(parents=True, exist_ok=True)
+    (artifacts / "run.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
     tail = (proc.stdout + proc.stderr)[-6000:]
     summary = SUMMARY.search(proc.stdout)
     assert summary is not None, f"the e2e run printed no summary:\n{tail}"
     assert proc.returncode == 0 and summary[2] == "0", f"e2e steps failed:\n{tail}"
+    missing = [name for name in expected if f"PASS {name} (" not in proc.stdout]
+    assert not missing, f"steps that did not pass: {missing}\n{tail}"
+    shots = sorted(artifacts.glob("[0-9]*.png"))
+    assert shots and all(p.stat().st_size > 10_000 for p in shots), "screenshots missing"
 
-    expected = list(ALWAYS)
+
+@pytest.mark.timeout(1800)
+def test_extension_in_code_server(vsix: str) -> None:
+    """Lenses, status, Problems, Run, New event (Debug when enabled), crash, bad interpreter."""
+    expected = list(MAIN)
     if os.environ.get("HANDLERLENS_E2E_RUN") != "0":
         expected += RUN
     if os.environ.get("HANDLERLENS_E2E_DEBUG") == "1":
         expected += DEBUG
-    expected += LAST
-    missing = [name for name in expected if f"PASS {name} (" not in proc.stdout]
-    assert not missing, f"steps that did not pass: {missing}\n{tail}"
-    for shot in ("01-lenses.png", "03-problems.png"):
-        assert (ARTIFACTS / shot).stat().st_size > 10_000, f"screenshot {shot} missing or empty"
+    run_scenario(vsix, "main", expected + LAST)
+
+
+@pytest.mark.timeout(900)
+def test_restricted_mode_asks_for_trust_before_running(vsix: str) -> None:
+    """An untrusted folder still gets lenses and diagnostics; Run asks for trust first."""
+    run_scenario(vsix, "restricted", RESTRICTED)

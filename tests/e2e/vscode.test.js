@@ -19,6 +19,7 @@ const ART = process.env.ARTIFACTS || path.join(process.cwd(), "test-artifacts", 
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WANT_RUN = process.env.HANDLERLENS_E2E_RUN !== "0";
 const WANT_DEBUG = process.env.HANDLERLENS_E2E_DEBUG === "1";
+const SCENARIO = process.env.E2E_SCENARIO || "main";
 fs.mkdirSync(ART, { recursive: true });
 
 const t0 = Date.now();
@@ -178,6 +179,40 @@ async function lensWithEvent(editor, title, expectItem) {
   await pick.waitFor({ state: "hidden" });
 }
 
+/** Workspace trust on, folder left untrusted: analysis works, Run asks for trust and runs nothing. */
+async function restricted() {
+  let main;
+  await step("untrusted folder opens in Restricted Mode", async () => {
+    await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS_DIR)}`);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+    // code-server opens an unknown folder untrusted, without a startup prompt
+    await page.locator(".statusbar-item", { hasText: "Restricted Mode" }).first().waitFor({ timeout: 60000 });
+  });
+  await step("lenses and Problems work in Restricted Mode", async () => {
+    main = await openFile("greeter", "main.py");
+    await main.locator(".codelens-decoration a", { hasText: "▶ Run handler" }).waitFor({ timeout: 60000 });
+    await page.locator('.statusbar-item[id="status.problems"]').click();
+    await page.locator(".markers-panel .monaco-list-row", { hasText: "list_order" }).first().waitFor();
+  });
+  await snap("restricted-lenses");
+  await step("Run asks for workspace trust and runs nothing", async () => {
+    await main.locator(".codelens-decoration a", { hasText: "▶ Run handler" }).click();
+    const dialog = page.locator(".monaco-dialog-box", { hasText: "Restricted Mode" });
+    await dialog.getByText("Run Handler executes code from this workspace").waitFor();
+    await dialog.getByRole("button", { name: "Manage Workspace Trust" }).waitFor();
+    await snap("trust-asked");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.waitForTimeout(1500);
+    if (await page.locator(".tabs-container .tab", { hasText: "response.md" }).count()) {
+      throw new Error("a response view opened although the workspace is untrusted");
+    }
+    if (await page.locator(".quick-input-widget:visible").count()) {
+      throw new Error("the event picker opened although the workspace is untrusted");
+    }
+  });
+}
+
 (async () => {
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), "pw-chromium-"));
   const ctx = await chromium.launchPersistentContext(udd, {
@@ -193,6 +228,10 @@ async function lensWithEvent(editor, title, expectItem) {
   page.on("pageerror", (e) => log("pageerror:", e.message.slice(0, 200)));
   let main;
   try {
+    if (SCENARIO === "restricted") {
+      await restricted();
+      return;
+    }
     await step("workbench loads with examples/", async () => {
       await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS_DIR)}`);
       await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
