@@ -27,14 +27,28 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
 def host_is_loopback(host: str | None) -> bool:
-    """True for `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, with any port."""
+    """True for `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, with an optional port.
+
+    Anything else — another name, junk after `]`, a non-numeric port — is refused: a web page
+    must not reach the runner through a name it controls (DNS rebinding).
+    """
     if host is None:
         return True
     name = host.strip().lower()
+    port = ""
     if name.startswith("["):
-        name = name[: name.find("]") + 1] if "]" in name else name
-    else:
-        name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        close = name.find("]")
+        if close < 0:
+            return False
+        name, rest = name[: close + 1], name[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                return False
+            port = rest[1:]
+    elif ":" in name:
+        name, _, port = name.partition(":")
+    if port and not port.isdigit():
+        return False
     return name in LOOPBACK_NAMES or name.endswith(".localhost")
 
 
@@ -58,7 +72,15 @@ class App:
 
     async def handle(self, request: Request) -> Response:
         """Answer one HTTP request."""
-        if not host_is_loopback(request.header("Host")):
+        hosts = [value for key, value in request.headers if key.lower() == "host"]
+        if len(hosts) > 1:
+            # RFC 9112 §3.2: a request with several Host fields is answered 400.
+            return Response(
+                400,
+                [("Content-Type", "text/plain; charset=utf-8")],
+                b"Bad Request: several Host header fields",
+            )
+        if not host_is_loopback(hosts[0] if hosts else None):
             # DNS rebinding: a web page must not reach the runner through a name it controls.
             return Response(
                 403,

@@ -88,6 +88,9 @@ class HttpProtocol(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.paused = False
         self.continued = False
+        # When the current request's head began: HEAD_TIMEOUT is a deadline from there, so a
+        # client trickling its header a byte at a time is still cut off.
+        self.head_started: float | None = None
 
     # -- connection events -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -106,7 +109,7 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         if not self.busy:
-            self._arm(BODY_IDLE_TIMEOUT if self.buffer else KEEPALIVE_TIMEOUT)
+            self._arm_for_buffer()
             self._process()
         elif len(self.buffer) > MAX_HEAD + self.max_body and self.transport and not self.paused:
             # A pipelining client ran ahead of us: stop reading until the handler is done.
@@ -114,6 +117,19 @@ class HttpProtocol(asyncio.Protocol):
             self.paused = True
 
     # -- timers --------------------------------------------------------------------------
+    def _arm_for_buffer(self) -> None:
+        if not self.buffer:
+            self.head_started = None
+            self._arm(KEEPALIVE_TIMEOUT)
+            return
+        loop = asyncio.get_running_loop()
+        if b"\r\n\r\n" in self.buffer:
+            self._arm(BODY_IDLE_TIMEOUT)
+            return
+        if self.head_started is None:
+            self.head_started = loop.time()
+        self._arm(max(0.0, self.head_started + HEAD_TIMEOUT - loop.time()))
+
     def _arm(self, seconds: float) -> None:
         self._disarm()
         loop = asyncio.get_running_loop()
@@ -202,15 +218,17 @@ class HttpProtocol(asyncio.Protocol):
         else:
             size = length or 0
             if len(self.buffer) - start < size:
+                if size > MAX_DRAIN or (expect == "100-continue" and size > self.max_body):
+                    # Refuse before the client uploads a body that would only be thrown away.
+                    raise _BadRequest(413, "Request body too large")
                 if expect == "100-continue" and self.transport and not self.continued:
                     self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     self.continued = True
-                if size > MAX_DRAIN:
-                    raise _BadRequest(413, "Request body too large")
                 return None
             body = bytes(self.buffer[start : start + size]) if size <= self.max_body else None
             consumed = start + size
         self.continued = False
+        self.head_started = None
         del self.buffer[:consumed]
         if version == "HTTP/1.1":
             keep_alive = "close" not in connection
@@ -267,7 +285,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
             self.paused = False
         if self.transport is not None and not self.closing:
-            self._arm(BODY_IDLE_TIMEOUT if self.buffer else KEEPALIVE_TIMEOUT)
+            self._arm_for_buffer()
             self._process()
 
     def _send(self, response: Response, keep_alive: bool, head_only: bool) -> None:
