@@ -2,8 +2,8 @@
 
 A form feed (a page break PEP 8 allows), vertical tab, \\x1c-\\x1e, NEL and U+2028/U+2029 end a
 line for `str.splitlines` only. Anything that numbers lines with it disagrees with the editor
-and with `ast` from that character on. The fuzzer (lsp_text.SPLITLINES_ONLY_BREAKS) leaves them
-out until these pass.
+and with `ast` from that character on: pygls 2.1's documents did, and so did the analysis's
+line index. The fuzzer (lsp_text.SPLITLINES_ONLY_BREAKS) draws these characters often.
 """
 
 from __future__ import annotations
@@ -13,17 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.reliability.lsp_session import LspSession, build_workspace
 from tests.reliability.lsp_text import LspText
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pygls 2.1 TextDocument.lines uses str.splitlines, which also breaks at \\f, \\v, "
-    "\\x1c-\\x1e, \\x85, U+2028/9: later incremental edits land on the wrong line",
-)
 async def test_incremental_edit_after_a_form_feed_keeps_the_buffer_in_sync(tmp_path: Path) -> None:
     workspace = build_workspace(tmp_path / "ws")
     main = workspace / "greeter" / "main.py"
@@ -62,11 +55,6 @@ def _check(root: Path) -> list[dict[str, object]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis/text.py LineIndex splits with str.splitlines: after a form feed, ast "
-    "line numbers index the wrong line and diagnostic columns collapse to 0",
-)
 def test_a_form_feed_does_not_move_diagnostics(tmp_path: Path) -> None:
     ranges = []
     for name, first_line in (("plain", "x = 1\n"), ("form-feed", "x = 1  \x0c\n")):

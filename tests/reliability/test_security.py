@@ -92,11 +92,6 @@ def test_loopback_names_are_served(runner: Runner, host: str) -> None:
     assert status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py host_is_loopback reads only the last Host field and the bracketed part of "
-    "'[::1]…'; RFC 9112 §3.2 asks for 400 on several Host fields or an invalid one",
-)
 @pytest.mark.parametrize(
     "head", ["Host: evil.example\r\nHost: localhost\r\n", "Host: [::1]evil.example\r\n"]
 )
@@ -159,11 +154,6 @@ def test_an_enormous_announced_body_is_refused_without_reading_it(runner: Runner
     assert runner.request("GET", "/counter/")[0] == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http_server.py _parse_one answers '100 Continue' before checking the announced "
-    "size, so curl uploads a body that is then refused",
-)
 def test_an_oversized_upload_with_expect_continue_is_refused_before_the_body(
     runner: Runner,
 ) -> None:
@@ -233,11 +223,6 @@ def test_idle_and_stalled_clients_are_dropped_in_bounded_time_and_others_are_ser
 
 
 @pytest.mark.timeout(HEAD_TIMEOUT + 60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="http_server.py data_received re-arms the idle timer on every chunk: a client "
-    "sending one header byte every few seconds is never cut off (HEAD_TIMEOUT is not a deadline)",
-)
 def test_a_client_trickling_its_header_is_cut_off(runner: Runner) -> None:
     limit = HEAD_TIMEOUT + SLACK_S
     with socket.create_connection(("127.0.0.1", runner.port), timeout=10) as sock:
