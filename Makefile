@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export HANDLERLENS_CACHE ?= $(HOME)/.cache/handlerlens
 
-.PHONY: demo test lint check-examples venv system-deps clean
+.PHONY: demo test lint venv system-deps clean bench soak package
 
 venv: $(VENV)/.installed
 
@@ -28,6 +28,13 @@ test: venv system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
+
+bench: venv
+	bash scripts/bench-setup.sh
+	$(PY) -m bench.run
+
+soak: venv
+	bash scripts/soak.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -7,9 +7,6 @@ from typing import Literal
 
 from handlerlens.analysis.problems import Problem
 from handlerlens.project.model import FunctionSpec
-from handlerlens.project.pyproject_config import parse_pyproject
-from handlerlens.project.sam_template import parse_template
-from handlerlens.project.serverless_config import parse_serverless
 
 ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
 
@@ -79,14 +76,22 @@ def parse_as(
     kind: ConfigKind, path: str, text: str, platform_setting: str | None
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     """Parse a file of a known kind; any unexpected failure is silence, never an exception."""
+    # Each reader (and its parser: tomllib, PyYAML, python-hcl2) loads on the first file of its
+    # kind, so `invoke` and the language server's start-up pay only for formats in use.
     try:
         if kind == "pyproject":
+            from handlerlens.project.pyproject_config import parse_pyproject
+
             return parse_pyproject(path, text, platform_setting)
         if kind == "sam":
+            from handlerlens.project.sam_template import parse_template
+
             return parse_template(path, text)
         if kind == "serverless":
+            from handlerlens.project.serverless_config import parse_serverless
+
             return parse_serverless(path, text)
-        from handlerlens.project.terraform_config import parse_terraform  # lazy: lark is slow
+        from handlerlens.project.terraform_config import parse_terraform
 
         return parse_terraform(path, text)
     except Exception:  # noqa: BLE001 - a reader bug must not take the language server down

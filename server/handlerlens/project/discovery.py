@@ -25,7 +25,6 @@ from handlerlens.project.config_files import (
 from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
-from handlerlens.project.pyproject_config import pyproject_platform
 
 SKIP_DIRS = frozenset(
     {
@@ -100,6 +99,8 @@ def discover(
                 specs += found
                 problems += issues
                 if kind == "pyproject":
+                    from handlerlens.project.pyproject_config import pyproject_platform
+
                     platform = pyproject_platform(text)
                     if platform is not None:
                         platforms[os.path.dirname(path)] = platform
@@ -204,6 +205,8 @@ def _parse_cached(
 
 
 def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[Problem]]:
+    if not files:
+        return [], []
     # Imported here: the HCL parser costs ~60 ms to import, paid only by Terraform users.
     from handlerlens.project.terraform_config import TerraformFile, link_module, read_terraform
 
