@@ -5,7 +5,9 @@ bytes and unicode, half-typed handlers and configs, keystroke bursts, several ch
 notification) with codeLens/hover/codeAction/completion requests interleaved, then closes it.
 Afterwards: no request failed, the server is alive and logged no error, and the diagnostics it
 publishes for the whole workspace equal those of a server that never saw the edits and was
-handed the final text in one `didOpen` (a fresh copy of the workspace in a second server).
+handed the final text in one `didOpen`: a fresh copy of the workspace in a second, long-lived
+server (spawning one per example would cost 2 s each), itself checked now and then against a
+brand-new server process.
 """
 
 from __future__ import annotations
