@@ -30,6 +30,13 @@ class Span:
     start: Position
     end: Position
 
+    def shifted(self, lines: int) -> Span:
+        """The same columns, `lines` further down."""
+        return Span(
+            Position(self.start.line + lines, self.start.character),
+            Position(self.end.line + lines, self.end.character),
+        )
+
     @staticmethod
     def of(line: int, start: int, end_line: int | None = None, end: int | None = None) -> Span:
         """Shorthand: `Span.of(3, 4, 3, 11)`; a missing end means the same point."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import copy
+import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from handlerlens.analysis.problems import Span
@@ -26,6 +28,10 @@ _LITERAL_NODES = (
 )
 
 
+# (id of a chunk-relative node, offset) → (that node, its copy with whole-module lines).
+_absolute_nodes: dict[tuple[int, int], tuple[ast.AST, ast.AST]] = {}
+
+
 @dataclass
 class Binding:
     """The last top-level binding of one name."""
@@ -34,10 +40,42 @@ class Binding:
     kind: BindingKind
     span: Span  # the name itself (in `def name`, `name = …`, `import … as name`)
     line_span: Span  # the whole statement's first line, for lenses
-    node: ast.AST
+    raw_node: ast.AST  # parsed from its chunk: line numbers are `line_offset` too small
     is_async: bool = False
     decorated: bool = False
     literal_type: str = ""  # for kind == "literal": the Python type it evaluates to
+    line_offset: int = 0
+    _absolute: ast.AST | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def node(self) -> ast.AST:
+        """The statement's (or value's) AST with line numbers of the whole module."""
+        if self.line_offset == 0:
+            return self.raw_node
+        if self._absolute is None:
+            # Only handlers' nodes are ever looked into, and usually again at the same offset
+            # on the next keystroke: keep the few shifted copies made.
+            key = (id(self.raw_node), self.line_offset)
+            hit = _absolute_nodes.get(key)
+            if hit is None or hit[0] is not self.raw_node:
+                moved = ast.increment_lineno(copy.deepcopy(self.raw_node), self.line_offset)
+                if len(_absolute_nodes) > 64:
+                    _absolute_nodes.clear()
+                hit = _absolute_nodes[key] = (self.raw_node, moved)
+            self._absolute = hit[1]
+        return self._absolute
+
+    def shifted(self, lines: int) -> Binding:
+        """The same binding `lines` further down the file."""
+        if lines == 0:
+            return self
+        return replace(
+            self,
+            span=self.span.shifted(lines),
+            line_span=self.line_span.shifted(lines),
+            line_offset=self.line_offset + lines,
+            _absolute=None,
+        )
 
 
 @dataclass
@@ -104,9 +142,81 @@ def _name_span_in_def(index: LineIndex, node: ast.AST, keyword: str, name: str) 
     )
 
 
+# A line at column 0 that does not start a new top-level statement.
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[ \t#)\]}]|$")
+_DECORATED = re.compile(r"@|def\b|async\s+def\b|class\b")
+_CHUNK_CACHE_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    bindings: tuple[Binding, ...]
+    has_module_getattr: bool
+    star_imports: bool
+
+
+_chunks: dict[str, _Chunk | None] = {}
+
+
+def _chunk_bounds(lines: list[str]) -> list[tuple[int, int]]:
+    """Top-level statements as line ranges: a new one starts at column 0."""
+    starts = [0]
+    decorators = lines[0].startswith("@") if lines else False
+    for i in range(1, len(lines)):
+        line = lines[i]
+        if _CONTINUATION.match(line):
+            continue
+        if decorators and _DECORATED.match(line):
+            decorators = not line.startswith(("def", "async", "class"))
+            continue
+        starts.append(i)
+        decorators = line.startswith("@")
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
+
+
+def _parse_chunk(text: str) -> _Chunk | None:
+    hit = _chunks.get(text, False)
+    if hit is not False:
+        return hit  # type: ignore[return-value]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        result: _Chunk | None = None
+    else:
+        part = ModuleInfo()
+        index = LineIndex(text)
+        for stmt in _walk_top_level(tree.body):
+            _record(part, index, stmt)
+        result = _Chunk(tuple(part.bindings.values()), part.has_module_getattr, part.star_imports)
+    if len(_chunks) >= _CHUNK_CACHE_LIMIT:
+        _chunks.clear()
+    _chunks[text] = result
+    return result
+
+
 def parse_module(text: str) -> ModuleInfo:
-    """Parse `text` into its top-level bindings; a syntax error is reported, never raised."""
+    """Parse `text` into its top-level bindings; a syntax error is reported, never raised.
+
+    Every keystroke re-validates the module, so it is parsed one top-level statement at a
+    time and unchanged statements come from a cache: an edit costs the parse of the
+    statement it touches. Anything the split cannot handle falls back to a whole parse.
+    """
     index = LineIndex(text)
+    info = ModuleInfo(index=index)
+    for start, end in _chunk_bounds(index.lines):
+        chunk = _parse_chunk("\n".join(index.lines[start:end]) + "\n")
+        if chunk is None:
+            return _parse_whole(text, index)
+        for binding in chunk.bindings:
+            info.bindings[binding.name] = binding.shifted(start)  # the last binding wins
+        info.has_module_getattr |= chunk.has_module_getattr
+        info.star_imports |= chunk.star_imports
+    return info
+
+
+def _parse_whole(text: str, index: LineIndex) -> ModuleInfo:
     info = ModuleInfo(index=index)
     try:
         with warnings.catch_warnings():

@@ -1,0 +1,75 @@
+"""Parsing one top-level statement at a time gives exactly what a whole parse gives."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlerlens.analysis.python_module import _parse_whole, parse_module
+from handlerlens.analysis.text import LineIndex
+
+STATEMENTS = st.sampled_from(
+    [
+        "def handler(event, context):\n    return {'body': '''\nx = 1\n'''}\n",
+        "@decorator\n@other(1)\ndef decorated(event, context):\n    pass\n",
+        "@decorator\nclass Klass:\n    pass\n",
+        "async def handler(evt, ctx):\n    await x\n",
+        "if True:\n    def cond(a, b):\n        pass\nelse:\n    cond = 1\n",
+        "try:\n    import fast as impl\nexcept ImportError:\n    impl = None\nfinally:\n    pass\n",
+        "x = (\n1,\n2,\n)\n",
+        "TEXT = '''\ndef fake(event, context):\n    pass\n'''\n",
+        "value = 1 + \\\n2\n",
+        "handler = lambda event, context: 1\n",
+        "from mod import *\n",
+        "def __getattr__(name):\n    return name\n",
+        "# a comment\n\n",
+        "def handler(event):\n  return 2\n",
+        "    indented = 1\n",
+        "def broken(:\n",
+        "\x0c\n",
+    ]
+)
+
+
+def _summary(text: str, whole: bool) -> object:
+    info = _parse_whole(text, LineIndex(text)) if whole else parse_module(text)
+    if info.syntax_error is not None:
+        return ("error", info.syntax_error.span)
+    return (
+        [
+            (
+                b.name,
+                b.kind,
+                b.span,
+                b.line_span,
+                b.is_async,
+                b.decorated,
+                b.literal_type,
+                getattr(b.node, "lineno", None),
+                getattr(b.node, "end_lineno", None),
+            )
+            for b in info.bindings.values()
+        ],
+        info.has_module_getattr,
+        info.star_imports,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(STATEMENTS, max_size=8).map("".join))
+def test_chunked_parse_equals_whole_parse(text: str) -> None:
+    assert _summary(text, whole=False) == _summary(text, whole=True)
+
+
+def test_an_edit_reuses_the_other_statements() -> None:
+    text = "".join(f"def f{i}(event, context):\n    return {i}\n\n" for i in range(200))
+    first = parse_module(text)
+    edited = text.replace("return 100", "return 1000")
+    second = parse_module(edited)
+    # Unchanged statements keep their parsed node; the edited one is parsed afresh.
+    assert second.bindings["f5"].raw_node is first.bindings["f5"].raw_node
+    assert second.bindings["f100"].raw_node is not first.bindings["f100"].raw_node
+    shifted = parse_module("\n\n" + text)
+    assert shifted.bindings["f5"].raw_node is first.bindings["f5"].raw_node
+    assert shifted.bindings["f5"].span.start.line == first.bindings["f5"].span.start.line + 2
+    assert shifted.bindings["f5"].node.lineno == first.bindings["f5"].node.lineno + 2
