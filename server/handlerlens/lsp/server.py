@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # Edits arrive per keystroke; validation waits this long for the next one, so a completion
 # request sent right behind an edit is answered before any analysis starts.
-DEBOUNCE_SECONDS = 0.03
+DEBOUNCE_SECONDS = 0.02
 
 
 class HandlerLensServer(LanguageServer):
