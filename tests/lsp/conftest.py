@@ -40,8 +40,10 @@ async def running_server(
     try:
         yield client
     finally:
-        await client.shutdown_session()
-        await client.stop()
+        server = client._server
+        if server is not None and server.returncode is None:
+            await client.shutdown_session()
+            await client.stop()
 
 
 async def wait_for_diagnostics(

@@ -89,3 +89,25 @@ async def test_runners_stop_with_the_server(examples: Path) -> None:
     # After shutdown nothing listens on the runner's port any more.
     listening = Path("/proc/net/tcp").read_text()
     assert f":{port:04X} 00000000:0000 0A" not in listening
+
+
+async def test_runners_stop_when_the_server_is_killed(examples: Path) -> None:
+    import asyncio
+    import signal
+
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        started = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        port = started["port"]
+        assert f":{port:04X} 00000000:0000 0A" in Path("/proc/net/tcp").read_text()
+        server = client._server  # the server process pytest-lsp started
+        assert server is not None
+        server.send_signal(signal.SIGKILL)
+        await server.wait()
+        for _ in range(100):
+            if f":{port:04X} 00000000:0000 0A" not in Path("/proc/net/tcp").read_text():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the runner outlived the killed language server")

@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import sys
+from typing import Any
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -51,6 +52,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--status-json",
         action="store_true",
         help="machine-readable events on stdout, one JSON object per line",
+    )
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help=argparse.SUPPRESS,  # stop when stdin closes: the parent (language server) is gone
     )
     parser.add_argument(
         "--debug",
@@ -143,6 +149,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         supervisor = Supervisor(functions, options, Status(args.status_json))  # type: ignore[arg-type]
+        if args.exit_with_stdin:
+            _stop_when_stdin_closes(asyncio.get_running_loop(), supervisor.stop_event)
         return await supervisor.run()
 
     try:
@@ -159,6 +167,24 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+
+
+def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
+    # A language server that crashes cannot stop its runners; the pipe it holds open on our
+    # stdin closes with it, and that is the signal to stop (workers follow the supervisor).
+    import threading
+
+    def wait() -> None:
+        # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside a buffered
+        # reader aborts the interpreter at exit ("could not acquire lock … at shutdown").
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=wait, name="stdin-watch", daemon=True).start()
 
 
 def run_invoke(args: argparse.Namespace) -> int:

@@ -121,7 +121,7 @@ class RunnerProcess:
                 args += ["--env", f"{key}={value}"]
             if spec.trigger:
                 args += ["--trigger", spec.trigger]
-        args += ["--root", root, "--port", str(port), "--status-json"]
+        args += ["--root", root, "--port", str(port), "--status-json", "--exit-with-stdin"]
         if platform:
             args += ["--platform", platform]
         if python:
@@ -135,7 +135,7 @@ class RunnerProcess:
         args += list(extra_args)
         process = await asyncio.create_subprocess_exec(
             *args,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=root,
