@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from handlerlens.project.model import FunctionSpec
 from handlerlens.runner.client import RunnerProcess, RunnerStartError
-
 from tests.runner.harness import FIXTURES, alive, wait_gone
 
 
