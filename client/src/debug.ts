@@ -27,6 +27,8 @@ export class DebugSupport
     vscode.Disposable
 {
   private readonly sessions = new Map<string, vscode.DebugSession>();
+  private readonly live = new Map<string, vscode.DebugSession>(); // by session id
+  private readonly endedIds = new Set<string>();
   private readonly ended = new vscode.EventEmitter<string>();
   /** Fires with the function key when a function's top-level debug session ends. */
   readonly onDidEndFunctionSession = this.ended.event;
@@ -38,12 +40,34 @@ export class DebugSupport
   ) {
     this.subscriptions.push(
       vscode.debug.onDidStartDebugSession((s) => {
+        if (s.type !== DEBUG_TYPE) {
+          return;
+        }
+        if (s.parentSession && this.endedIds.has(s.parentSession.id)) {
+          // A worker announced just before its runner's session stopped: nothing to debug for.
+          void vscode.debug.stopDebugging(s);
+          return;
+        }
+        this.live.set(s.id, s);
+        this.logs.main.info(
+          `Debug session started: ${s.name}${s.parentSession ? ` (child of ${s.parentSession.name})` : ""}`,
+        );
         const key = s.configuration[FUNCTION_KEY] as unknown;
-        if (s.type === DEBUG_TYPE && typeof key === "string" && !s.parentSession) {
+        if (typeof key === "string" && !s.parentSession) {
           this.sessions.set(key, s);
         }
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
+        this.live.delete(s.id);
+        this.endedIds.add(s.id);
+        this.logs.main.info(`Debug session ended: ${s.name}`);
+        // Workers' child sessions outlive a stopped runner session in VS Code (each has its
+        // own connection to debugpy's adapter): one Stop should end them all.
+        for (const child of this.live.values()) {
+          if (child.parentSession?.id === s.id) {
+            void vscode.debug.stopDebugging(child);
+          }
+        }
         for (const [key, session] of this.sessions) {
           if (session.id === s.id) {
             this.sessions.delete(key);
@@ -83,6 +107,13 @@ export class DebugSupport
   createDebugAdapterDescriptor(
     session: vscode.DebugSession,
   ): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    // Known from here, not only once started: a child still connecting when its parent stops
+    // must be stopped with it.
+    this.live.set(session.id, session);
+    if (session.parentSession && this.endedIds.has(session.parentSession.id)) {
+      // Announced by the adapter just before its runner's session stopped.
+      setTimeout(() => void vscode.debug.stopDebugging(session), 0);
+    }
     const c = session.configuration;
     const connect = connectOf(c);
     if (c.request === "attach" && connect) {

@@ -30,10 +30,16 @@ RUN = [
     '"New event…" saves an editable copy; the lens on it runs the handler with it',
 ]
 DEBUG = [
-    "breakpoint on line 7, Debug lens → paused there with `event` in Variables",
+    "breakpoint in the handler, Debug lens → paused there with `event` in Variables",
     "continue → response 200",
-    "edit + save, Debug again → paused on the moved line 8 without re-attaching",
-    "continue → response 200 again, stop debugging",
+    "edit + save, Debug again → paused again without re-attaching, new code runs",
+    "stop debugging ends the worker sessions too",
+]
+ATTACH = [
+    "launch.json attach to `handlerlens serve --debug` → an invocation stops at the breakpoint",
+    "continue → the invocation answers 200",
+    "edit + save → the next invocation stops again, no re-attach, and runs the new code",
+    "stop debugging",
 ]
 LAST = [
     "a crashed server restarts by itself, silently",
@@ -82,13 +88,13 @@ def run_scenario(vsix: str, scenario: str, expected: list[str]) -> None:
 
 @pytest.mark.timeout(1800)
 def test_extension_in_code_server(vsix: str) -> None:
-    """Lenses, status, Problems, Run, New event (Debug when enabled), crash, bad interpreter."""
+    """Lenses, status, Problems, Run, New event, attach-debug with reload, crash, bad Python."""
     expected = list(MAIN)
     if os.environ.get("HANDLERLENS_E2E_RUN") != "0":
         expected += RUN
     if os.environ.get("HANDLERLENS_E2E_DEBUG") == "1":
         expected += DEBUG
-    run_scenario(vsix, "main", expected + LAST)
+    run_scenario(vsix, "main", expected + ATTACH + LAST)
 
 
 @pytest.mark.timeout(900)
