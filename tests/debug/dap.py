@@ -35,7 +35,17 @@ class Session:
         connect_timeout: float = 10.0,
     ) -> None:
         self.name = name
-        self.sock = socket.create_connection((host, port), timeout=connect_timeout)
+        # After an editor disconnects, debugpy's adapter re-opens its listener a moment later
+        # (longer on a loaded machine): retry refused connections until the timeout.
+        deadline = time.monotonic() + connect_timeout
+        while True:
+            try:
+                self.sock = socket.create_connection((host, port), timeout=connect_timeout)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
         self.sock.settimeout(None)
         self.on_reverse = on_reverse
         self.events: list[dict[str, Any]] = []
