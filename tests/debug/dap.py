@@ -35,21 +35,14 @@ class Session:
         connect_timeout: float = 10.0,
     ) -> None:
         self.name = name
-        # After an editor disconnects, debugpy's adapter re-opens its listener a moment later
-        # (longer on a loaded machine): retry refused connections until the timeout.
-        deadline = time.monotonic() + connect_timeout
-        while True:
-            try:
-                self.sock = socket.create_connection((host, port), timeout=connect_timeout)
-                break
-            except ConnectionRefusedError:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.1)
+        # No retry on refusal: debugpy's adapter opens its client listener once, before
+        # `debugpy.listen()` returns, and keeps it until the adapter exits.
+        self.sock = socket.create_connection((host, port), timeout=connect_timeout)
         self.sock.settimeout(None)
         self.on_reverse = on_reverse
         self.events: list[dict[str, Any]] = []
         self.closed = False
+        self._disconnect_sent = False
         self._seq = itertools.count(1)
         self._responses: dict[int, dict[str, Any]] = {}
         self._cond = threading.Condition()
@@ -189,6 +182,26 @@ class Session:
                     return None
                 self._cond.wait(0.2)
 
+    def disconnect(self, arguments: dict[str, Any], timeout: float = 5.0) -> bool:
+        """Send `disconnect` and wait for its response; False if one was already sent.
+
+        Once per session, and the connection stays open until the response, as VS Code's
+        shutdown does: debugpy's adapter answers `disconnect` by sending `terminated`, then
+        the response, then closing. If it cannot send that response (the client closed the
+        socket after `terminated`, or a second `disconnect` was queued behind the first and
+        finds the channel closed), the handler raises and the adapter's message loop ends
+        the whole adapter with `os._exit(1)`: the debug port is gone for good.
+        """
+        with self._cond:
+            if self._disconnect_sent or self.closed:
+                return False
+            self._disconnect_sent = True
+        try:
+            self.request("disconnect", arguments, timeout=timeout)
+        except DapError:
+            pass  # the adapter closes the channel right after answering
+        return True
+
     @property
     def ended(self) -> bool:
         """Closed, or the adapter said the debuggee terminated."""
@@ -257,6 +270,8 @@ class Editor:
         self.errors: list[str] = []
         self.attach_ms: list[float] = []
         self._cond = threading.Condition()
+        self._attaching: list[threading.Thread] = []
+        self._leaving = False
         self.parent: Session | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -308,12 +323,18 @@ class Editor:
         if request.get("command") != "startDebugging":
             session.respond(request, success=False, message="not supported")
             return
-        session.respond(request)
-        configuration = dict(request["arguments"]["configuration"])
-        # A thread per child, as an editor would: the parent's reader must keep reading.
-        threading.Thread(
-            target=self._start_child, args=(configuration,), name="child-attach", daemon=True
-        ).start()
+        with self._cond:
+            if self._leaving:
+                session.respond(request, success=False, message="the editor is leaving")
+                return
+            session.respond(request)
+            configuration = dict(request["arguments"]["configuration"])
+            # A thread per child, as an editor would: the parent's reader must keep reading.
+            attaching = threading.Thread(
+                target=self._start_child, args=(configuration,), name="child-attach", daemon=True
+            )
+            self._attaching.append(attaching)
+            attaching.start()
 
     def _start_child(self, configuration: dict[str, Any]) -> None:
         name = f"child-{configuration.get('subProcessId')}"
@@ -336,12 +357,11 @@ class Editor:
                 return
             index, event = found[0] + 1, found[1]
             if event["event"] == "terminated":
-                # As an editor does: the debuggee is gone, so end the session.
-                try:
-                    session.request("disconnect", {}, timeout=5.0)
-                except DapError:
-                    pass
-                session.close()
+                # As an editor does: the debuggee is gone, so end the session. If the editor
+                # is already disconnecting it (which is what sent `terminated`), that caller
+                # closes the connection once the adapter has answered.
+                if session.disconnect({}):
+                    session.close()
                 return
             thread_id = int(event["body"].get("threadId", 0))
             try:
@@ -420,13 +440,17 @@ class Editor:
         stop.session.request("continue", {"threadId": stop.thread_id})
 
     def disconnect(self) -> None:
-        """Disconnect every session without terminating the debuggees, then close."""
+        """Disconnect every session without terminating the debuggees, then close.
+
+        Children still attaching finish first, so none is left attached behind the editor.
+        """
+        with self._cond:
+            self._leaving = True
+            attaching = list(self._attaching)
+        for thread in attaching:
+            thread.join(25.0)
         for session in reversed(self.sessions):
-            if not session.closed:
-                try:
-                    session.request("disconnect", {"terminateDebuggee": False}, timeout=5.0)
-                except DapError:
-                    pass
+            session.disconnect({"terminateDebuggee": False})
             session.close()
         with self._cond:
             self.sessions.clear()
