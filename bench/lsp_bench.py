@@ -39,7 +39,7 @@ EDIT_SERIES_CAP_S = 40.0
 MIN_EDITS = 8
 SETTLE_S = 0.05
 TYPING_GAP_S = 0.1  # between keystrokes in the "after an edit" series
-# HandlerLens validates 30 ms after the last keystroke; a completion sent 40 ms after an
+# HandlerLens validates 20 ms after the last keystroke; a completion sent 40 ms after an
 # edit therefore meets validation in progress on the analysis thread.
 DURING_VALIDATION_DELAY_S = 0.04
 
@@ -365,7 +365,7 @@ def _session_figures(
         notes = [
             note,
             "From didChange sent to the first publishDiagnostics for main.py whose set is the "
-            "new one. HandlerLens's figure includes its 30 ms debounce (it waits for the next "
+            "new one. HandlerLens's figure includes its 20 ms debounce (it waits for the next "
             "keystroke before validating); pylsp debounces its linting by 500 ms.",
         ]
         figures.append(Figure(f"lsp-edit-{key}", title, "ms", rows, notes=notes))
@@ -385,7 +385,7 @@ def _session_figures(
             figure = Figure(f"lsp-completion-{site.label}-{series}", title, "ms", rows)
             if series == "during":
                 figure.notes.append(
-                    "HandlerLens only: its validation starts 30 ms after the last keystroke, so "
+                    "HandlerLens only: its validation starts 20 ms after the last keystroke, so "
                     "this request meets validation running on the analysis thread."
                 )
             figures.append(figure)

@@ -174,7 +174,15 @@ def path_of(params_uri: str) -> str | None:
 
 
 def _lsp_lines(self: TextDocument) -> tuple[str, ...]:
-    return tuple(split_lines_keepends(self.source))
+    # pygls reads `lines` several times per change and per position conversion: split once
+    # per version of the text.
+    source = self.source
+    cached = getattr(self, "_handlerlens_lines", None)
+    if cached is not None and cached[0] is source:
+        return cached[1]  # type: ignore[no-any-return]
+    lines = tuple(split_lines_keepends(source))
+    self._handlerlens_lines = (source, lines)  # type: ignore[attr-defined]
+    return lines
 
 
 def build_server() -> HandlerLensServer:
