@@ -20,9 +20,15 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	bash scripts/apt-ensure.sh neovim
 
+# The CLI first (works everywhere), then VS Code in the browser with the extension installed.
 demo: venv
 	@echo "== handlerlens check examples/ (one entry point is misspelt on purpose) =="
 	-$(VENV)/bin/handlerlens check examples/
+	@echo "== VS Code (code-server) with HandlerLens on examples/ =="
+	bash scripts/demo-vscode.sh
+
+package: venv
+	bash scripts/package.sh
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .

@@ -111,3 +111,26 @@ async def test_runners_stop_when_the_server_is_killed(examples: Path) -> None:
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the runner outlived the killed language server")
+
+
+async def test_runner_port_and_events_folder_settings_are_honoured(examples: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = examples / "my-events" / "greeter"
+    saved.mkdir(parents=True)
+    (saved / "cy.json").write_text(json.dumps({"queryStringParameters": {"name": "Cy"}}))
+    settings = {"runner": {"port": port, "timeout": 7}, "eventsFolder": "my-events"}
+    async with running_server(examples, options={"settings": settings}) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        events = await _execute(client, "handlerlens.server.listEvents", {"function": ref})
+        started = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        result = await _execute(
+            client, "handlerlens.server.run", {"function": ref, "eventPath": "cy.json"}
+        )
+    assert events[0]["label"] == "cy" and events[0]["source"] == "saved"
+    assert started["port"] == port
+    assert json.loads(result["json"]["body"])["greeting"] == "Hello, Cy!"

@@ -34,8 +34,10 @@ class ManagedRunner:
 class RunnerManager:
     """Start, reuse and stop runners; forward their status to `notify(method, params)`."""
 
-    def __init__(self, notify: Any) -> None:
+    def __init__(self, notify: Any, settings: Any = None) -> None:
         self.notify = notify
+        # Returns the server's current Settings (runner port and timeout), read at each start.
+        self.settings = settings
         self.runners: dict[tuple[str, str], ManagedRunner] = {}
         self._lock = asyncio.Lock()
 
@@ -58,8 +60,15 @@ class RunnerManager:
                 await current.process.stop()  # the declaration or the mode changed
             self._state(spec.name, "starting")
             try:
+                current_settings = self.settings() if self.settings else None
                 process = await RunnerProcess.start(
-                    spec, root=spec.root, platform=spec.platform, python=python, debug=debug
+                    spec,
+                    root=spec.root,
+                    platform=spec.platform,
+                    python=python,
+                    debug=debug,
+                    port=current_settings.runner_port if current_settings else 0,
+                    timeout=current_settings.runner_timeout if current_settings else None,
                 )
             except Exception as exc:
                 self._state(spec.name, "error", message=str(exc))

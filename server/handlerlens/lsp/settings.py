@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PLATFORM_CHOICES = ("auto", "yandex", "aws")
+DEFAULT_EVENTS_FOLDER = ".handlerlens/events"
 
 
 @dataclass
@@ -14,6 +15,9 @@ class Settings:
 
     platform: str = "auto"
     client_commands: bool = False
+    runner_port: int = 0  # 0: any free port
+    runner_timeout: float | None = None  # None: the function's declared timeout
+    events_folder: str = DEFAULT_EVENTS_FOLDER
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -33,6 +37,23 @@ def parse_settings(options: Any) -> Settings:
         raw = raw["handlerlens"]
     if not isinstance(raw, dict):
         return result
+    runner = raw.get("runner")
+    if isinstance(runner, dict):
+        port = runner.get("port")
+        if isinstance(port, int) and not isinstance(port, bool) and 0 <= port <= 65535:
+            result.runner_port = port
+        elif port is not None:
+            result.warnings.append(f"handlerlens.runner.port must be 0–65535; got {port!r}.")
+        timeout = runner.get("timeout")
+        if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+            result.runner_timeout = float(timeout)
+        elif timeout is not None:
+            result.warnings.append(
+                f"handlerlens.runner.timeout must be a positive number of seconds; got {timeout!r}."
+            )
+    folder = raw.get("eventsFolder")
+    if isinstance(folder, str) and folder.strip():
+        result.events_folder = folder.strip()
     platform = raw.get("platform")
     if platform is not None:
         if platform in PLATFORM_CHOICES:

@@ -50,9 +50,9 @@ def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionS
     )
 
 
-def _saved_events(workspace_root: str, spec: FunctionSpec) -> list[dict[str, Any]]:
+def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[dict[str, Any]]:
     try:
-        folder = events_folder(workspace_root, spec.name)
+        folder = events_folder(workspace_root, spec.name, events_dir)
         names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
     except (OSError, ValueError):
         return []
@@ -76,7 +76,7 @@ def list_events(server: HandlerLensServer, ref: dict[str, Any]) -> list[dict[str
     trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
     samples = sorted(list_samples(spec.platform), key=lambda s: s[0] != trigger)
     return [
-        *_saved_events(ws_root, spec),
+        *_saved_events(ws_root, spec, server.settings.events_folder),
         *(
             {
                 "label": title,
@@ -95,7 +95,7 @@ def _event_for(
     if "event" in params:
         return params["event"]
     if "eventPath" in params:
-        folder = events_folder(ws_root, spec.name)
+        folder = events_folder(ws_root, spec.name, server.settings.events_folder)
         path = os.path.realpath(os.path.join(folder, str(params["eventPath"])))
         if os.path.commonpath([folder, path]) != folder:
             raise CommandError(f"event file {params['eventPath']!r} is outside {folder}")
@@ -109,7 +109,9 @@ def _event_for(
 
 def register(server: HandlerLensServer) -> None:
     """Wire the server's workspace/executeCommand commands."""
-    manager = RunnerManager(lambda method, params: server.protocol.notify(method, params))
+    manager = RunnerManager(
+        lambda method, params: server.protocol.notify(method, params), lambda: server.settings
+    )
     server.runners = manager  # type: ignore[attr-defined]
 
     def fail(exc: Exception) -> None:
