@@ -111,8 +111,12 @@ export class DebugSupport
     // must be stopped with it.
     this.live.set(session.id, session);
     if (session.parentSession && this.endedIds.has(session.parentSession.id)) {
-      // Announced by the adapter just before its runner's session stopped.
-      setTimeout(() => void vscode.debug.stopDebugging(session), 0);
+      // Announced by debugpy just before its runner's session stopped: end it at once (a
+      // session still starting cannot be stopped from outside).
+      // DebugAdapter is declared as extending the Disposable class, but VS Code only calls
+      // dispose(): the documented way to implement it is a plain class, as here.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      return new vscode.DebugAdapterInlineImplementation(new EndedAdapter());
     }
     const c = session.configuration;
     const connect = connectOf(c);
@@ -181,4 +185,37 @@ export function connectOf(c: vscode.DebugConfiguration): Connect | undefined {
     return undefined;
   }
   return { host: typeof raw.host === "string" && raw.host ? raw.host : "127.0.0.1", port };
+}
+
+/** A debug adapter that answers `initialize` and ends the session straight away. */
+class EndedAdapter implements vscode.DebugAdapter {
+  private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.sent.event;
+  private seq = 1;
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    const m = message as { type?: string; seq?: number; command?: string };
+    if (m.type !== "request") {
+      return;
+    }
+    const response = {
+      type: "response",
+      seq: this.seq++,
+      request_seq: m.seq,
+      command: m.command,
+      success: true,
+    };
+    this.sent.fire(response);
+    if (m.command === "initialize") {
+      this.sent.fire({
+        type: "event",
+        seq: this.seq++,
+        event: "terminated",
+      });
+    }
+  }
+
+  dispose(): void {
+    this.sent.dispose();
+  }
 }
