@@ -11,12 +11,6 @@ now() { date +%s.%N; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
 t_all=$(now)
 
-# bundled/ and the VSIX live in the checkout: concurrent runs (make package next to make test)
-# would delete each other's bundle, so they take turns.
-mkdir -p build
-exec 9>build/.package.lock
-flock 9
-
 version=$(node -p 'require("./package.json").version')
 out="${VSIX_OUT:-build/vsix/handlerlens-$version-$BUNDLE_VSCE_TARGET.vsix}"
 

@@ -4,8 +4,7 @@
 # VSIX (unless VSIX is given), installs it into a fresh code-server profile, opens a copy of
 # examples/ (or E2E_WORKSPACE), and runs tests/e2e/vscode.test.js.
 # Artifacts (screenshots, timings.json, code-server and extension logs): test-artifacts/e2e/.
-# Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=0,
-#      HANDLERLENS_E2E_SHIFTED=1 (a known runner race),
+# Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=1,
 #      E2E_SCENARIO=restricted (workspace trust on, the folder left untrusted; artifacts go to
 #      test-artifacts/e2e-restricted/).
 set -euo pipefail

@@ -3,7 +3,7 @@
 // Prints one line per step (PASS/FAIL/SKIP) and finally "N passed, M failed, K skipped".
 // Optional parts, switched by env vars:
 //   HANDLERLENS_E2E_RUN=0    leave out: Run lens → event pick → response view + REPORT line
-//   HANDLERLENS_E2E_DEBUG=0  leave out the Debug lens steps:
+//   HANDLERLENS_E2E_DEBUG=1  add (needs the server's handlerlens.server.debug, issue 4):
 //                            breakpoint → Debug → paused with `event` → continue → edit, save →
 //                            Debug again → paused on the moved line
 "use strict";
@@ -18,7 +18,7 @@ const RUN_DIR = process.env.RUN_DIR; // code-server's profile; its extension dir
 const ART = process.env.ARTIFACTS || path.join(process.cwd(), "test-artifacts", "e2e");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const WANT_RUN = process.env.HANDLERLENS_E2E_RUN !== "0";
-const WANT_DEBUG = process.env.HANDLERLENS_E2E_DEBUG !== "0";
+const WANT_DEBUG = process.env.HANDLERLENS_E2E_DEBUG === "1";
 const SCENARIO = process.env.E2E_SCENARIO || "main";
 fs.mkdirSync(ART, { recursive: true });
 
@@ -548,7 +548,7 @@ async function restricted() {
     if (!WANT_DEBUG) {
       skip(
         "Debug lens → paused with event → continue → edit/save → paused again",
-        "left out by HANDLERLENS_E2E_DEBUG=0",
+        "needs handlerlens.server.debug in the server (issue 4); set HANDLERLENS_E2E_DEBUG=1",
       );
     } else {
       const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
