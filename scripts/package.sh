@@ -18,6 +18,12 @@ out="${VSIX_OUT:-build/vsix/handlerlens-$version-$BUNDLE_VSCE_TARGET.vsix}"
 if [ ! -x node_modules/.bin/vsce ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   t=$(now); npm ci --no-fund --no-audit >&2; say "TIME npm ci: $(since "$t") s"
 fi
+# The client's own checks (tsc strict, eslint, prettier, unit tests): no VSIX from a client
+# that fails them. SKIP_CLIENT_CHECK=1 skips them for a quick local rebuild.
+if [ "${SKIP_CLIENT_CHECK:-0}" != 1 ]; then
+  t=$(now); npm run --silent check >&2
+  say "TIME client checks: $(since "$t") s"
+fi
 
 # 2. Python packages. The oldest supported CPython gets a full install (pure-Python packages are
 #    the same for every version); each newer version adds only its compiled `.so` files.

@@ -29,6 +29,8 @@ export class DebugSupport
   private readonly sessions = new Map<string, vscode.DebugSession>();
   private readonly live = new Map<string, vscode.DebugSession>(); // by session id
   private readonly endedIds = new Set<string>();
+  /** Top-level sessions (not workers') by the debug port they attached to. */
+  private readonly topByPort = new Map<number, Set<string>>();
   private readonly ended = new vscode.EventEmitter<string>();
   /** Fires with the function key when a function's top-level debug session ends. */
   readonly onDidEndFunctionSession = this.ended.event;
@@ -43,7 +45,7 @@ export class DebugSupport
         if (s.type !== DEBUG_TYPE) {
           return;
         }
-        if (s.parentSession && this.endedIds.has(s.parentSession.id)) {
+        if (this.orphaned(s)) {
           // A worker announced just before its runner's session stopped: nothing to debug for.
           void vscode.debug.stopDebugging(s);
           return;
@@ -60,11 +62,15 @@ export class DebugSupport
       vscode.debug.onDidTerminateDebugSession((s) => {
         this.live.delete(s.id);
         this.endedIds.add(s.id);
+        const port = this.forgetTop(s);
         this.logs.main.info(`Debug session ended: ${s.name}`);
         // Workers' child sessions outlive a stopped runner session in VS Code (each has its
         // own connection to debugpy's adapter): one Stop should end them all.
         for (const child of this.live.values()) {
-          if (child.parentSession?.id === s.id) {
+          if (
+            child.parentSession?.id === s.id ||
+            (port !== undefined && isWorkerSession(child) && this.orphaned(child))
+          ) {
             void vscode.debug.stopDebugging(child);
           }
         }
@@ -110,7 +116,8 @@ export class DebugSupport
     // Known from here, not only once started: a child still connecting when its parent stops
     // must be stopped with it.
     this.live.set(session.id, session);
-    if (session.parentSession && this.endedIds.has(session.parentSession.id)) {
+    this.rememberTop(session);
+    if (this.orphaned(session)) {
       // Announced by debugpy just before its runner's session stopped: end it at once (a
       // session still starting cannot be stopped from outside).
       // DebugAdapter is declared as extending the Disposable class, but VS Code only calls
@@ -134,6 +141,46 @@ export class DebugSupport
       ),
     );
     return new vscode.DebugAdapterExecutable(python, ["-m", "debugpy.adapter"], { env });
+  }
+
+  /** A runner's (top-level) session: known by its port, so its workers can be matched. */
+  private rememberTop(session: vscode.DebugSession): void {
+    const port = connectOf(session.configuration)?.port;
+    if (port === undefined || isWorkerSession(session)) {
+      return;
+    }
+    const ids = this.topByPort.get(port) ?? new Set<string>();
+    ids.add(session.id);
+    this.topByPort.set(port, ids);
+  }
+
+  /** Forgets an ended top-level session; its port, if it was one. */
+  private forgetTop(session: vscode.DebugSession): number | undefined {
+    const port = connectOf(session.configuration)?.port;
+    const ids = port === undefined ? undefined : this.topByPort.get(port);
+    if (!ids?.delete(session.id)) {
+      return undefined;
+    }
+    if (!ids.size) {
+      this.topByPort.delete(port as number);
+    }
+    return port;
+  }
+
+  /**
+   * A worker's session whose runner session has ended. VS Code drops `parentSession` once the
+   * parent is gone, so a worker announced just before the Stop arrives with no parent at all:
+   * it is matched by the debug port it attaches to, which no live runner session uses then.
+   */
+  private orphaned(session: vscode.DebugSession): boolean {
+    if (session.parentSession) {
+      return this.endedIds.has(session.parentSession.id);
+    }
+    if (!isWorkerSession(session)) {
+      return false;
+    }
+    const port = connectOf(session.configuration)?.port;
+    return port !== undefined && !this.topByPort.get(port)?.size;
   }
 
   /** F5 with no launch.json debugs the handler at the cursor; otherwise fills defaults. */
@@ -172,6 +219,11 @@ export class DebugSupport
     }
     this.ended.dispose();
   }
+}
+
+/** A session debugpy announced for a worker process (`startDebugging` with `subProcessId`). */
+function isWorkerSession(session: vscode.DebugSession): boolean {
+  return session.configuration.subProcessId !== undefined;
 }
 
 /** `{host, port}` from `connect` (debugpy's form) or top-level `host`/`port`. */

@@ -42,7 +42,11 @@ async function step(name, fn) {
     log(`PASS ${name} (${Date.now() - s} ms)`);
   } catch (e) {
     failed++;
-    log(`FAIL ${name}: ${String(e.message).split("\n")[0]}`);
+    // Playwright's call log (what it waited for, what was in the way) follows the first line.
+    const lines = String(e.message)
+      .split("\n")
+      .filter((l) => l.trim());
+    log(`FAIL ${name}: ${lines.slice(0, 10).join(" | ").slice(0, 2000)}`);
     await page
       .screenshot({ path: path.join(ART, `fail-${name.replace(/\W+/g, "_")}.png`) })
       .catch(() => {});
@@ -114,14 +118,39 @@ async function setBreakpoint(editor, line) {
 }
 
 /** Text of the language status hover of main.py (opened and closed again). */
-async function languageStatus(expect) {
-  await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
-  await page.locator('.statusbar-item[id="status.languageStatus"]').click();
+async function languageStatus(expect, timeout = 60000) {
+  // The item shows only while a Python editor is active, and a hover, a toast or a closing
+  // quick pick can sit in the way for a moment: retry the whole gesture until the deadline,
+  // and say what was on screen if it never worked.
+  const deadline = Date.now() + timeout;
+  const item = page.locator('.statusbar-item[id="status.languageStatus"]');
   const hover = page.locator(".monaco-hover, .context-view");
-  await hover.getByText(expect).first().waitFor({ timeout: 60000 });
-  const text = norm(await hover.first().textContent());
-  await page.keyboard.press("Escape");
-  return text;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      await page.keyboard.press("Escape");
+      await page
+        .locator(".tabs-container .tab", { hasText: "main.py" })
+        .first()
+        .click({ timeout: 5000 });
+      await item.click({ timeout: 5000 });
+      await hover.getByText(expect).first().waitFor({ timeout: 5000 });
+      const text = norm(await hover.first().textContent());
+      await page.keyboard.press("Escape");
+      return text;
+    } catch (e) {
+      last = String(e.message).split("\n").slice(0, 6).join(" | ");
+    }
+  }
+  const tabs = await page.locator(".tabs-container .tab").allTextContents();
+  const items = await page
+    .locator(".statusbar-item")
+    .evaluateAll((els) => els.map((el) => `${el.id}=${(el.textContent || "").trim()}`));
+  const hovers = await hover.allTextContents();
+  throw new Error(
+    `language status never said "${expect}"; last: ${last}; tabs: ${tabs.map(norm).join(", ")}; ` +
+      `status bar: ${items.map(norm).join(", ")}; hover: ${hovers.map(norm).join(" / ")}`,
+  );
 }
 
 /** PIDs of this run's language servers (found by the bundle path in their environment). */
@@ -273,7 +302,14 @@ function startDebugRunner(debugPort) {
     ],
     {
       cwd: root,
-      env: { ...process.env, PYTHONPATH: libs },
+      env: {
+        ...process.env,
+        PYTHONPATH: libs,
+        // debugpy's own logs (every DAP message, timed) for a run that needs them
+        ...(process.env.HANDLERLENS_E2E_DEBUGPY_LOG === "1"
+          ? { DEBUGPY_LOG_DIR: path.join(ART, "debugpy") }
+          : {}),
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     },
