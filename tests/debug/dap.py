@@ -272,6 +272,8 @@ class Editor:
         self._cond = threading.Condition()
         self._attaching: list[threading.Thread] = []
         self._leaving = False
+        self._bp_lock = threading.RLock()
+        self._configured: set[Session] = set()
         self.parent: Session | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -296,8 +298,11 @@ class Editor:
         session.request("initialize", INITIALIZE_ARGS, timeout)
         attach_seq = session.send_request("attach", configuration)
         session.wait_event("initialized", timeout=timeout)
-        for path, lines in list(self.breakpoints.items()):
-            self._send_breakpoints(session, path, lines, timeout)
+        with self._bp_lock:
+            # As VS Code does: the breakpoints as they are now; later changes follow in order.
+            for path, lines in list(self.breakpoints.items()):
+                self._send_breakpoints(session, path, lines, timeout)
+            self._configured.add(session)
         session.request("setExceptionBreakpoints", {"filters": []}, timeout)
         session.request("configurationDone", {}, timeout)
         session.response(attach_seq, timeout)
@@ -388,9 +393,14 @@ class Editor:
     # -- what tests ask ------------------------------------------------------------------
     def set_breakpoints(self, path: str, lines: list[int], timeout: float = 10.0) -> None:
         """Set a file's breakpoints in every live session (as the editor does)."""
+        with self._bp_lock:
+            self._set_breakpoints_locked(path, lines, timeout)
+
+    def _set_breakpoints_locked(self, path: str, lines: list[int], timeout: float) -> None:
         self.breakpoints[path] = lines
         for session in list(self.sessions):
-            if not session.ended:
+            # A session still attaching sends the new lines itself, once `initialized`.
+            if session in self._configured and not session.ended:
                 try:
                     self._send_breakpoints(session, path, lines, timeout)
                 except DapError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlerlens.worker.debugging import MOVED_WAIT_S
 from tests.debug.conftest import BREAK_LINE, IMPORT_LINE, Debugged, handler_source, start_debugged
 from tests.debug.dap import Editor
 
@@ -22,9 +24,10 @@ def test_a_breakpoint_stops_again_after_each_of_twenty_reloads(debugged: Debugge
     for reload in range(21):
         line = BREAK_LINE + reload
         if reload:
-            # The editor moves the breakpoint with the edit and re-sends it, then saves.
-            editor.set_breakpoints(debugged.main, [line])
+            # VS Code's order: the edit moves the breakpoint, the save writes the file, and
+            # then the moved line is sent, racing the reload the save started.
             mark = debugged.save(handler_source(f"v{reload}", shift=reload))
+            editor.set_breakpoints(debugged.main, [line])
             assert debugged.wait_reloaded(mark)["ok"] is True
         stops = len(editor.stops)
         thread, outcome = debugged.invoke_later({"name": f"call{reload}"})
@@ -109,3 +112,45 @@ def test_the_timeout_stands_still_while_paused_but_the_deadline_does_not(project
     finally:
         served.editor.close()
         served.runner.stop()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_lines_inserted_above_a_breakpoint_stop_on_its_new_line(debugged: Debugged, delay: float):
+    # VS Code's order: the edit moves the breakpoint's decoration, the save writes the file,
+    # and only then are the moved lines sent (to every session, the standby worker's too), by
+    # which time the reload may be under way: it waits for them.
+    editor = debugged.editor
+    assert debugged.hit({"name": "before"}) == (200, {"version": "v0", "hello": "before"})
+    for shift in (1, 3):
+        line = BREAK_LINE + shift
+        mark = debugged.save(handler_source(f"v{shift}", shift=shift))
+        time.sleep(delay)
+        editor.set_breakpoints(debugged.main, [line])
+        assert debugged.wait_reloaded(mark)["ok"] is True
+        assert debugged.hit({"name": f"s{shift}"}, line) == (
+            200,
+            {"version": f"v{shift}", "hello": f"s{shift}"},
+        )
+    assert not any("did not send their new lines" in line for line in debugged.runner.stderr)
+
+
+@pytest.mark.timeout(60)
+def test_a_client_that_never_resends_moved_breakpoints_delays_the_reload_once(
+    debugged: Debugged,
+):
+    # nvim-dap and scripted clients keep their lines: the reload goes ahead after the wait,
+    # says why it waited, and the breakpoint stays on its old line number.
+    mark = debugged.save(handler_source("v1", shift=2))
+    started = time.monotonic()
+    assert debugged.wait_reloaded(mark)["ok"] is True
+    waited = time.monotonic() - started
+    assert waited >= MOVED_WAIT_S
+    assert debugged.runner.wait_stderr("did not send their new lines within 1 s")
+    # Old line 9 is now `def handler(...)`, which ran at import; the call itself has no stop.
+    assert debugged.invoke({"name": "kept"}) == (200, {"version": "v1", "hello": "kept"})
+    # An edit that moves nothing reloads without waiting.
+    mark = debugged.save(handler_source("v2", shift=2))
+    started = time.monotonic()
+    assert debugged.wait_reloaded(mark)["ok"] is True
+    assert time.monotonic() - started < MOVED_WAIT_S

@@ -39,6 +39,9 @@ ATTACH = [
     "launch.json attach to `handlerlens serve --debug` → an invocation stops at the breakpoint",
     "continue → the invocation answers 200",
     "edit + save → the next invocation stops again, no re-attach, and runs the new code",
+]
+SHIFTED = ["lines inserted above the breakpoint → paused on its new line"]
+STOP = [
     "stop debugging",
 ]
 LAST = [
@@ -88,13 +91,17 @@ def run_scenario(vsix: str, scenario: str, expected: list[str]) -> None:
 
 @pytest.mark.timeout(1800)
 def test_extension_in_code_server(vsix: str) -> None:
-    """Lenses, status, Problems, Run, New event, attach-debug with reload, crash, bad Python."""
+    """Lenses, status, Problems, Run, New event, Debug lens and attach-debug with reloads,
+    crash, bad Python."""
     expected = list(MAIN)
     if os.environ.get("HANDLERLENS_E2E_RUN") != "0":
         expected += RUN
-    if os.environ.get("HANDLERLENS_E2E_DEBUG") == "1":
+    if os.environ.get("HANDLERLENS_E2E_DEBUG") != "0":
         expected += DEBUG
-    run_scenario(vsix, "main", expected + ATTACH + LAST)
+    expected += ATTACH
+    if os.environ.get("HANDLERLENS_E2E_SHIFTED") != "0":
+        expected += SHIFTED
+    run_scenario(vsix, "main", expected + STOP + LAST)
 
 
 @pytest.mark.timeout(900)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
+
+from handlerlens.worker import debugging as worker_debugging
 
 DEFAULT_HOST = "127.0.0.1"
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
@@ -50,7 +53,30 @@ def listen(port: int) -> int:
             "--debug-port, or leave it out for any free one."
         ) from None
     debugpy.trace_this_thread(False)
+    global _tracker
+    _tracker = worker_debugging.breakpoint_tracker()
     return int(actual)
+
+
+_tracker: worker_debugging.BreakpointTracker | None = None
+
+
+async def settle_breakpoints(log: Callable[[str], None]) -> dict[str, list[int]] | None:
+    """Before a worker imports the user's code: the breakpoint lines it should have.
+
+    This process's session receives every breakpoint the editor sends, from before the
+    first worker on, so it knows the text each was placed against. While a save has moved
+    some and the editor has not re-sent them yet (VS Code does just after the save), wait,
+    up to `MOVED_WAIT_S`. None when breakpoints cannot be followed here.
+    """
+    if _tracker is None:
+        return None
+    stale = await asyncio.get_running_loop().run_in_executor(
+        None, _tracker.settle, worker_debugging.MOVED_WAIT_S
+    )
+    if stale:
+        log(worker_debugging.stale_message(stale).rstrip("\n"))
+    return _tracker.lines()
 
 
 async def wait_for_client(stop: asyncio.Event) -> bool:

@@ -214,9 +214,17 @@ class Pool:
                 worker = await self._new_worker()
             except OSError as exc:
                 return {"errorMessage": f"cannot start {self.python}: {exc}", "errorType": "Runner"}
+        breakpoints = None
+        if self.debug:
+            from handlerlens.runner import debugger
+
+            breakpoints = await debugger.settle_breakpoints(log.warning)
         version = self.version
+        message = init_message(self.fn, version)
+        if breakpoints is not None:
+            message["breakpoints"] = breakpoints
         try:
-            reply, _ = await worker.call(init_message(self.fn, self.version), b"", None)
+            reply, _ = await worker.call(message, b"", None)
         except WorkerDied:
             if worker.interrupted:
                 self._spawn(self._stop_worker(worker, "replacing paused"))

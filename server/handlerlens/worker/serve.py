@@ -139,6 +139,19 @@ def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseM
     return debugging.PauseMonitor(send).start()
 
 
+def _settle_breakpoints(tracker: debugging.BreakpointTracker | None, expected: object) -> None:
+    """Before an import: have the breakpoints the supervisor saw (see BreakpointTracker)."""
+    if tracker is None:
+        return
+    if isinstance(expected, dict):
+        tracker.wait_for(expected, debugging.RESEND_WAIT_S)
+        return
+    # A supervisor that could not follow the breakpoints: judge from this worker's own.
+    stale = tracker.settle(debugging.MOVED_WAIT_S)
+    if stale:
+        sys.stderr.write(debugging.stale_message(stale))
+
+
 def main(argv: list[str]) -> int:
     """Serve operations until the supervisor says `exit` or goes away."""
     control, result, lifeline = (int(value) for value in argv[:3])
@@ -161,6 +174,7 @@ def main(argv: list[str]) -> int:
             channel.send(result, meta, body)
 
     monitor = _start_debugging(send) if debug else None
+    tracker = debugging.breakpoint_tracker() if monitor is not None else None
     busy = monitor.busy if monitor is not None else None
     runtime = Runtime()
     while True:
@@ -175,6 +189,7 @@ def main(argv: list[str]) -> int:
             busy.set()
         if op == "init":
             if monitor is not None:
+                _settle_breakpoints(tracker, meta.get("breakpoints"))
                 debugging.reapply_breakpoints()
             reply = runtime.init(meta)
         elif op == "invoke":
