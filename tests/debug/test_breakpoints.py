@@ -54,6 +54,10 @@ def test_the_users_call_stack_holds_only_their_frames(debugged: Debugged):
     )
     threads = stop.session.request("threads")["threads"]
     assert [t["name"] for t in threads] == ["MainThread"]
+    # The runner's own session lists its main thread alone, none of its helpers.
+    assert debugged.editor.parent is not None
+    runner_threads = debugged.editor.parent.request("threads")["threads"]
+    assert [t["name"] for t in runner_threads] == ["MainThread"]
     debugged.editor.resume(stop)
     thread.join(15)
 

@@ -53,6 +53,12 @@ def listen(port: int) -> int:
             "--debug-port, or leave it out for any free one."
         ) from None
     debugpy.trace_this_thread(False)
+    # pydevd lists (and traces) every thread not marked as its own: the supervisor's helpers
+    # (asyncio's executor and child watchers, the file watcher, the stdin watch) would fill
+    # the editor's call stack. Mark them all, now and to come; the main thread stays listed
+    # (pydevd counts it as the program being alive).
+    threading.Thread.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+    threading.main_thread().is_pydev_daemon_thread = False  # type: ignore[attr-defined]
     global _tracker
     _tracker = worker_debugging.breakpoint_tracker()
     return int(actual)
