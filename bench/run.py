@@ -22,8 +22,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import debug_bench, goals, lsp_bench, runner_bench
+from bench import debug_bench, extension_bench, goals, lsp_bench, runner_bench
 from bench.debug_bench import DebugReps
+from bench.extension_bench import ExtensionReps
 from bench.lsp_bench import LspReps
 from bench.procs import PEER_BIN, PEERS, REPO, VENV_PY, Budget
 from bench.report import render
@@ -144,7 +145,13 @@ async def _run(
     await _section("save → new code", reload, runner)
     await _section("invoke wall time", invoke, runner)
     await _section("debugger", lambda: debug_bench.debug_figures(workdir, debug_reps), runner)
-    return lsp + runner
+
+    async def extension() -> list[Figure]:
+        return await asyncio.to_thread(extension_bench.extension_figures, workdir, ExtensionReps())
+
+    ext: list[Figure] = []
+    await _section("extension in code-server", extension, ext)
+    return lsp + runner + ext
 
 
 def main() -> int:
@@ -175,13 +182,15 @@ def main() -> int:
     header = _header(started_at, elapsed, (load_start, _loadavg()), args.quick)
     by_key = {f.key: f for f in figures}
     lsp = [f for f in figures if f.key.startswith("lsp-")]
-    runner = [f for f in figures if not f.key.startswith("lsp-")]
+    ext = [f for f in figures if f.key.startswith("ext-")]
+    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-"))]
     text = render(
         header,
         goals.evaluate(list(by_key.values())),
         [
             ("Language server (issues #2, #5) — generated 2,000-line handler module", lsp),
             ("Runner (issue #3) and debugger (issue #4) — trivial handler", runner),
+            ("Extension (issue #6) — examples/ in code-server, driven by Chromium", ext),
         ],
     )
     Path(args.out).write_text(text)

@@ -17,6 +17,7 @@ import { RESTART_COMMAND, RUNNER_ACTIONS_COMMAND, StatusItems } from "./status";
 let server: ServerManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
+  const activatedAt = performance.now();
   const logs = new Logs();
   const locator = new PythonLocator(logs.main);
   server = new ServerManager(context, logs, locator);
@@ -98,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): void {
       },
     },
   );
+  logs.main.info(`Activated in ${(performance.now() - activatedAt).toFixed(1)} ms`);
   void s.start();
 }
 

@@ -633,7 +633,11 @@ async function restricted() {
         },
       );
       await step("stop debugging ends the worker sessions too", async () => {
-        await page.locator(".debug-call-stack .monaco-list-row").first().click();
+        // On the session's name: the row's right part shows its inline actions on hover.
+        await page
+          .locator(".debug-call-stack .monaco-list-row", { hasText: "Debug greeter" })
+          .first()
+          .click({ position: { x: 60, y: 10 } });
         await page.keyboard.press("Shift+F5");
         await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
       });
@@ -728,7 +732,7 @@ async function restricted() {
         await page
           .locator(".debug-call-stack .monaco-list-row", { hasText: "Attach to greeter" })
           .first()
-          .click();
+          .click({ position: { x: 60, y: 10 } });
         await page.keyboard.press("Shift+F5");
         await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
       });

@@ -50,7 +50,7 @@ def handler(event, context):
         for _ in range(2048):
             print(line)
     if fault == "memory":
-        # Past the function's memory size: the runner does not enforce it (yet).
+        # Past the function's memory size (128 MB by default): the instance is killed.
         hog = bytearray(160 * 1024 * 1024)
         hog[-1] = 1
     if fault == "unserialisable":

@@ -24,6 +24,7 @@ def yandex_runner() -> Iterator[Runner]:
         "exits",
         "hard_exit",
         "segfault",
+        "hog",
         "spew",
         "unserialisable",
         "huge",
@@ -45,6 +46,7 @@ def aws_runner() -> Iterator[Runner]:
     functions = [
         "handler=app.handler",
         "boom=app.boom",
+        "hog=app.hog",
         "logs=app.logs",
         "hang=app.hang",
         "unserialisable=app.unserialisable",

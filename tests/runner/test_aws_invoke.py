@@ -230,3 +230,17 @@ def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):
     assert error["requestId"] == ""
     assert error["stackTrace"][0].startswith('  File "')
     assert error["stackTrace"][0].split("\n")[0].endswith('syntax_bad.py" Line 1')
+
+
+def test_outgrowing_the_memory_size_is_runtime_exit_error_killed(lam):
+    assert json.loads(lam.invoke(FunctionName="hog", Payload=b'{"mb": 40}')["Payload"].read()) == (
+        40 << 20
+    )
+    response = lam.invoke(FunctionName="hog", Payload=b'{"mb": 400}')  # --memory 256
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert json.loads(lam.invoke(FunctionName="hog", Payload=b'{"mb": 1}')["Payload"].read()) == (
+        1 << 20
+    )

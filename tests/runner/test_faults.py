@@ -132,3 +132,15 @@ def test_children_die_when_the_runner_stops(tmp_path):
     finally:
         assert runner.stop() == 0
     assert wait_gone([child, *workers]) == []
+
+
+def test_outgrowing_the_memory_size_kills_the_instance_as_the_platform_does(
+    yandex_runner: Runner,
+):
+    # The default memory size is 128 MB for Yandex: 40 MB fits, 300 MB does not.
+    assert yandex_runner.request("GET", "/hog/?mb=40")[:3:2] == (200, str(40 << 20).encode())
+    status, headers, body = yandex_runner.request("GET", "/hog/?mb=300")
+    assert status == 502 and headers["x-function-error"] == "true"
+    assert json.loads(body)["errorMessage"] == "Runtime exited with error: signal: killed"
+    assert yandex_runner.wait_stderr("over the function's memory size of 128 MB: killed")
+    _then_ok(yandex_runner)

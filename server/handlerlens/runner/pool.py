@@ -187,7 +187,13 @@ class Pool:
 
     async def _new_worker(self) -> WorkerProcess:
         worker = WorkerProcess(
-            self.python, self.fn.root, self._base_env, self.on_log, debug=self.debug
+            self.python,
+            self.fn.root,
+            self._base_env,
+            self.on_log,
+            debug=self.debug,
+            # Under a debugger, debugpy's own tens of megabytes would count against it.
+            memory_mb=None if self.debug else self.fn.memory,
         )
         await worker.start()
         self._workers.add(worker)

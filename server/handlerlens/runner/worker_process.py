@@ -30,8 +30,55 @@ _HEADER = struct.Struct(">II")
 # Under --debug, a worker runs only once the editor has attached it as a child session.
 ATTACH_WARNING_S = 15.0
 
+# How often a busy worker's resident memory is compared with the function's memory size.
+MEMORY_POLL_S = 0.02
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
+
+
+def resident_bytes(pid: int) -> int | None:
+    """The process's resident set size now (Linux /proc), None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _MemoryWatch:
+    """Kills a busy worker whose resident memory passes the function's memory size.
+
+    The platforms end an instance that outgrows its memory; on AWS the invocation then
+    fails with `Runtime exited with error: signal: killed` (Runtime.ExitError), which is
+    what a SIGKILL gives here too. Polled while an operation runs, not while idle.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, owner: WorkerProcess, limit: int) -> None:
+        self._loop = loop
+        self._owner = owner
+        self._limit = limit
+        self._handle = loop.call_later(MEMORY_POLL_S, self._check)
+
+    def _check(self) -> None:
+        owner = self._owner
+        rss = resident_bytes(owner.pid)
+        if rss is not None and rss > self._limit and owner.alive:
+            owner.out_of_memory = rss
+            log.warning(
+                "runner: worker PID %d uses %d MB, over the function's memory size of %d MB: "
+                "killed, as the platform ends such an instance",
+                owner.pid,
+                rss // (1024 * 1024),
+                self._limit // (1024 * 1024),
+            )
+            owner.kill()
+            return
+        self._handle = self._loop.call_later(MEMORY_POLL_S, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
 
 
 class WorkerDied(Exception):
@@ -124,9 +171,19 @@ class WorkerProcess:
     """A worker interpreter with the function's code root as cwd and first on sys.path."""
 
     def __init__(
-        self, python: str, root: str, env: dict[str, str], on_log: LogSink, debug: bool = False
+        self,
+        python: str,
+        root: str,
+        env: dict[str, str],
+        on_log: LogSink,
+        debug: bool = False,
+        memory_mb: int | None = None,
     ) -> None:
         self.python = python
+        # The function's memory size, enforced on its resident memory while it runs.
+        self.memory_limit = memory_mb * 1024 * 1024 if memory_mb else None
+        # The resident size that got the worker killed, if it outgrew the memory size.
+        self.out_of_memory: int | None = None
         self.root = root
         self.env = env
         self.on_log = on_log
@@ -222,10 +279,13 @@ class WorkerProcess:
             deadline = self._deadline = _Deadline(loop, timeout, expire)
             if self.paused:
                 deadline.pause()
+        watch = _MemoryWatch(loop, self, self.memory_limit) if self.memory_limit else None
         try:
             return await reply
         finally:
             self._reply = None
+            if watch is not None:
+                watch.cancel()
             if deadline is not None:
                 deadline.cancel()
                 self._deadline = None
