@@ -98,8 +98,8 @@ export class ServerManager implements vscode.Disposable {
     const libs = this.bundledLibs;
     if (libs) {
       env.PYTHONPATH = [libs, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-      // Lets the runner take the bundle off PYTHONPATH (and put only debugpy back) for the
-      // user's workers, so a handler imports the user's packages, never ours.
+      // Lets the runner take the bundle off PYTHONPATH for the user's workers, so a handler
+      // imports the user's packages, never ours (debugpy starts workers by its own path).
       env.HANDLERLENS_BUNDLED_LIBS = libs;
     }
     return env;

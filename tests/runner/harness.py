@@ -21,12 +21,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runner"
 class Runner:
     """A served runner: its process, port and the status events it printed."""
 
-    def __init__(self, args: list[str], cwd: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         command = [sys.executable, "-m", "handlerlens.runner", "serve", *args]
         command += ["--port", "0", "--status-json", "--root", str(cwd)]
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -102,7 +102,8 @@ def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
     except ValueError as exc:
         print(f"handlerlens: the event is not valid JSON: {exc}", file=sys.stderr)
         return 2
-    if _same_interpreter(python):
+    # Under the extension's bundle this process sees our libraries: the handler must not.
+    if _same_interpreter(python) and not os.environ.get("HANDLERLENS_BUNDLED_LIBS"):
         return _in_process(fn, event)
     return _in_child(fn, event, python)
 
@@ -178,7 +179,9 @@ def _in_child(fn: ServedFunction, event: bytes, python: str) -> int:
     result_r, result_w = os.pipe()
     lifeline_r, lifeline_w = os.pipe()
     fds = (control_r, result_w, lifeline_r)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    from handlerlens.runner.worker_process import worker_environ
+
+    env = worker_environ(os.environ)
     try:
         child = subprocess.Popen(
             [python, os.path.join(WORKER_DIR, "__main__.py"), *map(str, fds)],

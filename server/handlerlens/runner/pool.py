@@ -23,7 +23,12 @@ from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env
 from handlerlens.runner.targets import ServedFunction, init_message
-from handlerlens.runner.worker_process import LogSink, WorkerDied, WorkerProcess
+from handlerlens.runner.worker_process import (
+    LogSink,
+    WorkerDied,
+    WorkerProcess,
+    worker_environ,
+)
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -81,9 +86,7 @@ class Pool:
         self._workers: set[WorkerProcess] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self._base_env = dict(os.environ)
-        self._base_env["PYTHONUNBUFFERED"] = "1"
-        self._base_env.pop("PYTHONSAFEPATH", None)
+        self._base_env = worker_environ(os.environ)
         if debug:
             # pydevd warns on stderr (the function's log) about frozen modules on 3.11+;
             # they only matter for breakpoints inside the standard library.

@@ -16,7 +16,7 @@ import os
 import signal
 import struct
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,33 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
+
+
+def worker_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment a worker starts from: this one, minus the extension's bundle.
+
+    The VS Code extension runs the server and the runner on its own bundled libraries
+    (PYTHONPATH, named by HANDLERLENS_BUNDLED_LIBS). The user's handler must import the
+    user's packages only, as on the platform: a `yaml` the function forgot to require must
+    fail here too, not be found in our bundle. (Debugging needs nothing from it either:
+    debugpy starts a worker through its own launcher, by path.)
+    """
+    env = dict(environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.pop("PYTHONSAFEPATH", None)
+    bundled = env.pop("HANDLERLENS_BUNDLED_LIBS", "")
+    if bundled:
+        ours = os.path.realpath(bundled)
+        kept = [
+            p
+            for p in env.get("PYTHONPATH", "").split(os.pathsep)
+            if p and os.path.realpath(p) != ours
+        ]
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            env.pop("PYTHONPATH", None)
+    return env
 
 
 def resident_bytes(pid: int) -> int | None:
