@@ -25,6 +25,16 @@ CLIENT_CAPABILITIES: dict[str, Any] = {
         "synchronization": {"dynamicRegistration": False, "didSave": True},
         "completion": {
             "contextSupport": True,
+            # As VS Code declares it (1.80+).
+            "completionList": {
+                "itemDefaults": [
+                    "commitCharacters",
+                    "editRange",
+                    "insertTextFormat",
+                    "insertTextMode",
+                    "data",
+                ]
+            },
             "completionItem": {
                 "snippetSupport": True,
                 "documentationFormat": ["markdown", "plaintext"],

@@ -27,6 +27,14 @@ STATEMENTS = st.sampled_from(
         "    indented = 1\n",
         "def broken(:\n",
         "\x0c\n",
+        # half-typed lines, as while completing
+        "def typing(event, context):\n    name = context.\n    return name\n",
+        "def keys(event, context):\n    return event['\n",
+        "call = foo(\n",
+        "items = [1,\n2\n",
+        "text = 'abc\n",
+        "x = 1 +\n",
+        "class Klass2:\n    def method(self):\n        return 1\n",
     ]
 )
 
@@ -34,7 +42,7 @@ STATEMENTS = st.sampled_from(
 def _summary(text: str, whole: bool) -> object:
     info = _parse_whole(text, LineIndex(text)) if whole else parse_module(text)
     if info.syntax_error is not None:
-        return ("error", info.syntax_error.span)
+        return ("error", info.syntax_error.span, info.syntax_error.message)
     return (
         [
             (
@@ -55,7 +63,7 @@ def _summary(text: str, whole: bool) -> object:
     )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(STATEMENTS, max_size=8).map("".join))
 def test_chunked_parse_equals_whole_parse(text: str) -> None:
     assert _summary(text, whole=False) == _summary(text, whole=True)

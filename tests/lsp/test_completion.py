@@ -76,6 +76,7 @@ class Editor:
 
     def __init__(self, client: LanguageClient, path: Path) -> None:
         self.client, self.path, self.version = client, path, 1
+        self.shared_range = False  # the last list gave one edit range for all its items
         open_document(client, path)
 
     async def complete(self, source: str) -> tuple[str, Sequence[lsp.CompletionItem] | None]:
@@ -101,7 +102,8 @@ class Editor:
         if result is None:
             return text, None
         assert isinstance(result, lsp.CompletionList) and not result.is_incomplete
-        return text, result.items
+        self.shared_range = bool(result.item_defaults and result.item_defaults.edit_range)
+        return text, _with_defaults(result)
 
     async def hover(self, source: str) -> lsp.Hover | None:
         """Put `source` in the buffer, then hover at its cursor mark."""
@@ -113,6 +115,19 @@ class Editor:
                 text_document=lsp.TextDocumentIdentifier(uri=self.path.as_uri()), position=position
             )
         )
+
+
+def _with_defaults(result: lsp.CompletionList) -> list[lsp.CompletionItem]:
+    """The items as a client sees them: the list's default edit range filled in (LSP 3.17)."""
+    defaults = result.item_defaults
+    shared = defaults.edit_range if defaults is not None else None
+    items = []
+    for item in result.items:
+        if shared is not None and item.text_edit is None:
+            assert isinstance(shared, lsp.Range) and item.text_edit_text is not None
+            item.text_edit = lsp.TextEdit(range=shared, new_text=item.text_edit_text)
+        items.append(item)
+    return items
 
 
 def _apply(text: str, item: lsp.CompletionItem) -> str:
@@ -173,6 +188,8 @@ async def test_quotes_and_brackets_are_completed_once(
             text, items = await editor.complete(source)
             accepted = _apply(text, _item(items, label)).split("\n")[1].strip()
             assert accepted == expected, source
+            # A client that takes `itemDefaults.editRange` gets one range for the whole list.
+            assert editor.shared_range is (capabilities == "neovim")
 
 
 async def test_every_pattern_on_yandex(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ _NOT_A_START = frozenset(("", " ", "\t", "#", ")", "]", "}"))
 _START = re.compile(r"\n(?=[^ \t#)\]}\n])")
 _MAX_DOCS = 8
 # The language server asks from its event loop (completion, hover) and its analysis thread
-# (checks); the caches below are shared, so every entry point takes this lock.
+# (checks); the caches below are shared: every read and write of them takes this lock, but
+# no long computation runs under it.
 _lock = threading.RLock()
 _MAX_FACTS = 512
 
@@ -233,7 +234,12 @@ class EventDocument:
         with _lock:
             if name in self._facts:
                 return self._facts[name]
-            facts = self._compute_facts(name, cursor)
+        # Computed without the lock: a completion must not wait for the analysis thread's
+        # whole pass over the module (it may compute the same facts twice, rarely).
+        facts = self._compute_facts(name, cursor)
+        with _lock:
+            if cursor is None and name in self._facts:
+                return self._facts[name]  # another caller got there first: use one answer
             self._facts[name] = facts
             return facts
 
@@ -244,21 +250,26 @@ class EventDocument:
         start, end = seg
         lines = self.lines[start:end]
         text = "\n".join(lines)
-        if text in _facts_cache:
-            _facts_cache.move_to_end(text)
-            return _facts_cache[text]
+        with _lock:
+            if text in _facts_cache:
+                _facts_cache.move_to_end(text)
+                return _facts_cache[text]
         result = _parse_function(text, name, exact=True)
         if not isinstance(result, SyntaxError):
             if result is not None:
-                _remember(_facts_cache, text, result)
-                _remember(_last_good, lines[0], result)
+                with _lock:
+                    _remember(_facts_cache, text, result)
+                    _remember(_last_good, lines[0], result)
             return result
         row_col = None
         if cursor is not None and start < cursor[0] < end:
             row_col = (cursor[0] - start, cursor[1])
         facts = _repaired(lines, name, row_col, result)
-        if facts is None and lines[0] in _last_good:
-            facts = replace(_last_good[lines[0]], exact=False)
+        if facts is None:
+            with _lock:
+                good = _last_good.get(lines[0])
+            if good is not None:
+                facts = replace(good, exact=False)
         if facts is None:
             # Nothing parses: the `def` line (and its continuation) alone still names the
             # parameters.
@@ -274,10 +285,11 @@ class EventDocument:
         key = tuple(handlers)
         with _lock:
             cached = self._flows.get(key)
-            if cached is None:
-                cached = _compute_flows(self, key)
-                self._flows[key] = cached
+        if cached is not None:
             return cached
+        computed = _compute_flows(self, key)  # without the lock, as in `facts`
+        with _lock:
+            return self._flows.setdefault(key, computed)
 
 
 def _compute_flows(

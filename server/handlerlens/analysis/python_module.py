@@ -155,7 +155,14 @@ class _Chunk:
     star_imports: bool
 
 
-_chunks: dict[str, _Chunk | None] = {}
+_chunks: dict[str, _Chunk | SyntaxError | None] = {}
+# A statement that fails alone may be a split inside a construct (a string or brackets with
+# column-0 lines): it is tried together with this many statements after it.
+_MERGE = 3
+# Errors that can come from such a split (the parser ran off the end of the text, or the
+# indentation depends on what came before, e.g. after a form feed): for those the whole
+# module is parsed, to be sure.
+_AT_END = re.compile(r"never closed|unterminated|EOF|indent")
 
 
 def _chunk_bounds(lines: list[str]) -> list[tuple[int, int]]:
@@ -174,16 +181,19 @@ def _chunk_bounds(lines: list[str]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
-def _parse_chunk(text: str) -> _Chunk | None:
+def _parse_chunk(text: str) -> _Chunk | SyntaxError | None:
     hit = _chunks.get(text, False)
     if hit is not False:
         return hit  # type: ignore[return-value]
+    result: _Chunk | SyntaxError | None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        result: _Chunk | None = None
+    except SyntaxError as exc:
+        result = exc
+    except (ValueError, RecursionError, MemoryError):
+        result = None
     else:
         part = ModuleInfo()
         index = LineIndex(text)
@@ -201,19 +211,59 @@ def parse_module(text: str) -> ModuleInfo:
 
     Every keystroke re-validates the module, so it is parsed one top-level statement at a
     time and unchanged statements come from a cache: an edit costs the parse of the
-    statement it touches. Anything the split cannot handle falls back to a whole parse.
+    statement it touches. A syntax error inside one statement is that statement's (those
+    before it parsed, each complete), so a half-typed line costs no whole parse either
+    (which holds the GIL for tens of milliseconds on a large module, in the way of the
+    completion the user is waiting for). Anything the split cannot settle falls back to a
+    whole parse.
     """
     index = LineIndex(text)
     info = ModuleInfo(index=index)
-    for start, end in _chunk_bounds(index.lines):
-        chunk = _parse_chunk("\n".join(index.lines[start:end]) + "\n")
-        if chunk is None:
-            return _parse_whole(text, index)
+    lines = index.lines
+    bounds = _chunk_bounds(lines)
+    i = 0
+    while i < len(bounds):
+        start, end = bounds[i]
+        chunk = _parse_chunk("\n".join(lines[start:end]) + "\n")
+        if not isinstance(chunk, _Chunk):
+            error = chunk
+            for j in range(i + 1, min(i + 1 + _MERGE, len(bounds))):
+                merged = _parse_chunk("\n".join(lines[start : bounds[j][1]]) + "\n")
+                if isinstance(merged, _Chunk):
+                    chunk, i = merged, j
+                    break
+            if not isinstance(chunk, _Chunk):
+                # Python tokenizes the rest of the file before it reports a parser error, and
+                # a tokenizer error there wins: the statements after this one must be clean.
+                if (
+                    isinstance(error, SyntaxError)
+                    and not _AT_END.search(str(error.msg))
+                    and all(
+                        isinstance(_parse_chunk("\n".join(lines[a:b]) + "\n"), _Chunk)
+                        for a, b in bounds[i + 1 :]
+                    )
+                ):
+                    info.syntax_error = _syntax_problem(error, index, start)
+                    return info
+                return _parse_whole(text, index)
         for binding in chunk.bindings:
             info.bindings[binding.name] = binding.shifted(start)  # the last binding wins
         info.has_module_getattr |= chunk.has_module_getattr
         info.star_imports |= chunk.star_imports
+        i += 1
     return info
+
+
+def _syntax_problem(exc: SyntaxError, index: LineIndex, first_line: int = 0) -> SyntaxProblem:
+    """The problem for a SyntaxError raised by a text that starts at line `first_line`."""
+    lineno = (exc.lineno or 1) + first_line
+    col = max((exc.offset or 1) - 1, 0)
+    line = index.line(lineno - 1)
+    # SyntaxError.offset counts code points from 1; point at one character.
+    start = min(col, len(line))
+    end = min(start + 1, len(line)) if line else start
+    span = Span.of(lineno - 1, utf16_column(line, start), lineno - 1, utf16_column(line, end))
+    return SyntaxProblem(f"{exc.msg} (line {lineno})", span)
 
 
 def _parse_whole(text: str, index: LineIndex) -> ModuleInfo:
@@ -224,14 +274,7 @@ def _parse_whole(text: str, index: LineIndex) -> ModuleInfo:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except SyntaxError as exc:
-        lineno = exc.lineno or 1
-        col = max((exc.offset or 1) - 1, 0)
-        line = index.line(lineno - 1)
-        # SyntaxError.offset counts code points from 1; point at one character.
-        start = min(col, len(line))
-        end = min(start + 1, len(line)) if line else start
-        span = Span.of(lineno - 1, utf16_column(line, start), lineno - 1, utf16_column(line, end))
-        info.syntax_error = SyntaxProblem(f"{exc.msg} (line {lineno})", span)
+        info.syntax_error = _syntax_problem(exc, index)
         return info
     except (ValueError, RecursionError, MemoryError) as exc:
         # Null bytes, or nesting deeper than the parser allows.

@@ -13,7 +13,7 @@ from handlerlens.lsp.convert import to_path, to_range
 from handlerlens.lsp.server import HandlerLensServer
 
 if TYPE_CHECKING:
-    from handlerlens.analysis.event_completion import CompletionItem
+    from handlerlens.analysis.event_completion import CompletionItem, CompletionResult
     from handlerlens.analysis.event_flow import HandlerContext
 
 # Declared as data: `.` for context members, `[` and the quotes for event keys.
@@ -65,8 +65,21 @@ def _snippets(ls: HandlerLensServer) -> bool:
     return bool(item and item.snippet_support)
 
 
-def to_lsp_item(item: CompletionItem, snippets: bool) -> lsp.CompletionItem:
-    """One analysis completion as an LSP item with a text edit; its doc comes on resolve."""
+def _edit_range_default(ls: HandlerLensServer) -> bool:
+    """Whether the client takes `itemDefaults.editRange` (LSP 3.17; VS Code does)."""
+    text = ls.client_capabilities.text_document
+    listed = text.completion.completion_list if text and text.completion else None
+    return bool(listed and listed.item_defaults and "editRange" in listed.item_defaults)
+
+
+def to_lsp_item(
+    item: CompletionItem, snippets: bool, shared_range: bool = False
+) -> lsp.CompletionItem:
+    """One analysis completion as an LSP item with a text edit; its doc comes on resolve.
+
+    With `shared_range` the edit's range is the list's default (every item of one completion
+    replaces the same span), so the item carries only its new text: a smaller message.
+    """
     text = item.insert_text
     snippet = item.snippet and snippets
     if item.snippet and not snippets:
@@ -80,10 +93,42 @@ def to_lsp_item(item: CompletionItem, snippets: bool) -> lsp.CompletionItem:
         else None,
         data={"doc": _doc_key(item.documentation)} if item.documentation else None,
         sort_text=item.sort_text,
-        filter_text=item.filter_text,
-        text_edit=lsp.TextEdit(range=to_range(item.range), new_text=text),
+        filter_text=item.filter_text if item.filter_text != item.label else None,
+        text_edit=None if shared_range else lsp.TextEdit(range=to_range(item.range), new_text=text),
+        text_edit_text=text if shared_range else None,
         insert_text_format=lsp.InsertTextFormat.Snippet if snippet else None,
     )
+
+
+# The same completion asked again (the editor re-asks as the user types a filter, and after
+# every edit elsewhere) is the same list: converted once.
+_lists: OrderedDict[tuple[CompletionResult, bool, bool], lsp.CompletionList] = OrderedDict()
+_MAX_LISTS = 64
+
+
+def to_lsp_list(
+    result: CompletionResult, snippets: bool, range_default: bool
+) -> lsp.CompletionList:
+    """The LSP list for `result`; one edit range for all items when the client takes it."""
+    key = (result, snippets, range_default)
+    cached = _lists.get(key)
+    if cached is not None:
+        _lists.move_to_end(key)
+        return cached
+    if range_default and len({i.range for i in result.items}) == 1:
+        made = lsp.CompletionList(
+            is_incomplete=False,
+            item_defaults=lsp.CompletionItemDefaults(edit_range=to_range(result.items[0].range)),
+            items=[to_lsp_item(i, snippets, shared_range=True) for i in result.items],
+        )
+    else:
+        made = lsp.CompletionList(
+            is_incomplete=False, items=[to_lsp_item(i, snippets) for i in result.items]
+        )
+    _lists[key] = made
+    if len(_lists) > _MAX_LISTS:
+        _lists.popitem(last=False)
+    return made
 
 
 def register(server: HandlerLensServer) -> None:
@@ -115,10 +160,7 @@ def register(server: HandlerLensServer) -> None:
             return None
         if result is None:
             return None
-        snippets = _snippets(ls)
-        return lsp.CompletionList(
-            is_incomplete=False, items=[to_lsp_item(i, snippets) for i in result.items]
-        )
+        return to_lsp_list(result, _snippets(ls), _edit_range_default(ls))
 
     @server.feature(lsp.COMPLETION_ITEM_RESOLVE)
     def resolve(ls: HandlerLensServer, item: lsp.CompletionItem) -> lsp.CompletionItem:
