@@ -1,5 +1,6 @@
 -- A real third-party LSP client: Neovim (0.7 API), headless. Opens one file, waits for the
--- HandlerLens server's diagnostics and code lenses, writes what it saw as JSON, quits.
+-- HandlerLens server's diagnostics and code lenses, asks for one completion, writes what it
+-- saw as JSON, quits.
 -- Usage: nvim --headless --clean -u NONE -l? (0.7 has no -l) so: nvim --headless -u NONE
 --   -c "luafile client.lua" with HL_ROOT, HL_FILE, HL_OUT, HL_PYTHON in the environment.
 local root = os.getenv("HL_ROOT")
@@ -55,6 +56,30 @@ if response and response.result then
   end
 elseif response and response.err then
   table.insert(result.errors, vim.inspect(response.err))
+end
+
+-- One completion, typed as a user would: a new line in create_order (API Gateway REST),
+-- `    x = event["`, then textDocument/completion at its end.
+local typed = '    x = event["'
+vim.api.nvim_buf_set_lines(bufnr, 9, 9, false, { typed })
+local position = { line = 9, character = #typed }
+local completion = client.request_sync("textDocument/completion", {
+  textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+  position = position,
+  context = { triggerKind = 2, triggerCharacter = '"' },
+}, 10000, bufnr)
+result.completion = {}
+if completion and completion.result then
+  local items = completion.result.items or completion.result
+  for _, item in ipairs(items) do
+    table.insert(result.completion, {
+      label = item.label,
+      newText = item.textEdit and item.textEdit.newText,
+      line = item.textEdit and item.textEdit.range.start.line,
+    })
+  end
+elseif completion and completion.err then
+  table.insert(result.errors, vim.inspect(completion.err))
 end
 client.stop()
 finish()

@@ -1,4 +1,4 @@
-"""The same diagnostics and lenses through Neovim, a client we did not write."""
+"""The same diagnostics, lenses and completion through Neovim, a client we did not write."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def nvim() -> str:
     return path
 
 
-def test_neovim_sees_diagnostics_and_lenses(nvim: str, tmp_path: Path) -> None:
+def test_neovim_sees_diagnostics_lenses_and_completion(nvim: str, tmp_path: Path) -> None:
     root = tmp_path / "examples"
     shutil.copytree(EXAMPLES, root)
     target = root / "orders" / "app.py"
@@ -55,3 +55,8 @@ def test_neovim_sees_diagnostics_and_lenses(nvim: str, tmp_path: Path) -> None:
         (7, "Debug handler", "handlerlens.server.debug"),
         (7, "▶ Run handler", "handlerlens.server.run"),
     ]
+    # `    x = event["` typed into create_order, an API Gateway (REST) handler in template.yaml.
+    items = {item["label"]: item for item in seen["completion"]}
+    assert {"httpMethod", "pathParameters", "queryStringParameters", "body"} <= set(items)
+    assert items["httpMethod"]["newText"] == 'httpMethod"]'
+    assert items["httpMethod"]["line"] == 9
