@@ -47,6 +47,7 @@ def aws_runner() -> Iterator[Runner]:
         "handler=app.handler",
         "boom=app.boom",
         "hog=app.hog",
+        "huge=app.huge",
         "logs=app.logs",
         "hang=app.hang",
         "unserialisable=app.unserialisable",

@@ -244,3 +244,17 @@ def test_outgrowing_the_memory_size_is_runtime_exit_error_killed(lam):
     assert json.loads(lam.invoke(FunctionName="hog", Payload=b'{"mb": 1}')["Payload"].read()) == (
         1 << 20
     )
+
+
+def test_a_response_over_six_megabytes_is_function_response_size_too_large(lam):
+    limit = 6_291_556
+    fits = lam.invoke(FunctionName="huge", Payload=json.dumps({"bytes": limit - 2}))
+    assert "FunctionError" not in fits and len(fits["Payload"].read()) == limit
+    over = lam.invoke(FunctionName="huge", Payload=json.dumps({"bytes": limit - 1}))
+    assert over["FunctionError"] == "Unhandled"
+    assert json.loads(over["Payload"].read()) == {
+        "errorMessage": (
+            f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+        ),
+        "errorType": "Function.ResponseSizeTooLarge",
+    }

@@ -31,6 +31,23 @@ def exit_error(request_id: str, how: str) -> dict[str, Any]:
     }
 
 
+# A synchronous invocation's response is at most 6 MB: "Exceeded maximum allowed payload
+# size (6291556 bytes)" is what the runtime API answers a larger one (HTTP 413), and the
+# caller gets a Function.ResponseSizeTooLarge function error; through API Gateway, a 502.
+MAX_RESPONSE_BYTES = 6_291_556
+
+
+def response_too_large_error() -> dict[str, Any]:
+    """The function error an Invoke caller gets for a response over MAX_RESPONSE_BYTES."""
+    return {
+        "errorMessage": (
+            f"Response payload size exceeded maximum allowed payload size "
+            f"({MAX_RESPONSE_BYTES} bytes)."
+        ),
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+
+
 def describe_exit(returncode: int | None) -> str:
     """`exit status 3` or `signal: segmentation fault`, as Go's os/exec says it."""
     import signal
