@@ -243,6 +243,10 @@ INITIALIZE_ARGS = {
 }
 
 
+def _bp_args(path: str, lines: list[int]) -> dict[str, Any]:
+    return {"source": {"path": path}, "breakpoints": [{"line": line} for line in lines]}
+
+
 class Editor:
     """The editor's side of a debug session with child sessions, as VS Code runs it."""
 
@@ -315,14 +319,7 @@ class Editor:
     def _send_breakpoints(
         self, session: Session, path: str, lines: list[int], timeout: float
     ) -> None:
-        session.request(
-            "setBreakpoints",
-            {
-                "source": {"path": path},
-                "breakpoints": [{"line": line} for line in lines],
-            },
-            timeout,
-        )
+        session.request("setBreakpoints", _bp_args(path, lines), timeout)
 
     def _on_reverse(self, session: Session, request: dict[str, Any]) -> None:
         if request.get("command") != "startDebugging":
@@ -398,13 +395,23 @@ class Editor:
 
     def _set_breakpoints_locked(self, path: str, lines: list[int], timeout: float) -> None:
         self.breakpoints[path] = lines
+        # To every session at once, then the answers, as VS Code does: one session that is
+        # ending (a worker being replaced) must not hold the message up for the others.
+        sent = []
         for session in list(self.sessions):
             # A session still attaching sends the new lines itself, once `initialized`.
             if session in self._configured and not session.ended:
                 try:
-                    self._send_breakpoints(session, path, lines, timeout)
+                    sent.append(
+                        (session, session.send_request("setBreakpoints", _bp_args(path, lines)))
+                    )
                 except DapError:
                     pass
+        for session, seq in sent:
+            try:
+                session.response(seq, timeout)
+            except DapError:
+                pass
 
     def wait_children(self, count: int, timeout: float = 20.0) -> list[Session]:
         """Wait until `count` child sessions have been attached in total."""
