@@ -191,7 +191,9 @@ def _parse_chunk(text: str) -> _Chunk | SyntaxError | None:
             warnings.simplefilter("ignore")
             tree = ast.parse(text)
     except SyntaxError as exc:
-        result = exc
+        # Kept without its traceback: its frames would keep the whole module text alive
+        # (every version of it) through the caller's frame.
+        result = exc.with_traceback(None)
     except (ValueError, RecursionError, MemoryError):
         result = None
     else:
