@@ -343,6 +343,26 @@ function startDebugRunner(debugPort) {
   return { child, url, events, next };
 }
 
+/**
+ * Ends a debug session with its own Disconnect/Stop action in the Call Stack view (what a user
+ * clicks; unlike Shift+F5 it does not depend on which session has the focus), then waits for
+ * debugging to be over — every worker's child session included.
+ */
+async function stopSession(name) {
+  const row = page.locator(".debug-call-stack .monaco-list-row", { hasText: name }).first();
+  await row.hover();
+  await row
+    .locator(".action-label.codicon-debug-disconnect, .action-label.codicon-debug-stop")
+    .first()
+    .click();
+  try {
+    await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
+  } catch {
+    const rows = await page.locator(".debug-call-stack .monaco-list-row").allTextContents();
+    throw new Error(`debugging did not end; call stack: ${rows.map(norm).join(" / ")}`);
+  }
+}
+
 /** Click a lens, accept the first entry of the event quick pick (last used, else first sample). */
 async function lensWithEvent(editor, title, expectItem) {
   await editor.locator(".codelens-decoration a", { hasText: title }).first().click();
@@ -633,13 +653,7 @@ async function restricted() {
         },
       );
       await step("stop debugging ends the worker sessions too", async () => {
-        // On the session's name: the row's right part shows its inline actions on hover.
-        await page
-          .locator(".debug-call-stack .monaco-list-row", { hasText: "Debug greeter" })
-          .first()
-          .click({ position: { x: 60, y: 10 } });
-        await page.keyboard.press("Shift+F5");
-        await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
+        await stopSession("Debug greeter");
       });
     }
 
@@ -727,14 +741,8 @@ async function restricted() {
         );
       }
       await step("stop debugging", async () => {
-        // Stop acts on the focused session: focus the runner's (parent) session; the extension
-        // ends the workers' child sessions with it.
-        await page
-          .locator(".debug-call-stack .monaco-list-row", { hasText: "Attach to greeter" })
-          .first()
-          .click({ position: { x: 60, y: 10 } });
-        await page.keyboard.press("Shift+F5");
-        await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
+        // The runner's (parent) session; the extension ends the workers' child sessions with it.
+        await stopSession("Attach to greeter");
       });
     } finally {
       if (runner) {
