@@ -34,6 +34,9 @@ STATEMENTS = st.sampled_from(
         "items = [1,\n2\n",
         "text = 'abc\n",
         "x = 1 +\n",
+        "cont = 'abc\\\ndef'\n",
+        "fs = f'{event[\"\n",
+        "doc = '''\nit's\n'''\n",
         "class Klass2:\n    def method(self):\n        return 1\n",
     ]
 )

@@ -161,8 +161,11 @@ _chunks: dict[str, _Chunk | SyntaxError | None] = {}
 _MERGE = 3
 # Errors that can come from such a split (the parser ran off the end of the text, or the
 # indentation depends on what came before, e.g. after a form feed): for those the whole
-# module is parsed, to be sure.
-_AT_END = re.compile(r"never closed|unterminated|EOF|indent")
+# module is parsed, to be sure. A one-line string left open (`event['` while typing) is not
+# among them: such a string cannot span a column-0 line, and a backslash continuation is
+# caught by the merge above.
+_AT_END = re.compile(r"never closed|unterminated triple|EOF|indent")
+_DETECTED_AT = re.compile(r"\(detected at line (\d+)\)")
 
 
 def _chunk_bounds(lines: list[str]) -> list[tuple[int, int]]:
@@ -265,7 +268,13 @@ def _syntax_problem(exc: SyntaxError, index: LineIndex, first_line: int = 0) -> 
     start = min(col, len(line))
     end = min(start + 1, len(line)) if line else start
     span = Span.of(lineno - 1, utf16_column(line, start), lineno - 1, utf16_column(line, end))
-    return SyntaxProblem(f"{exc.msg} (line {lineno})", span)
+    message = str(exc.msg)
+    if first_line:
+        # "unterminated string literal (detected at line 3)" counts from the statement.
+        message = _DETECTED_AT.sub(
+            lambda m: f"(detected at line {int(m.group(1)) + first_line})", message
+        )
+    return SyntaxProblem(f"{message} (line {lineno})", span)
 
 
 def _parse_whole(text: str, index: LineIndex) -> ModuleInfo:
