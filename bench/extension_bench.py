@@ -63,14 +63,7 @@ def extension_figures(workdir: Path, reps: ExtensionReps) -> list[Figure]:
     debug = _rows([DEBUG_CLICK, SAVE_LENS, ATTACH, SAVE_ATTACH], missing)
     if not missing:
         vsix = workdir / "handlerlens.vsix"
-        built = subprocess.run(
-            ["bash", "scripts/package.sh"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            env=dict(os.environ, SKIP_CLIENT_CHECK="1", VSIX_OUT=str(vsix)),
-        )
+        built = _script("scripts/package.sh", SKIP_CLIENT_CHECK="1", VSIX_OUT=str(vsix))
         if built.returncode != 0 or not vsix.exists():
             why = f"not measured: packaging failed: {built.stderr.strip()[-300:]}"
             for row in [*size.values(), *start.values(), *debug.values()]:
@@ -113,15 +106,21 @@ def extension_figures(workdir: Path, reps: ExtensionReps) -> list[Figure]:
     ]
 
 
-def _e2e_run(art: Path, vsix: Path, start: dict[str, Row], debug: dict[str, Row]) -> None:
-    env = dict(os.environ, VSIX=str(vsix), E2E_ARTIFACTS=str(art), E2E_SCENARIO="main")
-    done = subprocess.run(
-        ["bash", "tests/e2e/run-e2e.sh"],
+def _script(path: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run one of the repository's bash scripts with `env` added; its output captured."""
+    return subprocess.run(
+        ["bash", path],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=900,
-        env=env,
+        env=dict(os.environ, **env),
+    )
+
+
+def _e2e_run(art: Path, vsix: Path, start: dict[str, Row], debug: dict[str, Row]) -> None:
+    done = _script(
+        "tests/e2e/run-e2e.sh", VSIX=str(vsix), E2E_ARTIFACTS=str(art), E2E_SCENARIO="main"
     )
     try:
         timings = json.loads((art / "timings.json").read_text())
