@@ -349,18 +349,37 @@ function startDebugRunner(debugPort) {
  * debugging to be over — every worker's child session included.
  */
 async function stopSession(name) {
-  const row = page.locator(".debug-call-stack .monaco-list-row", { hasText: name }).first();
-  await row.hover();
-  await row
-    .locator(".action-label.codicon-debug-disconnect, .action-label.codicon-debug-stop")
-    .first()
-    .click();
-  try {
-    await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
-  } catch {
-    const rows = await page.locator(".debug-call-stack .monaco-list-row").allTextContents();
-    throw new Error(`debugging did not end; call stack: ${rows.map(norm).join(" / ")}`);
+  const action = ".action-label.codicon-debug-disconnect, .action-label.codicon-debug-stop";
+  const toolbar = page.locator(".debug-toolbar");
+  const deadline = Date.now() + 60000;
+  let attempt = 0;
+  let lastError;
+  // A row's inline actions show only while it is hovered or focused, and the Call Stack view
+  // re-renders whenever a worker's session comes or goes (which can drop the hover): focus the
+  // row (a click on its label, clear of the actions on the right), hover it, click its action,
+  // and try again if any of that lost a race with a re-render.
+  while (Date.now() < deadline) {
+    attempt += 1;
+    const row = page.locator(".debug-call-stack .monaco-list-row", { hasText: name }).first();
+    try {
+      if (await row.count()) {
+        await row.click({ position: { x: 40, y: 10 }, timeout: 5000 });
+        await row.hover({ position: { x: 40, y: 10 }, timeout: 5000 });
+        await row.locator(action).first().click({ timeout: 5000 });
+      }
+      await toolbar.waitFor({ state: "hidden", timeout: 15000 });
+      if (attempt > 1) log(`   debugging ended on attempt ${attempt}`);
+      return;
+    } catch (e) {
+      lastError = e;
+      if (!(await toolbar.count()) || !(await toolbar.isVisible())) return;
+    }
   }
+  const rows = await page.locator(".debug-call-stack .monaco-list-row").allTextContents();
+  throw new Error(
+    `debugging did not end after ${attempt} attempts; call stack: ${rows.map(norm).join(" / ")}; ` +
+      `last error: ${String(lastError).slice(0, 400)}`,
+  );
 }
 
 /** Click a lens, accept the first entry of the event quick pick (last used, else first sample). */
