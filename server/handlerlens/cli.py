@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -33,9 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         help="platform for functions whose declaring file does not say",
     )
 
-    if importlib.util.find_spec("handlerlens.runner.cli") is not None:
+    try:
         from handlerlens.runner import cli as runner_cli
-
+    except ImportError:  # a distribution without the runner
+        pass
+    else:
         serve = sub.add_parser("serve", help="run a function locally over HTTP, with hot reload")
         runner_cli.add_serve_arguments(serve)
         invoke = sub.add_parser("invoke", help="invoke a function once; response on stdout")
@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "lsp":
         if args.log_file:
+            import logging
+
             logging.basicConfig(filename=args.log_file, level=logging.INFO)
         from handlerlens.lsp.server import build_server
 

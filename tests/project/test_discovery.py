@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from handlerlens.project import discover
-from handlerlens.project.discovery import MAX_DEPTH
+from handlerlens.project.walk import MAX_DEPTH
 from tests.project.conftest import fixture
 
 SAM = (

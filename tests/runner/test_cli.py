@@ -112,3 +112,39 @@ def test_no_orphans_after_the_supervisor_is_killed():
     finally:
         runner.stop()
     assert not alive(child)
+
+
+def test_invoke_takes_the_declared_settings_and_skips_the_model_when_nothing_declares(
+    tmp_path: Path,
+):
+    # Platform, name and memory from a SAM template beside the code: the project model is read.
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    return {'name': context.function_name, 'memory': context.memory_limit_in_mb}\n"
+    )
+    (tmp_path / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Orders:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Handler: app.handler\n"
+        "      Runtime: python3.12\n"
+        "      MemorySize: 512\n"
+    )
+    result = _run(["invoke", "app.handler"], tmp_path, b"")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"name": "Orders", "memory": "512"}
+    assert result.stderr.decode().startswith("START RequestId: ")  # AWS's spelling
+
+    # An event file and package.json are not declarations: the entry point says it all
+    # (Yandex by default: a function id as the name, its default memory as an int).
+    (tmp_path / "template.yaml").unlink()
+    (tmp_path / "event.json").write_text('{"Records": []}')
+    (tmp_path / "package.json").write_text("{}")
+    result = _run(["invoke", "app.handler", "--event", "event.json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["memory"] == 128 and answer["name"].startswith("d4e")
+    assert result.stderr.decode().startswith("START RequestID: ")  # Yandex's spelling

@@ -1,22 +1,23 @@
 """The project model: which functions a workspace declares, where, and for which platform.
 
-The parsers (YAML, TOML, HCL) load on first use (PEP 562), so importing `project.model`
-for its dataclasses costs nothing: the language server answers `initialize` before any
-parser is imported.
+Everything loads on first use (PEP 562): the parsers (YAML, TOML, HCL) only when a declaring
+file is read, so the language server answers `initialize` before any parser is imported,
+and `handlerlens invoke` can use `project.walk` without the model's classes.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from handlerlens.project.model import FunctionSpec, ProjectModel
-
 if TYPE_CHECKING:
     from handlerlens.project.config_files import is_config_file, parse_config_file
     from handlerlens.project.discovery import discover
     from handlerlens.project.heuristic import heuristic_functions
+    from handlerlens.project.model import FunctionSpec, ProjectModel
 
 _LAZY = {
+    "FunctionSpec": "handlerlens.project.model",
+    "ProjectModel": "handlerlens.project.model",
     "discover": "handlerlens.project.discovery",
     "heuristic_functions": "handlerlens.project.heuristic",
     "is_config_file": "handlerlens.project.config_files",

@@ -7,6 +7,7 @@ import os
 from handlerlens.analysis.problems import Problem, Severity
 from handlerlens.project.config_problems import CODE_ROOT_MISSING, CODE_ROOT_OUTSIDE_WORKSPACE
 from handlerlens.project.model import FunctionSpec
+from handlerlens.project.walk import is_within
 
 # Artifacts rather than directories: the code is whatever was packed into them, which
 # HandlerLens cannot see, so the declaring file's directory stands in for the root.
@@ -19,15 +20,6 @@ def resolve(base_dir: str, declared: str) -> str | None:
     if not value or "://" in value or value.lower().endswith(_ARCHIVE_SUFFIXES):
         return None
     return os.path.normpath(os.path.join(base_dir, os.path.expanduser(value)))
-
-
-def is_within(path: str, root: str) -> bool:
-    """True when `path` is `root` or lies under it (lexically, symlinks not followed)."""
-    path, root = os.path.normcase(os.path.normpath(path)), os.path.normcase(os.path.normpath(root))
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
 
 
 def code_root_problems(spec: FunctionSpec, workspace_root: str) -> list[Problem]:

@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from typing import Literal
-
 from handlerlens.analysis.problems import Problem
 from handlerlens.project.model import FunctionSpec
+from handlerlens.project.walk import MAX_CONFIG_BYTES, ConfigKind, config_kind
 
-ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
-
-MAX_CONFIG_BYTES = 1_000_000
 # python-hcl2's pure-Python Lark parser reads ~80 KB/s; bigger .tf files are generated ones.
 MAX_TERRAFORM_CHARS = 256_000
-SERVERLESS_NAMES = frozenset({"serverless.yml", "serverless.yaml"})
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-# A SAM template always names its transform, a CloudFormation one its format version or
-# a Lambda resource type; text without any of them is some other YAML/JSON.
-TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::Function")
-# JSON that is never a template, skipped without reading (common and sometimes large).
-_NOT_TEMPLATES = frozenset(
-    {"package.json", "package-lock.json", "tsconfig.json", "composer.json", "launch.json"}
-)
-
-
-def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
-    """The declaring format of a file, or None when it declares no functions."""
-    name = os.path.basename(path)
-    lower = name.lower()
-    if name == "pyproject.toml":
-        return "pyproject"
-    if lower in SERVERLESS_NAMES:
-        return "serverless"
-    if lower.endswith(".tf"):
-        return "terraform"
-    if not lower.endswith(TEMPLATE_SUFFIXES) or lower in _NOT_TEMPLATES:
-        return None
-    if text is None:
-        text = _read_head(path)
-    return "sam" if text and any(marker in text for marker in TEMPLATE_MARKERS) else None
-
-
-def may_be_config_file(path: str) -> bool:
-    """True when the name alone allows a declaring file (templates still need their text)."""
-    lower = os.path.basename(path).lower()
-    return (
-        lower == "pyproject.toml"
-        or lower in SERVERLESS_NAMES
-        or lower.endswith(".tf")
-        or (lower.endswith(TEMPLATE_SUFFIXES) and lower not in _NOT_TEMPLATES)
-    )
 
 
 def is_config_file(path: str, text: str | None = None) -> bool:
@@ -96,11 +54,3 @@ def parse_as(
         return parse_terraform(path, text)
     except Exception:  # noqa: BLE001 - a reader bug must not take the language server down
         return [], []
-
-
-def _read_head(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(MAX_CONFIG_BYTES)
-    except OSError:
-        return None

@@ -8,36 +8,24 @@ if TYPE_CHECKING:
     from handlerlens.project.terraform_config import TerraformFile
 
 import os
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
-from handlerlens.project.code_roots import code_root_problems, is_within
-from handlerlens.project.config_files import (
-    MAX_CONFIG_BYTES,
-    ConfigKind,
-    config_kind,
-    may_be_config_file,
-    parse_as,
-    too_big,
-)
+from handlerlens.project.code_roots import code_root_problems
+from handlerlens.project.config_files import parse_as, too_big
 from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
-
-SKIP_DIRS = frozenset(
-    {
-        "node_modules",
-        "venv",
-        "__pycache__",
-        "cdk.out",  # CDK's synthesized templates repeat the app's functions
-        "site-packages",
-    }
+from handlerlens.project.walk import (
+    MAX_CONFIG_BYTES,
+    ConfigKind,
+    config_kind,
+    is_within,
+    walk_project,
 )
-MAX_DEPTH = 12
-MAX_ENTRIES = 20_000
-MAX_PYTHON_FILES = 2_000
+
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
 
@@ -74,7 +62,7 @@ def discover(
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
-    candidates, python_files = _walk(root, opened)
+    candidates, python_files = walk_project(root, opened)
     model = ProjectModel(root)
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
@@ -127,53 +115,6 @@ def discover(
         model.functions += heuristic_functions(path, text, root, guessed or "yandex")
     model.problems = _unique_problems(model.problems)
     return model
-
-
-def _walk(root: str, opened: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """Candidate declaring files and Python files, breadth-first within the bounds."""
-    candidates: list[str] = []
-    python_files: list[str] = []
-    seen = 0
-    queue = deque([(root, 0)])
-    while queue and seen < MAX_ENTRIES:
-        directory, depth = queue.popleft()
-        try:
-            with os.scandir(directory) as entries:
-                listing = sorted(entries, key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in listing:
-            seen += 1
-            if seen > MAX_ENTRIES:
-                break
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if depth < MAX_DEPTH and not _skipped_dir(entry.name):
-                        queue.append((entry.path, depth + 1))
-                elif entry.is_file():
-                    _classify(entry.path, candidates, python_files)
-            except OSError:
-                continue
-    for path in opened:
-        if is_within(path, root) and not os.path.exists(path):
-            relative = os.path.relpath(path, root).split(os.sep)
-            if len(relative) <= MAX_DEPTH + 1 and not any(map(_skipped_dir, relative[:-1])):
-                _classify(path, candidates, python_files)
-    return candidates, python_files
-
-
-def _skipped_dir(name: str) -> bool:
-    # Dot-directories cover .git, .venv, .terraform, .aws-sam, .serverless and editor state.
-    return name.startswith(".") or name in SKIP_DIRS
-
-
-def _classify(path: str, candidates: list[str], python_files: list[str]) -> None:
-    name = os.path.basename(path).lower()
-    if name.endswith(".py"):
-        if len(python_files) < MAX_PYTHON_FILES:
-            python_files.append(path)
-    elif may_be_config_file(path):
-        candidates.append(path)
 
 
 def _read(path: str, opened: Mapping[str, str], limit: int = MAX_CONFIG_BYTES) -> str | None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from handlerlens.platforms import runner_env
 from handlerlens.platforms.runner_env import DEFAULT_AWS_NAME, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
@@ -14,9 +13,9 @@ class TargetError(Exception):
     """A target that cannot be resolved; the message is for the user."""
 
 
-@dataclass(frozen=True)
-class ServedFunction:
-    """One function as the runner runs it, every setting resolved."""
+class ServedFunction(NamedTuple):
+    """One function as the runner runs it, every setting resolved (immutable; a NamedTuple
+    rather than a dataclass because `invoke` cannot afford importing dataclasses)."""
 
     name: str
     platform: str
@@ -24,7 +23,7 @@ class ServedFunction:
     root: str
     timeout: float
     memory: int
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str]
     runtime: str | None = None
     trigger: str | None = None
 
@@ -35,9 +34,16 @@ def _looks_like_entry(target: str) -> bool:
 
 def _discover(root: str, platform: str | None) -> list[Any]:
     try:
-        from handlerlens.project import discover
+        from handlerlens.project.walk import config_kind, walk_project
     except ImportError:
         return []
+    if not any(config_kind(path) for path in walk_project(root)[0]):
+        # Nothing under root can declare a function: what the project model would add is its
+        # heuristic guess, which says no more than the entry point does (and loading the
+        # model and its parsers is most of what `invoke` would spend before the handler runs).
+        return []
+    from handlerlens.project import discover
+
     try:
         model = discover(root, platform_setting=platform)
     except Exception as exc:  # the project model must never stop a plain entry from running

@@ -1,0 +1,133 @@
+"""Which files of a workspace declare functions (by name, and a template by its head) and
+the bounded walk that finds them.
+
+Standard library only and nothing else of the project model, so `handlerlens invoke` can
+learn that a folder declares nothing without loading the parsers or the model's classes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Mapping
+from typing import Literal
+
+ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
+
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        "venv",
+        "__pycache__",
+        "cdk.out",  # CDK's synthesized templates repeat the app's functions
+        "site-packages",
+    }
+)
+MAX_DEPTH = 12
+MAX_ENTRIES = 20_000
+MAX_PYTHON_FILES = 2_000
+MAX_CONFIG_BYTES = 1_000_000
+
+SERVERLESS_NAMES = frozenset({"serverless.yml", "serverless.yaml"})
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+# JSON that is never a template, skipped without reading (common and sometimes large).
+NOT_TEMPLATES = frozenset(
+    {"package.json", "package-lock.json", "tsconfig.json", "composer.json", "launch.json"}
+)
+# A SAM template always names its transform, a CloudFormation one its format version or
+# a Lambda resource type; text without any of them is some other YAML/JSON.
+TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::Function")
+
+
+def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
+    """The declaring format of a file, or None when it declares no functions."""
+    name = os.path.basename(path)
+    lower = name.lower()
+    if name == "pyproject.toml":
+        return "pyproject"
+    if lower in SERVERLESS_NAMES:
+        return "serverless"
+    if lower.endswith(".tf"):
+        return "terraform"
+    if not lower.endswith(TEMPLATE_SUFFIXES) or lower in NOT_TEMPLATES:
+        return None
+    if text is None:
+        text = _read_head(path)
+    return "sam" if text and any(marker in text for marker in TEMPLATE_MARKERS) else None
+
+
+def _read_head(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(MAX_CONFIG_BYTES)
+    except OSError:
+        return None
+
+
+def may_be_config_file(path: str) -> bool:
+    """True when the name alone allows a declaring file (templates still need their text)."""
+    lower = os.path.basename(path).lower()
+    return (
+        lower == "pyproject.toml"
+        or lower in SERVERLESS_NAMES
+        or lower.endswith(".tf")
+        or (lower.endswith(TEMPLATE_SUFFIXES) and lower not in NOT_TEMPLATES)
+    )
+
+
+def skipped_dir(name: str) -> bool:
+    """Directories never searched: dot-directories (.git, .venv, .terraform, .aws-sam,
+    .serverless, editor state) and dependency or build output folders."""
+    return name.startswith(".") or name in SKIP_DIRS
+
+
+def walk_project(root: str, opened: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Candidate declaring files and Python files under `root`, breadth-first within the
+    bounds; `opened` (normalised absolute paths) adds unsaved editor buffers."""
+    candidates: list[str] = []
+    python_files: list[str] = []
+    seen = 0
+    queue = deque([(root, 0)])
+    while queue and seen < MAX_ENTRIES:
+        directory, depth = queue.popleft()
+        try:
+            with os.scandir(directory) as entries:
+                listing = sorted(entries, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in listing:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                break
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < MAX_DEPTH and not skipped_dir(entry.name):
+                        queue.append((entry.path, depth + 1))
+                elif entry.is_file():
+                    _classify(entry.path, candidates, python_files)
+            except OSError:
+                continue
+    for path in opened or {}:
+        if is_within(path, root) and not os.path.exists(path):
+            relative = os.path.relpath(path, root).split(os.sep)
+            if len(relative) <= MAX_DEPTH + 1 and not any(map(skipped_dir, relative[:-1])):
+                _classify(path, candidates, python_files)
+    return candidates, python_files
+
+
+def is_within(path: str, root: str) -> bool:
+    """True when `path` is `root` or lies under it (lexically, symlinks not followed)."""
+    path, root = os.path.normcase(os.path.normpath(path)), os.path.normcase(os.path.normpath(root))
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:
+        return False
+
+
+def _classify(path: str, candidates: list[str], python_files: list[str]) -> None:
+    name = os.path.basename(path).lower()
+    if name.endswith(".py"):
+        if len(python_files) < MAX_PYTHON_FILES:
+            python_files.append(path)
+    elif may_be_config_file(path):
+        candidates.append(path)
