@@ -158,31 +158,101 @@ def _repaired(
     return None
 
 
+_UNSEEN = ""
+_MAX_DEF_NAMES = 20_000
+_def_names: dict[str, str | None] = {}  # statement line → the function it defines, if any
+
+
+def _index(text: str) -> tuple[list[str], list[int]]:
+    """Lines of `text`, and the rows that start top-level statements."""
+    lines = split_lines(text)
+    # Column-0 lines start top-level statements; closing brackets continue one.
+    if "\r" in text:
+        return lines, [i for i, line in enumerate(lines) if line[:1] not in _NOT_A_START]
+    # Same result, found by the regex engine instead of a Python loop over lines.
+    starts = [0] if text[:1] not in _NOT_A_START and text[:1] != "\n" else []
+    row = prev = 0
+    for m in _START.finditer(text):
+        row += text.count("\n", prev, m.end())
+        prev = m.end()
+        starts.append(row)
+    return lines, starts
+
+
+def _common_prefix(a: str, b: str, limit: int) -> int:
+    """Length of the longest common prefix of `a` and `b`, at most `limit` (binary search
+    over slice comparisons: each is a memcmp, so a keystroke in 2,000 lines costs ~20)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    lo, hi = 0, limit
+    la, lb = len(a), len(b)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _derive(previous: EventDocument, text: str) -> tuple[list[str], list[int]] | None:
+    """Lines and statement starts of `text` from those of the version before it: only the
+    lines an edit touched are split and classified again (None: index from scratch)."""
+    old = previous.text
+    if "\r" in text or "\r" in old:
+        return None
+    limit = min(len(old), len(text))
+    head = _common_prefix(old, text, limit)
+    tail = _common_suffix(old, text, limit - head)
+    first = old.count("\n", 0, head)  # the first row the edit touched, in both versions
+    old_last = first + old.count("\n", head, len(old) - tail)
+    new_last = first + text.count("\n", head, len(text) - tail)
+    begin = old.rfind("\n", 0, head) + 1
+    end = text.find("\n", len(text) - tail)
+    middle = text[begin : end if end >= 0 else len(text)].split("\n")
+    lines = previous.lines[:first] + middle + previous.lines[old_last + 1 :]
+    starts = previous.starts
+    before = bisect_right(starts, first - 1)
+    after = bisect_right(starts, old_last)
+    shift = new_last - old_last
+    touched = [first + i for i, line in enumerate(middle) if line[:1] not in _NOT_A_START]
+    return lines, starts[:before] + touched + [row + shift for row in starts[after:]]
+
+
 class EventDocument:
     """One version of one module's text, with lazily computed segments, facts and flows."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, previous: EventDocument | None = None) -> None:
         self.text = text
-        self.lines = lines = split_lines(text)
-        # Column-0 lines start top-level statements; closing brackets continue one.
-        if "\r" in text:
-            self.starts = [i for i, line in enumerate(lines) if line[:1] not in _NOT_A_START]
+        derived = _derive(previous, text) if previous is not None else None
+        if derived is not None:
+            self.lines, self.starts = derived
         else:
-            # Same result, found by the regex engine instead of a Python loop over lines.
-            starts = [0] if text[:1] not in _NOT_A_START and text[:1] != "\n" else []
-            row = prev = 0
-            for m in _START.finditer(text):
-                row += text.count("\n", prev, m.end())
-                prev = m.end()
-                starts.append(row)
-            self.starts = starts
+            self.lines, self.starts = _index(text)
+        lines = self.lines
         defs: dict[str, int] = {}
+        names = _def_names
+        if len(names) > _MAX_DEF_NAMES:
+            names.clear()
         for i in self.starts:
             line = lines[i]
-            found = _DEF.match(line) if line[0] in "da" else None
-            if found:
+            # Versions share their unchanged line strings (and their cached hashes).
+            name = names.get(line, _UNSEEN)
+            if name is _UNSEEN:
+                found = _DEF.match(line) if line[0] in "da" else None
+                name = names[line] = found.group(1) if found else None
+            if name is not None:
                 # A later definition replaces an earlier one, as at run time.
-                defs[found.group(1)] = i
+                defs[name] = i
         self.defs = defs
         self._flows: dict[tuple[HandlerContext, ...], dict[str, FunctionFlow]] = {}
         self._segments: dict[str, tuple[int, int] | None] = {}
@@ -385,7 +455,8 @@ def event_document(text: str) -> EventDocument:
             return _last[0]
         doc = _docs.get(text)
         if doc is None:
-            doc = EventDocument(text)
+            # Most versions are one keystroke after the last one asked about.
+            doc = EventDocument(text, _last[0] if _last else None)
             _docs[text] = doc
             if len(_docs) > _MAX_DOCS:
                 _docs.popitem(last=False)
