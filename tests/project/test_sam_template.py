@@ -140,3 +140,15 @@ def test_malformed_json_template_is_a_parse_error_at_json_s_position() -> None:
         ("config-parse-error", 1, 15)
     ]
     assert "Expecting property name enclosed in double quotes" in problems[0].message
+
+
+def test_logging_config_json_sets_the_runtime_log_format_and_level() -> None:
+    (spec,), _ = _parse(
+        _function("LoggingConfig:\n  LogFormat: JSON\n  ApplicationLogLevel: debug\n")
+    )
+    assert spec.env["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+    assert spec.env["AWS_LAMBDA_LOG_LEVEL"] == "DEBUG"
+    (spec,), _ = _parse(_function("LoggingConfig: {LogFormat: JSON}\n"))
+    assert spec.env["AWS_LAMBDA_LOG_LEVEL"] == "INFO"  # Lambda's default for JSON logs
+    (spec,), _ = _parse(_function("LoggingConfig: {LogFormat: Text, ApplicationLogLevel: DEBUG}\n"))
+    assert "AWS_LAMBDA_LOG_FORMAT" not in spec.env and "AWS_LAMBDA_LOG_LEVEL" not in spec.env

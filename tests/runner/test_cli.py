@@ -148,3 +148,36 @@ def test_invoke_takes_the_declared_settings_and_skips_the_model_when_nothing_dec
     answer = json.loads(result.stdout)
     assert answer["memory"] == 128 and answer["name"].startswith("d4e")
     assert result.stderr.decode().startswith("START RequestID: ")  # Yandex's spelling
+
+
+def test_aws_json_log_format_and_level(tmp_path: Path):
+    # AWS_LAMBDA_LOG_FORMAT=JSON (SAM's LoggingConfig) changes the root logger and the
+    # unhandled-error line; AWS_LAMBDA_LOG_LEVEL=TRACE means DEBUG.
+    (tmp_path / "app.py").write_text(
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    logging.getLogger('orders').debug('seen %s', event['n'], extra={'order': 7})\n"
+        "    try:\n"
+        "        1 / 0\n"
+        "    except ZeroDivisionError:\n"
+        "        logging.exception('division')\n"
+        "    raise ValueError('bad input')\n"
+    )
+    env = ["--env", "AWS_LAMBDA_LOG_FORMAT=JSON", "--env", "AWS_LAMBDA_LOG_LEVEL=TRACE"]
+    result = _run(
+        ["invoke", "app.handler", "--platform", "aws", *env, "--event", "-"], tmp_path, b'{"n": 3}'
+    )
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    rid = lines[0].split()[2]
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    debug, error, unhandled = entries
+    assert debug["level"] == "DEBUG" and debug["message"] == "seen 3"
+    assert debug["logger"] == "orders" and debug["order"] == 7 and debug["requestId"] == rid
+    assert debug["timestamp"].endswith("Z") and "stackTrace" not in debug
+    assert error["level"] == "ERROR" and error["errorType"] == "ZeroDivisionError"
+    assert error["errorMessage"] == "division by zero" and error["location"].endswith(":handler:7")
+    assert any("1 / 0" in frame for frame in error["stackTrace"])
+    assert unhandled["log_level"] == "ERROR" and unhandled["errorType"] == "ValueError"
+    assert unhandled["errorMessage"] == "bad input" and unhandled["requestId"] == rid
+    assert json.loads(result.stdout)["errorType"] == "ValueError"

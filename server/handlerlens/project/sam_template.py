@@ -122,6 +122,7 @@ class _TemplateReader:
 
         env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
         env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
+        env.update(_logging_env(pick("LoggingConfig")))
         memory = yn.as_number(pick("MemorySize"))
 
         triggers = self._event_triggers(yn.get(props, "Events")) if sam else []
@@ -206,3 +207,12 @@ def _referenced_id(node: yaml.Node | None) -> str | None:
         return yn.as_str(get_att.value[0]) if get_att.value else None
     text = yn.as_str(get_att)
     return text.split(".")[0] if text else None
+
+
+def _logging_env(config: yaml.Node | None) -> dict[str, str]:
+    """What Lambda sets for `LoggingConfig`: with `LogFormat: JSON` the runtime logs JSON at
+    `ApplicationLogLevel` (INFO unless given); the text format ignores the levels."""
+    if (yn.as_str(yn.get(config, "LogFormat")) or "").upper() != "JSON":
+        return {}
+    level = yn.as_str(yn.get(config, "ApplicationLogLevel")) or "INFO"
+    return {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": level.upper()}

@@ -1,17 +1,22 @@
 """Error payloads and error log lines, as each platform's runtime writes them.
 
 AWS: awslambdaric's 4-key JSON, bootstrap frames stripped, logged on stdout as `[ERROR] …`
-lines joined by `\\r` with NO-BREAK SPACE indentation. Yandex: `{errorMessage, errorType,
+lines joined by `\\r` with NO-BREAK SPACE indentation (with AWS_LAMBDA_LOG_FORMAT=JSON, one JSON
+object with `timestamp` and `log_level`). Yandex: `{errorMessage, errorType,
 stackTrace}` (no `requestId`), runtime frames kept; the traceback goes to stderr.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
 import traceback
 from types import TracebackType
 from typing import Any
+
+from . import logsetup
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NBSP = "\u00a0"
@@ -64,7 +69,11 @@ def from_exception(
 
 def log_error(platform: str, error: dict[str, Any], exc: BaseException | None) -> None:
     """Write an unhandled error to the function's log the way the platform's runtime does."""
-    if platform == "aws":
+    if platform == "aws" and logsetup.json_logs(platform, os.environ.get("AWS_LAMBDA_LOG_FORMAT")):
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        line = json.dumps({"timestamp": stamp, "log_level": "ERROR", **error}, ensure_ascii=False)
+        _write(sys.stdout, line + "\n")
+    elif platform == "aws":
         head = "[ERROR]"
         if error.get("errorType"):
             head += " " + error["errorType"]

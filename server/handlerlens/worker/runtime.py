@@ -52,7 +52,11 @@ class Runtime:
         execution_env = os.environ.get("AWS_EXECUTION_ENV", "")
         # awslambdaric turns ensure_ascii off from python3.12 on.
         self.ensure_ascii = not any(f"python3.{n}" in execution_env for n in range(12, 16))
-        logsetup.configure(self.platform, os.environ.get("AWS_LAMBDA_LOG_LEVEL"))
+        logsetup.configure(
+            self.platform,
+            os.environ.get("AWS_LAMBDA_LOG_LEVEL"),
+            os.environ.get("AWS_LAMBDA_LOG_FORMAT"),
+        )
         try:
             self.handler = loader.resolve(self.platform, meta["entry"])
         except errors.InitFault as fault:
