@@ -214,7 +214,12 @@ class HandlerLensServer(LanguageServer):
 
 
 def _pollable(stream: BinaryIO) -> bool:
-    """Whether the event loop can watch `stream` (a pipe, socket or FIFO; not a file or tty)."""
+    """Whether the event loop can watch `stream` (a pipe, socket or FIFO; not a file or tty).
+
+    POSIX only: Windows' proactor loop cannot read the anonymous pipes editors give us.
+    """
+    if os.name != "posix":
+        return False
     try:
         mode = os.fstat(stream.fileno()).st_mode
     except (OSError, ValueError, AttributeError):
