@@ -165,6 +165,16 @@ class FunctionHost:
                 (started - queued) * 1000.0,
             ),
         )
+        if self.status.wants_events:
+            self._report_event(rid, duration, memory_mb, init_ms)
+        if want_log:
+            outcome.log_lines = list(self._tails.pop(rid, ()))
+        return outcome
+
+    def _report_event(
+        self, rid: str, duration: float, memory_mb: int, init_ms: float | None
+    ) -> None:
+        fn = self.fn
         self.status.emit(
             {
                 "event": "report",
@@ -177,9 +187,6 @@ class FunctionHost:
                 "initMs": None if init_ms is None else round(init_ms, 3),
             }
         )
-        if want_log:
-            outcome.log_lines = list(self._tails.pop(rid, ()))
-        return outcome
 
     async def _call(
         self, instance: Instance, rid: str, event: bytes, mode: str, extra: dict[str, Any]

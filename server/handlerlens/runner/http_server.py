@@ -110,8 +110,7 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         if not self.busy:
-            self._arm_for_buffer()
-            self._process()
+            self._next()
         elif len(self.buffer) > MAX_HEAD + self.max_body and self.transport and not self.paused:
             # A pipelining client ran ahead of us: stop reading until the handler is done.
             self.transport.pause_reading()
@@ -286,8 +285,17 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.resume_reading()
             self.paused = False
         if self.transport is not None and not self.closing:
+            self._next()
+
+    def _next(self) -> None:
+        """Start on the next buffered request; if it is not all here yet, arm its timeout.
+
+        Parsing first spares a keep-alive request (which comes whole) a timer it would
+        cancel at once.
+        """
+        self._process()
+        if not self.busy and self.transport is not None and not self.closing:
             self._arm_for_buffer()
-            self._process()
 
     def _send(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         if self.transport is None:

@@ -34,17 +34,23 @@ class Status:
         self._pending_err.append(line + "\n")
         self._schedule()
 
+    @property
+    def wants_events(self) -> bool:
+        """Whether anyone reads machine-readable events (build them only then)."""
+        return self.json_mode or bool(self.listeners)
+
     def log(self, function: str, request_id: str | None, stream: str, line: str) -> None:
         """One line of a function's log (its own output, or a system line)."""
-        self.emit(
-            {
-                "event": "log",
-                "function": function,
-                "requestId": request_id,
-                "stream": stream,
-                "line": line,
-            }
-        )
+        if self.json_mode or self.listeners:
+            self.emit(
+                {
+                    "event": "log",
+                    "function": function,
+                    "requestId": request_id,
+                    "stream": stream,
+                    "line": line,
+                }
+            )
         self.human(f"[{function}] {line}" if self.multi else line)
 
     def _schedule(self) -> None:
