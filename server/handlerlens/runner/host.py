@@ -225,7 +225,10 @@ class FunctionHost:
             self.pool.discard(instance)
             return Outcome(rid, "crash", error=error), 0
         await self._settle_logs(worker, rid)
-        self.pool.release(instance)
+        if self.pool.release(instance):
+            # A queued request took the instance: let it send its event to the worker before
+            # this one's response is built and written, so the worker is not idle meanwhile.
+            await asyncio.sleep(0)
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
             if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:

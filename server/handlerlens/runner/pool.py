@@ -148,23 +148,25 @@ class Pool:
         self._waiters.append(waiter)
         return await waiter
 
-    def release(self, instance: Instance) -> None:
-        """Give an instance back after a request (or after init)."""
+    def release(self, instance: Instance) -> bool:
+        """Give an instance back after a request (or after init); True if a queued request
+        took it."""
         if self._closed:
             self._retire(instance, "stopping")
-            return
+            return False
         if instance.generation != self.generation:
             self._retire(instance, "replacing")
-            return
+            return False
         if not instance.worker.alive and not instance.dead_init:
             self.discard(instance)
-            return
+            return False
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(instance)
-                return
+                return True
         self._idle.append(instance)
+        return False
 
     def discard(self, instance: Instance) -> None:
         """Drop a broken instance (timed out, crashed) and start a fresh one in its place."""
