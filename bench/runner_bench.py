@@ -22,6 +22,9 @@ from bench.workload import flask_handler, platform_handler
 
 FLOOR_HTTP = "floor: in-process asyncio server"
 FLOOR_IMPORT = "floor: python -c 'import main'"
+# What any Python runtime for these platforms loads before the handler: json for the event,
+# logging for the root logger it configures (awslambdaric does both).
+FLOOR_RUNTIME = "floor: python -c 'import json, logging, main'"
 FF_DEBUG = "functions-framework --debug (watchdog reloader, its default here)"
 FF_DEBUG_STAT = "functions-framework --debug (stat reloader)"
 START_TIMEOUT = 60.0
@@ -303,6 +306,7 @@ def invoke_figure(workdir: Path, reps: RunnerReps) -> Figure:
         "HandlerLens": [str(HANDLERLENS), "invoke", "main.handler", "--event", "event.json"],
         "python-lambda-local": [str(lambda_local), "-f", "handler", "main.py", "event.json"],
         FLOOR_IMPORT: [str(VENV_PY), "-c", "import main"],
+        FLOOR_RUNTIME: [str(VENV_PY), "-c", "import json, logging, main"],
     }
     rows = {name: Row(name) for name in commands}
     if not lambda_local.exists():
@@ -326,6 +330,8 @@ def invoke_figure(workdir: Path, reps: RunnerReps) -> Figure:
         notes=[
             "Spawn to exit, the trivial handler, an event file; interleaved round-robin. "
             "`handlerlens invoke` starts a fresh worker in the function's interpreter, as a cold "
-            "start; python-lambda-local runs the handler in its own process."
+            "start; python-lambda-local runs the handler in its own process. The second floor "
+            "adds the two standard modules every platform runtime loads before the handler "
+            "(json for the event, logging for the root logger)."
         ],
     )
