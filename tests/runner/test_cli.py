@@ -181,3 +181,15 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     assert unhandled["log_level"] == "ERROR" and unhandled["errorType"] == "ValueError"
     assert unhandled["errorMessage"] == "bad input" and unhandled["requestId"] == rid
     assert json.loads(result.stdout)["errorType"] == "ValueError"
+
+
+def test_no_target_still_serves_the_guessed_handler_when_nothing_declares(tmp_path: Path):
+    # The entry-point shortcut must not hide the heuristic from `serve` with no target.
+    from handlerlens.runner.targets import resolve_targets
+
+    (tmp_path / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "event.json").write_text("{}")
+    (served,) = resolve_targets([], root=str(tmp_path), platform=None)
+    assert served.entry == "main.handler" and served.platform == "yandex"
+    (by_entry,) = resolve_targets(["main.handler"], root=str(tmp_path), platform=None)
+    assert by_entry.entry == "main.handler" and by_entry.name == "main"

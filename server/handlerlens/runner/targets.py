@@ -32,15 +32,15 @@ def _looks_like_entry(target: str) -> bool:
     return "." in target or "/" in target
 
 
-def _discover(root: str, platform: str | None) -> list[Any]:
+def _discover(root: str, platform: str | None, *, for_entry: bool = False) -> list[Any]:
     try:
         from handlerlens.project.walk import config_kind, walk_project
     except ImportError:
         return []
-    if not any(config_kind(path) for path in walk_project(root)[0]):
-        # Nothing under root can declare a function: what the project model would add is its
-        # heuristic guess, which says no more than the entry point does (and loading the
-        # model and its parsers is most of what `invoke` would spend before the handler runs).
+    if for_entry and not any(config_kind(path) for path in walk_project(root)[0]):
+        # An entry point was given and nothing under root can declare it: what the project
+        # model would add is its heuristic guess, which says no more than the entry point
+        # does (and loading the model is most of what `invoke` spends before the handler).
         return []
     from handlerlens.project import discover
 
@@ -87,18 +87,21 @@ def resolve_targets(
         "env": env,
         "trigger": trigger,
     }
-    specs: list[Any] | None = None
+    specs: list[Any] | None = None  # every declared (or guessed) function
+    entry_specs: list[Any] | None = None  # those an entry point could match
     served: list[ServedFunction] = []
     for target in targets or [""]:
         name, sep, entry = target.partition("=")
         if not sep:
             name, entry = "", target
         if entry and (sep or _looks_like_entry(entry)):
-            if specs is None:
+            if entry_specs is None:
                 # An explicit name or platform says all there is to know: skip the project
                 # scan (it parses every config file, which `invoke` cannot afford).
-                specs = _discover(root, platform) if not name and not platform else []
-            match = [s for s in specs if s.entry == entry and os.path.abspath(s.root) == root]
+                entry_specs = (
+                    _discover(root, platform, for_entry=True) if not name and not platform else []
+                )
+            match = [s for s in entry_specs if s.entry == entry and os.path.abspath(s.root) == root]
             if match and not name:
                 served.append(_from_spec(match[0], overrides))
                 continue
