@@ -41,7 +41,7 @@ class Status:
 
     def log(self, function: str, request_id: str | None, stream: str, line: str) -> None:
         """One line of a function's log (its own output, or a system line)."""
-        if self.json_mode or self.listeners:
+        if self.wants_events:
             self.emit(
                 {
                     "event": "log",

@@ -69,7 +69,7 @@ def from_exception(
 
 def log_error(platform: str, error: dict[str, Any], exc: BaseException | None) -> None:
     """Write an unhandled error to the function's log the way the platform's runtime does."""
-    if platform == "aws" and logsetup.json_logs(platform, os.environ.get("AWS_LAMBDA_LOG_FORMAT")):
+    if logsetup.json_logs(platform, os.environ.get("AWS_LAMBDA_LOG_FORMAT")):
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         line = json.dumps({"timestamp": stamp, "log_level": "ERROR", **error}, ensure_ascii=False)
         _write(sys.stdout, line + "\n")
