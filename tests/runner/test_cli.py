@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -148,6 +149,46 @@ def test_invoke_takes_the_declared_settings_and_skips_the_model_when_nothing_dec
     answer = json.loads(result.stdout)
     assert answer["memory"] == 128 and answer["name"].startswith("d4e")
     assert result.stderr.decode().startswith("START RequestID: ")  # Yandex's spelling
+
+
+def test_the_platform_root_logger_is_set_before_user_code_but_loaded_only_when_used(
+    tmp_path: Path,
+):
+    # The runtime installs the platform's root handler as `logging` first loads (not before):
+    # a handler that never logs does not load it; one that does finds the platform's
+    # handler in place, so its own basicConfig() does nothing, as on Lambda.
+    (tmp_path / "quiet.py").write_text(
+        "import sys\n"
+        "def handler(event, context):\n"
+        "    return {'logging_loaded': 'logging' in sys.modules}\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "import logging\n"
+        "logging.basicConfig(level=logging.DEBUG, format='MINE %(message)s')\n"
+        "def handler(event, context):\n"
+        "    logging.info('hidden: the root logger stays at WARNING')\n"
+        "    logging.warning('shown')\n"
+        "    return 1\n"
+    )
+    (tmp_path / "late.py").write_text(
+        "def handler(event, context):\n"
+        "    import logging\n"
+        "    logging.warning('late')\n"
+        "    return 2\n"
+    )
+    wrapper = tmp_path / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    for python in ([], ["--python", str(wrapper)]):  # in process, then a child worker
+        quiet = _run(["invoke", "quiet.handler", "--platform", "aws", *python], tmp_path, b"")
+        assert json.loads(quiet.stdout) == {"logging_loaded": False}, quiet.stderr
+        for module, message, result in (("app", "shown", 1), ("late", "late", 2)):
+            run = _run(["invoke", f"{module}.handler", "--platform", "aws", *python], tmp_path)
+            assert run.returncode == 0 and json.loads(run.stdout) == result, run.stderr
+            log = run.stderr.decode()
+            rid = log.split()[2]
+            assert re.search(rf"^\[WARNING\]\t\S+Z\t{rid}\t{message}$", log, re.M), log
+            assert "MINE" not in log and "hidden" not in log
 
 
 def test_aws_json_log_format_and_level(tmp_path: Path):

@@ -7,9 +7,11 @@ import this package for its small runtime modules and should not pay for the rul
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself is not loaded: it costs `invoke` ~5 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from handlerlens.platforms.rules import PlatformRules
 
 DEFAULT_PLATFORM = "yandex"

@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # RIE's region and account (§7.3): the ARN a local AWS function sees.
 REGION = "us-east-1"

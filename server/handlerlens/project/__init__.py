@@ -7,9 +7,10 @@ and `handlerlens invoke` can use `project.walk` without the model's classes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: `invoke` cannot afford loading typing
 if TYPE_CHECKING:
+    from typing import Any
+
     from handlerlens.project.config_files import is_config_file, parse_config_file
     from handlerlens.project.discovery import discover
     from handlerlens.project.heuristic import heuristic_functions

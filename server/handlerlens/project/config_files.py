@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from handlerlens.analysis.problems import Problem
 from handlerlens.project.model import FunctionSpec
-from handlerlens.project.walk import MAX_CONFIG_BYTES, ConfigKind, config_kind
+from handlerlens.project.walk import MAX_CONFIG_BYTES, config_kind
+
+if TYPE_CHECKING:
+    from handlerlens.project.walk import ConfigKind
 
 # python-hcl2's pure-Python Lark parser reads ~80 KB/s; bigger .tf files are generated ones.
 MAX_TERRAFORM_CHARS = 256_000

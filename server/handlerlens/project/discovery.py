@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from handlerlens.project.terraform_config import TerraformFile
+    from handlerlens.project.walk import ConfigKind
 
 import os
 from collections import OrderedDict
@@ -20,7 +21,6 @@ from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
-    ConfigKind,
     config_kind,
     is_within,
     walk_project,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Mapping
-from typing import Literal
 
-ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Literal
+
+    ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
 
 SKIP_DIRS = frozenset(
     {

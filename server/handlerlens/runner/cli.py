@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _env_pair(text: str) -> tuple[str, str]:
@@ -83,7 +85,12 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _python(args: argparse.Namespace) -> str | None:
     python = args.python or sys.executable
-    found = shutil.which(python) if os.sep not in python else python
+    if os.sep in python:
+        found: str | None = python
+    else:
+        import shutil  # only for a bare name (`--python python3.12`): it is slow to load
+
+        found = shutil.which(python)
     if not found or not os.access(found, os.X_OK) or os.path.isdir(found):
         print(
             f"handlerlens: Python interpreter not found: {python}. Point --python (or the "
@@ -213,10 +220,15 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m handlerlens.runner serve|invoke …` (the same as `handlerlens serve|invoke`)."""
-    parser = argparse.ArgumentParser(prog="handlerlens")
+    from handlerlens.cli import HelpFormatter
+
+    parser = argparse.ArgumentParser(prog="handlerlens", formatter_class=HelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    add_serve_arguments(commands.add_parser("serve", help="run functions locally over HTTP"))
-    add_invoke_arguments(commands.add_parser("invoke", help="invoke a function once"))
+    for name, text, add_arguments in (
+        ("serve", "run functions locally over HTTP", add_serve_arguments),
+        ("invoke", "invoke a function once", add_invoke_arguments),
+    ):
+        add_arguments(commands.add_parser(name, help=text, formatter_class=HelpFormatter))
     args = parser.parse_args(argv)
     if args.command == "serve":
         return run_serve(args)

@@ -15,10 +15,13 @@ import os
 import sys
 import threading
 import time
-from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
 from handlerlens.runner.targets import ServedFunction, init_message
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
 

@@ -3,29 +3,63 @@
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
 
 from handlerlens.platforms import runner_env
 from handlerlens.platforms.runner_env import DEFAULT_AWS_NAME, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TargetError(Exception):
     """A target that cannot be resolved; the message is for the user."""
 
 
-class ServedFunction(NamedTuple):
-    """One function as the runner runs it, every setting resolved (immutable; a NamedTuple
-    rather than a dataclass because `invoke` cannot afford importing dataclasses)."""
+class ServedFunction:
+    """One function as the runner runs it, every setting resolved; read-only by convention.
 
-    name: str
-    platform: str
-    entry: str
-    root: str
-    timeout: float
-    memory: int
-    env: dict[str, str]
-    runtime: str | None = None
-    trigger: str | None = None
+    A plain slotted class: `invoke` cannot afford loading dataclasses or typing (NamedTuple).
+    """
+
+    __slots__ = (
+        "name",
+        "platform",
+        "entry",
+        "root",
+        "timeout",
+        "memory",
+        "env",
+        "runtime",
+        "trigger",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        platform: str,
+        entry: str,
+        root: str,
+        timeout: float,
+        memory: int,
+        env: dict[str, str],
+        runtime: str | None = None,
+        trigger: str | None = None,
+    ) -> None:
+        self.name = name
+        self.platform = platform
+        self.entry = entry
+        self.root = root
+        self.timeout = timeout
+        self.memory = memory
+        self.env = env
+        self.runtime = runtime
+        self.trigger = trigger
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"ServedFunction({fields})"
 
 
 def _looks_like_entry(target: str) -> bool:

@@ -17,13 +17,15 @@ a debugpy without them degrades to visible runner frames, never to a broken work
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 POLL_S = 0.05
@@ -106,6 +108,8 @@ def moved(old: list[str], new: list[str], lines: Iterable[int]) -> bool:
     wanted = sorted(set(lines))
     if not wanted:
         return False
+    import difflib  # under the debugger only, after a save
+
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
         None, old, new, autojunk=False
     ).get_opcodes():

@@ -12,11 +12,13 @@ import json
 import os
 import sys
 import time
-import traceback
-from types import TracebackType
-from typing import Any
 
 from . import logsetup
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NBSP = "\u00a0"
@@ -44,6 +46,8 @@ def make_error(
 
 
 def _user_frames(tb: TracebackType | None, keep_runtime_frame: bool) -> list[str]:
+    import traceback  # only when something failed: spares every cold start its import
+
     frames = traceback.extract_tb(tb)
     first_user = 0
     for index, frame in enumerate(frames):
@@ -86,6 +90,8 @@ def log_error(platform: str, error: dict[str, Any], exc: BaseException | None) -
                 lines.append(_NBSP * (len(line) - len(stripped)) + stripped)
         _write(sys.stdout, "\r".join(lines) + "\n")
     elif exc is not None:
+        import traceback
+
         _write(sys.stderr, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     else:
         _write(sys.stderr, "{}: {}\n".format(error.get("errorType"), error.get("errorMessage")))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import decimal
 import json
-from typing import Any
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MarshalFailure(Exception):
@@ -12,7 +15,9 @@ class MarshalFailure(Exception):
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
+    # A Decimal can only exist once its module is loaded: no need to load it to check.
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
 from . import errors, loader, logsetup, marshal
 from .contexts import LambdaContext, YandexContext
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 try:
     import resource
@@ -79,6 +81,8 @@ class Runtime:
     def _log_init_error(self, exc: BaseException | None) -> None:
         assert self.init_error is not None
         if self.platform == "aws":
+            import logging  # the platform's root handler is installed as it loads
+
             logging.warning(_AWS_INIT_WARNING)
         errors.log_error(self.platform, self.init_error, exc)
 

@@ -14,11 +14,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any, NoReturn
 
 from . import channel, debugging
 from .runtime import Runtime, max_rss_kb
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, NoReturn
 
 SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
 
