@@ -7,25 +7,34 @@ called `channel` or `runtime` can never shadow ours, nor ours theirs.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import sys
+from importlib.machinery import ModuleSpec, SourceFileLoader
+
+NAME = "_handlerlens_worker"
 
 
 def _load_package() -> object:
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.path and os.path.abspath(sys.path[0] or ".") == here:
         del sys.path[0]
-    spec = importlib.util.spec_from_file_location(
-        "_handlerlens_worker",
-        os.path.join(here, "__init__.py"),
-        submodule_search_locations=[here],
-    )
-    assert spec is not None and spec.loader is not None
-    package = importlib.util.module_from_spec(spec)
-    sys.modules["_handlerlens_worker"] = package
-    spec.loader.exec_module(package)
-    return importlib.import_module("_handlerlens_worker.serve")
+    # What importlib.util's spec_from_file_location + module_from_spec do, without loading
+    # importlib.util (and contextlib with it): ~8 ms of every worker's start here.
+    init = os.path.join(here, "__init__.py")
+    loader = SourceFileLoader(NAME, init)
+    spec = ModuleSpec(NAME, loader, origin=init, is_package=True)
+    spec.submodule_search_locations = [here]
+    spec.has_location = True
+    package = type(sys)(NAME)
+    package.__spec__ = spec
+    package.__loader__ = loader
+    package.__file__ = init
+    package.__path__ = [here]
+    package.__package__ = NAME
+    sys.modules[NAME] = package
+    loader.exec_module(package)
+    return importlib.import_module(f"{NAME}.serve")
 
 
 if __name__ == "__main__":
