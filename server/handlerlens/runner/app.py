@@ -6,9 +6,8 @@ import asyncio
 import base64
 import binascii
 import json
-import secrets
+import os
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,6 +15,7 @@ from handlerlens.platforms import (
     aws_http_event,
     aws_invoke_api,
     aws_response,
+    runner_env,
     yandex_http_event,
     yandex_response,
 )
@@ -24,6 +24,8 @@ from handlerlens.runner.host import FunctionHost, Outcome
 from handlerlens.runner.http_server import Request, Response
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+# One encoder for every event (json.dumps with options builds one per call).
+_EVENT_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def host_is_loopback(host: str | None) -> bool:
@@ -58,8 +60,8 @@ def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
 
 def _trace_id() -> str:
     return (
-        f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};"
-        f"Parent={secrets.token_hex(8)};Sampled=0"
+        f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};"
+        f"Parent={os.urandom(8).hex()};Sampled=0"
     )
 
 
@@ -195,8 +197,8 @@ class App:
     async def _yandex_http(self, host: FunctionHost, request: Request) -> Response:
         if request.body is None:
             return _to_response(yandex_response.too_large(request.body_size))
-        raw = "raw" in parse_qs(request.query).get("integration", [])
-        rid = str(uuid.uuid4())
+        raw = bool(request.query) and "raw" in parse_qs(request.query).get("integration", [])
+        rid = runner_env.request_id()
         rid_header = ("X-Request-Id", rid)
         if raw:
             if len(request.body) > yandex_http_event.MAX_REQUEST_JSON:
@@ -213,8 +215,8 @@ class App:
             request.client[0],
             request.client[1],
         )
-        event = yandex_http_event.build_event(incoming, rid, str(uuid.uuid4()), time.time())
-        data = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        event = yandex_http_event.build_event(incoming, rid, runner_env.request_id(), time.time())
+        data = _EVENT_JSON.encode(event).encode("utf-8")
         if len(data) > yandex_http_event.MAX_REQUEST_JSON:
             return _to_response(yandex_response.too_large(len(data)))
         outcome = await host.invoke(data, request_id=rid)
@@ -234,7 +236,7 @@ class App:
                 [("Content-Type", "application/json")],
                 b'{"message":"Request Entity Too Large"}',
             )
-        rid = str(uuid.uuid4())
+        rid = runner_env.request_id()
         incoming = IncomingRequest(
             request.method,
             request.query,
@@ -246,7 +248,7 @@ class App:
         event = aws_http_event.build_event(
             version, incoming, path, request.header("Host") or "localhost", rid
         )
-        data = json.dumps(event, ensure_ascii=False).encode("utf-8")
+        data = _EVENT_JSON.encode(event).encode("utf-8")
         outcome = await host.invoke(data, request_id=rid, extra={"traceId": _trace_id()})
         rid_header = ("Apigw-Requestid", rid)
         if outcome.status == "ok":

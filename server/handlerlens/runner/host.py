@@ -6,12 +6,11 @@ import asyncio
 import logging
 import math
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlerlens.platforms import aws_errors, runner_logs, yandex_response
+from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_response
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
@@ -135,7 +134,7 @@ class FunctionHost:
     ) -> Outcome:
         """Run the handler once with `event` (JSON bytes, or raw bytes in `raw` mode)."""
         fn = self.fn
-        rid = request_id or str(uuid.uuid4())
+        rid = request_id or runner_env.request_id()
         if want_log:
             self._tails[rid] = deque(maxlen=2000)
         queued = time.perf_counter()

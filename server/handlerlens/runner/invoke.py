@@ -26,14 +26,6 @@ if TYPE_CHECKING:
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
 
 
-def _request_id() -> str:
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def _same_interpreter(python: str) -> bool:
     try:
         return os.path.samefile(python, sys.executable)
@@ -119,7 +111,7 @@ def _in_process(fn: ServedFunction, event: bytes) -> int:
     sys.stdout.flush()
     writer = _Writer(os.dup(1))
     os.dup2(2, 1)  # the handler's print() is log, and the log goes to stderr
-    rid = _request_id()
+    rid = runner_env.request_id()
     version = runner_env.new_version_id(fn.platform)
     started = time.perf_counter()
 
@@ -206,7 +198,7 @@ def _in_child(fn: ServedFunction, event: bytes, python: str) -> int:
     ]
     for pump in pumps:
         pump.start()
-    rid = _request_id()
+    rid = runner_env.request_id()
     version = runner_env.new_version_id(fn.platform)
     started = time.perf_counter()
     outcome: list[tuple[dict[str, Any], bytes] | None] = []

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+FLUSH_DELAY_S = 0.005
+
 
 class Status:
     """Fan-out of runner events: JSON lines on stdout and/or readable lines on stderr."""
@@ -54,7 +56,8 @@ class Status:
         self.human(f"[{function}] {line}" if self.multi else line)
 
     def _schedule(self) -> None:
-        # Batch writes per loop iteration: a request's START/END/REPORT cost one write.
+        # Batch writes over a few milliseconds: back-to-back requests share one write (and
+        # one loop wake-up) for all their START/END/REPORT lines; people see no delay.
         if self._flush_scheduled:
             return
         try:
@@ -63,7 +66,7 @@ class Status:
             self.flush()
             return
         self._flush_scheduled = True
-        loop.call_soon(self.flush)
+        loop.call_later(FLUSH_DELAY_S, self.flush)
 
     def flush(self) -> None:
         """Write everything pending."""
