@@ -83,6 +83,7 @@ def test_one_request_at_a_time_per_instance(yandex_runner: Runner):
         assert status == 200
         results.append(json.loads(body))
 
+    seen = len(yandex_runner.stderr)
     threads = [threading.Thread(target=call) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -91,6 +92,24 @@ def test_one_request_at_a_time_per_instance(yandex_runner: Runner):
     first, second = sorted(results, key=lambda r: r["start"])
     assert first["pid"] == second["pid"]
     assert second["start"] >= first["end"]  # queued, never overlapping
+    # The log reads as the platform's does for one instance: each request's START, END and
+    # REPORT together, the queued request's START only after the first one's REPORT.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        system = [
+            line.split()[1] + " " + line.split()[3]  # "[slow] START RequestID: <id> …"
+            for line in yandex_runner.stderr[seen:]
+            if line.startswith(("[slow] START ", "[slow] END ", "[slow] REPORT "))
+        ]
+        if len(system) >= 6:
+            break
+        time.sleep(0.05)
+    a, b = system[0].split()[1], system[3].split()[1]
+    assert system == [f"START {a}", f"END {a}", f"REPORT {a}"] + [
+        f"START {b}",
+        f"END {b}",
+        f"REPORT {b}",
+    ], system
 
 
 def test_globals_persist_across_warm_invocations(yandex_runner: Runner):

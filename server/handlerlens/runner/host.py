@@ -143,29 +143,41 @@ class FunctionHost:
         init_ms = instance.take_init_ms()
         self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
         try:
-            outcome, max_rss_kb = await self._call(instance, rid, event, mode, extra or {})
+            outcome, max_rss_kb, reusable = await self._call(
+                instance, rid, event, mode, extra or {}
+            )
         finally:
             duration = (time.perf_counter() - started) * 1000.0
-        memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
-        self._max_memory_mb = memory_mb
-        if fn.platform == "yandex":
-            # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
-            duration += (started - queued) * 1000.0 + (init_ms or 0.0)
-        self.system(rid, runner_logs.end_line(fn.platform, rid))
-        self.system(
-            rid,
-            runner_logs.report_line(
-                fn.platform,
+        handed_over = False
+        try:
+            memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
+            self._max_memory_mb = memory_mb
+            if fn.platform == "yandex":
+                # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
+                duration += (started - queued) * 1000.0 + (init_ms or 0.0)
+            self.system(rid, runner_logs.end_line(fn.platform, rid))
+            self.system(
                 rid,
-                duration,
-                fn.memory,
-                memory_mb,
-                init_ms,
-                (started - queued) * 1000.0,
-            ),
-        )
-        if self.status.wants_events:
-            self._report_event(rid, duration, memory_mb, init_ms)
+                runner_logs.report_line(
+                    fn.platform,
+                    rid,
+                    duration,
+                    fn.memory,
+                    memory_mb,
+                    init_ms,
+                    (started - queued) * 1000.0,
+                ),
+            )
+            if self.status.wants_events:
+                self._report_event(rid, duration, memory_mb, init_ms)
+        finally:
+            # Released only now: a queued request's START comes after this one's REPORT, as
+            # in the platform's log, where an instance runs one request after another.
+            handed_over = reusable and self.pool.release(instance)
+        if handed_over:
+            # The queued request took the instance: let it send its event to the worker
+            # before this one's response is built and written, so the worker is not idle.
+            await asyncio.sleep(0)
         if want_log:
             outcome.log_lines = list(self._tails.pop(rid, ()))
         return outcome
@@ -188,14 +200,17 @@ class FunctionHost:
         )
 
     async def _call(
-        self, instance: Instance, rid: str, event: bytes, mode: str, extra: dict[str, Any]
-    ) -> tuple[Outcome, int]:
+        self, instance: Instance, rid: str, event: bytes, mode: str, extra: dict[str, Any] | None
+    ) -> tuple[Outcome, int, bool]:
+        """The outcome, the worker's peak memory, and whether the instance can take the next
+        request (the caller releases it then); a timed-out or dead one is already replaced."""
         fn = self.fn
         if instance.dead_init:
-            self.pool.release(instance)
-            return Outcome(rid, "init_error", error=instance.error), 0
+            return Outcome(rid, "init_error", error=instance.error), 0, True
         deadline_ms = int(time.time() * 1000 + fn.timeout * 1000)
-        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": mode, **extra}
+        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": mode}
+        if extra:
+            meta.update(extra)
         worker = instance.worker
         try:
             reply, payload = await worker.call(meta, event, rid, fn.timeout)
@@ -210,10 +225,10 @@ class FunctionHost:
             await self._settle_logs(worker, rid)
             self.system(rid, message)
             self.pool.discard(instance)
-            return Outcome(rid, "timeout", error=error), 0
+            return Outcome(rid, "timeout", error=error), 0, False
         except WorkerDied:
             if worker.interrupted:
-                return self._interrupted(instance, rid), 0
+                return self._interrupted(instance, rid), 0, False
             code = await worker.wait_exit(1.0)
             how = aws_errors.describe_exit(code)
             await self._settle_logs(worker, rid)
@@ -222,12 +237,8 @@ class FunctionHost:
             if fn.platform == "yandex":
                 error = yandex_response.exit_error(how)
             self.pool.discard(instance)
-            return Outcome(rid, "crash", error=error), 0
+            return Outcome(rid, "crash", error=error), 0, False
         await self._settle_logs(worker, rid)
-        if self.pool.release(instance):
-            # A queued request took the instance: let it send its event to the worker before
-            # this one's response is built and written, so the worker is not idle meanwhile.
-            await asyncio.sleep(0)
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
             if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:
@@ -237,17 +248,18 @@ class FunctionHost:
                     "response: the caller gets Function.ResponseSizeTooLarge"
                 )
                 error = aws_errors.response_too_large_error()
-                return Outcome(rid, "error", error=error), max_rss
-            return Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload), max_rss
+                return Outcome(rid, "error", error=error), max_rss, True
+            ok = Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload)
+            return ok, max_rss, True
         kind = reply.get("errorKind")
         if kind == "unserialisable":
             detail = str(reply.get("detail", ""))
             self.status.human(
                 f"handlerlens: {fn.name}: the return value is not JSON-serialisable ({detail})"
             )
-            return Outcome(rid, "unserialisable", detail=str(reply.get("repr", ""))), max_rss
+            return Outcome(rid, "unserialisable", detail=str(reply.get("repr", ""))), max_rss, True
         status = "init_error" if kind == "init" else "error"
-        return Outcome(rid, status, error=reply.get("error") or {}), max_rss
+        return Outcome(rid, status, error=reply.get("error") or {}), max_rss, True
 
     def _interrupted(self, instance: Instance, rid: str) -> Outcome:
         error: dict[str, Any] = {"errorMessage": RELOADED_WHILE_PAUSED, "errorType": "Runner"}
