@@ -39,18 +39,39 @@ REMOVED_HEADERS = frozenset(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+# Header names repeat from request to request: remembered, up to a bound (a client sending
+# ever new names must not grow the runner's memory).
+_CANONICAL: dict[str, str] = {}
+_CANONICAL_MAX = 4096
+
+
 def canonical_header(name: str) -> str:
     """Canonical MIME header key, as Go's textproto writes it (`x-request-id` → `X-Request-Id`)."""
-    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+    known = _CANONICAL.get(name)
+    if known is not None:
+        return known
+    canonical = "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+    if len(_CANONICAL) < _CANONICAL_MAX:
+        _CANONICAL[name] = canonical
+    return canonical
+
+
+_last_log_time: tuple[int, str] = (-1, "")
 
 
 def common_log_time(epoch: float) -> str:
     """`13/Jul/2022:11:58:59 +0000`, the `requestTime` format (month names never localised)."""
-    t = time.gmtime(epoch)
-    return (
+    global _last_log_time
+    second = int(epoch)
+    if _last_log_time[0] == second:
+        return _last_log_time[1]
+    t = time.gmtime(second)
+    text = (
         f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
     )
+    _last_log_time = (second, text)
+    return text
 
 
 def is_plain_json(content_type: str | None) -> bool:
@@ -110,7 +131,9 @@ def build_event(
     pairs.append(("X-Request-Id", request_id))
     pairs.append(("X-Trace-Id", trace_id))
     headers, multi_headers = _multi(pairs)
-    query, multi_query = _multi(parse_qsl(request.query, keep_blank_values=True))
+    query, multi_query = _multi(
+        parse_qsl(request.query, keep_blank_values=True) if request.query else []
+    )
     body, is_base64 = encode_body(request.body, content_type)
     return {
         "httpMethod": request.method,

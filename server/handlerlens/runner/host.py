@@ -148,7 +148,49 @@ class FunctionHost:
             )
         finally:
             duration = (time.perf_counter() - started) * 1000.0
-        handed_over = False
+        if want_log or self.pool.waiting:
+            handed_over = self._finish(
+                instance, reusable, rid, duration, queued, started, init_ms, max_rss_kb
+            )
+            if handed_over:
+                # The queued request took the instance: let it send its event to the worker
+                # before this one's response is built and written, so the worker is not idle.
+                await asyncio.sleep(0)
+        else:
+            # Nobody is queued: the response goes out first, the END and REPORT lines and the
+            # release follow in the loop's next turn, before it looks at any new request.
+            asyncio.get_running_loop().call_soon(
+                self._finish,
+                instance,
+                reusable,
+                rid,
+                duration,
+                queued,
+                started,
+                init_ms,
+                max_rss_kb,
+            )
+        if want_log:
+            outcome.log_lines = list(self._tails.pop(rid, ()))
+        return outcome
+
+    def _finish(
+        self,
+        instance: Instance,
+        reusable: bool,
+        rid: str,
+        duration: float,
+        queued: float,
+        started: float,
+        init_ms: float | None,
+        max_rss_kb: int,
+    ) -> bool:
+        """END and REPORT, then the instance goes back; True if a queued request took it.
+
+        Released only after the lines: a queued request's START comes after this one's
+        REPORT, as in the platform's log, where an instance runs one request after another.
+        """
+        fn = self.fn
         try:
             memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
             self._max_memory_mb = memory_mb
@@ -171,16 +213,8 @@ class FunctionHost:
             if self.status.wants_events:
                 self._report_event(rid, duration, memory_mb, init_ms)
         finally:
-            # Released only now: a queued request's START comes after this one's REPORT, as
-            # in the platform's log, where an instance runs one request after another.
             handed_over = reusable and self.pool.release(instance)
-        if handed_over:
-            # The queued request took the instance: let it send its event to the worker
-            # before this one's response is built and written, so the worker is not idle.
-            await asyncio.sleep(0)
-        if want_log:
-            outcome.log_lines = list(self._tails.pop(rid, ()))
-        return outcome
+        return handed_over
 
     def _report_event(
         self, rid: str, duration: float, memory_mb: int, init_ms: float | None

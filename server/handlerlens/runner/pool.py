@@ -137,6 +137,11 @@ class Pool:
         self._workers.clear()
 
     # -- instances -----------------------------------------------------------------------
+    @property
+    def waiting(self) -> bool:
+        """Whether a request is queued for an instance."""
+        return bool(self._waiters)
+
     async def acquire(self) -> Instance:
         """The next free instance of the current generation (waits in a queue)."""
         while self._idle:

@@ -1,0 +1,31 @@
+"""Small runner helpers whose speed-ups must not change their answers."""
+
+from __future__ import annotations
+
+import uuid
+
+from handlerlens.platforms.runner_env import request_id
+
+
+def test_request_ids_are_canonical_random_uuid4_strings():
+    seen = set()
+    for _ in range(2000):
+        rid = request_id()
+        parsed = uuid.UUID(rid)
+        assert str(parsed) == rid  # lower-case hex, 8-4-4-4-12
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        seen.add(rid)
+    assert len(seen) == 2000
+
+
+def test_remembered_header_names_and_request_times_stay_exact():
+    from handlerlens.platforms.yandex_http_event import canonical_header, common_log_time
+
+    for _ in range(2):  # the second round is served from memory
+        assert canonical_header("x-request-id") == "X-Request-Id"
+        assert canonical_header("CONTENT-type") == "Content-Type"
+        assert canonical_header("x--odd-") == "X--Odd-"
+    assert common_log_time(1657713539.9) == "13/Jul/2022:11:58:59 +0000"
+    assert common_log_time(1657713539.1) == "13/Jul/2022:11:58:59 +0000"
+    assert common_log_time(1657713540.0) == "13/Jul/2022:11:59:00 +0000"
+    assert common_log_time(0.5) == "01/Jan/1970:00:00:00 +0000"
