@@ -29,3 +29,33 @@ def test_remembered_header_names_and_request_times_stay_exact():
     assert common_log_time(1657713539.1) == "13/Jul/2022:11:58:59 +0000"
     assert common_log_time(1657713540.0) == "13/Jul/2022:11:59:00 +0000"
     assert common_log_time(0.5) == "01/Jan/1970:00:00:00 +0000"
+
+
+def test_worker_frames_are_read_whole_however_the_bytes_arrive():
+    import os
+    import threading
+
+    from handlerlens.worker import channel
+
+    read_end, write_end = os.pipe()
+    frames = [({"op": "invoke", "n": n}, os.urandom(n * 9000)) for n in range(12)]
+    blob = b"".join(channel.encode(meta, payload) for meta, payload in frames)
+
+    def writer() -> None:
+        # Odd-sized pieces: frames split across reads and several frames in one read.
+        step = 1
+        position = 0
+        while position < len(blob):
+            position += os.write(write_end, blob[position : position + step])
+            step = step * 7 % 40_000 + 1
+        os.close(write_end)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for meta, payload in frames:
+            assert channel.recv(read_end) == (meta, payload)
+        assert channel.recv(read_end) is None  # end of file after the last frame
+    finally:
+        thread.join()
+        os.close(read_end)

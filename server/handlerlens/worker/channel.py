@@ -16,11 +16,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 HEADER = struct.Struct(">II")
+# json.dumps with options builds an encoder per call: one for every frame instead.
+_META_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode(meta: dict[str, Any], payload: bytes = b"") -> bytes:
     """One frame as bytes."""
-    head = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+    head = _META_JSON.encode(meta).encode("utf-8")
     return HEADER.pack(len(head), len(payload)) + head + payload
 
 
@@ -32,16 +34,28 @@ def send(fd: int, meta: dict[str, Any], payload: bytes = b"") -> None:
         view = view[written:]
 
 
+# Bytes read past the end of the last frame, per descriptor (one read usually brings a whole
+# frame: a system call per frame instead of three).
+_pending: dict[int, bytes] = {}
+
+
 def _read_exactly(fd: int, size: int) -> bytes | None:
     chunks = []
-    remaining = size
-    while remaining:
-        chunk = os.read(fd, min(remaining, 1 << 20))
+    have = _pending.pop(fd, b"")
+    if have:
+        chunks.append(have)
+    remaining = size - len(have)
+    while remaining > 0:
+        chunk = os.read(fd, max(remaining, 1 << 16))
         if not chunk:
             return None
         chunks.append(chunk)
         remaining -= len(chunk)
-    return b"".join(chunks)
+    data = b"".join(chunks) if len(chunks) != 1 else chunks[0]
+    if len(data) > size:
+        _pending[fd] = data[size:]
+        data = data[:size]
+    return data
 
 
 def recv(fd: int) -> tuple[dict[str, Any], bytes] | None:

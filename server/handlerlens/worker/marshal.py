@@ -22,12 +22,18 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# json.dumps with options builds an encoder per call: these are built once.
+_AWS_ASCII = json.JSONEncoder(allow_nan=True, ensure_ascii=True, default=_default)
+_AWS_UNICODE = json.JSONEncoder(allow_nan=True, ensure_ascii=False, default=_default)
+_YANDEX = json.JSONEncoder(ensure_ascii=False, default=_default)
+
+
 def marshal_aws(result: Any, ensure_ascii: bool) -> tuple[str, bytes]:
     """awslambdaric's marshaller: bytes pass raw, anything else is JSON (NaN allowed)."""
     if isinstance(result, (bytes, bytearray)):
         return "bytes", bytes(result)
     try:
-        text = json.dumps(result, allow_nan=True, ensure_ascii=ensure_ascii, default=_default)
+        text = (_AWS_ASCII if ensure_ascii else _AWS_UNICODE).encode(result)
     except (TypeError, ValueError, RecursionError) as exc:
         raise MarshalFailure(f"Unable to marshal response: {exc}") from None
     return "json", text.encode("utf-8")
@@ -38,7 +44,7 @@ def marshal_yandex(result: Any) -> tuple[str, bytes]:
     if isinstance(result, str):
         return "str", result.encode("utf-8", "surrogatepass")
     try:
-        text = json.dumps(result, ensure_ascii=False, default=_default)
+        text = _YANDEX.encode(result)
     except (TypeError, ValueError, RecursionError) as exc:
         raise MarshalFailure(str(exc)) from None
     return "json", text.encode("utf-8", "surrogatepass")
