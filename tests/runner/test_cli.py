@@ -191,6 +191,34 @@ def test_the_platform_root_logger_is_set_before_user_code_but_loaded_only_when_u
             assert "MINE" not in log and "hidden" not in log
 
 
+def test_files_named_like_late_loaded_standard_modules_do_not_replace_them(tmp_path: Path):
+    # The runtime loads logging and traceback only when needed, after the code root is first
+    # on sys.path; the function's own logging.py / traceback.py must not take their place.
+    for name in ("logging", "traceback"):
+        (tmp_path / f"{name}.py").write_text("raise RuntimeError('the user file was imported')\n")
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    import logging\n"
+        "    logging.warning('standard logging')\n"
+        "    raise ValueError('bad')\n"
+    )
+    wrapper = tmp_path / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    # (`python -m` would put its working directory first on sys.path for the command itself:
+    # it runs from elsewhere, as the language server's runner does, with --root.)
+    root = ["--root", str(tmp_path)]
+    for python in ([], ["--python", str(wrapper)]):
+        run = _run(["invoke", "app.handler", "--platform", "aws", *root, *python], FIXTURES, b"")
+        assert run.returncode == 1, run.stderr
+        error = json.loads(run.stdout)
+        assert error["errorType"] == "ValueError" and error["errorMessage"] == "bad"
+        assert any("raise ValueError('bad')" in frame for frame in error["stackTrace"])
+        log = run.stderr.decode()
+        assert re.search(r"^\[WARNING\]\t\S+Z\t\S+\tstandard logging$", log, re.M), log
+        assert "the user file was imported" not in log
+
+
 def test_aws_json_log_format_and_level(tmp_path: Path):
     # AWS_LAMBDA_LOG_FORMAT=JSON (SAM's LoggingConfig) changes the root logger and the
     # unhandled-error line; AWS_LAMBDA_LOG_LEVEL=TRACE means DEBUG.

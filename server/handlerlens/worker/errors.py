@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from . import logsetup
+from . import logsetup, stdlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ def make_error(
 
 
 def _user_frames(tb: TracebackType | None, keep_runtime_frame: bool) -> list[str]:
-    import traceback  # only when something failed: spares every cold start its import
-
+    # Loaded only when something failed: spares every cold start its import.
+    traceback = stdlib.load("traceback")
     frames = traceback.extract_tb(tb)
     first_user = 0
     for index, frame in enumerate(frames):
@@ -58,7 +58,8 @@ def _user_frames(tb: TracebackType | None, keep_runtime_frame: bool) -> list[str
         first_user = len(frames)
     # Yandex keeps its runtime's calling frame at the top of the trace; AWS drops bootstrap.
     start = max(0, first_user - 1) if keep_runtime_frame else first_user
-    return traceback.format_list(frames[start:])
+    lines: list[str] = traceback.format_list(frames[start:])
+    return lines
 
 
 def from_exception(
@@ -90,8 +91,7 @@ def log_error(platform: str, error: dict[str, Any], exc: BaseException | None) -
                 lines.append(_NBSP * (len(line) - len(stripped)) + stripped)
         _write(sys.stdout, "\r".join(lines) + "\n")
     elif exc is not None:
-        import traceback
-
+        traceback = stdlib.load("traceback")
         _write(sys.stderr, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     else:
         _write(sys.stderr, "{}: {}\n".format(error.get("errorType"), error.get("errorMessage")))

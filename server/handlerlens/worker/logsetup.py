@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from . import stdlib
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -40,9 +42,12 @@ def configure(platform: str, level: str | None, log_format: str | None = None) -
     """
 
     def install() -> None:
-        from . import logformat
+        try:
+            from . import logformat
 
-        logformat.install(platform, level, log_format)
+            logformat.install(platform, level, log_format)
+        except Exception as exc:  # never break the user's `import logging`
+            sys.stderr.write(f"handlerlens: the platform's log handler is missing: {exc!r}\n")
 
     if "logging" in sys.modules:
         install()
@@ -64,13 +69,16 @@ class _AfterImport:
             return None
         if self in sys.meta_path:
             sys.meta_path.remove(self)
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec: ModuleSpec | None = find(fullname, path, target) if find is not None else None
-            if spec is not None:
-                break
-        else:
-            return None
+        # The standard module, as when the runtime imported it before the code root was on
+        # sys.path: a `logging.py` of the function's does not replace it.
+        with stdlib.StdlibPath():
+            for finder in sys.meta_path:
+                find = getattr(finder, "find_spec", None)
+                spec: ModuleSpec | None = find(fullname, path, target) if find is not None else None
+                if spec is not None:
+                    break
+            else:
+                return None
         loader = spec.loader
         if loader is not None and hasattr(loader, "exec_module"):
             spec.loader = _ThenLoader(loader, self.then)  # type: ignore[assignment]
@@ -91,7 +99,8 @@ class _ThenLoader:
         return module
 
     def exec_module(self, module: ModuleType) -> None:
-        self.inner.exec_module(module)
+        with stdlib.StdlibPath():  # what the module imports in turn is standard too
+            self.inner.exec_module(module)
         # The module is loaded as if by its own loader (reload, source lookups...).
         module.__loader__ = self.inner
         if module.__spec__ is not None:

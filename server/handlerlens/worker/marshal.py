@@ -16,8 +16,9 @@ class MarshalFailure(Exception):
 
 def _default(value: Any) -> Any:
     # A Decimal can only exist once its module is loaded: no need to load it to check.
-    decimal = sys.modules.get("decimal")
-    if decimal is not None and isinstance(value, decimal.Decimal):
+    # (A module of the function's called `decimal` has no Decimal: `()` matches nothing.)
+    decimal_type: Any = getattr(sys.modules.get("decimal"), "Decimal", ())
+    if isinstance(value, decimal_type):
         return float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 

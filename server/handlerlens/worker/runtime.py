@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from . import errors, loader, logsetup, marshal
+from . import errors, loader, logsetup, marshal, stdlib
 from .contexts import LambdaContext, YandexContext
 
 TYPE_CHECKING = False
@@ -46,6 +46,7 @@ class Runtime:
     def init(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Set the environment, configure logging, import the handler; report how it went."""
         started = time.perf_counter()
+        stdlib.code_root = os.path.abspath(os.getcwd())
         self.platform = meta.get("platform", "yandex")
         self.static = meta.get("context") or {}
         os.environ.update(meta.get("env") or {})
@@ -81,9 +82,8 @@ class Runtime:
     def _log_init_error(self, exc: BaseException | None) -> None:
         assert self.init_error is not None
         if self.platform == "aws":
-            import logging  # the platform's root handler is installed as it loads
-
-            logging.warning(_AWS_INIT_WARNING)
+            # The platform's root handler is installed as logging loads (logsetup).
+            stdlib.load("logging").warning(_AWS_INIT_WARNING)
         errors.log_error(self.platform, self.init_error, exc)
 
     def _event(self, mode: str, payload: bytes) -> Any:
@@ -108,8 +108,7 @@ class Runtime:
         return YandexContext(rid, int(meta["deadlineMs"]), self.static)
 
     def _await(self, awaitable: Any) -> Any:
-        import asyncio
-
+        asyncio = stdlib.load("asyncio")
         # One loop for the worker's lifetime (§9 #8), so async clients kept in globals work.
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
