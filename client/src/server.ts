@@ -262,8 +262,17 @@ export class ServerManager implements vscode.Disposable {
   }
 
   private spawnServer(python: string, env: NodeJS.ProcessEnv): ChildProcess {
-    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? this.context.extensionPath;
-    const child = spawn(python, ["-m", "handlerlens", "lsp"], { cwd, env, stdio: "pipe" });
+    // `python -m` puts the working directory first on sys.path: started in the workspace, a
+    // file there named like a standard module (logging.py, typing.py…) would run as soon as
+    // the server imports it — opening a folder must never run its code. The server learns
+    // the workspace from `initialize`, so it starts in the extension's own directory, and
+    // PYTHONSAFEPATH (Python 3.11+) keeps even that off sys.path.
+    const cwd = this.context.extensionPath;
+    const child = spawn(python, ["-m", "handlerlens", "lsp"], {
+      cwd,
+      env: { ...env, PYTHONSAFEPATH: "1" },
+      stdio: "pipe",
+    });
     this.process = child;
     child.stderr.on("data", (data: Buffer) => {
       for (const line of data.toString("utf8").split(/\r?\n/)) {

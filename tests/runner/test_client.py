@@ -70,3 +70,35 @@ async def test_a_runner_that_cannot_start_says_why():
         )
     assert "Python interpreter not found" in str(caught.value)
     assert wait_gone([]) == []
+
+
+async def test_files_in_the_code_root_never_replace_the_runners_own_modules(tmp_path):
+    # `python -m` puts its working directory first on sys.path: the runner the language
+    # server starts must not run from the code root, or a function's logging.py would run
+    # inside the supervisor (and break it) before any handler is invoked.
+    marker = tmp_path / "ran"
+    for name in ("logging", "json", "asyncio", "typing", "http", "traceback"):
+        (tmp_path / f"{name}.py").write_text(
+            f"open({str(marker)!r}, 'a').write('{name} ')\nraise RuntimeError('{name}.py ran')\n"
+        )
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n    return {'ok': event['n']}\n\n"
+        "def boom(event, context):\n    raise ValueError('bad')\n"
+    )
+    runner = await RunnerProcess.start(
+        "app.handler", root=str(tmp_path), platform="yandex", watch=False
+    )
+    try:
+        result = await runner.invoke({"n": 3}, "app")
+        assert result.status == 200 and result.json == {"ok": 3}, result.body
+    finally:
+        await runner.stop()
+    runner = await RunnerProcess.start(
+        "app.boom", root=str(tmp_path), platform="yandex", watch=False
+    )
+    try:
+        result = await runner.invoke({}, "app")
+        assert result.function_error and result.json["errorType"] == "ValueError"
+    finally:
+        await runner.stop()
+    assert not marker.exists(), marker.read_text()

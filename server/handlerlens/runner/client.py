@@ -22,6 +22,12 @@ StatusCallback = Callable[[dict[str, Any]], None]
 REPORT_WAIT_S = 5.0
 
 
+def _supervisor_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONSAFEPATH"] = "1"  # Python 3.11+: no working directory on sys.path at all
+    return env
+
+
 class RunnerStartError(Exception):
     """The runner exited or never said it was listening; the message has its stderr."""
 
@@ -121,6 +127,7 @@ class RunnerProcess:
                 args += ["--env", f"{key}={value}"]
             if spec.trigger:
                 args += ["--trigger", spec.trigger]
+        root = os.path.abspath(root)
         args += ["--root", root, "--port", str(port), "--status-json", "--exit-with-stdin"]
         if platform:
             args += ["--platform", platform]
@@ -138,7 +145,11 @@ class RunnerProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            cwd=root,
+            # Not the code root: `python -m` puts the working directory first on sys.path, and
+            # the function's own logging.py or json.py would then replace the runner's
+            # standard modules. Workers get the code root as their directory themselves.
+            cwd=os.path.abspath(os.sep),
+            env=_supervisor_env(),
             limit=16 * 1024 * 1024,
         )
         runner = cls(process)
