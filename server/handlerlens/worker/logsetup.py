@@ -79,11 +79,8 @@ class _AfterImport:
                     break
             else:
                 return None
-        loader = spec.loader
-        if loader is not None and hasattr(loader, "exec_module"):
-            spec.loader = _ThenLoader(loader, self.then)  # type: ignore[assignment]
-        else:  # a loader we cannot follow: configure now, before user code goes on
-            self.then()
+        if spec.loader is not None:
+            spec.loader = _ThenLoader(spec.loader, self.then)  # type: ignore[assignment]
         return spec
 
 
