@@ -207,7 +207,11 @@ def test_files_named_like_late_loaded_standard_modules_do_not_replace_them(tmp_p
     wrapper.chmod(0o755)
     # (`python -m` would put its working directory first on sys.path for the command itself:
     # it runs from elsewhere, as the language server's runner does, with --root.)
-    root = ["--root", str(tmp_path)]
+    # The root is named through a symlink: sys.path holds that name, the working directory
+    # the resolved one; both mean the code root.
+    link = tmp_path.parent / f"{tmp_path.name}-link"
+    link.symlink_to(tmp_path, target_is_directory=True)
+    root = ["--root", str(link)]
     for python in ([], ["--python", str(wrapper)]):
         run = _run(["invoke", "app.handler", "--platform", "aws", *root, *python], FIXTURES, b"")
         assert run.returncode == 1, run.stderr

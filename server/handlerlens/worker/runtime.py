@@ -46,7 +46,7 @@ class Runtime:
     def init(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Set the environment, configure logging, import the handler; report how it went."""
         started = time.perf_counter()
-        stdlib.code_root = os.path.abspath(os.getcwd())
+        stdlib.code_root = os.path.realpath(os.getcwd())
         self.platform = meta.get("platform", "yandex")
         self.static = meta.get("context") or {}
         os.environ.update(meta.get("env") or {})

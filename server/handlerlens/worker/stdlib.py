@@ -24,7 +24,7 @@ def path_without_code_root() -> list[str]:
     """`sys.path` minus the entries that mean the code root."""
     if code_root is None:
         return list(sys.path)
-    return [p for p in sys.path if p and os.path.abspath(p) != code_root]
+    return [p for p in sys.path if p and os.path.realpath(p) != code_root]
 
 
 class StdlibPath:
