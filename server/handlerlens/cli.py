@@ -43,7 +43,40 @@ def _columns() -> int:
         return 80
 
 
-COMMANDS = ("lsp", "check", "serve", "invoke")
+def _lsp_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-file", help="write the server's own log here")
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument(
+        "--platform",
+        choices=("yandex", "aws"),
+        default=None,
+        help="platform for functions whose declaring file does not say",
+    )
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from handlerlens.runner import cli as runner_cli
+
+    runner_cli.add_serve_arguments(parser)
+
+
+def _invoke_arguments(parser: argparse.ArgumentParser) -> None:
+    from handlerlens.runner import cli as runner_cli
+
+    runner_cli.add_invoke_arguments(parser)
+
+
+# name → (help, arguments)
+COMMANDS = {
+    "lsp": ("run the language server on stdio", _lsp_arguments),
+    "check": ("report the editor's diagnostics, for CI", _check_arguments),
+    "serve": ("run a function locally over HTTP, with hot reload", _serve_arguments),
+    "invoke": ("invoke a function once; response on stdout", _invoke_arguments),
+}
 
 
 def _command(argv: Sequence[str]) -> str | None:
@@ -67,38 +100,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"handlerlens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    def add_parser(name: str, text: str) -> argparse.ArgumentParser | None:
-        if only is not None and name != only:
-            return None
-        return sub.add_parser(name, help=text, formatter_class=HelpFormatter)
-
-    lsp = add_parser("lsp", "run the language server on stdio")
-    if lsp is not None:
-        lsp.add_argument("--log-file", help="write the server's own log here")
-
-    check = add_parser("check", "report the editor's diagnostics, for CI")
-    if check is not None:
-        check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-        check.add_argument("--format", choices=("text", "json", "github"), default="text")
-        check.add_argument(
-            "--platform",
-            choices=("yandex", "aws"),
-            default=None,
-            help="platform for functions whose declaring file does not say",
-        )
-
-    try:
-        from handlerlens.runner import cli as runner_cli
-    except ImportError:  # a distribution without the runner
-        pass
-    else:
-        serve = add_parser("serve", "run a function locally over HTTP, with hot reload")
-        if serve is not None:
-            runner_cli.add_serve_arguments(serve)
-        invoke = add_parser("invoke", "invoke a function once; response on stdout")
-        if invoke is not None:
-            runner_cli.add_invoke_arguments(invoke)
+    for name, (text, add_arguments) in COMMANDS.items():
+        if only is None or name == only:
+            add_arguments(sub.add_parser(name, help=text, formatter_class=HelpFormatter))
     return parser
 
 

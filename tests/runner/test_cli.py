@@ -28,6 +28,15 @@ def _run(
     )
 
 
+def _another_interpreter(directory: Path) -> Path:
+    """A different path to this interpreter: "another interpreter" for the runner, which then
+    runs the worker as a child process instead of in its own."""
+    wrapper = directory / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
 def test_port_in_use_is_a_clear_error_with_status_2():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -89,10 +98,7 @@ def test_invoke_rejects_an_event_that_is_not_json():
 
 
 def test_invoke_in_another_interpreter_runs_a_child_worker(tmp_path: Path):
-    # A different path to a real interpreter is "another interpreter" for the runner.
-    wrapper = tmp_path / "py"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = _another_interpreter(tmp_path)
     result = _run(
         ["invoke", "app.handler", "--platform", "aws", "--python", str(wrapper)], AWS, b""
     )
@@ -176,9 +182,7 @@ def test_the_platform_root_logger_is_set_before_user_code_but_loaded_only_when_u
         "    logging.warning('late')\n"
         "    return 2\n"
     )
-    wrapper = tmp_path / "py"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = _another_interpreter(tmp_path)
     for python in ([], ["--python", str(wrapper)]):  # in process, then a child worker
         quiet = _run(["invoke", "quiet.handler", "--platform", "aws", *python], tmp_path, b"")
         assert json.loads(quiet.stdout) == {"logging_loaded": False}, quiet.stderr
@@ -202,9 +206,7 @@ def test_files_named_like_late_loaded_standard_modules_do_not_replace_them(tmp_p
         "    logging.warning('standard logging')\n"
         "    raise ValueError('bad')\n"
     )
-    wrapper = tmp_path / "py"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = _another_interpreter(tmp_path)
     # (`python -m` would put its working directory first on sys.path for the command itself:
     # it runs from elsewhere, as the language server's runner does, with --root.)
     # The root is named through a symlink: sys.path holds that name, the working directory

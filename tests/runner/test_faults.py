@@ -104,6 +104,7 @@ def test_one_request_at_a_time_per_instance(yandex_runner: Runner):
         if len(system) >= 6:
             break
         time.sleep(0.05)
+    assert len(system) == 6, system
     a, b = system[0].split()[1], system[3].split()[1]
     assert system == [f"START {a}", f"END {a}", f"REPORT {a}"] + [
         f"START {b}",
