@@ -6,8 +6,10 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import os
 import time
+from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,7 +23,9 @@ from handlerlens.platforms import (
 )
 from handlerlens.platforms.http_reply import HttpReply, IncomingRequest
 from handlerlens.runner.host import FunctionHost, Outcome
-from handlerlens.runner.http_server import Request, Response
+from handlerlens.runner.http_server import Request, Respond, Response
+
+log = logging.getLogger("handlerlens.runner")
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 # One encoder for every event (json.dumps with options builds one per call).
@@ -72,38 +76,70 @@ class App:
         self.hosts = hosts
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def handle(self, request: Request) -> Response:
-        """Answer one HTTP request."""
+    def handle(self, request: Request, respond: Respond) -> None:
+        """Answer one HTTP request: `respond(response)`, at once or when the function is done.
+
+        The platforms' HTTP faces run on callbacks (see FunctionHost.run); the Invoke API and
+        raw integration, rarer and with more to await, run in a task.
+        """
         hosts = [value for key, value in request.headers if key.lower() == "host"]
         if len(hosts) > 1:
             # RFC 9112 §3.2: a request with several Host fields is answered 400.
-            return Response(
-                400,
-                [("Content-Type", "text/plain; charset=utf-8")],
-                b"Bad Request: several Host header fields",
+            respond(
+                Response(
+                    400,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    b"Bad Request: several Host header fields",
+                )
             )
+            return
         if not host_is_loopback(hosts[0] if hosts else None):
             # DNS rebinding: a web page must not reach the runner through a name it controls.
-            return Response(
-                403,
-                [("Content-Type", "text/plain; charset=utf-8")],
-                b"Forbidden: the runner only answers requests addressed to localhost",
+            respond(
+                Response(
+                    403,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    b"Forbidden: the runner only answers requests addressed to localhost",
+                )
             )
+            return
         match = aws_invoke_api.INVOKE_PATH.match(request.path)
         if match and request.method == "POST":
-            return await self._invoke_api(request, match.group("name"))
+            self._in_task(self._invoke_api(request, match.group("name")), respond)
+            return
         host, path = self._route(request.path)
         if host is None:
             names = ", ".join(sorted(self.hosts))
-            return Response(
-                404,
-                [("Content-Type", "text/plain; charset=utf-8")],
-                f"No function here. Served functions: {names}; use /<name>/… or the "
-                "Invoke API /2015-03-31/functions/<name>/invocations".encode(),
+            respond(
+                Response(
+                    404,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    f"No function here. Served functions: {names}; use /<name>/… or the "
+                    "Invoke API /2015-03-31/functions/<name>/invocations".encode(),
+                )
             )
+            return
         if host.fn.platform == "aws":
-            return await self._aws_http(host, request, path)
-        return await self._yandex_http(host, request)
+            self._aws_http(host, request, path, respond)
+        else:
+            self._yandex_http(host, request, respond)
+
+    def _in_task(self, answer: Coroutine[Any, Any, Response], respond: Respond) -> None:
+        async def run() -> None:
+            try:
+                response = await answer
+            except Exception:
+                log.exception("runner: request handler failed")
+                response = Response(
+                    500,
+                    [("Content-Type", "text/plain; charset=utf-8")],
+                    b"Internal runner error (see the runner's log)",
+                )
+            respond(response)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _route(self, path: str) -> tuple[FunctionHost | None, str]:
         if len(self.hosts) == 1:
@@ -194,19 +230,15 @@ class App:
         return yandex_response.function_error(outcome.error or {})
 
     # -- Yandex HTTP ---------------------------------------------------------------------
-    async def _yandex_http(self, host: FunctionHost, request: Request) -> Response:
+    def _yandex_http(self, host: FunctionHost, request: Request, respond: Respond) -> None:
         if request.body is None:
-            return _to_response(yandex_response.too_large(request.body_size))
-        raw = bool(request.query) and "raw" in parse_qs(request.query).get("integration", [])
+            respond(_to_response(yandex_response.too_large(request.body_size)))
+            return
+        if request.query and "raw" in parse_qs(request.query).get("integration", []):
+            self._in_task(self._yandex_raw(host, request.body), respond)
+            return
         rid = runner_env.request_id()
         rid_header = ("X-Request-Id", rid)
-        if raw:
-            if len(request.body) > yandex_http_event.MAX_REQUEST_JSON:
-                return _to_response(yandex_response.too_large(len(request.body)))
-            outcome = await host.invoke(request.body, mode="raw", request_id=rid)
-            if outcome.status == "ok":
-                return _to_response(yandex_response.raw_response(outcome.payload), rid_header)
-            return _to_response(self._invoke_failure(host, outcome, None), rid_header)
         incoming = IncomingRequest(
             request.method,
             request.query,
@@ -218,24 +250,42 @@ class App:
         event = yandex_http_event.build_event(incoming, rid, runner_env.request_id(), time.time())
         data = _EVENT_JSON.encode(event).encode("utf-8")
         if len(data) > yandex_http_event.MAX_REQUEST_JSON:
-            return _to_response(yandex_response.too_large(len(data)))
-        outcome = await host.invoke(data, request_id=rid)
-        if outcome.status != "ok":
-            return _to_response(self._invoke_failure(host, outcome, None), rid_header)
-        reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
-        if warning:
-            host.status.human(f"handlerlens: {host.fn.name}: {warning}")
-        return _to_response(reply, rid_header)
+            respond(_to_response(yandex_response.too_large(len(data))))
+            return
+
+        def done(outcome: Outcome) -> None:
+            if outcome.status != "ok":
+                respond(_to_response(self._invoke_failure(host, outcome, None), rid_header))
+                return
+            reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
+            if warning:
+                host.status.human(f"handlerlens: {host.fn.name}: {warning}")
+            respond(_to_response(reply, rid_header))
+
+        host.run(data, done, request_id=rid)
+
+    async def _yandex_raw(self, host: FunctionHost, body: bytes) -> Response:
+        rid = runner_env.request_id()
+        rid_header = ("X-Request-Id", rid)
+        if len(body) > yandex_http_event.MAX_REQUEST_JSON:
+            return _to_response(yandex_response.too_large(len(body)))
+        outcome = await host.invoke(body, mode="raw", request_id=rid)
+        if outcome.status == "ok":
+            return _to_response(yandex_response.raw_response(outcome.payload), rid_header)
+        return _to_response(self._invoke_failure(host, outcome, None), rid_header)
 
     # -- AWS HTTP (API Gateway) ----------------------------------------------------------
-    async def _aws_http(self, host: FunctionHost, request: Request, path: str) -> Response:
+    def _aws_http(self, host: FunctionHost, request: Request, path: str, respond: Respond) -> None:
         version = aws_http_event.payload_version(host.fn.trigger)
         if request.body is None or len(request.body) > aws_invoke_api.MAX_PAYLOAD:
-            return Response(
-                413,
-                [("Content-Type", "application/json")],
-                b'{"message":"Request Entity Too Large"}',
+            respond(
+                Response(
+                    413,
+                    [("Content-Type", "application/json")],
+                    b'{"message":"Request Entity Too Large"}',
+                )
             )
+            return
         rid = runner_env.request_id()
         incoming = IncomingRequest(
             request.method,
@@ -249,10 +299,13 @@ class App:
             version, incoming, path, request.header("Host") or "localhost", rid
         )
         data = _EVENT_JSON.encode(event).encode("utf-8")
-        outcome = await host.invoke(data, request_id=rid, extra={"traceId": _trace_id()})
         rid_header = ("Apigw-Requestid", rid)
-        if outcome.status == "ok":
-            reply = aws_response.map_response(version, outcome.kind, outcome.payload)
-        else:
-            reply = aws_response.function_error(version)
-        return _to_response(reply, rid_header)
+
+        def done(outcome: Outcome) -> None:
+            if outcome.status == "ok":
+                reply = aws_response.map_response(version, outcome.kind, outcome.payload)
+            else:
+                reply = aws_response.function_error(version)
+            respond(_to_response(reply, rid_header))
+
+        host.run(data, done, request_id=rid, extra={"traceId": _trace_id()})

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class FunctionHost:
         # False until start(): under a debugger, workers wait for the editor to attach.
         self.started = False
         self._tails: dict[str, deque[str]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._max_memory_mb = 0
 
     async def start(self) -> None:
@@ -132,89 +134,136 @@ class FunctionHost:
         request_id: str | None = None,
         want_log: bool = False,
     ) -> Outcome:
-        """Run the handler once with `event` (JSON bytes, or raw bytes in `raw` mode)."""
-        fn = self.fn
+        """Run the handler once with `event` (JSON bytes, or raw bytes in `raw` mode).
+
+        With `want_log`, the outcome carries the request's log lines, END and REPORT included.
+        """
         rid = request_id or runner_env.request_id()
         if want_log:
             self._tails[rid] = deque(maxlen=2000)
-        queued = time.perf_counter()
-        instance = await self.pool.acquire()
-        started = time.perf_counter()
-        init_ms = instance.take_init_ms()
-        self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def deliver(outcome: Outcome) -> None:
+            if not done.done():
+                done.set_result(outcome)
+
         try:
-            outcome, max_rss_kb, reusable = await self._call(
-                instance, rid, event, mode, extra or {}
-            )
+            self.run(event, deliver, mode=mode, extra=extra, request_id=rid)
+            # The future's waiter resumes in a later loop turn: after run() has written the
+            # END and REPORT lines, so they are in the tail.
+            outcome = await done
         finally:
-            duration = (time.perf_counter() - started) * 1000.0
-        if want_log or self.pool.waiting:
-            handed_over = self._finish(
-                instance, reusable, rid, duration, queued, started, init_ms, max_rss_kb
-            )
-            if handed_over:
-                # The queued request took the instance: let it send its event to the worker
-                # before this one's response is built and written, so the worker is not idle.
-                await asyncio.sleep(0)
-        else:
-            # Nobody is queued: the response goes out first, the END and REPORT lines and the
-            # release follow in the loop's next turn, before it looks at any new request.
-            asyncio.get_running_loop().call_soon(
-                self._finish,
-                instance,
-                reusable,
-                rid,
-                duration,
-                queued,
-                started,
-                init_ms,
-                max_rss_kb,
-            )
-        if want_log:
-            outcome.log_lines = list(self._tails.pop(rid, ()))
+            tail = self._tails.pop(rid, None) if want_log else None
+        if tail is not None:
+            outcome.log_lines = list(tail)
         return outcome
 
-    def _finish(
+    def run(
         self,
-        instance: Instance,
-        reusable: bool,
-        rid: str,
-        duration: float,
-        queued: float,
-        started: float,
-        init_ms: float | None,
-        max_rss_kb: int,
-    ) -> bool:
-        """END and REPORT, then the instance goes back; True if a queued request took it.
+        event: bytes,
+        done: Callable[[Outcome], None],
+        *,
+        mode: str = "json",
+        extra: dict[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """Run the handler once, then call `done(outcome)` — never before this returns.
+
+        The hot path, driven by callbacks rather than a task: the request is written to the
+        worker in the loop turn that parsed it (or, when queued, in the turn that freed the
+        instance), and `done` runs in the turn that read the reply, followed there by the END
+        and REPORT lines and the instance's release to the next request in the queue. A
+        warm request costs two loop turns, where a task and futures cost five.
+        """
+        call = _Call(self, request_id or runner_env.request_id(), event, mode, extra, done)
+        self.pool.request(call.take)
+
+    def _begin(self, call: _Call, instance: Instance) -> None:
+        """START, then the request goes to the worker."""
+        fn = self.fn
+        rid = call.rid
+        call.instance = instance
+        call.started = time.perf_counter()
+        call.init_ms = instance.take_init_ms()
+        self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        loop = asyncio.get_running_loop()
+        if instance.dead_init:
+            # Deferred, like every ending: a queue of requests must not recurse through here.
+            outcome = Outcome(rid, "init_error", error=instance.error)
+            loop.call_soon(self._conclude, call, outcome, 0, True)
+            return
+        meta = {
+            "op": "invoke",
+            "rid": rid,
+            "deadlineMs": int(time.time() * 1000 + fn.timeout * 1000),
+            "mode": call.mode,
+        }
+        if call.extra:
+            meta.update(call.extra)
+        try:
+            instance.worker.begin(meta, call.event, rid, fn.timeout, call.on_reply, call.on_error)
+        except WorkerDied as exc:
+            loop.call_soon(call.on_error, exc)
+
+    def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
+        instance = call.instance
+        assert instance is not None
+        done = instance.worker.logs_done(call.rid)
+        if done is None or done.done():
+            self._conclude(call, *self._succeeded(call.rid, reply, payload))
+            return
+        # The handler printed: its last lines may still be on their way.
+        self._spawn(self._replied_later(call, reply, payload))
+
+    async def _replied_later(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
+        assert call.instance is not None
+        await self._settle_logs(call.instance.worker, call.rid)
+        self._conclude(call, *self._succeeded(call.rid, reply, payload))
+
+    async def _failed_later(self, call: _Call, exc: BaseException) -> None:
+        assert call.instance is not None
+        outcome = await self._failed(call.instance, call.rid, exc)
+        self._conclude(call, outcome, 0, False)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _conclude(self, call: _Call, outcome: Outcome, max_rss_kb: int, reusable: bool) -> None:
+        """The outcome to the caller (who answers at once), then END, REPORT and release.
 
         Released only after the lines: a queued request's START comes after this one's
         REPORT, as in the platform's log, where an instance runs one request after another.
         """
         fn = self.fn
+        instance = call.instance
+        assert instance is not None
+        rid = call.rid
+        duration = (time.perf_counter() - call.started) * 1000.0
+        try:
+            call.done(outcome)
+        except Exception:
+            log.exception("runner: answering request %s failed", rid)
         try:
             memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
             self._max_memory_mb = memory_mb
+            queue_ms = (call.started - call.queued) * 1000.0
             if fn.platform == "yandex":
                 # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
-                duration += (started - queued) * 1000.0 + (init_ms or 0.0)
+                duration += queue_ms + (call.init_ms or 0.0)
             self.system(rid, runner_logs.end_line(fn.platform, rid))
             self.system(
                 rid,
                 runner_logs.report_line(
-                    fn.platform,
-                    rid,
-                    duration,
-                    fn.memory,
-                    memory_mb,
-                    init_ms,
-                    (started - queued) * 1000.0,
+                    fn.platform, rid, duration, fn.memory, memory_mb, call.init_ms, queue_ms
                 ),
             )
             if self.status.wants_events:
-                self._report_event(rid, duration, memory_mb, init_ms)
+                self._report_event(rid, duration, memory_mb, call.init_ms)
         finally:
-            handed_over = reusable and self.pool.release(instance)
-        return handed_over
+            if reusable:
+                self.pool.release(instance)
 
     def _report_event(
         self, rid: str, duration: float, memory_mb: int, init_ms: float | None
@@ -233,22 +282,11 @@ class FunctionHost:
             }
         )
 
-    async def _call(
-        self, instance: Instance, rid: str, event: bytes, mode: str, extra: dict[str, Any] | None
-    ) -> tuple[Outcome, int, bool]:
-        """The outcome, the worker's peak memory, and whether the instance can take the next
-        request (the caller releases it then); a timed-out or dead one is already replaced."""
+    async def _failed(self, instance: Instance, rid: str, exc: BaseException) -> Outcome:
+        """A timed-out or dead worker: the platform's error; the instance is replaced."""
         fn = self.fn
-        if instance.dead_init:
-            return Outcome(rid, "init_error", error=instance.error), 0, True
-        deadline_ms = int(time.time() * 1000 + fn.timeout * 1000)
-        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": mode}
-        if extra:
-            meta.update(extra)
         worker = instance.worker
-        try:
-            reply, payload = await worker.call(meta, event, rid, fn.timeout)
-        except asyncio.TimeoutError:
+        if isinstance(exc, asyncio.TimeoutError):
             worker.kill()
             if fn.platform == "aws":
                 message = aws_errors.timeout_message(rid, fn.timeout, time.time())
@@ -259,20 +297,25 @@ class FunctionHost:
             await self._settle_logs(worker, rid)
             self.system(rid, message)
             self.pool.discard(instance)
-            return Outcome(rid, "timeout", error=error), 0, False
-        except WorkerDied:
-            if worker.interrupted:
-                return self._interrupted(instance, rid), 0, False
-            code = await worker.wait_exit(1.0)
-            how = aws_errors.describe_exit(code)
-            await self._settle_logs(worker, rid)
-            error = aws_errors.exit_error(rid, how)
-            self.system(rid, f"RequestId: {rid} Error: Runtime exited with error: {how}")
-            if fn.platform == "yandex":
-                error = yandex_response.exit_error(how)
-            self.pool.discard(instance)
-            return Outcome(rid, "crash", error=error), 0, False
+            return Outcome(rid, "timeout", error=error)
+        if worker.interrupted:
+            return self._interrupted(instance, rid)
+        code = await worker.wait_exit(1.0)
+        how = aws_errors.describe_exit(code)
         await self._settle_logs(worker, rid)
+        error = aws_errors.exit_error(rid, how)
+        self.system(rid, f"RequestId: {rid} Error: Runtime exited with error: {how}")
+        if fn.platform == "yandex":
+            error = yandex_response.exit_error(how)
+        self.pool.discard(instance)
+        return Outcome(rid, "crash", error=error)
+
+    def _succeeded(
+        self, rid: str, reply: dict[str, Any], payload: bytes
+    ) -> tuple[Outcome, int, bool]:
+        """The outcome of a reply, the worker's peak memory, and True: the instance is
+        reusable (a function error leaves it running, as on the platforms)."""
+        fn = self.fn
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
             if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:
@@ -312,3 +355,55 @@ class FunctionHost:
                 await asyncio.wait_for(asyncio.shield(done), LOG_SETTLE_S)
             except asyncio.TimeoutError:
                 pass
+
+
+class _Call:
+    """One invocation on its way through run(): queued, then on an instance, then done."""
+
+    __slots__ = (
+        "host",
+        "rid",
+        "event",
+        "mode",
+        "extra",
+        "done",
+        "queued",
+        "started",
+        "init_ms",
+        "instance",
+    )
+
+    def __init__(
+        self,
+        host: FunctionHost,
+        rid: str,
+        event: bytes,
+        mode: str,
+        extra: dict[str, Any] | None,
+        done: Callable[[Outcome], None],
+    ) -> None:
+        self.host = host
+        self.rid = rid
+        self.event = event
+        self.mode = mode
+        self.extra = extra
+        self.done = done
+        self.queued = time.perf_counter()
+        self.started = self.queued
+        self.init_ms: float | None = None
+        self.instance: Instance | None = None
+
+    def take(self, instance: Instance | None) -> bool:
+        """The pool's answer: an instance to run on, or None when the runner is stopping."""
+        if instance is None:
+            error = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
+            asyncio.get_running_loop().call_soon(self.done, Outcome(self.rid, "crash", error=error))
+            return False
+        self.host._begin(self, instance)
+        return True
+
+    def on_reply(self, reply: dict[str, Any], payload: bytes) -> None:
+        self.host._replied(self, reply, payload)
+
+    def on_error(self, exc: BaseException) -> None:
+        self.host._spawn(self.host._failed_later(self, exc))

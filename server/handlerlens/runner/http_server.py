@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -62,7 +62,10 @@ class Response:
     body: bytes = b""
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+# handler(request, respond): answers by calling respond(response) exactly once, at once or
+# later (a callback rather than a coroutine: the hot path needs no task per request).
+Respond = Callable[[Response], None]
+Handler = Callable[[Request, Respond], None]
 
 
 def _plain(status: int, message: str) -> Response:
@@ -93,6 +96,9 @@ class HttpProtocol(asyncio.Protocol):
         # When the current request's head began: HEAD_TIMEOUT is a deadline from there, so a
         # client trickling its header a byte at a time is still cut off.
         self.head_started: float | None = None
+        # Inside _process's loop: a response given synchronously lets the loop go on to the
+        # next pipelined request instead of recursing into it.
+        self.processing = False
 
     # -- connection events -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -178,18 +184,22 @@ class HttpProtocol(asyncio.Protocol):
 
     # -- parsing -------------------------------------------------------------------------
     def _process(self) -> None:
-        while not self.busy and not self.closing and self.transport is not None:
-            try:
-                parsed = self._parse_one()
-            except _BadRequest as bad:
-                self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
-                return
-            if parsed is None:
-                return
-            request, keep_alive = parsed
-            self.busy = True
-            self._disarm()
-            asyncio.get_running_loop().create_task(self._dispatch(request, keep_alive))
+        self.processing = True
+        try:
+            while not self.busy and not self.closing and self.transport is not None:
+                try:
+                    parsed = self._parse_one()
+                except _BadRequest as bad:
+                    self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
+                    return
+                if parsed is None:
+                    return
+                request, keep_alive = parsed
+                self.busy = True
+                self._disarm()
+                self._dispatch(request, keep_alive)
+        finally:
+            self.processing = False
 
     def _parse_one(self) -> tuple[Request, bool] | None:
         end = self.buffer.find(b"\r\n\r\n")
@@ -300,19 +310,33 @@ class HttpProtocol(asyncio.Protocol):
             position += size + 2
 
     # -- dispatch ------------------------------------------------------------------------
-    async def _dispatch(self, request: Request, keep_alive: bool) -> None:
+    def _dispatch(self, request: Request, keep_alive: bool) -> None:
+        answered = False
+        head_only = request.method == "HEAD"
+
+        def respond(response: Response) -> None:
+            nonlocal answered
+            if answered:
+                return
+            answered = True
+            self._answer(response, keep_alive, head_only)
+
         try:
-            response = await self.handler(request)
+            self.handler(request, respond)
         except Exception:
             log.exception("runner: request handler failed")
-            response = _plain(500, "Internal runner error (see the runner's log)")
+            respond(_plain(500, "Internal runner error (see the runner's log)"))
+
+    def _answer(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         if self.transport is None:
             return
-        self._send(response, keep_alive, head_only=request.method == "HEAD")
+        self._send(response, keep_alive, head_only)
         self.busy = False
         if self.paused and self.transport is not None:
             self.transport.resume_reading()
             self.paused = False
+        if self.processing:
+            return  # answered from inside _process: its loop takes the next request
         if self.transport is not None and not self.closing:
             self._next()
 

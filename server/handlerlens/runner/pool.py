@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,11 @@ log = logging.getLogger("handlerlens.runner")
 
 # What a bring-up returns when a newer reload ended its worker (paused in the debugger).
 _SUPERSEDED: dict[str, Any] = {"superseded": True}
+
+
+# Takes an instance when one is free (None: the pool closed first); False if the one who asked
+# no longer wants it, so the instance goes to the next in the queue.
+Taker = Callable[["Instance | None"], bool]
 
 
 class Superseded(Exception):
@@ -81,7 +87,7 @@ class Pool:
         self.version = runner_env.new_version_id(fn.platform)
         self.last_error: dict[str, Any] | None = None
         self._idle: deque[Instance] = deque()
-        self._waiters: deque[asyncio.Future[Instance]] = deque()
+        self._waiters: deque[Taker] = deque()
         self._standbys: deque[WorkerProcess] = deque()
         self._workers: set[WorkerProcess] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -128,9 +134,10 @@ class Pool:
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.cancel()
+        waiters = list(self._waiters)
+        self._waiters.clear()
+        for waiter in waiters:
+            waiter(None)
         await asyncio.gather(
             *(worker.stop(grace=1.0) for worker in list(self._workers)), return_exceptions=True
         )
@@ -142,16 +149,21 @@ class Pool:
         """Whether a request is queued for an instance."""
         return bool(self._waiters)
 
-    async def acquire(self) -> Instance:
-        """The next free instance of the current generation (waits in a queue)."""
+    def request(self, take: Taker) -> None:
+        """Hand the next free instance of the current generation to `take`: at once if one
+        is idle, else in turn when one is released (no task, no future: on the hot path)."""
+        if self._closed:
+            take(None)
+            return
         while self._idle:
             instance = self._idle.popleft()
             if instance.generation == self.generation:
-                return instance
+                if take(instance):
+                    return
+                self._idle.appendleft(instance)
+                return
             self._retire(instance, "replacing")
-        waiter: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        return await waiter
+        self._waiters.append(take)
 
     def release(self, instance: Instance) -> bool:
         """Give an instance back after a request (or after init); True if a queued request
@@ -166,9 +178,7 @@ class Pool:
             self.discard(instance)
             return False
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(instance)
+            if self._waiters.popleft()(instance):
                 return True
         self._idle.append(instance)
         return False

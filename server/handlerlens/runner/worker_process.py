@@ -38,6 +38,9 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
+# An operation's reply (meta, payload), or why there is none (WorkerDied, TimeoutError).
+ReplySink = Callable[[dict[str, Any], bytes], None]
+ErrorSink = Callable[[BaseException], None]
 
 
 def worker_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -186,7 +189,8 @@ class WorkerProcess:
         self._transport: asyncio.SubprocessTransport | None = None
         self._control: asyncio.WriteTransport | None = None
         self._lifeline = -1
-        self._reply: asyncio.Future[tuple[dict[str, Any], bytes]] | None = None
+        # The callbacks of the operation in flight (see begin()).
+        self._waiting: tuple[ReplySink, ErrorSink] | None = None
         self._exited: asyncio.Future[int | None] | None = None
         self._result_eof = False
         self._ops: deque[_Op] = deque()
@@ -242,15 +246,26 @@ class WorkerProcess:
         if self.debug:
             loop.call_later(ATTACH_WARNING_S, self._warn_unattached)
 
-    async def call(
-        self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
-    ) -> tuple[dict[str, Any], bytes]:
-        """Send one operation and wait for its reply; raises WorkerDied or TimeoutError."""
+    def begin(
+        self,
+        meta: dict[str, Any],
+        payload: bytes,
+        label: str | None,
+        timeout: float | None,
+        on_reply: ReplySink,
+        on_error: ErrorSink,
+    ) -> None:
+        """Send one operation; later, exactly one of `on_reply(meta, payload)` or
+        `on_error(WorkerDied | TimeoutError)` is called, never before this returns.
+
+        Callbacks, not a future: the runner's hot path answers the HTTP request from inside
+        the callback, in the loop turn that read the reply, instead of waking a task for it.
+        Raises WorkerDied at once if the worker is already gone.
+        """
         if not self.alive or self._control is None:
             raise WorkerDied(self.returncode)
         loop = asyncio.get_running_loop()
-        reply: asyncio.Future[tuple[dict[str, Any], bytes]] = loop.create_future()
-        self._reply = reply
+        self._waiting = (on_reply, on_error)
         self._ops.append(_Op(label, loop.create_future()))
         head = _META_JSON.encode(meta).encode()
         self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
@@ -259,11 +274,36 @@ class WorkerProcess:
             if self.paused:
                 self._deadline.pause(loop.time())
         self._watch(loop)
+
+    async def call(
+        self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
+    ) -> tuple[dict[str, Any], bytes]:
+        """Send one operation and wait for its reply; raises WorkerDied or TimeoutError."""
+        reply: asyncio.Future[tuple[dict[str, Any], bytes]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+        def resolved(meta: dict[str, Any], payload: bytes) -> None:
+            if not reply.done():
+                reply.set_result((meta, payload))
+
+        def failed(exc: BaseException) -> None:
+            if not reply.done():
+                reply.set_exception(exc)
+
+        self.begin(meta, payload, label, timeout, resolved, failed)
         try:
             return await reply
         finally:
-            self._reply = None
-            self._deadline = None
+            if self._waiting is not None and self._waiting[0] is resolved:
+                self._take()  # cancelled: its reply, if it comes, goes nowhere
+
+    def _take(self) -> tuple[ReplySink, ErrorSink] | None:
+        """The waiting operation's callbacks, now removed (None if nothing waits)."""
+        waiting = self._waiting
+        self._waiting = None
+        self._deadline = None
+        return waiting
 
     # -- the watch: timeout and memory, on one timer per worker ------------------------------
     # Arming and cancelling two timers per request showed in the runner's profile; instead,
@@ -290,12 +330,13 @@ class WorkerProcess:
 
     def _on_tick(self, loop: asyncio.AbstractEventLoop) -> None:
         self._tick = None
-        reply = self._reply
-        if reply is None or reply.done():
+        if self._waiting is None:
             return  # idle: no more ticks until the next operation
         deadline = self._deadline
         if deadline is not None and deadline.at is not None and loop.time() >= deadline.at:
-            reply.set_exception(asyncio.TimeoutError())
+            waiting = self._take()
+            if waiting is not None:
+                waiting[1](asyncio.TimeoutError())
             return
         if self.memory_limit and self._over_memory(self.memory_limit):
             return
@@ -398,8 +439,9 @@ class WorkerProcess:
                 if fd not in marked:
                     stream.passed += 1
             self._settle()
-        if self._reply is not None and not self._reply.done():
-            self._reply.set_result((meta, payload))
+        waiting = self._take()
+        if waiting is not None:
+            waiting[0](meta, payload)
 
     def _warn_unattached(self) -> None:
         if not self.attached and self.alive:
@@ -426,8 +468,9 @@ class WorkerProcess:
 
     def _on_result_eof(self) -> None:
         self._result_eof = True
-        if self._reply is not None and not self._reply.done():
-            self._reply.set_exception(WorkerDied(self.returncode))
+        waiting = self._take()
+        if waiting is not None:
+            waiting[1](WorkerDied(self.returncode))
 
     def _on_exit(self) -> None:
         assert self._transport is not None
