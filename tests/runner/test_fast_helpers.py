@@ -18,6 +18,23 @@ def test_request_ids_are_canonical_random_uuid4_strings():
     assert len(seen) == 2000
 
 
+def test_a_forked_child_does_not_repeat_its_parents_request_ids():
+    import os
+
+    request_id()  # the parent now holds unread random bytes
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write_end, " ".join(request_id() for _ in range(5)).encode())
+        os._exit(0)
+    os.close(write_end)
+    child = os.read(read_end, 4096).decode().split()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    parent = [request_id() for _ in range(5)]
+    assert len(child) == 5 and not set(child) & set(parent)
+
+
 def test_remembered_header_names_and_request_times_stay_exact():
     from handlerlens.platforms.yandex_http_event import canonical_header, common_log_time
 
