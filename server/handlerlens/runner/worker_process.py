@@ -113,7 +113,8 @@ class _ResultReader(asyncio.Protocol):
             total = _HEADER.size + meta_len + payload_len
             if len(self.buffer) < total:
                 return
-            meta = json.loads(bytes(self.buffer[_HEADER.size : _HEADER.size + meta_len]))
+            # The worker's meta is UTF-8 JSON: decoded here, json skips guessing the encoding.
+            meta = json.loads(self.buffer[_HEADER.size : _HEADER.size + meta_len].decode())
             payload = bytes(self.buffer[_HEADER.size + meta_len : total])
             del self.buffer[:total]
             self.owner._on_reply(meta, payload)
