@@ -294,6 +294,35 @@ def test_keep_alive_serves_many_requests_on_one_connection(yandex_runner: Runner
         connection.close()
 
 
+def test_pipelined_requests_are_answered_in_order(yandex_runner: Runner):
+    # One write, five requests: answered at once (404, 403), by the function, and by the
+    # Invoke API's task — every response in the order of its request, none lost.
+    requests = [
+        b"GET /counter/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /no-such-function/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /counter/ HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+        b"POST /2015-03-31/functions/counter/invocations HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Length: 2\r\n\r\n{}",
+        b"GET /counter/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    ]
+    data = _raw(yandex_runner, b"".join(requests))
+    statuses = []
+    bodies = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        statuses.append(int(head.split(b" ", 2)[1]))
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        bodies.append(rest[:length])
+        data = rest[length:]
+    assert statuses == [200, 404, 403, 200, 200]
+    counts = [int(bodies[0]), int(json.loads(bodies[3])["body"]), int(bodies[4])]
+    assert counts == [counts[0], counts[0] + 1, counts[0] + 2]
+
+
 def test_log_lines_are_tied_to_their_request(yandex_runner: Runner):
     status, headers, body = yandex_runner.request("GET", "/logs/")
     rid = body.decode()
