@@ -144,11 +144,6 @@ class Pool:
         self._workers.clear()
 
     # -- instances -----------------------------------------------------------------------
-    @property
-    def waiting(self) -> bool:
-        """Whether a request is queued for an instance."""
-        return bool(self._waiters)
-
     def request(self, take: Taker) -> None:
         """Hand the next free instance of the current generation to `take`: at once if one
         is idle, else in turn when one is released (no task, no future: on the hot path)."""
