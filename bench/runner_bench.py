@@ -21,6 +21,7 @@ from bench.stats import Figure, Row
 from bench.workload import flask_handler, platform_handler
 
 FLOOR_HTTP = "floor: in-process asyncio server"
+FLOOR_EMULATION = "floor: HandlerLens's front end and emulation, in one process"
 FLOOR_IMPORT = "floor: python -c 'import main'"
 # What any Python runtime for these platforms loads before the handler: json for the event,
 # logging for the root logger it configures (awslambdaric does both).
@@ -72,6 +73,10 @@ def _subjects(workdir: Path, names: list[str]) -> list[HttpSubject]:
         elif name == FLOOR_HTTP:
             argv = [str(VENV_PY), str(REPO / "bench" / "floor_server.py"), str(root), str(port)]
             source = platform_handler
+        elif name == FLOOR_EMULATION:
+            script = REPO / "bench" / "emulation_floor.py"
+            argv = [str(VENV_PY), str(script), str(root), str(port)]
+            source = platform_handler
         else:
             ff = PEER_BIN / "functions-framework"
             argv = [str(ff), "--target", "handler", "--source", str(root / "main.py")]
@@ -116,7 +121,9 @@ async def _start(subject: HttpSubject) -> None:
 
 async def latency_figures(workdir: Path, reps: RunnerReps) -> list[Figure]:
     """Keep-alive and new-connection latency, then throughput, all subjects up at once."""
-    subjects = _subjects(workdir, ["HandlerLens", "functions-framework", FLOOR_HTTP])
+    subjects = _subjects(
+        workdir, ["HandlerLens", "functions-framework", FLOOR_HTTP, FLOOR_EMULATION]
+    )
     try:
         for subject in subjects:
             await _start(subject)
@@ -148,7 +155,12 @@ async def latency_figures(workdir: Path, reps: RunnerReps) -> list[Figure]:
         "Trivial handler returning a constant; GET / on 127.0.0.1. HandlerLens: "
         "`handlerlens serve main.handler` (Yandex HTTP face, one worker process); "
         "functions-framework: its default server (gunicorn, gthread); the floor calls the "
-        "handler inside its own asyncio server. Requests interleaved round-robin across subjects."
+        "handler inside its own asyncio server. Requests interleaved round-robin across subjects.",
+        "The second floor (bench/emulation_floor.py) is `handlerlens serve` without its process "
+        "boundary: the same HTTP front end, Yandex event, context, response mapping and "
+        "START/END/REPORT lines, with the handler called in the server's own process (no "
+        "worker, so no timeouts, crash recovery or reloads). Its gap to HandlerLens is what the "
+        "supervisor/worker split costs; its gap to the first floor is what the emulation costs.",
     ]
     return [
         Figure(
