@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -60,6 +60,29 @@ def host_is_loopback(host: str | None) -> bool:
 
 def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
     return Response(reply.status, [*reply.headers, *extra], reply.body)
+
+
+def _internal_error() -> Response:
+    return Response(
+        500,
+        [("Content-Type", "text/plain; charset=utf-8")],
+        b"Internal runner error (see the runner's log)",
+    )
+
+
+def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callable[[Outcome], None]:
+    """A `done` for FunctionHost.run: the response built from the outcome, or a 500 if
+    building it failed — the client is answered either way, never left waiting."""
+
+    def done(outcome: Outcome) -> None:
+        try:
+            response = build(outcome)
+        except Exception:
+            log.exception("runner: building the response failed")
+            response = _internal_error()
+        respond(response)
+
+    return done
 
 
 def _trace_id() -> str:
@@ -130,11 +153,7 @@ class App:
                 response = await answer
             except Exception:
                 log.exception("runner: request handler failed")
-                response = Response(
-                    500,
-                    [("Content-Type", "text/plain; charset=utf-8")],
-                    b"Internal runner error (see the runner's log)",
-                )
+                response = _internal_error()
             respond(response)
 
         task = asyncio.get_running_loop().create_task(run())
@@ -253,16 +272,15 @@ class App:
             respond(_to_response(yandex_response.too_large(len(data))))
             return
 
-        def done(outcome: Outcome) -> None:
+        def build(outcome: Outcome) -> Response:
             if outcome.status != "ok":
-                respond(_to_response(self._invoke_failure(host, outcome, None), rid_header))
-                return
+                return _to_response(self._invoke_failure(host, outcome, None), rid_header)
             reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
             if warning:
                 host.status.human(f"handlerlens: {host.fn.name}: {warning}")
-            respond(_to_response(reply, rid_header))
+            return _to_response(reply, rid_header)
 
-        host.run(data, done, request_id=rid)
+        host.run(data, _answering(respond, build), request_id=rid)
 
     async def _yandex_raw(self, host: FunctionHost, body: bytes) -> Response:
         rid = runner_env.request_id()
@@ -301,11 +319,11 @@ class App:
         data = _EVENT_JSON.encode(event).encode("utf-8")
         rid_header = ("Apigw-Requestid", rid)
 
-        def done(outcome: Outcome) -> None:
+        def build(outcome: Outcome) -> Response:
             if outcome.status == "ok":
                 reply = aws_response.map_response(version, outcome.kind, outcome.payload)
             else:
                 reply = aws_response.function_error(version)
-            respond(_to_response(reply, rid_header))
+            return _to_response(reply, rid_header)
 
-        host.run(data, done, request_id=rid, extra={"traceId": _trace_id()})
+        host.run(data, _answering(respond, build), request_id=rid, extra={"traceId": _trace_id()})
