@@ -52,7 +52,9 @@ if hasattr(os, "register_at_fork"):
 def request_id() -> str:
     """A random (version 4) UUID string, as the platforms' request ids are.
 
-    uuid.uuid4() gives the same; building it from the bytes directly is ~4× faster.
+    uuid.uuid4() gives the same; building it from the bytes directly is ~4× faster. Called
+    from one thread at a time (the runner's event loop; `invoke`): two threads could take
+    the same buffered bytes.
     """
     global _random
     if not _random:
