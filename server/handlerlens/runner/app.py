@@ -23,7 +23,7 @@ from handlerlens.platforms import (
 )
 from handlerlens.platforms.http_reply import HttpReply, IncomingRequest
 from handlerlens.runner.host import FunctionHost, Outcome
-from handlerlens.runner.http_server import Request, Respond, Response
+from handlerlens.runner.http_server import Request, Respond, Response, internal_error
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -62,14 +62,6 @@ def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
     return Response(reply.status, [*reply.headers, *extra], reply.body)
 
 
-def _internal_error() -> Response:
-    return Response(
-        500,
-        [("Content-Type", "text/plain; charset=utf-8")],
-        b"Internal runner error (see the runner's log)",
-    )
-
-
 def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callable[[Outcome], None]:
     """A `done` for FunctionHost.run: the response built from the outcome, or a 500 if
     building it failed — the client is answered either way, never left waiting."""
@@ -79,7 +71,7 @@ def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callab
             response = build(outcome)
         except Exception:
             log.exception("runner: building the response failed")
-            response = _internal_error()
+            response = internal_error()
         respond(response)
 
     return done
@@ -153,7 +145,7 @@ class App:
                 response = await answer
             except Exception:
                 log.exception("runner: request handler failed")
-                response = _internal_error()
+                response = internal_error()
             respond(response)
 
         task = asyncio.get_running_loop().create_task(run())

@@ -72,6 +72,11 @@ def _plain(status: int, message: str) -> Response:
     return Response(status, [("Content-Type", "text/plain; charset=utf-8")], message.encode())
 
 
+def internal_error() -> Response:
+    """The 500 for a bug in the runner itself (the traceback goes to the runner's log)."""
+    return _plain(500, "Internal runner error (see the runner's log)")
+
+
 class _BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -325,7 +330,7 @@ class HttpProtocol(asyncio.Protocol):
             self.handler(request, respond)
         except Exception:
             log.exception("runner: request handler failed")
-            respond(_plain(500, "Internal runner error (see the runner's log)"))
+            respond(internal_error())
 
     def _answer(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         if self.transport is None:
