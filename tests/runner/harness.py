@@ -21,24 +21,31 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runner"
 class Runner:
     """A served runner: its process, port and the status events it printed."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        stderr_file: Path | None = None,
+    ) -> None:
+        """`stderr_file`: the runner's stderr goes there, as with `2> FILE` (no stderr lines)."""
         command = [sys.executable, "-m", "handlerlens.runner", "serve", *args]
         command += ["--port", "0", "--status-json", "--root", str(cwd)]
-        self.process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        with open(stderr_file or os.devnull, "ab") as file:
+            self.process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if stderr_file is None else file,
+            )
         self.events: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         self.changed = threading.Condition()
-        self._threads = [
-            threading.Thread(target=self._read_events, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
+        self._threads = [threading.Thread(target=self._read_events, daemon=True)]
+        if stderr_file is None:
+            self._threads.append(threading.Thread(target=self._read_stderr, daemon=True))
         for thread in self._threads:
             thread.start()
         try:
@@ -138,9 +145,10 @@ class Runner:
                 self.process.wait()
         for thread in self._threads:
             thread.join(5)
-        assert self.process.stdout is not None and self.process.stderr is not None
+        assert self.process.stdout is not None
         self.process.stdout.close()
-        self.process.stderr.close()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         return self.process.returncode
 
 

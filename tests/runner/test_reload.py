@@ -47,6 +47,10 @@ def test_a_save_serves_new_code_with_fresh_globals(runner: Runner, project: Path
     _save(project / "main.py", '"v1"', '"v2"')
     _wait_reloaded(runner, mark)
     assert _body(runner) == "200:v2:1"
+    # The log says what caused the reload.
+    reloading = runner.wait_for(lambda e: e["event"] == "reloading", start=mark)
+    assert reloading["changed"] == ["main.py"]
+    assert "main: main.py changed; reloaded in" in runner.wait_stderr("reloaded in")
     # The old instance was stopped (its standby too, once used).
     assert set(wait_gone(old_workers, timeout=5)) <= set(runner.worker_pids())
 
@@ -115,6 +119,7 @@ def test_ignored_files_do_not_reload(runner: Runner, project: Path):
     (project / "__pycache__" / "x.pyc").write_bytes(b"junk")
     (project / ".main.py.swp").write_text("swap")
     (project / "main.py~").write_text("backup")
+    (project / "app.log").write_text("a log line\n")
     time.sleep(0.6)
     assert not any(e["event"] == "reloading" for e in runner.events[mark:])
 
@@ -139,5 +144,26 @@ def test_two_instances_serve_two_requests_at_once(project: Path):
             thread.join()
         assert time.monotonic() - started < 1.9  # two 1 s sleeps ran side by side
         assert len(results) == 2
+    finally:
+        served.stop()
+
+
+def test_the_runners_own_output_file_in_the_code_root_does_not_reload_it(project: Path):
+    # `handlerlens serve main.handler 2> serve.out` in the project: every line the runner
+    # writes changes a file under the code root, and every reload writes a line.
+    served = Runner(
+        ["main.handler", "--platform", "yandex"], project, stderr_file=project / "serve.out"
+    )
+    try:
+        mark = len(served.events)
+        bodies = [_body(served) for _ in range(3)]
+        time.sleep(0.8)
+        assert bodies == ["200:v1:1", "200:v1:2", "200:v1:3"]
+        assert not any(e["event"] == "reloading" for e in served.events[mark:])
+        assert "START RequestID" in (project / "serve.out").read_text()
+        # Real changes still reload.
+        _save(project / "main.py", '"v1"', '"v2"')
+        _wait_reloaded(served, mark)
+        assert _body(served) == "200:v2:1"
     finally:
         served.stop()

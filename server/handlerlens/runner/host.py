@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -73,15 +74,20 @@ class FunctionHost:
             return  # a save came while init was paused in the debugger; its reload reports
         self._announce_init(self.pool.last_error)
 
-    async def reload(self) -> None:
-        """Replace every instance with fresh processes running the code on disk."""
-        self.status.emit({"event": "reloading", "function": self.fn.name})
+    async def reload(self, changed: set[str] | None = None) -> None:
+        """Replace every instance with fresh processes running the code on disk.
+
+        `changed`: the paths whose change caused it, named in the log, so a reload nobody
+        expected (a file the function writes into its own code root) explains itself.
+        """
+        names = _relative_names(self.fn.root, changed or set())
+        self.status.emit({"event": "reloading", "function": self.fn.name, "changed": names})
         started = time.perf_counter()
         try:
             error = await self.pool.reload()
         except Superseded:
             return
-        self._announce_init(error, (time.perf_counter() - started) * 1000.0)
+        self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
@@ -91,8 +97,14 @@ class FunctionHost:
                 "the paused worker was stopped and the new code is loading"
             )
 
-    def _announce_init(self, error: dict[str, Any] | None, took_ms: float | None = None) -> None:
+    def _announce_init(
+        self,
+        error: dict[str, Any] | None,
+        took_ms: float | None = None,
+        changed: list[str] | None = None,
+    ) -> None:
         event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
+        cause = f"{_listing(changed)} changed; " if changed else ""
         if error is not None:
             event["error"] = error
             emulated = (
@@ -101,12 +113,12 @@ class FunctionHost:
                 else ""
             )
             self.status.human(
-                f"handlerlens: {self.fn.name}: init failed: {error.get('errorType')}: "
+                f"handlerlens: {self.fn.name}: {cause}init failed: {error.get('errorType')}: "
                 f"{error.get('errorMessage')}{emulated}. Requests get this error until the "
                 "next good save."
             )
         elif took_ms is not None:
-            self.status.human(f"handlerlens: {self.fn.name}: reloaded in {took_ms:.0f} ms")
+            self.status.human(f"handlerlens: {self.fn.name}: {cause}reloaded in {took_ms:.0f} ms")
         if took_ms is not None:
             event["ms"] = round(took_ms, 3)
         self.status.emit(event)
@@ -407,3 +419,16 @@ class _Call:
 
     def on_error(self, exc: BaseException) -> None:
         self.host._spawn(self.host._failed_later(self, exc))
+
+
+def _relative_names(root: str, paths: set[str]) -> list[str]:
+    """`paths` relative to the code root, sorted, with `/` separators."""
+    prefix = root.rstrip(os.sep) + os.sep
+    names = (path[len(prefix) :] if path.startswith(prefix) else path for path in paths)
+    return sorted(name.replace(os.sep, "/") for name in names)
+
+
+def _listing(names: list[str], most: int = 3) -> str:
+    """`a.py`, `a.py, b.py`, or `a.py, b.py, c.py and 4 more`."""
+    shown = ", ".join(names[:most])
+    return f"{shown} and {len(names) - most} more" if len(names) > most else shown

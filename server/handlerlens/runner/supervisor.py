@@ -64,7 +64,7 @@ class Supervisor:
         self.stop_event = asyncio.Event()
         # Hosts changed on disk and not reloaded yet; one task reloads them, round after
         # round, so changes made during a reload coalesce into the next one.
-        self._pending: set[FunctionHost] = set()
+        self._pending: dict[FunctionHost, set[str]] = {}
         self._reloader: asyncio.Task[None] | None = None
 
     async def run(self) -> int:
@@ -147,24 +147,22 @@ class Supervisor:
         ]
 
     async def _on_change(self, paths: set[str]) -> None:
-        targets = [
-            host
-            for host in self.hosts.values()
-            if host.started
-            and any(
-                path == host.fn.root or path.startswith(host.fn.root + os.sep) for path in paths
-            )
-        ]
-        # A reload whose init sits at a breakpoint would otherwise hold every later one
-        # until someone presses Continue. The watcher is never kept waiting either.
-        for host in targets:
+        for host in self.hosts.values():
+            if not host.started:
+                continue
+            root = host.fn.root
+            mine = {path for path in paths if path == root or path.startswith(root + os.sep)}
+            if not mine:
+                continue
+            # A reload whose init sits at a breakpoint would otherwise hold every later one
+            # until someone presses Continue. The watcher is never kept waiting either.
             host.interrupt_paused()
-        self._pending.update(targets)
+            self._pending.setdefault(host, set()).update(mine)
         if self._pending and (self._reloader is None or self._reloader.done()):
             self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
 
     async def _reload_pending(self) -> None:
         while self._pending:
-            targets = list(self._pending)
+            targets = list(self._pending.items())
             self._pending.clear()
-            await asyncio.gather(*(host.reload() for host in targets))
+            await asyncio.gather(*(host.reload(changed) for host, changed in targets))
