@@ -106,5 +106,12 @@ def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
         return 2
     problems, functions = collect(paths, platform)
     render(problems, functions, fmt, sys.stdout)
+    if functions == 0:
+        # Not an error (a repository may hold no function yet), but never a silent pass.
+        sys.stderr.write(
+            f"handlerlens check: warning: no function found under {', '.join(paths)}: nothing "
+            "declares one (pyproject.toml [tool.handlerlens], SAM/CloudFormation, Serverless, "
+            "Terraform) and no top-level function is shaped like handler(event, context)\n"
+        )
     failing = [p for p in problems if p.severity in (Severity.ERROR, Severity.WARNING)]
     return 1 if failing else 0

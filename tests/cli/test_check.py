@@ -74,6 +74,7 @@ def test_clean_project_exits_0(workspace: Path) -> None:
     result = check("examples", cwd=workspace)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 4 function(s)"
+    assert result.stderr == ""
 
 
 def test_single_file_reports_only_that_file_and_its_declaration(workspace: Path) -> None:
@@ -90,6 +91,17 @@ def test_platform_option_applies_where_no_file_says(tmp_path: Path) -> None:
     result = check(".", "--platform", "aws", cwd=tmp_path)
     assert result.returncode == 1
     assert "[handler-async-unsupported]" in result.stdout
+
+
+def test_no_function_found_passes_with_a_warning(tmp_path: Path) -> None:
+    # One parameter: not handler-shaped, and nothing declares it. A silent "0 errors" here
+    # would read as "all good" in CI.
+    (tmp_path / "main.py").write_text("def handler(event):\n    return 1\n")
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 0 function(s)"
+    assert result.stderr.startswith("handlerlens check: warning: no function found under .:")
+    assert "[tool.handlerlens]" in result.stderr
 
 
 @pytest.mark.parametrize("args", [("--format", "xml"), ("no/such/dir",), ("--platform", "gcp")])
