@@ -84,6 +84,32 @@ def test_invoke_exits_1_on_a_function_error(tmp_path: Path):
     )
 
 
+def test_a_misspelt_entry_point_gets_the_platforms_error_and_a_hint(tmp_path: Path):
+    # In this interpreter (the worker runs in-process) and in another one (a child worker).
+    for extra in ([], ["--python", str(_another_interpreter(tmp_path))]):
+        result = _run(["invoke", "app.handlr", "--platform", "aws", *extra], AWS, b"{}")
+        assert result.returncode == 1
+        assert json.loads(result.stdout)["errorType"] == "Runtime.HandlerNotFound"
+        assert (
+            "handlerlens: the entry point 'app.handlr' did not load. Did you mean 'app.handler'?"
+        ) in result.stderr.decode()
+    # A module that loads but fails inside gets no hint: the entry point is right.
+    (tmp_path / "main.py").write_text("import no_such_dependency\n\ndef handler(e, c):\n    pass\n")
+    result = _run(["invoke", "main.handler", "--platform", "yandex"], tmp_path, b"{}")
+    assert json.loads(result.stdout)["errorType"] == "ModuleNotFoundError"
+    assert "Did you mean" not in result.stderr.decode()
+
+
+def test_serve_says_which_entry_point_was_meant_when_init_fails():
+    served = Runner(["main.dumb", "--platform", "yandex", "--no-watch"], YANDEX)
+    try:
+        line = served.wait_stderr("init failed")
+        assert "module 'main' has no attribute 'dumb'" in line
+        assert "Did you mean 'main.dump'?" in line
+    finally:
+        served.stop()
+
+
 def test_invoke_times_out_like_the_platform():
     result = _run(["invoke", "main.hang", "--platform", "yandex", "--timeout", "0.5"], YANDEX)
     assert result.returncode == 1

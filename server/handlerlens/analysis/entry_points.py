@@ -122,3 +122,21 @@ def resolve_entry(
             module=module,
         )
     return EntryTarget(module, function, path, in_subdirectory=len(segments) > 1)
+
+
+# Top-level names an entry point can name: what "did you mean" picks from.
+CALLABLE_KINDS = ("function", "lambda", "assigned", "imported")
+
+
+def suggest_entry(entry: str, root: str, rules: PlatformRules, sources: Sources) -> str | None:
+    """The entry point the user most likely meant, when `entry` does not resolve and a
+    correction is clear (`main.handlr` → `main.handler`); None otherwise."""
+    resolved = resolve_entry(entry, root, rules, sources)
+    if isinstance(resolved, EntryFault):
+        return resolved.suggestion
+    info = sources.module(resolved.path) if resolved.path else None
+    if info is None or resolved.function in info.bindings:
+        return None
+    names = [n for n, b in info.bindings.items() if b.kind in CALLABLE_KINDS]
+    near = close_match(resolved.function, names)
+    return f"{entry.rpartition('.')[0]}.{near}" if near else None

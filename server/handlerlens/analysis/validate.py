@@ -6,7 +6,13 @@ import ast
 import os
 from dataclasses import dataclass, field
 
-from handlerlens.analysis.entry_points import EntryFault, EntryTarget, close_match, resolve_entry
+from handlerlens.analysis.entry_points import (
+    CALLABLE_KINDS,
+    EntryFault,
+    EntryTarget,
+    close_match,
+    resolve_entry,
+)
 from handlerlens.analysis.problems import Fix, Problem, Severity, Span
 from handlerlens.analysis.python_module import Binding, ModuleInfo
 from handlerlens.analysis.responses import check_returns
@@ -181,11 +187,7 @@ def _check_binding(
                 f"{module_base}; it cannot be checked without running the code.",
             )
             return
-        functions = [
-            n
-            for n, b in info.bindings.items()
-            if b.kind in ("function", "lambda", "assigned", "imported")
-        ]
+        functions = [n for n, b in info.bindings.items() if b.kind in CALLABLE_KINDS]
         near = close_match(target.function, functions)
         suggestion = f"{spec.entry.rpartition('.')[0]}.{near}" if near else None
         said = _platform_says(

@@ -15,7 +15,7 @@ from typing import Any
 from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_response
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
-from handlerlens.runner.targets import ServedFunction
+from handlerlens.runner.targets import ServedFunction, entry_hint
 from handlerlens.runner.worker_process import WorkerDied
 
 log = logging.getLogger("handlerlens.runner")
@@ -114,8 +114,8 @@ class FunctionHost:
             )
             self.status.human(
                 f"handlerlens: {self.fn.name}: {cause}init failed: {error.get('errorType')}: "
-                f"{error.get('errorMessage')}{emulated}. Requests get this error until the "
-                "next good save."
+                f"{error.get('errorMessage')}{emulated}.{entry_hint(self.fn)} Requests get this "
+                "error until the next good save."
             )
         elif took_ms is not None:
             self.status.human(f"handlerlens: {self.fn.name}: {cause}reloaded in {took_ms:.0f} ms")

@@ -71,6 +71,14 @@ def _report(
     )
 
 
+def _hint(fn: ServedFunction) -> None:
+    from handlerlens.runner.targets import entry_hint
+
+    hint = entry_hint(fn).strip()
+    if hint:
+        print(f"handlerlens: the entry point '{fn.entry}' did not load. {hint}", file=sys.stderr)
+
+
 def _failure_body(fn: ServedFunction, reply: dict[str, Any]) -> bytes:
     if reply.get("errorKind") == "unserialisable":
         error = {
@@ -152,6 +160,8 @@ def _in_process(fn: ServedFunction, event: bytes) -> int:
     _report(fn, rid, started, init_ms, max_rss_kb())
     if reply.get("ok"):
         return 0 if writer.finish(_result_body(fn, reply, payload)) else 1
+    if not init.get("ok"):
+        _hint(fn)
     writer.finish(_failure_body(fn, reply))
     return 1
 
@@ -245,6 +255,8 @@ def _in_child(fn: ServedFunction, event: bytes, python: str) -> int:
         for pump in pumps:
             pump.join(1.0)
         _report(fn, rid, started, init_ms, int(reply.get("maxRssKb") or 0))
+        if outcome[0] and not outcome[0][0].get("ok"):
+            _hint(fn)
         body = _result_body(fn, reply, payload) if reply.get("ok") else _failure_body(fn, reply)
         sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))
         sys.stdout.flush()

@@ -62,6 +62,20 @@ class ServedFunction:
         return f"ServedFunction({fields})"
 
 
+def entry_hint(fn: ServedFunction) -> str:
+    """ " Did you mean 'main.handler'?" when the entry point itself is what failed to load
+    and a correction is clear (read statically from the code root); "" otherwise."""
+    try:
+        from handlerlens.analysis.entry_points import suggest_entry
+        from handlerlens.analysis.sources import Sources
+        from handlerlens.platforms import rules_for
+
+        near = suggest_entry(fn.entry, fn.root, rules_for(fn.platform), Sources())
+    except Exception:  # a hint must never turn an init error into a crash
+        return ""
+    return f" Did you mean '{near}'?" if near else ""
+
+
 def _looks_like_entry(target: str) -> bool:
     return "." in target or "/" in target
 
