@@ -127,8 +127,18 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def debugged(project: Path) -> Iterator[Debugged]:
-    """The runner under --debug with a breakpoint on BREAK_LINE."""
+    """The runner under --debug with a breakpoint on BREAK_LINE, its function loaded.
+
+    Loaded first: a test that saves right away would otherwise race the first init (under
+    debugpy it takes most of a second), and take its `reloaded` event for the save's.
+    """
     served = start_debugged(project, {str(project / "main.py"): [BREAK_LINE]})
+    try:
+        served.wait_reloaded(0)
+    except BaseException:
+        served.editor.close()
+        served.runner.stop()
+        raise
     yield served
     served.editor.close()
     served.runner.stop()
