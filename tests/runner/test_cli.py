@@ -110,6 +110,70 @@ def test_serve_says_which_entry_point_was_meant_when_init_fails():
         served.stop()
 
 
+def _report_field(stderr: str, name: str) -> float:
+    match = re.search(rf"{name}: ([0-9.]+) ms", stderr)
+    assert match, stderr
+    return float(match.group(1))
+
+
+def test_invoke_survives_a_handler_that_ends_the_interpreter(tmp_path: Path):
+    # The platform's error JSON on stdout and exit 1, whatever the handler does to its
+    # process; in this interpreter (a forked worker) and in another one (a spawned worker).
+    yandex = [
+        ("main.segfault", "signal: segmentation fault"),
+        ("main.hard_exit", "exit status 7"),
+        ("main.exits", "exit status 3"),
+    ]
+    for extra in ([], ["--python", str(_another_interpreter(tmp_path))]):
+        for entry, how in yandex:
+            result = _run(["invoke", entry, "--platform", "yandex", *extra], YANDEX, b"{}")
+            assert result.returncode == 1, (entry, result.stderr)
+            assert json.loads(result.stdout) == {
+                "errorMessage": f"Runtime exited with error: {how}",
+                "errorType": "RuntimeExitError",
+            }
+            log = result.stderr.decode()
+            assert f"Error: Runtime exited with error: {how}" in log
+            assert "REPORT RequestID:" in log
+    result = _run(
+        ["invoke", "app.hog", "--platform", "aws", "--memory", "128", "--event", "-"],
+        AWS,
+        b'{"mb": 300}',
+    )
+    assert result.returncode == 1
+    error = json.loads(result.stdout)
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert "over the function's memory size of 128 MB: killed" in result.stderr.decode()
+    # Within the memory size the same handler answers.
+    result = _run(
+        ["invoke", "app.hog", "--platform", "aws", "--memory", "128", "--event", "-"],
+        AWS,
+        b'{"mb": 40}',
+    )
+    assert result.returncode == 0 and json.loads(result.stdout) == 40 << 20
+
+
+def test_invoke_on_yandex_counts_the_init_in_the_timeout_and_once_in_the_duration(
+    tmp_path: Path,
+):
+    (tmp_path / "main.py").write_text(
+        "import time\ntime.sleep(0.6)\n\ndef handler(event, context):\n    return 'ready'\n"
+    )
+    result = _run(["invoke", "main.handler", "--platform", "yandex", "--timeout", "0.4"], tmp_path)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errorType"] == "Timeout"
+    result = _run(["invoke", "main.handler", "--platform", "yandex", "--timeout", "2"], tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout) == "ready"
+    log = result.stderr.decode()
+    init, duration = _report_field(log, "Function Init Duration"), _report_field(log, "Duration")
+    assert init >= 600 and init <= duration < init + 300
+    # AWS runs init before the invocation's clock: the same init fits a shorter timeout.
+    result = _run(["invoke", "main.handler", "--platform", "aws", "--timeout", "0.4"], tmp_path)
+    assert result.returncode == 0
+    assert _report_field(result.stderr.decode(), "Duration") < 300
+
+
 def test_invoke_times_out_like_the_platform():
     result = _run(["invoke", "main.hang", "--platform", "yandex", "--timeout", "0.5"], YANDEX)
     assert result.returncode == 1

@@ -1,10 +1,12 @@
 """`handlerlens invoke`: one invocation in a fresh worker, no HTTP, no asyncio.
 
-When the function's interpreter is this one, this process *is* the fresh worker: it loads
-the worker package in place and calls the handler, so an invocation costs one interpreter
-start-up, not two. Otherwise the worker runs as a child over the same pipe protocol the
-supervisor uses. Either way: result on stdout, the function's log on stderr, exit 1 on a
-function error.
+The worker is a child process, as under `serve`, so whatever the handler does to its
+interpreter (`os._exit`, a segfault, memory past the function's size, a hang) this process
+sees it and answers with the platform's error. When the function's interpreter is this one,
+the child is a fork of this process that runs the worker loop in place: an invocation costs
+one interpreter start-up, not two. Otherwise the child is the worker script in that
+interpreter. Both speak the pipe protocol the supervisor uses. Either way: result on stdout,
+the function's log on stderr, exit 1 on a function error.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
-import threading
 import time
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
@@ -21,9 +23,13 @@ from handlerlens.runner.targets import ServedFunction, init_message
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import IO, Any
 
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
+# How often the child's resident memory is compared with the function's memory size.
+POLL_S = 0.02
+# AWS runs init before the invocation's clock starts; how long we let it take.
+AWS_INIT_LIMIT_S = 30.0
 
 
 def _same_interpreter(python: str) -> bool:
@@ -33,40 +39,18 @@ def _same_interpreter(python: str) -> bool:
         return False
 
 
-class _Writer:
-    """Writes the response to the real stdout after fd 1 has been pointed at stderr."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.lock = threading.Lock()
-        self.done = False
-
-    def finish(self, payload: bytes) -> bool:
-        with self.lock:
-            if self.done:
-                return False
-            self.done = True
-            data = payload if payload.endswith(b"\n") else payload + b"\n"
-            while data:
-                data = data[os.write(self.fd, data) :]
-            return True
-
-
 def _log(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
 
 
 def _report(
-    fn: ServedFunction, rid: str, started: float, init_ms: float | None, rss_kb: int
+    fn: ServedFunction, rid: str, duration_ms: float, init_ms: float | None, rss_kb: int
 ) -> None:
-    duration = (time.perf_counter() - started) * 1000.0
-    if fn.platform == "yandex":
-        duration += init_ms or 0.0
     _log(runner_logs.end_line(fn.platform, rid))
     _log(
         runner_logs.report_line(
-            fn.platform, rid, duration, fn.memory, int(math.ceil(rss_kb / 1024)), init_ms, 0.0
+            fn.platform, rid, duration_ms, fn.memory, int(math.ceil(rss_kb / 1024)), init_ms, 0.0
         )
     )
 
@@ -107,164 +91,392 @@ def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
         return 2
     # Under the extension's bundle this process sees our libraries: the handler must not.
     if _same_interpreter(python) and not os.environ.get("HANDLERLENS_BUNDLED_LIBS"):
-        return _in_process(fn, event)
-    return _in_child(fn, event, python)
+        child = _Child.forked(fn)
+    else:
+        started = _Child.spawned(fn, python)
+        if started is None:
+            return 2
+        child = started
+    return _Invocation(fn, event, child).run()
 
 
-def _in_process(fn: ServedFunction, event: bytes) -> int:
-    from handlerlens.worker.runtime import Runtime, max_rss_kb
+class _Child:
+    """The worker process: its pid, our ends of its pipes, its output streams."""
 
-    os.chdir(fn.root)
-    sys.path.insert(0, fn.root)
-    sys.stdout.flush()
-    writer = _Writer(os.dup(1))
-    os.dup2(2, 1)  # the handler's print() is log, and the log goes to stderr
-    rid = runner_env.request_id()
-    version = runner_env.new_version_id(fn.platform)
-    started = time.perf_counter()
+    def __init__(self, pid: int, control: int, result: int, lifeline: int, out: IO[bytes]) -> None:
+        self.pid = pid
+        self.control = control
+        self.result = result
+        self.lifeline = lifeline
+        # stdout and stderr share one pipe: both are the function's log, in their order.
+        self.streams = (out,)
+        self.returncode: int | None = None
 
-    def on_timeout() -> None:
-        if fn.platform == "aws":
-            _log(aws_errors.timeout_message(rid, fn.timeout, time.time()))
-            error = aws_errors.timeout_error(rid, fn.timeout, time.time())
-        else:
-            from handlerlens.platforms import yandex_response
+    @classmethod
+    def forked(cls, fn: ServedFunction) -> _Child:
+        """A fork of this process running the worker loop, as the worker script would."""
+        control_r, control_w = os.pipe()
+        result_r, result_w = os.pipe()
+        lifeline_r, lifeline_w = os.pipe()
+        out_r, out_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        import gc
 
-            _log(yandex_response.TIMEOUT_LOG_LINE)
-            error = dict(yandex_response.TIMEOUT_BODY)
-        _report(fn, rid, started, None, max_rss_kb())
-        if writer.finish(json.dumps(error).encode()):
-            os._exit(1)
+        # Objects the collector would otherwise walk (and so copy, page by page) in the child.
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its outcome is what the tests check
+            status = 70
+            try:
+                os.setsid()  # its own process group: the lifeline takes anything it spawns
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out_w, 1)
+                os.dup2(out_w, 2)
+                for fd in (control_w, result_r, lifeline_w, out_r, out_w, null):
+                    os.close(fd)
+                from handlerlens.runner.worker_env import worker_environ
 
-    runtime = Runtime()
-    init = runtime.init(init_message(fn, version))
-    init_ms = float(init.get("initMs", 0.0))
-    _log(runner_logs.start_line(fn.platform, rid, version))
-    timer = threading.Timer(fn.timeout, on_timeout)
-    timer.daemon = True
-    timer.start()
-    meta = {"rid": rid, "deadlineMs": int(time.time() * 1000 + fn.timeout * 1000), "mode": "json"}
-    try:
-        reply, payload = runtime.invoke(meta, event)
-    except BaseException as exc:  # sys.exit() in the handler: the runtime process would die
-        timer.cancel()
-        code = exc.code if isinstance(exc, SystemExit) else 1
-        how = aws_errors.describe_exit(code if isinstance(code, int) else 1)
-        _log(f"RequestId: {rid} Error: Runtime exited with error: {how}")
-        _report(fn, rid, started, init_ms, max_rss_kb())
-        writer.finish(json.dumps(aws_errors.exit_error(rid, how)).encode())
-        return 1
-    timer.cancel()
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    _report(fn, rid, started, init_ms, max_rss_kb())
-    if reply.get("ok"):
-        return 0 if writer.finish(_result_body(fn, reply, payload)) else 1
-    if not init.get("ok"):
-        _hint(fn)
-    writer.finish(_failure_body(fn, reply))
-    return 1
+                environ = worker_environ(os.environ)
+                os.environ.clear()
+                os.environ.update(environ)
+                os.chdir(fn.root)
+                from handlerlens.worker import serve
+
+                status = serve.main([str(control_r), str(result_w), str(lifeline_r)])
+            except SystemExit as exc:  # sys.exit() in the handler ends the interpreter
+                code = exc.code
+                if code is None or isinstance(code, int):
+                    status = code or 0
+                else:
+                    print(code, file=sys.stderr)
+                    status = 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+                os._exit(status)
+        for fd in (control_r, result_w, lifeline_r, out_w):
+            os.close(fd)
+        return cls(pid, control_w, result_r, lifeline_w, os.fdopen(out_r, "rb", buffering=0))
+
+    @classmethod
+    def spawned(cls, fn: ServedFunction, python: str) -> _Child | None:
+        """The worker script in another interpreter; None (and a message) if it cannot start."""
+        import subprocess
+
+        from handlerlens.runner.worker_env import worker_environ
+
+        control_r, control_w = os.pipe()
+        result_r, result_w = os.pipe()
+        lifeline_r, lifeline_w = os.pipe()
+        fds = (control_r, result_w, lifeline_r)
+        try:
+            child = subprocess.Popen(
+                [python, os.path.join(WORKER_DIR, "__main__.py"), *map(str, fds)],
+                cwd=fn.root,
+                env=worker_environ(os.environ),
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            print(f"handlerlens: cannot start {python}: {exc}", file=sys.stderr)
+            for fd in (*fds, control_w, result_r, lifeline_w):
+                os.close(fd)
+            return None
+        for fd in fds:
+            os.close(fd)
+        assert child.stdout is not None
+        child.returncode = 0  # reaped below with waitpid, never by Popen
+        return cls(child.pid, control_w, result_r, lifeline_w, child.stdout)
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (the worker and whatever it spawned)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit status (negative: the signal), None if still running after `timeout`."""
+        import select
+
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            handle = os.pidfd_open(self.pid)  # Linux ≥ 5.3: readable once the process exits
+        except (AttributeError, OSError):
+            handle = -1
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+                    return self.returncode
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                if handle >= 0:
+                    select.select([handle], [], [], left)
+                else:
+                    time.sleep(min(left, 0.005))
+        except ChildProcessError:
+            return self.returncode
+        finally:
+            if handle >= 0:
+                os.close(handle)
+
+    def close(self) -> None:
+        for fd in (self.control, self.result, self.lifeline):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
-def _pump(stream: Any) -> None:
-    sentinel = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
-    for line in iter(stream.readline, b""):
-        line = line.replace(sentinel + b"\n", b"").replace(sentinel, b"")
-        if line:
-            sys.stderr.buffer.write(line)
+SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
+
+
+class _Output:
+    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks."""
+
+    def __init__(self) -> None:
+        self.pending = b""
+        self.marks = 0  # end-of-op marks seen
+
+    def feed(self, data: bytes) -> None:
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()
+        out = []
+        for line in lines:
+            if SENTINEL in line:
+                self.marks += line.count(SENTINEL)
+                line = line.replace(SENTINEL, b"")
+                if not line:
+                    continue  # the mark alone on its line
+            out.append(line + b"\n")
+        self._write(b"".join(out))
+
+    def close(self) -> None:
+        rest = self.pending.replace(SENTINEL, b"")
+        self.pending = b""
+        if rest:
+            self._write(rest + b"\n")
+
+    @staticmethod
+    def _write(data: bytes) -> None:
+        if data:
+            sys.stderr.flush()
+            sys.stderr.buffer.write(data)
             sys.stderr.flush()
 
 
-def _in_child(fn: ServedFunction, event: bytes, python: str) -> int:
-    import subprocess
+class _Invocation:
+    """init, then one invoke, watched for the timeout and the memory size like under serve.
 
-    from handlerlens.worker import channel
+    One thread: a select loop over the worker's result pipe and its output, which checks
+    the clock and the worker's memory between reads. Yandex counts the first call's init in
+    its timeout and its Duration (PLATFORMS.md §5.1, §6.1); AWS runs init before the
+    invocation's clock starts.
+    """
 
-    control_r, control_w = os.pipe()
-    result_r, result_w = os.pipe()
-    lifeline_r, lifeline_w = os.pipe()
-    fds = (control_r, result_w, lifeline_r)
-    from handlerlens.runner.worker_process import worker_environ
+    def __init__(self, fn: ServedFunction, event: bytes, child: _Child) -> None:
+        self.fn = fn
+        self.event = event
+        self.child = child
+        self.rid = runner_env.request_id()
+        self.version = runner_env.new_version_id(fn.platform)
+        self.init: tuple[dict[str, Any], bytes] | None = None
+        self.result: tuple[dict[str, Any], bytes] | None = None
+        self.started = time.monotonic()
+        self.invoked = self.started  # when the invocation's clock starts (AWS: after init)
+        self.output = _Output()
+        self.frames = bytearray()
 
-    env = worker_environ(os.environ)
-    try:
-        child = subprocess.Popen(
-            [python, os.path.join(WORKER_DIR, "__main__.py"), *map(str, fds)],
-            cwd=fn.root,
-            env=env,
-            pass_fds=fds,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        print(f"handlerlens: cannot start {python}: {exc}", file=sys.stderr)
-        return 2
-    for fd in fds:
-        os.close(fd)
-    pumps = [
-        threading.Thread(target=_pump, args=(s,), daemon=True) for s in (child.stdout, child.stderr)
-    ]
-    for pump in pumps:
-        pump.start()
-    rid = runner_env.request_id()
-    version = runner_env.new_version_id(fn.platform)
-    started = time.perf_counter()
-    outcome: list[tuple[dict[str, Any], bytes] | None] = []
+    def _send(self, meta: dict[str, Any], payload: bytes = b"") -> bool:
+        from handlerlens.worker import channel
 
-    def converse() -> None:
-        channel.send(control_w, init_message(fn, version))
-        init = channel.recv(result_r)
-        outcome.append(init)
-        meta = {
-            "op": "invoke",
-            "rid": rid,
-            "mode": "json",
-            "deadlineMs": int(time.time() * 1000 + fn.timeout * 1000),
-        }
-        channel.send(control_w, meta, event)
-        outcome.append(channel.recv(result_r))
-
-    _log(runner_logs.start_line(fn.platform, rid, version))
-    talker = threading.Thread(target=converse, daemon=True)
-    talker.start()
-    talker.join(fn.timeout + 30.0 if not outcome else fn.timeout)
-    init_ms = float(outcome[0][0].get("initMs", 0.0)) if outcome and outcome[0] else None
-    result = outcome[1] if len(outcome) > 1 else None
-    try:
-        if result is None:
-            child.kill()
-            code = child.wait()
-            if talker.is_alive():
-                line = aws_errors.timeout_message(rid, fn.timeout, time.time())
-                error: dict[str, Any] = aws_errors.timeout_error(rid, fn.timeout, time.time())
-            else:
-                how = aws_errors.describe_exit(code)
-                line = f"RequestId: {rid} Error: Runtime exited with error: {how}"
-                error = aws_errors.exit_error(rid, how)
-            for pump in pumps:
-                pump.join(1.0)
-            _log(line)
-            _report(fn, rid, started, init_ms, 0)
-            sys.stdout.buffer.write(json.dumps(error).encode() + b"\n")
-            return 1
-        reply, payload = result
-        channel.send(control_w, {"op": "exit"})
-        child.wait(5.0)
-        for pump in pumps:
-            pump.join(1.0)
-        _report(fn, rid, started, init_ms, int(reply.get("maxRssKb") or 0))
-        if outcome[0] and not outcome[0][0].get("ok"):
-            _hint(fn)
-        body = _result_body(fn, reply, payload) if reply.get("ok") else _failure_body(fn, reply)
-        sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))
-        sys.stdout.flush()
-        return 0 if reply.get("ok") else 1
-    finally:
         try:
-            os.killpg(child.pid, 9)
+            channel.send(self.child.control, meta, payload)
         except OSError:
-            pass
-        for fd in (control_w, result_r, lifeline_w):
-            os.close(fd)
+            return False  # the worker is gone: its exit status tells why
+        return True
+
+    def _frame(self) -> tuple[dict[str, Any], bytes] | None:
+        from handlerlens.worker.channel import HEADER
+
+        buffer = self.frames
+        if len(buffer) < HEADER.size:
+            return None
+        meta_len, payload_len = HEADER.unpack_from(buffer)
+        end = HEADER.size + meta_len + payload_len
+        if len(buffer) < end:
+            return None
+        meta = json.loads(bytes(buffer[HEADER.size : HEADER.size + meta_len]) or b"{}")
+        payload = bytes(buffer[HEADER.size + meta_len : end])
+        del buffer[:end]
+        return meta, payload
+
+    def _on_frame(self, frame: tuple[dict[str, Any], bytes]) -> None:
+        if self.init is None:
+            self.init = frame
+            if self.fn.platform == "aws":
+                self.invoked = time.monotonic()
+            left = self.fn.timeout - (time.monotonic() - self.invoked)
+            meta = {
+                "op": "invoke",
+                "rid": self.rid,
+                "mode": "json",
+                "deadlineMs": int(time.time() * 1000 + left * 1000),
+            }
+            self._send(meta, self.event)
+        elif self.result is None:
+            self.result = frame
+
+    def _expired(self, now: float) -> bool:
+        fn = self.fn
+        if self.init is not None:
+            return now - self.invoked >= fn.timeout
+        allowed = fn.timeout if fn.platform == "yandex" else AWS_INIT_LIMIT_S + fn.timeout
+        return now - self.started >= allowed
+
+    def _over_memory(self) -> bool:
+        fn = self.fn
+        if not fn.memory:
+            return False
+        from handlerlens.runner.worker_env import resident_bytes
+
+        rss = resident_bytes(self.child.pid)
+        if rss is None or rss <= fn.memory * 1024 * 1024:
+            return False
+        _log(
+            f"handlerlens: the worker uses {rss // (1024 * 1024)} MB, over the function's "
+            f"memory size of {fn.memory} MB: killed, as the platform ends such an instance"
+        )
+        return True
+
+    def _converse(self) -> str | None:
+        """Run init and the invocation: None when the worker answered or died, else
+        "timeout" or "memory" (the worker is then killed)."""
+        import select
+
+        child = self.child
+        result_fd, out_fd = child.result, child.streams[0].fileno()
+        open_fds = [result_fd, out_fd]
+        self._send(init_message(self.fn, self.version))
+        while self.result is None and result_fd in open_fds:
+            ready, _, _ = select.select(open_fds, [], [], POLL_S)
+            if out_fd in ready:
+                data = os.read(out_fd, 1 << 16)
+                if data:
+                    self.output.feed(data)
+                else:
+                    open_fds.remove(out_fd)
+            if result_fd in ready:
+                data = os.read(result_fd, 1 << 16)
+                if not data:
+                    open_fds.remove(result_fd)  # the worker died
+                self.frames += data
+                while self.result is None and (frame := self._frame()) is not None:
+                    self._on_frame(frame)
+            if self.result is not None:
+                break
+            if self._expired(time.monotonic()):
+                child.kill()
+                return "timeout"
+            if self._over_memory():
+                child.kill()
+                return "memory"
+        return None
+
+    def _drain(self, timeout: float, marks: int | None = None) -> None:
+        """The rest of the worker's output: until it closes (the worker has exited), until
+        `marks` end-of-op marks have passed (all the operations' output is in), or `timeout`."""
+        import select
+
+        fd = self.child.streams[0].fileno()
+        deadline = time.monotonic() + timeout
+        while (marks is None or self.output.marks < marks) and (
+            left := deadline - time.monotonic()
+        ) > 0:
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                break
+            data = os.read(fd, 1 << 16)
+            if not data:
+                break
+            self.output.feed(data)
+        self.output.close()
+
+    def run(self) -> int:
+        fn, child, rid = self.fn, self.child, self.rid
+        _log(runner_logs.start_line(fn.platform, rid, self.version))
+        try:
+            stopped = self._converse()
+            duration = (time.monotonic() - self.invoked) * 1000.0
+            init = self.init[0] if self.init else {}
+            init_ms = float(init.get("initMs", 0.0)) if self.init else None
+            if stopped is None and self.result is not None:
+                reply, payload = self.result
+                # Each stream an operation wrote to carries its end mark: once they are all
+                # through, the log is complete, and the worker need not be waited for.
+                marks = len(reply.get("marked") or ()) + len(init.get("marked") or ())
+                self._drain(1.0, marks)
+                _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0))
+                if not self.init or not self.init[0].get("ok"):
+                    _hint(fn)
+                ok = bool(reply.get("ok"))
+                body = _result_body(fn, reply, payload) if ok else _failure_body(fn, reply)
+                sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))
+                sys.stdout.flush()
+                return 0 if ok else 1
+            child.kill()
+            self._drain(1.0)
+            code = child.wait(5.0)
+            if stopped == "timeout":
+                line, error = self._timeout_error()
+            else:
+                how = aws_errors.describe_exit(-signal.SIGKILL if stopped else code)
+                line = f"RequestId: {rid} Error: Runtime exited with error: {how}"
+                if fn.platform == "yandex":
+                    from handlerlens.platforms import yandex_response
+
+                    error = yandex_response.exit_error(how)
+                else:
+                    error = aws_errors.exit_error(rid, how)
+            _log(line)
+            _report(fn, rid, duration, init_ms, _children_max_rss_kb())
+            sys.stdout.buffer.write(json.dumps(error).encode() + b"\n")
+            sys.stdout.flush()
+            return 1
+        finally:
+            child.kill()  # the worker and anything it spawned; we exit next, nothing to reap
+            child.close()
+
+    def _timeout_error(self) -> tuple[str, dict[str, Any]]:
+        if self.fn.platform == "aws":
+            now = time.time()
+            return (
+                aws_errors.timeout_message(self.rid, self.fn.timeout, now),
+                aws_errors.timeout_error(self.rid, self.fn.timeout, now),
+            )
+        from handlerlens.platforms import yandex_response
+
+        return yandex_response.TIMEOUT_LOG_LINE, dict(yandex_response.TIMEOUT_BODY)
+
+
+def _children_max_rss_kb() -> int:
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)

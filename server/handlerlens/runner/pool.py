@@ -24,11 +24,11 @@ from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env
 from handlerlens.runner.targets import ServedFunction, init_message
+from handlerlens.runner.worker_env import worker_environ
 from handlerlens.runner.worker_process import (
     LogSink,
     WorkerDied,
     WorkerProcess,
-    worker_environ,
 )
 
 log = logging.getLogger("handlerlens.runner")

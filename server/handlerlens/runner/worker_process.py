@@ -16,10 +16,12 @@ import os
 import signal
 import struct
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from handlerlens.runner.worker_env import resident_bytes
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -34,49 +36,12 @@ ATTACH_WARNING_S = 15.0
 
 # How often a busy worker's resident memory is compared with the function's memory size.
 MEMORY_POLL_S = 0.02
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
 # An operation's reply (meta, payload), or why there is none (WorkerDied, TimeoutError).
 ReplySink = Callable[[dict[str, Any], bytes], None]
 ErrorSink = Callable[[BaseException], None]
-
-
-def worker_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment a worker starts from: this one, minus the extension's bundle.
-
-    The VS Code extension runs the server and the runner on its own bundled libraries
-    (PYTHONPATH, named by HANDLERLENS_BUNDLED_LIBS). The user's handler must import the
-    user's packages only, as on the platform: a `yaml` the function forgot to require must
-    fail here too, not be found in our bundle. (Debugging needs nothing from it either:
-    debugpy starts a worker through its own launcher, by path.)
-    """
-    env = dict(environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("PYTHONSAFEPATH", None)
-    bundled = env.pop("HANDLERLENS_BUNDLED_LIBS", "")
-    if bundled:
-        ours = os.path.realpath(bundled)
-        kept = [
-            p
-            for p in env.get("PYTHONPATH", "").split(os.pathsep)
-            if p and os.path.realpath(p) != ours
-        ]
-        if kept:
-            env["PYTHONPATH"] = os.pathsep.join(kept)
-        else:
-            env.pop("PYTHONPATH", None)
-    return env
-
-
-def resident_bytes(pid: int) -> int | None:
-    """The process's resident set size now (Linux /proc), None if it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 class WorkerDied(Exception):
