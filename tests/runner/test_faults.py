@@ -164,3 +164,24 @@ def test_outgrowing_the_memory_size_kills_the_instance_as_the_platform_does(
     assert json.loads(body)["errorMessage"] == "Runtime exited with error: signal: killed"
     assert yandex_runner.wait_stderr("over the function's memory size of 128 MB: killed")
     _then_ok(yandex_runner)
+
+
+def test_on_yandex_the_first_calls_init_counts_in_its_timeout(tmp_path):
+    # The runner initialises ahead of the first request; on Yandex that init is part of the
+    # first call's timeout (PLATFORMS.md §5.1), so a slow import can time it out.
+    (tmp_path / "main.py").write_text(
+        "import time\ntime.sleep(0.6)\n\ndef handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': 'ready'}\n"
+    )
+    short = Runner(["main.handler", "--platform", "yandex", "--timeout", "0.4"], tmp_path)
+    try:
+        assert short.request("GET", "/")[0] == 504
+        assert short.request("GET", "/")[0] == 504  # a fresh instance: a fresh (slow) init
+    finally:
+        short.stop()
+    enough = Runner(["main.handler", "--platform", "yandex", "--timeout", "2"], tmp_path)
+    try:
+        assert enough.request("GET", "/")[::2] == (200, b"ready")
+        assert enough.request("GET", "/")[::2] == (200, b"ready")
+    finally:
+        enough.stop()

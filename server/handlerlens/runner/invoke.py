@@ -334,6 +334,8 @@ class _Invocation:
             if self.fn.platform == "aws":
                 self.invoked = time.monotonic()
             left = self.fn.timeout - (time.monotonic() - self.invoked)
+            if left <= 0:
+                return  # init used the whole timeout (Yandex): the watch times the call out
             meta = {
                 "op": "invoke",
                 "rid": self.rid,
