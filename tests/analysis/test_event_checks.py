@@ -41,6 +41,13 @@ def test_known_closed_shape_flags_any_unknown_key() -> None:
     assert problems[1].message.endswith("Did you mean 'httpMethod'?")
 
 
+def test_title_that_already_says_event_is_not_doubled() -> None:
+    (problem,) = _check(H + "job = event['job']", "aws", "schedule")
+    assert problem.message.startswith(
+        "The AWS Lambda EventBridge scheduled event has no key 'job';"
+    )
+
+
 def test_nested_closed_dicts_are_checked_through_aliases_and_loops() -> None:
     source = (
         H + "rc = event['requestContext']\n    ip = rc['identity']['sourceIP']\n"

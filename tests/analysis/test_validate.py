@@ -194,6 +194,15 @@ def test_acceptable_signatures(tmp_path: Path, source: str) -> None:
     assert run(tmp_path, {"main.py": source}) == []
 
 
+def test_not_callable_messages_use_the_right_article(tmp_path: Path) -> None:
+    python, config = sorted(run(tmp_path, {"main.py": "handler = 42\n"}), key=lambda p: p.path)
+    assert python.message.startswith("'handler' is bound to an int, which cannot be called")
+    assert (
+        config.message
+        == "Entry point 'main.handler': 'handler' is an int in main.py, not a function."
+    )
+
+
 def test_decorated_handler_is_fine(tmp_path: Path) -> None:
     source = """
         from aws_lambda_powertools import Logger
@@ -214,6 +223,12 @@ def test_missing_context_parameter_has_a_fix(tmp_path: Path) -> None:
     (fix,) = problem.fixes
     assert fix.new_text == ", context"
     assert fix.span == Span.of(0, 23, 0, 23)
+
+
+def test_fix_adding_both_parameters_says_parameters(tmp_path: Path) -> None:
+    (problem,) = run(tmp_path, {"main.py": "def handler():\n    return 1\n"})
+    (fix,) = problem.fixes
+    assert fix.title == "Add the 'event, context' parameters"
 
 
 def test_async_handler_allowed_on_yandex_refused_on_aws(tmp_path: Path) -> None:
@@ -278,6 +293,15 @@ def test_non_utf8_module_is_reported_not_raised(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_bytes(b"def handler(event, context):\n    return '\xff'\n")
     problems = run(tmp_path, {})
     assert codes(problems) == ["entry-point-module-unreadable"]
+
+
+def test_module_in_its_declared_encoding_is_read(tmp_path: Path) -> None:
+    # PEP 263: Python imports this file, so it is as readable as a UTF-8 one.
+    source = "# -*- coding: latin-1 -*-\n# caf\xe9\ndef handler(event):\n    return 1\n"
+    (tmp_path / "main.py").write_bytes(source.encode("latin-1"))
+    (problem,) = run(tmp_path, {})
+    assert problem.code == "handler-arity"
+    assert problem.span == Span.of(2, 4, 2, 11)
 
 
 def test_unicode_columns_are_utf16(tmp_path: Path) -> None:

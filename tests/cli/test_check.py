@@ -40,6 +40,12 @@ def test_text_format_points_at_both_files_and_exits_1(workspace: Path) -> None:
     assert lines[-1] == "2 error(s), 0 warning(s), 0 info in 4 function(s)"
 
 
+def test_readme_shows_the_real_output(workspace: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    shown = readme.split("$ handlerlens check examples/\n", 1)[1].split("```", 1)[0]
+    assert check("examples/", cwd=workspace).stdout == shown
+
+
 def test_json_format(workspace: Path) -> None:
     result = check("examples", "--format", "json", cwd=workspace)
     assert result.returncode == 1
@@ -91,6 +97,45 @@ def test_platform_option_applies_where_no_file_says(tmp_path: Path) -> None:
     result = check(".", "--platform", "aws", cwd=tmp_path)
     assert result.returncode == 1
     assert "[handler-async-unsupported]" in result.stdout
+
+
+def test_scheduled_input_replaces_the_event_so_its_keys_are_not_checked(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Nightly:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.12\n"
+        "      Handler: app.handler\n"
+        "      Events:\n"
+        "        S:\n"
+        "          Type: Schedule\n"
+        '          Properties: {Schedule: rate(1 day), Input: \'{"job": "x"}\'}\n'
+    )
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event['job']\n")
+    result = check(".", cwd=tmp_path)
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 1 function(s)"
+    assert result.returncode == 0
+
+
+def test_functions_sharing_a_handler_are_each_checked(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Api:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, Events: {A: {Type: Api}}}\n"
+        "  Queue:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.7, Handler: app.handler, Events: {Q: {Type: SQS}}}\n"
+    )
+    # Either event may arrive, so reading the queue's key is not flagged against the API's.
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return event['Records']\n")
+    result = check(".", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert [line.split(" [")[1].split("]")[0] for line in lines[:-2]] == ["runtime-unsupported"]
+    assert lines[-1] == "0 error(s), 1 warning(s), 0 info in 2 function(s)"
 
 
 def test_no_function_found_passes_with_a_warning(tmp_path: Path) -> None:

@@ -35,6 +35,27 @@ async def test_run_and_debug_lenses_for_each_handler(examples: Path) -> None:
     assert ref["uri"] == app.as_uri()
 
 
+async def test_functions_sharing_a_handler_get_a_lens_each(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Api:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, Events: {A: {Type: Api}}}\n"
+        "  Queue:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, Events: {Q: {Type: SQS}}}\n"
+    )
+    app = tmp_path / "app.py"
+    app.write_text("def handler(event, context):\n    return 1\n")
+    async with running_server(tmp_path) as client:
+        open_document(client, app)
+        lenses = await _lenses(client, app)
+    runs = [lens.command for lens in lenses if lens.command and "Run" in lens.command.title]
+    assert [run.title for run in runs] == ["▶ Run Api", "▶ Run Queue"]
+    assert [(run.arguments or [{}])[0]["trigger"] for run in runs] == ["api-gateway-rest", "sqs"]
+
+
 async def test_other_editors_get_server_commands(examples: Path) -> None:
     main = examples / "greeter" / "main.py"
     async with running_server(examples, capabilities="neovim") as client:

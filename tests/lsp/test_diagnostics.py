@@ -77,6 +77,27 @@ async def test_syntax_error_while_typing_is_reported_once(examples: Path) -> Non
     assert diags[0].range.start.line == 8
 
 
+async def test_syntax_error_in_a_module_two_functions_share_is_reported_once(
+    examples: Path,
+) -> None:
+    app = examples / "orders" / "app.py"
+    template = examples / "orders" / "template.yaml"
+    async with running_server(examples) as client:
+        open_document(client, app)
+        await wait_for_diagnostics(client, app)
+        text = app.read_text().replace("def list_orders(event, context):", "def list_order(event")
+        change_document(client, app, text, 2)
+        diags = await wait_for_diagnostics(
+            client, app, lambda ds: "entry-point-syntax-error" in _codes(ds)
+        )
+        on_template = await wait_for_diagnostics(
+            client, template, lambda ds: "entry-point-syntax-error" in _codes(ds)
+        )
+    assert [d.code for d in diags] == ["entry-point-syntax-error"]
+    # The template still names both functions, each at its own handler string.
+    assert _codes(on_template) == ["entry-point-syntax-error"] * 2
+
+
 async def test_config_edit_revalidates_python_side(examples: Path) -> None:
     template = examples / "orders" / "template.yaml"
     app = examples / "orders" / "app.py"

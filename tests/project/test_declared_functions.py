@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -258,6 +259,28 @@ def test_the_same_code_declared_twice_is_listed_once_with_the_first_declaration(
     # mixed/infra/main.tf declares `greeter` over the same code as pyproject.toml.
     greeters = [f for f in discover(fixture("mixed")).functions if f.entry == "main.handler"]
     assert [f.declared_by for f in greeters] == ["pyproject"]
+
+
+def test_functions_sharing_a_handler_in_one_file_are_all_listed(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Api:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: &h app.handler, Events: {A: {Type: Api}}}\n"
+        "  Queue:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.7, Handler: *h, Events: {Q: {Type: SQS}}}\n"
+    )
+    (tmp_path / "serverless.yml").write_text(
+        "provider: {name: aws, runtime: python3.12}\n"
+        "functions:\n  one: {handler: app.handler}\n  two: {handler: app.handler}\n"
+    )
+    functions = discover(str(tmp_path)).functions
+    assert [(f.name, f.runtime, f.triggers) for f in functions] == [
+        ("Api", "python3.12", ("api-gateway-rest",)),
+        ("Queue", "python3.7", ("sqs",)),
+    ]  # serverless.yml declares the same code again: the template, an earlier kind, wins
 
 
 def test_config_files_lists_every_declaring_file_read_in_precedence_order() -> None:

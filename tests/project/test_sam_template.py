@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.analysis.problems import Position, Severity
 from handlerlens.project import parse_config_file
 
 PATH = "/w/app/template.yaml"
@@ -48,6 +48,23 @@ def test_event_types_map_to_trigger_ids(event: str, triggers: tuple[str, ...]) -
     assert spec.trigger == (triggers[0] if triggers else None)
 
 
+@pytest.mark.parametrize(
+    ("event", "custom"),
+    [
+        ("{Type: Schedule, Properties: {Schedule: rate(1 day)}}", False),
+        ("{Type: Schedule, Properties: {Input: '{\"job\": 1}'}}", True),
+        ("{Type: ScheduleV2, Properties: {Input: '{}'}}", True),
+        ("{Type: EventBridgeRule, Properties: {InputPath: $.detail}}", True),
+        ("{Type: CloudWatchEvent, Properties: {InputTransformer: {InputTemplate: x}}}", True),
+        ("{Type: SQS, Properties: {Input: x}}", False),
+    ],
+)
+def test_eventbridge_input_replaces_the_event(event: str, custom: bool) -> None:
+    (spec,), _ = _parse(_function(f"Events:\n  E: {event}\n"))
+    assert spec.custom_event is custom
+    assert spec.event_trigger == (None if custom else spec.trigger)
+
+
 def test_container_images_and_inline_code_are_not_listed() -> None:
     specs, problems = _parse(
         """
@@ -69,19 +86,33 @@ def test_container_images_and_inline_code_are_not_listed() -> None:
     assert (specs, problems) == ([], [])
 
 
+def test_packed_code_uses_the_template_directory() -> None:
+    (spec,), problems = _parse(_function("CodeUri: build/code.zip\n"))
+    assert problems == []
+    assert (spec.root, spec.root_span, spec.root_declared_in) == ("/w/app", None, None)
+
+
 @pytest.mark.parametrize(
     "code_uri",
     [
         "{Bucket: my-bucket, Key: code.zip}",
         "s3://my-bucket/code.zip",
-        "build/code.zip",
         "!Ref CodeLocation",
     ],
 )
-def test_remote_or_packed_code_uses_the_template_directory(code_uri: str) -> None:
-    (spec,), problems = _parse(_function(f"CodeUri: {code_uri}\n"))
-    assert problems == []
-    assert (spec.root, spec.root_span, spec.root_declared_in) == ("/w/app", None, None)
+def test_code_not_in_the_workspace_is_an_info_not_a_function(code_uri: str) -> None:
+    specs, (problem,) = _parse(_function(f"CodeUri: {code_uri}\n"))
+    assert specs == []
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert problem.span.start == Position(7, 15)  # the CodeUri value
+    assert problem.message.startswith("The code of Fn is deployed from S3 or from a value")
+
+
+def test_cloudformation_code_in_s3_is_an_info_not_a_function() -> None:
+    text = _function("").replace("Serverless::Function", "Lambda::Function")
+    specs, (problem,) = _parse(text + "      Code: {S3Bucket: b, S3Key: k.zip}\n")
+    assert specs == []
+    assert problem.code == "config-value-unresolved"
 
 
 def test_numbers_given_as_strings_are_read() -> None:

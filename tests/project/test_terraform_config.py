@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from handlerlens.analysis.problems import Severity
 from handlerlens.project import FunctionSpec, discover, parse_config_file
 from tests.project.conftest import text_at
 
@@ -144,6 +145,23 @@ def test_an_archive_path_built_from_variables_leaves_the_module_directory() -> N
     )
     (spec,) = _specs(text)
     assert (spec.root, spec.root_span) == ("/w/infra", None)
+
+
+@pytest.mark.parametrize(
+    ("resource", "code"),
+    [
+        ("yandex_function", 'package {\n    bucket_name = "b"\n    object_name = "o.zip"\n  }'),
+        ("aws_lambda_function", 's3_bucket = "b"\n  s3_key = "k.zip"'),
+    ],
+)
+def test_code_in_a_bucket_is_an_info_not_a_function(resource: str, code: str) -> None:
+    handler = "entrypoint" if resource == "yandex_function" else "handler"
+    text = f'resource "{resource}" "fn" {{\n  {handler} = "main.handler"\n  {code}\n}}\n'
+    specs, (problem,) = parse_config_file(PATH, text)
+    assert specs == []
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert text_at(text, problem.span) == '"b"'
+    assert "is deployed from a bucket, not from this workspace" in problem.message
 
 
 def test_images_and_other_runtimes_are_not_listed() -> None:

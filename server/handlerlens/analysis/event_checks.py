@@ -67,6 +67,11 @@ def _describe(path: tuple[Step, ...]) -> str:
     return out
 
 
+def _event_noun(title: str) -> str:
+    """'Amazon SQS' → 'Amazon SQS event'; 'EventBridge scheduled event' stays as it is."""
+    return title if title.endswith(" event") else f"{title} event"
+
+
 class _Checker:
     def __init__(self, doc: EventDocument, path: str, flow: FunctionFlow, line0: int) -> None:
         self.doc, self.path, self.flow, self.line0 = doc, path, flow, line0
@@ -94,7 +99,7 @@ class _Checker:
             if use.via_get
             else "reading it raises KeyError at run time"
         )
-        title = f"the {platform_title(self.platform)} {choice.title} event"
+        title = f"the {platform_title(self.platform)} {_event_noun(choice.title)}"
         if choice.known:
             shape = event_shape(self.platform, choice.trigger)
             node = shape.root.resolve(ref.path) if shape is not None else None
@@ -121,7 +126,7 @@ class _Checker:
                 f"{'under `' + _describe(ref.path) + '`' if ref.path else 'at the top level'}"
                 f"; {effect}."
             )
-            message += f" '{guess[0]}' is a key of the {candidates[guess[0]]} event."
+            message += f" '{guess[0]}' is a key of the {_event_noun(candidates[guess[0]])}."
         span = self.span(use.line, use.col, use.line, use.end_col)
         fixes: tuple[Fix, ...] = ()
         if guess:

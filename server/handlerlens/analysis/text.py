@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 
 from handlerlens.analysis.problems import Position, Span
 
@@ -13,18 +15,33 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_SOURCE_BYTES = 5 * 1024 * 1024 + 1024 * 1024  # a 5 MB module is analysed; beyond, skipped
 
 
+def source_encoding(data: bytes) -> str | None:
+    """The encoding Python reads `data` in: a BOM or PEP 263 coding cookie, else UTF-8.
+
+    None when the cookie names an encoding Python does not know (the import would fail).
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return None
+    return encoding
+
+
 def decode_source(data: bytes) -> str | None:
-    """Decode a Python file as the interpreter would (UTF-8, BOM allowed); None if binary."""
+    """Decode a Python file as the interpreter would (BOM, coding cookie); None if binary."""
     if b"\x00" in data[:8192]:
         return None
+    encoding = source_encoding(data)
+    if encoding is None:
+        return None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError:
         return None
 
 
 def read_text(path: str) -> str | None:
-    """A file's text, or None if it is missing, unreadable, binary, not UTF-8 or too big."""
+    """A file's text, or None if missing, unreadable, binary, not in its encoding or too big."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SOURCE_BYTES + 1)

@@ -134,19 +134,28 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
             f"Entry point '{spec.entry}': {os.path.basename(resolved.path)} has a syntax error "
             f"({err.message}), so the module cannot be imported.{said}",
         )
-        out.on_python(
-            resolved.path,
-            err.span,
-            Severity.ERROR,
-            "entry-point-syntax-error",
-            f"Syntax error: {err.message}. The handler module cannot be imported: every "
-            f"invocation of '{spec.entry}' fails.{said}",
+        # Worded for the module, not this function: every function whose handler is in it
+        # reports the same problem, and the workspace publishes it once.
+        out.problems.append(
+            Problem(
+                resolved.path,
+                err.span,
+                Severity.ERROR,
+                "entry-point-syntax-error",
+                f"Syntax error: {err.message}. The handler module cannot be imported: every "
+                f"invocation of a handler in it fails.{said}",
+            )
         )
         report.problems = out.problems
         return report
     _check_binding(spec, rules, resolved, info, out, report)
     report.problems = out.problems
     return report
+
+
+def _a(noun: str) -> str:
+    """`noun` with its indefinite article: 'a str', 'an int'."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _check_runtime(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> None:
@@ -224,14 +233,14 @@ def _check_binding(
             binding.span,
             Severity.ERROR,
             "handler-not-callable",
-            f"'{target.function}' is bound to a {binding.literal_type}, which cannot be called: "
+            f"'{target.function}' is bound to {_a(binding.literal_type)}, which cannot be called: "
             f"every invocation fails with TypeError: '{binding.literal_type}' object is not "
             "callable. Bind it to a function taking (event, context).",
         )
         out.on_config(
             Severity.ERROR,
             "handler-not-callable",
-            f"Entry point '{spec.entry}': '{target.function}' is a {binding.literal_type} in "
+            f"Entry point '{spec.entry}': '{target.function}' is {_a(binding.literal_type)} in "
             f"{module_base}, not a function.",
         )
         return
@@ -254,14 +263,9 @@ def _check_binding(
         fixes: tuple[Fix, ...] = ()
         if fault.insert_at is not None:
             at = Span(fault.insert_at, fault.insert_at)
-            fixes = (
-                Fix(
-                    f"Add the '{fault.insert_text.strip(', ')}' parameter",
-                    path,
-                    at,
-                    fault.insert_text,
-                ),
-            )
+            added = fault.insert_text.strip(", ")
+            noun = "parameters" if "," in added else "parameter"
+            fixes = (Fix(f"Add the '{added}' {noun}", path, at, fault.insert_text),)
         out.on_python(
             path,
             binding.span,

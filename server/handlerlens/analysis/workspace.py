@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from handlerlens import project
 from handlerlens.analysis.event_checks import check_events
 from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.problems import Problem, Span
 from handlerlens.analysis.python_module import Binding
 from handlerlens.analysis.sources import Sources
 from handlerlens.analysis.validate import FunctionReport, validate_function
@@ -129,22 +129,24 @@ class WorkspaceState:
 
     def _check_events(self, paths: set[str]) -> None:
         """Event-key and context-attribute checks for the handler modules in `paths`."""
-        contexts: dict[str, list[HandlerContext]] = defaultdict(list)
+        contexts: dict[str, dict[str, HandlerContext]] = defaultdict(dict)
         for report in self.reports:
             target = report.target
             if target is None or target.path not in paths or report.binding is None:
                 continue
-            # A function with several triggers has no single closed shape to check against.
-            trigger = report.spec.trigger if len(report.spec.triggers) <= 1 else None
-            contexts[target.path].append(
-                HandlerContext(target.function, report.spec.platform, trigger)
-            )
+            spec = report.spec
+            context = HandlerContext(target.function, spec.platform, spec.event_trigger)
+            known = contexts[target.path].setdefault(target.function, context)
+            if known != context:
+                # One handler behind functions with different triggers (an API and a queue on
+                # `app.handler`) receives either event: no one shape to check against.
+                contexts[target.path][target.function] = replace(known, trigger=None)
         for path in paths:
             text = self.sources.text(path) if path in contexts else None
             if text is None:
                 self.event_problems.pop(path, None)
                 continue
-            self.event_problems[path] = check_events(path, text, contexts[path])
+            self.event_problems[path] = check_events(path, text, list(contexts[path].values()))
 
     def problems_by_path(self) -> dict[str, list[Problem]]:
         """Every problem, grouped by file, including problems in declaring files."""
@@ -153,16 +155,11 @@ class WorkspaceState:
             out[problem.path].append(problem)
         for path, problems in self.event_problems.items():
             out[path].extend(problems)
-        seen: set[tuple[str, int, int, str, str]] = set()
+        # Functions sharing a handler module share its problems (a syntax error): once each.
+        seen: set[tuple[str, Span, str, str]] = set()
         for report in self.reports:
             for problem in report.problems:
-                key = (
-                    problem.path,
-                    problem.span.start.line,
-                    problem.span.start.character,
-                    problem.code,
-                    problem.message,
-                )
+                key = (problem.path, problem.span, problem.code, problem.message)
                 if key in seen:
                     continue
                 seen.add(key)

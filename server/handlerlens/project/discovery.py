@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.text import source_encoding
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import parse_as, too_big
 from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
@@ -108,7 +109,7 @@ def discover(
     for path in python_files:
         if _under_any(path, covered):
             continue
-        text = _read(path, opened, MAX_SOURCE_CHARS)
+        text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
         if text is None:
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
@@ -117,7 +118,9 @@ def discover(
     return model
 
 
-def _read(path: str, opened: Mapping[str, str], limit: int = MAX_CONFIG_BYTES) -> str | None:
+def _read(
+    path: str, opened: Mapping[str, str], limit: int = MAX_CONFIG_BYTES, *, python: bool = False
+) -> str | None:
     """An open buffer's text, else the file's; None for big, binary or unreadable files."""
     if path in opened:
         text = opened[path]
@@ -131,7 +134,9 @@ def _read(path: str, opened: Mapping[str, str], limit: int = MAX_CONFIG_BYTES) -
         return None
     if b"\x00" in data:
         return None
-    return data.decode("utf-8-sig", errors="replace")
+    # Python honours a PEP 263 coding cookie; declaring files are UTF-8.
+    encoding = (source_encoding(data) if python else None) or "utf-8-sig"
+    return data.decode(encoding, errors="replace")
 
 
 def _parse_cached(
@@ -195,10 +200,21 @@ def _nearest(platforms: Mapping[str, str], directory: str, root: str) -> str | N
 
 
 def _unique(specs: list[FunctionSpec]) -> list[FunctionSpec]:
-    seen: set[tuple[str, str, str]] = set()
+    """`specs` without the functions an earlier kind already declares over the same code.
+
+    A project often declares one function twice (pyproject.toml for HandlerLens, Terraform to
+    deploy it): the first kind wins. Within one kind, functions sharing a handler are distinct
+    functions (an API and a queue consumer on `app.handler`, each with its own runtime and
+    trigger), so all of them stay.
+    """
+    first_kind: dict[tuple[str, str, str], str] = {}
+    seen: set[tuple[str | None, str, str]] = set()
     kept = []
     for spec in specs:
-        key = (spec.platform, spec.root, spec.entry)
+        code = (spec.platform, spec.root, spec.entry)
+        if first_kind.setdefault(code, spec.declared_by) != spec.declared_by:
+            continue
+        key = (spec.declared_in, spec.name, spec.entry)
         if key not in seen:
             seen.add(key)
             kept.append(spec)

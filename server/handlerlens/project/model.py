@@ -22,6 +22,8 @@ class FunctionSpec:
     `root_declared_in`/`root_span` locate the value that set the code root (None when the root
     is implied, e.g. the template's directory). `trigger` is the first declared trigger id
     (`platforms.triggers`), None when nothing declares one; `triggers` lists all of them.
+    `custom_event` is True when a trigger delivers the declaration's own payload instead of its
+    event (an EventBridge target's `Input`), so no trigger's shape describes the event.
     """
 
     name: str
@@ -40,6 +42,14 @@ class FunctionSpec:
     triggers: tuple[str, ...] = ()
     root_declared_in: str | None = None
     root_span: Span | None = None
+    custom_event: bool = False
+
+    @property
+    def event_trigger(self) -> str | None:
+        """The trigger whose event shape the handler receives; None when no one shape does."""
+        if self.custom_event or len(self.triggers) > 1:
+            return None
+        return self.trigger
 
 
 @dataclass

@@ -29,6 +29,10 @@ _SAM_EVENT_TRIGGERS = {
     "DynamoDB": "dynamodb",
     "Kinesis": "kinesis",
 }
+# EventBridge event types whose target may replace the event with its own payload: the
+# function then receives `Input` (or the part `InputPath`/`InputTransformer` makes).
+_EVENTBRIDGE_TYPES = ("Schedule", "ScheduleV2", "CloudWatchEvent", "EventBridgeRule")
+_INPUT_OVERRIDES = ("Input", "InputPath", "InputTransformer")
 
 # An event source mapping's source, by the resource type its ARN refers to.
 _SOURCE_TRIGGERS = {
@@ -113,19 +117,32 @@ class _TemplateReader:
             return None
 
         root, root_span = self.base, None
-        declared_root = yn.as_str(pick("CodeUri") if sam else code)
+        code_node = pick("CodeUri") if sam else code
+        declared_root = yn.as_str(code_node)
+        if code_node is not None and _not_in_workspace(declared_root):
+            self.problems.append(
+                unresolved(
+                    self.path,
+                    yn.node_span(code_node, self.lines),
+                    f"The code of {logical_id} is deployed from S3 or from a value computed at "
+                    "deploy time, not from this workspace, so HandlerLens cannot check or run "
+                    "it; point it at the local source folder to have it checked.",
+                )
+            )
+            return None
         if declared_root is not None:
             resolved = resolve(self.base, declared_root)
             if resolved is not None:
                 root = resolved
-                root_span = self._span(pick("CodeUri") if sam else code)
+                root_span = self._span(code_node)
 
         env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
         env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
         env.update(_logging_env(pick("LoggingConfig")))
         memory = yn.as_number(pick("MemorySize"))
 
-        triggers = self._event_triggers(yn.get(props, "Events")) if sam else []
+        events = yn.get(props, "Events") if sam else None
+        triggers = self._event_triggers(events)
         if sam and pick("FunctionUrlConfig") is not None:
             triggers.append("function-url")
         triggers += linked.get(logical_id, [])
@@ -148,6 +165,7 @@ class _TemplateReader:
             triggers=tuple(triggers),
             root_declared_in=self.path if root_span is not None else None,
             root_span=root_span,
+            custom_event=_has_input_override(events),
         )
 
     def _event_triggers(self, events: yaml.Node | None) -> list[str]:
@@ -191,6 +209,21 @@ class _TemplateReader:
     def _span(self, node: yaml.Node | None) -> Span:
         assert node is not None
         return yn.value_span(node, self.lines)
+
+
+def _not_in_workspace(literal: str | None) -> bool:
+    """True for `s3://…`, and for maps (`{Bucket, Key}`, `{S3Bucket, S3Key}`) or intrinsics
+    (`!Ref CodeUri`), which `literal` (the value as a plain string) is None for."""
+    return literal is None or "://" in literal
+
+
+def _has_input_override(events: yaml.Node | None) -> bool:
+    for _, event in yn.items(events):
+        if yn.as_str(yn.get(event, "Type")) in _EVENTBRIDGE_TYPES:
+            properties = yn.get(event, "Properties")
+            if any(yn.get(properties, key) is not None for key in _INPUT_OVERRIDES):
+                return True
+    return False
 
 
 def _referenced_id(node: yaml.Node | None) -> str | None:

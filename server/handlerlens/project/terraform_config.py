@@ -224,6 +224,22 @@ class _Reader:
         runtime = self.literal(attrs.get("runtime"))
         if runtime is not None and not is_python_runtime(runtime.value):
             return
+        bucket = (
+            _attr(block.block("package"), "bucket_name")
+            if platform == "yandex"
+            else attrs.get("s3_bucket")
+        )
+        if bucket is not None:
+            self.result.problems.append(
+                unresolved(
+                    self.result.path,
+                    self.lines.span(bucket.start, bucket.end),
+                    f"The code of {kind}.{label} is deployed from a bucket, not from this "
+                    "workspace, so HandlerLens cannot check or run it; deploy it from a local "
+                    "archive_file to have it checked.",
+                )
+            )
+            return
         name = self.literal(attrs.get(name_key))
         timeout = attrs.get(timeout_key)
         memory = attrs.get(memory_key)
