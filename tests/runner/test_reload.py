@@ -51,6 +51,15 @@ def test_a_save_serves_new_code_with_fresh_globals(runner: Runner, project: Path
     reloading = runner.wait_for(lambda e: e["event"] == "reloading", start=mark)
     assert reloading["changed"] == ["main.py"]
     assert "main: main.py changed; reloaded in" in runner.wait_stderr("reloaded in")
+    # sed -i and some editors save through a temporary file that is gone by the reload.
+    mark = len(runner.events)
+    temporary = project / "sedX1a2b3"
+    temporary.write_text(project.joinpath("main.py").read_text().replace('"v2"', '"v3"'))
+    temporary.replace(project / "main.py")
+    reloading = runner.wait_for(lambda e: e["event"] == "reloading", start=mark)
+    assert reloading["changed"] == ["main.py"]
+    _wait_reloaded(runner, mark)
+    assert _body(runner) == "200:v3:1"
     # The old instance was stopped (its standby too, once used).
     assert set(wait_gone(old_workers, timeout=5)) <= set(runner.worker_pids())
 

@@ -210,6 +210,23 @@ def test_multi_value_headers_win_over_headers(yandex_runner: Runner):
     assert headers["x-only"] == "kept"
 
 
+def test_headers_the_platform_sets_itself_are_dropped_from_the_response(yandex_runner: Runner):
+    # PLATFORMS.md §5.1 (the Russian page): the client sees one X-Request-Id, the platform's.
+    status, headers, _ = _respond(
+        yandex_runner,
+        {
+            "statusCode": 200,
+            "headers": {"X-Request-Id": "mine", "X-Function-Id": "f", "X-Kept": "yes"},
+            "multiValueHeaders": {"X-Content-Type-Options": ["nosniff"]},
+            "body": "",
+        },
+    )
+    assert status == 200
+    assert headers["x-kept"] == "yes"
+    assert "mine" not in headers["x-request-id"] and "," not in headers["x-request-id"]
+    assert "x-function-id" not in headers and "x-content-type-options" not in headers
+
+
 def test_malformed_response_is_a_proxy_integration_error(yandex_runner: Runner):
     for bad in (["a", "list"], "just a string", None, {"statusCode": "two hundred"}):
         status, _, body = _respond(yandex_runner, bad)

@@ -17,7 +17,20 @@ from handlerlens.platforms.yandex_http_event import MAX_REQUEST_JSON, canonical_
 MAX_RESPONSE = MAX_REQUEST_JSON
 
 REMOVED_RESPONSE_HEADERS = frozenset(
-    {"Host", "Authorization", "User-Agent", "Connection", "Max-Forwards", "Cookie"}
+    {
+        "Host",
+        "Authorization",
+        "User-Agent",
+        "Connection",
+        "Max-Forwards",
+        "Cookie",
+        # The Russian page's additions: the platform sets these itself (one X-Request-Id,
+        # its own), so a handler's copies never reach the client.
+        "X-Request-Id",
+        "X-Function-Id",
+        "X-Function-Version-Id",
+        "X-Content-Type-Options",
+    }
 )
 FORBIDDEN_RESPONSE_HEADERS = frozenset({"Proxy-Authenticate", "Transfer-Encoding", "Via"})
 REMAPPED_RESPONSE_HEADERS = frozenset({"Content-Md5", "Date", "Server", "Www-Authenticate"})

@@ -80,7 +80,11 @@ class FunctionHost:
         `changed`: the paths whose change caused it, named in the log, so a reload nobody
         expected (a file the function writes into its own code root) explains itself.
         """
-        names = _relative_names(self.fn.root, changed or set())
+        changed = changed or set()
+        # An editor's or sed's temporary file comes and goes within the burst: name the files
+        # that are there now (or, when the change removed files, those).
+        present = {path for path in changed if os.path.exists(path)}
+        names = _relative_names(self.fn.root, present or changed)
         self.status.emit({"event": "reloading", "function": self.fn.name, "changed": names})
         started = time.perf_counter()
         try:
