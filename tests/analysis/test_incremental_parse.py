@@ -96,3 +96,27 @@ def test_a_cached_syntax_error_keeps_no_module_text_alive() -> None:
     assert info.syntax_error is not None
     errors = [v for v in python_module._chunks.values() if isinstance(v, SyntaxError)]
     assert errors and all(e.__traceback__ is None for e in errors)
+
+
+def test_a_module_with_more_statements_than_the_cache_is_parsed_whole() -> None:
+    # A generated module (tens of thousands of assignments): split into statements, every
+    # keystroke would parse each one again, the cache being too small to hold them.
+    import gc
+
+    from handlerlens.analysis import python_module
+
+    count = python_module._CHUNK_CACHE_LIMIT + 10
+    text = "def handler(event, context):\n    return 1\n" + "".join(
+        f"x{i} = {i}\n" for i in range(count)
+    )
+    python_module._chunks.clear()
+    info = parse_module(text)
+    assert python_module._chunks == {}  # nothing split, nothing cached
+    assert info.syntax_error is None
+    assert len(info.bindings) == count + 1
+    assert info.bindings["handler"].kind == "function"
+    assert (
+        info.bindings[f"x{count - 1}"].line_span
+        == _parse_whole(text, LineIndex(text)).bindings[f"x{count - 1}"].line_span
+    )
+    assert gc.isenabled()  # the collector, paused while parsing, is back on
