@@ -6,7 +6,12 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from tests.lsp.conftest import change_document, open_document, running_server
+from tests.lsp.conftest import (
+    change_document,
+    open_document,
+    running_server,
+    wait_for_diagnostics,
+)
 
 
 async def _lenses(client: object, path: Path) -> list[lsp.CodeLens]:
@@ -54,6 +59,30 @@ async def test_functions_sharing_a_handler_get_a_lens_each(tmp_path: Path) -> No
     runs = [lens.command for lens in lenses if lens.command and "Run" in lens.command.title]
     assert [run.title for run in runs] == ["▶ Run Api", "▶ Run Queue"]
     assert [(run.arguments or [{}])[0]["trigger"] for run in runs] == ["api-gateway-rest", "sqs"]
+
+
+async def test_a_declared_project_gets_no_guessed_functions_as_in_check(tmp_path: Path) -> None:
+    # pyproject.toml declares main.handler under src/; a handler-shaped tools/index.py beside
+    # it is not a function: `handlerlens check` says so, and the editor must agree.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.handlerlens]\n[[tool.handlerlens.functions]]\nname = "api"\n'
+        'entry = "main.handler"\nroot = "src"\n'
+    )
+    (tmp_path / "src").mkdir()
+    main = tmp_path / "src" / "main.py"
+    # A warning here, so the test knows when the server has dealt with both files.
+    main.write_text("def handler(event, context):\n    return {'statusCode': 200, 'body': {}}\n")
+    (tmp_path / "tools").mkdir()
+    tool = tmp_path / "tools" / "index.py"
+    tool.write_text("def handler(event, context):\n    return {'statusCode': 200, 'body': {}}\n")
+    async with running_server(tmp_path) as client:
+        open_document(client, tool)
+        open_document(client, main)
+        diags = await wait_for_diagnostics(client, main, lambda ds: bool(ds))
+        assert [d.code for d in diags] == ["response-body-not-string"]
+        assert not client.diagnostics.get(tool.as_uri())
+        assert await _lenses(client, tool) == []
+        assert len(await _lenses(client, main)) == 2  # Run and Debug for api
 
 
 async def test_other_editors_get_server_commands(examples: Path) -> None:

@@ -86,10 +86,14 @@ class WorkspaceState:
         self.validate_all()
 
     def heuristic_applies(self, path: str) -> bool:
-        """Whether the quiet heuristic may look at `path`: no declaration covers it."""
+        """Whether the quiet heuristic may look at `path`: no declaration covers it (the
+        same rule as `project.discover`, so the editor and `check` find the same functions)."""
         if not path.endswith(".py") or not _inside(path, self.root):
             return False
-        return not any(_inside(path, spec.root) for spec in self.declared)
+        covered = self.model.covered
+        return not any(_inside(path, spec.root) for spec in self.declared) and not any(
+            _inside(path, folder) for folder in covered
+        )
 
     def python_changed(self, path: str) -> set[str]:
         """Re-validate after `path` changed; returns the paths whose problems may differ."""

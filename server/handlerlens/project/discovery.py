@@ -106,6 +106,7 @@ def discover(
     for spec in model.functions:
         model.problems += code_root_problems(spec, root)
     covered = {os.path.normpath(d) for d in [s.root for s in model.functions] + declaring_dirs}
+    model.covered = set(covered)
     for path in python_files:
         if _under_any(path, covered):
             continue
