@@ -106,8 +106,9 @@ def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
         return 2
     problems, functions = collect(paths, platform)
     render(problems, functions, fmt, sys.stdout)
-    if functions == 0:
+    if functions == 0 and not problems:
         # Not an error (a repository may hold no function yet), but never a silent pass.
+        # (With problems, say a declaring file that does not parse, those explain it.)
         sys.stderr.write(
             f"handlerlens check: warning: no function found under {', '.join(paths)}: nothing "
             "declares one (pyproject.toml [tool.handlerlens], SAM/CloudFormation, Serverless, "

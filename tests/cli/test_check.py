@@ -147,6 +147,14 @@ def test_no_function_found_passes_with_a_warning(tmp_path: Path) -> None:
     assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 0 function(s)"
     assert result.stderr.startswith("handlerlens check: warning: no function found under .:")
     assert "[tool.handlerlens]" in result.stderr
+    # A declaring file that does not parse explains the empty result itself.
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources: [unclosed\n"
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "[config-parse-error]" in result.stdout
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize("args", [("--format", "xml"), ("no/such/dir",), ("--platform", "gcp")])
