@@ -41,6 +41,21 @@ def test_known_closed_shape_flags_any_unknown_key() -> None:
     assert problems[1].message.endswith("Did you mean 'httpMethod'?")
 
 
+def test_a_key_tested_with_in_is_expected_to_be_missing() -> None:
+    source = (
+        H
+        + "if 'name' in event:\n        print(event['name'])\n"
+        + "    if 'token' not in event['headers']:\n        return event['headers'].get('token')\n"
+        + "    return event['nmae']"
+    )
+    # Only the key nobody tested is flagged; a tested key on another value still would be.
+    problems = _check(source, "yandex", "http")
+    assert [p.message.split("'")[1] for p in problems] == ["nmae"]
+    assert _check(
+        H + "if 'name' in context.__dict__:\n        pass\n    event['name']", "yandex", "http"
+    )
+
+
 def test_title_that_already_says_event_is_not_doubled() -> None:
     (problem,) = _check(H + "job = event['job']", "aws", "schedule")
     assert problem.message.startswith(

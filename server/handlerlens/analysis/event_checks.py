@@ -51,7 +51,8 @@ def check_events(path: str, source: str, handlers: Sequence[HandlerContext]) -> 
             continue
         checker = _Checker(doc, path, flow, seg[0])
         for key_use in facts.keys:
-            problems.extend(checker.key(key_use))
+            if (key_use.base, key_use.key) not in facts.probed:
+                problems.extend(checker.key(key_use))
         for attr_use in facts.attrs:
             problems.extend(checker.attr(attr_use))
         for num_use in facts.numeric:

@@ -131,6 +131,9 @@ class FunctionFacts:
     numeric: tuple[NumericUse, ...] = ()
     calls: tuple[CallUse, ...] = ()
     exact: bool = True
+    # (value, key) pairs tested with `'key' in value` / `not in`: the code expects the key
+    # may be missing, so reading it is no mistake.
+    probed: frozenset[tuple[SymRef, str]] = frozenset()
 
     def ref_at(self, name: str, line: int, col: int) -> SymRef | None:
         """What `name` holds at (line, col) within the function, or None."""
@@ -174,6 +177,7 @@ class _Walker(ast.NodeVisitor):
     attrs: list[AttrUse] = field(default_factory=list)
     numeric: list[NumericUse] = field(default_factory=list)
     calls: list[CallUse] = field(default_factory=list)
+    probed: set[tuple[SymRef, str]] = field(default_factory=set)
 
     # -- traversal ---------------------------------------------------------------------------
     # This walk runs on every keystroke in a handler. ast.NodeVisitor looks its method up by
@@ -418,6 +422,14 @@ class _Walker(ast.NodeVisitor):
     def visit_Compare(self, node: ast.Compare) -> None:
         operands = [node.left, *node.comparators]
         for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            if (
+                isinstance(op, (ast.In, ast.NotIn))
+                and isinstance(left, ast.Constant)
+                and isinstance(left.value, str)
+            ):
+                base = self.ref(right)
+                if base is not None:
+                    self.probed.add((base, left.value))
             numeric_other = _is_numberish(right), _is_numberish(left)
             text = _OP_TEXT.get(type(op), "")
             if isinstance(op, _ORDERING) or (
@@ -510,4 +522,5 @@ def function_facts(
         numeric=tuple(walker.numeric),
         calls=tuple(walker.calls),
         exact=exact,
+        probed=frozenset(walker.probed),
     )
