@@ -16,6 +16,9 @@ STATEMENTS = st.sampled_from(
         "async def handler(evt, ctx):\n    await x\n",
         "if True:\n    def cond(a, b):\n        pass\nelse:\n    cond = 1\n",
         "try:\n    import fast as impl\nexcept ImportError:\n    impl = None\nfinally:\n    pass\n",
+        "if impl:\n    impl = 1\n",
+        "with lock:\n    impl = 2\n    if impl:\n        impl = 3\n",
+        "impl = 4; impl = impl\n",
         "x = (\n1,\n2,\n)\n",
         "TEXT = '''\ndef fake(event, context):\n    pass\n'''\n",
         "value = 1 + \\\n2\n",
@@ -56,6 +59,7 @@ def _summary(text: str, whole: bool) -> object:
                 b.is_async,
                 b.decorated,
                 b.literal_type,
+                b.rebound,
                 getattr(b.node, "lineno", None),
                 getattr(b.node, "end_lineno", None),
             )

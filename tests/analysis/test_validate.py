@@ -180,6 +180,48 @@ def test_handler_binding_rules(tmp_path: Path, source: str, code: str, severity:
 
 
 @pytest.mark.parametrize(
+    ("source", "code", "severity"),
+    [
+        (
+            "try:\n    from fast import handler\nexcept ImportError:\n    handler = None\n",
+            "handler-unverifiable",
+            Severity.INFO,
+        ),
+        (
+            "if DEBUG:\n    def handler(event, context):\n        return 1\n"
+            "else:\n    handler = None\n",
+            "handler-unverifiable",
+            Severity.INFO,
+        ),
+        (
+            "from fast import handler\nif DEBUG:\n    handler = None\n",
+            "handler-unverifiable",
+            Severity.INFO,
+        ),
+        # Certain at import time: the last binding is the one in effect.
+        ("from fast import handler\nhandler = None\n", "handler-not-callable", Severity.ERROR),
+        (
+            "def handler(event, context):\n    return 1\nhandler = 42\n",
+            "handler-not-callable",
+            Severity.ERROR,
+        ),
+        (
+            "if DEBUG:\n    handler = 1\nelse:\n    handler = 2\n",
+            "handler-not-callable",
+            Severity.ERROR,
+        ),
+        ("handler = 42\ndef handler(event):\n    return 1\n", "handler-arity", Severity.ERROR),
+    ],
+)
+def test_a_literal_bound_in_one_branch_of_several_is_unverifiable(
+    tmp_path: Path, source: str, code: str, severity: Severity
+) -> None:
+    problems = run(tmp_path, {"main.py": source})
+    module = [p for p in problems if p.path.endswith("main.py")]
+    assert [(p.code, p.severity) for p in module] == [(code, severity)]
+
+
+@pytest.mark.parametrize(
     "source",
     [
         "def handler(event, context, extra=None):\n    return 1\n",

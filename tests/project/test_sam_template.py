@@ -8,6 +8,8 @@ import pytest
 
 from handlerlens.analysis.problems import Position, Severity
 from handlerlens.project import parse_config_file
+from handlerlens.project.positions import LineIndex
+from tests.project.conftest import text_at
 
 PATH = "/w/app/template.yaml"
 
@@ -183,3 +185,51 @@ def test_logging_config_json_sets_the_runtime_log_format_and_level() -> None:
     assert spec.env["AWS_LAMBDA_LOG_LEVEL"] == "INFO"  # Lambda's default for JSON logs
     (spec,), _ = _parse(_function("LoggingConfig: {LogFormat: Text, ApplicationLogLevel: DEBUG}\n"))
     assert "AWS_LAMBDA_LOG_FORMAT" not in spec.env and "AWS_LAMBDA_LOG_LEVEL" not in spec.env
+
+
+def _template_with_handler(handler: str) -> str:
+    """A template whose function `Fn` has `handler` (lines unindented) as its Handler."""
+    alias = (
+        "  Other:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Handler: *h, Runtime: python3.12}\n"
+    )
+    return (
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        f"      Handler: {textwrap.indent(handler, '        ').lstrip()}\n"
+        "      Runtime: python3.12\n" + (alias if "&h" in handler else "")
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler", "covered"),
+    [
+        ("app.handlr", "app.handlr"),
+        ('"app.handlr"', "app.handlr"),
+        ("!!str 'app.handlr'", "app.handlr"),
+        ("&h app.handlr", "app.handlr"),
+        ("&h !!str app.handlr  # shared", "app.handlr"),
+        (">-\napp.handlr", "app.handlr"),
+        ("|-  # a note\napp.handlr\n", "app.handlr"),
+        ("&h >-\napp.\nhandlr", "app.\n        handlr"),
+    ],
+)
+def test_entry_span_is_the_scalar_s_own_text_so_replacing_it_keeps_the_yaml(
+    handler: str, covered: str
+) -> None:
+    text = _template_with_handler(handler)
+    specs, problems = parse_config_file(PATH, text)
+    assert problems == []
+    span = specs[0].entry_span
+    assert span is not None and text_at(text, span) == covered
+    index = LineIndex(text)  # every column here is ASCII, so code points are UTF-16 units
+    start = index.offset_of(span.start.line, span.start.character)
+    end = index.offset_of(span.end.line, span.end.character)
+    fixed = text[:start] + "app.handler" + text[end:]
+    specs, problems = parse_config_file(PATH, fixed)
+    assert problems == []
+    assert {(spec.entry, spec.runtime) for spec in specs} == {("app.handler", "python3.12")}

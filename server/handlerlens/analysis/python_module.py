@@ -45,6 +45,11 @@ class Binding:
     is_async: bool = False
     decorated: bool = False
     literal_type: str = ""  # for kind == "literal": the Python type it evaluates to
+    nested: bool = False  # for kind == "literal": inside a top-level `if`/`try`/`with`
+    # For a nested literal: the binding before it is not a literal, or is itself rebound
+    # (`try: from x import h` / `except ImportError: h = None`), so which binding is in
+    # effect depends on the branch taken.
+    rebound: bool = False
     line_offset: int = 0
     _absolute: ast.AST | None = field(default=None, repr=False, compare=False)
 
@@ -113,21 +118,22 @@ def _literal_type(node: ast.AST) -> str:
     }.get(type(node), "value")
 
 
-def _walk_top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+def _walk_top_level(body: list[ast.stmt], nested: bool = False) -> list[tuple[ast.stmt, bool]]:
     # Definitions under top-level `if`/`try`/`with` still bind module names (a common
-    # `try: import x except ImportError: …` pattern), so flatten those, in order.
-    out: list[ast.stmt] = []
+    # `try: import x except ImportError: …` pattern), so flatten those, in order, marking
+    # them as nested.
+    out: list[tuple[ast.stmt, bool]] = []
     for stmt in body:
-        out.append(stmt)
+        out.append((stmt, nested))
         if isinstance(stmt, ast.If):
-            out.extend(_walk_top_level(stmt.body))
-            out.extend(_walk_top_level(stmt.orelse))
+            out.extend(_walk_top_level(stmt.body, True))
+            out.extend(_walk_top_level(stmt.orelse, True))
         elif isinstance(stmt, ast.Try | ast.With):
-            out.extend(_walk_top_level(stmt.body))
+            out.extend(_walk_top_level(stmt.body, True))
             for handler in getattr(stmt, "handlers", []):
-                out.extend(_walk_top_level(handler.body))
-            out.extend(_walk_top_level(getattr(stmt, "orelse", [])))
-            out.extend(_walk_top_level(getattr(stmt, "finalbody", [])))
+                out.extend(_walk_top_level(handler.body, True))
+            out.extend(_walk_top_level(getattr(stmt, "orelse", []), True))
+            out.extend(_walk_top_level(getattr(stmt, "finalbody", []), True))
     return out
 
 
@@ -203,8 +209,8 @@ def _parse_chunk(text: str) -> _Chunk | SyntaxError | None:
     else:
         part = ModuleInfo()
         index = LineIndex(text)
-        for stmt in _walk_top_level(tree.body):
-            _record(part, index, stmt)
+        for stmt, nested in _walk_top_level(tree.body):
+            _record(part, index, stmt, nested)
         result = _Chunk(tuple(part.bindings.values()), part.has_module_getattr, part.star_imports)
     if len(_chunks) >= _CHUNK_CACHE_LIMIT:
         _chunks.clear()
@@ -269,7 +275,7 @@ def _parse_module(text: str) -> ModuleInfo:
                     return info
                 return _parse_whole(text, index)
         for binding in chunk.bindings:
-            info.bindings[binding.name] = binding.shifted(start)  # the last binding wins
+            _bind(info.bindings, binding.shifted(start))
         info.has_module_getattr |= chunk.has_module_getattr
         info.star_imports |= chunk.star_imports
         i += 1
@@ -308,35 +314,60 @@ def _parse_whole(text: str, index: LineIndex) -> ModuleInfo:
         # Null bytes, or nesting deeper than the parser allows.
         info.syntax_error = SyntaxProblem(f"cannot parse: {exc}", Span.of(0, 0))
         return info
-    for stmt in _walk_top_level(tree.body):
-        _record(info, index, stmt)
+    for stmt, nested in _walk_top_level(tree.body):
+        _record(info, index, stmt, nested)
     return info
 
 
-def _record(info: ModuleInfo, index: LineIndex, stmt: ast.stmt) -> None:
+def _bind(bindings: dict[str, Binding], binding: Binding) -> None:
+    """Make `binding` its name's binding (the last one wins), marking a literal `rebound`.
+
+    Applied within each top-level statement and again when statements are joined. Only a
+    compound statement's bindings are nested, so a nested literal its statement left
+    unmarked follows only nested literals there, and the binding before the statement decides.
+    """
+    earlier = bindings.get(binding.name)
+    if (
+        earlier is not None
+        and binding.kind == "literal"
+        and binding.nested
+        and not binding.rebound
+        and (earlier.kind != "literal" or earlier.rebound)
+    ):
+        binding = replace(binding, rebound=True)
+    bindings[binding.name] = binding
+
+
+def _record(info: ModuleInfo, index: LineIndex, stmt: ast.stmt, nested: bool) -> None:
     first_line = index.whole_line(stmt.lineno - 1)
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
         span = _name_span_in_def(index, stmt, "def", stmt.name)
-        info.bindings[stmt.name] = Binding(
-            stmt.name,
-            "function",
-            span,
-            first_line,
-            stmt,
-            is_async=isinstance(stmt, ast.AsyncFunctionDef),
-            decorated=bool(stmt.decorator_list),
+        _bind(
+            info.bindings,
+            Binding(
+                stmt.name,
+                "function",
+                span,
+                first_line,
+                stmt,
+                is_async=isinstance(stmt, ast.AsyncFunctionDef),
+                decorated=bool(stmt.decorator_list),
+            ),
         )
         if stmt.name == "__getattr__":
             info.has_module_getattr = True
     elif isinstance(stmt, ast.ClassDef):
         span = _name_span_in_def(index, stmt, "class", stmt.name)
-        info.bindings[stmt.name] = Binding(
-            stmt.name,
-            "class",
-            span,
-            index.whole_line(stmt.lineno - 1),
-            stmt,
-            decorated=bool(stmt.decorator_list),
+        _bind(
+            info.bindings,
+            Binding(
+                stmt.name,
+                "class",
+                span,
+                index.whole_line(stmt.lineno - 1),
+                stmt,
+                decorated=bool(stmt.decorator_list),
+            ),
         )
     elif isinstance(stmt, ast.Assign | ast.AnnAssign):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
@@ -355,8 +386,17 @@ def _record(info: ModuleInfo, index: LineIndex, stmt: ast.stmt) -> None:
                 kind = "literal"
             else:
                 kind = "assigned"
-            info.bindings[target.id] = Binding(
-                target.id, kind, span, first_line, value, literal_type=_literal_type(value)
+            _bind(
+                info.bindings,
+                Binding(
+                    target.id,
+                    kind,
+                    span,
+                    first_line,
+                    value,
+                    literal_type=_literal_type(value),
+                    nested=nested,
+                ),
             )
     elif isinstance(stmt, ast.Import | ast.ImportFrom):
         for alias in stmt.names:
@@ -364,4 +404,4 @@ def _record(info: ModuleInfo, index: LineIndex, stmt: ast.stmt) -> None:
                 info.star_imports = True
                 continue
             bound = alias.asname or alias.name.split(".")[0]
-            info.bindings[bound] = Binding(bound, "imported", first_line, first_line, stmt)
+            _bind(info.bindings, Binding(bound, "imported", first_line, first_line, stmt))

@@ -227,6 +227,17 @@ def _check_binding(
         )
         return
     report.binding = binding
+    if binding.kind == "literal" and binding.rebound:
+        out.on_python(
+            path,
+            binding.span,
+            Severity.INFO,
+            "handler-unverifiable",
+            f"'{target.function}' is bound to {_a(binding.literal_type)} in one branch and "
+            "before that to something else (an import or a definition); which binding is in "
+            "effect cannot be checked statically (it must be a function taking (event, context)).",
+        )
+        return
     if binding.kind == "literal":
         out.on_python(
             path,

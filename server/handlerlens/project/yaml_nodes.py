@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
@@ -20,6 +21,8 @@ _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STR_TAG = "tag:yaml.org,2002:str"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _PLAIN_VALUE_TAGS = (STR_TAG, *_NUMBER_TAGS, "tag:yaml.org,2002:bool")
+# A node's anchor and tag (`&h`, `!Sub`, `!!str`), each with the blanks and comments after it.
+_PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s|#.*)*)*")
 
 
 def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[Problem]]:
@@ -123,13 +126,25 @@ def env_map(node: yaml.Node | None) -> dict[str, str]:
 
 
 def value_span(node: yaml.Node, lines: LineIndex) -> Span:
-    """The span of a scalar's text: inside the quotes for quoted scalars."""
-    start, end = node.start_mark.index, node.end_mark.index
+    """The span of a scalar's own text, so replacing it keeps the YAML intact.
+
+    It starts after the node's anchor and tag (`&h`, `!Sub`), lies inside the quotes of a
+    quoted scalar, and for a block scalar (`|`, `>-`) covers the content after its header line.
+    """
+    text, start, end = lines.text, node.start_mark.index, node.end_mark.index
+    properties = _PROPERTIES.match(text, start, end)
+    if properties is not None:
+        start = properties.end()
     style = getattr(node, "style", None)
-    if style in ('"', "'") and end - start >= 2:
-        # A tagged scalar (`!Sub 'x'`) starts at its tag, not at its opening quote.
-        opening = lines.text.find(style, start, end - 1)
-        return lines.span(opening + 1 if opening >= 0 else start + 1, end - 1)
+    if style in ('"', "'") and text.startswith(style, start) and end - start >= 2:
+        return lines.span(start + 1, end - 1)
+    if style in ("|", ">") and start < end:
+        header_end = start + len(text[start:end].splitlines()[0])
+        content = text[header_end:end]
+        first = header_end + len(content) - len(content.lstrip())
+        last = header_end + len(content.rstrip())
+        # An empty block scalar has no content to point at: point at its header.
+        return lines.span(first, last) if first < last else lines.span(start, header_end)
     return lines.span(start, end)
 
 
