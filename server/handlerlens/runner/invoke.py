@@ -123,6 +123,10 @@ class _Child:
         sys.stderr.flush()
         import gc
 
+        # Imported here, before the fork: in the child every page an import touches would be
+        # copied first (twice the time).
+        from handlerlens.worker import serve
+
         # Objects the collector would otherwise walk (and so copy, page by page) in the child.
         gc.freeze()
         pid = os.fork()
@@ -136,14 +140,11 @@ class _Child:
                 os.dup2(out_w, 2)
                 for fd in (control_w, result_r, lifeline_w, out_r, out_w, null):
                     os.close(fd)
-                from handlerlens.runner.worker_env import worker_environ
-
-                environ = worker_environ(os.environ)
-                os.environ.clear()
-                os.environ.update(environ)
+                # What worker_environ() changes, for what the handler may start (this branch
+                # never runs under the extension's bundle, the rest of it).
+                os.environ["PYTHONUNBUFFERED"] = "1"
+                os.environ.pop("PYTHONSAFEPATH", None)
                 os.chdir(fn.root)
-                from handlerlens.worker import serve
-
                 status = serve.main([str(control_r), str(result_w), str(lifeline_r)])
             except SystemExit as exc:  # sys.exit() in the handler ends the interpreter
                 code = exc.code
@@ -314,17 +315,17 @@ class _Invocation:
         return True
 
     def _frame(self) -> tuple[dict[str, Any], bytes] | None:
-        from handlerlens.worker.channel import HEADER
+        from handlerlens.worker.channel import HEADER_SIZE, split_header
 
         buffer = self.frames
-        if len(buffer) < HEADER.size:
+        if len(buffer) < HEADER_SIZE:
             return None
-        meta_len, payload_len = HEADER.unpack_from(buffer)
-        end = HEADER.size + meta_len + payload_len
+        meta_len, payload_len = split_header(buffer)
+        end = HEADER_SIZE + meta_len + payload_len
         if len(buffer) < end:
             return None
-        meta = json.loads(bytes(buffer[HEADER.size : HEADER.size + meta_len]) or b"{}")
-        payload = bytes(buffer[HEADER.size + meta_len : end])
+        meta = json.loads(bytes(buffer[HEADER_SIZE : HEADER_SIZE + meta_len]) or b"{}")
+        payload = bytes(buffer[HEADER_SIZE + meta_len : end])
         del buffer[:end]
         return meta, payload
 

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-HEADER = struct.Struct(">II")
+# The two lengths, 4 bytes each, big-endian (struct's ">II", without loading struct).
+HEADER_SIZE = 8
+
+
+def split_header(head: bytes | bytearray) -> tuple[int, int]:
+    """(meta length, payload length) from a frame's first HEADER_SIZE bytes."""
+    return int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
+
+
 # json.dumps with options builds an encoder per call: one for every frame instead.
 _META_JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -23,7 +30,7 @@ _META_JSON = json.JSONEncoder(separators=(",", ":"))
 def encode(meta: dict[str, Any], payload: bytes = b"") -> bytes:
     """One frame as bytes."""
     head = _META_JSON.encode(meta).encode("utf-8")
-    return HEADER.pack(len(head), len(payload)) + head + payload
+    return len(head).to_bytes(4, "big") + len(payload).to_bytes(4, "big") + head + payload
 
 
 def send(fd: int, meta: dict[str, Any], payload: bytes = b"") -> None:
@@ -60,10 +67,10 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
 
 def recv(fd: int) -> tuple[dict[str, Any], bytes] | None:
     """Read one frame from `fd`; None at end of file (the supervisor is gone)."""
-    head = _read_exactly(fd, HEADER.size)
+    head = _read_exactly(fd, HEADER_SIZE)
     if head is None:
         return None
-    meta_len, payload_len = HEADER.unpack(head)
+    meta_len, payload_len = split_header(head)
     meta = _read_exactly(fd, meta_len) if meta_len else b"{}"
     payload = _read_exactly(fd, payload_len) if payload_len else b""
     if meta is None or payload is None:

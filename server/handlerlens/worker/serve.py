@@ -15,13 +15,16 @@ import signal
 import sys
 import threading
 
-from . import channel, debugging
+from . import channel
 from .runtime import Runtime, max_rss_kb
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
+
+    # Loaded only under --debug: every other worker's start skips it.
+    from . import debugging
 
 SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
 
@@ -128,6 +131,8 @@ def _install_fresh_source_loader(root: str) -> None:
 
 
 def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseMonitor | None:
+    from . import debugging
+
     if not debugging.under_debugger():
         # debugpy starts sub-processes through its launcher only when it recognises the
         # interpreter; otherwise this worker runs, but no breakpoint can stop in it.
@@ -144,6 +149,8 @@ def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseM
 
 def _settle_breakpoints(tracker: debugging.BreakpointTracker | None, expected: object) -> None:
     """Before an import: have the breakpoints the supervisor saw (see BreakpointTracker)."""
+    from . import debugging
+
     if tracker is None:
         return
     if isinstance(expected, dict):
@@ -161,9 +168,12 @@ def main(argv: list[str]) -> int:
     debug = "--debug" in argv[3:]
     for fd in (control, result, lifeline):
         os.set_inheritable(fd, False)
-    debugging.hide_thread(
-        threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
-    ).start()
+    watcher = threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
+    if debug:
+        from . import debugging
+
+        debugging.hide_thread(watcher)
+    watcher.start()
     root = os.getcwd()
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
