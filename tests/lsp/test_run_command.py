@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,28 @@ async def test_run_invokes_the_handler_in_a_real_runner(examples: Path) -> None:
     )
     assert [s.state for s in runner_pid_states][:2] == ["starting", "running"]
     assert runner_pid_states[1].url.startswith("http://127.0.0.1:")
+
+
+async def test_a_save_that_breaks_the_code_shows_the_error_as_people_read_it(
+    examples: Path,
+) -> None:
+    states: list[Any] = []
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        client.feature("handlerlens/runnerState")(lambda params: states.append(params))
+        open_document(client, main)
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        result = await _execute(client, "handlerlens.server.run", {"function": ref, "event": {}})
+        assert result["status"] == 200
+        main.write_text(main.read_text().replace("def handler(event, context):", "def handler("))
+        for _ in range(100):
+            if any(s.state == "error" for s in states):
+                break
+            await asyncio.sleep(0.1)
+    (error,) = [s for s in states if s.state == "error"]
+    assert error.message.startswith("SyntaxError: "), error.message
+    assert "{" not in error.message
 
 
 async def test_run_without_event_uses_saved_or_sample_events(examples: Path) -> None:

@@ -122,9 +122,19 @@ class RunnerManager:
             if event.get("ok", True):
                 self._state(function, settled)
             else:
-                self._state(function, "error", message=str(event.get("error", "reload failed")))
+                self._state(function, "error", message=_error_text(event.get("error")))
         elif kind == "stopped":
             self._state(function, "stopped")
+
+
+def _error_text(error: object) -> str:
+    """A runner's init error as people read it: `SyntaxError: invalid syntax (main.py, line
+    3)`, not the error JSON's Python repr."""
+    if isinstance(error, dict):
+        kind, message = error.get("errorType"), error.get("errorMessage")
+        if kind or message:
+            return f"{kind}: {message}" if kind and message else str(kind or message)
+    return str(error) if error else "the new code did not load"
 
 
 def events_folder(workspace_root: str, function: str, folder: str = ".handlerlens/events") -> str:
