@@ -21,6 +21,10 @@ import time
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
 from handlerlens.runner.targets import ServedFunction, init_message
 
+# The worker loop, loaded before any fork: in the child, every page an import touches would
+# be copied first (twice the time).
+from handlerlens.worker import serve
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
@@ -101,7 +105,7 @@ def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
 
 
 class _Child:
-    """The worker process: its pid, our ends of its pipes, its output streams."""
+    """The worker process: its pid, our ends of its pipes, its output."""
 
     def __init__(self, pid: int, control: int, result: int, lifeline: int, out: IO[bytes]) -> None:
         self.pid = pid
@@ -109,7 +113,7 @@ class _Child:
         self.result = result
         self.lifeline = lifeline
         # stdout and stderr share one pipe: both are the function's log, in their order.
-        self.streams = (out,)
+        self.out = out
         self.returncode: int | None = None
 
     @classmethod
@@ -122,10 +126,6 @@ class _Child:
         sys.stdout.flush()
         sys.stderr.flush()
         import gc
-
-        # Imported here, before the fork: in the child every page an import touches would be
-        # copied first (twice the time).
-        from handlerlens.worker import serve
 
         # Objects the collector would otherwise walk (and so copy, page by page) in the child.
         gc.freeze()
@@ -246,7 +246,8 @@ class _Child:
                 pass
 
 
-SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
+# The mark the worker loop writes after each operation's output (without its line break).
+SENTINEL = serve.SENTINEL.rstrip(b"\n")
 
 
 class _Output:
@@ -375,7 +376,7 @@ class _Invocation:
         import select
 
         child = self.child
-        result_fd, out_fd = child.result, child.streams[0].fileno()
+        result_fd, out_fd = child.result, child.out.fileno()
         open_fds = [result_fd, out_fd]
         self._send(init_message(self.fn, self.version))
         while self.result is None and result_fd in open_fds:
@@ -408,7 +409,7 @@ class _Invocation:
         `marks` end-of-op marks have passed (all the operations' output is in), or `timeout`."""
         import select
 
-        fd = self.child.streams[0].fileno()
+        fd = self.child.out.fileno()
         deadline = time.monotonic() + timeout
         while (marks is None or self.output.marks < marks) and (
             left := deadline - time.monotonic()
