@@ -24,6 +24,39 @@ class HttpReply:
         return HttpReply(status, [("Content-Type", "application/json"), *extra], body)
 
 
+_REASONS: dict[int, str] = {}
+
+
+def _reason(status: int) -> str:
+    if not _REASONS:
+        import http  # loaded on the first response, not with the module
+
+        _REASONS.update((s.value, s.phrase) for s in http.HTTPStatus)
+    return _REASONS.get(status, "Unknown")
+
+
+def encode_response(
+    status: int, headers: list[tuple[str, str]], body: bytes, keep_alive: bool, head_only: bool
+) -> bytes:
+    """An HTTP/1.1 response on the wire: status line, headers, Content-Length, body.
+
+    One encoder for both places that answer HTTP (the supervisor, and a worker serving the
+    connections lent to it), so a response is byte for byte the same whichever sends it.
+    """
+    out = [f"HTTP/1.1 {status} {_reason(status)}\r\n"]
+    for name, value in headers:
+        # Header values come from user code: strip CR/LF so they cannot split the response.
+        clean_name = name.replace("\r", "").replace("\n", "")
+        clean_value = value.replace("\r", " ").replace("\n", " ")
+        out.append(f"{clean_name}: {clean_value}\r\n")
+    out.append(f"Content-Length: {len(body)}\r\n")
+    if not keep_alive:
+        out.append("Connection: close\r\n")
+    out.append("\r\n")
+    head = "".join(out).encode("latin-1", "replace")
+    return head if head_only else head + body
+
+
 @dataclass(frozen=True)
 class IncomingRequest:
     """What the front end knows about one HTTP request."""

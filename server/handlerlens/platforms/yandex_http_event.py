@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from handlerlens.platforms.http_reply import IncomingRequest
+from .http_reply import IncomingRequest
 
 # "A request JSON over 3.5 MB gets 413" (function-invoke.md#http-state).
 MAX_REQUEST_JSON = 3_670_016

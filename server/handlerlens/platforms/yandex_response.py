@@ -10,8 +10,8 @@ import binascii
 import json
 from typing import Any
 
-from handlerlens.platforms.http_reply import HttpReply
-from handlerlens.platforms.yandex_http_event import MAX_REQUEST_JSON, canonical_header
+from .http_reply import HttpReply
+from .yandex_http_event import MAX_REQUEST_JSON, canonical_header
 
 # §9 #14: a response over the 3.5 MB limit is a malformed response.
 MAX_RESPONSE = MAX_REQUEST_JSON

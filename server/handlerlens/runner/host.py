@@ -10,13 +10,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_response
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
-from handlerlens.runner.worker_process import WorkerDied
+from handlerlens.runner.worker_process import CAN_LEND, WorkerDied
+
+if TYPE_CHECKING:
+    from handlerlens.runner.lender import Lender
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -64,6 +67,19 @@ class FunctionHost:
         self._tails: dict[str, deque[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._max_memory_mb = 0
+        # Set when connections can be lent to the worker (enable_lending()).
+        self.lender: Lender | None = None
+
+    def enable_lending(self, functions: int) -> None:
+        """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
+        HANDLERLENS_LEND=0 in the environment keeps every request in the supervisor."""
+        if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
+            return
+        from handlerlens.runner.lender import Lender, can_lend
+
+        if can_lend(self, functions):
+            self.lender = Lender(self)
+            self.pool.lending = True
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
@@ -81,6 +97,8 @@ class FunctionHost:
         expected (a file the function writes into its own code root) explains itself.
         """
         changed = changed or set()
+        if self.lender is not None:
+            self.lender.give_back()  # its connections come back after their current request
         # An editor's or sed's temporary file comes and goes within the burst: name the files
         # that are there now (or, when the change removed files, those).
         present = {path for path in changed if os.path.exists(path)}
@@ -230,6 +248,19 @@ class FunctionHost:
         except WorkerDied as exc:
             loop.call_soon(call.on_error, exc)
 
+    def begin_direct(self, instance: Instance, rid: str, done: Callable[[Outcome], None]) -> None:
+        """A request the worker began on a lent connection: START, and the watch on it."""
+        fn = self.fn
+        call = _Call(self, rid, b"", "json", None, done)
+        call.direct = True
+        call.instance = instance
+        call.init_ms = instance.take_init_ms()
+        self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        timeout = fn.timeout
+        if call.init_ms and fn.platform == "yandex":
+            timeout = max(0.0, timeout - call.init_ms / 1000.0)  # as in _begin
+        instance.worker.begin_remote(rid, timeout, call.on_reply, call.on_error)
+
     def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
         instance = call.instance
         assert instance is not None
@@ -287,7 +318,7 @@ class FunctionHost:
             if self.status.wants_events:
                 self._report_event(rid, duration, memory_mb, call.init_ms)
         finally:
-            if reusable:
+            if reusable and not call.direct:  # a lent connection's instance stays lent
                 self.pool.release(instance)
 
     def _report_event(
@@ -396,6 +427,7 @@ class _Call:
         "started",
         "init_ms",
         "instance",
+        "direct",
     )
 
     def __init__(
@@ -417,6 +449,7 @@ class _Call:
         self.started = self.queued
         self.init_ms: float | None = None
         self.instance: Instance | None = None
+        self.direct = False  # on a connection lent to the worker, which answers it
 
     def take(self, instance: Instance | None) -> bool:
         """The pool's answer: an instance to run on, or None when the runner is stopping."""

@@ -10,11 +10,12 @@ explicit: header block size and count, body size (oversized bodies are drained a
 from __future__ import annotations
 
 import asyncio
-import http
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
+
+from handlerlens.platforms.http_reply import encode_response
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -25,8 +26,6 @@ BODY_IDLE_TIMEOUT = 30.0
 KEEPALIVE_TIMEOUT = 75.0
 # Bodies above max_body are read and thrown away up to this size, then the connection closes.
 MAX_DRAIN = 64 * 1024 * 1024
-
-_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 @dataclass
@@ -66,6 +65,8 @@ class Response:
 # later (a callback rather than a coroutine: the hot path needs no task per request).
 Respond = Callable[[Response], None]
 Handler = Callable[[Request, Respond], None]
+# Offered each new connection: True if it took it (see runner/lender.py).
+Lender = Callable[["HttpProtocol"], bool]
 
 
 def _plain(status: int, message: str) -> Response:
@@ -86,8 +87,11 @@ class _BadRequest(Exception):
 class HttpProtocol(asyncio.Protocol):
     """One connection: parse, dispatch one request at a time, keep alive."""
 
-    def __init__(self, handler: Handler, max_body: int) -> None:
+    def __init__(self, handler: Handler, max_body: int, lender: Lender | None = None) -> None:
         self.handler = handler
+        self.lender = lender
+        # Lent to a worker, which reads and answers it; this side reads nothing meanwhile.
+        self.lent = False
         self.max_body = max_body
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
@@ -104,6 +108,8 @@ class HttpProtocol(asyncio.Protocol):
         # Inside _process's loop: a response given synchronously lets the loop go on to the
         # next pipelined request instead of recursing into it.
         self.processing = False
+        # The client shut down its side (it sends nothing more): answer, then close.
+        self.peer_done = False
 
     # -- connection events -------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -112,7 +118,57 @@ class HttpProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client = (str(peer[0]), int(peer[1]))
+        if self.lender is not None and self.lender(self):
+            self.lent = True
+            self.transport.pause_reading()
+            return
         self._arm(HEAD_TIMEOUT)
+
+    def fileno(self) -> int:
+        """The connection's descriptor (-1 once closed)."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        return sock.fileno() if sock is not None else -1
+
+    def reclaim(self, leftover: bytes, busy: bool = False) -> Respond | None:
+        """A lent connection comes back, with the bytes the worker read but did not serve.
+
+        `busy`: the worker died in the middle of a request on it; the returned `respond`
+        answers that request (the platform's error), and reading resumes after it.
+        """
+        self.lent = False
+        if self.transport is None or self.closing:
+            return None
+        self.transport.resume_reading()
+        self.buffer += leftover
+        if busy:
+            self.busy = True
+            answered = False
+
+            def respond(response: Response) -> None:
+                nonlocal answered
+                if not answered:
+                    answered = True
+                    self._answer(response, keep_alive=True, head_only=False)
+
+            return respond
+        self._next()
+        return None
+
+    def close(self) -> None:
+        """Close the connection (a worker closed its copy of a lent one)."""
+        self.lent = False
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def eof_received(self) -> bool:
+        """A client that half-closes after its request (`nc -N`, a script that shuts down
+        its sending side) still gets its answers; the connection closes once they are out."""
+        self.peer_done = True
+        if self.busy:
+            return True
+        self._next()
+        return not self.closing and self.transport is not None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
@@ -353,34 +409,32 @@ class HttpProtocol(asyncio.Protocol):
         """
         self._process()
         if not self.busy and self.transport is not None and not self.closing:
+            if self.peer_done:  # nothing more will come: what is left is not a request
+                self.closing = True
+                self.transport.close()
+                return
             self._arm_for_buffer()
 
     def _send(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         if self.transport is None:
             return
-        reason = _REASONS.get(response.status, "Unknown")
-        out = [f"HTTP/1.1 {response.status} {reason}\r\n"]
-        for name, value in response.headers:
-            # Header values come from user code: strip CR/LF so they cannot split the response.
-            clean_name = name.replace("\r", "").replace("\n", "")
-            clean_value = value.replace("\r", " ").replace("\n", " ")
-            out.append(f"{clean_name}: {clean_value}\r\n")
-        out.append(f"Content-Length: {len(response.body)}\r\n")
-        if not keep_alive:
-            out.append("Connection: close\r\n")
-        out.append("\r\n")
-        head = "".join(out).encode("latin-1", "replace")
-        self.transport.write(head if head_only else head + response.body)
+        self.transport.write(
+            encode_response(response.status, response.headers, response.body, keep_alive, head_only)
+        )
         if not keep_alive:
             self.closing = True
             self.transport.close()
 
 
 async def serve(
-    handler: Handler, host: str, port: int, max_body: int
+    handler: Handler, host: str, port: int, max_body: int, lender: Lender | None = None
 ) -> asyncio.base_events.Server:
     """Listen on host:port; raises OSError (e.g. EADDRINUSE) if the port is taken."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body), host, port, reuse_address=True, backlog=512
+        lambda: HttpProtocol(handler, max_body, lender),
+        host,
+        port,
+        reuse_address=True,
+        backlog=512,
     )

@@ -57,6 +57,8 @@ class Instance:
     error: dict[str, Any] | None = None
     # Init killed the worker (e.g. sys.exit at import): answer with the error, never respawn.
     dead_init: bool = False
+    # The worker can answer HTTP connections lent to it (worker/direct.py).
+    direct: bool = False
 
     def take_init_ms(self) -> float | None:
         """The init duration, reported once: on the instance's first request."""
@@ -76,8 +78,13 @@ class Pool:
         *,
         debug: bool = False,
         standby: bool = True,
+        lending: bool = False,
     ) -> None:
         self.fn = fn
+        # Workers get a socket for lent connections (see runner/lender.py).
+        self.lending = lending
+        # Called when a request has to queue: whoever holds an instance may give it back.
+        self.on_wanted: Callable[[], None] | None = None
         self.python = python
         self.on_log = on_log
         self.size = max(1, size)
@@ -159,6 +166,19 @@ class Pool:
                 return
             self._retire(instance, "replacing")
         self._waiters.append(take)
+        if self.on_wanted is not None:
+            self.on_wanted()
+
+    def try_take(self) -> Instance | None:
+        """An idle instance of the current generation, now, if there is one and nobody waits."""
+        if self._closed or self._waiters:
+            return None
+        while self._idle:
+            instance = self._idle.popleft()
+            if instance.generation == self.generation:
+                return instance
+            self._retire(instance, "replacing")
+        return None
 
     def release(self, instance: Instance) -> bool:
         """Give an instance back after a request (or after init); True if a queued request
@@ -209,6 +229,7 @@ class Pool:
             debug=self.debug,
             # Under a debugger, debugpy's own tens of megabytes would count against it.
             memory_mb=None if self.debug else self.fn.memory,
+            lending=self.lending,
         )
         await worker.start()
         self._workers.add(worker)
@@ -260,6 +281,7 @@ class Pool:
             return died
         error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
         instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
+        instance.direct = bool(reply.get("direct"))
         self.release(instance)
         return error
 

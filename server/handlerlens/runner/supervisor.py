@@ -61,6 +61,8 @@ class Supervisor:
             )
             for fn in functions
         }
+        for host in self.hosts.values():
+            host.enable_lending(len(self.hosts))
         self.stop_event = asyncio.Event()
         # Hosts changed on disk and not reloaded yet; one task reloads them, round after
         # round, so changes made during a reload coalesce into the next one.
@@ -71,7 +73,11 @@ class Supervisor:
         """Serve until stopped; 0 on a clean stop."""
         app = App(self.hosts)
         try:
-            server = await http_server.serve(app.handle, "127.0.0.1", self.options.port, MAX_BODY)
+            lenders = [host.lender for host in self.hosts.values() if host.lender is not None]
+            lend = lenders[0].lend if lenders else None
+            server = await http_server.serve(
+                app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend
+            )
         except OSError as exc:
             raise PortInUse(str(exc)) from exc
         port = server.sockets[0].getsockname()[1]

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import struct
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +37,13 @@ ATTACH_WARNING_S = 15.0
 
 # How often a busy worker's resident memory is compared with the function's memory size.
 MEMORY_POLL_S = 0.02
+# While connections are lent, a log line nobody has claimed yet waits this long for the
+# `direct-start` frame that names its request (the frame and the line travel on two pipes).
+HOLD_UNLABELLED_S = 0.05
+# Frames about lent connections (worker/direct.py), for the lender rather than a caller.
+LENDING_OPS = frozenset({"direct-start", "direct-closed", "handback", "released"})
+# Whether this platform can pass descriptors between processes.
+CAN_LEND = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
@@ -132,8 +140,21 @@ class WorkerProcess:
         on_log: LogSink,
         debug: bool = False,
         memory_mb: int | None = None,
+        lending: bool = False,
     ) -> None:
         self.python = python
+        # A socket on which HTTP connections can be lent to this worker (worker/direct.py).
+        self.lending = lending and CAN_LEND
+        self._lend_sock: socket.socket | None = None
+        # Who hears about lent connections (see runner/lender.py): frames, and the end.
+        self.lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
+        self.on_gone: Callable[[], None] | None = None
+        self._result_fd = -1
+        self._reader: _ResultReader | None = None
+        # Killed because a request on a lent connection ran past its timeout.
+        self.timed_out = False
+        self._hold_timer: asyncio.TimerHandle | None = None
+        self._hold_expired = False
         # The function's memory size, enforced on its resident memory while it runs.
         self.memory_limit = memory_mb * 1024 * 1024 if memory_mb else None
         # The resident size that got the worker killed, if it outgrew the memory size.
@@ -175,14 +196,21 @@ class WorkerProcess:
         control_r, control_w = os.pipe()
         result_r, result_w = os.pipe()
         lifeline_r, lifeline_w = os.pipe()
-        child_fds = (control_r, result_w, lifeline_r)
+        child_fds: tuple[int, ...] = (control_r, result_w, lifeline_r)
+        extra: tuple[str, ...] = ("--debug",) if self.debug else ()
+        child_sock: socket.socket | None = None
+        if self.lending:
+            self._lend_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._lend_sock.setblocking(False)
+            child_fds += (child_sock.fileno(),)
+            extra += ("--direct", str(child_sock.fileno()))
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: _ProcessProtocol(self),
                 self.python,
                 WORKER_SCRIPT,
-                *(str(fd) for fd in child_fds),
-                *(("--debug",) if self.debug else ()),
+                *(str(fd) for fd in child_fds[:3]),
+                *extra,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -194,20 +222,26 @@ class WorkerProcess:
         except BaseException:
             for fd in (control_r, control_w, result_r, result_w, lifeline_r, lifeline_w):
                 os.close(fd)
+            if child_sock is not None and self._lend_sock is not None:
+                child_sock.close()
+                self._lend_sock.close()
+                self._lend_sock = None
             raise
-        finally:
-            pass
-        for fd in child_fds:
+        for fd in child_fds[:3]:
             os.close(fd)
+        if child_sock is not None:
+            child_sock.close()
+        self._result_fd = result_r
         self._transport = transport
         self.pid = transport.get_pid()
         self._lifeline = lifeline_w
         self._control, _ = await loop.connect_write_pipe(
             asyncio.Protocol, os.fdopen(control_w, "wb", buffering=0)
         )
-        await loop.connect_read_pipe(
+        _, reader = await loop.connect_read_pipe(
             lambda: _ResultReader(self), os.fdopen(result_r, "rb", buffering=0)
         )
+        self._reader = reader
         log.debug("runner: started worker PID %d", self.pid)
         if self.debug:
             loop.call_later(ATTACH_WARNING_S, self._warn_unattached)
@@ -240,6 +274,36 @@ class WorkerProcess:
             if self.paused:
                 self._deadline.pause(loop.time())
         self._watch(loop)
+
+    def begin_remote(
+        self, label: str, timeout: float, on_reply: ReplySink, on_error: ErrorSink
+    ) -> None:
+        """A request the worker began by itself on a lent connection (its `direct-start`):
+        watched like an operation sent with begin() — log lines, timeout, memory, death."""
+        loop = asyncio.get_running_loop()
+        self._waiting = (on_reply, on_error)
+        self._ops.append(_Op(label, loop.create_future()))
+        self._deadline = _Deadline(loop.time(), timeout)
+        self._watch(loop)
+        self._release_held()
+
+    def lend(self, conns: dict[int, int], timeout: float) -> bool:
+        """Pass connection descriptors ({id: fd}) to the worker; False if it cannot take
+        them now (it then never sees them: the caller serves them itself)."""
+        if self._lend_sock is None or not self.alive:
+            return False
+        message = _META_JSON.encode({"conns": list(conns), "timeout": timeout}).encode()
+        try:
+            sent = socket.send_fds(self._lend_sock, [message], list(conns.values()))
+        except OSError:
+            return False
+        return sent == len(message)
+
+    def send_op(self, meta: dict[str, Any]) -> None:
+        """An operation nobody waits on (its reply goes to the lend sink), e.g. `release`."""
+        if self._control is not None and self.alive:
+            head = _META_JSON.encode(meta).encode()
+            self._control.write(_HEADER.pack(len(head), 0) + head)
 
     async def call(
         self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
@@ -300,6 +364,14 @@ class WorkerProcess:
             return  # idle: no more ticks until the next operation
         deadline = self._deadline
         if deadline is not None and deadline.at is not None and loop.time() >= deadline.at:
+            if self.lend_sink is not None:
+                # A lent connection's request: the worker answers it itself unless stopped
+                # first. Stop it, then read what it wrote: an end there means it answered.
+                self._deadline = None
+                self.timed_out = True
+                self.kill()
+                loop.create_task(self._time_out_lent())
+                return
             waiting = self._take()
             if waiting is not None:
                 waiting[1](asyncio.TimeoutError())
@@ -307,6 +379,22 @@ class WorkerProcess:
         if self.memory_limit and self._over_memory(self.memory_limit):
             return
         self._watch(loop)
+
+    async def _time_out_lent(self) -> None:
+        await self.wait_exit(1.0)
+        reader = self._reader
+        if reader is not None and self._result_fd >= 0:
+            while True:
+                try:
+                    data = os.read(self._result_fd, 1 << 16)
+                except OSError:
+                    break
+                if not data:
+                    break
+                reader.data_received(data)
+        waiting = self._take()
+        if waiting is not None:
+            waiting[1](asyncio.TimeoutError())
 
     def _over_memory(self, limit: int) -> bool:
         """Kill a busy worker whose resident memory passed the function's memory size.
@@ -384,6 +472,12 @@ class WorkerProcess:
         if self._lifeline >= 0:
             os.close(self._lifeline)
             self._lifeline = -1
+        if self._lend_sock is not None:
+            self._lend_sock.close()
+            self._lend_sock = None
+        if self._hold_timer is not None:
+            self._hold_timer.cancel()
+            self._hold_timer = None
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -392,7 +486,14 @@ class WorkerProcess:
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
-        if meta.get("op") == "debug":
+        op = meta.get("op")
+        if op in LENDING_OPS or op == "direct-end":
+            sink = self.lend_sink
+            if sink is not None:
+                sink(meta, payload)  # direct-start calls begin_remote from here
+            if op != "direct-end":
+                return
+        if op == "debug":
             if meta.get("attached"):
                 self.attached = True
             else:
@@ -434,7 +535,14 @@ class WorkerProcess:
 
     def _on_result_eof(self) -> None:
         self._result_eof = True
+        if self.timed_out:
+            # Stopped for a lent request's timeout: _time_out_lent() settles that request.
+            if self.on_gone is not None:
+                self.on_gone()
+            return
         waiting = self._take()
+        if self.on_gone is not None:
+            self.on_gone()  # lent connections come back before the failed call is answered
         if waiting is not None:
             waiting[1](WorkerDied(self.returncode))
 
@@ -452,13 +560,38 @@ class WorkerProcess:
     def _emit(self, stream: _Stream, raw: bytes) -> None:
         self.on_log(self._label(stream), stream.name, raw.decode("utf-8", "replace"))
 
+    def _holding(self, stream: _Stream) -> bool:
+        """Keep this stream's lines until the request that printed them is known?"""
+        if self.lend_sink is None or self._hold_expired or self._label(stream) is not None:
+            return False
+        if self._hold_timer is None:
+            loop = asyncio.get_running_loop()
+            self._hold_timer = loop.call_later(HOLD_UNLABELLED_S, self._hold_over)
+        return True
+
+    def _hold_over(self) -> None:
+        self._hold_timer = None
+        self._hold_expired = True  # printed outside any request: pass them on unlabelled
+        try:
+            self._release_held()
+        finally:
+            self._hold_expired = False
+
+    def _release_held(self) -> None:
+        if self._hold_timer is not None and not self._hold_expired:
+            self._hold_timer.cancel()
+            self._hold_timer = None
+        for fd, stream in self._streams.items():
+            if stream.buffer:
+                self._on_output(fd, b"")
+
     def _on_output(self, fd: int, data: bytes) -> None:
         stream = self._streams.get(fd)
         if stream is None:
             return
         buffer = stream.buffer
         buffer += data
-        while True:
+        while not self._holding(stream):
             newline = buffer.find(b"\n")
             if newline < 0:
                 if len(buffer) > MAX_LINE:

@@ -46,6 +46,11 @@ def send(fd: int, meta: dict[str, Any], payload: bytes = b"") -> None:
 _pending: dict[int, bytes] = {}
 
 
+def pending(fd: int) -> bool:
+    """True if bytes past the last frame read from `fd` wait here (maybe a whole frame)."""
+    return fd in _pending
+
+
 def _read_exactly(fd: int, size: int) -> bytes | None:
     chunks = []
     have = _pending.pop(fd, b"")

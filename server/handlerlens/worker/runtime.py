@@ -32,6 +32,9 @@ def max_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+_UNSET: Any = object()
+
+
 class Runtime:
     """Holds the handler between invocations, so globals persist on a warm instance."""
 
@@ -119,8 +122,13 @@ class Runtime:
             asyncio.set_event_loop(self._loop)
         return self._loop.run_until_complete(awaitable)
 
-    def invoke(self, meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
-        """Call the handler once; returns the result frame (meta, payload)."""
+    def invoke(
+        self, meta: dict[str, Any], payload: bytes, event: Any = _UNSET
+    ) -> tuple[dict[str, Any], bytes]:
+        """Call the handler once; returns the result frame (meta, payload).
+
+        The event is `payload` parsed, or `event` as is (a request this worker parsed itself).
+        """
         rid = meta["rid"]
         logsetup.set_request_id(rid)
         if self.platform == "aws":
@@ -132,7 +140,8 @@ class Runtime:
             error = dict(self.init_error or {})
             return {"op": "result", "ok": False, "errorKind": "init", "error": error}, b""
         try:
-            event = self._event(meta.get("mode", "json"), payload)
+            if event is _UNSET:
+                event = self._event(meta.get("mode", "json"), payload)
             result = self.handler(event, self._context(meta))
             if self.platform == "yandex" and hasattr(result, "__await__"):
                 result = self._await(result)

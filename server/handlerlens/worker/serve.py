@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     # Loaded only under --debug: every other worker's start skips it.
     from . import debugging
+    from . import direct as direct_mod
 
 SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
 
@@ -166,7 +167,9 @@ def main(argv: list[str]) -> int:
     """Serve operations until the supervisor says `exit` or goes away."""
     control, result, lifeline = (int(value) for value in argv[:3])
     debug = "--debug" in argv[3:]
-    for fd in (control, result, lifeline):
+    # --direct FD: a Unix socket on which the supervisor lends HTTP connections (direct.py).
+    channel_fd = int(argv[argv.index("--direct") + 1]) if "--direct" in argv[3:] else None
+    for fd in (control, result, lifeline, *(() if channel_fd is None else (channel_fd,))):
         os.set_inheritable(fd, False)
     watcher = threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
     if debug:
@@ -174,6 +177,17 @@ def main(argv: list[str]) -> int:
 
         debugging.hide_thread(watcher)
     watcher.start()
+    platforms = None
+    if channel_fd is not None:
+        try:
+            from . import direct as direct_mod
+
+            # Before the code root joins sys.path: a user's `typing.py` or `http.py` must
+            # not stand in for the standard library modules these load. And before init
+            # (a standby is idle then), so a request never waits for them.
+            platforms = direct_mod.load_platforms()
+        except Exception as exc:  # e.g. an interpreter without socket.recv_fds (< 3.9)
+            sys.stderr.write(f"handlerlens: connections stay with the runner here: {exc!r}\n")
     root = os.getcwd()
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
@@ -190,11 +204,14 @@ def main(argv: list[str]) -> int:
     tracker = debugging.breakpoint_tracker() if monitor is not None else None
     busy = monitor.busy if monitor is not None else None
     runtime = Runtime()
-    while True:
-        frame = channel.recv(control)
-        if frame is None:
-            _end_instance(0)
-        meta, payload = frame
+    direct: direct_mod.DirectServer | None = None
+    if channel_fd is not None and platforms is not None:
+        direct = direct_mod.DirectServer(
+            channel_fd, platforms, runtime.invoke, send, _mark_end_of_op, max_rss_kb
+        )
+        direct.watch(control)
+
+    def handle(meta: dict[str, Any], payload: bytes) -> None:
         op = meta.get("op")
         reply: dict[str, Any]
         body = b""
@@ -205,8 +222,18 @@ def main(argv: list[str]) -> int:
                 _settle_breakpoints(tracker, meta.get("breakpoints"))
                 debugging.reapply_breakpoints()
             reply = runtime.init(meta)
+            if direct is not None:
+                reply["direct"] = True  # this worker can answer lent connections
+                if runtime.platform == "yandex":  # its first call's timeout includes init
+                    direct.init_ms = float(reply.get("initMs") or 0.0)
         elif op == "invoke":
+            if direct is not None:
+                direct.init_ms = 0.0  # that call was the first: it counted the init
             reply, body = runtime.invoke(meta, payload)
+        elif op == "release" and direct is not None:
+            # Not an operation of the function's: no end markers (see worker_process._Op).
+            send(*direct.release_all())
+            return
         elif op == "exit":
             _end_instance(0)
         else:
@@ -216,3 +243,18 @@ def main(argv: list[str]) -> int:
         reply["maxRssKb"] = max_rss_kb()
         reply["marked"] = _mark_end_of_op()
         send(reply, body)
+
+    while True:
+        if direct is not None and not channel.pending(control):
+            ready = direct.wait()
+            if control not in ready:  # the control pipe goes first (a release, an invoke)
+                for item in ready:
+                    if item is None:
+                        direct.take_lent()
+                    else:
+                        direct.serve(item)
+                continue
+        frame = channel.recv(control)
+        if frame is None:
+            _end_instance(0)
+        handle(*frame)

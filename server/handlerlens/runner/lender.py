@@ -1,0 +1,197 @@
+"""Lending HTTP connections to a worker, which then answers them itself (worker/direct.py).
+
+The runner's throughput on the Yandex HTTP face was its supervisor's: every request was
+parsed, turned into an event, forwarded, answered and logged there, waking two processes per
+request. A lent connection wakes one: the worker reads the request, builds the event with the
+same platform modules, runs the handler and writes the response. The supervisor still
+hears of each request (`direct-start`, `direct-end`) and keeps everything that needs a second
+process: START / END / REPORT and the log, the timeout and memory watch (it kills the worker and
+answers 504 / 502 itself, on its own copy of the connection), and every other kind of request.
+
+The lender holds the function's one instance while connections are lent to it: the pool's
+one-request-at-a-time promise holds because that worker is single-threaded. A request that
+must go through the pool (the Invoke API, a connection the worker handed back, a reload)
+makes the lender give the instance back: the worker returns every connection with the bytes
+it read but did not serve, and the supervisor serves those connections from then on.
+
+Lending applies where it can be exact: one function served, one instance, Yandex, no
+debugger, and a worker that said it can take connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from handlerlens.platforms import yandex_response
+from handlerlens.runner.http_server import HttpProtocol, Respond, Response
+
+if TYPE_CHECKING:
+    from handlerlens.runner.host import FunctionHost, Outcome
+    from handlerlens.runner.pool import Instance
+
+log = logging.getLogger("handlerlens.runner")
+
+
+class Lender:
+    """The connections lent to one function's instance, and that instance while it has them."""
+
+    def __init__(self, host: FunctionHost) -> None:
+        self.host = host
+        self.instance: Instance | None = None
+        self.conns: dict[int, HttpProtocol] = {}
+        self._next_id = 0
+        # Asked the worker for everything back (a reload, a queued request): lend nothing new.
+        self._releasing = False
+        # The request in flight on a lent connection: (request id, connection id).
+        self._current: tuple[str, int] | None = None
+        # Requests the worker could not finish: their connection and how to answer them.
+        self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
+        host.pool.on_wanted = self.give_back
+
+    # -- lending -------------------------------------------------------------------------
+    def lend(self, protocol: HttpProtocol) -> bool:
+        """Offered a new connection: True if a worker took it."""
+        instance = self._holding()
+        if instance is None:
+            return False
+        fd = protocol.fileno()
+        if fd < 0:
+            return False
+        conn_id = self._next_id
+        self._next_id += 1
+        if not instance.worker.lend({conn_id: fd}, self.host.fn.timeout):
+            return False
+        self.conns[conn_id] = protocol
+        return True
+
+    def _holding(self) -> Instance | None:
+        """The instance connections go to, taken from the pool if need be; None: none now."""
+        if self._releasing:
+            return None
+        instance = self.instance
+        if instance is not None:
+            return instance if instance.worker.alive else None
+        pool = self.host.pool
+        instance = pool.try_take()
+        if instance is None:
+            return None
+        if not instance.direct or instance.error is not None or instance.dead_init:
+            pool.release(instance)
+            return None
+        worker = instance.worker
+        worker.lend_sink = self._on_frame
+        worker.on_gone = self._on_gone
+        self.instance = instance
+        return instance
+
+    def give_back(self) -> None:
+        """Ask the worker to return every connection; the instance goes back to the pool
+        once it has (after the request it may be running)."""
+        instance = self.instance
+        if instance is None or self._releasing:
+            return
+        self._releasing = True
+        instance.worker.send_op({"op": "release"})
+
+    # -- the worker's frames -------------------------------------------------------------
+    def _on_frame(self, meta: dict[str, Any], payload: bytes) -> None:
+        op = meta.get("op")
+        if op == "direct-start":
+            rid = str(meta.get("rid"))
+            conn_id = int(meta.get("conn", -1))
+            self._current = (rid, conn_id)
+            instance = self.instance
+            if instance is not None:
+                self.host.begin_direct(instance, rid, self._answering(conn_id))
+        elif op == "direct-end":
+            self._current = None
+            if self.instance is not None and self.instance.worker.timed_out:
+                # Read after the worker was stopped for its timeout: it was answering just
+                # then, and whether its answer got out whole is unknown. Close that one.
+                protocol = self.conns.pop(int(meta.get("conn", -1)), None)
+                if protocol is not None:
+                    protocol.close()
+            warning = meta.get("warning")
+            if warning:
+                self.host.status.human(f"handlerlens: {self.host.fn.name}: {warning}")
+        elif op == "direct-closed":
+            protocol = self.conns.pop(int(meta.get("conn", -1)), None)
+            if protocol is not None:
+                protocol.close()
+        elif op == "handback":
+            protocol = self.conns.pop(int(meta.get("conn", -1)), None)
+            if protocol is not None:
+                protocol.reclaim(payload)
+        elif op == "released":
+            offset = 0
+            for conn_id, size in zip(meta.get("conns", []), meta.get("sizes", []), strict=False):
+                protocol = self.conns.pop(int(conn_id), None)
+                leftover = payload[offset : offset + int(size)]
+                offset += int(size)
+                if protocol is not None:
+                    protocol.reclaim(leftover)
+            self._let_go(release=True)
+
+    def _let_go(self, release: bool) -> None:
+        """Forget the instance; back to the pool if `release` (else it is being discarded)."""
+        instance = self.instance
+        self.instance = None
+        self._releasing = False
+        self._current = None
+        if instance is None:
+            return
+        instance.worker.lend_sink = None
+        instance.worker.on_gone = None
+        for protocol in self.conns.values():  # never returned: the worker is gone
+            protocol.reclaim(b"")
+        self.conns.clear()
+        if release:
+            self.host.pool.release(instance)
+
+    def _on_gone(self) -> None:
+        """The worker died: its connections come back (the one mid-request stays busy until
+        its error is answered); the pool replaces the instance."""
+        current = self._current
+        instance = self.instance
+        if current is not None:
+            protocol = self.conns.pop(current[1], None)
+            if protocol is not None:
+                respond = protocol.reclaim(b"", busy=True)
+                if respond is not None:
+                    self._unfinished[current[1]] = (protocol, respond)
+        self._let_go(release=False)
+        if current is None and instance is not None:
+            # Nothing was running to report it: replace the instance here.
+            self.host.pool.discard(instance)
+
+    def _answering(self, conn_id: int) -> Any:
+        """The `done` of a request on a lent connection: the worker answered it, unless the
+        request timed out or the worker died, when the supervisor answers on its copy."""
+
+        def done(outcome: Outcome) -> None:
+            if outcome.status not in ("timeout", "crash"):
+                unfinished = self._unfinished.pop(conn_id, None)
+                if unfinished is not None:
+                    # It answered just as it was stopped: whether whole is unknown.
+                    unfinished[0].close()
+                return  # the worker answered
+            if conn_id in self.conns:  # its end of file not read yet: take them back now
+                self._on_gone()
+            unfinished = self._unfinished.pop(conn_id, None)
+            if unfinished is None:
+                return
+            rid_header = ("X-Request-Id", outcome.request_id)
+            if outcome.status == "timeout":
+                reply = yandex_response.timeout()
+            else:
+                reply = yandex_response.function_error(outcome.error or {})
+            unfinished[1](Response(reply.status, [*reply.headers, rid_header], reply.body))
+
+        return done
+
+
+def can_lend(host: FunctionHost, functions: int) -> bool:
+    """Whether `host`'s connections can be lent (see the module's docstring)."""
+    pool = host.pool
+    return functions == 1 and host.fn.platform == "yandex" and pool.size == 1 and not pool.debug

@@ -1,0 +1,303 @@
+"""Connections lent to the worker (runner/lender.py, worker/direct.py), over real sockets.
+
+One Yandex function, one instance: every new connection goes to the worker, which answers
+plain requests itself. These tests pin what must not change because of that: responses and
+events byte for byte as the supervisor makes them, faults answered on the same keep-alive
+connection, log lines tied to their request, reloads, and the kinds of request the worker
+hands back to the supervisor.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.runner.harness import Runner
+
+HANDLER = r"""
+import json, os, sys, time
+
+calls = 0
+
+def handler(event, context):
+    global calls
+    calls += 1
+    do = (event.get("queryStringParameters") or {}).get("do", "ok")
+    if do == "dump":
+        return {"statusCode": 200, "body": json.dumps(event)}
+    if do == "hang":
+        time.sleep(60)
+    if do == "crash":
+        import ctypes
+        ctypes.string_at(0)
+    if do == "exit":
+        os._exit(5)
+    if do == "raise":
+        raise ValueError("bad input")
+    if do == "print":
+        print("line from", context.request_id)
+        print("to stderr", context.request_id, file=sys.stderr)
+    if do == "unserialisable":
+        return {"statusCode": 200, "body": object()}
+    if do == "malformed":
+        return {"statusCode": "two hundred"}
+    if do == "shapes":
+        return {
+            "statusCode": 201,
+            "headers": {"X-One": "1", "Content-Type": "text/plain"},
+            "multiValueHeaders": {"X-Many": ["a", "b"]},
+            "body": "aGVsbG8=",
+            "isBase64Encoded": True,
+        }
+    return {"statusCode": 200, "body": json.dumps({"pid": os.getpid(), "calls": calls})}
+"""
+
+
+def _serve(root: Path, *extra: str, lend: bool = True) -> Runner:
+    env = dict(os.environ)
+    if not lend:
+        env["HANDLERLENS_LEND"] = "0"
+    return Runner(["main.handler", "--platform", "yandex", *extra], root, env=env)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "main.py").write_text(HANDLER)
+    return tmp_path
+
+
+def _sockets(pid: int) -> set[str]:
+    """The socket inodes a process holds open."""
+    found = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found.add(target)
+    return found
+
+
+def _get(
+    conn: http.client.HTTPConnection, path: str, **kw: Any
+) -> tuple[int, dict[str, str], bytes]:
+    conn.request(kw.pop("method", "GET"), path, **kw)
+    response = conn.getresponse()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def test_a_keep_alive_connection_is_served_by_the_worker_through_every_fault(project: Path):
+    runner = _serve(project, "--timeout", "1", "--no-watch")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        status, _, body = _get(conn, "/")
+        assert status == 200
+        first = json.loads(body)
+        # The worker holds the connection: it has one socket more than its lending socket.
+        assert len(_sockets(first["pid"])) == 2
+        assert json.loads(_get(conn, "/")[2])["calls"] == 2  # warm: globals persist
+
+        status, headers, body = _get(conn, "/?do=raise")
+        assert status == 502 and headers["x-function-error"] == "true"
+        assert json.loads(body)["errorType"] == "ValueError"
+
+        status, _, body = _get(conn, "/?do=unserialisable")
+        assert status == 502 and json.loads(body)["errorType"] == "ProxyIntegrationError"
+        assert runner.wait_stderr("the return value is not JSON-serialisable")
+
+        status, _, body = _get(conn, "/?do=malformed")
+        assert status == 502 and json.loads(body)["errorType"] == "ProxyIntegrationError"
+        assert runner.wait_stderr("statusCode 'two hundred' is not an HTTP status")
+
+        started = time.monotonic()
+        status, headers, body = _get(conn, "/?do=hang")
+        assert status == 504 and time.monotonic() - started < 5
+        assert json.loads(body)["errorType"] == "Timeout"
+        lines = [e["line"] for e in runner.logs(headers["x-request-id"])]
+        assert "Error: Code 499 Message: request cancelled" in lines
+
+        # The same connection goes on, now served by the supervisor, on a fresh instance.
+        status, _, body = _get(conn, "/")
+        assert status == 200 and json.loads(body)["pid"] != first["pid"]
+
+        for fault, how in (("crash", "signal: segmentation fault"), ("exit", "exit status 5")):
+            fresh = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+            assert _get(fresh, "/")[0] == 200
+            status, headers, body = _get(fresh, f"/?do={fault}")
+            assert status == 502, fault
+            assert json.loads(body)["errorMessage"] == f"Runtime exited with error: {how}"
+            assert _get(fresh, "/")[0] == 200  # the next request, same connection
+            fresh.close()
+        conn.close()
+    finally:
+        runner.stop()
+
+
+def test_log_lines_belong_to_the_request_that_printed_them(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        for _ in range(20):
+            status, headers, _ = _get(conn, "/?do=print")
+            assert status == 200
+            rid = headers["x-request-id"]
+            lines = [(e["stream"], e["line"]) for e in runner.logs(rid)]
+            assert ("stdout", f"line from {rid}") in lines
+            assert ("stderr", f"to stderr {rid}") in lines
+            assert lines[0][1].startswith(f"START RequestID: {rid}")
+            assert lines[-1][1].startswith(f"REPORT RequestID: {rid}")
+        conn.close()
+    finally:
+        runner.stop()
+
+
+def _normalise(event: dict[str, Any]) -> dict[str, Any]:
+    event = json.loads(json.dumps(event))
+    context = event["requestContext"]
+    for key in ("requestId", "requestTime", "requestTimeEpoch"):
+        context.pop(key)
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        for key in ("X-Request-Id", "X-Trace-Id", "X-Real-Remote-Address"):
+            headers.pop(key)
+    return event
+
+
+def _exchanges(port: int) -> list[Any]:
+    """The same requests, raw on one socket each, the responses with ids taken out."""
+    requests = [
+        b"GET /?do=dump&a=1&a=2&b= HTTP/1.1\r\nHost: localhost\r\nX-Dup: 1\r\nX-Dup: 2\r\n"
+        b"user-agent: parity\r\n\r\n",
+        b"POST /?do=dump HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 8\r\n\r\n{"a": 1}',
+        b"PUT /?do=dump HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 4\r\n\r\n\x89PNG",
+        b"GET /?do=shapes HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"HEAD /?do=shapes HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /?do=raise HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        b"GET /?do=malformed HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    ]
+    out: list[Any] = []
+    for raw in requests:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(raw)
+            sock.shutdown(socket.SHUT_WR)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = [
+            line for line in head.split(b"\r\n") if not line.lower().startswith(b"x-request-id")
+        ]
+        if b"do=dump" in raw:
+            body = json.dumps(_normalise(json.loads(body)), sort_keys=True).encode()
+        elif b"do=raise" in raw:
+            error = json.loads(body)
+            error["stackTrace"] = len(error["stackTrace"])
+            body = json.dumps(error).encode()
+            lines = [line for line in lines if not line.startswith(b"Content-Length")]
+        out.append((lines, body))
+    return out
+
+
+def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path):
+    lent = _serve(project, "--no-watch")
+    try:
+        with_lending = _exchanges(lent.port)
+    finally:
+        lent.stop()
+    kept = _serve(project, "--no-watch", lend=False)
+    try:
+        without = _exchanges(kept.port)
+    finally:
+        kept.stop()
+    assert with_lending == without
+    assert with_lending[3][0][0] == b"HTTP/1.1 201 Created"
+    assert with_lending[4][1] == b""  # HEAD: no body
+
+
+def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        assert _get(conn, "/")[0] == 200
+        # The Invoke API on the same connection: handed back, then served by the supervisor.
+        status, _, body = _get(
+            conn, "/2015-03-31/functions/main/invocations", method="POST", body=b'{"x": 1}'
+        )
+        assert status == 200 and json.loads(body)["statusCode"] == 200
+        # A chunked body on a connection that is lent.
+        other = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        other.putrequest("POST", "/?do=dump")
+        other.putheader("Transfer-Encoding", "chunked")
+        other.putheader("Content-Type", "application/json")
+        other.endheaders()
+        other.send(b'4\r\n{"a"\r\n4\r\n: 1}\r\n0\r\n\r\n')
+        response = other.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["body"] == '{"a": 1}'  # dechunked, as ever
+        # A Host that is not loopback: refused as ever (DNS rebinding).
+        third = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        assert _get(third, "/", headers={"Host": "evil.example"})[0] == 403
+        # And a new connection is lent again once the instance is free.
+        fourth = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        status, _, body = _get(fourth, "/")
+        assert status == 200
+        assert len(_sockets(json.loads(body)["pid"])) >= 2
+        for c in (conn, other, third, fourth):
+            c.close()
+    finally:
+        runner.stop()
+
+
+def test_pipelined_requests_on_a_lent_connection_are_answered_in_order(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        with socket.create_connection(("127.0.0.1", runner.port), timeout=30) as sock:
+            one = b"GET /?n=%d HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            last = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            sock.sendall(b"".join(one % n for n in range(10)) + last)
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        calls = []
+        while data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            calls.append(json.loads(rest[:length])["calls"])
+            data = rest[length:]
+        assert calls == list(range(1, 12))
+    finally:
+        runner.stop()
+
+
+def test_a_save_reaches_connections_that_were_lent(project: Path):
+    runner = _serve(project)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        assert _get(conn, "/")[0] == 200
+        (project / "main.py").write_text(
+            "def handler(event, context):\n    return {'statusCode': 200, 'body': 'v2'}\n"
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status, _, body = _get(conn, "/")  # the same keep-alive connection throughout
+            assert status == 200
+            if body == b"v2":
+                break
+            time.sleep(0.02)
+        assert body == b"v2"
+        fresh = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        assert _get(fresh, "/")[2] == b"v2"
+        conn.close()
+        fresh.close()
+    finally:
+        runner.stop()
