@@ -37,6 +37,7 @@ QUICK_RUNNER = RunnerReps(
     warmup=5,
     throughput_rounds=1,
     throughput_requests=400,
+    throughput_seconds=1,
     reload=3,
     reload_peer=2,
     invoke=2,

@@ -1,7 +1,8 @@
 """Runner figures: warm invoke latency, throughput, save → new code served, invoke wall time.
 
-All HTTP servers listen on 127.0.0.1 only and are driven by the same client
-(`bench.http_client`); request loops are bounded in count and time.
+All HTTP servers listen on 127.0.0.1 only, and within a figure every server is driven by the
+same client: `bench.http_client` for latency; for throughput wrk (the C load generator) when it
+is on PATH, else `bench.http_client` too. Request loops and wrk runs are bounded in count and time.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -29,6 +32,9 @@ FLOOR_RUNTIME = "floor: python -c 'import json, logging, main'"
 FF_DEBUG = "functions-framework --debug (watchdog reloader, its default here)"
 FF_DEBUG_STAT = "functions-framework --debug (stat reloader)"
 START_TIMEOUT = 60.0
+WRK_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ class RunnerReps:
     latency: int = 300
     warmup: int = 50
     throughput_rounds: int = 5
-    throughput_requests: int = 2000
+    throughput_requests: int = 2000  # per round, with the Python client (no wrk on PATH)
+    throughput_seconds: int = 3  # per round, with wrk (whole seconds: wrk's -d takes no fraction)
     connections: int = 8
     reload: int = 30
     reload_peer: int = 12
@@ -144,10 +151,8 @@ async def latency_figures(workdir: Path, reps: RunnerReps) -> list[Figure]:
             for s in live:
                 await _timed_get(Connection(s.port), fresh[s.name], close=True)
         throughput = {s.name: Row(s.name, missing=s.missing) for s in subjects}
-        await asyncio.gather(*(_throughput_round(s.port, reps, None) for s in live))
-        for _ in range(reps.throughput_rounds):
-            for s in live:
-                await _throughput_round(s.port, reps, throughput[s.name])
+        wrk = await _find_wrk()
+        await _throughput(live, throughput, reps, wrk)
     finally:
         for subject in subjects:
             await subject.service.stop()
@@ -176,18 +181,7 @@ async def latency_figures(workdir: Path, reps: RunnerReps) -> list[Figure]:
             "ms",
             list(fresh.values()),
         ),
-        Figure(
-            "runner-throughput",
-            f"Throughput, {reps.connections} keep-alive connections, "
-            f"{reps.throughput_requests} requests per round",
-            "req/s",
-            list(throughput.values()),
-            higher_is_better=True,
-            notes=[
-                f"One sample per round ({reps.throughput_rounds} rounds); the load generator "
-                "shares the machine's 2 cores with the server."
-            ],
-        ),
+        _throughput_figure(list(throughput.values()), reps, wrk),
     ]
 
 
@@ -205,7 +199,149 @@ async def _timed_get(conn: Connection, row: Row, close: bool, record: bool = Tru
         row.samples.append(elapsed)
 
 
+@dataclass(frozen=True)
+class Wrk:
+    """The wrk found on PATH and the version it reports."""
+
+    path: str
+    version: str  # as `wrk -v` prints it, e.g. "debian/4.1.0-3+b2"
+
+    def argv(self, port: int, reps: RunnerReps) -> list[str]:
+        """One round against 127.0.0.1:port: one thread, `reps.connections` keep-alive."""
+        flags = ["-t1", f"-c{reps.connections}", f"-d{reps.throughput_seconds}s", "--latency"]
+        return [self.path, *flags, f"http://127.0.0.1:{port}/"]
+
+
+async def _find_wrk() -> Wrk | None:
+    """wrk from PATH with its version, None when it is not installed."""
+    path = shutil.which("wrk")
+    if path is None:
+        return None
+    try:
+        out, _ = await _run_bounded([path, "-v"], 10.0)  # exits 1 after the version line
+    except (OSError, asyncio.TimeoutError):
+        return None
+    words = (out.splitlines() or [""])[0].split()
+    version = words[1] if len(words) > 1 and words[0] == "wrk" else "(version unknown)"
+    return Wrk(path, version)
+
+
+async def _run_bounded(argv: list[str], timeout: float) -> tuple[str, int]:
+    """Run `argv` to its exit, killed after `timeout` s; (stdout and stderr, exit code)."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return out.decode(errors="replace"), proc.returncode
+
+
+def parse_wrk(output: str) -> tuple[float | None, str]:
+    """(Requests/sec, '') from wrk's report, or (None, why the round does not count)."""
+    problems = []
+    non_2xx = WRK_NON_2XX.search(output)
+    if non_2xx and int(non_2xx.group(1)):
+        problems.append(f"{non_2xx.group(1)} non-2xx/3xx responses")
+    socket = WRK_SOCKET.search(output)
+    if socket and any(int(n) for n in socket.groups()):
+        problems.append(socket.group(0).lower())
+    rate = WRK_RATE.search(output)
+    if rate is None:
+        problems.append(f"no Requests/sec in wrk's output ({_tail(output)})")
+    if problems:
+        return None, ", ".join(problems)
+    assert rate is not None
+    return float(rate.group(1)), ""
+
+
+def _tail(output: str) -> str:
+    """The last two lines of a program's output, on one line."""
+    return " / ".join(" ".join(line.split()) for line in output.strip().splitlines()[-2:])
+
+
+async def _wrk_round(wrk: Wrk, port: int, reps: RunnerReps, row: Row | None, number: int) -> None:
+    """One wrk run; its rate is a sample, or the row's note says why the round failed."""
+    try:
+        out, code = await _run_bounded(wrk.argv(port, reps), reps.throughput_seconds + 30.0)
+        rate, problem = parse_wrk(out) if code == 0 else (None, f"wrk exited {code}: {_tail(out)}")
+    except (OSError, asyncio.TimeoutError) as exc:
+        rate, problem = None, f"wrk failed: {exc!r}"
+    if row is None:
+        return
+    if rate is not None:
+        row.samples.append(rate)
+    else:
+        failed = f"round {number} failed, not counted: {problem}"
+        row.note = "; ".join(x for x in (row.note, failed) if x)
+
+
+async def _throughput(
+    live: list[HttpSubject], rows: dict[str, Row], reps: RunnerReps, wrk: Wrk | None
+) -> None:
+    """A warm-up round for every subject at once, then rounds interleaved round-robin."""
+
+    async def one_round(port: int, row: Row | None, number: int) -> None:
+        if wrk is None:
+            await _throughput_round(port, reps, row)
+        else:
+            await _wrk_round(wrk, port, reps, row, number)
+
+    await asyncio.gather(*(one_round(s.port, None, 0) for s in live))
+    for number in range(1, reps.throughput_rounds + 1):
+        for s in live:
+            await one_round(s.port, rows[s.name], number)
+
+
+def _throughput_figure(rows: list[Row], reps: RunnerReps, wrk: Wrk | None) -> Figure:
+    """The throughput figure, its title and notes naming the load generator used."""
+    per_round = (
+        f"{reps.throughput_seconds} s per round"
+        if wrk is not None
+        else f"{reps.throughput_requests} requests per round"
+    )
+    rounds = (
+        f"One sample per round ({reps.throughput_rounds} rounds, after one warm-up round per "
+        "subject), subjects interleaved round-robin."
+    )
+    if wrk is not None:
+        flags = " ".join(wrk.argv(0, reps)[1:-1])
+        generator = (
+            f"Load generator: wrk {wrk.version}, `wrk {flags} http://127.0.0.1:PORT/` per "
+            "round; the sample is wrk's Requests/sec. wrk is C on epoll: per request it "
+            "spends about a quarter of the CPU time of the Python client (bench/http_client.py, "
+            "about 0.08 ms per request against HandlerLens), so little of the machine's 2 "
+            "shared cores goes to the load generator and the figure measures the servers "
+            "rather than the client. A round with non-2xx/3xx responses or socket errors is "
+            "not counted; the row's notes name it."
+        )
+    else:
+        generator = (
+            "Load generator: the benchmark's Python asyncio client (bench/http_client.py), "
+            "because wrk is not on PATH (scripts/bench-setup.sh installs it). It costs about "
+            "0.08 ms CPU per request against HandlerLens, on the machine's 2 cores shared with "
+            "the servers, which caps and distorts the figure for the faster and multi-process "
+            "servers."
+        )
+    return Figure(
+        "runner-throughput",
+        f"Throughput, {reps.connections} keep-alive connections, {per_round}",
+        "req/s",
+        rows,
+        higher_is_better=True,
+        notes=[f"{rounds} {generator}"],
+    )
+
+
 async def _throughput_round(port: int, reps: RunnerReps, row: Row | None) -> None:
+    """One round of the Python client, the fallback when wrk is not installed."""
     per_conn = reps.throughput_requests // reps.connections
     errors = 0
 

@@ -3,6 +3,9 @@
 #   bench/.peers/venv  functions-framework, python-lambda-local, jedi-language-server,
 #                      python-lsp-server[all] (pip)
 #   bench/.peers/node  pyright (npm install --prefix)
+#   wrk                the throughput figure's load generator (apt, system-wide), when missing
+#                      and this runs as root with apt-get; otherwise the bench falls back to its
+#                      Python client and says so in the report
 # Idempotent: each part leaves a stamp holding its pins and is reinstalled only when the pins
 # change or the stamp is missing (a half-finished install has none). Progress goes to stderr.
 #
@@ -41,5 +44,17 @@ if [ "$(cat "$node_stamp" 2>/dev/null)" != "$PYRIGHT_PIN" ]; then
   npm install --prefix "$PEERS/node" --no-audit --no-fund --silent "$PYRIGHT_PIN" >&2
   test -f "$PEERS/node/node_modules/pyright/langserver.index.js"
   echo "$PYRIGHT_PIN" >"$node_stamp"
+fi
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    say "installing wrk (apt)"
+    if ! { apt-get update -qq >&2 \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2; }; then
+      say "note: could not install wrk; the throughput figure falls back to the Python client"
+    fi
+  else
+    say "note: wrk is not installed (apt-get install wrk, as root); the throughput figure" \
+      "falls back to the Python client"
+  fi
 fi
 say "peers ready in $PEERS"
