@@ -246,6 +246,10 @@ def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: P
         # A Host that is not loopback: refused as ever (DNS rebinding).
         third = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
         assert _get(third, "/", headers={"Host": "evil.example"})[0] == 403
+        for junk in ("localhost:abc", "[::1]x", "localhost.evil.example"):
+            refused = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+            assert _get(refused, "/", headers={"Host": junk})[0] == 403, junk
+            refused.close()
         # And a new connection is lent again once the instance is free.
         fourth = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
         status, _, body = _get(fourth, "/")

@@ -67,3 +67,32 @@ class IncomingRequest:
     body: bytes
     client_ip: str
     client_port: int
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def host_is_loopback(host: str | None) -> bool:
+    """True for `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, with an optional port.
+
+    Anything else — another name, junk after `]`, a non-numeric port — is refused: a web page
+    must not reach the runner through a name it controls (DNS rebinding).
+    """
+    if host is None:
+        return True
+    name = host.strip().lower()
+    port = ""
+    if name.startswith("["):
+        close = name.find("]")
+        if close < 0:
+            return False
+        name, rest = name[: close + 1], name[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                return False
+            port = rest[1:]
+    elif ":" in name:
+        name, _, port = name.partition(":")
+    if port and not port.isdigit():
+        return False
+    return name in LOOPBACK_NAMES or name.endswith(".localhost")

@@ -21,41 +21,14 @@ from handlerlens.platforms import (
     yandex_http_event,
     yandex_response,
 )
-from handlerlens.platforms.http_reply import HttpReply, IncomingRequest
+from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is_loopback
 from handlerlens.runner.host import FunctionHost, Outcome
 from handlerlens.runner.http_server import Request, Respond, Response, internal_error
 
 log = logging.getLogger("handlerlens.runner")
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 # One encoder for every event (json.dumps with options builds one per call).
 _EVENT_JSON = json.JSONEncoder(ensure_ascii=False)
-
-
-def host_is_loopback(host: str | None) -> bool:
-    """True for `localhost`, `*.localhost`, `127.0.0.1`, `[::1]`, with an optional port.
-
-    Anything else — another name, junk after `]`, a non-numeric port — is refused: a web page
-    must not reach the runner through a name it controls (DNS rebinding).
-    """
-    if host is None:
-        return True
-    name = host.strip().lower()
-    port = ""
-    if name.startswith("["):
-        close = name.find("]")
-        if close < 0:
-            return False
-        name, rest = name[: close + 1], name[close + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                return False
-            port = rest[1:]
-    elif ":" in name:
-        name, _, port = name.partition(":")
-    if port and not port.isdigit():
-        return False
-    return name in LOOPBACK_NAMES or name.endswith(".localhost")
 
 
 def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:

@@ -36,7 +36,6 @@ MAX_HEAD = 64 * 1024
 MAX_HEADERS = 100
 # Bigger bodies go back to the supervisor, which enforces the platform's limits.
 MAX_BODY = 1024 * 1024
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
 INVOKE_PREFIX = "/2015-03-31/functions/"
 SEND_TIMEOUT_S = 30.0
 
@@ -60,16 +59,6 @@ def load_platforms() -> Any:
         raise RuntimeError("socket.recv_fds is missing (Python 3.9+ on Unix has it)")
     package.http_reply.encode_response(200, [], b"", True, False)  # loads `http` now
     return package
-
-
-def _loopback(host: str) -> bool:
-    # The strict check (ports, brackets, junk) is the supervisor's: anything unusual goes there.
-    name = host.strip().lower()
-    if name.startswith("["):
-        name = name.partition("]")[0] + "]"
-    else:
-        name = name.partition(":")[0]
-    return name in LOOPBACK_NAMES or name.endswith(".localhost")
 
 
 class _Conn:
@@ -105,7 +94,7 @@ _NOT_YET = "not yet"  # a request whose bytes are not all here
 _HAND_BACK = "hand back"  # anything but the plain case
 
 
-def parse_plain(buffer: bytes) -> tuple[_Plain, int] | str:
+def parse_plain(buffer: bytes, loopback: Callable[[str], bool]) -> tuple[_Plain, int] | str:
     """The first request in `buffer` and its length, `_NOT_YET`, or `_HAND_BACK`."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
@@ -137,7 +126,7 @@ def parse_plain(buffer: bytes) -> tuple[_Plain, int] | str:
             length = int(value)
         elif lowered == "host":
             hosts += 1
-            if not _loopback(value):
+            if not loopback(value):
                 return _HAND_BACK
         elif lowered in ("transfer-encoding", "expect"):
             return _HAND_BACK
@@ -243,7 +232,7 @@ class DirectServer:
             return
         conn.buffer += data
         while conn.buffer:
-            parsed = parse_plain(conn.buffer)
+            parsed = parse_plain(conn.buffer, self.platforms.http_reply.host_is_loopback)
             if parsed is _NOT_YET:
                 return
             if isinstance(parsed, str):
