@@ -48,6 +48,8 @@ def handler(event, context):
         return {"statusCode": 200, "body": object()}
     if do == "malformed":
         return {"statusCode": "two hundred"}
+    if do == "big":
+        return {"statusCode": 200, "body": "x" * 3_000_000}
     if do == "shapes":
         return {
             "statusCode": 201,
@@ -65,6 +67,22 @@ def _serve(root: Path, *extra: str, lend: bool = True) -> Runner:
     if not lend:
         env["HANDLERLENS_LEND"] = "0"
     return Runner(["main.handler", "--platform", "yandex", *extra], root, env=env)
+
+
+_opened: list[http.client.HTTPConnection] = []
+
+
+def _connect(port: int) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    _opened.append(conn)
+    return conn
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Any:
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 @pytest.fixture
@@ -97,7 +115,7 @@ def _get(
 def test_a_keep_alive_connection_is_served_by_the_worker_through_every_fault(project: Path):
     runner = _serve(project, "--timeout", "1", "--no-watch")
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        conn = _connect(runner.port)
         status, _, body = _get(conn, "/")
         assert status == 200
         first = json.loads(body)
@@ -129,7 +147,7 @@ def test_a_keep_alive_connection_is_served_by_the_worker_through_every_fault(pro
         assert status == 200 and json.loads(body)["pid"] != first["pid"]
 
         for fault, how in (("crash", "signal: segmentation fault"), ("exit", "exit status 5")):
-            fresh = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+            fresh = _connect(runner.port)
             assert _get(fresh, "/")[0] == 200
             status, headers, body = _get(fresh, f"/?do={fault}")
             assert status == 502, fault
@@ -144,17 +162,109 @@ def test_a_keep_alive_connection_is_served_by_the_worker_through_every_fault(pro
 def test_log_lines_belong_to_the_request_that_printed_them(project: Path):
     runner = _serve(project, "--no-watch")
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
-        for _ in range(20):
-            status, headers, _ = _get(conn, "/?do=print")
+        conn = _connect(runner.port)
+        printed = []
+        # Back to back, printing and not: the next request's frames race the last one's lines.
+        for n in range(60):
+            status, headers, _ = _get(conn, "/?do=print" if n % 2 else "/")
             assert status == 200
-            rid = headers["x-request-id"]
+            if n % 2:
+                printed.append(headers["x-request-id"])
+        for rid in printed:
             lines = [(e["stream"], e["line"]) for e in runner.logs(rid)]
             assert ("stdout", f"line from {rid}") in lines
             assert ("stderr", f"to stderr {rid}") in lines
             assert lines[0][1].startswith(f"START RequestID: {rid}")
+            assert lines[-2][1] == f"END RequestID: {rid}"
             assert lines[-1][1].startswith(f"REPORT RequestID: {rid}")
+        with runner.changed:
+            for event in runner.events:
+                line = event.get("line", "")
+                if line.startswith(("line from ", "to stderr ")):
+                    assert line.endswith(event["requestId"]), event
         conn.close()
+    finally:
+        runner.stop()
+
+
+def test_a_worker_killed_while_idle_gives_its_connections_back(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        conn = _connect(runner.port)
+        pid = json.loads(_get(conn, "/")[2])["pid"]
+        os.kill(pid, 9)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}/fd"):
+            time.sleep(0.02)
+        status, _, body = _get(conn, "/")  # the same connection, now the supervisor's
+        assert status == 200 and json.loads(body)["pid"] != pid
+        fresh = _connect(runner.port)
+        assert _get(fresh, "/")[0] == 200
+        # A HEAD request that times out: 504 without a body, and the connection goes on.
+        slow = _serve(project, "--no-watch", "--timeout", "0.5")
+        try:
+            head = _connect(slow.port)
+            status, headers, body = _get(head, "/?do=hang", method="HEAD")
+            assert status == 504 and body == b"" and int(headers["content-length"]) > 0
+            assert _get(head, "/")[0] == 200
+        finally:
+            slow.stop()
+    finally:
+        runner.stop()
+
+
+def test_a_client_that_does_not_read_does_not_hold_up_the_worker(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        lazy = socket.socket()
+        lazy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before the handshake
+        lazy.settimeout(30)
+        lazy.connect(("127.0.0.1", runner.port))
+        # Six 3 MB answers, asked for at once and not read: more than the socket's buffers
+        # hold, so the worker must leave the rest to the supervisor rather than wait.
+        big = b"GET /?do=big HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        lazy.sendall(big * 6)
+        time.sleep(0.5)
+        other = _connect(runner.port)
+        started = time.monotonic()
+        assert _get(other, "/")[0] == 200
+        assert time.monotonic() - started < 2
+        other.close()
+        data = bytearray()
+        bodies = 0
+        while bodies < 6:
+            chunk = lazy.recv(1 << 20)
+            assert chunk
+            data += chunk
+            while True:
+                head_end = data.find(b"\r\n\r\n")
+                if head_end < 0:
+                    break
+                head = bytes(data[:head_end])
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                if len(data) < head_end + 4 + length:
+                    break
+                assert head.startswith(b"HTTP/1.1 200 OK")
+                assert data[head_end + 4 : head_end + 4 + length] == b"x" * 3_000_000
+                del data[: head_end + 4 + length]
+                bodies += 1
+        assert not data
+        lazy.close()
+    finally:
+        runner.stop()
+
+
+def test_a_request_the_worker_cannot_parse_gets_the_supervisors_answer(project: Path):
+    runner = _serve(project, "--no-watch")
+    try:
+        conn = _connect(runner.port)
+        pid = json.loads(_get(conn, "/")[2])["pid"]
+        with socket.create_connection(("127.0.0.1", runner.port), timeout=30) as sock:
+            sock.sendall(
+                "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: ²\r\n\r\n".encode("latin-1")
+            )
+            assert sock.recv(65536).startswith(b"HTTP/1.1 400 ")
+        assert json.loads(_get(conn, "/")[2])["pid"] == pid  # the worker lives on
     finally:
         runner.stop()
 
@@ -226,7 +336,7 @@ def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path):
 def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: Path):
     runner = _serve(project, "--no-watch")
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        conn = _connect(runner.port)
         assert _get(conn, "/")[0] == 200
         # The Invoke API on the same connection: handed back, then served by the supervisor.
         status, _, body = _get(
@@ -234,7 +344,7 @@ def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: P
         )
         assert status == 200 and json.loads(body)["statusCode"] == 200
         # A chunked body on a connection that is lent.
-        other = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        other = _connect(runner.port)
         other.putrequest("POST", "/?do=dump")
         other.putheader("Transfer-Encoding", "chunked")
         other.putheader("Content-Type", "application/json")
@@ -244,14 +354,14 @@ def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: P
         assert response.status == 200
         assert json.loads(response.read())["body"] == '{"a": 1}'  # dechunked, as ever
         # A Host that is not loopback: refused as ever (DNS rebinding).
-        third = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        third = _connect(runner.port)
         assert _get(third, "/", headers={"Host": "evil.example"})[0] == 403
         for junk in ("localhost:abc", "[::1]x", "localhost.evil.example"):
-            refused = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+            refused = _connect(runner.port)
             assert _get(refused, "/", headers={"Host": junk})[0] == 403, junk
             refused.close()
         # And a new connection is lent again once the instance is free.
-        fourth = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        fourth = _connect(runner.port)
         status, _, body = _get(fourth, "/")
         assert status == 200
         assert len(_sockets(json.loads(body)["pid"])) >= 2
@@ -286,7 +396,7 @@ def test_pipelined_requests_on_a_lent_connection_are_answered_in_order(project: 
 def test_a_save_reaches_connections_that_were_lent(project: Path):
     runner = _serve(project)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        conn = _connect(runner.port)
         assert _get(conn, "/")[0] == 200
         (project / "main.py").write_text(
             "def handler(event, context):\n    return {'statusCode': 200, 'body': 'v2'}\n"
@@ -299,7 +409,7 @@ def test_a_save_reaches_connections_that_were_lent(project: Path):
                 break
             time.sleep(0.02)
         assert body == b"v2"
-        fresh = http.client.HTTPConnection("127.0.0.1", runner.port, timeout=30)
+        fresh = _connect(runner.port)
         assert _get(fresh, "/")[2] == b"v2"
         conn.close()
         fresh.close()

@@ -118,22 +118,37 @@ class HttpProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.client = (str(peer[0]), int(peer[1]))
-        if self.lender is not None and self.lender(self):
-            self.lent = True
-            self.transport.pause_reading()
-            return
         self._arm(HEAD_TIMEOUT)
+        if self.lender is not None:
+            # Next turn: before 3.11 the transport starts reading only after this returns,
+            # so pausing it here would not stick.
+            asyncio.get_running_loop().call_soon(self._offer)
+
+    def _offer(self) -> None:
+        """Lend the connection if nothing has been read from it yet and a worker takes it."""
+        transport = self.transport
+        if transport is None or self.closing or self.buffer or self.lender is None:
+            return
+        transport.pause_reading()
+        if self.lender(self):
+            self.lent = True
+            self._cancel_timer()
+        else:
+            transport.resume_reading()
 
     def fileno(self) -> int:
         """The connection's descriptor (-1 once closed)."""
         sock = self.transport.get_extra_info("socket") if self.transport is not None else None
         return sock.fileno() if sock is not None else -1
 
-    def reclaim(self, leftover: bytes, busy: bool = False) -> Respond | None:
+    def reclaim(
+        self, leftover: bytes, busy: bool = False, head: bool = False, close: bool = False
+    ) -> Respond | None:
         """A lent connection comes back, with the bytes the worker read but did not serve.
 
-        `busy`: the worker died in the middle of a request on it; the returned `respond`
-        answers that request (the platform's error), and reading resumes after it.
+        `busy`: the worker died in the middle of a request on it (a HEAD request if `head`,
+        one that asked to close the connection if `close`); the returned `respond` answers
+        it (the platform's error), and reading resumes after it.
         """
         self.lent = False
         if self.transport is None or self.closing:
@@ -148,11 +163,19 @@ class HttpProtocol(asyncio.Protocol):
                 nonlocal answered
                 if not answered:
                     answered = True
-                    self._answer(response, keep_alive=True, head_only=False)
+                    self._answer(response, keep_alive=not close, head_only=head)
 
             return respond
         self._next()
         return None
+
+    def write_through(self, data: bytes, close: bool) -> None:
+        """The end of a response a worker began on a lent connection (then close, if asked)."""
+        if self.transport is None or self.closing:
+            return
+        self.transport.write(data)
+        if close:
+            self.close()
 
     def close(self) -> None:
         """Close the connection (a worker closed its copy of a lent one)."""
@@ -294,7 +317,8 @@ class HttpProtocol(asyncio.Protocol):
             headers.append((name, value))
             lowered = name.lower()
             if lowered == "content-length":
-                if not value.isdigit() or (length is not None and length != int(value)):
+                valid = value.isascii() and value.isdigit()  # not "²", which int() refuses
+                if not valid or (length is not None and length != int(value)):
                     raise _BadRequest(400, "Invalid Content-Length")
                 length = int(value)
             elif lowered == "transfer-encoding":

@@ -43,8 +43,11 @@ class Lender:
         self._next_id = 0
         # Asked the worker for everything back (a reload, a queued request): lend nothing new.
         self._releasing = False
-        # The request in flight on a lent connection: (request id, connection id).
-        self._current: tuple[str, int] | None = None
+        # The request in flight on a lent connection: request id, connection id, and whether
+        # it is a HEAD request and whether it asked to close the connection.
+        self._current: tuple[str, int, bool, bool] | None = None
+        # The connection of the last request the worker said it answered.
+        self._last_conn = -1
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
         host.pool.on_wanted = self.give_back
@@ -71,13 +74,17 @@ class Lender:
             return None
         instance = self.instance
         if instance is not None:
-            return instance if instance.worker.alive else None
+            if instance.worker.alive:
+                return instance
+            self._on_gone()  # died before it could say so: never lend to it again
+            return None
         pool = self.host.pool
         instance = pool.try_take()
         if instance is None:
             return None
-        if not instance.direct or instance.error is not None or instance.dead_init:
-            pool.release(instance)
+        usable = instance.direct and instance.error is None and not instance.dead_init
+        if not usable or not instance.worker.alive:
+            pool.release(instance)  # a dead one is discarded (and replaced) there
             return None
         worker = instance.worker
         worker.lend_sink = self._on_frame
@@ -91,6 +98,9 @@ class Lender:
         instance = self.instance
         if instance is None or self._releasing:
             return
+        if not instance.worker.alive:
+            self._on_gone()
+            return
         self._releasing = True
         instance.worker.send_op({"op": "release"})
 
@@ -100,12 +110,13 @@ class Lender:
         if op == "direct-start":
             rid = str(meta.get("rid"))
             conn_id = int(meta.get("conn", -1))
-            self._current = (rid, conn_id)
+            self._current = (rid, conn_id, bool(meta.get("head")), bool(meta.get("close")))
             instance = self.instance
             if instance is not None:
                 self.host.begin_direct(instance, rid, self._answering(conn_id))
         elif op == "direct-end":
             self._current = None
+            self._last_conn = int(meta.get("conn", -1))
             if self.instance is not None and self.instance.worker.timed_out:
                 # Read after the worker was stopped for its timeout: it was answering just
                 # then, and whether its answer got out whole is unknown. Close that one.
@@ -122,7 +133,10 @@ class Lender:
         elif op == "handback":
             protocol = self.conns.pop(int(meta.get("conn", -1)), None)
             if protocol is not None:
-                protocol.reclaim(payload)
+                unsent = int(meta.get("unsent", 0))
+                if unsent:  # a response the worker could not write without waiting
+                    protocol.write_through(payload[:unsent], close=bool(meta.get("close")))
+                protocol.reclaim(payload[unsent:])
         elif op == "released":
             offset = 0
             for conn_id, size in zip(meta.get("conns", []), meta.get("sizes", []), strict=False):
@@ -154,10 +168,17 @@ class Lender:
         its error is answered); the pool replaces the instance."""
         current = self._current
         instance = self.instance
+        if current is None and instance is not None:
+            worker = instance.worker
+            if worker.out_of_memory is not None or worker.timed_out or worker.interrupted:
+                # Stopped by the runner: it may have been writing that answer just then.
+                protocol = self.conns.pop(self._last_conn, None)
+                if protocol is not None:
+                    protocol.close()
         if current is not None:
             protocol = self.conns.pop(current[1], None)
             if protocol is not None:
-                respond = protocol.reclaim(b"", busy=True)
+                respond = protocol.reclaim(b"", busy=True, head=current[2], close=current[3])
                 if respond is not None:
                     self._unfinished[current[1]] = (protocol, respond)
         self._let_go(release=False)

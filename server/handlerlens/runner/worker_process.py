@@ -64,13 +64,18 @@ class WorkerDied(Exception):
 class _Op:
     label: str | None
     logs_done: asyncio.Future[None]
+    # The streams the worker wrote an end marker to for this operation (from its reply);
+    # None until the reply is in. A stream it did not write to has nothing to wait for.
+    marked: frozenset[int] | None = None
 
 
 @dataclass
 class _Stream:
     name: str
     buffer: bytearray = field(default_factory=bytearray)
-    passed: int = 0
+    # End markers read from this stream, and how many of them belonged to settled operations.
+    seen: int = 0
+    used: int = 0
     closed: bool = False
 
 
@@ -181,7 +186,6 @@ class WorkerProcess:
         self._exited: asyncio.Future[int | None] | None = None
         self._result_eof = False
         self._ops: deque[_Op] = deque()
-        self._base = 0
         self._streams = {1: _Stream("stdout"), 2: _Stream("stderr")}
 
     @property
@@ -200,7 +204,9 @@ class WorkerProcess:
         extra: tuple[str, ...] = ("--debug",) if self.debug else ()
         child_sock: socket.socket | None = None
         if self.lending:
-            self._lend_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            # Messages keep their bounds (one lend, one message), unlike a stream.
+            kind = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
+            self._lend_sock, child_sock = socket.socketpair(socket.AF_UNIX, kind)
             self._lend_sock.setblocking(False)
             child_fds += (child_sock.fileno(),)
             extra += ("--direct", str(child_sock.fileno()))
@@ -366,10 +372,15 @@ class WorkerProcess:
         if deadline is not None and deadline.at is not None and loop.time() >= deadline.at:
             if self.lend_sink is not None:
                 # A lent connection's request: the worker answers it itself unless stopped
-                # first. Stop it, then read what it wrote: an end there means it answered.
+                # first. Its end may be in the pipe, unread: read it before judging.
+                before = self._waiting
+                self._drain_results()
+                if self._waiting is not before:
+                    return  # it ended in time (and maybe began the next: watched anew)
                 self._deadline = None
                 self.timed_out = True
                 self.kill()
+                # Then read what it wrote before it died: an end there means it answered.
                 loop.create_task(self._time_out_lent())
                 return
             waiting = self._take()
@@ -382,19 +393,24 @@ class WorkerProcess:
 
     async def _time_out_lent(self) -> None:
         await self.wait_exit(1.0)
-        reader = self._reader
-        if reader is not None and self._result_fd >= 0:
-            while True:
-                try:
-                    data = os.read(self._result_fd, 1 << 16)
-                except OSError:
-                    break
-                if not data:
-                    break
-                reader.data_received(data)
+        self._drain_results()
         waiting = self._take()
         if waiting is not None:
             waiting[1](asyncio.TimeoutError())
+
+    def _drain_results(self) -> None:
+        """Read the result pipe now, without waiting for the loop to (it is non-blocking)."""
+        reader = self._reader
+        while reader is not None and not self._result_eof and self._result_fd >= 0:
+            # Still open: its end of file, once read by the loop, closes it (and frees the
+            # number for reuse), so this never reads a descriptor that is not the pipe.
+            try:
+                data = os.read(self._result_fd, 1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            reader.data_received(data)
 
     def _over_memory(self, limit: int) -> bool:
         """Kill a busy worker whose resident memory passed the function's memory size.
@@ -501,10 +517,11 @@ class WorkerProcess:
             return
         marked = meta.get("marked")
         if isinstance(marked, list):
-            # Streams the operation did not write to get no end marker: settle them now.
-            for fd, stream in self._streams.items():
-                if fd not in marked:
-                    stream.passed += 1
+            # The reply of the oldest operation still waiting for one (replies come in order).
+            for op in self._ops:
+                if op.marked is None:
+                    op.marked = frozenset(marked)
+                    break
             self._settle()
         waiting = self._take()
         if waiting is not None:
@@ -553,16 +570,37 @@ class WorkerProcess:
             self._exited.set_result(self.returncode)
         log.debug("runner: worker PID %d exited with %s", self.pid, self.returncode)
 
-    def _label(self, stream: _Stream) -> str | None:
-        index = stream.passed - self._base
-        return self._ops[index].label if 0 <= index < len(self._ops) else None
+    def _position(self, fd: int, stream: _Stream) -> int:
+        """Index in `_ops` of the operation this stream's next line belongs to.
 
-    def _emit(self, stream: _Stream, raw: bytes) -> None:
-        self.on_log(self._label(stream), stream.name, raw.decode("utf-8", "replace"))
+        An operation is over for a stream once its end marker has been read there, or, if it
+        wrote nothing there, once its reply says so: never before the markers of the
+        operations ahead of it, so back-to-back requests cannot overtake each other's lines.
+        """
+        if stream.closed:
+            return len(self._ops)
+        credit = stream.seen - stream.used
+        for index, op in enumerate(self._ops):
+            if op.marked is None:
+                return index
+            if fd in op.marked:
+                if credit <= 0:
+                    return index
+                credit -= 1
+        return len(self._ops)
 
-    def _holding(self, stream: _Stream) -> bool:
+    def _label(self, fd: int, stream: _Stream) -> str | None:
+        index = self._position(fd, stream)
+        return self._ops[index].label if index < len(self._ops) else None
+
+    def _emit(self, fd: int, stream: _Stream, raw: bytes) -> None:
+        self.on_log(self._label(fd, stream), stream.name, raw.decode("utf-8", "replace"))
+
+    def _holding(self, fd: int, stream: _Stream) -> bool:
         """Keep this stream's lines until the request that printed them is known?"""
-        if self.lend_sink is None or self._hold_expired or self._label(stream) is not None:
+        if self.lend_sink is None or self._hold_expired:
+            return False
+        if self._position(fd, stream) < len(self._ops):
             return False
         if self._hold_timer is None:
             loop = asyncio.get_running_loop()
@@ -591,11 +629,11 @@ class WorkerProcess:
             return
         buffer = stream.buffer
         buffer += data
-        while not self._holding(stream):
+        while not self._holding(fd, stream):
             newline = buffer.find(b"\n")
             if newline < 0:
                 if len(buffer) > MAX_LINE:
-                    self._emit(stream, bytes(buffer[:MAX_LINE]))
+                    self._emit(fd, stream, bytes(buffer[:MAX_LINE]))
                     del buffer[:MAX_LINE]
                     continue
                 return
@@ -603,18 +641,21 @@ class WorkerProcess:
             del buffer[: newline + 1]
             marker = line.find(SENTINEL_CORE)
             if marker < 0:
-                self._emit(stream, line)
+                self._emit(fd, stream, line)
                 continue
             if marker > 0:
-                self._emit(stream, line[:marker])
-            stream.passed += 1
+                self._emit(fd, stream, line[:marker])
+            stream.seen += 1
             self._settle()
 
     def _settle(self) -> None:
-        passed = min(s.passed if not s.closed else 1 << 60 for s in self._streams.values())
-        while self._ops and passed > self._base:
+        """Complete the operations every stream is past, oldest first."""
+        streams = self._streams.items()
+        while self._ops and all(self._position(fd, s) > 0 for fd, s in streams):
             op = self._ops.popleft()
-            self._base += 1
+            for fd, stream in streams:
+                if op.marked is not None and fd in op.marked:
+                    stream.used += 1
             if not op.logs_done.done():
                 op.logs_done.set_result(None)
 
@@ -623,13 +664,19 @@ class WorkerProcess:
         if stream is None:
             return
         if stream.buffer:
-            self._emit(stream, bytes(stream.buffer))
-            stream.buffer.clear()
+            # Whole lines (and markers) first, held ones too: nobody will claim them now.
+            self._hold_expired = True
+            try:
+                self._on_output(fd, b"")
+            finally:
+                self._hold_expired = False
+            if stream.buffer:
+                self._emit(fd, stream, bytes(stream.buffer))
+                stream.buffer.clear()
         stream.closed = True
         if all(s.closed for s in self._streams.values()):
             while self._ops:
                 op = self._ops.popleft()
-                self._base += 1
                 if not op.logs_done.done():
                     op.logs_done.set_result(None)
         else:

@@ -34,10 +34,15 @@ if TYPE_CHECKING:
 PLATFORMS = "_handlerlens_platforms"
 MAX_HEAD = 64 * 1024
 MAX_HEADERS = 100
-# Bigger bodies go back to the supervisor, which enforces the platform's limits.
-MAX_BODY = 1024 * 1024
+# Anything whose event could pass the platform's 3.5 MB limit goes back to the supervisor,
+# which measures the event and answers 413: a JSON-escaped character takes at most 6 bytes,
+# and the header block appears twice in the event (headers, multiValueHeaders).
+MAX_EVENT = 3_670_016
+# A lent connection idle this long, or this long into an unfinished request, goes back to
+# the supervisor, whose keep-alive and head timeouts (http_server.py) take it from there.
+IDLE_S = 60.0
+PARTIAL_S = 5.0
 INVOKE_PREFIX = "/2015-03-31/functions/"
-SEND_TIMEOUT_S = 30.0
 
 
 def load_platforms() -> Any:
@@ -62,12 +67,13 @@ def load_platforms() -> Any:
 
 
 class _Conn:
-    __slots__ = ("id", "sock", "buffer", "client")
+    __slots__ = ("id", "sock", "buffer", "client", "since")
 
     def __init__(self, conn_id: int, sock: socket.socket) -> None:
         self.id = conn_id
         self.sock = sock
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.since = time.monotonic()  # when it was lent or last answered
         try:
             peer = sock.getpeername()
             self.client = (str(peer[0]), int(peer[1]))
@@ -94,12 +100,20 @@ _NOT_YET = "not yet"  # a request whose bytes are not all here
 _HAND_BACK = "hand back"  # anything but the plain case
 
 
-def parse_plain(buffer: bytes, loopback: Callable[[str], bool]) -> tuple[_Plain, int] | str:
-    """The first request in `buffer` and its length, `_NOT_YET`, or `_HAND_BACK`."""
+def parse_plain(
+    buffer: bytes | bytearray, loopback: Callable[[str], bool]
+) -> tuple[_Plain, int] | str:
+    """The first request in `buffer` and its length, `_NOT_YET`, or `_HAND_BACK`.
+
+    Strict on purpose: whatever the supervisor would refuse or treat specially goes back to
+    it, so the answer is the supervisor's own (400, 403, 413, 431, raw integration…).
+    """
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         return _HAND_BACK if len(buffer) > MAX_HEAD else _NOT_YET
-    lines = buffer[:end].decode("latin-1").split("\r\n")
+    if end > MAX_HEAD:
+        return _HAND_BACK
+    lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
     if len(parts) != 3 or parts[2] != "HTTP/1.1" or len(lines) - 1 > MAX_HEADERS:
         return _HAND_BACK
@@ -107,12 +121,12 @@ def parse_plain(buffer: bytes, loopback: Callable[[str], bool]) -> tuple[_Plain,
     if not method.isalpha() or not method.isupper() or not target.startswith("/"):
         return _HAND_BACK
     path, _, query = target.partition("?")
-    if path.startswith(INVOKE_PREFIX) or "integration=raw" in query:
+    if path.startswith(INVOKE_PREFIX) or "integration" in query:
         return _HAND_BACK
     headers: list[tuple[str, str]] = []
-    length = 0
+    length: int | None = None
     hosts = 0
-    keep_alive = True
+    connection: str | None = None
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip() or " " in name:
@@ -121,7 +135,7 @@ def parse_plain(buffer: bytes, loopback: Callable[[str], bool]) -> tuple[_Plain,
         headers.append((name, value))
         lowered = name.lower()
         if lowered == "content-length":
-            if not value.isdigit() or length:
+            if length is not None or not (value.isascii() and value.isdigit()):
                 return _HAND_BACK
             length = int(value)
         elif lowered == "host":
@@ -130,14 +144,18 @@ def parse_plain(buffer: bytes, loopback: Callable[[str], bool]) -> tuple[_Plain,
                 return _HAND_BACK
         elif lowered in ("transfer-encoding", "expect"):
             return _HAND_BACK
-        elif lowered == "connection" and "close" in value.lower():
-            keep_alive = False
-    if hosts > 1 or length > MAX_BODY:
+        elif lowered == "connection":
+            if connection is not None:
+                return _HAND_BACK
+            connection = value.lower()
+    size = length or 0
+    if hosts > 1 or 6 * (size + 2 * end) > MAX_EVENT:
         return _HAND_BACK
-    total = end + 4 + length
+    total = end + 4 + size
     if len(buffer) < total:
         return _NOT_YET
-    return _Plain(method, query, headers, buffer[end + 4 : total], keep_alive), total
+    keep_alive = connection is None or "close" not in connection
+    return _Plain(method, query, headers, bytes(buffer[end + 4 : total]), keep_alive), total
 
 
 class DirectServer:
@@ -154,6 +172,7 @@ class DirectServer:
     ) -> None:
         self.platforms = platforms
         self.channel = socket.socket(fileno=channel_fd)
+        self.channel.setblocking(False)
         self.invoke = invoke
         self.send = send
         self.end_of_op = end_of_op
@@ -165,6 +184,7 @@ class DirectServer:
         # Yandex counts init in the first call's timeout (PLATFORMS.md §5.1), as the runner
         # does on its own path (host.py): what init took, until a first call has run.
         self.init_ms = 0.0
+        self._swept = time.monotonic()
 
     def watch(self, fd: int) -> None:
         """Also wake up for `fd` (the control pipe): its key's data is the fd itself."""
@@ -172,26 +192,46 @@ class DirectServer:
 
     def wait(self) -> list[Any]:
         """Ready keys' data: an int for a watched fd, a _Conn, or None for new lends."""
-        return [key.data for key, _ in self.selector.select()]
+        timeout = PARTIAL_S if self.conns else None
+        ready = [key.data for key, _ in self.selector.select(timeout)]
+        if self.conns and time.monotonic() - self._swept > PARTIAL_S:
+            self._sweep()
+        return ready
+
+    def _sweep(self) -> None:
+        """Connections idle or stalled too long go back to the supervisor's timeouts."""
+        now = self._swept = time.monotonic()
+        for conn in list(self.conns.values()):
+            limit = PARTIAL_S if conn.buffer else IDLE_S
+            if now - conn.since > limit:
+                self._hand_back(conn)
 
     # -- lending -------------------------------------------------------------------------
-    def take_lent(self) -> None:
-        """Accept the descriptors the supervisor passed (one message may carry several)."""
+    def take_lent(self) -> bool:
+        """Accept one message of lent descriptors; False when none was waiting."""
         try:
-            message, fds, _, _ = socket.recv_fds(self.channel, 64 * 1024, 64)
+            message, fds, flags, _ = socket.recv_fds(self.channel, 64 * 1024, 64)
         except (BlockingIOError, InterruptedError):
-            return
-        if not message and not fds:
-            return  # the supervisor is gone: the control pipe's end of file says so too
+            return False
+        for fd in fds:
+            os.set_inheritable(fd, False)  # a handler's child processes must not hold them
+        if not message:
+            for fd in fds:
+                os.close(fd)
+            return False
         info = json.loads(message.decode("utf-8"))
         self.timeout = float(info.get("timeout", self.timeout))
-        for conn_id, fd in zip(info["conns"], fds):  # noqa: B905 (3.9 has no strict=)
+        ids = [int(conn_id) for conn_id in info["conns"]]
+        for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
             sock = socket.socket(fileno=fd)
-            # Blocking, but a client that stops reading cannot hold the worker forever.
-            sock.settimeout(SEND_TIMEOUT_S)
-            conn = _Conn(int(conn_id), sock)
+            sock.setblocking(False)
+            conn = _Conn(conn_id, sock)
             self.conns[conn.id] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
+        for conn_id in ids[len(fds) :]:
+            # Truncated (this process is out of descriptors): the supervisor keeps those.
+            self.send({"op": "handback", "conn": conn_id}, b"")
+        return True
 
     def _drop(self, conn: _Conn) -> None:
         self.conns.pop(conn.id, None)
@@ -201,15 +241,28 @@ class DirectServer:
             pass
         conn.sock.close()
 
+    def _hand_back(self, conn: _Conn, unsent: bytes = b"", close: bool = False) -> None:
+        """The connection back to the supervisor, with bytes read but not served, and the
+        end of a response this worker could not write without waiting."""
+        leftover = bytes(conn.buffer)
+        self._drop(conn)
+        meta: dict[str, Any] = {"op": "handback", "conn": conn.id}
+        if unsent:
+            meta["unsent"] = len(unsent)
+            meta["close"] = close
+        self.send(meta, unsent + leftover)
+
     def release_all(self) -> tuple[dict[str, Any], bytes]:
         """Every connection back to the supervisor, each with the bytes read but not served."""
+        while self.take_lent():
+            pass  # lent before the release was asked for: those go back too
         ids: list[int] = []
         sizes: list[int] = []
         chunks: list[bytes] = []
         for conn in list(self.conns.values()):
             ids.append(conn.id)
             sizes.append(len(conn.buffer))
-            chunks.append(conn.buffer)
+            chunks.append(bytes(conn.buffer))
             self._drop(conn)
         return {"op": "released", "conns": ids, "sizes": sizes}, b"".join(chunks)
 
@@ -222,8 +275,12 @@ class DirectServer:
 
     def serve(self, conn: _Conn) -> None:
         """Read what the connection has and answer every whole request in it."""
+        if conn.id not in self.conns:
+            return  # handed back since it was found ready
         try:
             data = conn.sock.recv(256 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
         except OSError:
             data = b""
         if not data:
@@ -231,22 +288,22 @@ class DirectServer:
             self.send({"op": "direct-closed", "conn": conn.id}, b"")
             return
         conn.buffer += data
-        while conn.buffer:
-            parsed = parse_plain(conn.buffer, self.platforms.http_reply.host_is_loopback)
+        while conn.buffer and conn.id in self.conns:
+            try:
+                parsed = parse_plain(conn.buffer, self.platforms.http_reply.host_is_loopback)
+            except Exception:  # whatever it is, the supervisor's parser answers it
+                parsed = _HAND_BACK
             if parsed is _NOT_YET:
                 return
             if isinstance(parsed, str):
-                leftover = conn.buffer
-                self._drop(conn)
-                self.send({"op": "handback", "conn": conn.id}, leftover)
+                self._hand_back(conn)
                 return
             request, size = parsed
-            conn.buffer = conn.buffer[size:]
-            if not self._answer(conn, request):
-                return
+            del conn.buffer[:size]
+            self._answer(conn, request)
 
-    def _answer(self, conn: _Conn, request: _Plain) -> bool:
-        """Run the handler for one request and answer it; False once the connection is gone."""
+    def _answer(self, conn: _Conn, request: _Plain) -> None:
+        """Run the handler for one request and answer it."""
         p = self.platforms
         env, http_reply = p.runner_env, p.http_reply
         rid = env.request_id()
@@ -261,7 +318,12 @@ class DirectServer:
         )
         deadline_ms = int(now * 1000 + self.timeout * 1000 - self.init_ms)
         self.init_ms = 0.0
-        self.send({"op": "direct-start", "rid": rid, "conn": conn.id}, b"")
+        head_only = request.method == "HEAD"
+        start = {"op": "direct-start", "rid": rid, "conn": conn.id}
+        if head_only or not request.keep_alive:
+            start["head"] = head_only  # for the supervisor, should it answer in our place
+            start["close"] = not request.keep_alive
+        self.send(start, b"")
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
         meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
@@ -282,7 +344,7 @@ class DirectServer:
             [*mapped.headers, ("X-Request-Id", rid)],
             mapped.body,
             request.keep_alive,
-            request.method == "HEAD",
+            head_only,
         )
         if time.time() * 1000 >= deadline_ms:
             self._wait_to_be_stopped()
@@ -291,14 +353,25 @@ class DirectServer:
         # The end first, then the answer: a supervisor that times the request out and finds
         # no end knows nothing was sent, and answers 504 itself.
         self.send(reply, b"")
+        conn.since = time.monotonic()
+        self._write(conn, wire, not request.keep_alive)
+
+    def _write(self, conn: _Conn, wire: bytes, close: bool) -> None:
+        """Send a response without ever waiting on the client: what does not fit in the
+        socket's buffer now goes to the supervisor, which writes it as the client reads."""
+        view = memoryview(wire)
         try:
-            conn.sock.sendall(wire)
-            if not request.keep_alive:
-                conn.sock.shutdown(socket.SHUT_WR)
+            while view:
+                view = view[conn.sock.send(view) :]
+        except (BlockingIOError, InterruptedError):
+            self._hand_back(conn, bytes(view), close)
+            return
         except OSError:
-            request.keep_alive = False
-        if not request.keep_alive:
+            close = True  # the client is gone
+        if close:
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
             self._drop(conn)
             self.send({"op": "direct-closed", "conn": conn.id}, b"")
-            return False
-        return True
