@@ -77,9 +77,15 @@ def project(tmp_path: Path) -> LoadProject:
 
 
 @pytest.mark.timeout(scaled(170, 1800))
-def test_every_request_is_answered_under_saves_and_faults(project: LoadProject) -> None:
+@pytest.mark.parametrize("instances", ["1", "2"], ids=["lent-to-one-instance", "two-instances"])
+def test_every_request_is_answered_under_saves_and_faults(
+    project: LoadProject, instances: str
+) -> None:
+    # One instance: connections are lent to its worker (runner/lender.py); two: the
+    # supervisor serves every request and spreads them.
     runner = Runner(
-        ["main.handler", "--platform", "yandex", "--timeout", str(TIMEOUT_S), "--instances", "2"],
+        ["main.handler", "--platform", "yandex", "--timeout", str(TIMEOUT_S)]
+        + ["--instances", instances],
         project.root,
     )
     load = Load(runner.port, TOTAL, CLIENTS)

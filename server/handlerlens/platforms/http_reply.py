@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+
+TYPE_CHECKING = False  # typing and dataclasses are not loaded: a worker imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass
 class HttpReply:
     """An HTTP response as the platform's front end would send it."""
 
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    # True when the function failed (the client shows it as an error, not as a result).
-    function_error: bool = False
+    __slots__ = ("status", "headers", "body", "function_error")
+
+    def __init__(
+        self,
+        status: int,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        function_error: bool = False,
+    ) -> None:
+        self.status = status
+        self.headers: list[tuple[str, str]] = [] if headers is None else headers
+        self.body = body
+        # True when the function failed (the client shows it as an error, not as a result).
+        self.function_error = function_error
+
+    def __repr__(self) -> str:
+        return f"HttpReply({self.status}, {self.headers!r}, {self.body[:80]!r})"
 
     @staticmethod
     def json(status: int, payload: Any, *extra: tuple[str, str]) -> HttpReply:
@@ -57,16 +70,26 @@ def encode_response(
     return head if head_only else head + body
 
 
-@dataclass(frozen=True)
 class IncomingRequest:
     """What the front end knows about one HTTP request."""
 
-    method: str
-    query: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    client_ip: str
-    client_port: int
+    __slots__ = ("method", "query", "headers", "body", "client_ip", "client_port")
+
+    def __init__(
+        self,
+        method: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        client_ip: str,
+        client_port: int,
+    ) -> None:
+        self.method = method
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.client_ip = client_ip
+        self.client_port = client_port
 
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")

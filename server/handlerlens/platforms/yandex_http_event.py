@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
 from urllib.parse import parse_qsl
 
 from .http_reply import IncomingRequest
+
+TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 # "A request JSON over 3.5 MB gets 413" (function-invoke.md#http-state).
 MAX_REQUEST_JSON = 3_670_016

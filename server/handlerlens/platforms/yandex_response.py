@@ -8,10 +8,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
 
 from .http_reply import HttpReply
 from .yandex_http_event import MAX_REQUEST_JSON, canonical_header
+
+TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 # §9 #14: a response over the 3.5 MB limit is a malformed response.
 MAX_RESPONSE = MAX_REQUEST_JSON

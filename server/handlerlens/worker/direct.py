@@ -320,9 +320,12 @@ class DirectServer:
         self.init_ms = 0.0
         head_only = request.method == "HEAD"
         start = {"op": "direct-start", "rid": rid, "conn": conn.id}
-        if head_only or not request.keep_alive:
-            start["head"] = head_only  # for the supervisor, should it answer in our place
-            start["close"] = not request.keep_alive
+        # For the supervisor, should it answer in this worker's place: a HEAD request gets no
+        # body, and a connection closes if the request asked, or if more requests were read
+        # from it already (they would be lost with this worker).
+        if head_only or not request.keep_alive or conn.buffer:
+            start["head"] = head_only
+            start["close"] = not request.keep_alive or bool(conn.buffer)
         self.send(start, b"")
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
