@@ -62,11 +62,11 @@ def handler(event, context):
 """
 
 
-def _serve(root: Path, *extra: str, lend: bool = True) -> Runner:
+def _serve(root: Path, *extra: str, lend: bool = True, platform: str = "yandex") -> Runner:
     env = dict(os.environ)
     if not lend:
         env["HANDLERLENS_LEND"] = "0"
-    return Runner(["main.handler", "--platform", "yandex", *extra], root, env=env)
+    return Runner(["main.handler", "--platform", platform, *extra], root, env=env)
 
 
 _opened: list[http.client.HTTPConnection] = []
@@ -270,8 +270,13 @@ def test_a_request_the_worker_cannot_parse_gets_the_supervisors_answer(project: 
 
 
 def _normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without what differs from call to call (ids, times, the client's port)."""
     event = json.loads(json.dumps(event))
     context = event["requestContext"]
+    if "version" in event:  # API Gateway (AWS)
+        for key in ("requestId", "time", "timeEpoch"):
+            context.pop(key)
+        return event
     for key in ("requestId", "requestTime", "requestTimeEpoch"):
         context.pop(key)
     for headers in (event["headers"], event["multiValueHeaders"]):
@@ -303,12 +308,11 @@ def _exchanges(port: int) -> list[Any]:
             while chunk := sock.recv(65536):
                 data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
-        lines = [
-            line for line in head.split(b"\r\n") if not line.lower().startswith(b"x-request-id")
-        ]
+        ids = (b"x-request-id", b"apigw-requestid")
+        lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(ids)]
         if b"do=dump" in raw:
             body = json.dumps(_normalise(json.loads(body)), sort_keys=True).encode()
-        elif b"do=raise" in raw:
+        elif b"do=raise" in raw and b"stackTrace" in body:
             error = json.loads(body)
             error["stackTrace"] = len(error["stackTrace"])
             body = json.dumps(error).encode()
@@ -317,20 +321,43 @@ def _exchanges(port: int) -> list[Any]:
     return out
 
 
-def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path):
-    lent = _serve(project, "--no-watch")
+@pytest.mark.parametrize("platform", ["yandex", "aws"])
+def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path, platform: str):
+    lent = _serve(project, "--no-watch", platform=platform)
     try:
         with_lending = _exchanges(lent.port)
+        # Lent indeed: the worker holds a client connection besides its lending socket.
+        conn = _connect(lent.port)
+        pid = json.loads(_get(conn, "/")[2])["pid"]
+        assert len(_sockets(pid)) == 2
     finally:
         lent.stop()
-    kept = _serve(project, "--no-watch", lend=False)
+    kept = _serve(project, "--no-watch", lend=False, platform=platform)
     try:
         without = _exchanges(kept.port)
+        conn = _connect(kept.port)
+        assert len(_sockets(json.loads(_get(conn, "/")[2])["pid"])) == 0
     finally:
         kept.stop()
     assert with_lending == without
     assert with_lending[3][0][0] == b"HTTP/1.1 201 Created"
     assert with_lending[4][1] == b""  # HEAD: no body
+    assert json.loads(with_lending[0][1])["queryStringParameters"]["a"] in ("2", "1,2")
+
+
+def test_aws_faults_on_a_lent_connection_are_api_gateways_errors(project: Path):
+    runner = _serve(project, "--timeout", "0.5", "--no-watch", platform="aws")
+    try:
+        conn = _connect(runner.port)
+        first = json.loads(_get(conn, "/")[2])["pid"]
+        assert len(_sockets(first)) == 2
+        for fault in ("raise", "hang", "crash"):
+            status, headers, body = _get(conn, f"/?do={fault}")
+            assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+            assert headers["apigw-requestid"]
+            assert _get(conn, "/")[0] == 200  # and the connection goes on
+    finally:
+        runner.stop()
 
 
 def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: Path):

@@ -40,6 +40,14 @@ def exit_error(request_id: str, how: str) -> dict[str, Any]:
 MAX_RESPONSE_BYTES = 6_291_556
 
 
+def response_too_large_message(size: int) -> str:
+    """The runner's log line when a synchronous response is over MAX_RESPONSE_BYTES."""
+    return (
+        f"the response is {size:,} bytes, over AWS Lambda's {MAX_RESPONSE_BYTES:,}-byte limit "
+        "for a synchronous response: the caller gets Function.ResponseSizeTooLarge"
+    )
+
+
 def response_too_large_error() -> dict[str, Any]:
     """The function error an Invoke caller gets for a response over MAX_RESPONSE_BYTES."""
     return {

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
 from urllib.parse import parse_qsl
 
-from handlerlens.platforms.http_reply import IncomingRequest
-from handlerlens.platforms.runner_env import ACCOUNT
-from handlerlens.platforms.yandex_http_event import common_log_time
+from .http_reply import IncomingRequest
+from .runner_env import ACCOUNT
+from .yandex_http_event import common_log_time
+
+TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 API_ID = "local"
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
 
-from handlerlens.platforms.http_reply import HttpReply
+from .http_reply import HttpReply
+
+TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 V1_ERROR = {"message": "Internal server error"}
 V2_ERROR = {"message": "Internal Server Error"}

@@ -67,6 +67,16 @@ def request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def trace_id() -> str:
+    """A fresh X-Ray trace header value, as Lambda's front end adds to each invocation."""
+    import time
+
+    return (
+        f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};"
+        f"Parent={os.urandom(8).hex()};Sampled=0"
+    )
+
+
 def new_version_id(platform: str) -> str:
     """A fresh version id: every reload is a new version, as a deploy would be."""
     return _yandex_id("d4e", None) if platform == "yandex" else "$LATEST"

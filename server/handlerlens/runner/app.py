@@ -7,7 +7,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -48,13 +47,6 @@ def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callab
         respond(response)
 
     return done
-
-
-def _trace_id() -> str:
-    return (
-        f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};"
-        f"Parent={os.urandom(8).hex()};Sampled=0"
-    )
 
 
 class App:
@@ -163,7 +155,9 @@ class App:
             json.loads(payload)
         except ValueError as exc:
             return _to_response(aws_invoke_api.invalid_content(str(exc)))
-        extra: dict[str, Any] = {"traceId": request.header("X-Amzn-Trace-Id") or _trace_id()}
+        extra: dict[str, Any] = {
+            "traceId": request.header("X-Amzn-Trace-Id") or runner_env.trace_id()
+        }
         client_context = request.header("X-Amz-Client-Context")
         if client_context:
             try:
@@ -291,4 +285,9 @@ class App:
                 reply = aws_response.function_error(version)
             return _to_response(reply, rid_header)
 
-        host.run(data, _answering(respond, build), request_id=rid, extra={"traceId": _trace_id()})
+        host.run(
+            data,
+            _answering(respond, build),
+            request_id=rid,
+            extra={"traceId": runner_env.trace_id()},
+        )

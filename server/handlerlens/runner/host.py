@@ -375,11 +375,8 @@ class FunctionHost:
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
             if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:
-                self.status.human(
-                    f"handlerlens: {fn.name}: the response is {len(payload):,} bytes, over AWS "
-                    f"Lambda's {aws_errors.MAX_RESPONSE_BYTES:,}-byte limit for a synchronous "
-                    "response: the caller gets Function.ResponseSizeTooLarge"
-                )
+                message = aws_errors.response_too_large_message(len(payload))
+                self.status.human(f"handlerlens: {fn.name}: {message}")
                 error = aws_errors.response_too_large_error()
                 return Outcome(rid, "error", error=error), max_rss, True
             ok = Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload)

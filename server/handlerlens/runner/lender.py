@@ -1,6 +1,6 @@
 """Lending HTTP connections to a worker, which then answers them itself (worker/direct.py).
 
-The runner's throughput on the Yandex HTTP face was its supervisor's: every request was
+The runner's throughput on the platforms' HTTP faces was its supervisor's: every request was
 parsed, turned into an event, forwarded, answered and logged there, waking two processes per
 request. A lent connection wakes one: the worker reads the request, builds the event with the
 same platform modules, runs the handler and writes the response. The supervisor still
@@ -14,8 +14,8 @@ must go through the pool (the Invoke API, a connection the worker handed back, a
 makes the lender give the instance back: the worker returns every connection with the bytes
 it read but did not serve, and the supervisor serves those connections from then on.
 
-Lending applies where it can be exact: one function served, one instance, Yandex, no
-debugger, and a worker that said it can take connections.
+Lending applies where it can be exact: one function served (Yandex, or AWS behind API
+Gateway), one instance, no debugger, and a worker that said it can take connections.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from handlerlens.platforms import yandex_response
+from handlerlens.platforms import aws_http_event, aws_response, yandex_response
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
 
 if TYPE_CHECKING:
@@ -51,6 +51,13 @@ class Lender:
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
         host.pool.on_wanted = self.give_back
+        fn = host.fn
+        self._settings: dict[str, Any] = {"timeout": fn.timeout}
+        # AWS: the API Gateway payload version of its HTTP events; Yandex: none.
+        self._aws_version: str | None = None
+        if fn.platform == "aws":
+            self._aws_version = aws_http_event.payload_version(fn.trigger)
+            self._settings["aws"] = self._aws_version
 
     # -- lending -------------------------------------------------------------------------
     def lend(self, protocol: HttpProtocol) -> bool:
@@ -63,7 +70,7 @@ class Lender:
             return False
         conn_id = self._next_id
         self._next_id += 1
-        if not instance.worker.lend({conn_id: fd}, self.host.fn.timeout):
+        if not instance.worker.lend({conn_id: fd}, self._settings):
             return False
         self.conns[conn_id] = protocol
         return True
@@ -202,10 +209,14 @@ class Lender:
             unfinished = self._unfinished.pop(conn_id, None)
             if unfinished is None:
                 return
-            rid_header = ("X-Request-Id", outcome.request_id)
-            if outcome.status == "timeout":
+            if self._aws_version is not None:  # as app.py answers a failed AWS HTTP call
+                rid_header = ("Apigw-Requestid", outcome.request_id)
+                reply = aws_response.function_error(self._aws_version)
+            elif outcome.status == "timeout":
+                rid_header = ("X-Request-Id", outcome.request_id)
                 reply = yandex_response.timeout()
             else:
+                rid_header = ("X-Request-Id", outcome.request_id)
                 reply = yandex_response.function_error(outcome.error or {})
             unfinished[1](Response(reply.status, [*reply.headers, rid_header], reply.body))
 
@@ -215,4 +226,4 @@ class Lender:
 def can_lend(host: FunctionHost, functions: int) -> bool:
     """Whether `host`'s connections can be lent (see the module's docstring)."""
     pool = host.pool
-    return functions == 1 and host.fn.platform == "yandex" and pool.size == 1 and not pool.debug
+    return functions == 1 and pool.size == 1 and not pool.debug

@@ -293,12 +293,13 @@ class WorkerProcess:
         self._watch(loop)
         self._release_held()
 
-    def lend(self, conns: dict[int, int], timeout: float) -> bool:
-        """Pass connection descriptors ({id: fd}) to the worker; False if it cannot take
+    def lend(self, conns: dict[int, int], settings: dict[str, Any]) -> bool:
+        """Pass connection descriptors ({id: fd}) to the worker, with what it needs to serve
+        them (`timeout`, `aws`: the API Gateway payload version); False if it cannot take
         them now (it then never sees them: the caller serves them itself)."""
         if self._lend_sock is None or not self.alive:
             return False
-        message = _META_JSON.encode({"conns": list(conns), "timeout": timeout}).encode()
+        message = _META_JSON.encode({"conns": list(conns), **settings}).encode()
         try:
             sent = socket.send_fds(self._lend_sock, [message], list(conns.values()))
         except OSError:

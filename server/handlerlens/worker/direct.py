@@ -1,12 +1,13 @@
 """Connections lent by the supervisor: this worker answers their HTTP requests itself.
 
-On the hot path of the Yandex HTTP face, the supervisor accepts a connection and passes its
-descriptor here (SCM_RIGHTS on a Unix socket pair) instead of parsing, forwarding and answering
-every request itself: a warm request then wakes one process instead of two. The supervisor
-keeps its own copy of every lent connection and stays in charge of everything but the plain
-case: it hears of each request as it starts and ends (the `direct-start` / `direct-end` frames
-on the result pipe), writes START, END and REPORT, kills the worker on a timeout or a memory
-overrun and answers that request itself, and takes the connections back on a reload.
+On the hot path of the HTTP faces (Yandex's, and AWS's API Gateway), the supervisor accepts a
+connection and passes its descriptor here (SCM_RIGHTS on a Unix socket pair) instead of
+parsing, forwarding and answering every request itself: a warm request then wakes one
+process instead of two. The supervisor keeps its own copy of every lent connection and stays
+in charge of everything but the plain case: it hears of each request as it starts and ends
+(the `direct-start` / `direct-end` frames on the result pipe), writes START, END and REPORT,
+kills the worker on a timeout or a memory overrun and answers that request itself, and takes
+the connections back on a reload.
 
 Only the plain case is served here — an HTTP/1.1 request with a Content-Length (or no body),
 one loopback Host, not the Invoke API, not `?integration=raw`, not big. Anything else hands
@@ -58,7 +59,8 @@ def load_platforms() -> Any:
     package.__path__ = [here]
     package.__package__ = PLATFORMS
     sys.modules[PLATFORMS] = package
-    for name in ("runner_env", "http_reply", "yandex_http_event", "yandex_response"):
+    names = ("runner_env", "http_reply", "yandex_http_event", "yandex_response")
+    for name in (*names, "aws_errors", "aws_http_event", "aws_response"):
         importlib.import_module(f"{PLATFORMS}.{name}")
     if not hasattr(socket, "recv_fds"):
         raise RuntimeError("socket.recv_fds is missing (Python 3.9+ on Unix has it)")
@@ -82,14 +84,21 @@ class _Conn:
 
 
 class _Plain:
-    """A request this worker can answer: (method, query, headers, body, keep_alive)."""
+    """A request this worker can answer."""
 
-    __slots__ = ("method", "query", "headers", "body", "keep_alive")
+    __slots__ = ("method", "path", "query", "headers", "body", "keep_alive")
 
     def __init__(
-        self, method: str, query: str, headers: list[tuple[str, str]], body: bytes, keep: bool
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        keep: bool,
     ) -> None:
         self.method = method
+        self.path = path
         self.query = query
         self.headers = headers
         self.body = body
@@ -155,7 +164,8 @@ def parse_plain(
     if len(buffer) < total:
         return _NOT_YET
     keep_alive = connection is None or "close" not in connection
-    return _Plain(method, query, headers, bytes(buffer[end + 4 : total]), keep_alive), total
+    body = bytes(buffer[end + 4 : total])
+    return _Plain(method, path, query, headers, body, keep_alive), total
 
 
 class DirectServer:
@@ -181,6 +191,8 @@ class DirectServer:
         self.selector.register(self.channel, selectors.EVENT_READ, None)
         self.conns: dict[int, _Conn] = {}
         self.timeout = 3.0
+        # AWS only: the API Gateway payload version of the function's events ("2.0", "1.0").
+        self.aws_version: str | None = None
         # Yandex counts init in the first call's timeout (PLATFORMS.md §5.1), as the runner
         # does on its own path (host.py): what init took, until a first call has run.
         self.init_ms = 0.0
@@ -221,6 +233,7 @@ class DirectServer:
             return False
         info = json.loads(message.decode("utf-8"))
         self.timeout = float(info.get("timeout", self.timeout))
+        self.aws_version = info.get("aws")
         ids = [int(conn_id) for conn_id in info["conns"]]
         for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
             sock = socket.socket(fileno=fd)
@@ -308,14 +321,15 @@ class DirectServer:
         env, http_reply = p.runner_env, p.http_reply
         rid = env.request_id()
         now = time.time()
-        event = p.yandex_http_event.build_event(
-            http_reply.IncomingRequest(
-                request.method, request.query, request.headers, request.body, *conn.client
-            ),
-            rid,
-            env.request_id(),
-            now,
+        incoming = http_reply.IncomingRequest(
+            request.method, request.query, request.headers, request.body, *conn.client
         )
+        version = self.aws_version
+        if version is None:
+            event = p.yandex_http_event.build_event(incoming, rid, env.request_id(), now)
+        else:
+            host = next((v for k, v in request.headers if k.lower() == "host"), "localhost")
+            event = p.aws_http_event.build_event(version, incoming, request.path, host, rid)
         deadline_ms = int(now * 1000 + self.timeout * 1000 - self.init_ms)
         self.init_ms = 0.0
         head_only = request.method == "HEAD"
@@ -330,21 +344,16 @@ class DirectServer:
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
         meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
+        if version is not None:
+            meta["traceId"] = env.trace_id()
         reply, payload = self.invoke(meta, b"", event)
         reply["op"] = "direct-end"
         reply["conn"] = conn.id
-        response = p.yandex_response
-        if reply.get("ok"):
-            mapped, warning = response.map_proxy_response(str(reply.get("kind")), payload)
-            if warning:
-                reply["warning"] = warning
-        elif reply.get("errorKind") == "unserialisable":
-            mapped = response.unserialisable(str(reply.get("repr", "")))
-        else:
-            mapped = response.function_error(reply.get("error") or {})
+        mapped = self._mapped(reply, payload)
+        rid_header = ("X-Request-Id" if version is None else "Apigw-Requestid", rid)
         wire = http_reply.encode_response(
             mapped.status,
-            [*mapped.headers, ("X-Request-Id", rid)],
+            [*mapped.headers, rid_header],
             mapped.body,
             request.keep_alive,
             head_only,
@@ -358,6 +367,31 @@ class DirectServer:
         self.send(reply, b"")
         conn.since = time.monotonic()
         self._write(conn, wire, not request.keep_alive)
+
+    def _mapped(self, reply: dict[str, Any], payload: bytes) -> Any:
+        """The HTTP reply for the handler's result, as the supervisor's app.py maps it; a
+        warning for the runner's log goes in `reply`."""
+        p = self.platforms
+        version = self.aws_version
+        if version is not None:
+            errors = p.aws_errors
+            if reply.get("ok") and len(payload) > errors.MAX_RESPONSE_BYTES:
+                reply["warning"] = errors.response_too_large_message(len(payload))
+                reply["ok"] = False
+                reply["errorKind"] = "unhandled"
+                reply["error"] = errors.response_too_large_error()
+            if reply.get("ok"):
+                return p.aws_response.map_response(version, str(reply.get("kind")), payload)
+            return p.aws_response.function_error(version)
+        response = p.yandex_response
+        if reply.get("ok"):
+            mapped, warning = response.map_proxy_response(str(reply.get("kind")), payload)
+            if warning:
+                reply["warning"] = warning
+            return mapped
+        if reply.get("errorKind") == "unserialisable":
+            return response.unserialisable(str(reply.get("repr", "")))
+        return response.function_error(reply.get("error") or {})
 
     def _write(self, conn: _Conn, wire: bytes, close: bool) -> None:
         """Send a response without ever waiting on the client: what does not fit in the
