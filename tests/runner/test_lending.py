@@ -178,10 +178,21 @@ def test_log_lines_belong_to_the_request_that_printed_them(project: Path):
             assert lines[-2][1] == f"END RequestID: {rid}"
             assert lines[-1][1].startswith(f"REPORT RequestID: {rid}")
         with runner.changed:
-            for event in runner.events:
-                line = event.get("line", "")
-                if line.startswith(("line from ", "to stderr ")):
-                    assert line.endswith(event["requestId"]), event
+            logs = [e for e in runner.events if e["event"] == "log"]
+        # As in the platform's log: one request after another, each line inside its own.
+        current = None
+        for event in logs:
+            line, rid = event["line"], event.get("requestId")
+            if line.startswith("START RequestID: "):
+                assert current is None, f"START of {rid} before the REPORT of {current}"
+                current = rid
+            elif line.startswith("REPORT RequestID: "):
+                assert rid == current
+                current = None
+            else:
+                assert rid == current, f"{line!r} of {rid} outside it (in {current})"
+            if line.startswith(("line from ", "to stderr ")):
+                assert line.endswith(rid), event
         conn.close()
     finally:
         runner.stop()

@@ -69,6 +69,10 @@ class FunctionHost:
         self._max_memory_mb = 0
         # Set when connections can be lent to the worker (enable_lending()).
         self.lender: Lender | None = None
+        # Requests begun on lent connections and not yet ended in the log, oldest first: a
+        # request's START waits for the END and REPORT of the one before, as in the
+        # platform's log, where an instance runs one request after another.
+        self._direct_open: deque[_Call] = deque()
 
     def enable_lending(self, functions: int) -> None:
         """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
@@ -255,7 +259,11 @@ class FunctionHost:
         call.direct = True
         call.instance = instance
         call.init_ms = instance.take_init_ms()
-        self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        self._direct_open.append(call)
+        if len(self._direct_open) == 1:
+            self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
+        else:
+            call.start_deferred = True
         timeout = fn.timeout
         if call.init_ms and fn.platform == "yandex":
             timeout = max(0.0, timeout - call.init_ms / 1000.0)  # as in _begin
@@ -264,6 +272,19 @@ class FunctionHost:
     def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
         instance = call.instance
         assert instance is not None
+        if call.direct:
+            # Ended, in the log too, the moment its last line is routed: before any line of
+            # the next request, which the worker may well have begun already.
+            def conclude() -> None:
+                if not call.concluded:
+                    self._conclude(call, *self._succeeded(call.rid, reply, payload))
+
+            if instance.worker.when_logs_done(call.rid, conclude):
+                # A handler that closed its stdout never writes the end marker.
+                asyncio.get_running_loop().call_later(LOG_SETTLE_S, conclude)
+            else:
+                conclude()
+            return
         done = instance.worker.logs_done(call.rid)
         if done is None or done.done():
             self._conclude(call, *self._succeeded(call.rid, reply, payload))
@@ -296,6 +317,7 @@ class FunctionHost:
         instance = call.instance
         assert instance is not None
         rid = call.rid
+        call.concluded = True
         duration = (time.perf_counter() - call.started) * 1000.0
         try:
             call.done(outcome)
@@ -318,8 +340,23 @@ class FunctionHost:
             if self.status.wants_events:
                 self._report_event(rid, duration, memory_mb, call.init_ms)
         finally:
-            if reusable and not call.direct:  # a lent connection's instance stays lent
+            if call.direct:  # a lent connection's instance stays lent
+                self._next_direct(call)
+            elif reusable:
                 self.pool.release(instance)
+
+    def _next_direct(self, ended: _Call) -> None:
+        """A lent request's END is out: the next one's START may follow."""
+        try:
+            self._direct_open.remove(ended)
+        except ValueError:
+            pass
+        if self._direct_open:
+            call = self._direct_open[0]
+            if call.start_deferred and call.instance is not None:
+                call.start_deferred = False
+                line = runner_logs.start_line(self.fn.platform, call.rid, call.instance.version)
+                self.system(call.rid, line)
 
     def _report_event(
         self, rid: str, duration: float, memory_mb: int, init_ms: float | None
@@ -425,6 +462,8 @@ class _Call:
         "init_ms",
         "instance",
         "direct",
+        "concluded",
+        "start_deferred",
     )
 
     def __init__(
@@ -447,6 +486,8 @@ class _Call:
         self.init_ms: float | None = None
         self.instance: Instance | None = None
         self.direct = False  # on a connection lent to the worker, which answers it
+        self.concluded = False  # END and REPORT written
+        self.start_deferred = False  # START not written yet (see FunctionHost._direct_open)
 
     def take(self, instance: Instance | None) -> bool:
         """The pool's answer: an instance to run on, or None when the runner is stopping."""

@@ -37,9 +37,6 @@ ATTACH_WARNING_S = 15.0
 
 # How often a busy worker's resident memory is compared with the function's memory size.
 MEMORY_POLL_S = 0.02
-# While connections are lent, a log line nobody has claimed yet waits this long for the
-# `direct-start` frame that names its request (the frame and the line travel on two pipes).
-HOLD_UNLABELLED_S = 0.05
 # Frames about lent connections (worker/direct.py), for the lender rather than a caller.
 LENDING_OPS = frozenset({"direct-start", "direct-closed", "handback", "released"})
 # Whether this platform can pass descriptors between processes.
@@ -64,6 +61,8 @@ class WorkerDied(Exception):
 class _Op:
     label: str | None
     logs_done: asyncio.Future[None]
+    # Called the moment the operation's last line has been routed (see when_logs_done()).
+    on_settled: Callable[[], None] | None = None
     # The streams the worker wrote an end marker to for this operation (from its reply);
     # None until the reply is in. A stream it did not write to has nothing to wait for.
     marked: frozenset[int] | None = None
@@ -77,6 +76,7 @@ class _Stream:
     seen: int = 0
     used: int = 0
     closed: bool = False
+    draining: bool = False  # closed: route what is left without waiting for anything
 
 
 class _ResultReader(asyncio.Protocol):
@@ -158,8 +158,7 @@ class WorkerProcess:
         self._reader: _ResultReader | None = None
         # Killed because a request on a lent connection ran past its timeout.
         self.timed_out = False
-        self._hold_timer: asyncio.TimerHandle | None = None
-        self._hold_expired = False
+
         # The function's memory size, enforced on its resident memory while it runs.
         self.memory_limit = memory_mb * 1024 * 1024 if memory_mb else None
         # The resident size that got the worker killed, if it outgrew the memory size.
@@ -186,6 +185,7 @@ class WorkerProcess:
         self._exited: asyncio.Future[int | None] | None = None
         self._result_eof = False
         self._ops: deque[_Op] = deque()
+        self._routing = False
         self._streams = {1: _Stream("stdout"), 2: _Stream("stderr")}
 
     @property
@@ -291,7 +291,6 @@ class WorkerProcess:
         self._ops.append(_Op(label, loop.create_future()))
         self._deadline = _Deadline(loop.time(), timeout)
         self._watch(loop)
-        self._release_held()
 
     def lend(self, conns: dict[int, int], settings: dict[str, Any]) -> bool:
         """Pass connection descriptors ({id: fd}) to the worker, with what it needs to serve
@@ -434,6 +433,16 @@ class WorkerProcess:
         self.kill()
         return True
 
+    def when_logs_done(self, label: str, callback: Callable[[], None]) -> bool:
+        """Call `callback` synchronously once every line of that operation has been routed,
+        before the next line is (a future's callbacks would run after the whole read), so
+        the next request's lines come after this one's END; False if that is already so."""
+        for op in self._ops:
+            if op.label == label:
+                op.on_settled = callback
+                return True
+        return False
+
     def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
         """A future that completes when every line of that operation has been routed."""
         for op in self._ops:
@@ -492,9 +501,7 @@ class WorkerProcess:
         if self._lend_sock is not None:
             self._lend_sock.close()
             self._lend_sock = None
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
-            self._hold_timer = None
+
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -597,49 +604,55 @@ class WorkerProcess:
     def _emit(self, fd: int, stream: _Stream, raw: bytes) -> None:
         self.on_log(self._label(fd, stream), stream.name, raw.decode("utf-8", "replace"))
 
-    def _holding(self, fd: int, stream: _Stream) -> bool:
-        """Keep this stream's lines until the request that printed them is known?"""
-        if self.lend_sink is None or self._hold_expired:
-            return False
-        if self._position(fd, stream) < len(self._ops):
-            return False
-        if self._hold_timer is None:
-            loop = asyncio.get_running_loop()
-            self._hold_timer = loop.call_later(HOLD_UNLABELLED_S, self._hold_over)
-        return True
-
-    def _hold_over(self) -> None:
-        self._hold_timer = None
-        self._hold_expired = True  # printed outside any request: pass them on unlabelled
-        try:
-            self._release_held()
-        finally:
-            self._hold_expired = False
-
-    def _release_held(self) -> None:
-        if self._hold_timer is not None and not self._hold_expired:
-            self._hold_timer.cancel()
-            self._hold_timer = None
-        for fd, stream in self._streams.items():
-            if stream.buffer:
-                self._on_output(fd, b"")
-
     def _on_output(self, fd: int, data: bytes) -> None:
         stream = self._streams.get(fd)
         if stream is None:
             return
+        if self.lend_sink is not None:
+            # A lent worker begins requests by itself: the frame that says so was written
+            # before anything the request printed, but travels on another pipe. Read it
+            # first, so every line goes to the request that printed it.
+            self._drain_results()
+        stream.buffer += data
+        self._route_all()
+
+    def _route_all(self) -> None:
+        """Route what every stream has, until none can go further."""
+        if self._routing:
+            return  # the loop below is running: it goes round again
+        self._routing = True
+        try:
+            progress = True
+            while progress:
+                progress = False
+                for fd, stream in self._streams.items():
+                    if stream.buffer and self._route(fd, stream):
+                        progress = True
+        finally:
+            self._routing = False
+
+    def _route(self, fd: int, stream: _Stream) -> bool:
+        """Route one stream's whole lines; whether any went."""
         buffer = stream.buffer
-        buffer += data
-        while not self._holding(fd, stream):
+        moved = False
+        while True:
+            if self.lend_sink is not None and not stream.draining:
+                # Back-to-back requests on a lent worker: a later request's line waits until
+                # the earlier one has ended on every stream (its END is then out), so each
+                # request's lines sit between its own START and END.
+                if self._position(fd, stream) > 0:
+                    return moved
             newline = buffer.find(b"\n")
             if newline < 0:
                 if len(buffer) > MAX_LINE:
                     self._emit(fd, stream, bytes(buffer[:MAX_LINE]))
                     del buffer[:MAX_LINE]
+                    moved = True
                     continue
-                return
+                return moved
             line = bytes(buffer[:newline])
             del buffer[: newline + 1]
+            moved = True
             marker = line.find(SENTINEL_CORE)
             if marker < 0:
                 self._emit(fd, stream, line)
@@ -657,28 +670,34 @@ class WorkerProcess:
             for fd, stream in streams:
                 if op.marked is not None and fd in op.marked:
                     stream.used += 1
-            if not op.logs_done.done():
-                op.logs_done.set_result(None)
+            self._finish(op)
+
+    @staticmethod
+    def _finish(op: _Op) -> None:
+        """Every line of `op` has been routed."""
+        if not op.logs_done.done():
+            op.logs_done.set_result(None)
+        if op.on_settled is not None:
+            settled, op.on_settled = op.on_settled, None
+            try:
+                settled()
+            except Exception:
+                log.exception("runner: finishing a request's log failed")
 
     def _on_output_closed(self, fd: int) -> None:
         stream = self._streams.get(fd)
         if stream is None:
             return
+        # Nothing more comes on it: what it holds goes now, to the requests that printed it.
+        stream.draining = True
+        self._route(fd, stream)
         if stream.buffer:
-            # Whole lines (and markers) first, held ones too: nobody will claim them now.
-            self._hold_expired = True
-            try:
-                self._on_output(fd, b"")
-            finally:
-                self._hold_expired = False
-            if stream.buffer:
-                self._emit(fd, stream, bytes(stream.buffer))
-                stream.buffer.clear()
+            self._emit(fd, stream, bytes(stream.buffer))
+            stream.buffer.clear()
         stream.closed = True
         if all(s.closed for s in self._streams.values()):
             while self._ops:
-                op = self._ops.popleft()
-                if not op.logs_done.done():
-                    op.logs_done.set_result(None)
+                self._finish(self._ops.popleft())
         else:
             self._settle()
+            self._route_all()
