@@ -309,6 +309,9 @@ def _exchanges(port: int) -> list[Any]:
         b"HEAD /?do=shapes HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"GET /?do=raise HTTP/1.1\r\nHost: localhost\r\n\r\n",
         b"GET /?do=malformed HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        # Yandex's raw integration, however the name is spelt: the supervisor's to answer.
+        b"POST /?%69ntegration=raw&do=shapes HTTP/1.1\r\nHost: localhost\r\n"
+        b'Content-Length: 43\r\n\r\n{"queryStringParameters": {"do": "shapes"}}',
     ]
     out: list[Any] = []
     for raw in requests:
@@ -354,6 +357,8 @@ def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path, 
     assert with_lending[3][0][0] == b"HTTP/1.1 201 Created"
     assert with_lending[4][1] == b""  # HEAD: no body
     assert json.loads(with_lending[0][1])["queryStringParameters"]["a"] in ("2", "1,2")
+    if platform == "yandex":  # raw: the handler's return value itself, with 200
+        assert json.loads(with_lending[7][1])["statusCode"] == 201
 
 
 def test_aws_faults_on_a_lent_connection_are_api_gateways_errors(project: Path):

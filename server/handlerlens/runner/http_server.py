@@ -129,6 +129,8 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.closing or self.buffer or self.lender is None:
             return
+        if self.busy or self.head_started is not None:
+            return  # already being read here (a loop that reads before this turn)
         transport.pause_reading()
         if self.lender(self):
             self.lent = True
@@ -142,19 +144,28 @@ class HttpProtocol(asyncio.Protocol):
         return sock.fileno() if sock is not None else -1
 
     def reclaim(
-        self, leftover: bytes, busy: bool = False, head: bool = False, close: bool = False
+        self,
+        leftover: bytes,
+        busy: bool = False,
+        head: bool = False,
+        close: bool = False,
+        expired: bool = False,
     ) -> Respond | None:
         """A lent connection comes back, with the bytes the worker read but did not serve.
 
         `busy`: the worker died in the middle of a request on it (a HEAD request if `head`,
         one that asked to close the connection if `close`); the returned `respond` answers
-        it (the platform's error), and reading resumes after it.
+        it (the platform's error), and reading resumes after it. `expired`: its request
+        stalled past the timeout in the worker: 408, as here.
         """
         self.lent = False
         if self.transport is None or self.closing:
             return None
         self.transport.resume_reading()
         self.buffer += leftover
+        if expired:
+            self._timed_out()
+            return None
         if busy:
             self.busy = True
             answered = False

@@ -81,10 +81,8 @@ class Lender:
             return None
         instance = self.instance
         if instance is not None:
-            if instance.worker.alive:
-                return instance
-            self._on_gone()  # died before it could say so: never lend to it again
-            return None
+            # A dead one is let go once its last frames are read (WorkerProcess.on_gone).
+            return instance if instance.worker.alive else None
         pool = self.host.pool
         instance = pool.try_take()
         if instance is None:
@@ -103,11 +101,8 @@ class Lender:
         """Ask the worker to return every connection; the instance goes back to the pool
         once it has (after the request it may be running)."""
         instance = self.instance
-        if instance is None or self._releasing:
-            return
-        if not instance.worker.alive:
-            self._on_gone()
-            return
+        if instance is None or self._releasing or not instance.worker.alive:
+            return  # (a dead worker's end, when read, gives everything back)
         self._releasing = True
         instance.worker.send_op({"op": "release"})
 
@@ -143,7 +138,7 @@ class Lender:
                 unsent = int(meta.get("unsent", 0))
                 if unsent:  # a response the worker could not write without waiting
                     protocol.write_through(payload[:unsent], close=bool(meta.get("close")))
-                protocol.reclaim(payload[unsent:])
+                protocol.reclaim(payload[unsent:], expired=bool(meta.get("expired")))
         elif op == "released":
             offset = 0
             for conn_id, size in zip(meta.get("conns", []), meta.get("sizes", []), strict=False):

@@ -26,6 +26,7 @@ import selectors
 import socket
 import sys
 import time
+from urllib.parse import parse_qsl
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,10 +40,12 @@ MAX_HEADERS = 100
 # which measures the event and answers 413: a JSON-escaped character takes at most 6 bytes,
 # and the header block appears twice in the event (headers, multiValueHeaders).
 MAX_EVENT = 3_670_016
-# A lent connection idle this long, or this long into an unfinished request, goes back to
-# the supervisor, whose keep-alive and head timeouts (http_server.py) take it from there.
-IDLE_S = 60.0
-PARTIAL_S = 5.0
+# The supervisor's own timeouts (runner/http_server.py), kept here for lent connections: an
+# idle one closes; one stalled in a request goes back to the supervisor, which answers 408.
+IDLE_S = 75.0
+HEAD_S = 10.0
+BODY_S = 30.0
+SWEEP_S = 1.0
 INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
@@ -109,6 +112,15 @@ _NOT_YET = "not yet"  # a request whose bytes are not all here
 _HAND_BACK = "hand back"  # anything but the plain case
 
 
+def _names_integration(query: str) -> bool:
+    """Whether the query has an `integration` parameter, however it is spelt (`%69nt…`)."""
+    if "integration" in query:
+        return True
+    if "%" not in query:
+        return False
+    return any(key == "integration" for key, _ in parse_qsl(query, keep_blank_values=True))
+
+
 def parse_plain(
     buffer: bytes | bytearray, loopback: Callable[[str], bool]
 ) -> tuple[_Plain, int] | str:
@@ -130,7 +142,7 @@ def parse_plain(
     if not method.isalpha() or not method.isupper() or not target.startswith("/"):
         return _HAND_BACK
     path, _, query = target.partition("?")
-    if path.startswith(INVOKE_PREFIX) or "integration" in query:
+    if path.startswith(INVOKE_PREFIX) or _names_integration(query):
         return _HAND_BACK
     headers: list[tuple[str, str]] = []
     length: int | None = None
@@ -158,7 +170,8 @@ def parse_plain(
                 return _HAND_BACK
             connection = value.lower()
     size = length or 0
-    if hosts > 1 or 6 * (size + 2 * end) > MAX_EVENT:
+    # The head goes into the event up to three times (headers, multiValueHeaders, userAgent).
+    if hosts > 1 or 6 * (size + 3 * end) > MAX_EVENT:
         return _HAND_BACK
     total = end + 4 + size
     if len(buffer) < total:
@@ -204,19 +217,24 @@ class DirectServer:
 
     def wait(self) -> list[Any]:
         """Ready keys' data: an int for a watched fd, a _Conn, or None for new lends."""
-        timeout = PARTIAL_S if self.conns else None
+        timeout = SWEEP_S if self.conns else None
         ready = [key.data for key, _ in self.selector.select(timeout)]
-        if self.conns and time.monotonic() - self._swept > PARTIAL_S:
+        if self.conns and time.monotonic() - self._swept > SWEEP_S:
             self._sweep()
         return ready
 
     def _sweep(self) -> None:
-        """Connections idle or stalled too long go back to the supervisor's timeouts."""
+        """Connections idle or stalled too long: as the supervisor's timeouts would."""
         now = self._swept = time.monotonic()
         for conn in list(self.conns.values()):
-            limit = PARTIAL_S if conn.buffer else IDLE_S
+            if not conn.buffer:
+                if now - conn.since > IDLE_S:
+                    self._drop(conn)
+                    self.send({"op": "direct-closed", "conn": conn.id}, b"")
+                continue
+            limit = BODY_S if b"\r\n\r\n" in conn.buffer else HEAD_S
             if now - conn.since > limit:
-                self._hand_back(conn)
+                self._hand_back(conn, expired=True)
 
     # -- lending -------------------------------------------------------------------------
     def take_lent(self) -> bool:
@@ -230,6 +248,8 @@ class DirectServer:
         if not message:
             for fd in fds:
                 os.close(fd)
+            if not fds:  # the supervisor closed its end: stop listening to it
+                self.selector.unregister(self.channel)
             return False
         info = json.loads(message.decode("utf-8"))
         self.timeout = float(info.get("timeout", self.timeout))
@@ -254,12 +274,17 @@ class DirectServer:
             pass
         conn.sock.close()
 
-    def _hand_back(self, conn: _Conn, unsent: bytes = b"", close: bool = False) -> None:
+    def _hand_back(
+        self, conn: _Conn, unsent: bytes = b"", close: bool = False, expired: bool = False
+    ) -> None:
         """The connection back to the supervisor, with bytes read but not served, and the
-        end of a response this worker could not write without waiting."""
+        end of a response this worker could not write without waiting; `expired`: its
+        request stalled past the timeout (the supervisor answers 408)."""
         leftover = bytes(conn.buffer)
         self._drop(conn)
         meta: dict[str, Any] = {"op": "handback", "conn": conn.id}
+        if expired:
+            meta["expired"] = True
         if unsent:
             meta["unsent"] = len(unsent)
             meta["close"] = close
