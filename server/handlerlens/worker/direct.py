@@ -78,7 +78,8 @@ class _Conn:
         self.id = conn_id
         self.sock = sock
         self.buffer = bytearray()
-        self.since = time.monotonic()  # when it was lent or last answered
+        # When it was lent or last answered, or when the request being read began.
+        self.since = time.monotonic()
         try:
             peer = sock.getpeername()
             self.client = (str(peer[0]), int(peer[1]))
@@ -325,6 +326,8 @@ class DirectServer:
             self._drop(conn)
             self.send({"op": "direct-closed", "conn": conn.id}, b"")
             return
+        if not conn.buffer:
+            conn.since = time.monotonic()  # a request begins: its head timeout runs from here
         conn.buffer += data
         while conn.buffer and conn.id in self.conns:
             try:
