@@ -58,7 +58,8 @@ def wait_closed(sock: socket.socket, limit: float) -> tuple[float, bytes]:
         received += chunk
 
 
-def _socket_inodes(pid: int) -> set[str]:
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets a process holds open (empty once it is gone)."""
     inodes = set()
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -91,7 +92,7 @@ def listening_sockets(pids: list[int]) -> list[tuple[str, str, int]]:
     """(family, local address, port) of every listening TCP socket the processes hold."""
     inodes: set[str] = set()
     for pid in pids:
-        inodes |= _socket_inodes(pid)
+        inodes |= socket_inodes(pid)
     return [(f, a, p) for f, a, p, inode in _listening() if inode in inodes]
 
 
@@ -101,7 +102,7 @@ def listeners(port: int) -> dict[int, list[tuple[str, str, int]]]:
     holders = [
         int(entry)
         for entry in os.listdir("/proc")
-        if entry.isdigit() and _socket_inodes(int(entry)) & wanted
+        if entry.isdigit() and socket_inodes(int(entry)) & wanted
     ]
     return {pid: listening_sockets([pid]) for pid in holders}
 

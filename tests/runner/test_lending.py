@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.reliability.raw_http import socket_inodes
 from tests.runner.harness import Runner
 
 HANDLER = r"""
@@ -91,19 +92,6 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _sockets(pid: int) -> set[str]:
-    """The socket inodes a process holds open."""
-    found = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:"):
-            found.add(target)
-    return found
-
-
 def _get(
     conn: http.client.HTTPConnection, path: str, **kw: Any
 ) -> tuple[int, dict[str, str], bytes]:
@@ -120,7 +108,7 @@ def test_a_keep_alive_connection_is_served_by_the_worker_through_every_fault(pro
         assert status == 200
         first = json.loads(body)
         # The worker holds the connection: it has one socket more than its lending socket.
-        assert len(_sockets(first["pid"])) == 2
+        assert len(socket_inodes(first["pid"])) == 2
         assert json.loads(_get(conn, "/")[2])["calls"] == 2  # warm: globals persist
 
         status, headers, body = _get(conn, "/?do=raise")
@@ -343,14 +331,14 @@ def test_the_worker_answers_byte_for_byte_as_the_supervisor_does(project: Path, 
         # Lent indeed: the worker holds a client connection besides its lending socket.
         conn = _connect(lent.port)
         pid = json.loads(_get(conn, "/")[2])["pid"]
-        assert len(_sockets(pid)) == 2
+        assert len(socket_inodes(pid)) == 2
     finally:
         lent.stop()
     kept = _serve(project, "--no-watch", lend=False, platform=platform)
     try:
         without = _exchanges(kept.port)
         conn = _connect(kept.port)
-        assert len(_sockets(json.loads(_get(conn, "/")[2])["pid"])) == 0
+        assert len(socket_inodes(json.loads(_get(conn, "/")[2])["pid"])) == 0
     finally:
         kept.stop()
     assert with_lending == without
@@ -366,7 +354,7 @@ def test_aws_faults_on_a_lent_connection_are_api_gateways_errors(project: Path):
     try:
         conn = _connect(runner.port)
         first = json.loads(_get(conn, "/")[2])["pid"]
-        assert len(_sockets(first)) == 2
+        assert len(socket_inodes(first)) == 2
         for fault in ("raise", "hang", "crash"):
             status, headers, body = _get(conn, f"/?do={fault}")
             assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
@@ -407,7 +395,7 @@ def test_requests_the_worker_does_not_serve_go_back_to_the_supervisor(project: P
         fourth = _connect(runner.port)
         status, _, body = _get(fourth, "/")
         assert status == 200
-        assert len(_sockets(json.loads(body)["pid"])) >= 2
+        assert len(socket_inodes(json.loads(body)["pid"])) >= 2
         for c in (conn, other, third, fourth):
             c.close()
     finally:
