@@ -4,7 +4,10 @@ Messages travel on a dedicated pipe pair (`pass_fds`), never on the worker's std
 which are the function's log: every line is tagged with the request it was printed during,
 using the end-of-operation sentinels the worker writes to both streams. Under `--debug`,
 the worker also says on that pipe when it has been attached and when a thread sits at a
-breakpoint; an invocation's timeout stands still while it does.
+breakpoint; an invocation's timeout stands still while it does. A worker that can take
+lent HTTP connections (runner/lender.py) gets them on a Unix socket pair, and says on the
+result pipe when it begins and ends a request on one; those requests are watched (log,
+timeout, memory) as if they had been sent here.
 """
 
 from __future__ import annotations
@@ -501,7 +504,6 @@ class WorkerProcess:
         if self._lend_sock is not None:
             self._lend_sock.close()
             self._lend_sock = None
-
         if self._control is not None:
             self._control.close()
             self._control = None
