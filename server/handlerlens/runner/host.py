@@ -16,7 +16,7 @@ from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_re
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
-from handlerlens.runner.worker_process import CAN_LEND, WorkerDied
+from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
 
 if TYPE_CHECKING:
     from handlerlens.runner.lender import Lender
@@ -69,10 +69,10 @@ class FunctionHost:
         self._max_memory_mb = 0
         # Set when connections can be lent to the worker (enable_lending()).
         self.lender: Lender | None = None
-        # Requests begun on lent connections and not yet ended in the log, oldest first: a
-        # request's START waits for the END and REPORT of the one before, as in the
-        # platform's log, where an instance runs one request after another.
-        self._direct_open: deque[_Call] = deque()
+        # Requests begun on lent connections and not yet ended in the log, per worker, oldest
+        # first: a request's START waits for the END and REPORT of the one before on the
+        # same instance, as in the platform's log, where an instance runs one after another.
+        self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
 
     def enable_lending(self, functions: int) -> None:
         """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
@@ -259,8 +259,9 @@ class FunctionHost:
         call.direct = True
         call.instance = instance
         call.init_ms = instance.take_init_ms()
-        self._direct_open.append(call)
-        if len(self._direct_open) == 1:
+        open_calls = self._direct_open.setdefault(instance.worker, deque())
+        open_calls.append(call)
+        if len(open_calls) == 1:
             self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
         else:
             call.start_deferred = True
@@ -347,16 +348,23 @@ class FunctionHost:
 
     def _next_direct(self, ended: _Call) -> None:
         """A lent request's END is out: the next one's START may follow."""
+        assert ended.instance is not None
+        worker = ended.instance.worker
+        open_calls = self._direct_open.get(worker)
+        if open_calls is None:
+            return
         try:
-            self._direct_open.remove(ended)
+            open_calls.remove(ended)
         except ValueError:
             pass
-        if self._direct_open:
-            call = self._direct_open[0]
-            if call.start_deferred and call.instance is not None:
-                call.start_deferred = False
-                line = runner_logs.start_line(self.fn.platform, call.rid, call.instance.version)
-                self.system(call.rid, line)
+        if not open_calls:
+            del self._direct_open[worker]
+            return
+        call = open_calls[0]
+        if call.start_deferred and call.instance is not None:
+            call.start_deferred = False
+            line = runner_logs.start_line(self.fn.platform, call.rid, call.instance.version)
+            self.system(call.rid, line)
 
     def _report_event(
         self, rid: str, duration: float, memory_mb: int, init_ms: float | None
