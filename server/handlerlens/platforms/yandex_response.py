@@ -76,6 +76,16 @@ def function_error(error: dict[str, Any]) -> HttpReply:
     return reply
 
 
+def failure(status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
+    """The reply for a call that returned no result: `status` timeout, unserialisable (its
+    value's description in `detail`), or anything else, an error (`error` JSON)."""
+    if status == "timeout":
+        return timeout()
+    if status == "unserialisable":
+        return unserialisable(detail)
+    return function_error(error or {})
+
+
 def timeout() -> HttpReply:
     """The 504 sent when the function runs past its timeout (§9 #3)."""
     reply = HttpReply.json(504, TIMEOUT_BODY, FUNCTION_ERROR_HEADER)

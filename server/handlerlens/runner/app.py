@@ -201,11 +201,7 @@ class App:
     ) -> HttpReply:
         if host.fn.platform == "aws":
             return aws_invoke_api.function_error(outcome.error or {}, log_result)
-        if outcome.status == "timeout":
-            return yandex_response.timeout()
-        if outcome.status == "unserialisable":
-            return yandex_response.unserialisable(outcome.detail)
-        return yandex_response.function_error(outcome.error or {})
+        return yandex_response.failure(outcome.status, outcome.error, outcome.detail)
 
     # -- Yandex HTTP ---------------------------------------------------------------------
     def _yandex_http(self, host: FunctionHost, request: Request, respond: Respond) -> None:

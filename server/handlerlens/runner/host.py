@@ -230,15 +230,10 @@ class FunctionHost:
             outcome = Outcome(rid, "init_error", error=instance.error)
             loop.call_soon(self._conclude, call, outcome, 0, True)
             return
-        timeout = fn.timeout
-        if call.init_ms and fn.platform == "yandex" and not self.pool.debug:
-            # Yandex's timeout includes the first call's init (PLATFORMS.md §5.1); here init
-            # ran ahead of the request, so what it took comes off this call's time. (Not
-            # under a debugger: a pause at an import-time breakpoint is nobody's init.)
-            timeout -= call.init_ms / 1000.0
-            if timeout <= 0:  # init alone used it up: the call times out without running
-                loop.call_soon(call.on_error, asyncio.TimeoutError())
-                return
+        timeout = self._timeout(call)
+        if timeout <= 0:  # init alone used it up: the call times out without running
+            loop.call_soon(call.on_error, asyncio.TimeoutError())
+            return
         meta = {
             "op": "invoke",
             "rid": rid,
@@ -265,10 +260,21 @@ class FunctionHost:
             self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
         else:
             call.start_deferred = True
-        timeout = fn.timeout
-        if call.init_ms and fn.platform == "yandex":
-            timeout = max(0.0, timeout - call.init_ms / 1000.0)  # as in _begin
+        # At 0 (init used it all) the watch stops the worker at once.
+        timeout = max(0.0, self._timeout(call))
         instance.worker.begin_remote(rid, timeout, call.on_reply, call.on_error)
+
+    def _timeout(self, call: _Call) -> float:
+        """The call's time limit, in seconds.
+
+        Yandex's timeout includes the first call's init (PLATFORMS.md §5.1); here init ran
+        ahead of the request, so what it took comes off this call's time. (Not under a
+        debugger: a pause at an import-time breakpoint is nobody's init.)
+        """
+        fn = self.fn
+        if call.init_ms and fn.platform == "yandex" and not self.pool.debug:
+            return fn.timeout - call.init_ms / 1000.0
+        return fn.timeout
 
     def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
         instance = call.instance

@@ -207,12 +207,9 @@ class Lender:
             if self._aws_version is not None:  # as app.py answers a failed AWS HTTP call
                 rid_header = ("Apigw-Requestid", outcome.request_id)
                 reply = aws_response.function_error(self._aws_version)
-            elif outcome.status == "timeout":
-                rid_header = ("X-Request-Id", outcome.request_id)
-                reply = yandex_response.timeout()
             else:
                 rid_header = ("X-Request-Id", outcome.request_id)
-                reply = yandex_response.function_error(outcome.error or {})
+                reply = yandex_response.failure(outcome.status, outcome.error)
             unfinished[1](Response(reply.status, [*reply.headers, rid_header], reply.body))
 
         return done

@@ -78,11 +78,10 @@ class Pool:
         *,
         debug: bool = False,
         standby: bool = True,
-        lending: bool = False,
     ) -> None:
         self.fn = fn
-        # Workers get a socket for lent connections (see runner/lender.py).
-        self.lending = lending
+        # Workers get a socket for lent connections (FunctionHost.enable_lending sets it).
+        self.lending = False
         # Called when a request has to queue: whoever holds an instance may give it back.
         self.on_wanted: Callable[[], None] | None = None
         self.python = python

@@ -241,7 +241,7 @@ class DirectServer:
     def take_lent(self) -> bool:
         """Accept one message of lent descriptors; False when none was waiting."""
         try:
-            message, fds, flags, _ = socket.recv_fds(self.channel, 64 * 1024, 64)
+            message, fds, _, _ = socket.recv_fds(self.channel, 64 * 1024, 64)
         except (BlockingIOError, InterruptedError):
             return False
         for fd in fds:
@@ -417,9 +417,8 @@ class DirectServer:
             if warning:
                 reply["warning"] = warning
             return mapped
-        if reply.get("errorKind") == "unserialisable":
-            return response.unserialisable(str(reply.get("repr", "")))
-        return response.function_error(reply.get("error") or {})
+        status = "unserialisable" if reply.get("errorKind") == "unserialisable" else "error"
+        return response.failure(status, reply.get("error"), str(reply.get("repr", "")))
 
     def _write(self, conn: _Conn, wire: bytes, close: bool) -> None:
         """Send a response without ever waiting on the client: what does not fit in the
