@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# Debian packages the tests use: neovim (tests/neovim), curl (README's blocks, tests/test_readme.py).
 system-deps:
-	bash scripts/apt-ensure.sh neovim
+	bash scripts/apt-ensure.sh neovim curl
 
 # The CLI first (works everywhere), then VS Code in the browser with the extension installed.
 demo: venv
