@@ -9,6 +9,9 @@ The rules (README's "Development" section says the same to whoever edits it):
   block's output (stdout, then stderr) must contain; `…` in such a line stands for anything;
 - a ```text block whose first line starts with `$ ` is a transcript: each `$ ` command runs,
   and its stdout must be exactly the lines that follow it;
+- a ```toml block is a `pyproject.toml`: `handlerlens check` in a folder holding only it must
+  find functions and report nothing but their missing code (no modules, no code root there),
+  so README never shows a setting HandlerLens warns about;
 - an HTML comment right before a block, `<!-- readme-test: RULE (why) -->`, says what the test
   does instead: `make -n` (the block's `make …` lines are dry-run in the checkout, so the
   target must exist and its recipe parse; its other lines run as usual), `server` (the block
@@ -25,6 +28,7 @@ someone already runs on 8080.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -78,6 +82,7 @@ class Plan:
     runs: list[Block] = field(default_factory=list)  # shell blocks (servers carry their client)
     transcripts: list[Block] = field(default_factory=list)
     usages: list[Block] = field(default_factory=list)
+    configs: list[Block] = field(default_factory=list)
 
 
 def parse_blocks(markdown: str) -> list[Block]:
@@ -172,6 +177,10 @@ def make_plan(markdown: str) -> Plan:
             plan.transcripts.append(block)
         elif block.rule == "usage" and block.lang == "text":
             plan.usages.append(block)
+        elif block.lang == "toml":
+            if block.rule is not None:
+                raise ReadmeError(f"{block.where}: a ```toml block takes no rule")
+            plan.configs.append(block)
         elif block.rule is not None:
             raise ReadmeError(f"{block.where}: rule {block.rule!r} on a ```{block.lang} block")
     if pending_server is not None:
@@ -349,7 +358,7 @@ def test_readme_follows_the_rules() -> None:
     assert len(plan.runs) >= 6, [b.where for b in plan.runs]
     assert sum(b.rule == "make -n" for b in plan.runs) >= 3
     assert sum(b.rule == "server" for b in plan.runs) >= 1
-    assert plan.transcripts and plan.usages
+    assert plan.transcripts and plan.usages and plan.configs
     clients = [b.client for b in plan.runs if b.client is not None]
     assert sum(b.output is not None for b in plan.runs + clients) >= 3
     assert README_PORT in "".join(b.text for b in plan.runs if b.rule == "server")
@@ -408,6 +417,28 @@ def test_usage_matches_help(block: Block, sandbox: Path, env: dict[str, str]) ->
             assert re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", result.stdout), (
                 f"{block.where}: {word!r} is not in `{' '.join(command)} --help`:\n{result.stdout}"
             )
+
+
+# Problems a pyproject.toml alone in a folder has because the code it names is not there.
+MISSING_CODE = {"entry-point-module-missing", "code-root-missing"}
+
+
+@pytest.mark.parametrize("block", PLAN.configs, ids=[b.where for b in PLAN.configs])
+def test_config_block_is_valid(block: Block, tmp_path: Path, env: dict[str, str]) -> None:
+    (tmp_path / "pyproject.toml").write_text(block.text + "\n", encoding="utf-8")
+    result = subprocess.run(
+        ["handlerlens", "check", "--format", "json", "."],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    assert report["functions"] >= 1, f"{block.where}: declares no function"
+    other = [p for p in report["problems"] if p["code"] not in MISSING_CODE]
+    assert not other, f"{block.where}: {[(p['line'], p['message']) for p in other]}"
 
 
 # --- the rules themselves ------------------------------------------------------------------
