@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -162,6 +163,24 @@ def test_status_json_keeps_the_record_and_stderr_shows_its_lines():
     assert "[ERROR] ValueError: bad input: 3" in stderr
     assert "Traceback (most recent call last):" in stderr
     assert not any("\r" in line for line in stderr)
+
+
+def test_a_handlers_own_carriage_returns_show_as_lines_without_blanks(tmp_path: Path):
+    (tmp_path / "main.py").write_text(
+        "def handler(event, context):\n"
+        "    print('\\r10%\\r50%\\r100%')  # a progress bar redrawn with a leading \\r\n"
+        "    print('crlf line\\r')  # a \\r\\n line end\n"
+        "    print('first\\rsecond')  # a multi-line entry, as Yandex's docs write one\n"
+        "    return {'statusCode': 200}\n"
+    )
+    terminal = Terminal(["invoke", "main.handler", "--platform", "yandex"], tmp_path, env=_env())
+    try:
+        assert terminal.wait() == 0
+    finally:
+        terminal.stop()
+    shown = _assert_readable(terminal.data)
+    start = shown.index("10%")
+    assert shown[start : start + 6] == ["10%", "50%", "100%", "crlf line", "first", "second"]
 
 
 # --- Yandex load errors: the user's frames, as Python shows them --------------------------
