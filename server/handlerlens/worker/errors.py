@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _HERE = os.path.dirname(os.path.abspath(__file__))
 # `importlib.import_module` and the import system's frozen modules: the way to the user's
 # module, not part of it (Python's own `import` statement drops these frames too).
-_IMPORTLIB_INIT = os.path.abspath(importlib.__file__ or "")
+_IMPORTLIB_INIT = importlib.import_module.__code__.co_filename
 _FROZEN_IMPORTLIB = "<frozen importlib._bootstrap"
 _NBSP = "\u00a0"
 
