@@ -79,9 +79,11 @@ def test_invoke_exits_1_on_a_function_error(tmp_path: Path):
     assert result.returncode == 1
     error = json.loads(result.stdout)
     assert error["errorType"] == "ValueError" and error["errorMessage"] == "bad input: 2"
-    assert "[ERROR] ValueError: bad input: 2\rTraceback (most recent call last):" in (
+    # The runtime joins the record's lines with \r; stderr is for people: one per line.
+    assert "[ERROR] ValueError: bad input: 2\nTraceback (most recent call last):\n" in (
         result.stderr.decode()
     )
+    assert b"\r" not in result.stderr
 
 
 def test_a_misspelt_entry_point_gets_the_platforms_error_and_a_hint(tmp_path: Path):

@@ -251,7 +251,8 @@ SENTINEL = serve.SENTINEL.rstrip(b"\n")
 
 
 class _Output:
-    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks."""
+    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks, with
+    each `\\r`-separated part of a line on its own line (runner_logs.readable_lines)."""
 
     def __init__(self) -> None:
         self.pending = b""
@@ -267,14 +268,14 @@ class _Output:
                 line = line.replace(SENTINEL, b"")
                 if not line:
                     continue  # the mark alone on its line
-            out.append(line + b"\n")
+            out.append(_readable(line))
         self._write(b"".join(out))
 
     def close(self) -> None:
         rest = self.pending.replace(SENTINEL, b"")
         self.pending = b""
         if rest:
-            self._write(rest + b"\n")
+            self._write(_readable(rest))
 
     @staticmethod
     def _write(data: bytes) -> None:
@@ -282,6 +283,16 @@ class _Output:
             sys.stderr.flush()
             sys.stderr.buffer.write(data)
             sys.stderr.flush()
+
+
+def _readable(line: bytes) -> bytes:
+    """One line of the log, newline-terminated, as people read it (runner_logs.readable_lines)."""
+    if b"\r" not in line:
+        return line + b"\n"
+    # surrogateescape: bytes that are not UTF-8 come out as they went in.
+    text = line.decode("utf-8", "surrogateescape")
+    parts = runner_logs.readable_lines(text)
+    return "".join(part + "\n" for part in parts).encode("utf-8", "surrogateescape")
 
 
 class _Invocation:
