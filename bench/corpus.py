@@ -158,16 +158,16 @@ def extract_tree(git_dir: str, commit: str, dest: str) -> list[str]:
     )
     assert cat.stdin is not None and cat.stdout is not None
     try:
-        for mode, sha, path in items:
+        for mode, sha, name in items:
             cat.stdin.write(sha.encode() + b"\n")
             cat.stdin.flush()
             header = cat.stdout.readline().split()
             if len(header) != 3:  # "<sha> missing"
-                absent.append(path)
+                absent.append(name)
                 continue
             data = cat.stdout.read(int(header[2]))
             cat.stdout.read(1)  # the newline after each object
-            target = os.path.join(dest, path)
+            target = os.path.join(dest, name)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             if mode == "120000":
                 os.symlink(data.decode("utf-8", errors="surrogateescape"), target)
