@@ -179,6 +179,7 @@ def extract_tree(git_dir: str, commit: str, dest: str) -> list[str]:
     finally:
         cat.stdin.close()
         cat.wait()
+        cat.stdout.close()
     return absent
 
 
