@@ -427,14 +427,15 @@ def report(runs: Sequence[FolderRun], comparison: Comparison, out: TextIO) -> No
     by_repo: dict[str, list[FolderRun]] = {}
     for r in runs:
         by_repo.setdefault(r.repo, []).append(r)
-    out.write(f"{'repository':<58} {'dirs':>4} {'fns':>4} {'err':>4} {'warn':>4} {'info':>4}")
+    w = max([len("repository"), *(len(r.repo) for r in runs)])
+    out.write(f"{'repository':<{w}} {'dirs':>4} {'fns':>4} {'err':>4} {'warn':>4} {'info':>4}")
     out.write(f" {'exit 0/1/other':>14} {'time':>7}\n")
     for repo, rs in by_repo.items():
         sev = Counter(p.severity for r in rs for p in r.problems)
         exits = Counter(r.exit_code for r in rs)
         other = sum(n for c, n in exits.items() if c not in (0, 1))
         out.write(
-            f"{repo:<58} {len(rs):>4} {sum(r.functions for r in rs):>4} {sev['error']:>4} "
+            f"{repo:<{w}} {len(rs):>4} {sum(r.functions for r in rs):>4} {sev['error']:>4} "
             f"{sev['warning']:>4} {sev['info']:>4} {f'{exits[0]}/{exits[1]}/{other}':>14} "
             f"{sum(r.seconds for r in rs):>6.1f}s\n"
         )
@@ -443,7 +444,7 @@ def report(runs: Sequence[FolderRun], comparison: Comparison, out: TextIO) -> No
     exits = Counter(r.exit_code for r in runs)
     other = sum(n for c, n in exits.items() if c not in (0, 1))
     out.write(
-        f"{'TOTAL':<58} {len(runs):>4} {sum(r.functions for r in runs):>4} {sev['error']:>4} "
+        f"{'TOTAL':<{w}} {len(runs):>4} {sum(r.functions for r in runs):>4} {sev['error']:>4} "
         f"{sev['warning']:>4} {sev['info']:>4} {f'{exits[0]}/{exits[1]}/{other}':>14} "
         f"{sum(r.seconds for r in runs):>6.1f}s\n"
     )
@@ -468,6 +469,15 @@ def report(runs: Sequence[FolderRun], comparison: Comparison, out: TextIO) -> No
     if causes:
         listed = ", ".join(f"{c}: {n}" for c, n in sorted(causes.items()))
         out.write(f"  false positives per cause: {listed}\n")
+    false_keys = {p.key for p, _ in comparison.judged_false}
+    failing = [r for r in runs if r.exit_code == 1]
+    only_false = [
+        r
+        for r in failing
+        if all(p.key in false_keys for p in r.problems if p.severity in ("error", "warning"))
+    ]
+    out.write(f"  folders exiting 1 only on problems judged false: {len(only_false)} of ")
+    out.write(f"{len(failing)}\n")
     out.write(f"  unjudged: {len(comparison.unjudged)}\n")
     if comparison.unjudged:
         out.write("  (rows to judge, tab-separated as in bench/corpus-judgements.tsv:)\n")

@@ -198,6 +198,8 @@ def test_output_that_is_not_check_json_is_a_failed_folder_not_a_crash() -> None:
 def test_report_prints_counts_precision_causes_and_rows_to_judge() -> None:
     import io
 
+    out_false = ("sub/app.py", 7, "warning", "event-key-unknown", "No AWS Lambda event")
+
     out = fake_check(
         ("sub/t.yaml", 4, "error", "entry-point-module-missing", "Entry point 'a.h'"),
         ("sub/app.py", 7, "warning", "event-key-unknown", "No AWS Lambda event"),
@@ -213,6 +215,12 @@ def test_report_prints_counts_precision_causes_and_rows_to_judge() -> None:
     assert "precision, all problems: 50.0% (1/2)" in printed
     assert "precision, errors:       100.0% (1/1)" in printed
     assert "false positives per cause: D: 1" in printed
+    # The folder fails on a real error too, so not "only on problems judged false".
+    assert "folders exiting 1 only on problems judged false: 0 of 1" in printed
+    only_false = corpus.parse_check_output("o/r", "sub", 1, 0.1, fake_check(out_false))
+    text = io.StringIO()
+    corpus.report([only_false], corpus.compare(only_false.problems, JUDGED, []), text)
+    assert "folders exiting 1 only on problems judged false: 1 of 1" in text.getvalue()
     # An unjudged problem is printed as a judgement row, ready to fill in.
     assert "o/r\tsub/new.py\t1\tconfig-value-unresolved\tComputed by Terraform\t\t\t" in printed
 
