@@ -302,6 +302,18 @@ def test_two_functions_with_one_name_are_named_and_told_apart(tmp_path: Path) ->
     finally:
         runner.stop()
 
+    # At the root, the folder is the declaring file's name (`./hello` is accepted too).
+    serverless(tmp_path, "hello", handler="svc-a/main.handler")
+    result = handlerlens("invoke", "hello", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "3 declared functions are named 'hello': serverless.yml/hello in serverless.yml, " in (
+        result.stderr
+    )
+    for target in ("./hello", "serverless.yml/hello"):
+        result = handlerlens("invoke", target, "--event", "-", cwd=tmp_path, stdin=b"{}")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["body"] == "svc-a hello"
+
 
 # -- 8. a declaring file that does not parse ------------------------------------------------
 

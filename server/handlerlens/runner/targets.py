@@ -136,10 +136,10 @@ class _Project:
 
     def qualified(self, spec: Any) -> str:
         """`svc-a/hello`: the folder of the declaring file (relative to the root), then the
-        name; at the root itself, the declaring file's name (`serverless.yml/hello`)."""
+        name; at the root itself, the declaring file's name (`serverless.yml/hello`). A guessed
+        function's name already starts with its folder (`svc/main.handler`)."""
         if spec.declared_in is None:
-            folder = os.path.relpath(spec.root, self.root)
-            return spec.name if folder == "." else f"{_slashed(folder)}/{spec.name}"
+            return str(spec.name)
         folder = os.path.relpath(os.path.dirname(spec.declared_in), self.root)
         if folder == ".":
             folder = os.path.basename(spec.declared_in)
