@@ -285,6 +285,9 @@ def test_two_functions_with_one_name_are_named_and_told_apart(tmp_path: Path) ->
     result = handlerlens("invoke", "svc-c/hello", cwd=tmp_path)
     assert result.returncode == 2
     assert "(declared: svc-a/hello, svc-b/hello)" in result.stderr
+    result = handlerlens("invoke", "helo", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.endswith("(declared: svc-a/hello, svc-b/hello). Did you mean 'hello'?\n")
 
     # `serve` with no target serves both, each under its qualified name.
     runner = Runner(["--no-watch"], tmp_path)

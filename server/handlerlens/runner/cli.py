@@ -53,7 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--platform",
         choices=("yandex", "aws"),
-        help="platform to emulate (default: the declaring files' platform, else yandex)",
+        help="platform to emulate (default: the one the declaring files say, else yandex)",
     )
     parser.add_argument("--root", default=".", help="code root (default: current directory)")
     parser.add_argument("--python", help="interpreter to run the function in (default: this one)")

@@ -189,6 +189,14 @@ def _declared_list(project: _Project, specs: list[Any]) -> str:
     return ", ".join(sorted(names[id(s)] for s in specs)) or "none"
 
 
+def _near(target: str, specs: list[Any]) -> str:
+    """ " Did you mean 'hello'?" for a mistyped function name; "" when none is close."""
+    import difflib
+
+    near = difflib.get_close_matches(target, sorted({s.name for s in specs}), n=1)
+    return f". Did you mean '{near[0]}'?" if near else ""
+
+
 def _with_parse_errors(message: str, project: _Project) -> str:
     errors = project.parse_errors()
     if not errors:
@@ -334,7 +342,7 @@ def resolve_targets(
             raise TargetError(
                 _with_parse_errors(
                     f"'{entry}' is neither an entry point (file.function) nor a declared "
-                    f"function (declared: {_declared_list(project, specs)})",
+                    f"function (declared: {_declared_list(project, specs)}){_near(entry, specs)}",
                     project,
                 )
             )
