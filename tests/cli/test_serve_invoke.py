@@ -98,8 +98,9 @@ def test_ports_and_numbers_are_checked_when_parsed(tmp_path: Path) -> None:
     assert "argument --debug-port: -1 is not a port" in line
     line = usage_error(handlerlens("serve", "--port", "http", cwd=tmp_path), "serve")
     assert line.endswith("argument --port: not a port number: 'http'")
-    line = usage_error(handlerlens("invoke", "--timeout", "0", cwd=tmp_path), "invoke")
-    assert line.endswith("argument --timeout: expected a positive number of seconds, got '0'")
+    for bad in ("0", "-1", "inf", "nan"):
+        line = usage_error(handlerlens("invoke", "--timeout", bad, cwd=tmp_path), "invoke")
+        assert line.endswith(f"--timeout: expected a positive number of seconds, got '{bad}'")
     line = usage_error(handlerlens("invoke", "--memory", "lots", cwd=tmp_path), "invoke")
     assert line.endswith("argument --memory: expected a positive number of MB, got 'lots'")
 

@@ -39,7 +39,7 @@ def _positive(kind: type[int] | type[float], what: str) -> Any:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not value > 0:
+        if not 0 < value < float("inf"):  # not nan, 0, negative or infinite either
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
 
