@@ -187,6 +187,38 @@ def test_empty_stdin_and_bad_json_are_errors_that_say_where(tmp_path: Path) -> N
     )
 
 
+def test_an_event_typed_in_a_terminal_is_asked_for(tmp_path: Path) -> None:
+    # `--event -` on a terminal: a line says what to type instead of a silent wait.
+    (tmp_path / "main.py").write_text(ECHO)
+    master, slave = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "handlerlens", "invoke", "main.handler", "--event", "-"],
+            cwd=tmp_path,
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    finally:
+        os.close(slave)
+    try:
+        assert process.stderr is not None
+        prompt = process.stderr.readline()
+        assert prompt == (
+            b"handlerlens: --event -: type the event's JSON, then Ctrl-D on a line of its own\n"
+        )
+        os.write(master, b'{"typed": true}\n\x04')
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert json.loads(out)["event"] == {"typed": True}
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+
+
 def test_invoke_stays_lean_without_an_event_and_with_one(tmp_path: Path) -> None:
     # No project model, no check formatter, no sample-event module (json's machinery for
     # the samples) for an entry point where nothing declares a function.

@@ -316,6 +316,11 @@ def _event(given: str | None, fn: ServedFunction) -> bytes | None:
         return event
     if given == "-":
         name = "stdin"
+        if sys.stdin.isatty():  # a person types it: say so, or the command looks stuck
+            print(
+                "handlerlens: --event -: type the event's JSON, then Ctrl-D on a line of its own",
+                file=sys.stderr,
+            )
         event = sys.stdin.buffer.read()
         if not event.strip():
             print(
