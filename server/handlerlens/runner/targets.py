@@ -129,10 +129,14 @@ class _Project:
         """`check`'s lines for the declaring files that do not parse (read ones only)."""
         if self.model is None:
             return []
-        from handlerlens.check import text_line
         from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 
-        return [text_line(p) for p in self.model.problems if p.code == CONFIG_PARSE_ERROR]
+        broken = [p for p in self.model.problems if p.code == CONFIG_PARSE_ERROR]
+        if not broken:
+            return []
+        from handlerlens.check import text_line
+
+        return [text_line(p) for p in broken]
 
     def qualified(self, spec: Any) -> str:
         """`svc-a/hello`: the folder of the declaring file (relative to the root), then the
