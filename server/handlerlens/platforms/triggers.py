@@ -47,9 +47,9 @@ def triggers_for(platform: str) -> dict[str, str]:
 
 
 def sample_file(platform: str, trigger: str) -> str:
-    """The JSON file of `trigger`'s sample event (`data/events/<platform>/<trigger>.sample.json`,
-    see `sample_events`); KeyError for an unknown platform or trigger. Only `os` is needed:
-    `invoke` reads it without loading `sample_events`' imports."""
+    """The JSON file of `trigger`'s sample event, `data/events/<platform>/<trigger>.sample.json`
+    (`sample_events` reads it as JSON); KeyError for an unknown platform or trigger. Only `os`
+    is needed: `invoke` sends its bytes without loading `sample_events`' imports."""
     if platform not in DEFAULT_TRIGGER or trigger not in triggers_for(platform):
         raise KeyError(f"no sample event for {platform}/{trigger}")
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
