@@ -1,4 +1,9 @@
-"""The CLI in a pseudo-terminal: what a person running it in a terminal would see."""
+"""The CLI in a pseudo-terminal: what a person running it in a terminal would see.
+
+With `keyboard=True` the terminal is also the runner's stdin and controlling terminal, as in
+a shell: Ctrl+C (the byte 0x03 written to it) makes the terminal send SIGINT to the whole
+foreground process group, workers included unless they are in a group of their own.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+# Run first in the child, a session leader: takes the terminal on stdin as its controlling
+# terminal (so it is the foreground process group), then becomes the command itself.
+_TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
 
 # A carriage return that does not end a line: the terminal goes back to column 0 and the
 # next text overprints what the line showed.
@@ -31,21 +43,37 @@ def screen(data: bytes) -> list[str]:
 class Terminal:
     """`python -m handlerlens.runner ARGS` with stdout and stderr on a pseudo-terminal."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        *,
+        keyboard: bool = False,
+        stdout: Path | None = None,
+    ) -> None:
+        """`keyboard`: the terminal is stdin and the controlling terminal too (ctrl_c()
+        works); `stdout`: stdout goes to that file instead (`> FILE`)."""
         master, slave = os.openpty()
         self._master = master
+        command = [sys.executable, "-m", "handlerlens.runner", *args]
+        if keyboard:
+            command[1:1] = ["-c", _TAKE_TERMINAL]
+        out = open(stdout, "wb") if stdout is not None else None  # noqa: SIM115
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "handlerlens.runner", *args],
+                command,
                 cwd=cwd,
                 env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=slave,
+                stdin=slave if keyboard else subprocess.DEVNULL,
+                stdout=out if out is not None else slave,
                 stderr=slave,
                 start_new_session=True,
             )
         finally:
             os.close(slave)
+            if out is not None:
+                out.close()
         self._data = bytearray()
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -86,13 +114,40 @@ class Terminal:
         with self._changed:
             while True:
                 text = "\n".join(screen(bytes(self._data)))
-                found = re.search(pattern, text)
+                found = re.search(pattern, text, re.M)
                 if found:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._reader.is_alive():
                     raise AssertionError(f"{pattern!r} not shown; the terminal shows:\n{text}")
                 self._changed.wait(min(left, 0.2))
+
+    @property
+    def text(self) -> str:
+        """What the terminal shows so far, its rows joined with line breaks."""
+        return "\n".join(screen(self.data))
+
+    def settle(self, seconds: float) -> None:
+        """Let the runner write for `seconds` more."""
+        time.sleep(seconds)
+
+    def ctrl_c(self) -> None:
+        """Press Ctrl+C (with `keyboard=True`)."""
+        os.write(self._master, b"\x03")
+
+    def descendants(self) -> list[int]:
+        """Every process below the runner (its workers, what they started)."""
+        from tests.runner.harness import _processes
+
+        table = _processes()
+        found: list[int] = []
+        parents = {self.process.pid}
+        while True:
+            more = [pid for pid, ppid in table if ppid in parents and pid not in found]
+            if not more:
+                return found
+            found += more
+            parents = set(more)
 
     def wait(self, timeout: float = 60) -> int:
         """The exit status, once everything written has been read."""

@@ -44,7 +44,22 @@ TIMEOUT_BODY = {
     "errorMessage": "Exceeded maximum function execution time before timeout",
     "errorType": "Timeout",
 }
-TIMEOUT_LOG_LINE = "Error: Code 499 Message: request cancelled"
+
+
+def timeout_log_line(request_id: str, timeout_s: float, source: str, init_s: float = 0.0) -> str:
+    """The function log's line for a call that ran past its timeout.
+
+    Yandex logs a failed call as `ERROR RequestID: <id> Code: 504 Message: Execution timeout
+    exceeded` (PLATFORMS.md §10.5); its `Code: 499 Message: request cancelled` is for a call
+    whose caller went away, which is not what happened here. The rest says which limit it
+    was and where it came from (`source`: "declared in main.tf", "set with --timeout"…), and
+    how much of it the first call's init used, which Yandex counts in (§5.1).
+    """
+    used = f"; init took {init_s:.2f} s of it" if init_s > 0 else ""
+    return (
+        f"ERROR RequestID: {request_id} Code: 504 Message: Execution timeout exceeded after "
+        f"{timeout_s:.2f} seconds (the function's timeout, {timeout_s:g} s, {source}{used})"
+    )
 
 
 class ProxyIntegrationError(Exception):

@@ -211,8 +211,32 @@ def _resolve(
     return list(functions)
 
 
+# Stopped by Ctrl+C (SIGINT): the shells' convention, 128 + the signal's number.
+EXIT_INTERRUPTED = 130
+
+
+def _stopped() -> int:
+    """Ctrl+C before the runner's own handler was in place (or during `invoke`): a normal
+    stop, said in one line, not a KeyboardInterrupt traceback."""
+    try:
+        # The terminal echoed ^C with no line break after it.
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "handlerlens: stopped\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_INTERRUPTED
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    """Run the local runner until SIGINT/SIGTERM; exit 2 on a usage or start-up error."""
+    """Run the local runner until SIGINT (exit 130) or SIGTERM (exit 0); exit 2 on a usage or
+    start-up error."""
+    try:
+        return _run_serve(args)
+    except KeyboardInterrupt:
+        return _stopped()
+
+
+def _run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
@@ -258,8 +282,6 @@ def run_serve(args: argparse.Namespace) -> int:
     except DebuggerError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
 
 
 def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
@@ -281,7 +303,15 @@ def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
 
 
 def run_invoke(args: argparse.Namespace) -> int:
-    """One invocation in a fresh worker: result on stdout, log on stderr, 1 on function error."""
+    """One invocation in a fresh worker: result on stdout, log on stderr, 1 on function error,
+    130 when stopped with Ctrl+C (the worker is killed on the way out)."""
+    try:
+        return _run_invoke(args)
+    except KeyboardInterrupt:
+        return _stopped()
+
+
+def _run_invoke(args: argparse.Namespace) -> int:
     from handlerlens.runner import invoke
 
     python = _python(args)

@@ -33,6 +33,10 @@ RELOADED_WHILE_PAUSED = (
 )
 
 
+# A request the runner could not run or finish because it is stopping.
+STOPPING_ERROR = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
+
+
 @dataclass
 class Outcome:
     """How one invocation ended, before any platform's HTTP mapping."""
@@ -306,7 +310,7 @@ class FunctionHost:
 
     async def _failed_later(self, call: _Call, exc: BaseException) -> None:
         assert call.instance is not None
-        outcome = await self._failed(call.instance, call.rid, exc)
+        outcome = await self._failed(call.instance, call.rid, exc, call.init_ms)
         self._conclude(call, outcome, 0, False)
 
     def _spawn(self, coro: Any) -> None:
@@ -389,8 +393,11 @@ class FunctionHost:
             }
         )
 
-    async def _failed(self, instance: Instance, rid: str, exc: BaseException) -> Outcome:
-        """A timed-out or dead worker: the platform's error; the instance is replaced."""
+    async def _failed(
+        self, instance: Instance, rid: str, exc: BaseException, init_ms: float | None = None
+    ) -> Outcome:
+        """A timed-out or dead worker: the platform's error; the instance is replaced.
+        `init_ms`: the init this call's time limit included, if any."""
         fn = self.fn
         worker = instance.worker
         if isinstance(exc, asyncio.TimeoutError):
@@ -399,7 +406,8 @@ class FunctionHost:
                 message = aws_errors.timeout_message(rid, fn.timeout, time.time())
                 error: dict[str, Any] = aws_errors.timeout_error(rid, fn.timeout, time.time())
             else:
-                message = yandex_response.TIMEOUT_LOG_LINE
+                init_s = (init_ms or 0.0) / 1000.0 if not self.pool.debug else 0.0
+                message = yandex_response.timeout_log_line(rid, fn.timeout, fn.timeout_from, init_s)
                 error = dict(yandex_response.TIMEOUT_BODY)
             await self._settle_logs(worker, rid)
             self.system(rid, message)
@@ -407,6 +415,10 @@ class FunctionHost:
             return Outcome(rid, "timeout", error=error)
         if worker.interrupted:
             return self._interrupted(instance, rid)
+        if self.pool.closed:
+            # Ended by the runner's own stop (Ctrl+C): not the function's failure.
+            self.pool.discard(instance)
+            return Outcome(rid, "crash", error=dict(STOPPING_ERROR))
         code = await worker.wait_exit(1.0)
         how = aws_errors.describe_exit(code)
         await self._settle_logs(worker, rid)
@@ -506,7 +518,7 @@ class _Call:
     def take(self, instance: Instance | None) -> bool:
         """The pool's answer: an instance to run on, or None when the runner is stopping."""
         if instance is None:
-            error = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
+            error = dict(STOPPING_ERROR)
             asyncio.get_running_loop().call_soon(self.done, Outcome(self.rid, "crash", error=error))
             return False
         self.host._begin(self, instance)

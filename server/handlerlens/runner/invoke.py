@@ -482,7 +482,14 @@ class _Invocation:
             )
         from handlerlens.platforms import yandex_response
 
-        return yandex_response.TIMEOUT_LOG_LINE, dict(yandex_response.TIMEOUT_BODY)
+        # Yandex counts init in the first call's timeout; one that never ended used it all.
+        init_s = self.fn.timeout
+        if self.init is not None:
+            init_s = float(self.init[0].get("initMs", 0.0)) / 1000.0
+        line = yandex_response.timeout_log_line(
+            self.rid, self.fn.timeout, self.fn.timeout_from, init_s
+        )
+        return line, dict(yandex_response.TIMEOUT_BODY)
 
 
 def _children_max_rss_kb() -> int:

@@ -144,10 +144,17 @@ class Pool:
         self._waiters.clear()
         for waiter in waiters:
             waiter(None)
+        # A normal stop is quiet: only a worker that ignores SIGTERM is worth a line.
         await asyncio.gather(
-            *(worker.stop(grace=1.0) for worker in list(self._workers)), return_exceptions=True
+            *(worker.stop(grace=1.0, quiet=True) for worker in list(self._workers)),
+            return_exceptions=True,
         )
         self._workers.clear()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() has begun: nothing is replaced or started any more."""
+        return self._closed
 
     # -- instances -----------------------------------------------------------------------
     def request(self, take: Taker) -> None:
@@ -198,9 +205,15 @@ class Pool:
         return False
 
     def discard(self, instance: Instance) -> None:
-        """Drop a broken instance (timed out, crashed) and start a fresh one in its place."""
+        """Drop a broken instance (timed out, crashed) and start a fresh one in its place.
+
+        Not while closing: close() stopped it, and a worker ended by the stop is not broken.
+        """
+        if self._closed:
+            self._retire(instance, "stopping")
+            return
         self._retire(instance, "replacing broken")
-        if instance.generation == self.generation and not self._closed:
+        if instance.generation == self.generation:
             self._spawn(self._bring_up(instance.generation))
 
     def retire(self, instance: Instance, reason: str) -> None:
@@ -211,7 +224,7 @@ class Pool:
         self._spawn(self._stop_worker(instance.worker, reason))
 
     async def _stop_worker(self, worker: WorkerProcess, reason: str) -> None:
-        await worker.stop(grace=1.0, reason=reason)
+        await worker.stop(grace=1.0, reason=reason, quiet=self._closed)
         self._workers.discard(worker)
 
     def _spawn(self, coro: Any) -> None:

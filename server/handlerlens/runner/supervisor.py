@@ -68,9 +68,11 @@ class Supervisor:
         # round, so changes made during a reload coalesce into the next one.
         self._pending: dict[FunctionHost, set[str]] = {}
         self._reloader: asyncio.Task[None] | None = None
+        # The signal that stopped the runner, if one did (SIGINT: exit 130, as shells expect).
+        self.stopped_by: int | None = None
 
     async def run(self) -> int:
-        """Serve until stopped; 0 on a clean stop."""
+        """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
         app = App(self.hosts)
         try:
             lenders = [host.lender for host in self.hosts.values() if host.lender is not None]
@@ -92,7 +94,7 @@ class Supervisor:
                 raise
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self.stop_event.set)
+            loop.add_signal_handler(signum, self._stop_on, signum)
         watch_task = None
         try:
             if self.options.watch:
@@ -125,7 +127,12 @@ class Supervisor:
             self.status.emit({"event": "stopped"})
             self.status.human("handlerlens: stopped")
             self.status.flush()
-        return 0
+        return 128 + signal.SIGINT if self.stopped_by == signal.SIGINT else 0
+
+    def _stop_on(self, signum: int) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = signum
+        self.stop_event.set()
 
     def _announce(self, url: str, port: int, debug_port: int | None) -> None:
         event: dict[str, object] = {"event": "listening", "url": url, "port": port}

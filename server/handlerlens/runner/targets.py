@@ -33,6 +33,7 @@ class ServedFunction:
         "env",
         "runtime",
         "trigger",
+        "timeout_from",
     )
 
     def __init__(
@@ -48,6 +49,7 @@ class ServedFunction:
         runtime: str | None = None,
         trigger: str | None = None,
         function_name: str | None = None,
+        timeout_from: str = "",
     ) -> None:
         self.name = name
         # `name` is what the runner serves it as (paths, logs, status), unique among the
@@ -61,6 +63,9 @@ class ServedFunction:
         self.env = env
         self.runtime = runtime
         self.trigger = trigger
+        # Where the timeout came from, for the log of a call that ran past it:
+        # "set with --timeout", "declared in main.tf", "the default: nothing declares one".
+        self.timeout_from = timeout_from
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
@@ -232,6 +237,18 @@ def _check_trigger(fn: ServedFunction, trigger: str | None) -> None:
     raise TargetError(f"{message} ({title} triggers: {', '.join(valid)})")
 
 
+TIMEOUT_OPTION = "set with --timeout"
+TIMEOUT_DEFAULT = "the default: nothing declares one"
+
+
+def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
+    if overrides.get("timeout"):
+        return TIMEOUT_OPTION
+    if spec.timeout and spec.declared_in:
+        return f"declared in {_relative(spec.declared_in)}"
+    return TIMEOUT_DEFAULT
+
+
 def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
     env = dict(spec.env or {})
@@ -247,6 +264,7 @@ def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) ->
         env=env,
         runtime=spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
+        timeout_from=_timeout_from(spec, overrides),
     )
 
 
@@ -320,6 +338,7 @@ def resolve_targets(
                     memory=memory or DEFAULT_MEMORY_MB[chosen],
                     env=dict(env or {}),
                     trigger=trigger,
+                    timeout_from=TIMEOUT_OPTION if timeout else TIMEOUT_DEFAULT,
                 )
             )
             continue

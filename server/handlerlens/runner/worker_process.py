@@ -476,10 +476,16 @@ class WorkerProcess:
         log.info("runner: worker PID %d: %s (SIGKILL)", self.pid, reason)
         self.kill()
 
-    async def stop(self, grace: float = 1.0, reason: str = "stopping") -> None:
-        """Polite SIGTERM, bounded wait, then SIGKILL of the group; each step logged."""
+    async def stop(self, grace: float = 1.0, reason: str = "stopping", quiet: bool = False) -> None:
+        """Polite SIGTERM, bounded wait, then SIGKILL of the group; each step logged (`quiet`:
+        only the SIGKILL of a worker that ignored SIGTERM, as when the runner stops)."""
         if self.pid and self.returncode is None:
-            log.info("runner: %s worker PID %d (SIGTERM)", reason, self.pid)
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "runner: %s worker PID %d (SIGTERM)",
+                reason,
+                self.pid,
+            )
             try:
                 os.kill(self.pid, signal.SIGTERM)
             except ProcessLookupError:
