@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.runner.harness import wait_gone
+from tests.runner.harness import Runner, wait_gone
 from tests.runner.terminal import Terminal
 
 HANDLER = """\
@@ -140,5 +142,108 @@ def test_ctrl_c_during_invoke_stops_quietly_with_130(project: Path):
         terminal.ctrl_c()
         _assert_quiet_stop(terminal)
         assert wait_gone([worker]) == []
+    finally:
+        terminal.stop()
+
+
+ACCESS_LINE = r'^handlerlens: "{line}" {status} \d+\.\d ms {rid}$'
+
+
+@pytest.mark.parametrize("lend", [True, False], ids=["lent", "supervisor"])
+def test_the_access_log_has_a_line_per_request_in_a_terminal(project: Path, lend: bool):
+    terminal, port = _serve(project, lend=lend)
+    try:
+        status, headers, _ = _get(port, "/?a=1")
+        assert status == 200
+        rid = headers["x-request-id"]
+        line = terminal.wait_for(
+            ACCESS_LINE.format(line=r"GET /\?a=1 HTTP/1\.1", status=200, rid=rid)
+        )
+        # After the function's own block: START … END, REPORT, then the request's line.
+        text = terminal.text
+        assert text.index(f"REPORT RequestID: {rid}") < line.start()
+        # What never became a request is answered, and logged, too.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"NOT-A-REQUEST\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 400")
+        terminal.wait_for(ACCESS_LINE.format(line="NOT-A-REQUEST", status=400, rid="-"))
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+    finally:
+        terminal.stop()
+
+
+def test_the_access_log_times_a_timeout_on_a_lent_connection(project: Path):
+    terminal, port = _serve(project, "--timeout", "1")
+    try:
+        status, headers, _ = _get(port, "/?sleep=5")
+        assert status == 504
+        found = terminal.wait_for(
+            ACCESS_LINE.format(
+                line=r"GET /\?sleep=5 HTTP/1\.1", status=504, rid=headers["x-request-id"]
+            )
+        )
+        assert 900 < float(found.group(0).split()[-3]) < 4000  # the time it really took
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+    finally:
+        terminal.stop()
+
+
+def test_no_access_log_with_quiet(project: Path):
+    terminal, port = _serve(project, "--quiet")
+    try:
+        status, headers, _ = _get(port, "/")
+        assert status == 200
+        terminal.wait_for(f"REPORT RequestID: {headers['x-request-id']}")
+        terminal.settle(0.5)
+        assert 'handlerlens: "GET' not in terminal.text
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+    finally:
+        terminal.stop()
+
+
+def test_no_access_log_through_a_pipe(project: Path):
+    runner = Runner(["main.handler", "--platform", "yandex", "--no-watch"], project)
+    try:
+        status, headers, _ = runner.request("GET", "/")
+        assert status == 200
+        runner.wait_stderr(f"REPORT RequestID: {headers['x-request-id']}")
+        time.sleep(0.5)
+        assert not [line for line in runner.stderr if 'handlerlens: "' in line]
+    finally:
+        runner.stop()
+
+
+def test_the_access_log_never_reaches_status_json(project: Path, tmp_path: Path):
+    out = tmp_path / "status.jsonl"
+    terminal = Terminal(
+        [
+            "serve",
+            "main.handler",
+            "--platform",
+            "yandex",
+            "--port",
+            "0",
+            "--no-watch",
+            "--status-json",
+        ],
+        project,
+        stdout=out,
+        keyboard=True,
+    )
+    try:
+        # stderr is the terminal: the access log is on; stdout is the file, JSON only.
+        port = int(terminal.wait_for(r"serving .* on http://127\.0\.0\.1:(\d+)").group(1))
+        status, headers, _ = _get(port, "/?b=2")
+        assert status == 200
+        terminal.wait_for(ACCESS_LINE.format(line=r"GET /\?b=2 HTTP/1\.1", status=200, rid=".*"))
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+        events = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [e["event"] for e in events][-1] == "stopped"
+        assert any(e.get("requestId") == headers["x-request-id"] for e in events)
+        assert "GET /?b=2" not in out.read_text()
     finally:
         terminal.stop()

@@ -118,6 +118,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="machine-readable events on stdout, one JSON object per line",
     )
     parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no access log (the line per HTTP request printed when stderr is a terminal)",
+    )
+    parser.add_argument(
         "--exit-with-stdin",
         action="store_true",
         help=argparse.SUPPRESS,  # stop when stdin closes: the parent (language server) is gone
@@ -265,7 +270,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     )
 
     async def main() -> int:
-        supervisor = Supervisor(functions, options, Status(args.status_json))  # type: ignore[arg-type]
+        # The access log is for people: on in a terminal, never in a pipe or a file.
+        status = Status(args.status_json, access_log=not args.quiet and sys.stderr.isatty())
+        supervisor = Supervisor(functions, options, status)  # type: ignore[arg-type]
         if args.exit_with_stdin:
             _stop_when_stdin_closes(asyncio.get_running_loop(), supervisor.stop_event)
         return await supervisor.run()

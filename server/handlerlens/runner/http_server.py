@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -67,6 +68,18 @@ Respond = Callable[[Response], None]
 Handler = Callable[[Request, Respond], None]
 # Offered each new connection: True if it took it (see runner/lender.py).
 Lender = Callable[["HttpProtocol"], bool]
+# The access log: (request line, status, milliseconds, request id or None) per answer.
+Access = Callable[[str, int, float, "str | None"], None]
+# Where the runner puts a request's id in its answer (Yandex, API Gateway, the Invoke API).
+_REQUEST_ID_HEADERS = frozenset({"x-request-id", "apigw-requestid", "x-amzn-requestid"})
+
+
+def request_id_of(headers: list[tuple[str, str]]) -> str | None:
+    """The request id an answer carries (the runner adds its own header last)."""
+    for name, value in reversed(headers):
+        if name.lower() in _REQUEST_ID_HEADERS:
+            return value
+    return None
 
 
 def _plain(status: int, message: str) -> Response:
@@ -87,9 +100,16 @@ class _BadRequest(Exception):
 class HttpProtocol(asyncio.Protocol):
     """One connection: parse, dispatch one request at a time, keep alive."""
 
-    def __init__(self, handler: Handler, max_body: int, lender: Lender | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        max_body: int,
+        lender: Lender | None = None,
+        access: Access | None = None,
+    ) -> None:
         self.handler = handler
         self.lender = lender
+        self.access = access
         # Lent to a worker, which reads and answers it; this side reads nothing meanwhile.
         self.lent = False
         self.max_body = max_body
@@ -273,6 +293,7 @@ class HttpProtocol(asyncio.Protocol):
     def _timed_out(self) -> None:
         if self.transport is not None and not self.busy:
             if self.buffer:
+                self._log_unparsed(408)
                 self._send(_plain(408, "Request timed out"), keep_alive=False, head_only=False)
             else:
                 self.transport.close()
@@ -285,6 +306,7 @@ class HttpProtocol(asyncio.Protocol):
                 try:
                     parsed = self._parse_one()
                 except _BadRequest as bad:
+                    self._log_unparsed(bad.status)
                     self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
                     return
                 if parsed is None:
@@ -406,15 +428,30 @@ class HttpProtocol(asyncio.Protocol):
             position += size + 2
 
     # -- dispatch ------------------------------------------------------------------------
+    def _log_unparsed(self, status: int) -> None:
+        """The access log's line for an answer to what never became a request."""
+        if self.access is not None:
+            first = bytes(self.buffer[:200]).split(b"\r\n", 1)[0].decode("latin-1")
+            self.access(first.strip() or "-", status, 0.0, None)
+
     def _dispatch(self, request: Request, keep_alive: bool) -> None:
         answered = False
         head_only = request.method == "HEAD"
+        access = self.access
+        started = time.perf_counter() if access is not None else 0.0
 
         def respond(response: Response) -> None:
             nonlocal answered
             if answered:
                 return
             answered = True
+            if access is not None:
+                access(
+                    f"{request.method} {request.target} {request.version}",
+                    response.status,
+                    (time.perf_counter() - started) * 1000.0,
+                    request_id_of(response.headers),
+                )
             self._answer(response, keep_alive, head_only)
 
         try:
@@ -462,12 +499,18 @@ class HttpProtocol(asyncio.Protocol):
 
 
 async def serve(
-    handler: Handler, host: str, port: int, max_body: int, lender: Lender | None = None
+    handler: Handler,
+    host: str,
+    port: int,
+    max_body: int,
+    lender: Lender | None = None,
+    access: Access | None = None,
 ) -> asyncio.base_events.Server:
-    """Listen on host:port; raises OSError (e.g. EADDRINUSE) if the port is taken."""
+    """Listen on host:port; raises OSError (e.g. EADDRINUSE) if the port is taken.
+    `access`, if given, hears of every answer (the access log)."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body, lender),
+        lambda: HttpProtocol(handler, max_body, lender, access),
         host,
         port,
         reuse_address=True,

@@ -21,6 +21,7 @@ Gateway), one instance, no debugger, and a worker that said it can take connecti
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from handlerlens.platforms import aws_http_event, aws_response, yandex_response
@@ -53,6 +54,13 @@ class Lender:
         host.pool.on_wanted = self.give_back
         fn = host.fn
         self._settings: dict[str, Any] = {"timeout": fn.timeout}
+        # The access log (Status.access): the worker then says each request's line, status
+        # and duration in the frames it sends anyway. Per request id: [line, when it began
+        # here, status and milliseconds once the worker answered].
+        self._access: dict[str, list[Any]] | None = None
+        if host.status.access_log:
+            self._settings["access"] = True
+            self._access = {}
         # AWS: the API Gateway payload version of its HTTP events; Yandex: none.
         self._aws_version: str | None = None
         if fn.platform == "aws":
@@ -113,11 +121,19 @@ class Lender:
             rid = str(meta.get("rid"))
             conn_id = int(meta.get("conn", -1))
             self._current = (rid, conn_id, bool(meta.get("head")), bool(meta.get("close")))
+            if self._access is not None:
+                self._access[rid] = [str(meta.get("line", "-")), time.perf_counter(), None, 0.0]
             instance = self.instance
             if instance is not None:
                 self.host.begin_direct(instance, rid, self._answering(conn_id))
         elif op == "direct-end":
-            self._current = None
+            current, self._current = self._current, None
+            entry = None
+            if self._access is not None and current is not None:
+                entry = self._access.get(current[0])
+            if entry is not None and "status" in meta:
+                entry[2] = meta["status"]
+                entry[3] = float(meta.get("ms", 0.0))
             self._last_conn = int(meta.get("conn", -1))
             if self.instance is not None and self.instance.worker.timed_out:
                 # Read after the worker was stopped for its timeout: it was answering just
@@ -193,11 +209,14 @@ class Lender:
         request timed out or the worker died, when the supervisor answers on its copy."""
 
         def done(outcome: Outcome) -> None:
+            entry = self._access.pop(outcome.request_id, None) if self._access else None
             if outcome.status not in ("timeout", "crash"):
                 unfinished = self._unfinished.pop(conn_id, None)
                 if unfinished is not None:
                     # It answered just as it was stopped: whether whole is unknown.
                     unfinished[0].close()
+                if entry is not None and entry[2] is not None:
+                    self.host.status.access(entry[0], entry[2], entry[3], outcome.request_id)
                 return  # the worker answered
             if conn_id in self.conns:  # its end of file not read yet: take them back now
                 self._on_gone()
@@ -210,6 +229,9 @@ class Lender:
             else:
                 rid_header = ("X-Request-Id", outcome.request_id)
                 reply = yandex_response.failure(outcome.status, outcome.error)
+            if entry is not None:
+                ms = (time.perf_counter() - entry[1]) * 1000.0
+                self.host.status.access(entry[0], reply.status, ms, outcome.request_id)
             unfinished[1](Response(reply.status, [*reply.headers, rid_header], reply.body))
 
         return done

@@ -15,7 +15,14 @@ FLUSH_DELAY_S = 0.005
 class Status:
     """Fan-out of runner events: JSON lines on stdout and/or readable lines on stderr."""
 
-    def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None):
+    def __init__(
+        self,
+        json_mode: bool,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        *,
+        access_log: bool = False,
+    ):
         self.json_mode = json_mode
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -24,6 +31,8 @@ class Status:
         self._pending_err: list[str] = []
         self._flush_scheduled = False
         self.listeners: list[Any] = []
+        # One line per HTTP request on stderr (`serve` in a terminal, unless --quiet).
+        self.access_log = access_log
 
     def emit(self, event: dict[str, Any]) -> None:
         """One machine-readable event."""
@@ -37,6 +46,19 @@ class Status:
         """One line for people, on stderr."""
         self._pending_err.append(line + "\n")
         self._schedule()
+
+    def access(self, request_line: str, status: int, ms: float, request_id: str | None) -> None:
+        """The access log's line for one answered request, as werkzeug and `sam local` print
+        one: `"GET /?a=1 HTTP/1.1" 200 1.2 ms <request id>` (stderr only, never in the JSON).
+
+        Written a loop turn later: a function's END and REPORT, which follow its answer in
+        the same turn, come first, so the line closes the request's block in the log.
+        """
+        line = f'handlerlens: "{request_line}" {status} {ms:.1f} ms {request_id or "-"}'
+        try:
+            asyncio.get_running_loop().call_soon(self.human, line)
+        except RuntimeError:
+            self.human(line)
 
     @property
     def wants_events(self) -> bool:

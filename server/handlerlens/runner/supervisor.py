@@ -77,8 +77,9 @@ class Supervisor:
         try:
             lenders = [host.lender for host in self.hosts.values() if host.lender is not None]
             lend = lenders[0].lend if lenders else None
+            access = self.status.access if self.status.access_log else None
             server = await http_server.serve(
-                app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend
+                app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend, access
             )
         except OSError as exc:
             raise PortInUse(str(exc)) from exc

@@ -210,6 +210,8 @@ class DirectServer:
         # Yandex counts init in the first call's timeout (PLATFORMS.md §5.1), as the runner
         # does on its own path (host.py): what init took, until a first call has run.
         self.init_ms = 0.0
+        # The supervisor prints an access log: say each request's line, status and duration.
+        self.access = False
         self._swept = time.monotonic()
 
     def watch(self, fd: int) -> None:
@@ -255,6 +257,7 @@ class DirectServer:
         info = json.loads(message.decode("utf-8"))
         self.timeout = float(info.get("timeout", self.timeout))
         self.aws_version = info.get("aws")
+        self.access = bool(info.get("access"))
         ids = [int(conn_id) for conn_id in info["conns"]]
         for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
             sock = socket.socket(fileno=fd)
@@ -368,6 +371,9 @@ class DirectServer:
         if head_only or not request.keep_alive or conn.buffer:
             start["head"] = head_only
             start["close"] = not request.keep_alive or bool(conn.buffer)
+        if self.access:
+            target = f"{request.path}?{request.query}" if request.query else request.path
+            start["line"] = f"{request.method} {target} HTTP/1.1"
         self.send(start, b"")
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
@@ -386,8 +392,12 @@ class DirectServer:
             request.keep_alive,
             head_only,
         )
-        if time.time() * 1000 >= deadline_ms:
+        ended_ms = time.time() * 1000
+        if ended_ms >= deadline_ms:
             self._wait_to_be_stopped()
+        if self.access:
+            reply["status"] = mapped.status
+            reply["ms"] = ended_ms - now * 1000
         reply["maxRssKb"] = self.max_rss_kb()
         reply["marked"] = self.end_of_op()
         # The end first, then the answer: a supervisor that times the request out and finds
