@@ -34,6 +34,13 @@ def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
     return Response(reply.status, [*reply.headers, *extra], reply.body)
 
 
+def _not_run(outcome: Outcome, *extra: tuple[str, str]) -> Response:
+    """A request not run because its client left first: nginx's 499 "client closed request"
+    (the client is gone: this is for the access log, or a client that only half-closed)."""
+    message = (outcome.error or {}).get("errorMessage", "Not run")
+    return Response(499, [("Content-Type", "text/plain; charset=utf-8"), *extra], message.encode())
+
+
 def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callable[[Outcome], None]:
     """A `done` for FunctionHost.run: the response built from the outcome, or a 500 if
     building it failed — the client is answered either way, never left waiting."""
@@ -189,12 +196,16 @@ class App:
             task.add_done_callback(self._background.discard)
             return _to_response(aws_invoke_api.accepted())
         want_log = (request.header("X-Amz-Log-Type") or "None") == "Tail"
-        outcome = await host.invoke(payload, extra=extra, want_log=want_log)
+        outcome = await host.invoke(
+            payload, extra=extra, want_log=want_log, gone=request.client_gone
+        )
+        request_id_header = ("x-amzn-RequestId", outcome.request_id)
+        if outcome.status == "gone":
+            return _not_run(outcome, request_id_header)
         log_result = None
         if want_log:
             tail = "\n".join(outcome.log_lines).encode("utf-8", "replace") + b"\n"
             log_result = base64.b64encode(tail[-aws_invoke_api.LOG_TAIL_BYTES :]).decode()
-        request_id_header = ("x-amzn-RequestId", outcome.request_id)
         if outcome.status == "ok":
             if host.fn.platform == "yandex":
                 reply = yandex_response.invoke_result(outcome.kind, outcome.payload)
@@ -216,7 +227,7 @@ class App:
             respond(_to_response(yandex_response.too_large(request.body_size)))
             return
         if request.query and "raw" in parse_qs(request.query).get("integration", []):
-            self._in_task(self._yandex_raw(host, request.body), respond)
+            self._in_task(self._yandex_raw(host, request.body, request.client_gone), respond)
             return
         rid = runner_env.request_id()
         rid_header = ("X-Request-Id", rid)
@@ -236,20 +247,26 @@ class App:
 
         def build(outcome: Outcome) -> Response:
             if outcome.status != "ok":
+                if outcome.status == "gone":
+                    return _not_run(outcome, rid_header)
                 return _to_response(self._invoke_failure(host, outcome, None), rid_header)
             reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
             if warning:
                 host.status.human(f"handlerlens: {host.fn.name}: {warning}")
             return _to_response(reply, rid_header)
 
-        host.run(data, _answering(respond, build), request_id=rid)
+        host.run(data, _answering(respond, build), request_id=rid, gone=request.client_gone)
 
-    async def _yandex_raw(self, host: FunctionHost, body: bytes) -> Response:
+    async def _yandex_raw(
+        self, host: FunctionHost, body: bytes, gone: Callable[[], bool] | None = None
+    ) -> Response:
         rid = runner_env.request_id()
         rid_header = ("X-Request-Id", rid)
         if len(body) > yandex_http_event.MAX_REQUEST_JSON:
             return _to_response(yandex_response.too_large(len(body)))
-        outcome = await host.invoke(body, mode="raw", request_id=rid)
+        outcome = await host.invoke(body, mode="raw", request_id=rid, gone=gone)
+        if outcome.status == "gone":
+            return _not_run(outcome, rid_header)
         if outcome.status == "ok":
             return _to_response(yandex_response.raw_response(outcome.payload), rid_header)
         return _to_response(self._invoke_failure(host, outcome, None), rid_header)
@@ -282,6 +299,8 @@ class App:
         rid_header = ("Apigw-Requestid", rid)
 
         def build(outcome: Outcome) -> Response:
+            if outcome.status == "gone":
+                return _not_run(outcome, rid_header)
             if outcome.status == "ok":
                 reply = aws_response.map_response(version, outcome.kind, outcome.payload)
             else:
@@ -293,4 +312,5 @@ class App:
             _answering(respond, build),
             request_id=rid,
             extra={"traceId": runner_env.trace_id()},
+            gone=request.client_gone,
         )

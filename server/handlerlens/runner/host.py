@@ -35,6 +35,12 @@ RELOADED_WHILE_PAUSED = (
 
 # A request the runner could not run or finish because it is stopping.
 STOPPING_ERROR = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
+# A request not run: its client went away while it waited for an instance (Outcome "gone").
+CLIENT_GONE_ERROR = {
+    "errorMessage": "Not run: the client closed the connection while the request waited for "
+    "an instance",
+    "errorType": "Runner",
+}
 
 
 @dataclass
@@ -42,7 +48,7 @@ class Outcome:
     """How one invocation ended, before any platform's HTTP mapping."""
 
     request_id: str
-    status: str  # ok | error | init_error | unserialisable | timeout | crash
+    status: str  # ok | error | init_error | unserialisable | timeout | crash | gone
     kind: str = "json"
     payload: bytes = b""
     error: dict[str, Any] | None = None
@@ -77,6 +83,8 @@ class FunctionHost:
         # first: a request's START waits for the END and REPORT of the one before on the
         # same instance, as in the platform's log, where an instance runs one after another.
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
+        # Called when a request arrives before start() (under --debug: no debugger yet).
+        self.on_unstarted: Callable[[], None] | None = None
 
     def enable_lending(self, functions: int) -> None:
         """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
@@ -175,10 +183,12 @@ class FunctionHost:
         extra: dict[str, Any] | None = None,
         request_id: str | None = None,
         want_log: bool = False,
+        gone: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Run the handler once with `event` (JSON bytes, or raw bytes in `raw` mode).
 
         With `want_log`, the outcome carries the request's log lines, END and REPORT included.
+        `gone`: see run().
         """
         rid = request_id or runner_env.request_id()
         if want_log:
@@ -190,7 +200,7 @@ class FunctionHost:
                 done.set_result(outcome)
 
         try:
-            self.run(event, deliver, mode=mode, extra=extra, request_id=rid)
+            self.run(event, deliver, mode=mode, extra=extra, request_id=rid, gone=gone)
             # The future's waiter resumes in a later loop turn: after run() has written the
             # END and REPORT lines, so they are in the tail.
             outcome = await done
@@ -208,8 +218,13 @@ class FunctionHost:
         mode: str = "json",
         extra: dict[str, Any] | None = None,
         request_id: str | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> None:
         """Run the handler once, then call `done(outcome)` — never before this returns.
+
+        `gone()` says whether whoever asked has gone away (its client closed the connection):
+        a request that had to wait for an instance is then not run at all (Outcome "gone"),
+        so a client that gave up never has its request run later, e.g. at a breakpoint.
 
         The hot path, driven by callbacks rather than a task: the request is written to the
         worker in the loop turn that parsed it (or, when queued, in the turn that freed the
@@ -218,7 +233,20 @@ class FunctionHost:
         warm request costs two loop turns, where a task and futures cost five.
         """
         call = _Call(self, request_id or runner_env.request_id(), event, mode, extra, done)
+        if not self.started and self.on_unstarted is not None:
+            self.on_unstarted()
         self.pool.request(call.take)
+        if call.instance is None:  # it waits: whether its client still does is asked then
+            call.gone = gone
+
+    def _drop(self, call: _Call) -> None:
+        """A request whose client left while it waited: never run, said once in the log."""
+        self.status.human(
+            f"handlerlens: {self.fn.name}: request {call.rid} not run: its client closed the "
+            f"connection while it waited {time.perf_counter() - call.queued:.1f} s for an instance"
+        )
+        outcome = Outcome(call.rid, "gone", error=dict(CLIENT_GONE_ERROR))
+        asyncio.get_running_loop().call_soon(call.done, outcome)
 
     def _begin(self, call: _Call, instance: Instance) -> None:
         """START, then the request goes to the worker."""
@@ -490,6 +518,7 @@ class _Call:
         "direct",
         "concluded",
         "start_deferred",
+        "gone",
     )
 
     def __init__(
@@ -514,6 +543,7 @@ class _Call:
         self.direct = False  # on a connection lent to the worker, which answers it
         self.concluded = False  # END and REPORT written
         self.start_deferred = False  # START not written yet (see FunctionHost._direct_open)
+        self.gone: Callable[[], bool] | None = None  # set while it waits (see run())
 
     def take(self, instance: Instance | None) -> bool:
         """The pool's answer: an instance to run on, or None when the runner is stopping."""
@@ -521,6 +551,10 @@ class _Call:
             error = dict(STOPPING_ERROR)
             asyncio.get_running_loop().call_soon(self.done, Outcome(self.rid, "crash", error=error))
             return False
+        if self.gone is not None and self.gone():
+            self.gone = None
+            self.host._drop(self)
+            return False  # the instance goes to the next request
         self.host._begin(self, instance)
         return True
 

@@ -42,6 +42,12 @@ class Request:
     body: bytes | None
     client: tuple[str, int]
     body_size: int = 0
+    # The connection it came on (None: not from a connection, e.g. built in a test).
+    connection: HttpProtocol | None = None
+
+    def client_gone(self) -> bool:
+        """Whether the client has closed its connection (see HttpProtocol.client_gone)."""
+        return self.connection is not None and self.connection.client_gone()
 
     def header(self, name: str) -> str | None:
         """The last value of a header, by case-insensitive name."""
@@ -157,6 +163,20 @@ class HttpProtocol(asyncio.Protocol):
             self._cancel_timer()
         else:
             transport.resume_reading()
+
+    def client_gone(self) -> bool:
+        """The client closed the connection before its answer: it reset it, or it sent its
+        end of file and holds its socket no more (one that only shut down its sending side
+        after its request, as `nc -N` does, still waits for the answer; see worker/peer.py).
+        """
+        if self.transport is None:
+            return True
+        if not self.peer_done:
+            return False
+        from handlerlens.worker.peer import client_closed
+
+        server = self.transport.get_extra_info("sockname")
+        return isinstance(server, tuple) and client_closed(server[:2], self.client) is True
 
     def fileno(self) -> int:
         """The connection's descriptor (-1 once closed)."""
@@ -392,7 +412,9 @@ class HttpProtocol(asyncio.Protocol):
         else:
             keep_alive = connection == "keep-alive"
         path, _, query = target.partition("?")
-        request = Request(method, target, path, query, version, headers, body, self.client, size)
+        request = Request(
+            method, target, path, query, version, headers, body, self.client, size, self
+        )
         return request, keep_alive
 
     def _dechunk(self, start: int) -> tuple[bytes | None, int, int] | None:

@@ -148,6 +148,15 @@ class Lender:
             protocol = self.conns.pop(int(meta.get("conn", -1)), None)
             if protocol is not None:
                 protocol.close()
+            dropped = meta.get("dropped")
+            if dropped:  # its client left while it waited behind a long request: not run
+                status = self.host.status
+                status.human(
+                    f'handlerlens: {self.host.fn.name}: "{dropped}" not run: its client closed '
+                    "the connection while it waited for an instance"
+                )
+                if status.access_log:
+                    status.access(str(dropped), 499, 0.0, None)
         elif op == "handback":
             protocol = self.conns.pop(int(meta.get("conn", -1)), None)
             if protocol is not None:

@@ -70,6 +70,12 @@ class Supervisor:
         self._reloader: asyncio.Task[None] | None = None
         # The signal that stopped the runner, if one did (SIGINT: exit 130, as shells expect).
         self.stopped_by: int | None = None
+        # Under --debug: the debugger's port once listening, and whether a request has been
+        # told to wait for the debugger (said once).
+        self._debug_port: int | None = None
+        self._said_waiting = False
+        for host in self.hosts.values():
+            host.on_unstarted = self._request_before_start
 
     async def run(self) -> int:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
@@ -93,6 +99,7 @@ class Supervisor:
             except debugger.DebuggerError:
                 server.close()
                 raise
+            self._debug_port = debug_port
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._stop_on, signum)
@@ -154,6 +161,18 @@ class Supervisor:
         self.status.emit({"event": "debugger", "state": "attached"})
         self.status.human("handlerlens: debugger attached; starting the function")
         return True
+
+    def _request_before_start(self) -> None:
+        """A request came before the functions started: under --debug, they wait for a
+        debugger to attach, and so does the request; say so (once), or it just hangs."""
+        if self._said_waiting or self._debug_port is None or self.stop_event.is_set():
+            return
+        self._said_waiting = True
+        self.status.human(
+            f"handlerlens: waiting for a debugger on 127.0.0.1:{self._debug_port} before "
+            "running requests: attach one (requests wait; those whose client leaves first are "
+            "not run)"
+        )
 
     def _describe(self) -> list[str]:
         return [

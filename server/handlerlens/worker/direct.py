@@ -46,6 +46,9 @@ IDLE_S = 75.0
 HEAD_S = 10.0
 BODY_S = 30.0
 SWEEP_S = 1.0
+# A handler that ran this long may have kept other clients waiting long enough to give up:
+# before the requests read next are run, whether their client is still there is checked.
+WAITED_S = 0.05
 INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
@@ -72,12 +75,14 @@ def load_platforms() -> Any:
 
 
 class _Conn:
-    __slots__ = ("id", "sock", "buffer", "client", "since")
+    __slots__ = ("id", "sock", "buffer", "client", "since", "check")
 
-    def __init__(self, conn_id: int, sock: socket.socket) -> None:
+    def __init__(self, conn_id: int, sock: socket.socket, check: bool = False) -> None:
         self.id = conn_id
         self.sock = sock
         self.buffer = bytearray()
+        # Lent while a long request ran: its first request may have waited (see WAITED_S).
+        self.check = check
         # When it was lent or last answered, or when the request being read began.
         self.since = time.monotonic()
         try:
@@ -212,6 +217,10 @@ class DirectServer:
         self.init_ms = 0.0
         # The supervisor prints an access log: say each request's line, status and duration.
         self.access = False
+        # A long request ran (WAITED_S): the requests read after it may have waited for it,
+        # so each is run only if its client is still connected (one look, no more).
+        self._long_ran = False
+        self.check_gone = False
         self._swept = time.monotonic()
 
     def watch(self, fd: int) -> None:
@@ -221,6 +230,9 @@ class DirectServer:
     def wait(self) -> list[Any]:
         """Ready keys' data: an int for a watched fd, a _Conn, or None for new lends."""
         timeout = SWEEP_S if self.conns else None
+        # What is ready now arrived while the last requests ran (or since): worth a look if
+        # one of them was long. The round after, no more.
+        self.check_gone, self._long_ran = self._long_ran, False
         ready = [key.data for key, _ in self.selector.select(timeout)]
         if self.conns and time.monotonic() - self._swept > SWEEP_S:
             self._sweep()
@@ -262,7 +274,7 @@ class DirectServer:
         for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
             sock = socket.socket(fileno=fd)
             sock.setblocking(False)
-            conn = _Conn(conn_id, sock)
+            conn = _Conn(conn_id, sock, self.check_gone)
             self.conns[conn.id] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
         for conn_id in ids[len(fds) :]:
@@ -344,7 +356,40 @@ class DirectServer:
                 return
             request, size = parsed
             del conn.buffer[:size]
+            if (self.check_gone or conn.check) and self._client_left(conn, request):
+                return
+            conn.check = False
             self._answer(conn, request)
+
+    def _client_left(self, conn: _Conn, request: _Plain) -> bool:
+        """Whether the client closed the connection while its request waited (it reset it,
+        or sent its end of file and holds its socket no more: see peer.py): the request is
+        then not run, the connection dropped.
+
+        One look at the socket, only after a long request (see WAITED_S).
+        """
+        try:
+            left = not conn.sock.recv(1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            left = True
+        else:
+            if left:  # end of file: gone, or only half-closed and still reading?
+                from .peer import client_closed
+
+                try:
+                    server = conn.sock.getsockname()
+                except OSError:
+                    server = None
+                left = bool(server) and client_closed(server[:2], conn.client) is True
+        if left:
+            target = f"{request.path}?{request.query}" if request.query else request.path
+            self._drop(conn)
+            meta = {"op": "direct-closed", "conn": conn.id}
+            meta["dropped"] = f"{request.method} {target} HTTP/1.1"
+            self.send(meta, b"")
+        return left
 
     def _answer(self, conn: _Conn, request: _Plain) -> None:
         """Run the handler for one request and answer it."""
@@ -395,6 +440,8 @@ class DirectServer:
         ended_ms = time.time() * 1000
         if ended_ms >= deadline_ms:
             self._wait_to_be_stopped()
+        if ended_ms - now * 1000 >= WAITED_S * 1000:
+            self._long_ran = True
         if self.access:
             reply["status"] = mapped.status
             reply["ms"] = ended_ms - now * 1000
