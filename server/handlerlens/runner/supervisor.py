@@ -121,7 +121,8 @@ class Supervisor:
                     await asyncio.gather(*(host.start() for host in self.hosts.values()))
             else:
                 await asyncio.gather(*(host.start() for host in self.hosts.values()))
-                self._announce(url, port, None)
+                if not self.stop_event.is_set():  # Ctrl+C while workers started: just stop
+                    self._announce(url, port, None)
             await self.stop_event.wait()
         finally:
             if watch_task is not None:
