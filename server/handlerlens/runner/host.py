@@ -358,6 +358,8 @@ class FunctionHost:
         rid = call.rid
         call.concluded = True
         duration = (time.perf_counter() - call.started) * 1000.0
+        status = self.status
+        status.hold_access()  # the access log's line comes after END and REPORT
         try:
             call.done(outcome)
         except Exception:
@@ -376,9 +378,10 @@ class FunctionHost:
                     fn.platform, rid, duration, fn.memory, memory_mb, call.init_ms, queue_ms
                 ),
             )
-            if self.status.wants_events:
+            if status.wants_events:
                 self._report_event(rid, duration, memory_mb, call.init_ms)
         finally:
+            status.release_access()
             if call.direct:  # a lent connection's instance stays lent
                 self._next_direct(call)
             elif reusable:

@@ -33,6 +33,8 @@ class Status:
         self.listeners: list[Any] = []
         # One line per HTTP request on stderr (`serve` in a terminal, unless --quiet).
         self.access_log = access_log
+        # Access lines held while a function's request ends (see hold_access()).
+        self._held: list[str] | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         """One machine-readable event."""
@@ -50,15 +52,24 @@ class Status:
     def access(self, request_line: str, status: int, ms: float, request_id: str | None) -> None:
         """The access log's line for one answered request, as werkzeug and `sam local` print
         one: `"GET /?a=1 HTTP/1.1" 200 1.2 ms <request id>` (stderr only, never in the JSON).
-
-        Written a loop turn later: a function's END and REPORT, which follow its answer in
-        the same turn, come first, so the line closes the request's block in the log.
         """
         line = f'handlerlens: "{request_line}" {status} {ms:.1f} ms {request_id or "-"}'
-        try:
-            asyncio.get_running_loop().call_soon(self.human, line)
-        except RuntimeError:
+        if self._held is not None:
+            self._held.append(line)
+        else:
             self.human(line)
+
+    def hold_access(self) -> None:
+        """A function's request is answered and its END and REPORT follow: access lines wait
+        for release_access(), so the request's line closes its block in the log."""
+        self._held = []
+
+    def release_access(self) -> None:
+        """The held access lines go out (after the END and REPORT just written)."""
+        held, self._held = self._held, None
+        if held:
+            self._pending_err.extend(f"{line}\n" for line in held)
+            self._schedule()
 
     @property
     def wants_events(self) -> bool:
