@@ -102,3 +102,28 @@ async def test_files_in_the_code_root_never_replace_the_runners_own_modules(tmp_
     finally:
         await runner.stop()
     assert not marker.exists(), marker.read_text()
+
+
+async def test_a_timeout_in_a_runner_the_language_server_started_names_its_declaration():
+    spec = FunctionSpec(
+        name="hang",
+        platform="yandex",
+        entry="main.hang",
+        root=str(FIXTURES / "yandex"),
+        declared_by="terraform",
+        declared_in=str(FIXTURES / "yandex" / "main.tf"),
+        timeout=1,
+    )
+    runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
+    try:
+        result = await runner.invoke({}, "hang")
+        assert result.json["errorType"] == "Timeout"
+        lines = [entry["line"] for entry in result.logs]
+        # Passed on with --timeout, and still said to be the declared one.
+        assert any(
+            "Execution timeout exceeded after 1.00 seconds (the function's timeout, 1 s, "
+            "declared in main.tf" in line
+            for line in lines
+        ), lines
+    finally:
+        await runner.stop()

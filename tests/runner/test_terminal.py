@@ -5,7 +5,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -247,3 +250,27 @@ def test_the_access_log_never_reaches_status_json(project: Path, tmp_path: Path)
         assert "GET /?b=2" not in out.read_text()
     finally:
         terminal.stop()
+
+
+def test_a_yandex_timeout_says_which_limit_and_where_it_was_declared(project: Path):
+    (project / "pyproject.toml").write_text(
+        '[tool.handlerlens]\nplatform = "yandex"\nentry = "main.handler"\nname = "slow"\n'
+        "timeout = 1\n"
+    )
+    (project / "event.json").write_text(json.dumps({"sleep": 10}))
+    done = subprocess.run(
+        [sys.executable, "-m", "handlerlens.runner", "invoke", "slow", "--event", "event.json"],
+        cwd=project,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    log = done.stderr.decode()
+    assert re.search(
+        r"^ERROR RequestID: \S+ Code: 504 Message: Execution timeout exceeded after 1\.00 "
+        r"seconds \(the function's timeout, 1 s, declared in pyproject\.toml; init took "
+        r"\d\.\d\d s of it\)$",
+        log,
+        re.M,
+    ), log
+    assert "cancelled" not in log

@@ -139,6 +139,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="debugger port on 127.0.0.1 (default: any free one; implies --debug)",
     )
+    # The language server passes a declared timeout with --timeout: it says where it came
+    # from with this, for the log of a call that runs past it.
+    parser.add_argument("--timeout-from", help=argparse.SUPPRESS)
     # Measuring only: reload by starting a fresh interpreter instead of using a standby.
     parser.add_argument("--no-standby", action="store_true", help=argparse.SUPPRESS)
 
@@ -253,6 +256,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     functions = _resolve(args, list(args.targets))
     if python is None or functions is None:
         return 2
+    if args.timeout_from and args.timeout:
+        for fn in functions:
+            fn.timeout_from = args.timeout_from  # type: ignore[attr-defined]
     runner_log = logging.getLogger("handlerlens.runner")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("handlerlens: %(message)s"))

@@ -113,6 +113,7 @@ class RunnerProcess:
         port a DAP client attaches to; the function starts once one has attached.
         """
         args = [sys.executable, "-m", "handlerlens.runner", "serve"]
+        timeout_from = "set with the handlerlens.runner.timeout setting" if timeout else None
         if isinstance(spec_or_entry, str):
             args.append(spec_or_entry)
         else:
@@ -120,6 +121,8 @@ class RunnerProcess:
             args.append(f"{spec.name}={spec.entry}")
             root = spec.root
             platform = platform or spec.platform
+            if not timeout and spec.timeout and spec.declared_in:
+                timeout_from = f"declared in {os.path.relpath(spec.declared_in, spec.root)}"
             timeout = timeout or spec.timeout
             if spec.memory:
                 args += ["--memory", str(spec.memory)]
@@ -135,6 +138,8 @@ class RunnerProcess:
             args += ["--python", python]
         if timeout:
             args += ["--timeout", str(timeout)]
+            if timeout_from:
+                args += ["--timeout-from", timeout_from]
         if not watch:
             args.append("--no-watch")
         if debug:
