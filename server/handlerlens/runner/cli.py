@@ -259,8 +259,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.timeout_from and args.timeout:
         for fn in functions:
             fn.timeout_from = args.timeout_from  # type: ignore[attr-defined]
+    # The access log is for people: on in a terminal, never in a pipe or a file.
+    status = Status(args.status_json, access_log=not args.quiet and sys.stderr.isatty())
     runner_log = logging.getLogger("handlerlens.runner")
-    handler = logging.StreamHandler(sys.stderr)
+    handler = status.log_handler()
     handler.setFormatter(logging.Formatter("handlerlens: %(message)s"))
     runner_log.addHandler(handler)
     runner_log.setLevel(logging.INFO)
@@ -276,8 +278,6 @@ def _run_serve(args: argparse.Namespace) -> int:
     )
 
     async def main() -> int:
-        # The access log is for people: on in a terminal, never in a pipe or a file.
-        status = Status(args.status_json, access_log=not args.quiet and sys.stderr.isatty())
         supervisor = Supervisor(functions, options, status)  # type: ignore[arg-type]
         if args.exit_with_stdin:
             _stop_when_stdin_closes(asyncio.get_running_loop(), supervisor.stop_event)
@@ -295,6 +295,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     except DebuggerError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return 2
+    finally:
+        status.flush()  # what the runner logged as it failed to start, too
 
 
 def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:

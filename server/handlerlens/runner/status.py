@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from typing import Any, TextIO
 
@@ -71,6 +72,12 @@ class Status:
             self._pending_err.extend(f"{line}\n" for line in held)
             self._schedule()
 
+    def log_handler(self) -> logging.Handler:
+        """A logging handler for the runner's own messages that writes them as human lines,
+        in order with the function's log (a plain StreamHandler on stderr would put them
+        ahead of the lines still batched here)."""
+        return _HumanHandler(self)
+
     @property
     def wants_events(self) -> bool:
         """Whether anyone reads machine-readable events (build them only then)."""
@@ -124,3 +131,15 @@ class Status:
                     stream.flush()
                 except (OSError, ValueError):
                     pass
+
+
+class _HumanHandler(logging.Handler):
+    def __init__(self, status: Status) -> None:
+        super().__init__()
+        self.status = status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.status.human(self.format(record))
+        except Exception:
+            self.handleError(record)
