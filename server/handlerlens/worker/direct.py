@@ -221,6 +221,7 @@ class DirectServer:
         # so each is run only if its client is still connected (one look, no more).
         self._long_ran = False
         self.check_gone = False
+        self._deferred = False
         self._swept = time.monotonic()
 
     def watch(self, fd: int) -> None:
@@ -231,9 +232,12 @@ class DirectServer:
         """Ready keys' data: an int for a watched fd, a _Conn, or None for new lends."""
         timeout = SWEEP_S if self.conns else None
         # What is ready now arrived while the last requests ran (or since): worth a look if
-        # one of them was long. The round after, no more.
-        self.check_gone, self._long_ran = self._long_ran, False
+        # one of them was long. The round after, no more, unless the last round served none
+        # (the control pipe was ready too, and goes first).
+        self.check_gone = self._long_ran or (self.check_gone and self._deferred)
+        self._long_ran = False
         ready = [key.data for key, _ in self.selector.select(timeout)]
+        self._deferred = len(ready) > 1 and any(type(item) is int for item in ready)
         if self.conns and time.monotonic() - self._swept > SWEEP_S:
             self._sweep()
         return ready
