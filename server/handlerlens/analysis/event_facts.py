@@ -134,6 +134,9 @@ class FunctionFacts:
     # (value, key) pairs tested with `'key' in value` / `not in`: the code expects the key
     # may be missing, so reading it is no mistake.
     probed: frozenset[tuple[SymRef, str]] = frozenset()
+    # (value, attribute) pairs tested with `hasattr(value, 'attr')`: the code expects the
+    # attribute may be missing (`getattr(value, 'attr', default)` reads none to begin with).
+    probed_attrs: frozenset[tuple[SymRef, str]] = frozenset()
 
     def ref_at(self, name: str, line: int, col: int) -> SymRef | None:
         """What `name` holds at (line, col) within the function, or None."""
@@ -178,6 +181,7 @@ class _Walker(ast.NodeVisitor):
     numeric: list[NumericUse] = field(default_factory=list)
     calls: list[CallUse] = field(default_factory=list)
     probed: set[tuple[SymRef, str]] = field(default_factory=set)
+    probed_attrs: set[tuple[SymRef, str]] = field(default_factory=set)
 
     # -- traversal ---------------------------------------------------------------------------
     # This walk runs on every keystroke in a handler. ast.NodeVisitor looks its method up by
@@ -403,6 +407,16 @@ class _Walker(ast.NodeVisitor):
                 lit = node.args[0]
                 assert isinstance(lit, ast.Constant)
                 self._key_use(base, lit, via_get=True)
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "hasattr"
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            probed = self.ref(node.args[0])
+            if probed is not None:
+                self.probed_attrs.add((probed, node.args[1].value))
         if isinstance(node.func, ast.Name):
             args = tuple(self.ref(a) for a in node.args if not isinstance(a, ast.Starred))
             kwargs = tuple(
@@ -523,4 +537,5 @@ def function_facts(
         calls=tuple(walker.calls),
         exact=exact,
         probed=frozenset(walker.probed),
+        probed_attrs=frozenset(walker.probed_attrs),
     )
