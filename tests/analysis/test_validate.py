@@ -437,8 +437,15 @@ def test_newer_grammar_than_the_servers_is_unchecked_not_an_error(
         assert f"{runtime} (Python 3.1" in problems[0].message
 
 
-def test_a_syntax_error_on_an_older_runtime_is_still_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.14", None])
+def test_a_syntax_error_of_every_grammar_is_still_an_error(
+    tmp_path: Path, runtime: str | None
+) -> None:
+    typo = "def handler(event, context)\n    return 1\n"
+    problems = run(tmp_path, {"main.py": typo}, platform="aws", runtime=runtime)
+    assert "entry-point-syntax-error" in codes(problems)
+
+
+def test_newer_grammar_on_an_older_runtime_is_an_error(tmp_path: Path) -> None:
     problems = run(tmp_path, {"main.py": PEP_701}, platform="aws", runtime="python3.10")
     assert "entry-point-syntax-error" in codes(problems)
-    typo = "def handler(event, context)\n    return 1\n"
-    assert "entry-point-syntax-error" in codes(run(tmp_path, {"main.py": typo}, platform="aws"))

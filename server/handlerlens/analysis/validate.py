@@ -28,7 +28,8 @@ from handlerlens.project.model import FunctionSpec
 SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
 # Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings
 # (3.12: nested quotes, backslashes, comments), PEP 695 `type X = …` and `def f[T]`/`class
-# C[T]` (3.12), `except*` (3.11), PEP 758 `except A, B:` and t-strings (3.14).
+# C[T]` (3.12), `except*` and PEP 646 star unpacking (3.11), PEP 758 `except A, B:` and
+# t-strings (3.14).
 _NEWER_GRAMMAR = re.compile(
     r"""(?x)
     (?:^|[^\w])(?:[rR]?[fFtT]|[fFtT][rR])['"]   # an f-string or t-string
@@ -36,6 +37,7 @@ _NEWER_GRAMMAR = re.compile(
     | ^\s*(?:async\s+)?(?:def|class)\s+\w+\s*\[   # type parameters
     | ^\s*except\s*\*                              # an exception group handler
     | ^\s*except\s+[\w.]+\s*,\s*[\w.]+.*:          # several exceptions without parentheses
+    | \[\s*\*\w | :\s*\*\w                            # PEP 646 `tuple[*Ts]`, `*args: *Ts` (3.11)
     """
 )
 
@@ -205,16 +207,15 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
 def _newer_grammar(spec: FunctionSpec, info: ModuleInfo, sources: Sources, path: str) -> bool:
     """Whether a parse failure may be the server's Python lacking the runtime's grammar.
 
-    A declared runtime newer than the server's Python: always (the check cannot run). No
-    runtime declared: when the failing line holds a construct a newer Python added (the
-    platforms accept runtimes up to 3.14). A runtime older than the server's Python is not
-    looked at: a construct its grammar lacks parses here and goes unreported.
+    Only when the runtime is newer than the server's Python (or undeclared: the platforms
+    accept up to 3.14) and the line the failure is on holds a construct a newer Python
+    added; any other failure is a syntax error on every Python, the runtime's included, so
+    it stays an error. A runtime older than the server's Python is not looked at: a
+    construct its grammar lacks parses here and goes unreported.
     """
     server = _server_python()
     target = runtime_python(spec.runtime) if spec.runtime else None
-    if target is not None:
-        return target > server
-    if server >= (3, 14):
+    if (target is not None and target <= server) or server >= (3, 14):
         return False
     err = info.syntax_error
     text = sources.text(path)
@@ -222,8 +223,7 @@ def _newer_grammar(spec: FunctionSpec, info: ModuleInfo, sources: Sources, path:
         return False
     lines = text.splitlines()
     row = err.span.start.line
-    near = lines[max(0, row - 2) : row + 3]
-    return any(_NEWER_GRAMMAR.search(line) for line in near)
+    return row < len(lines) and _NEWER_GRAMMAR.search(lines[row]) is not None
 
 
 def _syntax_unchecked(spec: FunctionSpec, out: _Reporter, path: str, message: str) -> None:
