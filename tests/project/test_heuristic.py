@@ -242,3 +242,11 @@ def test_the_setting_wins_over_evidence(tmp_path: Path) -> None:
 def test_lambda_function_py_is_the_lambda_consoles_file() -> None:
     (spec,) = heuristic_functions("/w/lambda_function.py", HANDLER, ROOT, None)
     assert (spec.platform, spec.platform_known) == ("aws", True)
+
+
+def test_a_guarded_context_attribute_is_no_evidence(tmp_path: Path) -> None:
+    source = HANDLER.replace(
+        "return 1", "if hasattr(context, 'token'):\n        return context.token"
+    )
+    spec = _guess(tmp_path, {"app/main.py": source})
+    assert not spec.platform_known

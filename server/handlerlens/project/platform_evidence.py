@@ -104,6 +104,17 @@ def file_signs(path: str, text: str, tree: ast.Module, context_names: set[str]) 
     if os.path.basename(path) == "lambda_function.py":
         signs.append(Sign("aws", "the file is named lambda_function.py (the Lambda console's)"))
     only = _context_only()
+    # `hasattr(context, 'request_id')` expects the attribute may be missing: no evidence.
+    guarded = {
+        node.args[1].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "hasattr"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    }
     for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
@@ -115,6 +126,7 @@ def file_signs(path: str, text: str, tree: ast.Module, context_names: set[str]) 
             and isinstance(node.value, ast.Name)
             and node.value.id in context_names
             and node.attr in only
+            and node.attr not in guarded
         ):
             what = f"reads context.{node.attr} ({_title(only[node.attr])} only)"
             if what not in seen:
