@@ -58,7 +58,7 @@ _TF_AWS = re.compile(r'provider\s+"aws"|resource\s+"aws_')
 _TF_YANDEX = re.compile(r'provider\s+"yandex"|resource\s+"yandex_')
 _SLS_AWS = re.compile(r"^\s+name:\s*['\"]?aws\b", re.MULTILINE)
 _SLS_YANDEX = re.compile(r"yandex-cloud")
-_CI_YANDEX = re.compile(r"\byc\s+serverless\b")
+_CI_YANDEX = re.compile(r"\byc\s+serverless\b|x-yc-apigateway")
 _CI_AWS = re.compile(r"\bsam\s+deploy\b|\bcdk\s+deploy\b|\baws\s+lambda\b")
 _AWS_TOOL_FILES = ("cdk.json", "samconfig.toml", "samconfig.yaml", "samconfig.yml")
 _MAX_READ = 256_000
@@ -223,6 +223,16 @@ def _folder_signs(directory: str, root: str) -> list[Sign]:
         text = _read(os.path.join(directory, "Dockerfile"))
         if "public.ecr.aws/lambda" in text:
             signs.append(Sign("aws", f"Dockerfile in {where} builds on a Lambda base image"))
+    scripts = [
+        n
+        for n in names
+        if n.endswith((".sh", ".yaml", ".yml")) or n in ("Makefile", "Justfile", "Taskfile.yml")
+    ][:_MAX_FILES_PER_KIND]
+    text = "\n".join(_read(os.path.join(directory, n)) for n in scripts)
+    if _CI_YANDEX.search(text):
+        signs.append(Sign("yandex", f"a script or spec in {where} uses yc serverless"))
+    if _CI_AWS.search(text):
+        signs.append(Sign("aws", f"a script or spec in {where} deploys to AWS Lambda"))
     workflows = os.path.join(directory, ".github", "workflows")
     if os.path.isdir(workflows):
         try:
