@@ -449,3 +449,25 @@ def test_a_syntax_error_of_every_grammar_is_still_an_error(
 def test_newer_grammar_on_an_older_runtime_is_an_error(tmp_path: Path) -> None:
     problems = run(tmp_path, {"main.py": PEP_701}, platform="aws", runtime="python3.10")
     assert "entry-point-syntax-error" in codes(problems)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("async def handler(event, context):\n    return 1\n", []),  # Yandex awaits it
+        ("def handler(event, context):\n    return b'raw'\n", []),  # AWS writes it raw
+        ("def handler(event, context):\n    yield 1\n", ["handler-generator"]),  # fails on both
+        ("def handler(event):\n    return 1\n", ["handler-arity"]),
+        ("def handler(event, context):\n    return {1}\n", ["response-not-serializable"]),
+    ],
+)
+def test_a_function_of_unknown_platform_gets_the_checks_both_platforms_agree_on(
+    tmp_path: Path, source: str, expected: list[str]
+) -> None:
+    # Issue #14 E.
+    problems = run(tmp_path, {"main.py": source}, platform="aws", platform_known=False)
+    assert codes(problems) == expected
+    for problem in problems:
+        assert "would fail with" not in problem.message  # no platform to quote
+        if problem.code == "handler-generator":
+            assert problem.severity == Severity.WARNING

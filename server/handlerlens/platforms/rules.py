@@ -57,9 +57,9 @@ class PlatformRules:
             schedule = f" (dates: {self.runtime_schedule})" if self.runtime_schedule else ""
             return RuntimeVerdict(
                 Severity.WARNING,
-                f"Runtime '{runtime}' is deprecated on {self.title} ({note}): functions on it "
-                "still run, but creating and then updating them are blocked on dates the "
-                f"platform sets{schedule}; move to one of: {supported}.",
+                f"Runtime '{runtime}' is deprecated on {self.title} ({note}): its functions "
+                f"still run, but creating, then updating them gets blocked{schedule}; "
+                f"move to one of: {supported}.",
             )
         if runtime in self.retired_runtimes:
             note = self.retired_runtimes[runtime]
