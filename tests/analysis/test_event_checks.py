@@ -318,6 +318,8 @@ def test_hasattr_and_getattr_with_a_default_guard_the_attribute() -> None:
         "return event['rmqMessagesByQueue'], event['bootstrapServers']",
         # A change of case or separator alone is another convention, not a typo.
         "return event['records'], event['HTTPMethod'], event['query_string_parameters']",
+        # A name containing a known key whole is a payload's own name, not a typo of it.
+        "return event['version_id'], event.get('accountid'), event['bodyText']",
     ],
 )
 def test_documented_aws_events_are_not_flagged_when_no_trigger_is_declared(body: str) -> None:

@@ -76,15 +76,17 @@ def _describe(path: tuple[Step, ...]) -> str:
     return out
 
 
-def _style_only(a: str, b: str) -> bool:
-    """True when `a` and `b` differ only in case or word separators (`records`/`Records`,
-    `user_name`/`userName`): another naming convention, not a typo — an event from a source
-    not modelled here may well use it (Firehose and Kafka send lowercase `records`)."""
+def _not_a_typo(guess: str, key: str) -> bool:
+    """True when `key` is no misspelling of `guess` but another name: they differ only in
+    case or word separators (`records`/`Records`, `user_name`/`userName`: another naming
+    convention — Firehose and Kafka send lowercase `records`), or one contains the other
+    whole (`version_id`/`version`, `accountid`/`account`: a longer name of a payload's own)."""
 
     def norm(s: str) -> str:
         return s.replace("_", "").replace("-", "").lower()
 
-    return norm(a) == norm(b)
+    a, b = norm(guess), norm(key)
+    return a == b or a in b or b in a
 
 
 def _event_noun(title: str) -> str:
@@ -141,7 +143,7 @@ class _Checker:
                 for k in node.keys or {}:
                     candidates.setdefault(k, shape.title)
             guess = difflib.get_close_matches(use.key, list(candidates), n=1, cutoff=0.8)
-            guess = [g for g in guess if not _style_only(g, use.key)]
+            guess = [g for g in guess if not _not_a_typo(g, use.key)]
             if not guess:
                 return []
             message = (
