@@ -340,3 +340,19 @@ def test_a_function_of_unknown_platform_is_not_checked() -> None:
     source = H + "event['httpMetod'], context.identiy"
     handler = HandlerContext("handler", "yandex", None, platform_known=False)
     assert check_events("main.py", source, [handler]) == []
+
+
+def test_a_name_bound_differently_on_two_branches_is_unknown_after_them() -> None:
+    # serverless-patterns apigw-lambda-bedrock-nova-terraform: direct calls and API Gateway.
+    source = (
+        H + "if 'body' in event:\n        body = json.loads(event['body'])\n"
+        "    else:\n        body = event\n    return body.get('prompt')"
+    )
+    assert _check(source, "aws", "api-gateway-rest") == []
+    # Still known where only one value reaches, inside a branch or after a bare if.
+    inside = H + "if event:\n        rc = event['requestContext']\n        return rc['identiti']"
+    assert [p.message.split("'")[1] for p in _check(inside, "yandex", "http")] == ["identiti"]
+    tried = (
+        H + "try:\n        b = event['nam']\n    except KeyError:\n        b = None\n    return b"
+    )
+    assert [p.message.split("'")[1] for p in _check(tried, "yandex", "http")] == ["nam"]

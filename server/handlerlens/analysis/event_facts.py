@@ -331,6 +331,45 @@ class _Walker(ast.NodeVisitor):
 
     visit_AsyncWith = visit_With
 
+    # -- branches ----------------------------------------------------------------------------
+    # A name bound to different values on two paths (`if 'body' in event: body = json.loads(…)
+    # else: body = event`) holds either after the join: it is unknown from there on.
+
+    def _branch(self, stmts: list[ast.stmt], start: dict[str, SymRef | None]) -> dict[str, Any]:
+        self.current = dict(start)
+        for stmt in stmts:
+            self.visit(stmt)
+        return self.current
+
+    def _join(self, node: ast.stmt, ends: list[dict[str, SymRef | None]]) -> None:
+        names = {name for end in ends for name in end}
+        merged: dict[str, SymRef | None] = {}
+        for name in names:
+            values = {end.get(name, _UNBOUND) for end in ends}
+            merged[name] = next(iter(values)) if len(values) == 1 else None
+        self.current = {k: v for k, v in merged.items() if v is not _UNBOUND}
+        for name in names:
+            if len({end.get(name, _UNBOUND) for end in ends}) > 1:
+                self.bind(ast.Name(id=name), None, node)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        start = dict(self.current)
+        ends = [self._branch(node.body, start), self._branch(node.orelse, start)]
+        self._join(node, ends)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        start = dict(self.current)
+        main = self._branch([*node.body, *node.orelse], start)
+        ends = [main]
+        for handler in node.handlers:
+            ends.append(self._branch(handler.body, start))
+        self._join(node, ends)
+        for stmt in node.finalbody:
+            self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # A nested function's body runs later, with its own parameters: do not descend.
         self.current[node.name] = None
@@ -486,6 +525,7 @@ class _Walker(ast.NodeVisitor):
             )
 
 
+_UNBOUND: Any = object()
 _LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.Constant)
 _DISPATCH: dict[type, Callable[[_Walker, Any], None]] = {}
 
