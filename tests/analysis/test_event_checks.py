@@ -223,3 +223,136 @@ def test_columns_in_problems_are_utf16() -> None:
     (problem,) = _check(source, "yandex")
     # "𝔀" counts as two UTF-16 code units.
     assert problem.span == Span(Position(1, 24), Position(1, 35))
+
+
+DURABLE = (
+    "from aws_durable_execution_sdk_python import DurableContext, durable_execution\n\n"
+    "@durable_execution\n"
+    "def handler(event, context):\n"
+    "    context.logger.info('start')\n"
+    "    a = context.step(work(event['order']))\n"
+    "    context.wait(Duration.from_seconds(5))\n"
+    "    cb = context.create_callback(name='approve')\n"
+    "    context.invoke('other', {}), context.parallel([]), context.map([], f)\n"
+    "    context.wait_for_callback(submit), context.run_in_child_context(f)\n"
+    "    return context.lambda_context.aws_request_id\n"
+)
+
+
+def test_a_durable_function_context_is_the_sdks_not_lambdas() -> None:
+    # Issue #14 A: every DurableContext member is real; the event is the execution's input.
+    assert _check(DURABLE, "aws") == []
+    annotated = DURABLE.replace("@durable_execution\n", "").replace(
+        "(event, context)", "(event, context: DurableContext)"
+    )
+    assert _check(annotated, "aws") == []
+    # A typo is still a typo, in the SDK's context and in the Lambda context inside it.
+    typos = _check(
+        DURABLE.replace("context.wait(", "context.wiat(").replace(
+            "aws_request_id", "aws_reqest_id"
+        ),
+        "aws",
+    )
+    assert [p.message.split("Did you mean ")[-1] for p in typos] == ["'wait'?", "'aws_request_id'?"]
+    # A member the SDK may add later is not flagged: the model is the SDK's, not the platform's.
+    assert _check(DURABLE.replace("context.logger.info", "context.new_thing"), "aws") == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "def handler(event, context: MyContext):",  # annotated as something else
+        "@app.handler\ndef handler(event, context):",  # a wrapper nobody knows
+        "@my_wrapper(retries=3)\ndef handler(event, context):",
+        "@event_source(data_class=S3Event)\n@unknown\ndef handler(event, context):",
+    ],
+)
+def test_a_context_that_may_not_be_the_platforms_is_not_checked(header: str) -> None:
+    problems = _check(f"{header}\n    context.step(1)\n    event['httpMetod']", "aws")
+    assert "context-attribute-unknown" not in [p.code for p in problems]
+    if "@" in header:  # a wrapper may pass any event, too
+        assert problems == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "def handler(event, context: LambdaContext):",
+        "def handler(event, context: 'aws_lambda_powertools.utilities.typing.LambdaContext'):",
+        "def handler(event, context: Any):",
+        "@logger.inject_lambda_context(log_event=True)\n@tracer.capture_lambda_handler\n"
+        "def handler(event, context):",
+    ],
+)
+def test_known_pass_through_wrappers_and_annotations_keep_the_check(header: str) -> None:
+    (problem,) = _check(f"{header}\n    context.step(1)", "aws")
+    assert problem.code == "context-attribute-unknown"
+
+
+def test_a_wrapper_that_replaces_the_event_keeps_the_context_check() -> None:
+    source = "@event_parser(model=Order)\ndef handler(event, context):\n    event['x'], context.stp"
+    assert [p.message.split("'")[1] for p in _check(source, "aws", "sqs")] == ["stp"]
+
+
+def test_hasattr_and_getattr_with_a_default_guard_the_attribute() -> None:
+    # Issue #14 L.
+    source = (
+        H + "if hasattr(context, 'tenant'):\n        print(context.tenant)\n"
+        "    region = getattr(context, 'region', None)\n    return context.tenat"
+    )
+    assert [p.message.split("'")[1] for p in _check(source, "aws")] == ["tenat"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Issue #14 D: documented events that are no trigger shape here.
+        "for r in event['records']: print(r['recordId'])",  # Firehose, Kafka/MSK
+        "return event['parameters'], event['actionGroup']",  # Bedrock Agents
+        "return event['triggerSource'], event['request']['userAttributes']",  # Cognito
+        "return event['RequestType'], event['ResourceProperties']",  # CloudFormation
+        "return event['awslogs']['data']",  # CloudWatch Logs
+        "return event['SecretId'], event['Step']",  # Secrets Manager rotation
+        "return event['CodePipeline.job']['id']",
+        "return event['invocationSchemaVersion'], event['tasks']",  # S3 Batch
+        "return event['rmqMessagesByQueue'], event['bootstrapServers']",
+        # A change of case or separator alone is another convention, not a typo.
+        "return event['records'], event['HTTPMethod'], event['query_string_parameters']",
+        # A name containing a known key whole is a payload's own name, not a typo of it.
+        "return event['version_id'], event.get('accountid'), event['bodyText']",
+    ],
+)
+def test_documented_aws_events_are_not_flagged_when_no_trigger_is_declared(body: str) -> None:
+    assert _check(H + body, "aws") == []
+
+
+def test_documented_yandex_events_are_not_flagged_when_no_trigger_is_declared() -> None:
+    body = "return event['update_id'], event['callback_query'], event['session'], event['state']"
+    assert _check(H + body, "yandex") == []
+
+
+def test_a_declared_trigger_still_flags_a_change_of_case() -> None:
+    (problem,) = _check(H + "return event['records']", "aws", "s3")
+    assert problem.message.endswith("Did you mean 'Records'?")
+
+
+def test_a_function_of_unknown_platform_is_not_checked() -> None:
+    source = H + "event['httpMetod'], context.identiy"
+    handler = HandlerContext("handler", "yandex", None, platform_known=False)
+    assert check_events("main.py", source, [handler]) == []
+
+
+def test_a_name_bound_differently_on_two_branches_is_unknown_after_them() -> None:
+    # serverless-patterns apigw-lambda-bedrock-nova-terraform: direct calls and API Gateway.
+    source = (
+        H + "if 'body' in event:\n        body = json.loads(event['body'])\n"
+        "    else:\n        body = event\n    return body.get('prompt')"
+    )
+    assert _check(source, "aws", "api-gateway-rest") == []
+    # Still known where only one value reaches, inside a branch or after a bare if.
+    inside = H + "if event:\n        rc = event['requestContext']\n        return rc['identiti']"
+    assert [p.message.split("'")[1] for p in _check(inside, "yandex", "http")] == ["identiti"]
+    tried = (
+        H + "try:\n        b = event['nam']\n    except KeyError:\n        b = None\n    return b"
+    )
+    assert [p.message.split("'")[1] for p in _check(tried, "yandex", "http")] == ["nam"]

@@ -379,3 +379,13 @@ def test_crlf_line_endings() -> None:
     text = "def handler(event, context):\r\n    x = 1\r\n    y = event['"
     result = complete(text, 2, 15, [HandlerContext("handler", "aws")])
     assert "rawPath" in _labels(result)
+
+
+def test_a_durable_context_completes_its_own_members() -> None:
+    # Issue #14 A: with @durable_execution, `context` is the SDK's DurableContext.
+    source = "@durable_execution\ndef handler(event, context):\n    context.‸"
+    labels = _labels(_complete(source, "aws"))
+    assert {"step", "invoke", "wait", "create_callback", "parallel", "map", "logger"} <= set(labels)
+    assert "aws_request_id" not in labels
+    annotated = "def handler(event, context: DurableContext):\n    context.lambda_context.‸"
+    assert "aws_request_id" in _labels(_complete(annotated, "aws"))

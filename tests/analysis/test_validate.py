@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def run(
     entry: str = "main.handler",
     platform: str = "yandex",
     runtime: str | None = None,
+    trigger: str | None = None,
+    **extra: object,
 ) -> list[Problem]:
     for name, text in files.items():
         target = tmp_path / name
@@ -37,6 +40,9 @@ def run(
         entry_span=ENTRY_SPAN,
         runtime=runtime,
         runtime_span=Span.of(3, 15, 3, 25) if runtime else None,
+        trigger=trigger,
+        triggers=(trigger,) if trigger else (),
+        **extra,  # type: ignore[arg-type]
     )
     return validate_function(spec, Sources()).problems
 
@@ -302,7 +308,8 @@ def test_async_handler_allowed_on_yandex_refused_on_aws(tmp_path: Path) -> None:
 )
 def test_returned_literals(tmp_path: Path, ret: str, platform: str, code: str) -> None:
     source = f"def handler(event, context):\n    if event:\n        return {ret}\n    return None\n"
-    problems = run(tmp_path, {"main.py": source}, platform=platform)
+    http = {"yandex": "http", "aws": "api-gateway-rest"}[platform]
+    problems = run(tmp_path, {"main.py": source}, platform=platform, trigger=http)
     assert codes(problems) == [code]
     assert problems[0].span.start.line == 2
 
@@ -350,3 +357,117 @@ def test_unicode_columns_are_utf16(tmp_path: Path) -> None:
     source = "x = '😀'; y = 1\ndef handler(event):\n    return 1\n"
     problems = run(tmp_path, {"main.py": source})
     assert problems[0].span == Span.of(1, 4, 1, 11)
+
+
+HTTP_SHAPED = "def handler(event, context):\n    return {'statusCode': '200', 'body': {'a': 1}}\n"
+
+
+@pytest.mark.parametrize(
+    ("platform", "trigger", "extra"),
+    [
+        ("aws", None, {}),  # directly invoked, or nothing declares how
+        ("aws", "s3", {}),
+        ("aws", "sqs", {}),
+        ("aws", "schedule", {}),
+        ("yandex", None, {}),
+        ("yandex", "timer", {}),
+        ("yandex", "raw", {}),  # ?integration=raw returns the value as it is
+        # Serverless `integration: lambda`: a mapping template maps the reply.
+        ("aws", "api-gateway-rest", {"custom_event": True}),
+        # A guess of unknown platform.
+        ("aws", "api-gateway-rest", {"platform_known": False}),
+    ],
+)
+def test_response_shape_is_checked_only_behind_an_http_proxy(
+    tmp_path: Path, platform: str, trigger: str | None, extra: dict[str, object]
+) -> None:
+    # Issue #14 F.
+    files = {"main.py": HTTP_SHAPED}
+    assert run(tmp_path, files, platform=platform, trigger=trigger, **extra) == []
+    assert codes(run(tmp_path, {"main.py": "def handler(e, c):\n    return {1}\n"}, **extra)) == [
+        "response-not-serializable"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("platform", "trigger"),
+    [("aws", "http-api"), ("aws", "function-url"), ("yandex", "api-gateway"), ("yandex", "http")],
+)
+def test_http_proxy_triggers_check_the_response(
+    tmp_path: Path, platform: str, trigger: str
+) -> None:
+    problems = run(tmp_path, {"main.py": HTTP_SHAPED}, platform=platform, trigger=trigger)
+    assert codes(problems) == ["response-body-not-string", "response-status-code-type"]
+
+
+@pytest.mark.parametrize(
+    "runtime", ["${PythonVersion}", "PYTHON3_VERSION", "{{cookiecutter.python}}", "%RUNTIME%"]
+)
+def test_placeholder_runtimes_are_not_judged(tmp_path: Path, runtime: str) -> None:
+    # Issue #14 L.
+    assert run(tmp_path, {"main.py": GOOD}, platform="aws", runtime=runtime) == []
+
+
+def test_deprecated_runtime_says_deprecated_not_refused(tmp_path: Path) -> None:
+    (problem,) = run(tmp_path, {"main.py": GOOD}, platform="aws", runtime="python3.9")
+    assert problem.code == "runtime-unsupported"
+    assert problem.message.startswith(
+        "Runtime 'python3.9' is deprecated on AWS Lambda (since 2025-12-15, no security patches)"
+    )
+    assert "does not accept" not in problem.message
+    (old,) = run(tmp_path, {"main.py": GOOD}, platform="aws", runtime="python3.7")
+    assert "does not accept runtime 'python3.7'" in old.message
+
+
+PEP_701 = 'def handler(event, context):\n    return f"{", ".join(event["names"])}"\n'
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the server parses 3.12 syntax itself")
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.13", None])
+def test_newer_grammar_than_the_servers_is_unchecked_not_an_error(
+    tmp_path: Path, runtime: str | None
+) -> None:
+    # Issue #14 L: PEP 701 f-strings are valid on python3.12; the server runs on 3.10/3.11.
+    problems = run(tmp_path, {"main.py": PEP_701}, platform="aws", runtime=runtime)
+    assert {p.code for p in problems} == {"entry-point-syntax-unchecked"}
+    assert all(p.severity == Severity.INFO for p in problems)
+    server = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert f"does not parse with Python {server}" in problems[0].message
+    if runtime:
+        assert f"{runtime} (Python 3.1" in problems[0].message
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.14", None])
+def test_a_syntax_error_of_every_grammar_is_still_an_error(
+    tmp_path: Path, runtime: str | None
+) -> None:
+    typo = "def handler(event, context)\n    return 1\n"
+    problems = run(tmp_path, {"main.py": typo}, platform="aws", runtime=runtime)
+    assert "entry-point-syntax-error" in codes(problems)
+
+
+def test_newer_grammar_on_an_older_runtime_is_an_error(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"main.py": PEP_701}, platform="aws", runtime="python3.10")
+    assert "entry-point-syntax-error" in codes(problems)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("async def handler(event, context):\n    return 1\n", []),  # Yandex awaits it
+        ("def handler(event, context):\n    return b'raw'\n", []),  # AWS writes it raw
+        ("def handler(event, context):\n    yield 1\n", ["handler-generator"]),  # fails on both
+        ("def handler(event):\n    return 1\n", ["handler-arity"]),
+        ("def handler(event, context):\n    return {1}\n", ["response-not-serializable"]),
+    ],
+)
+def test_a_function_of_unknown_platform_gets_the_checks_both_platforms_agree_on(
+    tmp_path: Path, source: str, expected: list[str]
+) -> None:
+    # Issue #14 E.
+    problems = run(tmp_path, {"main.py": source}, platform="aws", platform_known=False)
+    assert codes(problems) == expected
+    for problem in problems:
+        assert "would fail with" not in problem.message  # no platform to quote
+        if problem.code == "handler-generator":
+            assert problem.severity == Severity.WARNING

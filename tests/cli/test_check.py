@@ -162,3 +162,110 @@ def test_usage_errors_exit_2(workspace: Path, args: tuple[str, ...]) -> None:
     result = check(*args, cwd=workspace)
     assert result.returncode == 2
     assert result.stderr.strip()
+
+
+def _codes(result: subprocess.CompletedProcess[str]) -> list[str]:
+    lines = result.stdout.splitlines()
+    return [line.split(" [")[1].split("]")[0] for line in lines if " [" in line]
+
+
+SAM_HEAD = "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+
+
+def test_a_durable_function_is_clean(tmp_path: Path) -> None:
+    # Issue #14 A.
+    (tmp_path / "template.yaml").write_text(
+        SAM_HEAD + "  Flow:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.13, Handler: app.handler}\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from aws_durable_execution_sdk_python import DurableContext, durable_execution\n\n\n"
+        "@durable_execution\n"
+        "def handler(event: dict, context: DurableContext) -> dict:\n"
+        "    context.logger.info('order %s', event['order_id'])\n"
+        "    paid = context.step(lambda _: True, name='pay')\n"
+        "    context.wait(Duration.from_seconds(10))\n"
+        "    cb = context.create_callback(name='approve')\n"
+        "    return {'paid': paid, 'approved': cb.result(), 'lent': context.invoke('f', {})}\n"
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 1 function(s)"
+    assert result.returncode == 0
+
+
+def test_documented_events_without_a_declared_trigger_are_clean(tmp_path: Path) -> None:
+    # Issue #14 D: Firehose's lowercase `records`, Bedrock Agents' `parameters`.
+    (tmp_path / "template.yaml").write_text(
+        SAM_HEAD + "  Transform:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler}\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n"
+        "    out = [{'recordId': r['recordId'], 'result': 'Ok', 'data': r['data']}\n"
+        "           for r in event['records']]\n"
+        "    return {'records': out, 'agent': event.get('parameters'), 'm': event['httpMetod']}\n"
+    )
+    result = check(".", cwd=tmp_path)
+    # Only the real typo is reported, and with no harmful did-you-mean.
+    assert _codes(result) == ["event-key-unknown"]
+    assert "httpMetod" in result.stdout and "'Records'" not in result.stdout
+
+
+def test_a_guess_uses_aws_checks_with_aws_evidence_and_none_without(tmp_path: Path) -> None:
+    # Issue #14 E.
+    source = "async def handler(event, context):\n    return context.functon_name\n"
+    (tmp_path / "main.py").write_text(source)
+    assert check(".", cwd=tmp_path).returncode == 0  # no evidence: no platform-specific check
+    (tmp_path / "cdk.json").write_text("{}")
+    result = check(".", cwd=tmp_path)
+    # AWS: async is refused.
+    assert _codes(result) == ["handler-async-unsupported", "context-attribute-unknown"]
+    (tmp_path / "cdk.json").unlink()
+    (tmp_path / "main.py").write_text("import ydb\n" + source)
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["context-attribute-unknown"]  # Yandex awaits async handlers
+    assert check(".", "--platform", "aws", cwd=tmp_path).returncode == 1  # the setting wins
+
+
+def test_non_proxy_and_non_http_functions_return_any_json(tmp_path: Path) -> None:
+    # Issue #14 F.
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider: {name: aws, runtime: python3.12}\nfunctions:\n"
+        "  mapped:\n    handler: mapped.handler\n"
+        "    events: [{http: {path: x, method: get, integration: lambda}}]\n"
+        "  upload:\n    handler: upload.handler\n    events: [{s3: photos}]\n"
+        "  proxied:\n    handler: proxied.handler\n    events: [{http: {path: y, method: get}}]\n"
+    )
+    reply = "    return {'statusCode': 200, 'body': {'q': 1}}\n"
+    mapped = "def handler(event, context):\n    event['query']\n"
+    (tmp_path / "mapped.py").write_text(mapped + reply)
+    (tmp_path / "upload.py").write_text("def handler(event, context):\n" + reply)
+    (tmp_path / "proxied.py").write_text("def handler(event, context):\n" + reply)
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["response-body-not-string"]
+    assert result.stdout.startswith("proxied.py:")
+
+
+def test_placeholder_runtime_and_newer_grammar(tmp_path: Path) -> None:
+    # Issue #14 L.
+    (tmp_path / "template.yaml").write_text(
+        SAM_HEAD + "  A:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: PYTHON3_VERSION, Handler: a.handler}\n"
+        "  B:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.9, Handler: a.handler}\n"
+        "  C:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.13, Handler: c.handler}\n"
+    )
+    (tmp_path / "a.py").write_text(
+        "def handler(event, context):\n"
+        "    if hasattr(context, 'tenant'):\n        return context.tenant\n"
+        "    return getattr(context, 'extra', None)\n"
+    )
+    (tmp_path / "c.py").write_text('def handler(event, context):\n    return f"{"a"}"\n')
+    result = check(".", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    deprecated = [line for line in lines if "[runtime-unsupported]" in line]
+    assert len(deprecated) == 1 and "python3.9' is deprecated on AWS Lambda" in deprecated[0]
+    if sys.version_info < (3, 12):
+        assert "[entry-point-syntax-unchecked]" in result.stdout
+    assert "error" not in " ".join(lines[:-1]).replace("0 error(s)", "")

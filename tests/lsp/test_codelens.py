@@ -66,7 +66,7 @@ async def test_a_declared_project_gets_no_guessed_functions_as_in_check(tmp_path
     # it is not a function: `handlerlens check` says so, and the editor must agree.
     (tmp_path / "pyproject.toml").write_text(
         '[tool.handlerlens]\n[[tool.handlerlens.functions]]\nname = "api"\n'
-        'entry = "main.handler"\nroot = "src"\n'
+        'entry = "main.handler"\nroot = "src"\ntrigger = "http"\n'
     )
     (tmp_path / "src").mkdir()
     main = tmp_path / "src" / "main.py"
@@ -121,3 +121,30 @@ async def test_hover_on_handler_def_describes_the_function(examples: Path) -> No
     assert "`python312`" in text
     assert "5 s" in text
     assert "128 MB" in text
+
+
+async def test_hover_on_a_guessed_handler_shows_where_its_platform_comes_from(
+    tmp_path: Path,
+) -> None:
+    # Issue #14 E: a guess says what its platform was read from, or that nothing says.
+    (tmp_path / "aws").mkdir()
+    (tmp_path / "aws" / "main.py").write_text(
+        "import boto3\n\n\ndef handler(event, context):\n    return 1\n"
+    )
+    (tmp_path / "none").mkdir()
+    (tmp_path / "none" / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    texts = []
+    async with running_server(tmp_path) as client:
+        for path, line in ((tmp_path / "aws" / "main.py", 3), (tmp_path / "none" / "main.py", 0)):
+            open_document(client, path)
+            await _lenses(client, path)
+            hover = await client.text_document_hover_async(
+                lsp.HoverParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+                    position=lsp.Position(line=line, character=6),
+                )
+            )
+            assert hover is not None
+            texts.append(hover.contents.value)  # type: ignore[union-attr]
+    assert "| Platform | AWS Lambda — from: imports boto3 |" in texts[0]
+    assert "| Platform | unknown: nothing in or around the file shows which" in texts[1]

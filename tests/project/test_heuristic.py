@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,111 @@ def test_guesses_follow_a_pyproject_that_names_only_the_platform() -> None:
 def test_nothing_is_guessed_where_something_is_declared() -> None:
     model = discover(fixture("sam-aws"))
     assert all(f.declared_by == "sam" for f in model.functions)
+
+
+def _guess(tmp_path: Path, files: dict[str, str], target: str = "app/main.py"):  # type: ignore[no-untyped-def]
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (spec,) = [
+        f for f in discover(str(tmp_path)).functions if f.root.endswith(os.path.dirname(target))
+    ]
+    return spec
+
+
+HANDLER = "def handler(event, context):\n    return 1\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "platform", "evidence"),
+    [
+        ({"app/main.py": "import boto3\n" + HANDLER}, "aws", "imports boto3"),
+        (
+            {"app/main.py": "from aws_lambda_powertools import Logger\n" + HANDLER},
+            "aws",
+            "imports aws_lambda_powertools",
+        ),
+        ({"cdk.json": "{}", "app/main.py": HANDLER}, "aws", "cdk.json in the workspace root"),
+        ({"app/samconfig.toml": "", "app/main.py": HANDLER}, "aws", "samconfig.toml in app/"),
+        (
+            {"app/main.py": HANDLER.replace("return 1", "return context.identity")},
+            "aws",
+            "reads context.identity (AWS Lambda only)",
+        ),
+        ({"app/main.py": "import ydb\n" + HANDLER}, "yandex", "imports ydb"),
+        (
+            {"app/main.py": HANDLER.replace("return 1", "return context.token")},
+            "yandex",
+            "reads context.token (Yandex Cloud Functions only)",
+        ),
+        (
+            {"infra/main.tf": 'resource "yandex_function" "f" {}\n', "app/main.py": HANDLER},
+            None,
+            None,
+        ),
+        (
+            {"main.tf": 'provider "yandex" {}\n', "app/main.py": HANDLER},
+            "yandex",
+            "Terraform Yandex Cloud resources in the workspace root",
+        ),
+        # boto3 is weak: Yandex Object Storage is used through it too.
+        (
+            {"main.tf": 'provider "yandex" {}\n', "app/main.py": "import boto3\n" + HANDLER},
+            "yandex",
+            "Terraform Yandex Cloud resources in the workspace root",
+        ),
+        (
+            {"app/requirements.txt": "aws-lambda-powertools==3.0\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements.txt in app/ requires aws-lambda-powertools",
+        ),
+        ({"app/main.py": HANDLER}, None, None),
+        # Evidence for both at the same level: unknown.
+        ({"app/main.py": "import ydb\nimport aws_cdk\n" + HANDLER}, None, "imports ydb"),
+    ],
+)
+def test_a_guess_takes_its_platform_from_evidence(
+    tmp_path: Path, files: dict[str, str], platform: str | None, evidence: str | None
+) -> None:
+    # Issue #14 E.
+    spec = _guess(tmp_path, files)
+    assert spec.platform_known == (platform is not None)
+    assert spec.platform == (platform or "yandex")  # Yandex stays the default for running
+    if evidence:
+        assert evidence in spec.platform_evidence
+    elif platform is None:
+        assert spec.platform_evidence == ()
+
+
+def test_the_nearest_evidence_wins(tmp_path: Path) -> None:
+    files = {"cdk.json": "{}", "app/main.py": "import yandexcloud\n" + HANDLER}
+    spec = _guess(tmp_path, files)
+    assert (spec.platform, spec.platform_evidence) == ("yandex", ("imports yandexcloud",))
+
+
+def test_the_setting_wins_over_evidence(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import ydb\n" + HANDLER)
+    (spec,) = discover(str(tmp_path), platform_setting="aws").functions
+    assert (spec.platform, spec.platform_known) == ("aws", True)
+    assert spec.platform_evidence == ("the platform setting",)
+
+
+def test_lambda_function_py_is_the_lambda_consoles_file() -> None:
+    (spec,) = heuristic_functions("/w/lambda_function.py", HANDLER, ROOT, None)
+    assert (spec.platform, spec.platform_known) == ("aws", True)
+
+
+def test_a_guarded_context_attribute_is_no_evidence(tmp_path: Path) -> None:
+    source = HANDLER.replace(
+        "return 1", "if hasattr(context, 'token'):\n        return context.token"
+    )
+    spec = _guess(tmp_path, {"app/main.py": source})
+    assert not spec.platform_known
+
+
+def test_deploy_scripts_and_gateway_specs_are_evidence(tmp_path: Path) -> None:
+    files = {"deploy.sh": "yc serverless function version create --entrypoint main.handler\n"}
+    spec = _guess(tmp_path, {**files, "app/main.py": HANDLER})
+    assert spec.platform == "yandex"
+    assert spec.platform_evidence == ("a script or spec in the workspace root uses yc serverless",)

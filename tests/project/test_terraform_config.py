@@ -111,6 +111,31 @@ resource "aws_lambda_function" "fn" {
             "  function_name = aws_lambda_function.other.function_name\n}\n",
             (),
         ),
+        # API Gateway Lambda proxy integrations (issue #14 F: the response shape is checked
+        # only behind one).
+        (
+            'resource "aws_api_gateway_integration" "i" {\n'
+            '  type = "AWS_PROXY"\n  uri  = aws_lambda_function.fn.invoke_arn\n}\n',
+            ("api-gateway-rest",),
+        ),
+        (
+            'resource "aws_api_gateway_integration" "i" {\n'
+            '  type = "AWS"\n  uri  = aws_lambda_function.fn.invoke_arn\n}\n',
+            (),
+        ),
+        (
+            'resource "aws_apigatewayv2_integration" "i" {\n'
+            '  integration_type       = "AWS_PROXY"\n'
+            '  payload_format_version = "2.0"\n'
+            "  integration_uri        = aws_lambda_function.fn.invoke_arn\n}\n",
+            ("http-api",),
+        ),
+        (
+            'resource "aws_apigatewayv2_integration" "i" {\n'
+            '  integration_type = "AWS_PROXY"\n'
+            "  integration_uri  = aws_lambda_function.fn.invoke_arn\n}\n",
+            (),  # payload 1.0: an HTTP API's or a WebSocket API's
+        ),
     ],
 )
 def test_aws_trigger_resources_map_to_trigger_ids(

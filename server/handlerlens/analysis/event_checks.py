@@ -30,7 +30,12 @@ from handlerlens.platforms.context_model import (
     platform_title,
     resolve_context,
 )
-from handlerlens.platforms.event_shapes import Step, event_shape, event_shapes
+from handlerlens.platforms.event_shapes import (
+    Step,
+    event_shape,
+    event_shapes,
+    known_source_keys,
+)
 
 KEY_UNKNOWN = "event-key-unknown"
 CONTEXT_UNKNOWN = "context-attribute-unknown"
@@ -50,13 +55,16 @@ def check_events(path: str, source: str, handlers: Sequence[HandlerContext]) -> 
         if facts is None or seg is None or not facts.exact:
             continue
         checker = _Checker(doc, path, flow, seg[0])
-        for key_use in facts.keys:
-            if (key_use.base, key_use.key) not in facts.probed:
-                problems.extend(checker.key(key_use))
-        for attr_use in facts.attrs:
-            problems.extend(checker.attr(attr_use))
-        for num_use in facts.numeric:
-            problems.extend(checker.numeric(num_use))
+        if flow.view.event_checked:
+            for key_use in facts.keys:
+                if (key_use.base, key_use.key) not in facts.probed:
+                    problems.extend(checker.key(key_use))
+        if flow.view.context_checked:
+            for attr_use in facts.attrs:
+                if (attr_use.base, attr_use.attr) not in facts.probed_attrs:
+                    problems.extend(checker.attr(attr_use))
+            for num_use in facts.numeric:
+                problems.extend(checker.numeric(num_use))
     unique = {(p.span, p.code): p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.span, p.code))
 
@@ -66,6 +74,19 @@ def _describe(path: tuple[Step, ...]) -> str:
     for kind, name in path:
         out += "[]" if kind == "elem" else ("." if out else "") + name
     return out
+
+
+def _not_a_typo(guess: str, key: str) -> bool:
+    """True when `key` is no misspelling of `guess` but another name: they differ only in
+    case or word separators (`records`/`Records`, `user_name`/`userName`: another naming
+    convention — Firehose and Kafka send lowercase `records`), or one contains the other
+    whole (`version_id`/`version`, `accountid`/`account`: a longer name of a payload's own)."""
+
+    def norm(s: str) -> str:
+        return s.replace("_", "").replace("-", "").lower()
+
+    a, b = norm(guess), norm(key)
+    return a == b or a in b or b in a
 
 
 def _event_noun(title: str) -> str:
@@ -110,6 +131,8 @@ class _Checker:
             message = f"{where}{title} has no key '{use.key}'; {effect}."
             message = message[0].upper() + message[1:]
         else:
+            if not ref.path and use.key in known_source_keys(self.platform):
+                return []  # a documented event that is no trigger shape here has it
             candidates: dict[str, str] = {}
             for shape in event_shapes(self.platform):
                 node = shape.root.resolve(ref.path)
@@ -120,6 +143,7 @@ class _Checker:
                 for k in node.keys or {}:
                     candidates.setdefault(k, shape.title)
             guess = difflib.get_close_matches(use.key, list(candidates), n=1, cutoff=0.8)
+            guess = [g for g in guess if not _not_a_typo(g, use.key)]
             if not guess:
                 return []
             message = (
@@ -141,11 +165,12 @@ class _Checker:
 
     def attr(self, use: AttrUse) -> list[Problem]:
         ref = self.flow.resolve(use.base)
-        model = context_model(self.platform)
+        model_name = self.flow.context_model
+        model = context_model(model_name)
         if ref is None or ref.root != "context" or model is None or use.attr.startswith("__"):
             return []
         if ref.path:
-            owner = resolve_context(self.platform, ref.path)
+            owner = resolve_context(model_name, ref.path)
             if not isinstance(owner, ContextMember) or owner.members is None:
                 return []
             if owner.member(use.attr) is not None:
@@ -163,11 +188,13 @@ class _Checker:
         )
         hint = model.absent.get(use.attr) if not ref.path else None
         guess = difflib.get_close_matches(use.attr, names, n=1, cutoff=0.75)
+        if not model.strict and not guess:
+            return []
         if hint:
             message += f" {hint}"
         elif guess:
             message += f" Did you mean '{guess[0]}'?"
-        other = context_model(_OTHER.get(self.platform, ""))
+        other = context_model(_OTHER.get(model_name, ""))
         if not ref.path and other is not None and other.member(use.attr) is not None and not hint:
             message += f" ('{use.attr}' exists on {other.title} only.)"
         span = self.span(use.line, use.col, use.line, use.end_col)
@@ -178,7 +205,7 @@ class _Checker:
 
     def numeric(self, use: NumericUse) -> list[Problem]:
         ref = self.flow.resolve(use.ref)
-        model = context_model(self.platform)
+        model = context_model(self.flow.context_model)
         if ref is None or ref.root != "context" or model is None or len(ref.path) != 1:
             return []
         kind, name = ref.path[0]

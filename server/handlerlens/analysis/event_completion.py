@@ -94,9 +94,8 @@ def complete(
     if ref is None:
         return None
     path = ref.path + site.chain.steps
-    platform = flow.handler.platform
     if ref.root == "context":
-        protos = _context_protos(platform, path, isinstance(site, KeySite))
+        protos = _context_protos(flow.context_model, path, isinstance(site, KeySite))
     elif isinstance(site, KeySite):
         protos = _key_protos(flow.choice, path)
     else:
@@ -226,7 +225,8 @@ def _context_protos(platform: str, path: tuple[Step, ...], keys: bool) -> tuple[
 def resolve_at(
     source: str, line: int, index: int, root: str, handlers: Sequence[HandlerContext]
 ) -> tuple[Ref, TriggerChoice, str] | None:
-    """What name `root` holds at (line, code-point index): its Ref, the trigger, the platform."""
+    """What name `root` holds at (line, code-point index): its Ref, the trigger, and the
+    context model (`aws`, `yandex`, `aws-durable`)."""
     doc = event_document(source)
     name = doc.enclosing(line)
     if name is None:
@@ -238,4 +238,4 @@ def resolve_at(
         return None
     sym = facts.ref_at(root, line - seg[0], index_to_byte(doc.lines[line], index))
     ref = flow.resolve(sym) if sym is not None else None
-    return (ref, flow.choice, flow.handler.platform) if ref is not None else None
+    return (ref, flow.choice, flow.context_model) if ref is not None else None

@@ -134,6 +134,9 @@ class FunctionFacts:
     # (value, key) pairs tested with `'key' in value` / `not in`: the code expects the key
     # may be missing, so reading it is no mistake.
     probed: frozenset[tuple[SymRef, str]] = frozenset()
+    # (value, attribute) pairs tested with `hasattr(value, 'attr')`: the code expects the
+    # attribute may be missing (`getattr(value, 'attr', default)` reads none to begin with).
+    probed_attrs: frozenset[tuple[SymRef, str]] = frozenset()
 
     def ref_at(self, name: str, line: int, col: int) -> SymRef | None:
         """What `name` holds at (line, col) within the function, or None."""
@@ -178,6 +181,7 @@ class _Walker(ast.NodeVisitor):
     numeric: list[NumericUse] = field(default_factory=list)
     calls: list[CallUse] = field(default_factory=list)
     probed: set[tuple[SymRef, str]] = field(default_factory=set)
+    probed_attrs: set[tuple[SymRef, str]] = field(default_factory=set)
 
     # -- traversal ---------------------------------------------------------------------------
     # This walk runs on every keystroke in a handler. ast.NodeVisitor looks its method up by
@@ -327,6 +331,45 @@ class _Walker(ast.NodeVisitor):
 
     visit_AsyncWith = visit_With
 
+    # -- branches ----------------------------------------------------------------------------
+    # A name bound to different values on two paths (`if 'body' in event: body = json.loads(…)
+    # else: body = event`) holds either after the join: it is unknown from there on.
+
+    def _branch(self, stmts: list[ast.stmt], start: dict[str, SymRef | None]) -> dict[str, Any]:
+        self.current = dict(start)
+        for stmt in stmts:
+            self.visit(stmt)
+        return self.current
+
+    def _join(self, node: ast.stmt, ends: list[dict[str, SymRef | None]]) -> None:
+        names = {name for end in ends for name in end}
+        merged: dict[str, SymRef | None] = {}
+        for name in names:
+            values = {end.get(name, _UNBOUND) for end in ends}
+            merged[name] = next(iter(values)) if len(values) == 1 else None
+        self.current = {k: v for k, v in merged.items() if v is not _UNBOUND}
+        for name in names:
+            if len({end.get(name, _UNBOUND) for end in ends}) > 1:
+                self.bind(ast.Name(id=name), None, node)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        start = dict(self.current)
+        ends = [self._branch(node.body, start), self._branch(node.orelse, start)]
+        self._join(node, ends)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        start = dict(self.current)
+        main = self._branch([*node.body, *node.orelse], start)
+        ends = [main]
+        for handler in node.handlers:
+            ends.append(self._branch(handler.body, start))
+        self._join(node, ends)
+        for stmt in node.finalbody:
+            self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # A nested function's body runs later, with its own parameters: do not descend.
         self.current[node.name] = None
@@ -403,6 +446,16 @@ class _Walker(ast.NodeVisitor):
                 lit = node.args[0]
                 assert isinstance(lit, ast.Constant)
                 self._key_use(base, lit, via_get=True)
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "hasattr"
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            probed = self.ref(node.args[0])
+            if probed is not None:
+                self.probed_attrs.add((probed, node.args[1].value))
         if isinstance(node.func, ast.Name):
             args = tuple(self.ref(a) for a in node.args if not isinstance(a, ast.Starred))
             kwargs = tuple(
@@ -472,6 +525,7 @@ class _Walker(ast.NodeVisitor):
             )
 
 
+_UNBOUND: Any = object()
 _LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.Constant)
 _DISPATCH: dict[type, Callable[[_Walker, Any], None]] = {}
 
@@ -523,4 +577,5 @@ def function_facts(
         calls=tuple(walker.calls),
         exact=exact,
         probed=frozenset(walker.probed),
+        probed_attrs=frozenset(walker.probed_attrs),
     )

@@ -24,6 +24,7 @@ from handlerlens.analysis.event_cursor import split_lines
 from handlerlens.analysis.event_facts import FunctionFacts, SymRef, function_facts
 from handlerlens.analysis.event_inference import TriggerChoice, choose_trigger
 from handlerlens.platforms.event_shapes import Step
+from handlerlens.platforms.handler_wrappers import ParamView, param_view
 
 _DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)")
 _COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
@@ -40,11 +41,16 @@ _MAX_FACTS = 512
 
 @dataclass(frozen=True)
 class HandlerContext:
-    """A handler in this module: its top-level function name, platform and configured trigger."""
+    """A handler in this module: its top-level function name, platform and configured trigger.
+
+    `platform_known` is False for a guessed function with no evidence of its platform: its
+    event and context are then checked against no platform.
+    """
 
     function: str
     platform: str
     trigger: str | None = None
+    platform_known: bool = True
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,14 @@ class FunctionFlow:
     handler: HandlerContext
     seeds: Mapping[str, Ref]
     choice: TriggerChoice
+    # Which context model `context` is, and whether event and context are checked (the
+    # handler's decorators and annotations decide: handler_wrappers.py).
+    view: ParamView = ParamView("", False, False)
+
+    @property
+    def context_model(self) -> str:
+        """The name of the context model `context` follows (`aws`, `yandex`, `aws-durable`)."""
+        return self.view.context_model or self.handler.platform
 
     def resolve(self, ref: SymRef) -> Ref | None:
         """The event/context value a symbolic reference denotes in this function, or None."""
@@ -257,6 +271,51 @@ class EventDocument:
         self._flows: dict[tuple[HandlerContext, ...], dict[str, FunctionFlow]] = {}
         self._segments: dict[str, tuple[int, int] | None] = {}
         self._facts: dict[str, FunctionFacts | None] = {}
+        self._decorators: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+
+    def decorators(self, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Decorators of top-level function `name`, outermost first: (last name, keyword
+        names); `("?", ())` for one that cannot be read."""
+        with _lock:
+            if name in self._decorators:
+                return self._decorators[name]
+        found = self._read_decorators(name)
+        with _lock:
+            self._decorators[name] = found
+        return found
+
+    def _read_decorators(self, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        start = self.defs.get(name)
+        if start is None:
+            return ()
+        pos = bisect_right(self.starts, start) - 1
+        first = start
+        while pos > 0 and self.lines[self.starts[pos - 1]].startswith("@"):
+            pos -= 1
+            first = self.starts[pos]
+        if first == start:
+            return ()
+        text = "\n".join([*self.lines[first:start], "def _decorated(): pass"])
+        try:
+            module = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return (("?", ()),)
+        node = module.body[0] if module.body else None
+        if not isinstance(node, ast.FunctionDef):
+            return (("?", ()),)
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for dec in node.decorator_list:
+            keywords: tuple[str, ...] = ()
+            if isinstance(dec, ast.Call):
+                keywords = tuple(k.arg for k in dec.keywords if k.arg)
+                dec = dec.func
+            if isinstance(dec, ast.Attribute):
+                out.append((dec.attr, keywords))
+            elif isinstance(dec, ast.Name):
+                out.append((dec.id, keywords))
+            else:
+                out.append(("?", keywords))
+        return tuple(out)
 
     def segment(self, name: str) -> tuple[int, int] | None:
         """Line range [start, end) of top-level function `name`, or None."""
@@ -416,9 +475,20 @@ def _compute_flows(
                 queue.append(call.callee)
     final = {name: {p: r for p, r in s.items() if r is not None} for name, s in seeds.items()}
     choices: dict[HandlerContext, TriggerChoice] = {}
+    views: dict[HandlerContext, ParamView] = {}
     for h in handlers:
         if h in choices or h.function not in final:
             continue
+        h_facts = doc.facts(h.function)
+        context_param = h_facts.params[1] if h_facts and len(h_facts.params) > 1 else ""
+        view = param_view(
+            h.platform,
+            doc.decorators(h.function),
+            h_facts.annotations.get(context_param, "") if h_facts else "",
+        )
+        if not h.platform_known:
+            view = ParamView(view.context_model, False, False)
+        views[h] = view
         used: list[tuple[Step, ...]] = []
         for name, h_origin in origin.items():
             facts = doc.facts(name)
@@ -433,7 +503,9 @@ def _compute_flows(
         annotation = facts.annotations.get(event_param) if facts else None
         choices[h] = choose_trigger(h.platform, h.trigger, annotation, used)
     return {
-        name: FunctionFlow(name, origin[name], final[name], choices[origin[name]])
+        name: FunctionFlow(
+            name, origin[name], final[name], choices[origin[name]], views[origin[name]]
+        )
         for name in final
         if origin[name] in choices
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 
 from handlerlens.analysis.entry_points import (
@@ -19,8 +21,45 @@ from handlerlens.analysis.responses import check_returns
 from handlerlens.analysis.signature import check_signature, is_generator
 from handlerlens.analysis.sources import Sources
 from handlerlens.platforms import rules_for
-from handlerlens.platforms.rules import PlatformRules
+from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
+from handlerlens.platforms.triggers import HTTP_PROXY_TRIGGERS
 from handlerlens.project.model import FunctionSpec
+
+SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
+# Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings
+# (3.12: nested quotes, backslashes, comments), PEP 695 `type X = …` and `def f[T]`/`class
+# C[T]` (3.12), `except*` and PEP 646 star unpacking (3.11), PEP 758 `except A, B:` and
+# t-strings (3.14).
+_NEWER_GRAMMAR = re.compile(
+    r"""(?x)
+    (?:^|[^\w])(?:[rR]?[fFtT]|[fFtT][rR])['"]   # an f-string or t-string
+    | ^\s*type\s+\w+\s*(?:\[.*\])?\s*=            # a type alias statement
+    | ^\s*(?:async\s+)?(?:def|class)\s+\w+\s*\[   # type parameters
+    | ^\s*except\s*\*                              # an exception group handler
+    | ^\s*except\s+[\w.]+\s*,\s*[\w.]+.*:          # several exceptions without parentheses
+    | \[\s*\*\w | :\s*\*\w                            # PEP 646 `tuple[*Ts]`, `*args: *Ts` (3.11)
+    """
+)
+
+
+def _server_python() -> tuple[int, int]:
+    return sys.version_info[0], sys.version_info[1]
+
+
+def is_http_proxy(spec: FunctionSpec) -> bool:
+    """Whether every event `spec` is known to get comes from an HTTP proxy integration (API
+    Gateway proxy, HTTP API, function URL; Yandex HTTP invocation or API Gateway), so that
+    what it returns is an HTTP response. Not for a guess, an undeclared trigger, a mapping
+    template (`custom_event`) or any other trigger: there any JSON value is a fine reply."""
+    proxies = HTTP_PROXY_TRIGGERS.get(spec.platform, frozenset())
+    triggers = spec.triggers or ((spec.trigger,) if spec.trigger else ())
+    return (
+        spec.platform_known
+        and not spec.custom_event
+        and bool(triggers)
+        and all(t in proxies for t in triggers)
+    )
+
 
 _FILE_START = Span.of(0, 0)
 
@@ -35,7 +74,9 @@ class FunctionReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _platform_says(rules: PlatformRules, code: str, **facts: str) -> str:
+def _platform_says(rules: PlatformRules | None, code: str, **facts: str) -> str:
+    if rules is None:  # platform unknown: no platform's words to quote
+        return ""
     text = rules.init_error_text.get(code)
     if text is None:
         return ""
@@ -86,6 +127,8 @@ class _Reporter:
 def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     """Every problem with `spec`, on its declaring file and on its handler's module."""
     rules = rules_for(spec.platform)
+    # A guessed function of unknown platform gets only the checks that hold on both.
+    quoted = rules if spec.platform_known else None
     report = FunctionReport(spec)
     out = _Reporter(spec, rules)
     _check_runtime(spec, rules, out)
@@ -93,7 +136,7 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     if isinstance(resolved, EntryFault):
         module = resolved.module or spec.entry
         said = _platform_says(
-            rules, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
+            quoted, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
         )
         hint = f" Did you mean '{resolved.suggestion}'?" if resolved.suggestion else ""
         out.on_config(
@@ -106,7 +149,11 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
         return report
     report.target = resolved
     assert resolved.path is not None
-    if resolved.in_subdirectory and rules.subdirectory_entry_severity is not None:
+    if (
+        resolved.in_subdirectory
+        and rules.subdirectory_entry_severity is not None
+        and spec.platform_known
+    ):
         out.on_config(
             rules.subdirectory_entry_severity,
             "entry-point-outside-root",
@@ -125,8 +172,12 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
         return report
     if info.syntax_error is not None:
         err = info.syntax_error
+        if _newer_grammar(spec, info, sources, resolved.path):
+            _syntax_unchecked(spec, out, resolved.path, err.message)
+            report.problems = out.problems
+            return report
         said = _platform_says(
-            rules, "entry-point-syntax-error", module=resolved.module, error=err.message
+            quoted, "entry-point-syntax-error", module=resolved.module, error=err.message
         )
         out.on_config(
             Severity.ERROR,
@@ -153,6 +204,45 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     return report
 
 
+def _newer_grammar(spec: FunctionSpec, info: ModuleInfo, sources: Sources, path: str) -> bool:
+    """Whether a parse failure may be the server's Python lacking the runtime's grammar.
+
+    Only when the runtime is newer than the server's Python (or undeclared: the platforms
+    accept up to 3.14) and the line the failure is on holds a construct a newer Python
+    added; any other failure is a syntax error on every Python, the runtime's included, so
+    it stays an error. A runtime older than the server's Python is not looked at: a
+    construct its grammar lacks parses here and goes unreported.
+    """
+    server = _server_python()
+    target = runtime_python(spec.runtime) if spec.runtime else None
+    if (target is not None and target <= server) or server >= (3, 14):
+        return False
+    err = info.syntax_error
+    text = sources.text(path)
+    if err is None or text is None:
+        return False
+    lines = text.splitlines()
+    row = err.span.start.line
+    return row < len(lines) and _NEWER_GRAMMAR.search(lines[row]) is not None
+
+
+def _syntax_unchecked(spec: FunctionSpec, out: _Reporter, path: str, message: str) -> None:
+    server = ".".join(map(str, _server_python()))
+    target = runtime_python(spec.runtime) if spec.runtime else None
+    runtime = (
+        f"the function's runtime {spec.runtime} (Python {target[0]}.{target[1]})"
+        if target
+        else "a newer runtime"
+    )
+    text = (
+        f"{os.path.basename(path)} does not parse with Python {server}, which HandlerLens runs "
+        f"on ({message}), but {runtime} has a newer grammar: its syntax could not be checked. "
+        f"Run HandlerLens with that Python version or newer to check it."
+    )
+    out.on_config(Severity.INFO, SYNTAX_UNCHECKED, f"Entry point '{spec.entry}': {text}")
+    out.on_python(path, Span.of(0, 0), Severity.INFO, SYNTAX_UNCHECKED, text)
+
+
 def _a(noun: str) -> str:
     """`noun` with its indefinite article: 'a str', 'an int'."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
@@ -161,6 +251,8 @@ def _a(noun: str) -> str:
 def _check_runtime(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> None:
     if spec.runtime is None or spec.declared_in is None or spec.runtime_span is None:
         return
+    if is_placeholder(spec.runtime):
+        return  # filled in by a template or a build: nothing to judge yet
     verdict = rules.runtime_verdict(spec.runtime)
     if verdict.severity is not None:
         out.problems.append(
@@ -285,7 +377,7 @@ def _check_binding(
             f"Handler '{target.function}' {fault.detail}.",
             fixes,
         )
-    if binding.is_async and rules.async_handler_severity is not None:
+    if binding.is_async and rules.async_handler_severity is not None and spec.platform_known:
         said = _platform_says(rules, "handler-async-unsupported")
         out.on_python(
             path,
@@ -296,19 +388,24 @@ def _check_binding(
             f"{said} Make it a plain 'def' (run async code with asyncio.run inside it).",
         )
     if is_generator(binding):
-        said = _platform_says(rules, "handler-generator")
+        said = _platform_says(rules if spec.platform_known else None, "handler-generator")
         out.on_python(
             path,
             binding.span,
-            rules.generator_handler_severity,
+            rules.generator_handler_severity if spec.platform_known else Severity.WARNING,
             "handler-generator",
             f"Handler '{target.function}' is a generator (it uses 'yield'): the runtime gets a "
             f"generator object, not a response.{said} Return the value instead.",
         )
     node = binding.node
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        for rf in check_returns(node, rules):
-            said = _platform_says(rules, rf.code, type=rf.type_name) if rf.type_name else ""
+        known = spec.platform_known
+        for rf in check_returns(node, rules, http_proxy=is_http_proxy(spec), platform_known=known):
+            said = (
+                _platform_says(rules if known else None, rf.code, type=rf.type_name)
+                if rf.type_name
+                else ""
+            )
             span = info.index.span_ast(
                 rf.node.lineno,
                 rf.node.col_offset,

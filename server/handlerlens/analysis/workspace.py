@@ -100,8 +100,11 @@ class WorkspaceState:
         touched: set[str] = {path}
         if self.heuristic_applies(path):
             text = self.sources.text(path)
+            setting = self.platform_setting if self.platform_setting in ("yandex", "aws") else None
             found = (
-                project.heuristic_functions(path, text, self.root, self.platform)
+                project.heuristic_functions(
+                    path, text, self.root, setting, self.model.folder_evidence
+                )
                 if text is not None
                 else []
             )
@@ -139,7 +142,9 @@ class WorkspaceState:
             if target is None or target.path not in paths or report.binding is None:
                 continue
             spec = report.spec
-            context = HandlerContext(target.function, spec.platform, spec.event_trigger)
+            context = HandlerContext(
+                target.function, spec.platform, spec.event_trigger, spec.platform_known
+            )
             known = contexts[target.path].setdefault(target.function, context)
             if known != context:
                 # One handler behind functions with different triggers (an API and a queue on

@@ -29,15 +29,20 @@ RULES = PlatformRules(
     name="aws",
     title="AWS Lambda",
     # AWS Lambda runtimes page (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html):
-    # python3.9 was deprecated on 2025-12-15; 3.10–3.14 accept new functions.
+    # python3.9 was deprecated on 2025-12-15; 3.10–3.14 accept new functions. Deprecation
+    # stops security patches; blocking creates and then updates follows on dates AWS has
+    # moved more than once, so the message points at the page instead of quoting them.
     supported_runtimes=("python3.10", "python3.11", "python3.12", "python3.13", "python3.14"),
     retired_runtimes={
-        "python2.7": "deprecated",
-        "python3.6": "deprecated",
-        "python3.7": "deprecated",
-        "python3.8": "deprecated since 2024-10-14",
-        "python3.9": "deprecated since 2025-12-15",
+        "python2.7": "deprecated, creating and updating functions on it are blocked",
+        "python3.6": "deprecated, creating and updating functions on it are blocked",
+        "python3.7": "deprecated, creating and updating functions on it are blocked",
     },
+    deprecated_runtimes={
+        "python3.8": "since 2024-10-14, no security patches",
+        "python3.9": "since 2025-12-15, no security patches",
+    },
+    runtime_schedule="docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html",
     subdirectory_entry_severity=None,
     # §2: the un-awaited coroutine fails marshalling on every call.
     async_handler_severity=Severity.ERROR,

@@ -55,6 +55,9 @@ class ContextModel:
     members: tuple[ContextMember, ...]
     hidden: frozenset[str]
     absent: Mapping[str, str]
+    # False for a third-party SDK's context, whose members change between its versions: an
+    # unknown attribute is reported only as a near miss of a known one (a typo).
+    strict: bool = True
 
     def member(self, name: str) -> ContextMember | None:
         """A top-level attribute or method by name (hidden ones included), or None."""
@@ -76,6 +79,11 @@ def _leaf(raw: Mapping[str, Any]) -> ShapeNode:
 def _member(raw: Mapping[str, Any]) -> ContextMember:
     kind: MemberKind = "method" if raw.get("kind") == "method" else "attribute"
     members = raw.get("members")
+    if "members_from" in raw:
+        # An attribute holding another model's context (DurableContext.lambda_context).
+        other = context_model(str(raw["members_from"]))
+        if other is not None:
+            return _with_members(raw, kind, other.members)
     keys = raw.get("keys")
     return ContextMember(
         name=str(raw["name"]),
@@ -93,20 +101,39 @@ def _member(raw: Mapping[str, Any]) -> ContextMember:
     )
 
 
+def _with_members(
+    raw: Mapping[str, Any], kind: MemberKind, members: tuple[ContextMember, ...]
+) -> ContextMember:
+    return ContextMember(
+        name=str(raw["name"]),
+        kind=kind,
+        type=str(raw["type"]),
+        doc=str(raw.get("doc", "")),
+        note=str(raw.get("note", "")),
+        members=members,
+    )
+
+
+# Context models: each platform's own, and the models wrappers pass instead (handler_wrappers).
+MODELS = ("yandex", "aws", "aws-durable")
+
+
 @cache
 def context_model(platform: str) -> ContextModel | None:
-    """The context model of `platform` (`yandex`, `aws`), or None for an unknown platform."""
-    if platform not in ("yandex", "aws"):
+    """The context model named `platform` (`yandex`, `aws`, or another model of `MODELS`
+    such as `aws-durable`), or None for an unknown name."""
+    if platform not in MODELS:
         return None
     path = resources.files("handlerlens") / "data" / "context" / f"{platform}.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
     return ContextModel(
-        platform=platform,
+        platform=str(raw.get("platform", platform)),
         title=str(raw["title"]),
         source=str(raw["source"]),
         members=tuple(_member(m) for m in raw["members"]),
         hidden=frozenset(str(h) for h in raw.get("hidden", ())),
         absent={str(k): str(v) for k, v in raw.get("absent", {}).items()},
+        strict=bool(raw.get("strict", True)),
     )
 
 
@@ -114,6 +141,12 @@ def platform_title(platform: str) -> str:
     """The platform's display name (`Yandex Cloud Functions`, `AWS Lambda`)."""
     model = context_model(platform)
     return model.title if model is not None else platform
+
+
+def model_platform(name: str) -> str:
+    """The platform a context model belongs to (`aws-durable` → `aws`)."""
+    model = context_model(name)
+    return str(model.platform) if model is not None else name
 
 
 def resolve_context(

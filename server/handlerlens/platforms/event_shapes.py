@@ -152,6 +152,20 @@ def event_shapes(platform: str) -> tuple[EventShape, ...]:
 
 
 @cache
+def known_source_keys(platform: str) -> Mapping[str, str]:
+    """Top-level keys of the events `platform` documents beyond its trigger shapes (Firehose,
+    Kafka, Cognito, Bedrock Agents, …; `data/events/<platform>/_known-sources.json`), each
+    with the title of the first source that has it."""
+    if platform not in DEFAULT_TRIGGER:
+        return {}
+    keys: dict[str, str] = {}
+    for source in _raw(platform, "_known-sources")["sources"]:
+        for name in source["keys"]:
+            keys.setdefault(str(name), str(source["title"]))
+    return keys
+
+
+@cache
 def _annotations() -> Mapping[str, Mapping[str, str]]:
     path = resources.files("handlerlens") / "data" / "events" / "annotations.json"
     raw = json.loads(path.read_text(encoding="utf-8"))

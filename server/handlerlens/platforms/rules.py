@@ -41,12 +41,26 @@ class PlatformRules:
     forbidden_response_headers: frozenset[str] = field(default_factory=frozenset)
     builtin_module_conflict: bool = False
     runtime_setting_name: str = "runtime"
+    # Runtime ids deprecated but still accepted for a while: id → the note (with its date
+    # where the source gives one) for the message.
+    deprecated_runtimes: dict[str, str] = field(default_factory=dict)
+    # Where the platform publishes when deprecated runtimes stop being accepted.
+    runtime_schedule: str = ""
 
     def runtime_verdict(self, runtime: str) -> RuntimeVerdict:
         """Whether `runtime` is deployable on this platform, with a message when it is not."""
         if runtime in self.supported_runtimes:
             return RuntimeVerdict(None, "")
         supported = ", ".join(self.supported_runtimes)
+        if runtime in self.deprecated_runtimes:
+            note = self.deprecated_runtimes[runtime]
+            schedule = f" (dates: {self.runtime_schedule})" if self.runtime_schedule else ""
+            return RuntimeVerdict(
+                Severity.WARNING,
+                f"Runtime '{runtime}' is deprecated on {self.title} ({note}): its functions "
+                f"still run, but creating, then updating them gets blocked{schedule}; "
+                f"move to one of: {supported}.",
+            )
         if runtime in self.retired_runtimes:
             note = self.retired_runtimes[runtime]
             return RuntimeVerdict(
@@ -58,3 +72,29 @@ class PlatformRules:
             Severity.WARNING,
             f"'{runtime}' is not a Python runtime {self.title} knows; use one of: {supported}.",
         )
+
+
+def runtime_python(runtime: str) -> tuple[int, int] | None:
+    """The Python version a runtime id runs (`python3.12`, `python312` → (3, 12)), or None."""
+    import re
+
+    match = re.fullmatch(r"python(\d)\.?(\d{1,2})(?:\.x)?(?:-preview)?", runtime.strip().lower())
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def is_placeholder(value: str) -> bool:
+    """True for a runtime that a template or build fills in later: `${PythonVersion}`,
+    `{{cookiecutter.python}}`, `%RUNTIME%`, `<runtime>`, or an all-caps name such as
+    `PYTHON3_VERSION` — not a runtime id to judge."""
+    import re
+
+    text = value.strip()
+    return bool(
+        not text
+        or any(ch in text for ch in "${}%<>")
+        or text.startswith("!")
+        or re.fullmatch(r"[A-Z][A-Z0-9_]*", text)
+        or text.startswith(("var.", "local.", "module."))
+    )

@@ -40,6 +40,13 @@ AWS_TRIGGERS: dict[str, str] = {
 
 DEFAULT_TRIGGER = {"yandex": "http", "aws": "http-api"}
 
+# Triggers whose reply is an HTTP proxy response (statusCode, headers, body as a string).
+# Yandex `raw` returns the value as it is; every other trigger ignores or forwards the value.
+HTTP_PROXY_TRIGGERS: dict[str, frozenset[str]] = {
+    "yandex": frozenset({"http", "api-gateway", "api-gateway-v1"}),
+    "aws": frozenset({"api-gateway-rest", "http-api", "function-url"}),
+}
+
 
 def triggers_for(platform: str) -> dict[str, str]:
     """Trigger ids and titles of one platform."""

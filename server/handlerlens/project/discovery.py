@@ -107,6 +107,7 @@ def discover(
         model.problems += code_root_problems(spec, root)
     covered = {os.path.normpath(d) for d in [s.root for s in model.functions] + declaring_dirs}
     model.covered = set(covered)
+    folders = model.folder_evidence
     for path in python_files:
         if _under_any(path, covered):
             continue
@@ -114,7 +115,7 @@ def discover(
         if text is None:
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
-        model.functions += heuristic_functions(path, text, root, guessed or "yandex")
+        model.functions += heuristic_functions(path, text, root, guessed, folders)
     model.problems = _unique_problems(model.problems)
     return model
 

@@ -6,6 +6,10 @@ parameters named like `(event, context)`, and either a conventional entry file n
 `function.py`) or a conventional function name (`handler`, `lambda_handler`, `handle`,
 `main`, `*_handler`). Test files are never guessed from. The file's directory is the code
 root, as both platforms expect the entry file at the root of the uploaded code.
+
+The platform is the setting's (or a pyproject.toml's that names only the platform) when
+given, else what the evidence in and around the file says (`platform_evidence.py`); with
+none, the function's platform is unknown (`platform_known` False, Yandex for running it).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import warnings
 
 from handlerlens.project.model import FunctionSpec, PlatformName
+from handlerlens.project.platform_evidence import FolderEvidence, file_signs, guess_platform
 
 ENTRY_FILE_NAMES = frozenset(
     {
@@ -33,8 +38,18 @@ CONTEXT_NAMES = frozenset({"context", "ctx", "lambda_context", ""})
 MAX_SOURCE_CHARS = 512_000
 
 
-def heuristic_functions(path: str, text: str, root: str, platform: str) -> list[FunctionSpec]:
-    """Guessed functions in one Python file; `root` is the workspace root (names only)."""
+def heuristic_functions(
+    path: str,
+    text: str,
+    root: str,
+    platform: str | None,
+    folders: FolderEvidence | None = None,
+) -> list[FunctionSpec]:
+    """Guessed functions in one Python file; `root` is the workspace root (names only).
+
+    `platform` is the setting ("yandex"/"aws"), or None to guess it from evidence; `folders`
+    caches what folders show across the files of one discovery.
+    """
     name = os.path.basename(path)
     if not name.endswith(".py") or is_test_file(path, root) or len(text) > MAX_SOURCE_CHARS:
         return []
@@ -52,26 +67,41 @@ def heuristic_functions(path: str, text: str, root: str, platform: str) -> list[
     code_root = os.path.dirname(os.path.abspath(path))
     relative = os.path.relpath(code_root, root) if root else "."
     prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+    handlers = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and _handler_shaped(node)
+        and (entry_file or _handler_named(node.name))
+    ]
+    if not handlers:
+        return []
+    known = platform in ("yandex", "aws")
     chosen: PlatformName = "aws" if platform == "aws" else "yandex"
-    specs = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if not _handler_shaped(node):
-            continue
-        if not (entry_file or _handler_named(node.name)):
-            continue
-        entry = f"{module}.{node.name}"
-        specs.append(
-            FunctionSpec(
-                name=prefix + entry,
-                platform=chosen,
-                entry=entry,
-                root=code_root,
-                declared_by="heuristic",
-            )
+    evidence: tuple[str, ...] = ("the platform setting",) if known else ()
+    if not known:
+        contexts = {_positional(node)[1].arg for node in handlers}
+        signs = file_signs(path, text, tree, contexts)
+        guess = guess_platform(signs, code_root, root, folders)
+        evidence = guess.evidence
+        if guess.platform is not None:
+            chosen, known = guess.platform, True
+    return [
+        FunctionSpec(
+            name=prefix + f"{module}.{node.name}",
+            platform=chosen,
+            entry=f"{module}.{node.name}",
+            root=code_root,
+            declared_by="heuristic",
+            platform_known=known,
+            platform_evidence=evidence,
         )
-    return specs
+        for node in handlers
+    ]
+
+
+def _positional(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
+    return [*node.args.posonlyargs, *node.args.args]
 
 
 def is_test_file(path: str, root: str) -> bool:
@@ -93,7 +123,7 @@ def _handler_named(name: str) -> bool:
 
 def _handler_shaped(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     args = node.args
-    positional = [*args.posonlyargs, *args.args]
+    positional = _positional(node)
     if len(positional) != 2 or args.vararg is not None:
         return False
     if any(default is None for default in args.kw_defaults):

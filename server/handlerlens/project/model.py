@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from handlerlens.analysis.problems import Problem, Span
+
+if TYPE_CHECKING:
+    from handlerlens.project.platform_evidence import FolderEvidence
 
 PlatformName = Literal["yandex", "aws"]
 DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "heuristic"]
@@ -23,7 +26,10 @@ class FunctionSpec:
     is implied, e.g. the template's directory). `trigger` is the first declared trigger id
     (`platforms.triggers`), None when nothing declares one; `triggers` lists all of them.
     `custom_event` is True when a trigger delivers the declaration's own payload instead of its
-    event (an EventBridge target's `Input`), so no trigger's shape describes the event.
+    event (an EventBridge target's `Input`, an API Gateway mapping template), so no trigger's
+    shape describes the event. `platform_known` is False for a guessed function with no
+    evidence of its platform (`platform` is then only the default for running it);
+    `platform_evidence` says what the platform of a guessed function was read from.
     """
 
     name: str
@@ -43,6 +49,8 @@ class FunctionSpec:
     root_declared_in: str | None = None
     root_span: Span | None = None
     custom_event: bool = False
+    platform_known: bool = True
+    platform_evidence: tuple[str, ...] = ()
 
     @property
     def event_trigger(self) -> str | None:
@@ -63,3 +71,11 @@ class ProjectModel:
     # Folders the quiet heuristic stays out of: every function's code root, and the folder of
     # every declaring file (one that does not parse yet included).
     covered: set[str] = field(default_factory=set)
+    # What folders show about the platform of guessed functions, read once per discovery.
+    folder_evidence: FolderEvidence = field(default_factory=lambda: _folder_evidence())
+
+
+def _folder_evidence() -> FolderEvidence:
+    from handlerlens.project.platform_evidence import FolderEvidence
+
+    return FolderEvidence()

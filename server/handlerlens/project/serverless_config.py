@@ -103,9 +103,22 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
                 env=env,
                 trigger=triggers[0] if triggers else None,
                 triggers=tuple(triggers),
+                custom_event=platform == "aws" and _mapping_template(function),
             )
         )
     return specs, problems
+
+
+def _mapping_template(function: yaml.Node | None) -> bool:
+    """Whether an `http` event uses the non-proxy integration (`integration: lambda`, also
+    spelt `aws`): API Gateway's mapping template makes the event (`query`, `body`, `path`,
+    …) and maps whatever the function returns, so no trigger shape applies either way."""
+    for key, value in _event_pairs(function):
+        if key == "http":
+            integration = (yn.as_str(yn.get(value, "integration")) or "").lower()
+            if integration in ("lambda", "aws"):
+                return True
+    return False
 
 
 def _event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:

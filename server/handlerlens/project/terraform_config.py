@@ -154,6 +154,8 @@ class _Reader:
             self._aws_link(attrs.get("function_name"), self._source_trigger(attrs))
         elif resource == "aws_lambda_function_url":
             self._aws_link(attrs.get("function_name"), "function-url")
+        elif resource in ("aws_api_gateway_integration", "aws_apigatewayv2_integration"):
+            self._aws_link(attrs.get("uri") or attrs.get("integration_uri"), self._proxy(attrs))
         elif resource == "aws_s3_bucket_notification":
             for nested in block.blocks:
                 if nested.type == "lambda_function":
@@ -175,6 +177,18 @@ class _Reader:
         target = _referenced(self.source(attr), "aws_lambda_function")
         if target and trigger:
             self.result.triggers.append(("aws_lambda_function", target, trigger))
+
+    def _proxy(self, attrs: dict[str, hcl.HclAttribute]) -> str | None:
+        """The trigger of an API Gateway Lambda proxy integration (`AWS_PROXY`): a REST API's
+        (`aws_api_gateway_integration`), or an HTTP API's with payload 2.0. A v2 integration
+        on payload 1.0 may be a WebSocket API's, whose event is neither: no trigger."""
+        kind = self.literal(attrs.get("type") or attrs.get("integration_type"))
+        if kind is None or kind.value.upper() != "AWS_PROXY":
+            return None
+        if "integration_type" not in attrs:
+            return "api-gateway-rest"
+        payload = self.literal(attrs.get("payload_format_version"))
+        return "http-api" if payload is not None and payload.value == "2.0" else None
 
     def _source_trigger(self, attrs: dict[str, hcl.HclAttribute]) -> str | None:
         arn = attrs.get("event_source_arn")

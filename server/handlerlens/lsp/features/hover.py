@@ -30,8 +30,19 @@ def describe(spec: FunctionSpec) -> str:
     where = _DECLARED_BY[spec.declared_by]
     if spec.declared_in:
         where = f"{where} `{os.path.basename(spec.declared_in)}`"
+    platform = rules.title
+    if spec.declared_by == "heuristic":
+        if not spec.platform_known:
+            platform = (
+                "unknown: nothing in or around the file shows which (the runner uses "
+                f"{rules.title}; set `platform` to check platform-specific rules)"
+            )
+            if spec.platform_evidence:
+                platform += " — signs of both: " + "; ".join(spec.platform_evidence)
+        elif spec.platform_evidence:
+            platform += " — from: " + "; ".join(spec.platform_evidence)
     rows = [
-        ("Platform", rules.title),
+        ("Platform", platform),
         ("Entry point", f"`{spec.entry}`"),
         ("Runtime", f"`{spec.runtime}`" if spec.runtime else "not declared"),
         ("Timeout", f"{spec.timeout:g} s" if spec.timeout is not None else "platform default"),
@@ -41,7 +52,8 @@ def describe(spec: FunctionSpec) -> str:
         ("Declared by", where),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    return f"**{spec.name}** — {rules.title} function\n\n| | |\n|---|---|\n{table}"
+    title = rules.title if spec.platform_known else "cloud"
+    return f"**{spec.name}** — {title} function\n\n| | |\n|---|---|\n{table}"
 
 
 def register(server: HandlerLensServer) -> None:
