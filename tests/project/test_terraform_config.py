@@ -136,15 +136,22 @@ def test_archive_source_file_makes_its_directory_the_code_root() -> None:
     assert text_at(text, spec.root_span) == "${path.module}/../src/handler.py"
 
 
-def test_an_archive_path_built_from_variables_leaves_the_module_directory() -> None:
+def test_an_archive_path_terraform_computes_is_an_info_naming_it_not_the_module_folder() -> None:
+    # Issue 14 (M): the .tf folder used to stand in, and the module was "missing" there.
     text = (
         'data "archive_file" "a" {\n  source_dir = "${var.code_dir}"\n}\n'
         'resource "aws_lambda_function" "f" {\n'
         '  handler  = "handler.main"\n'
         "  filename = data.archive_file.a.output_path\n}\n"
     )
-    (spec,) = _specs(text)
-    assert (spec.root, spec.root_span) == ("/w/infra", None)
+    (spec,), (problem,) = parse_config_file(PATH, text)
+    assert spec.packed is not None and spec.packed.names is None
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert text_at(text, problem.span) == '"${var.code_dir}"'
+    assert problem.message.startswith(
+        'The source_dir of data.archive_file.a is `"${var.code_dir}"`: HandlerLens cannot resolve '
+        "it without running Terraform"
+    )
 
 
 @pytest.mark.parametrize(

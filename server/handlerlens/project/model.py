@@ -8,7 +8,22 @@ from typing import Literal
 from handlerlens.analysis.problems import Problem, Span
 
 PlatformName = Literal["yandex", "aws"]
-DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "heuristic"]
+DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "yc-cli", "heuristic"]
+
+
+@dataclass(frozen=True)
+class PackedCode:
+    """Code the deploy ships from an archive rather than from the folder `root`.
+
+    `label` names the archive in messages (`build/fn.zip`, `the inline sources of
+    data.archive_file.code`); `names` are the file paths the runtime will see (the zip's members,
+    the inline sources' `filename`s), or None when they cannot be known here (the archive is built
+    later, or its path is computed): the entry point is then not checked, and the declaring
+    file's reader says why in an info.
+    """
+
+    label: str
+    names: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,7 @@ class FunctionSpec:
     (`platforms.triggers`), None when nothing declares one; `triggers` lists all of them.
     `custom_event` is True when a trigger delivers the declaration's own payload instead of its
     event (an EventBridge target's `Input`), so no trigger's shape describes the event.
+    `packed` is set when the code is an archive (or cannot be located) instead of `root`.
     """
 
     name: str
@@ -43,6 +59,7 @@ class FunctionSpec:
     root_declared_in: str | None = None
     root_span: Span | None = None
     custom_event: bool = False
+    packed: PackedCode | None = None
 
     @property
     def event_trigger(self) -> str | None:
