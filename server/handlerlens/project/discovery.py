@@ -28,7 +28,7 @@ from handlerlens.project.walk import (
 )
 
 # Precedence when two declarations name the same code: earlier kinds win.
-KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
+KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform", "yc-cli")
 
 _CacheKey = tuple[str, str, str | None, str]
 _V = TypeVar("_V")

@@ -738,7 +738,7 @@ class _Module:
         """`module "x" { source = "terraform-aws-modules/lambda/aws" … }`: one AWS function."""
         attrs = block.attributes
         for flag in ("create", "create_function"):
-            if _literal_bool(attrs.get(flag)) is False:
+            if _literal_bool(f, attrs.get(flag)) is False:
                 return None
         package_type = self.attr_value(f, attrs.get("package_type"))
         if "image_uri" in attrs or (package_type is not None and package_type.text == "Image"):
@@ -760,7 +760,7 @@ class _Module:
         )
         if spec is None:
             return None
-        if _literal_bool(attrs.get("create_package")) is False:
+        if _literal_bool(f, attrs.get("create_package")) is False:
             existing = attrs.get("local_existing_package")
             if existing is not None:
                 code = self._artifact_code(f, what, existing)
@@ -873,16 +873,9 @@ def _literal(attr: hcl.HclAttribute | None) -> str | None:
     return string.value if string is not None and string.literal else None
 
 
-def _literal_bool(attr: hcl.HclAttribute | None) -> bool | None:
-    if attr is None:
-        return None
-    names = hcl.traversal(attr.expr)
-    if names == ["false"]:
-        return False
-    if names == ["true"]:
-        return True
-    text = hcl.scalar_text(attr.expr, "")
-    return {"false": False, "true": True}.get(text or "")
+def _literal_bool(f: TerraformFile, attr: hcl.HclAttribute | None) -> bool | None:
+    text = f.source(attr).strip()
+    return {"false": False, "true": True}.get(text)
 
 
 def _attr(block: hcl.HclBlock | None, name: str) -> hcl.HclAttribute | None:
