@@ -567,10 +567,18 @@ def test_a_local_module_is_read_with_the_call_s_arguments(tmp_path: Path) -> Non
 
 
 def test_a_directory_that_declares_no_function_is_not_parsed(tmp_path: Path) -> None:
-    # Only a directory with a function or a module call is parsed: this broken file is not
-    # read at all (that is the speed half of issue 14), while one beside a function is.
+    # Only a directory with a function or a module call is parsed (the speed half of issue
+    # 14), and in it a file of variables only when a value needs one of them.
     _write(tmp_path, {"infra/s3.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = \n'})
     assert discover(str(tmp_path)).problems == []
     _write(tmp_path, {"infra/lambda.tf": AWS_FUNCTION, "infra/vars.tf": 'variable "x" {\n'})
+    assert discover(str(tmp_path)).problems == []
+    _write(tmp_path, {"infra/url.tf": 'resource "aws_lambda_function_url" "u" {\n'})
+    (problem,) = discover(str(tmp_path)).problems
+    assert (os.path.basename(problem.path), problem.code) == ("url.tf", "config-parse-error")
+    _write(
+        tmp_path,
+        {"infra/lambda.tf": AWS_FUNCTION.replace('"python3.12"', "var.x"), "infra/url.tf": ""},
+    )
     (problem,) = discover(str(tmp_path)).problems
     assert (os.path.basename(problem.path), problem.code) == ("vars.tf", "config-parse-error")

@@ -54,7 +54,7 @@ class _Lru(Generic[_V]):
 
 
 _parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
-_terraform_files: _Lru[TerraformFile] = _Lru(256)  # lark and the HCL grammar load lazily
+_terraform_files: _Lru[TerraformFile] = _Lru(1024)  # lark and the HCL grammar load lazily
 
 
 def discover(
@@ -158,7 +158,6 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
     from handlerlens.project.terraform_config import (
         TerraformFile,
         discover_terraform,
-        matters,
         read_terraform,
     )
 
@@ -177,7 +176,7 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
     for path, text in files:
         known.setdefault(os.path.dirname(path), []).append((path, text))
 
-    def load(directory: str) -> list[TerraformFile]:
+    def load(directory: str) -> list[tuple[str, str]]:
         """A called module's files: from the walk when it saw them, else from disk."""
         entries = known.get(directory)
         if entries is None:
@@ -191,7 +190,7 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
                 text = _read(path, {}) if name.endswith(".tf") else None
                 if text is not None and len(text) <= MAX_TERRAFORM_CHARS:
                     entries.append((path, text))
-        return [read(path, text) for path, text in entries if matters(text)]
+        return entries
 
     return discover_terraform(files, read, load)
 

@@ -75,13 +75,21 @@ _DECLARES = re.compile(
     r'^[ \t]*(?:resource[ \t]+"?(?:aws_lambda_function|yandex_function)"?[ \t]+|module[ \t]+)',
     re.MULTILINE,
 )
-_MATTERS = re.compile(
-    r"^[ \t]*(?:module|variable|locals|"
-    r'(?:resource|data)[ \t]+"?(?:aws_lambda|yandex_function|archive_file|aws_s3_object'
-    r"|aws_s3_bucket_object|yandex_storage_object|aws_s3_bucket_notification"
+# Files read at once: functions, module calls and triggers.
+_EAGER = re.compile(
+    r"^[ \t]*(?:module[ \t]|"
+    r'resource[ \t]+"?(?:aws_lambda|yandex_function|aws_s3_bucket_notification'
     r"|aws_sns_topic_subscription|aws_cloudwatch_event_))",
     re.MULTILINE,
 )
+# Files read only when a value needs them: variables, locals, archives, uploaded objects.
+_VARIABLES = re.compile(r'^[ \t]*variable[ \t]+"?([A-Za-z0-9_-]+)', re.MULTILINE)
+_LOCALS = re.compile(r"^[ \t]*locals[ \t]*\{", re.MULTILINE)
+_ARCHIVES = re.compile(r'^[ \t]*(?:data|resource)[ \t]+"?archive_file\b', re.MULTILINE)
+_OBJECTS = re.compile(
+    r'^[ \t]*resource[ \t]+"?(?:' + "|".join(_BUCKET_OBJECTS) + r")\b", re.MULTILINE
+)
+_SUPPORT = (_VARIABLES, _LOCALS, _ARCHIVES, _OBJECTS)
 
 
 def declares_functions(text: str) -> bool:
@@ -92,7 +100,7 @@ def declares_functions(text: str) -> bool:
 
 def matters(text: str) -> bool:
     """Whether a .tf file of a declaring directory holds anything the functions can use."""
-    return _MATTERS.search(text) is not None
+    return _EAGER.search(text) is not None or any(p.search(text) for p in _SUPPORT)
 
 
 @dataclass
@@ -114,7 +122,7 @@ class TerraformFile:
 
 def parse_terraform(path: str, text: str) -> tuple[list[FunctionSpec], list[Problem]]:
     """The functions one .tf file declares, read as a module of that file alone."""
-    return link_module([read_terraform(path, text)])
+    return link_module([(path, text)], read_terraform)
 
 
 def read_terraform(path: str, text: str) -> TerraformFile:
@@ -131,35 +139,39 @@ def read_terraform(path: str, text: str) -> TerraformFile:
     return result
 
 
-Loader = Callable[[str], "list[TerraformFile] | None"]
+Reader = Callable[[str, str], TerraformFile]
+Loader = Callable[[str], "list[tuple[str, str]] | None"]
 
 
 def discover_terraform(
-    files: list[tuple[str, str]], read: Callable[[str, str], TerraformFile], load: Loader
+    files: list[tuple[str, str]], read: Reader, load: Loader
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     """The functions of every Terraform module among `files` (path, text).
 
-    Directories where no file declares a function or calls a module are skipped unparsed;
+    Directories where no file declares a function or calls a module are skipped unparsed, and
+    in the others a file is parsed only when it declares something or a value needs it;
     directories a `module` block calls with a local source are read through that call (with
     its arguments bound), not on their own.
     """
     by_dir: dict[str, list[tuple[str, str]]] = {}
     for path, text in files:
         by_dir.setdefault(os.path.dirname(path), []).append((path, text))
-    modules: dict[str, list[TerraformFile]] = {}
-    for directory, entries in by_dir.items():
-        if any(declares_functions(text) for _, text in entries):
-            modules[directory] = [read(p, t) for p, t in entries if matters(t)]
+    modules = {
+        directory: entries
+        for directory, entries in by_dir.items()
+        if any(declares_functions(text) for _, text in entries)
+    }
     called: set[str] = set()
-    for directory, parsed in modules.items():
-        called |= local_module_dirs(directory, parsed)
+    for directory, entries in modules.items():
+        for path, text in entries:
+            if "module" in text and declares_functions(text):
+                called |= local_module_dirs(directory, [read(path, text)])
     specs: list[FunctionSpec] = []
     problems: list[Problem] = []
     for directory in sorted(modules):
         if directory in called:
-            problems += [p for f in modules[directory] for p in f.problems]
             continue
-        found, issues = link_module(modules[directory], load=load)
+        found, issues = link_module(modules[directory], read, load=load)
         specs += found
         problems += issues
     return specs, problems
@@ -178,13 +190,13 @@ def local_module_dirs(directory: str, files: list[TerraformFile]) -> set[str]:
 
 
 def link_module(
-    files: list[TerraformFile], *, load: Loader | None = None
+    entries: list[tuple[str, str]], read: Reader, *, load: Loader | None = None
 ) -> tuple[list[FunctionSpec], list[Problem]]:
-    """The functions of one Terraform module (the .tf files of one directory)."""
-    if not files:
+    """The functions of one Terraform module (the .tf files of one directory, path and text)."""
+    if not entries:
         return [], []
-    directory = os.path.dirname(files[0].path)
-    module = _Module(directory, files, directory, load=load)
+    directory = os.path.dirname(entries[0][0])
+    module = _Module(directory, entries, directory, read=read, load=load)
     return module.link()
 
 
@@ -231,9 +243,10 @@ class _Module:
     def __init__(
         self,
         directory: str,
-        files: list[TerraformFile],
+        entries: list[tuple[str, str]],
         root_dir: str,
         *,
+        read: Reader,
         load: Loader | None,
         bindings: dict[str, _Binding] | None = None,
         name_prefix: str = "",
@@ -241,8 +254,8 @@ class _Module:
         ancestry: tuple[str, ...] = (),
     ) -> None:
         self.dir = directory
-        self.files = files
         self.root_dir = root_dir
+        self.read = read
         self.load = load
         self.bindings = bindings or {}
         self.name_prefix = name_prefix
@@ -252,19 +265,44 @@ class _Module:
         self.locals: dict[str, tuple[TerraformFile, hcl.HclAttribute]] = {}
         self.archives: dict[str, tuple[TerraformFile, hcl.HclBlock]] = {}
         self.objects: dict[tuple[str, str], tuple[TerraformFile, hcl.HclBlock]] = {}
-        for f in files:
-            for block in f.blocks:
-                if block.type == "variable" and block.labels:
-                    self.variables[block.labels[0]] = (f, block.attributes.get("default"))
-                elif block.type == "locals":
-                    for name, attr in block.attributes.items():
-                        self.locals[name] = (f, attr)
-                elif len(block.labels) == 2 and block.labels[0] == "archive_file":
-                    prefix = "data." if block.type == "data" else ""
-                    self.archives[prefix + block.labels[1]] = (f, block)
-                elif block.type == "resource" and len(block.labels) == 2:
-                    if block.labels[0] in _BUCKET_OBJECTS:
-                        self.objects[(block.labels[0], block.labels[1])] = (f, block)
+        self.files: list[TerraformFile] = []
+        # Files parsed only when a value needs what they declare (variables.tf, …).
+        self.pending: list[tuple[str, str]] = []
+        for path, text in entries:
+            if declares_functions(text) or _EAGER.search(text):
+                self._add(read(path, text))
+            elif any(p.search(text) for p in _SUPPORT):
+                self.pending.append((path, text))
+
+    def _add(self, f: TerraformFile) -> None:
+        self.files.append(f)
+        for block in f.blocks:
+            if block.type == "variable" and block.labels:
+                self.variables[block.labels[0]] = (f, block.attributes.get("default"))
+            elif block.type == "locals":
+                for name, attr in block.attributes.items():
+                    self.locals[name] = (f, attr)
+            elif len(block.labels) == 2 and block.labels[0] == "archive_file":
+                prefix = "data." if block.type == "data" else ""
+                self.archives[prefix + block.labels[1]] = (f, block)
+            elif block.type == "resource" and len(block.labels) == 2:
+                if block.labels[0] in _BUCKET_OBJECTS:
+                    self.objects[(block.labels[0], block.labels[1])] = (f, block)
+
+    def need(self, wanted: re.Pattern[str], name: str | None = None) -> None:
+        """Parse the pending files that declare what `wanted` finds (named `name`)."""
+        keep = []
+        for path, text in self.pending:
+            found = (
+                any(m.group(1) == name for m in wanted.finditer(text))
+                if name is not None
+                else wanted.search(text) is not None
+            )
+            if found:
+                self._add(self.read(path, text))
+            else:
+                keep.append((path, text))
+        self.pending = keep
 
     # Values ---------------------------------------------------------------------------
 
@@ -297,11 +335,15 @@ class _Module:
                 bound = self.bindings.get(name)
                 if bound is not None:
                     return bound.module.value(bound.file, bound.attr.expr, depth + 1)
+                if name not in self.variables:
+                    self.need(_VARIABLES, name)
                 file, default = self.variables.get(name, (None, None))
                 if file is None or default is None:
                     return None
                 found = self.value(file, default.expr, depth + 1)
                 return replace(found, default_of=f"var.{name}") if found is not None else None
+            if kind == "local" and name not in self.locals:
+                self.need(_LOCALS)
             if kind == "local" and name in self.locals:
                 file, attr = self.locals[name]
                 return self.value(file, attr.expr, depth + 1)
@@ -325,7 +367,7 @@ class _Module:
     # Linking --------------------------------------------------------------------------
 
     def link(self) -> tuple[list[FunctionSpec], list[Problem]]:
-        problems = [p for f in self.files for p in f.problems]
+        problems: list[Problem] = []
         functions: list[_Function] = []
         triggers: dict[tuple[str, str], list[str]] = {}
         scheduled: set[str] = set()
@@ -360,7 +402,8 @@ class _Module:
                     spec, root=code.root, root_declared_in=code.root_path, root_span=code.root_span
                 )
             specs.append(spec)
-        return specs, problems
+        # Every file parsed by now, those a value needed included, reports its parse error.
+        return specs, [p for f in self.files for p in f.problems] + problems
 
     def _trigger(
         self,
@@ -487,16 +530,12 @@ class _Module:
             return None
         name_val = self.attr_value(f, name)
         environment = {}
-        env_file = f
-        if env is not None:
-            for key, node in hcl.object_items(env.expr):
-                found = self.value(env_file, node)
-                if found is not None:
-                    environment[key] = found.text
-                else:
-                    text = hcl.scalar_text(node, env_file.text)
-                    if text is not None:
-                        environment[key] = text
+        for key, node in hcl.object_items(env.expr) if env is not None else []:
+            # Literals only: the values matter to the runner, not to the checks, and
+            # following `var.*` here would parse every variables.tf.
+            text = hcl.scalar_text(node, f.text)
+            if text is not None:
+                environment[key] = text
         same_file = runtime_val is not None and runtime_val.path == entry.path
         return FunctionSpec(
             name=name_val.text if name_val is not None and name_val.text else self.name(label),
@@ -543,6 +582,7 @@ class _Module:
             bucket = attrs.get("s3_bucket")
             key = attrs.get("s3_key")
             hashes = [attrs.get("source_code_hash")]
+        self.need(_ARCHIVES)
         for attr in [artifact, key, *hashes]:
             ref = _ARCHIVE_REF.search(f.source(attr))
             if ref is not None:
@@ -598,6 +638,7 @@ class _Module:
         key: hcl.HclAttribute | None,
     ) -> _Code:
         """Code in a bucket: followed to the archive a bucket object of this module uploads."""
+        self.need(_OBJECTS)
         uploaded = self._bucket_object(f, key)
         if uploaded is not None:
             object_file, block = uploaded
@@ -710,8 +751,8 @@ class _Module:
         directory = os.path.normpath(os.path.join(self.dir, source))
         if directory in self.ancestry or self.depth >= MAX_MODULE_DEPTH:
             return []
-        files = self.load(directory)
-        if not files:
+        entries = self.load(directory)
+        if not entries:
             return []
         bindings = {
             name: _Binding(self, f, attr)
@@ -720,8 +761,9 @@ class _Module:
         }
         child = _Module(
             directory,
-            files,
+            entries,
             self.root_dir,
+            read=self.read,
             load=self.load,
             bindings=bindings,
             name_prefix=f"{self.name_prefix}{label}.",
