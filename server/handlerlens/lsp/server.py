@@ -159,6 +159,7 @@ class HandlerLensServer(LanguageServer):
         ws = self.workspace_for(path)
         if (
             not ws.discovered
+            or path.lower().endswith(".zip")  # an archive a function's code is in, built anew
             or is_config_file(path, self.sources.text(path))
             or (path in ws.config_files())
         ):

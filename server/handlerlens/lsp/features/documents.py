@@ -15,6 +15,10 @@ WATCHED_GLOBS = (
     "**/serverless.{yml,yaml}",
     "**/*.tf",
     "**/*.{yaml,yml,json}",
+    # `yc serverless function version create` in scripts; archives that hold a function's code
+    "**/*.{sh,bash,mk}",
+    "**/{Makefile,makefile,GNUmakefile}",
+    "**/*.zip",
 )
 
 
