@@ -520,6 +520,22 @@ def test_the_registry_lambda_module_declares_an_aws_function(
     assert model.problems == []
 
 
+def test_the_registry_module_s_own_event_source_mappings_and_url_are_triggers(
+    tmp_path: Path,
+) -> None:
+    text = LAMBDA_MODULE % ("orders", '"src"') + (
+        'module "jobs" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+        '  handler = "orders.handler"\n  runtime = "python3.12"\n  source_path = "src"\n'
+        "  event_source_mapping = {\n    queue = {\n"
+        "      event_source_arn = aws_sqs_queue.jobs.arn\n    }\n"
+        '    stream = {\n      event_source_arn = "arn:aws:kinesis:eu-west-1:1:stream/s"\n'
+        "    }\n  }\n  create_lambda_function_url = true\n}\n"
+    )
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    found = {s.name: s.triggers for s in discover(str(tmp_path)).functions}
+    assert found == {"orders": (), "jobs": ("sqs", "kinesis", "function-url")}
+
+
 def test_the_registry_module_with_an_existing_package_reads_the_zip(tmp_path: Path) -> None:
     text = (
         'module "f" {\n  source = "terraform-aws-modules/lambda/aws"\n'

@@ -237,6 +237,7 @@ class _Function:
     key: tuple[str, str]  # ("aws_lambda_function" | "yandex_function" | "module", label)
     spec: FunctionSpec
     code: _Code
+    triggers: list[str] = field(default_factory=list)  # declared in the block itself
 
 
 class _Module:
@@ -390,7 +391,7 @@ class _Module:
             if rule in scheduled:
                 triggers.setdefault(target, []).append("schedule")
         for function in functions:
-            linked = tuple(dict.fromkeys(triggers.get(function.key, [])))
+            linked = tuple(dict.fromkeys(function.triggers + triggers.get(function.key, [])))
             spec = replace(function.spec, trigger=linked[0] if linked else None, triggers=linked)
             code = function.code
             problems += code.problems
@@ -454,11 +455,17 @@ class _Module:
 
     def _source_trigger(self, f: TerraformFile, attrs: dict[str, hcl.HclAttribute]) -> str | None:
         arn = attrs.get("event_source_arn")
-        literal = _literal(arn)
-        if literal is not None:
-            parts = literal.split(":")
+        return self._arn_trigger(f, arn.expr) if arn is not None else None
+
+    def _arn_trigger(self, f: TerraformFile, arn: hcl.Node) -> str | None:
+        """The trigger an event source's ARN means: a literal ARN's service, or the type of
+        the resource it references."""
+        string = hcl.string(arn)
+        if string is not None and string.literal:
+            parts = string.value.split(":")
             return _ARN_SERVICES.get(parts[2]) if len(parts) > 2 else None
-        text = f.source(arn)
+        start, end = hcl.span_of(arn)
+        text = f.text[start:end]
         return next((t for r, t in _AWS_SOURCES.items() if _referenced(text, r)), None)
 
     # Functions ------------------------------------------------------------------------
@@ -815,7 +822,17 @@ class _Module:
         if code.skip:
             problems += code.problems
             return None
-        return _Function(("module", label), spec, code)
+        # The module's own triggers: event source mappings, and a function URL.
+        found = []
+        mappings = attrs.get("event_source_mapping")
+        for _, mapping in hcl.object_items(mappings.expr) if mappings is not None else []:
+            arn = dict(hcl.object_items(mapping)).get("event_source_arn")
+            trigger = self._arn_trigger(f, arn) if arn is not None else None
+            if trigger is not None:
+                found.append(trigger)
+        if _literal_bool(f, attrs.get("create_lambda_function_url")):
+            found.append("function-url")
+        return _Function(("module", label), spec, code, found)
 
     def _source_path_code(
         self, f: TerraformFile, what: str, attr: hcl.HclAttribute | None
