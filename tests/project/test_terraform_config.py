@@ -598,3 +598,20 @@ def test_a_directory_that_declares_no_function_is_not_parsed(tmp_path: Path) -> 
     )
     (problem,) = discover(str(tmp_path)).problems
     assert (os.path.basename(problem.path), problem.code) == ("vars.tf", "config-parse-error")
+
+
+def test_relative_paths_in_a_called_module_are_relative_to_where_terraform_runs(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "code/app.py": HANDLER,
+            "modules/fn/main.tf": 'data "archive_file" "z" {\n  source_dir = "code"\n'
+            '  output_path = "z.zip"\n}\nresource "aws_lambda_function" "f" {\n'
+            '  handler = "app.handler"\n  filename = data.archive_file.z.output_path\n}\n',
+            "main.tf": 'module "fn" {\n  source = "./modules/fn"\n}\n',
+        },
+    )
+    (spec,) = discover(str(tmp_path)).functions
+    assert (spec.name, spec.root) == ("fn.f", str(tmp_path / "code"))

@@ -362,6 +362,11 @@ class _Module:
             return _Val(heredoc.value)
         return None
 
+    def path(self, value: str) -> str:
+        """A file path as Terraform reads it: relative to the directory it runs in (the root
+        module's), which is why modules write `${path.module}/…`."""
+        return os.path.normpath(os.path.join(self.root_dir, os.path.expanduser(value)))
+
     def attr_value(self, f: TerraformFile, attr: hcl.HclAttribute | None) -> _Val | None:
         return self.value(f, attr.expr) if attr is not None else None
 
@@ -608,14 +613,14 @@ class _Module:
         span = f.span(attr.start, attr.end)
         if found is None:
             return _unknown_code(f.path, span, f"The code of {what}", _expression(f, attr))
-        path = os.path.normpath(os.path.join(self.dir, found.text))
+        path = self.path(found.text)
         for archive_file, block in self.archives.values():
             output = self.attr_value(archive_file, block.attributes.get("output_path"))
-            if output is not None and os.path.normpath(os.path.join(self.dir, output.text)) == path:
+            if output is not None and self.path(output.text) == path:
                 return self._archive_code(archive_file, block)
         if os.path.isdir(path):
             return _Code(path, found.path, found.span)
-        shown = os.path.relpath(path, self.dir) if path.startswith(self.dir) else path
+        shown = os.path.relpath(path, self.dir) if path.startswith(self.dir + os.sep) else path
         if not os.path.exists(path):
             return _Code(
                 packed=PackedCode(shown),
@@ -702,7 +707,7 @@ class _Module:
             found = self.value(f, attr.expr)
             if found is None:
                 return _unknown_code(f.path, span, f"The {key} of {what}", _expression(f, attr))
-            path = os.path.normpath(os.path.join(self.dir, os.path.expanduser(found.text)))
+            path = self.path(found.text)
             root = os.path.dirname(path) if is_file else path
             if found.default_of is not None and not os.path.exists(path):
                 # A default that is some machine's absolute path (or a folder a build makes):
@@ -854,7 +859,7 @@ class _Module:
         span = f.span(attr.start, attr.end)
         if found is None:
             return _unknown_code(f.path, span, f"The source_path of {what}", _expression(f, attr))
-        path = os.path.normpath(os.path.join(self.dir, os.path.expanduser(found.text)))
+        path = self.path(found.text)
         if found.default_of is not None and not os.path.exists(path):
             return _unknown_code(
                 f.path,
