@@ -615,3 +615,10 @@ def test_relative_paths_in_a_called_module_are_relative_to_where_terraform_runs(
     )
     (spec,) = discover(str(tmp_path)).functions
     assert (spec.name, spec.root) == ("fn.f", str(tmp_path / "code"))
+
+
+def test_a_list_source_path_with_a_trailing_comma_and_comments(tmp_path: Path) -> None:
+    text = LAMBDA_MODULE % ("orders", '[\n    # the app\n    "${path.module}/src",\n  ]')
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    (spec,) = discover(str(tmp_path)).functions
+    assert spec.root == str(tmp_path / "src")

@@ -327,7 +327,7 @@ def tuple_items(expr: Node) -> list[Node] | None:
     node = _unwrap(expr)
     if not (isinstance(node, Tree) and node.data == "tuple"):
         return None
-    return [c for c in node.children if isinstance(c, Tree)]
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
 @dataclass(frozen=True)

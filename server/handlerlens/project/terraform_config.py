@@ -620,7 +620,7 @@ class _Module:
                 return self._archive_code(archive_file, block)
         if os.path.isdir(path):
             return _Code(path, found.path, found.span)
-        shown = os.path.relpath(path, self.dir) if path.startswith(self.dir + os.sep) else path
+        shown = os.path.relpath(path, self.dir)
         if not os.path.exists(path):
             return _Code(
                 packed=PackedCode(shown),
