@@ -622,3 +622,32 @@ def test_a_list_source_path_with_a_trailing_comma_and_comments(tmp_path: Path) -
     _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
     (spec,) = discover(str(tmp_path)).functions
     assert spec.root == str(tmp_path / "src")
+
+
+def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    policy = (
+        'resource "aws_iam_policy" "p" {\n  name = "x-${var.a}-{}"  # }\n'
+        '  policy = <<EOF\n{ "Statement": [ { } ] }\n}\nEOF\n'
+        '  /* } */\n  tags = { a = "}" }\n}\n'
+    )
+    text = 'provider "aws" {\n  region = "eu-west-1"\n}\n' + policy + AWS_FUNCTION
+    blanked = blank_blocks(text, _wanted_block)
+    assert len(blanked) == len(text)
+    assert blanked.splitlines()[-5:] == text.splitlines()[-5:]
+    assert "aws_iam_policy" not in blanked and "provider" not in blanked
+    assert blanked.count("\n") == text.count("\n")
+    (spec,) = _specs(text)
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
+
+
+def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    text = AWS_FUNCTION + 'resource "aws_iam_role" "r" {\n  name = "x"\n'  # never closed
+    assert blank_blocks(text, _wanted_block) is text
+    _, (problem,) = parse_config_file(PATH, text)
+    assert problem.code == "config-parse-error"

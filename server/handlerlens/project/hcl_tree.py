@@ -7,6 +7,7 @@ builds (`hcl2.parses_to_tree`, with propagated positions) directly.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import hcl2
@@ -61,8 +62,20 @@ class HclBlock:
         return next((b for b in self.blocks if b.type == block_type), None)
 
 
-def parse_hcl(text: str) -> list[HclBlock]:
-    """The top-level blocks of an HCL2 document; raises HclError on a syntax error."""
+def parse_hcl(text: str, keep: Callable[[str], bool] | None = None) -> list[HclBlock]:
+    """The top-level blocks of an HCL2 document; raises HclError on a syntax error.
+
+    With `keep`, only the top-level blocks whose header (`resource "aws_lambda_function" "x"`)
+    it accepts are parsed; the text is parsed whole when that fails, so a syntax error is
+    always found where the parser finds it in the whole file.
+    """
+    if keep is not None:
+        pruned = blank_blocks(text, keep)
+        if pruned is not text:
+            try:
+                return parse_hcl(pruned)
+            except HclError:
+                pass
     try:
         tree = hcl2.parses_to_tree(normalise_heredocs(text))
     except UnexpectedInput as exc:
@@ -113,6 +126,128 @@ def normalise_heredocs(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def blank_blocks(text: str, keep: Callable[[str], bool]) -> str:
+    """`text` with every top-level block whose header `keep` refuses turned into blanks.
+
+    The parser's time grows with the text, and most blocks of a real .tf file (IAM policies,
+    API Gateway, buckets) say nothing about functions. Blanking (every character but line
+    breaks becomes a space) keeps each remaining block at its offset, line and column. A text
+    this scanner does not follow comes back unchanged, to be parsed whole.
+    """
+    out: list[str] = []
+    done = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r\n\ufeff":
+            i += 1
+            continue
+        if ch == "#" or text.startswith("//", i):
+            i = _line_end(text, i)
+            continue
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return text
+            i = close + 2
+            continue
+        start = i
+        while i < n and text[i] not in "{=\n":
+            if text[i] == '"':
+                i = _after_string(text, i + 1)
+            else:
+                i += 1
+        if i >= n or text[i] != "{":
+            return text
+        end = _after_braces(text, i + 1)
+        if end is None:
+            return text
+        if not keep(text[start:i]):
+            out.append(text[done:start])
+            out.append(_BLANK.sub(" ", text[start:end]))
+            done = end
+        i = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+_BLANK = re.compile(r"[^\r\n]")
+
+
+def _line_end(text: str, i: int) -> int:
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+def _after_string(text: str, i: int) -> int:
+    """The index after the closing quote of a string whose body starts at `i`."""
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+        elif ch == '"':
+            return i + 1
+        elif ch == "\n":
+            return i  # strings do not span lines: let the parser say so
+        elif text.startswith(("$${", "%%{"), i):
+            i += 3
+        elif text.startswith(("${", "%{"), i):
+            end = _after_braces(text, i + 2)
+            if end is None:
+                return n
+            i = end
+        else:
+            i += 1
+    return n
+
+
+def _after_braces(text: str, i: int) -> int | None:
+    """The index after the `}` that closes a brace opened just before `i`; None if none."""
+    depth = 1
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i = _after_string(text, i + 1)
+            continue
+        if ch == "#" or text.startswith("//", i):
+            i = _line_end(text, i)
+            continue
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return None
+            i = close + 2
+            continue
+        if ch == "<" and text.startswith("<<", i):
+            opened = _HEREDOC_OPEN.match(text, i)
+            if opened is not None:
+                i = _after_heredoc(text, opened.end(), opened.group(1))
+                continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _after_heredoc(text: str, i: int, marker: str) -> int:
+    """The index of the line break ending a heredoc whose first line starts at `i`."""
+    n = len(text)
+    while i < n:
+        end = _line_end(text, i)
+        if text[i:end].strip(" \t\r") == marker:
+            return end
+        i = end + 1
+    return n
 
 
 def _describe(exc: UnexpectedInput) -> str:

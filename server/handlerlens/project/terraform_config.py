@@ -92,6 +92,34 @@ _OBJECTS = re.compile(
 _SUPPORT = (_VARIABLES, _LOCALS, _ARCHIVES, _OBJECTS)
 
 
+# Top-level blocks worth parsing; the others are blanked first (see hcl_tree.blank_blocks).
+_WANTED_TYPES = frozenset(
+    {
+        *_FUNCTION_RESOURCES,
+        *_BUCKET_OBJECTS,
+        "archive_file",
+        "yandex_function_trigger",
+        "aws_lambda_event_source_mapping",
+        "aws_lambda_function_url",
+        "aws_s3_bucket_notification",
+        "aws_sns_topic_subscription",
+        "aws_cloudwatch_event_rule",
+        "aws_cloudwatch_event_target",
+    }
+)
+_HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)(?:\s+"?([A-Za-z0-9_-]+))?')
+
+
+def _wanted_block(header: str) -> bool:
+    found = _HEADER.match(header)
+    if found is None:
+        return True
+    kind, label = found.groups()
+    if kind in ("resource", "data"):
+        return label in _WANTED_TYPES
+    return kind in ("module", "variable", "locals")
+
+
 def declares_functions(text: str) -> bool:
     """Whether a .tf file can declare a function here (a function resource or a module call):
     a directory none of whose files can is not parsed at all."""
@@ -130,7 +158,7 @@ def read_terraform(path: str, text: str) -> TerraformFile:
     lines = LineIndex(text)
     result = TerraformFile(path, text, lines=lines)
     try:
-        result.blocks = hcl.parse_hcl(text)
+        result.blocks = hcl.parse_hcl(text, _wanted_block)
     except hcl.HclError as exc:
         span = lines.span(exc.offset, exc.offset)
         result.problems.append(
