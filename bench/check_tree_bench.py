@@ -7,7 +7,7 @@ images, events and requirements files around them. Then runs `python -m handlerl
 on it as a user would (a fresh process each time) and prints the median and p95 wall time
 and CPU time (on a busy machine the CPU time is the figure that compares).
 
-    .venv/bin/python -m bench.check_tree_bench [--runs 7] [--compare main]
+    .venv/bin/python -m bench.check_tree_bench [--runs 7] [--compare main] [--tree DIR]
 
 `--compare REF` runs the same check with the server code of git revision REF too (extracted
 with `git archive`, first on PYTHONPATH), so a change's before/after shows side by side.
@@ -250,10 +250,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--compare", metavar="REF", help="also time git revision REF's server")
+    parser.add_argument(
+        "--tree", type=Path, help="check this folder (e.g. a serverless-patterns checkout) instead"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hl-check-tree-") as tmp:
-        tree = Path(tmp) / "repo"
-        entries = build_tree(tree)
+        if args.tree is not None:
+            tree = args.tree.resolve()
+            entries = sum(len(d) + len(f) for _, d, f in os.walk(tree))
+        else:
+            tree = Path(tmp) / "repo"
+            entries = build_tree(tree)
         print(f"tree: {entries} entries under {tree}")
         subjects: list[tuple[str, Path | None]] = [("this checkout", None)]
         if args.compare:
