@@ -651,3 +651,25 @@ def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
     assert blank_blocks(text, _wanted_block) is text
     _, (problem,) = parse_config_file(PATH, text)
     assert problem.code == "config-parse-error"
+
+
+def test_a_handler_from_a_variable_is_located_at_its_literal_a_template_is_not_guessed(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "variables.tf": 'variable "handler" {\n  default = "app.handler"\n}\n'
+            'variable "module" {\n  default = "app"\n}\n',
+            "main.tf": 'resource "aws_lambda_function" "a" {\n  handler = var.handler\n}\n'
+            'resource "aws_lambda_function" "b" {\n  handler = "${var.module}.handler"\n}\n',
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.declared_in == str(tmp_path / "variables.tf")
+    assert spec.entry_span is not None
+    assert file_text_at(spec.declared_in, spec.entry_span) == "app.handler"
+    (problem,) = model.problems
+    assert problem.code == "config-value-unresolved"
+    assert file_text_at(problem.path, problem.span) == '"${var.module}.handler"'

@@ -236,6 +236,7 @@ class _Val:
     path: str | None = None
     span: Span | None = None
     default_of: str | None = None  # `var.x` when that variable's default supplied it
+    verbatim: bool = False  # the literal string at `span` is the value itself
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ class _Module:
         if string is not None:
             span = f.span(string.inner_start, string.inner_end)
             if string.literal:
-                return _Val(string.value, f.path, span)
+                return _Val(string.value, f.path, span, verbatim=True)
             parts = hcl.template_parts(expr)
             if parts is None:
                 return None
@@ -554,7 +555,9 @@ class _Module:
         if handler is None:
             return None
         entry = self.value(f, handler.expr)
-        if entry is None or entry.path is None or entry.span is None:
+        # Only a literal (here, or where a variable or local is set) can be shown and fixed
+        # in place; a template such as "${var.module}.handler" stays Terraform's.
+        if entry is None or entry.path is None or entry.span is None or not entry.verbatim:
             problems.append(
                 unresolved(
                     f.path,
