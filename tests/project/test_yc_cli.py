@@ -14,6 +14,7 @@ HANDLER = "def handler(event, context):\n    return 1\n"
 
 SCRIPT = """#!/bin/sh
 set -e
+# yc serverless function version create --entrypoint old.handler --runtime python312
 yc serverless function version create \\
   --function-name my-fn \\
   --runtime python312 \\

@@ -52,6 +52,9 @@ def parse_yc_cli(path: str, text: str) -> tuple[list[FunctionSpec], list[Problem
     specs: list[FunctionSpec] = []
     problems: list[Problem] = []
     for match in COMMAND.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if "#" in text[line_start : match.start()]:
+            continue  # a comment (shell, Makefile, YAML), or an echo of one
         options = _options(text, match.end())
         found = _function(path, text, lines, options, problems)
         if found is not None:
