@@ -8,7 +8,6 @@ import sys
 from typing import TextIO
 
 from handlerlens.analysis.problems import Problem, Severity
-from handlerlens.analysis.workspace import WorkspaceState
 
 _SEVERITY_NAME = {
     Severity.ERROR: "error",
@@ -27,6 +26,8 @@ _GITHUB_LEVEL = {
 
 def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]:
     """Problems under each path (a folder is a workspace; a file, its folder filtered to it)."""
+    from handlerlens.analysis.workspace import WorkspaceState
+
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0
     for given in paths:
@@ -53,6 +54,13 @@ def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]
 def _rel(path: str) -> str:
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
+
+
+def text_line(p: Problem) -> str:
+    """One problem as the text format shows it: `path:line:col: severity [code] message`
+    (also what `serve` and `invoke` print for a declaring file that does not parse)."""
+    line, col = p.span.start.line + 1, p.span.start.character + 1
+    return f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] {p.message}"
 
 
 def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> None:
@@ -85,10 +93,7 @@ def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> No
                 f"title=handlerlens {p.code}::{message}\n"
             )
         else:
-            out.write(
-                f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] "
-                f"{p.message}\n"
-            )
+            out.write(text_line(p) + "\n")
     if fmt == "text":
         counts = {s: sum(1 for p in problems if p.severity == s) for s in Severity}
         summary = (
