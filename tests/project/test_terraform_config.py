@@ -673,3 +673,24 @@ def test_a_handler_from_a_variable_is_located_at_its_literal_a_template_is_not_g
     (problem,) = model.problems
     assert problem.code == "config-value-unresolved"
     assert file_text_at(problem.path, problem.span) == '"${var.module}.handler"'
+
+
+def test_a_source_file_archive_holds_that_file_alone(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "lambda/add_todo.py": HANDLER,
+            "lambda/main.py": HANDLER,  # beside it, but not in the archive
+            "main.tf": 'data "archive_file" "z" {\n  source_file = "lambda/add_todo.py"\n'
+            '  output_path = "z.zip"\n}\n'
+            'resource "aws_lambda_function" "ok" {\n  handler = "add_todo.handler"\n'
+            "  filename = data.archive_file.z.output_path\n}\n"
+            'resource "aws_lambda_function" "bad" {\n  handler = "main.handler"\n'
+            "  filename = data.archive_file.z.output_path\n}\n",
+        },
+    )
+    specs = {s.name: s for s in discover(str(tmp_path)).functions}
+    assert (specs["ok"].root, specs["ok"].packed) == (str(tmp_path / "lambda"), None)
+    packed = specs["bad"].packed
+    assert packed is not None and packed.names == frozenset({"add_todo.py"})
+    assert "source_file, add_todo.py, alone" in packed.label

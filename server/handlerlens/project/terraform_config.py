@@ -259,6 +259,8 @@ class _Code:
     inline: dict[str, tuple[str, str, Span]] = field(default_factory=dict)  # name → text, at
     problems: list[Problem] = field(default_factory=list)
     skip: bool = False  # not from this workspace: no function at all
+    single: str | None = None  # an archive of one file (`source_file`): its name
+    single_label: str = ""
 
 
 @dataclass
@@ -436,6 +438,11 @@ class _Module:
                 spec = replace(
                     spec, root=code.root, root_declared_in=code.root_path, root_span=code.root_span
                 )
+                module = spec.entry.strip().rpartition(".")[0].replace(".", "/")
+                if code.single is not None and f"{module}.py" != code.single:
+                    # The zip holds that one file: another module beside it is not deployed.
+                    packed = PackedCode(code.single_label, frozenset({code.single}))
+                    spec = replace(spec, packed=packed)
             specs.append(spec)
         # Every file parsed by now, those a value needed included, reports its parse error.
         return specs, [p for f in self.files for p in f.problems] + problems
@@ -749,7 +756,11 @@ class _Module:
                     f"The {key} of {what}",
                     f"`{found.default_of}` (its default, {found.text}, does not exist here)",
                 )
-            return _Code(root, found.path, found.span)
+            code = _Code(root, found.path, found.span)
+            if is_file:
+                code.single = os.path.basename(path)
+                code.single_label = f"{what} (its source_file, {code.single}, alone)"
+            return code
         return _Code()
 
     def _inline_code(self, f: TerraformFile, what: str, sources: list[hcl.HclBlock]) -> _Code:
