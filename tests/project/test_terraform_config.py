@@ -694,3 +694,26 @@ def test_a_source_file_archive_holds_that_file_alone(tmp_path: Path) -> None:
     packed = specs["bad"].packed
     assert packed is not None and packed.names == frozenset({"add_todo.py"})
     assert "source_file, add_todo.py, alone" in packed.label
+
+
+def test_tfvars_files_set_the_root_module_s_variables(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "app/main.py": HANDLER,
+            "variables.tf": 'variable "src" {\n  default = "/home/author/src"\n}\n'
+            'variable "entry" {\n  default = "main.old"\n}\n',
+            "terraform.tfvars": 'src = "./app"\nentry = "main.handlr"\n',
+            "prod.auto.tfvars": 'entry = "main.handler"\n',
+            "main.tf": 'data "archive_file" "a" {\n  source_dir = var.src\n}\n'
+            'resource "yandex_function" "f" {\n  entrypoint = var.entry\n'
+            "  user_hash = data.archive_file.a.output_sha256\n}\n",
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert (spec.root, spec.entry) == (str(tmp_path / "app"), "main.handler")
+    assert spec.declared_in == str(tmp_path / "prod.auto.tfvars")
+    assert spec.entry_span is not None
+    assert file_text_at(spec.declared_in, spec.entry_span) == "main.handler"
+    assert model.problems == []

@@ -88,6 +88,17 @@ def parse_hcl(text: str, keep: Callable[[str], bool] | None = None) -> list[HclB
 _HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n")
 
 
+def parse_attributes(text: str) -> dict[str, HclAttribute]:
+    """The top-level `name = value` pairs of an HCL2 document (a `.tfvars` file)."""
+    try:
+        tree = hcl2.parses_to_tree(normalise_heredocs(text))
+    except UnexpectedInput as exc:
+        offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
+    body = _child(tree, "body")
+    return _body(body)[0] if body is not None else {}
+
+
 def normalise_heredocs(text: str) -> str:
     """`text` with each heredoc's closing line in the form python-hcl2 accepts.
 

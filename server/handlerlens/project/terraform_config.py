@@ -298,6 +298,7 @@ class _Module:
         self.archives: dict[str, tuple[TerraformFile, hcl.HclBlock]] = {}
         self.objects: dict[tuple[str, str], tuple[TerraformFile, hcl.HclBlock]] = {}
         self.files: list[TerraformFile] = []
+        self._tfvars: dict[str, tuple[TerraformFile, hcl.HclAttribute]] | None = None
         # Files parsed only when a value needs what they declare (variables.tf, …).
         self.pending: list[tuple[str, str]] = []
         for path, text in entries:
@@ -320,6 +321,34 @@ class _Module:
             elif block.type == "resource" and len(block.labels) == 2:
                 if block.labels[0] in _BUCKET_OBJECTS:
                     self.objects[(block.labels[0], block.labels[1])] = (f, block)
+
+    def tfvars(self) -> dict[str, tuple[TerraformFile, hcl.HclAttribute]]:
+        """The root module's variable values Terraform loads by itself: terraform.tfvars, then
+        *.auto.tfvars in name order (later files win). A called module gets none."""
+        if self._tfvars is None:
+            self._tfvars = {}
+            if self.depth == 0:
+                try:
+                    names = sorted(os.listdir(self.dir))
+                except OSError:
+                    names = []
+                files = [n for n in names if n == "terraform.tfvars"]
+                files += [n for n in names if n.endswith(".auto.tfvars")]
+                for name in files:
+                    self._read_tfvars(os.path.join(self.dir, name))
+        return self._tfvars
+
+    def _read_tfvars(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                text = handle.read(1_000_000)
+            attributes = hcl.parse_attributes(text)
+        except (OSError, hcl.HclError):
+            return  # Terraform reports that file; the defaults stand in here
+        f = TerraformFile(path, text, lines=LineIndex(text))
+        assert self._tfvars is not None
+        for name, attr in attributes.items():
+            self._tfvars[name] = (f, attr)
 
     def need(self, wanted: re.Pattern[str], name: str | None = None) -> None:
         """Parse the pending files that declare what `wanted` finds (named `name`)."""
@@ -367,6 +396,9 @@ class _Module:
                 bound = self.bindings.get(name)
                 if bound is not None:
                     return bound.module.value(bound.file, bound.attr.expr, depth + 1)
+                given = self.tfvars().get(name)
+                if given is not None:
+                    return self.value(given[0], given[1].expr, depth + 1)
                 if name not in self.variables:
                     self.need(_VARIABLES, name)
                 file, default = self.variables.get(name, (None, None))
