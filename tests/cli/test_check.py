@@ -269,3 +269,162 @@ def test_placeholder_runtime_and_newer_grammar(tmp_path: Path) -> None:
     if sys.version_info < (3, 12):
         assert "[entry-point-syntax-unchecked]" in result.stdout
     assert "error" not in " ".join(lines[:-1]).replace("0 error(s)", "")
+
+
+# Issue 14: Terraform and deploy scripts -------------------------------------------------
+
+HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
+
+
+def _tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def _zip_of(names: list[str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, HANDLER)
+    return buffer.getvalue()
+
+
+def test_check_reads_a_file_whose_heredoc_closes_with_trailing_spaces(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/app.py": HANDLER,
+            "main.tf": 'resource "aws_iam_policy" "p" {\n  policy = <<EOF\n{}\nEOF   \n}\n'
+            'data "archive_file" "a" {\n  source_dir = "src"\n  output_path = "a.zip"\n}\n'
+            'resource "aws_lambda_function" "f" {\n  handler = "app.handler"\n'
+            '  runtime = "python3.12"\n  filename = data.archive_file.a.output_path\n}\n',
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "0 error(s), 0 warning(s), 0 info in 1 function(s)\n"
+
+
+def test_check_reads_the_names_in_a_terraform_zip(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "fn.zip": _zip_of(["app.py"]),
+            "main.tf": 'resource "aws_lambda_function" "ok" {\n  handler = "app.handler"\n'
+            '  runtime = "python3.12"\n  filename = "fn.zip"\n}\n'
+            'resource "aws_lambda_function" "bad" {\n  handler = "api.handler"\n'
+            '  runtime = "python3.12"\n  filename = "fn.zip"\n}\n'
+            'resource "aws_lambda_function" "later" {\n  handler = "job.handler"\n'
+            '  runtime = "python3.12"\n  filename = "build/job.zip"\n}\n',
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "main.tf:7:14: error [entry-point-module-missing] Entry point 'api.handler': there is no "
+        "api.py (nor a package api/) in fn.zip."
+    )
+    assert lines[1].startswith("main.tf:14:14: info [config-value-unresolved] The code of ")
+    assert "build/job.zip, which is not there yet" in lines[1]
+    assert lines[-1] == "1 error(s), 0 warning(s), 1 info in 3 function(s)"
+
+
+def test_check_follows_code_uploaded_to_a_bucket_from_an_archive_file(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/app.py": HANDLER,
+            "main.tf": 'data "archive_file" "code" {\n  source_dir = "${path.module}/src"\n'
+            '  output_path = "${path.module}/code.zip"\n}\n'
+            'resource "aws_s3_object" "code" {\n  bucket = aws_s3_bucket.b.id\n'
+            '  key = "code.zip"\n  source = data.archive_file.code.output_path\n}\n'
+            'resource "aws_lambda_function" "f" {\n  handler = "app.handlr"\n'
+            '  runtime = "python3.12"\n  s3_bucket = aws_s3_bucket.b.id\n'
+            "  s3_key = aws_s3_object.code.key\n}\n",
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    # An AWS function (not "not from this workspace", nor a guessed Yandex one).
+    assert "main.tf:11:14: error [entry-point-function-missing]" in result.stdout
+    assert "AWS Lambda would fail" in result.stdout
+    assert result.stdout.endswith("2 error(s), 0 warning(s), 0 info in 1 function(s)\n")
+
+
+def test_check_says_why_a_code_root_cannot_be_resolved_instead_of_a_missing_module(
+    tmp_path: Path,
+) -> None:
+    _tree(
+        tmp_path,
+        {
+            "variables.tf": 'variable "src" {\n  default = "/home/author/project/src"\n}\n',
+            "main.tf": 'data "archive_file" "a" {\n  source_dir = var.src\n'
+            '  output_path = "a.zip"\n}\n'
+            'resource "yandex_function" "f" {\n  entrypoint = "main.handler"\n'
+            '  runtime = "python312"\n  user_hash = data.archive_file.a.output_sha256\n'
+            "  content {\n    zip_filename = data.archive_file.a.output_path\n  }\n}\n",
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    (line, _, summary) = result.stdout.splitlines()
+    assert line.startswith("main.tf:2:16: info [config-value-unresolved] The source_dir of ")
+    assert "`var.src` (its default, /home/author/project/src, does not exist here)" in line
+    assert summary == "0 error(s), 0 warning(s), 1 info in 1 function(s)"
+
+
+def test_check_reads_the_registry_lambda_module_and_local_modules(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/orders.py": HANDLER,
+            "jobs/jobs.py": HANDLER,
+            "modules/fn/main.tf": 'resource "aws_lambda_function" "this" {\n'
+            "  function_name = var.name\n  handler = var.handler\n"
+            '  runtime = "python3.12"\n  filename = data.archive_file.z.output_path\n}\n'
+            'data "archive_file" "z" {\n  source_dir = var.dir\n  output_path = "z.zip"\n}\n',
+            "main.tf": 'module "orders" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+            '  function_name = "orders"\n  handler = "orders.handle"\n'
+            '  runtime = "python3.12"\n  source_path = "${path.module}/src"\n}\n'
+            'module "jobs" {\n  source = "./modules/fn"\n  name = "jobs"\n'
+            '  handler = "jobs.handler"\n  dir = "${path.module}/jobs"\n}\n',
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "main.tf:4:14: error [entry-point-function-missing] Entry point 'orders.handle'"
+    )
+    assert "Did you mean 'handler'?" in lines[0]
+    assert lines[-1] == "2 error(s), 0 warning(s), 0 info in 2 function(s)"
+
+
+def test_check_reads_yc_deploy_commands_in_scripts(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "src/main.py": HANDLER,
+            "deploy.sh": "#!/bin/sh\nyc serverless function version create \\\n"
+            "  --function-name hello \\\n  --runtime python311 \\\n"
+            "  --entrypoint main.handler \\\n  --source-path ./src\n",
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("deploy.sh:4:13: warning [runtime-unsupported]")
+    assert lines[-1] == "0 error(s), 1 warning(s), 0 info in 1 function(s)"
+    (tmp_path / "deploy.sh").write_text(
+        (tmp_path / "deploy.sh").read_text().replace("python311", "python312")
+    )
+    assert check(".", cwd=tmp_path).stdout == "0 error(s), 0 warning(s), 0 info in 1 function(s)\n"

@@ -130,3 +130,35 @@ async def test_event_key_and_context_attribute_checks(examples: Path) -> None:
     assert key.severity == lsp.DiagnosticSeverity.Warning
     assert key.range.start.line == 6
     assert by_code["context-attribute-unknown"].range.start.line == 7
+
+
+async def test_an_archive_built_after_start_is_read_when_it_appears(tmp_path: Path) -> None:
+    # Issue 14 (B): a zip a build makes later is an info until it exists; once it does, the
+    # entry point is checked against the names in it.
+    import zipfile
+
+    main = tmp_path / "main.tf"
+    main.write_text(
+        'resource "aws_lambda_function" "f" {\n  handler = "api.handler"\n'
+        '  runtime = "python3.12"\n  filename = "build/fn.zip"\n}\n'
+    )
+    async with running_server(tmp_path) as client:
+        diags = await wait_for_diagnostics(client, main)
+        assert _codes(diags) == ["config-value-unresolved"]
+        (tmp_path / "build").mkdir()
+        with zipfile.ZipFile(tmp_path / "build" / "fn.zip", "w") as archive:
+            archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[
+                    lsp.FileEvent(
+                        uri=(tmp_path / "build" / "fn.zip").as_uri(),
+                        type=lsp.FileChangeType.Created,
+                    )
+                ]
+            )
+        )
+        diags = await wait_for_diagnostics(
+            client, main, lambda ds: _codes(ds) == ["entry-point-module-missing"]
+        )
+    assert "there is no api.py" in diags[0].message

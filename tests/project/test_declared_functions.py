@@ -110,13 +110,15 @@ CASES: dict[str, list[Expected]] = {
     "terraform-aws": [
         Expected("ingest", "aws", "lambda_function.lambda_handler", "lambda", "python3.12",
                  ("sqs",), "lambda.tf", (9, 22, 52), 15.0, 256),
-        Expected("report", "aws", "report.build", "lambda", "python3.12", ("function-url",),
+        # function_name = "${var.prefix}-report", with var.prefix's default "dev"
+        Expected("dev-report", "aws", "report.build", "lambda", "python3.12", ("function-url",),
                  "lambda.tf", (28, 19, 31)),
     ],
     "terraform-aws-broken": [
         Expected("ingest", "aws", "lambda_function.lambda_handle", "lambda", "python3.12",
                  ("sqs",), "lambda.tf", (9, 22, 51), 15.0, 256),
-        Expected("report", "aws", "report.build", "lambda", "python3.12", ("function-url",),
+        # function_name = "${var.prefix}-report", with var.prefix's default "dev"
+        Expected("dev-report", "aws", "report.build", "lambda", "python3.12", ("function-url",),
                  "lambda.tf", (28, 19, 31)),
     ],
     "pyproject-yandex": [

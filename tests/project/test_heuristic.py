@@ -253,7 +253,7 @@ def test_a_guarded_context_attribute_is_no_evidence(tmp_path: Path) -> None:
 
 
 def test_deploy_scripts_and_gateway_specs_are_evidence(tmp_path: Path) -> None:
-    files = {"deploy.sh": "yc serverless function version create --entrypoint main.handler\n"}
+    files = {"deploy.sh": "yc serverless function logs hello  # not a deploy: declares nothing\n"}
     spec = _guess(tmp_path, {**files, "app/main.py": HANDLER})
     assert spec.platform == "yandex"
     assert spec.platform_evidence == ("a script or spec in the workspace root uses yc serverless",)

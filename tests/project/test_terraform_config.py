@@ -10,7 +10,7 @@ import pytest
 
 from handlerlens.analysis.problems import Severity
 from handlerlens.project import FunctionSpec, discover, parse_config_file
-from tests.project.conftest import text_at
+from tests.project.conftest import file_text_at, text_at
 
 PATH = "/w/infra/main.tf"
 
@@ -161,15 +161,22 @@ def test_archive_source_file_makes_its_directory_the_code_root() -> None:
     assert text_at(text, spec.root_span) == "${path.module}/../src/handler.py"
 
 
-def test_an_archive_path_built_from_variables_leaves_the_module_directory() -> None:
+def test_an_archive_path_terraform_computes_is_an_info_naming_it_not_the_module_folder() -> None:
+    # Issue 14 (M): the .tf folder used to stand in, and the module was "missing" there.
     text = (
         'data "archive_file" "a" {\n  source_dir = "${var.code_dir}"\n}\n'
         'resource "aws_lambda_function" "f" {\n'
         '  handler  = "handler.main"\n'
         "  filename = data.archive_file.a.output_path\n}\n"
     )
-    (spec,) = _specs(text)
-    assert (spec.root, spec.root_span) == ("/w/infra", None)
+    (spec,), (problem,) = parse_config_file(PATH, text)
+    assert spec.packed is not None and spec.packed.names is None
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert text_at(text, problem.span) == '"${var.code_dir}"'
+    assert problem.message.startswith(
+        'The source_dir of data.archive_file.a is `"${var.code_dir}"`: HandlerLens cannot resolve '
+        "it without running Terraform"
+    )
 
 
 @pytest.mark.parametrize(
@@ -237,3 +244,501 @@ def test_modules_in_other_directories_do_not_link(tmp_path: Path) -> None:
     (spec,) = discover(str(tmp_path)).functions
     assert spec.triggers == ()
     assert os.path.dirname(spec.declared_in or "") == str(tmp_path / "a")
+
+
+# Issue 14 -------------------------------------------------------------------------------
+
+
+def _write(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+
+def _zip(names: list[str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "def handler(event, context):\n    return 1\n")
+    return buffer.getvalue()
+
+
+HANDLER = "def handler(event, context):\n    return 1\n"
+
+
+@pytest.mark.parametrize("closing", ["EOF  ", "EOF\t", "  EOF \t"])
+def test_a_heredoc_closing_line_with_trailing_blanks_parses_as_terraform_does(
+    closing: str,
+) -> None:
+    # Issue 14 (G): python-hcl2 (its issue #343) rejected these and the file's functions went.
+    text = (
+        'resource "aws_iam_policy" "p" {\n  policy = <<EOF\n{"Version": "2012-10-17"}\n'
+        f"{closing}\n}}\n" + AWS_FUNCTION
+    )
+    specs, problems = parse_config_file(PATH, text)
+    assert problems == []
+    (spec,) = specs
+    assert spec.entry == "app.handler"
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
+
+
+def test_a_heredoc_that_never_closes_is_still_a_parse_error_without_blaming_terraform() -> None:
+    text = 'resource "aws_iam_policy" "p" {\n  policy = <<EOF\n{}\nEOFX\n}\n' + AWS_FUNCTION
+    specs, (problem,) = parse_config_file(PATH, text)
+    assert specs == []
+    assert problem.code == "config-parse-error"
+    assert "would reject" not in problem.message and "python-hcl2" in problem.message
+
+
+def test_a_literal_zip_on_disk_is_read_for_its_names(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "build/fn.zip": _zip(["app.py", "lib/util.py"]),
+            "main.tf": 'resource "aws_lambda_function" "f" {\n  handler = "app.handler"\n'
+            '  runtime = "python3.12"\n  filename = "${path.module}/build/fn.zip"\n}\n',
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.packed is not None
+    assert spec.packed.label == os.path.join("build", "fn.zip")
+    assert spec.packed.names == frozenset({"app.py", "lib/util.py"})
+    assert model.problems == []
+
+
+def test_a_zip_a_build_makes_later_is_an_info_not_an_error(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "main.tf": 'resource "yandex_function" "f" {\n  entrypoint = "index.handler"\n'
+            '  runtime = "python312"\n  content {\n    zip_filename = "dist/fn.zip"\n  }\n}\n',
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.packed is not None and spec.packed.names is None
+    (problem,) = model.problems
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert file_text_at(problem.path, problem.span) == '"dist/fn.zip"'
+    assert "dist/fn.zip, which is not there yet" in problem.message
+
+
+def test_a_zip_matching_an_archive_file_output_follows_its_source_dir(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "src/app.py": HANDLER,
+            "main.tf": 'data "archive_file" "a" {\n  type = "zip"\n'
+            '  source_dir = "${path.module}/src"\n  output_path = "${path.module}/fn.zip"\n}\n'
+            'resource "aws_lambda_function" "f" {\n  handler = "app.handler"\n'
+            '  filename = "fn.zip"\n}\n',
+        },
+    )
+    (spec,) = discover(str(tmp_path)).functions
+    assert (spec.root, spec.packed) == (str(tmp_path / "src"), None)
+
+
+INLINE = """
+data "archive_file" "inline" {
+  type        = "zip"
+  output_path = "inline.zip"
+  source {
+    filename = "index.py"
+    content  = <<-PY
+      import json
+
+      def handler(event, context):
+          return json.dumps(event)
+      PY
+  }
+  source {
+    filename = "VERSION"
+    content  = "1"
+  }
+}
+resource "aws_lambda_function" "f" {
+  handler  = "%s"
+  runtime  = "python3.12"
+  filename = data.archive_file.inline.output_path
+}
+"""
+
+
+def test_inline_archive_sources_are_the_code(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": INLINE % "index.handler"})
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.packed is not None
+    assert spec.packed.names == frozenset({"index.py", "VERSION"})
+    assert "data.archive_file.inline" in spec.packed.label
+    assert model.problems == []
+
+
+def test_inline_source_content_is_checked_as_the_handler_module(tmp_path: Path) -> None:
+    _write(tmp_path, {"main.tf": INLINE % "index.handle"})
+    (problem,) = discover(str(tmp_path)).problems
+    assert (problem.code, problem.severity) == ("entry-point-function-missing", Severity.ERROR)
+    assert file_text_at(problem.path, problem.span) == "index.handle"
+    broken = INLINE.replace("def handler(event, context):", "def handler(event, context)")
+    _write(tmp_path, {"main.tf": broken % "index.handler"})
+    (problem,) = discover(str(tmp_path)).problems
+    assert problem.code == "entry-point-syntax-error"
+    assert file_text_at(problem.path, problem.span).startswith("<<-PY")
+
+
+S3_UPLOAD = """
+data "archive_file" "code" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/code.zip"
+}
+resource "aws_s3_object" "code" {
+  bucket = aws_s3_bucket.artifacts.id
+  key    = "code-v1.zip"
+  source = data.archive_file.code.output_path
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["aws_s3_object.code.key", '"code-v1.zip"'],
+)
+def test_code_uploaded_from_an_archive_file_is_followed_to_its_source(
+    tmp_path: Path, key: str
+) -> None:
+    # Issue 14 (K): "not from this workspace" before, then re-guessed as a Yandex function.
+    _write(
+        tmp_path,
+        {
+            "src/app.py": HANDLER,
+            "main.tf": S3_UPLOAD + 'resource "aws_lambda_function" "f" {\n'
+            '  handler   = "app.handler"\n  runtime = "python3.12"\n'
+            f"  s3_bucket = aws_s3_bucket.artifacts.id\n  s3_key    = {key}\n}}\n",
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert (spec.platform, spec.root, spec.declared_by) == (
+        "aws",
+        str(tmp_path / "src"),
+        "terraform",
+    )
+    assert model.problems == []
+
+
+def test_yandex_package_uploaded_from_a_local_archive_is_followed(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "src/main.py": HANDLER,
+            "main.tf": 'data "archive_file" "code" {\n  source_dir = "src"\n'
+            '  output_path = "code.zip"\n}\n'
+            'resource "yandex_storage_object" "code" {\n  bucket = "b"\n  key = "code.zip"\n'
+            "  source = data.archive_file.code.output_path\n}\n"
+            'resource "yandex_function" "f" {\n  entrypoint = "main.handler"\n'
+            '  runtime = "python312"\n  package {\n    bucket_name = "b"\n'
+            "    object_name = yandex_storage_object.code.key\n  }\n}\n",
+        },
+    )
+    (spec,) = discover(str(tmp_path)).functions
+    assert spec.root == str(tmp_path / "src")
+
+
+def test_a_variable_default_that_is_the_author_s_absolute_path_is_an_info(
+    tmp_path: Path,
+) -> None:
+    # Issue 14 (M): the module was then "missing" in the .tf folder.
+    _write(
+        tmp_path,
+        {
+            "main.py": "# not the handler's module\n",
+            "variables.tf": 'variable "src" {\n  default = "/Users/someone/project/src"\n}\n',
+            "main.tf": 'data "archive_file" "a" {\n  source_dir = var.src\n'
+            '  output_path = "a.zip"\n}\n'
+            'resource "aws_lambda_function" "f" {\n  handler = "main.handler"\n'
+            "  filename = data.archive_file.a.output_path\n}\n",
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.packed is not None and spec.packed.names is None
+    (problem,) = model.problems
+    assert problem.severity == Severity.INFO
+    assert file_text_at(problem.path, problem.span) == "var.src"
+    assert "`var.src` (its default, /Users/someone/project/src, does not exist here)" in (
+        problem.message
+    )
+
+
+def test_a_variable_default_that_is_a_relative_path_is_the_code_root(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "code/main.py": HANDLER,
+            "variables.tf": 'variable "src" {\n  default = "code"\n}\n',
+            "main.tf": 'locals {\n  dir = "${path.module}/${var.src}"\n}\n'
+            'data "archive_file" "a" {\n  source_dir = local.dir\n}\n'
+            'resource "yandex_function" "f" {\n  entrypoint = "main.handler"\n'
+            "  user_hash = data.archive_file.a.output_sha256\n}\n",
+        },
+    )
+    (spec,) = discover(str(tmp_path)).functions
+    assert spec.root == str(tmp_path / "code")
+
+
+LAMBDA_MODULE = """
+module "%s" {
+  source  = "terraform-aws-modules/lambda/aws"
+  version = "~> 7.0"
+
+  function_name = "orders"
+  handler       = "orders.handler"
+  runtime       = "python3.12"
+  timeout       = 30
+  memory_size   = 512
+  source_path   = %s
+  environment_variables = {
+    TABLE = "orders"
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "source_path",
+    [
+        '"${path.module}/src"',
+        '["${path.module}/src", "${path.module}/other"]',
+        '[{ path = "${path.module}/src", pip_requirements = true }]',
+    ],
+)
+def test_the_registry_lambda_module_declares_an_aws_function(
+    tmp_path: Path, source_path: str
+) -> None:
+    text = LAMBDA_MODULE % ("orders", source_path) + (
+        'resource "aws_lambda_event_source_mapping" "m" {\n'
+        "  event_source_arn = aws_sqs_queue.q.arn\n"
+        "  function_name    = module.orders.lambda_function_arn\n}\n"
+    )
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert (spec.name, spec.platform, spec.entry, spec.runtime) == (
+        "orders",
+        "aws",
+        "orders.handler",
+        "python3.12",
+    )
+    assert (spec.root, spec.timeout, spec.memory) == (str(tmp_path / "src"), 30.0, 512)
+    assert spec.env == {"TABLE": "orders"}
+    assert spec.triggers == ("sqs",)
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "orders.handler"
+    assert model.problems == []
+
+
+def test_the_registry_module_s_own_event_source_mappings_and_url_are_triggers(
+    tmp_path: Path,
+) -> None:
+    text = LAMBDA_MODULE % ("orders", '"src"') + (
+        'module "jobs" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+        '  handler = "orders.handler"\n  runtime = "python3.12"\n  source_path = "src"\n'
+        "  event_source_mapping = {\n    queue = {\n"
+        "      event_source_arn = aws_sqs_queue.jobs.arn\n    }\n"
+        '    stream = {\n      event_source_arn = "arn:aws:kinesis:eu-west-1:1:stream/s"\n'
+        "    }\n  }\n  create_lambda_function_url = true\n}\n"
+    )
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    found = {s.name: s.triggers for s in discover(str(tmp_path)).functions}
+    assert found == {"orders": (), "jobs": ("sqs", "kinesis", "function-url")}
+
+
+def test_the_registry_module_with_an_existing_package_reads_the_zip(tmp_path: Path) -> None:
+    text = (
+        'module "f" {\n  source = "terraform-aws-modules/lambda/aws"\n'
+        '  handler = "app.handler"\n  runtime = "python3.12"\n'
+        '  create_package = false\n  local_existing_package = "dist/f.zip"\n}\n'
+    )
+    _write(tmp_path, {"main.tf": text})
+    (spec,) = discover(str(tmp_path)).functions
+    assert spec.packed is not None and spec.packed.label == os.path.join("dist", "f.zip")
+
+
+LOCAL_MODULE = {
+    "modules/lambda/main.tf": 'resource "aws_lambda_function" "this" {\n'
+    "  function_name = var.name\n  handler = var.handler\n  runtime = var.runtime\n"
+    "  filename = data.archive_file.code.output_path\n}\n"
+    'data "archive_file" "code" {\n  type = "zip"\n  source_dir = var.source_dir\n'
+    '  output_path = "${path.module}/${var.name}.zip"\n}\n',
+    "modules/lambda/variables.tf": 'variable "name" {}\nvariable "handler" {}\n'
+    'variable "source_dir" {}\nvariable "runtime" {\n  default = "python3.12"\n}\n',
+    "functions/a/app.py": HANDLER,
+    "functions/b/jobs.py": HANDLER,
+    "main.tf": 'module "a" {\n  source = "./modules/lambda"\n  name = "api"\n'
+    '  handler = "app.handler"\n  source_dir = "${path.module}/functions/a"\n}\n'
+    'module "b" {\n  source = "./modules/lambda"\n  name = "jobs"\n'
+    '  handler = "jobs.run"\n  source_dir = "${path.module}/functions/b"\n}\n',
+}
+
+
+def test_a_local_module_is_read_with_the_call_s_arguments(tmp_path: Path) -> None:
+    _write(tmp_path, LOCAL_MODULE)
+    model = discover(str(tmp_path))
+    assert model.problems == []
+    main = str(tmp_path / "main.tf")
+    found = sorted(
+        (s.name, s.entry, s.runtime, s.root, s.declared_in, file_text_at(main, s.entry_span))
+        for s in model.functions
+        if s.entry_span is not None
+    )
+    assert found == [
+        ("api", "app.handler", "python3.12", str(tmp_path / "functions/a"), main, "app.handler"),
+        ("jobs", "jobs.run", "python3.12", str(tmp_path / "functions/b"), main, "jobs.run"),
+    ]
+    # The module's own folder is read through its calls only: no "computed by Terraform".
+    assert len(model.functions) == 2
+
+
+def test_a_directory_that_declares_no_function_is_not_parsed(tmp_path: Path) -> None:
+    # Only a directory with a function or a module call is parsed (the speed half of issue
+    # 14), and in it a file of variables only when a value needs one of them.
+    _write(tmp_path, {"infra/s3.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = \n'})
+    assert discover(str(tmp_path)).problems == []
+    _write(tmp_path, {"infra/lambda.tf": AWS_FUNCTION, "infra/vars.tf": 'variable "x" {\n'})
+    assert discover(str(tmp_path)).problems == []
+    _write(tmp_path, {"infra/url.tf": 'resource "aws_lambda_function_url" "u" {\n'})
+    (problem,) = discover(str(tmp_path)).problems
+    assert (os.path.basename(problem.path), problem.code) == ("url.tf", "config-parse-error")
+    _write(
+        tmp_path,
+        {"infra/lambda.tf": AWS_FUNCTION.replace('"python3.12"', "var.x"), "infra/url.tf": ""},
+    )
+    (problem,) = discover(str(tmp_path)).problems
+    assert (os.path.basename(problem.path), problem.code) == ("vars.tf", "config-parse-error")
+
+
+def test_relative_paths_in_a_called_module_are_relative_to_where_terraform_runs(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "code/app.py": HANDLER,
+            "modules/fn/main.tf": 'data "archive_file" "z" {\n  source_dir = "code"\n'
+            '  output_path = "z.zip"\n}\nresource "aws_lambda_function" "f" {\n'
+            '  handler = "app.handler"\n  filename = data.archive_file.z.output_path\n}\n',
+            "main.tf": 'module "fn" {\n  source = "./modules/fn"\n}\n',
+        },
+    )
+    (spec,) = discover(str(tmp_path)).functions
+    assert (spec.name, spec.root) == ("fn.f", str(tmp_path / "code"))
+
+
+def test_a_list_source_path_with_a_trailing_comma_and_comments(tmp_path: Path) -> None:
+    text = LAMBDA_MODULE % ("orders", '[\n    # the app\n    "${path.module}/src",\n  ]')
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    (spec,) = discover(str(tmp_path)).functions
+    assert spec.root == str(tmp_path / "src")
+
+
+def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    policy = (
+        'resource "aws_iam_policy" "p" {\n  name = "x-${var.a}-{}"  # }\n'
+        '  policy = <<EOF\n{ "Statement": [ { } ] }\n}\nEOF\n'
+        '  /* } */\n  tags = { a = "}" }\n}\n'
+    )
+    text = 'provider "aws" {\n  region = "eu-west-1"\n}\n' + policy + AWS_FUNCTION
+    blanked = blank_blocks(text, _wanted_block)
+    assert len(blanked) == len(text)
+    assert blanked.splitlines()[-5:] == text.splitlines()[-5:]
+    assert "aws_iam_policy" not in blanked and "provider" not in blanked
+    assert blanked.count("\n") == text.count("\n")
+    (spec,) = _specs(text)
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
+
+
+def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    text = AWS_FUNCTION + 'resource "aws_iam_role" "r" {\n  name = "x"\n'  # never closed
+    assert blank_blocks(text, _wanted_block) is text
+    _, (problem,) = parse_config_file(PATH, text)
+    assert problem.code == "config-parse-error"
+
+
+def test_a_handler_from_a_variable_is_located_at_its_literal_a_template_is_not_guessed(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "variables.tf": 'variable "handler" {\n  default = "app.handler"\n}\n'
+            'variable "module" {\n  default = "app"\n}\n',
+            "main.tf": 'resource "aws_lambda_function" "a" {\n  handler = var.handler\n}\n'
+            'resource "aws_lambda_function" "b" {\n  handler = "${var.module}.handler"\n}\n',
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert spec.declared_in == str(tmp_path / "variables.tf")
+    assert spec.entry_span is not None
+    assert file_text_at(spec.declared_in, spec.entry_span) == "app.handler"
+    (problem,) = model.problems
+    assert problem.code == "config-value-unresolved"
+    assert file_text_at(problem.path, problem.span) == '"${var.module}.handler"'
+
+
+def test_a_source_file_archive_holds_that_file_alone(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "lambda/add_todo.py": HANDLER,
+            "lambda/main.py": HANDLER,  # beside it, but not in the archive
+            "main.tf": 'data "archive_file" "z" {\n  source_file = "lambda/add_todo.py"\n'
+            '  output_path = "z.zip"\n}\n'
+            'resource "aws_lambda_function" "ok" {\n  handler = "add_todo.handler"\n'
+            "  filename = data.archive_file.z.output_path\n}\n"
+            'resource "aws_lambda_function" "bad" {\n  handler = "main.handler"\n'
+            "  filename = data.archive_file.z.output_path\n}\n",
+        },
+    )
+    specs = {s.name: s for s in discover(str(tmp_path)).functions}
+    assert (specs["ok"].root, specs["ok"].packed) == (str(tmp_path / "lambda"), None)
+    packed = specs["bad"].packed
+    assert packed is not None and packed.names == frozenset({"add_todo.py"})
+    assert "source_file, add_todo.py, alone" in packed.label
+
+
+def test_tfvars_files_set_the_root_module_s_variables(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "app/main.py": HANDLER,
+            "variables.tf": 'variable "src" {\n  default = "/home/author/src"\n}\n'
+            'variable "entry" {\n  default = "main.old"\n}\n',
+            "terraform.tfvars": 'src = "./app"\nentry = "main.handlr"\n',
+            "prod.auto.tfvars": 'entry = "main.handler"\n',
+            "main.tf": 'data "archive_file" "a" {\n  source_dir = var.src\n}\n'
+            'resource "yandex_function" "f" {\n  entrypoint = var.entry\n'
+            "  user_hash = data.archive_file.a.output_sha256\n}\n",
+        },
+    )
+    model = discover(str(tmp_path))
+    (spec,) = model.functions
+    assert (spec.root, spec.entry) == (str(tmp_path / "app"), "main.handler")
+    assert spec.declared_in == str(tmp_path / "prod.auto.tfvars")
+    assert spec.entry_span is not None
+    assert file_text_at(spec.declared_in, spec.entry_span) == "main.handler"
+    assert model.problems == []

@@ -23,7 +23,7 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
 from handlerlens.platforms.triggers import HTTP_PROXY_TRIGGERS
-from handlerlens.project.model import FunctionSpec
+from handlerlens.project.model import FunctionSpec, PackedCode
 
 SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
 # Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings
@@ -132,6 +132,13 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     report = FunctionReport(spec)
     out = _Reporter(spec, rules)
     _check_runtime(spec, rules, out)
+    if spec.packed is not None:
+        # Code in an archive: only the names in it can be checked (the reader has said, in an
+        # info, when not even those are known).
+        if spec.packed.names is not None:
+            _check_packed(spec, spec.packed, rules, out)
+        report.problems = out.problems
+        return report
     resolved = resolve_entry(spec.entry, spec.root, rules, sources)
     if isinstance(resolved, EntryFault):
         module = resolved.module or spec.entry
@@ -241,6 +248,42 @@ def _syntax_unchecked(spec: FunctionSpec, out: _Reporter, path: str, message: st
     )
     out.on_config(Severity.INFO, SYNTAX_UNCHECKED, f"Entry point '{spec.entry}': {text}")
     out.on_python(path, Span.of(0, 0), Severity.INFO, SYNTAX_UNCHECKED, text)
+
+
+class _ArchiveSources(Sources):
+    """An archive's member names seen as files under a root, for `resolve_entry`."""
+
+    def __init__(self, root: str, names: frozenset[str]) -> None:
+        super().__init__()
+        self.root = root
+        self.names = names
+
+    def exists(self, path: str) -> bool:
+        relative = os.path.relpath(path, self.root)
+        return not relative.startswith("..") and relative.replace(os.sep, "/") in self.names
+
+
+def _check_packed(
+    spec: FunctionSpec, packed: PackedCode, rules: PlatformRules, out: _Reporter
+) -> None:
+    """The entry point's module among the archive's names, by the same rules as on disk."""
+    assert packed.names is not None
+    root = os.path.join(os.sep, "__archive__")
+    resolved = resolve_entry(spec.entry, root, rules, _ArchiveSources(root, packed.names))
+    if not isinstance(resolved, EntryFault):
+        return
+    module = resolved.module or spec.entry
+    said = _platform_says(
+        rules, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
+    )
+    detail = resolved.detail.replace(f"the code root {root}", packed.label)
+    hint = f" Did you mean '{resolved.suggestion}'?" if resolved.suggestion else ""
+    out.on_config(
+        Severity.ERROR,
+        resolved.code,
+        f"Entry point '{spec.entry}': {detail}.{said}{hint}",
+        out.entry_fix(resolved.suggestion),
+    )
 
 
 def _a(noun: str) -> str:

@@ -159,6 +159,8 @@ class HandlerLensServer(LanguageServer):
         ws = self.workspace_for(path)
         if (
             not ws.discovered
+            # an archive a function's code is in, built anew; Terraform variable values
+            or path.lower().endswith((".zip", ".tfvars"))
             or is_config_file(path, self.sources.text(path))
             or (path in ws.config_files())
         ):

@@ -54,6 +54,10 @@ def parse_as(
             from handlerlens.project.serverless_config import parse_serverless
 
             return parse_serverless(path, text)
+        if kind == "yc-cli":
+            from handlerlens.project.yc_cli import parse_yc_cli
+
+            return parse_yc_cli(path, text)
         from handlerlens.project.terraform_config import parse_terraform
 
         return parse_terraform(path, text)

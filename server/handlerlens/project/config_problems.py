@@ -11,18 +11,30 @@ CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
 CODE_ROOT_MISSING = "code-root-missing"
 
 
-def parse_error(path: str, span: Span, file_type: str, detail: str) -> Problem:
-    """A file HandlerLens could not parse at all: one error at the parser's position."""
+def parse_error(
+    path: str, span: Span, file_type: str, detail: str, *, stricter_than_deploy: str | None = None
+) -> Problem:
+    """A file HandlerLens could not parse at all: one error at the parser's position.
+
+    `stricter_than_deploy` names the parser when it is known to reject some files the deploy
+    tool accepts: the message then does not claim the deploy tool would reject this one.
+    """
     detail = " ".join(detail.split()) or "unknown error"
+    if stricter_than_deploy is None:
+        said = "The deploy tool would reject it too; HandlerLens reads no functions from it until "
+        said += "it parses."
+    else:
+        said = (
+            "HandlerLens reads no functions from it until it parses. Its parser "
+            f"({stricter_than_deploy}) is stricter than the deploy tool's in places: if the deploy "
+            "tool accepts this file, the limit is HandlerLens's."
+        )
     return Problem(
         path=path,
         span=span,
         severity=Severity.ERROR,
         code=CONFIG_PARSE_ERROR,
-        message=(
-            f"This {file_type} does not parse: {detail}. The deploy tool would reject it too; "
-            "HandlerLens reads no functions from it until it parses."
-        ),
+        message=f"This {file_type} does not parse: {detail}. {said}",
     )
 
 

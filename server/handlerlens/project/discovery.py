@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
 from handlerlens.project.code_roots import code_root_problems
-from handlerlens.project.config_files import parse_as, too_big
+from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
 from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
@@ -28,7 +28,7 @@ from handlerlens.project.walk import (
 )
 
 # Precedence when two declarations name the same code: earlier kinds win.
-KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
+KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform", "yc-cli")
 
 _CacheKey = tuple[str, str, str | None, str]
 _V = TypeVar("_V")
@@ -54,7 +54,7 @@ class _Lru(Generic[_V]):
 
 
 _parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
-_terraform_files: _Lru[TerraformFile] = _Lru(256)  # lark and the HCL grammar load lazily
+_terraform_files: _Lru[TerraformFile] = _Lru(1024)  # lark and the HCL grammar load lazily
 
 
 def discover(
@@ -156,10 +156,13 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
     if not files:
         return [], []
     # Imported here: the HCL parser costs ~60 ms to import, paid only by Terraform users.
-    from handlerlens.project.terraform_config import TerraformFile, link_module, read_terraform
+    from handlerlens.project.terraform_config import (
+        TerraformFile,
+        discover_terraform,
+        read_terraform,
+    )
 
-    modules: dict[str, list[TerraformFile]] = {}
-    for path, text in files:
+    def read(path: str, text: str) -> TerraformFile:
         key = ("terraform", path, None, text)
         hit = _terraform_files.get(key)
         if hit is None:
@@ -168,14 +171,29 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
             except Exception:  # noqa: BLE001 - one file's reader bug must not end discovery
                 hit = TerraformFile(path)
             _terraform_files.put(key, hit)
-        modules.setdefault(os.path.dirname(path), []).append(hit)
-    specs: list[FunctionSpec] = []
-    problems: list[Problem] = []
-    for directory in sorted(modules):
-        found, issues = link_module(modules[directory])
-        specs += found
-        problems += issues
-    return specs, problems
+        return hit
+
+    known: dict[str, list[tuple[str, str]]] = {}
+    for path, text in files:
+        known.setdefault(os.path.dirname(path), []).append((path, text))
+
+    def load(directory: str) -> list[tuple[str, str]]:
+        """A called module's files: from the walk when it saw them, else from disk."""
+        entries = known.get(directory)
+        if entries is None:
+            entries = []
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                names = []
+            for name in names:
+                path = os.path.join(directory, name)
+                text = _read(path, {}) if name.endswith(".tf") else None
+                if text is not None and len(text) <= MAX_TERRAFORM_CHARS:
+                    entries.append((path, text))
+        return entries
+
+    return discover_terraform(files, read, load)
 
 
 def _under_any(path: str, directories: set[str]) -> bool:

@@ -6,6 +6,8 @@ builds (`hcl2.parses_to_tree`, with propagated positions) directly.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import hcl2
@@ -60,15 +62,203 @@ class HclBlock:
         return next((b for b in self.blocks if b.type == block_type), None)
 
 
-def parse_hcl(text: str) -> list[HclBlock]:
-    """The top-level blocks of an HCL2 document; raises HclError on a syntax error."""
+def parse_hcl(text: str, keep: Callable[[str], bool] | None = None) -> list[HclBlock]:
+    """The top-level blocks of an HCL2 document; raises HclError on a syntax error.
+
+    With `keep`, only the top-level blocks whose header (`resource "aws_lambda_function" "x"`)
+    it accepts are parsed; the text is parsed whole when that fails, so a syntax error is
+    always found where the parser finds it in the whole file.
+    """
+    if keep is not None:
+        pruned = blank_blocks(text, keep)
+        if pruned is not text:
+            try:
+                return parse_hcl(pruned)
+            except HclError:
+                pass
     try:
-        tree = hcl2.parses_to_tree(text)
+        tree = hcl2.parses_to_tree(normalise_heredocs(text))
     except UnexpectedInput as exc:
         offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
         raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
     body = _child(tree, "body")
     return _body(body)[1] if body is not None else []
+
+
+_HEREDOC_OPEN = re.compile(r"<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n")
+
+
+def parse_attributes(text: str) -> dict[str, HclAttribute]:
+    """The top-level `name = value` pairs of an HCL2 document (a `.tfvars` file)."""
+    try:
+        tree = hcl2.parses_to_tree(normalise_heredocs(text))
+    except UnexpectedInput as exc:
+        offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
+    body = _child(tree, "body")
+    return _body(body)[0] if body is not None else {}
+
+
+def normalise_heredocs(text: str) -> str:
+    """`text` with each heredoc's closing line in the form python-hcl2 accepts.
+
+    Terraform ends a heredoc at the first line that is its marker once trimmed of spaces and
+    tabs; python-hcl2 allows only leading ones (its issue #343), so a closing `EOF  ` loses
+    the whole file. Trailing blanks of such a line move in front of the marker: the text keeps
+    its length, so every offset, line and column stays where it was.
+    """
+    if "<<" not in text:
+        return text
+    out: list[str] = []
+    done = 0
+    search_from = 0
+    while True:
+        opened = _HEREDOC_OPEN.search(text, search_from)
+        if opened is None:
+            break
+        marker = opened.group(1)
+        line_start = opened.end()
+        search_from = len(text)
+        while line_start < len(text):
+            newline = text.find("\n", line_start)
+            line_end = len(text) if newline < 0 else newline
+            line = text[line_start:line_end]
+            body = line[:-1] if line.endswith("\r") else line
+            if body.strip(" \t") == marker:
+                trailing = body[len(body.rstrip(" \t")) :]
+                if trailing:
+                    out.append(text[done:line_start])
+                    out.append(trailing + body.rstrip(" \t") + line[len(body) :])
+                    done = line_end
+                search_from = line_end
+                break
+            line_start = line_end + 1
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def blank_blocks(text: str, keep: Callable[[str], bool]) -> str:
+    """`text` with every top-level block whose header `keep` refuses turned into blanks.
+
+    The parser's time grows with the text, and most blocks of a real .tf file (IAM policies,
+    API Gateway, buckets) say nothing about functions. Blanking (every character but line
+    breaks becomes a space) keeps each remaining block at its offset, line and column. A text
+    this scanner does not follow comes back unchanged, to be parsed whole.
+    """
+    out: list[str] = []
+    done = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r\n\ufeff":
+            i += 1
+            continue
+        if ch == "#" or text.startswith("//", i):
+            i = _line_end(text, i)
+            continue
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return text
+            i = close + 2
+            continue
+        start = i
+        while i < n and text[i] not in "{=\n":
+            if text[i] == '"':
+                i = _after_string(text, i + 1)
+            else:
+                i += 1
+        if i >= n or text[i] != "{":
+            return text
+        end = _after_braces(text, i + 1)
+        if end is None:
+            return text
+        if not keep(text[start:i]):
+            out.append(text[done:start])
+            out.append(_BLANK.sub(" ", text[start:end]))
+            done = end
+        i = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+_BLANK = re.compile(r"[^\r\n]")
+
+
+def _line_end(text: str, i: int) -> int:
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+def _after_string(text: str, i: int) -> int:
+    """The index after the closing quote of a string whose body starts at `i`."""
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+        elif ch == '"':
+            return i + 1
+        elif ch == "\n":
+            return i  # strings do not span lines: let the parser say so
+        elif text.startswith(("$${", "%%{"), i):
+            i += 3
+        elif text.startswith(("${", "%{"), i):
+            end = _after_braces(text, i + 2)
+            if end is None:
+                return n
+            i = end
+        else:
+            i += 1
+    return n
+
+
+def _after_braces(text: str, i: int) -> int | None:
+    """The index after the `}` that closes a brace opened just before `i`; None if none."""
+    depth = 1
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i = _after_string(text, i + 1)
+            continue
+        if ch == "#" or text.startswith("//", i):
+            i = _line_end(text, i)
+            continue
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return None
+            i = close + 2
+            continue
+        if ch == "<" and text.startswith("<<", i):
+            opened = _HEREDOC_OPEN.match(text, i)
+            if opened is not None:
+                i = _after_heredoc(text, opened.end(), opened.group(1))
+                continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _after_heredoc(text: str, i: int, marker: str) -> int:
+    """The index of the line break ending a heredoc whose first line starts at `i`."""
+    n = len(text)
+    while i < n:
+        end = _line_end(text, i)
+        if text[i:end].strip(" \t\r") == marker:
+            return end
+        i = end + 1
+    return n
 
 
 def _describe(exc: UnexpectedInput) -> str:
@@ -233,3 +423,82 @@ def _unescape(text: str) -> str:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+def traversal(expr: Node) -> list[str] | None:
+    """The names of a plain reference (`var.src` → ["var", "src"]), None for anything else."""
+    node = _unwrap(expr)
+    if isinstance(node, Tree) and node.data == "identifier":
+        return [_name(node)]
+    if not (isinstance(node, Tree) and node.data == "get_attr_expr_term"):
+        return None
+    head, *rest = node.children
+    names = traversal(head)
+    if names is None:
+        return None
+    for part in rest:
+        if not (isinstance(part, Tree) and part.data == "get_attr"):
+            return None
+        names.append(_name(part.children[-1]))
+    return names
+
+
+def template_parts(expr: Node) -> list[str | Node] | None:
+    """A quoted string as its literal chunks (str) and interpolated expressions (Node);
+    None when `expr` is not a quoted string or holds a `%{…}` directive."""
+    node = _unwrap(expr)
+    if not (isinstance(node, Tree) and node.data == "string"):
+        return None
+    parts: list[str | Node] = []
+    for part in node.children:
+        if not isinstance(part, Tree):
+            continue
+        inner = part.children[0] if part.children else None
+        if isinstance(inner, Token) and inner.type == "STRING_CHARS":
+            parts.append(_unescape(str(inner.value)))
+        elif isinstance(inner, Token):
+            parts.append(str(inner.value)[1:])
+        elif isinstance(inner, Tree) and inner.data == "interpolation":
+            exprs = [c for c in inner.children if isinstance(c, Tree)]
+            if len(exprs) != 1:
+                return None
+            parts.append(exprs[0])
+        else:
+            return None
+    return parts
+
+
+def tuple_items(expr: Node) -> list[Node] | None:
+    """The elements of a `[a, b]` tuple expression, None for anything else."""
+    node = _unwrap(expr)
+    if not (isinstance(node, Tree) and node.data == "tuple"):
+        return None
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    """A heredoc's text; `start` is the offset of its first line in the source."""
+
+    value: str
+    start: int
+
+
+def heredoc(expr: Node) -> Heredoc | None:
+    """The text of a `<<EOF` / `<<-EOF` heredoc (the `-` form with its indentation removed)."""
+    node = _unwrap(expr)
+    if not (isinstance(node, Tree) and node.data in ("heredoc_template", "heredoc_template_trim")):
+        return None
+    token = node.children[0] if node.children else None
+    if not isinstance(token, Token):
+        return None
+    raw = str(token.value)
+    first = raw.find("\n") + 1
+    body = raw[first:].rstrip("\r\n")
+    cut = body.rfind("\n")
+    lines = body[: cut + 1] if cut >= 0 else ""
+    if node.data == "heredoc_template_trim":
+        rows = lines.splitlines(keepends=True)
+        indents = [len(r) - len(r.lstrip(" \t")) for r in rows if r.strip()]
+        lines = "".join(r[min(indents, default=0) :] if r.strip() else r for r in rows)
+    return Heredoc(lines, (token.start_pos or 0) + first)

@@ -11,7 +11,22 @@ if TYPE_CHECKING:
     from handlerlens.project.platform_evidence import FolderEvidence
 
 PlatformName = Literal["yandex", "aws"]
-DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "heuristic"]
+DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "yc-cli", "heuristic"]
+
+
+@dataclass(frozen=True)
+class PackedCode:
+    """Code the deploy ships from an archive rather than from the folder `root`.
+
+    `label` names the archive in messages (`build/fn.zip`, `the inline sources of
+    data.archive_file.code`); `names` are the file paths the runtime will see (the zip's members,
+    the inline sources' `filename`s), or None when they cannot be known here (the archive is built
+    later, or its path is computed): the entry point is then not checked, and the declaring
+    file's reader says why in an info.
+    """
+
+    label: str
+    names: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,7 @@ class FunctionSpec:
     shape describes the event. `platform_known` is False for a guessed function with no
     evidence of its platform (`platform` is then only the default for running it);
     `platform_evidence` says what the platform of a guessed function was read from.
+    `packed` is set when the code is an archive (or cannot be located) instead of `root`.
     """
 
     name: str
@@ -51,6 +67,7 @@ class FunctionSpec:
     custom_event: bool = False
     platform_known: bool = True
     platform_evidence: tuple[str, ...] = ()
+    packed: PackedCode | None = None
 
     @property
     def event_trigger(self) -> str | None:

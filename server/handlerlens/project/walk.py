@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Literal
 
-    ConfigKind = Literal["pyproject", "sam", "serverless", "terraform"]
+    ConfigKind = Literal["pyproject", "sam", "serverless", "terraform", "yc-cli"]
 
 SKIP_DIRS = frozenset(
     {
@@ -40,6 +40,13 @@ NOT_TEMPLATES = frozenset(
 # A SAM template always names its transform, a CloudFormation one its format version or
 # a Lambda resource type; text without any of them is some other YAML/JSON.
 TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda::Function")
+# Shell scripts and Makefiles (and, among the YAML files, CI pipelines) can deploy a function
+# with `yc serverless function version create`; the text decides.
+SCRIPT_SUFFIXES = (".sh", ".bash", ".mk")
+MAKEFILES = frozenset({"makefile", "gnumakefile"})
+YC_DEPLOY_MARKER = "function version create"
+# Dot-directories that hold CI pipelines: the only ones searched.
+CI_DIRS = frozenset({".github"})
 
 
 def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
@@ -52,11 +59,18 @@ def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
         return "serverless"
     if lower.endswith(".tf"):
         return "terraform"
-    if not lower.endswith(TEMPLATE_SUFFIXES) or lower in NOT_TEMPLATES:
+    script = lower.endswith(SCRIPT_SUFFIXES) or lower in MAKEFILES
+    if not script and (not lower.endswith(TEMPLATE_SUFFIXES) or lower in NOT_TEMPLATES):
         return None
     if text is None:
         text = _read_head(path)
-    return "sam" if text and any(marker in text for marker in TEMPLATE_MARKERS) else None
+    if not text:
+        return None
+    if not script and any(marker in text for marker in TEMPLATE_MARKERS):
+        return "sam"
+    if YC_DEPLOY_MARKER in text and (script or not lower.endswith(".json")):
+        return "yc-cli"
+    return None
 
 
 def _read_head(path: str) -> str | None:
@@ -75,13 +89,16 @@ def may_be_config_file(path: str) -> bool:
         or lower in SERVERLESS_NAMES
         or lower.endswith(".tf")
         or (lower.endswith(TEMPLATE_SUFFIXES) and lower not in NOT_TEMPLATES)
+        or lower.endswith(SCRIPT_SUFFIXES)
+        or lower in MAKEFILES
     )
 
 
 def skipped_dir(name: str) -> bool:
     """Directories never searched: dot-directories (.git, .venv, .terraform, .aws-sam,
-    .serverless, editor state) and dependency or build output folders."""
-    return name.startswith(".") or name in SKIP_DIRS
+    .serverless, editor state; `.github` is searched for its workflows) and dependency or build
+    output folders."""
+    return (name.startswith(".") and name not in CI_DIRS) or name in SKIP_DIRS
 
 
 def walk_project(root: str, opened: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:

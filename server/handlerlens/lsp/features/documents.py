@@ -13,8 +13,12 @@ WATCHED_GLOBS = (
     "**/*.py",
     "**/pyproject.toml",
     "**/serverless.{yml,yaml}",
-    "**/*.tf",
+    "**/*.{tf,tfvars}",
     "**/*.{yaml,yml,json}",
+    # `yc serverless function version create` in scripts; archives that hold a function's code
+    "**/*.{sh,bash,mk}",
+    "**/{Makefile,makefile,GNUmakefile}",
+    "**/*.zip",
 )
 
 

@@ -18,6 +18,7 @@ _DECLARED_BY = {
     "sam": "SAM / CloudFormation template",
     "serverless": "Serverless Framework config",
     "terraform": "Terraform",
+    "yc-cli": "`yc serverless function version create` in",
     "heuristic": "detected by shape (no declaring file)",
 }
 
@@ -48,7 +49,7 @@ def describe(spec: FunctionSpec) -> str:
         ("Timeout", f"{spec.timeout:g} s" if spec.timeout is not None else "platform default"),
         ("Memory", f"{spec.memory} MB" if spec.memory is not None else "platform default"),
         ("Trigger", trigger_title + ("" if spec.trigger else " (assumed)")),
-        ("Code root", f"`{spec.root}`"),
+        ("Code root", f"`{spec.packed.label}`" if spec.packed else f"`{spec.root}`"),
         ("Declared by", where),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)

@@ -1,0 +1,279 @@
+"""`handlerlens check` on a big synthetic repository shaped like serverless-patterns.
+
+Builds (in a temporary folder) ~19,000 entries: 200 SAM patterns and 200 Terraform patterns
+with one Python function each (400 functions), 100 Terraform-only patterns whose .tf files
+declare no function (S3, SNS, IAM with policy heredocs, API Gateway), and the READMEs,
+images, events and requirements files around them. Then runs `python -m handlerlens check`
+on it as a user would (a fresh process each time) and prints the median and p95 wall time
+and CPU time (on a busy machine the CPU time is the figure that compares).
+
+    .venv/bin/python -m bench.check_tree_bench [--runs 7] [--compare main] [--tree DIR]
+
+`--compare REF` runs the same check with the server code of git revision REF too (extracted
+with `git archive`, first on PYTHONPATH), so a change's before/after shows side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from bench.stats import percentile
+
+REPO = Path(__file__).resolve().parent.parent
+
+HANDLER = """import json
+import os
+
+TABLE = os.environ.get("TABLE", "items")
+
+
+def lambda_handler(event, context):
+    body = {"table": TABLE, "path": event.get("path")}
+    return {"statusCode": 200, "body": json.dumps(body)}
+"""
+
+SAM = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: pattern {i}
+Resources:
+  Function{i}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.lambda_handler
+      Runtime: python3.12
+      Timeout: 10
+      Events:
+        Api:
+          Type: Api
+          Properties:
+            Path: /items
+            Method: get
+"""
+
+LAMBDA_TF = """data "archive_file" "code" {{
+  type        = "zip"
+  source_dir  = "${{path.module}}/src"
+  output_path = "${{path.module}}/build/code.zip"
+}}
+
+resource "aws_lambda_function" "fn" {{
+  function_name    = "pattern-{i}"
+  role             = aws_iam_role.lambda.arn
+  handler          = "app.lambda_handler"
+  runtime          = "python3.12"
+  filename         = data.archive_file.code.output_path
+  source_code_hash = data.archive_file.code.output_base64sha256
+  environment {{
+    variables = {{
+      TABLE = var.table
+    }}
+  }}
+}}
+"""
+
+VARIABLES_TF = """variable "table" {{
+  type    = string
+  default = "items-{i}"
+}}
+
+variable "region" {{
+  type    = string
+  default = "us-east-1"
+}}
+"""
+
+POLICY = """resource "aws_iam_role_policy" "p{n}" {{
+  name = "policy-{n}"
+  role = aws_iam_role.r{n}.id
+  policy = <<EOF
+{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Effect": "Allow",
+      "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      "Resource": ["arn:aws:s3:::bucket-{n}", "arn:aws:s3:::bucket-{n}/*"]
+    }}
+  ]
+}}
+EOF
+}}
+
+resource "aws_iam_role" "r{n}" {{
+  name = "role-{n}"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{ Action = "sts:AssumeRole", Effect = "Allow",
+      Principal = {{ Service = "lambda.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_s3_bucket" "b{n}" {{
+  bucket = "bucket-{n}"
+  tags = {{
+    Name        = "bucket-{n}"
+    Environment = var.region
+  }}
+}}
+
+resource "aws_sns_topic" "t{n}" {{
+  name = "topic-{n}"
+}}
+
+resource "aws_api_gateway_rest_api" "api{n}" {{
+  name        = "api-{n}"
+  description = "pattern API {n}"
+}}
+"""
+
+PROVIDERS_TF = """terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
+    }
+  }
+  required_version = ">= 1.3"
+}
+
+provider "aws" {
+  region = var.region
+}
+"""
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+
+
+def build_tree(root: Path, sam: int = 200, terraform: int = 200, infra_only: int = 100) -> int:
+    """Write the synthetic repository; returns how many files and folders it holds."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(200)
+
+    def common(folder: Path, i: int) -> None:
+        _write(folder / "README.md", f"# Pattern {i}\n\nDeploy with the usual tool.\n")
+        _write(folder / "example-pattern.json", json.dumps({"title": f"pattern {i}"}))
+        for k in range(10):
+            _write(folder / "images" / f"diagram-{k}.png", png)
+        for k in range(9):
+            _write(folder / "docs" / f"step-{k}.md", f"Step {k}\n")
+
+    for i in range(sam):
+        folder = root / f"sam-pattern-{i}"
+        common(folder, i)
+        _write(folder / "template.yaml", SAM.format(i=i))
+        _write(folder / "src" / "app.py", HANDLER)
+        _write(folder / "src" / "requirements.txt", "boto3\n")
+        for k in range(4):
+            _write(folder / "events" / f"event-{k}.json", '{"Records": []}')
+        for k in range(4):
+            _write(folder / "tests" / f"test_{k}.txt", "x\n")
+    for i in range(terraform):
+        folder = root / f"terraform-pattern-{i}"
+        common(folder, i)
+        _write(folder / "main.tf", LAMBDA_TF.format(i=i))
+        _write(folder / "variables.tf", VARIABLES_TF.format(i=i))
+        _write(folder / "providers.tf", PROVIDERS_TF)
+        _write(folder / "iam.tf", "".join(POLICY.format(n=f"{i}_{k}") for k in range(3)))
+        _write(folder / "outputs.tf", 'output "arn" {\n  value = aws_lambda_function.fn.arn\n}\n')
+        _write(folder / "src" / "app.py", HANDLER)
+        for k in range(4):
+            _write(folder / "events" / f"event-{k}.json", '{"Records": []}')
+    for i in range(infra_only):
+        folder = root / f"infra-pattern-{i}"
+        common(folder, i)
+        _write(folder / "providers.tf", PROVIDERS_TF)
+        _write(folder / "variables.tf", VARIABLES_TF.format(i=i))
+        for part in range(5):
+            text = "".join(POLICY.format(n=f"{i}_{part}_{k}") for k in range(3))
+            _write(folder / f"part{part}.tf", text)
+        for k in range(8):
+            _write(folder / "scripts" / f"step-{k}.txt", "echo\n")
+    return sum(len(dirs) + len(files) for _, dirs, files in os.walk(root))
+
+
+def _extract(ref: str, into: Path) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
+    archive = into / "server.tar"
+    with archive.open("wb") as out:
+        subprocess.run(["git", "archive", ref, "server"], cwd=REPO, stdout=out, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return into / "server"
+
+
+def time_check(
+    tree: Path, runs: int, pythonpath: Path | None
+) -> tuple[list[float], list[float], int]:
+    """Wall and CPU (user + system) seconds of each run, and the functions found."""
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    samples = []
+    cpu = []
+    functions = 0
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "handlerlens", "check", str(tree), "--format", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tree,
+            timeout=300,
+        )
+        samples.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if done.returncode == 2:
+            raise SystemExit(done.stderr)
+        functions = json.loads(done.stdout)["functions"]
+    return samples, cpu, functions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--compare", metavar="REF", help="also time git revision REF's server")
+    parser.add_argument(
+        "--tree", type=Path, help="check this folder (e.g. a serverless-patterns checkout) instead"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hl-check-tree-") as tmp:
+        if args.tree is not None:
+            tree = args.tree.resolve()
+            entries = sum(len(d) + len(f) for _, d, f in os.walk(tree))
+        else:
+            tree = Path(tmp) / "repo"
+            entries = build_tree(tree)
+        print(f"tree: {entries} entries under {tree}")
+        subjects: list[tuple[str, Path | None]] = [("this checkout", None)]
+        if args.compare:
+            subjects.append((args.compare, _extract(args.compare, Path(tmp) / "baseline")))
+        for label, path in subjects:
+            samples, cpu, functions = time_check(tree, args.runs, path)
+            print(
+                f"{label:>14}: median {percentile(samples, 50):.2f} s, "
+                f"p95 {percentile(samples, 95):.2f} s over {len(samples)} runs "
+                f"(CPU median {percentile(cpu, 50):.2f} s, p95 {percentile(cpu, 95):.2f} s), "
+                f"{functions} functions"
+            )
+
+
+if __name__ == "__main__":
+    main()
