@@ -13,6 +13,7 @@ from handlerlens.analysis.entry_points import (
     close_match,
     resolve_entry,
 )
+from handlerlens.analysis.packed_code import check_packed
 from handlerlens.analysis.problems import Fix, Problem, Severity, Span
 from handlerlens.analysis.python_module import Binding, ModuleInfo
 from handlerlens.analysis.responses import check_returns
@@ -89,6 +90,15 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     report = FunctionReport(spec)
     out = _Reporter(spec, rules)
     _check_runtime(spec, rules, out)
+    if not spec.code_on_disk:
+        _report_packed(spec, rules, out)
+        report.problems = out.problems
+        return report
+    if spec.root_span is not None and not os.path.isdir(spec.root):
+        # The declaration's `code-root-missing` warning says it; "no module in <a folder that
+        # is not there>" would only repeat it as an error.
+        report.problems = out.problems
+        return report
     resolved = resolve_entry(spec.entry, spec.root, rules, sources)
     if isinstance(resolved, EntryFault):
         module = resolved.module or spec.entry
@@ -151,6 +161,34 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     _check_binding(spec, rules, resolved, info, out, report)
     report.problems = out.problems
     return report
+
+
+def _report_packed(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> None:
+    """A zip-deployed or inline function: only the entry point can be checked, on the
+    declaration (there is no Python file in the workspace to put problems on)."""
+    finding = check_packed(spec, rules)
+    if finding is None:
+        return
+    if finding.whole:
+        out.on_config(finding.severity, finding.code, finding.detail)
+        return
+    module, _, function = spec.entry.strip().rpartition(".")
+    module = module.replace("/", ".")
+    said = _platform_says(
+        rules,
+        finding.code,
+        entry=spec.entry,
+        module=module,
+        function=function,
+        package=module.split(".")[0],
+    )
+    hint = f" Did you mean '{finding.suggestion}'?" if finding.suggestion else ""
+    out.on_config(
+        finding.severity,
+        finding.code,
+        f"Entry point '{spec.entry}': {finding.detail}.{said}{hint}",
+        out.entry_fix(finding.suggestion),
+    )
 
 
 def _a(noun: str) -> str:

@@ -9,6 +9,7 @@ CONFIG_INVALID = "config-invalid"
 CONFIG_VALUE_UNRESOLVED = "config-value-unresolved"
 CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
 CODE_ROOT_MISSING = "code-root-missing"
+CODE_ROOT_UNRESOLVED = "code-root-unresolved"
 
 
 def parse_error(path: str, span: Span, file_type: str, detail: str) -> Problem:
@@ -34,3 +35,8 @@ def invalid(path: str, span: Span, message: str) -> Problem:
 def unresolved(path: str, span: Span, message: str) -> Problem:
     """A value computed at deploy time, so HandlerLens cannot check it."""
     return Problem(path, span, Severity.INFO, CONFIG_VALUE_UNRESOLVED, message)
+
+
+def code_unresolved(path: str, span: Span, message: str) -> Problem:
+    """Code HandlerLens cannot locate (a build output not made yet): not checked, and why."""
+    return Problem(path, span, Severity.INFO, CODE_ROOT_UNRESOLVED, message)

@@ -17,7 +17,11 @@ from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import parse_as, too_big
-from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
+from handlerlens.project.config_problems import (
+    CODE_ROOT_UNRESOLVED,
+    CONFIG_PARSE_ERROR,
+    CONFIG_VALUE_UNRESOLVED,
+)
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.walk import (
@@ -29,6 +33,9 @@ from handlerlens.project.walk import (
 
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
+
+# Problems that show a file declares a function even when none could be read from it.
+_DECLARES = frozenset({CONFIG_PARSE_ERROR, CONFIG_VALUE_UNRESOLVED, CODE_ROOT_UNRESOLVED})
 
 _CacheKey = tuple[str, str, str | None, str]
 _V = TypeVar("_V")
@@ -96,10 +103,9 @@ def discover(
         declared += specs
         declaring_dirs += [os.path.dirname(s.declared_in) for s in specs if s.declared_in]
         # A file that does not parse yet was meant to declare: guessing beside it would make
-        # functions flicker in and out while it is being typed.
-        declaring_dirs += [
-            os.path.dirname(p.path) for p in problems if p.code == CONFIG_PARSE_ERROR
-        ]
+        # functions flicker in and out while it is being typed. One whose function's code
+        # cannot be located declares it too: the files beside it are not that function.
+        declaring_dirs += [os.path.dirname(p.path) for p in problems if p.code in _DECLARES]
         model.problems += problems
 
     model.functions = _unique(declared)

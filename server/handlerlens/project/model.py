@@ -43,6 +43,13 @@ class FunctionSpec:
     root_declared_in: str | None = None
     root_span: Span | None = None
     custom_event: bool = False
+    archive: str | None = None
+    inline_code: str | None = None
+
+    @property
+    def code_on_disk(self) -> bool:
+        """True when the code is a folder HandlerLens can read and run (not a zip, not inline)."""
+        return self.archive is None and self.inline_code is None
 
     @property
     def event_trigger(self) -> str | None:

@@ -6,10 +6,10 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem, Span
+from handlerlens.analysis.problems import Problem, Severity, Span
 from handlerlens.project import yaml_nodes as yn
-from handlerlens.project.code_roots import resolve
-from handlerlens.project.config_problems import unresolved
+from handlerlens.project.code_roots import is_archive, is_build_output
+from handlerlens.project.config_problems import code_unresolved, unresolved
 from handlerlens.project.model import FunctionSpec
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
@@ -41,6 +41,9 @@ _SOURCE_TRIGGERS = {
     "AWS::DynamoDB::Table": "dynamodb",
 }
 _ARN_SERVICE_TRIGGERS = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb"}
+
+# Where a function's code is: root folder, the node that set it, archive, inline source.
+_CodeLocation = tuple[str, yaml.Node | None, str | None, str | None]
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
@@ -87,13 +90,11 @@ class _TemplateReader:
             node = yn.get(props, key)
             return node if node is not None else yn.get(defaults, key)
 
-        # Container images and inline code have no Python file in the workspace to check.
+        # Container images have no Python file in the workspace to check.
         if yn.as_str(pick("PackageType")) == "Image":
             return None
-        if sam and pick("InlineCode") is not None:
-            return None
         code = yn.get(props, "Code")
-        if not sam and (yn.get(code, "ZipFile") is not None or yn.get(code, "ImageUri")):
+        if not sam and yn.get(code, "ImageUri") is not None:
             return None
 
         handler_node = pick("Handler")
@@ -116,25 +117,12 @@ class _TemplateReader:
         if not is_python_runtime(runtime):
             return None
 
-        root, root_span = self.base, None
+        inline_node = pick("InlineCode") if sam else yn.get(code, "ZipFile")
         code_node = pick("CodeUri") if sam else code
-        declared_root = yn.as_str(code_node)
-        if code_node is not None and _not_in_workspace(declared_root):
-            self.problems.append(
-                unresolved(
-                    self.path,
-                    yn.node_span(code_node, self.lines),
-                    f"The code of {logical_id} is deployed from S3 or from a value computed at "
-                    "deploy time, not from this workspace, so HandlerLens cannot check or run "
-                    "it; point it at the local source folder to have it checked.",
-                )
-            )
+        location = self._code_location(logical_id, entry, handler_node, inline_node, code_node)
+        if location is None:
             return None
-        if declared_root is not None:
-            resolved = resolve(self.base, declared_root)
-            if resolved is not None:
-                root = resolved
-                root_span = self._span(code_node)
+        root, root_node, archive, inline = location
 
         env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
         env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
@@ -163,10 +151,94 @@ class _TemplateReader:
             env=env,
             trigger=triggers[0] if triggers else None,
             triggers=tuple(triggers),
-            root_declared_in=self.path if root_span is not None else None,
-            root_span=root_span,
+            root_declared_in=self.path if root_node is not None else None,
+            root_span=self._span(root_node) if root_node is not None else None,
             custom_event=_has_input_override(events),
+            archive=archive,
+            inline_code=inline,
         )
+
+    def _code_location(
+        self,
+        logical_id: str,
+        entry: str,
+        handler_node: yaml.Node,
+        inline_node: yaml.Node | None,
+        code_node: yaml.Node | None,
+    ) -> _CodeLocation | None:
+        """Where the function's code is, or None (with an info saying why) when it cannot be
+        located in the workspace."""
+        if inline_node is not None:
+            inline = yn.as_str(inline_node)
+            if inline is None:
+                self._unresolved(
+                    inline_node,
+                    f"The inline code of {logical_id} is assembled at deploy time (!Sub, "
+                    "!Join), so HandlerLens cannot check or run it.",
+                )
+                return None
+            return self.base, None, None, inline
+        if code_node is None:
+            return self.base, None, None, None
+        declared = yn.as_str(code_node)
+        if _not_in_workspace(declared):
+            self._unresolved(
+                code_node,
+                f"The code of {logical_id} is deployed from S3 or from a value computed at "
+                "deploy time, not from this workspace, so HandlerLens cannot check or run "
+                "it; point it at the local source folder to have it checked.",
+            )
+            return None
+        assert declared is not None
+        if "${" in declared:
+            self._unresolved(
+                code_node,
+                f"The code location of {logical_id} ('{declared}') holds a placeholder that "
+                "another tool fills in, so HandlerLens cannot locate, check or run its code.",
+            )
+            return None
+        path = os.path.normpath(os.path.join(self.base, os.path.expanduser(declared.strip())))
+        if is_archive(declared):
+            # Deployed as is (sam package uploads a zip unchanged): the module must be in it.
+            return os.path.dirname(path), code_node, path, None
+        if os.path.isfile(path):
+            # A single file is zipped alone (sam package, FORCE_ZIP): its name is the module.
+            self._check_single_file(logical_id, entry, handler_node, path)
+            return os.path.dirname(path), code_node, None, None
+        if not os.path.isdir(path) and is_build_output(path, self.base):
+            self.problems.append(
+                code_unresolved(
+                    self.path,
+                    yn.node_span(code_node, self.lines),
+                    f"The code of {logical_id} is in {declared.strip()}, a build output that "
+                    "is not there yet (a build step makes it), so its entry point was not "
+                    "checked; build first, or point the declaration at the source folder.",
+                )
+            )
+            return None
+        return path, code_node, None, None
+
+    def _check_single_file(
+        self, logical_id: str, entry: str, handler_node: yaml.Node, path: str
+    ) -> None:
+        module = entry.strip().rpartition(".")[0].replace("/", ".")
+        stem, suffix = os.path.splitext(os.path.basename(path))
+        if module and (module != stem or suffix != ".py"):
+            name = os.path.basename(path)
+            self.problems.append(
+                Problem(
+                    self.path,
+                    self._span(handler_node),
+                    Severity.ERROR,
+                    "entry-point-module-missing",
+                    f"Entry point '{entry}': the code of {logical_id} is the single file "
+                    f"{name}, which is packaged alone, so the only module is '{stem}', not "
+                    f"'{module}'.",
+                )
+            )
+
+    def _unresolved(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(unresolved(self.path, yn.node_span(node, self.lines), message))
 
     def _event_triggers(self, events: yaml.Node | None) -> list[str]:
         found = []

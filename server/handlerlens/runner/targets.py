@@ -99,6 +99,15 @@ def _discover(root: str, platform: str | None, *, for_entry: bool = False) -> li
     return list(model.functions)
 
 
+def _not_runnable(spec: Any) -> str | None:
+    """Why a declared function cannot be served (its code is no folder), or None."""
+    if spec.inline_code is not None:
+        return f"'{spec.name}' is inline code in {spec.declared_in}"
+    if spec.archive is not None:
+        return f"the code of '{spec.name}' is the archive {spec.archive}"
+    return None
+
+
 def _from_spec(spec: Any, overrides: dict[str, Any]) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
     env = dict(spec.env or {})
@@ -170,11 +179,13 @@ def resolve_targets(
         if specs is None:
             specs = _discover(root, platform)
         if not entry:
-            if not specs:
+            runnable = [spec for spec in specs if _not_runnable(spec) is None]
+            if not runnable:
                 raise TargetError(
-                    f"no functions declared under {root}; pass an entry point like main.handler"
+                    f"no functions declared under {root} with code in a folder; pass an entry "
+                    "point like main.handler"
                 )
-            served.extend(_from_spec(spec, overrides) for spec in specs)
+            served.extend(_from_spec(spec, overrides) for spec in runnable)
             continue
         found = [s for s in specs if s.name == entry]
         if not found:
@@ -182,6 +193,12 @@ def resolve_targets(
             raise TargetError(
                 f"'{entry}' is neither an entry point (file.function) nor a declared function "
                 f"(declared: {known})"
+            )
+        why = _not_runnable(found[0])
+        if why is not None:
+            raise TargetError(
+                f"{why}; HandlerLens runs code from a folder: pass its entry point with --root "
+                "set to the source folder"
             )
         served.append(_from_spec(found[0], overrides))
     names = [fn.name for fn in served]
