@@ -30,7 +30,7 @@ def test_an_unsaved_buffer_replaces_the_file_on_disk(tmp_path: Path) -> None:
 
 def test_an_unsaved_new_file_is_discovered(tmp_path: Path) -> None:
     new = tmp_path / "sub" / "serverless.yml"
-    text = "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+    text = "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
     model = discover(str(tmp_path), overlays={str(new): text})
     assert [(f.name, f.declared_in) for f in model.functions] == [("f", str(new))]
     assert model.config_files == [str(new)]
@@ -76,7 +76,8 @@ def test_tool_and_dependency_directories_are_not_walked(tmp_path: Path) -> None:
 
 def test_big_and_binary_declaring_files_are_skipped_silently(tmp_path: Path) -> None:
     (tmp_path / "serverless.yml").write_text(
-        "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n" + "#" * 1_100_000
+        "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
+        + "#" * 1_100_000
     )
     (tmp_path / "main.tf").write_bytes(b'resource "yandex_function" "f" {\x00\xff}')
     model = discover(str(tmp_path))
@@ -98,7 +99,7 @@ def test_the_walk_stops_at_its_depth_bound(tmp_path: Path) -> None:
     for directory in (shallow, deep):
         directory.mkdir(parents=True)
         (directory / "serverless.yml").write_text(
-            "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+            "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
         )
     assert discover(str(tmp_path)).config_files == [str(shallow / "serverless.yml")]
 
@@ -155,7 +156,7 @@ def test_discovery_of_fifty_declaring_files_is_fast(tmp_path: Path) -> None:
 
 def test_discovered_paths_are_absolute_and_normalised(tmp_path: Path) -> None:
     (tmp_path / "serverless.yml").write_text(
-        "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+        "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
     )
     relative = os.path.relpath(tmp_path)
     model = discover(relative + "/./")

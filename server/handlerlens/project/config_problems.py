@@ -10,6 +10,7 @@ CONFIG_VALUE_UNRESOLVED = "config-value-unresolved"
 CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
 CODE_ROOT_MISSING = "code-root-missing"
 CODE_ROOT_UNRESOLVED = "code-root-unresolved"
+HANDLER_UNVERIFIABLE = "handler-unverifiable"
 
 
 def parse_error(path: str, span: Span, file_type: str, detail: str) -> Problem:
@@ -40,3 +41,9 @@ def unresolved(path: str, span: Span, message: str) -> Problem:
 def code_unresolved(path: str, span: Span, message: str) -> Problem:
     """Code HandlerLens cannot locate (a build output not made yet): not checked, and why."""
     return Problem(path, span, Severity.INFO, CODE_ROOT_UNRESOLVED, message)
+
+
+def not_checked(path: str, span: Span, message: str) -> Problem:
+    """A handler that is not the function's Python code (a plugin's, an adapter's start
+    command): not checked, and why."""
+    return Problem(path, span, Severity.INFO, HANDLER_UNVERIFIABLE, message)

@@ -21,6 +21,7 @@ from handlerlens.project.config_problems import (
     CODE_ROOT_UNRESOLVED,
     CONFIG_PARSE_ERROR,
     CONFIG_VALUE_UNRESOLVED,
+    HANDLER_UNVERIFIABLE,
 )
 from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
@@ -35,7 +36,9 @@ from handlerlens.project.walk import (
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
 
 # Problems that show a file declares a function even when none could be read from it.
-_DECLARES = frozenset({CONFIG_PARSE_ERROR, CONFIG_VALUE_UNRESOLVED, CODE_ROOT_UNRESOLVED})
+_DECLARES = frozenset(
+    {CONFIG_PARSE_ERROR, CONFIG_VALUE_UNRESOLVED, CODE_ROOT_UNRESOLVED, HANDLER_UNVERIFIABLE}
+)
 
 _CacheKey = tuple[str, str, str | None, str]
 _V = TypeVar("_V")

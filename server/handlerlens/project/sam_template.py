@@ -8,8 +8,9 @@ import yaml
 
 from handlerlens.analysis.problems import Problem, Severity, Span
 from handlerlens.project import yaml_nodes as yn
+from handlerlens.project.adapters import handler_language, web_adapter_reason
 from handlerlens.project.code_roots import is_archive, is_build_output
-from handlerlens.project.config_problems import code_unresolved, unresolved
+from handlerlens.project.config_problems import code_unresolved, not_checked, unresolved
 from handlerlens.project.model import FunctionSpec
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
@@ -117,16 +118,38 @@ class _TemplateReader:
         if not is_python_runtime(runtime):
             return None
 
+        env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
+        env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
+        env.update(_logging_env(pick("LoggingConfig")))
+        layers = [
+            str(n.value) for n in yn.sequence(pick("Layers")) if isinstance(n, yaml.ScalarNode)
+        ]
+        adapter = web_adapter_reason(entry, env, layers)
+        if adapter is not None:
+            self.problems.append(
+                not_checked(
+                    self.path,
+                    yn.node_span(handler_node, self.lines),
+                    f"The Handler of {logical_id} ('{entry}') is not a Python handler: {adapter}"
+                    ", so HandlerLens does not check or run it as one.",
+                )
+            )
+            return None
+
         inline_node = pick("InlineCode") if sam else yn.get(code, "ZipFile")
         code_node = pick("CodeUri") if sam else code
         location = self._code_location(logical_id, entry, handler_node, inline_node, code_node)
         if location is None:
             return None
         root, root_node, archive, inline = location
+        if (
+            runtime is None
+            and archive is None
+            and inline is None
+            and handler_language(root, entry) == "javascript"
+        ):
+            return None  # no literal runtime says Python, and the handler file is JS/TS
 
-        env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
-        env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
-        env.update(_logging_env(pick("LoggingConfig")))
         memory = yn.as_number(pick("MemorySize"))
 
         events = yn.get(props, "Events") if sam else None

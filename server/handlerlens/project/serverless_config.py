@@ -6,9 +6,16 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.problems import Problem, Severity
 from handlerlens.project import yaml_nodes as yn
-from handlerlens.project.config_problems import unresolved
+from handlerlens.project.adapters import (
+    WSGI_HANDLERS,
+    generated_handler_reason,
+    handler_language,
+    web_adapter_reason,
+)
+from handlerlens.project.code_roots import is_archive
+from handlerlens.project.config_problems import not_checked, unresolved
 from handlerlens.project.model import FunctionSpec, PlatformName
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
@@ -71,15 +78,30 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
             )
             continue
         runtime_node = yn.first(yn.get(function, "runtime"), yn.get(provider, "runtime"))
+        if runtime_node is None:
+            # The Framework's default runtime is Node.js (nodejs12.x in v2/v3, nodejs20.x in
+            # v4: AwsProvider.getRuntime), and the Yandex plugin deploys nothing without
+            # `provider.runtime`: a service that names no runtime is not Python.
+            continue
         runtime = yn.as_str(runtime_node)
         if runtime is not None and "${" in runtime:
             runtime, runtime_node = None, None
         if not is_python_runtime(runtime):
             continue
-        timeout = yn.first(yn.get(function, "timeout"), yn.get(provider, "timeout"))
-        memory = yn.first(yn.get(function, "memorySize"), yn.get(provider, "memorySize"))
         env = yn.env_map(yn.get(provider, "environment"))
         env.update(yn.env_map(yn.get(function, "environment")))
+        root = _code_root(service_dir, yn.as_str(yn.get(function, "module")), entry)
+        archive = _artifact(service_dir, function, doc)
+        language = handler_language(root, entry) if archive is None else "python"
+        if language == "javascript":
+            continue  # a JS/TS handler (behind a computed runtime, or the wrong one)
+        skipped = _not_python_handler(name, entry, function, provider, env)
+        if skipped is not None:
+            problems.append(not_checked(path, yn.node_span(handler_node, lines), skipped))
+            problems += _wsgi_app_problems(path, doc, lines, service_dir, entry)
+            continue
+        timeout = yn.first(yn.get(function, "timeout"), yn.get(provider, "timeout"))
+        memory = yn.first(yn.get(function, "memorySize"), yn.get(provider, "memorySize"))
         triggers = (
             _aws_triggers(function, provider)
             if platform == "aws"
@@ -90,7 +112,7 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
                 name=name,
                 platform=platform,
                 entry=entry,
-                root=service_dir,
+                root=os.path.dirname(archive) if archive is not None else root,
                 declared_by="serverless",
                 declared_in=path,
                 entry_span=yn.value_span(handler_node, lines),
@@ -103,9 +125,81 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
                 env=env,
                 trigger=triggers[0] if triggers else None,
                 triggers=tuple(triggers),
+                archive=archive,
             )
         )
     return specs, problems
+
+
+def _code_root(service_dir: str, module: str | None, entry: str) -> str:
+    """serverless-python-requirements' `module:` is the function's own folder, packaged as
+    the zip's root (its handler is relative to it); without it, the service directory."""
+    if not module or "${" in module:
+        return service_dir
+    root = os.path.normpath(os.path.join(service_dir, module))
+    if handler_language(root, entry) is None and handler_language(service_dir, entry):
+        return service_dir  # the handler spells the folder out (`module/app.handler`)
+    return root
+
+
+def _artifact(service_dir: str, function: yaml.Node | None, doc: yaml.Node) -> str | None:
+    """A prebuilt zip deployed as is (`package.artifact`, the function's or the service's)."""
+    node = yn.first(
+        yn.get_path(function, "package", "artifact"), yn.get_path(doc, "package", "artifact")
+    )
+    artifact = yn.as_str(node)
+    if artifact is None or "${" in artifact or "://" in artifact or not is_archive(artifact):
+        return None
+    return os.path.normpath(os.path.join(service_dir, os.path.expanduser(artifact.strip())))
+
+
+def _not_python_handler(
+    name: str,
+    entry: str,
+    function: yaml.Node | None,
+    provider: yaml.Node | None,
+    env: dict[str, str],
+) -> str | None:
+    """Why the handler of function `name` is not its own Python code, or None."""
+    layers = [
+        str(node.value)
+        for node in yn.sequence(yn.first(yn.get(function, "layers"), yn.get(provider, "layers")))
+        if isinstance(node, yaml.ScalarNode)
+    ]
+    reason = generated_handler_reason(entry) or web_adapter_reason(entry, env, layers)
+    if reason is None:
+        return None
+    return (
+        f"The handler of function '{name}' ('{entry}') is not checked as Python code in "
+        f"this workspace: {reason}."
+    )
+
+
+def _wsgi_app_problems(
+    path: str, doc: yaml.Node, lines: LineIndex, service_dir: str, entry: str
+) -> list[Problem]:
+    """serverless-wsgi's real entry point is `custom.wsgi.app` (`app.app`): its module must
+    be in the service, or the generated handler fails to import it on every cold start."""
+    if entry.strip() not in WSGI_HANDLERS:
+        return []
+    app_node = yn.get_path(doc, "custom", "wsgi", "app")
+    app = yn.as_str(app_node)
+    if app_node is None or app is None or "${" in app or "." not in app:
+        return []
+    if handler_language(service_dir, app) is not None:
+        return []
+    module = app.rpartition(".")[0]
+    return [
+        Problem(
+            path,
+            yn.value_span(app_node, lines),
+            Severity.ERROR,
+            "entry-point-module-missing",
+            f"custom.wsgi.app '{app}': there is no {module.replace('.', '/')}.py (nor a "
+            f"package {module.replace('.', '/')}/) in the service directory {service_dir}; "
+            "serverless-wsgi's handler imports it on every cold start and would fail.",
+        )
+    ]
 
 
 def _event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
