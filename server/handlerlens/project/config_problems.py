@@ -7,6 +7,7 @@ from handlerlens.analysis.problems import Problem, Severity, Span
 CONFIG_PARSE_ERROR = "config-parse-error"
 CONFIG_INVALID = "config-invalid"
 CONFIG_VALUE_UNRESOLVED = "config-value-unresolved"
+CONFIG_TEMPLATE = "config-template"
 CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
 CODE_ROOT_MISSING = "code-root-missing"
 CODE_ROOT_UNRESOLVED = "code-root-unresolved"

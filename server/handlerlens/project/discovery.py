@@ -20,6 +20,7 @@ from handlerlens.project.config_files import parse_as, too_big
 from handlerlens.project.config_problems import (
     CODE_ROOT_UNRESOLVED,
     CONFIG_PARSE_ERROR,
+    CONFIG_TEMPLATE,
     CONFIG_VALUE_UNRESOLVED,
     HANDLER_UNVERIFIABLE,
 )
@@ -37,7 +38,13 @@ KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terrafo
 
 # Problems that show a file declares a function even when none could be read from it.
 _DECLARES = frozenset(
-    {CONFIG_PARSE_ERROR, CONFIG_VALUE_UNRESOLVED, CODE_ROOT_UNRESOLVED, HANDLER_UNVERIFIABLE}
+    {
+        CONFIG_PARSE_ERROR,
+        CONFIG_VALUE_UNRESOLVED,
+        CONFIG_TEMPLATE,
+        CODE_ROOT_UNRESOLVED,
+        HANDLER_UNVERIFIABLE,
+    }
 )
 
 _CacheKey = tuple[str, str, str | None, str]

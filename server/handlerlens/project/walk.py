@@ -80,8 +80,10 @@ def may_be_config_file(path: str) -> bool:
 
 def skipped_dir(name: str) -> bool:
     """Directories never searched: dot-directories (.git, .venv, .terraform, .aws-sam,
-    .serverless, editor state) and dependency or build output folders."""
-    return name.startswith(".") or name in SKIP_DIRS
+    .serverless, editor state), dependency or build output folders, and folders of a project
+    template whose name is still unrendered Jinja (`{{cookiecutter.project_slug}}`): what is
+    in them is a template of code, not code."""
+    return name.startswith(".") or name in SKIP_DIRS or "{{" in name or "{%" in name
 
 
 def walk_project(root: str, opened: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
