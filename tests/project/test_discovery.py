@@ -7,6 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from handlerlens.project import discover
 from handlerlens.project.walk import MAX_DEPTH
 from tests.project.conftest import fixture
@@ -163,3 +165,32 @@ def test_discovered_paths_are_absolute_and_normalised(tmp_path: Path) -> None:
     assert model.root == str(tmp_path)
     assert model.functions[0].root == str(tmp_path)
     assert model.config_files == [str(tmp_path / "serverless.yml")]
+
+
+def test_the_walk_says_where_its_cap_stopped_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlerlens.project import walk
+
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.txt").write_text("")
+    monkeypatch.setattr(walk, "MAX_ENTRIES", 4)
+    model = discover(str(tmp_path))
+    (note,) = model.notes
+    assert note.startswith(f"stopped reading {tmp_path} after 4 files and folders")
+    assert f"in {tmp_path / 'b'}" in note
+    monkeypatch.setattr(walk, "MAX_ENTRIES", 100)
+    assert discover(str(tmp_path)).notes == []
+
+
+def test_the_python_file_cap_is_said_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlerlens.project import walk
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text("")
+    monkeypatch.setattr(walk, "MAX_PYTHON_FILES", 3)
+    assert discover(str(tmp_path)).notes == []
+    monkeypatch.setattr(walk, "MAX_PYTHON_FILES", 2)
+    (note,) = discover(str(tmp_path)).notes
+    assert note.startswith("looked at the first 2 Python files")

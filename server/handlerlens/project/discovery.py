@@ -80,8 +80,8 @@ def discover(
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
-    candidates, python_files = walk_project(root, opened)
     model = ProjectModel(root)
+    candidates, python_files = walk_project(root, opened, model.notes)
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
     for path in candidates:

@@ -67,6 +67,8 @@ class ProjectModel:
     functions: list[FunctionSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     config_files: list[str] = field(default_factory=list)
+    # Sentences about what discovery did not read (the walk's caps), for logs and `check`.
+    notes: list[str] = field(default_factory=list)
     # Folders the quiet heuristic stays out of: every function's code root, and the folder of
     # every declaring file (one that does not parse yet included).
     covered: set[str] = field(default_factory=set)
