@@ -195,3 +195,19 @@ def test_a_missing_source_folder_is_one_warning_not_also_a_missing_module(
     functions, (problem,) = _check(tmp_path)
     assert functions == 1
     assert (problem.code, problem.severity) == ("code-root-missing", Severity.WARNING)
+
+
+def test_inline_placeholder_for_code_deployed_by_another_step_is_an_info(tmp_path: Path) -> None:
+    # The template sits in infrastructure/; the real handler module is in ../src, uploaded by
+    # a script after the stack creates the function with a placeholder.
+    (tmp_path / "infrastructure").mkdir()
+    (tmp_path / "src" / "agent").mkdir(parents=True)
+    (tmp_path / "src" / "agent" / "handler.py").write_text(HANDLER)
+    code = "Code:\n        ZipFile: |\n          def handler(event, context):\n            return 1"
+    (tmp_path / "infrastructure" / "stack.yaml").write_text(
+        _template(code, "agent.handler.handler", kind="Lambda")
+    )
+    _, (problem,) = _check(tmp_path)
+    assert (problem.code, problem.severity) == ("code-root-unresolved", Severity.INFO)
+    assert "the inline code is a placeholder that another step replaces" in problem.message
+    assert "../src/agent/handler.py" in problem.message
