@@ -194,3 +194,24 @@ def test_the_python_file_cap_is_said_too(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(walk, "MAX_PYTHON_FILES", 2)
     (note,) = discover(str(tmp_path)).notes
     assert note.startswith("looked at the first 2 Python files")
+
+
+def test_a_template_of_only_other_languages_is_listed_but_not_parsed(tmp_path: Path) -> None:
+    # Its YAML is broken too: composing it would report a parse error about a Node template.
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Js:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: nodejs20.x, Handler: app.handler, Events: [\n"
+    )
+    model = discover(str(tmp_path))
+    assert (model.functions, model.problems) == ([], [])
+    assert model.config_files == [str(tmp_path / "template.yaml")]
+    # Naming Python anywhere (here a second function) makes it a template to read.
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Js:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: nodejs20.x, Handler: app.handler}\n  Py:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler}\n"
+    )
+    assert [f.name for f in discover(str(tmp_path)).functions] == ["Py"]

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from handlerlens.project.walk import ConfigKind
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Generic, TypeVar
@@ -24,7 +25,7 @@ from handlerlens.project.config_problems import (
     CONFIG_VALUE_UNRESOLVED,
     HANDLER_UNVERIFIABLE,
 )
-from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
+from handlerlens.project.heuristic import EVENT_NAMES, MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
@@ -35,6 +36,19 @@ from handlerlens.project.walk import (
 
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform")
+
+# What a handler-shaped function's first line must look like (`def handler(event, …`, any
+# event name the heuristic accepts): files without one are not parsed for the guess (most
+# Python files of a big tree; parsing them was 1.5 s of serverless-patterns' discovery).
+_MAY_HOLD_HANDLER = re.compile(
+    r"def\s+\w+\s*\(\s*_*(?:\w*_event|" + "|".join(sorted(EVENT_NAMES)) + r")\b", re.IGNORECASE
+)
+
+_PYTHON = re.compile("python", re.IGNORECASE)
+# A literal runtime of another language, in YAML (`Runtime: nodejs20.x`) or JSON.
+_OTHER_RUNTIME = re.compile(
+    r"""["']?Runtime["']?\s*:\s*["']?(?:nodejs|java|go|dotnet|ruby|provided)""", re.IGNORECASE
+)
 
 # Problems that show a file declares a function even when none could be read from it.
 _DECLARES = frozenset(
@@ -84,10 +98,14 @@ def discover(
     candidates, python_files = walk_project(root, opened, model.notes)
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
+    not_python: list[str] = []  # templates read but not parsed: every function is another language
     for path in candidates:
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
         if kind is not None and text is not None and not too_big(kind, text):
+            if kind == "sam" and not _may_declare_python(text):
+                not_python.append(path)
+                continue
             by_kind[kind].append((path, text))
 
     declared: list[FunctionSpec] = []
@@ -95,7 +113,9 @@ def discover(
     platforms: dict[str, str] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
-        model.config_files += [path for path, _ in files]
+        model.config_files += sorted(
+            [path for path, _ in files] + (not_python if kind == "sam" else [])
+        )
         if kind == "terraform":
             specs, problems = _terraform(files)
         else:
@@ -127,12 +147,21 @@ def discover(
         if _under_any(path, covered):
             continue
         text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
-        if text is None:
+        if text is None or not _MAY_HOLD_HANDLER.search(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
         model.functions += heuristic_functions(path, text, root, guessed or "yandex")
     model.problems = _unique_problems(model.problems)
     return model
+
+
+def _may_declare_python(template: str) -> bool:
+    """False for a CloudFormation template whose functions all have another language: it
+    names a runtime (`nodejs20.x`, `java21`) and never Python. Such templates are about half
+    the YAML of a big tree (serverless-patterns: 209 of 564), and composing them only found
+    problems in code HandlerLens does not check. Templates naming no runtime (one being
+    typed, a broken one) are still parsed, so their parse errors are still shown."""
+    return _PYTHON.search(template) is not None or _OTHER_RUNTIME.search(template) is None
 
 
 def _read(
