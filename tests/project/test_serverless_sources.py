@@ -199,3 +199,25 @@ def test_a_serverless_package_artifact_is_checked_as_an_archive(tmp_path: Path) 
     functions, (problem,) = _check(tmp_path)
     assert functions == ["f"] and problem.code == "entry-point-module-missing"
     assert "in the archive fn.zip (its modules: other)" in problem.message
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "module: '${self:custom.dir}'",
+        "package: {artifact: '${env:BUILD}/f.zip'}",
+        "package: {artifact: 's3://bucket/f.zip'}",
+    ],
+)
+def test_a_computed_code_location_is_an_info_not_the_service_folder(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "provider: {name: aws, runtime: python3.12}\n"
+        f"functions:\n  f:\n    handler: app.main\n    {where}\n"
+    )
+    (tmp_path / "app.py").write_text("x = 1\n")  # would be "function missing" if used
+    functions, (problem,) = _check(tmp_path)
+    assert functions == []
+    assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
+    assert "a location Serverless resolves at deploy time" in problem.message

@@ -90,6 +90,17 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
             continue
         env = yn.env_map(yn.get(provider, "environment"))
         env.update(yn.env_map(yn.get(function, "environment")))
+        computed = _computed_code_location(function, doc)
+        if computed is not None:
+            problems.append(
+                unresolved(
+                    path,
+                    yn.node_span(computed, lines),
+                    f"The code of function '{name}' is at a location Serverless resolves at "
+                    "deploy time (or in S3), so HandlerLens cannot locate, check or run it.",
+                )
+            )
+            continue
         root = _code_root(service_dir, yn.as_str(yn.get(function, "module")), entry)
         archive = _artifact(service_dir, function, doc)
         language = handler_language(root, entry) if archive is None else "python"
@@ -131,10 +142,25 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
     return specs, problems
 
 
+def _computed_code_location(function: yaml.Node | None, doc: yaml.Node) -> yaml.Node | None:
+    """The `module:` or `package.artifact` value that holds a variable (`${…}`) or names S3,
+    if any: the code is wherever that resolves to, never the service folder instead."""
+    for node in (
+        yn.get(function, "module"),
+        yn.first(
+            yn.get_path(function, "package", "artifact"), yn.get_path(doc, "package", "artifact")
+        ),
+    ):
+        text = yn.as_str(node)
+        if node is not None and text is not None and ("${" in text or "://" in text):
+            return node
+    return None
+
+
 def _code_root(service_dir: str, module: str | None, entry: str) -> str:
     """serverless-python-requirements' `module:` is the function's own folder, packaged as
     the zip's root (its handler is relative to it); without it, the service directory."""
-    if not module or "${" in module:
+    if not module:
         return service_dir
     root = os.path.normpath(os.path.join(service_dir, module))
     if handler_language(root, entry) is None and handler_language(service_dir, entry):
