@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export HANDLERLENS_CACHE ?= $(HOME)/.cache/handlerlens
 
-.PHONY: demo test lint venv system-deps clean bench soak package
+.PHONY: demo test lint venv system-deps clean bench soak package corpus
 
 venv: $(VENV)/.installed
 
@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
+# Debian packages the tests use: neovim (tests/neovim), curl (README's blocks, tests/test_readme.py).
 system-deps:
-	bash scripts/apt-ensure.sh neovim
+	bash scripts/apt-ensure.sh neovim curl
 
 # The CLI first (works everywhere), then VS Code in the browser with the extension installed.
 demo: venv
@@ -41,6 +42,14 @@ bench: venv
 
 soak: venv
 	bash scripts/soak.sh
+
+# `handlerlens check` over the public projects of bench/corpus.txt (checked out by commit into
+# CORPUS; CORPUS_MIRROR=DIR takes them from local bare mirrors), compared with the judgements in
+# bench/corpus-judgements.tsv. CORPUS_ARGS=--strict fails on a false, unjudged or lost problem.
+CORPUS ?= $(HANDLERLENS_CACHE)/corpus
+corpus: venv
+	PY=$(PY) bash scripts/corpus-fetch.sh "$(CORPUS)"
+	$(PY) -m bench.corpus run --dir "$(CORPUS)" $(CORPUS_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

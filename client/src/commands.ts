@@ -165,7 +165,7 @@ export class HandlerCommands {
       }
       if (!this.tracker.streamed(result.requestId)) {
         for (const line of result.logs) {
-          this.logs.functionLine(fn.name, line.replace(/\r?\n$/, ""), "stdout");
+          this.logs.functionLine(fn.name, line, "stdout");
         }
       }
       this.logs.main.info(

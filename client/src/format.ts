@@ -1,6 +1,6 @@
 /**
  * Pure text helpers (no `vscode` import; unit-tested in tests/client): the response document,
- * stack-frame detection and the curl command.
+ * function log lines as people read them, stack-frame detection and the curl command.
  */
 import { STATUS_CODES } from "node:http";
 import type { RunResult } from "./protocol";
@@ -53,9 +53,28 @@ export function renderResponse(meta: ResponseMeta, r: RunResult): string {
   out.push("```", "");
 
   if (r.logs.length) {
-    out.push("## Log", "", "```text", ...r.logs.map((l) => l.replace(/\r?\n$/, "")), "```", "");
+    out.push("## Log", "", "```text", ...r.logs.map(readableLogLine), "```", "");
   }
   return out.join("\n");
+}
+
+/**
+ * One line of a function's log as people read it, its `\r`-separated parts on lines of their
+ * own (the runner's `readable_lines`, the same rule): both platforms keep a `\r` as a line break
+ * inside one log entry (the AWS runtime joins an error's traceback with it), and the runner
+ * passes lines on as written. A trailing line end (`\n`, `\r\n`) goes, and so do empty parts
+ * before the first text (a progress bar's leading `\r`).
+ */
+export function readableLogLine(line: string): string {
+  const text = line.replace(/\n$/, "").replace(/\r+$/, "");
+  if (!text.includes("\r")) {
+    return text;
+  }
+  const parts = text.split("\r");
+  while (parts.length > 1 && parts[0] === "") {
+    parts.shift();
+  }
+  return parts.join("\n");
 }
 
 /**

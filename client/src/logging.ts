@@ -3,6 +3,7 @@
  * does) and "HandlerLens Language Server" (the server's stderr and the LSP trace).
  */
 import * as vscode from "vscode";
+import { readableLogLine } from "./format";
 import type { LogParams } from "./protocol";
 
 export class Logs implements vscode.Disposable {
@@ -14,9 +15,13 @@ export class Logs implements vscode.Disposable {
     this.server = vscode.window.createOutputChannel("HandlerLens Language Server", { log: true });
   }
 
-  /** Append one function log line (from `handlerlens/log` or a run result). */
+  /**
+   * Append one function log line (from `handlerlens/log` or a run result), as written by the
+   * function: a line with `\r`s in it (an AWS error's traceback) is one entry of several lines.
+   */
   functionLine(fn: string | undefined, line: string, stream: LogParams["stream"]): void {
-    const text = fn ? `[${fn}] ${line}` : line;
+    const readable = readableLogLine(line);
+    const text = fn ? `[${fn}] ${readable}` : readable;
     if (stream === "stderr") {
       this.main.warn(text);
     } else {

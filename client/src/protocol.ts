@@ -77,7 +77,10 @@ export interface RunnerStateParams {
   message?: string;
 }
 
-/** Payload of NOTIFY_LOG: one line of a function's log. */
+/**
+ * Payload of NOTIFY_LOG: one line of a function's log, as written (a `\r` in it breaks the line
+ * within one entry: shown through `readableLogLine`).
+ */
 export interface LogParams {
   function?: string;
   requestId?: string;

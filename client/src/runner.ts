@@ -96,7 +96,7 @@ export class RunnerTracker implements vscode.Disposable {
         }
       }
     }
-    this.logs.functionLine(p.function, (p.line ?? "").replace(/\r?\n$/, ""), p.stream);
+    this.logs.functionLine(p.function, p.line ?? "", p.stream);
   }
 
   private showError(entry: RunnerEntry): void {

@@ -8,7 +8,6 @@ import sys
 from typing import TextIO
 
 from handlerlens.analysis.problems import Problem, Severity
-from handlerlens.analysis.workspace import WorkspaceState
 
 _SEVERITY_NAME = {
     Severity.ERROR: "error",
@@ -30,6 +29,8 @@ def collect(
 ) -> tuple[list[Problem], int]:
     """Problems under each path (a folder is a workspace; a file, its folder filtered to it);
     what discovery could not read (the walk's caps) is appended to `notes`."""
+    from handlerlens.analysis.workspace import WorkspaceState
+
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0
     for given in paths:
@@ -58,6 +59,13 @@ def collect(
 def _rel(path: str) -> str:
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel
+
+
+def text_line(p: Problem) -> str:
+    """One problem as the text format shows it: `path:line:col: severity [code] message`
+    (also what `serve` and `invoke` print for a declaring file that does not parse)."""
+    line, col = p.span.start.line + 1, p.span.start.character + 1
+    return f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] {p.message}"
 
 
 def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> None:
@@ -90,10 +98,7 @@ def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> No
                 f"title=handlerlens {p.code}::{message}\n"
             )
         else:
-            out.write(
-                f"{_rel(p.path)}:{line}:{col}: {_SEVERITY_NAME[p.severity]} [{p.code}] "
-                f"{p.message}\n"
-            )
+            out.write(text_line(p) + "\n")
     if fmt == "text":
         counts = {s: sum(1 for p in problems if p.severity == s) for s in Severity}
         summary = (

@@ -100,9 +100,12 @@ def _command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `only`, just that command's sub-parser is built (each costs
-    argparse a few gettext look-ups on disk, noticeable in a 45 ms `handlerlens invoke`)."""
+def _parser(
+    only: str | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command line and its commands' sub-parsers; with `only`, just that command's
+    sub-parser is built (each costs argparse a few gettext look-ups on disk, noticeable in a
+    45 ms `handlerlens invoke`)."""
     parser = argparse.ArgumentParser(
         prog="handlerlens",
         description="Editor tooling for Python handlers on Yandex Cloud Functions and AWS Lambda.",
@@ -111,19 +114,60 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"handlerlens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    commands: dict[str, argparse.ArgumentParser] = {}
     for name, (text, add_arguments) in COMMANDS.items():
         if only is None or name == only:
-            add_arguments(sub.add_parser(name, help=text, formatter_class=HelpFormatter))
-    return parser
+            commands[name] = sub.add_parser(name, help=text, formatter_class=HelpFormatter)
+            add_arguments(commands[name])
+    return parser, commands
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """argparse's "unrecognized arguments" message, with a "did you mean" for a mistyped
+    option (`--prot` → `--port`)."""
+    import difflib
+
+    known = [
+        option
+        for action in parser._actions
+        if action.help != argparse.SUPPRESS
+        for option in action.option_strings
+        if option.startswith("--")
+    ]
+    message = "unrecognized arguments: " + " ".join(extras)
+    for extra in extras:
+        if not extra.startswith("-"):
+            continue
+        typed = extra.partition("=")[0]
+        near = difflib.get_close_matches(typed, known, n=5, cutoff=0.6)
+        if near:
+            # Swapped letters (`--prot`) score no better than others in difflib's ratio
+            # (`--root`): the same letters come first.
+            near.sort(key=lambda option: sorted(option) != sorted(typed))
+            message += f" (did you mean {near[0]}?)"
+            break
+    return message
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line; SystemExit (status 2, the command's own usage) when it is
+    wrong, as argparse does."""
+    parser, commands = _parser(_command(argv))
+    # argparse reports options a command does not know with the top-level usage and no
+    # advice; the command's own parser says it with its usage instead.
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        own = commands.get(args.command, parser)
+        own.error(_unrecognized(own, extras))
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     if argv is None:
         argv = sys.argv[1:]
-    parser = _parser(_command(argv))
     try:
-        args = parser.parse_args(argv)
+        args = parse(argv)
     except SystemExit as exc:
         # argparse exits 2 on usage errors already; keep --help/--version at 0.
         return int(exc.code or 0)

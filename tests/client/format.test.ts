@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   curlCommand,
   findFrames,
+  readableLogLine,
   renderResponse,
   shellQuote,
   tracebackOf,
@@ -82,6 +83,39 @@ describe("renderResponse", () => {
   it("prefers the server's parsed json over re-parsing the body", () => {
     const text = renderResponse(meta, { ...ok, body: "ignored", json: { a: 1 } });
     assert.ok(text.includes('{\n  "a": 1\n}'));
+  });
+});
+
+// awslambdaric's text-format error record: one line, its parts joined by \r, NBSP-indented.
+const awsErrorRecord =
+  "[ERROR] ValueError: bad input: 2\rTraceback (most recent call last):\r" +
+  '\u00a0\u00a0File "/var/task/app.py", line 59, in boom\r' +
+  '\u00a0\u00a0\u00a0\u00a0raise ValueError("bad input: " + str(n))\n';
+
+describe("readableLogLine", () => {
+  it("puts each \\r-separated part of an error record on its own line, nothing lost", () => {
+    assert.equal(
+      readableLogLine(awsErrorRecord),
+      [
+        "[ERROR] ValueError: bad input: 2",
+        "Traceback (most recent call last):",
+        '\u00a0\u00a0File "/var/task/app.py", line 59, in boom',
+        '\u00a0\u00a0\u00a0\u00a0raise ValueError("bad input: " + str(n))',
+      ].join("\n"),
+    );
+  });
+  it("leaves lines without \\r as they are, minus the line end", () => {
+    assert.equal(readableLogLine("handling {}\n"), "handling {}");
+    assert.equal(readableLogLine("crlf\r\n"), "crlf");
+    assert.equal(readableLogLine(""), "");
+  });
+  it("shows a progress bar's redraws as lines, without a leading blank", () => {
+    assert.equal(readableLogLine("\r10%\r50%\r100%\n"), "10%\n50%\n100%");
+  });
+  it("shows the record as lines in the response document's log", () => {
+    const text = renderResponse(meta, { ...ok, logs: [awsErrorRecord] });
+    assert.ok(!text.includes("\r"));
+    assert.ok(text.includes("bad input: 2\nTraceback (most recent call last):\n\u00a0\u00a0File"));
   });
 });
 

@@ -136,6 +136,10 @@ def suggest_entry(entry: str, root: str, rules: PlatformRules, sources: Sources)
     info = sources.module(resolved.path) if resolved.path else None
     if info is None or resolved.function in info.bindings:
         return None
+    if info.syntax_error is not None:
+        # The names read past the error are a guess: whether `function` is missing is not
+        # known, so no correction is (the syntax error is what the user needs to see).
+        return None
     names = [n for n, b in info.bindings.items() if b.kind in CALLABLE_KINDS]
     near = close_match(resolved.function, names)
     return f"{entry.rpartition('.')[0]}.{near}" if near else None

@@ -72,7 +72,8 @@ class RunnerStateParams(TypedDict, total=False):
 
 
 class LogParams(TypedDict, total=False):
-    """Payload of NOTIFY_LOG: one line of a function's log."""
+    """Payload of NOTIFY_LOG: one line of a function's log, as written (a `\\r` in it breaks
+    the line within one entry: an editor shows the parts as lines, see runner_logs)."""
 
     function: str
     requestId: str

@@ -57,3 +57,23 @@ def report_line(
     if init_ms is not None:
         parts.append(f"Init Duration: {init_ms:.2f} ms")
     return "\t".join(parts) + "\t"
+
+
+def readable_lines(line: str) -> list[str]:
+    """One line of a function's log as people read it: each `\\r`-separated part on its own line.
+
+    On both platforms a `\\r` inside a log line breaks the line within one log entry: the AWS
+    runtime joins an error's traceback lines with it, Yandex's docs tell users to write
+    multi-line entries so, and CloudWatch and Cloud Logging show such an entry as lines. A
+    terminal would instead go back to the line's start and overprint, leaving only the tail of
+    the last part. Programs get the line as it was written (`--status-json`, the Invoke API's
+    `X-Amz-Log-Result`); this is for the terminal and the editor's output. A trailing `\\r` (a
+    `\\r\\n` line end) goes, and so do empty parts before the first text (a progress bar that
+    starts each redraw with `\\r` shows its steps one per line, as the log viewers do).
+    """
+    if "\r" not in line:
+        return [line]
+    parts = line.rstrip("\r").split("\r")
+    while len(parts) > 1 and not parts[0]:
+        del parts[0]
+    return parts

@@ -10,32 +10,26 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from handlerlens.platforms.triggers import triggers_for
+from handlerlens.platforms.triggers import sample_file, triggers_for
 
 
 @cache
 def _load(platform: str, trigger: str) -> Any:
-    path = resources.files("handlerlens") / "data" / "events" / platform / f"{trigger}.sample.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    with open(sample_file(platform, trigger), encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def sample_event(platform: str, trigger: str) -> Any:
     """A fresh copy of the sample event for `trigger`; KeyError for an unknown platform/trigger."""
-    if trigger not in triggers_for(platform) or platform not in ("yandex", "aws"):
-        raise KeyError(f"no sample event for {platform}/{trigger}")
     return copy.deepcopy(_load(platform, trigger))
 
 
 def sample_path(platform: str, trigger: str) -> Path:
     """The sample's JSON file on disk (to show or copy it); KeyError for an unknown trigger."""
-    if trigger not in triggers_for(platform) or platform not in ("yandex", "aws"):
-        raise KeyError(f"no sample event for {platform}/{trigger}")
-    base = resources.files("handlerlens") / "data" / "events" / platform
-    return Path(str(base / f"{trigger}.sample.json"))
+    return Path(sample_file(platform, trigger))
 
 
 def list_samples(platform: str) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ the runner key everything event-shaped by them.
 
 from __future__ import annotations
 
+import os
+
 YANDEX_TRIGGERS: dict[str, str] = {
     "http": "HTTP invocation (functions.yandexcloud.net)",
     "raw": "HTTP invocation with ?integration=raw",
@@ -42,3 +44,13 @@ DEFAULT_TRIGGER = {"yandex": "http", "aws": "http-api"}
 def triggers_for(platform: str) -> dict[str, str]:
     """Trigger ids and titles of one platform."""
     return YANDEX_TRIGGERS if platform == "yandex" else AWS_TRIGGERS
+
+
+def sample_file(platform: str, trigger: str) -> str:
+    """The JSON file of `trigger`'s sample event, `data/events/<platform>/<trigger>.sample.json`
+    (`sample_events` reads it as JSON); KeyError for an unknown platform or trigger. Only `os`
+    is needed: `invoke` sends its bytes without loading `sample_events`' imports."""
+    if platform not in DEFAULT_TRIGGER or trigger not in triggers_for(platform):
+        raise KeyError(f"no sample event for {platform}/{trigger}")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(package, "data", "events", platform, f"{trigger}.sample.json")

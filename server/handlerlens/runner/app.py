@@ -122,6 +122,13 @@ class App:
             return next(iter(self.hosts.values())), path
         first, _, rest = path.lstrip("/").partition("/")
         host = self.hosts.get(first)
+        if host is None:
+            # A qualified name (`svc-a/hello`, two functions named `hello`) spans segments.
+            parts = path.lstrip("/").split("/")
+            for end in range(2, len(parts) + 1):
+                host = self.hosts.get("/".join(parts[:end]))
+                if host is not None:
+                    return host, "/" + "/".join(parts[end:])
         return host, "/" + rest
 
     # -- Invoke API ----------------------------------------------------------------------

@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from handlerlens.runner.targets import ServedFunction
+
 
 def _env_pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
@@ -21,12 +23,54 @@ def _env_pair(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 0..65535 (0: any free one)")
+    return port
+
+
+def _positive(kind: type[int] | type[float], what: str) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not 0 < value < float("inf"):  # not nan, 0, negative or infinite either
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--platform", choices=("yandex", "aws"), help="platform to emulate")
+    from handlerlens.platforms.runner_env import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+    from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
+
+    parser.add_argument(
+        "--platform",
+        choices=("yandex", "aws"),
+        help="platform to emulate (default: the one the declaring files say, else yandex)",
+    )
     parser.add_argument("--root", default=".", help="code root (default: current directory)")
     parser.add_argument("--python", help="interpreter to run the function in (default: this one)")
-    parser.add_argument("--timeout", type=float, help="function timeout in seconds (default 3)")
-    parser.add_argument("--memory", type=int, help="memory size in MB")
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float, "a positive number of seconds"),
+        metavar="S",
+        help=f"function timeout in seconds (default: the declared timeout, else "
+        f"{DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_positive(int, "a positive number of MB"),
+        metavar="MB",
+        help="memory size in MB (default: the declared size, else "
+        f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {DEFAULT_MEMORY_MB['aws']} on AWS)",
+    )
     parser.add_argument(
         "--env",
         type=_env_pair,
@@ -35,7 +79,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="K=V",
         help="function environment variable (repeatable)",
     )
-    parser.add_argument("--trigger", help="trigger kind, e.g. api-gateway-rest (AWS v1 events)")
+    parser.add_argument(
+        "--trigger",
+        metavar="ID",
+        help="the trigger whose event the function gets (default: the declared one, else "
+        f"{DEFAULT_TRIGGER['yandex']} on Yandex, {DEFAULT_TRIGGER['aws']} on AWS). Yandex: "
+        f"{', '.join(triggers_for('yandex'))}; AWS: {', '.join(triggers_for('aws'))}",
+    )
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +97,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="main.handler, name=main.handler, or a declared function name (default: all)",
     )
     _common(parser)
-    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free)")
-    parser.add_argument("--instances", type=int, default=1, help="instances per function")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        metavar="N",
+        help="port on 127.0.0.1 (default 8080; 0: any free one)",
+    )
+    parser.add_argument(
+        "--instances",
+        type=_positive(int, "a positive number of instances"),
+        default=1,
+        metavar="N",
+        help="instances per function (default 1)",
+    )
     parser.add_argument("--no-watch", action="store_true", help="do not reload on file changes")
     parser.add_argument(
         "--status-json",
@@ -68,7 +130,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--debug-port",
-        type=int,
+        type=_port,
         metavar="N",
         help="debugger port on 127.0.0.1 (default: any free one; implies --debug)",
     )
@@ -78,8 +140,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `handlerlens invoke`."""
-    parser.add_argument("target", metavar="ENTRY|FUNCTION", help="main.handler or a function name")
-    parser.add_argument("--event", default=None, help="event JSON file, or - for stdin")
+    parser.add_argument(
+        "target",
+        nargs="?",
+        metavar="ENTRY|FUNCTION",
+        help="main.handler or a declared function's name (default: the one declared function)",
+    )
+    parser.add_argument(
+        "--event",
+        default=None,
+        metavar="FILE",
+        help="event JSON file, or - for stdin (default: the sample event of the function's "
+        "trigger)",
+    )
     _common(parser)
 
 
@@ -94,35 +167,48 @@ def _python(args: argparse.Namespace) -> str | None:
     if not found or not os.access(found, os.X_OK) or os.path.isdir(found):
         print(
             f"handlerlens: Python interpreter not found: {python}. Point --python (or the "
-            "handlerlens.python setting) at the interpreter of the function's environment.",
+            "handlerlens.interpreter setting) at the interpreter of the function's environment.",
             file=sys.stderr,
         )
         return None
     return found
 
 
-def _resolve(args: argparse.Namespace, targets: list[str]) -> list[object] | None:
+def _resolve(
+    args: argparse.Namespace, targets: list[str], *, single: bool = False
+) -> list[object] | None:
     from handlerlens.runner.targets import TargetError, resolve_targets
 
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
         print(f"handlerlens: code root is not a directory: {root}", file=sys.stderr)
         return None
+    warnings: list[str] = []
     try:
-        return list(
-            resolve_targets(
-                targets,
-                root=root,
-                platform=args.platform,
-                timeout=args.timeout,
-                memory=args.memory,
-                env=dict(args.env),
-                trigger=args.trigger,
-            )
+        functions = resolve_targets(
+            targets,
+            root=root,
+            platform=args.platform,
+            timeout=args.timeout,
+            memory=args.memory,
+            env=dict(args.env),
+            trigger=args.trigger,
+            single=single,
+            warnings=warnings,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    if warnings:
+        files = "file does" if len(warnings) == 1 else "files do"
+        print(
+            f"handlerlens: warning: {len(warnings)} declaring {files} not parse; the functions "
+            "declared there are left out:",
+            *warnings,
+            sep="\n",
+            file=sys.stderr,
+        )
+    return list(functions)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -201,35 +287,71 @@ def run_invoke(args: argparse.Namespace) -> int:
     python = _python(args)
     if python is None:
         return 2
-    if args.event is None:
-        event = b"{}"
-    elif args.event == "-":
+    functions = _resolve(args, [args.target] if args.target else [], single=True)
+    if functions is None:
+        return 2
+    fn: ServedFunction = functions[0]  # type: ignore[assignment]
+    event = _event(args.event, fn)
+    if event is None:
+        return 2
+    return invoke.invoke_once(fn, event, python)
+
+
+def _event(given: str | None, fn: ServedFunction) -> bytes | None:
+    """The event's JSON bytes: from the file, stdin (`-`) or, with no --event, the sample
+    event of the function's trigger; None (and a message) when there is no valid JSON."""
+    import json
+
+    from handlerlens.platforms.triggers import DEFAULT_TRIGGER, sample_file
+
+    if given is None:
+        trigger = fn.trigger or DEFAULT_TRIGGER[fn.platform]
+        whose = "the function's trigger" if fn.trigger else "the platform's default trigger"
+        with open(sample_file(fn.platform, trigger), "rb") as handle:
+            event = handle.read()
+        print(
+            f"handlerlens: no --event: sending the sample event for trigger '{trigger}' ({whose})",
+            file=sys.stderr,
+        )
+        return event
+    if given == "-":
+        name = "stdin"
+        if sys.stdin.isatty():  # a person types it: say so, or the command looks stuck
+            print(
+                "handlerlens: --event -: type the event's JSON, then Ctrl-D on a line of its own",
+                file=sys.stderr,
+            )
         event = sys.stdin.buffer.read()
+        if not event.strip():
+            print(
+                "handlerlens: --event -: stdin was empty; pipe the event's JSON in, e.g. "
+                "echo '{}' | handlerlens invoke … --event -",
+                file=sys.stderr,
+            )
+            return None
     else:
+        name = given
         try:
-            with open(args.event, "rb") as handle:
+            with open(given, "rb") as handle:
                 event = handle.read()
         except OSError as exc:
             print(f"handlerlens: cannot read the event file: {exc}", file=sys.stderr)
-            return 2
-    functions = _resolve(args, [args.target])
-    if functions is None:
-        return 2
-    return invoke.invoke_once(functions[0], event, python)  # type: ignore[arg-type]
+            return None
+    try:
+        json.loads(event)
+    except ValueError as exc:
+        where = name
+        if isinstance(exc, json.JSONDecodeError):
+            where, exc_text = f"{name}:{exc.lineno}:{exc.colno}", exc.msg
+        else:  # not UTF-8 (or -16/-32) text
+            exc_text = str(exc)
+        print(f"handlerlens: the event is not valid JSON: {where}: {exc_text}", file=sys.stderr)
+        return None
+    return event
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m handlerlens.runner serve|invoke …` (the same as `handlerlens serve|invoke`)."""
-    from handlerlens.cli import HelpFormatter
+    """`python -m handlerlens.runner serve|invoke …`: the same as `handlerlens serve|invoke …`."""
+    from handlerlens.cli import main as cli_main
 
-    parser = argparse.ArgumentParser(prog="handlerlens", formatter_class=HelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    for name, text, add_arguments in (
-        ("serve", "run functions locally over HTTP", add_serve_arguments),
-        ("invoke", "invoke a function once", add_invoke_arguments),
-    ):
-        add_arguments(commands.add_parser(name, help=text, formatter_class=HelpFormatter))
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        return run_serve(args)
-    return run_invoke(args)
+    return cli_main(sys.argv[1:] if argv is None else argv)

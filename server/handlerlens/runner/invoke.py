@@ -86,13 +86,7 @@ def _result_body(fn: ServedFunction, reply: dict[str, Any], payload: bytes) -> b
 
 
 def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
-    """Invoke `fn` once with `event` (JSON bytes); the process exit status."""
-    event = event.strip() or b"{}"
-    try:
-        json.loads(event)
-    except ValueError as exc:
-        print(f"handlerlens: the event is not valid JSON: {exc}", file=sys.stderr)
-        return 2
+    """Invoke `fn` once with `event` (valid JSON bytes); the process exit status."""
     # Under the extension's bundle this process sees our libraries: the handler must not.
     if _same_interpreter(python) and not os.environ.get("HANDLERLENS_BUNDLED_LIBS"):
         child = _Child.forked(fn)
@@ -251,7 +245,8 @@ SENTINEL = serve.SENTINEL.rstrip(b"\n")
 
 
 class _Output:
-    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks."""
+    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks, with
+    each `\\r`-separated part of a line on its own line (runner_logs.readable_lines)."""
 
     def __init__(self) -> None:
         self.pending = b""
@@ -267,14 +262,14 @@ class _Output:
                 line = line.replace(SENTINEL, b"")
                 if not line:
                     continue  # the mark alone on its line
-            out.append(line + b"\n")
+            out.append(_readable(line))
         self._write(b"".join(out))
 
     def close(self) -> None:
         rest = self.pending.replace(SENTINEL, b"")
         self.pending = b""
         if rest:
-            self._write(rest + b"\n")
+            self._write(_readable(rest))
 
     @staticmethod
     def _write(data: bytes) -> None:
@@ -282,6 +277,16 @@ class _Output:
             sys.stderr.flush()
             sys.stderr.buffer.write(data)
             sys.stderr.flush()
+
+
+def _readable(line: bytes) -> bytes:
+    """One line of the log, newline-terminated, as people read it (runner_logs.readable_lines)."""
+    if b"\r" not in line:
+        return line + b"\n"
+    # surrogateescape: bytes that are not UTF-8 come out as they went in.
+    text = line.decode("utf-8", "surrogateescape")
+    parts = runner_logs.readable_lines(text)
+    return "".join(part + "\n" for part in parts).encode("utf-8", "surrogateescape")
 
 
 class _Invocation:

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from handlerlens.platforms.runner_logs import readable_lines
+
 FLUSH_DELAY_S = 0.005
 
 
@@ -42,7 +44,11 @@ class Status:
         return self.json_mode or bool(self.listeners)
 
     def log(self, function: str, request_id: str | None, stream: str, line: str) -> None:
-        """One line of a function's log (its own output, or a system line)."""
+        """One line of a function's log (its own output, or a system line).
+
+        Programs get it as written; people get its `\\r`-separated parts as lines (see
+        `readable_lines`: an AWS error's traceback would otherwise overprint itself).
+        """
         if self.wants_events:
             self.emit(
                 {
@@ -53,7 +59,12 @@ class Status:
                     "line": line,
                 }
             )
-        self.human(f"[{function}] {line}" if self.multi else line)
+        prefix = f"[{function}] " if self.multi else ""
+        if "\r" in line:
+            for part in readable_lines(line):
+                self.human(prefix + part)
+        else:
+            self.human(prefix + line)
 
     def _schedule(self) -> None:
         # Batch writes over a few milliseconds: back-to-back requests share one write (and

@@ -24,6 +24,7 @@ class ServedFunction:
 
     __slots__ = (
         "name",
+        "function_name",
         "platform",
         "entry",
         "root",
@@ -46,8 +47,12 @@ class ServedFunction:
         env: dict[str, str],
         runtime: str | None = None,
         trigger: str | None = None,
+        function_name: str | None = None,
     ) -> None:
         self.name = name
+        # `name` is what the runner serves it as (paths, logs, status), unique among the
+        # served functions; `function_name` is its own, as the platform sees it.
+        self.function_name = function_name or name
         self.platform = platform
         self.entry = entry
         self.root = root
@@ -80,23 +85,82 @@ def _looks_like_entry(target: str) -> bool:
     return "." in target or "/" in target
 
 
-def _discover(root: str, platform: str | None, *, for_entry: bool = False) -> list[Any]:
-    try:
-        from handlerlens.project.walk import config_kind, walk_project
-    except ImportError:
-        return []
-    if for_entry and not any(config_kind(path) for path in walk_project(root)[0]):
-        # An entry point was given and nothing under root can declare it: what the project
-        # model would add is its heuristic guess, which says no more than the entry point
-        # does (and loading the model is most of what `invoke` spends before the handler).
-        return []
-    from handlerlens.project import discover
+class _Project:
+    """The project model under a root, read at most once and only when a target needs it."""
 
-    try:
-        model = discover(root, platform_setting=platform)
-    except Exception as exc:  # the project model must never stop a plain entry from running
-        raise TargetError(f"could not read the project's function declarations: {exc}") from exc
-    return list(model.functions)
+    def __init__(self, root: str, platform: str | None) -> None:
+        self.root = root
+        self.platform = platform
+        self.model: Any = None
+        self._read = False
+
+    def specs(self, *, for_entry: bool = False) -> list[Any]:
+        """Every declared (or guessed) function. With `for_entry`, [] without reading the
+        model when nothing under the root can declare a function: what the model would add
+        is its heuristic guess, which says no more than an entry point does (and loading the
+        model is most of what `invoke` spends before the handler)."""
+        if not self._read:
+            if for_entry and not self._may_declare():
+                return []
+            self._read = True
+            from handlerlens.project import discover
+
+            try:
+                self.model = discover(self.root, platform_setting=self.platform)
+            except Exception as exc:  # never a traceback for the user's project
+                raise TargetError(
+                    f"could not read the project's function declarations: {exc}"
+                ) from exc
+        return list(self.model.functions) if self.model is not None else []
+
+    def _may_declare(self) -> bool:
+        try:
+            from handlerlens.project.walk import config_kind, walk_project
+        except ImportError:
+            return False
+        return any(config_kind(path) for path in walk_project(self.root)[0])
+
+    def declared_platform(self) -> str | None:
+        """The platform every declared function says, when they all say one."""
+        platforms = {s.platform for s in self.specs() if s.declared_by != "heuristic"}
+        return platforms.pop() if len(platforms) == 1 else None
+
+    def parse_errors(self) -> list[str]:
+        """`check`'s lines for the declaring files that do not parse (read ones only)."""
+        if self.model is None:
+            return []
+        from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
+
+        broken = [p for p in self.model.problems if p.code == CONFIG_PARSE_ERROR]
+        if not broken:
+            return []
+        from handlerlens.check import text_line
+
+        return [text_line(p) for p in broken]
+
+    def qualified(self, spec: Any) -> str:
+        """`svc-a/hello`: the folder of the declaring file (relative to the root), then the
+        name; at the root itself, the declaring file's name (`serverless.yml/hello`). A guessed
+        function's name already starts with its folder (`svc/main.handler`)."""
+        if spec.declared_in is None:
+            return str(spec.name)
+        folder = os.path.relpath(os.path.dirname(spec.declared_in), self.root)
+        if folder == ".":
+            folder = os.path.basename(spec.declared_in)
+        return f"{_slashed(folder)}/{spec.name}"
+
+    def file_qualified(self, spec: Any) -> str:
+        """`svc-a/serverless.yml/hello`: the declaring file (relative to the root), the name."""
+        if spec.declared_in is None:
+            return self.qualified(spec)
+        return f"{_slashed(os.path.relpath(spec.declared_in, self.root))}/{spec.name}"
+
+    def where(self, spec: Any) -> str:
+        """Where a function is declared, for a message: the file relative to the current
+        directory (as `check` names it), or its entry point for a guessed one."""
+        if spec.declared_in is None:
+            return f"guessed from {spec.entry}"
+        return _relative(spec.declared_in)
 
 
 def _not_runnable(spec: Any) -> str | None:
@@ -108,12 +172,82 @@ def _not_runnable(spec: Any) -> str | None:
     return None
 
 
-def _from_spec(spec: Any, overrides: dict[str, Any]) -> ServedFunction:
+def _slashed(path: str) -> str:
+    return path.replace(os.sep, "/")
+
+
+def _relative(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _served_names(project: _Project, specs: list[Any]) -> dict[int, str]:
+    """The name each spec is served under: its own, or its qualified name where another
+    chosen function shares it (the file-qualified one where even that is shared)."""
+    counts: dict[str, int] = {}
+    for spec in specs:
+        counts[spec.name] = counts.get(spec.name, 0) + 1
+    names = {id(s): s.name if counts[s.name] == 1 else project.qualified(s) for s in specs}
+    taken: dict[str, int] = {}
+    for name in names.values():
+        taken[name] = taken.get(name, 0) + 1
+    for spec in specs:
+        if taken[names[id(spec)]] > 1:
+            names[id(spec)] = project.file_qualified(spec)
+    return names
+
+
+def _declared_list(project: _Project, specs: list[Any]) -> str:
+    names = _served_names(project, specs)
+    return ", ".join(sorted(names[id(s)] for s in specs)) or "none"
+
+
+def _near(target: str, specs: list[Any]) -> str:
+    """ " Did you mean 'hello'?" for a mistyped function name; "" when none is close."""
+    import difflib
+
+    near = difflib.get_close_matches(target, sorted({s.name for s in specs}), n=1)
+    return f". Did you mean '{near[0]}'?" if near else ""
+
+
+def _with_parse_errors(message: str, project: _Project) -> str:
+    errors = project.parse_errors()
+    if not errors:
+        return message
+    files = "file does" if len(errors) == 1 else "files do"
+    return "\n".join([f"{message}. A declaring {files} not parse:", *errors])
+
+
+def _check_trigger(fn: ServedFunction, trigger: str | None) -> None:
+    """A --trigger the function's platform has, or a TargetError that lists them."""
+    from handlerlens.platforms.triggers import triggers_for
+
+    if trigger is None or trigger in triggers_for(fn.platform):
+        return
+    import difflib
+
+    valid = list(triggers_for(fn.platform))
+    title = "Yandex" if fn.platform == "yandex" else "AWS"
+    other = "aws" if fn.platform == "yandex" else "yandex"
+    message = f"unknown --trigger '{trigger}' for '{fn.name}', a {title} function"
+    if trigger in triggers_for(other):
+        message = (
+            f"--trigger '{trigger}' is an {'AWS' if other == 'aws' else 'Yandex'} trigger, "
+            f"but '{fn.name}' runs on {title}"
+        )
+    near = difflib.get_close_matches(trigger, valid, n=1)
+    if near:
+        message += f". Did you mean '{near[0]}'?"
+    raise TargetError(f"{message} ({title} triggers: {', '.join(valid)})")
+
+
+def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
     env = dict(spec.env or {})
     env.update(overrides.get("env") or {})
     return ServedFunction(
-        name=spec.name,
+        name=name or spec.name,
+        function_name=spec.name,
         platform=platform,
         entry=spec.entry,
         root=os.path.abspath(spec.root),
@@ -125,6 +259,21 @@ def _from_spec(spec: Any, overrides: dict[str, Any]) -> ServedFunction:
     )
 
 
+def _by_name(project: _Project, specs: list[Any], target: str) -> list[Any]:
+    """The functions `target` names: a name, `folder/name` or `folder/file/name`."""
+    found = [s for s in specs if s.name == target]
+    if found or "/" not in target:
+        return found
+    return [s for s in specs if target in _qualified_forms(project, s)]
+
+
+def _qualified_forms(project: _Project, spec: Any) -> set[str]:
+    forms = {project.qualified(spec), project.file_qualified(spec)}
+    if spec.declared_in and os.path.dirname(spec.declared_in) == project.root:
+        forms.add(f"./{spec.name}")  # the folder of a root-level declaring file
+    return forms
+
+
 def resolve_targets(
     targets: list[str],
     *,
@@ -134,8 +283,15 @@ def resolve_targets(
     memory: int | None = None,
     env: dict[str, str] | None = None,
     trigger: str | None = None,
+    single: bool = False,
+    warnings: list[str] | None = None,
 ) -> list[ServedFunction]:
-    """Turn command-line targets into served functions; raise TargetError with advice."""
+    """Turn command-line targets into served functions; raise TargetError with advice.
+
+    No target means every declared function; with `single` (`invoke`), the one declared
+    function, and an error that lists them when there are several. `warnings` gets the
+    lines worth saying although the targets resolved (a declaring file that does not parse).
+    """
     root = os.path.abspath(root)
     overrides = {
         "platform": platform,
@@ -144,25 +300,25 @@ def resolve_targets(
         "env": env,
         "trigger": trigger,
     }
-    specs: list[Any] | None = None  # every declared (or guessed) function
-    entry_specs: list[Any] | None = None  # those an entry point could match
-    served: list[ServedFunction] = []
+    project = _Project(root, platform)
+    chosen_specs: list[Any] = []  # declared functions named by the targets, in order
+    served: list[ServedFunction | None] = []  # None: the next of chosen_specs
     for target in targets or [""]:
         name, sep, entry = target.partition("=")
         if not sep:
             name, entry = "", target
-        if entry and (sep or _looks_like_entry(entry)):
-            if entry_specs is None:
-                # An explicit name or platform says all there is to know: skip the project
-                # scan (it parses every config file, which `invoke` cannot afford).
-                entry_specs = (
-                    _discover(root, platform, for_entry=True) if not name and not platform else []
-                )
+        # `svc-a/hello` names a function: an entry point has a `.` after its last `/`.
+        qualified = not sep and "/" in entry and "." not in entry.rpartition("/")[2]
+        if entry and not qualified and (sep or _looks_like_entry(entry)):
+            # An explicit name or platform says all there is to know: skip the project
+            # scan (it parses every config file, which `invoke` cannot afford).
+            entry_specs = project.specs(for_entry=True) if not name and not platform else []
             match = [s for s in entry_specs if s.entry == entry and os.path.abspath(s.root) == root]
             if match and not name:
-                served.append(_from_spec(match[0], overrides))
+                chosen_specs.append(match[0])
+                served.append(None)
                 continue
-            chosen = platform or "yandex"
+            chosen = platform or (project.declared_platform() if entry_specs else None) or "yandex"
             served.append(
                 ServedFunction(
                     name=name or (DEFAULT_AWS_NAME if chosen == "aws" else entry.rsplit(".", 1)[0]),
@@ -176,23 +332,42 @@ def resolve_targets(
                 )
             )
             continue
-        if specs is None:
-            specs = _discover(root, platform)
+        specs = project.specs()
         if not entry:
-            runnable = [spec for spec in specs if _not_runnable(spec) is None]
+            # Inline or zipped code has no folder to run from: serve the others.
+            runnable = [s for s in specs if _not_runnable(s) is None]
             if not runnable:
+                what = " with code in a folder" if specs else ""
                 raise TargetError(
-                    f"no functions declared under {root} with code in a folder; pass an entry "
-                    "point like main.handler"
+                    _with_parse_errors(
+                        f"no functions declared under {root}{what}; pass an entry point like "
+                        "main.handler",
+                        project,
+                    )
                 )
-            served.extend(_from_spec(spec, overrides) for spec in runnable)
+            specs = runnable
+            if single and len(specs) > 1:
+                raise TargetError(
+                    f"{len(specs)} functions are declared under {root}: name one of them "
+                    f"({_declared_list(project, specs)})"
+                )
+            chosen_specs += specs
+            served += [None] * len(specs)
             continue
-        found = [s for s in specs if s.name == entry]
+        found = _by_name(project, specs, entry)
         if not found:
-            known = ", ".join(sorted(s.name for s in specs)) or "none"
             raise TargetError(
-                f"'{entry}' is neither an entry point (file.function) nor a declared function "
-                f"(declared: {known})"
+                _with_parse_errors(
+                    f"'{entry}' is neither an entry point (file.function) nor a declared "
+                    f"function (declared: {_declared_list(project, specs)}){_near(entry, specs)}",
+                    project,
+                )
+            )
+        if len(found) > 1:
+            where = ", ".join(f"{project.qualified(s)} in {project.where(s)}" for s in found)
+            raise TargetError(
+                f"{len(found)} declared functions are named '{entry}': {where}; name one of "
+                f"them as {project.qualified(found[0])}"
             )
         why = _not_runnable(found[0])
         if why is not None:
@@ -200,11 +375,28 @@ def resolve_targets(
                 f"{why}; HandlerLens runs code from a folder: pass its entry point with --root "
                 "set to the source folder"
             )
-        served.append(_from_spec(found[0], overrides))
-    names = [fn.name for fn in served]
-    if len(set(names)) != len(names):
-        raise TargetError("two served functions share a name; use name=entry to tell them apart")
-    return served
+        chosen_specs.append(found[0])
+        served.append(None)
+    names = _served_names(project, chosen_specs)
+    specs_left = iter(chosen_specs)
+    functions: list[ServedFunction] = []
+    for fn in served:
+        if fn is None:
+            spec = next(specs_left)
+            fn = _from_spec(spec, overrides, names[id(spec)])
+        _check_trigger(fn, trigger)
+        functions.append(fn)
+    seen: dict[str, ServedFunction] = {}
+    for fn in functions:
+        if fn.name in seen:
+            raise TargetError(
+                f"two served functions are named '{fn.name}' ({seen[fn.name].entry} and "
+                f"{fn.entry}); use name=entry to tell them apart"
+            )
+        seen[fn.name] = fn
+    if warnings is not None:
+        warnings += project.parse_errors()
+    return functions
 
 
 def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
@@ -213,7 +405,7 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
     env.update(
         runner_env.reserved_env(
             fn.platform,
-            name=fn.name,
+            name=fn.function_name,
             entry=fn.entry,
             root=fn.root,
             memory_mb=fn.memory,
@@ -222,9 +414,9 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
         )
     )
     context = (
-        runner_env.yandex_context(fn.name, fn.root, version, fn.memory)
+        runner_env.yandex_context(fn.function_name, fn.root, version, fn.memory)
         if fn.platform == "yandex"
-        else {"invoked_function_arn": runner_env.aws_arn(fn.name)}
+        else {"invoked_function_arn": runner_env.aws_arn(fn.function_name)}
     )
     return {
         "op": "init",

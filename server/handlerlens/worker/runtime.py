@@ -71,7 +71,7 @@ class Runtime:
             )
             self._log_init_error(None)
         except Exception as exc:
-            self.init_error = errors.from_exception(self.platform, exc, None)
+            self.init_error = errors.from_exception(self.platform, exc, None, loading=True)
             self._log_init_error(exc)
         reply: dict[str, Any] = {
             "op": "ready",
@@ -87,7 +87,7 @@ class Runtime:
         if self.platform == "aws":
             # The platform's root handler is installed as logging loads (logsetup).
             stdlib.load("logging").warning(_AWS_INIT_WARNING)
-        errors.log_error(self.platform, self.init_error, exc)
+        errors.log_error(self.platform, self.init_error, exc, loading=True)
 
     def _event(self, mode: str, payload: bytes) -> Any:
         if mode == "raw":
