@@ -109,12 +109,15 @@ def test_inline_code_with_the_index_module_and_function_is_clean(tmp_path: Path)
     assert _check(tmp_path) == (1, [])
 
 
-def test_inline_code_under_another_module_name_is_an_error_with_a_fix(tmp_path: Path) -> None:
+def test_inline_code_under_another_module_name_is_a_placeholder_info_with_a_fix(
+    tmp_path: Path,
+) -> None:
     code = "InlineCode: |\n        def handler(event, context):\n          return 1"
     (tmp_path / "template.yaml").write_text(_template(code, "app.handler"))
     _, (problem,) = _check(tmp_path)
-    assert (problem.code, problem.severity) == ("entry-point-module-missing", Severity.ERROR)
-    assert "saves as index.py, so the module must be 'index', not 'app'" in problem.message
+    assert (problem.code, problem.severity) == ("code-root-unresolved", Severity.INFO)
+    assert "saved as index.py but the handler names the module 'app'" in problem.message
+    assert "looks like a placeholder that a later step replaces" in problem.message
     assert [fix.new_text for fix in problem.fixes] == ["index.handler"]
 
 
@@ -188,26 +191,45 @@ def test_a_computed_code_root_is_an_info_not_a_missing_module(
     assert says in problem.message
 
 
-def test_a_missing_source_folder_is_one_warning_not_also_a_missing_module(
+def test_a_missing_source_folder_is_reported_about_that_folder(tmp_path: Path) -> None:
+    # Not a build output: the deploy would fail to find it. Both problems name the declared
+    # folder, never the template's own.
+    (tmp_path / "index.py").write_text(HANDLER)
+    (tmp_path / "template.yaml").write_text(_template("CodeUri: src/hello"))
+    functions, problems = _check(tmp_path)
+    assert functions == 1
+    assert sorted((p.code, p.severity) for p in problems) == [
+        ("code-root-missing", Severity.WARNING),
+        ("entry-point-module-missing", Severity.ERROR),
+    ]
+    assert all(str(tmp_path / "src" / "hello") in p.message for p in problems)
+
+
+def test_a_runtime_parameter_defaulting_to_another_language_is_not_python(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "template.yaml").write_text(_template("CodeUri: src/hello"))
-    functions, (problem,) = _check(tmp_path)
-    assert functions == 1
-    assert (problem.code, problem.severity) == ("code-root-missing", Severity.WARNING)
-
-
-def test_inline_placeholder_for_code_deployed_by_another_step_is_an_info(tmp_path: Path) -> None:
-    # The template sits in infrastructure/; the real handler module is in ../src, uploaded by
-    # a script after the stack creates the function with a placeholder.
-    (tmp_path / "infrastructure").mkdir()
-    (tmp_path / "src" / "agent").mkdir(parents=True)
-    (tmp_path / "src" / "agent" / "handler.py").write_text(HANDLER)
-    code = "Code:\n        ZipFile: |\n          def handler(event, context):\n            return 1"
-    (tmp_path / "infrastructure" / "stack.yaml").write_text(
-        _template(code, "agent.handler.handler", kind="Lambda")
+    (tmp_path / "stack.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Parameters:\n  Rt: {Type: String, Default: nodejs18.x}\n"
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Handler: index.handler\n      Runtime: !Ref Rt\n"
+        "      Code:\n        ZipFile: |\n          exports.handler = async (e) => ({});\n"
     )
-    _, (problem,) = _check(tmp_path)
-    assert (problem.code, problem.severity) == ("code-root-unresolved", Severity.INFO)
-    assert "the inline code is a placeholder that another step replaces" in problem.message
-    assert "../src/agent/handler.py" in problem.message
+    assert _check(tmp_path) == (0, [])
+    # With a Python default the same function is read, and its inline code checked.
+    text = (tmp_path / "stack.yaml").read_text().replace("nodejs18.x", "python3.12")
+    (tmp_path / "stack.yaml").write_text(text)
+    functions, (problem,) = _check(tmp_path)
+    assert functions == 1 and problem.code == "entry-point-syntax-error"
+
+
+def test_inline_code_that_is_not_python_behind_a_computed_runtime_is_not_listed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stack.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        "      Handler: index.handler\n      Runtime: !ImportValue SharedRuntime\n"
+        "      Code:\n        ZipFile: |\n          exports.handler = async (e) => ({});\n"
+    )
+    assert _check(tmp_path) == (0, [])

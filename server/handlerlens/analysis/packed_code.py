@@ -105,37 +105,6 @@ def _check_archive(spec: FunctionSpec, archive: str, rules: PlatformRules) -> Pa
     return None
 
 
-# How far to look for the module a placeholder's handler names: the project around the
-# declaring file, bounded (only read when the handler does not name `index`).
-_NEARBY_ENTRIES = 5_000
-_INFRA_DIRS = frozenset(
-    {"infrastructure", "infra", "cloudformation", "cfn", "templates", "template", "iac", "stacks"}
-)
-
-
-def _module_nearby(spec: FunctionSpec, module: str) -> str | None:
-    """A file for dotted `module` in the project around the declaring file, if any."""
-    if spec.declared_in is None:
-        return None
-    from handlerlens.project.walk import skipped_dir
-
-    here = os.path.dirname(spec.declared_in)
-    # A template kept in an infrastructure folder describes the project around it.
-    top = os.path.dirname(here) if os.path.basename(here).lower() in _INFRA_DIRS else here
-    wanted = module.replace(".", os.sep)
-    seen = 0
-    for folder, dirs, files in os.walk(top):
-        seen += len(dirs) + len(files)
-        if seen > _NEARBY_ENTRIES:
-            return None
-        dirs[:] = sorted(d for d in dirs if not skipped_dir(d))
-        for candidate in (wanted + ".py", os.path.join(wanted, "__init__.py")):
-            path = os.path.join(folder, candidate)
-            if os.path.isfile(path):
-                return path
-    return None
-
-
 def _check_inline(spec: FunctionSpec, code: str) -> PackedFinding | None:
     parts = split_entry(spec.entry)
     if parts is None:
@@ -148,25 +117,20 @@ def _check_inline(spec: FunctionSpec, code: str) -> PackedFinding | None:
         )
     module, function = parts
     if module != INLINE_CODE_MODULE:
-        elsewhere = _module_nearby(spec, module)
-        if elsewhere is not None:
-            return PackedFinding(
-                Severity.INFO,
-                CODE_ROOT_UNRESOLVED,
-                f"Entry point '{spec.entry}' was not checked: the inline code is saved as "
-                f"{INLINE_CODE_MODULE}.py, but the handler names '{module}', which is at "
-                f"{os.path.relpath(elsewhere, os.path.dirname(spec.declared_in or elsewhere))}: "
-                "the inline code is a placeholder that another "
-                "step replaces (update-function-code), so what runs is not declared here.",
-                whole=True,
-            )
+        # Lambda saves inline code as index.py, so this handler cannot load it. In practice
+        # that is a placeholder (`ZipFile: "def handler(...): pass"`) replaced after the stack
+        # is created (update-function-code from a script or notebook): the code that runs is
+        # not in the declaration, so say so rather than call the deployment broken.
         return PackedFinding(
-            Severity.ERROR,
-            "entry-point-module-missing",
-            f"the code is inline (Code.ZipFile / InlineCode), which Lambda saves as "
-            f"{INLINE_CODE_MODULE}.py, so the module must be '{INLINE_CODE_MODULE}', not "
-            f"'{module}'",
+            Severity.INFO,
+            CODE_ROOT_UNRESOLVED,
+            f"Entry point '{spec.entry}' was not checked: the inline code is saved as "
+            f"{INLINE_CODE_MODULE}.py but the handler names the module '{module}', so the "
+            "inline code looks like a placeholder that a later step replaces "
+            "(update-function-code). If it is the real code, the entry point is "
+            f"{INLINE_CODE_MODULE}.{function}.",
             f"{INLINE_CODE_MODULE}.{function}",
+            whole=True,
         )
     info = parse_module(code)
     if info.syntax_error is not None:

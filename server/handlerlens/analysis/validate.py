@@ -94,11 +94,6 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
         _report_packed(spec, rules, out)
         report.problems = out.problems
         return report
-    if spec.root_span is not None and not os.path.isdir(spec.root):
-        # The declaration's `code-root-missing` warning says it; "no module in <a folder that
-        # is not there>" would only repeat it as an error.
-        report.problems = out.problems
-        return report
     resolved = resolve_entry(spec.entry, spec.root, rules, sources)
     if isinstance(resolved, EntryFault):
         module = resolved.module or spec.entry
@@ -170,7 +165,9 @@ def _report_packed(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> 
     if finding is None:
         return
     if finding.whole:
-        out.on_config(finding.severity, finding.code, finding.detail)
+        out.on_config(
+            finding.severity, finding.code, finding.detail, out.entry_fix(finding.suggestion)
+        )
         return
     module, _, function = spec.entry.strip().rpartition(".")
     module = module.replace("/", ".")

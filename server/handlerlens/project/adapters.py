@@ -9,7 +9,9 @@ whose handler file is JavaScript or TypeScript is not Python, whatever else is u
 
 from __future__ import annotations
 
+import ast
 import os
+import warnings
 
 # Lambda Web Adapter: its layer (`arn:aws:lambda:…:753240598075:layer:LambdaAdapterLayerX86:…`)
 # and the wrapper it is started through (`AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap`); the
@@ -62,4 +64,17 @@ def handler_language(root: str, entry: str) -> str | None:
         return "python"
     if any(os.path.isfile(base + suffix) for suffix in _JS_SUFFIXES):
         return "javascript"
+    return None
+
+
+def parse_error_of(source: str) -> str | None:
+    """Why `source` is not Python (`exports.handler = async (event) => …`), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as exc:
+        return exc.msg
+    except (ValueError, RecursionError, MemoryError):
+        return "unreadable"
     return None

@@ -8,7 +8,7 @@ import yaml
 
 from handlerlens.analysis.problems import Problem, Severity, Span
 from handlerlens.project import yaml_nodes as yn
-from handlerlens.project.adapters import handler_language, web_adapter_reason
+from handlerlens.project.adapters import handler_language, parse_error_of, web_adapter_reason
 from handlerlens.project.code_roots import is_archive, is_build_output
 from handlerlens.project.config_problems import code_unresolved, not_checked, unresolved
 from handlerlens.project.model import FunctionSpec
@@ -66,6 +66,7 @@ class _TemplateReader:
         self.base = os.path.dirname(path)
         self.resources = yn.items(yn.get(doc, "Resources"))
         self.globals = yn.get_path(doc, "Globals", "Function")
+        self.parameters = yn.get(doc, "Parameters")
         self.types = {lid: yn.as_str(yn.get(res, "Type")) for lid, res in self.resources}
         self.problems: list[Problem] = []
 
@@ -115,8 +116,9 @@ class _TemplateReader:
 
         runtime_node = pick("Runtime")
         runtime = yn.as_str(runtime_node)
-        if not is_python_runtime(runtime):
-            return None
+        effective = runtime or self._parameter_default(runtime_node)
+        if not is_python_runtime(effective):
+            return None  # another language, literally or by its parameter's default
 
         env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
         env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
@@ -142,13 +144,15 @@ class _TemplateReader:
         if location is None:
             return None
         root, root_node, archive, inline = location
+        if effective is None and inline is not None and parse_error_of(inline) is not None:
+            return None  # nothing says Python, and the inline code is not Python
         if (
-            runtime is None
+            effective is None
             and archive is None
             and inline is None
             and handler_language(root, entry) == "javascript"
         ):
-            return None  # no literal runtime says Python, and the handler file is JS/TS
+            return None  # nothing says Python, and the handler file is JS/TS
 
         memory = yn.as_number(pick("MemorySize"))
 
@@ -262,6 +266,16 @@ class _TemplateReader:
 
     def _unresolved(self, node: yaml.Node, message: str) -> None:
         self.problems.append(unresolved(self.path, yn.node_span(node, self.lines), message))
+
+    def _parameter_default(self, node: yaml.Node | None) -> str | None:
+        """The `Default` of the template parameter `!Ref Name` (or `{Ref: Name}`) names."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == "!Ref":
+            name: str | None = str(node.value)
+        else:
+            name = yn.as_str(yn.get(node, "Ref"))
+        if name is None:
+            return None
+        return yn.as_str(yn.get(yn.get(self.parameters, name), "Default"))
 
     def _event_triggers(self, events: yaml.Node | None) -> list[str]:
         found = []
