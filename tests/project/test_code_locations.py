@@ -233,3 +233,21 @@ def test_inline_code_that_is_not_python_behind_a_computed_runtime_is_not_listed(
         "      Code:\n        ZipFile: |\n          exports.handler = async (e) => ({});\n"
     )
     assert _check(tmp_path) == (0, [])
+
+
+def test_inline_code_under_sub_is_checked_when_it_parses(tmp_path: Path) -> None:
+    code = (
+        "Code:\n        ZipFile: !Sub |\n          import os\n"
+        "          ARN = 'arn:aws:s3:::${Bucket}'\n"
+        "          def handler(event, context):\n            return ARN"
+    )
+    (tmp_path / "stack.yaml").write_text(_template(code, "index.handler", kind="Lambda"))
+    assert _check(tmp_path) == (1, [])
+    (tmp_path / "stack.yaml").write_text(_template(code, "index.main", kind="Lambda"))
+    _, (problem,) = _check(tmp_path)
+    assert problem.code == "entry-point-function-missing"
+    # `${…}` outside a string is not Python until substituted: an info, as before.
+    broken = code.replace("return ARN", "return ${Value}")
+    (tmp_path / "stack.yaml").write_text(_template(broken, "index.handler", kind="Lambda"))
+    functions, (problem,) = _check(tmp_path)
+    assert functions == 0 and problem.code == "config-value-unresolved"

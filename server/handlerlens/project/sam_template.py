@@ -197,6 +197,11 @@ class _TemplateReader:
         located in the workspace."""
         if inline_node is not None:
             inline = yn.as_str(inline_node)
+            if inline is None and isinstance(inline_node, yaml.ScalarNode):
+                # `!Sub |` code whose `${…}` sit inside string literals still parses as Python;
+                # the substitution changes no name the entry point needs.
+                if inline_node.tag == "!Sub" and parse_error_of(str(inline_node.value)) is None:
+                    inline = str(inline_node.value)
             if inline is None:
                 self._unresolved(
                     inline_node,
