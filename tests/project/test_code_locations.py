@@ -246,6 +246,15 @@ def test_inline_code_under_sub_is_checked_when_it_parses(tmp_path: Path) -> None
     (tmp_path / "stack.yaml").write_text(_template(code, "index.main", kind="Lambda"))
     _, (problem,) = _check(tmp_path)
     assert problem.code == "entry-point-function-missing"
+    # The list form, `!Sub [code, {variables}]`, is read the same way.
+    listed = (
+        "Code:\n        ZipFile: !Sub\n          - |\n            import os\n"
+        "            ARN = 'arn:aws:s3:::${Bucket}'\n"
+        "            def handler(event, context):\n              return ARN\n"
+        "          - {Bucket: b}"
+    )
+    (tmp_path / "stack.yaml").write_text(_template(listed, kind="Lambda"))
+    assert _check(tmp_path) == (1, [])
     # `${…}` outside a string is not Python until substituted: an info, as before.
     broken = code.replace("return ARN", "return ${Value}")
     (tmp_path / "stack.yaml").write_text(_template(broken, "index.handler", kind="Lambda"))

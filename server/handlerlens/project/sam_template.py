@@ -197,11 +197,8 @@ class _TemplateReader:
         located in the workspace."""
         if inline_node is not None:
             inline = yn.as_str(inline_node)
-            if inline is None and isinstance(inline_node, yaml.ScalarNode):
-                # `!Sub |` code whose `${…}` sit inside string literals still parses as Python;
-                # the substitution changes no name the entry point needs.
-                if inline_node.tag == "!Sub" and parse_error_of(str(inline_node.value)) is None:
-                    inline = str(inline_node.value)
+            if inline is None:
+                inline = _substituted_python(inline_node)
             if inline is None:
                 self._unresolved(
                     inline_node,
@@ -323,6 +320,20 @@ class _TemplateReader:
     def _span(self, node: yaml.Node | None) -> Span:
         assert node is not None
         return yn.value_span(node, self.lines)
+
+
+def _substituted_python(node: yaml.Node) -> str | None:
+    """The code of `!Sub |` (or `!Sub [code, {vars}]`) when it parses as Python as written:
+    its `${…}` then sit inside string literals, and substituting them changes no name the
+    entry point needs."""
+    if node.tag != "!Sub":
+        return None
+    if isinstance(node, yaml.SequenceNode) and node.value:
+        node = node.value[0]
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    code = str(node.value)
+    return code if parse_error_of(code) is None else None
 
 
 def _not_in_workspace(literal: str | None) -> bool:
