@@ -217,10 +217,16 @@ def test_b_inline_code_is_the_module_index(tmp_path: Path) -> None:
     code = "InlineCode: |\n        def handler(event, context):\n          return 1"
     (tmp_path / "template.yaml").write_text(_sam(code))
     assert check(".", cwd=tmp_path).returncode == 0
+    (tmp_path / "template.yaml").write_text(_sam(code, handler="index.handle"))
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["entry-point-function-missing"]
+    assert "Did you mean 'index.handler'?" in result.stdout
+    assert result.returncode == 1
+    # Another module than index: the inline code is a placeholder replaced later.
     (tmp_path / "template.yaml").write_text(_sam(code, handler="app.handler"))
     result = check(".", cwd=tmp_path)
-    assert _codes(result) == ["entry-point-module-missing"]
-    assert "Did you mean 'index.handler'?" in result.stdout
+    assert _codes(result) == ["code-root-unresolved"]
+    assert "looks like a placeholder" in result.stdout and result.returncode == 0
 
 
 def test_c_a_serverless_service_without_runtime_is_node(tmp_path: Path) -> None:
