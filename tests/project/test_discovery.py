@@ -215,3 +215,17 @@ def test_a_template_of_only_other_languages_is_listed_but_not_parsed(tmp_path: P
         "    Properties: {Runtime: python3.12, Handler: app.handler}\n"
     )
     assert [f.name for f in discover(str(tmp_path)).functions] == ["Py"]
+
+
+def test_a_cached_parse_is_redone_when_a_file_it_looked_at_changes(tmp_path: Path) -> None:
+    # The template's text stays the same; the build output it names appears, then its
+    # handler module; each rediscovery sees the file system as it is now.
+    (tmp_path / "template.yaml").write_text(
+        SAM.format(entry="app.handler").replace("Runtime:", "CodeUri: dist/fn, Runtime:")
+    )
+    first = discover(str(tmp_path))
+    assert (first.functions, [p.code for p in first.problems]) == ([], ["code-root-unresolved"])
+    (tmp_path / "dist" / "fn").mkdir(parents=True)
+    second = discover(str(tmp_path))
+    assert [f.root for f in second.functions] == [str(tmp_path / "dist" / "fn")]
+    assert second.problems == []

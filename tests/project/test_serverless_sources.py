@@ -221,3 +221,20 @@ def test_a_computed_code_location_is_an_info_not_the_service_folder(
     assert functions == []
     assert (problem.code, problem.severity) == ("config-value-unresolved", Severity.INFO)
     assert "a location Serverless resolves at deploy time" in problem.message
+
+
+def test_serverless_wsgi_app_attribute_missing_is_an_error_on_custom_wsgi_app(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "provider: {name: aws, runtime: python3.12}\n"
+        "custom: {wsgi: {app: api.application}}\n"
+        "functions:\n  api: {handler: wsgi_handler.handler}\n"
+    )
+    (tmp_path / "api.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    _, problems = _check(tmp_path)
+    (error,) = [p for p in problems if p.severity == Severity.ERROR]
+    assert error.code == "entry-point-function-missing"
+    assert "custom.wsgi.app 'api.application': api.py has no top-level 'application'" in (
+        error.message
+    )

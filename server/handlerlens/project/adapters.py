@@ -13,6 +13,8 @@ import ast
 import os
 import warnings
 
+from handlerlens.project import probes
+
 # Lambda Web Adapter: its layer (`arn:aws:lambda:…:753240598075:layer:LambdaAdapterLayerX86:…`)
 # and the wrapper it is started through (`AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap`); the
 # function's handler is then the web server's start script (github.com/awslabs/
@@ -53,16 +55,29 @@ def generated_handler_reason(entry: str) -> str | None:
     return None
 
 
-def handler_language(root: str, entry: str) -> str | None:
-    """ "python" or "javascript" from the file the entry point's module names under `root`,
-    None when neither exists (the module may be missing, or generated)."""
+def python_module_file(root: str, entry: str) -> str | None:
+    """The Python file the module of `entry` (`pkg/app.handler`, `pkg.app.handler`) names
+    under `root`, if it exists."""
     module = entry.strip().rpartition(".")[0]
     if not module:
         return None
     base = os.path.join(root, *module.replace(".", "/").split("/"))
-    if os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py")):
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if probes.isfile(candidate):
+            return candidate
+    return None
+
+
+def handler_language(root: str, entry: str) -> str | None:
+    """ "python" or "javascript" from the file the entry point's module names under `root`,
+    None when neither exists (the module may be missing, or generated)."""
+    if python_module_file(root, entry) is not None:
         return "python"
-    if any(os.path.isfile(base + suffix) for suffix in _JS_SUFFIXES):
+    module = entry.strip().rpartition(".")[0]
+    if not module:
+        return None
+    base = os.path.join(root, *module.replace(".", "/").split("/"))
+    if any(probes.isfile(base + suffix) for suffix in _JS_SUFFIXES):
         return "javascript"
     return None
 

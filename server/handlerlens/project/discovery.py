@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
+from handlerlens.project import probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import parse_as, too_big
 from handlerlens.project.config_problems import (
@@ -84,7 +85,7 @@ class _Lru(Generic[_V]):
             self.items.popitem(last=False)
 
 
-_parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
+_parsed: _Lru[tuple[list[FunctionSpec], list[Problem], list[probes.Probe]]] = _Lru(256)
 _terraform_files: _Lru[TerraformFile] = _Lru(256)  # lark and the HCL grammar load lazily
 
 
@@ -190,8 +191,12 @@ def _parse_cached(
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     key = (kind, path, platform_setting, text)
     hit = _parsed.get(key)
-    if hit is None:
-        hit = parse_as(kind, path, text, platform_setting)
+    # A parse also depends on the files its reader looked at (a code folder built since, a
+    # handler file that appeared): reuse it only while they are as they were.
+    if hit is None or not probes.unchanged(hit[2]):
+        with probes.recording() as seen:
+            specs, problems = parse_as(kind, path, text, platform_setting)
+        hit = (specs, problems, seen)
         _parsed.put(key, hit)
     return list(hit[0]), list(hit[1])
 

@@ -7,6 +7,7 @@ import os
 import yaml
 
 from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import handler_language, parse_error_of, web_adapter_reason
 from handlerlens.project.code_roots import is_archive, is_build_output
@@ -230,11 +231,11 @@ class _TemplateReader:
         if is_archive(declared):
             # Deployed as is (sam package uploads a zip unchanged): the module must be in it.
             return os.path.dirname(path), code_node, path, None
-        if os.path.isfile(path):
+        if probes.isfile(path):
             # A single file is zipped alone (sam package, FORCE_ZIP): its name is the module.
             self._check_single_file(logical_id, entry, handler_node, path)
             return os.path.dirname(path), code_node, None, None
-        if not os.path.isdir(path) and is_build_output(path, self.base):
+        if not probes.isdir(path) and is_build_output(path, self.base):
             self.problems.append(
                 code_unresolved(
                     self.path,

@@ -7,11 +7,13 @@ import os
 import yaml
 
 from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import (
     WSGI_HANDLERS,
     generated_handler_reason,
     handler_language,
+    python_module_file,
     web_adapter_reason,
 )
 from handlerlens.project.code_roots import is_archive
@@ -212,20 +214,47 @@ def _wsgi_app_problems(
     app = yn.as_str(app_node)
     if app_node is None or app is None or "${" in app or "." not in app:
         return []
-    if handler_language(service_dir, app) is not None:
+    module, _, attribute = app.rpartition(".")
+    module_file = python_module_file(service_dir, app)
+    if module_file is not None:
+        if _binds(module_file, attribute):
+            return []
+        detail = (
+            f"{os.path.basename(module_file)} has no top-level '{attribute}', so the handler "
+            "serverless-wsgi generates fails on every call"
+        )
+    elif handler_language(service_dir, app) is not None:
         return []
-    module = app.rpartition(".")[0]
+    else:
+        where = module.replace(".", "/")
+        detail = (
+            f"there is no {where}.py (nor a package {where}/) in the service directory "
+            f"{service_dir}; serverless-wsgi's handler imports it on every cold start and "
+            "would fail"
+        )
     return [
         Problem(
             path,
             yn.value_span(app_node, lines),
             Severity.ERROR,
-            "entry-point-module-missing",
-            f"custom.wsgi.app '{app}': there is no {module.replace('.', '/')}.py (nor a "
-            f"package {module.replace('.', '/')}/) in the service directory {service_dir}; "
-            "serverless-wsgi's handler imports it on every cold start and would fail.",
+            "entry-point-module-missing" if module_file is None else "entry-point-function-missing",
+            f"custom.wsgi.app '{app}': {detail}.",
         )
     ]
+
+
+def _binds(module_file: str, name: str) -> bool:
+    """Whether the module at `module_file` binds `name` at top level (or may: a module
+    `__getattr__`, a star import, or a file that cannot be read or parsed)."""
+    from handlerlens.analysis.python_module import parse_module
+
+    text = probes.read_text(module_file)
+    if text is None:
+        return True
+    info = parse_module(text)
+    if info.syntax_error is not None or info.has_module_getattr or info.star_imports:
+        return True
+    return name in info.bindings
 
 
 def _event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
