@@ -24,8 +24,11 @@ _GITHUB_LEVEL = {
 }
 
 
-def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]:
-    """Problems under each path (a folder is a workspace; a file, its folder filtered to it)."""
+def collect(
+    paths: list[str], platform: str | None, notes: list[str] | None = None
+) -> tuple[list[Problem], int]:
+    """Problems under each path (a folder is a workspace; a file, its folder filtered to it);
+    what discovery could not read (the walk's caps) is appended to `notes`."""
     from handlerlens.analysis.workspace import WorkspaceState
 
     found: dict[tuple[str, int, int, str], Problem] = {}
@@ -35,6 +38,8 @@ def collect(paths: list[str], platform: str | None) -> tuple[list[Problem], int]
         root = target if os.path.isdir(target) else os.path.dirname(target)
         ws = WorkspaceState(root, platform_setting=platform)
         ws.discover()
+        if notes is not None:
+            notes += [n for n in ws.model.notes if n not in notes]
         functions += len(ws.functions)
         # A single file: its own problems and those on the files that declare its handlers.
         wanted = {target} | {
@@ -109,8 +114,13 @@ def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
     if missing:
         sys.stderr.write(f"handlerlens check: no such file or directory: {', '.join(missing)}\n")
         return 2
-    problems, functions = collect(paths, platform)
+    notes: list[str] = []
+    problems, functions = collect(paths, platform, notes)
     render(problems, functions, fmt, sys.stdout)
+    for note in notes:
+        # Not a problem in a file, and not a failure: the folder is bigger than HandlerLens
+        # reads, which the user must know rather than trust a partial pass.
+        sys.stderr.write(f"handlerlens check: warning: {note}\n")
     if functions == 0 and not problems:
         # Not an error (a repository may hold no function yet), but never a silent pass.
         # (With problems, say a declaring file that does not parse, those explain it.)

@@ -332,7 +332,7 @@ def test_check_reads_the_names_in_a_terraform_zip(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
         "main.tf:7:14: error [entry-point-module-missing] Entry point 'api.handler': there is no "
-        "api.py (nor a package api/) in fn.zip."
+        "api.py (nor a package api/) in fn.zip (its modules: app)."
     )
     assert lines[1].startswith("main.tf:14:14: info [config-value-unresolved] The code of ")
     assert "build/job.zip, which is not there yet" in lines[1]
@@ -428,3 +428,155 @@ def test_check_reads_yc_deploy_commands_in_scripts(tmp_path: Path) -> None:
         (tmp_path / "deploy.sh").read_text().replace("python311", "python312")
     )
     assert check(".", cwd=tmp_path).stdout == "0 error(s), 0 warning(s), 0 info in 1 function(s)\n"
+
+
+# Issue 14: declarations whose code is not a plain folder, or not Python (B, C, H, I, J, M),
+# and the walk's cap.
+
+
+def _sam(code: str, handler: str = "index.handler", extra: str = "") -> str:
+    return (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        f"      Handler: {handler}\n"
+        "      Runtime: python3.12\n"
+        f"      {code}\n" + extra
+    )
+
+
+def _codes(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.split(" [", 1)[1].split("]", 1)[0] for line in result.stdout.splitlines()[:-2]]
+
+
+def test_b_a_module_inside_a_zip_code_uri_is_found(tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "src").mkdir()
+    with zipfile.ZipFile(tmp_path / "src" / "index.zip", "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    (tmp_path / "template.yaml").write_text(_sam("CodeUri: src/index.zip"))
+    result = check(".", cwd=tmp_path)
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 1 function(s)"
+    assert result.returncode == 0
+    # The zip lacks the module: one error, naming the archive and what it holds.
+    with zipfile.ZipFile(tmp_path / "src" / "index.zip", "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("template.yaml:6:16: error [entry-point-module-missing]")
+    assert "in the archive src/index.zip (its modules: app)" in result.stdout
+
+
+def test_b_a_zip_not_built_yet_is_an_info_and_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(_sam("CodeUri: build/index.zip"))
+    (tmp_path / "index.py").write_text("x = 1\n")  # not the function's code
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["code-root-unresolved"]
+    assert "the archive build/index.zip does not exist (yet)" in result.stdout
+    assert result.returncode == 0
+
+
+def test_b_inline_code_is_the_module_index(tmp_path: Path) -> None:
+    code = "InlineCode: |\n        def handler(event, context):\n          return 1"
+    (tmp_path / "template.yaml").write_text(_sam(code))
+    assert check(".", cwd=tmp_path).returncode == 0
+    (tmp_path / "template.yaml").write_text(_sam(code, handler="index.handle"))
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["entry-point-function-missing"]
+    assert "Did you mean 'index.handler'?" in result.stdout
+    assert result.returncode == 1
+    # Another module than index: the inline code is a placeholder replaced later.
+    (tmp_path / "template.yaml").write_text(_sam(code, handler="app.handler"))
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["code-root-unresolved"]
+    assert "looks like a placeholder" in result.stdout and result.returncode == 0
+
+
+def test_c_a_serverless_service_without_runtime_is_node(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider: {name: aws}\nfunctions:\n  hello: {handler: handler.hello}\n"
+    )
+    (tmp_path / "handler.js").write_text("module.exports.hello = async () => ({});\n")
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 0 function(s)"
+
+
+def test_h_a_code_uri_naming_one_py_file_is_that_module(tmp_path: Path) -> None:
+    (tmp_path / "fns").mkdir()
+    (tmp_path / "fns" / "resize.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "template.yaml").write_text(_sam("CodeUri: fns/resize.py", "resize.handler"))
+    result = check(".", cwd=tmp_path)
+    assert result.stdout.strip() == "0 error(s), 0 warning(s), 0 info in 1 function(s)"
+
+
+def test_i_plugin_and_adapter_handlers_are_infos_not_missing_modules(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "provider: {name: aws, runtime: python3.12}\n"
+        "plugins: [serverless-wsgi, serverless-python-requirements]\n"
+        "custom: {wsgi: {app: app.app}}\n"
+        "functions:\n"
+        "  api: {handler: wsgi_handler.handler}\n"
+        "  job: {handler: index.main, module: job}\n"
+    )
+    (tmp_path / "app.py").write_text("app = object()\n")
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "index.py").write_text("def main(event, context):\n    return 1\n")
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "template.yaml").write_text(
+        _sam(
+            "Layers: [arn:aws:lambda:us-east-1:753240598075:layer:LambdaAdapterLayerX86:24]",
+            "run.sh",
+        )
+    )
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["handler-unverifiable", "handler-unverifiable"]
+    assert "serverless-wsgi" in result.stdout and "Lambda Web Adapter" in result.stdout
+    assert result.stdout.splitlines()[-1] == "0 error(s), 0 warning(s), 2 info in 1 function(s)"
+    assert result.returncode == 0
+
+
+def test_j_a_cookiecutter_template_is_not_a_parse_error(tmp_path: Path) -> None:
+    project = tmp_path / "{{cookiecutter.project_name}}"
+    project.mkdir()
+    (project / "template.yaml").write_text(
+        _sam("CodeUri: src", extra="{% if cookiecutter.x %}\nOutputs: {}\n{% endif %}\n")
+    )
+    (tmp_path / "template.yaml").write_text(
+        _sam("CodeUri: src", extra="{%- if cookiecutter.tracing %}\n      Tracing: Active\n")
+    )
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["config-template"]
+    assert result.returncode == 0
+
+
+def test_m_a_build_output_code_root_is_an_info_not_another_folder(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(_sam("CodeUri: .aws-sam/build/Fn"))
+    (tmp_path / "index.py").write_text("x = 1\n")  # the template's folder is not the code
+    result = check(".", cwd=tmp_path)
+    assert _codes(result) == ["code-root-unresolved"]
+    assert "a build output that is not there yet" in result.stdout
+    assert result.returncode == 0
+
+
+def test_the_walk_cap_is_said_on_stderr(tmp_path: Path) -> None:
+    # A lowered cap stands in for a tree of 100,000 entries; the CLI runs for real.
+    for i in range(30):
+        (tmp_path / f"d{i:02}").mkdir()
+    (tmp_path / "zz").mkdir()
+    (tmp_path / "zz" / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    script = (
+        "import sys, handlerlens.project.walk as w; w.MAX_ENTRIES = 20; "
+        "from handlerlens.cli import main; sys.exit(main(['check', '.']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "stopped reading" in result.stderr and "after 20 files and folders" in result.stderr
+    assert "(the walk's cap)" in result.stderr
+    assert "0 function(s)" in result.stdout  # zz/main.py was past the cap

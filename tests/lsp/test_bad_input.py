@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.lsp.conftest import change_document, open_document, running_server, wait_for_diagnostics
 
@@ -82,3 +84,36 @@ async def test_huge_and_deeply_nested_files_do_not_break_the_server(tmp_path: Pa
         lenses = await _lenses(client, nested)
     assert [d.code for d in diags] == ["handler-arity"]
     assert lenses == []
+
+
+async def test_a_walk_cut_short_by_its_cap_is_logged_once(tmp_path: Path) -> None:
+    # The real server, started with a lowered cap standing in for a 100,000-entry tree.
+    for i in range(30):
+        (tmp_path / f"d{i:02}").mkdir()
+    command = [
+        sys.executable,
+        "-c",
+        "import handlerlens.project.walk as w; w.MAX_ENTRIES = 20; "
+        "from handlerlens.cli import main; raise SystemExit(main(['lsp']))",
+    ]
+    client = await ClientServerConfig(server_command=command).start()
+    assert isinstance(client, LanguageClient)
+    await client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=tmp_path.as_uri(),
+            workspace_folders=[lsp.WorkspaceFolder(uri=tmp_path.as_uri(), name=tmp_path.name)],
+        )
+    )
+    try:
+        for _ in range(200):
+            notes = [m for m in client.log_messages if "the walk's cap" in m.message]
+            if notes:
+                break
+            await asyncio.sleep(0.05)
+        (note,) = notes
+        assert note.type == lsp.MessageType.Warning
+        assert note.message.startswith(f"HandlerLens: stopped reading {tmp_path} after 20 ")
+    finally:
+        await client.shutdown_session()
+        await client.stop()

@@ -54,10 +54,14 @@ CASES: dict[str, list[Expected]] = {
     "cfn-lambda": [
         Expected("Worker", "aws", "worker.handle", "src", "python3.11",
                  ("sqs", "function-url"), "stack.yaml", (7, 15, 28), 30.0, 1024),
+        Expected("Inline", "aws", "index.handler", ".", "python3.12", (), "stack.yaml",
+                 (33, 15, 28)),
     ],
     "cfn-lambda-broken": [
         Expected("Worker", "aws", "worker.hadle", "src", "python3.11",
                  ("sqs", "function-url"), "stack.yaml", (7, 15, 27), 30.0, 1024),
+        Expected("Inline", "aws", "index.handler", ".", "python3.12", (), "stack.yaml",
+                 (33, 15, 28)),
     ],
     "cfn-json": [
         Expected("Resize", "aws", "resize.on_upload", "functions/resize", "python3.12",
@@ -201,6 +205,8 @@ def test_every_declared_code_root_exists_and_holds_the_entry_module() -> None:
     # The fixtures double as the validator's: good variants must resolve for real.
     for project in CASES:
         for spec in discover(fixture(project)).functions:
+            if not spec.code_on_disk:
+                continue  # inline code: checked against its own source
             module = spec.entry.rpartition(".")[0].replace(".", "/")
             assert os.path.isfile(os.path.join(spec.root, module + ".py")), (project, spec.name)
 
@@ -253,8 +259,13 @@ def test_non_python_functions_are_not_listed() -> None:
     assert "legacy" not in names  # nodejs18.x
 
 
-def test_inline_code_functions_are_not_listed() -> None:
-    assert [f.name for f in discover(fixture("cfn-lambda")).functions] == ["Worker"]
+def test_inline_code_functions_are_listed_with_their_source() -> None:
+    # Code.ZipFile: found (it is a declared Python function), but not a folder on disk.
+    functions = {f.name: f for f in discover(fixture("cfn-lambda")).functions}
+    inline = functions["Inline"]
+    assert inline.inline_code is not None and "def handler(event, context)" in inline.inline_code
+    assert (inline.archive, inline.code_on_disk) == (None, False)
+    assert functions["Worker"].code_on_disk
 
 
 def test_the_same_code_declared_twice_is_listed_once_with_the_first_declaration() -> None:

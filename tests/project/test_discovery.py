@@ -7,6 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
 from handlerlens.project import discover
 from handlerlens.project.walk import MAX_DEPTH
 from tests.project.conftest import fixture
@@ -30,7 +32,7 @@ def test_an_unsaved_buffer_replaces_the_file_on_disk(tmp_path: Path) -> None:
 
 def test_an_unsaved_new_file_is_discovered(tmp_path: Path) -> None:
     new = tmp_path / "sub" / "serverless.yml"
-    text = "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+    text = "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
     model = discover(str(tmp_path), overlays={str(new): text})
     assert [(f.name, f.declared_in) for f in model.functions] == [("f", str(new))]
     assert model.config_files == [str(new)]
@@ -76,7 +78,8 @@ def test_tool_and_dependency_directories_are_not_walked(tmp_path: Path) -> None:
 
 def test_big_and_binary_declaring_files_are_skipped_silently(tmp_path: Path) -> None:
     (tmp_path / "serverless.yml").write_text(
-        "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n" + "#" * 1_100_000
+        "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
+        + "#" * 1_100_000
     )
     (tmp_path / "main.tf").write_bytes(b'resource "yandex_function" "f" {\x00\xff}')
     model = discover(str(tmp_path))
@@ -98,7 +101,7 @@ def test_the_walk_stops_at_its_depth_bound(tmp_path: Path) -> None:
     for directory in (shallow, deep):
         directory.mkdir(parents=True)
         (directory / "serverless.yml").write_text(
-            "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+            "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
         )
     assert discover(str(tmp_path)).config_files == [str(shallow / "serverless.yml")]
 
@@ -155,10 +158,74 @@ def test_discovery_of_fifty_declaring_files_is_fast(tmp_path: Path) -> None:
 
 def test_discovered_paths_are_absolute_and_normalised(tmp_path: Path) -> None:
     (tmp_path / "serverless.yml").write_text(
-        "provider: {name: aws}\nfunctions:\n  f: {handler: main.f}\n"
+        "provider: {name: aws, runtime: python3.12}\nfunctions:\n  f: {handler: main.f}\n"
     )
     relative = os.path.relpath(tmp_path)
     model = discover(relative + "/./")
     assert model.root == str(tmp_path)
     assert model.functions[0].root == str(tmp_path)
     assert model.config_files == [str(tmp_path / "serverless.yml")]
+
+
+def test_the_walk_says_where_its_cap_stopped_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlerlens.project import walk
+
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.txt").write_text("")
+    monkeypatch.setattr(walk, "MAX_ENTRIES", 4)
+    model = discover(str(tmp_path))
+    (note,) = model.notes
+    assert note.startswith(f"stopped reading {tmp_path} after 4 files and folders")
+    assert f"in {tmp_path / 'b'}" in note
+    monkeypatch.setattr(walk, "MAX_ENTRIES", 100)
+    assert discover(str(tmp_path)).notes == []
+
+
+def test_the_python_file_cap_is_said_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlerlens.project import walk
+
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text("")
+    monkeypatch.setattr(walk, "MAX_PYTHON_FILES", 3)
+    assert discover(str(tmp_path)).notes == []
+    monkeypatch.setattr(walk, "MAX_PYTHON_FILES", 2)
+    (note,) = discover(str(tmp_path)).notes
+    assert note.startswith("looked at the first 2 Python files")
+
+
+def test_a_template_of_only_other_languages_is_listed_but_not_parsed(tmp_path: Path) -> None:
+    # Its YAML is broken too: composing it would report a parse error about a Node template.
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Js:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: nodejs20.x, Handler: app.handler, Events: [\n"
+    )
+    model = discover(str(tmp_path))
+    assert (model.functions, model.problems) == ([], [])
+    assert model.config_files == [str(tmp_path / "template.yaml")]
+    # Naming Python anywhere (here a second function) makes it a template to read.
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Js:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: nodejs20.x, Handler: app.handler}\n  Py:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler}\n"
+    )
+    assert [f.name for f in discover(str(tmp_path)).functions] == ["Py"]
+
+
+def test_a_cached_parse_is_redone_when_a_file_it_looked_at_changes(tmp_path: Path) -> None:
+    # The template's text stays the same; the build output it names appears, then its
+    # handler module; each rediscovery sees the file system as it is now.
+    (tmp_path / "template.yaml").write_text(
+        SAM.format(entry="app.handler").replace("Runtime:", "CodeUri: dist/fn, Runtime:")
+    )
+    first = discover(str(tmp_path))
+    assert (first.functions, [p.code for p in first.problems]) == ([], ["code-root-unresolved"])
+    (tmp_path / "dist" / "fn").mkdir(parents=True)
+    second = discover(str(tmp_path))
+    assert [f.root for f in second.functions] == [str(tmp_path / "dist" / "fn")]
+    assert second.problems == []

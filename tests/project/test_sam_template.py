@@ -67,7 +67,7 @@ def test_eventbridge_input_replaces_the_event(event: str, custom: bool) -> None:
     assert spec.event_trigger == (None if custom else spec.trigger)
 
 
-def test_container_images_and_inline_code_are_not_listed() -> None:
+def test_container_images_are_not_listed_and_inline_code_is_kept() -> None:
     specs, problems = _parse(
         """
         Resources:
@@ -85,13 +85,23 @@ def test_container_images_and_inline_code_are_not_listed() -> None:
               Code: {ZipFile: "def handler(e, c): pass"}
         """
     )
-    assert (specs, problems) == ([], [])
+    assert problems == []
+    # Lambda saves inline code as index.py; the source travels with the function.
+    assert [(s.name, s.inline_code, s.root) for s in specs] == [
+        ("Inline", "x = 1", "/w/app"),
+        ("Zip", "def handler(e, c): pass", "/w/app"),
+    ]
 
 
-def test_packed_code_uses_the_template_directory() -> None:
+def test_a_zip_code_uri_is_the_archive_and_its_folder_the_root() -> None:
     (spec,), problems = _parse(_function("CodeUri: build/code.zip\n"))
     assert problems == []
-    assert (spec.root, spec.root_span, spec.root_declared_in) == ("/w/app", None, None)
+    assert (spec.archive, spec.root, spec.root_declared_in) == (
+        "/w/app/build/code.zip",
+        "/w/app/build",
+        PATH,
+    )
+    assert spec.root_span is not None and not spec.code_on_disk
 
 
 @pytest.mark.parametrize(

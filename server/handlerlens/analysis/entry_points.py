@@ -48,12 +48,8 @@ def module_file(root: str, module: str, sources: Sources) -> str | None:
     return None
 
 
-def _python_modules_in(root: str) -> list[str]:
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return []
-    return sorted(n[:-3] for n in names if n.endswith(".py"))
+def _python_modules_in(root: str, sources: Sources) -> list[str]:
+    return sorted(n[:-3] for n in sources.listdir(root) if n.endswith(".py"))
 
 
 def close_match(name: str, candidates: list[str]) -> str | None:
@@ -63,9 +59,12 @@ def close_match(name: str, candidates: list[str]) -> str | None:
 
 
 def resolve_entry(
-    entry: str, root: str, rules: PlatformRules, sources: Sources
+    entry: str, root: str, rules: PlatformRules, sources: Sources, where: str | None = None
 ) -> EntryTarget | EntryFault:
-    """Resolve `entry` under `root`; a fault names the first rule the platform would trip."""
+    """Resolve `entry` under `root`; a fault names the first rule the platform would trip.
+
+    `where` names the code's container in messages (default: "the code root <root>").
+    """
     parts = split_entry(entry)
     if parts is None:
         stem = entry.strip()
@@ -108,16 +107,16 @@ def resolve_entry(
             module=module,
         )
     if path is None:
-        here = _python_modules_in(os.path.join(root, *segments[:-1]))
+        here = _python_modules_in(os.path.join(root, *segments[:-1]), sources)
         near = close_match(segments[-1], here)
         suggestion = None
         if near is not None:
             suggestion = ".".join([*segments[:-1], near, function])
-        where = os.path.join(*segments) + ".py"
+        file = "/".join(segments) + ".py"
         return EntryFault(
             "entry-point-module-missing",
-            f"there is no {where} (nor a package {os.path.join(*segments)}/) in the code root "
-            f"{root}",
+            f"there is no {file} (nor a package {'/'.join(segments)}/) in "
+            f"{where or f'the code root {root}'}",
             suggestion,
             module=module,
         )

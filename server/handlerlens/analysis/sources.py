@@ -32,6 +32,13 @@ class Sources:
         """Whether `path` is a file, in a buffer or on disk."""
         return path in self.overlays or os.path.isfile(path)
 
+    def listdir(self, directory: str) -> list[str]:
+        """Names in `directory` (files on disk; unsaved new buffers are not listed)."""
+        try:
+            return os.listdir(directory)
+        except OSError:
+            return []
+
     def module(self, path: str) -> ModuleInfo | None:
         """Parsed top level of the Python file at `path` (cached), None if unreadable."""
         text = self.text(path)

@@ -15,6 +15,7 @@ from handlerlens.analysis.entry_points import (
     close_match,
     resolve_entry,
 )
+from handlerlens.analysis.packed_code import check_packed
 from handlerlens.analysis.problems import Fix, Problem, Severity, Span
 from handlerlens.analysis.python_module import Binding, ModuleInfo
 from handlerlens.analysis.responses import check_returns
@@ -23,7 +24,7 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
 from handlerlens.platforms.triggers import HTTP_PROXY_TRIGGERS
-from handlerlens.project.model import FunctionSpec, PackedCode
+from handlerlens.project.model import FunctionSpec
 
 SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
 # Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings
@@ -132,11 +133,8 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     report = FunctionReport(spec)
     out = _Reporter(spec, rules)
     _check_runtime(spec, rules, out)
-    if spec.packed is not None:
-        # Code in an archive: only the names in it can be checked (the reader has said, in an
-        # info, when not even those are known).
-        if spec.packed.names is not None:
-            _check_packed(spec, spec.packed, rules, out)
+    if not spec.code_on_disk:
+        _report_packed(spec, rules, out)
         report.problems = out.problems
         return report
     resolved = resolve_entry(spec.entry, spec.root, rules, sources)
@@ -250,39 +248,33 @@ def _syntax_unchecked(spec: FunctionSpec, out: _Reporter, path: str, message: st
     out.on_python(path, Span.of(0, 0), Severity.INFO, SYNTAX_UNCHECKED, text)
 
 
-class _ArchiveSources(Sources):
-    """An archive's member names seen as files under a root, for `resolve_entry`."""
-
-    def __init__(self, root: str, names: frozenset[str]) -> None:
-        super().__init__()
-        self.root = root
-        self.names = names
-
-    def exists(self, path: str) -> bool:
-        relative = os.path.relpath(path, self.root)
-        return not relative.startswith("..") and relative.replace(os.sep, "/") in self.names
-
-
-def _check_packed(
-    spec: FunctionSpec, packed: PackedCode, rules: PlatformRules, out: _Reporter
-) -> None:
-    """The entry point's module among the archive's names, by the same rules as on disk."""
-    assert packed.names is not None
-    root = os.path.join(os.sep, "__archive__")
-    resolved = resolve_entry(spec.entry, root, rules, _ArchiveSources(root, packed.names))
-    if not isinstance(resolved, EntryFault):
+def _report_packed(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> None:
+    """A zip-deployed or inline function: only the entry point can be checked, on the
+    declaration (there is no Python file in the workspace to put problems on)."""
+    finding = check_packed(spec, rules)
+    if finding is None:
         return
-    module = resolved.module or spec.entry
+    if finding.whole:
+        out.on_config(
+            finding.severity, finding.code, finding.detail, out.entry_fix(finding.suggestion)
+        )
+        return
+    module, _, function = spec.entry.strip().rpartition(".")
+    module = module.replace("/", ".")
     said = _platform_says(
-        rules, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
+        rules,
+        finding.code,
+        entry=spec.entry,
+        module=module,
+        function=function,
+        package=module.split(".")[0],
     )
-    detail = resolved.detail.replace(f"the code root {root}", packed.label)
-    hint = f" Did you mean '{resolved.suggestion}'?" if resolved.suggestion else ""
+    hint = f" Did you mean '{finding.suggestion}'?" if finding.suggestion else ""
     out.on_config(
-        Severity.ERROR,
-        resolved.code,
-        f"Entry point '{spec.entry}': {detail}.{said}{hint}",
-        out.entry_fix(resolved.suggestion),
+        finding.severity,
+        finding.code,
+        f"Entry point '{spec.entry}': {finding.detail}.{said}{hint}",
+        out.entry_fix(finding.suggestion),
     )
 
 

@@ -47,6 +47,8 @@ class HandlerLensServer(LanguageServer):
         # completion: every wait for it costs up to one switch interval (5 ms by default).
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        # The walk's notes last logged per workspace: said once, again only when they change.
+        self._noted: dict[str, list[str]] = {}
         self.ready = asyncio.Event()
 
     # -- transport ---------------------------------------------------------------------------
@@ -135,9 +137,22 @@ class HandlerLensServer(LanguageServer):
     async def discover_all(self) -> None:
         """(Re)discover every workspace and publish all problems."""
         for ws in list(self.workspaces.values()):
-            await self.run_analysis(ws.discover)
+            await self.discover(ws)
         self.publish_all()
         self.ready.set()
+
+    async def discover(self, ws: WorkspaceState) -> None:
+        """Re-read one workspace's declarations; log what the walk left out (its caps)."""
+        await self.run_analysis(ws.discover)
+        notes = list(ws.model.notes)
+        if notes != self._noted.get(ws.root, []):
+            self._noted[ws.root] = notes
+            for note in notes:
+                self.window_log_message(
+                    lsp.LogMessageParams(
+                        type=lsp.MessageType.Warning, message=f"HandlerLens: {note}"
+                    )
+                )
 
     # -- change handling -------------------------------------------------------------------
 
@@ -164,7 +179,7 @@ class HandlerLensServer(LanguageServer):
             or is_config_file(path, self.sources.text(path))
             or (path in ws.config_files())
         ):
-            await self.run_analysis(ws.discover)
+            await self.discover(ws)
             self.publish_all()
             self.lens_refresh()
             return

@@ -25,6 +25,11 @@ BUILTIN_MODULES = frozenset(
     }
 )
 
+# CloudFormation saves inline code (`Code.ZipFile`; SAM `InlineCode` becomes it) "in a file
+# named index" and zips it, so "the first part of the handler identifier must be index"
+# (AWS::Lambda::Function Code, ZipFile property).
+INLINE_CODE_MODULE = "index"
+
 RULES = PlatformRules(
     name="aws",
     title="AWS Lambda",

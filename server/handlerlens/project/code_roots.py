@@ -14,6 +14,29 @@ from handlerlens.project.walk import is_within
 _ARCHIVE_SUFFIXES = (".zip", ".jar", ".tar.gz", ".tgz")
 
 
+# Folders a build writes and a checkout lacks until it runs (`sam build` → `.aws-sam/build`,
+# bundlers → `dist`, Maven/Cargo → `target`): a declared code root inside one that is not
+# there is a build output, not a mistake.
+BUILD_OUTPUT_DIRS = frozenset(
+    {"build", "dist", "out", "target", "artifacts", "bundle", "package", "deploy", "_build"}
+)
+
+
+def is_archive(declared: str) -> bool:
+    """True for a path naming an archive (`build/code.zip`) rather than a folder."""
+    return declared.strip().lower().endswith(_ARCHIVE_SUFFIXES)
+
+
+def is_build_output(path: str, base_dir: str) -> bool:
+    """True when `path` (absolute) lies in a build output folder under `base_dir`, or in a
+    dot-folder (`.aws-sam`, `.serverless`): tools create those, checkouts do not have them."""
+    relative = os.path.relpath(path, base_dir).split(os.sep)
+    return any(
+        part.lower() in BUILD_OUTPUT_DIRS or (part.startswith(".") and part not in (".", ".."))
+        for part in relative
+    )
+
+
 def resolve(base_dir: str, declared: str) -> str | None:
     """The absolute code root a declared local path means, or None for remote/archive paths."""
     value = declared.strip()
@@ -39,7 +62,7 @@ def code_root_problems(spec: FunctionSpec, workspace_root: str) -> list[Problem]
                 "into the workspace, or open a folder that contains both.",
             )
         )
-    if not os.path.isdir(spec.root):
+    if spec.code_on_disk and not os.path.isdir(spec.root):
         problems.append(
             Problem(
                 spec.root_declared_in,

@@ -7,8 +7,11 @@ from handlerlens.analysis.problems import Problem, Severity, Span
 CONFIG_PARSE_ERROR = "config-parse-error"
 CONFIG_INVALID = "config-invalid"
 CONFIG_VALUE_UNRESOLVED = "config-value-unresolved"
+CONFIG_TEMPLATE = "config-template"
 CODE_ROOT_OUTSIDE_WORKSPACE = "code-root-outside-workspace"
 CODE_ROOT_MISSING = "code-root-missing"
+CODE_ROOT_UNRESOLVED = "code-root-unresolved"
+HANDLER_UNVERIFIABLE = "handler-unverifiable"
 
 
 def parse_error(
@@ -46,3 +49,14 @@ def invalid(path: str, span: Span, message: str) -> Problem:
 def unresolved(path: str, span: Span, message: str) -> Problem:
     """A value computed at deploy time, so HandlerLens cannot check it."""
     return Problem(path, span, Severity.INFO, CONFIG_VALUE_UNRESOLVED, message)
+
+
+def code_unresolved(path: str, span: Span, message: str) -> Problem:
+    """Code HandlerLens cannot locate (a build output not made yet): not checked, and why."""
+    return Problem(path, span, Severity.INFO, CODE_ROOT_UNRESOLVED, message)
+
+
+def not_checked(path: str, span: Span, message: str) -> Problem:
+    """A handler that is not the function's Python code (a plugin's, an adapter's start
+    command): not checked, and why."""
+    return Problem(path, span, Severity.INFO, HANDLER_UNVERIFIABLE, message)

@@ -9,16 +9,24 @@ if TYPE_CHECKING:
     from handlerlens.project.walk import ConfigKind
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
+from handlerlens.project import probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
-from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
-from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions
+from handlerlens.project.config_problems import (
+    CODE_ROOT_UNRESOLVED,
+    CONFIG_PARSE_ERROR,
+    CONFIG_TEMPLATE,
+    CONFIG_VALUE_UNRESOLVED,
+    HANDLER_UNVERIFIABLE,
+)
+from handlerlens.project.heuristic import EVENT_NAMES, MAX_SOURCE_CHARS, heuristic_functions
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
@@ -29,6 +37,30 @@ from handlerlens.project.walk import (
 
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform", "yc-cli")
+
+# What a handler-shaped function's first line must look like (`def handler(event, …`, any
+# event name the heuristic accepts): files without one are not parsed for the guess (most
+# Python files of a big tree; parsing them was 1.5 s of serverless-patterns' discovery).
+_MAY_HOLD_HANDLER = re.compile(
+    r"def\s+\w+\s*\(\s*_*(?:\w*_event|" + "|".join(sorted(EVENT_NAMES)) + r")\b", re.IGNORECASE
+)
+
+_PYTHON = re.compile("python", re.IGNORECASE)
+# A literal runtime of another language, in YAML (`Runtime: nodejs20.x`) or JSON.
+_OTHER_RUNTIME = re.compile(
+    r"""["']?Runtime["']?\s*:\s*["']?(?:nodejs|java|go|dotnet|ruby|provided)""", re.IGNORECASE
+)
+
+# Problems that show a file declares a function even when none could be read from it.
+_DECLARES = frozenset(
+    {
+        CONFIG_PARSE_ERROR,
+        CONFIG_VALUE_UNRESOLVED,
+        CONFIG_TEMPLATE,
+        CODE_ROOT_UNRESOLVED,
+        HANDLER_UNVERIFIABLE,
+    }
+)
 
 _CacheKey = tuple[str, str, str | None, str]
 _V = TypeVar("_V")
@@ -53,7 +85,7 @@ class _Lru(Generic[_V]):
             self.items.popitem(last=False)
 
 
-_parsed: _Lru[tuple[list[FunctionSpec], list[Problem]]] = _Lru(256)
+_parsed: _Lru[tuple[list[FunctionSpec], list[Problem], list[probes.Probe]]] = _Lru(256)
 _terraform_files: _Lru[TerraformFile] = _Lru(1024)  # lark and the HCL grammar load lazily
 
 
@@ -63,14 +95,18 @@ def discover(
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
-    candidates, python_files = walk_project(root, opened)
     model = ProjectModel(root)
+    candidates, python_files = walk_project(root, opened, model.notes)
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
+    not_python: list[str] = []  # templates read but not parsed: every function is another language
     for path in candidates:
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
         if kind is not None and text is not None and not too_big(kind, text):
+            if kind == "sam" and not _may_declare_python(text):
+                not_python.append(path)
+                continue
             by_kind[kind].append((path, text))
 
     declared: list[FunctionSpec] = []
@@ -78,7 +114,9 @@ def discover(
     platforms: dict[str, str] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
-        model.config_files += [path for path, _ in files]
+        model.config_files += sorted(
+            [path for path, _ in files] + (not_python if kind == "sam" else [])
+        )
         if kind == "terraform":
             specs, problems = _terraform(files)
         else:
@@ -96,10 +134,9 @@ def discover(
         declared += specs
         declaring_dirs += [os.path.dirname(s.declared_in) for s in specs if s.declared_in]
         # A file that does not parse yet was meant to declare: guessing beside it would make
-        # functions flicker in and out while it is being typed.
-        declaring_dirs += [
-            os.path.dirname(p.path) for p in problems if p.code == CONFIG_PARSE_ERROR
-        ]
+        # functions flicker in and out while it is being typed. One whose function's code
+        # cannot be located declares it too: the files beside it are not that function.
+        declaring_dirs += [os.path.dirname(p.path) for p in problems if p.code in _DECLARES]
         model.problems += problems
 
     model.functions = _unique(declared)
@@ -112,12 +149,21 @@ def discover(
         if _under_any(path, covered):
             continue
         text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
-        if text is None:
+        if text is None or not _MAY_HOLD_HANDLER.search(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
         model.functions += heuristic_functions(path, text, root, guessed, folders)
     model.problems = _unique_problems(model.problems)
     return model
+
+
+def _may_declare_python(template: str) -> bool:
+    """False for a CloudFormation template whose functions all have another language: it
+    names a runtime (`nodejs20.x`, `java21`) and never Python. Such templates are about half
+    the YAML of a big tree (serverless-patterns: 209 of 564), and composing them only found
+    problems in code HandlerLens does not check. Templates naming no runtime (one being
+    typed, a broken one) are still parsed, so their parse errors are still shown."""
+    return _PYTHON.search(template) is not None or _OTHER_RUNTIME.search(template) is None
 
 
 def _read(
@@ -146,8 +192,12 @@ def _parse_cached(
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     key = (kind, path, platform_setting, text)
     hit = _parsed.get(key)
-    if hit is None:
-        hit = parse_as(kind, path, text, platform_setting)
+    # A parse also depends on the files its reader looked at (a code folder built since, a
+    # handler file that appeared): reuse it only while they are as they were.
+    if hit is None or not probes.unchanged(hit[2]):
+        with probes.recording() as seen:
+            specs, problems = parse_as(kind, path, text, platform_setting)
+        hit = (specs, problems, seen)
         _parsed.put(key, hit)
     return list(hit[0]), list(hit[1])
 

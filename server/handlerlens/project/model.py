@@ -68,6 +68,14 @@ class FunctionSpec:
     platform_known: bool = True
     platform_evidence: tuple[str, ...] = ()
     packed: PackedCode | None = None
+    archive: str | None = None
+    inline_code: str | None = None
+
+    @property
+    def code_on_disk(self) -> bool:
+        """True when the code is a folder HandlerLens can read and run (not a zip, not inline,
+        not an archive Terraform builds or uploads)."""
+        return self.archive is None and self.inline_code is None and self.packed is None
 
     @property
     def event_trigger(self) -> str | None:
@@ -85,6 +93,8 @@ class ProjectModel:
     functions: list[FunctionSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     config_files: list[str] = field(default_factory=list)
+    # Sentences about what discovery did not read (the walk's caps), for logs and `check`.
+    notes: list[str] = field(default_factory=list)
     # Folders the quiet heuristic stays out of: every function's code root, and the folder of
     # every declaring file (one that does not parse yet included).
     covered: set[str] = field(default_factory=set)

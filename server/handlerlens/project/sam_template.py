@@ -6,10 +6,12 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem, Span
+from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
-from handlerlens.project.code_roots import resolve
-from handlerlens.project.config_problems import unresolved
+from handlerlens.project.adapters import handler_language, parse_error_of, web_adapter_reason
+from handlerlens.project.code_roots import is_archive, is_build_output
+from handlerlens.project.config_problems import code_unresolved, not_checked, unresolved
 from handlerlens.project.model import FunctionSpec
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
@@ -42,6 +44,9 @@ _SOURCE_TRIGGERS = {
 }
 _ARN_SERVICE_TRIGGERS = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb"}
 
+# Where a function's code is: root folder, the node that set it, archive, inline source.
+_CodeLocation = tuple[str, yaml.Node | None, str | None, str | None]
+
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
 
@@ -62,6 +67,7 @@ class _TemplateReader:
         self.base = os.path.dirname(path)
         self.resources = yn.items(yn.get(doc, "Resources"))
         self.globals = yn.get_path(doc, "Globals", "Function")
+        self.parameters = yn.get(doc, "Parameters")
         self.types = {lid: yn.as_str(yn.get(res, "Type")) for lid, res in self.resources}
         self.problems: list[Problem] = []
 
@@ -87,13 +93,11 @@ class _TemplateReader:
             node = yn.get(props, key)
             return node if node is not None else yn.get(defaults, key)
 
-        # Container images and inline code have no Python file in the workspace to check.
+        # Container images have no Python file in the workspace to check.
         if yn.as_str(pick("PackageType")) == "Image":
             return None
-        if sam and pick("InlineCode") is not None:
-            return None
         code = yn.get(props, "Code")
-        if not sam and (yn.get(code, "ZipFile") is not None or yn.get(code, "ImageUri")):
+        if not sam and yn.get(code, "ImageUri") is not None:
             return None
 
         handler_node = pick("Handler")
@@ -113,32 +117,44 @@ class _TemplateReader:
 
         runtime_node = pick("Runtime")
         runtime = yn.as_str(runtime_node)
-        if not is_python_runtime(runtime):
-            return None
-
-        root, root_span = self.base, None
-        code_node = pick("CodeUri") if sam else code
-        declared_root = yn.as_str(code_node)
-        if code_node is not None and _not_in_workspace(declared_root):
-            self.problems.append(
-                unresolved(
-                    self.path,
-                    yn.node_span(code_node, self.lines),
-                    f"The code of {logical_id} is deployed from S3 or from a value computed at "
-                    "deploy time, not from this workspace, so HandlerLens cannot check or run "
-                    "it; point it at the local source folder to have it checked.",
-                )
-            )
-            return None
-        if declared_root is not None:
-            resolved = resolve(self.base, declared_root)
-            if resolved is not None:
-                root = resolved
-                root_span = self._span(code_node)
+        effective = runtime or self._parameter_default(runtime_node)
+        if not is_python_runtime(effective):
+            return None  # another language, literally or by its parameter's default
 
         env = yn.env_map(yn.get_path(defaults, "Environment", "Variables"))
         env.update(yn.env_map(yn.get_path(props, "Environment", "Variables")))
         env.update(_logging_env(pick("LoggingConfig")))
+        layers = [
+            str(n.value) for n in yn.sequence(pick("Layers")) if isinstance(n, yaml.ScalarNode)
+        ]
+        adapter = web_adapter_reason(entry, env, layers)
+        if adapter is not None:
+            self.problems.append(
+                not_checked(
+                    self.path,
+                    yn.node_span(handler_node, self.lines),
+                    f"The Handler of {logical_id} ('{entry}') is not a Python handler: {adapter}"
+                    ", so HandlerLens does not check or run it as one.",
+                )
+            )
+            return None
+
+        inline_node = pick("InlineCode") if sam else yn.get(code, "ZipFile")
+        code_node = pick("CodeUri") if sam else code
+        location = self._code_location(logical_id, entry, handler_node, inline_node, code_node)
+        if location is None:
+            return None
+        root, root_node, archive, inline = location
+        if effective is None and inline is not None and parse_error_of(inline) is not None:
+            return None  # nothing says Python, and the inline code is not Python
+        if (
+            effective is None
+            and archive is None
+            and inline is None
+            and handler_language(root, entry) == "javascript"
+        ):
+            return None  # nothing says Python, and the handler file is JS/TS
+
         memory = yn.as_number(pick("MemorySize"))
 
         events = yn.get(props, "Events") if sam else None
@@ -163,10 +179,106 @@ class _TemplateReader:
             env=env,
             trigger=triggers[0] if triggers else None,
             triggers=tuple(triggers),
-            root_declared_in=self.path if root_span is not None else None,
-            root_span=root_span,
+            root_declared_in=self.path if root_node is not None else None,
+            root_span=self._span(root_node) if root_node is not None else None,
             custom_event=_has_input_override(events),
+            archive=archive,
+            inline_code=inline,
         )
+
+    def _code_location(
+        self,
+        logical_id: str,
+        entry: str,
+        handler_node: yaml.Node,
+        inline_node: yaml.Node | None,
+        code_node: yaml.Node | None,
+    ) -> _CodeLocation | None:
+        """Where the function's code is, or None (with an info saying why) when it cannot be
+        located in the workspace."""
+        if inline_node is not None:
+            inline = yn.as_str(inline_node)
+            if inline is None:
+                inline = _substituted_python(inline_node)
+            if inline is None:
+                self._unresolved(
+                    inline_node,
+                    f"The inline code of {logical_id} is assembled at deploy time (!Sub, "
+                    "!Join), so HandlerLens cannot check or run it.",
+                )
+                return None
+            return self.base, None, None, inline
+        if code_node is None:
+            return self.base, None, None, None
+        declared = yn.as_str(code_node)
+        if _not_in_workspace(declared):
+            self._unresolved(
+                code_node,
+                f"The code of {logical_id} is deployed from S3 or from a value computed at "
+                "deploy time, not from this workspace, so HandlerLens cannot check or run "
+                "it; point it at the local source folder to have it checked.",
+            )
+            return None
+        assert declared is not None
+        if "${" in declared:
+            self._unresolved(
+                code_node,
+                f"The code location of {logical_id} ('{declared}') holds a placeholder that "
+                "another tool fills in, so HandlerLens cannot locate, check or run its code.",
+            )
+            return None
+        path = os.path.normpath(os.path.join(self.base, os.path.expanduser(declared.strip())))
+        if is_archive(declared):
+            # Deployed as is (sam package uploads a zip unchanged): the module must be in it.
+            return os.path.dirname(path), code_node, path, None
+        if probes.isfile(path):
+            # A single file is zipped alone (sam package, FORCE_ZIP): its name is the module.
+            self._check_single_file(logical_id, entry, handler_node, path)
+            return os.path.dirname(path), code_node, None, None
+        if not probes.isdir(path) and is_build_output(path, self.base):
+            self.problems.append(
+                code_unresolved(
+                    self.path,
+                    yn.node_span(code_node, self.lines),
+                    f"The code of {logical_id} is in {declared.strip()}, a build output that "
+                    "is not there yet (a build step makes it), so its entry point was not "
+                    "checked; build first, or point the declaration at the source folder.",
+                )
+            )
+            return None
+        return path, code_node, None, None
+
+    def _check_single_file(
+        self, logical_id: str, entry: str, handler_node: yaml.Node, path: str
+    ) -> None:
+        module = entry.strip().rpartition(".")[0].replace("/", ".")
+        stem, suffix = os.path.splitext(os.path.basename(path))
+        if module and (module != stem or suffix != ".py"):
+            name = os.path.basename(path)
+            self.problems.append(
+                Problem(
+                    self.path,
+                    self._span(handler_node),
+                    Severity.ERROR,
+                    "entry-point-module-missing",
+                    f"Entry point '{entry}': the code of {logical_id} is the single file "
+                    f"{name}, which is packaged alone, so the only module is '{stem}', not "
+                    f"'{module}'.",
+                )
+            )
+
+    def _unresolved(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(unresolved(self.path, yn.node_span(node, self.lines), message))
+
+    def _parameter_default(self, node: yaml.Node | None) -> str | None:
+        """The `Default` of the template parameter `!Ref Name` (or `{Ref: Name}`) names."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == "!Ref":
+            name: str | None = str(node.value)
+        else:
+            name = yn.as_str(yn.get(node, "Ref"))
+        if name is None:
+            return None
+        return yn.as_str(yn.get(yn.get(self.parameters, name), "Default"))
 
     def _event_triggers(self, events: yaml.Node | None) -> list[str]:
         found = []
@@ -209,6 +321,20 @@ class _TemplateReader:
     def _span(self, node: yaml.Node | None) -> Span:
         assert node is not None
         return yn.value_span(node, self.lines)
+
+
+def _substituted_python(node: yaml.Node) -> str | None:
+    """The code of `!Sub |` (or `!Sub [code, {vars}]`) when it parses as Python as written:
+    its `${…}` then sit inside string literals, and substituting them changes no name the
+    entry point needs."""
+    if node.tag != "!Sub":
+        return None
+    if isinstance(node, yaml.SequenceNode) and node.value:
+        node = node.value[0]
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    code = str(node.value)
+    return code if parse_error_of(code) is None else None
 
 
 def _not_in_workspace(literal: str | None) -> bool:

@@ -6,9 +6,18 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem
+from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
-from handlerlens.project.config_problems import unresolved
+from handlerlens.project.adapters import (
+    WSGI_HANDLERS,
+    generated_handler_reason,
+    handler_language,
+    python_module_file,
+    web_adapter_reason,
+)
+from handlerlens.project.code_roots import is_archive
+from handlerlens.project.config_problems import not_checked, unresolved
 from handlerlens.project.model import FunctionSpec, PlatformName
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
@@ -71,15 +80,41 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
             )
             continue
         runtime_node = yn.first(yn.get(function, "runtime"), yn.get(provider, "runtime"))
+        if runtime_node is None:
+            # The Framework's default runtime is Node.js (nodejs12.x in v2/v3, nodejs20.x in
+            # v4: AwsProvider.getRuntime), and the Yandex plugin deploys nothing without
+            # `provider.runtime`: a service that names no runtime is not Python.
+            continue
         runtime = yn.as_str(runtime_node)
         if runtime is not None and "${" in runtime:
             runtime, runtime_node = None, None
         if not is_python_runtime(runtime):
             continue
-        timeout = yn.first(yn.get(function, "timeout"), yn.get(provider, "timeout"))
-        memory = yn.first(yn.get(function, "memorySize"), yn.get(provider, "memorySize"))
         env = yn.env_map(yn.get(provider, "environment"))
         env.update(yn.env_map(yn.get(function, "environment")))
+        computed = _computed_code_location(function, doc)
+        if computed is not None:
+            problems.append(
+                unresolved(
+                    path,
+                    yn.node_span(computed, lines),
+                    f"The code of function '{name}' is at a location Serverless resolves at "
+                    "deploy time (or in S3), so HandlerLens cannot locate, check or run it.",
+                )
+            )
+            continue
+        root = _code_root(service_dir, yn.as_str(yn.get(function, "module")), entry)
+        archive = _artifact(service_dir, function, doc)
+        language = handler_language(root, entry) if archive is None else "python"
+        if language == "javascript":
+            continue  # a JS/TS handler (behind a computed runtime, or the wrong one)
+        skipped = _not_python_handler(name, entry, function, provider, env)
+        if skipped is not None:
+            problems.append(not_checked(path, yn.node_span(handler_node, lines), skipped))
+            problems += _wsgi_app_problems(path, doc, lines, service_dir, entry)
+            continue
+        timeout = yn.first(yn.get(function, "timeout"), yn.get(provider, "timeout"))
+        memory = yn.first(yn.get(function, "memorySize"), yn.get(provider, "memorySize"))
         triggers = (
             _aws_triggers(function, provider)
             if platform == "aws"
@@ -90,7 +125,7 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
                 name=name,
                 platform=platform,
                 entry=entry,
-                root=service_dir,
+                root=os.path.dirname(archive) if archive is not None else root,
                 declared_by="serverless",
                 declared_in=path,
                 entry_span=yn.value_span(handler_node, lines),
@@ -104,6 +139,7 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
                 trigger=triggers[0] if triggers else None,
                 triggers=tuple(triggers),
                 custom_event=platform == "aws" and _mapping_template(function),
+                archive=archive,
             )
         )
     return specs, problems
@@ -119,6 +155,119 @@ def _mapping_template(function: yaml.Node | None) -> bool:
             if integration in ("lambda", "aws"):
                 return True
     return False
+
+
+def _computed_code_location(function: yaml.Node | None, doc: yaml.Node) -> yaml.Node | None:
+    """The `module:` or `package.artifact` value that holds a variable (`${…}`) or names S3,
+    if any: the code is wherever that resolves to, never the service folder instead."""
+    for node in (
+        yn.get(function, "module"),
+        yn.first(
+            yn.get_path(function, "package", "artifact"), yn.get_path(doc, "package", "artifact")
+        ),
+    ):
+        text = yn.as_str(node)
+        if node is not None and text is not None and ("${" in text or "://" in text):
+            return node
+    return None
+
+
+def _code_root(service_dir: str, module: str | None, entry: str) -> str:
+    """serverless-python-requirements' `module:` is the function's own folder, packaged as
+    the zip's root (its handler is relative to it); without it, the service directory."""
+    if not module:
+        return service_dir
+    root = os.path.normpath(os.path.join(service_dir, module))
+    if handler_language(root, entry) is None and handler_language(service_dir, entry):
+        return service_dir  # the handler spells the folder out (`module/app.handler`)
+    return root
+
+
+def _artifact(service_dir: str, function: yaml.Node | None, doc: yaml.Node) -> str | None:
+    """A prebuilt zip deployed as is (`package.artifact`, the function's or the service's)."""
+    node = yn.first(
+        yn.get_path(function, "package", "artifact"), yn.get_path(doc, "package", "artifact")
+    )
+    artifact = yn.as_str(node)
+    if artifact is None or "${" in artifact or "://" in artifact or not is_archive(artifact):
+        return None
+    return os.path.normpath(os.path.join(service_dir, os.path.expanduser(artifact.strip())))
+
+
+def _not_python_handler(
+    name: str,
+    entry: str,
+    function: yaml.Node | None,
+    provider: yaml.Node | None,
+    env: dict[str, str],
+) -> str | None:
+    """Why the handler of function `name` is not its own Python code, or None."""
+    layers = [
+        str(node.value)
+        for node in yn.sequence(yn.first(yn.get(function, "layers"), yn.get(provider, "layers")))
+        if isinstance(node, yaml.ScalarNode)
+    ]
+    reason = generated_handler_reason(entry) or web_adapter_reason(entry, env, layers)
+    if reason is None:
+        return None
+    return (
+        f"The handler of function '{name}' ('{entry}') is not checked as Python code in "
+        f"this workspace: {reason}."
+    )
+
+
+def _wsgi_app_problems(
+    path: str, doc: yaml.Node, lines: LineIndex, service_dir: str, entry: str
+) -> list[Problem]:
+    """serverless-wsgi's real entry point is `custom.wsgi.app` (`app.app`): its module must
+    be in the service, or the generated handler fails to import it on every cold start."""
+    if entry.strip() not in WSGI_HANDLERS:
+        return []
+    app_node = yn.get_path(doc, "custom", "wsgi", "app")
+    app = yn.as_str(app_node)
+    if app_node is None or app is None or "${" in app or "." not in app:
+        return []
+    module, _, attribute = app.rpartition(".")
+    module_file = python_module_file(service_dir, app)
+    if module_file is not None:
+        if _binds(module_file, attribute):
+            return []
+        detail = (
+            f"{os.path.basename(module_file)} has no top-level '{attribute}', so the handler "
+            "serverless-wsgi generates fails on every call"
+        )
+    elif handler_language(service_dir, app) is not None:
+        return []
+    else:
+        where = module.replace(".", "/")
+        detail = (
+            f"there is no {where}.py (nor a package {where}/) in the service directory "
+            f"{service_dir}; serverless-wsgi's handler imports it on every cold start and "
+            "would fail"
+        )
+    return [
+        Problem(
+            path,
+            yn.value_span(app_node, lines),
+            Severity.ERROR,
+            "entry-point-module-missing" if module_file is None else "entry-point-function-missing",
+            f"custom.wsgi.app '{app}': {detail}.",
+        )
+    ]
+
+
+def _binds(module_file: str, name: str) -> bool:
+    """Whether the module at `module_file` binds `name` at top level (or may: a module
+    `__getattr__`, a star import, or a file that cannot be read or parsed)."""
+    from handlerlens.analysis.python_module import parse_module
+
+    text = probes.read_text(module_file)
+    if text is None:
+        return True
+    info = parse_module(text)
+    if info.syntax_error is not None or info.has_module_getattr or info.star_imports:
+        return True
+    return name in info.bindings
 
 
 def _event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:

@@ -27,15 +27,14 @@ _PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s|#.*)*)*")
 
 def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[Problem]]:
     """Compose one document; a parse failure becomes one `config-parse-error` problem."""
-    lines = LineIndex(text)
     if path.lower().endswith(".json"):
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            span = lines.span(exc.pos, exc.pos)
+            span = LineIndex(text).span(exc.pos, exc.pos)
             return None, [parse_error(path, span, file_type, exc.msg)]
         except (ValueError, RecursionError) as exc:
-            return None, [parse_error(path, lines.span(0, 0), file_type, str(exc))]
+            return None, [parse_error(path, Span.of(0, 0), file_type, str(exc))]
         # Valid JSON is YAML once tabs (legal JSON whitespace, never inside JSON strings)
         # become spaces; the replacement keeps every offset.
         text = text.replace("\t", " ")
@@ -45,12 +44,13 @@ def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[
         mark = exc.problem_mark or exc.context_mark
         offset = mark.index if mark is not None else 0
         detail = exc.problem or exc.context or str(exc)
-        return None, [parse_error(path, lines.span(offset, offset), file_type, detail)]
+        span = LineIndex(text).span(offset, offset)
+        return None, [parse_error(path, span, file_type, detail)]
     except yaml.reader.ReaderError as exc:
-        span = lines.span(exc.position, exc.position)
+        span = LineIndex(text).span(exc.position, exc.position)
         return None, [parse_error(path, span, file_type, exc.reason)]
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        return None, [parse_error(path, lines.span(0, 0), file_type, str(exc))]
+        return None, [parse_error(path, Span.of(0, 0), file_type, str(exc))]
 
 
 def get(node: yaml.Node | None, key: str) -> yaml.Node | None:

@@ -168,6 +168,15 @@ class _Project:
         return _relative(spec.declared_in)
 
 
+def _not_runnable(spec: Any) -> str | None:
+    """Why a declared function cannot be served (its code is no folder), or None."""
+    if spec.inline_code is not None:
+        return f"'{spec.name}' is inline code in {spec.declared_in}"
+    if spec.archive is not None:
+        return f"the code of '{spec.name}' is the archive {spec.archive}"
+    return None
+
+
 def _slashed(path: str) -> str:
     return path.replace(os.sep, "/")
 
@@ -344,14 +353,18 @@ def resolve_targets(
             continue
         specs = project.specs()
         if not entry:
-            if not specs:
+            # Inline or zipped code has no folder to run from: serve the others.
+            runnable = [s for s in specs if _not_runnable(s) is None]
+            if not runnable:
+                what = " with code in a folder" if specs else ""
                 raise TargetError(
                     _with_parse_errors(
-                        f"no functions declared under {root}; pass an entry point like "
+                        f"no functions declared under {root}{what}; pass an entry point like "
                         "main.handler",
                         project,
                     )
                 )
+            specs = runnable
             if single and len(specs) > 1:
                 raise TargetError(
                     f"{len(specs)} functions are declared under {root}: name one of them "
@@ -374,6 +387,12 @@ def resolve_targets(
             raise TargetError(
                 f"{len(found)} declared functions are named '{entry}': {where}; name one of "
                 f"them as {project.qualified(found[0])}"
+            )
+        why = _not_runnable(found[0])
+        if why is not None:
+            raise TargetError(
+                f"{why}; HandlerLens runs code from a folder: pass its entry point with --root "
+                "set to the source folder"
             )
         chosen_specs.append(found[0])
         served.append(None)

@@ -132,6 +132,7 @@ def register(server: HandlerLensServer) -> None:
             }
             for ws in ls.workspaces.values()
             for s in ws.functions
+            if s.code_on_disk  # inline or zipped code cannot be run
         ]
 
     @server.command(protocol.SERVER_LIST_EVENTS)
