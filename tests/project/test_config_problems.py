@@ -52,13 +52,13 @@ def test_malformed_toml_is_one_parse_error_at_tomllib_s_position() -> None:
     assert model.functions == []
 
 
-def test_a_code_root_outside_the_workspace_warns_at_the_code_uri_and_is_still_listed() -> None:
+def test_a_code_root_outside_the_workspace_is_noted_at_the_code_uri_and_still_listed() -> None:
     root = fixture("outside-root/workspace")
     model = discover(root)
     shared = next(f for f in model.functions if f.name == "Shared")
     assert shared.root == os.path.normpath(fixture("outside-root/shared_code"))
     outside = [p for p in model.problems if p.code == "code-root-outside-workspace"]
-    assert [(p.severity, p.span) for p in outside] == [(Severity.WARNING, Span.of(6, 15, 6, 30))]
+    assert [(p.severity, p.span) for p in outside] == [(Severity.INFO, Span.of(6, 15, 6, 30))]
     assert file_text_at(outside[0].path, outside[0].span) == "../shared_code/"
     assert "outside the workspace" in outside[0].message
 

@@ -46,7 +46,7 @@ def resolve(base_dir: str, declared: str) -> str | None:
 
 
 def code_root_problems(spec: FunctionSpec, workspace_root: str) -> list[Problem]:
-    """Warnings for a declared code root outside the workspace or not on disk."""
+    """A note for a declared code root outside the workspace; a warning for one not on disk."""
     if spec.root_span is None or spec.root_declared_in is None:
         return []
     problems = []
@@ -55,11 +55,14 @@ def code_root_problems(spec: FunctionSpec, workspace_root: str) -> list[Problem]
             Problem(
                 spec.root_declared_in,
                 spec.root_span,
-                Severity.WARNING,
+                # Not a deploy problem (the deploy tool packs it from there, and it is checked
+                # there too): a note that the editor does not follow edits made out there.
+                Severity.INFO,
                 CODE_ROOT_OUTSIDE_WORKSPACE,
                 f"The code root of function '{spec.name}' is {spec.root}, outside the workspace "
-                f"{workspace_root}. The deploy tool still packs it from there; move the code "
-                "into the workspace, or open a folder that contains both.",
+                f"{workspace_root}. The deploy tool packs it from there and it is checked there, "
+                "but edits to it are not followed: open a folder that contains both to have "
+                "them re-checked as you type.",
             )
         )
     if spec.code_on_disk and not os.path.isdir(spec.root):
