@@ -276,10 +276,11 @@ def _write(
 ) -> Outcome:
     name = shown(event.expected_path)
     if "errorType" in actual and not options.update_errors:
-        status = FAILED if old is not None else NO_EXPECTATION
+        # Asked for an expectation and none could be written: a failure, with or without
+        # an old file, so that CI (and the person) sees it.
         return Outcome(
             event,
-            status,
+            FAILED,
             f"{_error_line(actual)}; {name} not written (--update-errors saves a function "
             "error as expected)",
             diff,
