@@ -112,7 +112,7 @@ def read_project(root: str, platform: str | None) -> Project:
     return Project(root, functions, project.parse_errors())
 
 
-def _chain(home: str, root: str) -> list[str]:
+def folders_between(home: str, root: str) -> list[str]:
     """`home` and the folders above it up to `root` (just `root` when home is outside it)."""
     home, folders = os.path.abspath(home), []
     if os.path.commonpath([home, root]) != root:
@@ -126,9 +126,15 @@ def _chain(home: str, root: str) -> list[str]:
 
 def event_folders(fn: Function, root: str, events_folder: str = EVENTS_FOLDER) -> list[str]:
     """The folders that may hold `fn`'s saved events, nearest first."""
+    return folders_for(fn.name, fn.home, root, events_folder)
+
+
+def folders_for(name: str, home: str, root: str, events_folder: str = EVENTS_FOLDER) -> list[str]:
+    """The events folders of the function `name` declared in the folder `home`: `<folder>/
+    <events_folder>/<name>` for `home` and each folder above it up to `root`, nearest first."""
     if os.path.isabs(events_folder):
-        return [os.path.join(events_folder, fn.name)]
-    return [os.path.join(folder, events_folder, fn.name) for folder in _chain(fn.home, root)]
+        return [os.path.join(events_folder, name)]
+    return [os.path.join(folder, events_folder, name) for folder in folders_between(home, root)]
 
 
 def _event_files(folder: str) -> list[str]:
