@@ -538,3 +538,63 @@ def test_check_accepts_the_test_table_in_pyproject(project: Path) -> None:
         f.write(textwrap.dedent('\n[tool.handlerlens.test]\nignore = ["headers.date"]\n'))
     result = hl("check", ".", "--format", "json", cwd=project)
     assert not [p for p in json.loads(result.stdout)["problems"] if "test" in p["message"]]
+
+
+# The pytest plugin (entry point pytest11), run as a user runs pytest in their project
+
+
+def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_pytest_plugin_is_off_without_the_option_or_the_table(project: Path) -> None:
+    ada = new_event(project, "api", "--name", "ada")
+    expect(ada, {"status": 500})
+    result = pytest_in(project)
+    assert result.returncode == 5, result.stdout  # no tests collected
+    assert "collected 0 items" in result.stdout
+    result = pytest_in(project, "--handlerlens", "-v")
+    assert result.returncode == 1, result.stdout
+    assert ".handlerlens/events/api/ada.json::api::ada FAILED" in result.stdout
+
+
+def test_pytest_plugin_collects_saved_events_with_the_same_diff(project: Path) -> None:
+    with open(project / "pyproject.toml", "a") as f:
+        f.write('\n[tool.handlerlens.test]\nignore = ["body.id"]\n')
+    ada = new_event(project, "api", "--name", "ada", "--set", "queryStringParameters.name=Ada")
+    expect(ada, {"status": 200, "body": {"hello": "Ada", "calls": 1}})
+    bob = new_event(project, "api", "--name", "bob")
+    expect(bob, {"status": 200, "body": {"hello": "Bob", "calls": 2}})
+    new_event(project, "worker", "--name", "queue")
+    (project / "test_plain.py").write_text("def test_plain():\n    assert True\n")
+    result = pytest_in(project, "-v", "-rs")
+    assert result.returncode == 1, result.stdout
+    out = result.stdout
+    assert "collected 4 items" in out  # the user's own test and the three events
+    assert "test_plain.py::test_plain PASSED" in out
+    assert ".handlerlens/events/api/ada.json::api::ada PASSED" in out
+    assert ".handlerlens/events/api/bob.json::api::bob FAILED" in out
+    assert ".handlerlens/events/worker/queue.json::worker::queue SKIPPED" in out
+    assert "no .handlerlens/events/worker/queue.expected.json: write one" in out
+    assert "  --- expected (.handlerlens/events/api/bob.expected.json)" in out
+    assert '  -    "hello": "Bob"' in out and '  +    "hello": "world"' in out
+    # -k selects among them, -x stops at the first failure.
+    result = pytest_in(project, "-k", "ada")
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 3 deselected" in result.stdout
+    result = pytest_in(project, "-x")
+    assert "1 failed, 2 passed in" in result.stdout  # the queue event after bob never ran
+    # The table's strict makes the event without expectation fail.
+    with open(project / "pyproject.toml", "a") as f:
+        f.write("strict = true\n")
+    result = pytest_in(project, "-k", "queue")
+    assert result.returncode == 1
+    assert "FAILED .handlerlens/events/worker/queue.json::worker::queue" in result.stdout

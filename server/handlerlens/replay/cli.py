@@ -203,7 +203,8 @@ def run_test(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         project = ev.read_project(args.root, args.platform)
-        settings, settings_file = run.test_settings(project.root)
+        table, settings_file = run.test_settings(project.root)
+        settings = table or {}
         saved, warnings = ev.saved_events(project, args.events_folder)
         chosen = _select(project, list(saved), args.targets, args.events_folder)
     except ev.ReplayError as exc:

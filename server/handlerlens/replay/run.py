@@ -68,17 +68,17 @@ class Outcome:
         return self.status in (FAILED, ERROR) or (strict and self.status == NO_EXPECTATION)
 
 
-def test_settings(root: str) -> tuple[dict[str, Any], str]:
-    """`[tool.handlerlens.test]` of `<root>/pyproject.toml` (empty without one) and the file's
+def test_settings(root: str) -> tuple[dict[str, Any] | None, str]:
+    """`[tool.handlerlens.test]` of `<root>/pyproject.toml` (None without one) and the file's
     name for messages; ReplayError for a table HandlerLens cannot use."""
     path = os.path.join(root, "pyproject.toml")
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError:
-        return {}, ""
+        return None, ""
     if b"handlerlens" not in raw:
-        return {}, ""
+        return None, ""
     from handlerlens.project.toml_compat import loads
 
     name = shown(path)
@@ -89,7 +89,7 @@ def test_settings(root: str) -> tuple[dict[str, Any], str]:
     table = data.get("tool", {}).get("handlerlens", {})
     table = table.get("test") if isinstance(table, dict) else None
     if table is None:
-        return {}, name
+        return None, name
     if not isinstance(table, dict):
         raise ReplayError(f"{name}: [tool.handlerlens] test must be a table")
     for key in table:
