@@ -475,7 +475,13 @@ def test_two_events_of_one_name_in_different_folders(project: Path) -> None:
 def test_no_saved_events_at_all(project: Path) -> None:
     result = hl("test", cwd=project)
     assert result.returncode == 0
-    assert "handlerlens: no saved events under" in result.stderr
+    assert "handlerlens: warning: no saved events under" in result.stderr
+    assert "0 passed, 0 failed in" in result.stdout
+    result = hl("test", "--format", "json", "--junit-xml", "r.xml", cwd=project)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["summary"]["total"] == 0
+    suite = ET.parse(project / "r.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "0"
 
 
 # The shipped examples and the format's schema

@@ -47,7 +47,7 @@ class _State:
     def __init__(self, root: str, settings: dict[str, Any], settings_file: str, cold: bool):
         import asyncio
 
-        from handlerlens.replay.run import Options
+        from handlerlens.replay.run import GlobalIgnores, Options
 
         self.root = root
         self.options = Options(
@@ -59,18 +59,14 @@ class _State:
         self.loop = asyncio.new_event_loop()
         self.runners: dict[int, Any] = {}
         self.warnings: list[str] = []
-        self.ran = 0
-        self.unused_global: set[str] | None = (
-            set(self.options.ignore) if self.options.ignore else None
-        )
+        self.global_ignores = GlobalIgnores(self.options.ignore, settings_file)
 
     def run(self, event: Any) -> Any:
         from handlerlens.replay.run import _one
 
-        self.ran += 1
         started = time.monotonic()
         outcome = self.loop.run_until_complete(
-            _one(event, self.options, self.runners, self.warnings, self.unused_global)
+            _one(event, self.options, self.runners, self.warnings, self.global_ignores)
         )
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -194,13 +190,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state: _State | None = config.stash.get(_STATE, None)
     if state is None:
         return
-    lines = list(dict.fromkeys(state.warnings))
-    if state.unused_global and state.ran:
-        lines += [
-            f"{state.options.ignore_source} [tool.handlerlens.test]: ignore path '{p}' matched "
-            "nothing in any response"
-            for p in sorted(state.unused_global)
-        ]
+    lines = list(dict.fromkeys(state.warnings)) + state.global_ignores.warnings()
     if lines:
         terminalreporter.section("handlerlens warnings")
         for line in lines:

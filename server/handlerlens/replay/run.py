@@ -108,6 +108,29 @@ def test_settings(root: str) -> tuple[dict[str, Any] | None, str]:
     return table, name
 
 
+class GlobalIgnores:
+    """`[tool.handlerlens.test]` ignore paths, and those that masked nothing in any of the
+    comparisons so far (said once, at the end of the run, and only after a comparison)."""
+
+    def __init__(self, paths: list[str], source: str) -> None:
+        self.unused = set(paths)
+        self.source = source
+        self.compared = 0
+
+    def saw(self, unused: list[str]) -> None:
+        self.compared += 1
+        self.unused &= set(unused)
+
+    def warnings(self) -> list[str]:
+        if not self.compared:
+            return []
+        return [
+            f"{self.source} [tool.handlerlens.test]: ignore path '{path}' matched nothing in "
+            "any response"
+            for path in sorted(self.unused)
+        ]
+
+
 class _Runner:
     """A `handlerlens serve` process for one function, started when first needed."""
 
@@ -153,7 +176,7 @@ async def run(events: list[SavedEvent], options: Options, warnings: list[str]) -
     """Every event in order, each function's through its own runner."""
     outcomes: list[Outcome] = []
     runners: dict[int, _Runner] = {}
-    unused_global: set[str] | None = set(options.ignore) if options.ignore else None
+    global_ignores = GlobalIgnores(options.ignore, options.ignore_source)
     # Every function's runner starts at once (in the background), so later functions' start
     # overlaps earlier ones' events; --cold starts one per event, when its turn comes.
     background = []
@@ -165,18 +188,13 @@ async def run(events: list[SavedEvent], options: Options, warnings: list[str]) -
     try:
         for event in events:
             started = time.monotonic()
-            outcome = await _one(event, options, runners, warnings, unused_global)
+            outcome = await _one(event, options, runners, warnings, global_ignores)
             outcome.seconds = time.monotonic() - started
             outcomes.append(outcome)
     finally:
         await asyncio.gather(*(r.stop() for r in runners.values()), return_exceptions=True)
         await asyncio.gather(*background, return_exceptions=True)
-    if unused_global:
-        for path in sorted(unused_global):
-            warnings.append(
-                f"{options.ignore_source} [tool.handlerlens.test]: ignore path '{path}' "
-                "matched nothing in any response"
-            )
+    warnings += global_ignores.warnings()
     return outcomes
 
 
@@ -185,7 +203,7 @@ async def _one(
     options: Options,
     runners: dict[int, _Runner],
     warnings: list[str],
-    unused_global: set[str] | None,
+    global_ignores: GlobalIgnores,
 ) -> Outcome:
     from handlerlens.runner.client import RunnerStartError
 
@@ -251,8 +269,7 @@ async def _one(
     for path in verdict.unused_ignores:
         if path in own:
             warnings.append(f"{expected_name}: ignore path '{path}' matched nothing")
-    if unused_global is not None:
-        unused_global.intersection_update(verdict.unused_ignores)
+    global_ignores.saw(verdict.unused_ignores)
     if verdict.passed:
         return Outcome(event, PASSED, log=log)
     if options.update:
