@@ -173,29 +173,31 @@ class _Runner:
 
 
 async def run(events: list[SavedEvent], options: Options, warnings: list[str]) -> list[Outcome]:
-    """Every event in order, each function's through its own runner."""
-    outcomes: list[Outcome] = []
+    """Every event, each function's in order through its own runner; functions side by side
+    (each is its own instance, as deployed); outcomes and warnings in the events' order."""
     runners: dict[int, _Runner] = {}
     global_ignores = GlobalIgnores(options.ignore, options.ignore_source)
-    # Every function's runner starts at once (in the background), so later functions' start
-    # overlaps earlier ones' events; --cold starts one per event, when its turn comes.
-    background = []
-    if not options.cold:
-        for fn in dict.fromkeys(e.function for e in events if e.function is not None):
-            assert fn is not None
-            runners[id(fn)] = _Runner(fn, options)
-            background.append(asyncio.ensure_future(runners[id(fn)].start()))
-    try:
-        for event in events:
+    groups: dict[int, list[int]] = {}  # function → indexes of its events, in order
+    for index, event in enumerate(events):
+        groups.setdefault(id(event.function), []).append(index)
+    outcomes: list[Outcome | None] = [None] * len(events)
+    said: list[list[str]] = [[] for _ in events]
+
+    async def one_function(indexes: list[int]) -> None:
+        for index in indexes:
             started = time.monotonic()
-            outcome = await _one(event, options, runners, warnings, global_ignores)
+            outcome = await _one(events[index], options, runners, said[index], global_ignores)
             outcome.seconds = time.monotonic() - started
-            outcomes.append(outcome)
+            outcomes[index] = outcome
+
+    try:
+        await asyncio.gather(*(one_function(indexes) for indexes in groups.values()))
     finally:
         await asyncio.gather(*(r.stop() for r in runners.values()), return_exceptions=True)
-        await asyncio.gather(*background, return_exceptions=True)
+    for lines in said:
+        warnings += lines
     warnings += global_ignores.warnings()
-    return outcomes
+    return [o for o in outcomes if o is not None]
 
 
 async def _one(
