@@ -357,6 +357,12 @@ def test_selecting_functions_and_event_files(project: Path) -> None:
     result = hl("test", "nope", cwd=project)
     assert result.returncode == 2
     assert "no function named 'nope' is declared (declared: api, worker)" in result.stderr
+    result = hl("test", "--python", "/no/such/python", cwd=project)
+    assert result.returncode == 2
+    assert "handlerlens: Python interpreter not found: /no/such/python" in result.stderr
+    result = hl("test", "--update-errors", cwd=project)
+    assert result.returncode == 2
+    assert "--update-errors goes with --update" in result.stderr
     stray = project / "stray.json"
     stray.write_text("{}")
     result = hl("test", "stray.json", cwd=project)

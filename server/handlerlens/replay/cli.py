@@ -200,6 +200,11 @@ def run_test(args: argparse.Namespace) -> int:
         return _error("--update-errors goes with --update")
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
         return _error(f"--timeout: expected a positive number of seconds, got {args.timeout}")
+    if args.python is not None:
+        from handlerlens.runner.cli import _python
+
+        if _python(args) is None:  # says which and what to do
+            return 2
     started = time.monotonic()
     try:
         project = ev.read_project(args.root, args.platform)
