@@ -51,26 +51,20 @@ def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionS
 
 
 def _event_files(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[str]:
-    """The function's saved event files: in the workspace's events folder (where "New event…"
-    saves), then in those of the declaring file's folder and the folders between, as
-    `handlerlens test` finds them; `*.expected.json` (its expected responses) are not events."""
-    from handlerlens.replay.events import folders_between
+    """The function's saved event files in the workspace's events folder; `<name>.expected.json`
+    beside them (what `handlerlens test` compares the response with) are not events."""
     from handlerlens.replay.expect import EXPECTED_SUFFIX
 
-    home = os.path.dirname(spec.declared_in) if spec.declared_in else spec.root
-    files: list[str] = []
-    for base in dict.fromkeys([workspace_root, *reversed(folders_between(home, workspace_root))]):
-        try:
-            folder = events_folder(base, spec.name, events_dir)
-            names = sorted(os.listdir(folder))
-        except (OSError, ValueError):
-            continue
-        files += [
-            os.path.join(folder, n)
-            for n in names
-            if n.endswith(".json") and not n.endswith(EXPECTED_SUFFIX)
-        ]
-    return list(dict.fromkeys(files))
+    try:
+        folder = events_folder(workspace_root, spec.name, events_dir)
+        names = sorted(os.listdir(folder))
+    except (OSError, ValueError):
+        return []
+    return [
+        os.path.join(folder, n)
+        for n in names
+        if n.endswith(".json") and not n.endswith(EXPECTED_SUFFIX)
+    ]
 
 
 def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[dict[str, Any]]:
