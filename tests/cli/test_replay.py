@@ -500,6 +500,10 @@ def test_examples_saved_events_pass(tmp_path: Path) -> None:
     assert "PASSED greeter::ada" in result.stdout
     assert "PASSED thumbnail::cat" in result.stdout
     assert result.stderr == ""
+    result = pytest_in(tmp_path / "examples", "--handlerlens", "-v")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "greeter/.handlerlens/events/greeter/ada.json::greeter::ada PASSED" in result.stdout
+    assert "2 passed in" in result.stdout
 
 
 def test_the_schema_and_the_validator_agree() -> None:
