@@ -553,7 +553,13 @@ def test_check_accepts_the_test_table_in_pyproject(project: Path) -> None:
     with open(project / "pyproject.toml", "a") as f:
         f.write(textwrap.dedent('\n[tool.handlerlens.test]\nignore = ["headers.date"]\n'))
     result = hl("check", ".", "--format", "json", cwd=project)
-    assert not [p for p in json.loads(result.stdout)["problems"] if "test" in p["message"]]
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout) == {"functions": 2, "problems": []}
+    with open(project / "pyproject.toml", "a") as f:
+        f.write('\n[tool.handlerlens.tset]\nignore = ["headers.date"]\n')
+    result = hl("check", ".", "--format", "json", cwd=project)  # a typo is still reported
+    assert result.returncode == 1
+    assert "tset" in json.loads(result.stdout)["problems"][0]["message"]
 
 
 # The pytest plugin (entry point pytest11), run as a user runs pytest in their project
