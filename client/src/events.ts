@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { errorText } from "./logging";
 import { folderOf } from "./functions";
-import { nextEventFileName, safeName } from "./paths";
+import { isEventFileName, nextEventFileName, safeName } from "./paths";
 import { type EventItem, type FunctionInfo, SERVER_LIST_EVENTS } from "./protocol";
 import type { ServerManager } from "./server";
 import { readSettings } from "./settings";
@@ -235,7 +235,7 @@ export class EventPicker {
     }
     const names = await this.fileNames(dir);
     return names
-      .filter((n) => n.toLowerCase().endsWith(".json"))
+      .filter(isEventFileName)
       .sort()
       .map((n) => ({
         label: n.replace(/\.json$/i, ""),
@@ -293,7 +293,7 @@ export class EventFileLenses implements vscode.CodeLensProvider {
 /** The function folder name when `uri` is `<folder>/<eventsFolder>/<function>/<event>.json`. */
 export function eventFileOwner(uri: vscode.Uri): string | undefined {
   const folder = vscode.workspace.getWorkspaceFolder(uri);
-  if (!folder || !uri.fsPath.toLowerCase().endsWith(".json")) {
+  if (!folder || !isEventFileName(path.basename(uri.fsPath))) {
     return undefined;
   }
   const base = readSettings(folder).eventsFolder;

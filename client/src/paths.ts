@@ -64,6 +64,16 @@ export function safeName(name: string): string {
 }
 
 /** The first `<base>-N.json` not in `taken` (a set of file names). */
+/**
+ * Whether a file in an events folder is a saved event: `*.json`, but not the
+ * `<name>.expected.json` beside an event, which says what its response must be
+ * (`handlerlens test`).
+ */
+export function isEventFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.endsWith(".json") && !lower.endsWith(".expected.json");
+}
+
 export function nextEventFileName(base: string, taken: ReadonlySet<string>): string {
   const stem = safeName(base.replace(/\.json$/i, ""));
   if (!taken.has(`${stem}.json`)) {

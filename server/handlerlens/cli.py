@@ -1,4 +1,4 @@
-"""The `handlerlens` command: `lsp`, `check`, `serve`, `invoke`."""
+"""The `handlerlens` command: `lsp`, `check`, `serve`, `invoke`, `event`, `test`."""
 
 from __future__ import annotations
 
@@ -81,12 +81,26 @@ def _invoke_arguments(parser: argparse.ArgumentParser) -> None:
     runner_cli.add_invoke_arguments(parser)
 
 
+def _event_arguments(parser: argparse.ArgumentParser) -> None:
+    from handlerlens.replay import cli as replay_cli
+
+    replay_cli.add_event_arguments(parser)
+
+
+def _test_arguments(parser: argparse.ArgumentParser) -> None:
+    from handlerlens.replay import cli as replay_cli
+
+    replay_cli.add_test_arguments(parser)
+
+
 # name → (help, arguments)
 COMMANDS = {
     "lsp": ("run the language server on stdio", _lsp_arguments),
     "check": ("report the editor's diagnostics, for CI", _check_arguments),
     "serve": ("run a function locally over HTTP, with hot reload", _serve_arguments),
     "invoke": ("invoke a function once; response on stdout", _invoke_arguments),
+    "event": ("save sample events for a function, list saved ones", _event_arguments),
+    "test": ("run saved events and compare with their expected responses", _test_arguments),
 }
 
 
@@ -188,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # an internal error must still give CI a clear status
             sys.stderr.write(f"handlerlens check: internal error: {exc!r}\n")
             return 2
+    if args.command in ("event", "test"):
+        from handlerlens.replay import cli as replay_cli
+
+        return replay_cli.run_event(args) if args.command == "event" else replay_cli.run_test(args)
     from handlerlens.runner import cli as runner_cli
 
     if args.command == "serve":

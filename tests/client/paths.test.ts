@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { expandPath, nextEventFileName, resolveFramePath, safeName } from "../../client/src/paths";
+import {
+  expandPath,
+  isEventFileName,
+  nextEventFileName,
+  resolveFramePath,
+  safeName,
+} from "../../client/src/paths";
 
 describe("expandPath", () => {
   it("expands ~, ${userHome} and ${workspaceFolder}", () => {
@@ -52,6 +58,13 @@ describe("event file names", () => {
     assert.equal(safeName("my_func_"), "my_func_");
     assert.equal(safeName(".."), "_");
     assert.equal(safeName("///"), "_");
+  });
+  it("tells saved events from their expected responses", () => {
+    assert.equal(isEventFileName("ada.json"), true);
+    assert.equal(isEventFileName("Ada.JSON"), true);
+    assert.equal(isEventFileName("ada.expected.json"), false);
+    assert.equal(isEventFileName("ada.Expected.json"), false);
+    assert.equal(isEventFileName("notes.txt"), false);
   });
   it("numbers new events after the taken ones", () => {
     assert.equal(nextEventFileName("HTTP GET /", new Set()), "HTTP_GET.json");

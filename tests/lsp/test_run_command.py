@@ -84,6 +84,7 @@ async def test_run_without_event_uses_saved_or_sample_events(examples: Path) -> 
     saved = examples / ".handlerlens" / "events" / "greeter"
     saved.mkdir(parents=True)
     (saved / "bob.json").write_text(json.dumps({"queryStringParameters": {"name": "Bob"}}))
+    (saved / "bob.expected.json").write_text('{"status": 200}')  # `handlerlens test`'s, no event
     async with running_server(examples) as client:
         await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
         ref = await _greeter_ref(client, examples)

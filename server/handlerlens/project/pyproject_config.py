@@ -30,7 +30,7 @@ FUNCTION_KEYS = frozenset(
 )
 # Other `[tool.handlerlens]` keys are settings read elsewhere (mirroring `handlerlens.*` in
 # VS Code); list them here so they are not reported as unknown.
-SETTINGS_KEYS: frozenset[str] = frozenset()
+SETTINGS_KEYS: frozenset[str] = frozenset({"test"})  # [tool.handlerlens.test]: `handlerlens test`
 TABLE_KEYS = FUNCTION_KEYS | {"functions"} | SETTINGS_KEYS
 
 _ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

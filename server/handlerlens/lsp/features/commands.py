@@ -50,15 +50,27 @@ def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionS
     )
 
 
-def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[dict[str, Any]]:
+def _event_files(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[str]:
+    """The function's saved event files in the workspace's events folder; `<name>.expected.json`
+    beside them (what `handlerlens test` compares the response with) are not events."""
+    from handlerlens.replay.expect import EXPECTED_SUFFIX
+
     try:
         folder = events_folder(workspace_root, spec.name, events_dir)
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+        names = sorted(os.listdir(folder))
     except (OSError, ValueError):
         return []
+    return [
+        os.path.join(folder, n)
+        for n in names
+        if n.endswith(".json") and not n.endswith(EXPECTED_SUFFIX)
+    ]
+
+
+def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[dict[str, Any]]:
     out = []
-    for name in names:
-        path = os.path.join(folder, name)
+    for path in _event_files(workspace_root, spec, events_dir):
+        name = os.path.basename(path)
         try:
             if os.path.getsize(path) > MAX_EVENT_FILE_BYTES:
                 continue
