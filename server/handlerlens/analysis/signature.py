@@ -89,14 +89,18 @@ def _context_insertion(
 
 def check_signature(binding: Binding, index: LineIndex) -> SignatureFault | None:
     """The first signature rule a function or lambda binding breaks, or None."""
-    node = binding.node
+    # The rules read no line numbers: the chunk-relative node serves, and only a fault with an
+    # edit needs the whole-module copy (`binding.node` deep-copies the whole function).
+    node = binding.raw_node
     if isinstance(node, ast.Lambda):
         return check_arguments(node.args)
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
     fault = check_arguments(node.args)
     if fault is not None and fault.code == "handler-arity":
-        where = _context_insertion(node, index)
+        moved = binding.node
+        assert isinstance(moved, ast.FunctionDef | ast.AsyncFunctionDef)
+        where = _context_insertion(moved, index)
         if where is not None:
             return SignatureFault(fault.code, fault.detail, where[0], where[1])
     return fault
@@ -104,7 +108,7 @@ def check_signature(binding: Binding, index: LineIndex) -> SignatureFault | None
 
 def is_generator(binding: Binding) -> bool:
     """Whether a `def` binding is a generator function."""
-    node = binding.node
+    node = binding.raw_node
     return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_generator(node)
 
 

@@ -432,19 +432,23 @@ def _check_binding(
             f"Handler '{target.function}' is a generator (it uses 'yield'): the runtime gets a "
             f"generator object, not a response.{said} Return the value instead.",
         )
-    node = binding.node
+    # The chunk-relative node, its lines shifted here: `binding.node` would deep-copy the
+    # whole function only to move every line number.
+    node = binding.raw_node
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         known = spec.platform_known
+        shift = binding.line_offset
         for rf in check_returns(node, rules, http_proxy=is_http_proxy(spec), platform_known=known):
             said = (
                 _platform_says(rules if known else None, rf.code, type=rf.type_name)
                 if rf.type_name
                 else ""
             )
+            end_line = rf.node.end_lineno
             span = info.index.span_ast(
-                rf.node.lineno,
+                rf.node.lineno + shift,
                 rf.node.col_offset,
-                rf.node.end_lineno,
+                end_line + shift if end_line is not None else None,
                 rf.node.end_col_offset,
             )
             severity = (
