@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -115,7 +116,19 @@ def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
         sys.stderr.write(f"handlerlens check: no such file or directory: {', '.join(missing)}\n")
         return 2
     notes: list[str] = []
-    problems, functions = collect(paths, platform, notes)
+    # One pass whose objects (ASTs, parse trees, YAML nodes) are freed by reference counting:
+    # the cyclic collector's passes over everything still alive, during the pass and again at
+    # interpreter exit over what the caches keep, cost a fifth of the CPU of a big tree
+    # (serverless-patterns: ~0.5 s of 2.6 s) and free next to nothing (the same peak memory
+    # without them). Frozen, what the pass leaves is never traversed again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        problems, functions = collect(paths, platform, notes)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
     render(problems, functions, fmt, sys.stdout)
     for note in notes:
         # Not a problem in a file, and not a failure: the folder is bigger than HandlerLens

@@ -580,3 +580,30 @@ def test_the_walk_cap_is_said_on_stderr(tmp_path: Path) -> None:
     assert "stopped reading" in result.stderr and "after 20 files and folders" in result.stderr
     assert "(the walk's cap)" in result.stderr
     assert "0 function(s)" in result.stdout  # zz/main.py was past the cap
+
+
+def test_run_check_in_process_leaves_the_cycle_collector_as_it_found_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The check pass runs without the cyclic collector (a fifth of its CPU on a big tree) and
+    # freezes what it leaves; a caller in the same process gets the collector back, working.
+    import gc
+
+    from handlerlens.check import run_check
+
+    monkeypatch.chdir(workspace)
+    assert gc.isenabled()
+    try:
+        assert run_check(["examples"], "json", None) == 1
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        assert json.loads(capsys.readouterr().out)["functions"] == 4
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        run_check(["examples"], "json", None)
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
