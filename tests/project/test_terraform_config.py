@@ -668,6 +668,28 @@ def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions(
     assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
 
 
+def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    tricky = (
+        'resource "aws_iam_policy" "p" {\n'
+        '  a = "esc \\" } $${ } %%{ } ${ {"k" = "}"}["k"] } %{ if x }}%{ endif }"\n'
+        "  b = 4 / 2 < 3 ? { c = 1 } : {}  // }\n"
+        "  c = <<-EOT\n    } {\n    EOT\n"
+        "  # }\n"
+        "}\n"
+    )
+    text = tricky + AWS_FUNCTION
+    blanked = blank_blocks(text, _wanted_block)
+    assert blanked.strip().startswith('resource "aws_lambda_function"')
+    assert len(blanked) == len(text) and blanked.count("\n") == text.count("\n")
+    (spec,) = _specs(text)
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
+    # A string left open at the end of the text: nothing is blanked.
+    assert blank_blocks('resource "aws_iam_role" "r" {\n  a = "${x', _wanted_block).endswith("${x")
+
+
 def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
     from handlerlens.project.hcl_tree import blank_blocks
     from handlerlens.project.terraform_config import _wanted_block

@@ -197,7 +197,12 @@ def _line_end(text: str, i: int) -> int:
 def _after_string(text: str, i: int) -> int:
     """The index after the closing quote of a string whose body starts at `i`."""
     n = len(text)
-    while i < n:
+    while True:
+        # Jump to the next character that can matter (the scan runs over every .tf file).
+        stop = _STRING_STOP.search(text, i)
+        if stop is None:
+            return n
+        i = stop.start()
         ch = text[i]
         if ch == "\\":
             i += 2
@@ -214,14 +219,20 @@ def _after_string(text: str, i: int) -> int:
             i = end
         else:
             i += 1
-    return n
+
+
+_STRING_STOP = re.compile(r'[\\"\n$%]')
+_BRACES_STOP = re.compile(r'["#/<{}]')
 
 
 def _after_braces(text: str, i: int) -> int | None:
     """The index after the `}` that closes a brace opened just before `i`; None if none."""
     depth = 1
-    n = len(text)
-    while i < n:
+    while True:
+        stop = _BRACES_STOP.search(text, i)
+        if stop is None:
+            return None
+        i = stop.start()
         ch = text[i]
         if ch == '"':
             i = _after_string(text, i + 1)
@@ -247,7 +258,6 @@ def _after_braces(text: str, i: int) -> int | None:
             if depth == 0:
                 return i + 1
         i += 1
-    return None
 
 
 def _after_heredoc(text: str, i: int, marker: str) -> int:
