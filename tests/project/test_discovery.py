@@ -229,3 +229,20 @@ def test_a_cached_parse_is_redone_when_a_file_it_looked_at_changes(tmp_path: Pat
     second = discover(str(tmp_path))
     assert [f.root for f in second.functions] == [str(tmp_path / "dist" / "fn")]
     assert second.problems == []
+
+
+def test_a_file_past_the_size_limit_or_with_nul_bytes_is_not_read(tmp_path: Path) -> None:
+    from handlerlens.project.walk import MAX_CONFIG_BYTES
+
+    template = SAM.format(entry="app.handler")
+    (tmp_path / "exact").mkdir()
+    at_limit = template + "#" * (MAX_CONFIG_BYTES - len(template) - 1) + "\n"
+    assert len(at_limit.encode()) == MAX_CONFIG_BYTES
+    (tmp_path / "exact" / "template.yaml").write_text(at_limit)
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "template.yaml").write_text(at_limit + "#")
+    (tmp_path / "binary").mkdir()
+    (tmp_path / "binary" / "template.yaml").write_text(template + "# \x00\n")
+    model = discover(str(tmp_path))
+    assert [f.declared_in for f in model.functions] == [str(tmp_path / "exact" / "template.yaml")]
+    assert model.config_files == [str(tmp_path / "exact" / "template.yaml")]

@@ -174,13 +174,13 @@ def _read(
         text = opened[path]
         return text if len(text) <= limit else None
     try:
-        if os.path.getsize(path) > limit:
-            return None
+        # One byte past the limit tells a file that is too big: no stat of its own (a big
+        # tree reads thousands of small files).
         with open(path, "rb") as handle:
             data = handle.read(limit + 1)
     except OSError:
         return None
-    if b"\x00" in data:
+    if len(data) > limit or b"\x00" in data:
         return None
     # Python honours a PEP 263 coding cookie; declaring files are UTF-8.
     encoding = (source_encoding(data) if python else None) or "utf-8-sig"
