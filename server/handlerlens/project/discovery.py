@@ -50,6 +50,10 @@ _PYTHON = re.compile("python", re.IGNORECASE)
 _OTHER_RUNTIME = re.compile(
     r"""["']?Runtime["']?\s*:\s*["']?(?:nodejs|java|go|dotnet|ruby|provided)""", re.IGNORECASE
 )
+# The same on lowered ASCII text (the optional quote before the key changes no answer).
+_OTHER_RUNTIME_LOWER = re.compile(
+    r"""runtime["']?\s*:\s*["']?(?:nodejs|java|go|dotnet|ruby|provided)"""
+)
 
 # Problems that show a file declares a function even when none could be read from it.
 _DECLARES = frozenset(
@@ -163,6 +167,11 @@ def _may_declare_python(template: str) -> bool:
     the YAML of a big tree (serverless-patterns: 209 of 564), and composing them only found
     problems in code HandlerLens does not check. Templates naming no runtime (one being
     typed, a broken one) are still parsed, so their parse errors are still shown."""
+    if template.isascii():
+        # The same test on the lowered text: case-sensitive patterns that start with a literal
+        # are found by a fast scan (the case-insensitive ones try every position).
+        lowered = template.lower()
+        return "python" in lowered or _OTHER_RUNTIME_LOWER.search(lowered) is None
     return _PYTHON.search(template) is not None or _OTHER_RUNTIME.search(template) is None
 
 
