@@ -764,3 +764,99 @@ def test_tfvars_files_set_the_root_module_s_variables(tmp_path: Path) -> None:
     assert spec.entry_span is not None
     assert file_text_at(spec.declared_in, spec.entry_span) == "main.handler"
     assert model.problems == []
+
+
+FOR_EACH_MODULE = """
+locals {
+  functions = toset(["orders", "billing"])
+}
+
+module "fns" {
+  source   = "terraform-aws-modules/lambda/aws"
+  for_each = local.functions
+
+  function_name = "app-${each.key}"
+  handler       = "${each.key}.handler"
+  runtime       = var.runtime
+  source_path   = "${path.module}/src"
+}
+
+variable "runtime" {
+  default = "python3.12"
+}
+"""
+
+
+def test_a_for_each_module_is_one_function_per_key_its_handler_never_rewritten(
+    tmp_path: Path,
+) -> None:
+    from handlerlens.analysis.sources import Sources
+    from handlerlens.analysis.validate import validate_function
+
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": FOR_EACH_MODULE})
+    model = discover(str(tmp_path))
+    by_name = {s.name: s for s in model.functions}
+    assert sorted(by_name) == ["app-billing", "app-orders"]
+    orders, billing = by_name["app-orders"], by_name["app-billing"]
+    assert (orders.entry, billing.entry) == ("orders.handler", "billing.handler")
+    assert orders.root == billing.root == str(tmp_path / "src")
+    assert orders.runtime == "python3.12"
+    main = tmp_path / "main.tf"
+    assert orders.entry_span is not None and billing.entry_span == orders.entry_span
+    assert file_text_at(main, orders.entry_span) == "${each.key}.handler"
+    assert not orders.entry_editable
+    assert [p.code for p in model.problems] == []
+    # billing.py is missing: said at the template, with no fix (it would rewrite every key's).
+    assert validate_function(orders, Sources()).problems == []
+    (problem,) = validate_function(billing, Sources()).problems
+    assert problem.code == "entry-point-module-missing" and problem.path == str(main)
+    assert "billing" in problem.message and problem.fixes == ()
+
+
+def test_a_for_each_over_a_map_binds_each_value_and_names_instances_by_address(
+    tmp_path: Path,
+) -> None:
+    text = (
+        'resource "aws_lambda_function" "fn" {\n'
+        '  for_each = tomap({ a = "orders", "b" = "billing" })\n'
+        '  handler  = "${each.value}.handler"\n'
+        '  runtime  = "python3.12"\n'
+        '  filename = "${path.module}/build.zip"\n'
+        "}\n"
+    )
+    _write(tmp_path, {"main.tf": text})
+    specs = discover(str(tmp_path)).functions
+    assert [(s.name, s.entry) for s in specs] == [
+        ('fn["a"]', "orders.handler"),
+        ('fn["b"]', "billing.handler"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "for_each",
+    ["var.names", "toset(var.names)", "{ for n in var.names : n => n }", "{}"],
+)
+def test_a_for_each_the_text_does_not_settle_stays_one_unresolved_handler(
+    tmp_path: Path, for_each: str
+) -> None:
+    text = (
+        FOR_EACH_MODULE.replace("local.functions", for_each).replace(
+            'toset(["orders", "billing"])', "[]"
+        )
+        + 'variable "names" {}\n'
+    )
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    model = discover(str(tmp_path))
+    assert model.functions == []
+    (problem,) = model.problems
+    assert problem.code == "config-value-unresolved" and "each.key" in problem.message
+
+
+def test_a_literal_handler_under_for_each_stays_editable(tmp_path: Path) -> None:
+    text = FOR_EACH_MODULE.replace('"${each.key}.handler"', '"orders.handler"')
+    _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": text})
+    specs = discover(str(tmp_path)).functions
+    assert [(s.name, s.entry, s.entry_editable) for s in specs] == [
+        ("app-orders", "orders.handler", True),
+        ("app-billing", "orders.handler", True),
+    ]

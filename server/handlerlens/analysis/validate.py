@@ -99,6 +99,8 @@ class _Reporter:
     def entry_fix(self, suggestion: str | None) -> tuple[Fix, ...]:
         if suggestion is None or self.spec.declared_in is None or self.spec.entry_span is None:
             return ()
+        if not self.spec.entry_editable:
+            return ()
         title = f"Change the entry point to '{suggestion}' in {self.where}"
         return (Fix(title, self.spec.declared_in, self.spec.entry_span, suggestion),)
 

@@ -486,6 +486,20 @@ def tuple_items(expr: Node) -> list[Node] | None:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
+def function_call(expr: Node) -> tuple[str, list[Node]] | None:
+    """A function call's name and argument expressions (`toset([…])`), None for anything else."""
+    node = _unwrap(expr)
+    if not (isinstance(node, Tree) and node.data == "function_call" and node.children):
+        return None
+    args = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
+    items: list[Node] = (
+        [c for c in args.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        if args is not None
+        else []
+    )
+    return _name(node.children[0]), items
+
+
 @dataclass(frozen=True)
 class Heredoc:
     """A heredoc's text; `start` is the offset of its first line in the source."""

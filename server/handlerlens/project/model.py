@@ -70,6 +70,9 @@ class FunctionSpec:
     packed: PackedCode | None = None
     archive: str | None = None
     inline_code: str | None = None
+    # False when the handler string is a template one instance of a `for_each` fills in
+    # (`"${each.key}.handler"`): diagnostics point at it, but no fix may rewrite it.
+    entry_editable: bool = True
 
     @property
     def code_on_disk(self) -> bool:

@@ -302,6 +302,8 @@ class _Module:
         self.objects: dict[tuple[str, str], tuple[TerraformFile, hcl.HclBlock]] = {}
         self.files: list[TerraformFile] = []
         self._tfvars: dict[str, tuple[TerraformFile, hcl.HclAttribute]] | None = None
+        # The `for_each` instance being read: `each.key` and `each.value`.
+        self.each: tuple[str, _Val | None] | None = None
         # Files parsed only when a value needs what they declare (variables.tf, …).
         self.pending: list[tuple[str, str]] = []
         for path, text in entries:
@@ -414,6 +416,8 @@ class _Module:
             if kind == "local" and name in self.locals:
                 file, attr = self.locals[name]
                 return self.value(file, attr.expr, depth + 1)
+            if kind == "each" and self.each is not None:
+                return _Val(self.each[0]) if name == "key" else self.each[1]
             if kind == "path" and name == "module":
                 return _Val(self.dir)
             if kind == "path" and name in ("root", "cwd"):
@@ -436,6 +440,63 @@ class _Module:
     def attr_value(self, f: TerraformFile, attr: hcl.HclAttribute | None) -> _Val | None:
         return self.value(f, attr.expr) if attr is not None else None
 
+    def instances(
+        self, f: TerraformFile, block: hcl.HclBlock, label: str
+    ) -> list[tuple[str, tuple[str, _Val | None] | None]]:
+        """A block's instances as (address label, `each` binding): one, unbound, without a
+        `for_each` or when Terraform alone can enumerate it; else one per key, labelled as
+        Terraform addresses them (`fns["orders"]`)."""
+        attr = block.attributes.get("for_each")
+        keys = self._for_each_keys(f, attr.expr) if attr is not None else None
+        if keys is None:
+            return [(label, None)]
+        return [(f'{label}["{key}"]', (key, value)) for key, value in keys.items()]
+
+    def _for_each_keys(
+        self, f: TerraformFile, expr: hcl.Node, depth: int = 0
+    ) -> dict[str, _Val | None] | None:
+        """The keys (and values) of a `for_each` the text settles: `toset([...])` of strings, or
+        an object (`tomap({...})`), here or in a local or a variable's default."""
+        if depth > 8:
+            return None
+        names = hcl.traversal(expr)
+        if names is not None and len(names) == 2 and names[0] in ("local", "var"):
+            kind, name = names
+            if kind == "local":
+                if name not in self.locals:
+                    self.need(_LOCALS)
+                found = self.locals.get(name)
+                return self._for_each_keys(found[0], found[1].expr, depth + 1) if found else None
+            if name in self.bindings or name in self.tfvars():
+                return None
+            if name not in self.variables:
+                self.need(_VARIABLES, name)
+            file, default = self.variables.get(name, (None, None))
+            if file is None or default is None:
+                return None
+            return self._for_each_keys(file, default.expr, depth + 1)
+        call = hcl.function_call(expr)
+        if call is not None:
+            function, args = call
+            if len(args) != 1:
+                return None
+            if function == "toset":
+                items = hcl.tuple_items(args[0])
+                if items is None:
+                    return None
+                keys: dict[str, _Val | None] = {}
+                for item in items:
+                    found_item = self.value(f, item)
+                    if found_item is None:
+                        return None
+                    keys[found_item.text] = found_item
+                return keys
+            if function == "tomap":
+                return self._for_each_keys(f, args[0], depth + 1)
+            return None
+        pairs = hcl.object_items(expr)
+        return {key: self.value(f, value) for key, value in pairs} if pairs else None
+
     # Linking --------------------------------------------------------------------------
 
     def link(self) -> tuple[list[FunctionSpec], list[Problem]]:
@@ -450,9 +511,15 @@ class _Module:
                 if block.type == "resource" and len(block.labels) == 2:
                     kind, label = block.labels
                     if kind in _FUNCTION_RESOURCES:
-                        found = self._function(f, kind, label, block, problems)
-                        if found is not None:
-                            functions.append(found)
+                        for name, each in self.instances(f, block, label):
+                            self.each = each
+                            try:
+                                found = self._function(f, kind, name, block, problems)
+                            finally:
+                                self.each = None
+                            if found is not None:
+                                found.key = (kind, label)  # what triggers reference
+                                functions.append(found)
                     else:
                         self._trigger(f, kind, label, block, triggers, scheduled, rule_targets)
                 elif block.type == "module" and block.labels:
@@ -600,8 +667,23 @@ class _Module:
             return None
         entry = self.value(f, handler.expr)
         # Only a literal (here, or where a variable or local is set) can be shown and fixed
-        # in place; a template such as "${var.module}.handler" stays Terraform's.
-        if entry is None or entry.path is None or entry.span is None or not entry.verbatim:
+        # in place; a template such as "${var.module}.handler" stays Terraform's. One a
+        # `for_each` instance fills in (`"${each.key}.handler"`) is shown, never rewritten.
+        per_instance = (
+            entry is not None
+            and not entry.verbatim
+            and self.each is not None
+            and entry.path == f.path
+            and "each." in f.source(handler)
+        )
+        if entry is None or entry.path is None or entry.span is None:
+            per_instance = False
+        if (
+            entry is None
+            or entry.path is None
+            or entry.span is None
+            or not (entry.verbatim or per_instance)
+        ):
             problems.append(
                 unresolved(
                     f.path,
@@ -630,6 +712,7 @@ class _Module:
             entry=entry.text,
             root=self.dir,
             declared_by="terraform",
+            entry_editable=not per_instance,
             declared_in=entry.path,
             entry_span=entry.span,
             runtime=runtime_val.text if runtime_val is not None else None,
@@ -833,9 +916,14 @@ class _Module:
             return []
         label = block.labels[0]
         if _LAMBDA_MODULE.search(source):
-            found = self._lambda_module(f, label, block, problems)
-            if found is not None:
-                functions.append(found)
+            for name, each in self.instances(f, block, label):
+                self.each = each
+                try:
+                    found = self._lambda_module(f, name, block, problems)
+                finally:
+                    self.each = None
+                if found is not None:
+                    functions.append(found)
             return []
         if not source.startswith(("./", "../")) or self.load is None:
             return []
