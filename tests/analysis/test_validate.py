@@ -471,3 +471,24 @@ def test_a_function_of_unknown_platform_gets_the_checks_both_platforms_agree_on(
         assert "would fail with" not in problem.message  # no platform to quote
         if problem.code == "handler-generator":
             assert problem.severity == Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    ("body", "generator"),
+    [
+        ("    for r in event:\n        x = 1\n    return (\n        yield r\n    )\n", True),
+        ("    # yield in a comment\n    return 'yield'\n", False),
+        ("    def inner():\n        yield 1\n    return list(inner())\n", False),
+        ("    return 1\n", False),
+    ],
+)
+def test_a_generator_handler_is_found_below_other_statements_and_only_then(
+    tmp_path: Path, body: str, generator: bool
+) -> None:
+    # The handler is not the module's first statement: its lines are offset from its chunk's.
+    source = "import os\n\nX = 1\n\n\n# handler\ndef handler(event, context):\n" + body
+    problems = run(tmp_path, {"main.py": source}, platform="aws")
+    found = [p for p in problems if p.code == "handler-generator"]
+    assert bool(found) is generator
+    if generator:
+        assert found[0].span.start.line == 6

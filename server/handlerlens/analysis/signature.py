@@ -106,10 +106,18 @@ def check_signature(binding: Binding, index: LineIndex) -> SignatureFault | None
     return fault
 
 
-def is_generator(binding: Binding) -> bool:
-    """Whether a `def` binding is a generator function."""
+def is_generator(binding: Binding, index: LineIndex | None = None) -> bool:
+    """Whether a `def` binding is a generator function; with the module's `index`, a `def`
+    whose lines never spell `yield` is answered without walking its body."""
     node = binding.raw_node
-    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_generator(node)
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    if index is not None and node.end_lineno is not None:
+        first = node.lineno - 1 + binding.line_offset
+        last = node.end_lineno + binding.line_offset
+        if not any("yield" in index.line(n) for n in range(first, last)):
+            return False
+    return _is_generator(node)
 
 
 def span_of_def_line(binding: Binding) -> Span:

@@ -424,7 +424,7 @@ def _check_binding(
             f"{rules.title} does not await handlers: an 'async def' handler returns a coroutine."
             f"{said} Make it a plain 'def' (run async code with asyncio.run inside it).",
         )
-    if is_generator(binding):
+    if is_generator(binding, info.index):
         said = _platform_says(rules if spec.platform_known else None, "handler-generator")
         out.on_python(
             path,
