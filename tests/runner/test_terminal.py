@@ -98,6 +98,33 @@ def test_ctrl_c_after_a_request_stops_quietly_with_130(project: Path, lend: bool
         terminal.stop()
 
 
+@pytest.mark.parametrize("lend", [True, False], ids=["lent", "supervisor"])
+def test_a_save_says_what_changed_and_nothing_about_the_old_worker(project: Path, lend: bool):
+    # Every save replaces the worker; the reload's line says so. "replacing worker PID …
+    # (SIGTERM)" before it read like a failure, on every save.
+    terminal = Terminal(
+        ["serve", "main.handler", "--platform", "yandex", "--port", "0"],
+        project,
+        _env(lend),
+        keyboard=True,
+    )
+    try:
+        port = int(terminal.wait_for(r"serving .* on http://127\.0\.0\.1:(\d+)").group(1))
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"^REPORT RequestID")
+        (project / "main.py").write_text(HANDLER + "\n# saved\n")
+        terminal.wait_for(r"^handlerlens: main: main\.py changed; reloaded in \d+ ms$")
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"(?s)reloaded in.*^REPORT RequestID")
+        terminal.settle(0.5)  # the old worker is stopped after the reload's line
+        for noise in ("replacing", "SIGTERM", "worker PID"):
+            assert noise not in terminal.text, terminal.text
+        terminal.ctrl_c()
+        _assert_quiet_stop(terminal)
+    finally:
+        terminal.stop()
+
+
 def test_ctrl_c_while_a_request_runs_stops_quietly(project: Path):
     terminal, port = _serve(project)
     try:

@@ -32,6 +32,8 @@ from handlerlens.runner.worker_process import (
 )
 
 log = logging.getLogger("handlerlens.runner")
+# The reason a worker of an older generation (before a save) is stopped: routine, not logged.
+ROUTINE = "replacing"
 
 # What a bring-up returns when a newer reload ended its worker (paused in the debugger).
 _SUPERSEDED: dict[str, Any] = {"superseded": True}
@@ -120,7 +122,7 @@ class Pool:
         generation = self.generation
         self.version = runner_env.new_version_id(self.fn.platform)
         while self._idle:
-            self._retire(self._idle.popleft(), "replacing")
+            self._retire(self._idle.popleft(), ROUTINE)
         results = await asyncio.gather(*(self._bring_up(generation) for _ in range(self.size)))
         if any(result is _SUPERSEDED for result in results):
             raise Superseded()
@@ -170,7 +172,7 @@ class Pool:
                     return
                 self._idle.appendleft(instance)
                 return
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
         self._waiters.append(take)
         if self.on_wanted is not None:
             self.on_wanted()
@@ -183,7 +185,7 @@ class Pool:
             instance = self._idle.popleft()
             if instance.generation == self.generation:
                 return instance
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
         return None
 
     def release(self, instance: Instance) -> bool:
@@ -193,7 +195,7 @@ class Pool:
             self._retire(instance, "stopping")
             return False
         if instance.generation != self.generation:
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
             return False
         if not instance.worker.alive and not instance.dead_init:
             self.discard(instance)
@@ -224,7 +226,10 @@ class Pool:
         self._spawn(self._stop_worker(instance.worker, reason))
 
     async def _stop_worker(self, worker: WorkerProcess, reason: str) -> None:
-        await worker.stop(grace=1.0, reason=reason, quiet=self._closed)
+        # Replacing a worker of an older generation is what every save does: the reload's own
+        # line ("main.py changed; reloaded in 6 ms") says it; a broken or paused one is news.
+        quiet = self._closed or reason == ROUTINE
+        await worker.stop(grace=1.0, reason=reason, quiet=quiet)
         self._workers.discard(worker)
 
     def _spawn(self, coro: Any) -> None:
