@@ -442,6 +442,33 @@ def test_events_of_a_function_that_no_longer_exists(project: Path) -> None:
     )
 
 
+def test_events_of_a_function_in_a_declaring_file_that_does_not_parse(project: Path) -> None:
+    (project / "svc").mkdir()
+    declaring = project / "svc" / "serverless.yml"
+    declaring.write_text(
+        "service: svc\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n"
+        "  svc-fn:\n    handler: app.worker\n"
+    )
+    shutil.copy(project / "app.py", project / "svc" / "app.py")
+    new_event(project, "svc-fn", "--name", "ada")
+    declaring.write_text(declaring.read_text() + "   events: [\n")
+    result = hl("test", cwd=project)
+    assert result.returncode == 1
+    assert "svc/serverless.yml:8:4: error [config-parse-error]" in result.stderr
+    assert "ERROR svc-fn::ada" in result.stdout
+    # Not "declared any more", nor "rename the folder": the file that declares it is broken.
+    assert (
+        "no function named 'svc-fn' was read: a declaring file does not parse (see the warning "
+        "above), and the functions it declares are left out" in result.stdout
+    )
+    assert "any more" not in result.stdout
+    listed = hl("event", "list", cwd=project).stdout
+    assert (
+        "svc-fn::ada  .handlerlens/events/svc-fn/ada.json  no such function (a declaring file "
+        "does not parse)" in listed
+    )
+
+
 def test_a_handler_that_hangs_fails_with_the_timeout_and_the_run_goes_on(project: Path) -> None:
     hang = new_event(project, "api", "--name", "a-hang", "--set", "queryStringParameters.hang=1")
     expect(hang, {"status": 200})
@@ -482,7 +509,8 @@ def test_no_saved_events_at_all(project: Path) -> None:
     result = hl("test", cwd=project)
     assert result.returncode == 0
     assert "handlerlens: warning: no saved events under" in result.stderr
-    assert "0 passed, 0 failed in" in result.stdout
+    assert result.stdout.startswith("0 passed, 0 failed in")  # the summary alone, no blank
+    assert result.stdout.count("\n") == 1
     result = hl("test", "--format", "json", "--junit-xml", "r.xml", cwd=project)
     assert result.returncode == 0
     assert json.loads(result.stdout)["summary"]["total"] == 0

@@ -138,8 +138,11 @@ def run_event(args: argparse.Namespace) -> int:
         print(f"handlerlens: no saved events{whose} under {project.root}", file=sys.stderr)
         return 0
     width = max(len(e.test_id) for e in shown)
+    missing = "no such function"
+    if project.parse_errors:
+        missing += " (a declaring file does not parse)"
     for e in shown:
-        state = ev.expectation_state(e) if e.function else "no such function"
+        state = ev.expectation_state(e) if e.function else missing
         print(f"{e.test_id:<{width}}  {ev.shown(e.path)}  {state}")
     return 0
 
@@ -229,6 +232,7 @@ def run_test(args: argparse.Namespace) -> int:
         strict=args.strict or bool(settings.get("strict")),
         ignore=list(settings.get("ignore", [])),
         ignore_source=settings_file,
+        unparsed=bool(project.parse_errors),
     )
     try:
         outcomes = asyncio.run(run.run(events, options, warnings))
@@ -241,7 +245,9 @@ def run_test(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(run.json_report(outcomes, warnings, seconds))
     else:
-        print(run.text_report(outcomes, options.strict))
+        report = run.text_report(outcomes, options.strict)
+        if report:  # (an empty run: the summary alone, no blank line above it)
+            print(report)
         print(run.summary_line(outcomes, seconds))
     if args.junit_xml:
         try:

@@ -51,6 +51,8 @@ class Options:
     strict: bool = False
     ignore: list[str] = field(default_factory=list)
     ignore_source: str = ""
+    # A declaring file did not parse: a function missing may be one of those it declares.
+    unparsed: bool = False
 
 
 @dataclass
@@ -211,6 +213,13 @@ async def _one(
 
     fn = event.function
     if fn is None:
+        if options.unparsed:
+            return Outcome(
+                event,
+                ERROR,
+                f"no function named '{event.folder_name}' was read: a declaring file does not "
+                "parse (see the warning above), and the functions it declares are left out",
+            )
         return Outcome(
             event,
             ERROR,
