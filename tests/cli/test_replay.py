@@ -505,6 +505,54 @@ def test_two_events_of_one_name_in_different_folders(project: Path) -> None:
     assert "2 without expectation" in result.stdout
 
 
+SAME_NAME = """\
+service: {service}
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+"""
+
+
+def test_two_functions_of_one_name_keep_their_own_events(tmp_path: Path) -> None:
+    # `hello` in svc-a/serverless.yml and in svc-b/serverless.yml: an event made for
+    # svc-b/hello runs svc-b's handler, never svc-a's.
+    for service in ("svc-a", "svc-b"):
+        (tmp_path / service).mkdir()
+        (tmp_path / service / "serverless.yml").write_text(SAME_NAME.format(service=service))
+        (tmp_path / service / "handler.py").write_text(
+            f"def hello(event, context):\n    return {{'from': '{service}'}}\n"
+        )
+    assert new_event(tmp_path, "svc-b/hello", "--name", "b") == (
+        tmp_path / "svc-b" / ".handlerlens" / "events" / "hello" / "b.json"
+    )
+    assert new_event(tmp_path, "svc-a/hello", "--name", "a") == (
+        tmp_path / "svc-a" / ".handlerlens" / "events" / "hello" / "a.json"
+    )
+    listed = hl("event", "list", cwd=tmp_path).stdout
+    assert "svc-a/hello::a  svc-a/.handlerlens/events/hello/a.json" in listed
+    assert "svc-b/hello::b  svc-b/.handlerlens/events/hello/b.json" in listed
+    result = hl("test", "--update", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("a", "b"):
+        expected = tmp_path / f"svc-{service}" / ".handlerlens" / "events" / "hello"
+        written = json.loads((expected / f"{service}.expected.json").read_text())
+        assert written == {"result": {"from": f"svc-{service}"}}
+    # An event in the folder above both (where VS Code saves) is both functions' event.
+    shared = tmp_path / ".handlerlens" / "events" / "hello"
+    shared.mkdir(parents=True)
+    (shared / "both.json").write_text("{}")
+    result = hl("test", cwd=tmp_path)
+    assert "NO EXPECTATION svc-a/hello::both" in result.stdout
+    assert "NO EXPECTATION svc-b/hello::both" in result.stdout
+    assert (
+        "handlerlens: warning: the events in .handlerlens/events/hello belong to both "
+        "svc-a/hello and svc-b/hello" in result.stderr
+    )
+
+
 def test_no_saved_events_at_all(project: Path) -> None:
     result = hl("test", cwd=project)
     assert result.returncode == 0
