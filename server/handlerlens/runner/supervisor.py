@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
@@ -143,10 +144,10 @@ class Supervisor:
         """Start every function's workers, or give up on them once the runner is stopped: a
         worker may wait for ever (under --debug, for a DAP client that never attaches it), and
         Ctrl+C must still stop the runner; the pool's close() ends whatever started."""
-        starting = asyncio.ensure_future(
+        starting: asyncio.Future[Any] = asyncio.ensure_future(
             asyncio.gather(*(host.start() for host in self.hosts.values()))
         )
-        stopped = asyncio.ensure_future(self.stop_event.wait())
+        stopped: asyncio.Future[Any] = asyncio.ensure_future(self.stop_event.wait())
         try:
             await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
