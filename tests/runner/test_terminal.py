@@ -301,3 +301,28 @@ def test_a_yandex_timeout_says_which_limit_and_where_it_was_declared(project: Pa
         re.M,
     ), log
     assert "cancelled" not in log
+
+
+def test_ctrl_c_during_handlerlens_test_stops_quietly_with_130(project: Path):
+    # `handlerlens test` said nothing but ^C; now the same line as serve and invoke.
+    (project / "pyproject.toml").write_text(
+        '[tool.handlerlens]\nplatform = "yandex"\nname = "main"\nentry = "main.handler"\n'
+        "timeout = 60\n"
+    )
+    events = project / ".handlerlens" / "events" / "main"
+    events.mkdir(parents=True)
+    (events / "slow.json").write_text('{"sleep": 30}')
+    terminal = Terminal(["test"], project, keyboard=True, module="handlerlens")
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline:  # the event is running
+            workers = [pid for pid in terminal.descendants() if pid != terminal.process.pid]
+            time.sleep(0.2)
+        assert workers, terminal.text
+        terminal.settle(1.0)
+        terminal.ctrl_c()
+        _assert_quiet_stop(terminal)
+        assert wait_gone(workers) == []
+    finally:
+        terminal.stop()

@@ -236,8 +236,6 @@ def run_test(args: argparse.Namespace) -> int:
     )
     try:
         outcomes = asyncio.run(run.run(events, options, warnings))
-    except KeyboardInterrupt:
-        return 130
     except Exception as exc:  # an internal error must still give CI a clear status
         return _error(f"test: internal error: {exc!r}")
     seconds = time.monotonic() - started
