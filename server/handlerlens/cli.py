@@ -44,7 +44,7 @@ def _columns() -> int:
 
 
 def _lsp_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--log-file", help="write the server's own log here")
+    parser.add_argument("--log-file", metavar="PATH", help="write the server's own log here")
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:

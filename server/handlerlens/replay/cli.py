@@ -11,7 +11,10 @@ from handlerlens.replay.events import EVENTS_FOLDER
 
 def _project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--root", default=".", help="the project's root folder (default: current directory)"
+        "--root",
+        default=".",
+        metavar="DIR",
+        help="the project's root folder (default: current directory)",
     )
     parser.add_argument(
         "--platform",
@@ -72,7 +75,12 @@ def add_test_arguments(parser: argparse.ArgumentParser) -> None:
         help="functions whose saved events to run, or saved event files (default: all)",
     )
     _project_arguments(parser)
-    parser.add_argument("--python", help="interpreter to run the functions in (default: this one)")
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter to run the functions in, with their packages (default: the one "
+        "running handlerlens)",
+    )
     parser.add_argument(
         "--timeout",
         type=float,

@@ -55,8 +55,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         choices=("yandex", "aws"),
         help="platform to emulate (default: the one the declaring files say, else yandex)",
     )
-    parser.add_argument("--root", default=".", help="code root (default: current directory)")
-    parser.add_argument("--python", help="interpreter to run the function in (default: this one)")
+    parser.add_argument(
+        "--root", default=".", metavar="DIR", help="code root (default: current directory)"
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter to run the function in, with its packages (default: the one running "
+        "handlerlens)",
+    )
     parser.add_argument(
         "--timeout",
         type=_positive(float, "a positive number of seconds"),
