@@ -425,3 +425,29 @@ def test_no_name_suggestion_when_the_module_does_not_parse(tmp_path: Path) -> No
     result = handlerlens("invoke", "app.list_order", "--event", "-", cwd=tmp_path, stdin=b"{}")
     assert result.returncode == 1
     assert "Did you mean 'app.list_orders'?" in result.stderr
+
+
+def test_a_file_name_typed_as_the_entry_point_gets_its_handler_suggested(tmp_path: Path) -> None:
+    # `handlerlens invoke main.py`, as one runs `python main.py`: the platform's error, and
+    # the entry point that was meant.
+    (tmp_path / "main.py").write_text(
+        "import json\n\n\ndef helper(x):\n    return x\n\n\ndef handler(event, context):\n"
+        "    return helper(1)\n"
+    )
+    result = handlerlens("invoke", "main.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errorType"] == "AttributeError"
+    assert "handlerlens: the entry point 'main.py' did not load. Did you mean 'main.handler'?" in (
+        result.stderr
+    )
+    # One function, whatever its name.
+    (tmp_path / "only.py").write_text("def run(event, context):\n    return 1\n")
+    result = handlerlens("invoke", "only.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert "Did you mean 'only.run'?" in result.stderr
+    # Two, neither named handler: no guess.
+    (tmp_path / "two.py").write_text(
+        "def a(event, context):\n    return 1\n\n\ndef b(e, c):\n    return 2\n"
+    )
+    result = handlerlens("invoke", "two.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert result.returncode == 1
+    assert "Did you mean" not in result.stderr
