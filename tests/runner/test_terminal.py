@@ -220,6 +220,22 @@ def test_the_access_log_times_a_timeout_on_a_lent_connection(project: Path):
         terminal.stop()
 
 
+@pytest.mark.parametrize("lend", [True, False], ids=["lent", "supervisor"])
+def test_a_timed_out_first_call_reports_the_memory_it_used(project: Path, lend: bool):
+    # The worker stopped for its timeout never says its peak: REPORT said "0 MB".
+    terminal, port = _serve(project, "--timeout", "1", lend=lend)
+    try:
+        status, headers, _ = _get(port, "/?sleep=5")
+        assert status == 504
+        rid = headers["x-request-id"]
+        used = terminal.wait_for(rf"^REPORT RequestID: {rid}\s.*Max Memory Used: (\d+) MB")
+        assert 5 < int(used.group(1)) < 128, used.group(0)
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+    finally:
+        terminal.stop()
+
+
 def test_no_access_log_with_quiet(project: Path):
     terminal, port = _serve(project, "--quiet")
     try:

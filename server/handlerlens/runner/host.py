@@ -16,6 +16,7 @@ from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_re
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
+from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
 
 if TYPE_CHECKING:
@@ -338,8 +339,12 @@ class FunctionHost:
 
     async def _failed_later(self, call: _Call, exc: BaseException) -> None:
         assert call.instance is not None
+        # A worker stopped for its timeout says nothing more: its memory now is what it
+        # used (REPORT's "Max Memory Used: 0 MB" otherwise, on a first call).
+        worker = call.instance.worker
+        rss = worker.rss_at_timeout or (resident_bytes(worker.pid) if worker.alive else None)
         outcome = await self._failed(call.instance, call.rid, exc, call.init_ms)
-        self._conclude(call, outcome, 0, False)
+        self._conclude(call, outcome, (rss or 0) // 1024, False)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
