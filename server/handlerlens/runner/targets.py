@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 
 from handlerlens.platforms import runner_env
-from handlerlens.platforms.runner_env import DEFAULT_AWS_NAME, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+from handlerlens.platforms.runner_env import (
+    DEFAULT_AWS_NAME,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_S,
+    default_memory,
+    default_timeout,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -255,11 +261,15 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
         return TIMEOUT_OPTION
     if spec.timeout and spec.declared_in:
         return f"declared in {_relative(spec.declared_in)}"
+    platform = overrides.get("platform") or spec.platform
+    if default_timeout(platform, spec.declared_by) != DEFAULT_TIMEOUT_S and spec.declared_in:
+        return f"the Serverless Framework's default: {_relative(spec.declared_in)} declares none"
     return TIMEOUT_DEFAULT
 
 
 def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
+    declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
     env.update(overrides.get("env") or {})
     return ServedFunction(
@@ -268,8 +278,8 @@ def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) ->
         platform=platform,
         entry=spec.entry,
         root=os.path.abspath(spec.root),
-        timeout=overrides.get("timeout") or spec.timeout or DEFAULT_TIMEOUT_S,
-        memory=overrides.get("memory") or spec.memory or DEFAULT_MEMORY_MB[platform],
+        timeout=overrides.get("timeout") or spec.timeout or default_timeout(platform, declared_by),
+        memory=overrides.get("memory") or spec.memory or default_memory(platform, declared_by),
         env=env,
         runtime=spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
