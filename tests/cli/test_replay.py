@@ -553,6 +553,20 @@ def test_two_functions_of_one_name_keep_their_own_events(tmp_path: Path) -> None
     )
 
 
+def test_a_serverless_function_runs_with_the_frameworks_defaults(tmp_path: Path) -> None:
+    # As `invoke` and `serve` run it: 6 s and 1024 MB when serverless.yml names neither.
+    (tmp_path / "serverless.yml").write_text(SAME_NAME.format(service="svc"))
+    (tmp_path / "handler.py").write_text(
+        "def hello(event, context):\n"
+        "    return {'memory': context.memory_limit_in_mb,\n"
+        "            'six': 5000 < context.get_remaining_time_in_millis() <= 6000}\n"
+    )
+    expect(new_event(tmp_path, "hello", "--name", "a"), {"result": {"memory": "1024", "six": True}})
+    result = hl("test", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED hello::a" in result.stdout
+
+
 def test_no_saved_events_at_all(project: Path) -> None:
     result = hl("test", cwd=project)
     assert result.returncode == 0

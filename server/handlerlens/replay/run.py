@@ -162,7 +162,11 @@ class _Runner:
         )
 
     async def invoke(self, event: Any) -> Any:
-        timeout = (self.options.timeout or self.fn.spec.timeout or 3.0) + RUNNER_GRACE_S
+        from handlerlens.platforms.runner_env import default_timeout
+
+        spec = self.fn.spec
+        declared = spec.timeout or default_timeout(spec.platform, spec.declared_by)
+        timeout = (self.options.timeout or declared) + RUNNER_GRACE_S
         return await asyncio.wait_for(self.process.invoke(event, self.fn.spec.name), timeout)
 
     async def stop(self) -> None:
