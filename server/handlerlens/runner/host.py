@@ -127,6 +127,15 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
+        declared_in = self.fn.declared_in
+        if declared_in is not None and declared_in in changed:
+            # The code is reloaded; the declaration (entry point, timeout, trigger…) was read
+            # once, when serve started.
+            self.status.human(
+                f"handlerlens: {self.fn.name}: {_relative_names(self.fn.root, {declared_in})[0]} "
+                "changed, but serve keeps the declaration it started with (entry point, "
+                "timeout, memory, trigger, environment): restart serve to apply it"
+            )
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""

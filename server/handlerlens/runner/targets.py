@@ -40,6 +40,7 @@ class ServedFunction:
         "runtime",
         "trigger",
         "timeout_from",
+        "declared_in",
     )
 
     def __init__(
@@ -56,6 +57,7 @@ class ServedFunction:
         trigger: str | None = None,
         function_name: str | None = None,
         timeout_from: str = "",
+        declared_in: str | None = None,
     ) -> None:
         self.name = name
         # `name` is what the runner serves it as (paths, logs, status), unique among the
@@ -72,6 +74,8 @@ class ServedFunction:
         # Where the timeout came from, for the log of a call that ran past it:
         # "set with --timeout", "declared in main.tf", "the default: nothing declares one".
         self.timeout_from = timeout_from
+        # The file whose declaration it was read from (None: typed as an entry point).
+        self.declared_in = declared_in
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
@@ -284,6 +288,7 @@ def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) ->
         runtime=spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
+        declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
     )
 
 
