@@ -230,6 +230,11 @@ def test_a_timed_out_first_call_reports_the_memory_it_used(project: Path, lend: 
         rid = headers["x-request-id"]
         used = terminal.wait_for(rf"^REPORT RequestID: {rid}\s.*Max Memory Used: (\d+) MB")
         assert 5 < int(used.group(1)) < 128, used.group(0)
+        # The timeout's own line said what happened; the worker's replacement is no news.
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"(?s)Max Memory Used.*^REPORT RequestID")
+        terminal.settle(0.5)
+        assert "replacing" not in terminal.text and "SIGTERM" not in terminal.text, terminal.text
         terminal.ctrl_c()
         assert terminal.wait() == 130
     finally:

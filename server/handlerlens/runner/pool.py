@@ -34,6 +34,10 @@ from handlerlens.runner.worker_process import (
 log = logging.getLogger("handlerlens.runner")
 # The reason a worker of an older generation (before a save) is stopped: routine, not logged.
 ROUTINE = "replacing"
+# A broken one (timed out, crashed, over its memory): the function's log has said so with the
+# platform's error already; "replacing broken worker PID … (SIGTERM)" after it read as a second
+# failure (and of a worker that was killed already).
+BROKEN = "replacing broken"
 
 # What a bring-up returns when a newer reload ended its worker (paused in the debugger).
 _SUPERSEDED: dict[str, Any] = {"superseded": True}
@@ -214,7 +218,7 @@ class Pool:
         if self._closed:
             self._retire(instance, "stopping")
             return
-        self._retire(instance, "replacing broken")
+        self._retire(instance, BROKEN)
         if instance.generation == self.generation:
             self._spawn(self._bring_up(instance.generation))
 
@@ -227,8 +231,9 @@ class Pool:
 
     async def _stop_worker(self, worker: WorkerProcess, reason: str) -> None:
         # Replacing a worker of an older generation is what every save does: the reload's own
-        # line ("main.py changed; reloaded in 6 ms") says it; a broken or paused one is news.
-        quiet = self._closed or reason == ROUTINE
+        # line ("main.py changed; reloaded in 6 ms") says it; a broken one's error was logged;
+        # a paused one (in the debugger) is news.
+        quiet = self._closed or reason in (ROUTINE, BROKEN)
         await worker.stop(grace=1.0, reason=reason, quiet=quiet)
         self._workers.discard(worker)
 
