@@ -44,7 +44,7 @@ def _columns() -> int:
 
 
 def _lsp_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--log-file", help="write the server's own log here")
+    parser.add_argument("--log-file", metavar="PATH", help="write the server's own log here")
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +176,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def _stopped() -> int:
+    """Ctrl+C: a normal stop, said in one line (as `serve` and `invoke` say it), exit 130."""
+    from handlerlens.runner.cli import _stopped as said
+
+    return said()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     if argv is None:
@@ -199,13 +206,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return run_check(args.paths, args.format, args.platform)
+        except KeyboardInterrupt:
+            return _stopped()
         except Exception as exc:  # an internal error must still give CI a clear status
             sys.stderr.write(f"handlerlens check: internal error: {exc!r}\n")
             return 2
     if args.command in ("event", "test"):
         from handlerlens.replay import cli as replay_cli
 
-        return replay_cli.run_event(args) if args.command == "event" else replay_cli.run_test(args)
+        try:
+            if args.command == "event":
+                return replay_cli.run_event(args)
+            return replay_cli.run_test(args)
+        except KeyboardInterrupt:  # (the runners it started are stopped on the way out)
+            return _stopped()
     from handlerlens.runner import cli as runner_cli
 
     if args.command == "serve":

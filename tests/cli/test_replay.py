@@ -442,6 +442,33 @@ def test_events_of_a_function_that_no_longer_exists(project: Path) -> None:
     )
 
 
+def test_events_of_a_function_in_a_declaring_file_that_does_not_parse(project: Path) -> None:
+    (project / "svc").mkdir()
+    declaring = project / "svc" / "serverless.yml"
+    declaring.write_text(
+        "service: svc\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n"
+        "  svc-fn:\n    handler: app.worker\n"
+    )
+    shutil.copy(project / "app.py", project / "svc" / "app.py")
+    new_event(project, "svc-fn", "--name", "ada")
+    declaring.write_text(declaring.read_text() + "   events: [\n")
+    result = hl("test", cwd=project)
+    assert result.returncode == 1
+    assert "svc/serverless.yml:8:4: error [config-parse-error]" in result.stderr
+    assert "ERROR svc-fn::ada" in result.stdout
+    # Not "declared any more", nor "rename the folder": the file that declares it is broken.
+    assert (
+        "no function named 'svc-fn' was read: a declaring file does not parse (see the warning "
+        "above), and the functions it declares are left out" in result.stdout
+    )
+    assert "any more" not in result.stdout
+    listed = hl("event", "list", cwd=project).stdout
+    assert (
+        "svc-fn::ada  .handlerlens/events/svc-fn/ada.json  no such function (a declaring file "
+        "does not parse)" in listed
+    )
+
+
 def test_a_handler_that_hangs_fails_with_the_timeout_and_the_run_goes_on(project: Path) -> None:
     hang = new_event(project, "api", "--name", "a-hang", "--set", "queryStringParameters.hang=1")
     expect(hang, {"status": 200})
@@ -478,11 +505,74 @@ def test_two_events_of_one_name_in_different_folders(project: Path) -> None:
     assert "2 without expectation" in result.stdout
 
 
+SAME_NAME = """\
+service: {service}
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler.hello
+"""
+
+
+def test_two_functions_of_one_name_keep_their_own_events(tmp_path: Path) -> None:
+    # `hello` in svc-a/serverless.yml and in svc-b/serverless.yml: an event made for
+    # svc-b/hello runs svc-b's handler, never svc-a's.
+    for service in ("svc-a", "svc-b"):
+        (tmp_path / service).mkdir()
+        (tmp_path / service / "serverless.yml").write_text(SAME_NAME.format(service=service))
+        (tmp_path / service / "handler.py").write_text(
+            f"def hello(event, context):\n    return {{'from': '{service}'}}\n"
+        )
+    assert new_event(tmp_path, "svc-b/hello", "--name", "b") == (
+        tmp_path / "svc-b" / ".handlerlens" / "events" / "hello" / "b.json"
+    )
+    assert new_event(tmp_path, "svc-a/hello", "--name", "a") == (
+        tmp_path / "svc-a" / ".handlerlens" / "events" / "hello" / "a.json"
+    )
+    listed = hl("event", "list", cwd=tmp_path).stdout
+    assert "svc-a/hello::a  svc-a/.handlerlens/events/hello/a.json" in listed
+    assert "svc-b/hello::b  svc-b/.handlerlens/events/hello/b.json" in listed
+    result = hl("test", "--update", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("a", "b"):
+        expected = tmp_path / f"svc-{service}" / ".handlerlens" / "events" / "hello"
+        written = json.loads((expected / f"{service}.expected.json").read_text())
+        assert written == {"result": {"from": f"svc-{service}"}}
+    # An event in the folder above both (where VS Code saves) is both functions' event.
+    shared = tmp_path / ".handlerlens" / "events" / "hello"
+    shared.mkdir(parents=True)
+    (shared / "both.json").write_text("{}")
+    result = hl("test", cwd=tmp_path)
+    assert "NO EXPECTATION svc-a/hello::both" in result.stdout
+    assert "NO EXPECTATION svc-b/hello::both" in result.stdout
+    assert (
+        "handlerlens: warning: the events in .handlerlens/events/hello belong to both "
+        "svc-a/hello and svc-b/hello" in result.stderr
+    )
+
+
+def test_a_serverless_function_runs_with_the_frameworks_defaults(tmp_path: Path) -> None:
+    # As `invoke` and `serve` run it: 6 s and 1024 MB when serverless.yml names neither.
+    (tmp_path / "serverless.yml").write_text(SAME_NAME.format(service="svc"))
+    (tmp_path / "handler.py").write_text(
+        "def hello(event, context):\n"
+        "    return {'memory': context.memory_limit_in_mb,\n"
+        "            'six': 5000 < context.get_remaining_time_in_millis() <= 6000}\n"
+    )
+    expect(new_event(tmp_path, "hello", "--name", "a"), {"result": {"memory": "1024", "six": True}})
+    result = hl("test", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED hello::a" in result.stdout
+
+
 def test_no_saved_events_at_all(project: Path) -> None:
     result = hl("test", cwd=project)
     assert result.returncode == 0
     assert "handlerlens: warning: no saved events under" in result.stderr
-    assert "0 passed, 0 failed in" in result.stdout
+    assert result.stdout.startswith("0 passed, 0 failed in")  # the summary alone, no blank
+    assert result.stdout.count("\n") == 1
     result = hl("test", "--format", "json", "--junit-xml", "r.xml", cwd=project)
     assert result.returncode == 0
     assert json.loads(result.stdout)["summary"]["total"] == 0

@@ -65,8 +65,14 @@ def test_help_states_every_default_and_the_trigger_ids(tmp_path: Path) -> None:
     invoke = handlerlens("invoke", "--help", cwd=tmp_path, env=wide)
     assert serve.returncode == invoke.returncode == 0
     for text in (serve.stdout, invoke.stdout):
-        assert "function timeout in seconds (default: the declared timeout, else 3)" in text
-        assert "(default: the declared size, else 128 on Yandex, 3008 on AWS)" in text
+        assert (
+            "function timeout in seconds (default: the declared timeout, else 6 for an AWS "
+            "function in serverless.yml, else 3)" in text
+        )
+        assert (
+            "(default: the declared size, else 1024 for an AWS function in serverless.yml, else "
+            "128 on Yandex, 3008 on AWS)" in text
+        )
         assert "(default: the declared one, else http on Yandex, http-api on AWS)" in text
         assert "Yandex: " + ", ".join(YANDEX_TRIGGERS) in text
         assert "AWS: " + ", ".join(AWS_TRIGGERS) in text
@@ -288,7 +294,8 @@ def test_invoke_needs_no_target_when_one_function_is_declared(tmp_path: Path) ->
     serverless(tmp_path, "hello")
     result = handlerlens("invoke", "--event", "-", cwd=tmp_path, stdin=b'{"n": 1}')
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"event": {"n": 1}, "name": "hello", "memory": "3008"}
+    # (1024: the Serverless Framework's default memory size)
+    assert json.loads(result.stdout) == {"event": {"n": 1}, "name": "hello", "memory": "1024"}
     serverless(tmp_path, "hello", extra="  bye:\n    handler: main.handler\n")
     result = handlerlens("invoke", "--event", "-", cwd=tmp_path, stdin=b"{}")
     assert result.returncode == 2 and result.stdout == ""
@@ -425,3 +432,64 @@ def test_no_name_suggestion_when_the_module_does_not_parse(tmp_path: Path) -> No
     result = handlerlens("invoke", "app.list_order", "--event", "-", cwd=tmp_path, stdin=b"{}")
     assert result.returncode == 1
     assert "Did you mean 'app.list_orders'?" in result.stderr
+
+
+def test_a_file_name_typed_as_the_entry_point_gets_its_handler_suggested(tmp_path: Path) -> None:
+    # `handlerlens invoke main.py`, as one runs `python main.py`: the platform's error, and
+    # the entry point that was meant.
+    (tmp_path / "main.py").write_text(
+        "import json\n\n\ndef helper(x):\n    return x\n\n\ndef handler(event, context):\n"
+        "    return helper(1)\n"
+    )
+    result = handlerlens("invoke", "main.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["errorType"] == "AttributeError"
+    assert "handlerlens: the entry point 'main.py' did not load. Did you mean 'main.handler'?" in (
+        result.stderr
+    )
+    # One function, whatever its name.
+    (tmp_path / "only.py").write_text("def run(event, context):\n    return 1\n")
+    result = handlerlens("invoke", "only.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert "Did you mean 'only.run'?" in result.stderr
+    # Two, neither named handler: no guess.
+    (tmp_path / "two.py").write_text(
+        "def a(event, context):\n    return 1\n\n\ndef b(e, c):\n    return 2\n"
+    )
+    result = handlerlens("invoke", "two.py", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert result.returncode == 1
+    assert "Did you mean" not in result.stderr
+
+
+def test_an_aws_function_in_serverless_yml_runs_with_the_frameworks_defaults(
+    tmp_path: Path,
+) -> None:
+    # Deployed by the Serverless Framework without `timeout`/`memorySize`, it gets 6 s and
+    # 1024 MB: a handler that needs 4 s works there, so it does here.
+    serverless(tmp_path, "hello")
+    (tmp_path / "main.py").write_text(
+        "def handler(event, context):\n"
+        "    return {'memory': context.memory_limit_in_mb,\n"
+        "            'left': context.get_remaining_time_in_millis()}\n"
+    )
+    result = handlerlens("invoke", "hello", "--event", "-", cwd=tmp_path, stdin=b"{}")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["memory"] == "1024"
+    assert 5000 < answer["left"] <= 6000
+    assert "Memory Size: 1024 MB" in result.stderr
+    # Declared values win, and a SAM template keeps Lambda's own defaults.
+    serverless(tmp_path, "hello", extra="    timeout: 2\n    memorySize: 256\n")
+    answer = json.loads(
+        handlerlens("invoke", "hello", "--event", "-", cwd=tmp_path, stdin=b"{}").stdout
+    )
+    assert answer["memory"] == "256" and answer["left"] <= 2000
+    (tmp_path / "serverless.yml").unlink()
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Hello:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: main.handler\n"
+        "      Runtime: python3.12\n"
+    )
+    answer = json.loads(
+        handlerlens("invoke", "Hello", "--event", "-", cwd=tmp_path, stdin=b"{}").stdout
+    )
+    assert answer["memory"] == "3008" and answer["left"] <= 3000

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.debug.conftest import BREAK_LINE, Debugged, handler_source, start_debugged
-from tests.debug.dap import Editor
+from tests.debug.dap import INITIALIZE_ARGS, Editor, Session
 from tests.runner.harness import _processes, wait_gone
+from tests.runner.terminal import Terminal
 
 
 @pytest.mark.timeout(60)
@@ -154,3 +155,47 @@ def test_a_taken_debug_port_is_a_clear_error(project: Path):
     assert done.returncode == 2
     assert f"cannot listen for the debugger on 127.0.0.1:{port}" in done.stderr
     assert "Pick another --debug-port" in done.stderr
+
+
+def _attach_parent_only(port: int) -> Session:
+    """A DAP client that attaches to the runner but knows nothing of child sessions (neither
+    `startDebugging` nor debugpy's `debugpyAttach` event): no worker is ever attached."""
+    session = Session("127.0.0.1", port, "parent-only")
+    arguments = {k: v for k, v in INITIALIZE_ARGS.items() if k != "supportsStartDebuggingRequest"}
+    session.request("initialize", arguments)
+    attach = session.send_request("attach", {"subProcess": True, "justMyCode": True})
+    session.wait_event("initialized")
+    session.request("configurationDone", {})
+    session.response(attach)
+    return session
+
+
+@pytest.mark.timeout(90)
+def test_ctrl_c_stops_the_runner_while_a_worker_waits_for_its_child_session(project: Path):
+    # The worker waits for the editor to attach it, for ever with a client that never does;
+    # Ctrl+C used to leave `serve --debug` running there, not even started.
+    terminal = Terminal(
+        ["serve", "main.handler", "--platform", "yandex", "--port", "0", "--no-watch", "--debug"],
+        project,
+        keyboard=True,
+    )
+    client: Session | None = None
+    try:
+        terminal.wait_for(r"serving .* on http://127\.0\.0\.1:\d+")
+        debug_port = int(terminal.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        client = _attach_parent_only(debug_port)
+        terminal.wait_for("debugger attached; starting the function")
+        terminal.settle(1.0)
+        below = terminal.descendants()
+        assert below  # the workers waiting for their session, and debugpy's adapter
+        pressed = time.monotonic()
+        terminal.ctrl_c()
+        assert terminal.wait(30) == 130, terminal.text
+        assert time.monotonic() - pressed < 10, terminal.text
+        assert terminal.text.rstrip().endswith("handlerlens: stopped"), terminal.text
+        assert "Traceback" not in terminal.text
+        assert wait_gone(below) == []
+    finally:
+        if client is not None:
+            client.close()
+        terminal.stop()

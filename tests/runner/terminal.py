@@ -41,7 +41,7 @@ def screen(data: bytes) -> list[str]:
 
 
 class Terminal:
-    """`python -m handlerlens.runner ARGS` with stdout and stderr on a pseudo-terminal."""
+    """`python -m handlerlens.runner ARGS` (or `-m module`), its output on a pseudo-terminal."""
 
     def __init__(
         self,
@@ -51,12 +51,14 @@ class Terminal:
         *,
         keyboard: bool = False,
         stdout: Path | None = None,
+        module: str = "handlerlens.runner",
     ) -> None:
         """`keyboard`: the terminal is stdin and the controlling terminal too (ctrl_c()
-        works); `stdout`: stdout goes to that file instead (`> FILE`)."""
+        works); `stdout`: stdout goes to that file instead (`> FILE`); `module`: what runs
+        (`handlerlens` for every command, as the console script)."""
         master, slave = os.openpty()
         self._master = master
-        command = [sys.executable, "-m", "handlerlens.runner", *args]
+        command = [sys.executable, "-m", module, *args]
         if keyboard:
             command[1:1] = ["-c", _TAKE_TERMINAL]
         out = open(stdout, "wb") if stdout is not None else None  # noqa: SIM115

@@ -176,3 +176,31 @@ def test_the_runners_own_output_file_in_the_code_root_does_not_reload_it(project
         assert _body(served) == "200:v2:1"
     finally:
         served.stop()
+
+
+def test_a_changed_declaration_is_said_to_need_a_restart(tmp_path: Path):
+    # serve reads serverless.yml once: a save there reloads the code, and the new handler,
+    # timeout or trigger would silently not apply. Say so.
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "functions:\n  hello:\n    handler: main.handler\n"
+    )
+    (tmp_path / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    served = Runner(["hello"], tmp_path)
+    try:
+        mark = len(served.events)
+        (tmp_path / "main.py").write_text("def handler(event, context):\n    return 2\n")
+        _wait_reloaded(served, mark)
+        assert not [line for line in served.stderr if "restart serve" in line]
+        mark = len(served.events)
+        path = tmp_path / "serverless.yml"
+        path.write_text(path.read_text().replace("main.handler", "main.other"))
+        _wait_reloaded(served, mark)
+        line = served.wait_stderr("restart serve")
+        assert line == (
+            "handlerlens: hello: serverless.yml changed, but serve keeps the declaration it "
+            "started with (entry point, timeout, memory, trigger, environment): restart serve "
+            "to apply it"
+        )
+    finally:
+        served.stop()

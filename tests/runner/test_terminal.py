@@ -98,6 +98,33 @@ def test_ctrl_c_after_a_request_stops_quietly_with_130(project: Path, lend: bool
         terminal.stop()
 
 
+@pytest.mark.parametrize("lend", [True, False], ids=["lent", "supervisor"])
+def test_a_save_says_what_changed_and_nothing_about_the_old_worker(project: Path, lend: bool):
+    # Every save replaces the worker; the reload's line says so. "replacing worker PID …
+    # (SIGTERM)" before it read like a failure, on every save.
+    terminal = Terminal(
+        ["serve", "main.handler", "--platform", "yandex", "--port", "0"],
+        project,
+        _env(lend),
+        keyboard=True,
+    )
+    try:
+        port = int(terminal.wait_for(r"serving .* on http://127\.0\.0\.1:(\d+)").group(1))
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"^REPORT RequestID")
+        (project / "main.py").write_text(HANDLER + "\n# saved\n")
+        terminal.wait_for(r"^handlerlens: main: main\.py changed; reloaded in \d+ ms$")
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"(?s)reloaded in.*^REPORT RequestID")
+        terminal.settle(0.5)  # the old worker is stopped after the reload's line
+        for noise in ("replacing", "SIGTERM", "worker PID"):
+            assert noise not in terminal.text, terminal.text
+        terminal.ctrl_c()
+        _assert_quiet_stop(terminal)
+    finally:
+        terminal.stop()
+
+
 def test_ctrl_c_while_a_request_runs_stops_quietly(project: Path):
     terminal, port = _serve(project)
     try:
@@ -193,6 +220,27 @@ def test_the_access_log_times_a_timeout_on_a_lent_connection(project: Path):
         terminal.stop()
 
 
+@pytest.mark.parametrize("lend", [True, False], ids=["lent", "supervisor"])
+def test_a_timed_out_first_call_reports_the_memory_it_used(project: Path, lend: bool):
+    # The worker stopped for its timeout never says its peak: REPORT said "0 MB".
+    terminal, port = _serve(project, "--timeout", "1", lend=lend)
+    try:
+        status, headers, _ = _get(port, "/?sleep=5")
+        assert status == 504
+        rid = headers["x-request-id"]
+        used = terminal.wait_for(rf"^REPORT RequestID: {rid}\s.*Max Memory Used: (\d+) MB")
+        assert 5 < int(used.group(1)) < 128, used.group(0)
+        # The timeout's own line said what happened; the worker's replacement is no news.
+        assert _get(port, "/")[0] == 200
+        terminal.wait_for(r"(?s)Max Memory Used.*^REPORT RequestID")
+        terminal.settle(0.5)
+        assert "replacing" not in terminal.text and "SIGTERM" not in terminal.text, terminal.text
+        terminal.ctrl_c()
+        assert terminal.wait() == 130
+    finally:
+        terminal.stop()
+
+
 def test_no_access_log_with_quiet(project: Path):
     terminal, port = _serve(project, "--quiet")
     try:
@@ -274,3 +322,28 @@ def test_a_yandex_timeout_says_which_limit_and_where_it_was_declared(project: Pa
         re.M,
     ), log
     assert "cancelled" not in log
+
+
+def test_ctrl_c_during_handlerlens_test_stops_quietly_with_130(project: Path):
+    # `handlerlens test` said nothing but ^C; now the same line as serve and invoke.
+    (project / "pyproject.toml").write_text(
+        '[tool.handlerlens]\nplatform = "yandex"\nname = "main"\nentry = "main.handler"\n'
+        "timeout = 60\n"
+    )
+    events = project / ".handlerlens" / "events" / "main"
+    events.mkdir(parents=True)
+    (events / "slow.json").write_text('{"sleep": 30}')
+    terminal = Terminal(["test"], project, keyboard=True, module="handlerlens")
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while not workers and time.monotonic() < deadline:  # the event is running
+            workers = [pid for pid in terminal.descendants() if pid != terminal.process.pid]
+            time.sleep(0.2)
+        assert workers, terminal.text
+        terminal.settle(1.0)
+        terminal.ctrl_c()
+        _assert_quiet_stop(terminal)
+        assert wait_gone(workers) == []
+    finally:
+        terminal.stop()

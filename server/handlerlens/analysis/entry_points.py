@@ -142,4 +142,9 @@ def suggest_entry(entry: str, root: str, rules: PlatformRules, sources: Sources)
         return None
     names = [n for n, b in info.bindings.items() if b.kind in CALLABLE_KINDS]
     near = close_match(resolved.function, names)
+    if near is None and resolved.function == "py":
+        # A file name typed where the entry point goes (`main.py`, as `python main.py`):
+        # its handler, when the file has one plain candidate.
+        defs = [n for n, b in info.bindings.items() if b.kind == "function"]
+        near = "handler" if "handler" in defs else (defs[0] if len(defs) == 1 else None)
     return f"{entry.rpartition('.')[0]}.{near}" if near else None

@@ -20,6 +20,26 @@ ACCOUNT = "012345678912"
 # AWS's to RIE's 3008 MB (§3.2 "Local default").
 DEFAULT_TIMEOUT_S = 3.0
 DEFAULT_MEMORY_MB = {"yandex": 128, "aws": 3008}
+# The Serverless Framework deploys an AWS function that names neither with a 6 s timeout and
+# 1024 MB (its functions guide): run it as deployed.
+SERVERLESS_AWS_TIMEOUT_S = 6.0
+SERVERLESS_AWS_MEMORY_MB = 1024
+
+
+def default_timeout(platform: str, declared_by: str | None) -> float:
+    """The timeout of a function whose declaration names none."""
+    if platform == "aws" and declared_by == "serverless":
+        return SERVERLESS_AWS_TIMEOUT_S
+    return DEFAULT_TIMEOUT_S
+
+
+def default_memory(platform: str, declared_by: str | None) -> int:
+    """The memory size of a function whose declaration names none."""
+    if platform == "aws" and declared_by == "serverless":
+        return SERVERLESS_AWS_MEMORY_MB
+    return DEFAULT_MEMORY_MB[platform]
+
+
 DEFAULT_AWS_NAME = "test_function"
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuv0123456789"

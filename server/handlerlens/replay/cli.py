@@ -11,7 +11,10 @@ from handlerlens.replay.events import EVENTS_FOLDER
 
 def _project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--root", default=".", help="the project's root folder (default: current directory)"
+        "--root",
+        default=".",
+        metavar="DIR",
+        help="the project's root folder (default: current directory)",
     )
     parser.add_argument(
         "--platform",
@@ -72,7 +75,12 @@ def add_test_arguments(parser: argparse.ArgumentParser) -> None:
         help="functions whose saved events to run, or saved event files (default: all)",
     )
     _project_arguments(parser)
-    parser.add_argument("--python", help="interpreter to run the functions in (default: this one)")
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter to run the functions in, with their packages (default: the one "
+        "running handlerlens)",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -138,8 +146,11 @@ def run_event(args: argparse.Namespace) -> int:
         print(f"handlerlens: no saved events{whose} under {project.root}", file=sys.stderr)
         return 0
     width = max(len(e.test_id) for e in shown)
+    missing = "no such function"
+    if project.parse_errors:
+        missing += " (a declaring file does not parse)"
     for e in shown:
-        state = ev.expectation_state(e) if e.function else "no such function"
+        state = ev.expectation_state(e) if e.function else missing
         print(f"{e.test_id:<{width}}  {ev.shown(e.path)}  {state}")
     return 0
 
@@ -229,11 +240,10 @@ def run_test(args: argparse.Namespace) -> int:
         strict=args.strict or bool(settings.get("strict")),
         ignore=list(settings.get("ignore", [])),
         ignore_source=settings_file,
+        unparsed=bool(project.parse_errors),
     )
     try:
         outcomes = asyncio.run(run.run(events, options, warnings))
-    except KeyboardInterrupt:
-        return 130
     except Exception as exc:  # an internal error must still give CI a clear status
         return _error(f"test: internal error: {exc!r}")
     seconds = time.monotonic() - started
@@ -241,7 +251,9 @@ def run_test(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(run.json_report(outcomes, warnings, seconds))
     else:
-        print(run.text_report(outcomes, options.strict))
+        report = run.text_report(outcomes, options.strict)
+        if report:  # (an empty run: the summary alone, no blank line above it)
+            print(report)
         print(run.summary_line(outcomes, seconds))
     if args.junit_xml:
         try:

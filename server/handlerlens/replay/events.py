@@ -5,7 +5,8 @@ excluded), where `<folder>` is the folder of the file that declares the function
 folder above it up to the project root (`--root`, default: the current directory): the VS
 Code extension saves into the workspace folder's events folder, and a project may keep them
 beside its declaring file. `event new` writes where the function's events already are, else
-under the root — the folder VS Code uses when the root is the opened folder.
+under the root — the folder VS Code uses when the root is the opened folder — or, for a
+function whose name another one shares, beside its declaring file.
 """
 
 from __future__ import annotations
@@ -176,10 +177,8 @@ def saved_events(
 ) -> tuple[list[SavedEvent], list[str]]:
     """Every saved event under the root, its function's (None where no function of that name
     is declared any more), with unique test ids; and warnings about ids two files share."""
-    owners: dict[str, Function] = {}
-    for fn in project.functions:
-        for folder in event_folders(fn, project.root, events_folder):
-            owners.setdefault(os.path.realpath(folder), fn)
+    owners = _owners(project, events_folder)
+    warnings: list[str] = []
     events: list[SavedEvent] = []
     seen: set[str] = set()
     for events_root in _all_events_roots(project.root, events_folder):
@@ -193,15 +192,35 @@ def saved_events(
             if not os.path.isdir(folder) or real in seen:
                 continue
             seen.add(real)
-            owner = owners.get(real)
-            if owner is None:
+            claimants: list[Function | None] = list(owners.get(real, []))
+            if not claimants:
                 # A folder named like a function may sit where that function does not look
                 # (declared in another folder): still its events, not an orphan's.
                 same = [f for f in project.functions if f.name == sub]
-                owner = same[0] if len(same) == 1 else None
-            for path in _event_files(folder):
-                events.append(SavedEvent(os.path.basename(path)[:-5], path, sub, owner))
-    return events, _assign_ids(events)
+                claimants = [same[0] if len(same) == 1 else None]
+            files = _event_files(folder)
+            if len(claimants) > 1 and files:
+                # Above the declaring files of two functions of one name: each one's folder.
+                names = " and ".join(f.test_name for f in claimants if f is not None)
+                warnings.append(
+                    f"the events in {shown(folder)} belong to both {names} (the folder is "
+                    "above both declaring files) and run for each; to keep an event to one, "
+                    "move it beside that one's declaring file"
+                )
+            for path in files:
+                for owner in claimants:
+                    events.append(SavedEvent(os.path.basename(path)[:-5], path, sub, owner))
+    return events, warnings + _assign_ids(events)
+
+
+def _owners(project: Project, events_folder: str) -> dict[str, list[Function]]:
+    """Each events folder (real path) and the functions whose events it may hold: one, but
+    two functions of one name (`svc-a/hello`, `svc-b/hello`) share the folders above both."""
+    owners: dict[str, list[Function]] = {}
+    for fn in project.functions:
+        for folder in event_folders(fn, project.root, events_folder):
+            owners.setdefault(os.path.realpath(folder), []).append(fn)
+    return owners
 
 
 def _assign_ids(events: list[SavedEvent]) -> list[str]:
@@ -305,8 +324,17 @@ def new_event(
             raise ReplayError(f"--set {item!r}: expected PATH=VALUE, e.g. body='{{\"a\": 1}}'")
         set_value(event, path, text)
     folders = event_folders(fn, project.root, events_folder)
-    existing = [f for f in folders if os.path.isdir(f)]
-    folder = existing[0] if existing else folders[-1]
+    if fn.test_name != fn.name:
+        # Its name is another function's too: only the folders that are its alone (beside
+        # its declaring file, up to the folder above both) keep the event to it.
+        owners = _owners(project, events_folder)
+        folders = [f for f in folders if len(owners.get(os.path.realpath(f), [])) == 1]
+        folders = folders or event_folders(fn, project.root, events_folder)[:1]
+        existing = [f for f in folders if os.path.isdir(f)]
+        folder = existing[0] if existing else folders[0]
+    else:
+        existing = [f for f in folders if os.path.isdir(f)]
+        folder = existing[0] if existing else folders[-1]
     if name is None:
         name, n = chosen, 2
         while os.path.exists(os.path.join(folder, f"{name}.json")):

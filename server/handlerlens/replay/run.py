@@ -51,6 +51,8 @@ class Options:
     strict: bool = False
     ignore: list[str] = field(default_factory=list)
     ignore_source: str = ""
+    # A declaring file did not parse: a function missing may be one of those it declares.
+    unparsed: bool = False
 
 
 @dataclass
@@ -160,7 +162,11 @@ class _Runner:
         )
 
     async def invoke(self, event: Any) -> Any:
-        timeout = (self.options.timeout or self.fn.spec.timeout or 3.0) + RUNNER_GRACE_S
+        from handlerlens.platforms.runner_env import default_timeout
+
+        spec = self.fn.spec
+        declared = spec.timeout or default_timeout(spec.platform, spec.declared_by)
+        timeout = (self.options.timeout or declared) + RUNNER_GRACE_S
         return await asyncio.wait_for(self.process.invoke(event, self.fn.spec.name), timeout)
 
     async def stop(self) -> None:
@@ -211,6 +217,13 @@ async def _one(
 
     fn = event.function
     if fn is None:
+        if options.unparsed:
+            return Outcome(
+                event,
+                ERROR,
+                f"no function named '{event.folder_name}' was read: a declaring file does not "
+                "parse (see the warning above), and the functions it declares are left out",
+            )
         return Outcome(
             event,
             ERROR,

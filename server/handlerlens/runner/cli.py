@@ -47,7 +47,12 @@ def _positive(kind: type[int] | type[float], what: str) -> Any:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from handlerlens.platforms.runner_env import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+    from handlerlens.platforms.runner_env import (
+        DEFAULT_MEMORY_MB,
+        DEFAULT_TIMEOUT_S,
+        SERVERLESS_AWS_MEMORY_MB,
+        SERVERLESS_AWS_TIMEOUT_S,
+    )
     from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
 
     parser.add_argument(
@@ -55,13 +60,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
         choices=("yandex", "aws"),
         help="platform to emulate (default: the one the declaring files say, else yandex)",
     )
-    parser.add_argument("--root", default=".", help="code root (default: current directory)")
-    parser.add_argument("--python", help="interpreter to run the function in (default: this one)")
+    parser.add_argument(
+        "--root", default=".", metavar="DIR", help="code root (default: current directory)"
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter to run the function in, with its packages (default: the one running "
+        "handlerlens)",
+    )
     parser.add_argument(
         "--timeout",
         type=_positive(float, "a positive number of seconds"),
         metavar="S",
         help=f"function timeout in seconds (default: the declared timeout, else "
+        f"{SERVERLESS_AWS_TIMEOUT_S:g} for an AWS function in serverless.yml, else "
         f"{DEFAULT_TIMEOUT_S:g})",
     )
     parser.add_argument(
@@ -69,6 +82,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=_positive(int, "a positive number of MB"),
         metavar="MB",
         help="memory size in MB (default: the declared size, else "
+        f"{SERVERLESS_AWS_MEMORY_MB} for an AWS function in serverless.yml, else "
         f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {DEFAULT_MEMORY_MB['aws']} on AWS)",
     )
     parser.add_argument(

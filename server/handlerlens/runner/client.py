@@ -124,8 +124,23 @@ class RunnerProcess:
             if not timeout and spec.timeout and spec.declared_in:
                 timeout_from = f"declared in {os.path.relpath(spec.declared_in, spec.root)}"
             timeout = timeout or spec.timeout
-            if spec.memory:
-                args += ["--memory", str(spec.memory)]
+            memory = spec.memory
+            # Served as `name=entry`, the runner knows nothing of the declaring tool: pass on
+            # its defaults where they are not the runner's own (serverless.yml on AWS).
+            from handlerlens.platforms import runner_env
+
+            kind = (platform or spec.platform, getattr(spec, "declared_by", None))
+            if not timeout and runner_env.default_timeout(*kind) != runner_env.DEFAULT_TIMEOUT_S:
+                timeout = runner_env.default_timeout(*kind)
+                timeout_from = "the Serverless Framework's default: nothing declares one"
+                if spec.declared_in:
+                    declaring = os.path.relpath(spec.declared_in, spec.root)
+                    timeout_from = f"the Serverless Framework's default: {declaring} declares none"
+            if not memory and kind[0] in runner_env.DEFAULT_MEMORY_MB:
+                default = runner_env.default_memory(*kind)
+                memory = default if default != runner_env.DEFAULT_MEMORY_MB[kind[0]] else None
+            if memory:
+                args += ["--memory", str(memory)]
             for key, value in (spec.env or {}).items():
                 args += ["--env", f"{key}={value}"]
             if spec.trigger:

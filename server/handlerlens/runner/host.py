@@ -16,6 +16,7 @@ from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_re
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
+from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
 
 if TYPE_CHECKING:
@@ -126,6 +127,15 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
+        declared_in = self.fn.declared_in
+        if declared_in is not None and declared_in in changed:
+            # The code is reloaded; the declaration (entry point, timeout, trigger…) was read
+            # once, when serve started.
+            self.status.human(
+                f"handlerlens: {self.fn.name}: {_relative_names(self.fn.root, {declared_in})[0]} "
+                "changed, but serve keeps the declaration it started with (entry point, "
+                "timeout, memory, trigger, environment): restart serve to apply it"
+            )
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
@@ -338,8 +348,12 @@ class FunctionHost:
 
     async def _failed_later(self, call: _Call, exc: BaseException) -> None:
         assert call.instance is not None
+        # A worker stopped for its timeout says nothing more: its memory now is what it
+        # used (REPORT's "Max Memory Used: 0 MB" otherwise, on a first call).
+        worker = call.instance.worker
+        rss = worker.rss_at_timeout or (resident_bytes(worker.pid) if worker.alive else None)
         outcome = await self._failed(call.instance, call.rid, exc, call.init_ms)
-        self._conclude(call, outcome, 0, False)
+        self._conclude(call, outcome, (rss or 0) // 1024, False)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -32,6 +32,12 @@ from handlerlens.runner.worker_process import (
 )
 
 log = logging.getLogger("handlerlens.runner")
+# The reason a worker of an older generation (before a save) is stopped: routine, not logged.
+ROUTINE = "replacing"
+# A broken one (timed out, crashed, over its memory): the function's log has said so with the
+# platform's error already; "replacing broken worker PID … (SIGTERM)" after it read as a second
+# failure (and of a worker that was killed already).
+BROKEN = "replacing broken"
 
 # What a bring-up returns when a newer reload ended its worker (paused in the debugger).
 _SUPERSEDED: dict[str, Any] = {"superseded": True}
@@ -120,7 +126,7 @@ class Pool:
         generation = self.generation
         self.version = runner_env.new_version_id(self.fn.platform)
         while self._idle:
-            self._retire(self._idle.popleft(), "replacing")
+            self._retire(self._idle.popleft(), ROUTINE)
         results = await asyncio.gather(*(self._bring_up(generation) for _ in range(self.size)))
         if any(result is _SUPERSEDED for result in results):
             raise Superseded()
@@ -170,7 +176,7 @@ class Pool:
                     return
                 self._idle.appendleft(instance)
                 return
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
         self._waiters.append(take)
         if self.on_wanted is not None:
             self.on_wanted()
@@ -183,7 +189,7 @@ class Pool:
             instance = self._idle.popleft()
             if instance.generation == self.generation:
                 return instance
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
         return None
 
     def release(self, instance: Instance) -> bool:
@@ -193,7 +199,7 @@ class Pool:
             self._retire(instance, "stopping")
             return False
         if instance.generation != self.generation:
-            self._retire(instance, "replacing")
+            self._retire(instance, ROUTINE)
             return False
         if not instance.worker.alive and not instance.dead_init:
             self.discard(instance)
@@ -212,7 +218,7 @@ class Pool:
         if self._closed:
             self._retire(instance, "stopping")
             return
-        self._retire(instance, "replacing broken")
+        self._retire(instance, BROKEN)
         if instance.generation == self.generation:
             self._spawn(self._bring_up(instance.generation))
 
@@ -224,7 +230,11 @@ class Pool:
         self._spawn(self._stop_worker(instance.worker, reason))
 
     async def _stop_worker(self, worker: WorkerProcess, reason: str) -> None:
-        await worker.stop(grace=1.0, reason=reason, quiet=self._closed)
+        # Replacing a worker of an older generation is what every save does: the reload's own
+        # line ("main.py changed; reloaded in 6 ms") says it; a broken one's error was logged;
+        # a paused one (in the debugger) is news.
+        quiet = self._closed or reason in (ROUTINE, BROKEN)
+        await worker.stop(grace=1.0, reason=reason, quiet=quiet)
         self._workers.discard(worker)
 
     def _spawn(self, coro: Any) -> None:

@@ -8,10 +8,12 @@ the supervisor runs under debugpy and the workers start once an editor has attac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
@@ -118,9 +120,9 @@ class Supervisor:
                 # workers wait for the editor, or import-time breakpoints could not stop.
                 self._announce(url, port, debug_port)
                 if await self._wait_for_debugger(debug_port):
-                    await asyncio.gather(*(host.start() for host in self.hosts.values()))
+                    await self._start_hosts()
             else:
-                await asyncio.gather(*(host.start() for host in self.hosts.values()))
+                await self._start_hosts()
                 if not self.stop_event.is_set():  # Ctrl+C while workers started: just stop
                     self._announce(url, port, None)
             await self.stop_event.wait()
@@ -137,6 +139,25 @@ class Supervisor:
             self.status.human("handlerlens: stopped")
             self.status.flush()
         return 128 + signal.SIGINT if self.stopped_by == signal.SIGINT else 0
+
+    async def _start_hosts(self) -> None:
+        """Start every function's workers, or give up on them once the runner is stopped: a
+        worker may wait for ever (under --debug, for a DAP client that never attaches it), and
+        Ctrl+C must still stop the runner; the pool's close() ends whatever started."""
+        starting: asyncio.Future[Any] = asyncio.ensure_future(
+            asyncio.gather(*(host.start() for host in self.hosts.values()))
+        )
+        stopped: asyncio.Future[Any] = asyncio.ensure_future(self.stop_event.wait())
+        try:
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if starting.done():
+            starting.result()  # (its error, if any)
+            return
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await starting
 
     def _stop_on(self, signum: int) -> None:
         if self.stopped_by is None:

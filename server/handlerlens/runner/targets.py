@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 
 from handlerlens.platforms import runner_env
-from handlerlens.platforms.runner_env import DEFAULT_AWS_NAME, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
+from handlerlens.platforms.runner_env import (
+    DEFAULT_AWS_NAME,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_S,
+    default_memory,
+    default_timeout,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,6 +40,7 @@ class ServedFunction:
         "runtime",
         "trigger",
         "timeout_from",
+        "declared_in",
     )
 
     def __init__(
@@ -50,6 +57,7 @@ class ServedFunction:
         trigger: str | None = None,
         function_name: str | None = None,
         timeout_from: str = "",
+        declared_in: str | None = None,
     ) -> None:
         self.name = name
         # `name` is what the runner serves it as (paths, logs, status), unique among the
@@ -66,6 +74,8 @@ class ServedFunction:
         # Where the timeout came from, for the log of a call that ran past it:
         # "set with --timeout", "declared in main.tf", "the default: nothing declares one".
         self.timeout_from = timeout_from
+        # The file whose declaration it was read from (None: typed as an entry point).
+        self.declared_in = declared_in
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
@@ -255,11 +265,15 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
         return TIMEOUT_OPTION
     if spec.timeout and spec.declared_in:
         return f"declared in {_relative(spec.declared_in)}"
+    platform = overrides.get("platform") or spec.platform
+    if default_timeout(platform, spec.declared_by) != DEFAULT_TIMEOUT_S and spec.declared_in:
+        return f"the Serverless Framework's default: {_relative(spec.declared_in)} declares none"
     return TIMEOUT_DEFAULT
 
 
 def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
+    declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
     env.update(overrides.get("env") or {})
     return ServedFunction(
@@ -268,12 +282,13 @@ def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) ->
         platform=platform,
         entry=spec.entry,
         root=os.path.abspath(spec.root),
-        timeout=overrides.get("timeout") or spec.timeout or DEFAULT_TIMEOUT_S,
-        memory=overrides.get("memory") or spec.memory or DEFAULT_MEMORY_MB[platform],
+        timeout=overrides.get("timeout") or spec.timeout or default_timeout(platform, declared_by),
+        memory=overrides.get("memory") or spec.memory or default_memory(platform, declared_by),
         env=env,
         runtime=spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
+        declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
     )
 
 

@@ -178,6 +178,8 @@ class WorkerProcess:
         self.interrupted: str | None = None
         self._deadline: _Deadline | None = None
         self._tick: asyncio.TimerHandle | None = None
+        # Its resident memory when its timeout stopped it (a lent request's), if read.
+        self.rss_at_timeout: int | None = None
         # Under --debug: the editor has attached this worker (it said so when it began).
         self.attached = False
         self._transport: asyncio.SubprocessTransport | None = None
@@ -382,6 +384,7 @@ class WorkerProcess:
                     return  # it ended in time (and maybe began the next: watched anew)
                 self._deadline = None
                 self.timed_out = True
+                self.rss_at_timeout = resident_bytes(self.pid)  # for REPORT's Max Memory Used
                 self.kill()
                 # Then read what it wrote before it died: an end there means it answered.
                 loop.create_task(self._time_out_lent())
