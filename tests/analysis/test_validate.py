@@ -416,7 +416,7 @@ def test_deprecated_runtime_says_deprecated_not_refused(tmp_path: Path) -> None:
     )
     assert "does not accept" not in problem.message
     (old,) = run(tmp_path, {"main.py": GOOD}, platform="aws", runtime="python3.7")
-    assert "does not accept runtime 'python3.7'" in old.message
+    assert "Runtime 'python3.7' is not supported by AWS Lambda" in old.message
 
 
 PEP_701 = 'def handler(event, context):\n    return f"{", ".join(event["names"])}"\n'

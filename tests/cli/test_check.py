@@ -164,11 +164,6 @@ def test_usage_errors_exit_2(workspace: Path, args: tuple[str, ...]) -> None:
     assert result.stderr.strip()
 
 
-def _codes(result: subprocess.CompletedProcess[str]) -> list[str]:
-    lines = result.stdout.splitlines()
-    return [line.split(" [")[1].split("]")[0] for line in lines if " [" in line]
-
-
 SAM_HEAD = "Transform: AWS::Serverless-2016-10-31\nResources:\n"
 
 
@@ -607,3 +602,24 @@ def test_run_check_in_process_leaves_the_cycle_collector_as_it_found_it(
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_a_runtime_in_another_file_than_the_entry_point_is_checked_there(tmp_path: Path) -> None:
+    # The entry point comes from a variable's default in variables.tf, the runtime is a
+    # literal in cloud_function.tf: the runtime is still judged, at its own position.
+    _tree(
+        tmp_path,
+        {
+            "src/main.py": "def handler(event, context):\n    return 1\n",
+            "cloud_function.tf": 'resource "yandex_function" "bot" {\n  name = "bot"\n'
+            '  runtime = "python39"\n  entrypoint = var.entrypoint\n  memory = 128\n'
+            '  content {\n    zip_filename = "fn.zip"\n  }\n}\n',
+            "variables.tf": 'variable "entrypoint" {\n  default = "main.handler"\n}\n',
+        },
+    )
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(
+        "cloud_function.tf:3:14: warning [runtime-unsupported] Runtime 'python39' is not "
+        "supported by Yandex Cloud Functions"
+    )

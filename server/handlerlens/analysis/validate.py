@@ -294,7 +294,7 @@ def _check_runtime(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> 
     if verdict.severity is not None:
         out.problems.append(
             Problem(
-                spec.declared_in,
+                spec.runtime_declared_in or spec.declared_in,
                 spec.runtime_span,
                 verdict.severity,
                 "runtime-unsupported",

@@ -65,7 +65,7 @@ class PlatformRules:
             note = self.retired_runtimes[runtime]
             return RuntimeVerdict(
                 Severity.WARNING,
-                f"{self.title} does not accept runtime '{runtime}' ({note}); "
+                f"Runtime '{runtime}' is not supported by {self.title} ({note}); "
                 f"use one of: {supported}.",
             )
         return RuntimeVerdict(

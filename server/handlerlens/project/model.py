@@ -57,6 +57,9 @@ class FunctionSpec:
     entry_span: Span | None = None
     runtime: str | None = None
     runtime_span: Span | None = None
+    # Where `runtime_span` is, when not in `declared_in` (a Terraform variable's default in
+    # variables.tf while the handler is a literal in main.tf).
+    runtime_declared_in: str | None = None
     timeout: float | None = None
     memory: int | None = None
     env: dict[str, str] = field(default_factory=dict)

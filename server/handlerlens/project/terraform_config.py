@@ -705,7 +705,7 @@ class _Module:
             text = hcl.scalar_text(node, f.text)
             if text is not None:
                 environment[key] = text
-        same_file = runtime_val is not None and runtime_val.path == entry.path
+        runtime_elsewhere = runtime_val is not None and runtime_val.path != entry.path
         return FunctionSpec(
             name=name_val.text if name_val is not None and name_val.text else self.name(label),
             platform=platform,
@@ -716,7 +716,8 @@ class _Module:
             declared_in=entry.path,
             entry_span=entry.span,
             runtime=runtime_val.text if runtime_val is not None else None,
-            runtime_span=runtime_val.span if same_file and runtime_val else None,
+            runtime_span=runtime_val.span if runtime_val is not None else None,
+            runtime_declared_in=runtime_val.path if runtime_elsewhere and runtime_val else None,
             timeout=to_seconds(self._number(f, timeout)),
             memory=to_megabytes(self._number(f, memory)),
             env=environment,
