@@ -14,8 +14,8 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 
-from handlerlens.analysis.event_completion import complete
-from handlerlens.analysis.event_flow import HandlerContext
+from handlerlens.analysis.events.completion import complete
+from handlerlens.analysis.events.flow import HandlerContext
 
 HELPER = '''
 def helper_{i}(payload, limit={i}):

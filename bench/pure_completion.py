@@ -17,8 +17,8 @@ SUBJECT = "HandlerLens analysis alone (in process, no LSP)"
 def pure_rows(module: Module, line_text: str, warm: int, after: int) -> dict[str, Row]:
     """Warm and after-edit rows for one completion site, or rows saying why not measured."""
     try:
-        from handlerlens.analysis.event_completion import complete
-        from handlerlens.analysis.event_flow import HandlerContext
+        from handlerlens.analysis.events.completion import complete
+        from handlerlens.analysis.events.flow import HandlerContext
     except ImportError as exc:
         missing = f"not measured: {exc}"
         return {"warm": Row(SUBJECT, missing=missing), "after": Row(SUBJECT, missing=missing)}

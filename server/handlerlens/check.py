@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TextIO
 
-from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.core.problems import Problem, Severity
 
 _SEVERITY_NAME = {
     Severity.ERROR: "error",
@@ -30,7 +30,7 @@ def collect(
 ) -> tuple[list[Problem], int]:
     """Problems under each path (a folder is a workspace; a file, its folder filtered to it);
     what discovery could not read (the walk's caps) is appended to `notes`."""
-    from handlerlens.analysis.workspace import WorkspaceState
+    from handlerlens.engine.workspace import WorkspaceState
 
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0

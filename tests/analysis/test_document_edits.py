@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lsprotocol import types as lsp
 from pygls.workspace import TextDocument
 
-from handlerlens.analysis.text import _LINE_BREAK, split_lines, split_lines_keepends
+from handlerlens.core.text import _LINE_BREAK, split_lines, split_lines_keepends
 from handlerlens.lsp.server import PYGLS_APPLY_INCREMENTAL, _apply_incremental_change, _lsp_lines
 
 # Line breaks of every kind (\r and \n apart too, so edits can join and part \r\n), the ones

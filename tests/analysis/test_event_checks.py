@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.analysis.event_checks import check_events
-from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.problems import Position, Problem, Severity, Span
+from handlerlens.analysis.events.checks import check_events
+from handlerlens.analysis.events.flow import HandlerContext
+from handlerlens.core.problems import Position, Problem, Severity, Span
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "completion"
 H = "def handler(event, context):\n    "

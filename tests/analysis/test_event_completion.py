@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.analysis.event_completion import CompletionResult, complete
-from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.analysis.events.completion import CompletionResult, complete
+from handlerlens.analysis.events.flow import HandlerContext
+from handlerlens.core.problems import Position, Span
 
 CURSOR = "‸"
 

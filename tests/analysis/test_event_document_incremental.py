@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from handlerlens.analysis.event_flow import EventDocument
+from handlerlens.analysis.events.flow import EventDocument
 
 BASE = """import json
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.event_hover import HoverResult, hover
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.analysis.events.flow import HandlerContext
+from handlerlens.analysis.events.hover import HoverResult, hover
+from handlerlens.core.problems import Position, Span
 
 CURSOR = "‸"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.analysis.event_flow import HandlerContext, event_document
-from handlerlens.analysis.event_inference import choose_trigger
+from handlerlens.analysis.events.flow import HandlerContext, event_document
+from handlerlens.analysis.events.inference import choose_trigger
 from handlerlens.platforms.event_shapes import ELEM, Step, key
 
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlerlens.analysis.event_checks import check_events
-from handlerlens.analysis.event_completion import CompletionResult, complete
-from handlerlens.analysis.event_cursor import split_lines
-from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.event_hover import HoverResult, hover
+from handlerlens.analysis.events.checks import check_events
+from handlerlens.analysis.events.completion import CompletionResult, complete
+from handlerlens.analysis.events.cursor import split_lines
+from handlerlens.analysis.events.flow import HandlerContext
+from handlerlens.analysis.events.hover import HoverResult, hover
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "completion").glob("*.py"))
 HANDLERS = {

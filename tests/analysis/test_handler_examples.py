@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.validate import validate_function
-from handlerlens.project.model import FunctionSpec
+from handlerlens.core.model import FunctionSpec
+from handlerlens.engine.validate import validate_function
 
 HANDLERS = Path(__file__).resolve().parents[1] / "fixtures" / "handlers"
 PLATFORMS = ("yandex", "aws")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlerlens.analysis.python_module import _parse_whole, parse_module
-from handlerlens.analysis.text import LineIndex
+from handlerlens.core.python_module import _parse_whole, parse_module
+from handlerlens.core.text import LineIndex
 
 STATEMENTS = st.sampled_from(
     [
@@ -93,7 +93,7 @@ def test_an_edit_reuses_the_other_statements() -> None:
 def test_a_cached_syntax_error_keeps_no_module_text_alive() -> None:
     # A traceback would hold the caller's frame, and with it the whole text of every module
     # version typed (the server's memory grew by ~30 MiB in the benchmark's edit series).
-    from handlerlens.analysis import python_module
+    from handlerlens.core import python_module
 
     text = "def ok(event, context):\n    return 1\n\ndef typing(event, context):\n    x = ctx.\n"
     info = parse_module(text)
@@ -107,7 +107,7 @@ def test_a_module_with_more_statements_than_the_cache_is_parsed_whole() -> None:
     # keystroke would parse each one again, the cache being too small to hold them.
     import gc
 
-    from handlerlens.analysis import python_module
+    from handlerlens.core import python_module
 
     count = python_module._CHUNK_CACHE_LIMIT + 10
     text = "def handler(event, context):\n    return 1\n" + "".join(

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlerlens.analysis.python_module import parse_module
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.validate import validate_function
-from handlerlens.project.model import FunctionSpec
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.python_module import parse_module
+from handlerlens.engine.validate import validate_function
 
 FRAGMENTS = st.sampled_from(
     [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.analysis.problems import Problem, Severity, Span
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.validate import validate_function
-from handlerlens.project.model import FunctionSpec
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.engine.validate import validate_function
 
 CONFIG = "template.yaml"
 ENTRY_SPAN = Span.of(4, 15, 4, 27)

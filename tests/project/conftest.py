@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from handlerlens.analysis.problems import Span
+from handlerlens.core.problems import Span
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
 

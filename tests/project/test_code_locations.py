@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.analysis.problems import Problem, Severity
-from handlerlens.analysis.workspace import WorkspaceState
+from handlerlens.core.problems import Problem, Severity
+from handlerlens.engine.workspace import WorkspaceState
 
 
 def _template(code: str, handler: str = "index.handler", kind: str = "Serverless") -> str:

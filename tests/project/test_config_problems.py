@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from handlerlens.analysis.problems import Severity, Span
+from handlerlens.core.problems import Severity, Span
 from handlerlens.project import discover, parse_config_file
 from tests.project.conftest import file_text_at, fixture
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.project import FunctionSpec, discover
+from handlerlens.core.model import FunctionSpec
+from handlerlens.project import discover
 from tests.project.conftest import file_text_at, fixture
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlerlens.analysis.problems import Problem
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem
 from handlerlens.project import discover, heuristic_functions, parse_config_file
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.pyproject_config import parse_pyproject
 from handlerlens.project.sam_template import parse_template
 from handlerlens.project.serverless_config import parse_serverless

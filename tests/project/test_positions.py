@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Position, Span
 from handlerlens.project import parse_config_file
-from handlerlens.project.positions import LineIndex
 from tests.project.conftest import text_at
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.analysis.problems import Span
-from handlerlens.project import FunctionSpec, parse_config_file
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Span
+from handlerlens.project import parse_config_file
 from tests.project.conftest import text_at
 
 PATH = "/w/pyproject.toml"

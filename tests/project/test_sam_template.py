@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from handlerlens.analysis.problems import Position, Severity
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Position, Severity
 from handlerlens.project import parse_config_file
-from handlerlens.project.positions import LineIndex
 from tests.project.conftest import text_at
 
 PATH = "/w/app/template.yaml"

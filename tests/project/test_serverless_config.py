@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from handlerlens.project import FunctionSpec, parse_config_file
+from handlerlens.core.model import FunctionSpec
+from handlerlens.project import parse_config_file
 
 PATH = "/w/svc/serverless.yml"
 

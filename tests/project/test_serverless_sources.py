@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.analysis.problems import Problem, Severity
-from handlerlens.analysis.workspace import WorkspaceState
+from handlerlens.core.problems import Problem, Severity
+from handlerlens.engine.workspace import WorkspaceState
 from handlerlens.project import discover
 
 HANDLER = "def main(event, context):\n    return {}\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.core.problems import Severity
 from handlerlens.project import discover, parse_config_file
 
 SAM_TEMPLATE = """\

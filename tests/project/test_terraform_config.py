@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.analysis.problems import Severity
-from handlerlens.project import FunctionSpec, discover, parse_config_file
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Severity
+from handlerlens.project import discover, parse_config_file
 from tests.project.conftest import file_text_at, text_at
 
 PATH = "/w/infra/main.tf"
@@ -791,7 +792,7 @@ def test_a_for_each_module_is_one_function_per_key_its_handler_never_rewritten(
     tmp_path: Path,
 ) -> None:
     from handlerlens.analysis.sources import Sources
-    from handlerlens.analysis.validate import validate_function
+    from handlerlens.engine.validate import validate_function
 
     _write(tmp_path, {"src/orders.py": HANDLER, "main.tf": FOR_EACH_MODULE})
     model = discover(str(tmp_path))

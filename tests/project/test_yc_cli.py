@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.core.problems import Severity
 from handlerlens.project import discover
 from tests.project.conftest import file_text_at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.project.model import FunctionSpec
+from handlerlens.core.model import FunctionSpec
 from handlerlens.runner.client import RunnerProcess, RunnerStartError
 from tests.runner.harness import FIXTURES, alive, wait_gone
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from handlerlens.analysis.problems import Position, Span
-from handlerlens.analysis.python_module import Binding
-from handlerlens.analysis.text import LineIndex, utf16_column
+from handlerlens.core.problems import Position, Span
+from handlerlens.core.python_module import Binding
+from handlerlens.core.text import LineIndex, utf16_column
 
 
 @dataclass(frozen=True)

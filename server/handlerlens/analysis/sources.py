@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from handlerlens.analysis.python_module import ModuleInfo, parse_module
-from handlerlens.analysis.text import read_text
+from handlerlens.core.python_module import ModuleInfo, parse_module
+from handlerlens.core.text import read_text
 
 
 class Sources:

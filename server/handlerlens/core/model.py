@@ -1,14 +1,16 @@
-"""The project model's data: which functions a workspace declares, and where."""
+"""The function model: one cloud function as a declaring file (or the guess) describes it.
+
+Shared by every floor above: the project readers build it, the engine validates it, the
+runner and the language server run and show it. `ProjectModel` (a workspace's functions)
+is the project floor's: `project.discovery`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from handlerlens.analysis.problems import Problem, Span
-
-if TYPE_CHECKING:
-    from handlerlens.project.platform_evidence import FolderEvidence
+from handlerlens.core.problems import Span
 
 PlatformName = Literal["yandex", "aws"]
 DeclaredBy = Literal["pyproject", "sam", "serverless", "terraform", "yc-cli", "heuristic"]
@@ -89,26 +91,3 @@ class FunctionSpec:
         if self.custom_event or len(self.triggers) > 1:
             return None
         return self.trigger
-
-
-@dataclass
-class ProjectModel:
-    """Every function found under a workspace root, plus problems in the declaring files."""
-
-    root: str
-    functions: list[FunctionSpec] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    config_files: list[str] = field(default_factory=list)
-    # Sentences about what discovery did not read (the walk's caps), for logs and `check`.
-    notes: list[str] = field(default_factory=list)
-    # Folders the quiet heuristic stays out of: every function's code root, and the folder of
-    # every declaring file (one that does not parse yet included).
-    covered: set[str] = field(default_factory=set)
-    # What folders show about the platform of guessed functions, read once per discovery.
-    folder_evidence: FolderEvidence = field(default_factory=lambda: _folder_evidence())
-
-
-def _folder_evidence() -> FolderEvidence:
-    from handlerlens.project.platform_evidence import FolderEvidence
-
-    return FolderEvidence()

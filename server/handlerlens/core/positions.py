@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.core.problems import Position, Span
 
 _BREAK = re.compile(r"\r\n?|\n")
 

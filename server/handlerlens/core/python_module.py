@@ -10,8 +10,8 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from handlerlens.analysis.problems import Span
-from handlerlens.analysis.text import LineIndex, utf16_column
+from handlerlens.core.problems import Span
+from handlerlens.core.text import LineIndex, utf16_column
 
 BindingKind = Literal["function", "class", "lambda", "literal", "assigned", "imported"]
 

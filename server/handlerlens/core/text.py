@@ -6,7 +6,7 @@ import io
 import re
 import tokenize
 
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.core.problems import Position, Span
 
 # Line breaks as both LSP and Python's tokenizer count them. `str.splitlines` also breaks at
 # \f, \v, \x1c-\x1e, \x85 and U+2028/9, which would shift every later line.

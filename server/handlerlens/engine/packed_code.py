@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from handlerlens.analysis.entry_points import CALLABLE_KINDS, EntryFault, close_match, split_entry
 from handlerlens.analysis.entry_points import resolve_entry as resolve_in
-from handlerlens.analysis.problems import Severity
-from handlerlens.analysis.python_module import parse_module
 from handlerlens.analysis.sources import Sources
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Severity
+from handlerlens.core.python_module import parse_module
 from handlerlens.platforms.aws import INLINE_CODE_MODULE
 from handlerlens.platforms.rules import PlatformRules
 from handlerlens.project.archives import python_modules, zip_names
 from handlerlens.project.config_problems import CODE_ROOT_UNRESOLVED
-from handlerlens.project.model import FunctionSpec
 
 
 class _ArchiveView(Sources):

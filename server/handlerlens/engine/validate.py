@@ -15,16 +15,16 @@ from handlerlens.analysis.entry_points import (
     close_match,
     resolve_entry,
 )
-from handlerlens.analysis.packed_code import check_packed
-from handlerlens.analysis.problems import Fix, Problem, Severity, Span
-from handlerlens.analysis.python_module import Binding, ModuleInfo
 from handlerlens.analysis.responses import check_returns
 from handlerlens.analysis.signature import check_signature, is_generator
 from handlerlens.analysis.sources import Sources
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Fix, Problem, Severity, Span
+from handlerlens.core.python_module import Binding, ModuleInfo
+from handlerlens.engine.packed_code import check_packed
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
 from handlerlens.platforms.triggers import HTTP_PROXY_TRIGGERS
-from handlerlens.project.model import FunctionSpec
 
 SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
 # Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings

@@ -11,14 +11,15 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from handlerlens import project
-from handlerlens.analysis.event_checks import check_events
-from handlerlens.analysis.event_flow import HandlerContext
-from handlerlens.analysis.problems import Problem, Span
-from handlerlens.analysis.python_module import Binding
+from handlerlens.analysis.events.checks import check_events
+from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.validate import FunctionReport, validate_function
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Problem, Span
+from handlerlens.core.python_module import Binding
+from handlerlens.engine.validate import FunctionReport, validate_function
 from handlerlens.platforms import DEFAULT_PLATFORM
-from handlerlens.project.model import FunctionSpec, ProjectModel
+from handlerlens.project.discovery import ProjectModel
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 from pygls import uris
 
-from handlerlens.analysis.problems import Fix, Position, Problem, Span
+from handlerlens.core.problems import Fix, Position, Problem, Span
 
 SOURCE = "handlerlens"
 

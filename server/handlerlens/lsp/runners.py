@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from handlerlens.core.model import FunctionSpec
 from handlerlens.lsp import protocol
-from handlerlens.project.model import FunctionSpec
 
 if TYPE_CHECKING:
     from handlerlens.runner.client import RunnerProcess

@@ -16,14 +16,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from handlerlens import __version__
-from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.sources import Sources
-from handlerlens.analysis.text import split_lines_keepends
+from handlerlens.core.problems import Problem
+from handlerlens.core.text import split_lines_keepends
 from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
 from handlerlens.lsp.settings import Settings, parse_settings
 
 if TYPE_CHECKING:
-    from handlerlens.analysis.workspace import WorkspaceState
+    from handlerlens.engine.workspace import WorkspaceState
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class HandlerLensServer(LanguageServer):
     def add_workspace(self, root: str) -> WorkspaceState:
         """Track a workspace root; discovery runs later, on the analysis thread."""
         # Analysis (and its parsers) load here, after `initialize` has been answered.
-        from handlerlens.analysis.workspace import WorkspaceState
+        from handlerlens.engine.workspace import WorkspaceState
 
         root = os.path.abspath(root)
         ws = self.workspaces.get(root)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.core.problems import Severity
 from handlerlens.platforms.rules import PlatformRules
 
 # Built-in modules of CPython on Linux that awslambdaric refuses as a handler's first segment

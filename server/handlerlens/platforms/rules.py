@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.core.problems import Severity
 
 
 @dataclass(frozen=True)

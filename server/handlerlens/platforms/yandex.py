@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlerlens.analysis.problems import Severity
+from handlerlens.core.problems import Severity
 from handlerlens.platforms.rules import PlatformRules
 
 RULES = PlatformRules(

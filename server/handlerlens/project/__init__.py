@@ -12,13 +12,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from handlerlens.project.config_files import is_config_file, parse_config_file
-    from handlerlens.project.discovery import discover
+    from handlerlens.project.discovery import ProjectModel, discover
     from handlerlens.project.heuristic import heuristic_functions
-    from handlerlens.project.model import FunctionSpec, ProjectModel
 
 _LAZY = {
-    "FunctionSpec": "handlerlens.project.model",
-    "ProjectModel": "handlerlens.project.model",
+    "ProjectModel": "handlerlens.project.discovery",
     "discover": "handlerlens.project.discovery",
     "heuristic_functions": "handlerlens.project.heuristic",
     "is_config_file": "handlerlens.project.config_files",
@@ -26,7 +24,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "FunctionSpec",
     "ProjectModel",
     "discover",
     "heuristic_functions",

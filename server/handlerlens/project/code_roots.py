@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Problem, Severity
 from handlerlens.project.config_problems import CODE_ROOT_MISSING, CODE_ROOT_OUTSIDE_WORKSPACE
-from handlerlens.project.model import FunctionSpec
 from handlerlens.project.walk import is_within
 
 # Artifacts rather than directories: the code is whatever was packed into them, which

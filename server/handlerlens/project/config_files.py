@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.project.config_problems import CONFIG_TEMPLATE
-from handlerlens.project.model import FunctionSpec
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.walk import MAX_CONFIG_BYTES, config_kind
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.core.problems import Problem, Severity, Span
 
 CONFIG_PARSE_ERROR = "config-parse-error"
 CONFIG_INVALID = "config-invalid"

@@ -12,10 +12,12 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from handlerlens.analysis.problems import Problem
-from handlerlens.analysis.text import source_encoding
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Problem
+from handlerlens.core.text import source_encoding
 from handlerlens.project import probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
@@ -27,7 +29,7 @@ from handlerlens.project.config_problems import (
     HANDLER_UNVERIFIABLE,
 )
 from handlerlens.project.heuristic import EVENT_NAMES, MAX_SOURCE_CHARS, heuristic_functions
-from handlerlens.project.model import FunctionSpec, ProjectModel
+from handlerlens.project.platform_evidence import FolderEvidence
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
     config_kind,
@@ -37,6 +39,24 @@ from handlerlens.project.walk import (
 
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform", "yc-cli")
+
+
+@dataclass
+class ProjectModel:
+    """Every function found under a workspace root, plus problems in the declaring files."""
+
+    root: str
+    functions: list[FunctionSpec] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    config_files: list[str] = field(default_factory=list)
+    # Sentences about what discovery did not read (the walk's caps), for logs and `check`.
+    notes: list[str] = field(default_factory=list)
+    # Folders the quiet heuristic stays out of: every function's code root, and the folder of
+    # every declaring file (one that does not parse yet included).
+    covered: set[str] = field(default_factory=set)
+    # What folders show about the platform of guessed functions, read once per discovery.
+    folder_evidence: FolderEvidence = field(default_factory=FolderEvidence)
+
 
 # What a handler-shaped function's first line must look like (`def handler(event, …`, any
 # event name the heuristic accepts): files without one are not parsed for the guess (most

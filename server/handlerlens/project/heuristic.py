@@ -18,7 +18,7 @@ import ast
 import os
 import warnings
 
-from handlerlens.project.model import FunctionSpec, PlatformName
+from handlerlens.core.model import FunctionSpec, PlatformName
 from handlerlens.project.platform_evidence import FolderEvidence, file_signs, guess_platform
 
 ENTRY_FILE_NAMES = frozenset(

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from handlerlens.project.model import PlatformName
+from handlerlens.core.model import PlatformName
 
 # Top-level module → platform; weak ones are used against both platforms' services.
 _AWS_MODULES = frozenset(

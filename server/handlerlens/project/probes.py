@@ -53,7 +53,7 @@ def isdir(path: str) -> bool:
 def read_text(path: str) -> str | None:
     """A file's text (None if unreadable), remembered by its modification stamp."""
     _answer("stamp", path)
-    from handlerlens.analysis.text import read_text as read
+    from handlerlens.core.text import read_text as read
 
     return read(path)
 

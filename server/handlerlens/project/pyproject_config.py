@@ -12,12 +12,12 @@ import os
 import re
 from typing import Any
 
-from handlerlens.analysis.problems import Problem, Span
+from handlerlens.core.model import FunctionSpec, PlatformName
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Span
 from handlerlens.platforms.triggers import triggers_for
 from handlerlens.project.code_roots import resolve
 from handlerlens.project.config_problems import invalid, parse_error
-from handlerlens.project.model import FunctionSpec, PlatformName
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.toml_compat import TOMLDecodeError, loads
 from handlerlens.project.toml_locator import TomlLocations, TomlPath, locate
 

@@ -6,14 +6,14 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import handler_language, parse_error_of, web_adapter_reason
 from handlerlens.project.code_roots import is_archive, is_build_output
 from handlerlens.project.config_problems import code_unresolved, not_checked, unresolved
-from handlerlens.project.model import FunctionSpec
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
 FILE_TYPE = "CloudFormation template"

@@ -6,7 +6,9 @@ import os
 
 import yaml
 
-from handlerlens.analysis.problems import Problem, Severity
+from handlerlens.core.model import FunctionSpec, PlatformName
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Severity
 from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import (
@@ -18,8 +20,6 @@ from handlerlens.project.adapters import (
 )
 from handlerlens.project.code_roots import is_archive
 from handlerlens.project.config_problems import not_checked, unresolved
-from handlerlens.project.model import FunctionSpec, PlatformName
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
 FILE_TYPE = "serverless.yml"
@@ -259,7 +259,7 @@ def _wsgi_app_problems(
 def _binds(module_file: str, name: str) -> bool:
     """Whether the module at `module_file` binds `name` at top level (or may: a module
     `__getattr__`, a star import, or a file that cannot be read or parsed)."""
-    from handlerlens.analysis.python_module import parse_module
+    from handlerlens.core.python_module import parse_module
 
     text = probes.read_text(module_file)
     if text is None:

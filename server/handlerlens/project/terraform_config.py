@@ -17,12 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from handlerlens.analysis.problems import Problem, Severity, Span
+from handlerlens.core.model import FunctionSpec, PackedCode, PlatformName
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.project import hcl_tree as hcl
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import parse_error, unresolved
-from handlerlens.project.model import FunctionSpec, PackedCode, PlatformName
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
 FILE_TYPE = "Terraform file"
@@ -1061,7 +1061,7 @@ def _inline_problems(spec: FunctionSpec, code: _Code) -> list[Problem]:
     found = code.inline.get(module_file)
     if not module_name or found is None:
         return []
-    from handlerlens.analysis.python_module import parse_module
+    from handlerlens.core.python_module import parse_module
 
     text, path, span = found
     info = parse_module(text)

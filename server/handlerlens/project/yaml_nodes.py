@@ -11,9 +11,9 @@ import re
 
 import yaml
 
-from handlerlens.analysis.problems import Problem, Span
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Span
 from handlerlens.project.config_problems import parse_error
-from handlerlens.project.positions import LineIndex
 
 # libyaml is ~10x faster; its marks count code points like the pure-Python loader's.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -12,11 +12,11 @@ import os
 import re
 from dataclasses import replace
 
-from handlerlens.analysis.problems import Problem, Span
+from handlerlens.core.model import FunctionSpec, PackedCode
+from handlerlens.core.positions import LineIndex
+from handlerlens.core.problems import Problem, Span
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import unresolved
-from handlerlens.project.model import FunctionSpec, PackedCode
-from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
 COMMAND = re.compile(r"\byc[ \t]+serverless[ \t]+function[ \t]+version[ \t]+create\b")

@@ -15,15 +15,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from handlerlens.analysis.event_cursor import byte_to_index, index_to_utf16
-from handlerlens.analysis.event_facts import AttrUse, KeyUse, NumericUse
-from handlerlens.analysis.event_flow import (
+from handlerlens.analysis.events.cursor import byte_to_index, index_to_utf16
+from handlerlens.analysis.events.facts import AttrUse, KeyUse, NumericUse
+from handlerlens.analysis.events.flow import (
     EventDocument,
     FunctionFlow,
     HandlerContext,
     event_document,
 )
-from handlerlens.analysis.problems import Fix, Position, Problem, Severity, Span
+from handlerlens.core.problems import Fix, Position, Problem, Severity, Span
 from handlerlens.platforms.context_model import (
     ContextMember,
     context_model,

@@ -1,8 +1,8 @@
 """Completion of event keys and context members inside handlers (and helpers they feed).
 
 Pure: text in, plain dataclasses out. Per request the work is local: classify the cursor's
-line (`event_cursor`), find the enclosing function's facts (cached by its text), resolve the
-chain through aliases and helper flows (`event_flow`), and list the shape's keys there.
+line (`events.cursor`), find the enclosing function's facts (cached by its text), resolve the
+chain through aliases and helper flows (`events.flow`), and list the shape's keys there.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from handlerlens.analysis.event_cursor import (
+from handlerlens.analysis.events.cursor import (
     AttrSite,
     KeySite,
     find_site,
@@ -20,10 +20,10 @@ from handlerlens.analysis.event_cursor import (
     index_to_utf16,
     utf16_to_index,
 )
-from handlerlens.analysis.event_docs import key_markdown, leaf_markdown, member_markdown
-from handlerlens.analysis.event_flow import HandlerContext, Ref, event_document
-from handlerlens.analysis.event_inference import TriggerChoice
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
+from handlerlens.analysis.events.flow import HandlerContext, Ref, event_document
+from handlerlens.analysis.events.inference import TriggerChoice
+from handlerlens.core.problems import Position, Span
 from handlerlens.platforms.context_model import ContextMember, ContextModel, resolve_context
 from handlerlens.platforms.event_shapes import ShapeNode, Step, event_shape, event_shapes
 

@@ -3,7 +3,7 @@
 The walk does not know yet which parameter is the event: it tracks every parameter as a
 symbolic root (`SymRef("evt", ())`) through subscripts, `.get`, `or {}`, attribute reads,
 aliases (`rc = evt['requestContext']`) and loops (`for r in evt['Records']`). Which root is
-the event is decided later by the flow (`event_flow.py`), so the facts of a function depend
+the event is decided later by the flow (`flow.py`), so the facts of a function depend
 only on its own text and are cached by it.
 """
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlerlens.analysis.event_completion import resolve_at
-from handlerlens.analysis.event_cursor import (
+from handlerlens.analysis.events.completion import resolve_at
+from handlerlens.analysis.events.cursor import (
     AttrTarget,
     KeyTarget,
     NameTarget,
@@ -18,10 +18,10 @@ from handlerlens.analysis.event_cursor import (
     index_to_utf16,
     utf16_to_index,
 )
-from handlerlens.analysis.event_docs import key_markdown, leaf_markdown, member_markdown
-from handlerlens.analysis.event_flow import HandlerContext, event_document
-from handlerlens.analysis.event_inference import TriggerChoice
-from handlerlens.analysis.problems import Position, Span
+from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
+from handlerlens.analysis.events.flow import HandlerContext, event_document
+from handlerlens.analysis.events.inference import TriggerChoice
+from handlerlens.core.problems import Position, Span
 from handlerlens.platforms.context_model import (
     ContextMember,
     ContextModel,

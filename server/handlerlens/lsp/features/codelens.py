@@ -14,7 +14,7 @@ from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
 
 if TYPE_CHECKING:
-    from handlerlens.analysis.workspace import HandlerSite
+    from handlerlens.engine.workspace import HandlerSite
 
 READY_WAIT_SECONDS = 5.0
 

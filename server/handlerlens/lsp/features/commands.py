@@ -8,12 +8,12 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from handlerlens.core.model import FunctionSpec
 from handlerlens.lsp import protocol
 from handlerlens.lsp.runners import RunnerManager, events_folder
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.sample_events import list_samples, sample_event
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
-from handlerlens.project.model import FunctionSpec
 
 MAX_EVENT_FILE_BYTES = 6 * 1024 * 1024
 

@@ -13,8 +13,8 @@ from handlerlens.lsp.convert import to_path, to_range
 from handlerlens.lsp.server import HandlerLensServer
 
 if TYPE_CHECKING:
-    from handlerlens.analysis.event_completion import CompletionItem, CompletionResult
-    from handlerlens.analysis.event_flow import HandlerContext
+    from handlerlens.analysis.events.completion import CompletionItem, CompletionResult
+    from handlerlens.analysis.events.flow import HandlerContext
 
 # Declared as data: `.` for context members, `[` and the quotes for event keys.
 TRIGGER_CHARACTERS = (".", "[", "'", '"')
@@ -46,7 +46,7 @@ def handler_contexts(ls: HandlerLensServer, path: str) -> list[HandlerContext]:
     Read from the declarations, not from a parse of the buffer: while the user types, the
     buffer often does not parse, and completion must still know which functions are handlers.
     """
-    from handlerlens.analysis.event_flow import HandlerContext
+    from handlerlens.analysis.events.flow import HandlerContext
 
     contexts: list[HandlerContext] = []
     for report in ls.workspace_for(path).reports:
@@ -149,7 +149,7 @@ def register(server: HandlerLensServer) -> None:
         handlers = handler_contexts(ls, path)
         if not handlers:
             return None
-        from handlerlens.analysis.event_completion import complete
+        from handlerlens.analysis.events.completion import complete
 
         source = ls.workspace.get_text_document(params.text_document.uri).source
         try:

@@ -28,7 +28,7 @@ def event_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | N
     handlers = handler_contexts(ls, path)
     if not handlers:
         return None
-    from handlerlens.analysis.event_hover import hover
+    from handlerlens.analysis.events.hover import hover
 
     source = ls.workspace.get_text_document(params.text_document.uri).source
     try:

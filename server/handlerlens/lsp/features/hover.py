@@ -6,12 +6,12 @@ import os
 
 from lsprotocol import types as lsp
 
-from handlerlens.analysis.problems import Position
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Position
 from handlerlens.lsp.convert import to_path, to_range
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
-from handlerlens.project.model import FunctionSpec
 
 _DECLARED_BY = {
     "pyproject": "[tool.handlerlens] in",
