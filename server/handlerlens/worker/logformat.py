@@ -1,7 +1,8 @@
 """The root logger's handler and formats, as each platform's runtime installs them.
 
 Imported only once something imports `logging` (see logsetup): a handler that never logs
-does not pay for loading the logging package.
+does not pay for loading the logging package. Logsetup imports this module, never the other
+way round: what is known only there (the current request id, the log format) is passed in.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
-
-from . import logsetup
 
 
 class _RequestIdFilter(logging.Filter):
-    def __init__(self, attribute: str) -> None:
+    def __init__(self, attribute: str, request_id: Callable[[], str]) -> None:
         super().__init__()
         self.attribute = attribute
+        self.request_id = request_id
 
     def filter(self, record: logging.LogRecord) -> bool:
-        setattr(record, self.attribute, logsetup.current_request_id)
+        setattr(record, self.attribute, self.request_id())
         return True
 
 
@@ -111,15 +112,18 @@ def _utc_ms(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
-def install(platform: str, level: str | None, log_format: str | None) -> None:
+def install(
+    platform: str, level: str | None, json_format: bool, request_id: Callable[[], str]
+) -> None:
     """Install the platform's root handler; `basicConfig()` in user code then does nothing.
 
-    `level` is AWS_LAMBDA_LOG_LEVEL (TRACE means DEBUG), `log_format` AWS_LAMBDA_LOG_FORMAT.
+    `level` is AWS_LAMBDA_LOG_LEVEL (TRACE means DEBUG); `json_format` is AWS's JSON format
+    (`logsetup.json_logs`); `request_id` gives the request each record is logged under.
     """
     root = logging.getLogger()
     handler = _StdoutHandler()
     formatter: logging.Formatter
-    if logsetup.json_logs(platform, log_format):
+    if json_format:
         attribute = "aws_request_id"
         formatter = _AwsJsonFormatter()
     elif platform == "aws":
@@ -131,7 +135,7 @@ def install(platform: str, level: str | None, log_format: str | None) -> None:
         fmt = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(request_id)s\t%(message)s\n"
         formatter = _UtcFormatter(fmt, "%Y-%m-%dT%H:%M:%S")
     handler.setFormatter(formatter)
-    handler.addFilter(_RequestIdFilter(attribute))
+    handler.addFilter(_RequestIdFilter(attribute, request_id))
     root.addHandler(handler)
     wanted = (level or "").upper()
     wanted = "DEBUG" if wanted == "TRACE" and platform == "aws" else wanted

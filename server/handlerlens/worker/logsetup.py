@@ -30,6 +30,10 @@ def set_request_id(request_id: str) -> None:
     current_request_id = request_id
 
 
+def _request_id() -> str:
+    return current_request_id
+
+
 def json_logs(platform: str, log_format: str | None) -> bool:
     """Whether the function logs in AWS's JSON format (`AWS_LAMBDA_LOG_FORMAT=JSON`)."""
     return platform == "aws" and (log_format or "").upper() == "JSON"
@@ -45,7 +49,7 @@ def configure(platform: str, level: str | None, log_format: str | None = None) -
         try:
             from . import logformat
 
-            logformat.install(platform, level, log_format)
+            logformat.install(platform, level, json_logs(platform, log_format), _request_id)
         except Exception as exc:  # never break the user's `import logging`
             sys.stderr.write(f"handlerlens: the platform's log handler is missing: {exc!r}\n")
 
