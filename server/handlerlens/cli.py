@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from handlerlens import __version__
+from handlerlens.console import HelpFormatter, stopped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's own, sized without `shutil` (argparse loads it for the terminal's width,
-    ~4 ms of every `handlerlens invoke`): $COLUMNS, else the terminal, else 80 columns."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        if width is None:
-            width = _columns() - 2
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
-def _columns() -> int:
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    stream = sys.__stdout__
-    if stream is None:
-        return 80
-    try:
-        return os.get_terminal_size(stream.fileno()).columns or 80
-    except (ValueError, OSError):
-        return 80
 
 
 def _lsp_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,13 +146,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def _stopped() -> int:
-    """Ctrl+C: a normal stop, said in one line (as `serve` and `invoke` say it), exit 130."""
-    from handlerlens.runner.cli import _stopped as said
-
-    return said()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     if argv is None:
@@ -207,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_check(args.paths, args.format, args.platform)
         except KeyboardInterrupt:
-            return _stopped()
+            return stopped()
         except Exception as exc:  # an internal error must still give CI a clear status
             sys.stderr.write(f"handlerlens check: internal error: {exc!r}\n")
             return 2
@@ -219,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return replay_cli.run_event(args)
             return replay_cli.run_test(args)
         except KeyboardInterrupt:  # (the runners it started are stopped on the way out)
-            return _stopped()
+            return stopped()
     from handlerlens.runner import cli as runner_cli
 
     if args.command == "serve":

@@ -32,7 +32,7 @@ def _project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_event_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `handlerlens event new|list`."""
-    from handlerlens.cli import HelpFormatter
+    from handlerlens.console import HelpFormatter
     from handlerlens.platforms.triggers import triggers_for
 
     sub = parser.add_subparsers(dest="event_command", metavar="new|list")

@@ -1,5 +1,9 @@
-"""`python -m handlerlens.runner serve|invoke …`."""
+"""`python -m handlerlens.runner serve|invoke …`: the same as `handlerlens serve|invoke …`.
 
-from handlerlens.runner.cli import main
+An entry point like `handlerlens/__main__.py`, on the top floor with it: it may import the
+command line (`handlerlens.cli`), which the rest of `runner/` never does.
+"""
+
+from handlerlens.cli import main
 
 raise SystemExit(main())

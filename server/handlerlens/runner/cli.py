@@ -9,6 +9,8 @@ import argparse
 import os
 import sys
 
+from handlerlens.console import stopped
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -233,29 +235,13 @@ def _resolve(
     return list(functions)
 
 
-# Stopped by Ctrl+C (SIGINT): the shells' convention, 128 + the signal's number.
-EXIT_INTERRUPTED = 130
-
-
-def _stopped() -> int:
-    """Ctrl+C before the runner's own handler was in place (or during `invoke`): a normal
-    stop, said in one line, not a KeyboardInterrupt traceback."""
-    try:
-        # The terminal echoed ^C with no line break after it.
-        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "handlerlens: stopped\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    return EXIT_INTERRUPTED
-
-
 def run_serve(args: argparse.Namespace) -> int:
     """Run the local runner until SIGINT (exit 130) or SIGTERM (exit 0); exit 2 on a usage or
     start-up error."""
     try:
         return _run_serve(args)
     except KeyboardInterrupt:
-        return _stopped()
+        return stopped()
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -337,7 +323,7 @@ def run_invoke(args: argparse.Namespace) -> int:
     try:
         return _run_invoke(args)
     except KeyboardInterrupt:
-        return _stopped()
+        return stopped()
 
 
 def _run_invoke(args: argparse.Namespace) -> int:
@@ -407,10 +393,3 @@ def _event(given: str | None, fn: ServedFunction) -> bytes | None:
         print(f"handlerlens: the event is not valid JSON: {where}: {exc_text}", file=sys.stderr)
         return None
     return event
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m handlerlens.runner serve|invoke …`: the same as `handlerlens serve|invoke …`."""
-    from handlerlens.cli import main as cli_main
-
-    return cli_main(sys.argv[1:] if argv is None else argv)
