@@ -51,10 +51,12 @@ corpus: venv
 	PY=$(PY) bash scripts/corpus-fetch.sh "$(CORPUS)"
 	$(PY) -m bench.corpus run --dir "$(CORPUS)" $(CORPUS_ARGS)
 
+# The boundary test (floors, the worker's stdlib-only rule, import cycles) runs here and in `test`.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(PY) -m pytest -q tests/test_boundaries.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
