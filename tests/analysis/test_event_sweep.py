@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from handlerlens.analysis.events.checks import check_events
 from handlerlens.analysis.events.completion import CompletionResult, complete
-from handlerlens.analysis.events.cursor import split_lines
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.events.hover import HoverResult, hover
+from handlerlens.core.text import split_lines
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "completion").glob("*.py"))
 HANDLERS = {

@@ -6,6 +6,7 @@ import bisect
 import re
 
 from handlerlens.core.problems import Position, Span
+from handlerlens.core.text import utf16_length
 
 _BREAK = re.compile(r"\r\n?|\n")
 
@@ -29,10 +30,7 @@ class LineIndex:
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._starts, offset) - 1
         start = self._starts[line]
-        segment = self.text[start:offset]
-        # Characters beyond the BMP take two UTF-16 code units.
-        wide = sum(1 for ch in segment if ord(ch) > 0xFFFF)
-        return Position(line, len(segment) + wide)
+        return Position(line, utf16_length(self.text[start:offset]))
 
     def span(self, start: int, end: int) -> Span:
         """The span between two code-point offsets."""

@@ -1,4 +1,8 @@
-"""Source text helpers: decoding files safely and converting offsets to LSP positions."""
+"""Source text helpers: decoding files, splitting lines and converting columns as LSP counts.
+
+Three column units meet here: LSP's (UTF-16 code units), Python's string indexes (code
+points) and `ast`'s (UTF-8 bytes). Every conversion between them lives in this module.
+"""
 
 from __future__ import annotations
 
@@ -52,12 +56,42 @@ def read_text(path: str) -> str | None:
     return decode_source(data)
 
 
-def utf16_column(line_text: str, codepoint_col: int) -> int:
-    """Convert a code-point column in `line_text` to UTF-16 code units (LSP's default)."""
-    prefix = line_text[:codepoint_col]
-    if prefix.isascii():
-        return len(prefix)
-    return len(prefix.encode("utf-16-le")) // 2
+def utf16_length(text: str) -> int:
+    """The length of `text` in UTF-16 code units: a character beyond the BMP counts two."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_column(line: str, index: int) -> int:
+    """The LSP (UTF-16) column of code-point `index` in `line` (clamped to the line)."""
+    return utf16_length(line[: max(index, 0)])
+
+
+def utf16_to_index(line: str, character: int) -> int:
+    """The code-point index in `line` of an LSP (UTF-16) column (clamped to the line)."""
+    if line.isascii():
+        return max(0, min(character, len(line)))
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= character:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
+
+
+def byte_to_index(line: str, col: int) -> int:
+    """The code-point index of an `ast` column (UTF-8 bytes) in `line`."""
+    if line.isascii():
+        return col
+    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+def index_to_byte(line: str, index: int) -> int:
+    """The `ast` column (UTF-8 bytes) of code-point `index` in `line`."""
+    if line.isascii():
+        return index
+    return len(line[:index].encode("utf-8"))
 
 
 # Characters str.splitlines() also breaks at, but LSP and Python do not.
@@ -73,17 +107,20 @@ def _only_lsp_breaks(text: str) -> bool:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines of `text` without their breaks, splitting only at \\r\\n, \\r and \\n."""
-    if _only_lsp_breaks(text):
-        return text.splitlines()  # the same split, in C
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+    """The lines of `text` as LSP counts them, without their breaks.
+
+    Only \\r\\n, \\r and \\n end a line (not \\f, \\v, \\x85 or U+2028, where
+    `str.splitlines` also breaks). A text that ends with a break ends with an empty line, and
+    "" is one empty line: every position LSP can name is on a line of the list.
+    """
+    if "\r" not in text:
+        return text.split("\n")  # in C, no scan for other breaks needed
+    return _LINE_BREAK.split(text)
 
 
 def split_lines_keepends(text: str) -> list[str]:
-    """Lines of `text` with their breaks, splitting only at \\r\\n, \\r and \\n."""
+    """Lines of `text` with their breaks, splitting only at \\r\\n, \\r and \\n; they join
+    back into `text` (so a final break is followed by no empty line, and "" has no line)."""
     if _only_lsp_breaks(text):
         return text.splitlines(keepends=True)
     out: list[str] = []
@@ -111,8 +148,7 @@ class LineIndex:
         text = self.line(lineno - 1)
         if text.isascii():
             return Position(lineno - 1, min(col_offset, len(text)))
-        cp = len(text.encode("utf-8")[:col_offset].decode("utf-8", errors="ignore"))
-        return Position(lineno - 1, utf16_column(text, cp))
+        return Position(lineno - 1, utf16_column(text, byte_to_index(text, col_offset)))
 
     def span_ast(self, lineno: int, col: int, end_lineno: int | None, end_col: int | None) -> Span:
         """Span of an ast node's location."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from handlerlens.analysis.events.cursor import byte_to_index, index_to_utf16
 from handlerlens.analysis.events.facts import AttrUse, KeyUse, NumericUse
 from handlerlens.analysis.events.flow import (
     EventDocument,
@@ -24,6 +23,7 @@ from handlerlens.analysis.events.flow import (
     event_document,
 )
 from handlerlens.core.problems import Fix, Position, Problem, Severity, Span
+from handlerlens.core.text import byte_to_index, utf16_column
 from handlerlens.platforms.context_model import (
     ContextMember,
     context_model,
@@ -103,8 +103,8 @@ class _Checker:
         first = self.doc.lines[self.line0 + line]
         last = self.doc.lines[self.line0 + end_line]
         return Span(
-            Position(self.line0 + line, index_to_utf16(first, byte_to_index(first, col))),
-            Position(self.line0 + end_line, index_to_utf16(last, byte_to_index(last, end_col))),
+            Position(self.line0 + line, utf16_column(first, byte_to_index(first, col))),
+            Position(self.line0 + end_line, utf16_column(last, byte_to_index(last, end_col))),
         )
 
     def problem(self, span: Span, code: str, message: str, fixes: tuple[Fix, ...] = ()) -> Problem:

@@ -16,14 +16,12 @@ from handlerlens.analysis.events.cursor import (
     AttrSite,
     KeySite,
     find_site,
-    index_to_byte,
-    index_to_utf16,
-    utf16_to_index,
 )
 from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
 from handlerlens.analysis.events.flow import HandlerContext, Ref, event_document
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
+from handlerlens.core.text import index_to_byte, utf16_column, utf16_to_index
 from handlerlens.platforms.context_model import ContextMember, ContextModel, resolve_context
 from handlerlens.platforms.event_shapes import ShapeNode, Step, event_shape, event_shapes
 
@@ -103,8 +101,8 @@ def complete(
     if not protos:
         return None
     span = Span(
-        Position(line, index_to_utf16(text, site.start)),
-        Position(line, index_to_utf16(text, site.end)),
+        Position(line, utf16_column(text, site.start)),
+        Position(line, utf16_column(text, site.end)),
     )
     quote = _quote_for(site, doc.lines[seg[0] : seg[1]]) if isinstance(site, KeySite) else ""
     items = tuple(_item(p, site, span, quote) for p in protos)

@@ -4,7 +4,7 @@ Completion and hover must work while the line is half typed (`event['requestCo`)
 module never parses Python: it scans the line for string literals and comments, then reads an
 access chain backwards from the cursor (`rc['identity']['` → root `rc`, steps
 `["identity"]`). LSP columns are UTF-16 code units; Python indexes code points; `ast` columns
-are UTF-8 bytes: the converters live here too.
+are UTF-8 bytes: the converters are core.text's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from handlerlens.platforms.event_shapes import ELEM, Step
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PREFIX_CHARS = frozenset("rRbBuUfF")
 _IDENT_TAIL = re.compile(r"[^\W\d]\w*\Z|\Z")
 _IDENT_HEAD = re.compile(r"\w*")
@@ -25,47 +24,6 @@ _KEYWORDS = frozenset(
     "global if import in is lambda nonlocal not or pass raise return try while with yield "
     "None True False".split()
 )
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as LSP counts them (`\\n`, `\\r\\n` and `\\r` all end a line)."""
-    if "\r" not in text:
-        return text.split("\n")
-    return _LINE_BREAK.split(text)
-
-
-def utf16_to_index(line: str, character: int) -> int:
-    """The code-point index in `line` of an LSP (UTF-16) column, clamped to the line."""
-    if line.isascii():
-        return max(0, min(character, len(line)))
-    units = 0
-    for i, ch in enumerate(line):
-        if units >= character:
-            return i
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(line)
-
-
-def index_to_utf16(line: str, index: int) -> int:
-    """The LSP (UTF-16) column of code-point `index` in `line`."""
-    if line.isascii():
-        return index
-    head = line[:index]
-    return len(head) + sum(1 for ch in head if ord(ch) > 0xFFFF)
-
-
-def byte_to_index(line: str, col: int) -> int:
-    """The code-point index of an `ast` column (UTF-8 bytes) in `line`."""
-    if line.isascii():
-        return col
-    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
-
-
-def index_to_byte(line: str, index: int) -> int:
-    """The `ast` column (UTF-8 bytes) of code-point `index` in `line`."""
-    if line.isascii():
-        return index
-    return len(line[:index].encode("utf-8"))
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from handlerlens.analysis.events.cursor import split_lines
 from handlerlens.analysis.events.facts import FunctionFacts, SymRef, function_facts
 from handlerlens.analysis.events.inference import TriggerChoice, choose_trigger
+from handlerlens.core.text import split_lines
 from handlerlens.platforms.event_shapes import Step
 from handlerlens.platforms.handler_wrappers import ParamView, param_view
 

@@ -15,13 +15,12 @@ from handlerlens.analysis.events.cursor import (
     KeyTarget,
     NameTarget,
     find_hover_target,
-    index_to_utf16,
-    utf16_to_index,
 )
 from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
 from handlerlens.analysis.events.flow import HandlerContext, event_document
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
+from handlerlens.core.text import utf16_column, utf16_to_index
 from handlerlens.platforms.context_model import (
     ContextMember,
     ContextModel,
@@ -73,8 +72,8 @@ def hover(
     if not markdown:
         return None
     span = Span(
-        Position(line, index_to_utf16(text, target.start)),
-        Position(line, index_to_utf16(text, target.end)),
+        Position(line, utf16_column(text, target.start)),
+        Position(line, utf16_column(text, target.end)),
     )
     return HoverResult(markdown, span)
 
