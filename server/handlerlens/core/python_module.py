@@ -149,8 +149,12 @@ def _name_span_in_def(index: LineIndex, node: ast.AST, keyword: str, name: str) 
     )
 
 
-# A line at column 0 that does not start a new top-level statement.
+# A line that does not start a new top-level statement: indented, a comment, closing
+# brackets, empty, or a clause of the compound statement above it.
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[ \t#)\]}]|$")
+# The same rule over a whole text with \n breaks only: a break before a line that starts one
+# (found by the regex engine, not a Python loop over the lines).
+_START = re.compile(r"\n(?![ \t#)\]}\n]|(?:else|elif|except|finally)\b|\Z)")
 _DECORATED = re.compile(r"@|def\b|async\s+def\b|class\b")
 _CHUNK_CACHE_LIMIT = 20_000
 
@@ -175,14 +179,37 @@ _AT_END = re.compile(r"never closed|unterminated triple|EOF|indent")
 _DETECTED_AT = re.compile(r"\(detected at line (\d+)\)")
 
 
-def _chunk_bounds(lines: list[str]) -> list[tuple[int, int]]:
-    """Top-level statements as line ranges: a new one starts at column 0."""
+def starts_statement(line: str) -> bool:
+    """Whether `line` starts a top-level statement (split at column 0, no parse)."""
+    return _CONTINUATION.match(line) is None
+
+
+def statement_starts(text: str, lines: list[str]) -> list[int]:
+    """The rows of `lines` (`split_lines(text)`) that start top-level statements.
+
+    The one split of a module into top-level statements, without parsing: a statement starts
+    at a line that `starts_statement`. Validation parses a module statement by statement on
+    it (`parse_module`), the event features find their functions on it (`events.flow`).
+    """
+    if "\r" in text:
+        return [i for i, line in enumerate(lines) if starts_statement(line)]
+    starts = [0] if lines and starts_statement(lines[0]) else []
+    row = prev = 0
+    for m in _START.finditer(text):
+        row += text.count("\n", prev, m.end())
+        prev = m.end()
+        starts.append(row)
+    return starts
+
+
+def _chunk_bounds(text: str, lines: list[str]) -> list[tuple[int, int]]:
+    """Top-level statements as line ranges, a decorated one with its decorators."""
     starts = [0]
     decorators = lines[0].startswith("@") if lines else False
-    for i in range(1, len(lines)):
-        line = lines[i]
-        if _CONTINUATION.match(line):
+    for i in statement_starts(text, lines):
+        if i == 0:
             continue
+        line = lines[i]
         if decorators and _DECORATED.match(line):
             decorators = not line.startswith(("def", "async", "class"))
             continue
@@ -243,7 +270,7 @@ def parse_module(text: str) -> ModuleInfo:
 def _parse_module(text: str) -> ModuleInfo:
     index = LineIndex(text)
     lines = index.lines
-    bounds = _chunk_bounds(lines)
+    bounds = _chunk_bounds(text, lines)
     if len(bounds) > _CHUNK_CACHE_LIMIT:
         # More statements than the cache holds (a generated module): splitting would parse
         # every one of them again on each keystroke; one parse of the whole is cheaper.

@@ -1,7 +1,8 @@
 """Where the event and context flow in one module: handlers, aliases and helper functions.
 
 Built for keystroke speed on big modules. A document is split into top-level segments by
-column-0 lines (one cheap pass per text version); only the functions that matter — the
+column-0 lines (`core.python_module.statement_starts`, the split validation parses by too;
+one cheap pass per text version, then only the lines an edit touched); only the functions that matter — the
 handlers, the helpers they pass `event` to, and the function under the cursor — are parsed,
 each on its own, and their facts are cached by their text. An edit inside one function
 re-parses that function only. A function that does not parse (typing in progress) is
@@ -22,6 +23,7 @@ from typing import Literal
 
 from handlerlens.analysis.events.facts import FunctionFacts, SymRef, function_facts
 from handlerlens.analysis.events.inference import TriggerChoice, choose_trigger
+from handlerlens.core.python_module import starts_statement, statement_starts
 from handlerlens.core.text import split_lines
 from handlerlens.platforms.event_shapes import Step
 from handlerlens.platforms.handler_wrappers import ParamView, param_view
@@ -29,8 +31,6 @@ from handlerlens.platforms.handler_wrappers import ParamView, param_view
 _DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)")
 _COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
-_NOT_A_START = frozenset(("", " ", "\t", "#", ")", "]", "}"))
-_START = re.compile(r"\n(?=[^ \t#)\]}\n])")
 _MAX_DOCS = 8
 # The language server asks from its event loop (completion, hover) and its analysis thread
 # (checks); the caches below are shared: every read and write of them takes this lock, but
@@ -180,17 +180,7 @@ _def_names: dict[str, str | None] = {}  # statement line → the function it def
 def _index(text: str) -> tuple[list[str], list[int]]:
     """Lines of `text`, and the rows that start top-level statements."""
     lines = split_lines(text)
-    # Column-0 lines start top-level statements; closing brackets continue one.
-    if "\r" in text:
-        return lines, [i for i, line in enumerate(lines) if line[:1] not in _NOT_A_START]
-    # Same result, found by the regex engine instead of a Python loop over lines.
-    starts = [0] if text[:1] not in _NOT_A_START and text[:1] != "\n" else []
-    row = prev = 0
-    for m in _START.finditer(text):
-        row += text.count("\n", prev, m.end())
-        prev = m.end()
-        starts.append(row)
-    return lines, starts
+    return lines, statement_starts(text, lines)
 
 
 def _common_prefix(a: str, b: str, limit: int) -> int:
@@ -238,7 +228,7 @@ def _derive(previous: EventDocument, text: str) -> tuple[list[str], list[int]] |
     before = bisect_right(starts, first - 1)
     after = bisect_right(starts, old_last)
     shift = new_last - old_last
-    touched = [first + i for i, line in enumerate(middle) if line[:1] not in _NOT_A_START]
+    touched = [first + i for i, line in enumerate(middle) if starts_statement(line)]
     return lines, starts[:before] + touched + [row + shift for row in starts[after:]]
 
 
