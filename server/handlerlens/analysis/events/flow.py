@@ -1,13 +1,13 @@
 """Where the event and context flow in one module: handlers, aliases and helper functions.
 
 Built for keystroke speed on big modules. A document is split into top-level segments by
-column-0 lines (`core.python_module.statement_starts`, the split validation parses by too;
-one cheap pass per text version, then only the lines an edit touched); only the functions that matter — the
-handlers, the helpers they pass `event` to, and the function under the cursor — are parsed,
-each on its own, and their facts are cached by their text. An edit inside one function
-re-parses that function only. A function that does not parse (typing in progress) is
-repaired: the incomplete expression at the cursor or the line the error points at is
-replaced, then the last good parse of the same function, then its `def` line alone.
+column-0 lines (`core.python_module.statement_starts`, the split validation parses by too:
+one cheap pass per text version, then only the lines an edit touched); only the functions
+that matter — the handlers, the helpers they pass `event` to, and the function under the
+cursor — are parsed, each on its own, and their facts are cached by their text. An edit
+inside one function re-parses that function only. A function that does not parse (typing in
+progress) is repaired: the incomplete expression at the cursor or the line the error points
+at is replaced, then the last good parse of the same function, then its `def` line alone.
 """
 
 from __future__ import annotations
