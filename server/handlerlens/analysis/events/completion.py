@@ -18,7 +18,13 @@ from handlerlens.analysis.events.cursor import (
     find_site,
 )
 from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
-from handlerlens.analysis.events.flow import HandlerContext, Ref, event_document
+from handlerlens.analysis.events.flow import (
+    EventDocument,
+    FunctionFlow,
+    HandlerContext,
+    Ref,
+    event_document,
+)
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
 from handlerlens.core.text import index_to_byte, utf16_column, utf16_to_index
@@ -68,29 +74,17 @@ def complete(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> CompletionResult | None:
     """Completions at (line, UTF-16 character) of `source`, or None when there are none."""
-    if not handlers:
+    at = cursor_line(source, line, handlers)
+    if at is None:
         return None
-    doc = event_document(source)
-    if not 0 <= line < len(doc.lines):
-        return None
-    text = doc.lines[line]
-    index = utf16_to_index(text, character)
-    site = find_site(text, index)
+    doc, text = at
+    site = find_site(text, utf16_to_index(text, character))
     if site is None:
         return None
-    name = doc.enclosing(line)
-    if name is None:
+    found = _resolve(doc, line, site.chain.start, site.chain.root, handlers)
+    if found is None:
         return None
-    # Facts of the cursor's function first: its repair should know where the user types.
-    facts = doc.facts(name, cursor=(line, site.chain.start))
-    flow = doc.flows(handlers).get(name)
-    seg = doc.segment(name)
-    if facts is None or flow is None or seg is None:
-        return None
-    sym = facts.ref_at(site.chain.root, line - seg[0], index_to_byte(text, site.chain.start))
-    ref = flow.resolve(sym) if sym is not None else None
-    if ref is None:
-        return None
+    ref, flow, seg = found
     path = ref.path + site.chain.steps
     if ref.root == "context":
         protos = _context_protos(flow.context_model, path, isinstance(site, KeySite))
@@ -220,15 +214,27 @@ def _context_protos(platform: str, path: tuple[Step, ...], keys: bool) -> tuple[
     )
 
 
-def resolve_at(
-    source: str, line: int, index: int, root: str, handlers: Sequence[HandlerContext]
-) -> tuple[Ref, TriggerChoice, str] | None:
-    """What name `root` holds at (line, code-point index): its Ref, the trigger, and the
-    context model (`aws`, `yandex`, `aws-durable`)."""
+def cursor_line(
+    source: str, line: int, handlers: Sequence[HandlerContext]
+) -> tuple[EventDocument, str] | None:
+    """The document and the text of the cursor's line, when there are handlers to follow."""
+    if not handlers:
+        return None
     doc = event_document(source)
+    if not 0 <= line < len(doc.lines):
+        return None
+    return doc, doc.lines[line]
+
+
+def _resolve(
+    doc: EventDocument, line: int, index: int, root: str, handlers: Sequence[HandlerContext]
+) -> tuple[Ref, FunctionFlow, tuple[int, int]] | None:
+    """What name `root` holds at (line, code-point index): its Ref, the flow of the function
+    around it, and that function's segment."""
     name = doc.enclosing(line)
     if name is None:
         return None
+    # Facts of the cursor's function first: its repair should know where the user types.
     facts = doc.facts(name, cursor=(line, index))
     flow = doc.flows(handlers).get(name)
     seg = doc.segment(name)
@@ -236,4 +242,16 @@ def resolve_at(
         return None
     sym = facts.ref_at(root, line - seg[0], index_to_byte(doc.lines[line], index))
     ref = flow.resolve(sym) if sym is not None else None
-    return (ref, flow.choice, flow.context_model) if ref is not None else None
+    return (ref, flow, seg) if ref is not None else None
+
+
+def resolve_at(
+    source: str, line: int, index: int, root: str, handlers: Sequence[HandlerContext]
+) -> tuple[Ref, TriggerChoice, str] | None:
+    """What name `root` holds at (line, code-point index): its Ref, the trigger, and the
+    context model (`aws`, `yandex`, `aws-durable`)."""
+    found = _resolve(event_document(source), line, index, root, handlers)
+    if found is None:
+        return None
+    ref, flow, _ = found
+    return ref, flow.choice, flow.context_model

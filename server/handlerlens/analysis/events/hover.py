@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlerlens.analysis.events.completion import resolve_at
+from handlerlens.analysis.events.completion import cursor_line, resolve_at
 from handlerlens.analysis.events.cursor import (
     AttrTarget,
     KeyTarget,
@@ -17,7 +17,7 @@ from handlerlens.analysis.events.cursor import (
     find_hover_target,
 )
 from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
-from handlerlens.analysis.events.flow import HandlerContext, event_document
+from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
 from handlerlens.core.text import utf16_column, utf16_to_index
@@ -42,12 +42,10 @@ def hover(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> HoverResult | None:
     """Hover text at (line, UTF-16 character) of `source`, or None."""
-    if not handlers:
+    at = cursor_line(source, line, handlers)
+    if at is None:
         return None
-    doc = event_document(source)
-    if not 0 <= line < len(doc.lines):
-        return None
-    text = doc.lines[line]
+    text = at[1]
     target = find_hover_target(text, utf16_to_index(text, character))
     if target is None:
         return None
