@@ -96,6 +96,22 @@ class _Reporter:
         self.problems: list[Problem] = []
         self.where = os.path.basename(spec.declared_in) if spec.declared_in else None
 
+    def entry_fault(
+        self,
+        rules: PlatformRules | None,
+        severity: Severity,
+        code: str,
+        detail: str,
+        suggestion: str | None,
+        **facts: str,
+    ) -> None:
+        """An entry point that does not resolve, on the declaration: what is wrong, the
+        platform's own words for it (`rules` None: none), a suggestion and its fix."""
+        said = _platform_says(rules, code, entry=self.spec.entry, **facts)
+        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        message = f"Entry point '{self.spec.entry}': {detail}.{said}{hint}"
+        self.on_config(severity, code, message, self.entry_fix(suggestion))
+
     def entry_fix(self, suggestion: str | None) -> tuple[Fix, ...]:
         if suggestion is None or self.spec.declared_in is None or self.spec.entry_span is None:
             return ()
@@ -142,15 +158,14 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     resolved = resolve_entry(spec.entry, spec.root, rules, sources)
     if isinstance(resolved, EntryFault):
         module = resolved.module or spec.entry
-        said = _platform_says(
-            quoted, resolved.code, entry=spec.entry, module=module, package=module.split(".")[0]
-        )
-        hint = f" Did you mean '{resolved.suggestion}'?" if resolved.suggestion else ""
-        out.on_config(
+        out.entry_fault(
+            quoted,
             Severity.ERROR,
             resolved.code,
-            f"Entry point '{spec.entry}': {resolved.detail}.{said}{hint}",
-            out.entry_fix(resolved.suggestion),
+            resolved.detail,
+            resolved.suggestion,
+            module=module,
+            package=module.split(".")[0],
         )
         report.problems = out.problems
         return report
@@ -263,20 +278,15 @@ def _report_packed(spec: FunctionSpec, rules: PlatformRules, out: _Reporter) -> 
         return
     module, _, function = spec.entry.strip().rpartition(".")
     module = module.replace("/", ".")
-    said = _platform_says(
+    out.entry_fault(
         rules,
+        finding.severity,
         finding.code,
-        entry=spec.entry,
+        finding.detail,
+        finding.suggestion,
         module=module,
         function=function,
         package=module.split(".")[0],
-    )
-    hint = f" Did you mean '{finding.suggestion}'?" if finding.suggestion else ""
-    out.on_config(
-        finding.severity,
-        finding.code,
-        f"Entry point '{spec.entry}': {finding.detail}.{said}{hint}",
-        out.entry_fix(finding.suggestion),
     )
 
 

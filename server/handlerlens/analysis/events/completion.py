@@ -74,11 +74,11 @@ def complete(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> CompletionResult | None:
     """Completions at (line, UTF-16 character) of `source`, or None when there are none."""
-    at = cursor_line(source, line, handlers)
+    at = cursor_line(source, line, character, handlers)
     if at is None:
         return None
-    doc, text = at
-    site = find_site(text, utf16_to_index(text, character))
+    doc, text, index = at
+    site = find_site(text, index)
     if site is None:
         return None
     found = _resolve(doc, line, site.chain.start, site.chain.root, handlers)
@@ -215,15 +215,17 @@ def _context_protos(platform: str, path: tuple[Step, ...], keys: bool) -> tuple[
 
 
 def cursor_line(
-    source: str, line: int, handlers: Sequence[HandlerContext]
-) -> tuple[EventDocument, str] | None:
-    """The document and the text of the cursor's line, when there are handlers to follow."""
+    source: str, line: int, character: int, handlers: Sequence[HandlerContext]
+) -> tuple[EventDocument, str, int] | None:
+    """The document, the cursor's line and its code-point index there (from LSP's UTF-16
+    `character`), when there are handlers to follow."""
     if not handlers:
         return None
     doc = event_document(source)
     if not 0 <= line < len(doc.lines):
         return None
-    return doc, doc.lines[line]
+    text = doc.lines[line]
+    return doc, text, utf16_to_index(text, character)
 
 
 def _resolve(

@@ -382,12 +382,17 @@ class _Walker(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         return None
 
-    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+    def _generators(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
         for gen in node.generators:
             self.visit(gen.iter)
             self.bind_loop(gen.target, gen.iter, node)
             for cond in gen.ifs:
                 self.visit(cond)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
+        self._generators(node)
         self.visit(node.elt)
 
     visit_ListComp = _comprehension
@@ -395,11 +400,7 @@ class _Walker(ast.NodeVisitor):
     visit_GeneratorExp = _comprehension
 
     def visit_DictComp(self, node: ast.DictComp) -> None:
-        for gen in node.generators:
-            self.visit(gen.iter)
-            self.bind_loop(gen.target, gen.iter, node)
-            for cond in gen.ifs:
-                self.visit(cond)
+        self._generators(node)
         self.visit(node.key)
         self.visit(node.value)
 

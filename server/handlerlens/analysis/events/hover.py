@@ -20,7 +20,7 @@ from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
-from handlerlens.core.text import utf16_column, utf16_to_index
+from handlerlens.core.text import utf16_column
 from handlerlens.platforms.context_model import (
     ContextMember,
     ContextModel,
@@ -42,11 +42,11 @@ def hover(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> HoverResult | None:
     """Hover text at (line, UTF-16 character) of `source`, or None."""
-    at = cursor_line(source, line, handlers)
+    at = cursor_line(source, line, character, handlers)
     if at is None:
         return None
-    text = at[1]
-    target = find_hover_target(text, utf16_to_index(text, character))
+    _, text, index = at
+    target = find_hover_target(text, index)
     if target is None:
         return None
     steps: tuple[Step, ...] = ()
