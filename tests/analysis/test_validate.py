@@ -437,6 +437,18 @@ def test_newer_grammar_than_the_servers_is_unchecked_not_an_error(
         assert f"{runtime} (Python 3.1" in problems[0].message
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the server parses 3.12 syntax itself")
+@pytest.mark.parametrize("other_break", ["\f", "\x0c\x0b", "\u2028", "\x85"])
+def test_the_failing_line_is_found_past_characters_only_splitlines_breaks_at(
+    tmp_path: Path, other_break: str
+) -> None:
+    # Python and LSP break lines at \r\n, \r and \n only: a comment holding a form feed or
+    # U+2028 must not shift the line that is looked at for a newer construct.
+    source = f"# a{other_break}b\n" + PEP_701
+    problems = run(tmp_path, {"main.py": source}, platform="aws", runtime="python3.12")
+    assert {p.code for p in problems} == {"entry-point-syntax-unchecked"}
+
+
 @pytest.mark.parametrize("runtime", ["python3.12", "python3.14", None])
 def test_a_syntax_error_of_every_grammar_is_still_an_error(
     tmp_path: Path, runtime: str | None

@@ -21,6 +21,7 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
 from handlerlens.core.python_module import Binding, ModuleInfo
+from handlerlens.core.text import split_lines
 from handlerlens.engine.packed_code import check_packed
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
@@ -243,7 +244,7 @@ def _newer_grammar(spec: FunctionSpec, info: ModuleInfo, sources: Sources, path:
     text = sources.text(path)
     if err is None or text is None:
         return False
-    lines = text.splitlines()
+    lines = split_lines(text)  # LSP's lines, as the error's span counts them
     row = err.span.start.line
     return row < len(lines) and _NEWER_GRAMMAR.search(lines[row]) is not None
 
