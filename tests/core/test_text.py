@@ -1,8 +1,9 @@
 """core.text: one way to split lines and convert columns, as LSP counts them.
 
 `split_lines` and the UTF-16 converters were two each (one for validation, one for event
-completion and hover) that disagreed on a final line break and on a column past the end;
-these pin the one behaviour they now share, at the edges where LSP and Python differ.
+completion and hover) that disagreed on a final line break and on a column past the end, and
+`LineIndex` was two classes of one name (ast locations; offsets in declaring files); these
+pin the one behaviour they now share, at the edges where LSP and Python differ.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlerlens.core import positions
 from handlerlens.core.problems import Position
 from handlerlens.core.text import (
     LineIndex,
@@ -107,10 +107,10 @@ def test_ast_columns_become_utf16_columns() -> None:
 
 @given(TEXTS, st.integers(0, 40))
 def test_offsets_and_lines_agree(text: str, offset: int) -> None:
-    # core.positions (offsets in a declaring file) and split_lines count lines alike.
+    # Positions of offsets (in a declaring file) and split_lines count lines alike.
     offset = min(offset, len(text))
     if text[offset - 1 : offset + 1] == "\r\n":
         offset += 1  # not inside a line break
     head = split_lines(text[:offset])
     expected = Position(len(head) - 1, utf16_length(head[-1]))
-    assert positions.LineIndex(text).position(offset) == expected
+    assert LineIndex(text).position(offset) == expected

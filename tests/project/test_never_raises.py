@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem
+from handlerlens.core.text import LineIndex
 from handlerlens.project import discover, heuristic_functions, parse_config_file
 from handlerlens.project.pyproject_config import parse_pyproject
 from handlerlens.project.sam_template import parse_template

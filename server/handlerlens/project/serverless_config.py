@@ -7,8 +7,8 @@ import os
 import yaml
 
 from handlerlens.core.model import FunctionSpec, PlatformName
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Severity
+from handlerlens.core.text import LineIndex
 from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.adapters import (

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from handlerlens.core.model import FunctionSpec, PackedCode, PlatformName
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project import hcl_tree as hcl
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import parse_error, unresolved

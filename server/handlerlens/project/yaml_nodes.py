@@ -11,8 +11,8 @@ import re
 
 import yaml
 
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project.config_problems import parse_error
 
 # libyaml is ~10x faster; its marks count code points like the pure-Python loader's.

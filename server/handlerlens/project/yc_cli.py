@@ -13,8 +13,8 @@ import re
 from dataclasses import replace
 
 from handlerlens.core.model import FunctionSpec, PackedCode
-from handlerlens.core.positions import LineIndex
 from handlerlens.core.problems import Problem, Span
+from handlerlens.core.text import LineIndex
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import unresolved
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
