@@ -1,4 +1,4 @@
-"""core.python_module's one split of a module into top-level statements, without parsing.
+"""core.statements: the one split of a module into top-level statements, without parsing.
 
 Validation (`parse_module`, statement by statement) and the event features (`events.flow`,
 function by function) each had their own split; they share this one now.
@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlerlens.analysis.events.flow import EventDocument
-from handlerlens.core.python_module import parse_module, starts_statement, statement_starts
+from handlerlens.core.python_module import parse_module
+from handlerlens.core.statements import resplit, split, starts_statement, statement_starts
 from handlerlens.core.text import split_lines
 
 MODULE = (
@@ -93,3 +94,20 @@ def test_validation_and_the_event_features_split_alike() -> None:
     info = parse_module(MODULE)
     assert {"os", "handler", "json", "elsewhere"} <= set(info.bindings)
     assert info.syntax_error is None
+
+
+@given(
+    st.lists(LINE, max_size=10).map("\n".join),
+    st.lists(LINE, max_size=3).map("\n".join),
+    st.integers(0, 60),
+    st.integers(0, 8),
+)
+def test_resplit_after_an_edit_is_split_from_scratch(
+    old: str, inserted: str, at: int, removed: int
+) -> None:
+    at = min(at, len(old))
+    new = old[:at] + inserted + old[at + removed :]
+    lines, starts = split(old)
+    again = resplit(old, lines, starts, new)
+    assert again is not None  # \n breaks only: it never has to give up
+    assert again == split(new)

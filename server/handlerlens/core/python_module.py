@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from handlerlens.core import statements
 from handlerlens.core.problems import Span
 from handlerlens.core.text import LineIndex, utf16_column
 
@@ -149,12 +150,6 @@ def _name_span_in_def(index: LineIndex, node: ast.AST, keyword: str, name: str) 
     )
 
 
-# A line that does not start a new top-level statement: indented, a comment, closing
-# brackets, empty, or a clause of the compound statement above it.
-_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b|[ \t#)\]}]|$")
-# The same rule over a whole text with \n breaks only: a break before a line that starts one
-# (found by the regex engine, not a Python loop over the lines).
-_START = re.compile(r"\n(?![ \t#)\]}\n]|(?:else|elif|except|finally)\b|\Z)")
 _DECORATED = re.compile(r"@|def\b|async\s+def\b|class\b")
 _CHUNK_CACHE_LIMIT = 20_000
 
@@ -179,34 +174,11 @@ _AT_END = re.compile(r"never closed|unterminated triple|EOF|indent")
 _DETECTED_AT = re.compile(r"\(detected at line (\d+)\)")
 
 
-def starts_statement(line: str) -> bool:
-    """Whether `line` starts a top-level statement (split at column 0, no parse)."""
-    return _CONTINUATION.match(line) is None
-
-
-def statement_starts(text: str, lines: list[str]) -> list[int]:
-    """The rows of `lines` (`split_lines(text)`) that start top-level statements.
-
-    The one split of a module into top-level statements, without parsing: a statement starts
-    at a line that `starts_statement`. Validation parses a module statement by statement on
-    it (`parse_module`), the event features find their functions on it (`events.flow`).
-    """
-    if "\r" in text:
-        return [i for i, line in enumerate(lines) if starts_statement(line)]
-    starts = [0] if lines and starts_statement(lines[0]) else []
-    row = prev = 0
-    for m in _START.finditer(text):
-        row += text.count("\n", prev, m.end())
-        prev = m.end()
-        starts.append(row)
-    return starts
-
-
 def _chunk_bounds(text: str, lines: list[str]) -> list[tuple[int, int]]:
     """Top-level statements as line ranges, a decorated one with its decorators."""
     starts = [0]
     decorators = lines[0].startswith("@") if lines else False
-    for i in statement_starts(text, lines):
+    for i in statements.statement_starts(text, lines):
         if i == 0:
             continue
         line = lines[i]

@@ -5,6 +5,7 @@
 - `inference`: which trigger's event a handler receives (config, annotation, keys read).
 - `flow`: where the event and context flow in one module (handlers, aliases, helpers),
   incrementally per text version.
+- `repair`: facts of a function that does not parse yet (typing in progress).
 - `docs`: Markdown for event keys and context members, shared by completion and hover.
 - `checks`: checks on how handlers read the event and context (unknown keys, attributes).
 - `completion`: the keys and attributes offered at the cursor.

@@ -1,13 +1,13 @@
 """Where the event and context flow in one module: handlers, aliases and helper functions.
 
 Built for keystroke speed on big modules. A document is split into top-level segments by
-column-0 lines (`core.python_module.statement_starts`, the split validation parses by too:
-one cheap pass per text version, then only the lines an edit touched); only the functions
-that matter — the handlers, the helpers they pass `event` to, and the function under the
-cursor — are parsed, each on its own, and their facts are cached by their text. An edit
-inside one function re-parses that function only. A function that does not parse (typing in
-progress) is repaired: the incomplete expression at the cursor or the line the error points
-at is replaced, then the last good parse of the same function, then its `def` line alone.
+column-0 lines (`core.statements`, the split validation parses by too: one cheap pass per
+text version, then only the lines an edit touched); only the functions that matter — the
+handlers, the helpers they pass `event` to, and the function under the cursor — are parsed,
+each on its own, and their facts are cached by their text. An edit inside one function
+re-parses that function only. A function that does not parse (typing in progress) is
+repaired (`repair`); failing that, the last good parse of the same function stands in, then
+its `def` line alone.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from handlerlens.analysis.events.facts import FunctionFacts, SymRef, function_facts
+from handlerlens.analysis.events.facts import FunctionFacts, SymRef
 from handlerlens.analysis.events.inference import TriggerChoice, choose_trigger
-from handlerlens.core.python_module import starts_statement, statement_starts
-from handlerlens.core.text import split_lines
+from handlerlens.analysis.events.repair import parse_function, repaired
+from handlerlens.core import statements
 from handlerlens.platforms.event_shapes import Step
 from handlerlens.platforms.handler_wrappers import ParamView, param_view
 
 _DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+([^\W\d]\w*)")
-_COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
-_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _MAX_DOCS = 8
 # The language server asks from its event loop (completion, hover) and its analysis thread
 # (checks); the caches below are shared: every read and write of them takes this lock, but
@@ -100,136 +98,9 @@ def _remember(
         cache.popitem(last=False)
 
 
-def _parse_function(text: str, name: str, exact: bool) -> FunctionFacts | SyntaxError | None:
-    """Facts of `name` in `text`; the SyntaxError if it does not parse; None if it is absent."""
-    try:
-        module = ast.parse(text)
-    except SyntaxError as err:
-        return err
-    except (ValueError, RecursionError, MemoryError):
-        return None
-    for node in module.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return function_facts(node, exact=exact)
-    return None
-
-
-def _closers(prefix: str) -> str:
-    stack: list[str] = []
-    quote = ""
-    for ch in prefix:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in _CLOSERS:
-            stack.append(_CLOSERS[ch])
-        elif ch in ")]}" and stack:
-            stack.pop()
-    return "".join(reversed(stack))
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _cursor_repairs(lines: list[str], row: int, col: int) -> list[list[str]]:
-    """Candidate texts for a function whose line `row` is being typed at `col`."""
-    line = lines[row]
-    pad = _indent(line) or "    "
-    out: list[list[str]] = []
-    if col >= len(_indent(line)):
-        # Keep what precedes the half-typed expression (`for r in x: r['` keeps the loop).
-        head = line[:col]
-        fixed = head + "None" + _closers(head)
-        out.append([*lines[:row], fixed, *lines[row + 1 :]])
-        if _COMPOUND.match(fixed):
-            out.append([*lines[:row], fixed + ": pass", *lines[row + 1 :]])
-    out.append([*lines[:row], pad + "pass", *lines[row + 1 :]])
-    out.append([*lines[:row], pad + "pass"])
-    return out
-
-
-def _repaired(
-    lines: list[str], name: str, cursor: tuple[int, int] | None, err: SyntaxError
-) -> FunctionFacts | None:
-    """Facts of a function that does not parse: fix the cursor's line, then blank error lines."""
-    candidates = _cursor_repairs(lines, *cursor) if cursor is not None else []
-    candidates.append(lines)
-    for candidate in candidates:
-        work = list(candidate)
-        for _ in range(4):
-            result = _parse_function("\n".join(work), name, exact=False)
-            if not isinstance(result, SyntaxError):
-                if result is not None:
-                    return result
-                break
-            row = (result.lineno or 1) - 1
-            if row <= 0 or row >= len(work) or work[row].strip() == "pass":
-                break
-            work[row] = (_indent(work[row]) or "    ") + "pass"
-    return None
-
-
 _UNSEEN = ""
 _MAX_DEF_NAMES = 20_000
 _def_names: dict[str, str | None] = {}  # statement line → the function it defines, if any
-
-
-def _index(text: str) -> tuple[list[str], list[int]]:
-    """Lines of `text`, and the rows that start top-level statements."""
-    lines = split_lines(text)
-    return lines, statement_starts(text, lines)
-
-
-def _common_prefix(a: str, b: str, limit: int) -> int:
-    """Length of the longest common prefix of `a` and `b`, at most `limit` (binary search
-    over slice comparisons: each is a memcmp, so a keystroke in 2,000 lines costs ~20)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: str, b: str, limit: int) -> int:
-    lo, hi = 0, limit
-    la, lb = len(a), len(b)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _derive(previous: EventDocument, text: str) -> tuple[list[str], list[int]] | None:
-    """Lines and statement starts of `text` from those of the version before it: only the
-    lines an edit touched are split and classified again (None: index from scratch)."""
-    old = previous.text
-    if "\r" in text or "\r" in old:
-        return None
-    limit = min(len(old), len(text))
-    head = _common_prefix(old, text, limit)
-    tail = _common_suffix(old, text, limit - head)
-    first = old.count("\n", 0, head)  # the first row the edit touched, in both versions
-    old_last = first + old.count("\n", head, len(old) - tail)
-    new_last = first + text.count("\n", head, len(text) - tail)
-    begin = old.rfind("\n", 0, head) + 1
-    end = text.find("\n", len(text) - tail)
-    middle = text[begin : end if end >= 0 else len(text)].split("\n")
-    lines = previous.lines[:first] + middle + previous.lines[old_last + 1 :]
-    starts = previous.starts
-    before = bisect_right(starts, first - 1)
-    after = bisect_right(starts, old_last)
-    shift = new_last - old_last
-    touched = [first + i for i, line in enumerate(middle) if starts_statement(line)]
-    return lines, starts[:before] + touched + [row + shift for row in starts[after:]]
 
 
 class EventDocument:
@@ -237,12 +108,12 @@ class EventDocument:
 
     def __init__(self, text: str, previous: EventDocument | None = None) -> None:
         self.text = text
-        derived = _derive(previous, text) if previous is not None else None
-        if derived is not None:
-            self.lines, self.starts = derived
-        else:
-            self.lines, self.starts = _index(text)
-        lines = self.lines
+        derived = None
+        if previous is not None:
+            derived = statements.resplit(previous.text, previous.lines, previous.starts, text)
+        lines, starts = derived or statements.split(text)
+        self.lines: list[str] = lines
+        self.starts: list[int] = starts
         defs: dict[str, int] = {}
         names = _def_names
         if len(names) > _MAX_DEF_NAMES:
@@ -373,7 +244,7 @@ class EventDocument:
             if text in _facts_cache:
                 _facts_cache.move_to_end(text)
                 return _facts_cache[text]
-        result = _parse_function(text, name, exact=True)
+        result = parse_function(text, name, exact=True)
         if not isinstance(result, SyntaxError):
             if result is not None:
                 with _lock:
@@ -383,7 +254,7 @@ class EventDocument:
         row_col = None
         if cursor is not None and start < cursor[0] < end:
             row_col = (cursor[0] - start, cursor[1])
-        facts = _repaired(lines, name, row_col, result)
+        facts = repaired(lines, name, row_col, result)
         if facts is None:
             with _lock:
                 good = _last_good.get(lines[0])
@@ -393,7 +264,7 @@ class EventDocument:
             # Nothing parses: the `def` line (and its continuation) alone still names the
             # parameters.
             for k in range(1, min(len(lines), 12) + 1):
-                header = _parse_function("\n".join([*lines[:k], "    pass"]), name, exact=False)
+                header = parse_function("\n".join([*lines[:k], "    pass"]), name, exact=False)
                 if isinstance(header, FunctionFacts):
                     facts = header
                     break
