@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 import re
 
-from handlerlens.analysis.events.facts import FunctionFacts, function_facts
+from handlerlens.analysis.events.facts import FunctionFacts
+from handlerlens.analysis.events.walk import function_facts
 
 _COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
