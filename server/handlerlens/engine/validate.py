@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
-import sys
 from dataclasses import dataclass, field
 
 from handlerlens.analysis.entry_points import (
@@ -21,31 +19,11 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
 from handlerlens.core.python_module import Binding, ModuleInfo
-from handlerlens.core.text import split_lines
+from handlerlens.engine.grammar import SYNTAX_UNCHECKED, newer_grammar, unchecked_text
 from handlerlens.engine.packed_code import check_packed
 from handlerlens.platforms import rules_for
-from handlerlens.platforms.rules import PlatformRules, is_placeholder, runtime_python
+from handlerlens.platforms.rules import PlatformRules, is_placeholder
 from handlerlens.platforms.triggers import HTTP_PROXY_TRIGGERS
-
-SYNTAX_UNCHECKED = "entry-point-syntax-unchecked"
-# Constructs a newer Python grammar added, on the line a parse fails at: PEP 701 f-strings
-# (3.12: nested quotes, backslashes, comments), PEP 695 `type X = …` and `def f[T]`/`class
-# C[T]` (3.12), `except*` and PEP 646 star unpacking (3.11), PEP 758 `except A, B:` and
-# t-strings (3.14).
-_NEWER_GRAMMAR = re.compile(
-    r"""(?x)
-    (?:^|[^\w])(?:[rR]?[fFtT]|[fFtT][rR])['"]   # an f-string or t-string
-    | ^\s*type\s+\w+\s*(?:\[.*\])?\s*=            # a type alias statement
-    | ^\s*(?:async\s+)?(?:def|class)\s+\w+\s*\[   # type parameters
-    | ^\s*except\s*\*                              # an exception group handler
-    | ^\s*except\s+[\w.]+\s*,\s*[\w.]+.*:          # several exceptions without parentheses
-    | \[\s*\*\w | :\s*\*\w                            # PEP 646 `tuple[*Ts]`, `*args: *Ts` (3.11)
-    """
-)
-
-
-def _server_python() -> tuple[int, int]:
-    return sys.version_info[0], sys.version_info[1]
 
 
 def is_http_proxy(spec: FunctionSpec) -> bool:
@@ -195,7 +173,7 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
         return report
     if info.syntax_error is not None:
         err = info.syntax_error
-        if _newer_grammar(spec, info, sources, resolved.path):
+        if newer_grammar(spec, info, sources, resolved.path):
             _syntax_unchecked(spec, out, resolved.path, err.message)
             report.problems = out.problems
             return report
@@ -227,41 +205,8 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     return report
 
 
-def _newer_grammar(spec: FunctionSpec, info: ModuleInfo, sources: Sources, path: str) -> bool:
-    """Whether a parse failure may be the server's Python lacking the runtime's grammar.
-
-    Only when the runtime is newer than the server's Python (or undeclared: the platforms
-    accept up to 3.14) and the line the failure is on holds a construct a newer Python
-    added; any other failure is a syntax error on every Python, the runtime's included, so
-    it stays an error. A runtime older than the server's Python is not looked at: a
-    construct its grammar lacks parses here and goes unreported.
-    """
-    server = _server_python()
-    target = runtime_python(spec.runtime) if spec.runtime else None
-    if (target is not None and target <= server) or server >= (3, 14):
-        return False
-    err = info.syntax_error
-    text = sources.text(path)
-    if err is None or text is None:
-        return False
-    lines = split_lines(text)  # LSP's lines, as the error's span counts them
-    row = err.span.start.line
-    return row < len(lines) and _NEWER_GRAMMAR.search(lines[row]) is not None
-
-
 def _syntax_unchecked(spec: FunctionSpec, out: _Reporter, path: str, message: str) -> None:
-    server = ".".join(map(str, _server_python()))
-    target = runtime_python(spec.runtime) if spec.runtime else None
-    runtime = (
-        f"the function's runtime {spec.runtime} (Python {target[0]}.{target[1]})"
-        if target
-        else "a newer runtime"
-    )
-    text = (
-        f"{os.path.basename(path)} does not parse with Python {server}, which HandlerLens runs "
-        f"on ({message}), but {runtime} has a newer grammar: its syntax could not be checked. "
-        f"Run HandlerLens with that Python version or newer to check it."
-    )
+    text = unchecked_text(spec, path, message)
     out.on_config(Severity.INFO, SYNTAX_UNCHECKED, f"Entry point '{spec.entry}': {text}")
     out.on_python(path, Span.of(0, 0), Severity.INFO, SYNTAX_UNCHECKED, text)
 
