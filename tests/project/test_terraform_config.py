@@ -651,7 +651,7 @@ def test_a_list_source_path_with_a_trailing_comma_and_comments(tmp_path: Path) -
 
 
 def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions() -> None:
-    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.hcl_text import blank_blocks
     from handlerlens.project.terraform_config import _wanted_block
 
     policy = (
@@ -670,7 +670,7 @@ def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions(
 
 
 def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces() -> None:
-    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.hcl_text import blank_blocks
     from handlerlens.project.terraform_config import _wanted_block
 
     tricky = (
@@ -692,7 +692,7 @@ def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces
 
 
 def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
-    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.hcl_text import blank_blocks
     from handlerlens.project.terraform_config import _wanted_block
 
     text = AWS_FUNCTION + 'resource "aws_iam_role" "r" {\n  name = "x"\n'  # never closed

@@ -93,7 +93,7 @@ _OBJECTS = re.compile(
 _SUPPORT = (_VARIABLES, _LOCALS, _ARCHIVES, _OBJECTS)
 
 
-# Top-level blocks worth parsing; the others are blanked first (see hcl_tree.blank_blocks).
+# Top-level blocks worth parsing; the others are blanked first (see hcl_text.blank_blocks).
 _WANTED_TYPES = frozenset(
     {
         *_FUNCTION_RESOURCES,
