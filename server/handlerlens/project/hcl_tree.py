@@ -77,24 +77,23 @@ def parse_hcl(text: str, keep: Callable[[str], bool] | None = None) -> list[HclB
                 return parse_hcl(pruned)
             except HclError:
                 pass
-    try:
-        tree = hcl2.parses_to_tree(normalise_heredocs(text))
-    except UnexpectedInput as exc:
-        offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
-        raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
-    body = _child(tree, "body")
-    return _body(body)[1] if body is not None else []
+    return _parse_body(text)[1]
 
 
 def parse_attributes(text: str) -> dict[str, HclAttribute]:
     """The top-level `name = value` pairs of an HCL2 document (a `.tfvars` file)."""
+    return _parse_body(text)[0]
+
+
+def _parse_body(text: str) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
+    """The top-level attributes and blocks of `text`; raises HclError on a syntax error."""
     try:
         tree = hcl2.parses_to_tree(normalise_heredocs(text))
     except UnexpectedInput as exc:
         offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
         raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
     body = _child(tree, "body")
-    return _body(body)[0] if body is not None else {}
+    return _body(body) if body is not None else ({}, [])
 
 
 def _describe(exc: UnexpectedInput) -> str:
@@ -183,8 +182,16 @@ def _string(tree: Tree[Token]) -> HclString | None:
     start, end = span_of(tree)
     if end - start < 2:
         return None
-    chunks: list[str] = []
-    literal = True
+    chunks = _chunks(tree)
+    literal = all(isinstance(chunk, str) for chunk in chunks)
+    text = "".join(chunk for chunk in chunks if isinstance(chunk, str))
+    return HclString(text, start + 1, end - 1, literal)
+
+
+def _chunks(tree: Tree[Token]) -> list[str | Tree[Token] | None]:
+    """A quoted string's parts: literal text (escapes undone), or a template's tree (an
+    interpolation or a directive); None for an empty part."""
+    chunks: list[str | Tree[Token] | None] = []
     for part in tree.children:
         if not isinstance(part, Tree):
             continue
@@ -194,8 +201,8 @@ def _string(tree: Tree[Token]) -> HclString | None:
         elif isinstance(inner, Token):
             chunks.append(str(inner.value)[1:])  # `$${` / `%%{` escapes
         else:
-            literal = False
-    return HclString("".join(chunks), start + 1, end - 1, literal)
+            chunks.append(inner)
+    return chunks
 
 
 def number(expr: Node) -> float | None:
@@ -286,16 +293,11 @@ def template_parts(expr: Node) -> list[str | Node] | None:
     if not (isinstance(node, Tree) and node.data == "string"):
         return None
     parts: list[str | Node] = []
-    for part in node.children:
-        if not isinstance(part, Tree):
-            continue
-        inner = part.children[0] if part.children else None
-        if isinstance(inner, Token) and inner.type == "STRING_CHARS":
-            parts.append(_unescape(str(inner.value)))
-        elif isinstance(inner, Token):
-            parts.append(str(inner.value)[1:])
-        elif isinstance(inner, Tree) and inner.data == "interpolation":
-            exprs = [c for c in inner.children if isinstance(c, Tree)]
+    for chunk in _chunks(node):
+        if isinstance(chunk, str):
+            parts.append(chunk)
+        elif chunk is not None and chunk.data == "interpolation":
+            exprs = [c for c in chunk.children if isinstance(c, Tree)]
             if len(exprs) != 1:
                 return None
             parts.append(exprs[0])
