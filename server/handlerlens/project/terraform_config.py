@@ -372,6 +372,27 @@ class _Module:
 
     # Values ---------------------------------------------------------------------------
 
+    def _code_path(
+        self, f: TerraformFile, attr: hcl.HclAttribute, node: hcl.Node, subject: str
+    ) -> tuple[_Val, str] | _Code:
+        """The value of `node` (in attribute `attr`) as a path that names code, or the _Code
+        that says why it cannot be located (`subject`: "The source_dir of …")."""
+        span = f.span(attr.start, attr.end)
+        found = self.value(f, node)
+        if found is None:
+            return _unknown_code(f.path, span, subject, _expression(f, attr))
+        path = self.path(found.text)
+        if found.default_of is not None and not os.path.exists(path):
+            # A default that is some machine's absolute path (or a folder a build makes):
+            # the real value comes with `-var` at deploy time.
+            return _unknown_code(
+                f.path,
+                span,
+                subject,
+                f"`{found.default_of}` (its default, {found.text}, does not exist here)",
+            )
+        return found, path
+
     def value(self, f: TerraformFile, expr: hcl.Node, depth: int = 0) -> _Val | None:
         """What an expression evaluates to, when HandlerLens can tell without Terraform."""
         if depth > 8:
@@ -862,22 +883,11 @@ class _Module:
             attr = block.attributes.get(key)
             if attr is None:
                 continue
-            span = f.span(attr.start, attr.end)
-            found = self.value(f, attr.expr)
-            if found is None:
-                return _unknown_code(f.path, span, f"The {key} of {what}", _expression(f, attr))
-            path = self.path(found.text)
-            root = os.path.dirname(path) if is_file else path
-            if found.default_of is not None and not os.path.exists(path):
-                # A default that is some machine's absolute path (or a folder a build makes):
-                # the real value comes with `-var` at deploy time.
-                return _unknown_code(
-                    f.path,
-                    span,
-                    f"The {key} of {what}",
-                    f"`{found.default_of}` (its default, {found.text}, does not exist here)",
-                )
-            code = _Code(root, found.path, found.span)
+            located = self._code_path(f, attr, attr.expr, f"The {key} of {what}")
+            if isinstance(located, _Code):
+                return located
+            found, path = located
+            code = _Code(os.path.dirname(path) if is_file else path, found.path, found.span)
             if is_file:
                 code.single = os.path.basename(path)
                 code.single_label = f"{what} (its source_file, {code.single}, alone)"
@@ -1023,18 +1033,10 @@ class _Module:
             path_attr = dict(hcl.object_items(node)).get("path")
             if path_attr is not None:
                 node = path_attr
-        found = self.value(f, node)
-        span = f.span(attr.start, attr.end)
-        if found is None:
-            return _unknown_code(f.path, span, f"The source_path of {what}", _expression(f, attr))
-        path = self.path(found.text)
-        if found.default_of is not None and not os.path.exists(path):
-            return _unknown_code(
-                f.path,
-                span,
-                f"The source_path of {what}",
-                f"`{found.default_of}` (its default, {found.text}, does not exist here)",
-            )
+        located = self._code_path(f, attr, node, f"The source_path of {what}")
+        if isinstance(located, _Code):
+            return located
+        found, path = located
         root = path if os.path.isdir(path) or not path.endswith(".py") else os.path.dirname(path)
         return _Code(root, found.path, found.span)
 
