@@ -197,9 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             import logging
 
             logging.basicConfig(filename=args.log_file, level=logging.INFO)
-        from handlerlens.lsp.server import build_server
+        from handlerlens.lsp.main import build_server
+        from handlerlens.lsp.pygls_patches import PyglsVersionError
 
-        build_server().start_io()
+        try:
+            server = build_server()
+        except PyglsVersionError as exc:
+            # One line an editor can show (VS Code shows the last `…Error: …` line it got).
+            sys.stderr.write(f"handlerlens lsp: PyglsVersionError: {exc}\n")
+            return 2
+        server.start_io()
         return 0
     if args.command == "check":
         from handlerlens.check import run_check

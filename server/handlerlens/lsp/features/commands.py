@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as lsp
 
 from handlerlens.lsp import protocol
-from handlerlens.lsp.runners import RunnerManager, events_folder
+from handlerlens.lsp.runners import events_folder
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.sample_events import list_samples, sample_event
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
@@ -121,10 +121,7 @@ def _event_for(
 
 def register(server: HandlerLensServer) -> None:
     """Wire the server's workspace/executeCommand commands."""
-    manager = RunnerManager(
-        lambda method, params: server.protocol.notify(method, params), lambda: server.settings
-    )
-    server.runners = manager  # type: ignore[attr-defined]
+    manager = server.runners
 
     def fail(exc: Exception) -> None:
         server.window_show_message(

@@ -17,14 +17,13 @@ from lsprotocol import types as lsp
 
 from handlerlens.lsp import protocol
 from handlerlens.lsp.features.commands import _arg, _function_ref, find_spec
-from handlerlens.lsp.runners import RunnerManager
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.runner.debugger import attach_configuration
 
 
 def register(server: HandlerLensServer) -> None:
-    """Wire `handlerlens.server.debug` (needs the runner manager the commands feature made)."""
-    manager: RunnerManager = server.runners  # type: ignore[attr-defined]
+    """Wire `handlerlens.server.debug` (its runners are the server's, shared with Run)."""
+    manager = server.runners
 
     @server.command(protocol.SERVER_DEBUG)
     async def debug(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
