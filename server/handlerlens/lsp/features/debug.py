@@ -26,7 +26,7 @@ def register(server: HandlerLensServer) -> None:
     manager = server.runners
 
     @server.command(protocol.SERVER_DEBUG)
-    async def debug(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
+    async def debug(ls: HandlerLensServer, *args: Any) -> protocol.DebugResult | None:
         try:
             spec, _ = find_spec(ls, _function_ref(_arg(args)))
             managed = await manager.ensure(spec, debug=True)
@@ -36,9 +36,9 @@ def register(server: HandlerLensServer) -> None:
             )
             return None
         process = managed.process
-        return {
-            "debugConfiguration": attach_configuration(process.debug_port, f"Debug {spec.name}"),
-            "url": process.url,
-            "port": process.port,
-            "debugPort": process.debug_port,
-        }
+        return protocol.DebugResult(
+            debugConfiguration=attach_configuration(process.debug_port, f"Debug {spec.name}"),
+            url=process.url,
+            port=process.port,
+            debugPort=process.debug_port,
+        )
