@@ -143,13 +143,14 @@ class HandlerLensServer(LanguageServer):
     async def file_changed(self, path: str) -> None:
         """Re-validate what depends on `path` and publish what changed."""
         from handlerlens.project import is_config_file
+        from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES
 
         self._pending.pop(path, None)
         ws = self.workspace_for(path)
         if (
             not ws.discovered
             # an archive a function's code is in, built anew; Terraform variable values
-            or path.lower().endswith((".zip", ".tfvars"))
+            or path.lower().endswith(DECLARATION_INPUT_SUFFIXES)
             or is_config_file(path, self.sources.text(path))
             or (path in ws.config_files())
         ):
