@@ -51,20 +51,14 @@ def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionS
 
 
 def _event_files(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[str]:
-    """The function's saved event files in the workspace's events folder; `<name>.expected.json`
-    beside them (what `handlerlens test` compares the response with) are not events."""
-    from handlerlens.replay.expect import EXPECTED_SUFFIX
+    """The function's saved event files in the workspace's events folder."""
+    from handlerlens.replay.events import event_files
 
     try:
         folder = events_folder(workspace_root, spec.name, events_dir)
-        names = sorted(os.listdir(folder))
-    except (OSError, ValueError):
+    except ValueError:  # a function name that would climb out of the events folder
         return []
-    return [
-        os.path.join(folder, n)
-        for n in names
-        if n.endswith(".json") and not n.endswith(EXPECTED_SUFFIX)
-    ]
+    return event_files(folder)
 
 
 def _saved_events(
