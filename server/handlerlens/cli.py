@@ -197,17 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             import logging
 
             logging.basicConfig(filename=args.log_file, level=logging.INFO)
-        from handlerlens.lsp.main import build_server
-        from handlerlens.lsp.pygls_patches import PyglsVersionError
+        from handlerlens.lsp.main import serve_stdio
 
-        try:
-            server = build_server()
-        except PyglsVersionError as exc:
-            # One line an editor can show (VS Code shows the last `…Error: …` line it got).
-            sys.stderr.write(f"handlerlens lsp: PyglsVersionError: {exc}\n")
-            return 2
-        server.start_io()
-        return 0
+        return serve_stdio()
     if args.command == "check":
         from handlerlens.check import run_check
 

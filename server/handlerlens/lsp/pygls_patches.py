@@ -16,29 +16,36 @@ What changes, and why:
 3. Reading stdin (`serve_on_loop`, used by `HandlerLensServer._start_io_async`): pygls reads
    stdin on a thread, three reads per message, each handed back to the event loop (~0.3 ms of
    thread hops per keystroke and again per completion request); ours reads a pipe or socket on
-   the event loop itself and hands pygls' own `run_async` the same reader interface.
+   the event loop itself and hands pygls' own `run_async` the same reader interface. It also
+   hands pygls first the bytes `early_initialize` read before pygls was imported.
+4. `HandlerLensProtocol._send_response`: when `early_initialize` answered `initialize` before
+   pygls was imported, pygls still handles that request (workspace, client capabilities,
+   settings) but its answer is dropped, the client having one already; an answer that differs
+   from the early one is logged as an error.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import stat
 import sys
-import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO
-
-from handlerlens.analysis.text import split_lines_keepends
 
 # Nothing of pygls loads here at import time: `apply` checks the version first, so another
 # pygls fails with the message below, not with whatever its renamed internals would raise.
+# Nor anything else the version check does not need: `handlerlens lsp` checks it before it
+# answers `initialize` (early_initialize), the rest loads after.
+TYPE_CHECKING = False  # not typing's
 if TYPE_CHECKING:
+    import asyncio
     import logging
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
 
     from lsprotocol import types as lsp
+    from pygls.protocol import LanguageServerProtocol
     from pygls.server import JsonRPCServer
     from pygls.workspace import TextDocument
+
+    from handlerlens.lsp.early_initialize import Answered
 
 # The pygls release these patches were written and tested against; any other major.minor
 # is refused at start-up (a patch release of 2.1 is accepted).
@@ -120,6 +127,8 @@ def pygls_apply_incremental_change() -> Callable[[TextDocument, Any], None]:
 
 def lsp_lines(self: TextDocument) -> tuple[str, ...]:
     """`TextDocument.lines` split at \\r\\n, \\r and \\n only, cached per text."""
+    from handlerlens.analysis.text import split_lines_keepends
+
     source = self.source
     cached = getattr(self, "_handlerlens_lines", None)
     if cached is not None and cached[0] is source:
@@ -136,6 +145,8 @@ def apply_incremental_change(
     self: TextDocument, change: lsp.TextDocumentContentChangePartial
 ) -> None:
     """Splice one incremental change into the text and into the cached lines."""
+    from handlerlens.analysis.text import split_lines_keepends
+
     lines = lsp_lines(self)
     span = self.position_codec.range_from_client_units(lines, change.range)
     source = self.source
@@ -180,16 +191,21 @@ def serve_on_loop(
     stdin: BinaryIO | None,
     stdout: BinaryIO | None,
     logger: logging.Logger,
+    read_first: bytes = b"",
 ) -> bool:
     """Serve `server` over stdio with stdin read on the event loop; False (nothing done) when
     stdin is not a pipe or socket (a file, a terminal), which pygls' own reader then serves.
+    `read_first`: bytes already read from stdin, handed to pygls before the rest.
 
     Mirrors pygls 2.1's `JsonRPCServer._start_io_async` except for the reader.
     """
+    import asyncio
+    import threading
+
     from pygls.io_ import StdoutWriter, run_async
 
     source = stdin or sys.stdin.buffer
-    if not _pollable(source):
+    if not pollable(source):
         return False
     stop = server._stop_event = threading.Event()
     server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
@@ -197,6 +213,8 @@ def serve_on_loop(
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         stream = asyncio.StreamReader(limit=1 << 20)
+        if read_first:
+            stream.feed_data(read_first)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), source)
         await run_async(
             stop_event=stop,
@@ -217,11 +235,13 @@ def serve_on_loop(
     return True
 
 
-def _pollable(stream: BinaryIO) -> bool:
+def pollable(stream: BinaryIO) -> bool:
     """Whether the event loop can watch `stream` (a pipe, socket or FIFO; not a file or tty).
 
     POSIX only: Windows' proactor loop cannot read the anonymous pipes editors give us.
     """
+    import stat
+
     if os.name != "posix":
         return False
     try:
@@ -235,17 +255,57 @@ class _LoopReader:
     """pygls' reader interface over an asyncio stream: end of input reads as b""."""
 
     def __init__(self, stream: asyncio.StreamReader) -> None:
+        import asyncio
+
         self.stream = stream
+        self._sleep = asyncio.sleep
+        self._incomplete = asyncio.IncompleteReadError
 
     async def readline(self) -> bytes:
         # Yield once per line, as the threaded reader did: a handler that pygls started as a
         # task (didOpen, completion) runs before the next message is handled, so it never
         # sees a later edit's text.
-        await asyncio.sleep(0)
+        await self._sleep(0)
         return await self.stream.readline()
 
     async def readexactly(self, n: int) -> bytes:
         try:
             return await self.stream.readexactly(n)
-        except asyncio.IncompleteReadError:
+        except self._incomplete:
             return b""
+
+
+# -- 4. `initialize` answered before pygls loaded ---------------------------------------------
+
+
+def protocol_class() -> type[LanguageServerProtocol]:
+    """pygls' LSP protocol with patch 4 (imported here: pygls loads after the version check)."""
+    import json
+
+    from pygls.protocol import LanguageServerProtocol
+
+    class HandlerLensProtocol(LanguageServerProtocol):
+        """Drops pygls' answer to an `initialize` that `early_initialize` answered already
+        (the server's `early_answer`)."""
+
+        early_dropped = False
+
+        def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+            early: Answered | None = getattr(self._server, "early_answer", None)
+            if early is None or self.early_dropped or msg_id != early.msg_id or error:
+                super()._send_response(msg_id, result, error)
+                return
+            self.early_dropped = True
+            # As `_send_data` would have written it.
+            ours = json.loads(json.dumps(result, default=self._serialize_message))
+            if ours != early.result:
+                import logging
+
+                logging.getLogger(__name__).error(
+                    "initialize was answered early with %s; pygls would have answered %s "
+                    "(update lsp/early_initialize.py)",
+                    early.result,
+                    ours,
+                )
+
+    return HandlerLensProtocol

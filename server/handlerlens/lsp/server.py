@@ -22,6 +22,7 @@ from handlerlens.lsp.settings import Settings, parse_settings
 
 if TYPE_CHECKING:
     from handlerlens.analysis.workspace import WorkspaceState
+    from handlerlens.lsp.early_initialize import Answered
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,11 @@ class HandlerLensServer(LanguageServer):
     """Holds one `WorkspaceState` per workspace folder and publishes their problems."""
 
     def __init__(self) -> None:
-        super().__init__("handlerlens", __version__)
+        super().__init__("handlerlens", __version__, protocol_cls=pygls_patches.protocol_class())
+        # `initialize` as answered before pygls was imported (early_initialize), and every
+        # byte read from stdin by then: pygls reads those first (pygls_patches, patches 3, 4).
+        self.early_answer: Answered | None = None
+        self.read_first = b""
         self.settings = Settings()
         self.sources = Sources()
         self.workspaces: dict[str, WorkspaceState] = {}
@@ -61,7 +66,7 @@ class HandlerLensServer(LanguageServer):
     ) -> None:
         # stdin read on the event loop when it is a pipe or socket (pygls_patches, patch 3);
         # anything else (a file, a terminal) keeps pygls' reader.
-        if not pygls_patches.serve_on_loop(self, stdin, stdout, log):
+        if not pygls_patches.serve_on_loop(self, stdin, stdout, log, self.read_first):
             super()._start_io_async(stdin, stdout)
 
     # -- workspace bookkeeping -------------------------------------------------------------
