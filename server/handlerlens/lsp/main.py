@@ -8,8 +8,7 @@ Nothing here imports pygls before `serve_stdio` has checked its version and answ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing's: nothing that need not load before the early answer
 if TYPE_CHECKING:
     from handlerlens.lsp.server import HandlerLensServer
 

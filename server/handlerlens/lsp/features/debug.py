@@ -18,7 +18,6 @@ from lsprotocol import types as lsp
 from handlerlens.lsp import protocol
 from handlerlens.lsp.features.commands import _arg, _function_ref, find_spec
 from handlerlens.lsp.server import HandlerLensServer
-from handlerlens.runner.debugger import attach_configuration
 
 
 def register(server: HandlerLensServer) -> None:
@@ -35,6 +34,9 @@ def register(server: HandlerLensServer) -> None:
                 lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"HandlerLens: {exc}")
             )
             return None
+        # Loaded on the first Debug, not at start-up (it loads the debugger's protocol).
+        from handlerlens.runner.debugger import attach_configuration
+
         process = managed.process
         return protocol.DebugResult(
             debugConfiguration=attach_configuration(process.debug_port, f"Debug {spec.name}"),
