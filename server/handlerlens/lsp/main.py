@@ -51,7 +51,10 @@ def serve_stdio() -> int:
     early: early_initialize.Answered | None = None
     read_first = b""
     if pygls_patches.pollable(sys.stdin.buffer):
-        got = early_initialize.answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+        try:
+            got = early_initialize.answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+        except (KeyboardInterrupt, BrokenPipeError):
+            return 0  # as pygls ends: interrupted, or the client is gone
         if isinstance(got, early_initialize.Answered):
             early, read_first = got, got.consumed
         else:
