@@ -228,3 +228,59 @@ def _talk_through_the_gate(proc: subprocess.Popen[bytes], gate: Path) -> list[di
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- the reader itself, over a real pipe ---------------------------------------------------------
+
+
+def _read_through_pipe(data: bytes, piece: int) -> tuple[Any, bytes]:
+    """`answer_initialize` on a pipe written `piece` bytes at a time (then closed)."""
+    import io
+    import threading
+
+    from handlerlens.lsp.early_initialize import answer_initialize
+
+    read_fd, write_fd = os.pipe()
+
+    def write() -> None:
+        for i in range(0, len(data), piece):
+            os.write(write_fd, data[i : i + piece])
+        os.close(write_fd)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    out = io.BytesIO()
+    with open(read_fd, "rb", buffering=0) as stdin:
+        got = answer_initialize(stdin, out)  # type: ignore[arg-type]
+    writer.join()
+    return got, out.getvalue()
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1 << 16])
+def test_a_message_arriving_in_pieces_is_answered_and_every_byte_handed_on(piece: int) -> None:
+    from handlerlens.lsp.early_initialize import Answered
+
+    after = _frame(SESSION[1])
+    data = _frame(SESSION[0]) + after
+    got, written = _read_through_pipe(data, piece)
+    assert isinstance(got, Answered)
+    assert got.msg_id == 1
+    assert data.startswith(got.consumed) and len(got.consumed) >= len(_frame(SESSION[0]))
+    (answer,) = _messages(written)
+    assert answer == {"jsonrpc": "2.0", "id": 1, "result": got.result}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",  # the client left at once
+        b"Content-Length: 5\r\n\r\n{}",  # input ends inside the body
+        b"Content-Length: x\r\n\r\n{}",
+        _frame({"jsonrpc": "2.0", "method": "initialize", "params": {}}),  # no id: not a request
+        b"Content-Length: 9\r\n\r\nnot json!",
+    ],
+)
+def test_anything_else_is_handed_on_unanswered(data: bytes) -> None:
+    got, written = _read_through_pipe(data, 3)
+    assert got == data
+    assert written == b""
