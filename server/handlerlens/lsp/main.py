@@ -46,7 +46,7 @@ def serve_stdio() -> int:
         pygls_patches.check_pygls_version(pygls_patches.installed_pygls_version())
     except pygls_patches.PyglsVersionError as exc:
         # One line an editor can show (VS Code shows the last `…Error: …` line it got).
-        sys.stderr.write(f"handlerlens lsp: PyglsVersionError: {exc}\n")
+        sys.stderr.write(f"PyglsVersionError: {exc}\n")
         return 2
     early: early_initialize.Answered | None = None
     read_first = b""
