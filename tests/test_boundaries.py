@@ -81,10 +81,6 @@ WORKER_EXTRAS: dict[str, tuple[str, ...]] = {
 # Import cycles that are kept on purpose, each with why. A cycle not listed fails; so does a
 # listed one that is gone (delete its line then).
 ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"handlerlens.lsp.server", "handlerlens.lsp.features"}): (
-        "the features register on the server object, which registers them: being untied by "
-        "issue #16 item 5 (explicit feature registration)"
-    ),
     frozenset({"handlerlens.runner.host", "handlerlens.runner.lender"}): (
         "the lender lends a host's worker and the host asks the lender back: being untied by "
         "issue #16 item 3 (lending state behind the lender)"

@@ -30,7 +30,11 @@ const CRASH_WINDOW_MS = 3 * 60_000;
 const STDERR_TAIL_LINES = 40;
 const KILL_GRACE_MS = 2_000;
 
-/** Files the server analyses besides Python: the declaring config files. */
+/**
+ * Open documents sent to the server as they are edited: Python files and the declaring files
+ * whose name says they declare (`EDITOR_GLOBS` in server/handlerlens/project/walk.py, the one
+ * list; tests/lsp/test_declaring_files.py checks these patterns against it).
+ */
 export const DOCUMENT_SELECTOR = [
   { scheme: "file", language: "python" },
   { scheme: "file", pattern: "**/pyproject.toml" },

@@ -160,10 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             import logging
 
             logging.basicConfig(filename=args.log_file, level=logging.INFO)
-        from handlerlens.lsp.server import build_server
+        from handlerlens.lsp.main import serve_stdio
 
-        build_server().start_io()
-        return 0
+        return serve_stdio()
     if args.command == "check":
         from handlerlens.check import run_check
 

@@ -9,7 +9,11 @@ from lsprotocol import types as lsp
 from pygls.workspace import TextDocument
 
 from handlerlens.core.text import _LINE_BREAK, split_lines, split_lines_keepends
-from handlerlens.lsp.server import PYGLS_APPLY_INCREMENTAL, _apply_incremental_change, _lsp_lines
+from handlerlens.lsp.pygls_patches import (
+    apply_incremental_change,
+    lsp_lines,
+    pygls_apply_incremental_change,
+)
 
 # Line breaks of every kind (\r and \n apart too, so edits can join and part \r\n), the ones
 # LSP ignores included, and a non-BMP character.
@@ -36,13 +40,13 @@ def test_split_lines(text: str) -> None:
 
 
 class _Reference(TextDocument):
-    lines = property(_lsp_lines)  # type: ignore[assignment]
-    _apply_incremental_change = PYGLS_APPLY_INCREMENTAL
+    lines = property(lsp_lines)  # type: ignore[assignment]
+    _apply_incremental_change = pygls_apply_incremental_change()
 
 
 class _Ours(TextDocument):
-    lines = property(_lsp_lines)  # type: ignore[assignment]
-    _apply_incremental_change = _apply_incremental_change  # type: ignore[assignment]
+    lines = property(lsp_lines)  # type: ignore[assignment]
+    _apply_incremental_change = apply_incremental_change  # type: ignore[assignment]
 
 
 @settings(max_examples=1000)

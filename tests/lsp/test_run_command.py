@@ -158,3 +158,23 @@ async def test_runner_port_and_events_folder_settings_are_honoured(examples: Pat
     assert events[0]["label"] == "cy" and events[0]["source"] == "saved"
     assert started["port"] == port
     assert json.loads(result["json"]["body"])["greeting"] == "Hello, Cy!"
+
+
+async def test_list_events_lists_the_folder_as_handlerlens_test_does(examples: Path) -> None:
+    # One listing (replay.events.event_files) for the server and `handlerlens event|test`:
+    # sorted `*.json`, no `*.expected.json`, no folder named like an event, nothing else.
+    from handlerlens.replay.events import event_files
+
+    saved = examples / ".handlerlens" / "events" / "greeter"
+    saved.mkdir(parents=True)
+    for name in ("b.json", "a.json", "a.expected.json", "notes.txt"):
+        (saved / name).write_text("{}")
+    (saved / "folder.json").mkdir()
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        events = await _execute(client, "handlerlens.server.listEvents", {"function": ref})
+    listed = [e for e in events if e["source"] == "saved"]
+    assert [e["label"] for e in listed] == ["a", "b"]
+    assert [e["path"] for e in listed] == event_files(str(saved.resolve()))
+    assert [e["event"] for e in listed] == [{}, {}]

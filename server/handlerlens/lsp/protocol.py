@@ -40,6 +40,11 @@ NOTIFY_LOG = "handlerlens/log"
 RunnerState = Literal["stopped", "starting", "running", "reloading", "debugging", "error"]
 
 
+# Payloads: one type per interface of `client/src/protocol.ts`, same name, same fields, the
+# ones marked `?` there optional here (a `total=False` class over the required ones: Python
+# 3.10 has no `NotRequired`). `tests/lsp/test_protocol.py` reads both files and compares them.
+
+
 class FunctionRef(TypedDict):
     """Identity of one function, as carried by lenses and commands."""
 
@@ -52,12 +57,39 @@ class FunctionRef(TypedDict):
     trigger: str
 
 
-class RunParams(TypedDict, total=False):
+class _FunctionInfoRequired(TypedDict):
+    name: str
+    platform: str
+    entry: str
+    root: str
+    trigger: str
+
+
+class FunctionInfo(_FunctionInfoRequired, total=False):
+    """One entry of SERVER_LIST_FUNCTIONS: a FunctionRef without the lens position (`uri`,
+    `line`), plus the file that declares it. Commands accept either; the server finds the
+    function by `name` and `root`."""
+
+    declaredIn: str | None
+    uri: str
+    line: int
+
+
+class _RunParamsRequired(TypedDict):
+    function: FunctionRef | FunctionInfo
+
+
+class RunParams(_RunParamsRequired, total=False):
     """Arguments of SERVER_RUN / SERVER_DEBUG: the function and, optionally, the event."""
 
-    function: FunctionRef
     event: Any
     eventPath: str
+
+
+class RunnerParams(TypedDict):
+    """Arguments of SERVER_START_RUNNER / SERVER_STOP_RUNNER."""
+
+    function: FunctionRef | FunctionInfo
 
 
 class RunnerStateParams(TypedDict, total=False):
@@ -79,3 +111,72 @@ class LogParams(TypedDict, total=False):
     requestId: str
     line: str
     stream: Literal["stdout", "stderr", "system"]
+
+
+class RunnerSettings(TypedDict):
+    """`ServerSettings.runner` (an inline object type in protocol.ts)."""
+
+    port: int
+    timeout: float | None
+
+
+class ServerSettings(TypedDict):
+    """The `handlerlens.*` settings as the server receives them (`interpreter`: the one in
+    use). Read, and checked, by `lsp/settings.py`."""
+
+    platform: Literal["auto", "yandex", "aws"]
+    interpreter: str
+    runner: RunnerSettings
+    eventsFolder: str
+
+
+class InitializationOptions(TypedDict):
+    """Sent as `initializationOptions` by the VS Code client; other editors send nothing."""
+
+    clientCommands: Literal[True]
+    settings: ServerSettings
+
+
+class _RunResultRequired(TypedDict):
+    status: int
+    headers: dict[str, str]
+    body: str
+    functionError: bool
+    requestId: str
+    durationMs: float | None
+    billedMs: float | None
+    memoryMb: float | None
+    maxMemoryMb: float | None
+    logs: list[str]
+
+
+class RunResult(_RunResultRequired, total=False):
+    """Result of SERVER_RUN: the platform's response to one invocation, plus its measurements
+    (None where the runner reported none). Commands answer None after showing their own
+    error."""
+
+    json: Any
+    initMs: float | None
+    url: str
+
+
+class _EventItemRequired(TypedDict):
+    label: str
+    source: Literal["saved", "sample"]
+    event: Any
+
+
+class EventItem(_EventItemRequired, total=False):
+    """One entry of SERVER_LIST_EVENTS."""
+
+    trigger: str
+    path: str
+
+
+class DebugResult(TypedDict):
+    """Result of SERVER_DEBUG: the runner is up in debug mode; start this configuration."""
+
+    debugConfiguration: dict[str, Any]
+    url: str
+    port: int
+    debugPort: int

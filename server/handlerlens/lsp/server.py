@@ -5,38 +5,42 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import stat
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.workspace import TextDocument
 
 from handlerlens import __version__
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.problems import Problem
-from handlerlens.core.text import split_lines_keepends
+from handlerlens.lsp import pygls_patches
 from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
+from handlerlens.lsp.runners import RunnerManager
 from handlerlens.lsp.settings import Settings, parse_settings
 
 if TYPE_CHECKING:
     from handlerlens.engine.workspace import WorkspaceState
+    from handlerlens.lsp.early_initialize import Answered
 
 log = logging.getLogger(__name__)
 
 # Edits arrive per keystroke; validation waits this long for the next one, so a completion
 # request sent right behind an edit is answered before any analysis starts.
 DEBOUNCE_SECONDS = 0.02
+SWITCH_INTERVAL_S = 0.0005
 
 
 class HandlerLensServer(LanguageServer):
     """Holds one `WorkspaceState` per workspace folder and publishes their problems."""
 
     def __init__(self) -> None:
-        super().__init__("handlerlens", __version__)
+        super().__init__("handlerlens", __version__, protocol_cls=pygls_patches.protocol_class())
+        # `initialize` as answered before pygls was imported (early_initialize), and every
+        # byte read from stdin by then: pygls reads those first (pygls_patches, patches 3, 4).
+        self.early_answer: Answered | None = None
+        self.read_first = b""
         self.settings = Settings()
         self.sources = Sources()
         self.workspaces: dict[str, WorkspaceState] = {}
@@ -50,45 +54,20 @@ class HandlerLensServer(LanguageServer):
         # The walk's notes last logged per workspace: said once, again only when they change.
         self._noted: dict[str, list[str]] = {}
         self.ready = asyncio.Event()
+        # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
+        self.runners = RunnerManager(
+            lambda method, params: self.protocol.notify(method, params), lambda: self.settings
+        )
 
     # -- transport ---------------------------------------------------------------------------
 
     def _start_io_async(
         self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
     ) -> None:
-        # pygls reads stdin on a thread, three reads per message (two header lines, the body),
-        # each handed back to the event loop: ~0.3 ms of thread hops per keystroke and again
-        # per completion request. When stdin is a pipe or socket (every editor), read it on
-        # the event loop itself; anything else (a file, a terminal) keeps pygls' reader.
-        from pygls.io_ import StdoutWriter, run_async
-
-        source = stdin or sys.stdin.buffer
-        if not _pollable(source):
+        # stdin read on the event loop when it is a pipe or socket (pygls_patches, patch 3);
+        # anything else (a file, a terminal) keeps pygls' reader.
+        if not pygls_patches.serve_on_loop(self, stdin, stdout, log, self.read_first):
             super()._start_io_async(stdin, stdout)
-            return
-        stop = self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-
-        async def serve() -> None:
-            loop = asyncio.get_running_loop()
-            stream = asyncio.StreamReader(limit=1 << 20)
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), source)
-            await run_async(
-                stop_event=stop,
-                reader=_LoopReader(stream),
-                protocol=self.protocol,
-                logger=log,
-                error_handler=self.report_server_error,
-            )
-
-        try:
-            asyncio.run(serve())
-        except BrokenPipeError:
-            log.error("Connection to the client is lost! Shutting down the server.")
-        except (KeyboardInterrupt, SystemExit):
-            pass
-        finally:
-            self.shutdown()  # type: ignore[no-untyped-call]
 
     # -- workspace bookkeeping -------------------------------------------------------------
 
@@ -169,13 +148,14 @@ class HandlerLensServer(LanguageServer):
     async def file_changed(self, path: str) -> None:
         """Re-validate what depends on `path` and publish what changed."""
         from handlerlens.project import is_config_file
+        from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES
 
         self._pending.pop(path, None)
         ws = self.workspace_for(path)
         if (
             not ws.discovered
             # an archive a function's code is in, built anew; Terraform variable values
-            or path.lower().endswith((".zip", ".tfvars"))
+            or path.lower().endswith(DECLARATION_INPUT_SUFFIXES)
             or is_config_file(path, self.sources.text(path))
             or (path in ws.config_files())
         ):
@@ -230,118 +210,9 @@ class HandlerLensServer(LanguageServer):
         return self.published.get(path, [])
 
 
-def _pollable(stream: BinaryIO) -> bool:
-    """Whether the event loop can watch `stream` (a pipe, socket or FIFO; not a file or tty).
-
-    POSIX only: Windows' proactor loop cannot read the anonymous pipes editors give us.
-    """
-    if os.name != "posix":
-        return False
-    try:
-        mode = os.fstat(stream.fileno()).st_mode
-    except (OSError, ValueError, AttributeError):
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
-
-
-class _LoopReader:
-    """pygls' reader interface over an asyncio stream: end of input reads as b""."""
-
-    def __init__(self, stream: asyncio.StreamReader) -> None:
-        self.stream = stream
-
-    async def readline(self) -> bytes:
-        # Yield once per line, as the threaded reader did: a handler that pygls started as a
-        # task (didOpen, completion) runs before the next message is handled, so it never
-        # sees a later edit's text.
-        await asyncio.sleep(0)
-        return await self.stream.readline()
-
-    async def readexactly(self, n: int) -> bytes:
-        try:
-            return await self.stream.readexactly(n)
-        except asyncio.IncompleteReadError:
-            return b""
-
-
 def path_of(params_uri: str) -> str | None:
     """Filesystem path of a document URI (None for non-file documents)."""
     return to_path(params_uri)
-
-
-def _lsp_lines(self: TextDocument) -> tuple[str, ...]:
-    # pygls reads `lines` several times per change and per position conversion: split once
-    # per version of the text.
-    source = self.source
-    cached = getattr(self, "_handlerlens_lines", None)
-    if cached is not None and cached[0] is source:
-        return cached[1]  # type: ignore[no-any-return]
-    lines = tuple(split_lines_keepends(source))
-    self._handlerlens_lines = (source, lines)  # type: ignore[attr-defined]
-    return lines
-
-
-SWITCH_INTERVAL_S = 0.0005
-
-# pygls' own edit, kept as the reference the tests compare ours with.
-PYGLS_APPLY_INCREMENTAL = TextDocument._apply_incremental_change
-
-
-def _apply_incremental_change(
-    self: TextDocument, change: lsp.TextDocumentContentChangePartial
-) -> None:
-    # pygls 2.1 rebuilds the whole text line by line for every keystroke and splits it again
-    # on the next read (~5 ms per 2,000 lines): splice the text, with the same clamping of
-    # positions, and splice the cached lines too, so no keystroke splits the whole document.
-    lines = _lsp_lines(self)
-    span = self.position_codec.range_from_client_units(lines, change.range)
-    source = self.source
-    text = change.text
-    if span.start.line >= len(lines):
-        self._source = source + text
-        return
-    start_line = span.start.line
-    first = lines[start_line]
-    start_col = min(span.start.character, len(first))
-    start = sum(map(len, lines[:start_line])) + start_col
-    end_line = span.end.line
-    tail: tuple[str, ...] = ()
-    if end_line >= len(lines):
-        end, rest = len(source), ""
-    else:
-        last = lines[end_line]
-        end_col = min(span.end.character, len(last))
-        end = max(start, sum(map(len, lines[:end_line])) + end_col)
-        rest, tail = last[end_col:], lines[end_line + 1 :]
-    new_source = source[:start] + text + source[end:]
-    self._source = new_source
-    middle = tuple(split_lines_keepends(first[:start_col] + text + rest))
-    before = lines[start_line - 1] if start_line else ""
-    after = tail[0] if tail else ""
-    head = middle[0] if middle else after
-    end_piece = middle[-1] if middle else before
-    if (
-        (before.endswith("\r") and head.startswith("\n"))  # a \r\n formed across the edit
-        or (end_piece.endswith("\r") and after.startswith("\n"))
-        or (middle and tail and not middle[-1].endswith(("\n", "\r")))
-    ):
-        return  # rare: the next read splits the whole text
-    self._handlerlens_lines = (new_source, lines[:start_line] + middle + tail)  # type: ignore[attr-defined]
-
-
-def build_server() -> HandlerLensServer:
-    """A server with every feature registered."""
-    from handlerlens.lsp.features import register_all
-
-    # pygls 2.1 splits documents with str.splitlines, which also breaks at \f, \v, \x85,
-    # U+2028…: incremental edits after such a character land on the wrong line. LSP (and
-    # Python) break lines only at \r\n, \r and \n.
-    TextDocument.lines = property(_lsp_lines)  # type: ignore[method-assign,assignment]
-    TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
-
-    server = HandlerLensServer()
-    register_all(server)
-    return server
 
 
 def apply_initialization_options(server: HandlerLensServer, options: Any) -> None:

@@ -52,6 +52,37 @@ YC_DEPLOY_MARKER = "function version create"
 # Dot-directories that hold CI pipelines: the only ones searched.
 CI_DIRS = frozenset({".github"})
 
+# -- the one list of declaring files -----------------------------------------------------------
+# Every file that may declare functions, as globs in the syntax LSP and VS Code share (`**/`
+# any folders, `{a,b}` either, `*` any part of a name; case-sensitive, as on Linux).
+# `config_kind` decides each file by its name and, for templates, scripts and pipelines, by
+# its text; the language server watches all of them (`lsp/features/documents.py`).
+DECLARING_GLOBS = (
+    "**/pyproject.toml",
+    "**/serverless.{yml,yaml}",
+    "**/*.tf",
+    # SAM / CloudFormation templates (TEMPLATE_SUFFIXES); YAML CI pipelines that deploy
+    "**/*.{yaml,yml,json,template}",
+    "**/*.{sh,bash,mk}",  # SCRIPT_SUFFIXES
+    "**/{Makefile,makefile,GNUmakefile}",  # MAKEFILES
+)
+# Files a declaration reads besides its declaring file: Terraform variable values, and the
+# archives a function's code is in. A change to one re-reads the declarations too.
+DECLARATION_INPUT_SUFFIXES = (".tfvars", ".zip")
+# The declaring files whose name alone says they declare: the VS Code client sends these to
+# the server as they are edited (its document selector, besides Python: client/src/server.ts).
+# Any YAML, JSON or script may declare too, but most do not: those reach the server when saved.
+EDITOR_GLOBS = (
+    "**/pyproject.toml",
+    "**/serverless.{yml,yaml}",
+    "**/template.{yml,yaml}",
+    "**/*.tf",
+)
+# A folder holding one of these activates the VS Code extension (package.json,
+# `workspaceContains:`): the editor's files, except that only a pyproject.toml at the root
+# counts (a nested one is as likely any Python package's).
+ACTIVATION_GLOBS = ("pyproject.toml", *EDITOR_GLOBS[1:])
+
 
 def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
     """The declaring format of a file, or None when it declares no functions."""

@@ -138,7 +138,11 @@ def folders_for(name: str, home: str, root: str, events_folder: str = EVENTS_FOL
     return [os.path.join(folder, events_folder, name) for folder in folders_between(home, root)]
 
 
-def _event_files(folder: str) -> list[str]:
+def event_files(folder: str) -> list[str]:
+    """The saved events in one function's events folder, sorted by name: its `*.json` files,
+    not the `<name>.expected.json` beside them (what `handlerlens test` compares the response
+    with). The one place that lists an events folder: `handlerlens event|test` and the
+    language server's listEvents command both read it through this."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:
@@ -198,7 +202,7 @@ def saved_events(
                 # (declared in another folder): still its events, not an orphan's.
                 same = [f for f in project.functions if f.name == sub]
                 claimants = [same[0] if len(same) == 1 else None]
-            files = _event_files(folder)
+            files = event_files(folder)
             if len(claimants) > 1 and files:
                 # Above the declaring files of two functions of one name: each one's folder.
                 names = " and ".join(f.test_name for f in claimants if f is not None)

@@ -1,27 +1,32 @@
-"""LSP features, one module each; every module exposes `register(server)`."""
+"""LSP features, one module each; every module exposes `register(server)`.
+
+`FEATURES` is the one list of them, registered in its order by `register_all`. Each module
+registers its own LSP methods and commands; none registers a method another one does (pygls
+keeps one handler per method), and none attaches anything to the server: what they share
+(the runners, the settings, the workspaces) is declared on `HandlerLensServer`.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from handlerlens.lsp.features import (
+    code_actions,
+    codelens,
+    commands,
+    completion,
+    debug,
+    documents,
+    hover,
+)
 
 if TYPE_CHECKING:
     from handlerlens.lsp.server import HandlerLensServer
 
-# Order matters only for documents (it wires initialize), which must come first.
-FEATURES = ("documents", "codelens", "hover", "code_actions")
-OPTIONAL_FEATURES = ("completion", "event_hover", "commands", "debug")
+FEATURES = (documents, codelens, hover, code_actions, completion, commands, debug)
 
 
 def register_all(server: HandlerLensServer) -> None:
     """Wire every feature module into `server`."""
-    for name in FEATURES:
-        importlib.import_module(f"{__name__}.{name}").register(server)
-    for name in OPTIONAL_FEATURES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        module.register(server)
+    for feature in FEATURES:
+        feature.register(server)

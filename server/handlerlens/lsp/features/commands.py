@@ -10,7 +10,7 @@ from lsprotocol import types as lsp
 
 from handlerlens.core.model import FunctionSpec
 from handlerlens.lsp import protocol
-from handlerlens.lsp.runners import RunnerManager, events_folder
+from handlerlens.lsp.runners import events_folder
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.sample_events import list_samples, sample_event
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
@@ -51,24 +51,20 @@ def find_spec(server: HandlerLensServer, ref: dict[str, Any]) -> tuple[FunctionS
 
 
 def _event_files(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[str]:
-    """The function's saved event files in the workspace's events folder; `<name>.expected.json`
-    beside them (what `handlerlens test` compares the response with) are not events."""
-    from handlerlens.replay.expect import EXPECTED_SUFFIX
+    """The function's saved event files in the workspace's events folder."""
+    from handlerlens.replay.events import event_files
 
     try:
         folder = events_folder(workspace_root, spec.name, events_dir)
-        names = sorted(os.listdir(folder))
-    except (OSError, ValueError):
+    except ValueError:  # a function name that would climb out of the events folder
         return []
-    return [
-        os.path.join(folder, n)
-        for n in names
-        if n.endswith(".json") and not n.endswith(EXPECTED_SUFFIX)
-    ]
+    return event_files(folder)
 
 
-def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> list[dict[str, Any]]:
-    out = []
+def _saved_events(
+    workspace_root: str, spec: FunctionSpec, events_dir: str
+) -> list[protocol.EventItem]:
+    out: list[protocol.EventItem] = []
     for path in _event_files(workspace_root, spec, events_dir):
         name = os.path.basename(path)
         try:
@@ -78,11 +74,11 @@ def _saved_events(workspace_root: str, spec: FunctionSpec, events_dir: str) -> l
                 event = json.load(f)
         except (OSError, ValueError):
             continue
-        out.append({"label": name[:-5], "source": "saved", "path": path, "event": event})
+        out.append(protocol.EventItem(label=name[:-5], source="saved", path=path, event=event))
     return out
 
 
-def list_events(server: HandlerLensServer, ref: dict[str, Any]) -> list[dict[str, Any]]:
+def list_events(server: HandlerLensServer, ref: dict[str, Any]) -> list[protocol.EventItem]:
     """Saved events of the function, then the samples (its own trigger's first)."""
     spec, ws_root = find_spec(server, ref)
     trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
@@ -90,12 +86,9 @@ def list_events(server: HandlerLensServer, ref: dict[str, Any]) -> list[dict[str
     return [
         *_saved_events(ws_root, spec, server.settings.events_folder),
         *(
-            {
-                "label": title,
-                "source": "sample",
-                "trigger": tid,
-                "event": sample_event(spec.platform, tid),
-            }
+            protocol.EventItem(
+                label=title, source="sample", trigger=tid, event=sample_event(spec.platform, tid)
+            )
             for tid, title in samples
         ),
     ]
@@ -121,10 +114,7 @@ def _event_for(
 
 def register(server: HandlerLensServer) -> None:
     """Wire the server's workspace/executeCommand commands."""
-    manager = RunnerManager(
-        lambda method, params: server.protocol.notify(method, params), lambda: server.settings
-    )
-    server.runners = manager  # type: ignore[attr-defined]
+    manager = server.runners
 
     def fail(exc: Exception) -> None:
         server.window_show_message(
@@ -132,23 +122,23 @@ def register(server: HandlerLensServer) -> None:
         )
 
     @server.command(protocol.SERVER_LIST_FUNCTIONS)
-    def list_functions(ls: HandlerLensServer, *args: Any) -> list[dict[str, Any]]:
+    def list_functions(ls: HandlerLensServer, *args: Any) -> list[protocol.FunctionInfo]:
         return [
-            {
-                "name": s.name,
-                "platform": s.platform,
-                "entry": s.entry,
-                "root": s.root,
-                "trigger": s.trigger or DEFAULT_TRIGGER[s.platform],
-                "declaredIn": s.declared_in,
-            }
+            protocol.FunctionInfo(
+                name=s.name,
+                platform=s.platform,
+                entry=s.entry,
+                root=s.root,
+                trigger=s.trigger or DEFAULT_TRIGGER[s.platform],
+                declaredIn=s.declared_in,
+            )
             for ws in ls.workspaces.values()
             for s in ws.functions
             if s.code_on_disk  # inline or zipped code cannot be run
         ]
 
     @server.command(protocol.SERVER_LIST_EVENTS)
-    def list_events_cmd(ls: HandlerLensServer, *args: Any) -> list[dict[str, Any]] | None:
+    def list_events_cmd(ls: HandlerLensServer, *args: Any) -> list[protocol.EventItem] | None:
         try:
             return list_events(ls, _function_ref(_arg(args)))
         except CommandError as exc:
@@ -156,7 +146,7 @@ def register(server: HandlerLensServer) -> None:
             return None
 
     @server.command(protocol.SERVER_RUN)
-    async def run(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
+    async def run(ls: HandlerLensServer, *args: Any) -> protocol.RunResult | None:
         try:
             params = _arg(args)
             spec, ws_root = find_spec(ls, _function_ref(params))
@@ -167,21 +157,21 @@ def register(server: HandlerLensServer) -> None:
             fail(exc)
             return None
         report = result.report or {}
-        return {
-            "status": result.status,
-            "headers": result.headers,
-            "body": result.body,
-            "json": result.json,
-            "functionError": result.function_error,
-            "requestId": result.request_id or "",
-            "durationMs": report.get("durationMs"),
-            "billedMs": report.get("billedMs"),
-            "memoryMb": report.get("memoryMb"),
-            "maxMemoryMb": report.get("maxMemoryMb"),
-            "initMs": report.get("initMs"),
-            "logs": [str(line.get("line", "")) for line in result.logs],
-            "url": managed.process.url,
-        }
+        return protocol.RunResult(
+            status=result.status,
+            headers=result.headers,
+            body=result.body,
+            json=result.json,
+            functionError=result.function_error,
+            requestId=result.request_id or "",
+            durationMs=report.get("durationMs"),
+            billedMs=report.get("billedMs"),
+            memoryMb=report.get("memoryMb"),
+            maxMemoryMb=report.get("maxMemoryMb"),
+            initMs=report.get("initMs"),
+            logs=[str(line.get("line", "")) for line in result.logs],
+            url=managed.process.url,
+        )
 
     @server.command(protocol.SERVER_START_RUNNER)
     async def start_runner(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:

@@ -17,17 +17,15 @@ from lsprotocol import types as lsp
 
 from handlerlens.lsp import protocol
 from handlerlens.lsp.features.commands import _arg, _function_ref, find_spec
-from handlerlens.lsp.runners import RunnerManager
 from handlerlens.lsp.server import HandlerLensServer
-from handlerlens.runner.debugger import attach_configuration
 
 
 def register(server: HandlerLensServer) -> None:
-    """Wire `handlerlens.server.debug` (needs the runner manager the commands feature made)."""
-    manager: RunnerManager = server.runners  # type: ignore[attr-defined]
+    """Wire `handlerlens.server.debug` (its runners are the server's, shared with Run)."""
+    manager = server.runners
 
     @server.command(protocol.SERVER_DEBUG)
-    async def debug(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:
+    async def debug(ls: HandlerLensServer, *args: Any) -> protocol.DebugResult | None:
         try:
             spec, _ = find_spec(ls, _function_ref(_arg(args)))
             managed = await manager.ensure(spec, debug=True)
@@ -36,10 +34,13 @@ def register(server: HandlerLensServer) -> None:
                 lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"HandlerLens: {exc}")
             )
             return None
+        # Loaded on the first Debug, not at start-up (it loads the debugger's protocol).
+        from handlerlens.runner.debugger import attach_configuration
+
         process = managed.process
-        return {
-            "debugConfiguration": attach_configuration(process.debug_port, f"Debug {spec.name}"),
-            "url": process.url,
-            "port": process.port,
-            "debugPort": process.debug_port,
-        }
+        return protocol.DebugResult(
+            debugConfiguration=attach_configuration(process.debug_port, f"Debug {spec.name}"),
+            url=process.url,
+            port=process.port,
+            debugPort=process.debug_port,
+        )

@@ -8,17 +8,13 @@ from lsprotocol import types as lsp
 
 from handlerlens.lsp.convert import to_path
 from handlerlens.lsp.server import HandlerLensServer, apply_initialization_options
+from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES, DECLARING_GLOBS
 
+# Python files, the declaring files and what declarations read (project/walk.py's lists).
 WATCHED_GLOBS = (
     "**/*.py",
-    "**/pyproject.toml",
-    "**/serverless.{yml,yaml}",
-    "**/*.{tf,tfvars}",
-    "**/*.{yaml,yml,json}",
-    # `yc serverless function version create` in scripts; archives that hold a function's code
-    "**/*.{sh,bash,mk}",
-    "**/{Makefile,makefile,GNUmakefile}",
-    "**/*.zip",
+    *DECLARING_GLOBS,
+    *(f"**/*{suffix}" for suffix in DECLARATION_INPUT_SUFFIXES),
 )
 
 

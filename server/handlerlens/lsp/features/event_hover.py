@@ -1,15 +1,12 @@
 """Hover on event keys, context members and the event/context names inside handlers.
 
-`textDocument/hover` has one handler per server: this module wraps the one registered
-before it (hover on a handler's `def`, `features/hover.py`) and answers where that one has
-nothing to say.
+`textDocument/hover` has one handler per server: `features/hover.py` registers it and asks
+this module where the hover on a handler's `def` has nothing to say.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -42,22 +39,3 @@ def event_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | N
         contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=result.markdown),
         range=to_range(result.range),
     )
-
-
-def register(server: HandlerLensServer) -> None:
-    """Wire textDocument/hover, chained behind any hover registered earlier."""
-    features = server.protocol.fm.features
-    earlier: Callable[[lsp.HoverParams], Any] | None = features.pop(lsp.TEXT_DOCUMENT_HOVER, None)
-
-    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    async def combined(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        if earlier is not None:
-            # pygls stored it already bound to the server: it takes the params only.
-            answer = earlier(params)
-            if isinstance(answer, Awaitable):
-                answer = await answer
-            if answer is not None:
-                return answer  # type: ignore[no-any-return]
-        # Which functions are handlers is known once the workspace has been discovered.
-        await ls.ready.wait()
-        return event_hover(ls, params)

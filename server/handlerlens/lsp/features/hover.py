@@ -1,4 +1,5 @@
-"""Hover on a handler's `def`: platform, entry point, runtime, timeout, memory, trigger."""
+"""Hover on a handler's `def`: platform, entry point, runtime, timeout, memory, trigger; and,
+anywhere else in a handler, on event keys and context members (`event_hover`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lsprotocol import types as lsp
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Position
 from handlerlens.lsp.convert import to_path, to_range
+from handlerlens.lsp.features.event_hover import event_hover
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
@@ -57,27 +59,38 @@ def describe(spec: FunctionSpec) -> str:
     return f"**{spec.name}** — {title} function\n\n| | |\n|---|---|\n{table}"
 
 
+def def_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    """Hover on a handler's `def` (every function it handles), or None elsewhere."""
+    path = to_path(params.text_document.uri)
+    if path is None or not path.endswith(".py"):
+        return None
+    pos = Position(params.position.line, params.position.character)
+    for site in ls.workspace_for(path).handlers_in(path):
+        span = site.binding.span
+        if span.start <= pos <= span.end:
+            return lsp.Hover(
+                contents=lsp.MarkupContent(
+                    kind=lsp.MarkupKind.Markdown,
+                    value="\n\n---\n\n".join(
+                        describe(s.spec)
+                        for s in ls.workspace_for(path).handlers_in(path)
+                        if s.binding.span == span
+                    ),
+                ),
+                range=to_range(span),
+            )
+    return None
+
+
 def register(server: HandlerLensServer) -> None:
-    """Wire textDocument/hover for handler definitions."""
+    """Wire textDocument/hover: a handler's `def`, else the event/context access under the
+    cursor (`event_hover`)."""
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        path = to_path(params.text_document.uri)
-        if path is None or not path.endswith(".py"):
-            return None
-        pos = Position(params.position.line, params.position.character)
-        for site in ls.workspace_for(path).handlers_in(path):
-            span = site.binding.span
-            if span.start <= pos <= span.end:
-                return lsp.Hover(
-                    contents=lsp.MarkupContent(
-                        kind=lsp.MarkupKind.Markdown,
-                        value="\n\n---\n\n".join(
-                            describe(s.spec)
-                            for s in ls.workspace_for(path).handlers_in(path)
-                            if s.binding.span == span
-                        ),
-                    ),
-                    range=to_range(span),
-                )
-        return None
+    async def hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        answer = def_hover(ls, params)
+        if answer is not None:
+            return answer
+        # Which functions are handlers is known once the workspace has been discovered.
+        await ls.ready.wait()
+        return event_hover(ls, params)

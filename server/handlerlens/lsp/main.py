@@ -1,0 +1,66 @@
+"""Where the language server is put together: the pygls check and patches, then the features.
+
+`handlerlens lsp` imports this module only; the server (`server.py`) knows nothing of its
+features, and the features import the server's class, so the dependency runs one way.
+Nothing here imports pygls before `serve_stdio` has checked its version and answered
+`initialize` (early_initialize).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not typing's: nothing that need not load before the early answer
+if TYPE_CHECKING:
+    from handlerlens.lsp.server import HandlerLensServer
+
+
+def build_server() -> HandlerLensServer:
+    """A server with every feature registered.
+
+    Raises `pygls_patches.PyglsVersionError` on a pygls other than the one the patches were
+    written against, before the rest of pygls is imported.
+    """
+    from handlerlens.lsp import pygls_patches
+
+    pygls_patches.apply()
+    # Imported once the version is known to be right (they import pygls' server and types).
+    from handlerlens.lsp.features import register_all
+    from handlerlens.lsp.server import HandlerLensServer
+
+    server = HandlerLensServer()
+    register_all(server)
+    return server
+
+
+def serve_stdio() -> int:
+    """`handlerlens lsp`: serve on stdin/stdout until the client leaves; the exit status.
+
+    Checks the pygls version, answers `initialize` when stdin is a pipe or socket (every
+    editor) before pygls is imported, then builds the server, which reads what was read
+    already first. On another pygls: one line on stderr, exit status 2.
+    """
+    import sys
+
+    from handlerlens.lsp import early_initialize, pygls_patches
+
+    try:
+        pygls_patches.check_pygls_version(pygls_patches.installed_pygls_version())
+    except pygls_patches.PyglsVersionError as exc:
+        # One line an editor can show (VS Code shows the last `…Error: …` line it got).
+        sys.stderr.write(f"PyglsVersionError: {exc}\n")
+        return 2
+    early: early_initialize.Answered | None = None
+    read_first = b""
+    if pygls_patches.pollable(sys.stdin.buffer):
+        try:
+            got = early_initialize.answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+        except (KeyboardInterrupt, BrokenPipeError):
+            return 0  # as pygls ends: interrupted, or the client is gone
+        if isinstance(got, early_initialize.Answered):
+            early, read_first = got, got.consumed
+        else:
+            read_first = got
+    server = build_server()
+    server.early_answer = early
+    server.read_first = read_first
+    server.start_io()
+    return 0
