@@ -1,0 +1,142 @@
+// Issue #20 in VS Code's Test Explorer: examples' saved events are listed, one runs and passes,
+// an edit of the handler fails it with the expected/actual diff, "Accept Actual as Expected"
+// makes it pass, and a Debug run of it stops at a breakpoint in the handler.
+// Called from vscode.test.js with its helpers (`h`); every step goes through h.step.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+/** Rows of the Testing view in the side bar. */
+const rows = (page) => page.locator(".part.sidebar .monaco-list-row");
+
+function row(page, label, hasNotText) {
+  return rows(page)
+    .filter({ hasText: new RegExp(`^\\s*${label}\\b`) })
+    .filter(hasNotText ? { hasNotText } : {})
+    .first();
+}
+
+async function showTesting(h) {
+  const { page } = h;
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("F1");
+  await page.keyboard.type("Testing: Focus on Test Explorer View");
+  await page
+    .locator(".quick-input-widget .monaco-list-row", { hasText: "Focus on Test Explorer View" })
+    .first()
+    .click();
+}
+
+async function expand(h, label) {
+  const r = row(h.page, label);
+  await r.waitFor({ timeout: 90000 });
+  if ((await r.getAttribute("aria-expanded")) === "false") {
+    await r.locator(".monaco-tl-twistie").click();
+  }
+}
+
+/** Right-click the row `label`, then the context menu's `action`. */
+async function contextAction(h, label, action) {
+  const { page } = h;
+  await row(page, label).click({ button: "right" });
+  const item = page.locator(".context-view .action-label", { hasText: action }).first();
+  await item.waitFor({ timeout: 10000 });
+  await item.click();
+}
+
+/** Waits for the row `label` to show `state` (passed / failed / errored / skipped). */
+async function rowState(h, label, state, timeout = 90000) {
+  await row(h.page, label).locator(`.codicon-testing-${state}-icon`).first().waitFor({ timeout });
+}
+
+async function quickOpen(h, file) {
+  const { page } = h;
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+p");
+  await page.keyboard.type(file);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: file }).first().waitFor();
+  await page.keyboard.press("Enter");
+  await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
+}
+
+/**
+ * `h`: { page, step, snap, log, norm, WS_DIR, main (greeter/main.py's editor), lineOf,
+ * setBreakpoint, pausedAtLine, stopSession }.
+ */
+async function testExplorerSteps(h) {
+  const { page, step, snap, log, norm, WS_DIR } = h;
+  const handler = path.join(WS_DIR, "greeter", "main.py");
+  const expected = path.join(
+    WS_DIR,
+    "greeter",
+    ".handlerlens",
+    "events",
+    "greeter",
+    "ada.expected.json",
+  );
+
+  await step("Test Explorer lists the examples' functions and their saved events", async () => {
+    await showTesting(h);
+    await expand(h, "greeter");
+    await expand(h, "thumbnail");
+    await row(page, "ada").waitFor();
+    await row(page, "cat").waitFor();
+    log("   tests:", norm((await rows(page).allTextContents()).join(" | ")).slice(0, 300));
+  });
+  await snap("tests20-explorer");
+
+  await step("Run on greeter::ada → passed", async () => {
+    await contextAction(h, "ada", "Run Test");
+    await rowState(h, "ada", "passed");
+  });
+  await snap("tests20-passed");
+
+  await step("an edit of the handler fails it, expected vs actual in the diff view", async () => {
+    const before = fs.readFileSync(handler, "utf8");
+    if (!before.includes('f"Hello, {name}!"')) throw new Error("greeter/main.py has no greeting");
+    fs.writeFileSync(handler, before.replace('f"Hello, {name}!"', 'f"Howdy, {name}!"'));
+    // The failure's message points at the expected file: the peek opens there when it is shown.
+    await quickOpen(h, "ada.expected.json");
+    await showTesting(h);
+    await contextAction(h, "ada", "Run Test");
+    await rowState(h, "ada", "failed");
+    const diff = page.locator(".monaco-diff-editor", { hasText: "Howdy, Ada!" }).first();
+    await diff.waitFor({ timeout: 30000 });
+    const text = norm(await diff.textContent());
+    if (!text.includes("Hello, Ada!")) throw new Error(`no expected side in the diff: ${text}`);
+    log("   diff:", text.slice(0, 240));
+  });
+  await snap("tests20-failed-diff");
+
+  await step('"Accept Actual as Expected" writes the response and the event passes', async () => {
+    await showTesting(h);
+    await contextAction(h, "ada", "Accept Actual as Expected");
+    await rowState(h, "ada", "passed");
+    const written = JSON.parse(fs.readFileSync(expected, "utf8"));
+    if (written.body?.greeting !== "Howdy, Ada!")
+      throw new Error(`expected file not updated: ${JSON.stringify(written)}`);
+    if (!(written.ignore || []).includes("body.requestId"))
+      throw new Error(`the file's ignore list was lost: ${JSON.stringify(written)}`);
+  });
+  await snap("tests20-accepted");
+
+  await step(
+    "Debug on greeter::ada stops at a breakpoint in the handler, then passes",
+    async () => {
+      await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+      const bp = await h.lineOf(h.main, "name = (event.get(");
+      if (!(await h.main.locator(".codicon-debug-breakpoint").count()))
+        await h.setBreakpoint(h.main, bp);
+      await showTesting(h);
+      await contextAction(h, "ada", "Debug Test");
+      await h.pausedAtLine(h.main, bp);
+      await snap("tests20-debug-paused");
+      await page.keyboard.press("F5");
+      await showTesting(h);
+      await rowState(h, "ada", "passed");
+      await h.stopSession("Debug greeter");
+    },
+  );
+}
+
+module.exports = { testExplorerSteps };
