@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import debug_bench, extension_bench, goals, lsp_bench, runner_bench
+from bench import debug_bench, extension_bench, goals, lsp_bench, replay_bench, runner_bench
 from bench.debug_bench import DebugReps
 from bench.extension_bench import ExtensionReps
 from bench.lsp_bench import LspReps
@@ -164,6 +164,12 @@ async def _run(
     await _section("invoke wall time", invoke, runner)
     await _section("debugger", lambda: debug_bench.debug_figures(workdir, debug_reps), runner)
 
+    async def replay() -> list[Figure]:
+        runs = 2 if runner_reps is QUICK_RUNNER else 5
+        return [await asyncio.to_thread(replay_bench.replay_figure, workdir, runs)]
+
+    await _section("saved events as tests", replay, runner)
+
     async def extension() -> list[Figure]:
         return await asyncio.to_thread(extension_bench.extension_figures, workdir, ExtensionReps())
 
@@ -208,7 +214,11 @@ def main() -> int:
         goals.evaluate(list(by_key.values())),
         [
             ("Language server (issues #2, #5) — generated 2,000-line handler module", lsp),
-            ("Runner (issue #3) and debugger (issue #4) — trivial handler", runner),
+            (
+                "Runner (issue #3), debugger (issue #4) and saved events as tests (issue #20) "
+                "— trivial handlers",
+                runner,
+            ),
             ("Extension (issue #6) — examples/ in code-server, driven by Chromium", ext),
         ],
     )
