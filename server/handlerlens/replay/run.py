@@ -163,6 +163,9 @@ class _Runner:
             python=self.options.python,
             timeout=self.options.timeout,
             watch=False,
+            # Nothing reloads here: the standby interpreter a runner keeps for a fast reload
+            # would only double the start-ups (~30% of the run's CPU time).
+            extra_args=["--no-standby"],
         )
 
     async def invoke(self, event: Any) -> Any:
