@@ -479,9 +479,9 @@ export class EventTests implements vscode.Disposable {
       return;
     }
     const text = verdictText(v);
-    const location = v.expected
-      ? new vscode.Location(vscode.Uri.file(v.expected), new vscode.Position(0, 0))
-      : undefined;
+    // At the event file (the item's own): VS Code opens the failure's peek, with the diff, in
+    // an editor of it that is on screen.
+    const location = new vscode.Location(vscode.Uri.file(v.path), new vscode.Position(0, 0));
     if (v.status === "no expectation") {
       // Not a failure (CI passes it too, unless --strict): skipped, with the reason in the
       // output; "Accept Actual as Expected" on it writes its first expected file.
