@@ -150,9 +150,10 @@ async function testExplorerSteps(h) {
       await h.pausedAtLine(h.main, bp);
       await snap("tests20-debug-paused");
       await page.keyboard.press("F5");
+      await page.waitForTimeout(2000); // the response, then its verdict
+      await h.stopSession("Debug greeter"); // from the Run and Debug view, still on screen
       await showTesting(h);
       await rowState(h, "ada", "passed");
-      await h.stopSession("Debug greeter");
     },
   );
 }
