@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from bench.debug_bench import PLAIN, RESTART, STANDBY, UNDER_DEBUG
 from bench.lsp_bench import FLOOR_PYGLS
+from bench.replay_bench import FLOOR_PYTEST, LAMBDA_LOCAL
+from bench.replay_bench import KEY as REPLAY
 from bench.runner_bench import FF_DEBUG_STAT, FLOOR_HTTP, FLOOR_IMPORT, FLOOR_RUNTIME
 from bench.stats import Figure, Goal, Row
 
@@ -203,4 +205,27 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
                 extra <= 3.0,
             )
         )
+    # Issue 20: saved events as regression tests.
+    mine = row(REPLAY)
+    goals.append(
+        Goal(
+            20,
+            "`handlerlens test`, 200 saved events over 10 functions: median ≤ 3 s",
+            "—"
+            if mine is None
+            else f"median {_fmt(mine.median, 's')}, p95 {_fmt(mine.tail(False), 's')}",
+            None if mine is None else (mine.median or 0.0) <= 3.0,
+        )
+    )
+    ratio_goal(
+        20,
+        "`handlerlens test` ≤ 1.5× a pytest file calling the same handlers in-process",
+        REPLAY,
+        FLOOR_PYTEST,
+        lambda r: r <= 1.5,
+    )
+    replay = by_key.get(REPLAY)
+    peer = replay.row(LAMBDA_LOCAL) if replay else None
+    if peer is not None and peer.median is not None:
+        goals[-1].measured += f"; python-lambda-local, a process per event: {peer.median:.1f} s"
     return goals

@@ -13,6 +13,7 @@ import { RunnerActions, RunnerTracker } from "./runner";
 import { ServerManager } from "./server";
 import { needsRestart } from "./settings";
 import { RESTART_COMMAND, RUNNER_ACTIONS_COMMAND, StatusItems } from "./status";
+import { ACCEPT_ACTUAL_COMMAND, EventTests } from "./tests";
 
 let server: ServerManager | undefined;
 
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const handlers = new HandlerCommands(server, events, response, tracker, debug, logs);
   const runner = new RunnerActions(server, tracker, events, logs);
   const status = new StatusItems(server, tracker);
+  const tests = new EventTests(server, debug, logs);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];
@@ -38,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
     response,
     debug,
     status,
+    tests,
     s,
     s.onDidStartClient((client) => {
       disposeAll(clientSubscriptions);
@@ -57,6 +60,9 @@ export function activate(context: vscode.ExtensionContext): void {
       handlers.newEvent(arg),
     ),
     vscode.commands.registerCommand(RUNNER_ACTIONS_COMMAND, () => runner.showActions()),
+    vscode.commands.registerCommand(ACCEPT_ACTUAL_COMMAND, (arg?: unknown) =>
+      tests.acceptActual(arg),
+    ),
     vscode.commands.registerCommand("handlerlens.startRunner", (arg?: unknown) =>
       runner.start(arg),
     ),

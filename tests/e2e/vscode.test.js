@@ -773,6 +773,8 @@ async function restricted() {
       }
     }
 
+    await require("./steps-tests20").testExplorerSteps({ page, step, snap, log, norm, WS_DIR, main, lineOf, setBreakpoint, pausedAtLine, stopSession }); // prettier-ignore
+
     await step("a crashed server restarts by itself, silently", async () => {
       const before = await waitFor("the language server process", () => serverPids()[0]);
       process.kill(before, "SIGKILL");

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from handlerlens.replay.events import EVENTS_FOLDER
 
@@ -63,6 +64,9 @@ def add_event_arguments(parser: argparse.ArgumentParser) -> None:
         "list", help="list saved events and their expectations", formatter_class=HelpFormatter
     )
     listing.add_argument("function", nargs="?", metavar="FUNCTION", help="only this function's")
+    listing.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
     _project_arguments(listing)
 
 
@@ -139,8 +143,11 @@ def run_event(args: argparse.Namespace) -> int:
         saved, warnings = ev.saved_events(project, args.events_folder)
     except ev.ReplayError as exc:
         return _error(str(exc))
-    _warn(warnings)
     shown = [e for e in saved if only is None or e.function is only]
+    if args.format == "json":
+        print(_events_json(project, shown, warnings))
+        return 0
+    _warn(warnings)
     if not shown:
         whose = f" for '{only.test_name}'" if only else ""
         print(f"handlerlens: no saved events{whose} under {project.root}", file=sys.stderr)
@@ -153,6 +160,50 @@ def run_event(args: argparse.Namespace) -> int:
         state = ev.expectation_state(e) if e.function else missing
         print(f"{e.test_id:<{width}}  {ev.shown(e.path)}  {state}")
     return 0
+
+
+def _events_json(project: object, shown: Sequence[object], warnings: list[str]) -> str:
+    """`event list --format json`: the functions and their saved events, for editors (VS
+    Code's Test Explorer lists them): `{"root", "functions": [...], "events": [...],
+    "warnings": [...]}`; paths absolute."""
+    import json
+
+    from handlerlens.replay import events as ev
+
+    assert isinstance(project, ev.Project)
+    saved = [e for e in shown if isinstance(e, ev.SavedEvent)]
+    missing = "no such function"
+    if project.parse_errors:
+        missing += " (a declaring file does not parse)"
+    functions = [
+        {
+            "name": fn.name,
+            "testName": fn.test_name,
+            "platform": fn.platform,
+            "entry": fn.spec.entry,
+            "root": fn.spec.root,
+            "trigger": fn.trigger,
+            "declaredIn": fn.spec.declared_in,
+        }
+        for fn in project.functions
+    ]
+    listed = [
+        {
+            "id": e.test_id,
+            "function": e.function.test_name if e.function else None,
+            "folder": e.folder_name,
+            "event": e.name,
+            "path": e.path,
+            "expected": e.expected_path,
+            "state": ev.expectation_state(e) if e.function else missing,
+        }
+        for e in saved
+    ]
+    notes = _parse_warnings(project.parse_errors) + warnings
+    return json.dumps(
+        {"root": project.root, "functions": functions, "events": listed, "warnings": notes},
+        indent=2,
+    )
 
 
 def _parse_warnings(errors: list[str]) -> list[str]:

@@ -178,6 +178,9 @@ class Comparison:
     passed: bool
     diff: str = ""
     unused_ignores: list[str] = field(default_factory=list)
+    # The two sides as compared (masked, keys sorted, pretty): for a side-by-side diff view.
+    expected_text: str = ""
+    actual_text: str = ""
 
 
 def compare(
@@ -217,7 +220,9 @@ def compare(
     want_text = _pretty(want)
     got_text = _pretty(got)
     if want_text == got_text:
-        return Comparison(True, unused_ignores=unused)
+        return Comparison(
+            True, unused_ignores=unused, expected_text=want_text, actual_text=got_text
+        )
     diff = difflib.unified_diff(
         want_text.splitlines(),
         got_text.splitlines(),
@@ -225,7 +230,7 @@ def compare(
         tofile="actual",
         lineterm="",
     )
-    return Comparison(False, "\n".join(diff), unused)
+    return Comparison(False, "\n".join(diff), unused, want_text, got_text)
 
 
 def _pretty(value: Any) -> str:
