@@ -69,6 +69,9 @@ class RunnerStateParams(TypedDict, total=False):
     port: int
     debugPort: int
     message: str
+    # After a reload: the files whose change started it, and how long the reload took.
+    changed: list[str]
+    reloadedMs: float
 
 
 class LogParams(TypedDict, total=False):
