@@ -1,62 +1,11 @@
 /**
- * Pure text helpers (no `vscode` import; unit-tested in tests/client): the response document,
- * function log lines as people read them, stack-frame detection and the curl command.
+ * Pure text helpers (no `vscode` import; unit-tested in tests/client): function log lines as
+ * people read them, tracebacks, stack-frame detection and the curl command.
  */
-import { STATUS_CODES } from "node:http";
-import type { RunResult } from "./protocol";
 
 /** The runner's direct-invocation endpoint (the Lambda Invoke API path; both platforms). */
 export const INVOKE_PATH = (name: string): string =>
   `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
-
-export interface ResponseMeta {
-  functionName: string;
-  entry: string;
-  eventLabel: string;
-  at: Date;
-}
-
-/** Markdown text of one invocation: status, measurements, body, traceback, headers, log. */
-export function renderResponse(meta: ResponseMeta, r: RunResult): string {
-  const reason = STATUS_CODES[r.status] ?? "";
-  const verdict = r.functionError ? " — function error" : "";
-  const out: string[] = [];
-  out.push(`# ${meta.functionName}: ${r.status} ${reason}${verdict}`.trimEnd(), "");
-  const init = typeof r.initMs === "number" ? `, init ${fmtNumber(r.initMs)} ms (cold start)` : "";
-  out.push(
-    `- Function: \`${meta.entry}\` with event "${meta.eventLabel}" at ${meta.at.toLocaleTimeString()}`,
-    `- Duration: ${fmtNumber(r.durationMs)} ms, billed ${fmtNumber(r.billedMs)} ms${init}`,
-    `- Memory: ${fmtNumber(r.maxMemoryMb)} MB used of ${fmtNumber(r.memoryMb)} MB`,
-    `- Request id: ${r.requestId || "—"}`,
-    "",
-  );
-
-  out.push("## Body", "");
-  // `null` is a body too (a handler returning None); only a missing `json` means "not parsed".
-  const json = r.json !== undefined ? r.json : parseJson(r.body);
-  if (json !== undefined) {
-    out.push("```json", JSON.stringify(json, null, 2), "```", "");
-  } else {
-    out.push("```text", r.body === "" ? "(empty)" : r.body, "```", "");
-  }
-
-  const trace = tracebackOf(json);
-  if (trace) {
-    out.push("## Traceback", "", "```text", trace, "```", "");
-  }
-
-  out.push("## Headers", "", "```http");
-  const headerNames = Object.keys(r.headers);
-  out.push(
-    ...(headerNames.length ? headerNames.map((k) => `${k}: ${r.headers[k] ?? ""}`) : ["(none)"]),
-  );
-  out.push("```", "");
-
-  if (r.logs.length) {
-    out.push("## Log", "", "```text", ...r.logs.map(readableLogLine), "```", "");
-  }
-  return out.join("\n");
-}
 
 /**
  * One line of a function's log as people read it, its `\r`-separated parts on lines of their
@@ -138,25 +87,6 @@ export function curlCommand(
 /** Single-quotes a word for a POSIX shell. */
 export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function parseJson(text: string): unknown {
-  const t = text.trim();
-  if (!t || !'{["'.includes(t.charAt(0))) {
-    return undefined;
-  }
-  try {
-    return JSON.parse(t) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function fmtNumber(n: number | null | undefined): string {
-  if (typeof n !== "number" || !Number.isFinite(n)) {
-    return "—";
-  }
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
