@@ -62,6 +62,7 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
       entry: fn.entry,
       eventLabel: chosen.label,
       at: new Date(),
+      requestId: result.requestId,
       model: responseModel(result, (file) => this.isUserFile(file, fn.root)),
     };
     let entry = this.shown.get(key);

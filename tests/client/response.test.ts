@@ -178,7 +178,7 @@ describe("responseHtml", () => {
   });
   it("shows the status line, the headers, the body and the buttons; escapes what it shows", () => {
     const html = responseHtml(state, "n");
-    assert.match(html, /<div class="status ok" id="status">201 Created<\/div>/);
+    assert.match(html, /<div class="status ok" id="status" data-request-id="">201 Created<\/div>/);
     assert.match(html, /<th>Location<\/th><td>\/users\/7<\/td>/);
     assert.match(
       html,

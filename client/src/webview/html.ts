@@ -13,6 +13,8 @@ export interface ViewState {
   /** When the response came (shown as a time of day). */
   at: Date;
   model: ResponseModel;
+  /** The invocation's request id (on the page as `data-request-id`: each run has its own). */
+  requestId?: string;
   /** Files changed since this response (the code it ran is not the code on disk any more). */
   changedSince?: string[];
   /** A new run is under way. */
@@ -69,7 +71,7 @@ export function responseHtml(s: ViewState, nonce: string): string {
 </head>
 <body>
 <header>
-  <div class="status ${statusClass}" id="status">${esc(m.statusLine)}</div>
+  <div class="status ${statusClass}" id="status" data-request-id="${esc(s.requestId ?? "")}">${esc(m.statusLine)}</div>
   <div class="sub">${esc(s.functionName)} <span class="muted">(${esc(s.entry)})</span> · event “${esc(s.eventLabel)}” · ${esc(s.at.toLocaleTimeString())} · ${figuresLine}${s.running ? ` · <span class="running">running…</span>` : ""}</div>
   <nav>
     <button data-cmd="rerun" title="Run ${esc(s.functionName)} again with the same event">▶ Run again</button>
