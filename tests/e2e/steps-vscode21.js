@@ -166,7 +166,7 @@ async function run(t) {
       if (!/HTTP/.test(norm(rows[0] || ""))) throw new Error(`first event is not HTTP: ${rows[0]}`);
       await snap("vscode21-event-picker");
       await page.keyboard.press("Enter");
-      const text = await waitForResponseText(page, "signup", "201 Created");
+      await waitForResponseText(page, "signup", "201 Created");
       const frame = await responseFrame(page, "signup");
       const status = norm(await frame.locator("#status").textContent());
       if (status !== "201 Created") throw new Error(`status line: ${status}`);
@@ -180,7 +180,6 @@ async function run(t) {
         throw new Error(`the runner's headers are shown: ${headers}`);
       const body = norm(await frame.locator("section.body pre").innerText());
       if (body !== '{\n  "id": 7,\n  "name": "Ada"\n}') throw new Error(`body: ${body}`);
-      if (/\\"id\\"/.test(text)) throw new Error("the body is shown as an escaped string");
       log("   response:", status, "|", headers.replace(/\n/g, " "), "|", body.replace(/\s+/g, " "));
     },
   );
