@@ -215,7 +215,7 @@ export class HandlerCommands {
       this.response.show(fn, result, chosen);
       this.lastRunMs = performance.now() - t0;
       this.logs.main.info(
-        `${fn.name}: response on screen ${this.lastRunMs.toFixed(0)} ms after Run`,
+        `${fn.name}: response handed to the view ${this.lastRunMs.toFixed(0)} ms after Run`,
       );
     } finally {
       this.busy.delete(key);

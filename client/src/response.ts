@@ -21,13 +21,17 @@ import { errorText, type Logs } from "./logging";
 import { nextEventFileName, resolveFramePath, safeName } from "./paths";
 import type { FunctionInfo, RunResult } from "./protocol";
 import { notifyError, notifyInfo } from "./settings";
-import { type ViewMessage, type ViewState, responseHtml } from "./webview/html";
+import { type ViewMessage, type ViewState, responseBody, responseHtml } from "./webview/html";
 import { responseModel } from "./webview/model";
 
 export const RESPONSE_VIEW_TYPE = "handlerlens.response";
 
 interface Shown {
   panel: vscode.WebviewPanel;
+  /** The page is loaded and listening: updates go as a message, not as a new page. */
+  ready: boolean;
+  /** The page holds an older state than `state` (updated while hidden). */
+  outdated: boolean;
   fn: FunctionInfo;
   chosen: ChosenEvent;
   result: RunResult;
@@ -73,7 +77,7 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
         { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
         { enableScripts: true, enableFindWidget: true, localResourceRoots: [] },
       );
-      const created: Shown = { panel, fn, chosen, result, state };
+      const created: Shown = { panel, fn, chosen, result, state, ready: false, outdated: true };
       entry = created;
       this.shown.set(key, created);
       panel.onDidDispose(() => {
@@ -83,6 +87,15 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
       });
       panel.webview.onDidReceiveMessage((msg: ViewMessage) => {
         void this.onMessage(created, msg);
+      });
+      // Without retainContextWhenHidden a hidden page is reloaded from the html last set:
+      // bring it up to date when it shows again.
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) {
+          created.ready = false; // its page goes; a new one says "ready" again
+        } else if (created.outdated) {
+          this.reload(created);
+        }
       });
     } else {
       Object.assign(entry, { fn, chosen, result, state });
@@ -144,6 +157,25 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
 
   private render(entry: Shown): void {
     entry.panel.title = `${entry.fn.name} response`;
+    if (entry.ready && entry.panel.visible) {
+      // The page swaps its content in place: much quicker than loading a new page. The html
+      // set last is then behind: a page re-created later is loaded anew.
+      entry.outdated = true;
+      void entry.panel.webview
+        .postMessage({ type: "render", body: responseBody(entry.state) })
+        .then((delivered) => {
+          if (!delivered) {
+            this.reload(entry);
+          }
+        });
+      return;
+    }
+    this.reload(entry);
+  }
+
+  private reload(entry: Shown): void {
+    entry.ready = false;
+    entry.outdated = false;
     entry.panel.webview.html = responseHtml(entry.state, randomBytes(16).toString("base64"));
   }
 
@@ -172,6 +204,9 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
   private async onMessage(entry: Shown, msg: ViewMessage): Promise<void> {
     try {
       switch (msg.type) {
+        case "ready":
+          entry.ready = true;
+          return;
         case "rerun":
           await this.rerun(entry.fn, entry.chosen);
           return;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RunResult } from "../../client/src/protocol";
-import { esc, highlightJson, responseHtml } from "../../client/src/webview/html";
+import { esc, highlightJson, responseBody, responseHtml } from "../../client/src/webview/html";
 import { bodyView, responseModel, tracebackView } from "../../client/src/webview/model";
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString("base64");
@@ -189,6 +189,13 @@ describe("responseHtml", () => {
     }
     assert.match(html, /event “HTTP &lt;GET&gt;”/);
     assert.doesNotMatch(html, /class="stale"/);
+  });
+  it("puts the content in #root, which a `render` message replaces (no reload per run)", () => {
+    const html = responseHtml(state, "n");
+    assert.ok(html.includes(`<div id="root">${responseBody(state)}</div>`));
+    assert.match(html, /e\.data\.type === "render"/);
+    assert.match(html, /vscode\.postMessage\(\{ type: "ready" \}\)/);
+    assert.doesNotMatch(responseBody(state), /<script|<style/);
   });
   it("marks a response the code changed since", () => {
     const html = responseHtml({ ...state, changedSince: ["main.py"] }, "n");

@@ -250,7 +250,9 @@ async function run(t) {
       await page.waitForTimeout(2000); // a pop-up would be up by now
       const after = (await toasts(page)).filter((x) => !before.includes(x));
       if (after.length) throw new Error(`pop-up(s) for a transient error: ${after.join(" / ")}`);
-      await page.locator('.statusbar-item[id="status.problems"]').click();
+      // The Problems item toggles the panel: click it only when the panel is not shown.
+      if (!(await page.locator(".markers-panel").isVisible()))
+        await page.locator('.statusbar-item[id="status.problems"]').click();
       await page
         .locator(".markers-panel .monaco-list-row", { hasText: /syntax/i })
         .first()

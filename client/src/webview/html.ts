@@ -23,10 +23,50 @@ export interface ViewState {
 
 /** Messages the page posts to the extension. */
 export type ViewMessage =
-  | { type: "rerun" | "copyBody" | "copyCurl" | "saveEvent" | "saveTest" }
+  | { type: "ready" | "rerun" | "copyBody" | "copyCurl" | "saveEvent" | "saveTest" }
   | { type: "open"; file: string; line: number };
 
+/**
+ * The whole page. Later runs replace only the content of `#root` (`responseBody`, posted as a
+ * `render` message): no page reload per run, and the open/closed state of nothing is lost.
+ */
 export function responseHtml(s: ViewState, nonce: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${esc(s.functionName)} response</title>
+<style nonce="${nonce}">${STYLE}</style>
+</head>
+<body>
+<div id="root">${responseBody(s)}</div>
+<script nonce="${nonce}">
+const vscode = acquireVsCodeApi();
+document.addEventListener("click", (e) => {
+  const el = e.target instanceof Element ? e.target.closest("[data-cmd],[data-file]") : null;
+  if (!el) return;
+  e.preventDefault();
+  if (el.dataset.file) {
+    vscode.postMessage({ type: "open", file: el.dataset.file, line: Number(el.dataset.line) });
+  } else {
+    vscode.postMessage({ type: el.dataset.cmd });
+  }
+});
+window.addEventListener("message", (e) => {
+  if (e.data && e.data.type === "render") {
+    document.getElementById("root").innerHTML = e.data.body;
+  }
+});
+vscode.postMessage({ type: "ready" });
+</script>
+</body>
+</html>`;
+}
+
+/** The page's content: status line, buttons, marks, headers, body, traceback, details. */
+export function responseBody(s: ViewState): string {
   const m = s.model;
   const statusClass = m.failed ? "bad" : m.status !== undefined && m.status >= 400 ? "warn" : "ok";
   const stale = s.changedSince?.length
@@ -60,17 +100,7 @@ export function responseHtml(s: ViewState, nonce: string): string {
     : "";
   const warning = m.warning ? `<div class="warning">${esc(m.warning)}</div>` : "";
   const what = m.kind === "http" ? "HTTP response" : "Return value";
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${esc(s.functionName)} response</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head>
-<body>
-<header>
+  return `<header>
   <div class="status ${statusClass}" id="status" data-request-id="${esc(s.requestId ?? "")}">${esc(m.statusLine)}</div>
   <div class="sub">${esc(s.functionName)} <span class="muted">(${esc(s.entry)})</span> · event “${esc(s.eventLabel)}” · ${esc(s.at.toLocaleTimeString())} · ${figuresLine}${s.running ? ` · <span class="running">running…</span>` : ""}</div>
   <nav>
@@ -89,22 +119,7 @@ ${trace}
 <details class="raw"><summary>Raw return value</summary><pre>${esc(m.raw)}</pre></details>
 <details class="figures"><summary>Invocation</summary><table>${figures}</table></details>
 ${log}
-</main>
-<script nonce="${nonce}">
-const vscode = acquireVsCodeApi();
-document.addEventListener("click", (e) => {
-  const el = e.target instanceof Element ? e.target.closest("[data-cmd],[data-file]") : null;
-  if (!el) return;
-  e.preventDefault();
-  if (el.dataset.file) {
-    vscode.postMessage({ type: "open", file: el.dataset.file, line: Number(el.dataset.line) });
-  } else {
-    vscode.postMessage({ type: el.dataset.cmd });
-  }
-});
-</script>
-</body>
-</html>`;
+</main>`;
 }
 
 function headersSection(headers: [string, string][]): string {
