@@ -5,9 +5,10 @@ import * as vscode from "vscode";
 import { HandlerCommands, RUN_WITH_EVENT_COMMAND } from "./commands";
 import { DEBUG_TYPE, DebugSupport } from "./debug";
 import { EventFileLenses, EventPicker, RUN_WITH_EVENT_FILE, type EventFileArgs } from "./events";
+import { FunctionsView, OPEN_FUNCTION_COMMAND, openFunction } from "./functionsView";
 import { lensMiddleware } from "./lenses";
 import { Logs } from "./logging";
-import { CLIENT_DEBUG, CLIENT_RUN } from "./protocol";
+import { CLIENT_DEBUG, CLIENT_RUN, type FunctionInfo } from "./protocol";
 import { PythonLocator } from "./python";
 import { OUTPUT_SELECTOR, ResponseView } from "./response";
 import { RunnerActions, RunnerTracker } from "./runner";
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
   response.rerun = (fn, chosen) => handlers.runAgain(fn, chosen);
   const runner = new RunnerActions(server, tracker, events, logs);
   const status = new StatusItems(server, tracker);
+  const functionsView = new FunctionsView(server, tracker, events);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];
@@ -41,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     response,
     debug,
     status,
+    functionsView,
     s,
     s.onDidStartClient((client) => {
       disposeAll(clientSubscriptions);
@@ -62,6 +65,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("handlerlens.newEvent", (arg?: unknown) =>
       handlers.newEvent(arg),
     ),
+    vscode.commands.registerCommand(OPEN_FUNCTION_COMMAND, (fn: FunctionInfo) => openFunction(fn)),
+    vscode.commands.registerCommand("handlerlens.refreshFunctions", () => {
+      functionsView.refreshSoon();
+    }),
     vscode.commands.registerCommand(RUNNER_ACTIONS_COMMAND, () => runner.showActions()),
     vscode.commands.registerCommand("handlerlens.startRunner", (arg?: unknown) =>
       runner.start(arg),
