@@ -219,6 +219,8 @@ describe("responseHtml", () => {
     assert.match(html, /<a href="#" data-file="\/w\/main\.py" data-line="7"/);
     assert.match(html, />main\.py:7<\/a> in <code>handler<\/code>/);
     assert.match(html, /3 frame\(s\) of the runtime left out/);
+    // a function error reads from the error down: the traceback comes before headers and body
+    assert.ok(html.indexOf('class="trace"') < html.indexOf('class="headers"'));
   });
 });
 

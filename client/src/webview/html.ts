@@ -113,9 +113,9 @@ export function responseBody(s: ViewState): string {
 </header>
 ${stale}${warning}
 <main>
+${trace}
 ${headers}
 <section class="body"><h2>${m.kind === "http" ? "Body" : what}</h2>${bodySection(m.body)}</section>
-${trace}
 <details class="raw"><summary>Raw return value</summary><pre>${esc(m.raw)}</pre></details>
 <details class="figures"><summary>Invocation</summary><table>${figures}</table></details>
 ${log}
