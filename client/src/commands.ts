@@ -2,6 +2,7 @@
  * Run Handler and Debug Handler (lens, palette, editor title, event-file lenses): trust, the
  * function, the event, then the server's run/debug commands, the response view and the logs.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DebugSupport } from "./debug";
@@ -52,7 +53,9 @@ export class HandlerCommands {
       if (!fn) {
         return;
       }
-      const last = this.events.lastUsed(fn);
+      // A last event whose file is gone (deleted, renamed) is no last event: ask.
+      const remembered = this.events.lastUsed(fn);
+      const last = remembered?.path && !fs.existsSync(remembered.path) ? undefined : remembered;
       const chosen = last
         ? last.path
           ? await this.events.fromFile(last.path, last.label)
