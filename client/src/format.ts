@@ -1,7 +1,8 @@
 /**
  * Pure text helpers (no `vscode` import; unit-tested in tests/client): function log lines as
- * people read them, tracebacks, stack-frame detection and the curl command.
+ * people read them, tracebacks, stack-frame detection, the curl command, the reload line.
  */
+import type { RunnerStateParams } from "./protocol";
 
 /** The runner's direct-invocation endpoint (the Lambda Invoke API path; both platforms). */
 export const INVOKE_PATH = (name: string): string =>
@@ -91,4 +92,13 @@ export function shellQuote(s: string): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** "reloaded main.py in 40 ms" for an entry that just settled after a reload, else undefined. */
+export function reloadText(e: RunnerStateParams): string | undefined {
+  if (typeof e.reloadedMs !== "number" || e.state === "error") {
+    return undefined;
+  }
+  const files = e.changed?.length ? e.changed.join(", ") : "the code";
+  return `reloaded ${files} in ${e.reloadedMs.toFixed(0)} ms`;
 }

@@ -6,7 +6,8 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { EventPicker } from "./events";
-import { curlCommand } from "./format";
+import { curlCommand, reloadText } from "./format";
+
 import { chooseFunction, listFunctions, pickFunction } from "./functions";
 import { errorText, type Logs } from "./logging";
 import {
@@ -24,15 +25,6 @@ import { notificationLevel, notifyInfo } from "./settings";
 export interface RunnerEntry extends RunnerStateParams {
   function: string;
   at: number;
-}
-
-/** "reloaded main.py in 40 ms" for an entry that just settled after a reload, else undefined. */
-export function reloadText(e: RunnerStateParams): string | undefined {
-  if (typeof e.reloadedMs !== "number" || e.state === "error") {
-    return undefined;
-  }
-  const files = e.changed?.length ? e.changed.join(", ") : "the code";
-  return `reloaded ${files} in ${e.reloadedMs.toFixed(0)} ms`;
 }
 
 const SEEN_REQUESTS_LIMIT = 200;

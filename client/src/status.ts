@@ -4,7 +4,8 @@
  * reloading / debugging / error; click for the runner actions).
  */
 import * as vscode from "vscode";
-import { reloadText, type RunnerEntry, type RunnerTracker } from "./runner";
+import { reloadText } from "./format";
+import type { RunnerEntry, RunnerTracker } from "./runner";
 import { DOCUMENT_SELECTOR, type ServerManager, type ServerStatus } from "./server";
 
 export const RESTART_COMMAND = "handlerlens.restartServer";

@@ -4,6 +4,7 @@ import {
   curlCommand,
   findFrames,
   readableLogLine,
+  reloadText,
   shellQuote,
   tracebackOf,
 } from "../../client/src/format";
@@ -93,5 +94,22 @@ describe("curlCommand", () => {
   it("quotes only what needs quoting", () => {
     assert.equal(shellQuote("abc/def.json"), "abc/def.json");
     assert.equal(shellQuote("a b"), "'a b'");
+  });
+});
+
+describe("reloadText", () => {
+  it("names the changed files and the reload's time", () => {
+    assert.equal(
+      reloadText({ state: "running", changed: ["main.py"], reloadedMs: 40.4 }),
+      "reloaded main.py in 40 ms",
+    );
+    assert.equal(
+      reloadText({ state: "running", changed: [], reloadedMs: 7 }),
+      "reloaded the code in 7 ms",
+    );
+  });
+  it("says nothing for a state that is no finished reload", () => {
+    assert.equal(reloadText({ state: "running" }), undefined);
+    assert.equal(reloadText({ state: "error", reloadedMs: 3 }), undefined);
   });
 });
