@@ -7,7 +7,6 @@ import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { EventPicker } from "./events";
 import { curlCommand, reloadText } from "./format";
-
 import { chooseFunction, listFunctions, pickFunction } from "./functions";
 import { errorText, type Logs } from "./logging";
 import {
