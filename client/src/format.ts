@@ -102,3 +102,77 @@ export function reloadText(e: RunnerStateParams): string | undefined {
   const files = e.changed?.length ? e.changed.join(", ") : "the code";
   return `reloaded ${files} in ${e.reloadedMs.toFixed(0)} ms`;
 }
+
+// Headers a caller's curl does not send by hand: curl sets them, or the platform's front end
+// adds them (and the runner refuses a Host that is not localhost).
+const NOT_SENT = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "transfer-encoding",
+  "accept-encoding",
+  "user-agent",
+  "x-real-remote-address",
+  "x-real-ip",
+  "x-request-id",
+  "x-trace-id",
+  "x-amzn-trace-id",
+  "x-envoy-external-address",
+]);
+
+/**
+ * The curl command of the HTTP request an HTTP event describes, sent to the runner (which
+ * serves one function at every path): what the function's caller does, answered with the
+ * mapped HTTP response (`-i` shows its status line and headers). Reads the Yandex HTTP / API
+ * Gateway event and API Gateway's REST (1.0) and HTTP API / function URL (2.0) events;
+ * undefined for an event that names no HTTP method.
+ */
+export function httpCurlCommand(baseUrl: string, event: unknown): string | undefined {
+  if (!isRecord(event)) {
+    return undefined;
+  }
+  const ctx = isRecord(event.requestContext) ? event.requestContext : {};
+  const http2 = isRecord(ctx.http) ? ctx.http : {};
+  const method = [event.httpMethod, http2.method, ctx.httpMethod].find(
+    (m): m is string => typeof m === "string" && /^[A-Za-z]+$/.test(m),
+  );
+  if (!method) {
+    return undefined;
+  }
+  const rawPath = [event.rawPath, event.path, event.url].find(
+    (p): p is string => typeof p === "string" && p.startsWith("/"),
+  );
+  const url = new URL(rawPath ?? "/", baseUrl);
+  if (typeof event.rawQueryString === "string" && event.rawQueryString) {
+    url.search = event.rawQueryString;
+  } else {
+    const multi = isRecord(event.multiValueQueryStringParameters)
+      ? event.multiValueQueryStringParameters
+      : {};
+    const single = isRecord(event.queryStringParameters) ? event.queryStringParameters : {};
+    for (const [k, v] of Object.entries(single)) {
+      const values = Array.isArray(multi[k]) ? (multi[k] as unknown[]) : [v];
+      for (const value of values) {
+        url.searchParams.append(k, String(value));
+      }
+    }
+  }
+  const parts = ["curl", "-sS", "-i", "-X", method.toUpperCase(), shellQuote(url.toString())];
+  const headers = isRecord(event.headers) ? event.headers : {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!NOT_SENT.has(name.toLowerCase()) && !name.toLowerCase().startsWith("x-forwarded-")) {
+      parts.push("-H", shellQuote(`${name}: ${String(value)}`));
+    }
+  }
+  if (Array.isArray(event.cookies) && event.cookies.length) {
+    parts.push("-H", shellQuote(`Cookie: ${event.cookies.map(String).join("; ")}`));
+  }
+  const body = typeof event.body === "string" ? event.body : "";
+  if (body && event.isBase64Encoded === true) {
+    return `printf %s ${shellQuote(body)} | base64 -d | ${parts.join(" ")} --data-binary @-`;
+  }
+  if (body) {
+    parts.push("--data-binary", shellQuote(body));
+  }
+  return parts.join(" ");
+}

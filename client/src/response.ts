@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { type ChosenEvent, type EventPicker, shortSampleLabel } from "./events";
-import { curlCommand, findFrames } from "./format";
+import { curlCommand, findFrames, httpCurlCommand } from "./format";
 import { functionKey } from "./functions";
 import { errorText, type Logs } from "./logging";
 import { nextEventFileName, resolveFramePath, safeName } from "./paths";
@@ -240,11 +240,17 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
       void notifyInfo(`${entry.fn.name}'s runner has no URL any more; run it again first.`);
       return;
     }
-    const cmd = curlCommand(
-      url,
-      entry.fn.name,
-      entry.chosen.path ? { file: entry.chosen.path } : { json: entry.chosen.event },
-    );
+    // An HTTP function: the request its caller sends (answered with this HTTP response);
+    // any other: the Invoke API call with the event.
+    const http =
+      entry.state.model.kind === "http" ? httpCurlCommand(url, entry.chosen.event) : undefined;
+    const cmd =
+      http ??
+      curlCommand(
+        url,
+        entry.fn.name,
+        entry.chosen.path ? { file: entry.chosen.path } : { json: entry.chosen.event },
+      );
     await vscode.env.clipboard.writeText(cmd);
     vscode.window.setStatusBarMessage("Copied the curl command", 3000);
   }

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   curlCommand,
   findFrames,
+  httpCurlCommand,
   readableLogLine,
   reloadText,
   shellQuote,
@@ -111,5 +112,59 @@ describe("reloadText", () => {
   it("says nothing for a state that is no finished reload", () => {
     assert.equal(reloadText({ state: "running" }), undefined);
     assert.equal(reloadText({ state: "error", reloadedMs: 3 }), undefined);
+  });
+});
+
+describe("httpCurlCommand", () => {
+  const base = "http://127.0.0.1:4000";
+  it("sends a Yandex HTTP event's method, query, headers and body, not Host or forwarding", () => {
+    const cmd = httpCurlCommand(base, {
+      httpMethod: "POST",
+      url: "",
+      queryStringParameters: { name: "Ada", tag: "b" },
+      multiValueQueryStringParameters: { name: ["Ada"], tag: ["a", "b"] },
+      headers: {
+        Host: "functions.yandexcloud.net",
+        "Content-Type": "application/json",
+        "X-Forwarded-For": "1.2.3.4",
+        "X-Request-Id": "r",
+      },
+      body: '{"hello": "world"}',
+      isBase64Encoded: false,
+    });
+    assert.equal(
+      cmd,
+      `curl -sS -i -X POST 'http://127.0.0.1:4000/?name=Ada&tag=a&tag=b' -H 'Content-Type: application/json' --data-binary '{"hello": "world"}'`,
+    );
+  });
+  it("reads an HTTP API (2.0) event: rawPath, rawQueryString, cookies", () => {
+    const cmd = httpCurlCommand(base, {
+      version: "2.0",
+      rawPath: "/my/path",
+      rawQueryString: "a=1&a=2",
+      cookies: ["c1=x", "c2=y"],
+      headers: { host: "x.lambda-url.aws", header1: "v" },
+      requestContext: { http: { method: "GET" } },
+    });
+    assert.equal(
+      cmd,
+      `curl -sS -i -X GET 'http://127.0.0.1:4000/my/path?a=1&a=2' -H 'header1: v' -H 'Cookie: c1=x; c2=y'`,
+    );
+  });
+  it("decodes a base64 body through a pipe", () => {
+    const cmd = httpCurlCommand(base, {
+      httpMethod: "PUT",
+      path: "/f",
+      body: "AAE=",
+      isBase64Encoded: true,
+    });
+    assert.equal(
+      cmd,
+      "printf %s AAE= | base64 -d | curl -sS -i -X PUT http://127.0.0.1:4000/f --data-binary @-",
+    );
+  });
+  it("is undefined for an event that is no HTTP request", () => {
+    assert.equal(httpCurlCommand(base, { Records: [] }), undefined);
+    assert.equal(httpCurlCommand(base, "x"), undefined);
   });
 });

@@ -106,7 +106,7 @@ export function responseBody(s: ViewState): string {
   <nav>
     <button data-cmd="rerun" title="Run ${esc(s.functionName)} again with the same event">▶ Run again</button>
     <button data-cmd="copyBody">Copy body</button>
-    <button data-cmd="copyCurl" title="A curl command that invokes the function with this event">Copy as curl</button>
+    <button data-cmd="copyCurl" title="${m.kind === "http" ? "The HTTP request this event describes, as a curl command to the local runner" : "A curl command that invokes the function with this event"}">Copy as curl</button>
     <button data-cmd="saveEvent" title="Save the event under .handlerlens/events/${esc(s.functionName)}/">Save as event</button>
     <button data-cmd="saveTest" title="Save the event and this response as its expected response (handlerlens test)">Save as test</button>
   </nav>
