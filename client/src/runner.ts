@@ -19,7 +19,7 @@ import {
   SERVER_STOP_RUNNER,
 } from "./protocol";
 import type { ServerManager } from "./server";
-import { notificationLevel, notifyInfo } from "./settings";
+import { notificationLevel, notifyError, notifyInfo } from "./settings";
 
 export interface RunnerEntry extends RunnerStateParams {
   function: string;
@@ -45,6 +45,25 @@ export class RunnerTracker implements vscode.Disposable {
       }),
       client.onNotification(NOTIFY_LOG, (p: LogParams) => {
         this.logLine(p);
+      }),
+      // The server's own messages (a Run or a runner start that failed) go through the
+      // handlerlens.notifications setting like the extension's; always into the output.
+      client.onNotification("window/showMessage", (p: { type: number; message: string }) => {
+        const text = p.message;
+        if (p.type === 1) {
+          this.logs.main.error(text);
+          void notifyError(text);
+        } else if (p.type === 2) {
+          this.logs.main.warn(text);
+          if (notificationLevel() === "off") {
+            vscode.window.setStatusBarMessage(`$(warning) ${text}`, 8000);
+          } else {
+            void vscode.window.showWarningMessage(text);
+          }
+        } else {
+          this.logs.main.info(text);
+          void notifyInfo(text);
+        }
       }),
     ];
   }
