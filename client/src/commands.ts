@@ -2,6 +2,7 @@
  * Run Handler and Debug Handler (lens, palette, editor title, event-file lenses): trust, the
  * function, the event, then the server's run/debug commands, the response view and the logs.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DebugSupport } from "./debug";
@@ -20,9 +21,14 @@ import {
 import type { ResponseView } from "./response";
 import { ensureTrust, type RunnerTracker } from "./runner";
 import type { ServerManager } from "./server";
+import { notifyError, notifyInfo } from "./settings";
+
+export const RUN_WITH_EVENT_COMMAND = "handlerlens.runHandlerWithEvent";
 
 export class HandlerCommands {
   private readonly busy = new Set<string>();
+  /** Run → response shown, of the last run (ms; for the e2e's timings). */
+  lastRunMs: number | undefined;
 
   constructor(
     private readonly server: ServerManager,
@@ -33,8 +39,36 @@ export class HandlerCommands {
     private readonly logs: Logs,
   ) {}
 
-  /** `handlerlens.runHandler` (arg: FunctionInfo from a lens, a Uri from a menu, or nothing). */
+  /**
+   * `handlerlens.runHandler` (arg: FunctionInfo from a lens, a Uri from a menu, or nothing): one
+   * click runs the function with the event it was last run with; the first time (no last event
+   * yet) it asks which event.
+   */
   async run(arg?: unknown): Promise<void> {
+    await this.guard("Run", async () => {
+      if (!(await ensureTrust("Run Handler"))) {
+        return;
+      }
+      const fn = await chooseFunction(this.server, arg, "run");
+      if (!fn) {
+        return;
+      }
+      // A last event whose file is gone (deleted, renamed) is no last event: ask.
+      const remembered = this.events.lastUsed(fn);
+      const last = remembered?.path && !fs.existsSync(remembered.path) ? undefined : remembered;
+      const chosen = last
+        ? last.path
+          ? await this.events.fromFile(last.path, last.label)
+          : last
+        : await this.events.pick(fn, "Run");
+      if (chosen) {
+        await this.invoke(fn, chosen);
+      }
+    });
+  }
+
+  /** `handlerlens.runHandlerWithEvent`: choose the event, then run. */
+  async runWithEvent(arg?: unknown): Promise<void> {
     await this.guard("Run", async () => {
       if (!(await ensureTrust("Run Handler"))) {
         return;
@@ -43,6 +77,16 @@ export class HandlerCommands {
       const chosen = fn && (await this.events.pick(fn, "Run"));
       if (fn && chosen) {
         await this.invoke(fn, chosen);
+      }
+    });
+  }
+
+  /** The response view's "Run again": the same function and event (a file is re-read). */
+  async runAgain(fn: FunctionInfo, chosen: ChosenEvent): Promise<void> {
+    await this.guard("Run", async () => {
+      const event = chosen.path ? await this.events.fromFile(chosen.path, chosen.label) : chosen;
+      if (event) {
+        await this.invoke(fn, event);
       }
     });
   }
@@ -144,12 +188,12 @@ export class HandlerCommands {
   private async invoke(fn: FunctionInfo, chosen: ChosenEvent): Promise<void> {
     const key = functionKey(fn);
     if (this.busy.has(key)) {
-      void vscode.window.showInformationMessage(
-        `${fn.name} is still running; its response opens when it finishes.`,
-      );
+      void notifyInfo(`${fn.name} is still running; its response opens when it finishes.`);
       return;
     }
+    const t0 = performance.now();
     this.busy.add(key);
+    this.response.setRunning(fn, true);
     try {
       this.response.addRoot(fn.root);
       // The event travels as content, read just now (a dirty event editor is saved first).
@@ -171,9 +215,14 @@ export class HandlerCommands {
       this.logs.main.info(
         `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${String(result.durationMs)} ms, billed ${String(result.billedMs)} ms`,
       );
-      await this.response.show(fn, result, chosen.label);
+      this.response.show(fn, result, chosen);
+      this.lastRunMs = performance.now() - t0;
+      this.logs.main.info(
+        `${fn.name}: response handed to the view ${this.lastRunMs.toFixed(0)} ms after Run`,
+      );
     } finally {
       this.busy.delete(key);
+      this.response.setRunning(fn, false);
     }
   }
 
@@ -183,7 +232,7 @@ export class HandlerCommands {
     } catch (err) {
       const text = errorText(err);
       this.logs.main.error(`${what} failed: ${text}`);
-      void vscode.window.showErrorMessage(`${what} failed: ${text}`, "Show Logs").then((c) => {
+      void notifyError(`${what} failed: ${text}`, "Show Logs").then((c) => {
         if (c) {
           this.logs.main.show(true);
         }

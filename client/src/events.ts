@@ -60,28 +60,33 @@ export class EventPicker {
         choose: () => (last.path ? this.fromFile(last.path, last.label) : Promise.resolve(last)),
       });
     }
-    if (saved.size) {
-      items.push({ label: "Saved events", kind: vscode.QuickPickItemKind.Separator });
-      for (const e of saved.values()) {
-        const file = e.path;
-        items.push({
-          label: `$(file) ${e.label}`,
-          description: file ? vscode.workspace.asRelativePath(file) : "saved",
-          choose: () =>
-            file
-              ? this.fromFile(file, e.label)
-              : Promise.resolve({ label: e.label, event: e.event }),
-        });
-      }
-    }
-    items.push({ label: "Samples", kind: vscode.QuickPickItemKind.Separator });
-    const bases = samples.length ? samples : [emptySample(fn)];
-    for (const e of bases) {
+    // The function's own events first (saved ones, then its trigger's samples), then the
+    // samples of other triggers behind a separator; labels without the samples' long details.
+    items.push({
+      label: `For ${fn.name} (${fn.trigger})`,
+      kind: vscode.QuickPickItemKind.Separator,
+    });
+    for (const e of saved.values()) {
+      const file = e.path;
       items.push({
-        label: `$(symbol-event) ${e.label}`,
-        description: `sample${e.trigger ? ` · ${e.trigger}` : ""}`,
-        choose: () => Promise.resolve({ label: e.label, event: e.event }),
+        label: `$(file) ${e.label}`,
+        description: file ? vscode.workspace.asRelativePath(file) : "saved",
+        choose: () =>
+          file ? this.fromFile(file, e.label) : Promise.resolve({ label: e.label, event: e.event }),
       });
+    }
+    const bases = samples.length ? samples : [emptySample(fn)];
+    const own = bases.filter((e) => !e.trigger || e.trigger === fn.trigger);
+    const others = bases.filter((e) => !own.includes(e));
+    const sampleItem = (e: EventItem): PickItem => ({
+      label: `$(symbol-event) ${shortSampleLabel(e.label)}`,
+      description: `sample${e.trigger ? ` · ${e.trigger}` : ""}`,
+      choose: () => Promise.resolve({ label: shortSampleLabel(e.label), event: e.event }),
+    });
+    items.push(...(own.length ? own : others.splice(0, 1)).map(sampleItem));
+    if (others.length) {
+      items.push({ label: "Other triggers", kind: vscode.QuickPickItemKind.Separator });
+      items.push(...others.map(sampleItem));
     }
     items.push({ label: "", kind: vscode.QuickPickItemKind.Separator });
     items.push({
@@ -301,6 +306,11 @@ export function eventFileOwner(uri: vscode.Uri): string | undefined {
   const rel = path.relative(eventsRoot, uri.fsPath);
   const parts = rel.split(path.sep);
   return parts.length === 2 && !rel.startsWith("..") ? parts[0] : undefined;
+}
+
+/** A sample's title without its parenthesised detail: "HTTP invocation (…)" → "HTTP invocation". */
+export function shortSampleLabel(label: string): string {
+  return label.replace(/\s*\([^)]*\)\s*$/, "").trim() || label;
 }
 
 function emptySample(fn: FunctionInfo): EventItem {

@@ -2,13 +2,15 @@
  * Entry point: wires the modules together and registers every disposable; no logic lives here.
  */
 import * as vscode from "vscode";
-import { HandlerCommands } from "./commands";
+import { HandlerCommands, RUN_WITH_EVENT_COMMAND } from "./commands";
 import { DEBUG_TYPE, DebugSupport } from "./debug";
 import { EventFileLenses, EventPicker, RUN_WITH_EVENT_FILE, type EventFileArgs } from "./events";
+import { FunctionsView, OPEN_FUNCTION_COMMAND, openFunction } from "./functionsView";
+import { lensMiddleware } from "./lenses";
 import { Logs } from "./logging";
-import { CLIENT_DEBUG, CLIENT_RUN } from "./protocol";
+import { CLIENT_DEBUG, CLIENT_RUN, type FunctionInfo } from "./protocol";
 import { PythonLocator } from "./python";
-import { OUTPUT_SELECTOR, RESPONSE_SCHEME, ResponseView } from "./response";
+import { OUTPUT_SELECTOR, ResponseView } from "./response";
 import { RunnerActions, RunnerTracker } from "./runner";
 import { ServerManager } from "./server";
 import { needsRestart } from "./settings";
@@ -22,14 +24,17 @@ export function activate(context: vscode.ExtensionContext): void {
   const logs = new Logs();
   const locator = new PythonLocator(logs.main);
   server = new ServerManager(context, logs, locator);
+  server.middleware = lensMiddleware();
   const tracker = new RunnerTracker(logs);
   const events = new EventPicker(server, context.workspaceState, logs.main);
-  const response = new ResponseView();
+  const response = new ResponseView(events, logs, context.extensionPath);
   const debug = new DebugSupport(server, logs);
   const handlers = new HandlerCommands(server, events, response, tracker, debug, logs);
+  response.rerun = (fn, chosen) => handlers.runAgain(fn, chosen);
   const runner = new RunnerActions(server, tracker, events, logs);
   const status = new StatusItems(server, tracker);
   const tests = new EventTests(server, debug, logs);
+  const functionsView = new FunctionsView(server, tracker, events);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];
@@ -41,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     debug,
     status,
     tests,
+    functionsView,
     s,
     s.onDidStartClient((client) => {
       disposeAll(clientSubscriptions);
@@ -52,6 +58,9 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.commands.registerCommand(CLIENT_RUN, (arg?: unknown) => handlers.run(arg)),
+    vscode.commands.registerCommand(RUN_WITH_EVENT_COMMAND, (arg?: unknown) =>
+      handlers.runWithEvent(arg),
+    ),
     vscode.commands.registerCommand(CLIENT_DEBUG, (arg?: unknown) => handlers.debugHandler(arg)),
     vscode.commands.registerCommand(RUN_WITH_EVENT_FILE, (arg: EventFileArgs) =>
       handlers.runWithEventFile(arg),
@@ -59,6 +68,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("handlerlens.newEvent", (arg?: unknown) =>
       handlers.newEvent(arg),
     ),
+    vscode.commands.registerCommand(OPEN_FUNCTION_COMMAND, (fn: FunctionInfo) => openFunction(fn)),
+    vscode.commands.registerCommand("handlerlens.refreshFunctions", () => {
+      functionsView.refreshSoon();
+    }),
     vscode.commands.registerCommand(RUNNER_ACTIONS_COMMAND, () => runner.showActions()),
     vscode.commands.registerCommand(ACCEPT_ACTUAL_COMMAND, (arg?: unknown) =>
       tests.acceptActual(arg),
@@ -73,8 +86,6 @@ export function activate(context: vscode.ExtensionContext): void {
       logs.main.show(true);
     }),
     vscode.commands.registerCommand(RESTART_COMMAND, () => s.restart("Restart Server command")),
-    vscode.workspace.registerTextDocumentContentProvider(RESPONSE_SCHEME, response),
-    vscode.languages.registerDocumentLinkProvider({ scheme: RESPONSE_SCHEME }, response),
     vscode.languages.registerDocumentLinkProvider(OUTPUT_SELECTOR, response),
     vscode.languages.registerCodeLensProvider(
       { scheme: "file", language: "json" },
@@ -87,6 +98,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (needsRestart(e)) {
         s.scheduleRestart("settings changed");
+      } else if (e.affectsConfiguration("handlerlens.codeLens.enabled")) {
+        // The client asks again for lenses when the server says they changed; a restart does.
+        s.scheduleRestart("lenses shown or hidden");
       }
     }),
     locator.onDidChange(() => {

@@ -1,62 +1,12 @@
 /**
- * Pure text helpers (no `vscode` import; unit-tested in tests/client): the response document,
- * function log lines as people read them, stack-frame detection and the curl command.
+ * Pure text helpers (no `vscode` import; unit-tested in tests/client): function log lines as
+ * people read them, tracebacks, stack-frame detection, the curl command, the reload line.
  */
-import { STATUS_CODES } from "node:http";
-import type { RunResult } from "./protocol";
+import type { RunnerStateParams } from "./protocol";
 
 /** The runner's direct-invocation endpoint (the Lambda Invoke API path; both platforms). */
 export const INVOKE_PATH = (name: string): string =>
   `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
-
-export interface ResponseMeta {
-  functionName: string;
-  entry: string;
-  eventLabel: string;
-  at: Date;
-}
-
-/** Markdown text of one invocation: status, measurements, body, traceback, headers, log. */
-export function renderResponse(meta: ResponseMeta, r: RunResult): string {
-  const reason = STATUS_CODES[r.status] ?? "";
-  const verdict = r.functionError ? " — function error" : "";
-  const out: string[] = [];
-  out.push(`# ${meta.functionName}: ${r.status} ${reason}${verdict}`.trimEnd(), "");
-  const init = typeof r.initMs === "number" ? `, init ${fmtNumber(r.initMs)} ms (cold start)` : "";
-  out.push(
-    `- Function: \`${meta.entry}\` with event "${meta.eventLabel}" at ${meta.at.toLocaleTimeString()}`,
-    `- Duration: ${fmtNumber(r.durationMs)} ms, billed ${fmtNumber(r.billedMs)} ms${init}`,
-    `- Memory: ${fmtNumber(r.maxMemoryMb)} MB used of ${fmtNumber(r.memoryMb)} MB`,
-    `- Request id: ${r.requestId || "—"}`,
-    "",
-  );
-
-  out.push("## Body", "");
-  // `null` is a body too (a handler returning None); only a missing `json` means "not parsed".
-  const json = r.json !== undefined ? r.json : parseJson(r.body);
-  if (json !== undefined) {
-    out.push("```json", JSON.stringify(json, null, 2), "```", "");
-  } else {
-    out.push("```text", r.body === "" ? "(empty)" : r.body, "```", "");
-  }
-
-  const trace = tracebackOf(json);
-  if (trace) {
-    out.push("## Traceback", "", "```text", trace, "```", "");
-  }
-
-  out.push("## Headers", "", "```http");
-  const headerNames = Object.keys(r.headers);
-  out.push(
-    ...(headerNames.length ? headerNames.map((k) => `${k}: ${r.headers[k] ?? ""}`) : ["(none)"]),
-  );
-  out.push("```", "");
-
-  if (r.logs.length) {
-    out.push("## Log", "", "```text", ...r.logs.map(readableLogLine), "```", "");
-  }
-  return out.join("\n");
-}
 
 /**
  * One line of a function's log as people read it, its `\r`-separated parts on lines of their
@@ -140,25 +90,89 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function parseJson(text: string): unknown {
-  const t = text.trim();
-  if (!t || !'{["'.includes(t.charAt(0))) {
-    return undefined;
-  }
-  try {
-    return JSON.parse(t) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function fmtNumber(n: number | null | undefined): string {
-  if (typeof n !== "number" || !Number.isFinite(n)) {
-    return "—";
-  }
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** "reloaded main.py in 40 ms" for an entry that just settled after a reload, else undefined. */
+export function reloadText(e: RunnerStateParams): string | undefined {
+  if (typeof e.reloadedMs !== "number" || e.state === "error") {
+    return undefined;
+  }
+  const files = e.changed?.length ? e.changed.join(", ") : "the code";
+  return `reloaded ${files} in ${e.reloadedMs.toFixed(0)} ms`;
+}
+
+// Headers a caller's curl does not send by hand: curl sets them, or the platform's front end
+// adds them (and the runner refuses a Host that is not localhost).
+const NOT_SENT = new Set([
+  "host",
+  "content-length",
+  "connection",
+  "transfer-encoding",
+  "accept-encoding",
+  "user-agent",
+  "x-real-remote-address",
+  "x-real-ip",
+  "x-request-id",
+  "x-trace-id",
+  "x-amzn-trace-id",
+  "x-envoy-external-address",
+]);
+
+/**
+ * The curl command of the HTTP request an HTTP event describes, sent to the runner (which
+ * serves one function at every path): what the function's caller does, answered with the
+ * mapped HTTP response (`-i` shows its status line and headers). Reads the Yandex HTTP / API
+ * Gateway event and API Gateway's REST (1.0) and HTTP API / function URL (2.0) events;
+ * undefined for an event that names no HTTP method.
+ */
+export function httpCurlCommand(baseUrl: string, event: unknown): string | undefined {
+  if (!isRecord(event)) {
+    return undefined;
+  }
+  const ctx = isRecord(event.requestContext) ? event.requestContext : {};
+  const http2 = isRecord(ctx.http) ? ctx.http : {};
+  const method = [event.httpMethod, http2.method, ctx.httpMethod].find(
+    (m): m is string => typeof m === "string" && /^[A-Za-z]+$/.test(m),
+  );
+  if (!method) {
+    return undefined;
+  }
+  const rawPath = [event.rawPath, event.path, event.url].find(
+    (p): p is string => typeof p === "string" && p.startsWith("/"),
+  );
+  const url = new URL(rawPath ?? "/", baseUrl);
+  if (typeof event.rawQueryString === "string" && event.rawQueryString) {
+    url.search = event.rawQueryString;
+  } else {
+    const multi = isRecord(event.multiValueQueryStringParameters)
+      ? event.multiValueQueryStringParameters
+      : {};
+    const single = isRecord(event.queryStringParameters) ? event.queryStringParameters : {};
+    for (const [k, v] of Object.entries(single)) {
+      const values = Array.isArray(multi[k]) ? (multi[k] as unknown[]) : [v];
+      for (const value of values) {
+        url.searchParams.append(k, String(value));
+      }
+    }
+  }
+  const parts = ["curl", "-sS", "-i", "-X", method.toUpperCase(), shellQuote(url.toString())];
+  const headers = isRecord(event.headers) ? event.headers : {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!NOT_SENT.has(name.toLowerCase()) && !name.toLowerCase().startsWith("x-forwarded-")) {
+      parts.push("-H", shellQuote(`${name}: ${String(value)}`));
+    }
+  }
+  if (Array.isArray(event.cookies) && event.cookies.length) {
+    parts.push("-H", shellQuote(`Cookie: ${event.cookies.map(String).join("; ")}`));
+  }
+  const body = typeof event.body === "string" ? event.body : "";
+  if (body && event.isBase64Encoded === true) {
+    return `printf %s ${shellQuote(body)} | base64 -d | ${parts.join(" ")} --data-binary @-`;
+  }
+  if (body) {
+    parts.push("--data-binary", shellQuote(body));
+  }
+  return parts.join(" ");
 }

@@ -75,6 +75,9 @@ export interface RunnerStateParams {
   port?: number;
   debugPort?: number;
   message?: string;
+  /** After a reload: the files whose change started it, and how long it took. */
+  changed?: string[];
+  reloadedMs?: number;
 }
 
 /**
@@ -120,6 +123,20 @@ export interface RunResult {
   initMs?: number | null;
   logs: string[];
   url?: string;
+  /** What the caller gets over HTTP (the platform's mapping); null for other triggers. */
+  http?: HttpResponse | null;
+  /** The response as `<name>.expected.json` holds it (`handlerlens test`'s format). */
+  expected?: Record<string, unknown>;
+}
+
+/** The mapped HTTP response of an HTTP-triggered function (headers: the function's own). */
+export interface HttpResponse {
+  status: number;
+  reason: string;
+  headers: [string, string][];
+  bodyBase64: string;
+  trigger?: string;
+  warning?: string | null;
 }
 
 /** One entry of SERVER_LIST_EVENTS. */

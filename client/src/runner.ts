@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import type { EventPicker } from "./events";
-import { curlCommand } from "./format";
+import { curlCommand, reloadText } from "./format";
 import { chooseFunction, listFunctions, pickFunction } from "./functions";
 import { errorText, type Logs } from "./logging";
 import {
@@ -19,6 +19,7 @@ import {
   SERVER_STOP_RUNNER,
 } from "./protocol";
 import type { ServerManager } from "./server";
+import { notificationLevel, notifyError, notifyInfo } from "./settings";
 
 export interface RunnerEntry extends RunnerStateParams {
   function: string;
@@ -44,6 +45,25 @@ export class RunnerTracker implements vscode.Disposable {
       }),
       client.onNotification(NOTIFY_LOG, (p: LogParams) => {
         this.logLine(p);
+      }),
+      // The server's own messages (a Run or a runner start that failed) go through the
+      // handlerlens.notifications setting like the extension's; always into the output.
+      client.onNotification("window/showMessage", (p: { type: number; message: string }) => {
+        const text = p.message;
+        if (p.type === 1) {
+          this.logs.main.error(text);
+          void notifyError(text);
+        } else if (p.type === 2) {
+          this.logs.main.warn(text);
+          if (notificationLevel() === "off") {
+            vscode.window.setStatusBarMessage(`$(warning) ${text}`, 8000);
+          } else {
+            void vscode.window.showWarningMessage(text);
+          }
+        } else {
+          this.logs.main.info(text);
+          void notifyInfo(text);
+        }
       }),
     ];
   }
@@ -71,14 +91,28 @@ export class RunnerTracker implements vscode.Disposable {
   update(p: RunnerStateParams): void {
     const name = p.function ?? "";
     const before = this.entries.get(name);
-    const entry: RunnerEntry = { ...before, ...p, function: name, at: Date.now() };
+    // Where it runs carries over; what was said about the last state (its message, a reload's
+    // figures) does not: a fixed error must not linger in the tooltip.
+    const entry: RunnerEntry = {
+      url: before?.url,
+      port: before?.port,
+      debugPort: before?.debugPort,
+      ...p,
+      function: name,
+      at: Date.now(),
+    };
     this.entries.set(name, entry);
     const where = entry.url ?? (entry.port ? `127.0.0.1:${entry.port}` : "");
-    this.logs.main.info(
-      `Runner ${name || "(all)"}: ${entry.state ?? "?"}${where ? ` ${where}` : ""}${p.message ? ` — ${p.message}` : ""}`,
-    );
+    const reloaded = reloadText(entry);
+    if (reloaded) {
+      this.logs.main.info(`${name}: ${reloaded}`);
+    } else {
+      this.logs.main.info(
+        `Runner ${name || "(all)"}: ${entry.state ?? "?"}${where ? ` ${where}` : ""}${p.message ? ` — ${p.message}` : ""}`,
+      );
+    }
     if (entry.state === "error" && before?.state !== "error") {
-      this.showError(entry);
+      this.showError(entry, before);
     }
     if (entry.state !== "error") {
       this.shownErrors.clear();
@@ -99,15 +133,24 @@ export class RunnerTracker implements vscode.Disposable {
     this.logs.functionLine(p.function, p.line ?? "", p.stream);
   }
 
-  private showError(entry: RunnerEntry): void {
+  /**
+   * A runner that failed: in the status bar always (status.ts) and, with a save that broke the
+   * code, in Problems too — no pop-up for that, it is a state the next save fixes. A pop-up
+   * only for a runner that could not start on a port (the server already reports a Run that
+   * failed, with its own message), as that needs the user to act.
+   */
+  private showError(entry: RunnerEntry, before: RunnerEntry | undefined): void {
+    const portProblem = /\bport\b|address already in use/i.test(entry.message ?? "");
+    const started = before?.state === "starting" || before === undefined;
+    if (!portProblem || !started || notificationLevel() === "off") {
+      return;
+    }
     const message = `Runner for ${entry.function} failed: ${entry.message ?? "see the HandlerLens output"}`;
     if (this.shownErrors.has(message)) {
       return;
     }
     this.shownErrors.add(message);
-    const portProblem = /port|address already in use/i.test(entry.message ?? "");
-    const actions = portProblem ? ["Change Port", "Show Logs"] : ["Show Logs"];
-    void vscode.window.showErrorMessage(message, ...actions).then((choice) => {
+    void vscode.window.showErrorMessage(message, "Change Port", "Show Logs").then((choice) => {
       if (choice === "Change Port") {
         void vscode.commands.executeCommand(
           "workbench.action.openSettings",
@@ -221,9 +264,7 @@ export class RunnerActions {
   private async pickEntry(title: string): Promise<RunnerEntry | undefined> {
     const running = this.tracker.all().filter((e) => e.url && e.state !== "stopped");
     if (running.length === 0) {
-      void vscode.window.showInformationMessage(
-        "No runner is running. Start one from the status bar or with Run Handler.",
-      );
+      void notifyInfo("No runner is running. Start one from the status bar or with Run Handler.");
       return undefined;
     }
     if (running.length === 1) {
@@ -249,7 +290,7 @@ export class RunnerActions {
       return chooseFunction(this.server, arg, "stop");
     }
     if (candidates.length === 0) {
-      void vscode.window.showInformationMessage("No runner is running.");
+      void notifyInfo("No runner is running.");
       return undefined;
     }
     return candidates.length === 1 ? candidates[0] : pickFunction(candidates, title);

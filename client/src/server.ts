@@ -16,6 +16,7 @@ import {
   ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
+  type Middleware,
   RevealOutputChannelOn,
 } from "vscode-languageclient/node";
 import { errorText, type Logs } from "./logging";
@@ -79,6 +80,8 @@ export class ServerManager implements vscode.Disposable {
   private readonly clientStarted = new vscode.EventEmitter<LanguageClient>();
   /** Fires with each freshly started client (to subscribe to its notifications). */
   readonly onDidStartClient = this.clientStarted.event;
+  /** The language client's middleware (lenses: lenses.ts), set before the first start. */
+  middleware: Middleware | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -199,6 +202,7 @@ export class ServerManager implements vscode.Disposable {
       traceOutputChannel: this.logs.server,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: options,
+      middleware: this.middleware,
       errorHandler: {
         error: (_e, _m, count): ErrorHandlerResult =>
           count !== undefined && count <= 3

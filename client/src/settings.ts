@@ -59,3 +59,43 @@ export function needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
 function firstFolder(): vscode.WorkspaceFolder | undefined {
   return vscode.workspace.workspaceFolders?.[0];
 }
+
+/** `handlerlens.codeLens.enabled`: the Run/Debug lenses above handlers. */
+export function lensesEnabled(scope?: vscode.ConfigurationScope): boolean {
+  return vscode.workspace.getConfiguration(SECTION, scope).get<boolean>("codeLens.enabled", true);
+}
+
+export type NotificationLevel = "all" | "errors" | "off";
+
+/** `handlerlens.notifications`: which pop-ups to show. */
+export function notificationLevel(): NotificationLevel {
+  const v = vscode.workspace.getConfiguration(SECTION).get<string>("notifications", "all");
+  return v === "errors" || v === "off" ? v : "all";
+}
+
+/**
+ * An information pop-up, unless `handlerlens.notifications` hides it (then the status bar says
+ * it for a few seconds). Resolves to the chosen action, or undefined.
+ */
+export async function notifyInfo(
+  message: string,
+  ...actions: string[]
+): Promise<string | undefined> {
+  if (notificationLevel() !== "all") {
+    vscode.window.setStatusBarMessage(message, 5000);
+    return undefined;
+  }
+  return vscode.window.showInformationMessage(message, ...actions);
+}
+
+/** An error pop-up for something the user asked for, unless notifications are off. */
+export async function notifyError(
+  message: string,
+  ...actions: string[]
+): Promise<string | undefined> {
+  if (notificationLevel() === "off") {
+    vscode.window.setStatusBarMessage(`$(error) ${message}`, 8000);
+    return undefined;
+  }
+  return vscode.window.showErrorMessage(message, ...actions);
+}

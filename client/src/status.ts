@@ -4,16 +4,20 @@
  * reloading / debugging / error; click for the runner actions).
  */
 import * as vscode from "vscode";
+import { reloadText } from "./format";
 import type { RunnerEntry, RunnerTracker } from "./runner";
 import { DOCUMENT_SELECTOR, type ServerManager, type ServerStatus } from "./server";
 
 export const RESTART_COMMAND = "handlerlens.restartServer";
 export const RUNNER_ACTIONS_COMMAND = "handlerlens.runnerActions";
+/** How long "reloaded main.py in 40 ms" stays in the status bar. */
+const RELOADED_SHOWN_MS = 4000;
 
 export class StatusItems implements vscode.Disposable {
   private readonly language: vscode.LanguageStatusItem;
   private readonly runner: vscode.StatusBarItem;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private flashTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly server: ServerManager,
@@ -79,15 +83,26 @@ export class StatusItems implements vscode.Disposable {
     const entries = this.tracker.all().filter((e) => e.state && e.state !== "stopped");
     const shown = entries.find((e) => e.state === "error") ?? entries[0];
     const { text, tooltip, error } = describe(shown, entries.length);
-    item.text = text;
+    // "reloaded main.py in 40 ms" for a moment after a reload, then the usual text.
+    const reloaded = shown && Date.now() - shown.at < RELOADED_SHOWN_MS ? reloadText(shown) : "";
+    item.text = reloaded ? `$(check) ${shown?.function ?? ""}: ${reloaded}` : text;
     item.tooltip = new vscode.MarkdownString(`${tooltip}\n\n_Click for runner actions._`);
+    // A save that broke the code is a passing state (Problems has the details, the next good
+    // save clears it): the warning colour, not the alarm of a failed start (which pops up).
     item.backgroundColor = error
-      ? new vscode.ThemeColor("statusBarItem.errorBackground")
+      ? new vscode.ThemeColor("statusBarItem.warningBackground")
       : undefined;
     item.show();
+    if (reloaded) {
+      clearTimeout(this.flashTimer);
+      this.flashTimer = setTimeout(() => {
+        this.renderRunner();
+      }, RELOADED_SHOWN_MS);
+    }
   }
 
   dispose(): void {
+    clearTimeout(this.flashTimer);
     this.language.dispose();
     this.runner.dispose();
     for (const s of this.subscriptions) {
@@ -119,7 +134,7 @@ function describe(
       };
     case "reloading":
       return {
-        text: `$(sync~spin) ${e.function}: reloading${more}`,
+        text: `$(sync~spin) ${e.function}: reloading${e.changed?.length ? ` ${e.changed.join(", ")}` : ""}${more}`,
         tooltip: `Reloading ${e.function} after a change${msg}`,
         error: false,
       };
@@ -132,7 +147,7 @@ function describe(
     case "error":
       return {
         text: `$(error) ${e.function}: ${shorten(e.message ?? "error", 40)}${more}`,
-        tooltip: `Runner for ${e.function} failed${msg}`,
+        tooltip: `${e.function} cannot load its code now${msg}\n\nProblems lists where; the next good save clears this.`,
         error: true,
       };
     default:

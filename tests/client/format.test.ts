@@ -3,88 +3,12 @@ import { describe, it } from "node:test";
 import {
   curlCommand,
   findFrames,
+  httpCurlCommand,
   readableLogLine,
-  renderResponse,
+  reloadText,
   shellQuote,
   tracebackOf,
 } from "../../client/src/format";
-import type { RunResult } from "../../client/src/protocol";
-
-const ok: RunResult = {
-  status: 200,
-  headers: { "Content-Type": "application/json" },
-  body: '{"greeting": "Hello, world!"}',
-  functionError: false,
-  requestId: "b1946ac9-2f3c",
-  durationMs: 3.14159,
-  billedMs: 100,
-  memoryMb: 128,
-  maxMemoryMb: 21,
-  initMs: 80.5,
-  logs: [
-    "START RequestId: b1946ac9-2f3c Version: $LATEST\n",
-    "END RequestId: b1946ac9-2f3c",
-    "REPORT RequestId: b1946ac9-2f3c Duration: 3.14 ms",
-  ],
-};
-const meta = {
-  functionName: "greeter",
-  entry: "main.handler",
-  eventLabel: "HTTP GET /",
-  at: new Date(2026, 0, 1, 12, 0, 0),
-};
-
-describe("renderResponse", () => {
-  it("shows status, measurements, headers, pretty JSON body and the log", () => {
-    const text = renderResponse(meta, ok);
-    assert.match(text, /^# greeter: 200 OK$/m);
-    assert.match(text, /^- Duration: 3\.14 ms, billed 100 ms, init 80\.50 ms \(cold start\)$/m);
-    assert.match(text, /^- Memory: 21 MB used of 128 MB$/m);
-    assert.match(text, /^- Request id: b1946ac9-2f3c$/m);
-    assert.ok(text.indexOf("## Body") < text.indexOf("## Headers"), "body comes before headers");
-    assert.match(text, /^Content-Type: application\/json$/m);
-    assert.ok(text.includes('```json\n{\n  "greeting": "Hello, world!"\n}\n```'));
-    assert.match(text, /^REPORT RequestId: b1946ac9-2f3c Duration: 3\.14 ms$/m);
-    assert.doesNotMatch(text, /Traceback/);
-  });
-
-  it("shows a function error as the platform returns it, plus a readable traceback", () => {
-    const body = {
-      errorMessage: "division by zero",
-      errorType: "ZeroDivisionError",
-      stackTrace: ['  File "/work/greeter/main.py", line 7, in handler\n    return 1 / 0\n'],
-    };
-    const text = renderResponse(meta, {
-      ...ok,
-      status: 502,
-      functionError: true,
-      body: JSON.stringify(body),
-      initMs: undefined,
-    });
-    assert.match(text, /^# greeter: 502 Bad Gateway — function error$/m);
-    assert.ok(text.includes('"errorType": "ZeroDivisionError"'));
-    assert.ok(
-      text.includes(
-        'Traceback (most recent call last):\n  File "/work/greeter/main.py", line 7, in handler\n    return 1 / 0\nZeroDivisionError: division by zero',
-      ),
-    );
-    assert.doesNotMatch(text, /init|cold start/);
-  });
-
-  it("keeps a non-JSON body as text and says when it is empty", () => {
-    assert.ok(
-      renderResponse(meta, { ...ok, body: "plain <b>text</b>" }).includes(
-        "```text\nplain <b>text</b>\n```",
-      ),
-    );
-    assert.ok(renderResponse(meta, { ...ok, body: "" }).includes("```text\n(empty)\n```"));
-  });
-
-  it("prefers the server's parsed json over re-parsing the body", () => {
-    const text = renderResponse(meta, { ...ok, body: "ignored", json: { a: 1 } });
-    assert.ok(text.includes('{\n  "a": 1\n}'));
-  });
-});
 
 // awslambdaric's text-format error record: one line, its parts joined by \r, NBSP-indented.
 const awsErrorRecord =
@@ -111,11 +35,6 @@ describe("readableLogLine", () => {
   });
   it("shows a progress bar's redraws as lines, without a leading blank", () => {
     assert.equal(readableLogLine("\r10%\r50%\r100%\n"), "10%\n50%\n100%");
-  });
-  it("shows the record as lines in the response document's log", () => {
-    const text = renderResponse(meta, { ...ok, logs: [awsErrorRecord] });
-    assert.ok(!text.includes("\r"));
-    assert.ok(text.includes("bad input: 2\nTraceback (most recent call last):\n\u00a0\u00a0File"));
   });
 });
 
@@ -176,5 +95,76 @@ describe("curlCommand", () => {
   it("quotes only what needs quoting", () => {
     assert.equal(shellQuote("abc/def.json"), "abc/def.json");
     assert.equal(shellQuote("a b"), "'a b'");
+  });
+});
+
+describe("reloadText", () => {
+  it("names the changed files and the reload's time", () => {
+    assert.equal(
+      reloadText({ state: "running", changed: ["main.py"], reloadedMs: 40.4 }),
+      "reloaded main.py in 40 ms",
+    );
+    assert.equal(
+      reloadText({ state: "running", changed: [], reloadedMs: 7 }),
+      "reloaded the code in 7 ms",
+    );
+  });
+  it("says nothing for a state that is no finished reload", () => {
+    assert.equal(reloadText({ state: "running" }), undefined);
+    assert.equal(reloadText({ state: "error", reloadedMs: 3 }), undefined);
+  });
+});
+
+describe("httpCurlCommand", () => {
+  const base = "http://127.0.0.1:4000";
+  it("sends a Yandex HTTP event's method, query, headers and body, not Host or forwarding", () => {
+    const cmd = httpCurlCommand(base, {
+      httpMethod: "POST",
+      url: "",
+      queryStringParameters: { name: "Ada", tag: "b" },
+      multiValueQueryStringParameters: { name: ["Ada"], tag: ["a", "b"] },
+      headers: {
+        Host: "functions.yandexcloud.net",
+        "Content-Type": "application/json",
+        "X-Forwarded-For": "1.2.3.4",
+        "X-Request-Id": "r",
+      },
+      body: '{"hello": "world"}',
+      isBase64Encoded: false,
+    });
+    assert.equal(
+      cmd,
+      `curl -sS -i -X POST 'http://127.0.0.1:4000/?name=Ada&tag=a&tag=b' -H 'Content-Type: application/json' --data-binary '{"hello": "world"}'`,
+    );
+  });
+  it("reads an HTTP API (2.0) event: rawPath, rawQueryString, cookies", () => {
+    const cmd = httpCurlCommand(base, {
+      version: "2.0",
+      rawPath: "/my/path",
+      rawQueryString: "a=1&a=2",
+      cookies: ["c1=x", "c2=y"],
+      headers: { host: "x.lambda-url.aws", header1: "v" },
+      requestContext: { http: { method: "GET" } },
+    });
+    assert.equal(
+      cmd,
+      `curl -sS -i -X GET 'http://127.0.0.1:4000/my/path?a=1&a=2' -H 'header1: v' -H 'Cookie: c1=x; c2=y'`,
+    );
+  });
+  it("decodes a base64 body through a pipe", () => {
+    const cmd = httpCurlCommand(base, {
+      httpMethod: "PUT",
+      path: "/f",
+      body: "AAE=",
+      isBase64Encoded: true,
+    });
+    assert.equal(
+      cmd,
+      "printf %s AAE= | base64 -d | curl -sS -i -X PUT http://127.0.0.1:4000/f --data-binary @-",
+    );
+  });
+  it("is undefined for an event that is no HTTP request", () => {
+    assert.equal(httpCurlCommand(base, { Records: [] }), undefined);
+    assert.equal(httpCurlCommand(base, "x"), undefined);
   });
 });

@@ -28,6 +28,11 @@ MAIN = [
 RUN = [
     "Run lens → event pick → response view with 200 and the REPORT line",
     '"New event…" saves an editable copy; the lens on it runs the handler with it',
+    # tests/e2e/steps-vscode21.js
+    "response view: 201 Created, the function's own headers, the JSON body pretty",
+    "one click re-runs with the last event: no picker, a new response",
+    "Save as test writes the event and its expected 201 response",
+    "a save that breaks the code: no pop-up, status bar and Problems; fixed → cleared",
 ]
 DEBUG = [
     "breakpoint in the handler, Debug lens → paused there with `event` in Variables",

@@ -13,6 +13,7 @@ const { chromium } = require("playwright-core");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
+const v21 = require("./steps-vscode21");
 
 const CS_URL = process.env.CS_URL || "http://127.0.0.1:8787";
 const WS_DIR = process.env.WS_DIR;
@@ -426,7 +427,7 @@ async function restricted() {
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await dialog.waitFor({ state: "hidden" });
     await page.waitForTimeout(1500);
-    if (await page.locator(".tabs-container .tab", { hasText: "response.md" }).count()) {
+    if (await page.locator(".tabs-container .tab", { hasText: / response$/ }).count()) {
       throw new Error("a response view opened although the workspace is untrusted");
     }
     if (await page.locator(".quick-input-widget:visible").count()) {
@@ -487,6 +488,7 @@ async function restricted() {
         2,
       ),
     );
+    v21.prepare(WS_DIR);
     await step("workbench loads with examples/", async () => {
       await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS_DIR)}`);
       await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
@@ -543,22 +545,16 @@ async function restricted() {
         await page.keyboard.press("Escape");
         const s = Date.now();
         await lensWithEvent(main, "▶ Run handler", "sample");
-        const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
-        await tab.waitFor({ timeout: 60000 });
+        const text = await v21.waitForResponseText(page, "greeter", "Hello, world!");
         timings.runClickToResponseMs = Date.now() - s;
-        const view = page
-          .locator(".editor-group-container", { has: tab })
-          .locator(".monaco-editor")
-          .first();
-        const text = await waitForEditorText(view, "Hello, world!");
-        if (!/greeter: 200 OK/.test(text))
-          throw new Error(`no "greeter: 200 OK" heading: ${text.slice(0, 200)}`);
-        log("   response:", text.split("\n").slice(0, 6).join(" | "));
+        if (!/200 OK/.test(text)) throw new Error(`no "200 OK" status line: ${text.slice(0, 200)}`);
+        log("   response:", text.replace(/\s+/g, " ").slice(0, 200));
         await snap("run-response");
-        // Only visible lines are in the DOM: the log section is at the end of the document.
-        await view.locator(".view-lines").click();
-        await page.keyboard.press("Control+End");
-        const end = await waitForEditorText(view, /REPORT Request[Ii][Dd]/);
+        // The log is one click away in the response view.
+        const frame = await v21.responseFrame(page, "greeter");
+        await frame.locator("details.log summary").click();
+        const end = norm(await frame.locator("details.log pre").innerText());
+        if (!/REPORT Request[Ii][Dd]/.test(end)) throw new Error(`no REPORT line: ${end}`);
         log(
           "   log:",
           end
@@ -574,8 +570,9 @@ async function restricted() {
         '"New event…" saves an editable copy; the lens on it runs the handler with it',
         async () => {
           await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+          // "▶ Run handler" re-runs the last event in one click; "Choose event…" asks.
           await main
-            .locator(".codelens-decoration a", { hasText: "▶ Run handler" })
+            .locator(".codelens-decoration a", { hasText: "Choose event…" })
             .first()
             .click();
           const pick = page.locator(".quick-input-widget");
@@ -605,21 +602,14 @@ async function restricted() {
           await json
             .locator(".codelens-decoration a", { hasText: "▶ Run greeter with this event" })
             .click();
-          const out = page
-            .locator(".editor-group-container", {
-              has: page.locator(".tab", { hasText: "greeter.response.md" }),
-            })
-            .locator(".monaco-editor")
-            .first();
-          await out.locator(".view-lines").click();
-          await page.keyboard.press("Control+Home");
-          await waitForEditorText(out, "Hello, Alice!");
+          await v21.waitForResponseText(page, "greeter", "Hello, Alice!");
           const saved = path.join(WS_DIR, ".handlerlens", "events", "greeter", "hello-alice.json");
           if (!fs.readFileSync(saved, "utf8").includes("Alice"))
             throw new Error(`${saved} was not saved`);
         },
       );
       await snap("new-event-response");
+      await v21.run({ page, step, snap, openFile, waitFor, timings, log, WS_DIR });
     }
 
     if (!WANT_DEBUG) {
@@ -628,11 +618,6 @@ async function restricted() {
         "left out by HANDLERLENS_E2E_DEBUG=0",
       );
     } else {
-      const tab = page.locator(".tabs-container .tab", { hasText: "greeter.response.md" });
-      const view = page
-        .locator(".editor-group-container", { has: tab })
-        .locator(".monaco-editor")
-        .first();
       let bp;
       await step(
         "breakpoint in the handler, Debug lens → paused there with `event` in Variables",
@@ -650,9 +635,7 @@ async function restricted() {
       await snap("debug-paused");
       await step("continue → response 200", async () => {
         await page.keyboard.press("F5");
-        await view.locator(".view-lines").click();
-        await page.keyboard.press("Control+Home");
-        await waitForEditorText(view, /greeter: 200 OK/);
+        await v21.waitForResponseText(page, "greeter", "200 OK");
       });
       await step(
         "edit + save, Debug again → paused again without re-attaching, new code runs",
@@ -666,9 +649,7 @@ async function restricted() {
           timings.saveToPausedAgainViaLensMs = Date.now() - s;
           await snap("debug-paused-again");
           await page.keyboard.press("F5");
-          await view.locator(".view-lines").click();
-          await page.keyboard.press("Control+Home");
-          await waitForEditorText(view, WANT_RUN ? /greeter: 200 OK/ : `Hello, ${name}!`);
+          await v21.waitForResponseText(page, "greeter", WANT_RUN ? "200 OK" : `Hello, ${name}!`);
         },
       );
       await step("stop debugging ends the worker sessions too", async () => {

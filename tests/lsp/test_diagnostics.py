@@ -43,6 +43,30 @@ async def test_module_side_diagnostic_sits_on_the_def_that_was_meant(examples: P
     assert diag.range.start.line == 14  # def list_orders
 
 
+async def test_one_mistake_at_both_places_names_the_other_as_related(examples: Path) -> None:
+    """The misspelt entry point shows on template.yaml and on app.py: each diagnostic links the
+    other place (relatedInformation), so the editor shows them as one mistake."""
+    app = examples / "orders" / "app.py"
+    template = examples / "orders" / "template.yaml"
+    async with running_server(examples) as client:
+        open_document(client, app)
+        on_app = await wait_for_diagnostics(client, app)
+        on_template = await wait_for_diagnostics(client, template)
+    (py,) = [d for d in on_app if d.code == "entry-point-function-missing"]
+    (decl,) = [d for d in on_template if d.code == "entry-point-function-missing"]
+    assert py.related_information and decl.related_information
+    (to_decl,) = py.related_information
+    assert to_decl.location.uri == template.as_uri()
+    assert to_decl.location.range == decl.range
+    assert to_decl.message == "the same problem, at the declaration in template.yaml"
+    (to_py,) = decl.related_information
+    assert to_py.location.uri == app.as_uri()
+    assert to_py.location.range == py.range
+    assert to_py.message == "the same problem, seen from app.py"
+    # problems of one place only carry no related information
+    assert all(not d.related_information for d in on_template if d is not decl)
+
+
 async def test_edit_updates_diagnostics_and_fixing_clears_them(examples: Path) -> None:
     app = examples / "orders" / "app.py"
     template = examples / "orders" / "template.yaml"

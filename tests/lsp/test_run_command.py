@@ -178,3 +178,79 @@ async def test_list_events_lists_the_folder_as_handlerlens_test_does(examples: P
     assert [e["label"] for e in listed] == ["a", "b"]
     assert [e["path"] for e in listed] == event_files(str(saved.resolve()))
     assert [e["event"] for e in listed] == [{}, {}]
+
+
+async def test_run_answers_the_http_response_the_caller_gets(examples: Path) -> None:
+    """`http`: the platform's mapping of the return value (status from statusCode, the
+    function's own headers, the body as bytes); `expected`: the response in the terms of
+    `<name>.expected.json`, for the response view's "Save as test"."""
+    import base64
+
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        functions = await _execute(client, "handlerlens.server.listFunctions", {})
+        (create,) = [f for f in functions if f["name"] == "CreateOrder"]
+        created = await _execute(
+            client,
+            "handlerlens.server.run",
+            {"function": create, "event": {"body": json.dumps({"item": "tea"})}},
+        )
+        greeter = await _greeter_ref(client, examples)
+        greeted = await _execute(
+            client,
+            "handlerlens.server.run",
+            {"function": greeter, "event": {"queryStringParameters": {"name": "Ada"}}},
+        )
+    # The invocation itself answers 200; the caller over API Gateway (REST) gets 201.
+    assert created["status"] == 200
+    http = created["http"]
+    assert (http["status"], http["reason"], http["trigger"]) == (201, "Created", "api-gateway-rest")
+    assert http["headers"] == []  # the function set none; the runner's own are not listed
+    assert json.loads(base64.b64decode(http["bodyBase64"])) == {"id": "1", "item": "tea"}
+    assert created["expected"] == {"status": 201, "body": {"id": "1", "item": "tea"}}
+
+    http = greeted["http"]
+    assert (http["status"], http["reason"]) == (200, "OK")
+    assert http["headers"] == [["Content-Type", "application/json"]]
+    body = json.loads(base64.b64decode(http["bodyBase64"]))
+    assert body["greeting"] == "Hello, Ada!"
+    assert greeted["expected"]["status"] == 200
+    assert greeted["expected"]["headers"] == {"Content-Type": "application/json"}
+    assert greeted["expected"]["body"]["greeting"] == "Hello, Ada!"
+
+
+async def test_a_function_error_is_the_platforms_http_error(examples: Path) -> None:
+    main = examples / "greeter" / "main.py"
+    main.write_text(main.read_text().replace("name = (", "name = 1 / 0 or ("))
+    async with running_server(examples) as client:
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        result = await _execute(client, "handlerlens.server.run", {"function": ref, "event": {}})
+    assert result["functionError"] is True
+    assert result["http"]["status"] == 502
+    assert ["X-Function-Error", "true"] in result["http"]["headers"]
+    assert result["expected"] == {
+        "errorType": "ZeroDivisionError",
+        "errorMessage": "division by zero",
+    }
+
+
+async def test_a_good_save_reports_what_was_reloaded_and_how_fast(examples: Path) -> None:
+    states: list[Any] = []
+    main = examples / "greeter" / "main.py"
+    async with running_server(examples) as client:
+        client.feature("handlerlens/runnerState")(lambda params: states.append(params))
+        await wait_for_diagnostics(client, examples / "orders" / "template.yaml")
+        ref = await _greeter_ref(client, examples)
+        await _execute(client, "handlerlens.server.run", {"function": ref, "event": {}})
+        main.write_text(main.read_text().replace('"world"', '"there"'))
+        for _ in range(100):
+            if any(getattr(s, "reloadedMs", None) is not None for s in states):
+                break
+            await asyncio.sleep(0.1)
+    reloading = [s for s in states if s.state == "reloading"]
+    assert reloading and reloading[0].changed == ["main.py"]
+    (reloaded,) = [s for s in states if getattr(s, "reloadedMs", None) is not None]
+    assert reloaded.state == "running"
+    assert reloaded.changed == ["main.py"]
+    assert 0 < reloaded.reloadedMs < 10_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from handlerlens.analysis.entry_points import (
     CALLABLE_KINDS,
@@ -124,6 +124,38 @@ class _Reporter:
 
 def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     """Every problem with `spec`, on its declaring file and on its handler's module."""
+    report = _validate(spec, sources)
+    report.problems = _linked(report.problems, spec.declared_in)
+    return report
+
+
+def _linked(problems: list[Problem], declared_in: str | None) -> list[Problem]:
+    """One mistake reported at both places (the declaration and the Python file): each names
+    the other as related information, so an editor shows them as one."""
+    if declared_in is None:
+        return problems
+    on_config = {p.code: p for p in problems if p.path == declared_in}
+    on_python = {p.code: p for p in problems if p.path != declared_in}
+    if not on_config.keys() & on_python.keys():
+        return problems
+    where = os.path.basename(declared_in)
+    out = []
+    for p in problems:
+        here = p.path == declared_in
+        other = (on_python if here else on_config).get(p.code)
+        if other is None:
+            out.append(p)
+            continue
+        note = (
+            f"the same problem, seen from {os.path.basename(other.path)}"
+            if here
+            else f"the same problem, at the declaration in {where}"
+        )
+        out.append(replace(p, related=((other.path, other.span, note),)))
+    return out
+
+
+def _validate(spec: FunctionSpec, sources: Sources) -> FunctionReport:
     rules = rules_for(spec.platform)
     # A guessed function of unknown platform gets only the checks that hold on both.
     quoted = rules if spec.platform_known else None

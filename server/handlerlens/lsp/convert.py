@@ -41,6 +41,13 @@ def to_diagnostic(problem: Problem) -> lsp.Diagnostic:
         severity=lsp.DiagnosticSeverity(int(problem.severity)),
         code=problem.code,
         source=SOURCE,
+        related_information=[
+            lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(uri=to_uri(path), range=to_range(span)), message=note
+            )
+            for path, span, note in problem.related
+        ]
+        or None,
     )
 
 

@@ -101,6 +101,9 @@ class RunnerStateParams(TypedDict, total=False):
     port: int
     debugPort: int
     message: str
+    # After a reload: the files whose change started it, and how long the reload took.
+    changed: list[str]
+    reloadedMs: float
 
 
 class LogParams(TypedDict, total=False):
@@ -150,6 +153,20 @@ class _RunResultRequired(TypedDict):
     logs: list[str]
 
 
+class _HttpResponseRequired(TypedDict):
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    bodyBase64: str
+
+
+class HttpResponse(_HttpResponseRequired, total=False):
+    """The mapped HTTP response of an HTTP-triggered function (headers: the function's own)."""
+
+    trigger: str
+    warning: str | None
+
+
 class RunResult(_RunResultRequired, total=False):
     """Result of SERVER_RUN: the platform's response to one invocation, plus its measurements
     (None where the runner reported none). Commands answer None after showing their own
@@ -158,6 +175,10 @@ class RunResult(_RunResultRequired, total=False):
     json: Any
     initMs: float | None
     url: str
+    # What the caller gets over HTTP (the platform's mapping); None for other triggers.
+    http: HttpResponse | None
+    # The response as `<name>.expected.json` holds it (`handlerlens test`'s format).
+    expected: dict[str, Any]
 
 
 class _EventItemRequired(TypedDict):

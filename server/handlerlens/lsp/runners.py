@@ -40,6 +40,8 @@ class RunnerManager:
         self.settings = settings
         self.runners: dict[tuple[str, str], ManagedRunner] = {}
         self._lock = asyncio.Lock()
+        # The files whose change started each function's reload (its "reloading" event).
+        self._changed: dict[str, list[str]] = {}
 
     async def ensure(
         self, spec: FunctionSpec, *, python: str | None = None, debug: bool = False
@@ -117,10 +119,16 @@ class RunnerManager:
                 ),
             )
         elif kind == "reloading":
-            self._state(function, "reloading")
+            changed = [str(name) for name in event.get("changed") or []]
+            self._changed[function] = changed
+            self._state(function, "reloading", changed=changed)
         elif kind == "reloaded":
+            changed = self._changed.pop(function, [])
             if event.get("ok", True):
-                self._state(function, settled)
+                extra: dict[str, Any] = {"changed": changed}
+                if isinstance(event.get("ms"), (int, float)):
+                    extra["reloadedMs"] = float(event["ms"])
+                self._state(function, settled, **extra)
             else:
                 self._state(function, "error", message=_error_text(event.get("error")))
         elif kind == "stopped":

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -13,7 +14,10 @@ from handlerlens.lsp import protocol
 from handlerlens.lsp.runners import events_folder
 from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.sample_events import list_samples, sample_event
-from handlerlens.platforms.triggers import DEFAULT_TRIGGER
+from handlerlens.platforms.triggers import DEFAULT_TRIGGER, HTTP_PROXY_TRIGGERS
+
+if TYPE_CHECKING:
+    from handlerlens.runner.client import InvokeResult
 
 MAX_EVENT_FILE_BYTES = 6 * 1024 * 1024
 
@@ -112,6 +116,59 @@ def _event_for(
     return sample_event(spec.platform, spec.trigger or DEFAULT_TRIGGER[spec.platform])
 
 
+def http_view(spec: FunctionSpec, result: InvokeResult) -> protocol.HttpResponse | None:
+    """What the caller of an HTTP-triggered function gets for this invocation: the platform's
+    own mapping (the runner's, `platforms.*_response`) of the return value to an HTTP response.
+    None when the function is not reached over HTTP, or when no trigger is declared and the
+    value is no HTTP response (a guess of the trigger would misread it)."""
+    from handlerlens.platforms import aws_http_event, aws_response, yandex_response
+
+    trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
+    if trigger not in HTTP_PROXY_TRIGGERS.get(spec.platform, frozenset()):
+        return None
+    value = result.json
+    http_shaped = isinstance(value, dict) and "statusCode" in value
+    if not (http_shaped or result.function_error or spec.trigger):
+        return None
+    payload = result.body.encode("utf-8", "surrogatepass")
+    warning = None
+    if spec.platform == "yandex":
+        if not result.function_error:
+            reply, warning = yandex_response.map_proxy_response("json", payload)
+        elif isinstance(value, dict) and value.get("errorType") == "Timeout":
+            reply = yandex_response.timeout()
+        else:
+            reply = yandex_response.function_error(value if isinstance(value, dict) else {})
+    else:
+        version = aws_http_event.payload_version(trigger)
+        if result.function_error:
+            reply = aws_response.function_error(version)
+        else:
+            reply = aws_response.map_response(version, "json", payload)
+    try:
+        import http
+
+        reason = http.HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = ""
+    return protocol.HttpResponse(
+        status=reply.status,
+        reason=reason,
+        headers=[(name, value) for name, value in reply.headers],
+        bodyBase64=base64.b64encode(reply.body).decode("ascii"),
+        trigger=trigger,
+        warning=warning,
+    )
+
+
+def expected_view(result: InvokeResult) -> dict[str, Any]:
+    """The response in the terms of `<name>.expected.json` (what `handlerlens test --update
+    --update-errors` would write for it as a new file)."""
+    from handlerlens.replay.expect import actual_view, updated_expected
+
+    return updated_expected(None, actual_view(result.json, result.function_error))
+
+
 def register(server: HandlerLensServer) -> None:
     """Wire the server's workspace/executeCommand commands."""
     manager = server.runners
@@ -171,6 +228,8 @@ def register(server: HandlerLensServer) -> None:
             initMs=report.get("initMs"),
             logs=[str(line.get("line", "")) for line in result.logs],
             url=managed.process.url,
+            http=http_view(spec, result),
+            expected=expected_view(result),
         )
 
     @server.command(protocol.SERVER_START_RUNNER)
