@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 TYPE_CHECKING = False
@@ -66,8 +67,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--python",
         metavar="PATH",
-        help="interpreter to run the function in, with its packages (default: the one running "
-        "handlerlens)",
+        help="interpreter to run the function in, with its packages (default: python = in "
+        "[tool.handlerlens], else a .venv or venv in the code root or above it, else "
+        "python3.X on PATH for a declared runtime python3.X, else the one running "
+        "handlerlens, with the standard library only)",
     )
     parser.add_argument(
         "--timeout",
@@ -92,6 +95,28 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="K=V",
         help="function environment variable (repeatable)",
+    )
+    parser.add_argument(
+        "--inherit-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="pass this variable of your shell to the function (repeatable; NAME* for a "
+        "prefix, '*' for all). By default the function sees the platform's variables and "
+        "its declared ones only, as deployed",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="AWS: give the function this profile's keys (~/.aws/credentials, ~/.aws/config) "
+        "as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (default: the "
+        "placeholders defaultkey/defaultsecret, as sam local without credentials)",
+    )
+    parser.add_argument(
+        "--writable",
+        action="store_true",
+        help="let the function write outside /tmp (deployed, the code and everything but "
+        "/tmp is read-only: such a write fails here too by default)",
     )
     parser.add_argument(
         "--trigger",
@@ -179,21 +204,86 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _python(args: argparse.Namespace) -> str | None:
-    python = args.python or sys.executable
-    if os.sep in python:
-        found: str | None = python
-    else:
-        import shutil  # only for a bare name (`--python python3.12`): it is slow to load
+    """The interpreter --python names (the current one without it), or None after a message
+    when it cannot run a function (for commands that only pass it on: `handlerlens test`)."""
+    from handlerlens.runner.interpreter import InterpreterError, given_interpreter
 
-        found = shutil.which(python)
-    if not found or not os.access(found, os.X_OK) or os.path.isdir(found):
+    if not args.python:
+        return sys.executable
+    try:
+        return given_interpreter(args.python)
+    except InterpreterError as exc:
         print(
-            f"handlerlens: Python interpreter not found: {python}. Point --python (or the "
-            "handlerlens.interpreter setting) at the interpreter of the function's environment.",
+            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
+            "the interpreter of the function's environment.",
             file=sys.stderr,
         )
         return None
-    return found
+
+
+def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None) -> str | None:
+    """Choose the functions' interpreter and set the workers' isolation (worker_env); the
+    interpreter's path, or None after a message when an option is unusable."""
+    from handlerlens.runner import worker_env
+    from handlerlens.runner.interpreter import InterpreterError, choose
+
+    inherit: list[str] = []
+    for value in args.inherit_env:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        bad = [n for n in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?|\*", n)]
+        if bad or not names:
+            print(
+                f"handlerlens: --inherit-env {value!r}: expected variable names (NAME, NAME*, "
+                "or * for all), comma-separated",
+                file=sys.stderr,
+            )
+            return None
+        inherit += names
+    keys = None
+    if args.profile:
+        from handlerlens.platforms.aws_credentials import CredentialsError, profile_keys
+
+        try:
+            keys = profile_keys(args.profile, os.environ)
+        except CredentialsError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
+    try:
+        choice = choose(
+            args.python,
+            os.path.abspath(args.root),
+            [fn.root for fn in functions],
+            [fn.runtime for fn in functions],
+        )
+    except InterpreterError as exc:
+        print(
+            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
+            "the interpreter of the function's environment.",
+            file=sys.stderr,
+        )
+        return None
+    worker_env.configure(
+        strip_site=choice.strip_site,
+        inherit=tuple(inherit),
+        bin_dir=choice.bin_dir,
+        writable=args.writable,
+        aws_keys=keys,
+    )
+    if keys is not None:
+        print(
+            f"handlerlens: AWS functions get the keys of profile '{args.profile}'",
+            file=sys.stderr,
+        )
+    if status is not None and status.wants_events:
+        status.emit(choice.as_event())
+    if choice.warning:
+        where = "the interpreter running handlerlens" if choice.strip_site else choice.path
+        print(
+            f"handlerlens: warning: {choice.warning} ({where}); create a .venv with that "
+            "version in the code root, or pass --python",
+            file=sys.stderr,
+        )
+    return choice.path
 
 
 def _resolve(
@@ -266,9 +356,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     from handlerlens.runner.status import Status
     from handlerlens.runner.supervisor import PortInUse, ServeOptions, Supervisor
 
-    python = _python(args)
     functions = _resolve(args, list(args.targets))
-    if python is None or functions is None:
+    if functions is None:
         return 2
     if args.timeout_from and args.timeout:
         for fn in functions:
@@ -281,6 +370,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     runner_log.addHandler(handler)
     runner_log.setLevel(logging.INFO)
     runner_log.propagate = False
+    python = _isolate(args, functions, status)
+    if python is None:
+        return 2
     debug_port = args.debug_port if args.debug_port is not None else (0 if args.debug else None)
     options = ServeOptions(
         python=python,
@@ -343,13 +435,13 @@ def run_invoke(args: argparse.Namespace) -> int:
 def _run_invoke(args: argparse.Namespace) -> int:
     from handlerlens.runner import invoke
 
-    python = _python(args)
-    if python is None:
-        return 2
     functions = _resolve(args, [args.target] if args.target else [], single=True)
     if functions is None:
         return 2
     fn: ServedFunction = functions[0]  # type: ignore[assignment]
+    python = _isolate(args, functions)
+    if python is None:
+        return 2
     event = _event(args.event, fn)
     if event is None:
         return 2

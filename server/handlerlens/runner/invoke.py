@@ -134,10 +134,10 @@ class _Child:
                 os.dup2(out_w, 2)
                 for fd in (control_w, result_r, lifeline_w, out_r, out_w, null):
                     os.close(fd)
-                # What worker_environ() changes, for what the handler may start (this branch
-                # never runs under the extension's bundle, the rest of it).
-                os.environ["PYTHONUNBUFFERED"] = "1"
-                os.environ.pop("PYTHONSAFEPATH", None)
+                # The environment, sys.path and sys.argv a spawned worker would have.
+                from handlerlens.runner.worker_env import enter_forked_worker
+
+                enter_forked_worker(WORKER_DIR)
                 os.chdir(fn.root)
                 status = serve.main([str(control_r), str(result_w), str(lifeline_r)])
             except SystemExit as exc:  # sys.exit() in the handler ends the interpreter

@@ -434,8 +434,20 @@ def resolve_targets(
 
 
 def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
-    """The worker's `init` operation: entry point, environment, context constants."""
-    env = dict(fn.env)
+    """The worker's `init` operation: entry point, environment, context constants.
+
+    The environment is the function's whole environment (the worker's own is replaced by it,
+    PLATFORMS.md §12.1): the platform's PATH/LANG/LD_LIBRARY_PATH, then the host variables
+    `--inherit-env` names, the declared ones and `--env`, then what the runtime reserves
+    (which no configuration overrides) and, on AWS, the role's credentials (§12.2).
+    """
+    from handlerlens.runner import worker_env
+
+    settings = worker_env.settings
+    env = runner_env.base_env(fn.platform, fn.root, settings.bin_dir)
+    inherited = worker_env.inherited(os.environ)
+    env.update(inherited)
+    env.update(fn.env)
     env.update(
         runner_env.reserved_env(
             fn.platform,
@@ -447,15 +459,27 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
             runtime=fn.runtime,
         )
     )
+    if fn.platform == "aws":
+        keys = settings.aws_keys
+        if keys is None and "AWS_ACCESS_KEY_ID" in inherited:
+            # The developer passed their own keys through: theirs, not placeholders.
+            keys = {k: inherited[k] for k in aws_credential_names if k in inherited}
+        env.update(runner_env.credential_env(keys))
     context = (
         runner_env.yandex_context(fn.function_name, fn.root, version, fn.memory)
         if fn.platform == "yandex"
         else {"invoked_function_arn": runner_env.aws_arn(fn.function_name)}
     )
-    return {
+    message: dict[str, Any] = {
         "op": "init",
         "platform": fn.platform,
         "entry": fn.entry,
         "env": env,
         "context": context,
     }
+    if not settings.writable:
+        message["writable"] = list(runner_env.WRITABLE_PATHS)
+    return message
+
+
+aws_credential_names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
