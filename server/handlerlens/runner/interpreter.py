@@ -125,17 +125,46 @@ def _which(name: str, environ: dict[str, str] | os._Environ[str]) -> str | None:
     return None
 
 
+def _runtime_python(version: tuple[int, int]) -> str | None:
+    """`python3.X` on PATH, else one pyenv installed. Version managers' shims (pyenv's, asdf's
+    `shims/` folders) are skipped: they run only the versions selected for the folder and
+    fail for the others ("pyenv: python3.12: command not found")."""
+    name = "python{}.{}".format(*version)
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        if os.path.basename(folder.rstrip(os.sep)) == "shims":
+            continue
+        candidate = os.path.join(folder or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    try:
+        installed = os.listdir(os.path.join(pyenv, "versions"))
+    except OSError:
+        return None
+    prefix = "{}.{}.".format(*version)
+    patches = []
+    for entry in installed:
+        patch = entry[len(prefix) :]
+        if entry.startswith(prefix) and patch.isdigit():
+            patches.append((int(patch), entry))
+    for _, entry in sorted(patches, reverse=True):
+        candidate = os.path.join(pyenv, "versions", entry, "bin", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def _given(path: str, flag: str, base: str, runtime: tuple[int, int] | None) -> Choice:
     given = path
     if os.sep not in path and not path.startswith("~"):
         found = _which(path, os.environ)
         if found is None:
-            raise InterpreterError(f"{flag} {path}: no such interpreter on PATH")
+            raise InterpreterError(f"Python interpreter not found: {path} ({flag}: not on PATH)")
         path = found
     else:
         path = os.path.join(base, os.path.expanduser(path))
     if not os.path.exists(path):
-        raise InterpreterError(f"{flag} {given}: no such file ({path})")
+        raise InterpreterError(f"Python interpreter not found: {given} ({flag}: no such file)")
     if os.path.isdir(path):
         venv = _venv_python(path)  # a virtual environment's folder names its interpreter
         if venv is None:
@@ -217,7 +246,7 @@ def choose(
             folder = parent
     current: tuple[int, int] = sys.version_info[:2]
     if runtime is not None and runtime != current:
-        found = _which("python{}.{}".format(*runtime), os.environ)
+        found = _runtime_python(runtime)
         if found is not None and not _is_current(found):
             return Choice(found, "runtime", runtime)
     return Choice(

@@ -126,4 +126,5 @@ def enter_forked_worker(worker_dir: str) -> None:
     env = worker_environ(os.environ)
     os.environ.clear()
     os.environ.update(env)
+    isolation.rename_package("handlerlens.worker", "_handlerlens_worker")
     isolation.start(worker_dir, os.path.join(worker_dir, "__main__.py"))

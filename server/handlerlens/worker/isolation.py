@@ -61,6 +61,14 @@ def stdlib_only(worker_dir: str) -> None:
     debugger = [p for p in sys.path if p not in kept and _is_debugger(p)]
     sys.path[:] = kept + debugger
     worker_dir = os.path.realpath(worker_dir)
+    # An editable install's finder (setuptools' `__editable___…_finder`) answers imports of
+    # its packages without sys.path; other finders of site-packages likewise (judged
+    # before their modules go).
+    sys.meta_path[:] = [
+        finder
+        for finder in sys.meta_path
+        if not _foreign(getattr(finder, "__module__", "") or "", stdlib, worker_dir)
+    ]
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
         if not isinstance(origin, str) or _is_debugger(name) or _is_debugger(origin):
@@ -71,18 +79,12 @@ def stdlib_only(worker_dir: str) -> None:
         if name == "__main__":
             continue
         del sys.modules[name]
-    # An editable install's finder (setuptools' `__editable___…_finder`) answers imports of
-    # its packages without sys.path; other finders of site-packages likewise.
-    sys.meta_path[:] = [
-        finder
-        for finder in sys.meta_path
-        if not _foreign(getattr(finder, "__module__", "") or type(finder).__module__, stdlib)
-    ]
     sys.path_importer_cache.clear()
 
 
-def _foreign(module_name: str, stdlib: str) -> bool:
-    """A finder defined by a module that is neither the standard library's nor the debugger's."""
+def _foreign(module_name: str, stdlib: str, worker_dir: str) -> bool:
+    """A finder defined by a module that is not the standard library's, the worker's or the
+    debugger's."""
     if not module_name or module_name in sys.builtin_module_names:
         return False
     if module_name.startswith(("_frozen_importlib", "importlib", "zipimport")):
@@ -93,7 +95,26 @@ def _foreign(module_name: str, stdlib: str) -> bool:
     origin = getattr(module, "__file__", None)
     if not isinstance(origin, str):
         return module_name.startswith("__editable__")
-    return not _is_stdlib(os.path.dirname(os.path.realpath(origin)), stdlib)
+    real = os.path.realpath(origin)
+    return not (real.startswith(worker_dir + os.sep) or _is_stdlib(os.path.dirname(real), stdlib))
+
+
+def rename_package(old: str, new: str) -> None:
+    """Re-register the already imported package `old` (and its modules) as `new`.
+
+    A fork of HandlerLens (`invoke`) holds the worker as `handlerlens.worker`; a relative
+    import inside it needs its top package, `handlerlens`, which is not the function's to
+    import. Under the private name the spawned worker uses (`__main__.py`) it needs nothing.
+    """
+    for name in [n for n in sys.modules if n == old or n.startswith(old + ".")]:
+        module = sys.modules.pop(name)
+        renamed = new + name[len(old) :]
+        module.__name__ = renamed
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.name = renamed
+        module.__package__ = renamed if hasattr(module, "__path__") else renamed.rpartition(".")[0]
+        sys.modules[renamed] = module
 
 
 def start(worker_dir: str, script: str) -> None:
