@@ -55,7 +55,9 @@ def stdlib_only(worker_dir: str) -> None:
     modules and import hooks that came from anywhere else (site's `.pth` files, an editable
     install's finder), except the worker's own files and the debugger's."""
     stdlib = _stdlib_dir()
-    kept = [p for p in sys.path if _is_stdlib(p, stdlib)]
+    # A PYTHONPATH here was passed on on purpose (`--inherit-env PYTHONPATH`): it stays.
+    given = {os.path.realpath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    kept = [p for p in sys.path if _is_stdlib(p, stdlib) or (p and os.path.realpath(p) in given)]
     # debugpy's launcher put its directories on sys.path: after the function's, so a user
     # module never resolves to one of them, yet pydevd's late imports still work.
     debugger = [p for p in sys.path if p not in kept and _is_debugger(p)]
