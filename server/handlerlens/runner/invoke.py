@@ -37,8 +37,12 @@ AWS_INIT_LIMIT_S = 30.0
 
 
 def _same_interpreter(python: str) -> bool:
+    # The same binary in another virtual environment (its bin/python links to ours) is
+    # another interpreter: its site-packages are that project's.
     try:
-        return os.path.samefile(python, sys.executable)
+        return os.path.samefile(python, sys.executable) and os.path.samefile(
+            os.path.dirname(python), os.path.dirname(sys.executable)
+        )
     except OSError:
         return False
 

@@ -70,8 +70,9 @@ class _Guard:
             where = "AWS Lambda" if self.platform == "aws" else "Yandex Cloud Functions"
             only = ", ".join(self.writable)
             sys.stderr.write(
-                f"handlerlens: {event} {full}: Read-only file system, as deployed on {where} "
-                f"(only {only} is writable there; --writable allows it here)\n"
+                f"handlerlens: {event} {full}: Read-only file system. This write would fail "
+                f"deployed on {where}, where only {only} is writable; --writable allows it "
+                "here\n"
             )
         raise OSError(errno.EROFS, "Read-only file system", text)
 
