@@ -71,7 +71,8 @@ def test_help_states_every_default_and_the_trigger_ids(tmp_path: Path) -> None:
         )
         assert (
             "(default: the declared size, else 1024 for an AWS function in serverless.yml, else "
-            "128 on Yandex, 3008 on AWS)" in text
+            "128 on Yandex, 128 on AWS, 3008 (RIE's) for an AWS entry point nothing declares)"
+            in text
         )
         assert "(default: the declared one, else http on Yandex, http-api on AWS)" in text
         assert "Yandex: " + ", ".join(YANDEX_TRIGGERS) in text

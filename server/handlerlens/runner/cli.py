@@ -49,6 +49,7 @@ def _positive(kind: type[int] | type[float], what: str) -> Any:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     from handlerlens.platforms.runner_env import (
+        AWS_DECLARED_MEMORY_MB,
         DEFAULT_MEMORY_MB,
         DEFAULT_TIMEOUT_S,
         SERVERLESS_AWS_MEMORY_MB,
@@ -86,7 +87,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="memory size in MB (default: the declared size, else "
         f"{SERVERLESS_AWS_MEMORY_MB} for an AWS function in serverless.yml, else "
-        f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {DEFAULT_MEMORY_MB['aws']} on AWS)",
+        f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {AWS_DECLARED_MEMORY_MB} on AWS, "
+        f"{DEFAULT_MEMORY_MB['aws']} (RIE's) for an AWS entry point nothing declares)",
     )
     parser.add_argument(
         "--env",
