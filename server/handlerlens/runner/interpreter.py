@@ -19,7 +19,6 @@ import os
 import re
 import sys
 
-_RUNTIME = re.compile(r"^python3\.?(\d+)$")
 _VENVS = (".venv", "venv")
 
 
@@ -66,8 +65,12 @@ class Choice:
 
 def runtime_version(runtime: str | None) -> tuple[int, int] | None:
     """(3, 12) for `python3.12` (AWS) or `python312` (Yandex); None for anything else."""
-    match = _RUNTIME.match(runtime or "")
-    return (3, int(match.group(1))) if match else None
+    # Plain string work: `invoke` imports this module every time (a regex costs more).
+    rest = (runtime or "").removeprefix("python3")
+    rest = rest.removeprefix(".")
+    if not rest.isdigit() or rest == (runtime or ""):
+        return None
+    return (3, int(rest))
 
 
 def _venv_version(prefix: str) -> tuple[int, int] | None:
