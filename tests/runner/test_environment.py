@@ -407,3 +407,62 @@ def test_profile_keys_reach_the_function(dump: Path, tmp_path: Path):
     assert "has no aws_access_key_id and aws_secret_access_key (it uses sso_session)" in (
         done.stderr.decode()
     )
+
+
+def test_sam_env_vars_and_a_dotenv_file(tmp_path: Path):
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "main.py").write_text(DUMP)
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Dump:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: main.handler\n"
+        "      CodeUri: fn/\n      Runtime: python3.11\n      Environment:\n        Variables:\n"
+        "          TABLE: orders\n          STAGE: dev\n          DEBUG: 'no'\n"
+    )
+    (tmp_path / "env.json").write_text(
+        json.dumps(
+            {
+                "Parameters": {"STAGE": "prod", "UNDECLARED": "x"},
+                "Dump": {"TABLE": "orders-test", "DEBUG": True, "EXTRA": "y"},
+                "Other": {"A": "b"},
+            }
+        )
+    )
+    (tmp_path / ".env").write_text(
+        '# local settings\nexport FROM_FILE="a quoted value"\nPLAIN=x # a comment\n\n'
+        "STAGE=from-dotenv\n"
+    )
+    done = _invoke(
+        tmp_path, "Dump", "--env-vars", "env.json", "--env-file", ".env", "--env", "PLAIN=cli"
+    )
+    env = _answer(done)["env"]
+    # SAM env_vars.py `resolve`: --env-vars overrides declared variables only, Parameters
+    # first, then the function's own section; booleans become "true"/"false".
+    assert env["TABLE"] == "orders-test" and env["DEBUG"] == "true"
+    assert "UNDECLARED" not in env and "EXTRA" not in env
+    # The dotenv file applies to every function, over the declaration; --env wins.
+    assert env["STAGE"] == "from-dotenv"
+    assert env["FROM_FILE"] == "a quoted value" and env["PLAIN"] == "cli"
+    log = done.stderr.decode()
+    assert "--env-vars env.json: Dump declares no variable EXTRA" in log
+    assert "--env-vars env.json: no function is named 'Other' (declared: Dump); not used" in log
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "message"),
+    [
+        ("--env-file", "GOOD=1\nNO EQUALS SIGN\n", "--env-file {path}:2: expected NAME=value"),
+        ("--env-file", "1BAD=x\n", "--env-file {path}:1: '1BAD' is not a variable name"),
+        ("--env-vars", '{"Parameters": ', "--env-vars {path}: not valid JSON"),
+        ("--env-vars", '["a"]', "--env-vars {path}: expected an object like"),
+        ("--env-vars", '{"F": {"A": {"b": 1}}}', "--env-vars {path}: F.A: a variable's value"),
+    ],
+)
+def test_a_bad_environment_file_is_named_with_the_reason(
+    dump: Path, option: str, text: str, message: str
+):
+    path = dump / "settings.txt"
+    path.write_text(text)
+    done = _invoke(dump, "main.handler", option, "settings.txt")
+    assert done.returncode == 2
+    assert f"handlerlens: {message.format(path='settings.txt')}" in done.stderr.decode()

@@ -99,6 +99,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="function environment variable (repeatable)",
     )
     parser.add_argument(
+        "--env-vars",
+        metavar="FILE",
+        help='sam local\'s JSON: {"Parameters": {…}, "MyFunction": {…}}; sets the '
+        "variables the function declares, as sam local does",
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="dotenv file of NAME=value lines: variables for every function, as --env (which wins)",
+    )
+    parser.add_argument(
         "--inherit-env",
         action="append",
         default=[],
@@ -298,6 +309,19 @@ def _resolve(
         print(f"handlerlens: code root is not a directory: {root}", file=sys.stderr)
         return None
     warnings: list[str] = []
+    notes: list[str] = []
+    env: dict[str, str] = {}
+    env_vars = None
+    if args.env_vars or args.env_file:
+        from handlerlens.runner.env_files import EnvFileError, read_dotenv, read_env_vars
+
+        try:
+            env_vars = read_env_vars(args.env_vars) if args.env_vars else None
+            env = read_dotenv(args.env_file) if args.env_file else {}
+        except EnvFileError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
+    env.update(args.env)
     try:
         functions = resolve_targets(
             targets,
@@ -305,14 +329,18 @@ def _resolve(
             platform=args.platform,
             timeout=args.timeout,
             memory=args.memory,
-            env=dict(args.env),
+            env=env,
             trigger=args.trigger,
             single=single,
             warnings=warnings,
+            env_vars=env_vars,
+            notes=notes,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    for note in notes:
+        print(f"handlerlens: --env-vars {args.env_vars}: {note}", file=sys.stderr)
     if warnings:
         files = "file does" if len(warnings) == 1 else "files do"
         print(

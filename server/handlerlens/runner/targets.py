@@ -271,10 +271,31 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
     return TIMEOUT_DEFAULT
 
 
-def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
+def _env_vars(spec: Any, sections: dict[str, dict[str, str]], notes: list[str]) -> dict[str, str]:
+    """What `--env-vars` sets for `spec`: `Parameters`, then its own section, for the names it
+    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`)."""
+    declared = spec.env or {}
+    found: dict[str, str] = {}
+    for section in ("Parameters", spec.name):
+        for key, value in (sections.get(section) or {}).items():
+            if key in declared:
+                found[key] = value
+            elif section != "Parameters":
+                notes.append(
+                    f"{spec.name} declares no variable {key}: as sam local does, it is not set "
+                    "(pass it with --env to set it anyway)"
+                )
+    return found
+
+
+def _from_spec(
+    spec: Any, overrides: dict[str, Any], name: str | None = None, notes: list[str] | None = None
+) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
     declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
+    if overrides.get("env_vars"):
+        env.update(_env_vars(spec, overrides["env_vars"], notes if notes is not None else []))
     env.update(overrides.get("env") or {})
     return ServedFunction(
         name=name or spec.name,
@@ -318,12 +339,15 @@ def resolve_targets(
     trigger: str | None = None,
     single: bool = False,
     warnings: list[str] | None = None,
+    env_vars: dict[str, dict[str, str]] | None = None,
+    notes: list[str] | None = None,
 ) -> list[ServedFunction]:
     """Turn command-line targets into served functions; raise TargetError with advice.
 
     No target means every declared function; with `single` (`invoke`), the one declared
     function, and an error that lists them when there are several. `warnings` gets the
-    lines worth saying although the targets resolved (a declaring file that does not parse).
+    lines worth saying although the targets resolved (a declaring file that does not parse);
+    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used.
     """
     root = os.path.abspath(root)
     overrides = {
@@ -332,7 +356,10 @@ def resolve_targets(
         "memory": memory,
         "env": env,
         "trigger": trigger,
+        "env_vars": env_vars,
     }
+    if notes is None:
+        notes = []
     project = _Project(root, platform)
     chosen_specs: list[Any] = []  # declared functions named by the targets, in order
     served: list[ServedFunction | None] = []  # None: the next of chosen_specs
@@ -417,7 +444,12 @@ def resolve_targets(
     for fn in served:
         if fn is None:
             spec = next(specs_left)
-            fn = _from_spec(spec, overrides, names[id(spec)])
+            fn = _from_spec(spec, overrides, names[id(spec)], notes)
+        elif env_vars:
+            notes.append(
+                f"'{fn.name}' is an entry point nothing declares: --env-vars sets declared "
+                "variables only (use --env or --env-file)"
+            )
         _check_trigger(fn, trigger)
         functions.append(fn)
     seen: dict[str, ServedFunction] = {}
@@ -430,6 +462,13 @@ def resolve_targets(
         seen[fn.name] = fn
     if warnings is not None:
         warnings += project.parse_errors()
+    if env_vars:
+        known = {s.name for s in (project.model.functions if project.model is not None else [])}
+        known |= {fn.function_name for fn in functions}
+        for section in env_vars:
+            if section != "Parameters" and section not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                notes.append(f"no function is named '{section}' (declared: {listed}); not used")
     return functions
 
 
