@@ -466,3 +466,34 @@ def test_a_bad_environment_file_is_named_with_the_reason(
     done = _invoke(dump, "main.handler", option, "settings.txt")
     assert done.returncode == 2
     assert f"handlerlens: {message.format(path='settings.txt')}" in done.stderr.decode()
+
+
+async def test_the_editors_runner_says_which_interpreter_and_warns(tmp_path: Path, monkeypatch):
+    # The language server's runner (RunnerProcess, `serve` as name=entry) gets the declared
+    # runtime, so the warning of issue #18 ("in the terminal and in the editor") reaches it.
+    from handlerlens.project.model import FunctionSpec
+    from handlerlens.runner.client import RunnerProcess
+
+    (tmp_path / "main.py").write_text(DUMP)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    spec = FunctionSpec(
+        name="dump",
+        platform="aws",
+        entry="main.handler",
+        root=str(tmp_path),
+        declared_by="sam",
+        runtime="python3.99",
+    )
+    runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
+    try:
+        assert runner.interpreter is not None
+        minor = sys.version_info.minor
+        assert runner.interpreter["warning"] == f"runtime python3.99 declared; running on 3.{minor}"
+        assert runner.interpreter["source"] == "handlerlens"
+        result = await runner.invoke({}, "dump")
+        # §12.1 AWS_EXECUTION_ENV `AWS_Lambda_python3.12`: the declared runtime's name; a
+        # declared SAM function's memory is 128 MB (§12.3).
+        assert result.json["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.99"
+        assert result.json["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    finally:
+        await runner.stop()

@@ -69,6 +69,8 @@ class RunnerStateParams(TypedDict, total=False):
     port: int
     debugPort: int
     message: str
+    # The runner's interpreter: path, source, version, isolated, warning (`serve`'s event).
+    interpreter: dict[str, Any]
 
 
 class LogParams(TypedDict, total=False):

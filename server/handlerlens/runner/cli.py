@@ -131,6 +131,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="let the function write outside /tmp (deployed, the code and everything but "
         "/tmp is read-only: such a write fails here too by default)",
     )
+    # The language server serves a declared function as name=entry: the runtime it declares
+    # (the interpreter to choose, AWS_EXECUTION_ENV) comes with this.
+    parser.add_argument("--runtime", help=argparse.SUPPRESS)
     parser.add_argument(
         "--trigger",
         metavar="ID",
@@ -335,6 +338,7 @@ def _resolve(
             warnings=warnings,
             env_vars=env_vars,
             notes=notes,
+            runtime=args.runtime,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)

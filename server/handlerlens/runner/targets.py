@@ -306,7 +306,7 @@ def _from_spec(
         timeout=overrides.get("timeout") or spec.timeout or default_timeout(platform, declared_by),
         memory=overrides.get("memory") or spec.memory or default_memory(platform, declared_by),
         env=env,
-        runtime=spec.runtime,
+        runtime=overrides.get("runtime") or spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
         declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
@@ -341,6 +341,7 @@ def resolve_targets(
     warnings: list[str] | None = None,
     env_vars: dict[str, dict[str, str]] | None = None,
     notes: list[str] | None = None,
+    runtime: str | None = None,
 ) -> list[ServedFunction]:
     """Turn command-line targets into served functions; raise TargetError with advice.
 
@@ -357,6 +358,7 @@ def resolve_targets(
         "env": env,
         "trigger": trigger,
         "env_vars": env_vars,
+        "runtime": runtime,
     }
     if notes is None:
         notes = []
@@ -388,6 +390,7 @@ def resolve_targets(
                     timeout=timeout or DEFAULT_TIMEOUT_S,
                     memory=memory or DEFAULT_MEMORY_MB[chosen],
                     env=dict(env or {}),
+                    runtime=runtime,
                     trigger=trigger,
                     timeout_from=TIMEOUT_OPTION if timeout else TIMEOUT_DEFAULT,
                 )
