@@ -497,3 +497,22 @@ async def test_the_editors_runner_says_which_interpreter_and_warns(tmp_path: Pat
         assert result.json["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
     finally:
         await runner.stop()
+
+
+def test_under_the_extensions_bundle_the_interpreter_is_the_users(dump: Path, tmp_path: Path):
+    # The VS Code extension runs HandlerLens on the user's interpreter, our libraries in a
+    # bundle on PYTHONPATH (HANDLERLENS_BUNDLED_LIBS names it): that interpreter's packages
+    # are the user's and stay; only the bundle is left out (test_bundle_isolation.py).
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (dump / "main.py").write_text(DUMP.replace("for name in (", "for name in ('pytest', "))
+    env = _env(PYTHONPATH=str(bundle), HANDLERLENS_BUNDLED_LIBS=str(bundle))
+    runner = Runner(["main.handler", "--platform", "aws", "--no-watch"], dump, env)
+    try:
+        status, _, body = runner.request("POST", "/2015-03-31/functions/x/invocations", b"{}")
+        assert status == 200, body
+        assert json.loads(body)["imports"]["pytest"] == "imported"
+        chosen = runner.wait_for(lambda e: e["event"] == "interpreter")
+        assert chosen["source"] == "editor" and chosen["isolated"] is False
+    finally:
+        runner.stop()

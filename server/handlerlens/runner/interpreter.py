@@ -41,7 +41,8 @@ class Choice:
         warning: str | None = None,
     ) -> None:
         self.path = path
-        # "--python", "pyproject.toml", "venv", "runtime" or "handlerlens"
+        # "--python", "pyproject.toml", "venv", "runtime", "handlerlens" (ours, isolated) or
+        # "editor" (the user's, which the VS Code extension runs us on)
         self.source = source
         self.version = version
         # HandlerLens's own interpreter: the function gets its standard library only.
@@ -252,6 +253,9 @@ def choose(
         found = _runtime_python(runtime)
         if found is not None and not _is_current(found):
             return Choice(found, "runtime", runtime)
-    return Choice(
-        sys.executable, "handlerlens", current, strip_site=True, warning=_mismatch(runtime, current)
-    )
+    warning = _mismatch(runtime, current)
+    if os.environ.get("HANDLERLENS_BUNDLED_LIBS"):
+        # The VS Code extension runs us on the user's interpreter with our libraries in a
+        # bundle (PYTHONPATH, which workers never get): its site-packages are the user's.
+        return Choice(sys.executable, "editor", current, warning=warning)
+    return Choice(sys.executable, "handlerlens", current, strip_site=True, warning=warning)
