@@ -516,3 +516,23 @@ def test_under_the_extensions_bundle_the_interpreter_is_the_users(dump: Path, tm
         assert chosen["source"] == "editor" and chosen["isolated"] is False
     finally:
         runner.stop()
+
+
+def test_the_interpreter_set_in_pyproject(dump: Path, tmp_path: Path):
+    venv = _make_venv(tmp_path / "elsewhere")
+    (dump / "pyproject.toml").write_text(
+        f'[tool.handlerlens]\npython = "{venv / "bin" / "python"}"\n'
+    )
+    answer = _answer(_invoke(dump, "main.handler", "--platform", "aws"))
+    assert os.path.realpath(answer["prefix"]) == os.path.realpath(venv)
+    # --python wins over it.
+    answer = _answer(_invoke(dump, "main.handler", "--python", sys.executable))
+    assert os.path.realpath(answer["prefix"]) == os.path.realpath(sys.prefix)
+    # A setting that names no interpreter says where it is set.
+    (dump / "pyproject.toml").write_text('[tool.handlerlens]\npython = "no/such/python"\n')
+    done = _invoke(dump, "main.handler")
+    assert done.returncode == 2
+    assert (
+        f"Python interpreter not found: no/such/python (python = 'no/such/python' in "
+        f"{dump / 'pyproject.toml'}: no such file)" in done.stderr.decode()
+    )

@@ -102,7 +102,7 @@ def _is_current(path: str) -> bool:
         return False
 
 
-def _probe(path: str, flag: str) -> tuple[int, int]:
+def _probe(path: str, who: str) -> tuple[int, int]:
     """Run it: its version, or InterpreterError when it is not a Python 3 interpreter."""
     import subprocess
 
@@ -112,12 +112,12 @@ def _probe(path: str, flag: str) -> tuple[int, int]:
             [path, "-c", code], capture_output=True, timeout=20, stdin=subprocess.DEVNULL
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise InterpreterError(f"{flag} {path} is not a Python interpreter: {exc}") from None
+        raise InterpreterError(f"{who} is not a Python interpreter: {exc}") from None
     match = re.fullmatch(rb"3\.(\d+)\s*", done.stdout)
     if done.returncode != 0 or match is None:
         said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
         detail = f": {said[-1]}" if said else f" (exit status {done.returncode})"
-        raise InterpreterError(f"{flag} {path} is not a Python 3 interpreter{detail}")
+        raise InterpreterError(f"{who} is not a Python 3 interpreter{detail}")
     return (3, int(match.group(1)))
 
 
@@ -160,6 +160,7 @@ def _runtime_python(version: tuple[int, int]) -> str | None:
 
 def _given(path: str, flag: str, base: str, runtime: tuple[int, int] | None) -> Choice:
     given = path
+    who = f"--python {given}" if flag == "--python" else flag
     if os.sep not in path and not path.startswith("~"):
         found = _which(path, os.environ)
         if found is None:
@@ -172,21 +173,21 @@ def _given(path: str, flag: str, base: str, runtime: tuple[int, int] | None) -> 
     if os.path.isdir(path):
         venv = _venv_python(path)  # a virtual environment's folder names its interpreter
         if venv is None:
-            raise InterpreterError(f"{flag} {given} is a folder, not a Python interpreter")
+            raise InterpreterError(f"{who} is a folder, not a Python interpreter")
         path = venv
     if not os.access(path, os.X_OK):
-        raise InterpreterError(f"{flag} {given} is not executable")
+        raise InterpreterError(f"{who} is not executable")
     if _is_current(path):
         version: tuple[int, int] | None = sys.version_info[:2]
     else:
         version = _venv_version(os.path.dirname(os.path.dirname(path)))
         named = re.match(r"^(?:python|pypy)(3(?:\.\d+)?)?$", os.path.basename(path))
         if named is None:
-            version = _probe(path, flag)  # e.g. `--python /bin/ls`
+            version = _probe(path, who)  # e.g. `--python /bin/ls`
         elif version is None and named.group(1) and "." in named.group(1):
             version = (3, int(named.group(1).split(".")[1]))
         elif version is None and runtime is not None:
-            version = _probe(path, flag)  # the mismatch warning needs it
+            version = _probe(path, who)  # the mismatch warning needs it
     source = "--python" if flag == "--python" else "pyproject.toml"
     return Choice(os.path.abspath(path), source, version, warning=_mismatch(runtime, version))
 
@@ -229,7 +230,7 @@ def choose(
         return _given(given, "--python", os.getcwd(), runtime)
     configured = pyproject_python(project_root)
     if configured:
-        flag = f"python = {configured!r} in {os.path.join(project_root, 'pyproject.toml')}:"
+        flag = f"python = {configured!r} in {os.path.join(project_root, 'pyproject.toml')}"
         return _given(configured, flag, project_root, runtime)
     seen: set[str] = set()
     for root in code_roots:
