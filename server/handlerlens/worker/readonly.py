@@ -102,7 +102,7 @@ _guard: _Guard | None = None
 def install(writable: list[str], platform: str, code_root: str) -> None:
     """Fail writes outside `writable` (and inside `code_root`) from now on, once per process."""
     global _guard
-    if _guard is not None:
+    if _guard is not None or not hasattr(sys, "addaudithook"):  # audit hooks: Python 3.8+
         return
     _guard = _Guard(writable, platform, code_root)
     sys.addaudithook(_guard)
