@@ -73,19 +73,14 @@ def stdlib_only(worker_dir: str) -> None:
     ]
     # Modules' files are named after the sys.path entry they were found on: compare them as
     # text with the kept entries (no system call per module: `invoke` does this every time).
-    ours = tuple(
-        {os.path.join(p, "") for p in (*kept, stdlib, worker_dir, os.path.dirname(__file__))}
-    )
+    places = (*kept, stdlib, os.path.dirname(os.__file__), worker_dir, os.path.dirname(__file__))
+    ours = tuple({os.path.join(p, "") for p in places})
     for name, module in list(sys.modules.items()):
         origin = getattr(module, "__file__", None)
         if not isinstance(origin, str) or origin.startswith(ours) or name == "__main__":
             continue  # built in, frozen, a namespace package, ours or the standard library's
-        if _is_debugger(name) or _is_debugger(origin):
-            continue
-        real = os.path.realpath(origin)
-        if real.startswith(worker_dir + os.sep) or _is_stdlib(os.path.dirname(real), stdlib):
-            continue
-        del sys.modules[name]
+        if not (_is_debugger(name) or _is_debugger(origin)):
+            del sys.modules[name]
     sys.path_importer_cache.clear()
 
 
