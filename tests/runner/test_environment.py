@@ -471,26 +471,26 @@ def test_a_bad_environment_file_is_named_with_the_reason(
 async def test_the_editors_runner_says_which_interpreter_and_warns(tmp_path: Path, monkeypatch):
     # The language server's runner (RunnerProcess, `serve` as name=entry) gets the declared
     # runtime, so the warning of issue #18 ("in the terminal and in the editor") reaches it.
-    from handlerlens.project.model import FunctionSpec
+    from handlerlens.project import discover
     from handlerlens.runner.client import RunnerProcess
 
-    (tmp_path / "main.py").write_text(DUMP)
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
-    spec = FunctionSpec(
-        name="dump",
-        platform="aws",
-        entry="main.handler",
-        root=str(tmp_path),
-        declared_by="sam",
-        runtime="python3.99",
+    root = tmp_path / "fn"
+    root.mkdir()
+    (root / "main.py").write_text(DUMP)
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Dump:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: main.handler\n"
+        "      CodeUri: fn/\n      Runtime: python3.99\n"
     )
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    (spec,) = discover(str(tmp_path)).functions
     runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
     try:
         assert runner.interpreter is not None
         minor = sys.version_info.minor
         assert runner.interpreter["warning"] == f"runtime python3.99 declared; running on 3.{minor}"
         assert runner.interpreter["source"] == "handlerlens"
-        result = await runner.invoke({}, "dump")
+        result = await runner.invoke({}, "Dump")
         # §12.1 AWS_EXECUTION_ENV `AWS_Lambda_python3.12`: the declared runtime's name; a
         # declared SAM function's memory is 128 MB (§12.3).
         assert result.json["env"]["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.99"
