@@ -226,12 +226,14 @@ def test_declared_variables_reach_the_function_and_reserved_ones_win(tmp_path: P
         "    Type: AWS::Serverless::Function\n    Properties:\n      Handler: main.handler\n"
         "      CodeUri: fn/\n      Runtime: python3.11\n      Environment:\n        Variables:\n"
         "          TABLE: orders\n          _HANDLER: mine.handler\n"
-        "          AWS_LAMBDA_FUNCTION_NAME: mine\n"
+        "          AWS_LAMBDA_FUNCTION_NAME: mine\n          TZ: Europe/Berlin\n"
     )
     answer = _answer(_invoke(tmp_path, "Dump"))
     env = answer["env"]
     assert env["TABLE"] == "orders"
     assert env["_HANDLER"] == "main.handler" and env["AWS_LAMBDA_FUNCTION_NAME"] == "Dump"
+    # TZ, LANG, PATH are set by Lambda but not reserved (§12.1, "no"): a declared one wins.
+    assert env["TZ"] == "Europe/Berlin"
     # §12.3 / API_CreateFunction.md: a declared function without MemorySize has 128 MB.
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
 

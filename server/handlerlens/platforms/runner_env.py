@@ -77,11 +77,12 @@ def base_env(platform: str, root: str, bin_dir: str | None) -> dict[str, str]:
     local_bin = [bin_dir] if bin_dir else []
     if platform == "aws":
         # PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin; LANG=en_US.UTF-8;
-        # LD_LIBRARY_PATH=…:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib (§12.1).
+        # LD_LIBRARY_PATH=…:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib; TZ=UTC (§12.1).
         return {
             "PATH": ":".join([*local_bin, "/usr/local/bin", "/usr/bin", "/bin"]),
             "LANG": "en_US.UTF-8",
             "LD_LIBRARY_PATH": f"{root}:{root}/lib",
+            "TZ": "UTC",  # not reserved (§12.1): a function may set its own
         }
     # Yandex (a Node.js instance's values, §12.1): the code root first on PATH,
     # LD_LIBRARY_PATH=/function/code/shared-libs:/function/runtime/shared-libs.
@@ -200,7 +201,6 @@ def reserved_env(
                 "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/Functions",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "$LATEST",
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "TZ": "UTC",
             }
         )
     return env
