@@ -78,6 +78,8 @@ export interface RunnerStateParams {
   /** After a reload: the files whose change started it, and how long it took. */
   changed?: string[];
   reloadedMs?: number;
+  /** The runner's interpreter: path, source, version, isolated, warning (`serve`'s event). */
+  interpreter?: Record<string, unknown>;
 }
 
 /**

@@ -71,7 +71,8 @@ def test_help_states_every_default_and_the_trigger_ids(tmp_path: Path) -> None:
         )
         assert (
             "(default: the declared size, else 1024 for an AWS function in serverless.yml, else "
-            "128 on Yandex, 3008 on AWS)" in text
+            "128 on Yandex, 128 on AWS, 3008 (RIE's) for an AWS entry point nothing declares)"
+            in text
         )
         assert "(default: the declared one, else http on Yandex, http-api on AWS)" in text
         assert "Yandex: " + ", ".join(YANDEX_TRIGGERS) in text
@@ -492,4 +493,6 @@ def test_an_aws_function_in_serverless_yml_runs_with_the_frameworks_defaults(
     answer = json.loads(
         handlerlens("invoke", "Hello", "--event", "-", cwd=tmp_path, stdin=b"{}").stdout
     )
-    assert answer["memory"] == "3008" and answer["left"] <= 3000
+    # A SAM template without MemorySize deploys with 128 MB (PLATFORMS.md §12.3, SAM
+    # samcli/local/lambdafn/config.py:15-16); RIE's 3008 is only for what nothing declares.
+    assert answer["memory"] == "128" and answer["left"] <= 3000

@@ -41,7 +41,10 @@ def _answer(sock: socket.socket) -> bytes:
 @pytest.mark.timeout(90)
 def test_requests_before_the_debugger_wait_and_a_gone_client_is_not_run(tmp_path: Path):
     (tmp_path / "main.py").write_text(HANDLER)
-    runner = Runner(["main.handler", "--platform", "yandex", "--debug", "--no-watch"], tmp_path)
+    # --writable: the handler keeps its record in its code root, read-only deployed (#18).
+    runner = Runner(
+        ["main.handler", "--platform", "yandex", "--debug", "--no-watch", "--writable"], tmp_path
+    )
     editor: Editor | None = None
     try:
         debug_port = int(runner.wait_for(lambda e: e["event"] == "listening")["debugPort"])

@@ -42,10 +42,14 @@ def _invoke(runner: Runner) -> dict[str, object]:
     return result
 
 
-def test_served_workers_do_not_see_the_bundle(project: tuple[Path, dict[str, str]]):
+@pytest.mark.parametrize("inherit", [[], ["--inherit-env", "PYTHONPATH"]])
+def test_served_workers_do_not_see_the_bundle(
+    project: tuple[Path, dict[str, str]], inherit: list[str]
+):
     # (Debugged workers too: the e2e tests debug with the server running from the VSIX.)
+    # Even a PYTHONPATH passed on on purpose loses the bundle's entry.
     root, env = project
-    runner = Runner(["main.handler", "--platform", "aws", "--no-watch"], root, env)
+    runner = Runner(["main.handler", "--platform", "aws", "--no-watch", *inherit], root, env)
     try:
         assert _invoke(runner) == {
             "imported": False,
@@ -56,10 +60,16 @@ def test_served_workers_do_not_see_the_bundle(project: tuple[Path, dict[str, str
 
 
 def test_the_same_setup_without_the_marker_does_see_it(project: tuple[Path, dict[str, str]]):
-    # The control: PYTHONPATH alone is the user's own setting, and it is honoured.
+    # The control: PYTHONPATH alone is the user's own setting, and it is honoured when the
+    # user passes it on (issue #18: the host's environment stays out unless --inherit-env
+    # names it; PLATFORMS.md §12.1).
     root, env = project
     del env["HANDLERLENS_BUNDLED_LIBS"]
-    runner = Runner(["main.handler", "--platform", "aws", "--no-watch"], root, env)
+    runner = Runner(
+        ["main.handler", "--platform", "aws", "--no-watch", "--inherit-env", "PYTHONPATH"],
+        root,
+        env,
+    )
     try:
         assert _invoke(runner) == {"imported": True}
     finally:

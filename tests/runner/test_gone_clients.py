@@ -42,8 +42,11 @@ def _status(sock: socket.socket) -> bytes:
 def test_a_request_whose_client_left_while_it_waited_is_not_run(tmp_path: Path, lend: bool):
     (tmp_path / "main.py").write_text(HANDLER)
     env = dict(os.environ, HANDLERLENS_LEND="1" if lend else "0")
+    # --writable: the handler keeps its record in its code root, read-only deployed (#18).
     runner = Runner(
-        ["main.handler", "--platform", "yandex", "--no-watch", "--timeout", "10"], tmp_path, env
+        ["main.handler", "--platform", "yandex", "--no-watch", "--timeout", "10", "--writable"],
+        tmp_path,
+        env,
     )
     try:
         assert runner.request("GET", "/?tag=warm")[0] == 200

@@ -104,6 +104,8 @@ class RunnerStateParams(TypedDict, total=False):
     # After a reload: the files whose change started it, and how long the reload took.
     changed: list[str]
     reloadedMs: float
+    # The runner's interpreter: path, source, version, isolated, warning (`serve`'s event).
+    interpreter: dict[str, Any]
 
 
 class LogParams(TypedDict, total=False):

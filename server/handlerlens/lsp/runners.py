@@ -82,7 +82,22 @@ class RunnerManager:
             extra: dict[str, Any] = {"url": process.url, "port": process.port}
             if debug:
                 extra["debugPort"] = process.debug_port
+            if process.interpreter is not None:
+                extra["interpreter"] = {
+                    k: v for k, v in process.interpreter.items() if k != "event"
+                }
             self._state(spec.name, settled, **extra)
+            warning = (process.interpreter or {}).get("warning")
+            if warning:  # in the function's log, where the editor shows the runner's lines
+                self.notify(
+                    protocol.NOTIFY_LOG,
+                    protocol.LogParams(
+                        function=spec.name,
+                        requestId="",
+                        line=f"handlerlens: warning: {warning}",
+                        stream="stderr",
+                    ),
+                )
             return managed
 
     async def stop(self, root: str, name: str) -> bool:

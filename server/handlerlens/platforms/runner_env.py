@@ -16,14 +16,24 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 ACCOUNT = "012345678912"
 
-# Both platforms default new functions to a 3 s timeout; Yandex memory defaults to 128 MB and
-# AWS's to RIE's 3008 MB (§3.2 "Local default").
+# Both platforms default new functions to a 3 s timeout (§12.3 "Timeout when undeclared":
+# DG API_CreateFunction.md, SAM samcli/local/lambdafn/config.py, YC cli-ref version create).
+# Memory, §12.3 "Memory when undeclared": Yandex 128 MB; AWS 128 MB via the API,
+# CloudFormation/SAM and Terraform, and RIE's 3008 MB only where nothing declares the function
+# (an entry point typed on the command line: the runner then stands where RIE stands).
 DEFAULT_TIMEOUT_S = 3.0
 DEFAULT_MEMORY_MB = {"yandex": 128, "aws": 3008}
+# What a declaration that names no memory size deploys with on AWS (API_CreateFunction.md;
+# SAM local too: samcli/local/lambdafn/config.py:15-16).
+AWS_DECLARED_MEMORY_MB = 128
 # The Serverless Framework deploys an AWS function that names neither with a 6 s timeout and
 # 1024 MB (its functions guide): run it as deployed.
 SERVERLESS_AWS_TIMEOUT_S = 6.0
 SERVERLESS_AWS_MEMORY_MB = 1024
+# Writable on both platforms: /tmp only (§12.3 "Writable"; AWS: the code in /var/task is
+# read-only, DG images-create.md; Yandex: /function/code is a read-only squashfs in a
+# third-party mount table, uncertain for Python).
+WRITABLE_PATHS = ("/tmp",)
 
 
 def default_timeout(platform: str, declared_by: str | None) -> float:
@@ -34,10 +44,52 @@ def default_timeout(platform: str, declared_by: str | None) -> float:
 
 
 def default_memory(platform: str, declared_by: str | None) -> int:
-    """The memory size of a function whose declaration names none."""
+    """The memory size of a function whose declaration names none (`declared_by` None or
+    "heuristic": nothing declares it)."""
     if platform == "aws" and declared_by == "serverless":
         return SERVERLESS_AWS_MEMORY_MB
+    if platform == "aws" and declared_by not in (None, "heuristic"):
+        return AWS_DECLARED_MEMORY_MB
     return DEFAULT_MEMORY_MB[platform]
+
+
+# SAM local's values when no credentials resolve (samcli/local/lambdafn/env_vars.py
+# `_DEFAULT_AWS_CREDS`), and a token of the same kind: Lambda always sets all three from the
+# execution role (§12.2). A call to AWS with them fails with an error that names the key.
+PLACEHOLDER_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "defaultkey",
+    "AWS_SECRET_ACCESS_KEY": "defaultsecret",
+    "AWS_SESSION_TOKEN": "defaulttoken",
+}
+
+
+def credential_env(keys: dict[str, str] | None) -> dict[str, str]:
+    """The role's credentials as Lambda sets them (§12.2, DG configuration-envvars.md: also
+    the legacy AWS_ACCESS_KEY): the given keys, else the placeholders."""
+    env = dict(keys or PLACEHOLDER_CREDENTIALS)
+    env["AWS_ACCESS_KEY"] = env["AWS_ACCESS_KEY_ID"]
+    return env
+
+
+def base_env(platform: str, root: str, bin_dir: str | None) -> dict[str, str]:
+    """The variables the platform sets that user configuration may change (§12.1), with the
+    local code root and interpreter where the platform has /var/task and /var/lang/bin."""
+    local_bin = [bin_dir] if bin_dir else []
+    if platform == "aws":
+        # PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin; LANG=en_US.UTF-8;
+        # LD_LIBRARY_PATH=…:$LAMBDA_TASK_ROOT:$LAMBDA_TASK_ROOT/lib:/opt/lib; TZ=UTC (§12.1).
+        return {
+            "PATH": ":".join([*local_bin, "/usr/local/bin", "/usr/bin", "/bin"]),
+            "LANG": "en_US.UTF-8",
+            "LD_LIBRARY_PATH": f"{root}:{root}/lib",
+            "TZ": "UTC",  # not reserved (§12.1): a function may set its own
+        }
+    # Yandex (a Node.js instance's values, §12.1): the code root first on PATH,
+    # LD_LIBRARY_PATH=/function/code/shared-libs:/function/runtime/shared-libs.
+    return {
+        "PATH": ":".join([root, *local_bin, "/usr/bin", "/usr/local/bin", "/sbin", "/bin"]),
+        "LD_LIBRARY_PATH": f"{root}/shared-libs",
+    }
 
 
 DEFAULT_AWS_NAME = "test_function"
@@ -149,7 +201,6 @@ def reserved_env(
                 "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/Functions",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "$LATEST",
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "TZ": "UTC",
             }
         )
     return env

@@ -30,7 +30,9 @@ FUNCTION_KEYS = frozenset(
 )
 # Other `[tool.handlerlens]` keys are settings read elsewhere (mirroring `handlerlens.*` in
 # VS Code); list them here so they are not reported as unknown.
-SETTINGS_KEYS: frozenset[str] = frozenset({"test"})  # [tool.handlerlens.test]: `handlerlens test`
+SETTINGS_KEYS: frozenset[str] = frozenset(
+    {"test", "python"}
+)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter
 TABLE_KEYS = FUNCTION_KEYS | {"functions"} | SETTINGS_KEYS
 
 _ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

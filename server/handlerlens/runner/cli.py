@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from handlerlens.console import stopped
@@ -50,6 +51,7 @@ def _positive(kind: type[int] | type[float], what: str) -> Any:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     from handlerlens.platforms.runner_env import (
+        AWS_DECLARED_MEMORY_MB,
         DEFAULT_MEMORY_MB,
         DEFAULT_TIMEOUT_S,
         SERVERLESS_AWS_MEMORY_MB,
@@ -68,8 +70,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--python",
         metavar="PATH",
-        help="interpreter to run the function in, with its packages (default: the one running "
-        "handlerlens)",
+        help="interpreter to run the function in, with its packages (default: python = in "
+        "[tool.handlerlens], else a .venv or venv in the code root or above it, else "
+        "python3.X on PATH for a declared runtime python3.X, else the one running "
+        "handlerlens, with the standard library only)",
     )
     parser.add_argument(
         "--timeout",
@@ -85,7 +89,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="memory size in MB (default: the declared size, else "
         f"{SERVERLESS_AWS_MEMORY_MB} for an AWS function in serverless.yml, else "
-        f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {DEFAULT_MEMORY_MB['aws']} on AWS)",
+        f"{DEFAULT_MEMORY_MB['yandex']} on Yandex, {AWS_DECLARED_MEMORY_MB} on AWS, "
+        f"{DEFAULT_MEMORY_MB['aws']} (RIE's) for an AWS entry point nothing declares)",
     )
     parser.add_argument(
         "--env",
@@ -95,6 +100,42 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="K=V",
         help="function environment variable (repeatable)",
     )
+    parser.add_argument(
+        "--env-vars",
+        metavar="FILE",
+        help='sam local\'s JSON: {"Parameters": {…}, "MyFunction": {…}}; sets the '
+        "variables the function declares, as sam local does",
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="dotenv file of NAME=value lines: variables for every function, as --env (which wins)",
+    )
+    parser.add_argument(
+        "--inherit-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="pass this variable of your shell to the function (repeatable; NAME* for a "
+        "prefix, '*' for all). By default the function sees the platform's variables and "
+        "its declared ones only, as deployed",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="AWS: give the function this profile's keys (~/.aws/credentials, ~/.aws/config) "
+        "as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (default: the "
+        "placeholders defaultkey/defaultsecret, as sam local without credentials)",
+    )
+    parser.add_argument(
+        "--writable",
+        action="store_true",
+        help="let the function write outside /tmp (deployed, the code and everything but "
+        "/tmp is read-only: such a write fails here too by default)",
+    )
+    # The language server serves a declared function as name=entry: the runtime it declares
+    # (the interpreter to choose, AWS_EXECUTION_ENV) comes with this.
+    parser.add_argument("--runtime", help=argparse.SUPPRESS)
     parser.add_argument(
         "--trigger",
         metavar="ID",
@@ -181,21 +222,86 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _python(args: argparse.Namespace) -> str | None:
-    python = args.python or sys.executable
-    if os.sep in python:
-        found: str | None = python
-    else:
-        import shutil  # only for a bare name (`--python python3.12`): it is slow to load
+    """The interpreter --python names (the current one without it), or None after a message
+    when it cannot run a function (for commands that only pass it on: `handlerlens test`)."""
+    from handlerlens.runner.interpreter import InterpreterError, given_interpreter
 
-        found = shutil.which(python)
-    if not found or not os.access(found, os.X_OK) or os.path.isdir(found):
+    if not args.python:
+        return sys.executable
+    try:
+        return given_interpreter(args.python)
+    except InterpreterError as exc:
         print(
-            f"handlerlens: Python interpreter not found: {python}. Point --python (or the "
-            "handlerlens.interpreter setting) at the interpreter of the function's environment.",
+            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
+            "the interpreter of the function's environment.",
             file=sys.stderr,
         )
         return None
-    return found
+
+
+def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None) -> str | None:
+    """Choose the functions' interpreter and set the workers' isolation (worker_env); the
+    interpreter's path, or None after a message when an option is unusable."""
+    from handlerlens.runner import worker_env
+    from handlerlens.runner.interpreter import InterpreterError, choose
+
+    inherit: list[str] = []
+    for value in args.inherit_env:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        bad = [n for n in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?|\*", n)]
+        if bad or not names:
+            print(
+                f"handlerlens: --inherit-env {value!r}: expected variable names (NAME, NAME*, "
+                "or * for all), comma-separated",
+                file=sys.stderr,
+            )
+            return None
+        inherit += names
+    keys = None
+    if args.profile:
+        from handlerlens.platforms.aws_credentials import CredentialsError, profile_keys
+
+        try:
+            keys = profile_keys(args.profile, os.environ)
+        except CredentialsError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
+    try:
+        choice = choose(
+            args.python,
+            os.path.abspath(args.root),
+            [fn.root for fn in functions],
+            [fn.runtime for fn in functions],
+        )
+    except InterpreterError as exc:
+        print(
+            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
+            "the interpreter of the function's environment.",
+            file=sys.stderr,
+        )
+        return None
+    worker_env.configure(
+        strip_site=choice.strip_site,
+        inherit=tuple(inherit),
+        bin_dir=choice.bin_dir,
+        writable=args.writable,
+        aws_keys=keys,
+    )
+    if keys is not None:
+        print(
+            f"handlerlens: AWS functions get the keys of profile '{args.profile}'",
+            file=sys.stderr,
+        )
+    if status is not None and status.wants_events:
+        status.emit(choice.as_event())
+    if choice.warning:
+        where = "the interpreter running handlerlens" if choice.strip_site else choice.path
+        print(
+            f"handlerlens: warning: {choice.warning} ({where}); create a .venv with that "
+            "version in the code root, or pass --python",
+            file=sys.stderr,
+        )
+    return choice.path
 
 
 def _resolve(
@@ -208,6 +314,19 @@ def _resolve(
         print(f"handlerlens: code root is not a directory: {root}", file=sys.stderr)
         return None
     warnings: list[str] = []
+    notes: list[str] = []
+    env: dict[str, str] = {}
+    env_vars = None
+    if args.env_vars or args.env_file:
+        from handlerlens.runner.env_files import EnvFileError, read_dotenv, read_env_vars
+
+        try:
+            env_vars = read_env_vars(args.env_vars) if args.env_vars else None
+            env = read_dotenv(args.env_file) if args.env_file else {}
+        except EnvFileError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
+    env.update(args.env)
     try:
         functions = resolve_targets(
             targets,
@@ -215,14 +334,19 @@ def _resolve(
             platform=args.platform,
             timeout=args.timeout,
             memory=args.memory,
-            env=dict(args.env),
+            env=env,
             trigger=args.trigger,
             single=single,
             warnings=warnings,
+            env_vars=env_vars,
+            notes=notes,
+            runtime=args.runtime,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    for note in notes:
+        print(f"handlerlens: --env-vars {args.env_vars}: {note}", file=sys.stderr)
     if warnings:
         files = "file does" if len(warnings) == 1 else "files do"
         print(
@@ -252,9 +376,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     from handlerlens.runner.status import Status
     from handlerlens.runner.supervisor import PortInUse, ServeOptions, Supervisor
 
-    python = _python(args)
     functions = _resolve(args, list(args.targets))
-    if python is None or functions is None:
+    if functions is None:
         return 2
     if args.timeout_from and args.timeout:
         for fn in functions:
@@ -267,6 +390,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     runner_log.addHandler(handler)
     runner_log.setLevel(logging.INFO)
     runner_log.propagate = False
+    python = _isolate(args, functions, status)
+    if python is None:
+        return 2
     debug_port = args.debug_port if args.debug_port is not None else (0 if args.debug else None)
     options = ServeOptions(
         python=python,
@@ -329,13 +455,13 @@ def run_invoke(args: argparse.Namespace) -> int:
 def _run_invoke(args: argparse.Namespace) -> int:
     from handlerlens.runner import invoke
 
-    python = _python(args)
-    if python is None:
-        return 2
     functions = _resolve(args, [args.target] if args.target else [], single=True)
     if functions is None:
         return 2
     fn: ServedFunction = functions[0]  # type: ignore[assignment]
+    python = _isolate(args, functions)
+    if python is None:
+        return 2
     event = _event(args.event, fn)
     if event is None:
         return 2

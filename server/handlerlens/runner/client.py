@@ -88,6 +88,9 @@ class RunnerProcess:
         self._report_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._listening: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._stderr_tail: list[str] = []
+        # The runner's `interpreter` event: which interpreter runs the function, and why,
+        # with a warning when it is not the declared runtime's version.
+        self.interpreter: dict[str, Any] | None = None
         self._tasks = [
             asyncio.get_running_loop().create_task(self._read_status()),
             asyncio.get_running_loop().create_task(self._read_stderr()),
@@ -145,6 +148,8 @@ class RunnerProcess:
                 args += ["--env", f"{key}={value}"]
             if spec.trigger:
                 args += ["--trigger", spec.trigger]
+            if spec.runtime:  # the interpreter to choose, AWS_EXECUTION_ENV
+                args += ["--runtime", spec.runtime]
         root = os.path.abspath(root)
         args += ["--root", root, "--port", str(port), "--status-json", "--exit-with-stdin"]
         if platform:
@@ -215,6 +220,8 @@ class RunnerProcess:
         rid = event.get("requestId")
         if kind == "listening" and not self._listening.done():
             self._listening.set_result(event)
+        elif kind == "interpreter":
+            self.interpreter = event
         elif kind == "log" and rid:
             self._logs.setdefault(rid, []).append(event)
         elif kind == "report" and rid:

@@ -37,8 +37,12 @@ AWS_INIT_LIMIT_S = 30.0
 
 
 def _same_interpreter(python: str) -> bool:
+    # The same binary in another virtual environment (its bin/python links to ours) is
+    # another interpreter: its site-packages are that project's.
     try:
-        return os.path.samefile(python, sys.executable)
+        return os.path.samefile(python, sys.executable) and os.path.samefile(
+            os.path.dirname(python), os.path.dirname(sys.executable)
+        )
     except OSError:
         return False
 
@@ -134,10 +138,10 @@ class _Child:
                 os.dup2(out_w, 2)
                 for fd in (control_w, result_r, lifeline_w, out_r, out_w, null):
                     os.close(fd)
-                # What worker_environ() changes, for what the handler may start (this branch
-                # never runs under the extension's bundle, the rest of it).
-                os.environ["PYTHONUNBUFFERED"] = "1"
-                os.environ.pop("PYTHONSAFEPATH", None)
+                # The environment, sys.path and sys.argv a spawned worker would have.
+                from handlerlens.runner.worker_env import enter_forked_worker
+
+                enter_forked_worker(WORKER_DIR)
                 os.chdir(fn.root)
                 status = serve.main([str(control_r), str(result_w), str(lifeline_r)])
             except SystemExit as exc:  # sys.exit() in the handler ends the interpreter

@@ -271,10 +271,31 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
     return TIMEOUT_DEFAULT
 
 
-def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) -> ServedFunction:
+def _env_vars(spec: Any, sections: dict[str, dict[str, str]], notes: list[str]) -> dict[str, str]:
+    """What `--env-vars` sets for `spec`: `Parameters`, then its own section, for the names it
+    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`)."""
+    declared = spec.env or {}
+    found: dict[str, str] = {}
+    for section in ("Parameters", spec.name):
+        for key, value in (sections.get(section) or {}).items():
+            if key in declared:
+                found[key] = value
+            elif section != "Parameters":
+                notes.append(
+                    f"{spec.name} declares no variable {key}: as sam local does, it is not set "
+                    "(pass it with --env to set it anyway)"
+                )
+    return found
+
+
+def _from_spec(
+    spec: Any, overrides: dict[str, Any], name: str | None = None, notes: list[str] | None = None
+) -> ServedFunction:
     platform = overrides.get("platform") or spec.platform
     declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
+    if overrides.get("env_vars"):
+        env.update(_env_vars(spec, overrides["env_vars"], notes if notes is not None else []))
     env.update(overrides.get("env") or {})
     return ServedFunction(
         name=name or spec.name,
@@ -285,7 +306,7 @@ def _from_spec(spec: Any, overrides: dict[str, Any], name: str | None = None) ->
         timeout=overrides.get("timeout") or spec.timeout or default_timeout(platform, declared_by),
         memory=overrides.get("memory") or spec.memory or default_memory(platform, declared_by),
         env=env,
-        runtime=spec.runtime,
+        runtime=overrides.get("runtime") or spec.runtime,
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
         declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
@@ -318,12 +339,16 @@ def resolve_targets(
     trigger: str | None = None,
     single: bool = False,
     warnings: list[str] | None = None,
+    env_vars: dict[str, dict[str, str]] | None = None,
+    notes: list[str] | None = None,
+    runtime: str | None = None,
 ) -> list[ServedFunction]:
     """Turn command-line targets into served functions; raise TargetError with advice.
 
     No target means every declared function; with `single` (`invoke`), the one declared
     function, and an error that lists them when there are several. `warnings` gets the
-    lines worth saying although the targets resolved (a declaring file that does not parse).
+    lines worth saying although the targets resolved (a declaring file that does not parse);
+    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used.
     """
     root = os.path.abspath(root)
     overrides = {
@@ -332,7 +357,11 @@ def resolve_targets(
         "memory": memory,
         "env": env,
         "trigger": trigger,
+        "env_vars": env_vars,
+        "runtime": runtime,
     }
+    if notes is None:
+        notes = []
     project = _Project(root, platform)
     chosen_specs: list[Any] = []  # declared functions named by the targets, in order
     served: list[ServedFunction | None] = []  # None: the next of chosen_specs
@@ -361,6 +390,7 @@ def resolve_targets(
                     timeout=timeout or DEFAULT_TIMEOUT_S,
                     memory=memory or DEFAULT_MEMORY_MB[chosen],
                     env=dict(env or {}),
+                    runtime=runtime,
                     trigger=trigger,
                     timeout_from=TIMEOUT_OPTION if timeout else TIMEOUT_DEFAULT,
                 )
@@ -417,7 +447,12 @@ def resolve_targets(
     for fn in served:
         if fn is None:
             spec = next(specs_left)
-            fn = _from_spec(spec, overrides, names[id(spec)])
+            fn = _from_spec(spec, overrides, names[id(spec)], notes)
+        elif env_vars:
+            notes.append(
+                f"'{fn.name}' is an entry point nothing declares: --env-vars sets declared "
+                "variables only (use --env or --env-file)"
+            )
         _check_trigger(fn, trigger)
         functions.append(fn)
     seen: dict[str, ServedFunction] = {}
@@ -430,12 +465,31 @@ def resolve_targets(
         seen[fn.name] = fn
     if warnings is not None:
         warnings += project.parse_errors()
+    if env_vars:
+        known = {s.name for s in (project.model.functions if project.model is not None else [])}
+        known |= {fn.function_name for fn in functions}
+        for section in env_vars:
+            if section != "Parameters" and section not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                notes.append(f"no function is named '{section}' (declared: {listed}); not used")
     return functions
 
 
 def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
-    """The worker's `init` operation: entry point, environment, context constants."""
-    env = dict(fn.env)
+    """The worker's `init` operation: entry point, environment, context constants.
+
+    The environment is the function's whole environment (the worker's own is replaced by it,
+    PLATFORMS.md §12.1): the platform's PATH/LANG/LD_LIBRARY_PATH, then the host variables
+    `--inherit-env` names, the declared ones and `--env`, then what the runtime reserves
+    (which no configuration overrides) and, on AWS, the role's credentials (§12.2).
+    """
+    from handlerlens.runner import worker_env
+
+    settings = worker_env.settings
+    env = runner_env.base_env(fn.platform, fn.root, settings.bin_dir)
+    inherited = worker_env.inherited(os.environ)
+    env.update(inherited)
+    env.update(fn.env)
     env.update(
         runner_env.reserved_env(
             fn.platform,
@@ -447,15 +501,27 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
             runtime=fn.runtime,
         )
     )
+    if fn.platform == "aws":
+        keys = settings.aws_keys
+        if keys is None and "AWS_ACCESS_KEY_ID" in inherited:
+            # The developer passed their own keys through: theirs, not placeholders.
+            keys = {k: inherited[k] for k in aws_credential_names if k in inherited}
+        env.update(runner_env.credential_env(keys))
     context = (
         runner_env.yandex_context(fn.function_name, fn.root, version, fn.memory)
         if fn.platform == "yandex"
         else {"invoked_function_arn": runner_env.aws_arn(fn.function_name)}
     )
-    return {
+    message: dict[str, Any] = {
         "op": "init",
         "platform": fn.platform,
         "entry": fn.entry,
         "env": env,
         "context": context,
     }
+    if not settings.writable:
+        message["writable"] = list(runner_env.WRITABLE_PATHS)
+    return message
+
+
+aws_credential_names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

@@ -2,7 +2,8 @@
 
 Run by file path, this file's directory lands on `sys.path[0]`; it is removed (the function's
 code root goes first instead) and the package is loaded under a private name, so a user module
-called `channel` or `runtime` can never shadow ours, nor ours theirs.
+called `channel` or `runtime` can never shadow ours, nor ours theirs. Then `isolation.start`
+leaves the function the interpreter the platform gives it (sys.path, sys.argv).
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ def _load_package() -> object:
     package.__package__ = NAME
     sys.modules[NAME] = package
     loader.exec_module(package)
-    return importlib.import_module(f"{NAME}.serve")
+    serve = importlib.import_module(f"{NAME}.serve")
+    isolation = importlib.import_module(f"{NAME}.isolation")
+    isolation.start(here, os.path.abspath(__file__))
+    return serve
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]  # the pipes; sys.argv itself becomes the runtime's (isolation.py)
     serve = _load_package()
-    sys.exit(serve.main(sys.argv[1:]))  # type: ignore[attr-defined]
+    sys.exit(serve.main(args))  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from . import errors, loader, logsetup, marshal, stdlib
+from . import errors, isolation, loader, logsetup, marshal, readonly, stdlib
 from .contexts import LambdaContext, YandexContext
 
 TYPE_CHECKING = False
@@ -52,7 +52,9 @@ class Runtime:
         stdlib.code_root = os.path.realpath(os.getcwd())
         self.platform = meta.get("platform", "yandex")
         self.static = meta.get("context") or {}
-        os.environ.update(meta.get("env") or {})
+        # The function's environment is what the runner computed, nothing of the worker's
+        # own start-up (PLATFORMS.md §12.1: the platform's variables plus the declared ones).
+        isolation.replace_environ(meta.get("env") or {})
         if hasattr(time, "tzset"):
             time.tzset()  # TZ may have just changed (AWS sets TZ=UTC)
         execution_env = os.environ.get("AWS_EXECUTION_ENV", "")
@@ -63,6 +65,8 @@ class Runtime:
             os.environ.get("AWS_LAMBDA_LOG_LEVEL"),
             os.environ.get("AWS_LAMBDA_LOG_FORMAT"),
         )
+        if meta.get("writable") is not None:  # None: --writable
+            readonly.install(list(meta["writable"]), self.platform, stdlib.code_root)
         try:
             self.handler = loader.resolve(self.platform, meta["entry"])
         except errors.InitFault as fault:
