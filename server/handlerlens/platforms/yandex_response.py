@@ -220,6 +220,7 @@ def exit_error(how: str) -> dict[str, Any]:
 
 def invoke_result(kind: str, payload: bytes) -> HttpReply:
     """A direct invocation's result as JSON (a `str` return becomes a JSON string)."""
-    if kind == "str":
-        payload = json.dumps(payload.decode("utf-8", "replace"), ensure_ascii=False).encode()
-    return HttpReply(200, [("Content-Type", "application/json")], payload)
+    from .failures import failures_for
+
+    body = failures_for("yandex").invoke_body(kind, payload)
+    return HttpReply(200, [("Content-Type", "application/json")], body)

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_response
+from handlerlens.platforms import aws_errors, runner_env, runner_logs
+from handlerlens.platforms.faces import face_for
+from handlerlens.platforms.failures import call_timeout
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
@@ -71,6 +73,10 @@ class FunctionHost:
         standby: bool = True,
     ) -> None:
         self.fn = fn
+        # The platform's HTTP face and failure phrasebook: every platform fact the runner
+        # needs about this function comes from these two.
+        self.face = face_for(fn.platform, fn.trigger)
+        self.failures = self.face.failures
         self.status = status
         self.pool = Pool(fn, python, self._on_log, instances, debug=debug, standby=standby)
         # False until start(): under a debugger, workers wait for the editor to attach.
@@ -155,11 +161,7 @@ class FunctionHost:
         cause = f"{_listing(changed)} changed; " if changed else ""
         if error is not None:
             event["error"] = error
-            emulated = (
-                " (Yandex does not document its load-error text; this is the Python error)"
-                if self.fn.platform == "yandex"
-                else ""
-            )
+            emulated = self.failures.init_error_note
             self.status.human(
                 f"handlerlens: {self.fn.name}: {cause}init failed: {error.get('errorType')}: "
                 f"{error.get('errorMessage')}{emulated}.{entry_hint(self.fn)} Requests get this "
@@ -272,7 +274,7 @@ class FunctionHost:
             outcome = Outcome(rid, "init_error", error=instance.error)
             loop.call_soon(self._conclude, call, outcome, 0, True)
             return
-        timeout = self._timeout(call)
+        timeout = self._timeout(call.init_ms)
         if timeout <= 0:  # init alone used it up: the call times out without running
             loop.call_soon(call.on_error, asyncio.TimeoutError())
             return
@@ -303,20 +305,17 @@ class FunctionHost:
         else:
             call.start_deferred = True
         # At 0 (init used it all) the watch stops the worker at once.
-        timeout = max(0.0, self._timeout(call))
+        timeout = max(0.0, self._timeout(call.init_ms))
         instance.worker.begin_remote(rid, timeout, call.on_reply, call.on_error)
 
-    def _timeout(self, call: _Call) -> float:
-        """The call's time limit, in seconds.
-
-        Yandex's timeout includes the first call's init (PLATFORMS.md §5.1); here init ran
-        ahead of the request, so what it took comes off this call's time. (Not under a
-        debugger: a pause at an import-time breakpoint is nobody's init.)
-        """
+    def _timeout(self, init_ms: float | None) -> float:
+        """The call's time limit, in seconds (platforms/failures.py:call_timeout): here init
+        ran ahead of the request, so what it took comes off the time where the platform
+        counts it in the call's timeout."""
         fn = self.fn
-        if call.init_ms and fn.platform == "yandex" and not self.pool.debug:
-            return fn.timeout - call.init_ms / 1000.0
-        return fn.timeout
+        return call_timeout(
+            fn.platform, fn.timeout, (init_ms or 0.0) / 1000.0, debug=self.pool.debug
+        )
 
     def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
         instance = call.instance
@@ -382,7 +381,7 @@ class FunctionHost:
             memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
             self._max_memory_mb = memory_mb
             queue_ms = (call.started - call.queued) * 1000.0
-            if fn.platform == "yandex":
+            if self.failures.counts_init:
                 # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
                 duration += queue_ms + (call.init_ms or 0.0)
             self.system(rid, runner_logs.end_line(fn.platform, rid))
@@ -447,13 +446,10 @@ class FunctionHost:
         worker = instance.worker
         if isinstance(exc, asyncio.TimeoutError):
             worker.kill()
-            if fn.platform == "aws":
-                message = aws_errors.timeout_message(rid, fn.timeout, time.time())
-                error: dict[str, Any] = aws_errors.timeout_error(rid, fn.timeout, time.time())
-            else:
-                init_s = (init_ms or 0.0) / 1000.0 if not self.pool.debug else 0.0
-                message = yandex_response.timeout_log_line(rid, fn.timeout, fn.timeout_from, init_s)
-                error = dict(yandex_response.TIMEOUT_BODY)
+            init_s = fn.timeout - self._timeout(init_ms)  # the init its time limit counted
+            message, error = self.failures.timeout(
+                rid, fn.timeout, fn.timeout_from, init_s, time.time()
+            )
             await self._settle_logs(worker, rid)
             self.system(rid, message)
             self.pool.discard(instance)
@@ -467,10 +463,8 @@ class FunctionHost:
         code = await worker.wait_exit(1.0)
         how = aws_errors.describe_exit(code)
         await self._settle_logs(worker, rid)
-        error = aws_errors.exit_error(rid, how)
-        self.system(rid, f"RequestId: {rid} Error: Runtime exited with error: {how}")
-        if fn.platform == "yandex":
-            error = yandex_response.exit_error(how)
+        line, error = self.failures.crash(rid, how)
+        self.system(rid, line)
         self.pool.discard(instance)
         return Outcome(rid, "crash", error=error)
 
@@ -482,10 +476,10 @@ class FunctionHost:
         fn = self.fn
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
-            if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:
-                message = aws_errors.response_too_large_message(len(payload))
+            too_large = self.failures.response_too_large(len(payload))
+            if too_large is not None:
+                message, error = too_large
                 self.status.human(f"handlerlens: {fn.name}: {message}")
-                error = aws_errors.response_too_large_error()
                 return Outcome(rid, "error", error=error), max_rss, True
             ok = Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload)
             return ok, max_rss, True
@@ -500,11 +494,8 @@ class FunctionHost:
         return Outcome(rid, status, error=reply.get("error") or {}), max_rss, True
 
     def _interrupted(self, instance: Instance, rid: str) -> Outcome:
-        error: dict[str, Any] = {"errorMessage": RELOADED_WHILE_PAUSED, "errorType": "Runner"}
-        if self.fn.platform == "aws":
-            error["requestId"] = rid
-        error["stackTrace"] = []
-        self.system(rid, f"RequestId: {rid} Error: {RELOADED_WHILE_PAUSED}")
+        line, error = self.failures.interrupted(rid, RELOADED_WHILE_PAUSED)
+        self.system(rid, line)
         # No replacement for this instance: the reload that ended it brings up the next.
         self.pool.retire(instance, "replacing paused")
         return Outcome(rid, "crash", error=error)

@@ -19,6 +19,7 @@ import sys
 import time
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
+from handlerlens.platforms.failures import call_timeout, failures_for
 from handlerlens.runner.targets import ServedFunction, init_message
 
 # The worker loop, loaded before any fork: in the child, every page an import touches would
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
 # How often the child's resident memory is compared with the function's memory size.
 POLL_S = 0.02
-# AWS runs init before the invocation's clock starts; how long we let it take.
-AWS_INIT_LIMIT_S = 30.0
 
 
 def _same_interpreter(python: str) -> bool:
@@ -80,9 +79,7 @@ def _failure_body(fn: ServedFunction, reply: dict[str, Any]) -> bytes:
 
 
 def _result_body(fn: ServedFunction, reply: dict[str, Any], payload: bytes) -> bytes:
-    if fn.platform == "yandex" and reply.get("kind") == "str":
-        return json.dumps(payload.decode("utf-8", "replace"), ensure_ascii=False).encode()
-    return payload
+    return failures_for(fn.platform).invoke_body(str(reply.get("kind", "json")), payload)
 
 
 def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
@@ -293,8 +290,9 @@ class _Invocation:
     """init, then one invoke, watched for the timeout and the memory size like under serve.
 
     One thread: a select loop over the worker's result pipe and its output, which checks
-    the clock and the worker's memory between reads. Yandex counts the first call's init in
-    its timeout and its Duration (PLATFORMS.md §5.1, §6.1); AWS runs init before the
+    the clock and the worker's memory between reads. The time limits are the platform's
+    rule (platforms/failures.py:call_timeout): Yandex counts the first call's init in its
+    timeout and its Duration (PLATFORMS.md §5.1, §6.1); AWS runs init before the
     invocation's clock starts.
     """
 
@@ -306,8 +304,11 @@ class _Invocation:
         self.version = runner_env.new_version_id(fn.platform)
         self.init: tuple[dict[str, Any], bytes] | None = None
         self.result: tuple[dict[str, Any], bytes] | None = None
+        self.failures = failures_for(fn.platform)
         self.started = time.monotonic()
         self.invoked = self.started  # when the invocation's clock starts (AWS: after init)
+        # When the worker is stopped: for init, then (once it is in) for the invocation.
+        self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
         self.output = _Output()
         self.frames = bytearray()
 
@@ -338,9 +339,11 @@ class _Invocation:
     def _on_frame(self, frame: tuple[dict[str, Any], bytes]) -> None:
         if self.init is None:
             self.init = frame
-            if self.fn.platform == "aws":
-                self.invoked = time.monotonic()
-            left = self.fn.timeout - (time.monotonic() - self.invoked)
+            now = time.monotonic()
+            if not self.failures.counts_init:
+                self.invoked = now
+            left = call_timeout(self.fn.platform, self.fn.timeout, now - self.started)
+            self.deadline = now + left
             if left <= 0:
                 return  # init used the whole timeout (Yandex): the watch times the call out
             meta = {
@@ -354,11 +357,7 @@ class _Invocation:
             self.result = frame
 
     def _expired(self, now: float) -> bool:
-        fn = self.fn
-        if self.init is not None:
-            return now - self.invoked >= fn.timeout
-        allowed = fn.timeout if fn.platform == "yandex" else AWS_INIT_LIMIT_S + fn.timeout
-        return now - self.started >= allowed
+        return now >= self.deadline
 
     def _over_memory(self) -> bool:
         fn = self.fn
@@ -457,13 +456,7 @@ class _Invocation:
                 line, error = self._timeout_error()
             else:
                 how = aws_errors.describe_exit(-signal.SIGKILL if stopped else code)
-                line = f"RequestId: {rid} Error: Runtime exited with error: {how}"
-                if fn.platform == "yandex":
-                    from handlerlens.platforms import yandex_response
-
-                    error = yandex_response.exit_error(how)
-                else:
-                    error = aws_errors.exit_error(rid, how)
+                line, error = self.failures.crash(rid, how)
             _log(line)
             _report(fn, rid, duration, init_ms, _children_max_rss_kb())
             sys.stdout.buffer.write(json.dumps(error).encode() + b"\n")
@@ -474,22 +467,12 @@ class _Invocation:
             child.close()
 
     def _timeout_error(self) -> tuple[str, dict[str, Any]]:
-        if self.fn.platform == "aws":
-            now = time.time()
-            return (
-                aws_errors.timeout_message(self.rid, self.fn.timeout, now),
-                aws_errors.timeout_error(self.rid, self.fn.timeout, now),
-            )
-        from handlerlens.platforms import yandex_response
-
-        # Yandex counts init in the first call's timeout; one that never ended used it all.
+        # Where init counts in the first call's timeout, one that never ended used it all.
         init_s = self.fn.timeout
         if self.init is not None:
             init_s = float(self.init[0].get("initMs", 0.0)) / 1000.0
-        line = yandex_response.timeout_log_line(
-            self.rid, self.fn.timeout, self.fn.timeout_from, init_s
-        )
-        return line, dict(yandex_response.TIMEOUT_BODY)
+        fn = self.fn
+        return self.failures.timeout(self.rid, fn.timeout, fn.timeout_from, init_s, time.time())
 
 
 def _children_max_rss_kb() -> int:

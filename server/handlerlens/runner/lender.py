@@ -24,7 +24,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from handlerlens.platforms import aws_http_event, aws_response, yandex_response
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
 
 if TYPE_CHECKING:
@@ -53,7 +52,14 @@ class Lender:
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
         host.pool.on_wanted = self.give_back
         fn = host.fn
-        self._settings: dict[str, Any] = {"timeout": fn.timeout}
+        # What the worker needs to answer as the platform would (worker/direct.py): its
+        # timeout, and the HTTP face (platforms/faces.py:face_of).
+        face = host.face
+        self._settings: dict[str, Any] = {
+            "timeout": fn.timeout,
+            "platform": fn.platform,
+            "version": face.version,
+        }
         # The access log (Status.access): the worker then says each request's line, status
         # and duration in the frames it sends anyway. Per request id: [line, when it began
         # here, status and milliseconds once the worker answered].
@@ -61,11 +67,6 @@ class Lender:
         if host.status.access_log:
             self._settings["access"] = True
             self._access = {}
-        # AWS: the API Gateway payload version of its HTTP events; Yandex: none.
-        self._aws_version: str | None = None
-        if fn.platform == "aws":
-            self._aws_version = aws_http_event.payload_version(fn.trigger)
-            self._settings["aws"] = self._aws_version
 
     # -- lending -------------------------------------------------------------------------
     def lend(self, protocol: HttpProtocol) -> bool:
@@ -232,12 +233,9 @@ class Lender:
             unfinished = self._unfinished.pop(conn_id, None)
             if unfinished is None:
                 return
-            if self._aws_version is not None:  # as app.py answers a failed AWS HTTP call
-                rid_header = ("Apigw-Requestid", outcome.request_id)
-                reply = aws_response.function_error(self._aws_version)
-            else:
-                rid_header = ("X-Request-Id", outcome.request_id)
-                reply = yandex_response.failure(outcome.status, outcome.error)
+            face = self.host.face  # as app.py answers a failed call
+            rid_header = (face.request_id_header, outcome.request_id)
+            reply = face.failed(outcome.status, outcome.error, outcome.detail)
             if entry is not None:
                 ms = (time.perf_counter() - entry[1]) * 1000.0
                 self.host.status.access(entry[0], reply.status, ms, outcome.request_id)

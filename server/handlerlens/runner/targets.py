@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from handlerlens.platforms import runner_env
+from handlerlens.platforms import DEFAULT_PLATFORM, identity, runner_env
 from handlerlens.platforms.runner_env import (
-    DEFAULT_AWS_NAME,
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     default_memory,
@@ -242,12 +241,12 @@ def _check_trigger(fn: ServedFunction, trigger: str | None) -> None:
     import difflib
 
     valid = list(triggers_for(fn.platform))
-    title = "Yandex" if fn.platform == "yandex" else "AWS"
-    other = "aws" if fn.platform == "yandex" else "yandex"
+    title = identity.title(fn.platform)
+    other = identity.other(fn.platform)
     message = f"unknown --trigger '{trigger}' for '{fn.name}', a {title} function"
     if trigger in triggers_for(other):
         message = (
-            f"--trigger '{trigger}' is an {'AWS' if other == 'aws' else 'Yandex'} trigger, "
+            f"--trigger '{trigger}' is an {identity.title(other)} trigger, "
             f"but '{fn.name}' runs on {title}"
         )
     near = difflib.get_close_matches(trigger, valid, n=1)
@@ -351,10 +350,14 @@ def resolve_targets(
                 chosen_specs.append(match[0])
                 served.append(None)
                 continue
-            chosen = platform or (project.declared_platform() if entry_specs else None) or "yandex"
+            chosen = (
+                platform
+                or (project.declared_platform() if entry_specs else None)
+                or DEFAULT_PLATFORM
+            )
             served.append(
                 ServedFunction(
-                    name=name or (DEFAULT_AWS_NAME if chosen == "aws" else entry.rsplit(".", 1)[0]),
+                    name=name or identity.default_name(chosen, entry),
                     platform=chosen,
                     entry=entry,
                     root=root,
@@ -447,11 +450,7 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
             runtime=fn.runtime,
         )
     )
-    context = (
-        runner_env.yandex_context(fn.function_name, fn.root, version, fn.memory)
-        if fn.platform == "yandex"
-        else {"invoked_function_arn": runner_env.aws_arn(fn.function_name)}
-    )
+    context = identity.context_constants(fn.platform, fn.function_name, fn.root, version, fn.memory)
     return {
         "op": "init",
         "platform": fn.platform,

@@ -224,8 +224,8 @@ def main(argv: list[str]) -> int:
             reply = runtime.init(meta)
             if direct is not None:
                 reply["direct"] = True  # this worker can answer lent connections
-                if runtime.platform == "yandex":  # its first call's timeout includes init
-                    direct.init_ms = float(reply.get("initMs") or 0.0)
+                # What init took: the first call's time limit may count it (call_timeout).
+                direct.init_ms = float(reply.get("initMs") or 0.0)
         elif op == "invoke":
             if direct is not None:
                 direct.init_ms = 0.0  # that call was the first: it counted the init
