@@ -20,6 +20,7 @@ from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
 from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
+from handlerlens.worker import protocol
 
 if TYPE_CHECKING:
     from handlerlens.runner.lender import Lender
@@ -279,7 +280,7 @@ class FunctionHost:
             loop.call_soon(call.on_error, asyncio.TimeoutError())
             return
         meta = {
-            "op": "invoke",
+            "op": protocol.INVOKE,
             "rid": rid,
             "deadlineMs": int(time.time() * 1000 + timeout * 1000),
             "mode": call.mode,

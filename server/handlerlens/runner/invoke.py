@@ -24,7 +24,7 @@ from handlerlens.runner.targets import ServedFunction, init_message
 
 # The worker loop, loaded before any fork: in the child, every page an import touches would
 # be copied first (twice the time).
-from handlerlens.worker import serve
+from handlerlens.worker import protocol, serve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ class _Child:
 
 
 # The mark the worker loop writes after each operation's output (without its line break).
-SENTINEL = serve.SENTINEL.rstrip(b"\n")
+SENTINEL = protocol.END_MARKER
 
 
 class _Output:
@@ -310,7 +310,7 @@ class _Invocation:
         # When the worker is stopped: for init, then (once it is in) for the invocation.
         self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
         self.output = _Output()
-        self.frames = bytearray()
+        self.frames = protocol.FrameReader()  # from the result pipe
 
     def _send(self, meta: dict[str, Any], payload: bytes = b"") -> bool:
         from handlerlens.worker import channel
@@ -320,21 +320,6 @@ class _Invocation:
         except OSError:
             return False  # the worker is gone: its exit status tells why
         return True
-
-    def _frame(self) -> tuple[dict[str, Any], bytes] | None:
-        from handlerlens.worker.channel import HEADER_SIZE, split_header
-
-        buffer = self.frames
-        if len(buffer) < HEADER_SIZE:
-            return None
-        meta_len, payload_len = split_header(buffer)
-        end = HEADER_SIZE + meta_len + payload_len
-        if len(buffer) < end:
-            return None
-        meta = json.loads(bytes(buffer[HEADER_SIZE : HEADER_SIZE + meta_len]) or b"{}")
-        payload = bytes(buffer[HEADER_SIZE + meta_len : end])
-        del buffer[:end]
-        return meta, payload
 
     def _on_frame(self, frame: tuple[dict[str, Any], bytes]) -> None:
         if self.init is None:
@@ -347,7 +332,7 @@ class _Invocation:
             if left <= 0:
                 return  # init used the whole timeout (Yandex): the watch times the call out
             meta = {
-                "op": "invoke",
+                "op": protocol.INVOKE,
                 "rid": self.rid,
                 "mode": "json",
                 "deadlineMs": int(time.time() * 1000 + left * 1000),
@@ -395,8 +380,8 @@ class _Invocation:
                 data = os.read(result_fd, 1 << 16)
                 if not data:
                     open_fds.remove(result_fd)  # the worker died
-                self.frames += data
-                while self.result is None and (frame := self._frame()) is not None:
+                self.frames.feed(data)
+                while self.result is None and (frame := self.frames.take()) is not None:
                     self._on_frame(frame)
             if self.result is not None:
                 break

@@ -438,6 +438,8 @@ def resolve_targets(
 
 def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
     """The worker's `init` operation: entry point, environment, context constants."""
+    from handlerlens.worker import protocol
+
     env = dict(fn.env)
     env.update(
         runner_env.reserved_env(
@@ -452,7 +454,7 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
     )
     context = identity.context_constants(fn.platform, fn.function_name, fn.root, version, fn.memory)
     return {
-        "op": "init",
+        "op": protocol.INIT,
         "platform": fn.platform,
         "entry": fn.entry,
         "env": env,

@@ -18,7 +18,6 @@ import logging
 import os
 import signal
 import socket
-import struct
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,22 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from handlerlens.runner.worker_env import resident_bytes
+from handlerlens.worker import protocol
 
 log = logging.getLogger("handlerlens.runner")
 
 WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
-SENTINEL_CORE = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
+SENTINEL_CORE = protocol.END_MARKER
 MAX_LINE = 64 * 1024
-_HEADER = struct.Struct(">II")
-# json.dumps with options builds an encoder per call; the hot path keeps one.
+# json.dumps with options builds an encoder per call; the lending socket's messages keep one.
 _META_JSON = json.JSONEncoder(separators=(",", ":"))
 # Under --debug, a worker runs only once the editor has attached it as a child session.
 ATTACH_WARNING_S = 15.0
 
 # How often a busy worker's resident memory is compared with the function's memory size.
 MEMORY_POLL_S = 0.02
-# Frames about lent connections (worker/direct.py), for the lender rather than a caller.
-LENDING_OPS = frozenset({"direct-start", "direct-closed", "handback", "released"})
 # Whether this platform can pass descriptors between processes.
 CAN_LEND = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
@@ -85,20 +82,13 @@ class _Stream:
 class _ResultReader(asyncio.Protocol):
     def __init__(self, owner: WorkerProcess) -> None:
         self.owner = owner
-        self.buffer = bytearray()
+        self.frames = protocol.FrameReader()
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= _HEADER.size:
-            meta_len, payload_len = _HEADER.unpack_from(self.buffer)
-            total = _HEADER.size + meta_len + payload_len
-            if len(self.buffer) < total:
-                return
-            # The worker's meta is UTF-8 JSON: decoded here, json skips guessing the encoding.
-            meta = json.loads(self.buffer[_HEADER.size : _HEADER.size + meta_len].decode())
-            payload = bytes(self.buffer[_HEADER.size + meta_len : total])
-            del self.buffer[:total]
-            self.owner._on_reply(meta, payload)
+        frames = self.frames
+        frames.feed(data)
+        while (frame := frames.take()) is not None:
+            self.owner._on_reply(*frame)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.owner._on_result_eof()
@@ -278,8 +268,7 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
         self._ops.append(_Op(label, loop.create_future()))
-        head = _META_JSON.encode(meta).encode()
-        self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
+        self._control.write(protocol.encode(meta, payload))
         if timeout is not None:
             self._deadline = _Deadline(loop.time(), timeout)
             if self.paused:
@@ -313,8 +302,7 @@ class WorkerProcess:
     def send_op(self, meta: dict[str, Any]) -> None:
         """An operation nobody waits on (its reply goes to the lend sink), e.g. `release`."""
         if self._control is not None and self.alive:
-            head = _META_JSON.encode(meta).encode()
-            self._control.write(_HEADER.pack(len(head), 0) + head)
+            self._control.write(protocol.encode(meta))
 
     async def call(
         self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
@@ -522,13 +510,14 @@ class WorkerProcess:
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
         op = meta.get("op")
-        if op in LENDING_OPS or op == "direct-end":
+        if op in protocol.LENDING:  # to the lender (runner/lender.py)
             sink = self.lend_sink
             if sink is not None:
                 sink(meta, payload)  # direct-start calls begin_remote from here
-            if op != "direct-end":
+            if op != protocol.DIRECT_END:
                 return
-        if op == "debug":
+            # A lent request's end is also the reply its watch waits for (begin_remote).
+        elif op == protocol.DEBUG:
             if meta.get("attached"):
                 self.attached = True
             else:

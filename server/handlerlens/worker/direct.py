@@ -28,6 +28,8 @@ import sys
 import time
 from urllib.parse import parse_qsl
 
+from . import protocol
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -222,7 +224,7 @@ class DirectServer:
             if not conn.buffer:
                 if now - conn.since > heads.KEEPALIVE_TIMEOUT:
                     self._drop(conn)
-                    self.send({"op": "direct-closed", "conn": conn.id}, b"")
+                    self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")
                 continue
             limit = heads.BODY_IDLE_TIMEOUT if b"\r\n\r\n" in conn.buffer else heads.HEAD_TIMEOUT
             if now - conn.since > limit:
@@ -259,7 +261,7 @@ class DirectServer:
             self.selector.register(sock, selectors.EVENT_READ, conn)
         for conn_id in ids[len(fds) :]:
             # Truncated (this process is out of descriptors): the supervisor keeps those.
-            self.send({"op": "handback", "conn": conn_id}, b"")
+            self.send({"op": protocol.HANDBACK, "conn": conn_id}, b"")
         return True
 
     def _drop(self, conn: _Conn) -> None:
@@ -278,7 +280,7 @@ class DirectServer:
         request stalled past the timeout (the supervisor answers 408)."""
         leftover = bytes(conn.buffer)
         self._drop(conn)
-        meta: dict[str, Any] = {"op": "handback", "conn": conn.id}
+        meta: dict[str, Any] = {"op": protocol.HANDBACK, "conn": conn.id}
         if expired:
             meta["expired"] = True
         if unsent:
@@ -298,7 +300,7 @@ class DirectServer:
             sizes.append(len(conn.buffer))
             chunks.append(bytes(conn.buffer))
             self._drop(conn)
-        return {"op": "released", "conns": ids, "sizes": sizes}, b"".join(chunks)
+        return {"op": protocol.RELEASED, "conns": ids, "sizes": sizes}, b"".join(chunks)
 
     # -- serving -------------------------------------------------------------------------
     @staticmethod
@@ -319,7 +321,7 @@ class DirectServer:
             data = b""
         if not data:
             self._drop(conn)
-            self.send({"op": "direct-closed", "conn": conn.id}, b"")
+            self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")
             return
         if not conn.buffer:
             conn.since = time.monotonic()  # a request begins: its head timeout runs from here
@@ -366,7 +368,7 @@ class DirectServer:
         if left:
             target = f"{request.path}?{request.query}" if request.query else request.path
             self._drop(conn)
-            meta = {"op": "direct-closed", "conn": conn.id}
+            meta = {"op": protocol.DIRECT_CLOSED, "conn": conn.id}
             meta["dropped"] = f"{request.method} {target} HTTP/1.1"
             self.send(meta, b"")
         return left
@@ -386,7 +388,7 @@ class DirectServer:
         deadline_ms = int(now * 1000 + seconds * 1000)
         self.init_ms = 0.0
         head_only = request.method == "HEAD"
-        start = {"op": "direct-start", "rid": rid, "conn": conn.id}
+        start = {"op": protocol.DIRECT_START, "rid": rid, "conn": conn.id}
         # For the supervisor, should it answer in this worker's place: a HEAD request gets no
         # body, and a connection closes if the request asked, or if more requests were read
         # from it already (they would be lost with this worker).
@@ -399,12 +401,12 @@ class DirectServer:
         self.send(start, b"")
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
-        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
+        meta = {"op": protocol.INVOKE, "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
         extra = face.extra()
         if extra:
             meta.update(extra)
         reply, payload = self.invoke(meta, b"", event)
-        reply["op"] = "direct-end"
+        reply["op"] = protocol.DIRECT_END
         reply["conn"] = conn.id
         # As the supervisor maps the same result (runner/app.py): the same face.
         mapped = face.answer(reply, payload)
@@ -450,4 +452,4 @@ class DirectServer:
             except OSError:
                 pass
             self._drop(conn)
-            self.send({"op": "direct-closed", "conn": conn.id}, b"")
+            self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")
