@@ -237,40 +237,34 @@ class _Child:
                 pass
 
 
-# The mark the worker loop writes after each operation's output (without its line break).
-SENTINEL = protocol.END_MARKER
-
-
 class _Output:
-    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks, with
-    each `\\r`-separated part of a line on its own line (runner_logs.readable_lines)."""
+    """The worker's stdout and stderr (one pipe) to our stderr, routed as under `serve`
+    (runner/log_router.py: the end-of-op marks go, and an operation's log is complete once
+    its marks are through), with each `\\r`-separated part of a line on its own line
+    (runner_logs.readable_lines). Bytes that are not UTF-8 come out as they went in."""
 
-    def __init__(self) -> None:
-        self.pending = b""
-        self.marks = 0  # end-of-op marks seen
+    def __init__(self, fd: int) -> None:
+        from handlerlens.runner.log_router import LogRouter
+
+        self.fd = fd
+        self.router = LogRouter({fd: "log"}, self._line, max_line=None)
+        self._lines: list[bytes] = []
+
+    def _line(self, label: str | None, stream: str, raw: bytes) -> None:
+        self._lines.append(_readable(raw))
 
     def feed(self, data: bytes) -> None:
-        lines = (self.pending + data).split(b"\n")
-        self.pending = lines.pop()
-        out = []
-        for line in lines:
-            if SENTINEL in line:
-                self.marks += line.count(SENTINEL)
-                line = line.replace(SENTINEL, b"")
-                if not line:
-                    continue  # the mark alone on its line
-            out.append(_readable(line))
-        self._write(b"".join(out))
+        self.router.output(self.fd, data)
+        self._flush()
 
     def close(self) -> None:
-        rest = self.pending.replace(SENTINEL, b"")
-        self.pending = b""
-        if rest:
-            self._write(_readable(rest))
+        self.router.closed(self.fd)
+        self._flush()
 
-    @staticmethod
-    def _write(data: bytes) -> None:
-        if data:
+    def _flush(self) -> None:
+        if self._lines:
+            data = b"".join(self._lines)
+            self._lines.clear()
             sys.stderr.flush()
             sys.stderr.buffer.write(data)
             sys.stderr.flush()
@@ -309,7 +303,7 @@ class _Invocation:
         self.invoked = self.started  # when the invocation's clock starts (AWS: after init)
         # When the worker is stopped: for init, then (once it is in) for the invocation.
         self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
-        self.output = _Output()
+        self.output = _Output(child.out.fileno())
         self.frames = protocol.FrameReader()  # from the result pipe
 
     def _send(self, meta: dict[str, Any], payload: bytes = b"") -> bool:
@@ -322,6 +316,9 @@ class _Invocation:
         return True
 
     def _on_frame(self, frame: tuple[dict[str, Any], bytes]) -> None:
+        marked = frame[0].get("marked")
+        if isinstance(marked, list):  # the end marks its operation wrote, one per stream
+            self.output.router.marked({self.output.fd: len(marked)})
         if self.init is None:
             self.init = frame
             now = time.monotonic()
@@ -337,6 +334,7 @@ class _Invocation:
                 "mode": "json",
                 "deadlineMs": int(time.time() * 1000 + left * 1000),
             }
+            self.output.router.add(self.rid)  # its lines come next
             self._send(meta, self.event)
         elif self.result is None:
             self.result = frame
@@ -367,6 +365,7 @@ class _Invocation:
         child = self.child
         result_fd, out_fd = child.result, child.out.fileno()
         open_fds = [result_fd, out_fd]
+        self.output.router.add(None)  # init's lines come first
         self._send(init_message(self.fn, self.version))
         while self.result is None and result_fd in open_fds:
             ready, _, _ = select.select(open_fds, [], [], POLL_S)
@@ -393,16 +392,15 @@ class _Invocation:
                 return "memory"
         return None
 
-    def _drain(self, timeout: float, marks: int | None = None) -> None:
+    def _drain(self, timeout: float, complete: bool = False) -> None:
         """The rest of the worker's output: until it closes (the worker has exited), until
-        `marks` end-of-op marks have passed (all the operations' output is in), or `timeout`."""
+        every operation's log is `complete` (their end marks have passed), or `timeout`."""
         import select
 
         fd = self.child.out.fileno()
         deadline = time.monotonic() + timeout
-        while (marks is None or self.output.marks < marks) and (
-            left := deadline - time.monotonic()
-        ) > 0:
+        router = self.output.router
+        while (not complete or router.pending) and (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 break
@@ -424,8 +422,7 @@ class _Invocation:
                 reply, payload = self.result
                 # Each stream an operation wrote to carries its end mark: once they are all
                 # through, the log is complete, and the worker need not be waited for.
-                marks = len(reply.get("marked") or ()) + len(init.get("marked") or ())
-                self._drain(1.0, marks)
+                self._drain(1.0, complete=True)
                 _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0))
                 if not self.init or not self.init[0].get("ok"):
                     _hint(fn)

@@ -18,20 +18,17 @@ import logging
 import os
 import signal
 import socket
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handlerlens.runner.log_router import LogRouter
 from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.worker import protocol
 
 log = logging.getLogger("handlerlens.runner")
 
 WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
-SENTINEL_CORE = protocol.END_MARKER
-MAX_LINE = 64 * 1024
 # json.dumps with options builds an encoder per call; the lending socket's messages keep one.
 _META_JSON = json.JSONEncoder(separators=(",", ":"))
 # Under --debug, a worker runs only once the editor has attached it as a child session.
@@ -55,28 +52,6 @@ class WorkerDied(Exception):
     def __init__(self, returncode: int | None) -> None:
         super().__init__(f"worker exited with {returncode}")
         self.returncode = returncode
-
-
-@dataclass
-class _Op:
-    label: str | None
-    logs_done: asyncio.Future[None]
-    # Called the moment the operation's last line has been routed (see when_logs_done()).
-    on_settled: Callable[[], None] | None = None
-    # The streams the worker wrote an end marker to for this operation (from its reply);
-    # None until the reply is in. A stream it did not write to has nothing to wait for.
-    marked: frozenset[int] | None = None
-
-
-@dataclass
-class _Stream:
-    name: str
-    buffer: bytearray = field(default_factory=bytearray)
-    # End markers read from this stream, and how many of them belonged to settled operations.
-    seen: int = 0
-    used: int = 0
-    closed: bool = False
-    draining: bool = False  # closed: route what is left without waiting for anything
 
 
 class _ResultReader(asyncio.Protocol):
@@ -145,7 +120,7 @@ class WorkerProcess:
         self.lending = lending and CAN_LEND
         self._lend_sock: socket.socket | None = None
         # Who hears about lent connections (see runner/lender.py): frames, and the end.
-        self.lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
+        self._lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
         self.on_gone: Callable[[], None] | None = None
         self._result_fd = -1
         self._reader: _ResultReader | None = None
@@ -179,9 +154,20 @@ class WorkerProcess:
         self._waiting: tuple[ReplySink, ErrorSink] | None = None
         self._exited: asyncio.Future[int | None] | None = None
         self._result_eof = False
-        self._ops: deque[_Op] = deque()
-        self._routing = False
-        self._streams = {1: _Stream("stdout"), 2: _Stream("stderr")}
+        # Which request each line of its stdout and stderr belongs to.
+        self.logs = LogRouter({1: "stdout", 2: "stderr"}, self._line)
+
+    @property
+    def lend_sink(self) -> Callable[[dict[str, Any], bytes], None] | None:
+        """Who hears the frames about lent connections (runner/lender.py); set while the
+        worker holds lent connections, when its requests' lines are routed strictly in
+        order (LogRouter.strict)."""
+        return self._lend_sink
+
+    @lend_sink.setter
+    def lend_sink(self, sink: Callable[[dict[str, Any], bytes], None] | None) -> None:
+        self._lend_sink = sink
+        self.logs.strict = sink is not None
 
     @property
     def alive(self) -> bool:
@@ -267,7 +253,7 @@ class WorkerProcess:
             raise WorkerDied(self.returncode)
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
-        self._ops.append(_Op(label, loop.create_future()))
+        self.logs.add(label)
         self._control.write(protocol.encode(meta, payload))
         if timeout is not None:
             self._deadline = _Deadline(loop.time(), timeout)
@@ -282,7 +268,7 @@ class WorkerProcess:
         watched like an operation sent with begin() — log lines, timeout, memory, death."""
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
-        self._ops.append(_Op(label, loop.create_future()))
+        self.logs.add(label)
         self._deadline = _Deadline(loop.time(), timeout)
         self._watch(loop)
 
@@ -428,21 +414,12 @@ class WorkerProcess:
         return True
 
     def when_logs_done(self, label: str, callback: Callable[[], None]) -> bool:
-        """Call `callback` synchronously once every line of that operation has been routed,
-        before the next line is (a future's callbacks would run after the whole read), so
-        the next request's lines come after this one's END; False if that is already so."""
-        for op in self._ops:
-            if op.label == label:
-                op.on_settled = callback
-                return True
-        return False
+        """See LogRouter.when_done()."""
+        return self.logs.when_done(label, callback)
 
     def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
         """A future that completes when every line of that operation has been routed."""
-        for op in self._ops:
-            if op.label == label:
-                return op.logs_done
-        return None
+        return self.logs.done_future(label)
 
     async def wait_exit(self, timeout: float) -> int | None:
         """The exit status, waiting at most `timeout` seconds for it."""
@@ -524,13 +501,8 @@ class WorkerProcess:
                 self._on_debug_state(bool(meta.get("paused")))
             return
         marked = meta.get("marked")
-        if isinstance(marked, list):
-            # The reply of the oldest operation still waiting for one (replies come in order).
-            for op in self._ops:
-                if op.marked is None:
-                    op.marked = frozenset(marked)
-                    break
-            self._settle()
+        if isinstance(marked, list):  # the streams it wrote its end marker to
+            self.logs.marked(dict.fromkeys(marked, 1))
         waiting = self._take()
         if waiting is not None:
             waiting[0](meta, payload)
@@ -578,126 +550,16 @@ class WorkerProcess:
             self._exited.set_result(self.returncode)
         log.debug("runner: worker PID %d exited with %s", self.pid, self.returncode)
 
-    def _position(self, fd: int, stream: _Stream) -> int:
-        """Index in `_ops` of the operation this stream's next line belongs to.
-
-        An operation is over for a stream once its end marker has been read there, or, if it
-        wrote nothing there, once its reply says so: never before the markers of the
-        operations ahead of it, so back-to-back requests cannot overtake each other's lines.
-        """
-        if stream.closed:
-            return len(self._ops)
-        credit = stream.seen - stream.used
-        for index, op in enumerate(self._ops):
-            if op.marked is None:
-                return index
-            if fd in op.marked:
-                if credit <= 0:
-                    return index
-                credit -= 1
-        return len(self._ops)
-
-    def _label(self, fd: int, stream: _Stream) -> str | None:
-        index = self._position(fd, stream)
-        return self._ops[index].label if index < len(self._ops) else None
-
-    def _emit(self, fd: int, stream: _Stream, raw: bytes) -> None:
-        self.on_log(self._label(fd, stream), stream.name, raw.decode("utf-8", "replace"))
+    def _line(self, label: str | None, stream: str, raw: bytes) -> None:
+        self.on_log(label, stream, raw.decode("utf-8", "replace"))
 
     def _on_output(self, fd: int, data: bytes) -> None:
-        stream = self._streams.get(fd)
-        if stream is None:
-            return
         if self.lend_sink is not None:
             # A lent worker begins requests by itself: the frame that says so was written
             # before anything the request printed, but travels on another pipe. Read it
             # first, so every line goes to the request that printed it.
             self._drain_results()
-        stream.buffer += data
-        self._route_all()
-
-    def _route_all(self) -> None:
-        """Route what every stream has, until none can go further."""
-        if self._routing:
-            return  # the loop below is running: it goes round again
-        self._routing = True
-        try:
-            progress = True
-            while progress:
-                progress = False
-                for fd, stream in self._streams.items():
-                    if stream.buffer and self._route(fd, stream):
-                        progress = True
-        finally:
-            self._routing = False
-
-    def _route(self, fd: int, stream: _Stream) -> bool:
-        """Route one stream's whole lines; whether any went."""
-        buffer = stream.buffer
-        moved = False
-        while True:
-            if self.lend_sink is not None and not stream.draining:
-                # Back-to-back requests on a lent worker: a later request's line waits until
-                # the earlier one has ended on every stream (its END is then out), so each
-                # request's lines sit between its own START and END.
-                if self._position(fd, stream) > 0:
-                    return moved
-            newline = buffer.find(b"\n")
-            if newline < 0:
-                if len(buffer) > MAX_LINE:
-                    self._emit(fd, stream, bytes(buffer[:MAX_LINE]))
-                    del buffer[:MAX_LINE]
-                    moved = True
-                    continue
-                return moved
-            line = bytes(buffer[:newline])
-            del buffer[: newline + 1]
-            moved = True
-            marker = line.find(SENTINEL_CORE)
-            if marker < 0:
-                self._emit(fd, stream, line)
-                continue
-            if marker > 0:
-                self._emit(fd, stream, line[:marker])
-            stream.seen += 1
-            self._settle()
-
-    def _settle(self) -> None:
-        """Complete the operations every stream is past, oldest first."""
-        streams = self._streams.items()
-        while self._ops and all(self._position(fd, s) > 0 for fd, s in streams):
-            op = self._ops.popleft()
-            for fd, stream in streams:
-                if op.marked is not None and fd in op.marked:
-                    stream.used += 1
-            self._finish(op)
-
-    @staticmethod
-    def _finish(op: _Op) -> None:
-        """Every line of `op` has been routed."""
-        if not op.logs_done.done():
-            op.logs_done.set_result(None)
-        if op.on_settled is not None:
-            settled, op.on_settled = op.on_settled, None
-            try:
-                settled()
-            except Exception:
-                log.exception("runner: finishing a request's log failed")
+        self.logs.output(fd, data)
 
     def _on_output_closed(self, fd: int) -> None:
-        stream = self._streams.get(fd)
-        if stream is None:
-            return
-        # Nothing more comes on it: what it holds goes now, to the requests that printed it.
-        stream.draining = True
-        self._route(fd, stream)
-        if stream.buffer:
-            self._emit(fd, stream, bytes(stream.buffer))
-            stream.buffer.clear()
-        stream.closed = True
-        if all(s.closed for s in self._streams.values()):
-            while self._ops:
-                self._finish(self._ops.popleft())
-        else:
-            self._settle()
-            self._route_all()
+        self.logs.closed(fd)
