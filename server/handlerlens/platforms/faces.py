@@ -145,7 +145,9 @@ class YandexFace(HttpFace):
         return self._response.failure(status, error, detail)
 
     def invoke_success(self, kind: str, payload: bytes, log_result: str | None) -> HttpReply:
-        return self._response.invoke_result(kind, payload)
+        # A direct invocation's result as JSON (a `str` return becomes a JSON string).
+        body = self.failures.invoke_body(kind, payload)
+        return HttpReply(200, [("Content-Type", "application/json")], body)
 
     def invoke_failure(
         self, status: str, error: dict[str, Any] | None, detail: str, log_result: str | None

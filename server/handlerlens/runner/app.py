@@ -22,8 +22,9 @@ from urllib.parse import parse_qs
 
 from handlerlens.platforms import aws_invoke_api, runner_env
 from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is_loopback
-from handlerlens.runner.host import FunctionHost, Outcome
+from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.http_server import Request, Respond, Response, internal_error
+from handlerlens.runner.outcome import Outcome
 
 log = logging.getLogger("handlerlens.runner")
 

@@ -9,21 +9,18 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
 from handlerlens.platforms.faces import face_for
 from handlerlens.platforms.failures import call_timeout
+from handlerlens.runner.outcome import CLIENT_GONE_ERROR, STOPPING_ERROR, Outcome
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction, entry_hint
 from handlerlens.runner.worker_env import resident_bytes
-from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
+from handlerlens.runner.worker_process import WorkerDied, WorkerProcess
 from handlerlens.worker import protocol
-
-if TYPE_CHECKING:
-    from handlerlens.runner.lender import Lender
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -35,29 +32,6 @@ RELOADED_WHILE_PAUSED = (
     "The function was reloaded (a file changed) while this invocation was paused in the "
     "debugger, so its worker was stopped. Invoke again to run the new code."
 )
-
-
-# A request the runner could not run or finish because it is stopping.
-STOPPING_ERROR = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
-# A request not run: its client went away while it waited for an instance (Outcome "gone").
-CLIENT_GONE_ERROR = {
-    "errorMessage": "Not run: the client closed the connection while the request waited for "
-    "an instance",
-    "errorType": "Runner",
-}
-
-
-@dataclass
-class Outcome:
-    """How one invocation ended, before any platform's HTTP mapping."""
-
-    request_id: str
-    status: str  # ok | error | init_error | unserialisable | timeout | crash | gone
-    kind: str = "json"
-    payload: bytes = b""
-    error: dict[str, Any] | None = None
-    detail: str = ""
-    log_lines: list[str] = field(default_factory=list)
 
 
 class FunctionHost:
@@ -85,25 +59,15 @@ class FunctionHost:
         self._tails: dict[str, deque[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._max_memory_mb = 0
-        # Set when connections can be lent to the worker (enable_lending()).
-        self.lender: Lender | None = None
+        # Set by the lender (runner/lender.py) when connections are lent to this function's
+        # worker: asks for them back, as a reload must.
+        self.give_back: Callable[[], None] | None = None
         # Requests begun on lent connections and not yet ended in the log, per worker, oldest
         # first: a request's START waits for the END and REPORT of the one before on the
         # same instance, as in the platform's log, where an instance runs one after another.
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
-
-    def enable_lending(self, functions: int) -> None:
-        """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
-        HANDLERLENS_LEND=0 in the environment keeps every request in the supervisor."""
-        if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
-            return
-        from handlerlens.runner.lender import Lender, can_lend
-
-        if can_lend(self, functions):
-            self.lender = Lender(self)
-            self.pool.lending = True
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
@@ -121,8 +85,8 @@ class FunctionHost:
         expected (a file the function writes into its own code root) explains itself.
         """
         changed = changed or set()
-        if self.lender is not None:
-            self.lender.give_back()  # its connections come back after their current request
+        if self.give_back is not None:
+            self.give_back()  # lent connections come back after their current request
         # An editor's or sed's temporary file comes and goes within the burst: name the files
         # that are there now (or, when the change removed files, those).
         present = {path for path in changed if os.path.exists(path)}

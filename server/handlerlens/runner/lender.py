@@ -21,23 +21,45 @@ Gateway), one instance, no debugger, and a worker that said it can take connecti
 from __future__ import annotations
 
 import logging
+import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
+from handlerlens.runner.worker_process import CAN_LEND
 from handlerlens.worker import protocol
 
 if TYPE_CHECKING:
-    from handlerlens.runner.host import FunctionHost, Outcome
-    from handlerlens.runner.pool import Instance
+    from collections.abc import Callable
+
+    from handlerlens.platforms.faces import HttpFace
+    from handlerlens.runner.outcome import Outcome
+    from handlerlens.runner.pool import Instance, Pool
+    from handlerlens.runner.status import Status
+    from handlerlens.runner.targets import ServedFunction
 
 log = logging.getLogger("handlerlens.runner")
+
+
+class LendingHost(Protocol):
+    """What the lender needs of the function it lends for (runner/host.py's FunctionHost,
+    which in turn knows nothing of lending but the give_back hook)."""
+
+    fn: ServedFunction
+    pool: Pool
+    status: Status
+    face: HttpFace
+    give_back: Callable[[], None] | None
+
+    def begin_direct(
+        self, instance: Instance, rid: str, done: Callable[[Outcome], None]
+    ) -> None: ...
 
 
 class Lender:
     """The connections lent to one function's instance, and that instance while it has them."""
 
-    def __init__(self, host: FunctionHost) -> None:
+    def __init__(self, host: LendingHost) -> None:
         self.host = host
         self.instance: Instance | None = None
         self.conns: dict[int, HttpProtocol] = {}
@@ -52,6 +74,7 @@ class Lender:
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
         host.pool.on_wanted = self.give_back
+        host.give_back = self.give_back
         # One handler per frame about lent connections (the protocol's LENDING).
         self._handlers = {
             protocol.DIRECT_START: self._direct_start,
@@ -261,7 +284,19 @@ class Lender:
         return done
 
 
-def can_lend(host: FunctionHost, functions: int) -> bool:
+def can_lend(host: LendingHost, functions: int) -> bool:
     """Whether `host`'s connections can be lent (see the module's docstring)."""
     pool = host.pool
     return functions == 1 and pool.size == 1 and not pool.debug
+
+
+def lender_for(host: LendingHost, functions: int) -> Lender | None:
+    """The supervisor's lender for `host`'s connections, where lending is exact (one of
+    `functions` served, see the module's docstring); None otherwise, or with
+    HANDLERLENS_LEND=0 in the environment, which keeps every request in the supervisor."""
+    if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
+        return None
+    if not can_lend(host, functions):
+        return None
+    host.pool.lending = True  # its workers get a socket for lent connections
+    return Lender(host)
