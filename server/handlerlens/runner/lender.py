@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
-from handlerlens.runner.worker_process import CAN_LEND
+from handlerlens.runner.lend_socket import CAN_LEND
 from handlerlens.worker import protocol
 
 if TYPE_CHECKING:

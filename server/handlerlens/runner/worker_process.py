@@ -13,31 +13,25 @@ timeout, memory) as if they had been sent here.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
 from handlerlens.runner.log_router import LogRouter
+from handlerlens.runner.watch import Watch
 from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.worker import protocol
 
 log = logging.getLogger("handlerlens.runner")
 
 WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
-# json.dumps with options builds an encoder per call; the lending socket's messages keep one.
-_META_JSON = json.JSONEncoder(separators=(",", ":"))
 # Under --debug, a worker runs only once the editor has attached it as a child session.
 ATTACH_WARNING_S = 15.0
 
-# How often a busy worker's resident memory is compared with the function's memory size.
-MEMORY_POLL_S = 0.02
-# Whether this platform can pass descriptors between processes.
-CAN_LEND = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
@@ -67,25 +61,6 @@ class _ResultReader(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.owner._on_result_eof()
-
-
-class _Deadline:
-    """An operation's timeout, standing still while the worker is paused in a debugger."""
-
-    __slots__ = ("at", "left")
-
-    def __init__(self, now: float, seconds: float) -> None:
-        self.at: float | None = now + seconds  # None while paused
-        self.left = seconds
-
-    def pause(self, now: float) -> None:
-        if self.at is not None:
-            self.left = self.at - now
-            self.at = None
-
-    def resume(self, now: float) -> None:
-        if self.at is None:
-            self.at = now + max(self.left, 0.0)
 
 
 class _ProcessProtocol(asyncio.SubprocessProtocol):
@@ -118,7 +93,7 @@ class WorkerProcess:
         self.python = python
         # A socket on which HTTP connections can be lent to this worker (worker/direct.py).
         self.lending = lending and CAN_LEND
-        self._lend_sock: socket.socket | None = None
+        self._lend_socket: LendSocket | None = None
         # Who hears about lent connections (see runner/lender.py): frames, and the end.
         self._lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
         self.on_gone: Callable[[], None] | None = None
@@ -141,8 +116,8 @@ class WorkerProcess:
         self.paused = False
         # Why the supervisor ended this worker on purpose while it was busy, if it did.
         self.interrupted: str | None = None
-        self._deadline: _Deadline | None = None
-        self._tick: asyncio.TimerHandle | None = None
+        # Its operation's timeout and its memory (runner/watch.py).
+        self.watch = Watch(self.memory_limit, self._busy, self._expired, self._over_memory)
         # Its resident memory when its timeout stopped it (a lent request's), if read.
         self.rss_at_timeout: int | None = None
         # Under --debug: the editor has attached this worker (it said so when it began).
@@ -183,14 +158,10 @@ class WorkerProcess:
         lifeline_r, lifeline_w = os.pipe()
         child_fds: tuple[int, ...] = (control_r, result_w, lifeline_r)
         extra: tuple[str, ...] = ("--debug",) if self.debug else ()
-        child_sock: socket.socket | None = None
-        if self.lending:
-            # Messages keep their bounds (one lend, one message), unlike a stream.
-            kind = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
-            self._lend_sock, child_sock = socket.socketpair(socket.AF_UNIX, kind)
-            self._lend_sock.setblocking(False)
-            child_fds += (child_sock.fileno(),)
-            extra += ("--direct", str(child_sock.fileno()))
+        lend_socket = self._lend_socket = LendSocket() if self.lending else None
+        if lend_socket is not None:
+            child_fds += (lend_socket.child_fd,)
+            extra += ("--direct", str(lend_socket.child_fd))
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: _ProcessProtocol(self),
@@ -209,15 +180,14 @@ class WorkerProcess:
         except BaseException:
             for fd in (control_r, control_w, result_r, result_w, lifeline_r, lifeline_w):
                 os.close(fd)
-            if child_sock is not None and self._lend_sock is not None:
-                child_sock.close()
-                self._lend_sock.close()
-                self._lend_sock = None
+            if lend_socket is not None:
+                lend_socket.close()
+                self._lend_socket = None
             raise
         for fd in child_fds[:3]:
             os.close(fd)
-        if child_sock is not None:
-            child_sock.close()
+        if lend_socket is not None:
+            lend_socket.spawned()
         self._result_fd = result_r
         self._transport = transport
         self.pid = transport.get_pid()
@@ -255,11 +225,7 @@ class WorkerProcess:
         self._waiting = (on_reply, on_error)
         self.logs.add(label)
         self._control.write(protocol.encode(meta, payload))
-        if timeout is not None:
-            self._deadline = _Deadline(loop.time(), timeout)
-            if self.paused:
-                self._deadline.pause(loop.time())
-        self._watch(loop)
+        self.watch.start(loop, timeout, self.paused)
 
     def begin_remote(
         self, label: str, timeout: float, on_reply: ReplySink, on_error: ErrorSink
@@ -269,21 +235,15 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
         self.logs.add(label)
-        self._deadline = _Deadline(loop.time(), timeout)
-        self._watch(loop)
+        self.watch.start(loop, timeout)
 
     def lend(self, conns: dict[int, int], settings: dict[str, Any]) -> bool:
         """Pass connection descriptors ({id: fd}) to the worker, with what it needs to serve
         them (`timeout`, `aws`: the API Gateway payload version); False if it cannot take
         them now (it then never sees them: the caller serves them itself)."""
-        if self._lend_sock is None or not self.alive:
+        if self._lend_socket is None or not self.alive:
             return False
-        message = _META_JSON.encode({"conns": list(conns), **settings}).encode()
-        try:
-            sent = socket.send_fds(self._lend_sock, [message], list(conns.values()))
-        except OSError:
-            return False
-        return sent == len(message)
+        return self._lend_socket.lend(conns, settings)
 
     def send_op(self, meta: dict[str, Any]) -> None:
         """An operation nobody waits on (its reply goes to the lend sink), e.g. `release`."""
@@ -317,59 +277,32 @@ class WorkerProcess:
         """The waiting operation's callbacks, now removed (None if nothing waits)."""
         waiting = self._waiting
         self._waiting = None
-        self._deadline = None
+        self.watch.stop()
         return waiting
 
-    # -- the watch: timeout and memory, on one timer per worker ------------------------------
-    # Arming and cancelling two timers per request showed in the runner's profile; instead,
-    # one timer per worker ticks while an operation runs (every MEMORY_POLL_S, or at the
-    # deadline if sooner) and is left alone between operations: back to back requests
-    # reuse the pending tick instead of scheduling their own.
-    def _next_tick(self, now: float) -> float | None:
-        at = now + MEMORY_POLL_S if self.memory_limit else None
-        deadline = self._deadline
-        if deadline is not None and deadline.at is not None:
-            at = deadline.at if at is None else min(at, deadline.at)
-        return at
+    # -- what the watch (runner/watch.py) finds ------------------------------------------
+    def _busy(self) -> bool:
+        return self._waiting is not None
 
-    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        at = self._next_tick(loop.time())
-        if at is None:
+    def _expired(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The operation ran past its deadline: it fails with TimeoutError."""
+        if self.lend_sink is not None:
+            # A lent connection's request: the worker answers it itself unless stopped
+            # first. Its end may be in the pipe, unread: read it before judging.
+            before = self._waiting
+            self._drain_results()
+            if self._waiting is not before:
+                return  # it ended in time (and maybe began the next: watched anew)
+            self.watch.stop()
+            self.timed_out = True
+            self.rss_at_timeout = resident_bytes(self.pid)  # for REPORT's Max Memory Used
+            self.kill()
+            # Then read what it wrote before it died: an end there means it answered.
+            loop.create_task(self._time_out_lent())
             return
-        tick = self._tick
-        if tick is not None:
-            if tick.when() <= at:
-                return  # fires first, and re-arms if the operation still runs
-            tick.cancel()
-        self._tick = loop.call_at(at, self._on_tick, loop)
-
-    def _on_tick(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._tick = None
-        if self._waiting is None:
-            return  # idle: no more ticks until the next operation
-        deadline = self._deadline
-        if deadline is not None and deadline.at is not None and loop.time() >= deadline.at:
-            if self.lend_sink is not None:
-                # A lent connection's request: the worker answers it itself unless stopped
-                # first. Its end may be in the pipe, unread: read it before judging.
-                before = self._waiting
-                self._drain_results()
-                if self._waiting is not before:
-                    return  # it ended in time (and maybe began the next: watched anew)
-                self._deadline = None
-                self.timed_out = True
-                self.rss_at_timeout = resident_bytes(self.pid)  # for REPORT's Max Memory Used
-                self.kill()
-                # Then read what it wrote before it died: an end there means it answered.
-                loop.create_task(self._time_out_lent())
-                return
-            waiting = self._take()
-            if waiting is not None:
-                waiting[1](asyncio.TimeoutError())
-            return
-        if self.memory_limit and self._over_memory(self.memory_limit):
-            return
-        self._watch(loop)
+        waiting = self._take()
+        if waiting is not None:
+            waiting[1](asyncio.TimeoutError())
 
     async def _time_out_lent(self) -> None:
         await self.wait_exit(1.0)
@@ -469,15 +402,13 @@ class WorkerProcess:
 
     def close(self) -> None:
         """Release pipes (after the process is gone)."""
-        if self._tick is not None:
-            self._tick.cancel()
-            self._tick = None
+        self.watch.cancel()
         if self._lifeline >= 0:
             os.close(self._lifeline)
             self._lifeline = -1
-        if self._lend_sock is not None:
-            self._lend_sock.close()
-            self._lend_sock = None
+        if self._lend_socket is not None:
+            self._lend_socket.close()
+            self._lend_socket = None
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -521,13 +452,7 @@ class WorkerProcess:
         # Paused at a breakpoint, the timeout stands still: time spent looking at
         # variables is not the function's running time.
         self.paused = paused
-        if self._deadline is not None:
-            loop = asyncio.get_running_loop()
-            if paused:
-                self._deadline.pause(loop.time())
-            else:
-                self._deadline.resume(loop.time())
-                self._watch(loop)
+        self.watch.paused(asyncio.get_running_loop(), paused)
         log.info("runner: worker PID %d %s", self.pid, "paused" if paused else "resumed")
 
     def _on_result_eof(self) -> None:
