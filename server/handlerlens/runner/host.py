@@ -14,13 +14,18 @@ from typing import Any
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
 from handlerlens.platforms.faces import face_for
 from handlerlens.platforms.failures import call_timeout
+from handlerlens.runner import announce
 from handlerlens.runner.outcome import CLIENT_GONE_ERROR, STOPPING_ERROR, Outcome
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
-from handlerlens.runner.targets import ServedFunction, entry_hint
+from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_env import resident_bytes
 from handlerlens.runner.worker_process import WorkerDied, WorkerProcess
 from handlerlens.worker import protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from handlerlens.worker.protocol import InvokeMessage
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -90,7 +95,7 @@ class FunctionHost:
         # An editor's or sed's temporary file comes and goes within the burst: name the files
         # that are there now (or, when the change removed files, those).
         present = {path for path in changed if os.path.exists(path)}
-        names = _relative_names(self.fn.root, present or changed)
+        names = announce.relative_names(self.fn.root, present or changed)
         self.status.emit({"event": "reloading", "function": self.fn.name, "changed": names})
         started = time.perf_counter()
         try:
@@ -98,15 +103,7 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
-        declared_in = self.fn.declared_in
-        if declared_in is not None and declared_in in changed:
-            # The code is reloaded; the declaration (entry point, timeout, trigger…) was read
-            # once, when serve started.
-            self.status.human(
-                f"handlerlens: {self.fn.name}: {_relative_names(self.fn.root, {declared_in})[0]} "
-                "changed, but serve keeps the declaration it started with (entry point, "
-                "timeout, memory, trigger, environment): restart serve to apply it"
-            )
+        announce.declaration_kept(self.status, self.fn, changed)
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
@@ -122,21 +119,8 @@ class FunctionHost:
         took_ms: float | None = None,
         changed: list[str] | None = None,
     ) -> None:
-        event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
-        cause = f"{_listing(changed)} changed; " if changed else ""
-        if error is not None:
-            event["error"] = error
-            emulated = self.failures.init_error_note
-            self.status.human(
-                f"handlerlens: {self.fn.name}: {cause}init failed: {error.get('errorType')}: "
-                f"{error.get('errorMessage')}{emulated}.{entry_hint(self.fn)} Requests get this "
-                "error until the next good save."
-            )
-        elif took_ms is not None:
-            self.status.human(f"handlerlens: {self.fn.name}: {cause}reloaded in {took_ms:.0f} ms")
-        if took_ms is not None:
-            event["ms"] = round(took_ms, 3)
-        self.status.emit(event)
+        note = self.failures.init_error_note
+        announce.init_result(self.status, self.fn, note, error, took_ms, changed)
 
     def system(self, request_id: str, line: str) -> None:
         """A platform system line (START, END, REPORT, timeout) in the function's log."""
@@ -243,14 +227,14 @@ class FunctionHost:
         if timeout <= 0:  # init alone used it up: the call times out without running
             loop.call_soon(call.on_error, asyncio.TimeoutError())
             return
-        meta = {
+        meta: InvokeMessage = {
             "op": protocol.INVOKE,
             "rid": rid,
             "deadlineMs": int(time.time() * 1000 + timeout * 1000),
             "mode": call.mode,
         }
         if call.extra:
-            meta.update(call.extra)
+            meta.update(call.extra)  # type: ignore[typeddict-item]
         try:
             instance.worker.begin(meta, call.event, rid, timeout, call.on_reply, call.on_error)
         except WorkerDied as exc:
@@ -536,16 +520,3 @@ class _Call:
 
     def on_error(self, exc: BaseException) -> None:
         self.host._spawn(self.host._failed_later(self, exc))
-
-
-def _relative_names(root: str, paths: set[str]) -> list[str]:
-    """`paths` relative to the code root, sorted, with `/` separators."""
-    prefix = root.rstrip(os.sep) + os.sep
-    names = (path[len(prefix) :] if path.startswith(prefix) else path for path in paths)
-    return sorted(name.replace(os.sep, "/") for name in names)
-
-
-def _listing(names: list[str], most: int = 3) -> str:
-    """`a.py`, `a.py, b.py`, or `a.py, b.py, c.py and 4 more`."""
-    shown = ", ".join(names[:most])
-    return f"{shown} and {len(names) - most} more" if len(names) > most else shown

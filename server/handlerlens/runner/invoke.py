@@ -28,6 +28,7 @@ from handlerlens.worker import protocol, serve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import IO, Any
 
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
@@ -306,7 +307,7 @@ class _Invocation:
         self.output = _Output(child.out.fileno())
         self.frames = protocol.FrameReader()  # from the result pipe
 
-    def _send(self, meta: dict[str, Any], payload: bytes = b"") -> bool:
+    def _send(self, meta: Mapping[str, Any], payload: bytes = b"") -> bool:
         from handlerlens.worker import channel
 
         try:

@@ -16,6 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from handlerlens.worker.protocol import InitMessage
+
 
 class TargetError(Exception):
     """A target that cannot be resolved; the message is for the user."""
@@ -436,7 +438,7 @@ def resolve_targets(
     return functions
 
 
-def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
+def init_message(fn: ServedFunction, version: str) -> InitMessage:
     """The worker's `init` operation: entry point, environment, context constants."""
     from handlerlens.worker import protocol
 

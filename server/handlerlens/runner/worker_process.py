@@ -16,7 +16,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +205,7 @@ class WorkerProcess:
 
     def begin(
         self,
-        meta: dict[str, Any],
+        meta: Mapping[str, Any],
         payload: bytes,
         label: str | None,
         timeout: float | None,
@@ -251,7 +251,11 @@ class WorkerProcess:
             self._control.write(protocol.encode(meta))
 
     async def call(
-        self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
+        self,
+        meta: Mapping[str, Any],
+        payload: bytes,
+        label: str | None,
+        timeout: float | None = None,
     ) -> tuple[dict[str, Any], bytes]:
         """Send one operation and wait for its reply; raises WorkerDied or TimeoutError."""
         reply: asyncio.Future[tuple[dict[str, Any], bytes]] = (

@@ -11,12 +11,13 @@ from .protocol import HEADER_SIZE, decode_meta, encode, split_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 __all__ = ["encode", "pending", "recv", "send"]
 
 
-def send(fd: int, meta: dict[str, Any], payload: bytes = b"") -> None:
+def send(fd: int, meta: Mapping[str, Any], payload: bytes = b"") -> None:
     """Write one frame to `fd`, looping over partial writes."""
     view = memoryview(encode(meta, payload))
     while view:

@@ -26,26 +26,26 @@ import json
 
 TYPE_CHECKING = False  # typing is not loaded at run time: every worker start imports this
 if TYPE_CHECKING:
-    from typing import Any, Literal, TypedDict
+    from typing import Any, Final, Literal, TypedDict
 
 # -- names ---------------------------------------------------------------------------------
 # Supervisor → worker.
-INIT = "init"  # load the function (InitMessage); answered READY
-INVOKE = "invoke"  # run it once (InvokeMessage, the event as payload); answered RESULT
-RELEASE = "release"  # give every lent connection back; answered RELEASED (a LENDING frame)
-EXIT = "exit"  # end the instance now; never answered
+INIT: Final = "init"  # load the function (InitMessage); answered READY
+INVOKE: Final = "invoke"  # run it once (InvokeMessage, the event as payload); answered RESULT
+RELEASE: Final = "release"  # give every lent connection back; answered RELEASED (a LENDING frame)
+EXIT: Final = "exit"  # end the instance now; never answered
 TO_WORKER = frozenset({INIT, INVOKE, RELEASE, EXIT})
 
 # Worker → supervisor.
-READY = "ready"  # INIT's reply (ReadyReply)
-RESULT = "result"  # INVOKE's reply (ResultReply, the marshalled result as payload)
-ERROR = "error"  # the reply to an operation the worker does not know
-DEBUG = "debug"  # attached by the debugger, or paused / resumed at a breakpoint (DebugFrame)
-DIRECT_START = "direct-start"  # began a request on a lent connection (DirectStart)
-DIRECT_END = "direct-end"  # ended it: a ResultReply with the connection (DirectEnd)
-DIRECT_CLOSED = "direct-closed"  # a lent connection closed (DirectClosed)
-HANDBACK = "handback"  # a lent connection given back, with what it read (Handback)
-RELEASED = "released"  # RELEASE's answer: every lent connection back (Released)
+READY: Final = "ready"  # INIT's reply (ReadyReply)
+RESULT: Final = "result"  # INVOKE's reply (ResultReply, the marshalled result as payload)
+ERROR: Final = "error"  # the reply to an operation the worker does not know
+DEBUG: Final = "debug"  # attached by the debugger, or paused / resumed at a breakpoint (DebugFrame)
+DIRECT_START: Final = "direct-start"  # began a request on a lent connection (DirectStart)
+DIRECT_END: Final = "direct-end"  # ended it: a ResultReply with the connection (DirectEnd)
+DIRECT_CLOSED: Final = "direct-closed"  # a lent connection closed (DirectClosed)
+HANDBACK: Final = "handback"  # a lent connection given back, with what it read (Handback)
+RELEASED: Final = "released"  # RELEASE's answer: every lent connection back (Released)
 REPLIES = frozenset({READY, RESULT, ERROR})
 LENDING = frozenset({DIRECT_START, DIRECT_END, DIRECT_CLOSED, HANDBACK, RELEASED})
 FROM_WORKER = REPLIES | LENDING | {DEBUG}
