@@ -14,7 +14,7 @@ from handlerlens.platforms import http_head, http_reply
 from handlerlens.platforms.faces import face_for
 from handlerlens.platforms.failures import AWS_INIT_LIMIT_S, call_timeout, failures_for
 from handlerlens.platforms.http_head import MAX_HEAD, BadHead, parse_head
-from handlerlens.worker import direct
+from handlerlens.worker import plain
 
 # What a worker's load_platforms() gives direct.py, as far as parse_plain reads it.
 platforms = SimpleNamespace(http_head=http_head, http_reply=http_reply)
@@ -96,7 +96,7 @@ def test_a_workers_answer_is_mapped_as_the_supervisor_maps_the_outcome():
 
 def _worker_takes(head: bytes) -> bool:
     """Whether a worker serving a lent connection answers this request itself."""
-    parsed = direct.parse_plain(head, platforms)
+    parsed = plain.parse_plain(head, platforms)
     return not isinstance(parsed, str)
 
 
@@ -119,13 +119,13 @@ def test_what_the_server_refuses_the_worker_hands_back(head: bytes, status: int)
     with pytest.raises(BadHead) as refused:
         parse_head(head)
     assert refused.value.status == status
-    assert direct.parse_plain(head, platforms) == "hand back"
+    assert plain.parse_plain(head, platforms) == "hand back"
 
 
 def test_the_worker_answers_the_plain_case_and_hands_back_the_rest():
     assert _worker_takes(b"GET /a?b=1 HTTP/1.1\r\nHost: localhost:8080\r\n\r\n")
     assert _worker_takes(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi")
-    assert direct.parse_plain(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nh", platforms) == (
+    assert plain.parse_plain(b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nh", platforms) == (
         "not yet"
     )
     for head in (

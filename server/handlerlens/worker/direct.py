@@ -26,9 +26,9 @@ import selectors
 import socket
 import sys
 import time
-from urllib.parse import parse_qsl
 
 from . import protocol
+from .plain import HAND_BACK, NOT_YET, Plain, parse_plain
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 PLATFORMS = "_handlerlens_platforms"
-# Anything whose event could pass the platform's 3.5 MB limit goes back to the supervisor,
-# which measures the event and answers 413: a JSON-escaped character takes at most 6 bytes,
-# and the header block appears twice in the event (headers, multiValueHeaders).
-MAX_EVENT = 3_670_016
 # How often lent connections are checked against the supervisor's timeouts (the platforms'
 # http_head.py: an idle one closes; one stalled in a request goes back to the supervisor,
 # which answers 408).
@@ -47,7 +43,6 @@ SWEEP_S = 1.0
 # A handler that ran this long may have kept other clients waiting long enough to give up:
 # before the requests read next are run, whether their client is still there is checked.
 WAITED_S = 0.05
-INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
 def load_platforms() -> Any:
@@ -88,76 +83,6 @@ class _Conn:
             self.client = (str(peer[0]), int(peer[1]))
         except (OSError, IndexError, TypeError):
             self.client = ("127.0.0.1", 0)
-
-
-class _Plain:
-    """A request this worker can answer."""
-
-    __slots__ = ("method", "path", "query", "headers", "body", "keep_alive")
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        keep: bool,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.keep_alive = keep
-
-
-_NOT_YET = "not yet"  # a request whose bytes are not all here
-_HAND_BACK = "hand back"  # anything but the plain case
-
-
-def _names_integration(query: str) -> bool:
-    """Whether the query has an `integration` parameter, however it is spelt (`%69nt…`)."""
-    if "integration" in query:
-        return True
-    if "%" not in query:
-        return False
-    return any(key == "integration" for key, _ in parse_qsl(query, keep_blank_values=True))
-
-
-def parse_plain(buffer: bytes | bytearray, platforms: Any) -> tuple[_Plain, int] | str:
-    """The first request in `buffer` and its length, `_NOT_YET`, or `_HAND_BACK`.
-
-    The head is read by the supervisor's own parser (platforms/http_head.py), and the rest is
-    strict on purpose: whatever the supervisor would refuse or treat specially goes back to
-    it, so the answer is the supervisor's own (400, 403, 413, 431, raw integration…).
-    """
-    try:
-        head = platforms.http_head.parse_head(buffer)
-    except platforms.http_head.BadHead:
-        return _HAND_BACK
-    if head is None:
-        return _NOT_YET
-    if head.version != "HTTP/1.1" or head.path.startswith(INVOKE_PREFIX):
-        return _HAND_BACK
-    if _names_integration(head.query) or head.chunked or head.expect is not None:
-        return _HAND_BACK
-    if head.lengths > 1 or head.connections > 1 or len(head.hosts) > 1:
-        return _HAND_BACK
-    loopback = platforms.http_reply.host_is_loopback
-    if head.hosts and not loopback(head.hosts[0]):
-        return _HAND_BACK
-    size = head.length or 0
-    end = head.end
-    # The head goes into the event up to three times (headers, multiValueHeaders, userAgent).
-    if 6 * (size + 3 * end) > MAX_EVENT:
-        return _HAND_BACK
-    total = end + 4 + size
-    if len(buffer) < total:
-        return _NOT_YET
-    body = bytes(buffer[end + 4 : total])
-    plain = _Plain(head.method, head.path, head.query, head.headers, body, head.keep_alive)
-    return plain, total
 
 
 class DirectServer:
@@ -330,8 +255,8 @@ class DirectServer:
             try:
                 parsed = parse_plain(conn.buffer, self.platforms)
             except Exception:  # whatever it is, the supervisor's parser answers it
-                parsed = _HAND_BACK
-            if parsed is _NOT_YET:
+                parsed = HAND_BACK
+            if parsed is NOT_YET:
                 return
             if isinstance(parsed, str):
                 self._hand_back(conn)
@@ -343,7 +268,7 @@ class DirectServer:
             conn.check = False
             self._answer(conn, request)
 
-    def _client_left(self, conn: _Conn, request: _Plain) -> bool:
+    def _client_left(self, conn: _Conn, request: Plain) -> bool:
         """Whether the client closed the connection while its request waited (it reset it,
         or sent its end of file and holds its socket no more: see peer.py): the request is
         then not run, the connection dropped.
@@ -373,7 +298,7 @@ class DirectServer:
             self.send(meta, b"")
         return left
 
-    def _answer(self, conn: _Conn, request: _Plain) -> None:
+    def _answer(self, conn: _Conn, request: Plain) -> None:
         """Run the handler for one request and answer it."""
         p = self.platforms
         http_reply, face = p.http_reply, self.face
