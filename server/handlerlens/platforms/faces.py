@@ -76,15 +76,14 @@ class HttpFace:
         there as well (`ok` false, its `error`)."""
         if result.get("ok"):
             too_large = self.failures.response_too_large(len(payload))
-            if too_large is not None:
-                result["warning"], result["error"] = too_large
-                result["ok"] = False
-                result["errorKind"] = "unhandled"
-        if result.get("ok"):
-            reply, warning = self.reply(str(result.get("kind")), payload)
-            if warning:
-                result["warning"] = warning
-            return reply
+            if too_large is None:
+                reply, warning = self.reply(str(result.get("kind")), payload)
+                if warning:
+                    result["warning"] = warning
+                return reply
+            result["warning"], result["error"] = too_large
+            result["ok"] = False
+            result["errorKind"] = "unhandled"
         status = "unserialisable" if result.get("errorKind") == "unserialisable" else "error"
         return self.failed(status, result.get("error"), str(result.get("repr", "")))
 

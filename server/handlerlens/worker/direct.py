@@ -307,9 +307,10 @@ class DirectServer:
         incoming = http_reply.IncomingRequest(
             request.method, request.query, request.headers, request.body, *conn.client
         )
-        host = next((v for k, v in request.headers if k.lower() == "host"), "localhost")
-        event = face.event(incoming, request.path, host, rid, now)
-        seconds = p.failures.call_timeout(face.platform, self.timeout, self.init_ms / 1000.0)
+        event = face.event(incoming, request.path, request.host, rid, now)
+        seconds = self.timeout  # the rule's answer without an init to count (a warm call)
+        if self.init_ms:
+            seconds = face.failures.call_timeout(self.timeout, self.init_ms / 1000.0)
         deadline_ms = int(now * 1000 + seconds * 1000)
         self.init_ms = 0.0
         head_only = request.method == "HEAD"

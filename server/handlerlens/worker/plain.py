@@ -24,7 +24,7 @@ INVOKE_PREFIX = "/2015-03-31/functions/"
 class Plain:
     """A request this worker can answer."""
 
-    __slots__ = ("method", "path", "query", "headers", "body", "keep_alive")
+    __slots__ = ("method", "path", "query", "headers", "body", "keep_alive", "host")
 
     def __init__(
         self,
@@ -34,6 +34,7 @@ class Plain:
         headers: list[tuple[str, str]],
         body: bytes,
         keep: bool,
+        host: str,
     ) -> None:
         self.method = method
         self.path = path
@@ -41,6 +42,7 @@ class Plain:
         self.headers = headers
         self.body = body
         self.keep_alive = keep
+        self.host = host  # its Host field (one at most), or "localhost"
 
 
 NOT_YET = "not yet"  # a request whose bytes are not all here
@@ -87,5 +89,6 @@ def parse_plain(buffer: bytes | bytearray, platforms: Any) -> tuple[Plain, int] 
     if len(buffer) < total:
         return NOT_YET
     body = bytes(buffer[end + 4 : total])
-    plain = Plain(head.method, head.path, head.query, head.headers, body, head.keep_alive)
+    host = head.hosts[0] if head.hosts else "localhost"
+    plain = Plain(head.method, head.path, head.query, head.headers, body, head.keep_alive, host)
     return plain, total
