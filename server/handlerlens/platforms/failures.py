@@ -18,9 +18,8 @@ TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
 if TYPE_CHECKING:
     from typing import Any
 
-# AWS runs init before the invocation's clock starts, with a limit of its own (10 s on the
-# platform for a standard function; this runner allows more, as a slow first import on a
-# laptop is not the function's fault): how long init may take before the call is timed out.
+# AWS runs init before the invocation's clock starts; how long we let it take (on top of the
+# call's own timeout) before the call is timed out.
 AWS_INIT_LIMIT_S = 30.0
 
 

@@ -232,7 +232,7 @@ def main(argv: list[str]) -> int:
     def on_release(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
         if direct is None:
             return {"op": protocol.ERROR, "message": "unknown operation 'release'"}, b""
-        # Not an operation of the function's: no end markers (see worker_process._Op).
+        # Not an operation of the function's: no end markers (see runner/log_router.py).
         send(*direct.release_all())
         return None
 
