@@ -80,12 +80,7 @@ WORKER_EXTRAS: dict[str, tuple[str, ...]] = {
 
 # Import cycles that are kept on purpose, each with why. A cycle not listed fails; so does a
 # listed one that is gone (delete its line then).
-ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"handlerlens.runner.host", "handlerlens.runner.lender"}): (
-        "the lender lends a host's worker and the host asks the lender back: being untied by "
-        "issue #16 item 3 (lending state behind the lender)"
-    ),
-}
+ALLOWED_CYCLES: dict[frozenset[str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ in `x-amzn-errortype`, `X-Amz-Function-Error: Unhandled`, `X-Amz-Log-Result` for
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import unquote
 
-from handlerlens.platforms.http_reply import HttpReply
-from handlerlens.platforms.runner_env import REGION, aws_arn
+from .http_reply import HttpReply
+from .runner_env import REGION, aws_arn
+
+TYPE_CHECKING = False  # typing is not loaded: a worker may import this module
+if TYPE_CHECKING:
+    from typing import Any
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 # 6 MB synchronous payload limit of Invoke.

@@ -71,6 +71,23 @@ def credential_env(keys: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
+CREDENTIAL_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def role_credentials(
+    platform: str, keys: dict[str, str] | None, inherited: dict[str, str]
+) -> dict[str, str]:
+    """The credentials the runtime sets for the function's role (§12.2): on AWS the keys of
+    `--profile`, else the developer's own keys passed through `--inherit-env`, else the
+    placeholders; Yandex sets none (its token comes through the context)."""
+    if platform != "aws":
+        return {}
+    if keys is None and "AWS_ACCESS_KEY_ID" in inherited:
+        # The developer passed their own keys through: theirs, not placeholders.
+        keys = {k: inherited[k] for k in CREDENTIAL_NAMES if k in inherited}
+    return credential_env(keys)
+
+
 def base_env(platform: str, root: str, bin_dir: str | None) -> dict[str, str]:
     """The variables the platform sets that user configuration may change (§12.1), with the
     local code root and interpreter where the platform has /var/task and /var/lang/bin."""

@@ -216,10 +216,3 @@ def too_large(size: int) -> HttpReply:
 def exit_error(how: str) -> dict[str, Any]:
     """The error JSON when the runtime process died mid-call (our wording, as in §9 #1)."""
     return {"errorMessage": f"Runtime exited with error: {how}", "errorType": "RuntimeExitError"}
-
-
-def invoke_result(kind: str, payload: bytes) -> HttpReply:
-    """A direct invocation's result as JSON (a `str` return becomes a JSON string)."""
-    if kind == "str":
-        payload = json.dumps(payload.decode("utf-8", "replace"), ensure_ascii=False).encode()
-    return HttpReply(200, [("Content-Type", "application/json")], payload)

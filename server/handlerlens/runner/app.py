@@ -1,4 +1,12 @@
-"""The runner's HTTP surface: the Invoke API, and each platform's HTTP face for other paths."""
+"""The runner's HTTP surface: the Invoke API, and each platform's HTTP face for other paths.
+
+With one function served (the common case), most plain requests never reach this module: the
+supervisor lends the connection to the function's worker, which answers them itself
+(worker/direct.py, see runner/lender.py). Both build the event and map the result with the same
+platform faces (platforms/faces.py) and failure phrasebook (platforms/failures.py), so a change
+to a platform's response mapping belongs there, not here: this module only routes, checks the
+Host header, runs the Invoke API, and answers what the worker hands back.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +20,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
-from handlerlens.platforms import (
-    aws_http_event,
-    aws_invoke_api,
-    aws_response,
-    runner_env,
-    yandex_http_event,
-    yandex_response,
-)
+from handlerlens.platforms import aws_invoke_api, runner_env
 from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is_loopback
-from handlerlens.runner.host import FunctionHost, Outcome
+from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.http_server import Request, Respond, Response, internal_error
+from handlerlens.runner.outcome import Outcome
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -106,10 +108,7 @@ class App:
                 )
             )
             return
-        if host.fn.platform == "aws":
-            self._aws_http(host, request, path, respond)
-        else:
-            self._yandex_http(host, request, respond)
+        self._http(host, request, path, respond)
 
     def _in_task(self, answer: Coroutine[Any, Any, Response], respond: Respond) -> None:
         async def run() -> None:
@@ -186,9 +185,7 @@ class App:
         if invocation_type == "DryRun":
             error = host.pool.last_error
             if error is not None:
-                return _to_response(
-                    self._invoke_failure(host, Outcome("", "init_error", error=error), None)
-                )
+                return _to_response(host.face.invoke_failure("init_error", error, "", None))
             return _to_response(aws_invoke_api.dry_run())
         if invocation_type == "Event":
             task = asyncio.get_running_loop().create_task(host.invoke(payload, extra=extra))
@@ -207,81 +204,23 @@ class App:
             tail = "\n".join(outcome.log_lines).encode("utf-8", "replace") + b"\n"
             log_result = base64.b64encode(tail[-aws_invoke_api.LOG_TAIL_BYTES :]).decode()
         if outcome.status == "ok":
-            if host.fn.platform == "yandex":
-                reply = yandex_response.invoke_result(outcome.kind, outcome.payload)
-            else:
-                reply = aws_invoke_api.success(outcome.kind, outcome.payload, log_result)
-            return _to_response(reply, request_id_header)
-        return _to_response(self._invoke_failure(host, outcome, log_result), request_id_header)
-
-    def _invoke_failure(
-        self, host: FunctionHost, outcome: Outcome, log_result: str | None
-    ) -> HttpReply:
-        if host.fn.platform == "aws":
-            return aws_invoke_api.function_error(outcome.error or {}, log_result)
-        return yandex_response.failure(outcome.status, outcome.error, outcome.detail)
-
-    # -- Yandex HTTP ---------------------------------------------------------------------
-    def _yandex_http(self, host: FunctionHost, request: Request, respond: Respond) -> None:
-        if request.body is None:
-            respond(_to_response(yandex_response.too_large(request.body_size)))
-            return
-        if request.query and "raw" in parse_qs(request.query).get("integration", []):
-            self._in_task(self._yandex_raw(host, request.body, request.client_gone), respond)
-            return
-        rid = runner_env.request_id()
-        rid_header = ("X-Request-Id", rid)
-        incoming = IncomingRequest(
-            request.method,
-            request.query,
-            request.headers,
-            request.body,
-            request.client[0],
-            request.client[1],
-        )
-        event = yandex_http_event.build_event(incoming, rid, runner_env.request_id(), time.time())
-        data = _EVENT_JSON.encode(event).encode("utf-8")
-        if len(data) > yandex_http_event.MAX_REQUEST_JSON:
-            respond(_to_response(yandex_response.too_large(len(data))))
-            return
-
-        def build(outcome: Outcome) -> Response:
-            if outcome.status != "ok":
-                if outcome.status == "gone":
-                    return _not_run(outcome, rid_header)
-                return _to_response(self._invoke_failure(host, outcome, None), rid_header)
-            reply, warning = yandex_response.map_proxy_response(outcome.kind, outcome.payload)
-            if warning:
-                host.status.human(f"handlerlens: {host.fn.name}: {warning}")
-            return _to_response(reply, rid_header)
-
-        host.run(data, _answering(respond, build), request_id=rid, gone=request.client_gone)
-
-    async def _yandex_raw(
-        self, host: FunctionHost, body: bytes, gone: Callable[[], bool] | None = None
-    ) -> Response:
-        rid = runner_env.request_id()
-        rid_header = ("X-Request-Id", rid)
-        if len(body) > yandex_http_event.MAX_REQUEST_JSON:
-            return _to_response(yandex_response.too_large(len(body)))
-        outcome = await host.invoke(body, mode="raw", request_id=rid, gone=gone)
-        if outcome.status == "gone":
-            return _not_run(outcome, rid_header)
-        if outcome.status == "ok":
-            return _to_response(yandex_response.raw_response(outcome.payload), rid_header)
-        return _to_response(self._invoke_failure(host, outcome, None), rid_header)
-
-    # -- AWS HTTP (API Gateway) ----------------------------------------------------------
-    def _aws_http(self, host: FunctionHost, request: Request, path: str, respond: Respond) -> None:
-        version = aws_http_event.payload_version(host.fn.trigger)
-        if request.body is None or len(request.body) > aws_invoke_api.MAX_PAYLOAD:
-            respond(
-                Response(
-                    413,
-                    [("Content-Type", "application/json")],
-                    b'{"message":"Request Entity Too Large"}',
-                )
+            reply = host.face.invoke_success(outcome.kind, outcome.payload, log_result)
+        else:
+            reply = host.face.invoke_failure(
+                outcome.status, outcome.error, outcome.detail, log_result
             )
+        return _to_response(reply, request_id_header)
+
+    # -- the platform's HTTP face ----------------------------------------------------------
+    def _http(self, host: FunctionHost, request: Request, path: str, respond: Respond) -> None:
+        face = host.face
+        refused = face.refuse(request.body, request.body_size)
+        if refused is not None:
+            respond(_to_response(refused))
+            return
+        assert request.body is not None  # every face refuses a body the server did not keep
+        if face.raw(request.query):
+            self._in_task(self._raw(host, request.body, request.client_gone), respond)
             return
         rid = runner_env.request_id()
         incoming = IncomingRequest(
@@ -292,25 +231,48 @@ class App:
             request.client[0],
             request.client[1],
         )
-        event = aws_http_event.build_event(
-            version, incoming, path, request.header("Host") or "localhost", rid
-        )
+        host_name = request.header("Host") or "localhost"
+        event = face.event(incoming, path, host_name, rid, time.time())
         data = _EVENT_JSON.encode(event).encode("utf-8")
-        rid_header = ("Apigw-Requestid", rid)
+        refused = face.refuse_event(len(data))
+        if refused is not None:
+            respond(_to_response(refused))
+            return
+        rid_header = (face.request_id_header, rid)
 
         def build(outcome: Outcome) -> Response:
             if outcome.status == "gone":
                 return _not_run(outcome, rid_header)
-            if outcome.status == "ok":
-                reply = aws_response.map_response(version, outcome.kind, outcome.payload)
-            else:
-                reply = aws_response.function_error(version)
+            if outcome.status != "ok":
+                reply = face.failed(outcome.status, outcome.error, outcome.detail)
+                return _to_response(reply, rid_header)
+            reply, warning = face.reply(outcome.kind, outcome.payload)
+            if warning:
+                host.status.human(f"handlerlens: {host.fn.name}: {warning}")
             return _to_response(reply, rid_header)
 
         host.run(
             data,
             _answering(respond, build),
             request_id=rid,
-            extra={"traceId": runner_env.trace_id()},
+            extra=face.extra(),
             gone=request.client_gone,
         )
+
+    async def _raw(
+        self, host: FunctionHost, body: bytes, gone: Callable[[], bool] | None = None
+    ) -> Response:
+        """Yandex's `?integration=raw`: the body is the event, the result the response."""
+        face = host.face
+        rid = runner_env.request_id()
+        rid_header = (face.request_id_header, rid)
+        refused = face.refuse_event(len(body))
+        if refused is not None:
+            return _to_response(refused)
+        outcome = await host.invoke(body, mode="raw", request_id=rid, gone=gone)
+        if outcome.status == "gone":
+            return _not_run(outcome, rid_header)
+        if outcome.status == "ok":
+            return _to_response(face.raw_reply(outcome.payload), rid_header)
+        reply = face.failed(outcome.status, outcome.error, outcome.detail)
+        return _to_response(reply, rid_header)

@@ -9,18 +9,23 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from handlerlens.platforms import aws_errors, runner_env, runner_logs, yandex_response
+from handlerlens.platforms import aws_errors, runner_env, runner_logs
+from handlerlens.platforms.faces import face_for
+from handlerlens.platforms.failures import call_timeout
+from handlerlens.runner import announce
+from handlerlens.runner.outcome import CLIENT_GONE_ERROR, STOPPING_ERROR, Outcome
 from handlerlens.runner.pool import Instance, Pool, Superseded
 from handlerlens.runner.status import Status
-from handlerlens.runner.targets import ServedFunction, entry_hint
+from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_env import resident_bytes
-from handlerlens.runner.worker_process import CAN_LEND, WorkerDied, WorkerProcess
+from handlerlens.runner.worker_process import WorkerDied, WorkerProcess
+from handlerlens.worker import protocol
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from handlerlens.runner.lender import Lender
+    from handlerlens.worker.protocol import InvokeMessage
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -32,29 +37,6 @@ RELOADED_WHILE_PAUSED = (
     "The function was reloaded (a file changed) while this invocation was paused in the "
     "debugger, so its worker was stopped. Invoke again to run the new code."
 )
-
-
-# A request the runner could not run or finish because it is stopping.
-STOPPING_ERROR = {"errorMessage": "The runner is stopping", "errorType": "Runner"}
-# A request not run: its client went away while it waited for an instance (Outcome "gone").
-CLIENT_GONE_ERROR = {
-    "errorMessage": "Not run: the client closed the connection while the request waited for "
-    "an instance",
-    "errorType": "Runner",
-}
-
-
-@dataclass
-class Outcome:
-    """How one invocation ended, before any platform's HTTP mapping."""
-
-    request_id: str
-    status: str  # ok | error | init_error | unserialisable | timeout | crash | gone
-    kind: str = "json"
-    payload: bytes = b""
-    error: dict[str, Any] | None = None
-    detail: str = ""
-    log_lines: list[str] = field(default_factory=list)
 
 
 class FunctionHost:
@@ -71,6 +53,10 @@ class FunctionHost:
         standby: bool = True,
     ) -> None:
         self.fn = fn
+        # The platform's HTTP face and failure phrasebook: every platform fact the runner
+        # needs about this function comes from these two.
+        self.face = face_for(fn.platform, fn.trigger)
+        self.failures = self.face.failures
         self.status = status
         self.pool = Pool(fn, python, self._on_log, instances, debug=debug, standby=standby)
         # False until start(): under a debugger, workers wait for the editor to attach.
@@ -78,25 +64,15 @@ class FunctionHost:
         self._tails: dict[str, deque[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._max_memory_mb = 0
-        # Set when connections can be lent to the worker (enable_lending()).
-        self.lender: Lender | None = None
+        # Set by the lender (runner/lender.py) when connections are lent to this function's
+        # worker: asks for them back, as a reload must.
+        self.give_back: Callable[[], None] | None = None
         # Requests begun on lent connections and not yet ended in the log, per worker, oldest
         # first: a request's START waits for the END and REPORT of the one before on the
         # same instance, as in the platform's log, where an instance runs one after another.
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
-
-    def enable_lending(self, functions: int) -> None:
-        """Lend HTTP connections to the worker where that is exact (see runner/lender.py);
-        HANDLERLENS_LEND=0 in the environment keeps every request in the supervisor."""
-        if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
-            return
-        from handlerlens.runner.lender import Lender, can_lend
-
-        if can_lend(self, functions):
-            self.lender = Lender(self)
-            self.pool.lending = True
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
@@ -114,12 +90,12 @@ class FunctionHost:
         expected (a file the function writes into its own code root) explains itself.
         """
         changed = changed or set()
-        if self.lender is not None:
-            self.lender.give_back()  # its connections come back after their current request
+        if self.give_back is not None:
+            self.give_back()  # lent connections come back after their current request
         # An editor's or sed's temporary file comes and goes within the burst: name the files
         # that are there now (or, when the change removed files, those).
         present = {path for path in changed if os.path.exists(path)}
-        names = _relative_names(self.fn.root, present or changed)
+        names = announce.relative_names(self.fn.root, present or changed)
         self.status.emit({"event": "reloading", "function": self.fn.name, "changed": names})
         started = time.perf_counter()
         try:
@@ -127,15 +103,7 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
-        declared_in = self.fn.declared_in
-        if declared_in is not None and declared_in in changed:
-            # The code is reloaded; the declaration (entry point, timeout, trigger…) was read
-            # once, when serve started.
-            self.status.human(
-                f"handlerlens: {self.fn.name}: {_relative_names(self.fn.root, {declared_in})[0]} "
-                "changed, but serve keeps the declaration it started with (entry point, "
-                "timeout, memory, trigger, environment): restart serve to apply it"
-            )
+        announce.declaration_kept(self.status, self.fn, changed)
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
@@ -151,25 +119,8 @@ class FunctionHost:
         took_ms: float | None = None,
         changed: list[str] | None = None,
     ) -> None:
-        event: dict[str, Any] = {"event": "reloaded", "function": self.fn.name, "ok": error is None}
-        cause = f"{_listing(changed)} changed; " if changed else ""
-        if error is not None:
-            event["error"] = error
-            emulated = (
-                " (Yandex does not document its load-error text; this is the Python error)"
-                if self.fn.platform == "yandex"
-                else ""
-            )
-            self.status.human(
-                f"handlerlens: {self.fn.name}: {cause}init failed: {error.get('errorType')}: "
-                f"{error.get('errorMessage')}{emulated}.{entry_hint(self.fn)} Requests get this "
-                "error until the next good save."
-            )
-        elif took_ms is not None:
-            self.status.human(f"handlerlens: {self.fn.name}: {cause}reloaded in {took_ms:.0f} ms")
-        if took_ms is not None:
-            event["ms"] = round(took_ms, 3)
-        self.status.emit(event)
+        note = self.failures.init_error_note
+        announce.init_result(self.status, self.fn, note, error, took_ms, changed)
 
     def system(self, request_id: str, line: str) -> None:
         """A platform system line (START, END, REPORT, timeout) in the function's log."""
@@ -272,18 +223,18 @@ class FunctionHost:
             outcome = Outcome(rid, "init_error", error=instance.error)
             loop.call_soon(self._conclude, call, outcome, 0, True)
             return
-        timeout = self._timeout(call)
+        timeout = self._timeout(call.init_ms)
         if timeout <= 0:  # init alone used it up: the call times out without running
             loop.call_soon(call.on_error, asyncio.TimeoutError())
             return
-        meta = {
-            "op": "invoke",
+        meta: InvokeMessage = {
+            "op": protocol.INVOKE,
             "rid": rid,
             "deadlineMs": int(time.time() * 1000 + timeout * 1000),
             "mode": call.mode,
         }
         if call.extra:
-            meta.update(call.extra)
+            meta.update(call.extra)  # type: ignore[typeddict-item]
         try:
             instance.worker.begin(meta, call.event, rid, timeout, call.on_reply, call.on_error)
         except WorkerDied as exc:
@@ -303,20 +254,17 @@ class FunctionHost:
         else:
             call.start_deferred = True
         # At 0 (init used it all) the watch stops the worker at once.
-        timeout = max(0.0, self._timeout(call))
+        timeout = max(0.0, self._timeout(call.init_ms))
         instance.worker.begin_remote(rid, timeout, call.on_reply, call.on_error)
 
-    def _timeout(self, call: _Call) -> float:
-        """The call's time limit, in seconds.
-
-        Yandex's timeout includes the first call's init (PLATFORMS.md §5.1); here init ran
-        ahead of the request, so what it took comes off this call's time. (Not under a
-        debugger: a pause at an import-time breakpoint is nobody's init.)
-        """
+    def _timeout(self, init_ms: float | None) -> float:
+        """The call's time limit, in seconds (platforms/failures.py:call_timeout): here init
+        ran ahead of the request, so what it took comes off the time where the platform
+        counts it in the call's timeout."""
         fn = self.fn
-        if call.init_ms and fn.platform == "yandex" and not self.pool.debug:
-            return fn.timeout - call.init_ms / 1000.0
-        return fn.timeout
+        return call_timeout(
+            fn.platform, fn.timeout, (init_ms or 0.0) / 1000.0, debug=self.pool.debug
+        )
 
     def _replied(self, call: _Call, reply: dict[str, Any], payload: bytes) -> None:
         instance = call.instance
@@ -382,7 +330,7 @@ class FunctionHost:
             memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
             self._max_memory_mb = memory_mb
             queue_ms = (call.started - call.queued) * 1000.0
-            if fn.platform == "yandex":
+            if self.failures.counts_init:
                 # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
                 duration += queue_ms + (call.init_ms or 0.0)
             self.system(rid, runner_logs.end_line(fn.platform, rid))
@@ -447,13 +395,10 @@ class FunctionHost:
         worker = instance.worker
         if isinstance(exc, asyncio.TimeoutError):
             worker.kill()
-            if fn.platform == "aws":
-                message = aws_errors.timeout_message(rid, fn.timeout, time.time())
-                error: dict[str, Any] = aws_errors.timeout_error(rid, fn.timeout, time.time())
-            else:
-                init_s = (init_ms or 0.0) / 1000.0 if not self.pool.debug else 0.0
-                message = yandex_response.timeout_log_line(rid, fn.timeout, fn.timeout_from, init_s)
-                error = dict(yandex_response.TIMEOUT_BODY)
+            init_s = fn.timeout - self._timeout(init_ms)  # the init its time limit counted
+            message, error = self.failures.timeout(
+                rid, fn.timeout, fn.timeout_from, init_s, time.time()
+            )
             await self._settle_logs(worker, rid)
             self.system(rid, message)
             self.pool.discard(instance)
@@ -467,10 +412,8 @@ class FunctionHost:
         code = await worker.wait_exit(1.0)
         how = aws_errors.describe_exit(code)
         await self._settle_logs(worker, rid)
-        error = aws_errors.exit_error(rid, how)
-        self.system(rid, f"RequestId: {rid} Error: Runtime exited with error: {how}")
-        if fn.platform == "yandex":
-            error = yandex_response.exit_error(how)
+        line, error = self.failures.crash(rid, how)
+        self.system(rid, line)
         self.pool.discard(instance)
         return Outcome(rid, "crash", error=error)
 
@@ -482,10 +425,10 @@ class FunctionHost:
         fn = self.fn
         max_rss = int(reply.get("maxRssKb") or 0)
         if reply.get("ok"):
-            if fn.platform == "aws" and len(payload) > aws_errors.MAX_RESPONSE_BYTES:
-                message = aws_errors.response_too_large_message(len(payload))
+            too_large = self.failures.response_too_large(len(payload))
+            if too_large is not None:
+                message, error = too_large
                 self.status.human(f"handlerlens: {fn.name}: {message}")
-                error = aws_errors.response_too_large_error()
                 return Outcome(rid, "error", error=error), max_rss, True
             ok = Outcome(rid, "ok", kind=str(reply.get("kind", "json")), payload=payload)
             return ok, max_rss, True
@@ -500,11 +443,8 @@ class FunctionHost:
         return Outcome(rid, status, error=reply.get("error") or {}), max_rss, True
 
     def _interrupted(self, instance: Instance, rid: str) -> Outcome:
-        error: dict[str, Any] = {"errorMessage": RELOADED_WHILE_PAUSED, "errorType": "Runner"}
-        if self.fn.platform == "aws":
-            error["requestId"] = rid
-        error["stackTrace"] = []
-        self.system(rid, f"RequestId: {rid} Error: {RELOADED_WHILE_PAUSED}")
+        line, error = self.failures.interrupted(rid, RELOADED_WHILE_PAUSED)
+        self.system(rid, line)
         # No replacement for this instance: the reload that ended it brings up the next.
         self.pool.retire(instance, "replacing paused")
         return Outcome(rid, "crash", error=error)
@@ -580,16 +520,3 @@ class _Call:
 
     def on_error(self, exc: BaseException) -> None:
         self.host._spawn(self.host._failed_later(self, exc))
-
-
-def _relative_names(root: str, paths: set[str]) -> list[str]:
-    """`paths` relative to the code root, sorted, with `/` separators."""
-    prefix = root.rstrip(os.sep) + os.sep
-    names = (path[len(prefix) :] if path.startswith(prefix) else path for path in paths)
-    return sorted(name.replace(os.sep, "/") for name in names)
-
-
-def _listing(names: list[str], most: int = 3) -> str:
-    """`a.py`, `a.py, b.py`, or `a.py, b.py, c.py and 4 more`."""
-    shown = ", ".join(names[:most])
-    return f"{shown} and {len(names) - most} more" if len(names) > most else shown

@@ -16,15 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from handlerlens.platforms.http_head import (
+    BODY_IDLE_TIMEOUT,
+    HEAD_TIMEOUT,
+    KEEPALIVE_TIMEOUT,
+    MAX_HEAD,
+    BadHead,
+    parse_head,
+)
 from handlerlens.platforms.http_reply import encode_response
 
 log = logging.getLogger("handlerlens.runner")
 
-MAX_HEAD = 64 * 1024
-MAX_HEADERS = 100
-HEAD_TIMEOUT = 10.0
-BODY_IDLE_TIMEOUT = 30.0
-KEEPALIVE_TIMEOUT = 75.0
 # Bodies above max_body are read and thrown away up to this size, then the connection closes.
 MAX_DRAIN = 64 * 1024 * 1024
 
@@ -97,10 +100,8 @@ def internal_error() -> Response:
     return _plain(500, "Internal runner error (see the runner's log)")
 
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+# A request refused before it reached the handler (the head's, or the body's, fault).
+_BadRequest = BadHead
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -339,54 +340,11 @@ class HttpProtocol(asyncio.Protocol):
             self.processing = False
 
     def _parse_one(self) -> tuple[Request, bool] | None:
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buffer) > MAX_HEAD:
-                raise _BadRequest(431, "Request header fields too large")
+        head = parse_head(self.buffer)  # one parser for both processes: platforms/http_head
+        if head is None:
             return None
-        if end > MAX_HEAD:
-            raise _BadRequest(431, "Request header fields too large")
-        lines = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3:
-            raise _BadRequest(400, "Malformed request line")
-        method, target, version = parts
-        if version not in ("HTTP/1.1", "HTTP/1.0"):
-            raise _BadRequest(505, "HTTP version not supported")
-        if not method.isalpha() or not method.isupper():
-            raise _BadRequest(400, "Malformed method")
-        if len(lines) - 1 > MAX_HEADERS:
-            raise _BadRequest(431, f"Too many header fields (limit {MAX_HEADERS})")
-        headers: list[tuple[str, str]] = []
-        length: int | None = None
-        chunked = False
-        connection = ""
-        expect = ""
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep or not name or name != name.strip() or " " in name:
-                raise _BadRequest(400, "Malformed header field")
-            value = value.strip(" \t")
-            headers.append((name, value))
-            lowered = name.lower()
-            if lowered == "content-length":
-                valid = value.isascii() and value.isdigit()  # not "²", which int() refuses
-                if not valid or (length is not None and length != int(value)):
-                    raise _BadRequest(400, "Invalid Content-Length")
-                length = int(value)
-            elif lowered == "transfer-encoding":
-                if value.lower() != "chunked":
-                    raise _BadRequest(501, "Only chunked transfer coding is supported")
-                chunked = True
-            elif lowered == "connection":
-                connection = value.lower()
-            elif lowered == "expect":
-                expect = value.lower()
-        if chunked and length is not None:
-            raise _BadRequest(400, "Both Content-Length and Transfer-Encoding")
-        if not target.startswith("/"):
-            raise _BadRequest(400, "Only origin-form request targets are accepted")
-        start = end + 4
+        length, chunked, expect = head.length, head.chunked, head.expect or ""
+        start = head.end + 4
         if chunked:
             decoded = self._dechunk(start)
             if decoded is None:
@@ -407,15 +365,19 @@ class HttpProtocol(asyncio.Protocol):
         self.continued = False
         self.head_started = None
         del self.buffer[:consumed]
-        if version == "HTTP/1.1":
-            keep_alive = "close" not in connection
-        else:
-            keep_alive = connection == "keep-alive"
-        path, _, query = target.partition("?")
         request = Request(
-            method, target, path, query, version, headers, body, self.client, size, self
+            head.method,
+            head.target,
+            head.path,
+            head.query,
+            head.version,
+            head.headers,
+            body,
+            self.client,
+            size,
+            self,
         )
-        return request, keep_alive
+        return request, head.keep_alive
 
     def _dechunk(self, start: int) -> tuple[bytes | None, int, int] | None:
         position = start

@@ -19,21 +19,21 @@ import sys
 import time
 
 from handlerlens.platforms import aws_errors, runner_env, runner_logs
+from handlerlens.platforms.failures import call_timeout, failures_for
 from handlerlens.runner.targets import ServedFunction, init_message
 
 # The worker loop, loaded before any fork: in the child, every page an import touches would
 # be copied first (twice the time).
-from handlerlens.worker import serve
+from handlerlens.worker import protocol, serve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import IO, Any
 
 WORKER_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "worker")
 # How often the child's resident memory is compared with the function's memory size.
 POLL_S = 0.02
-# AWS runs init before the invocation's clock starts; how long we let it take.
-AWS_INIT_LIMIT_S = 30.0
 
 
 def _same_interpreter(python: str) -> bool:
@@ -84,9 +84,7 @@ def _failure_body(fn: ServedFunction, reply: dict[str, Any]) -> bytes:
 
 
 def _result_body(fn: ServedFunction, reply: dict[str, Any], payload: bytes) -> bytes:
-    if fn.platform == "yandex" and reply.get("kind") == "str":
-        return json.dumps(payload.decode("utf-8", "replace"), ensure_ascii=False).encode()
-    return payload
+    return failures_for(fn.platform).invoke_body(str(reply.get("kind", "json")), payload)
 
 
 def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
@@ -244,40 +242,34 @@ class _Child:
                 pass
 
 
-# The mark the worker loop writes after each operation's output (without its line break).
-SENTINEL = serve.SENTINEL.rstrip(b"\n")
-
-
 class _Output:
-    """The worker's stdout and stderr (one pipe) to our stderr, minus its end-of-op marks, with
-    each `\\r`-separated part of a line on its own line (runner_logs.readable_lines)."""
+    """The worker's stdout and stderr (one pipe) to our stderr, routed as under `serve`
+    (runner/log_router.py: the end-of-op marks go, and an operation's log is complete once
+    its marks are through), with each `\\r`-separated part of a line on its own line
+    (runner_logs.readable_lines). Bytes that are not UTF-8 come out as they went in."""
 
-    def __init__(self) -> None:
-        self.pending = b""
-        self.marks = 0  # end-of-op marks seen
+    def __init__(self, fd: int) -> None:
+        from handlerlens.runner.log_router import LogRouter
+
+        self.fd = fd
+        self.router = LogRouter({fd: "log"}, self._line, max_line=None)
+        self._lines: list[bytes] = []
+
+    def _line(self, label: str | None, stream: str, raw: bytes) -> None:
+        self._lines.append(_readable(raw))
 
     def feed(self, data: bytes) -> None:
-        lines = (self.pending + data).split(b"\n")
-        self.pending = lines.pop()
-        out = []
-        for line in lines:
-            if SENTINEL in line:
-                self.marks += line.count(SENTINEL)
-                line = line.replace(SENTINEL, b"")
-                if not line:
-                    continue  # the mark alone on its line
-            out.append(_readable(line))
-        self._write(b"".join(out))
+        self.router.output(self.fd, data)
+        self._flush()
 
     def close(self) -> None:
-        rest = self.pending.replace(SENTINEL, b"")
-        self.pending = b""
-        if rest:
-            self._write(_readable(rest))
+        self.router.closed(self.fd)
+        self._flush()
 
-    @staticmethod
-    def _write(data: bytes) -> None:
-        if data:
+    def _flush(self) -> None:
+        if self._lines:
+            data = b"".join(self._lines)
+            self._lines.clear()
             sys.stderr.flush()
             sys.stderr.buffer.write(data)
             sys.stderr.flush()
@@ -297,8 +289,9 @@ class _Invocation:
     """init, then one invoke, watched for the timeout and the memory size like under serve.
 
     One thread: a select loop over the worker's result pipe and its output, which checks
-    the clock and the worker's memory between reads. Yandex counts the first call's init in
-    its timeout and its Duration (PLATFORMS.md §5.1, §6.1); AWS runs init before the
+    the clock and the worker's memory between reads. The time limits are the platform's
+    rule (platforms/failures.py:call_timeout): Yandex counts the first call's init in its
+    timeout and its Duration (PLATFORMS.md §5.1, §6.1); AWS runs init before the
     invocation's clock starts.
     """
 
@@ -310,12 +303,15 @@ class _Invocation:
         self.version = runner_env.new_version_id(fn.platform)
         self.init: tuple[dict[str, Any], bytes] | None = None
         self.result: tuple[dict[str, Any], bytes] | None = None
+        self.failures = failures_for(fn.platform)
         self.started = time.monotonic()
         self.invoked = self.started  # when the invocation's clock starts (AWS: after init)
-        self.output = _Output()
-        self.frames = bytearray()
+        # When the worker is stopped: for init, then (once it is in) for the invocation.
+        self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
+        self.output = _Output(child.out.fileno())
+        self.frames = protocol.FrameReader()  # from the result pipe
 
-    def _send(self, meta: dict[str, Any], payload: bytes = b"") -> bool:
+    def _send(self, meta: Mapping[str, Any], payload: bytes = b"") -> bool:
         from handlerlens.worker import channel
 
         try:
@@ -324,45 +320,32 @@ class _Invocation:
             return False  # the worker is gone: its exit status tells why
         return True
 
-    def _frame(self) -> tuple[dict[str, Any], bytes] | None:
-        from handlerlens.worker.channel import HEADER_SIZE, split_header
-
-        buffer = self.frames
-        if len(buffer) < HEADER_SIZE:
-            return None
-        meta_len, payload_len = split_header(buffer)
-        end = HEADER_SIZE + meta_len + payload_len
-        if len(buffer) < end:
-            return None
-        meta = json.loads(bytes(buffer[HEADER_SIZE : HEADER_SIZE + meta_len]) or b"{}")
-        payload = bytes(buffer[HEADER_SIZE + meta_len : end])
-        del buffer[:end]
-        return meta, payload
-
     def _on_frame(self, frame: tuple[dict[str, Any], bytes]) -> None:
+        marked = frame[0].get("marked")
+        if isinstance(marked, list):  # the end marks its operation wrote, one per stream
+            self.output.router.marked({self.output.fd: len(marked)})
         if self.init is None:
             self.init = frame
-            if self.fn.platform == "aws":
-                self.invoked = time.monotonic()
-            left = self.fn.timeout - (time.monotonic() - self.invoked)
+            now = time.monotonic()
+            if not self.failures.counts_init:
+                self.invoked = now
+            left = call_timeout(self.fn.platform, self.fn.timeout, now - self.started)
+            self.deadline = now + left
             if left <= 0:
                 return  # init used the whole timeout (Yandex): the watch times the call out
             meta = {
-                "op": "invoke",
+                "op": protocol.INVOKE,
                 "rid": self.rid,
                 "mode": "json",
                 "deadlineMs": int(time.time() * 1000 + left * 1000),
             }
+            self.output.router.add(self.rid)  # its lines come next
             self._send(meta, self.event)
         elif self.result is None:
             self.result = frame
 
     def _expired(self, now: float) -> bool:
-        fn = self.fn
-        if self.init is not None:
-            return now - self.invoked >= fn.timeout
-        allowed = fn.timeout if fn.platform == "yandex" else AWS_INIT_LIMIT_S + fn.timeout
-        return now - self.started >= allowed
+        return now >= self.deadline
 
     def _over_memory(self) -> bool:
         fn = self.fn
@@ -387,6 +370,7 @@ class _Invocation:
         child = self.child
         result_fd, out_fd = child.result, child.out.fileno()
         open_fds = [result_fd, out_fd]
+        self.output.router.add(None)  # init's lines come first
         self._send(init_message(self.fn, self.version))
         while self.result is None and result_fd in open_fds:
             ready, _, _ = select.select(open_fds, [], [], POLL_S)
@@ -400,8 +384,8 @@ class _Invocation:
                 data = os.read(result_fd, 1 << 16)
                 if not data:
                     open_fds.remove(result_fd)  # the worker died
-                self.frames += data
-                while self.result is None and (frame := self._frame()) is not None:
+                self.frames.feed(data)
+                while self.result is None and (frame := self.frames.take()) is not None:
                     self._on_frame(frame)
             if self.result is not None:
                 break
@@ -413,16 +397,15 @@ class _Invocation:
                 return "memory"
         return None
 
-    def _drain(self, timeout: float, marks: int | None = None) -> None:
+    def _drain(self, timeout: float, complete: bool = False) -> None:
         """The rest of the worker's output: until it closes (the worker has exited), until
-        `marks` end-of-op marks have passed (all the operations' output is in), or `timeout`."""
+        every operation's log is `complete` (their end marks have passed), or `timeout`."""
         import select
 
         fd = self.child.out.fileno()
         deadline = time.monotonic() + timeout
-        while (marks is None or self.output.marks < marks) and (
-            left := deadline - time.monotonic()
-        ) > 0:
+        router = self.output.router
+        while (not complete or router.pending) and (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 break
@@ -444,8 +427,7 @@ class _Invocation:
                 reply, payload = self.result
                 # Each stream an operation wrote to carries its end mark: once they are all
                 # through, the log is complete, and the worker need not be waited for.
-                marks = len(reply.get("marked") or ()) + len(init.get("marked") or ())
-                self._drain(1.0, marks)
+                self._drain(1.0, complete=True)
                 _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0))
                 if not self.init or not self.init[0].get("ok"):
                     _hint(fn)
@@ -461,13 +443,7 @@ class _Invocation:
                 line, error = self._timeout_error()
             else:
                 how = aws_errors.describe_exit(-signal.SIGKILL if stopped else code)
-                line = f"RequestId: {rid} Error: Runtime exited with error: {how}"
-                if fn.platform == "yandex":
-                    from handlerlens.platforms import yandex_response
-
-                    error = yandex_response.exit_error(how)
-                else:
-                    error = aws_errors.exit_error(rid, how)
+                line, error = self.failures.crash(rid, how)
             _log(line)
             _report(fn, rid, duration, init_ms, _children_max_rss_kb())
             sys.stdout.buffer.write(json.dumps(error).encode() + b"\n")
@@ -478,22 +454,12 @@ class _Invocation:
             child.close()
 
     def _timeout_error(self) -> tuple[str, dict[str, Any]]:
-        if self.fn.platform == "aws":
-            now = time.time()
-            return (
-                aws_errors.timeout_message(self.rid, self.fn.timeout, now),
-                aws_errors.timeout_error(self.rid, self.fn.timeout, now),
-            )
-        from handlerlens.platforms import yandex_response
-
-        # Yandex counts init in the first call's timeout; one that never ended used it all.
+        # Where init counts in the first call's timeout, one that never ended used it all.
         init_s = self.fn.timeout
         if self.init is not None:
             init_s = float(self.init[0].get("initMs", 0.0)) / 1000.0
-        line = yandex_response.timeout_log_line(
-            self.rid, self.fn.timeout, self.fn.timeout_from, init_s
-        )
-        return line, dict(yandex_response.TIMEOUT_BODY)
+        fn = self.fn
+        return self.failures.timeout(self.rid, fn.timeout, fn.timeout_from, init_s, time.time())
 
 
 def _children_max_rss_kb() -> int:

@@ -21,23 +21,45 @@ Gateway), one instance, no debugger, and a worker that said it can take connecti
 from __future__ import annotations
 
 import logging
+import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from handlerlens.platforms import aws_http_event, aws_response, yandex_response
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
+from handlerlens.runner.lend_socket import CAN_LEND
+from handlerlens.worker import protocol
 
 if TYPE_CHECKING:
-    from handlerlens.runner.host import FunctionHost, Outcome
-    from handlerlens.runner.pool import Instance
+    from collections.abc import Callable
+
+    from handlerlens.platforms.faces import HttpFace
+    from handlerlens.runner.outcome import Outcome
+    from handlerlens.runner.pool import Instance, Pool
+    from handlerlens.runner.status import Status
+    from handlerlens.runner.targets import ServedFunction
 
 log = logging.getLogger("handlerlens.runner")
+
+
+class LendingHost(Protocol):
+    """What the lender needs of the function it lends for (runner/host.py's FunctionHost,
+    which in turn knows nothing of lending but the give_back hook)."""
+
+    fn: ServedFunction
+    pool: Pool
+    status: Status
+    face: HttpFace
+    give_back: Callable[[], None] | None
+
+    def begin_direct(
+        self, instance: Instance, rid: str, done: Callable[[Outcome], None]
+    ) -> None: ...
 
 
 class Lender:
     """The connections lent to one function's instance, and that instance while it has them."""
 
-    def __init__(self, host: FunctionHost) -> None:
+    def __init__(self, host: LendingHost) -> None:
         self.host = host
         self.instance: Instance | None = None
         self.conns: dict[int, HttpProtocol] = {}
@@ -52,8 +74,24 @@ class Lender:
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
         host.pool.on_wanted = self.give_back
+        host.give_back = self.give_back
+        # One handler per frame about lent connections (the protocol's LENDING).
+        self._handlers = {
+            protocol.DIRECT_START: self._direct_start,
+            protocol.DIRECT_END: self._direct_end,
+            protocol.DIRECT_CLOSED: self._direct_closed,
+            protocol.HANDBACK: self._handback,
+            protocol.RELEASED: self._released,
+        }
         fn = host.fn
-        self._settings: dict[str, Any] = {"timeout": fn.timeout}
+        # What the worker needs to answer as the platform would (worker/direct.py): its
+        # timeout, and the HTTP face (platforms/faces.py:face_of).
+        face = host.face
+        self._settings: dict[str, Any] = {
+            "timeout": fn.timeout,
+            "platform": fn.platform,
+            "version": face.version,
+        }
         # The access log (Status.access): the worker then says each request's line, status
         # and duration in the frames it sends anyway. Per request id: [line, when it began
         # here, status and milliseconds once the worker answered].
@@ -61,26 +99,21 @@ class Lender:
         if host.status.access_log:
             self._settings["access"] = True
             self._access = {}
-        # AWS: the API Gateway payload version of its HTTP events; Yandex: none.
-        self._aws_version: str | None = None
-        if fn.platform == "aws":
-            self._aws_version = aws_http_event.payload_version(fn.trigger)
-            self._settings["aws"] = self._aws_version
 
     # -- lending -------------------------------------------------------------------------
-    def lend(self, protocol: HttpProtocol) -> bool:
+    def lend(self, connection: HttpProtocol) -> bool:
         """Offered a new connection: True if a worker took it."""
         instance = self._holding()
         if instance is None:
             return False
-        fd = protocol.fileno()
+        fd = connection.fileno()
         if fd < 0:
             return False
         conn_id = self._next_id
         self._next_id += 1
         if not instance.worker.lend({conn_id: fd}, self._settings):
             return False
-        self.conns[conn_id] = protocol
+        self.conns[conn_id] = connection
         return True
 
     def _holding(self) -> Instance | None:
@@ -112,67 +145,75 @@ class Lender:
         if instance is None or self._releasing or not instance.worker.alive:
             return  # (a dead worker's end, when read, gives everything back)
         self._releasing = True
-        instance.worker.send_op({"op": "release"})
+        instance.worker.send_op({"op": protocol.RELEASE})
 
     # -- the worker's frames -------------------------------------------------------------
     def _on_frame(self, meta: dict[str, Any], payload: bytes) -> None:
-        op = meta.get("op")
-        if op == "direct-start":
-            rid = str(meta.get("rid"))
-            conn_id = int(meta.get("conn", -1))
-            self._current = (rid, conn_id, bool(meta.get("head")), bool(meta.get("close")))
-            if self._access is not None:
-                self._access[rid] = [str(meta.get("line", "-")), time.perf_counter(), None, 0.0]
-            instance = self.instance
-            if instance is not None:
-                self.host.begin_direct(instance, rid, self._answering(conn_id))
-        elif op == "direct-end":
-            current, self._current = self._current, None
-            entry = None
-            if self._access is not None and current is not None:
-                entry = self._access.get(current[0])
-            if entry is not None and "status" in meta:
-                entry[2] = meta["status"]
-                entry[3] = float(meta.get("ms", 0.0))
-            self._last_conn = int(meta.get("conn", -1))
-            if self.instance is not None and self.instance.worker.timed_out:
-                # Read after the worker was stopped for its timeout: it was answering just
-                # then, and whether its answer got out whole is unknown. Close that one.
-                protocol = self.conns.pop(int(meta.get("conn", -1)), None)
-                if protocol is not None:
-                    protocol.close()
-            warning = meta.get("warning")
-            if warning:
-                self.host.status.human(f"handlerlens: {self.host.fn.name}: {warning}")
-        elif op == "direct-closed":
-            protocol = self.conns.pop(int(meta.get("conn", -1)), None)
-            if protocol is not None:
-                protocol.close()
-            dropped = meta.get("dropped")
-            if dropped:  # its client left while it waited behind a long request: not run
-                status = self.host.status
-                status.human(
-                    f'handlerlens: {self.host.fn.name}: "{dropped}" not run: its client closed '
-                    "the connection while it waited for an instance"
-                )
-                if status.access_log:
-                    status.access(str(dropped), 499, 0.0, None)
-        elif op == "handback":
-            protocol = self.conns.pop(int(meta.get("conn", -1)), None)
-            if protocol is not None:
-                unsent = int(meta.get("unsent", 0))
-                if unsent:  # a response the worker could not write without waiting
-                    protocol.write_through(payload[:unsent], close=bool(meta.get("close")))
-                protocol.reclaim(payload[unsent:], expired=bool(meta.get("expired")))
-        elif op == "released":
-            offset = 0
-            for conn_id, size in zip(meta.get("conns", []), meta.get("sizes", []), strict=False):
-                protocol = self.conns.pop(int(conn_id), None)
-                leftover = payload[offset : offset + int(size)]
-                offset += int(size)
-                if protocol is not None:
-                    protocol.reclaim(leftover)
-            self._let_go(release=True)
+        """A frame about lent connections (protocol.LENDING), to its handler."""
+        handler = self._handlers.get(str(meta.get("op")))
+        if handler is not None:
+            handler(meta, payload)
+
+    def _direct_start(self, meta: dict[str, Any], payload: bytes) -> None:
+        rid = str(meta.get("rid"))
+        conn_id = int(meta.get("conn", -1))
+        self._current = (rid, conn_id, bool(meta.get("head")), bool(meta.get("close")))
+        if self._access is not None:
+            self._access[rid] = [str(meta.get("line", "-")), time.perf_counter(), None, 0.0]
+        instance = self.instance
+        if instance is not None:
+            self.host.begin_direct(instance, rid, self._answering(conn_id))
+
+    def _direct_end(self, meta: dict[str, Any], payload: bytes) -> None:
+        current, self._current = self._current, None
+        entry = None
+        if self._access is not None and current is not None:
+            entry = self._access.get(current[0])
+        if entry is not None and "status" in meta:
+            entry[2] = meta["status"]
+            entry[3] = float(meta.get("ms", 0.0))
+        self._last_conn = int(meta.get("conn", -1))
+        if self.instance is not None and self.instance.worker.timed_out:
+            # Read after the worker was stopped for its timeout: it was answering just
+            # then, and whether its answer got out whole is unknown. Close that one.
+            connection = self.conns.pop(int(meta.get("conn", -1)), None)
+            if connection is not None:
+                connection.close()
+        warning = meta.get("warning")
+        if warning:
+            self.host.status.human(f"handlerlens: {self.host.fn.name}: {warning}")
+
+    def _direct_closed(self, meta: dict[str, Any], payload: bytes) -> None:
+        connection = self.conns.pop(int(meta.get("conn", -1)), None)
+        if connection is not None:
+            connection.close()
+        dropped = meta.get("dropped")
+        if dropped:  # its client left while it waited behind a long request: not run
+            status = self.host.status
+            status.human(
+                f'handlerlens: {self.host.fn.name}: "{dropped}" not run: its client closed '
+                "the connection while it waited for an instance"
+            )
+            if status.access_log:
+                status.access(str(dropped), 499, 0.0, None)
+
+    def _handback(self, meta: dict[str, Any], payload: bytes) -> None:
+        connection = self.conns.pop(int(meta.get("conn", -1)), None)
+        if connection is not None:
+            unsent = int(meta.get("unsent", 0))
+            if unsent:  # a response the worker could not write without waiting
+                connection.write_through(payload[:unsent], close=bool(meta.get("close")))
+            connection.reclaim(payload[unsent:], expired=bool(meta.get("expired")))
+
+    def _released(self, meta: dict[str, Any], payload: bytes) -> None:
+        offset = 0
+        for conn_id, size in zip(meta.get("conns", []), meta.get("sizes", []), strict=False):
+            connection = self.conns.pop(int(conn_id), None)
+            leftover = payload[offset : offset + int(size)]
+            offset += int(size)
+            if connection is not None:
+                connection.reclaim(leftover)
+        self._let_go(release=True)
 
     def _let_go(self, release: bool) -> None:
         """Forget the instance; back to the pool if `release` (else it is being discarded)."""
@@ -184,8 +225,8 @@ class Lender:
             return
         instance.worker.lend_sink = None
         instance.worker.on_gone = None
-        for protocol in self.conns.values():  # never returned: the worker is gone
-            protocol.reclaim(b"")
+        for connection in self.conns.values():  # never returned: the worker is gone
+            connection.reclaim(b"")
         self.conns.clear()
         if release:
             self.host.pool.release(instance)
@@ -199,15 +240,15 @@ class Lender:
             worker = instance.worker
             if worker.out_of_memory is not None or worker.timed_out or worker.interrupted:
                 # Stopped by the runner: it may have been writing that answer just then.
-                protocol = self.conns.pop(self._last_conn, None)
-                if protocol is not None:
-                    protocol.close()
+                connection = self.conns.pop(self._last_conn, None)
+                if connection is not None:
+                    connection.close()
         if current is not None:
-            protocol = self.conns.pop(current[1], None)
-            if protocol is not None:
-                respond = protocol.reclaim(b"", busy=True, head=current[2], close=current[3])
+            connection = self.conns.pop(current[1], None)
+            if connection is not None:
+                respond = connection.reclaim(b"", busy=True, head=current[2], close=current[3])
                 if respond is not None:
-                    self._unfinished[current[1]] = (protocol, respond)
+                    self._unfinished[current[1]] = (connection, respond)
         self._let_go(release=False)
         if current is None and instance is not None:
             # Nothing was running to report it: replace the instance here.
@@ -232,12 +273,9 @@ class Lender:
             unfinished = self._unfinished.pop(conn_id, None)
             if unfinished is None:
                 return
-            if self._aws_version is not None:  # as app.py answers a failed AWS HTTP call
-                rid_header = ("Apigw-Requestid", outcome.request_id)
-                reply = aws_response.function_error(self._aws_version)
-            else:
-                rid_header = ("X-Request-Id", outcome.request_id)
-                reply = yandex_response.failure(outcome.status, outcome.error)
+            face = self.host.face  # as app.py answers a failed call
+            rid_header = (face.request_id_header, outcome.request_id)
+            reply = face.failed(outcome.status, outcome.error, outcome.detail)
             if entry is not None:
                 ms = (time.perf_counter() - entry[1]) * 1000.0
                 self.host.status.access(entry[0], reply.status, ms, outcome.request_id)
@@ -246,7 +284,19 @@ class Lender:
         return done
 
 
-def can_lend(host: FunctionHost, functions: int) -> bool:
+def can_lend(host: LendingHost, functions: int) -> bool:
     """Whether `host`'s connections can be lent (see the module's docstring)."""
     pool = host.pool
     return functions == 1 and pool.size == 1 and not pool.debug
+
+
+def lender_for(host: LendingHost, functions: int) -> Lender | None:
+    """The supervisor's lender for `host`'s connections, where lending is exact (one of
+    `functions` served, see the module's docstring); None otherwise, or with
+    HANDLERLENS_LEND=0 in the environment, which keeps every request in the supervisor."""
+    if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
+        return None
+    if not can_lend(host, functions):
+        return None
+    host.pool.lending = True  # its workers get a socket for lent connections
+    return Lender(host)

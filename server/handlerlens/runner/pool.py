@@ -86,7 +86,7 @@ class Pool:
         standby: bool = True,
     ) -> None:
         self.fn = fn
-        # Workers get a socket for lent connections (FunctionHost.enable_lending sets it).
+        # Workers get a socket for lent connections (runner/lender.py: lender_for sets it).
         self.lending = False
         # Called when a request has to queue: whoever holds an instance may give it back.
         self.on_wanted: Callable[[], None] | None = None

@@ -18,6 +18,7 @@ from typing import Any
 from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
 from handlerlens.runner.host import FunctionHost
+from handlerlens.runner.lender import Lender, lender_for
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 
@@ -63,8 +64,12 @@ class Supervisor:
             )
             for fn in functions
         }
+        # Connections lent to the worker where that is exact (runner/lender.py).
+        self.lenders: list[Lender] = []
         for host in self.hosts.values():
-            host.enable_lending(len(self.hosts))
+            lender = lender_for(host, len(self.hosts))
+            if lender is not None:
+                self.lenders.append(lender)
         self.stop_event = asyncio.Event()
         # Hosts changed on disk and not reloaded yet; one task reloads them, round after
         # round, so changes made during a reload coalesce into the next one.
@@ -83,8 +88,7 @@ class Supervisor:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
         app = App(self.hosts)
         try:
-            lenders = [host.lender for host in self.hosts.values() if host.lender is not None]
-            lend = lenders[0].lend if lenders else None
+            lend = self.lenders[0].lend if self.lenders else None
             access = self.status.access if self.status.access_log else None
             server = await http_server.serve(
                 app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend, access

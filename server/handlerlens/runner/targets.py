@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from handlerlens.platforms import runner_env
+from handlerlens.platforms import DEFAULT_PLATFORM, identity, runner_env
 from handlerlens.platforms.runner_env import (
-    DEFAULT_AWS_NAME,
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     default_memory,
@@ -16,6 +15,8 @@ from handlerlens.platforms.runner_env import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from handlerlens.worker.protocol import InitMessage
 
 
 class TargetError(Exception):
@@ -242,12 +243,12 @@ def _check_trigger(fn: ServedFunction, trigger: str | None) -> None:
     import difflib
 
     valid = list(triggers_for(fn.platform))
-    title = "Yandex" if fn.platform == "yandex" else "AWS"
-    other = "aws" if fn.platform == "yandex" else "yandex"
+    title = identity.title(fn.platform)
+    other = identity.other(fn.platform)
     message = f"unknown --trigger '{trigger}' for '{fn.name}', a {title} function"
     if trigger in triggers_for(other):
         message = (
-            f"--trigger '{trigger}' is an {'AWS' if other == 'aws' else 'Yandex'} trigger, "
+            f"--trigger '{trigger}' is an {identity.title(other)} trigger, "
             f"but '{fn.name}' runs on {title}"
         )
     near = difflib.get_close_matches(trigger, valid, n=1)
@@ -380,10 +381,14 @@ def resolve_targets(
                 chosen_specs.append(match[0])
                 served.append(None)
                 continue
-            chosen = platform or (project.declared_platform() if entry_specs else None) or "yandex"
+            chosen = (
+                platform
+                or (project.declared_platform() if entry_specs else None)
+                or DEFAULT_PLATFORM
+            )
             served.append(
                 ServedFunction(
-                    name=name or (DEFAULT_AWS_NAME if chosen == "aws" else entry.rsplit(".", 1)[0]),
+                    name=name or identity.default_name(chosen, entry),
                     platform=chosen,
                     entry=entry,
                     root=root,
@@ -475,15 +480,17 @@ def resolve_targets(
     return functions
 
 
-def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
+def init_message(fn: ServedFunction, version: str) -> InitMessage:
     """The worker's `init` operation: entry point, environment, context constants.
 
     The environment is the function's whole environment (the worker's own is replaced by it,
     PLATFORMS.md §12.1): the platform's PATH/LANG/LD_LIBRARY_PATH, then the host variables
     `--inherit-env` names, the declared ones and `--env`, then what the runtime reserves
-    (which no configuration overrides) and, on AWS, the role's credentials (§12.2).
+    (which no configuration overrides) and the role's credentials where the platform sets
+    them (§12.2).
     """
     from handlerlens.runner import worker_env
+    from handlerlens.worker import protocol
 
     settings = worker_env.settings
     env = runner_env.base_env(fn.platform, fn.root, settings.bin_dir)
@@ -501,19 +508,10 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
             runtime=fn.runtime,
         )
     )
-    if fn.platform == "aws":
-        keys = settings.aws_keys
-        if keys is None and "AWS_ACCESS_KEY_ID" in inherited:
-            # The developer passed their own keys through: theirs, not placeholders.
-            keys = {k: inherited[k] for k in aws_credential_names if k in inherited}
-        env.update(runner_env.credential_env(keys))
-    context = (
-        runner_env.yandex_context(fn.function_name, fn.root, version, fn.memory)
-        if fn.platform == "yandex"
-        else {"invoked_function_arn": runner_env.aws_arn(fn.function_name)}
-    )
-    message: dict[str, Any] = {
-        "op": "init",
+    env.update(runner_env.role_credentials(fn.platform, settings.aws_keys, inherited))
+    context = identity.context_constants(fn.platform, fn.function_name, fn.root, version, fn.memory)
+    message: InitMessage = {
+        "op": protocol.INIT,
         "platform": fn.platform,
         "entry": fn.entry,
         "env": env,
@@ -522,6 +520,3 @@ def init_message(fn: ServedFunction, version: str) -> dict[str, Any]:
     if not settings.writable:
         message["writable"] = list(runner_env.WRITABLE_PATHS)
     return message
-
-
-aws_credential_names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

@@ -13,37 +13,25 @@ timeout, memory) as if they had been sent here.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
-import socket
-import struct
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
+from handlerlens.runner.log_router import LogRouter
+from handlerlens.runner.watch import Watch
 from handlerlens.runner.worker_env import resident_bytes
+from handlerlens.worker import protocol
 
 log = logging.getLogger("handlerlens.runner")
 
 WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
-SENTINEL_CORE = b"\x1e\x1eHANDLERLENS-END\x1e\x1e"
-MAX_LINE = 64 * 1024
-_HEADER = struct.Struct(">II")
-# json.dumps with options builds an encoder per call; the hot path keeps one.
-_META_JSON = json.JSONEncoder(separators=(",", ":"))
 # Under --debug, a worker runs only once the editor has attached it as a child session.
 ATTACH_WARNING_S = 15.0
 
-# How often a busy worker's resident memory is compared with the function's memory size.
-MEMORY_POLL_S = 0.02
-# Frames about lent connections (worker/direct.py), for the lender rather than a caller.
-LENDING_OPS = frozenset({"direct-start", "direct-closed", "handback", "released"})
-# Whether this platform can pass descriptors between processes.
-CAN_LEND = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 # (request id or None, stream name, line)
 LogSink = Callable[[str | None, str, str], None]
@@ -60,67 +48,19 @@ class WorkerDied(Exception):
         self.returncode = returncode
 
 
-@dataclass
-class _Op:
-    label: str | None
-    logs_done: asyncio.Future[None]
-    # Called the moment the operation's last line has been routed (see when_logs_done()).
-    on_settled: Callable[[], None] | None = None
-    # The streams the worker wrote an end marker to for this operation (from its reply);
-    # None until the reply is in. A stream it did not write to has nothing to wait for.
-    marked: frozenset[int] | None = None
-
-
-@dataclass
-class _Stream:
-    name: str
-    buffer: bytearray = field(default_factory=bytearray)
-    # End markers read from this stream, and how many of them belonged to settled operations.
-    seen: int = 0
-    used: int = 0
-    closed: bool = False
-    draining: bool = False  # closed: route what is left without waiting for anything
-
-
 class _ResultReader(asyncio.Protocol):
     def __init__(self, owner: WorkerProcess) -> None:
         self.owner = owner
-        self.buffer = bytearray()
+        self.frames = protocol.FrameReader()
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= _HEADER.size:
-            meta_len, payload_len = _HEADER.unpack_from(self.buffer)
-            total = _HEADER.size + meta_len + payload_len
-            if len(self.buffer) < total:
-                return
-            # The worker's meta is UTF-8 JSON: decoded here, json skips guessing the encoding.
-            meta = json.loads(self.buffer[_HEADER.size : _HEADER.size + meta_len].decode())
-            payload = bytes(self.buffer[_HEADER.size + meta_len : total])
-            del self.buffer[:total]
-            self.owner._on_reply(meta, payload)
+        frames = self.frames
+        frames.feed(data)
+        while (frame := frames.take()) is not None:
+            self.owner._on_reply(*frame)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.owner._on_result_eof()
-
-
-class _Deadline:
-    """An operation's timeout, standing still while the worker is paused in a debugger."""
-
-    __slots__ = ("at", "left")
-
-    def __init__(self, now: float, seconds: float) -> None:
-        self.at: float | None = now + seconds  # None while paused
-        self.left = seconds
-
-    def pause(self, now: float) -> None:
-        if self.at is not None:
-            self.left = self.at - now
-            self.at = None
-
-    def resume(self, now: float) -> None:
-        if self.at is None:
-            self.at = now + max(self.left, 0.0)
 
 
 class _ProcessProtocol(asyncio.SubprocessProtocol):
@@ -153,9 +93,9 @@ class WorkerProcess:
         self.python = python
         # A socket on which HTTP connections can be lent to this worker (worker/direct.py).
         self.lending = lending and CAN_LEND
-        self._lend_sock: socket.socket | None = None
+        self._lend_socket: LendSocket | None = None
         # Who hears about lent connections (see runner/lender.py): frames, and the end.
-        self.lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
+        self._lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
         self.on_gone: Callable[[], None] | None = None
         self._result_fd = -1
         self._reader: _ResultReader | None = None
@@ -176,8 +116,8 @@ class WorkerProcess:
         self.paused = False
         # Why the supervisor ended this worker on purpose while it was busy, if it did.
         self.interrupted: str | None = None
-        self._deadline: _Deadline | None = None
-        self._tick: asyncio.TimerHandle | None = None
+        # Its operation's timeout and its memory (runner/watch.py).
+        self.watch = Watch(self.memory_limit, self._busy, self._expired, self._over_memory)
         # Its resident memory when its timeout stopped it (a lent request's), if read.
         self.rss_at_timeout: int | None = None
         # Under --debug: the editor has attached this worker (it said so when it began).
@@ -189,9 +129,20 @@ class WorkerProcess:
         self._waiting: tuple[ReplySink, ErrorSink] | None = None
         self._exited: asyncio.Future[int | None] | None = None
         self._result_eof = False
-        self._ops: deque[_Op] = deque()
-        self._routing = False
-        self._streams = {1: _Stream("stdout"), 2: _Stream("stderr")}
+        # Which request each line of its stdout and stderr belongs to.
+        self.logs = LogRouter({1: "stdout", 2: "stderr"}, self._line)
+
+    @property
+    def lend_sink(self) -> Callable[[dict[str, Any], bytes], None] | None:
+        """Who hears the frames about lent connections (runner/lender.py); set while the
+        worker holds lent connections, when its requests' lines are routed strictly in
+        order (LogRouter.strict)."""
+        return self._lend_sink
+
+    @lend_sink.setter
+    def lend_sink(self, sink: Callable[[dict[str, Any], bytes], None] | None) -> None:
+        self._lend_sink = sink
+        self.logs.strict = sink is not None
 
     @property
     def alive(self) -> bool:
@@ -207,14 +158,10 @@ class WorkerProcess:
         lifeline_r, lifeline_w = os.pipe()
         child_fds: tuple[int, ...] = (control_r, result_w, lifeline_r)
         extra: tuple[str, ...] = ("--debug",) if self.debug else ()
-        child_sock: socket.socket | None = None
-        if self.lending:
-            # Messages keep their bounds (one lend, one message), unlike a stream.
-            kind = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
-            self._lend_sock, child_sock = socket.socketpair(socket.AF_UNIX, kind)
-            self._lend_sock.setblocking(False)
-            child_fds += (child_sock.fileno(),)
-            extra += ("--direct", str(child_sock.fileno()))
+        lend_socket = self._lend_socket = LendSocket() if self.lending else None
+        if lend_socket is not None:
+            child_fds += (lend_socket.child_fd,)
+            extra += ("--direct", str(lend_socket.child_fd))
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: _ProcessProtocol(self),
@@ -233,15 +180,14 @@ class WorkerProcess:
         except BaseException:
             for fd in (control_r, control_w, result_r, result_w, lifeline_r, lifeline_w):
                 os.close(fd)
-            if child_sock is not None and self._lend_sock is not None:
-                child_sock.close()
-                self._lend_sock.close()
-                self._lend_sock = None
+            if lend_socket is not None:
+                lend_socket.close()
+                self._lend_socket = None
             raise
         for fd in child_fds[:3]:
             os.close(fd)
-        if child_sock is not None:
-            child_sock.close()
+        if lend_socket is not None:
+            lend_socket.spawned()
         self._result_fd = result_r
         self._transport = transport
         self.pid = transport.get_pid()
@@ -259,7 +205,7 @@ class WorkerProcess:
 
     def begin(
         self,
-        meta: dict[str, Any],
+        meta: Mapping[str, Any],
         payload: bytes,
         label: str | None,
         timeout: float | None,
@@ -277,14 +223,9 @@ class WorkerProcess:
             raise WorkerDied(self.returncode)
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
-        self._ops.append(_Op(label, loop.create_future()))
-        head = _META_JSON.encode(meta).encode()
-        self._control.write(_HEADER.pack(len(head), len(payload)) + head + payload)
-        if timeout is not None:
-            self._deadline = _Deadline(loop.time(), timeout)
-            if self.paused:
-                self._deadline.pause(loop.time())
-        self._watch(loop)
+        self.logs.add(label)
+        self._control.write(protocol.encode(meta, payload))
+        self.watch.start(loop, timeout, self.paused)
 
     def begin_remote(
         self, label: str, timeout: float, on_reply: ReplySink, on_error: ErrorSink
@@ -293,31 +234,28 @@ class WorkerProcess:
         watched like an operation sent with begin() — log lines, timeout, memory, death."""
         loop = asyncio.get_running_loop()
         self._waiting = (on_reply, on_error)
-        self._ops.append(_Op(label, loop.create_future()))
-        self._deadline = _Deadline(loop.time(), timeout)
-        self._watch(loop)
+        self.logs.add(label)
+        self.watch.start(loop, timeout)
 
     def lend(self, conns: dict[int, int], settings: dict[str, Any]) -> bool:
         """Pass connection descriptors ({id: fd}) to the worker, with what it needs to serve
         them (`timeout`, `aws`: the API Gateway payload version); False if it cannot take
         them now (it then never sees them: the caller serves them itself)."""
-        if self._lend_sock is None or not self.alive:
+        if self._lend_socket is None or not self.alive:
             return False
-        message = _META_JSON.encode({"conns": list(conns), **settings}).encode()
-        try:
-            sent = socket.send_fds(self._lend_sock, [message], list(conns.values()))
-        except OSError:
-            return False
-        return sent == len(message)
+        return self._lend_socket.lend(conns, settings)
 
     def send_op(self, meta: dict[str, Any]) -> None:
         """An operation nobody waits on (its reply goes to the lend sink), e.g. `release`."""
         if self._control is not None and self.alive:
-            head = _META_JSON.encode(meta).encode()
-            self._control.write(_HEADER.pack(len(head), 0) + head)
+            self._control.write(protocol.encode(meta))
 
     async def call(
-        self, meta: dict[str, Any], payload: bytes, label: str | None, timeout: float | None = None
+        self,
+        meta: Mapping[str, Any],
+        payload: bytes,
+        label: str | None,
+        timeout: float | None = None,
     ) -> tuple[dict[str, Any], bytes]:
         """Send one operation and wait for its reply; raises WorkerDied or TimeoutError."""
         reply: asyncio.Future[tuple[dict[str, Any], bytes]] = (
@@ -343,59 +281,32 @@ class WorkerProcess:
         """The waiting operation's callbacks, now removed (None if nothing waits)."""
         waiting = self._waiting
         self._waiting = None
-        self._deadline = None
+        self.watch.stop()
         return waiting
 
-    # -- the watch: timeout and memory, on one timer per worker ------------------------------
-    # Arming and cancelling two timers per request showed in the runner's profile; instead,
-    # one timer per worker ticks while an operation runs (every MEMORY_POLL_S, or at the
-    # deadline if sooner) and is left alone between operations: back to back requests
-    # reuse the pending tick instead of scheduling their own.
-    def _next_tick(self, now: float) -> float | None:
-        at = now + MEMORY_POLL_S if self.memory_limit else None
-        deadline = self._deadline
-        if deadline is not None and deadline.at is not None:
-            at = deadline.at if at is None else min(at, deadline.at)
-        return at
+    # -- what the watch (runner/watch.py) finds ------------------------------------------
+    def _busy(self) -> bool:
+        return self._waiting is not None
 
-    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        at = self._next_tick(loop.time())
-        if at is None:
+    def _expired(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The operation ran past its deadline: it fails with TimeoutError."""
+        if self.lend_sink is not None:
+            # A lent connection's request: the worker answers it itself unless stopped
+            # first. Its end may be in the pipe, unread: read it before judging.
+            before = self._waiting
+            self._drain_results()
+            if self._waiting is not before:
+                return  # it ended in time (and maybe began the next: watched anew)
+            self.watch.stop()
+            self.timed_out = True
+            self.rss_at_timeout = resident_bytes(self.pid)  # for REPORT's Max Memory Used
+            self.kill()
+            # Then read what it wrote before it died: an end there means it answered.
+            loop.create_task(self._time_out_lent())
             return
-        tick = self._tick
-        if tick is not None:
-            if tick.when() <= at:
-                return  # fires first, and re-arms if the operation still runs
-            tick.cancel()
-        self._tick = loop.call_at(at, self._on_tick, loop)
-
-    def _on_tick(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._tick = None
-        if self._waiting is None:
-            return  # idle: no more ticks until the next operation
-        deadline = self._deadline
-        if deadline is not None and deadline.at is not None and loop.time() >= deadline.at:
-            if self.lend_sink is not None:
-                # A lent connection's request: the worker answers it itself unless stopped
-                # first. Its end may be in the pipe, unread: read it before judging.
-                before = self._waiting
-                self._drain_results()
-                if self._waiting is not before:
-                    return  # it ended in time (and maybe began the next: watched anew)
-                self._deadline = None
-                self.timed_out = True
-                self.rss_at_timeout = resident_bytes(self.pid)  # for REPORT's Max Memory Used
-                self.kill()
-                # Then read what it wrote before it died: an end there means it answered.
-                loop.create_task(self._time_out_lent())
-                return
-            waiting = self._take()
-            if waiting is not None:
-                waiting[1](asyncio.TimeoutError())
-            return
-        if self.memory_limit and self._over_memory(self.memory_limit):
-            return
-        self._watch(loop)
+        waiting = self._take()
+        if waiting is not None:
+            waiting[1](asyncio.TimeoutError())
 
     async def _time_out_lent(self) -> None:
         await self.wait_exit(1.0)
@@ -440,21 +351,12 @@ class WorkerProcess:
         return True
 
     def when_logs_done(self, label: str, callback: Callable[[], None]) -> bool:
-        """Call `callback` synchronously once every line of that operation has been routed,
-        before the next line is (a future's callbacks would run after the whole read), so
-        the next request's lines come after this one's END; False if that is already so."""
-        for op in self._ops:
-            if op.label == label:
-                op.on_settled = callback
-                return True
-        return False
+        """See LogRouter.when_done()."""
+        return self.logs.when_done(label, callback)
 
     def logs_done(self, label: str | None) -> asyncio.Future[None] | None:
         """A future that completes when every line of that operation has been routed."""
-        for op in self._ops:
-            if op.label == label:
-                return op.logs_done
-        return None
+        return self.logs.done_future(label)
 
     async def wait_exit(self, timeout: float) -> int | None:
         """The exit status, waiting at most `timeout` seconds for it."""
@@ -504,15 +406,13 @@ class WorkerProcess:
 
     def close(self) -> None:
         """Release pipes (after the process is gone)."""
-        if self._tick is not None:
-            self._tick.cancel()
-            self._tick = None
+        self.watch.cancel()
         if self._lifeline >= 0:
             os.close(self._lifeline)
             self._lifeline = -1
-        if self._lend_sock is not None:
-            self._lend_sock.close()
-            self._lend_sock = None
+        if self._lend_socket is not None:
+            self._lend_socket.close()
+            self._lend_socket = None
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -522,26 +422,22 @@ class WorkerProcess:
     # -- callbacks -----------------------------------------------------------------------
     def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
         op = meta.get("op")
-        if op in LENDING_OPS or op == "direct-end":
+        if op in protocol.LENDING:  # to the lender (runner/lender.py)
             sink = self.lend_sink
             if sink is not None:
                 sink(meta, payload)  # direct-start calls begin_remote from here
-            if op != "direct-end":
+            if op != protocol.DIRECT_END:
                 return
-        if op == "debug":
+            # A lent request's end is also the reply its watch waits for (begin_remote).
+        elif op == protocol.DEBUG:
             if meta.get("attached"):
                 self.attached = True
             else:
                 self._on_debug_state(bool(meta.get("paused")))
             return
         marked = meta.get("marked")
-        if isinstance(marked, list):
-            # The reply of the oldest operation still waiting for one (replies come in order).
-            for op in self._ops:
-                if op.marked is None:
-                    op.marked = frozenset(marked)
-                    break
-            self._settle()
+        if isinstance(marked, list):  # the streams it wrote its end marker to
+            self.logs.marked(dict.fromkeys(marked, 1))
         waiting = self._take()
         if waiting is not None:
             waiting[0](meta, payload)
@@ -560,13 +456,7 @@ class WorkerProcess:
         # Paused at a breakpoint, the timeout stands still: time spent looking at
         # variables is not the function's running time.
         self.paused = paused
-        if self._deadline is not None:
-            loop = asyncio.get_running_loop()
-            if paused:
-                self._deadline.pause(loop.time())
-            else:
-                self._deadline.resume(loop.time())
-                self._watch(loop)
+        self.watch.paused(asyncio.get_running_loop(), paused)
         log.info("runner: worker PID %d %s", self.pid, "paused" if paused else "resumed")
 
     def _on_result_eof(self) -> None:
@@ -589,126 +479,16 @@ class WorkerProcess:
             self._exited.set_result(self.returncode)
         log.debug("runner: worker PID %d exited with %s", self.pid, self.returncode)
 
-    def _position(self, fd: int, stream: _Stream) -> int:
-        """Index in `_ops` of the operation this stream's next line belongs to.
-
-        An operation is over for a stream once its end marker has been read there, or, if it
-        wrote nothing there, once its reply says so: never before the markers of the
-        operations ahead of it, so back-to-back requests cannot overtake each other's lines.
-        """
-        if stream.closed:
-            return len(self._ops)
-        credit = stream.seen - stream.used
-        for index, op in enumerate(self._ops):
-            if op.marked is None:
-                return index
-            if fd in op.marked:
-                if credit <= 0:
-                    return index
-                credit -= 1
-        return len(self._ops)
-
-    def _label(self, fd: int, stream: _Stream) -> str | None:
-        index = self._position(fd, stream)
-        return self._ops[index].label if index < len(self._ops) else None
-
-    def _emit(self, fd: int, stream: _Stream, raw: bytes) -> None:
-        self.on_log(self._label(fd, stream), stream.name, raw.decode("utf-8", "replace"))
+    def _line(self, label: str | None, stream: str, raw: bytes) -> None:
+        self.on_log(label, stream, raw.decode("utf-8", "replace"))
 
     def _on_output(self, fd: int, data: bytes) -> None:
-        stream = self._streams.get(fd)
-        if stream is None:
-            return
         if self.lend_sink is not None:
             # A lent worker begins requests by itself: the frame that says so was written
             # before anything the request printed, but travels on another pipe. Read it
             # first, so every line goes to the request that printed it.
             self._drain_results()
-        stream.buffer += data
-        self._route_all()
-
-    def _route_all(self) -> None:
-        """Route what every stream has, until none can go further."""
-        if self._routing:
-            return  # the loop below is running: it goes round again
-        self._routing = True
-        try:
-            progress = True
-            while progress:
-                progress = False
-                for fd, stream in self._streams.items():
-                    if stream.buffer and self._route(fd, stream):
-                        progress = True
-        finally:
-            self._routing = False
-
-    def _route(self, fd: int, stream: _Stream) -> bool:
-        """Route one stream's whole lines; whether any went."""
-        buffer = stream.buffer
-        moved = False
-        while True:
-            if self.lend_sink is not None and not stream.draining:
-                # Back-to-back requests on a lent worker: a later request's line waits until
-                # the earlier one has ended on every stream (its END is then out), so each
-                # request's lines sit between its own START and END.
-                if self._position(fd, stream) > 0:
-                    return moved
-            newline = buffer.find(b"\n")
-            if newline < 0:
-                if len(buffer) > MAX_LINE:
-                    self._emit(fd, stream, bytes(buffer[:MAX_LINE]))
-                    del buffer[:MAX_LINE]
-                    moved = True
-                    continue
-                return moved
-            line = bytes(buffer[:newline])
-            del buffer[: newline + 1]
-            moved = True
-            marker = line.find(SENTINEL_CORE)
-            if marker < 0:
-                self._emit(fd, stream, line)
-                continue
-            if marker > 0:
-                self._emit(fd, stream, line[:marker])
-            stream.seen += 1
-            self._settle()
-
-    def _settle(self) -> None:
-        """Complete the operations every stream is past, oldest first."""
-        streams = self._streams.items()
-        while self._ops and all(self._position(fd, s) > 0 for fd, s in streams):
-            op = self._ops.popleft()
-            for fd, stream in streams:
-                if op.marked is not None and fd in op.marked:
-                    stream.used += 1
-            self._finish(op)
-
-    @staticmethod
-    def _finish(op: _Op) -> None:
-        """Every line of `op` has been routed."""
-        if not op.logs_done.done():
-            op.logs_done.set_result(None)
-        if op.on_settled is not None:
-            settled, op.on_settled = op.on_settled, None
-            try:
-                settled()
-            except Exception:
-                log.exception("runner: finishing a request's log failed")
+        self.logs.output(fd, data)
 
     def _on_output_closed(self, fd: int) -> None:
-        stream = self._streams.get(fd)
-        if stream is None:
-            return
-        # Nothing more comes on it: what it holds goes now, to the requests that printed it.
-        stream.draining = True
-        self._route(fd, stream)
-        if stream.buffer:
-            self._emit(fd, stream, bytes(stream.buffer))
-            stream.buffer.clear()
-        stream.closed = True
-        if all(s.closed for s in self._streams.values()):
-            while self._ops:
-                self._finish(self._ops.popleft())
-        else:
-            self._settle()
-            self._route_all()
+        self.logs.closed(fd)

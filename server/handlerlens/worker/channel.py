@@ -1,39 +1,23 @@
-"""Framing of supervisor <-> worker messages on a dedicated pipe pair.
+"""The worker's end of the pipes: blocking reads and writes of whole frames.
 
-A frame is an 8-byte header (meta length, payload length; big-endian), a JSON object (meta)
-and raw payload bytes. Events and results travel as payload, so a JSON body is never parsed
-and re-encoded on its way through.
+The frames, their names and types are the protocol's (protocol.py), shared with the runner.
 """
 
 from __future__ import annotations
 
-import json
 import os
+
+from .protocol import HEADER_SIZE, decode_meta, encode, split_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
-# The two lengths, 4 bytes each, big-endian (struct's ">II", without loading struct).
-HEADER_SIZE = 8
+__all__ = ["encode", "pending", "recv", "send"]
 
 
-def split_header(head: bytes | bytearray) -> tuple[int, int]:
-    """(meta length, payload length) from a frame's first HEADER_SIZE bytes."""
-    return int.from_bytes(head[:4], "big"), int.from_bytes(head[4:8], "big")
-
-
-# json.dumps with options builds an encoder per call: one for every frame instead.
-_META_JSON = json.JSONEncoder(separators=(",", ":"))
-
-
-def encode(meta: dict[str, Any], payload: bytes = b"") -> bytes:
-    """One frame as bytes."""
-    head = _META_JSON.encode(meta).encode("utf-8")
-    return len(head).to_bytes(4, "big") + len(payload).to_bytes(4, "big") + head + payload
-
-
-def send(fd: int, meta: dict[str, Any], payload: bytes = b"") -> None:
+def send(fd: int, meta: Mapping[str, Any], payload: bytes = b"") -> None:
     """Write one frame to `fd`, looping over partial writes."""
     view = memoryview(encode(meta, payload))
     while view:
@@ -76,8 +60,8 @@ def recv(fd: int) -> tuple[dict[str, Any], bytes] | None:
     if head is None:
         return None
     meta_len, payload_len = split_header(head)
-    meta = _read_exactly(fd, meta_len) if meta_len else b"{}"
+    meta = _read_exactly(fd, meta_len) if meta_len else b""
     payload = _read_exactly(fd, payload_len) if payload_len else b""
     if meta is None or payload is None:
         return None
-    return json.loads(meta), payload
+    return decode_meta(meta), payload

@@ -22,6 +22,8 @@ import sys
 import threading
 import time
 
+from . import protocol
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -288,6 +290,6 @@ class PauseMonitor:
             if paused != reported:
                 reported = paused
                 try:
-                    self.send({"op": "debug", "paused": paused})
+                    self.send({"op": protocol.DEBUG, "paused": paused})
                 except OSError:
                     return

@@ -26,7 +26,9 @@ import selectors
 import socket
 import sys
 import time
-from urllib.parse import parse_qsl
+
+from . import protocol
+from .plain import HAND_BACK, NOT_YET, Plain, parse_plain
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,22 +36,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 PLATFORMS = "_handlerlens_platforms"
-MAX_HEAD = 64 * 1024
-MAX_HEADERS = 100
-# Anything whose event could pass the platform's 3.5 MB limit goes back to the supervisor,
-# which measures the event and answers 413: a JSON-escaped character takes at most 6 bytes,
-# and the header block appears twice in the event (headers, multiValueHeaders).
-MAX_EVENT = 3_670_016
-# The supervisor's own timeouts (runner/http_server.py), kept here for lent connections: an
-# idle one closes; one stalled in a request goes back to the supervisor, which answers 408.
-IDLE_S = 75.0
-HEAD_S = 10.0
-BODY_S = 30.0
+# How often lent connections are checked against the supervisor's timeouts (the platforms'
+# http_head.py: an idle one closes; one stalled in a request goes back to the supervisor,
+# which answers 408).
 SWEEP_S = 1.0
 # A handler that ran this long may have kept other clients waiting long enough to give up:
 # before the requests read next are run, whether their client is still there is checked.
 WAITED_S = 0.05
-INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
 def load_platforms() -> Any:
@@ -65,8 +58,8 @@ def load_platforms() -> Any:
     package.__path__ = [here]
     package.__package__ = PLATFORMS
     sys.modules[PLATFORMS] = package
-    names = ("runner_env", "http_reply", "yandex_http_event", "yandex_response")
-    for name in (*names, "aws_errors", "aws_http_event", "aws_response"):
+    names = ("runner_env", "http_reply", "yandex_http_event", "yandex_response", "aws_errors")
+    for name in (*names, "aws_http_event", "aws_response", "failures", "faces", "http_head"):
         importlib.import_module(f"{PLATFORMS}.{name}")
     if not hasattr(socket, "recv_fds"):
         raise RuntimeError("socket.recv_fds is missing (Python 3.9+ on Unix has it)")
@@ -92,101 +85,6 @@ class _Conn:
             self.client = ("127.0.0.1", 0)
 
 
-class _Plain:
-    """A request this worker can answer."""
-
-    __slots__ = ("method", "path", "query", "headers", "body", "keep_alive")
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        keep: bool,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.keep_alive = keep
-
-
-_NOT_YET = "not yet"  # a request whose bytes are not all here
-_HAND_BACK = "hand back"  # anything but the plain case
-
-
-def _names_integration(query: str) -> bool:
-    """Whether the query has an `integration` parameter, however it is spelt (`%69nt…`)."""
-    if "integration" in query:
-        return True
-    if "%" not in query:
-        return False
-    return any(key == "integration" for key, _ in parse_qsl(query, keep_blank_values=True))
-
-
-def parse_plain(
-    buffer: bytes | bytearray, loopback: Callable[[str], bool]
-) -> tuple[_Plain, int] | str:
-    """The first request in `buffer` and its length, `_NOT_YET`, or `_HAND_BACK`.
-
-    Strict on purpose: whatever the supervisor would refuse or treat specially goes back to
-    it, so the answer is the supervisor's own (400, 403, 413, 431, raw integration…).
-    """
-    end = buffer.find(b"\r\n\r\n")
-    if end < 0:
-        return _HAND_BACK if len(buffer) > MAX_HEAD else _NOT_YET
-    if end > MAX_HEAD:
-        return _HAND_BACK
-    lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or parts[2] != "HTTP/1.1" or len(lines) - 1 > MAX_HEADERS:
-        return _HAND_BACK
-    method, target = parts[0], parts[1]
-    if not method.isalpha() or not method.isupper() or not target.startswith("/"):
-        return _HAND_BACK
-    path, _, query = target.partition("?")
-    if path.startswith(INVOKE_PREFIX) or _names_integration(query):
-        return _HAND_BACK
-    headers: list[tuple[str, str]] = []
-    length: int | None = None
-    hosts = 0
-    connection: str | None = None
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip() or " " in name:
-            return _HAND_BACK
-        value = value.strip(" \t")
-        headers.append((name, value))
-        lowered = name.lower()
-        if lowered == "content-length":
-            if length is not None or not (value.isascii() and value.isdigit()):
-                return _HAND_BACK
-            length = int(value)
-        elif lowered == "host":
-            hosts += 1
-            if not loopback(value):
-                return _HAND_BACK
-        elif lowered in ("transfer-encoding", "expect"):
-            return _HAND_BACK
-        elif lowered == "connection":
-            if connection is not None:
-                return _HAND_BACK
-            connection = value.lower()
-    size = length or 0
-    # The head goes into the event up to three times (headers, multiValueHeaders, userAgent).
-    if hosts > 1 or 6 * (size + 3 * end) > MAX_EVENT:
-        return _HAND_BACK
-    total = end + 4 + size
-    if len(buffer) < total:
-        return _NOT_YET
-    keep_alive = connection is None or "close" not in connection
-    body = bytes(buffer[end + 4 : total])
-    return _Plain(method, path, query, headers, body, keep_alive), total
-
-
 class DirectServer:
     """The lent connections, the selector over them, and serving one request at a time."""
 
@@ -210,10 +108,11 @@ class DirectServer:
         self.selector.register(self.channel, selectors.EVENT_READ, None)
         self.conns: dict[int, _Conn] = {}
         self.timeout = 3.0
-        # AWS only: the API Gateway payload version of the function's events ("2.0", "1.0").
-        self.aws_version: str | None = None
-        # Yandex counts init in the first call's timeout (PLATFORMS.md §5.1), as the runner
-        # does on its own path (host.py): what init took, until a first call has run.
+        # The function's HTTP face (platforms/faces.py), as the supervisor's lend says.
+        self.face: Any = None
+        self._face_key: tuple[str, str | None] | None = None
+        # What init took, until a first call has run: the platform's rule for a call's time
+        # (platforms/failures.py:call_timeout) counts it in that call's, or not.
         self.init_ms = 0.0
         # The supervisor prints an access log: say each request's line, status and duration.
         self.access = False
@@ -245,13 +144,14 @@ class DirectServer:
     def _sweep(self) -> None:
         """Connections idle or stalled too long: as the supervisor's timeouts would."""
         now = self._swept = time.monotonic()
+        heads = self.platforms.http_head
         for conn in list(self.conns.values()):
             if not conn.buffer:
-                if now - conn.since > IDLE_S:
+                if now - conn.since > heads.KEEPALIVE_TIMEOUT:
                     self._drop(conn)
-                    self.send({"op": "direct-closed", "conn": conn.id}, b"")
+                    self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")
                 continue
-            limit = BODY_S if b"\r\n\r\n" in conn.buffer else HEAD_S
+            limit = heads.BODY_IDLE_TIMEOUT if b"\r\n\r\n" in conn.buffer else heads.HEAD_TIMEOUT
             if now - conn.since > limit:
                 self._hand_back(conn, expired=True)
 
@@ -272,7 +172,10 @@ class DirectServer:
             return False
         info = json.loads(message.decode("utf-8"))
         self.timeout = float(info.get("timeout", self.timeout))
-        self.aws_version = info.get("aws")
+        key = (str(info.get("platform", "yandex")), info.get("version"))
+        if key != self._face_key:
+            self.face = self.platforms.faces.face_of(*key)
+            self._face_key = key
         self.access = bool(info.get("access"))
         ids = [int(conn_id) for conn_id in info["conns"]]
         for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
@@ -283,7 +186,7 @@ class DirectServer:
             self.selector.register(sock, selectors.EVENT_READ, conn)
         for conn_id in ids[len(fds) :]:
             # Truncated (this process is out of descriptors): the supervisor keeps those.
-            self.send({"op": "handback", "conn": conn_id}, b"")
+            self.send({"op": protocol.HANDBACK, "conn": conn_id}, b"")
         return True
 
     def _drop(self, conn: _Conn) -> None:
@@ -302,7 +205,7 @@ class DirectServer:
         request stalled past the timeout (the supervisor answers 408)."""
         leftover = bytes(conn.buffer)
         self._drop(conn)
-        meta: dict[str, Any] = {"op": "handback", "conn": conn.id}
+        meta: dict[str, Any] = {"op": protocol.HANDBACK, "conn": conn.id}
         if expired:
             meta["expired"] = True
         if unsent:
@@ -322,7 +225,7 @@ class DirectServer:
             sizes.append(len(conn.buffer))
             chunks.append(bytes(conn.buffer))
             self._drop(conn)
-        return {"op": "released", "conns": ids, "sizes": sizes}, b"".join(chunks)
+        return {"op": protocol.RELEASED, "conns": ids, "sizes": sizes}, b"".join(chunks)
 
     # -- serving -------------------------------------------------------------------------
     @staticmethod
@@ -343,17 +246,17 @@ class DirectServer:
             data = b""
         if not data:
             self._drop(conn)
-            self.send({"op": "direct-closed", "conn": conn.id}, b"")
+            self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")
             return
         if not conn.buffer:
             conn.since = time.monotonic()  # a request begins: its head timeout runs from here
         conn.buffer += data
         while conn.buffer and conn.id in self.conns:
             try:
-                parsed = parse_plain(conn.buffer, self.platforms.http_reply.host_is_loopback)
+                parsed = parse_plain(conn.buffer, self.platforms)
             except Exception:  # whatever it is, the supervisor's parser answers it
-                parsed = _HAND_BACK
-            if parsed is _NOT_YET:
+                parsed = HAND_BACK
+            if parsed is NOT_YET:
                 return
             if isinstance(parsed, str):
                 self._hand_back(conn)
@@ -365,7 +268,7 @@ class DirectServer:
             conn.check = False
             self._answer(conn, request)
 
-    def _client_left(self, conn: _Conn, request: _Plain) -> bool:
+    def _client_left(self, conn: _Conn, request: Plain) -> bool:
         """Whether the client closed the connection while its request waited (it reset it,
         or sent its end of file and holds its socket no more: see peer.py): the request is
         then not run, the connection dropped.
@@ -390,30 +293,28 @@ class DirectServer:
         if left:
             target = f"{request.path}?{request.query}" if request.query else request.path
             self._drop(conn)
-            meta = {"op": "direct-closed", "conn": conn.id}
+            meta = {"op": protocol.DIRECT_CLOSED, "conn": conn.id}
             meta["dropped"] = f"{request.method} {target} HTTP/1.1"
             self.send(meta, b"")
         return left
 
-    def _answer(self, conn: _Conn, request: _Plain) -> None:
+    def _answer(self, conn: _Conn, request: Plain) -> None:
         """Run the handler for one request and answer it."""
         p = self.platforms
-        env, http_reply = p.runner_env, p.http_reply
-        rid = env.request_id()
+        http_reply, face = p.http_reply, self.face
+        rid = p.runner_env.request_id()
         now = time.time()
         incoming = http_reply.IncomingRequest(
             request.method, request.query, request.headers, request.body, *conn.client
         )
-        version = self.aws_version
-        if version is None:
-            event = p.yandex_http_event.build_event(incoming, rid, env.request_id(), now)
-        else:
-            host = next((v for k, v in request.headers if k.lower() == "host"), "localhost")
-            event = p.aws_http_event.build_event(version, incoming, request.path, host, rid)
-        deadline_ms = int(now * 1000 + self.timeout * 1000 - self.init_ms)
+        event = face.event(incoming, request.path, request.host, rid, now)
+        seconds = self.timeout  # the rule's answer without an init to count (a warm call)
+        if self.init_ms:
+            seconds = face.failures.call_timeout(self.timeout, self.init_ms / 1000.0)
+        deadline_ms = int(now * 1000 + seconds * 1000)
         self.init_ms = 0.0
         head_only = request.method == "HEAD"
-        start = {"op": "direct-start", "rid": rid, "conn": conn.id}
+        start = {"op": protocol.DIRECT_START, "rid": rid, "conn": conn.id}
         # For the supervisor, should it answer in this worker's place: a HEAD request gets no
         # body, and a connection closes if the request asked, or if more requests were read
         # from it already (they would be lost with this worker).
@@ -426,14 +327,16 @@ class DirectServer:
         self.send(start, b"")
         if deadline_ms <= now * 1000:
             self._wait_to_be_stopped()  # init used the whole timeout: the call never runs
-        meta = {"op": "invoke", "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
-        if version is not None:
-            meta["traceId"] = env.trace_id()
+        meta = {"op": protocol.INVOKE, "rid": rid, "deadlineMs": deadline_ms, "mode": "json"}
+        extra = face.extra()
+        if extra:
+            meta.update(extra)
         reply, payload = self.invoke(meta, b"", event)
-        reply["op"] = "direct-end"
+        reply["op"] = protocol.DIRECT_END
         reply["conn"] = conn.id
-        mapped = self._mapped(reply, payload)
-        rid_header = ("X-Request-Id" if version is None else "Apigw-Requestid", rid)
+        # As the supervisor maps the same result (runner/app.py): the same face.
+        mapped = face.answer(reply, payload)
+        rid_header = (face.request_id_header, rid)
         wire = http_reply.encode_response(
             mapped.status,
             [*mapped.headers, rid_header],
@@ -457,30 +360,6 @@ class DirectServer:
         conn.since = time.monotonic()
         self._write(conn, wire, not request.keep_alive)
 
-    def _mapped(self, reply: dict[str, Any], payload: bytes) -> Any:
-        """The HTTP reply for the handler's result, as the supervisor's app.py maps it; a
-        warning for the runner's log goes in `reply`."""
-        p = self.platforms
-        version = self.aws_version
-        if version is not None:
-            errors = p.aws_errors
-            if reply.get("ok") and len(payload) > errors.MAX_RESPONSE_BYTES:
-                reply["warning"] = errors.response_too_large_message(len(payload))
-                reply["ok"] = False
-                reply["errorKind"] = "unhandled"
-                reply["error"] = errors.response_too_large_error()
-            if reply.get("ok"):
-                return p.aws_response.map_response(version, str(reply.get("kind")), payload)
-            return p.aws_response.function_error(version)
-        response = p.yandex_response
-        if reply.get("ok"):
-            mapped, warning = response.map_proxy_response(str(reply.get("kind")), payload)
-            if warning:
-                reply["warning"] = warning
-            return mapped
-        status = "unserialisable" if reply.get("errorKind") == "unserialisable" else "error"
-        return response.failure(status, reply.get("error"), str(reply.get("repr", "")))
-
     def _write(self, conn: _Conn, wire: bytes, close: bool) -> None:
         """Send a response without ever waiting on the client: what does not fit in the
         socket's buffer now goes to the supervisor, which writes it as the client reads."""
@@ -499,4 +378,4 @@ class DirectServer:
             except OSError:
                 pass
             self._drop(conn)
-            self.send({"op": "direct-closed", "conn": conn.id}, b"")
+            self.send({"op": protocol.DIRECT_CLOSED, "conn": conn.id}, b"")

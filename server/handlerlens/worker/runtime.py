@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from . import errors, isolation, loader, logsetup, marshal, readonly, stdlib
+from . import errors, isolation, loader, logsetup, marshal, protocol, readonly, stdlib
 from .contexts import LambdaContext, YandexContext
 
 TYPE_CHECKING = False
@@ -78,7 +78,7 @@ class Runtime:
             self.init_error = errors.from_exception(self.platform, exc, None, loading=True)
             self._log_init_error(exc)
         reply: dict[str, Any] = {
-            "op": "ready",
+            "op": protocol.READY,
             "ok": self.init_error is None,
             "initMs": (time.perf_counter() - started) * 1000.0,
         }
@@ -142,7 +142,7 @@ class Runtime:
                 os.environ.pop("_X_AMZN_TRACE_ID", None)
         if self.init_error is not None or self.handler is None:
             error = dict(self.init_error or {})
-            return {"op": "result", "ok": False, "errorKind": "init", "error": error}, b""
+            return {"op": protocol.RESULT, "ok": False, "errorKind": "init", "error": error}, b""
         try:
             if event is _UNSET:
                 event = self._event(meta.get("mode", "json"), payload)
@@ -152,7 +152,12 @@ class Runtime:
         except Exception as exc:
             error = errors.from_exception(self.platform, exc, rid)
             errors.log_error(self.platform, error, exc)
-            return {"op": "result", "ok": False, "errorKind": "unhandled", "error": error}, b""
+            return {
+                "op": protocol.RESULT,
+                "ok": False,
+                "errorKind": "unhandled",
+                "error": error,
+            }, b""
         return self._marshal(rid, result)
 
     def _marshal(self, rid: str, result: Any) -> tuple[dict[str, Any], bytes]:
@@ -165,12 +170,17 @@ class Runtime:
             if self.platform == "aws":
                 error = errors.make_error("aws", str(failure), "Runtime.MarshalError", [], rid)
                 errors.log_error("aws", error, None)
-                return {"op": "result", "ok": False, "errorKind": "marshal", "error": error}, b""
+                return {
+                    "op": protocol.RESULT,
+                    "ok": False,
+                    "errorKind": "marshal",
+                    "error": error,
+                }, b""
             return {
-                "op": "result",
+                "op": protocol.RESULT,
                 "ok": False,
                 "errorKind": "unserialisable",
                 "detail": str(failure),
                 "repr": marshal.describe(result),
             }, b""
-        return {"op": "result", "ok": True, "kind": kind}, body
+        return {"op": protocol.RESULT, "ok": True, "kind": kind}, body

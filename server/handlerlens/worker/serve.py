@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 
-from . import channel
+from . import channel, protocol
 from .runtime import Runtime, max_rss_kb
 
 TYPE_CHECKING = False
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from . import debugging
     from . import direct as direct_mod
 
-SENTINEL = b"\x1e\x1eHANDLERLENS-END\x1e\x1e\n"
+SENTINEL = protocol.END_LINE
 
 
 def _end_instance(status: int) -> NoReturn:
@@ -144,7 +144,7 @@ def _start_debugging(send: Callable[[dict[str, Any]], None]) -> debugging.PauseM
         return None
     debugging.hide_runner_frames()
     # debugpy's launcher let this code run: the editor has attached and configured us.
-    send({"op": "debug", "attached": True})
+    send({"op": protocol.DEBUG, "attached": True})
     return debugging.PauseMonitor(send).start()
 
 
@@ -211,33 +211,56 @@ def main(argv: list[str]) -> int:
         )
         direct.watch(control)
 
+    # One handler per message the supervisor sends (protocol.TO_WORKER): the operation's
+    # reply and payload, or None when it answers otherwise.
+    def on_init(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if monitor is not None:
+            _settle_breakpoints(tracker, meta.get("breakpoints"))
+            debugging.reapply_breakpoints()
+        reply = runtime.init(meta)
+        if direct is not None:
+            reply["direct"] = True  # this worker can answer lent connections
+            # What init took: the first call's time limit may count it (call_timeout).
+            direct.init_ms = float(reply.get("initMs") or 0.0)
+        return reply, b""
+
+    def on_invoke(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if direct is not None:
+            direct.init_ms = 0.0  # that call was the first: it counted the init
+        return runtime.invoke(meta, payload)
+
+    def on_release(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if direct is None:
+            return {"op": protocol.ERROR, "message": "unknown operation 'release'"}, b""
+        # Not an operation of the function's: no end markers (see runner/log_router.py).
+        send(*direct.release_all())
+        return None
+
+    def on_exit(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        _end_instance(0)
+
+    handlers = {
+        protocol.INIT: on_init,
+        protocol.INVOKE: on_invoke,
+        protocol.RELEASE: on_release,
+        protocol.EXIT: on_exit,
+    }
+
     def handle(meta: dict[str, Any], payload: bytes) -> None:
         op = meta.get("op")
-        reply: dict[str, Any]
-        body = b""
+        handler = handlers.get(op) if isinstance(op, str) else None
         if busy is not None:
             busy.set()
-        if op == "init":
-            if monitor is not None:
-                _settle_breakpoints(tracker, meta.get("breakpoints"))
-                debugging.reapply_breakpoints()
-            reply = runtime.init(meta)
-            if direct is not None:
-                reply["direct"] = True  # this worker can answer lent connections
-                if runtime.platform == "yandex":  # its first call's timeout includes init
-                    direct.init_ms = float(reply.get("initMs") or 0.0)
-        elif op == "invoke":
-            if direct is not None:
-                direct.init_ms = 0.0  # that call was the first: it counted the init
-            reply, body = runtime.invoke(meta, payload)
-        elif op == "release" and direct is not None:
-            # Not an operation of the function's: no end markers (see worker_process._Op).
-            send(*direct.release_all())
-            return
-        elif op == "exit":
-            _end_instance(0)
+        if handler is None:
+            answer: tuple[dict[str, Any], bytes] | None = (
+                {"op": protocol.ERROR, "message": f"unknown operation {op!r}"},
+                b"",
+            )
         else:
-            reply = {"op": "error", "message": f"unknown operation {op!r}"}
+            answer = handler(meta, payload)
+        if answer is None:
+            return
+        reply, body = answer
         if busy is not None:
             busy.clear()
         reply["maxRssKb"] = max_rss_kb()
