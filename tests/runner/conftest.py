@@ -25,7 +25,6 @@ def yandex_runner() -> Iterator[Runner]:
         "hard_exit",
         "segfault",
         "hog",
-        "spew",
         "unserialisable",
         "huge",
         "child",
