@@ -1,0 +1,531 @@
+"""The deploy checks of one function: follow its handler's imports through the code root and
+judge each module the deployment must provide; the syntax and environment variables it uses.
+
+Codes: `import-not-packaged`, `import-removed-in-runtime`, `syntax-newer-than-runtime`,
+`env-var-undeclared`, `imports-unchecked` (info: a module on the way does not parse, or the
+walk stopped).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlerlens.analysis.problems import Fix, Problem, Severity, Span
+from handlerlens.analysis.sources import Sources
+from handlerlens.deploy import dists, facts, stdlib
+from handlerlens.deploy.manifest import (
+    MANIFEST_NAMES,
+    Manifest,
+    read_pipfile,
+    read_pyproject,
+    read_requirements,
+)
+from handlerlens.deploy.scan import FileScan, ImportRef, older_grammar_error, scan_file
+from handlerlens.platforms.rules import is_placeholder, runtime_python
+from handlerlens.project.model import FunctionSpec
+
+# A handler's import closure is cut here: a clear note, never a hang on a huge code root.
+MAX_MODULES = 2_000
+_SERVER = (sys.version_info[0], sys.version_info[1])
+# A declaring file whose function has layers, or whose environment is computed elsewhere.
+_LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
+_ENV_OPAQUE = re.compile(
+    r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
+    r"\b|Variables\s*:\s*!|\"Variables\"\s*:\s*\{\s*\"(?:Fn::|Ref)|Fn::Transform|env_file|dotenv"
+)
+
+
+@dataclass
+class DeployResult:
+    """Problems of one function and the files they were read from (for invalidation)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    env_reads: dict[str, list[str]] = field(default_factory=dict)  # path → names read
+
+
+@dataclass
+class _Context:
+    spec: FunctionSpec
+    version: tuple[int, int] | None
+    handler_module: str
+    where: str  # " [function 'x' in template.yaml]"
+    manifest: Manifest
+    manifest_path: str | None  # the manifest a fix should add to
+    installed: set[str]  # canonical distribution names installed with the deployment
+    undecided: set[str]  # installed distributions whose dependencies are unknown here
+    layers: bool
+    declaring_text: str
+
+
+class DeployChecker:
+    """Runs the deploy checks with the caches they share across functions and edits."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+        self._listings: dict[str, tuple[int, frozenset[str]]] = {}
+        self._manifests: dict[
+            tuple[str, tuple[int, int] | None], tuple[tuple[object, ...], Manifest, str | None]
+        ] = {}
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _names(self, folder: str) -> frozenset[str]:
+        try:
+            stamp = os.stat(folder).st_mtime_ns
+        except OSError:
+            return frozenset()
+        hit = self._listings.get(folder)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        names = frozenset(self.sources.listdir(folder))
+        self._listings[folder] = (stamp, names)
+        return names
+
+    def _module_file(self, base: str, parts: list[str]) -> str | None:
+        """`base/a/b.py` or `base/a/b/__init__.py` for parts [a, b], if present."""
+        folder = os.path.join(base, *parts[:-1]) if len(parts) > 1 else base
+        names = self._names(folder)
+        last = parts[-1]
+        if f"{last}.py" in names:
+            return os.path.join(folder, f"{last}.py")
+        if last in names:
+            init = os.path.join(folder, last, "__init__.py")
+            if self.sources.exists(init):
+                return init
+        return None
+
+    def _provides(self, base: str, top: str) -> bool:
+        """Whether folder `base` holds a top-level module or package named `top`."""
+        names = self._names(base)
+        if f"{top}.py" in names or top in names:
+            return True
+        return any(n.startswith(f"{top}.") and n.endswith((".so", ".pyd")) for n in names)
+
+    def _manifest(self, root: str, version: tuple[int, int] | None) -> tuple[Manifest, str | None]:
+        """What the deployment installs, read from the code root's manifest, and the file a
+        fix should add to (None: no manifest; a new requirements.txt then)."""
+        candidates = [
+            os.path.join(root, n) for n in ("requirements.txt", "pyproject.toml", "Pipfile")
+        ]
+        stamp: list[object] = []
+        for path in candidates:
+            text = self.sources.overlays.get(path)
+            if text is not None:
+                stamp.append(text)
+                continue
+            try:
+                st = os.stat(path)
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamp.append(None)
+        key = (root, version)
+        hit = self._manifests.get(key)
+        if hit is not None and hit[0] == tuple(stamp):
+            return hit[1], hit[2]
+        manifest = Manifest()
+        target: str | None = None
+        req, pyproject, pipfile = candidates
+        if stamp[0] is not None:
+            read_requirements(req, manifest, version, text=self.sources.text(req))
+            target = req
+        elif stamp[1] is not None and read_pyproject(pyproject, manifest, version):
+            target = None  # a pyproject's dependencies are edited by hand
+        elif stamp[2] is not None and read_pipfile(pipfile, manifest):
+            target = None
+        self._manifests[key] = (tuple(stamp), manifest, target)
+        return manifest, target
+
+    # -- the check -----------------------------------------------------------------------
+
+    def check(self, spec: FunctionSpec, handler_path: str, handler_module: str) -> DeployResult:
+        """Every deploy problem of `spec`, whose handler module is at `handler_path`."""
+        result = DeployResult()
+        version = (
+            runtime_python(spec.runtime)
+            if spec.runtime and not is_placeholder(spec.runtime)
+            else None
+        )
+        manifest, manifest_path = self._manifest(spec.root, version)
+        result.files |= set(manifest.files)
+        installed = set(manifest.names)
+        if spec.platform == "aws" and spec.platform_known:
+            installed |= facts.AWS_PREINSTALLED_DISTS
+        closure, undecided = dists.closure(installed)
+        declaring = self.sources.text(spec.declared_in) if spec.declared_in else None
+        where = (
+            f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
+            if spec.declared_in
+            else ""
+        )
+        ctx = _Context(
+            spec,
+            version,
+            handler_module,
+            where,
+            manifest,
+            manifest_path,
+            closure,
+            undecided | ({"(unnamed)"} if manifest.unnamed else set()),
+            bool(declaring and _LAYERS.search(declaring)),
+            declaring or "",
+        )
+        self._walk(ctx, handler_path, result)
+        return result
+
+    def _walk(self, ctx: _Context, handler_path: str, result: DeployResult) -> None:
+        root = ctx.spec.root
+        queue: deque[str] = deque([handler_path])
+        seen = {handler_path}
+        scans: list[tuple[str, FileScan]] = []
+        while queue:
+            path = queue.popleft()
+            text = self.sources.text(path)
+            result.files.add(path)
+            if text is None:
+                continue
+            scan = scan_file(path, text)
+            if not scan.parsed:
+                continue  # the handler's own syntax error is reported by validation
+            scans.append((path, scan))
+            for ref in scan.imports:
+                if ref.type_checking:
+                    continue
+                for found in self._follow(ref, path, root):
+                    if found in seen:
+                        continue
+                    if len(seen) >= MAX_MODULES:
+                        result.problems.append(
+                            Problem(
+                                path,
+                                ref.span,
+                                Severity.INFO,
+                                "imports-unchecked",
+                                f"The import check stopped after {MAX_MODULES} modules reached "
+                                f"from the handler; modules past this import were not checked."
+                                f"{ctx.where}",
+                            )
+                        )
+                        queue.clear()
+                        break
+                    seen.add(found)
+                    found_text = self.sources.text(found)
+                    if found_text is not None and not scan_file(found, found_text).parsed:
+                        result.files.add(found)
+                        result.problems.append(
+                            Problem(
+                                path,
+                                ref.span,
+                                Severity.INFO,
+                                "imports-unchecked",
+                                f"{os.path.relpath(found, root)} does not parse, so what it "
+                                f"imports is unknown and was not checked.{ctx.where}",
+                            )
+                        )
+                        continue
+                    queue.append(found)
+        sys_path_changed = any("sys.path" in (self.sources.text(p) or "") for p, _ in scans)
+        for path, scan in scans:
+            self._judge_imports(ctx, path, scan, sys_path_changed, result)
+            self._judge_syntax(ctx, path, result)
+            if scan.env_reads:
+                result.env_reads[path] = [r.name for r in scan.env_reads]
+                self._judge_env(ctx, path, scan, result)
+
+    def _judge_env(self, ctx: _Context, path: str, scan: FileScan, result: DeployResult) -> None:
+        spec = ctx.spec
+        if spec.declared_by == "heuristic" or not spec.platform_known or not spec.declared_in:
+            return  # nothing declares a guessed function's environment
+        if _ENV_OPAQUE.search(ctx.declaring_text):
+            return  # the environment is computed or read from elsewhere: not decidable here
+        platform_env = facts.PLATFORM_ENV.get(spec.platform, {})
+        declaring = os.path.basename(spec.declared_in)
+        for read in scan.env_reads:
+            name = read.name
+            if (
+                name in spec.env
+                or name in platform_env
+                or name in facts.ALWAYS_SET
+                or name in scan.env_guarded
+                or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", ctx.declaring_text)
+            ):
+                continue
+            if read.how == "subscript":
+                head = f"KeyError on deploy: '{name}'"
+            else:
+                head = f"None on deploy, used as a value: '{name}'"
+            result.problems.append(
+                Problem(
+                    path,
+                    read.span,
+                    Severity.WARNING,
+                    "env-var-undeclared",
+                    f"{head} is not in function '{spec.name}' environment ({declaring}). The "
+                    "deployed function gets only the variables its declaration sets and the "
+                    f"platform's; declare it in {declaring}.",
+                )
+            )
+
+    def _follow(self, ref: ImportRef, importer: str, root: str) -> list[str]:
+        """Files of the code root (or beside `importer`) that `ref` imports."""
+        parts = [p for p in ref.module.split(".") if p]
+        bases: list[str]
+        if ref.level:
+            base = os.path.dirname(importer)
+            for _ in range(ref.level - 1):
+                base = os.path.dirname(base)
+            bases = [base]
+        else:
+            bases = list(dict.fromkeys([root, os.path.dirname(importer)]))
+        out: list[str] = []
+        for base in bases:
+            if parts:
+                module = self._module_file(base, parts)
+                if module is not None:
+                    out.append(module)
+            for name in ref.names:
+                if name == "*":
+                    continue
+                sub = self._module_file(base, [*parts, name]) if name.isidentifier() else None
+                if sub is not None:
+                    out.append(sub)
+            if out:
+                break
+        return out
+
+    def _local(self, top: str, importer: str, root: str) -> bool:
+        return self._provides(root, top) or self._provides(os.path.dirname(importer), top)
+
+    def _judge_imports(
+        self, ctx: _Context, path: str, scan: FileScan, sys_path_changed: bool, result: DeployResult
+    ) -> None:
+        spec = ctx.spec
+        for ref in scan.imports:
+            if ref.level or ref.type_checking or not ref.module:
+                continue
+            top = ref.module.split(".")[0]
+            if top in ("__future__", "__main__") or self._local(top, path, spec.root):
+                continue
+            problem = self._judge(ctx, ref, top, sys_path_changed, path)
+            if problem is not None:
+                result.problems.append(problem)
+
+    def _judge(
+        self, ctx: _Context, ref: ImportRef, top: str, sys_path_changed: bool, path: str
+    ) -> Problem | None:
+        spec, version = ctx.spec, ctx.version
+        title = "AWS Lambda" if spec.platform == "aws" else "Yandex Cloud Functions"
+        runtime = spec.runtime or ""
+        if version is not None:
+            if top in stdlib.stdlib_modules(version):
+                return None
+            removed = stdlib.removed_in(top, version)
+            if removed is not None:
+                same = stdlib.SAME_NAME_PACKAGES.get(top)
+                if same is not None and same in ctx.installed:
+                    return None
+                said = facts.import_error_text(spec.platform, ctx.handler_module, top)
+                replacement = stdlib.REPLACEMENTS.get(top)
+                hint = f" Use '{replacement}' instead." if replacement else ""
+                if same is not None:
+                    hint = f" '{same}' on PyPI provides it: add it to the requirements." + (
+                        f" Or use '{replacement}'." if replacement != same else ""
+                    )
+                return Problem(
+                    path,
+                    ref.span,
+                    Severity.INFO if ref.guarded else Severity.ERROR,
+                    "import-removed-in-runtime",
+                    f"'{top}' was removed from the standard library in Python "
+                    f"{removed[0]}.{removed[1]}, and the function's runtime {runtime} is Python "
+                    f'{version[0]}.{version[1]}. {title} would fail with "{said}".{hint}'
+                    f"{ctx.where}",
+                )
+            if stdlib.is_stdlib_somewhere(top):
+                said = facts.import_error_text(spec.platform, ctx.handler_module, top)
+                return Problem(
+                    path,
+                    ref.span,
+                    Severity.INFO if ref.guarded else Severity.ERROR,
+                    "import-removed-in-runtime",
+                    f"'{top}' is not in the standard library of Python "
+                    f"{version[0]}.{version[1]} (the function's runtime {runtime}): a newer "
+                    f'Python added it. {title} would fail with "{said}".{ctx.where}',
+                )
+        elif stdlib.is_stdlib_somewhere(top):
+            return None
+        if spec.platform == "aws" and top in facts.AWS_PREINSTALLED:
+            return None
+        if (
+            spec.platform == "yandex"
+            and runtime in facts.YANDEX_SDK_RUNTIMES
+            and top in facts.YANDEX_PREINSTALLED
+        ):
+            return None
+        if dists.dists_for_import(top) & ctx.installed:
+            return None
+        if spec.declared_by == "heuristic" or not spec.platform_known:
+            return None  # nothing says how a guessed function is deployed
+        return self._not_packaged(ctx, ref, top, sys_path_changed, path)
+
+    def _not_packaged(
+        self, ctx: _Context, ref: ImportRef, top: str, sys_path_changed: bool, path: str
+    ) -> Problem:
+        spec = ctx.spec
+        title = "AWS Lambda" if spec.platform == "aws" else "Yandex Cloud Functions"
+        root_rel = _rel_folder(spec)
+        requirement = dists.suggested_requirement(top)
+        manifest_name = (
+            os.path.relpath(ctx.manifest.files[0], spec.root) if ctx.manifest.files else None
+        )
+        doubt = ""
+        if ref.guarded:
+            doubt = " It is imported under `except ImportError`, so the code may do without it."
+        elif ctx.layers:
+            doubt = " The function has layers, which may provide it (not checked)."
+        elif sys_path_changed:
+            doubt = " The code changes sys.path, so it may be found elsewhere (not checked)."
+        elif ctx.undecided:
+            names = ", ".join(sorted(ctx.undecided)[:3])
+            doubt = (
+                f" It may come as a dependency of {names} (not installed here, so what "
+                "it installs is unknown): could not decide."
+            )
+        severity = Severity.INFO if doubt else Severity.ERROR
+        said = facts.import_error_text(spec.platform, ctx.handler_module, top)
+        if manifest_name is None:
+            missing = f"the code root {root_rel} has no requirements.txt"
+        else:
+            missing = f"{manifest_name} does not list '{requirement}'"
+        fixes: tuple[Fix, ...] = ()
+        if ctx.manifest_path is not None or manifest_name is None:
+            fixes = (self._add_fix(ctx, requirement),)
+        return Problem(
+            path,
+            ref.span,
+            severity,
+            "import-not-packaged",
+            f"'{top}' is not in the deployment: it is not in the standard library, the code "
+            f"root or what the platform preinstalls, and {missing}.{doubt}"
+            + ("" if doubt else f' {title} would fail with "{said}".')
+            + f" Add '{requirement}' to {root_rel}requirements.txt.{ctx.where}",
+            fixes,
+        )
+
+    def _add_fix(self, ctx: _Context, requirement: str) -> Fix:
+        path = ctx.manifest_path or os.path.join(ctx.spec.root, "requirements.txt")
+        text = self.sources.text(path) if ctx.manifest_path else None
+        shown = f"{_rel_folder(ctx.spec)}requirements.txt"
+        title = f"Add '{requirement}' to {shown}"
+        if text is None:
+            return Fix(title, path, Span.of(0, 0), f"{requirement}\n")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            end = Span.of(len(lines) - 1, 0)
+            return Fix(title, path, end, f"{requirement}\n")
+        last = len(lines) - 1
+        from handlerlens.analysis.text import utf16_column
+
+        col = utf16_column(lines[last], len(lines[last]))
+        return Fix(title, path, Span.of(last, col), f"\n{requirement}\n")
+
+    def _judge_syntax(self, ctx: _Context, path: str, result: DeployResult) -> None:
+        version = ctx.version
+        if version is None or version >= _SERVER:
+            return  # a newer runtime's grammar is the existing syntax-unchecked info
+        text = self.sources.text(path)
+        if text is None:
+            return
+        found = older_grammar_error(text, max(version, (3, 7)))
+        if found is None:
+            return
+        span, message = found
+        spec = ctx.spec
+        title = "AWS Lambda" if spec.platform == "aws" else "Yandex Cloud Functions"
+        line = span.start.line + 1
+        said = facts.syntax_error_text(
+            spec.platform,
+            ctx.handler_module,
+            f"invalid syntax ({os.path.basename(path)}, line {line})",
+        )
+        result.problems.append(
+            Problem(
+                path,
+                span,
+                Severity.ERROR,
+                "syntax-newer-than-runtime",
+                f"{message}, and the function's runtime {spec.runtime} is Python "
+                f"{version[0]}.{version[1]}: the module cannot be imported there. {title} would "
+                f'fail with "{said}". Rewrite it for Python {version[0]}.{version[1]} or move '
+                f"to a newer runtime.{ctx.where}",
+            )
+        )
+
+
+def _rel_folder(spec: FunctionSpec) -> str:
+    """The code root as the declaring file names it (`app/`), "" when it is that folder."""
+    base = os.path.dirname(spec.declared_in) if spec.declared_in else spec.root
+    rel = os.path.relpath(spec.root, base)
+    if rel == ".":
+        return ""
+    return (spec.root if rel.startswith("..") else rel).replace(os.sep, "/") + "/"
+
+
+class DeployState:
+    """The deploy problems of a workspace's functions, re-checked only where a change can
+    matter: a function whose handler was re-validated, or one that read the changed file
+    (a module of its import closure, or its manifest)."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.checker = DeployChecker(sources)
+        self.results: dict[int, DeployResult] = {}
+
+    def update(self, reports: list[Any], changed: str | None = None) -> set[str]:
+        """Check the functions of `reports` (FunctionReport) that need it; returns the paths
+        whose deploy problems may differ. `changed` None: check all."""
+        touched: set[str] = set()
+        alive: dict[int, DeployResult] = {}
+        for report in reports:
+            key = id(report.spec)
+            old = self.results.get(key)
+            if (
+                old is not None
+                and changed is not None
+                and changed not in old.files
+                and not _is_manifest_of(changed, report.spec.root)
+            ):
+                alive[key] = old
+                continue
+            new = self._check(report)
+            for result in (old, new):
+                if result is not None:
+                    touched |= {p.path for p in result.problems}
+            alive[key] = new
+        for key, gone in self.results.items():
+            if key not in alive:
+                touched |= {p.path for p in gone.problems}
+        self.results = alive
+        return touched
+
+    def _check(self, report: Any) -> DeployResult:
+        target = report.target
+        spec: FunctionSpec = report.spec
+        if target is None or not target.path or not spec.code_on_disk:
+            return DeployResult()
+        try:
+            return self.checker.check(spec, target.path, target.module)
+        except RecursionError:
+            return DeployResult()
+
+    def problems(self) -> list[Problem]:
+        """Every deploy problem, in function order."""
+        return [p for r in self.results.values() for p in r.problems]
+
+
+def _is_manifest_of(path: str, root: str) -> bool:
+    return os.path.dirname(path) == root and os.path.basename(path) in MANIFEST_NAMES
