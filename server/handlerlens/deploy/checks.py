@@ -215,7 +215,11 @@ class DeployChecker:
                         break
                     seen.add(found)
                     found_text = self.sources.text(found)
-                    if found_text is not None and not scan_file(found, found_text).parsed:
+                    info = self.sources.module(found) if found_text is not None else None
+                    if found_text is not None and (
+                        (info is not None and info.syntax_error is not None)
+                        or not scan_file(found, found_text).parsed
+                    ):
                         result.files.add(found)
                         result.problems.append(
                             Problem(
@@ -359,7 +363,9 @@ class DeployChecker:
                 )
         elif stdlib.is_stdlib_somewhere(top):
             return None
-        if spec.platform == "aws" and top in facts.AWS_PREINSTALLED:
+        if spec.platform == "aws" and (
+            top in facts.AWS_PREINSTALLED or top in facts.AWS_MAYBE_PREINSTALLED
+        ):
             return None
         if (
             spec.platform == "yandex"
@@ -399,7 +405,7 @@ class DeployChecker:
         severity = Severity.INFO if doubt else Severity.ERROR
         said = facts.import_error_text(spec.platform, ctx.handler_module, top)
         if manifest_name is None:
-            missing = f"the code root {root_rel} has no requirements.txt"
+            missing = f"the code root ({root_rel or './'}) has no requirements.txt"
         else:
             missing = f"{manifest_name} does not list '{requirement}'"
         fixes: tuple[Fix, ...] = ()

@@ -99,6 +99,40 @@ KNOWN_REQUIRES: dict[str, frozenset[str]] = {
     "aiohttp": frozenset({"multidict", "yarl", "aiosignal", "frozenlist", "attrs"}),
 }
 
+# Distributions that require nothing (their Requires-Dist is empty).
+KNOWN_LEAVES = frozenset(
+    {
+        "six",
+        "urllib3",
+        "jmespath",
+        "idna",
+        "certifi",
+        "charset-normalizer",
+        "pyyaml",
+        "typing-extensions",
+        "markupsafe",
+        "itsdangerous",
+        "blinker",
+        "sniffio",
+        "wrapt",
+        "annotated-types",
+        "multidict",
+        "frozenlist",
+        "attrs",
+        "pytz",
+        "simplejson",
+        "ujson",
+        "orjson",
+        "python-dotenv",
+        "pyjwt",
+        "pymysql",
+        "click",
+        "h11",
+        "protobuf",
+        "setuptools",
+    }
+)
+
 
 def normalize_import(name: str) -> str:
     """An import name as a distribution name would be spelled (PEP 503)."""
@@ -156,7 +190,7 @@ def closure(dists: set[str]) -> tuple[set[str], set[str]]:
         seen.add(dist)
         requires = _local_requires(dist)
         if requires is None:
-            requires = KNOWN_REQUIRES.get(dist)
+            requires = frozenset() if dist in KNOWN_LEAVES else KNOWN_REQUIRES.get(dist)
         if requires is None:
             unknown.add(dist)
             continue

@@ -14,6 +14,9 @@ AWS_PREINSTALLED = frozenset(
 AWS_PREINSTALLED_DISTS = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
+# Not documented either way in PLATFORMS.md: the Lambda durable functions SDK may be part of the
+# runtimes that run durable functions. Never claimed missing (no report), never claimed present.
+AWS_MAYBE_PREINSTALLED = frozenset({"aws_durable_execution_sdk_python"})
 # Yandex: python37 and python38 include the Yandex Cloud SDK; other runtimes list it in
 # requirements.txt [YC functions/lang/python/sdk.md@67d46c7; PLATFORMS.md §11.1].
 YANDEX_SDK_RUNTIMES = frozenset({"python37", "python38"})

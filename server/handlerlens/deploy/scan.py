@@ -415,7 +415,7 @@ def _parse_old(chunk: str, version: tuple[int, int]) -> tuple[int, int, str] | N
                     type(node).__name__ in kinds[0]
                     and start is not None
                     and end is not None
-                    and start <= row <= end
+                    and start <= row
                     and (best is None or start >= getattr(best, "lineno", 0))
                 ):
                     best = node
