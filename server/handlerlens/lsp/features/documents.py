@@ -19,6 +19,9 @@ WATCHED_GLOBS = (
     "**/*.{sh,bash,mk}",
     "**/{Makefile,makefile,GNUmakefile}",
     "**/*.zip",
+    # what a function's deployment installs (the deploy checks)
+    "**/requirements*.txt",
+    "**/Pipfile",
 )
 
 

@@ -1,0 +1,101 @@
+"""Deploy checks in the editor: same codes and positions as `check`, a quick fix that adds the
+package to requirements.txt (creating it), and updates on edits to a helper or the manifest."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import change_document, open_document, running_server, wait_for_diagnostics
+
+TEMPLATE = textwrap.dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Orders:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: app/
+          Handler: app.handler
+          Runtime: python3.13
+          Environment:
+            Variables:
+              TABLE_NAME: orders
+    """
+)
+APP = textwrap.dedent(
+    """\
+    import os
+    import cgi
+    import requests
+    import helper
+
+    def handler(event, context):
+        return os.environ["BUCKET"]
+    """
+)
+
+
+def _project(root: Path) -> Path:
+    (root / "app").mkdir()
+    (root / "template.yaml").write_text(TEMPLATE)
+    (root / "app" / "helper.py").write_text("import json\n")
+    app = root / "app" / "app.py"
+    app.write_text(APP)
+    return app
+
+
+def _deploy(diags: list[lsp.Diagnostic]) -> list[tuple[int, int, int, object]]:
+    return sorted(
+        (d.range.start.line, d.range.start.character, d.range.end.character, d.code)
+        for d in diags
+        if d.code in ("import-not-packaged", "import-removed-in-runtime", "env-var-undeclared")
+    )
+
+
+async def test_deploy_diagnostics_quick_fix_and_updates(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    helper = tmp_path / "app" / "helper.py"
+    async with running_server(tmp_path) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 3)
+        assert _deploy(diags) == [
+            (1, 7, 10, "import-removed-in-runtime"),
+            (2, 7, 15, "import-not-packaged"),
+            (6, 22, 30, "env-var-undeclared"),
+        ]
+        by_code = {d.code: d for d in diags}
+        assert by_code["import-not-packaged"].severity == lsp.DiagnosticSeverity.Error
+        assert by_code["env-var-undeclared"].severity == lsp.DiagnosticSeverity.Warning
+        diag = by_code["import-not-packaged"]
+        result = await client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                range=diag.range,
+                context=lsp.CodeActionContext(diagnostics=[diag]),
+            )
+        )
+        (action,) = [a for a in result or [] if isinstance(a, lsp.CodeAction)]
+        assert action.title == "Add 'requests' to app/requirements.txt"
+        requirements = tmp_path / "app" / "requirements.txt"
+        assert action.edit is not None and action.edit.document_changes is not None
+        create, edit = action.edit.document_changes
+        assert isinstance(create, lsp.CreateFile) and create.uri == requirements.as_uri()
+        assert isinstance(edit, lsp.TextDocumentEdit)
+        assert [e.new_text for e in edit.edits] == ["requests\n"]
+
+        # Applying it (as the editor would) and saving clears the diagnostic.
+        requirements.write_text("requests\n")
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[lsp.FileEvent(uri=requirements.as_uri(), type=lsp.FileChangeType.Created)]
+            )
+        )
+        await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 2)
+
+        # A helper module reached from the handler: its new import is reported there.
+        open_document(client, helper)
+        change_document(client, helper, "import json\nimport pandas\n", 2)
+        diags = await wait_for_diagnostics(client, helper, lambda d: bool(_deploy(d)))
+        assert _deploy(diags) == [(1, 7, 13, "import-not-packaged")]
