@@ -60,7 +60,8 @@ class _Context:
     installed: set[str]  # canonical distribution names installed with the deployment
     undecided: set[str]  # installed distributions whose dependencies are unknown here
     layers: bool
-    declaring_text: str
+    env_opaque: bool  # the declaring file computes the environment or reads it elsewhere
+    declaring_words: frozenset[str]  # every word of the declaring file
 
 
 class DeployChecker:
@@ -69,11 +70,30 @@ class DeployChecker:
     def __init__(self, sources: Sources) -> None:
         self.sources = sources
         self._listings: dict[str, tuple[int, frozenset[str]]] = {}
+        # Texts read during one update (many functions share files): dropped after it.
+        self.memo: dict[str, str | None] = {}
+        # Per declaring file's text: (has layers, environment computed elsewhere, its words).
+        self._declaring: dict[str, tuple[str, bool, bool, frozenset[str]]] = {}
         self._manifests: dict[
             tuple[str, tuple[int, int] | None], tuple[tuple[object, ...], Manifest, str | None]
         ] = {}
 
     # -- files ---------------------------------------------------------------------------
+
+    def text(self, path: str) -> str | None:
+        """The current text of `path`, read once per update."""
+        if path in self.memo:
+            return self.memo[path]
+        text = self.memo[path] = self.sources.text(path)
+        return text
+
+    def _declaring_facts(self, path: str, text: str) -> tuple[bool, bool, frozenset[str]]:
+        hit = self._declaring.get(path)
+        if hit is None or hit[0] != text:
+            words = frozenset(re.findall(r"[\w-]+", text))
+            hit = (text, bool(_LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
+            self._declaring[path] = hit
+        return hit[1], hit[2], hit[3]
 
     def _names(self, folder: str) -> frozenset[str]:
         try:
@@ -132,7 +152,7 @@ class DeployChecker:
         target: str | None = None
         req, pyproject, pipfile = candidates
         if stamp[0] is not None:
-            read_requirements(req, manifest, version, text=self.sources.text(req))
+            read_requirements(req, manifest, version, text=self.text(req))
             target = req
         elif stamp[1] is not None and read_pyproject(pyproject, manifest, version):
             target = None  # a pyproject's dependencies are edited by hand
@@ -157,7 +177,12 @@ class DeployChecker:
         if spec.platform == "aws" and spec.platform_known:
             installed |= facts.AWS_PREINSTALLED_DISTS
         closure, undecided = dists.closure(installed)
-        declaring = self.sources.text(spec.declared_in) if spec.declared_in else None
+        declaring = self.text(spec.declared_in) if spec.declared_in else None
+        layers, env_opaque, words = (
+            self._declaring_facts(spec.declared_in, declaring)
+            if spec.declared_in and declaring is not None
+            else (False, False, frozenset())
+        )
         where = (
             f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
             if spec.declared_in
@@ -172,8 +197,9 @@ class DeployChecker:
             manifest_path,
             closure,
             undecided | ({"(unnamed)"} if manifest.unnamed else set()),
-            bool(declaring and _LAYERS.search(declaring)),
-            declaring or "",
+            layers,
+            env_opaque,
+            words,
         )
         self._walk(ctx, handler_path, result)
         return result
@@ -185,7 +211,7 @@ class DeployChecker:
         scans: list[tuple[str, FileScan]] = []
         while queue:
             path = queue.popleft()
-            text = self.sources.text(path)
+            text = self.text(path)
             result.files.add(path)
             if text is None:
                 continue
@@ -214,7 +240,7 @@ class DeployChecker:
                         queue.clear()
                         break
                     seen.add(found)
-                    found_text = self.sources.text(found)
+                    found_text = self.text(found)
                     info = self.sources.module(found) if found_text is not None else None
                     if found_text is not None and (
                         (info is not None and info.syntax_error is not None)
@@ -233,7 +259,7 @@ class DeployChecker:
                         )
                         continue
                     queue.append(found)
-        sys_path_changed = any("sys.path" in (self.sources.text(p) or "") for p, _ in scans)
+        sys_path_changed = any("sys.path" in (self.text(p) or "") for p, _ in scans)
         for path, scan in scans:
             self._judge_imports(ctx, path, scan, sys_path_changed, result)
             self._judge_syntax(ctx, path, result)
@@ -245,7 +271,7 @@ class DeployChecker:
         spec = ctx.spec
         if spec.declared_by == "heuristic" or not spec.platform_known or not spec.declared_in:
             return  # nothing declares a guessed function's environment
-        if _ENV_OPAQUE.search(ctx.declaring_text):
+        if ctx.env_opaque:
             return  # the environment is computed or read from elsewhere: not decidable here
         platform_env = facts.PLATFORM_ENV.get(spec.platform, {})
         declaring = os.path.basename(spec.declared_in)
@@ -256,7 +282,7 @@ class DeployChecker:
                 or name in platform_env
                 or name in facts.ALWAYS_SET
                 or name in scan.env_guarded
-                or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", ctx.declaring_text)
+                or name in ctx.declaring_words
             ):
                 continue
             if read.how == "subscript":
@@ -425,7 +451,7 @@ class DeployChecker:
 
     def _add_fix(self, ctx: _Context, requirement: str) -> Fix:
         path = ctx.manifest_path or os.path.join(ctx.spec.root, "requirements.txt")
-        text = self.sources.text(path) if ctx.manifest_path else None
+        text = self.text(path) if ctx.manifest_path else None
         shown = f"{_rel_folder(ctx.spec)}requirements.txt"
         title = f"Add '{requirement}' to {shown}"
         if text is None:
@@ -444,7 +470,7 @@ class DeployChecker:
         version = ctx.version
         if version is None or version >= _SERVER:
             return  # a newer runtime's grammar is the existing syntax-unchecked info
-        text = self.sources.text(path)
+        text = self.text(path)
         if text is None:
             return
         found = older_grammar_error(text, max(version, (3, 7)))
@@ -508,6 +534,8 @@ class DeployState:
                 alive[key] = old
                 continue
             new = self._check(report)
+            if len(self.checker.memo) > 50_000:
+                self.checker.memo.clear()
             for result in (old, new):
                 if result is not None:
                     touched |= {p.path for p in result.problems}
@@ -516,6 +544,7 @@ class DeployState:
             if key not in alive:
                 touched |= {p.path for p in gone.problems}
         self.results = alive
+        self.checker.memo.clear()
         return touched
 
     def _check(self, report: Any) -> DeployResult:
