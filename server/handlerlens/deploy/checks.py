@@ -32,8 +32,12 @@ from handlerlens.project.model import FunctionSpec
 # A handler's import closure is cut here: a clear note, never a hang on a huge code root.
 MAX_MODULES = 2_000
 _SERVER = (sys.version_info[0], sys.version_info[1])
+# Distributions whose import names are known exactly (AWS's preinstalled ones): never matched
+# by name alone.
+_KNOWN_HERE = facts.AWS_PREINSTALLED_DISTS
 # A declaring file whose function has layers, or whose environment is computed elsewhere.
 _LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
+_MODULE_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"$]+)"')
 _ENV_OPAQUE = re.compile(
     r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
     r"\b|Variables\s*:\s*!|\"Variables\"\s*:\s*\{\s*\"(?:Fn::|Ref)|Fn::Transform|env_file|dotenv"
@@ -94,6 +98,37 @@ class DeployChecker:
             hit = (text, bool(_LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
             self._declaring[path] = hit
         return hit[1], hit[2], hit[3]
+
+    def _declaring_text(self, spec: FunctionSpec) -> tuple[str, str | None]:
+        """The text of what declares `spec`: its declaring file (and the files its runtime and
+        code root are set in); for Terraform, every .tf file of that folder and of the local
+        modules they call (a resource's layers and environment are often in a module, a
+        handler's value in variables.tf)."""
+        if not spec.declared_in:
+            return "", None
+        paths = [spec.declared_in]
+        paths += [p for p in (spec.runtime_declared_in, spec.root_declared_in) if p]
+        if spec.declared_by == "terraform":
+            folders = [os.path.dirname(spec.declared_in)]
+            for folder in list(folders):
+                tf = [os.path.join(folder, n) for n in sorted(self._names(folder))]
+                tf = [p for p in tf if p.endswith(".tf")]
+                paths += tf
+                for path in tf:
+                    for match in _MODULE_SOURCE.finditer(self.text(path) or ""):
+                        sub = os.path.normpath(os.path.join(folder, match.group(1)))
+                        if sub not in folders and len(folders) < 20:
+                            folders.append(sub)
+                            paths += [
+                                os.path.join(sub, n)
+                                for n in sorted(self._names(sub))
+                                if n.endswith(".tf")
+                            ]
+        unique = list(dict.fromkeys(paths))
+        texts = [self.text(p) for p in unique]
+        if texts[0] is None:
+            return "", None
+        return "\0".join(unique), "\n".join(t or "" for t in texts)
 
     def _names(self, folder: str) -> frozenset[str]:
         try:
@@ -177,10 +212,10 @@ class DeployChecker:
         if spec.platform == "aws" and spec.platform_known:
             installed |= facts.AWS_PREINSTALLED_DISTS
         closure, undecided = dists.closure(installed)
-        declaring = self.text(spec.declared_in) if spec.declared_in else None
+        key, declaring = self._declaring_text(spec)
         layers, env_opaque, words = (
-            self._declaring_facts(spec.declared_in, declaring)
-            if spec.declared_in and declaring is not None
+            self._declaring_facts(key, declaring)
+            if declaring is not None
             else (False, False, frozenset())
         )
         where = (
@@ -335,10 +370,14 @@ class DeployChecker:
         self, ctx: _Context, path: str, scan: FileScan, sys_path_changed: bool, result: DeployResult
     ) -> None:
         spec = ctx.spec
+        judged: set[str] = set()
         for ref in scan.imports:
             if ref.level or ref.type_checking or not ref.module:
                 continue
             top = ref.module.split(".")[0]
+            if top in judged:
+                continue  # the first import of a module in a file is where it fails
+            judged.add(top)
             if top in ("__future__", "__main__") or self._local(top, path, spec.root):
                 continue
             problem = self._judge(ctx, ref, top, sys_path_changed, path)
@@ -401,6 +440,8 @@ class DeployChecker:
             return None
         if dists.dists_for_import(top) & ctx.installed:
             return None
+        if any(dists.may_provide(top, d) for d in ctx.installed - _KNOWN_HERE):
+            return None  # a requirement whose name suggests it (not installed here to read)
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
         return self._not_packaged(ctx, ref, top, sys_path_changed, path)
@@ -505,7 +546,7 @@ def _rel_folder(spec: FunctionSpec) -> str:
     rel = os.path.relpath(spec.root, base)
     if rel == ".":
         return ""
-    return (spec.root if rel.startswith("..") else rel).replace(os.sep, "/") + "/"
+    return rel.replace(os.sep, "/") + "/"
 
 
 class DeployState:

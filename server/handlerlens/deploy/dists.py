@@ -177,6 +177,23 @@ def dists_for_import(top: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _tokens(name: str) -> frozenset[str]:
+    return frozenset(t for t in re.split(r"[-_.]+", name.lower()) if t)
+
+
+def may_provide(top: str, dist: str) -> bool:
+    """Whether distribution `dist` may install the import `top` by its name alone, for a
+    distribution not installed here to be read: `strands` / `strands_tools` from
+    `strands-agents` / `strands-agents-tools`, `opensearchpy` from `opensearch-py`, `mysql`
+    from `mysql-connector-python`. Used only to avoid a claim, never to make one."""
+    wanted = _tokens(top)
+    if wanted and wanted <= _tokens(dist):
+        return True
+    squashed = dist.replace("-", "")
+    plain = top.lower().replace("_", "")
+    return len(plain) >= 3 and (squashed.startswith(plain) or squashed.endswith(plain))
+
+
 def closure(dists: set[str]) -> tuple[set[str], set[str]]:
     """Every distribution installing `dists` brings (themselves included), and those of them
     whose dependencies are unknown here (not installed, not in the table)."""

@@ -37,7 +37,9 @@ class ImportRef:
     names: tuple[str, ...]  # what a from-import takes (a submodule, or a name)
     span: Span
     guarded: bool  # in a `try:` whose handler catches ImportError
-    type_checking: bool  # under `if TYPE_CHECKING:` or `if __name__ == "__main__":`
+    # Never needed deployed: under `if TYPE_CHECKING:`, `if __name__ == "__main__":`, or the
+    # `except ImportError:` fallback of another import.
+    type_checking: bool
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,17 @@ class _Visitor:
                 type_checking=type_checking,
                 key_guarded=key_guarded or catches_key,
             )
-            for part in (*[h.body for h in handlers], stmt.orelse, stmt.finalbody):  # type: ignore[attr-defined]
+            for handler in handlers:
+                # The fallback of `try: import x` / `except ImportError: import y` runs only
+                # when the first import failed: not a module the deployment must have.
+                fallback = catches_import and _catches(handler, _IMPORT_ERRORS)
+                self.body(
+                    handler.body,
+                    guarded=guarded,
+                    type_checking=type_checking or fallback,
+                    key_guarded=key_guarded,
+                )
+            for part in (stmt.orelse, stmt.finalbody):  # type: ignore[attr-defined]
                 self.body(
                     part, guarded=guarded, type_checking=type_checking, key_guarded=key_guarded
                 )
