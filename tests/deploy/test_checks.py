@@ -365,3 +365,73 @@ def test_editing_a_helper_or_the_requirements_updates(tmp_path: Path) -> None:
     req = write(tmp_path, "app/requirements.txt", "requests\n")
     ws.python_changed(str(req))
     assert ws.deploy.problems() == []
+
+
+def test_fallbacks_duplicates_and_requirement_names(tmp_path: Path) -> None:
+    sam(tmp_path)
+    write(
+        tmp_path,
+        "app/app.py",
+        """\
+        try:
+            from schemas import OUT
+        except ImportError:
+            from src.schemas import OUT      # the fallback for tests: not needed deployed
+        import pandas
+        from pandas import DataFrame         # the same module: reported once, at the first
+        import strands                       # from strands-agents, not installed here
+        import opensearchpy                  # from opensearch-py
+        def handler(e, c):
+            return 1
+        """,
+    )
+    write(tmp_path, "app/schemas.py", "OUT = {}\n")
+    write(tmp_path, "app/requirements.txt", "strands-agents\nopensearch-py\n")
+    got = deploy_problems(tmp_path)
+    assert [(p.span.start.line, p.code) for p in got] == [(4, "import-not-packaged")]
+    assert got[0].severity == Severity.INFO  # strands-agents' dependencies are unknown here
+
+
+def test_terraform_layers_in_a_local_module(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "main.tf",
+        """\
+        module "fn" {
+          source  = "./modules/lambda"
+          handler = "app.handler"
+          file    = "./src/app.py"
+        }
+        data "archive_file" "zip" {
+          type        = "zip"
+          source_dir  = "${path.module}/src"
+          output_path = "${path.module}/fn.zip"
+        }
+        resource "aws_lambda_function" "direct" {
+          function_name = "direct"
+          filename      = data.archive_file.zip.output_path
+          handler       = "app.handler"
+          runtime       = "python3.12"
+          role          = "arn"
+        }
+        """,
+    )
+    write(
+        tmp_path,
+        "modules/lambda/main.tf",
+        """\
+        variable "handler" {}
+        variable "file" {}
+        resource "aws_lambda_function" "f" {
+          function_name = "f"
+          handler       = var.handler
+          runtime       = "python3.12"
+          layers        = ["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPython:13"]
+        }
+        """,
+    )
+    write(
+        tmp_path, "src/app.py", "import aws_lambda_powertools\ndef handler(e, c):\n    return 1\n"
+    )
+    got = deploy_problems(tmp_path)
+    assert got and all(p.severity == Severity.INFO and "layers" in p.message for p in got)

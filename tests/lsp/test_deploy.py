@@ -99,3 +99,39 @@ async def test_deploy_diagnostics_quick_fix_and_updates(tmp_path: Path) -> None:
         change_document(client, helper, "import json\nimport pandas\n", 2)
         diags = await wait_for_diagnostics(client, helper, lambda d: bool(_deploy(d)))
         assert _deploy(diags) == [(1, 7, 13, "import-not-packaged")]
+
+
+async def test_env_name_completion_and_hover(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    async with running_server(tmp_path) as client:
+        await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 3)
+        open_document(client, app)
+        text = APP.replace('return os.environ["BUCKET"]', 'x = os.environ["TA\n    return 1')
+        change_document(client, app, text, 2)
+        result = await client.text_document_completion_async(
+            lsp.CompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                position=lsp.Position(line=6, character=22),
+            )
+        )
+        assert isinstance(result, lsp.CompletionList)
+        labels = [i.label for i in result.items]
+        assert labels[0] == "TABLE_NAME" and "AWS_REGION" in labels
+        first = min(result.items, key=lambda i: i.sort_text or "")
+        assert first.label == "TABLE_NAME" and first.detail == "= orders"
+        assert isinstance(first.text_edit, lsp.TextEdit)
+        assert (first.text_edit.range.start.character, first.text_edit.range.end.character) == (
+            20,
+            22,
+        )
+
+        change_document(client, app, APP.replace('"BUCKET"', '"TABLE_NAME"'), 3)
+        hover = await client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                position=lsp.Position(line=6, character=25),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "`orders` in function 'Orders' (template.yaml)" in hover.contents.value
+        assert hover.range is not None and hover.range.start.character == 23

@@ -1,0 +1,127 @@
+"""Environment variable names in `os.environ["`, `os.getenv("`: completion with the names the
+functions reaching the file declare and the platform's, hover with the declared value and
+where it is declared. Chained in front of the completion and hover registered before it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+from handlerlens.analysis.problems import Span
+from handlerlens.lsp.convert import to_path, to_range
+from handlerlens.lsp.server import HandlerLensServer
+
+if TYPE_CHECKING:
+    from handlerlens.project.model import FunctionSpec
+
+log = logging.getLogger(__name__)
+
+
+def specs_reaching(ls: HandlerLensServer, path: str) -> list[FunctionSpec]:
+    """Functions whose handler's imports reach `path` (their deploy check read it)."""
+    ws = ls.workspace_for(path)
+    out = []
+    for report in ws.reports:
+        result = ws.deploy.results.get(id(report.spec))
+        if result is not None and path in result.files and report.spec not in out:
+            out.append(report.spec)
+    return out
+
+
+def _line(ls: HandlerLensServer, uri: str, line: int) -> str:
+    lines = ls.workspace.get_text_document(uri).lines
+    return lines[line].rstrip("\r\n") if 0 <= line < len(lines) else ""
+
+
+def _on_line(span: Span, line: int) -> lsp.Range:
+    return to_range(span.shifted(line))
+
+
+def env_completion(
+    ls: HandlerLensServer, params: lsp.CompletionParams
+) -> lsp.CompletionList | None:
+    path = to_path(params.text_document.uri)
+    if path is None or not path.endswith(".py"):
+        return None
+    line = _line(ls, params.text_document.uri, params.position.line)
+    if "environ" not in line and "getenv" not in line:
+        return None
+    from handlerlens.deploy.env_names import complete_env
+
+    found = complete_env(line, params.position.character, specs_reaching(ls, path))
+    if found is None:
+        return None
+    span, items = found
+    rng = _on_line(span, params.position.line)
+    return lsp.CompletionList(
+        is_incomplete=False,
+        items=[
+            lsp.CompletionItem(
+                label=item.name,
+                kind=lsp.CompletionItemKind.Variable,
+                detail=item.detail,
+                documentation=lsp.MarkupContent(
+                    kind=lsp.MarkupKind.Markdown, value=item.documentation
+                ),
+                sort_text=("0" if item.declared else "1") + item.name,
+                text_edit=lsp.TextEdit(range=rng, new_text=item.name),
+            )
+            for item in items
+        ],
+    )
+
+
+def env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    path = to_path(params.text_document.uri)
+    if path is None or not path.endswith(".py"):
+        return None
+    line = _line(ls, params.text_document.uri, params.position.line)
+    if "environ" not in line and "getenv" not in line:
+        return None
+    from handlerlens.deploy.env_names import hover_env
+
+    specs = specs_reaching(ls, path)
+    if not specs:
+        return None
+    found = hover_env(line, params.position.character, specs)
+    if found is None:
+        return None
+    span, markdown = found
+    return lsp.Hover(
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown),
+        range=_on_line(span, params.position.line),
+    )
+
+
+def _chain(
+    server: HandlerLensServer, method: str, mine: Callable[[HandlerLensServer, Any], Any]
+) -> None:
+    earlier: Callable[[Any], Any] | None = server.protocol.fm.features.pop(method, None)
+    options = server.protocol.fm.feature_options.get(method)
+
+    async def combined(ls: HandlerLensServer, params: Any) -> Any:
+        await ls.ready.wait()
+        try:
+            answer = mine(ls, params)
+        except Exception:  # a bug here must cost one answer, never an error popup
+            log.exception("%s failed", method)
+            answer = None
+        if answer is not None:
+            return answer
+        if earlier is None:
+            return None
+        answer = earlier(params)
+        if isinstance(answer, Awaitable):
+            answer = await answer
+        return answer
+
+    server.feature(method, options)(combined)
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire env-name completion and hover in front of the ones registered earlier."""
+    _chain(server, lsp.TEXT_DOCUMENT_COMPLETION, env_completion)
+    _chain(server, lsp.TEXT_DOCUMENT_HOVER, env_hover)
