@@ -3,6 +3,7 @@ package to requirements.txt (creating it), and updates on edits to a helper or t
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -135,3 +136,23 @@ async def test_env_name_completion_and_hover(tmp_path: Path) -> None:
         assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
         assert "`orders` in function 'Orders' (template.yaml)" in hover.contents.value
         assert hover.range is not None and hover.range.start.character == 23
+
+
+async def test_runtime_interpreter_mismatch_when_asked(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    here = f"python3.{sys.version_info[1]}"
+    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", other))
+    options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(
+            client, app, lambda d: any(x.code == "runtime-interpreter-mismatch" for x in d)
+        )
+        (diag,) = [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+        assert diag.severity == lsp.DiagnosticSeverity.Information
+        assert (diag.range.start.line, diag.range.start.character) == (5, 4)  # `handler`
+        assert f"deployed on {other}" in diag.message
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", here))
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
+        assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]

@@ -557,6 +557,10 @@ class DeployState:
     def __init__(self, sources: Sources) -> None:
         self.checker = DeployChecker(sources)
         self.results: dict[int, DeployResult] = {}
+        # Set by the language server: the Python that runs functions locally (the runner's
+        # default, this interpreter) is compared with each declared runtime. `check` leaves
+        # it None: its output must not depend on the machine it runs on.
+        self.local_python: tuple[int, int] | None = None
 
     def update(self, reports: list[Any], changed: str | None = None) -> set[str]:
         """Check the functions of `reports` (FunctionReport) that need it; returns the paths
@@ -594,9 +598,38 @@ class DeployState:
         if target is None or not target.path or not spec.code_on_disk:
             return DeployResult()
         try:
-            return self.checker.check(spec, target.path, target.module)
+            result = self.checker.check(spec, target.path, target.module)
         except RecursionError:
             return DeployResult()
+        mismatch = self._interpreter_mismatch(report)
+        if mismatch is not None:
+            result.problems.append(mismatch)
+        return result
+
+    def _interpreter_mismatch(self, report: Any) -> Problem | None:
+        spec: FunctionSpec = report.spec
+        binding = report.binding
+        local = self.local_python
+        if local is None or binding is None or not spec.runtime or is_placeholder(spec.runtime):
+            return None
+        version = runtime_python(spec.runtime)
+        if version is None or version == local:
+            return None
+        where = (
+            f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
+            if spec.declared_in
+            else ""
+        )
+        return Problem(
+            report.target.path,
+            binding.span,
+            Severity.INFO,
+            "runtime-interpreter-mismatch",
+            f"Runs here on Python {local[0]}.{local[1]} ({sys.executable}), deployed on "
+            f"{spec.runtime} (Python {version[0]}.{version[1]}): what works here may not "
+            f"there (syntax, standard library, compiled packages). Run it locally with a "
+            f"Python {version[0]}.{version[1]} (handlerlens serve --python PATH).{where}",
+        )
 
     def problems(self) -> list[Problem]:
         """Every deploy problem, in function order."""
