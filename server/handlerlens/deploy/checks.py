@@ -288,8 +288,9 @@ class DeployChecker:
                                 ref.span,
                                 Severity.INFO,
                                 "imports-unchecked",
-                                f"{os.path.relpath(found, root)} does not parse, so what it "
-                                f"imports is unknown and was not checked.{ctx.where}",
+                                f"{os.path.relpath(found, root)} does not parse with Python "
+                                f"{_SERVER[0]}.{_SERVER[1]} (which HandlerLens runs on), so what "
+                                f"it imports is unknown and was not checked.{ctx.where}",
                             )
                         )
                         continue
@@ -478,15 +479,24 @@ class DeployChecker:
         fixes: tuple[Fix, ...] = ()
         if ctx.manifest_path is not None or manifest_name is None:
             fixes = (self._add_fix(ctx, requirement),)
+        if manifest_name is not None and ctx.manifest_path is None:
+            add_to = f"{root_rel}{manifest_name}"  # a pyproject.toml or Pipfile
+        else:
+            add_to = f"{root_rel}requirements.txt"
+        found = (
+            f"it is not in the standard library, the code root or what the platform "
+            f"preinstalls, and {missing}."
+        )
+        if doubt:
+            head = f"'{top}' may be missing from the deployment: {found}{doubt}"
+        else:
+            head = f"'{top}' is not in the deployment: {found} {title} would fail with \"{said}\"."
         return Problem(
             path,
             ref.span,
             severity,
             "import-not-packaged",
-            f"'{top}' is not in the deployment: it is not in the standard library, the code "
-            f"root or what the platform preinstalls, and {missing}.{doubt}"
-            + ("" if doubt else f' {title} would fail with "{said}".')
-            + f" Add '{requirement}' to {root_rel}requirements.txt.{ctx.where}",
+            f"{head} Add '{requirement}' to {add_to}.{ctx.where}",
             fixes,
         )
 

@@ -61,8 +61,6 @@ KNOWN_MISMATCHES: dict[str, str] = {
     "ldap": "python-ldap",
     "Levenshtein": "python-levenshtein",
     "markdown": "markdown",
-    "yandex": "yandex-cloud-ml-sdk",
-    "tg": "tgcrypto",
 }
 # Distributions some distributions are commonly installed under instead (either provides it).
 ALTERNATIVES: dict[str, frozenset[str]] = {
@@ -223,4 +221,4 @@ def suggested_requirement(top: str) -> str:
             return md.metadata(local[0])["Name"] or local[0]
         except md.PackageNotFoundError:
             return local[0]
-    return KNOWN_MISMATCHES.get(top, top)
+    return KNOWN_MISMATCHES.get(top, top.replace("_", "-"))
