@@ -251,6 +251,13 @@ def test_env_var_undeclared(tmp_path: Path) -> None:
         "KeyError on deploy: 'BUCKET' is not in function 'Orders' environment (template.yaml)"
     )
     assert (got[0].span.start.character, got[0].span.end.character) == (19, 27)
+    # Quick fix: declared beside the function's other variable, in the same style.
+    (fix,) = got[0].fixes
+    assert fix.title == "Declare 'BUCKET' in template.yaml (beside 'TABLE_NAME')"
+    template = (tmp_path / "template.yaml").read_text().split("\n")
+    row = next(i for i, line in enumerate(template) if "TABLE_NAME: orders" in line)
+    assert (fix.span.start.line, fix.span.start.character) == (row, len(template[row]))
+    assert fix.new_text == '\n          BUCKET: ""'
 
 
 def test_env_computed_elsewhere_is_not_judged(tmp_path: Path) -> None:

@@ -334,8 +334,43 @@ class DeployChecker:
                     f"{head} is not in function '{spec.name}' environment ({declaring}). The "
                     "deployed function gets only the variables its declaration sets and the "
                     f"platform's; declare it in {declaring}.",
+                    self._env_fix(spec, name),
                 )
             )
+
+    def _env_fix(self, spec: FunctionSpec, name: str) -> tuple[Fix, ...]:
+        """Declare `name` beside a variable the function already declares, when exactly one
+        line of the declaring file sets that variable (YAML `KEY: value`, HCL `KEY = value`)
+        and the value fits on it; no fix otherwise (no guess where it would go)."""
+        path = spec.declared_in
+        text = self.text(path) if path else None
+        if path is None or text is None or not spec.env:
+            return ()
+        lines = text.split("\n")
+        for key in spec.env:
+            pattern = re.compile(rf"""^(\s*)(["']?){re.escape(key)}\2(\s*)([:=])\s*\S""")
+            hits = [(i, m) for i, line in enumerate(lines) if (m := pattern.match(line))]
+            if len(hits) != 1:
+                continue
+            row, match = hits[0]
+            indent = match.group(1)
+            after = lines[row + 1] if row + 1 < len(lines) else ""
+            if after.strip() and len(after) - len(after.lstrip()) > len(indent):
+                continue  # a value over several lines
+            quote, gap, sep = match.group(2), match.group(3), match.group(4)
+            value = '""'
+            new = (
+                f"{indent}{quote}{name}{quote}{gap}{sep} {value}"
+                if sep == "="
+                else (f"{indent}{quote}{name}{quote}: {value}")
+            )
+            end = len(lines[row].rstrip("\r"))
+            from handlerlens.analysis.text import utf16_column
+
+            at = Span.of(row, utf16_column(lines[row], end))
+            title = f"Declare '{name}' in {os.path.basename(path)} (beside '{key}')"
+            return (Fix(title, path, at, "\n" + new),)
+        return ()
 
     def _follow(self, ref: ImportRef, importer: str, root: str) -> list[str]:
         """Files of the code root (or beside `importer`) that `ref` imports."""
