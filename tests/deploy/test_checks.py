@@ -433,7 +433,7 @@ def test_terraform_layers_in_a_local_module(tmp_path: Path) -> None:
           function_name = "f"
           handler       = var.handler
           runtime       = "python3.12"
-          layers        = ["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPython:13"]
+          layers        = ["arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:13"]
         }
         """,
     )
