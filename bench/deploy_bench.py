@@ -1,7 +1,11 @@
 """Figures of the deploy checks (issue #19): edit → diagnostics on the 2,000-line bench module,
 `check` on a generated 500-function monorepo, and the language server's RSS on it.
 
-    python -m bench.deploy_bench [--python PY] [--reps N] [--functions 500] [--only edit|monorepo]
+    python -m bench.deploy_bench [--python PY] [--reps N] [--functions 500]
+                                 [--only plain|edit|monorepo]
+
+`plain` is lsp_bench's edit → diagnostics piece as it is (the module imports only json);
+`edit` the same module with imports, env reads and a python3.9 runtime.
 
 `--python` picks the interpreter whose HandlerLens is measured (default: this checkout's
 .venv), so a checkout without the deploy checks gives the "before" figures.
@@ -22,7 +26,14 @@ from bench.lsp_client import LspClient
 from bench.lsp_document import Document
 from bench.monorepo import generate
 from bench.procs import VENV_PY, rss_mib
-from bench.workload import SIGNATURE, SIGNATURE_BROKEN, SYNTAX_BROKEN, SYNTAX_LINE, make_module
+from bench.workload import (
+    SIGNATURE,
+    SIGNATURE_BROKEN,
+    SYNTAX_BROKEN,
+    SYNTAX_LINE,
+    make_module,
+    write_lsp_project,
+)
 
 TEMPLATE = """Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -45,16 +56,24 @@ HEAD = (
 )
 
 
-async def edit_figures(python: str, workdir: Path, reps: int) -> dict[str, list[float]]:
+async def edit_figures(
+    python: str, workdir: Path, reps: int, plain: bool = False
+) -> dict[str, list[float]]:
+    """Edit → diagnostics series; `plain`: lsp_bench's own workspace (the module as it is,
+    a Yandex function in pyproject.toml), else the one above with imports and env reads."""
     module = make_module()
-    root = workdir / "edit"
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "template.yaml").write_text(TEMPLATE)
-    (root / "requirements.txt").write_text("PyYAML\n")
-    main = root / "main.py"
-    text = HEAD + module.text
-    main.write_text(text)
-    shift = HEAD.count("\n")
+    root = workdir / ("plain" if plain else "edit")
+    if plain:
+        main = write_lsp_project(root, module)
+        text, shift = module.text, 0
+    else:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "template.yaml").write_text(TEMPLATE)
+        (root / "requirements.txt").write_text("PyYAML\n")
+        main = root / "main.py"
+        text = HEAD + module.text
+        main.write_text(text)
+        shift = HEAD.count("\n")
     client = LspClient([python, "-m", "handlerlens", "lsp"], root, workdir / "edit-lsp.log")
     out: dict[str, list[float]] = {}
     try:
@@ -108,15 +127,22 @@ def main() -> None:
     parser.add_argument("--python", default=str(VENV_PY))
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--functions", type=int, default=500)
-    parser.add_argument("--only", choices=("edit", "monorepo"))
+    parser.add_argument("--only", choices=("edit", "plain", "monorepo"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hl-deploy-bench-") as tmp:
         workdir = Path(tmp)
-        if args.only in (None, "edit"):
-            series = asyncio.run(edit_figures(args.python, workdir, args.reps))
+        for piece in ("plain", "edit"):
+            if args.only not in (None, piece):
+                continue
+            series = asyncio.run(
+                edit_figures(args.python, workdir, args.reps, plain=piece == "plain")
+            )
             for name, samples in series.items():
                 median = statistics.median(samples) if samples else float("nan")
-                print(f"edit -> diagnostics ({name}): median {median:.1f} ms, n={len(samples)}")
+                print(
+                    f"edit -> diagnostics, {piece} module ({name}): median {median:.1f} ms, "
+                    f"n={len(samples)}"
+                )
         if args.only in (None, "monorepo"):
             root = workdir / "monorepo"
             generate(root, args.functions)

@@ -213,6 +213,7 @@ def closure(dists: set[str]) -> tuple[set[str], set[str]]:
     return seen, unknown
 
 
+@cache
 def suggested_requirement(top: str) -> str:
     """The distribution name to add to a manifest for import `top`."""
     local = sorted(local_import_map().get(top, frozenset()))

@@ -96,12 +96,28 @@ def forget(path: str) -> None:
     _files.pop(path, None)
 
 
-def _scan(text: str) -> FileScan:
+_splits: dict[str, tuple[LineIndex, list[tuple[int, str]]]] = {}
+
+
+def _split(text: str) -> tuple[LineIndex, list[tuple[int, str]]]:
+    """`text`'s lines and its top-level statements (first line, text), kept for the few
+    texts last split: the import scan and the older-grammar check split the same text."""
+    hit = _splits.get(text)
+    if hit is not None:
+        return hit
     index = LineIndex(text)
     lines = index.lines
+    chunks = [(a, "\n".join(lines[a:b]) + "\n") for a, b in _chunk_bounds(lines)]
+    if len(_splits) >= 32:
+        _splits.pop(next(iter(_splits)))
+    _splits[text] = (index, chunks)
+    return index, chunks
+
+
+def _scan(text: str) -> FileScan:
+    index, chunks = _split(text)
     parts: list[tuple[int, _ChunkScan]] = []
-    for start, end in _chunk_bounds(lines):
-        chunk = "\n".join(lines[start:end]) + "\n"
+    for start, chunk in chunks:
         scanned = _scan_chunk(chunk)
         if scanned is None:
             whole = _scan_chunk(text, cache=False)
@@ -381,10 +397,8 @@ _old_syntax: dict[tuple[str, tuple[int, int]], tuple[int, int, str] | None] = {}
 def older_grammar_error(text: str, version: tuple[int, int]) -> tuple[Span, str] | None:
     """Where `text` (which parses on this Python) uses grammar Python `version` lacks, with the
     parser's message; `ast.parse(feature_version=…)`, one top-level statement at a time."""
-    index = LineIndex(text)
-    lines = index.lines
-    for start, end in _chunk_bounds(lines):
-        chunk = "\n".join(lines[start:end]) + "\n"
+    index, chunks = _split(text)
+    for start, chunk in chunks:
         key = (chunk, version)
         if key in _old_syntax:
             found = _old_syntax[key]
