@@ -37,6 +37,8 @@ _SERVER = (sys.version_info[0], sys.version_info[1])
 _KNOWN_HERE = facts.AWS_PREINSTALLED_DISTS
 # A declaring file whose function has layers, or whose environment is computed elsewhere.
 _LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
+# A line setting a key: YAML `KEY: value`, HCL `KEY = value`, either maybe quoted.
+_SETTER = re.compile(r"""^(\s*)(["']?)([\w.-]+)\2(\s*)([:=])\s*\S""")
 _MODULE_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"$]+)"')
 _ENV_OPAQUE = re.compile(
     r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
@@ -78,6 +80,9 @@ class DeployChecker:
         self.memo: dict[str, str | None] = {}
         # Per declaring file's text: (has layers, environment computed elsewhere, its words).
         self._declaring: dict[str, tuple[str, bool, bool, frozenset[str]]] = {}
+        self._setter_cache: dict[
+            str, tuple[str, list[str], dict[str, list[tuple[int, re.Match[str]]]]]
+        ] = {}
         self._manifests: dict[
             tuple[str, tuple[int, int] | None], tuple[tuple[object, ...], Manifest, str | None]
         ] = {}
@@ -338,6 +343,23 @@ class DeployChecker:
                 )
             )
 
+    def _setters(
+        self, path: str, text: str
+    ) -> tuple[list[str], dict[str, list[tuple[int, re.Match[str]]]]]:
+        """The lines of a declaring file, and per key the lines that set it (`KEY: v`,
+        `KEY = v`), read once per text."""
+        hit = self._setter_cache.get(path)
+        if hit is not None and hit[0] == text:
+            return hit[1], hit[2]
+        lines = text.split("\n")
+        setters: dict[str, list[tuple[int, re.Match[str]]]] = {}
+        for i, line in enumerate(lines):
+            match = _SETTER.match(line)
+            if match is not None:
+                setters.setdefault(match.group(3), []).append((i, match))
+        self._setter_cache[path] = (text, lines, setters)
+        return lines, setters
+
     def _env_fix(self, spec: FunctionSpec, name: str) -> tuple[Fix, ...]:
         """Declare `name` beside a variable the function already declares, when exactly one
         line of the declaring file sets that variable (YAML `KEY: value`, HCL `KEY = value`)
@@ -346,10 +368,9 @@ class DeployChecker:
         text = self.text(path) if path else None
         if path is None or text is None or not spec.env:
             return ()
-        lines = text.split("\n")
+        lines, setters = self._setters(path, text)
         for key in spec.env:
-            pattern = re.compile(rf"""^(\s*)(["']?){re.escape(key)}\2(\s*)([:=])\s*\S""")
-            hits = [(i, m) for i, line in enumerate(lines) if (m := pattern.match(line))]
+            hits = setters.get(key, [])
             if len(hits) != 1:
                 continue
             row, match = hits[0]
@@ -357,7 +378,7 @@ class DeployChecker:
             after = lines[row + 1] if row + 1 < len(lines) else ""
             if after.strip() and len(after) - len(after.lstrip()) > len(indent):
                 continue  # a value over several lines
-            quote, gap, sep = match.group(2), match.group(3), match.group(4)
+            quote, gap, sep = match.group(2), match.group(4), match.group(5)
             value = '""'
             new = (
                 f"{indent}{quote}{name}{quote}{gap}{sep} {value}"
