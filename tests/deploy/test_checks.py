@@ -331,7 +331,7 @@ def test_unparsable_helper_circular_imports_star_and_dynamic(tmp_path: Path) -> 
     )
     write(tmp_path, "app/a.py", "import b\n")
     write(tmp_path, "app/b.py", "import a\nimport app\n")
-    write(tmp_path, "app/broken.py", "def oops(:\n")
+    write(tmp_path, "app/broken.py", "import json\nfrom os import (path,\n")
     (p,) = deploy_problems(tmp_path)
     assert p.code == "imports-unchecked" and p.severity == Severity.INFO
     assert "broken.py does not parse" in p.message and p.span.start.line == 2

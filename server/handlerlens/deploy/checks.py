@@ -78,6 +78,7 @@ class DeployChecker:
         self._listings: dict[str, tuple[int, frozenset[str]]] = {}
         # Texts read during one update (many functions share files): dropped after it.
         self.memo: dict[str, str | None] = {}
+        self.memo_folders: set[str] = set()
         # Per declaring file's text: (has layers, environment computed elsewhere, its words).
         self._declaring: dict[str, tuple[str, bool, bool, frozenset[str]]] = {}
         self._setter_cache: dict[
@@ -136,11 +137,14 @@ class DeployChecker:
         return "\0".join(unique), "\n".join(t or "" for t in texts)
 
     def _names(self, folder: str) -> frozenset[str]:
+        hit = self._listings.get(folder)
+        if hit is not None and folder in self.memo_folders:
+            return hit[1]  # already compared with the disk during this update
         try:
             stamp = os.stat(folder).st_mtime_ns
         except OSError:
             return frozenset()
-        hit = self._listings.get(folder)
+        self.memo_folders.add(folder)
         if hit is not None and hit[0] == stamp:
             return hit[1]
         names = frozenset(self.sources.listdir(folder))
@@ -281,11 +285,9 @@ class DeployChecker:
                         break
                     seen.add(found)
                     found_text = self.text(found)
-                    info = self.sources.module(found) if found_text is not None else None
-                    if found_text is not None and (
-                        (info is not None and info.syntax_error is not None)
-                        or not scan_file(found, found_text).parsed
-                    ):
+                    # Only a statement that imports can hide an import: one that does not
+                    # parse elsewhere leaves what the module imports known.
+                    if found_text is not None and not scan_file(found, found_text).parsed:
                         result.files.add(found)
                         result.problems.append(
                             Problem(
@@ -656,6 +658,7 @@ class DeployState:
                 touched |= {p.path for p in gone.problems}
         self.results = alive
         self.checker.memo.clear()
+        self.checker.memo_folders.clear()
         return touched
 
     def _check(self, report: Any) -> DeployResult:
