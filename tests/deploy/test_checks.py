@@ -442,3 +442,92 @@ def test_terraform_layers_in_a_local_module(tmp_path: Path) -> None:
     )
     got = deploy_problems(tmp_path)
     assert got and all(p.severity == Severity.INFO and "layers" in p.message for p in got)
+
+
+def test_yandex_function_in_pyproject(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "pyproject.toml",
+        """\
+        [project]
+        name = "fn"
+        version = "0"
+        dependencies = ["PyYAML>=6", "ydb; python_version >= '3.8'"]
+
+        [tool.handlerlens]
+        platform = "yandex"
+        runtime = "python312"
+        entry = "main.handler"
+        env = { STAGE = "dev" }
+        """,
+    )
+    write(
+        tmp_path,
+        "main.py",
+        """\
+        import os, yaml, ydb, grpc, requests, asyncore
+        def handler(event, context):
+            return os.environ["STAGE"] + os.environ["TOKEN"]
+        """,
+    )
+    got = deploy_problems(tmp_path)
+    assert [(p.code, p.span.start.character) for p in got] == [
+        ("import-not-packaged", 28),  # requests (ydb brings grpc)
+        ("import-removed-in-runtime", 38),  # asyncore on 3.12
+        ("env-var-undeclared", 44),
+    ]
+    assert 'Yandex Cloud Functions would fail with "ModuleNotFoundError: No module named' in (
+        got[0].message
+    )
+    assert "Add 'requests' to pyproject.toml" in got[0].message and not got[0].fixes
+
+
+def test_scan_and_requirements_never_raise() -> None:
+    """Any text: a scan or a requirements file, never an exception."""
+    import random
+
+    from handlerlens.deploy.manifest import Manifest, read_requirements
+    from handlerlens.deploy.scan import older_grammar_error, scan_file
+
+    rng = random.Random(19)
+    pieces = [
+        "import ",
+        "from ",
+        " . ",
+        "os.environ[",
+        "getenv(",
+        '"X"',
+        "'",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\n",
+        "    ",
+        "try:",
+        "except ImportError:",
+        "-r ",
+        "-e ",
+        "--hash=",
+        "#",
+        "\\",
+        "@",
+        "; python_version < '3'",
+        "==",
+        "git+https://x/y#egg=",
+        "match x:",
+        "case 1:",
+        "*",
+        "\x00",
+        "é",
+        "\t",
+        "def f(",
+        ":",
+        "if TYPE_CHECKING:",
+        "__import__(",
+    ]
+    for i in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        scan_file(f"/fuzz/{i}.py", text)
+        older_grammar_error(text, (3, 8))
+        read_requirements(f"/fuzz/{i}.txt", Manifest(), (3, 12), text=text)

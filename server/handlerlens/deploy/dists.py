@@ -95,6 +95,8 @@ KNOWN_REQUIRES: dict[str, frozenset[str]] = {
     "yandexcloud": frozenset({"grpcio", "protobuf", "requests", "pyjwt", "cryptography", "six"}),
     "aws-xray-sdk": frozenset({"botocore", "wrapt"}),
     "aiohttp": frozenset({"multidict", "yarl", "aiosignal", "frozenlist", "attrs"}),
+    "yarl": frozenset({"multidict", "idna", "propcache"}),
+    "aiosignal": frozenset({"frozenlist"}),
 }
 
 # Distributions that require nothing (their Requires-Dist is empty).
@@ -128,6 +130,8 @@ KNOWN_LEAVES = frozenset(
         "h11",
         "protobuf",
         "setuptools",
+        "grpcio",
+        "propcache",
     }
 )
 

@@ -95,11 +95,15 @@ def read_requirements(
 ) -> None:
     """Add what `path` installs to `out`, following `-r` includes (a loop is read once)."""
     seen = set() if seen is None else seen
-    real = os.path.realpath(path)
+    try:
+        real = os.path.realpath(path)
+        body = read_text(path) if text is None else text
+    except (OSError, ValueError):  # a NUL in an `-r` name: pip cannot open it either
+        out.invalid.append(path)
+        return
     if real in seen or len(seen) >= _MAX_INCLUDES:
         return
     seen.add(real)
-    body = read_text(path) if text is None else text
     if body is None:
         return
     out.files.append(path)
