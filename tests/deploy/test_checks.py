@@ -372,6 +372,14 @@ def test_editing_a_helper_or_the_requirements_updates(tmp_path: Path) -> None:
     req = write(tmp_path, "app/requirements.txt", "requests\n")
     ws.python_changed(str(req))
     assert ws.deploy.problems() == []
+    # A helper created after the import naming it was written.
+    ws.sources.set_overlay(str(helper), "import json\nimport storage\n")
+    ws.python_changed(str(helper))
+    (p,) = ws.deploy.problems()
+    assert "'storage'" in p.message
+    created = write(tmp_path, "app/storage/__init__.py", "")
+    ws.python_changed(str(created))
+    assert ws.deploy.problems() == []
 
 
 def test_fallbacks_duplicates_and_requirement_names(tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ class DeployResult:
     problems: list[Problem] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
     env_reads: dict[str, list[str]] = field(default_factory=dict)  # path → names read
+    # Top-level modules imported but not found in the code root: a file of that name appearing
+    # there (a helper created after the import was written) changes the verdict.
+    unresolved: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -439,6 +442,7 @@ class DeployChecker:
             judged.add(top)
             if top in ("__future__", "__main__") or self._local(top, path, spec.root):
                 continue
+            result.unresolved.add(top)
             problem = self._judge(ctx, ref, top, sys_path_changed, path)
             if problem is not None:
                 result.problems.append(problem)
@@ -643,6 +647,7 @@ class DeployState:
                 and changed is not None
                 and changed not in old.files
                 and not _is_manifest_of(changed, report.spec.root)
+                and not (_module_names(changed, report.spec.root) & old.unresolved)
             ):
                 alive[key] = old
                 continue
@@ -703,6 +708,16 @@ class DeployState:
     def problems(self) -> list[Problem]:
         """Every deploy problem, in function order."""
         return [p for r in self.results.values() for p in r.problems]
+
+
+def _module_names(path: str, root: str) -> set[str]:
+    """Top-level module names a new file at `path` could provide: its first folder under
+    `root` (or its own name), and its own name (for an import beside its importer)."""
+    own = os.path.basename(path).split(".")[0]
+    rel = os.path.relpath(path, root)
+    if rel.startswith(".."):
+        return {own}
+    return {rel.split(os.sep)[0].split(".")[0], own}
 
 
 def _is_manifest_of(path: str, root: str) -> bool:
