@@ -539,3 +539,17 @@ def test_scan_and_requirements_never_raise() -> None:
         scan_file(f"/fuzz/{i}.py", text)
         older_grammar_error(text, (3, 8))
         read_requirements(f"/fuzz/{i}.txt", Manifest(), (3, 12), text=text)
+
+
+def test_an_included_requirements_file_edited(tmp_path: Path) -> None:
+    sam(tmp_path)
+    write(tmp_path, "app/app.py", "import requests\ndef handler(e, c):\n    return 1\n")
+    write(tmp_path, "app/requirements.txt", "-r base.txt\n")
+    base = write(tmp_path, "app/base.txt", "boto3\n")
+    ws = WorkspaceState(str(tmp_path))
+    ws.discover()
+    (p,) = ws.deploy.problems()
+    assert "'requests'" in p.message
+    base.write_text("boto3\nrequests==2.32.0\n")
+    ws.python_changed(str(base))
+    assert ws.deploy.problems() == []

@@ -180,20 +180,15 @@ class DeployChecker:
         candidates = [
             os.path.join(root, n) for n in ("requirements.txt", "pyproject.toml", "Pipfile")
         ]
-        stamp: list[object] = []
-        for path in candidates:
-            text = self.sources.overlays.get(path)
-            if text is not None:
-                stamp.append(text)
-                continue
-            try:
-                st = os.stat(path)
-                stamp.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                stamp.append(None)
+        stamp = [self._stamp(path) for path in candidates]
         key = (root, version)
         hit = self._manifests.get(key)
-        if hit is not None and hit[0] == tuple(stamp):
+        if (
+            hit is not None
+            and hit[0] == tuple(stamp)
+            # the files `-r` included, as they were when read
+            and all(self._stamp(p) == s for p, s in hit[1].stamps.items())
+        ):
             return hit[1], hit[2]
         manifest = Manifest()
         target: str | None = None
@@ -205,8 +200,20 @@ class DeployChecker:
             target = None  # a pyproject's dependencies are edited by hand
         elif stamp[2] is not None and read_pipfile(pipfile, manifest):
             target = None
+        manifest.stamps = {p: self._stamp(p) for p in manifest.files if p not in candidates}
         self._manifests[key] = (tuple(stamp), manifest, target)
         return manifest, target
+
+    def _stamp(self, path: str) -> object:
+        """What tells a manifest's versions apart: its unsaved text, else its mtime and size."""
+        text = self.sources.overlays.get(path)
+        if text is not None:
+            return text
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
 
     # -- the check -----------------------------------------------------------------------
 

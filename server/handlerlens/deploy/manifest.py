@@ -36,6 +36,7 @@ class Manifest:
     names: set[str] = field(default_factory=set)
     unnamed: list[str] = field(default_factory=list)  # URLs, paths: installs something unknown
     invalid: list[str] = field(default_factory=list)  # lines pip would reject
+    stamps: dict[str, object] = field(default_factory=dict)  # included files, as read
 
 
 def _environment(version: tuple[int, int]) -> dict[str, str]:
