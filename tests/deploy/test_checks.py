@@ -553,3 +553,21 @@ def test_an_included_requirements_file_edited(tmp_path: Path) -> None:
     base.write_text("boto3\nrequests==2.32.0\n")
     ws.python_changed(str(base))
     assert ws.deploy.problems() == []
+
+
+def test_a_helper_shared_by_functions_is_reported_once(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Runtime: python3.12\n"
+        "    CodeUri: src/\nResources:\n"
+        "  A:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.handler\n"
+        "  B:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: b.handler\n"
+    )
+    for name in ("a", "b"):
+        write(tmp_path, f"src/{name}.py", "import shared\ndef handler(e, c):\n    return 1\n")
+    write(tmp_path, "src/shared.py", "import requests\n")
+    (p,) = deploy_problems(tmp_path)
+    assert p.message.endswith(" [functions 'A', 'B' in template.yaml]")
+    assert p.message.count("would fail with") == 1
+    assert "Unable to import module '<the handler module>': No module named 'requests'" in (
+        p.message
+    )

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from handlerlens.analysis.problems import Fix, Problem, Severity, Span
@@ -37,6 +37,9 @@ _SERVER = (sys.version_info[0], sys.version_info[1])
 _KNOWN_HERE = facts.AWS_PREINSTALLED_DISTS
 # A declaring file whose function has layers, or whose environment is computed elsewhere.
 _LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
+# The end of a message that names its function: " [function 'Orders' in template.yaml]".
+_FOR_FUNCTION = re.compile(r" \[function '(.*)' in ([^\]]+)\]$")
+_IMPORTING_MODULE = re.compile(r"Unable to import module '([^']*)'")
 # A line setting a key: YAML `KEY: value`, HCL `KEY = value`, either maybe quoted.
 _SETTER = re.compile(r"""^(\s*)(["']?)([\w.-]+)\2(\s*)([:=])\s*\S""")
 _MODULE_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"$]+)"')
@@ -713,8 +716,37 @@ class DeployState:
         )
 
     def problems(self) -> list[Problem]:
-        """Every deploy problem, in function order."""
-        return [p for r in self.results.values() for p in r.problems]
+        """Every deploy problem, in function order; one problem said for several functions
+        (a helper module they share) once, naming them all."""
+        groups: dict[tuple[str, Span, str, Severity, str], list[Problem]] = {}
+        for result in self.results.values():
+            for problem in result.problems:
+                match = _FOR_FUNCTION.search(problem.message)
+                body = problem.message[: match.start()] if match else problem.message
+                # Functions with different handler modules fail on the same import.
+                body = _IMPORTING_MODULE.sub("Unable to import module '{module}'", body)
+                key = (problem.path, problem.span, problem.code, problem.severity, body)
+                groups.setdefault(key, []).append(problem)
+        out: list[Problem] = []
+        for (_, _, _, _, body), same in groups.items():
+            names = [m.groups() for p in same if (m := _FOR_FUNCTION.search(p.message))]
+            unique = list(dict.fromkeys(names))
+            if len(unique) < 2:
+                out.append(same[0])
+                continue
+            modules = {m.group(1) for p in same if (m := _IMPORTING_MODULE.search(p.message))}
+            body = body.replace(
+                "{module}", modules.pop() if len(modules) == 1 else "<the handler module>"
+            )
+            files = {file for _, file in unique}
+            if len(files) == 1:
+                listed = ", ".join(f"'{name}'" for name, _ in unique)
+                suffix = f" [functions {listed} in {unique[0][1]}]"
+            else:
+                listed = ", ".join(f"'{name}' in {file}" for name, file in unique)
+                suffix = f" [functions {listed}]"
+            out.append(replace(same[0], message=body + suffix))
+        return out
 
 
 def _module_names(path: str, root: str) -> set[str]:
