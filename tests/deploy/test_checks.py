@@ -571,3 +571,20 @@ def test_a_helper_shared_by_functions_is_reported_once(tmp_path: Path) -> None:
     assert "Unable to import module '<the handler module>': No module named 'requests'" in (
         p.message
     )
+
+
+def test_a_local_sam_layer_provides_modules(tmp_path: Path) -> None:
+    sam(tmp_path, layers="      Layers:\n        - !Ref Common\n        - !Ref Deps\n")
+    with (tmp_path / "template.yaml").open("a") as f:
+        f.write(
+            "  Common:\n    Type: AWS::Serverless::LayerVersion\n"
+            "    Properties:\n      ContentUri: layers/common\n"
+            "  Deps:\n    Type: AWS::Serverless::LayerVersion\n"
+            "    Properties:\n      ContentUri: layers/deps\n"
+            "    Metadata:\n      BuildMethod: python3.12\n"
+        )
+    write(tmp_path, "layers/common/python/shared.py", "")
+    write(tmp_path, "layers/deps/requirements.txt", "PyYAML\n")
+    write(tmp_path, "app/app.py", "import shared, yaml, pandas\ndef handler(e, c):\n    return 1\n")
+    (p,) = deploy_problems(tmp_path)
+    assert "'pandas'" in p.message and p.severity == Severity.INFO and "layers" in p.message

@@ -39,6 +39,8 @@ _KNOWN_HERE = facts.AWS_PREINSTALLED_DISTS
 _LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
 # The end of a message that names its function: " [function 'Orders' in template.yaml]".
 _FOR_FUNCTION = re.compile(r" \[function '(.*)' in ([^\]]+)\]$")
+# A SAM layer built from a folder: `ContentUri: layers/common` (not `!Ref`, S3 or `${…}`).
+_CONTENT_URI = re.compile(r"(?m)^\s*ContentUri\s*:\s*([\"']?[\w./-]+[\"']?)\s*$")
 _IMPORTING_MODULE = re.compile(r"Unable to import module '([^']*)'")
 # A line setting a key: YAML `KEY: value`, HCL `KEY = value`, either maybe quoted.
 _SETTER = re.compile(r"""^(\s*)(["']?)([\w.-]+)\2(\s*)([:=])\s*\S""")
@@ -515,9 +517,34 @@ class DeployChecker:
             return None
         if any(dists.may_provide(top, d) for d in ctx.installed - _KNOWN_HERE):
             return None  # a requirement whose name suggests it (not installed here to read)
+        if ctx.layers and self._in_local_layer(ctx, top):
+            return None
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
         return self._not_packaged(ctx, ref, top, sys_path_changed, path)
+
+    def _in_local_layer(self, ctx: _Context, top: str) -> bool:
+        """Whether a layer built from a folder of the project (SAM `ContentUri: layers/x`)
+        provides `top`: in its `python/` folder, at its top, or in its requirements.txt."""
+        spec = ctx.spec
+        if spec.declared_by != "sam" or not spec.declared_in:
+            return False
+        base = os.path.dirname(spec.declared_in)
+        text = self.text(spec.declared_in) or ""
+        wanted = dists.dists_for_import(top)
+        for match in _CONTENT_URI.finditer(text):
+            folder = os.path.normpath(os.path.join(base, match.group(1).strip("'\"")))
+            if not folder.startswith(base):
+                continue
+            if self._provides(os.path.join(folder, "python"), top) or self._provides(folder, top):
+                return True
+            requirements = os.path.join(folder, "requirements.txt")
+            if self._stamp(requirements) is not None:
+                layer = Manifest()
+                read_requirements(requirements, layer, ctx.version, text=self.text(requirements))
+                if wanted & layer.names:
+                    return True
+        return False
 
     def _not_packaged(
         self, ctx: _Context, ref: ImportRef, top: str, sys_path_changed: bool, path: str
