@@ -588,3 +588,16 @@ def test_a_local_sam_layer_provides_modules(tmp_path: Path) -> None:
     write(tmp_path, "app/app.py", "import shared, yaml, pandas\ndef handler(e, c):\n    return 1\n")
     (p,) = deploy_problems(tmp_path)
     assert "'pandas'" in p.message and p.severity == Severity.INFO and "layers" in p.message
+
+
+def test_a_local_serverless_layer_provides_modules(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
+        "layers:\n  common:\n    path: layers/common\n"
+        "functions:\n  f:\n    handler: app.handler\n    layers:\n"
+        "      - !Ref CommonLambdaLayer\n    events:\n      - http:\n          path: /x\n"
+    )
+    write(tmp_path, "layers/common/python/shared/__init__.py", "")
+    write(tmp_path, "app.py", "import shared, pandas\ndef handler(e, c):\n    return 1\n")
+    (p,) = deploy_problems(tmp_path)
+    assert "'pandas'" in p.message and p.severity == Severity.INFO

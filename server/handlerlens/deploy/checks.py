@@ -40,7 +40,11 @@ _LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
 # The end of a message that names its function: " [function 'Orders' in template.yaml]".
 _FOR_FUNCTION = re.compile(r" \[function '(.*)' in ([^\]]+)\]$")
 # A SAM layer built from a folder: `ContentUri: layers/common` (not `!Ref`, S3 or `${…}`).
-_CONTENT_URI = re.compile(r"(?m)^\s*ContentUri\s*:\s*([\"']?[\w./-]+[\"']?)\s*$")
+_LAYER_FOLDER = {
+    "sam": re.compile(r"(?m)^\s*ContentUri\s*:\s*([\"']?[\w./-]+[\"']?)\s*$"),
+    "serverless": re.compile(r"(?m)^\s*path\s*:\s*([\"']?[\w.-][\w./-]*[\"']?)\s*$"),
+    "terraform": re.compile(r'source_dir\s*=\s*"(?:\$\{path\.module\}/)?([\w.-][\w./-]*)"'),
+}
 _IMPORTING_MODULE = re.compile(r"Unable to import module '([^']*)'")
 # A line setting a key: YAML `KEY: value`, HCL `KEY = value`, either maybe quoted.
 _SETTER = re.compile(r"""^(\s*)(["']?)([\w.-]+)\2(\s*)([:=])\s*\S""")
@@ -524,15 +528,17 @@ class DeployChecker:
         return self._not_packaged(ctx, ref, top, sys_path_changed, path)
 
     def _in_local_layer(self, ctx: _Context, top: str) -> bool:
-        """Whether a layer built from a folder of the project (SAM `ContentUri: layers/x`)
+        """Whether a layer built from a folder of the project (SAM `ContentUri: layers/x`,
+        Serverless `path: layers/x`, Terraform `source_dir = "${path.module}/layers/x"`)
         provides `top`: in its `python/` folder, at its top, or in its requirements.txt."""
         spec = ctx.spec
-        if spec.declared_by != "sam" or not spec.declared_in:
+        pattern = _LAYER_FOLDER.get(spec.declared_by)
+        if pattern is None or not spec.declared_in:
             return False
         base = os.path.dirname(spec.declared_in)
         text = self.text(spec.declared_in) or ""
         wanted = dists.dists_for_import(top)
-        for match in _CONTENT_URI.finditer(text):
+        for match in pattern.finditer(text):
             folder = os.path.normpath(os.path.join(base, match.group(1).strip("'\"")))
             if not folder.startswith(base):
                 continue
