@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 
 from handlerlens.analysis.problems import Span
-from handlerlens.analysis.python_module import _chunk_bounds
+from handlerlens.analysis.python_module import chunk_bounds
 from handlerlens.analysis.text import LineIndex
 
 # (lineno, col, end_lineno, end_col) as ast gives them, relative to a chunk.
@@ -107,7 +107,7 @@ def _split(text: str) -> tuple[LineIndex, list[tuple[int, str]]]:
         return hit
     index = LineIndex(text)
     lines = index.lines
-    chunks = [(a, "\n".join(lines[a:b]) + "\n") for a, b in _chunk_bounds(lines)]
+    chunks = [(a, "\n".join(lines[a:b]) + "\n") for a, b in chunk_bounds(text, lines)]
     if len(_splits) >= 32:
         _splits.pop(next(iter(_splits)))
     _splits[text] = (index, chunks)
@@ -416,7 +416,23 @@ def older_grammar_error(text: str, version: tuple[int, int]) -> tuple[Span, str]
     return None
 
 
+# What `ast.parse(feature_version=…)` can reject on a Python 3.7+ runtime (CHECK_VERSION in
+# CPython's Grammar/python.gram): `:=` and `/` parameters and `return *a, b` (3.8), `with (…)`
+# and decorators of any expression (3.9), `match` (3.10), `except*`, `a[*b]` and `*args: *Ts`
+# (3.11), type parameters and `type X =` (3.12), `except A, B:` (3.14). A statement with none
+# of these is not parsed a second time.
+_NEWER_SYNTAX = re.compile(
+    r"""(?mx)
+    :=  | \bmatch\b | \bexcept\s*\* | \bwith\s*\( | \btype\s+\w
+    | (?:def|class)\s+\w+\s*\[ | /\s*[,)] | \b(?:return|yield)\s+\*
+    | \[\s*\* | ,\s*\*\w[^,\]]*\] | :\s*\*\w | ^\s*@ | \bexcept\s+[\w.]+\s*,
+    """
+)
+
+
 def _parse_old(chunk: str, version: tuple[int, int]) -> tuple[int, int, str] | None:
+    if _NEWER_SYNTAX.search(chunk) is None:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
