@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 # Order matters only for documents (it wires initialize), which must come first.
 FEATURES = ("documents", "codelens", "hover", "code_actions")
-OPTIONAL_FEATURES = ("completion", "event_hover", "env_vars", "commands", "debug")
+OPTIONAL_FEATURES = ("completion", "event_hover", "commands", "debug")
 
 
 def register_all(server: HandlerLensServer) -> None:

@@ -80,4 +80,6 @@ def register(server: HandlerLensServer) -> None:
                     ),
                     range=to_range(span),
                 )
-        return None
+        from handlerlens.lsp.env_names import env_hover
+
+        return env_hover(ls, params)  # an os.environ["…"] / os.getenv("…") name

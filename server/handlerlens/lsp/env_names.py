@@ -1,12 +1,12 @@
 """Environment variable names in `os.environ["`, `os.getenv("`: completion with the names the
 functions reaching the file declare and the platform's, hover with the declared value and
-where it is declared. Chained in front of the completion and hover registered before it."""
+where it is declared. Called by the completion and hover features before their own answers
+(a helper, not a feature: it registers nothing)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
@@ -43,6 +43,26 @@ def _on_line(span: Span, line: int) -> lsp.Range:
 def env_completion(
     ls: HandlerLensServer, params: lsp.CompletionParams
 ) -> lsp.CompletionList | None:
+    """Names for an env string being typed at the cursor, or None (not one)."""
+    try:
+        return _env_completion(ls, params)
+    except Exception:  # a bug here must cost one completion, never an error popup
+        log.exception("env completion failed at %s", params.position)
+        return None
+
+
+def env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    """The declared value of the env name under the cursor, or None (not one)."""
+    try:
+        return _env_hover(ls, params)
+    except Exception:
+        log.exception("env hover failed at %s", params.position)
+        return None
+
+
+def _env_completion(
+    ls: HandlerLensServer, params: lsp.CompletionParams
+) -> lsp.CompletionList | None:
     path = to_path(params.text_document.uri)
     if path is None or not path.endswith(".py"):
         return None
@@ -74,7 +94,7 @@ def env_completion(
     )
 
 
-def env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
+def _env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
     path = to_path(params.text_document.uri)
     if path is None or not path.endswith(".py"):
         return None
@@ -94,34 +114,3 @@ def env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | Non
         contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown),
         range=_on_line(span, params.position.line),
     )
-
-
-def _chain(
-    server: HandlerLensServer, method: str, mine: Callable[[HandlerLensServer, Any], Any]
-) -> None:
-    earlier: Callable[[Any], Any] | None = server.protocol.fm.features.pop(method, None)
-    options = server.protocol.fm.feature_options.get(method)
-
-    async def combined(ls: HandlerLensServer, params: Any) -> Any:
-        await ls.ready.wait()
-        try:
-            answer = mine(ls, params)
-        except Exception:  # a bug here must cost one answer, never an error popup
-            log.exception("%s failed", method)
-            answer = None
-        if answer is not None:
-            return answer
-        if earlier is None:
-            return None
-        answer = earlier(params)
-        if isinstance(answer, Awaitable):
-            answer = await answer
-        return answer
-
-    server.feature(method, options)(combined)
-
-
-def register(server: HandlerLensServer) -> None:
-    """Wire env-name completion and hover in front of the ones registered earlier."""
-    _chain(server, lsp.TEXT_DOCUMENT_COMPLETION, env_completion)
-    _chain(server, lsp.TEXT_DOCUMENT_HOVER, env_hover)
