@@ -623,3 +623,34 @@ def test_a_runtime_in_another_file_than_the_entry_point_is_checked_there(tmp_pat
         "cloud_function.tf:3:14: warning [runtime-unsupported] Runtime 'python39' is not "
         "supported by Yandex Cloud Functions"
     )
+
+
+def test_deploy_checks_in_check(tmp_path: Path) -> None:
+    """What deploy would reject, through the real command: same codes and positions as the
+    editor's (tests/lsp/test_deploy.py)."""
+    from tests.lsp.test_deploy import _project
+
+    _project(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "handlerlens", "check", "--format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    rows = json.loads(result.stdout)["problems"]
+    got = sorted(
+        (r["path"], r["line"], r["column"], r["endColumn"], r["severity"], r["code"]) for r in rows
+    )
+    assert got == [
+        ("app/app.py", 2, 8, 11, "error", "import-removed-in-runtime"),
+        ("app/app.py", 3, 8, 16, "error", "import-not-packaged"),
+        ("app/app.py", 7, 23, 31, "warning", "env-var-undeclared"),
+    ]
+    message = next(r["message"] for r in rows if r["code"] == "import-not-packaged")
+    assert message.endswith(
+        'AWS Lambda would fail with "Runtime.ImportModuleError: Unable to import module '
+        "'app': No module named 'requests'\". Add 'requests' to app/requirements.txt. "
+        "[function 'Orders' in template.yaml]"
+    )

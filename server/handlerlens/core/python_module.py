@@ -190,6 +190,21 @@ def _chunk_bounds(text: str, lines: list[str]) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
+_bounds: dict[str, list[tuple[int, int]]] = {}
+
+
+def chunk_bounds(text: str, lines: list[str]) -> list[tuple[int, int]]:
+    """`_chunk_bounds` of `text` (split into `lines`), kept for the last few texts: the deploy
+    checks split the same text right after this module's parse."""
+    hit = _bounds.get(text)
+    if hit is None:
+        hit = _chunk_bounds(text, lines)
+        if len(_bounds) >= 8:
+            _bounds.pop(next(iter(_bounds)))
+        _bounds[text] = hit
+    return hit
+
+
 def _parse_chunk(text: str) -> _Chunk | SyntaxError | None:
     hit = _chunks.get(text, False)
     if hit is not False:
@@ -242,7 +257,7 @@ def parse_module(text: str) -> ModuleInfo:
 def _parse_module(text: str) -> ModuleInfo:
     index = LineIndex(text)
     lines = index.lines
-    bounds = _chunk_bounds(text, lines)
+    bounds = chunk_bounds(text, lines)
     if len(bounds) > _CHUNK_CACHE_LIMIT:
         # More statements than the cache holds (a generated module): splitting would parse
         # every one of them again on each keystroke; one parse of the whole is cheaper.

@@ -17,6 +17,7 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Problem, Span
 from handlerlens.core.python_module import Binding
+from handlerlens.deploy.checks import DeployState
 from handlerlens.engine.validate import FunctionReport, validate_function
 from handlerlens.platforms import DEFAULT_PLATFORM
 from handlerlens.project.discovery import ProjectModel
@@ -54,6 +55,8 @@ class WorkspaceState:
         self.reports: list[FunctionReport] = []
         # Event/context checks per handler module, from the last validation of that module.
         self.event_problems: dict[str, list[Problem]] = {}
+        # What deploy would reject (imports, runtime, environment), per function.
+        self.deploy = DeployState(self.sources)
         self.discovered = False
 
     @property
@@ -127,6 +130,7 @@ class WorkspaceState:
                 touched.add(report.target.path)
         self.reports = new_reports
         self._check_events({path})
+        touched |= self.deploy.update(self.reports, path)
         return touched
 
     def validate_all(self) -> None:
@@ -134,6 +138,7 @@ class WorkspaceState:
         self.reports = [validate_function(spec, self.sources) for spec in self.functions]
         self.event_problems = {}
         self._check_events({r.target.path for r in self.reports if r.target and r.target.path})
+        self.deploy.update(self.reports)
 
     def _check_events(self, paths: set[str]) -> None:
         """Event-key and context-attribute checks for the handler modules in `paths`."""
@@ -167,8 +172,8 @@ class WorkspaceState:
             out[path].extend(problems)
         # Functions sharing a handler module share its problems (a syntax error): once each.
         seen: set[tuple[str, Span, str, str]] = set()
-        for report in self.reports:
-            for problem in report.problems:
+        for report_problems in [*(r.problems for r in self.reports), self.deploy.problems()]:
+            for problem in report_problems:
                 key = (problem.path, problem.span, problem.code, problem.message)
                 if key in seen:
                     continue

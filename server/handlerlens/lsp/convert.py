@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from lsprotocol import types as lsp
 from pygls import uris
 
@@ -54,6 +56,20 @@ def to_diagnostic(problem: Problem) -> lsp.Diagnostic:
 def to_workspace_edit(fix: Fix) -> lsp.WorkspaceEdit:
     """A Fix as a WorkspaceEdit (it may target another file than the diagnostic's)."""
     edit = lsp.TextEdit(range=to_range(fix.span), new_text=fix.new_text)
+    if not os.path.exists(fix.path):
+        # A file the fix creates (a requirements.txt not there yet): create, then write.
+        uri = to_uri(fix.path)
+        return lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(ignore_if_exists=True)),
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=None
+                    ),
+                    edits=[edit],
+                ),
+            ]
+        )
     return lsp.WorkspaceEdit(changes={to_uri(fix.path): [edit]})
 
 

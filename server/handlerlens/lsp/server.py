@@ -95,6 +95,8 @@ class HandlerLensServer(LanguageServer):
             ws = WorkspaceState(
                 root, platform_setting=self.settings.platform_setting, sources=self.sources
             )
+            if self.settings.interpreter_mismatch:  # runtime-interpreter-mismatch
+                ws.deploy.local_python = (sys.version_info[0], sys.version_info[1])
             self.workspaces[root] = ws
         return ws
 

@@ -18,6 +18,9 @@ class Settings:
     runner_port: int = 0  # 0: any free port
     runner_timeout: float | None = None  # None: the function's declared timeout
     events_folder: str = DEFAULT_EVENTS_FOLDER
+    # runtime-interpreter-mismatch: an info on each handler whose runtime is not the Python
+    # the server (and the runner it starts) runs on. Off by default: it is about this machine.
+    interpreter_mismatch: bool = False
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -51,6 +54,13 @@ def parse_settings(options: Any) -> Settings:
             result.warnings.append(
                 f"handlerlens.runner.timeout must be a positive number of seconds; got {timeout!r}."
             )
+    mismatch = raw.get("interpreterMismatch")
+    if isinstance(mismatch, bool):
+        result.interpreter_mismatch = mismatch
+    elif mismatch is not None:
+        result.warnings.append(
+            f"handlerlens.interpreterMismatch must be true or false; got {mismatch!r}."
+        )
     folder = raw.get("eventsFolder")
     if isinstance(folder, str) and folder.strip():
         result.events_folder = folder.strip()

@@ -146,6 +146,11 @@ def register(server: HandlerLensServer) -> None:
             return None
         # Which functions are handlers is known once the workspace has been discovered.
         await ls.ready.wait()
+        from handlerlens.lsp.env_names import env_completion
+
+        names = env_completion(ls, params)  # os.environ["… / os.getenv("…
+        if names is not None:
+            return names
         handlers = handler_contexts(ls, path)
         if not handlers:
             return None

@@ -15,6 +15,9 @@ WATCHED_GLOBS = (
     "**/*.py",
     *DECLARING_GLOBS,
     *(f"**/*{suffix}" for suffix in DECLARATION_INPUT_SUFFIXES),
+    # what a function's deployment installs (the deploy checks)
+    "**/requirements*.txt",
+    "**/Pipfile",
 )
 
 

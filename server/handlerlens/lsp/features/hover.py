@@ -93,4 +93,7 @@ def register(server: HandlerLensServer) -> None:
             return answer
         # Which functions are handlers is known once the workspace has been discovered.
         await ls.ready.wait()
-        return event_hover(ls, params)
+        from handlerlens.lsp.env_names import env_hover
+
+        # an os.environ["…"] / os.getenv("…") name, else an event/context access
+        return env_hover(ls, params) or event_hover(ls, params)

@@ -1,0 +1,229 @@
+"""Which distribution provides an import name, and what a distribution installs with it.
+
+Read from the metadata of the interpreter HandlerLens runs on (`importlib.metadata`: the
+installed distributions' RECORD / top_level.txt and Requires-Dist; nothing is imported), plus a
+small table of the usual mismatches between import and distribution names for packages that
+are not installed here.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import re
+from functools import cache
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+# Import name → distribution, where they differ (PyPI project pages).
+KNOWN_MISMATCHES: dict[str, str] = {
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "jwt": "pyjwt",
+    "dateutil": "python-dateutil",
+    "bs4": "beautifulsoup4",
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "dotenv": "python-dotenv",
+    "jose": "python-jose",
+    "magic": "python-magic",
+    "Crypto": "pycryptodome",
+    "Cryptodome": "pycryptodomex",
+    "OpenSSL": "pyopenssl",
+    "MySQLdb": "mysqlclient",
+    "telegram": "python-telegram-bot",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "attr": "attrs",
+    "git": "gitpython",
+    "serial": "pyserial",
+    "fitz": "pymupdf",
+    "multipart": "python-multipart",
+    "socks": "pysocks",
+    "slugify": "python-slugify",
+    "nacl": "pynacl",
+    "websocket": "websocket-client",
+    "zmq": "pyzmq",
+    "pkg_resources": "setuptools",
+    "_cffi_backend": "cffi",
+    "grpc": "grpcio",
+    "kafka": "kafka-python",
+    "github": "pygithub",
+    "googleapiclient": "google-api-python-client",
+    "psycopg2": "psycopg2-binary",
+    "mpl_toolkits": "matplotlib",
+    "aws_xray_sdk": "aws-xray-sdk",
+    "pythonjsonlogger": "python-json-logger",
+    "lambda_decorators": "lambda-decorators",
+    "pymysql": "pymysql",
+    "stripe": "stripe",
+    "ldap": "python-ldap",
+    "Levenshtein": "python-levenshtein",
+    "markdown": "markdown",
+}
+# Distributions some distributions are commonly installed under instead (either provides it).
+ALTERNATIVES: dict[str, frozenset[str]] = {
+    "psycopg2-binary": frozenset({"psycopg2", "psycopg2-binary"}),
+    "opencv-python": frozenset(
+        {
+            "opencv-python",
+            "opencv-python-headless",
+            "opencv-contrib-python",
+            "opencv-contrib-python-headless",
+        }
+    ),
+    "pycryptodome": frozenset({"pycryptodome", "pycrypto"}),
+    "python-jose": frozenset({"python-jose", "python-jose-cryptodome"}),
+    "pyyaml": frozenset({"pyyaml", "ruamel-yaml-pyyaml"}),
+}
+# What a few common distributions install with them (their Requires-Dist), for when they are
+# not installed here to be read.
+KNOWN_REQUIRES: dict[str, frozenset[str]] = {
+    "boto3": frozenset({"botocore", "s3transfer", "jmespath"}),
+    "botocore": frozenset({"jmespath", "python-dateutil", "urllib3"}),
+    "python-dateutil": frozenset({"six"}),
+    "requests": frozenset({"urllib3", "idna", "certifi", "charset-normalizer"}),
+    "aws-lambda-powertools": frozenset({"jmespath", "typing-extensions"}),
+    "pydantic": frozenset({"pydantic-core", "typing-extensions", "annotated-types"}),
+    "fastapi": frozenset({"starlette", "pydantic", "typing-extensions"}),
+    "mangum": frozenset({"typing-extensions"}),
+    "flask": frozenset({"werkzeug", "jinja2", "itsdangerous", "click", "blinker"}),
+    "jinja2": frozenset({"markupsafe"}),
+    "httpx": frozenset({"httpcore", "anyio", "idna", "certifi", "sniffio"}),
+    "ydb": frozenset({"grpcio", "protobuf", "aiohttp"}),
+    "yandexcloud": frozenset({"grpcio", "protobuf", "requests", "pyjwt", "cryptography", "six"}),
+    "aws-xray-sdk": frozenset({"botocore", "wrapt"}),
+    "aiohttp": frozenset({"multidict", "yarl", "aiosignal", "frozenlist", "attrs"}),
+    "yarl": frozenset({"multidict", "idna", "propcache"}),
+    "aiosignal": frozenset({"frozenlist"}),
+}
+
+# Distributions that require nothing (their Requires-Dist is empty).
+KNOWN_LEAVES = frozenset(
+    {
+        "six",
+        "urllib3",
+        "jmespath",
+        "idna",
+        "certifi",
+        "charset-normalizer",
+        "pyyaml",
+        "typing-extensions",
+        "markupsafe",
+        "itsdangerous",
+        "blinker",
+        "sniffio",
+        "wrapt",
+        "annotated-types",
+        "multidict",
+        "frozenlist",
+        "attrs",
+        "pytz",
+        "simplejson",
+        "ujson",
+        "orjson",
+        "python-dotenv",
+        "pyjwt",
+        "pymysql",
+        "click",
+        "h11",
+        "protobuf",
+        "setuptools",
+        "grpcio",
+        "propcache",
+    }
+)
+
+
+def normalize_import(name: str) -> str:
+    """An import name as a distribution name would be spelled (PEP 503)."""
+    return canonicalize_name(name)
+
+
+@cache
+def local_import_map() -> dict[str, frozenset[str]]:
+    """Top-level import name → canonical names of the local distributions providing it."""
+    try:
+        raw = md.packages_distributions()
+    except Exception:  # broken metadata of some installed package: no map, not a crash
+        return {}
+    return {k: frozenset(canonicalize_name(d) for d in v) for k, v in raw.items()}
+
+
+@cache
+def _local_requires(dist: str) -> frozenset[str] | None:
+    try:
+        requires = md.requires(dist)
+    except md.PackageNotFoundError:
+        return None
+    out: set[str] = set()
+    for text in requires or ():
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.marker is not None and re.search(r"\bextra\b", str(req.marker)):
+            continue  # only with an extra
+        out.add(canonicalize_name(req.name))
+    return frozenset(out)
+
+
+def dists_for_import(top: str) -> frozenset[str]:
+    """Distributions that may provide the top-level import `top` (canonical names)."""
+    names = {normalize_import(top)}
+    if top in KNOWN_MISMATCHES:
+        base = KNOWN_MISMATCHES[top]
+        names |= ALTERNATIVES.get(base, frozenset({base}))
+    names |= local_import_map().get(top, frozenset())
+    return frozenset(names)
+
+
+def _tokens(name: str) -> frozenset[str]:
+    return frozenset(t for t in re.split(r"[-_.]+", name.lower()) if t)
+
+
+def may_provide(top: str, dist: str) -> bool:
+    """Whether distribution `dist` may install the import `top` by its name alone, for a
+    distribution not installed here to be read: `strands` / `strands_tools` from
+    `strands-agents` / `strands-agents-tools`, `opensearchpy` from `opensearch-py`, `mysql`
+    from `mysql-connector-python`. Used only to avoid a claim, never to make one."""
+    wanted = _tokens(top)
+    if wanted and wanted <= _tokens(dist):
+        return True
+    squashed = dist.replace("-", "")
+    plain = top.lower().replace("_", "")
+    return len(plain) >= 3 and (squashed.startswith(plain) or squashed.endswith(plain))
+
+
+def closure(dists: set[str]) -> tuple[set[str], set[str]]:
+    """Every distribution installing `dists` brings (themselves included), and those of them
+    whose dependencies are unknown here (not installed, not in the table)."""
+    seen: set[str] = set()
+    unknown: set[str] = set()
+    todo = list(dists)
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.add(dist)
+        requires = _local_requires(dist)
+        if requires is None:
+            requires = frozenset() if dist in KNOWN_LEAVES else KNOWN_REQUIRES.get(dist)
+        if requires is None:
+            unknown.add(dist)
+            continue
+        todo.extend(requires - seen)
+    return seen, unknown
+
+
+@cache
+def suggested_requirement(top: str) -> str:
+    """The distribution name to add to a manifest for import `top`."""
+    local = sorted(local_import_map().get(top, frozenset()))
+    if len(local) == 1:
+        try:
+            return md.metadata(local[0])["Name"] or local[0]
+        except md.PackageNotFoundError:
+            return local[0]
+    return KNOWN_MISMATCHES.get(top, top.replace("_", "-"))

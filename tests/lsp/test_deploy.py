@@ -1,0 +1,158 @@
+"""Deploy checks in the editor: same codes and positions as `check`, a quick fix that adds the
+package to requirements.txt (creating it), and updates on edits to a helper or the manifest."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import change_document, open_document, running_server, wait_for_diagnostics
+
+TEMPLATE = textwrap.dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Orders:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: app/
+          Handler: app.handler
+          Runtime: python3.13
+          Environment:
+            Variables:
+              TABLE_NAME: orders
+    """
+)
+APP = textwrap.dedent(
+    """\
+    import os
+    import cgi
+    import requests
+    import helper
+
+    def handler(event, context):
+        return os.environ["BUCKET"]
+    """
+)
+
+
+def _project(root: Path) -> Path:
+    (root / "app").mkdir()
+    (root / "template.yaml").write_text(TEMPLATE)
+    (root / "app" / "helper.py").write_text("import json\n")
+    app = root / "app" / "app.py"
+    app.write_text(APP)
+    return app
+
+
+def _deploy(diags: list[lsp.Diagnostic]) -> list[tuple[int, int, int, object]]:
+    return sorted(
+        (d.range.start.line, d.range.start.character, d.range.end.character, d.code)
+        for d in diags
+        if d.code in ("import-not-packaged", "import-removed-in-runtime", "env-var-undeclared")
+    )
+
+
+async def test_deploy_diagnostics_quick_fix_and_updates(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    helper = tmp_path / "app" / "helper.py"
+    async with running_server(tmp_path) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 3)
+        assert _deploy(diags) == [
+            (1, 7, 10, "import-removed-in-runtime"),
+            (2, 7, 15, "import-not-packaged"),
+            (6, 22, 30, "env-var-undeclared"),
+        ]
+        by_code = {d.code: d for d in diags}
+        assert by_code["import-not-packaged"].severity == lsp.DiagnosticSeverity.Error
+        assert by_code["env-var-undeclared"].severity == lsp.DiagnosticSeverity.Warning
+        diag = by_code["import-not-packaged"]
+        result = await client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                range=diag.range,
+                context=lsp.CodeActionContext(diagnostics=[diag]),
+            )
+        )
+        (action,) = [a for a in result or [] if isinstance(a, lsp.CodeAction)]
+        assert action.title == "Add 'requests' to app/requirements.txt"
+        requirements = tmp_path / "app" / "requirements.txt"
+        assert action.edit is not None and action.edit.document_changes is not None
+        create, edit = action.edit.document_changes
+        assert isinstance(create, lsp.CreateFile) and create.uri == requirements.as_uri()
+        assert isinstance(edit, lsp.TextDocumentEdit)
+        assert [e.new_text for e in edit.edits] == ["requests\n"]
+
+        # Applying it (as the editor would) and saving clears the diagnostic.
+        requirements.write_text("requests\n")
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                changes=[lsp.FileEvent(uri=requirements.as_uri(), type=lsp.FileChangeType.Created)]
+            )
+        )
+        await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 2)
+
+        # A helper module reached from the handler: its new import is reported there.
+        open_document(client, helper)
+        change_document(client, helper, "import json\nimport pandas\n", 2)
+        diags = await wait_for_diagnostics(client, helper, lambda d: bool(_deploy(d)))
+        assert _deploy(diags) == [(1, 7, 13, "import-not-packaged")]
+
+
+async def test_env_name_completion_and_hover(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    async with running_server(tmp_path) as client:
+        await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) == 3)
+        open_document(client, app)
+        text = APP.replace('return os.environ["BUCKET"]', 'x = os.environ["TA\n    return 1')
+        change_document(client, app, text, 2)
+        result = await client.text_document_completion_async(
+            lsp.CompletionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                position=lsp.Position(line=6, character=22),
+            )
+        )
+        assert isinstance(result, lsp.CompletionList)
+        labels = [i.label for i in result.items]
+        assert labels[0] == "TABLE_NAME" and "AWS_REGION" in labels
+        first = min(result.items, key=lambda i: i.sort_text or "")
+        assert first.label == "TABLE_NAME" and first.detail == "= orders"
+        assert isinstance(first.text_edit, lsp.TextEdit)
+        assert (first.text_edit.range.start.character, first.text_edit.range.end.character) == (
+            20,
+            22,
+        )
+
+        change_document(client, app, APP.replace('"BUCKET"', '"TABLE_NAME"'), 3)
+        hover = await client.text_document_hover_async(
+            lsp.HoverParams(
+                text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()),
+                position=lsp.Position(line=6, character=25),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "`orders` in function 'Orders' (template.yaml)" in hover.contents.value
+        assert hover.range is not None and hover.range.start.character == 23
+
+
+async def test_runtime_interpreter_mismatch_when_asked(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    here = f"python3.{sys.version_info[1]}"
+    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", other))
+    options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(
+            client, app, lambda d: any(x.code == "runtime-interpreter-mismatch" for x in d)
+        )
+        (diag,) = [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+        assert diag.severity == lsp.DiagnosticSeverity.Information
+        assert (diag.range.start.line, diag.range.start.character) == (5, 4)  # `handler`
+        assert f"deployed on {other}" in diag.message
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", here))
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
+        assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]
