@@ -668,6 +668,25 @@ def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions(
     assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
 
 
+def test_a_blanked_block_is_one_comment_with_its_line_breaks_crlf_too() -> None:
+    from handlerlens.project.hcl_tree import blank_blocks
+    from handlerlens.project.terraform_config import _wanted_block
+
+    role = 'resource "aws_iam_role" "r" {\r\n  name = "x"\r\n  tags = {}\r\n}\r\n'
+    text = role + AWS_FUNCTION.replace("\n", "\r\n")
+    blanked = blank_blocks(text, _wanted_block)
+    head = blanked[: len(role)]
+    # One comment: the lexer reads it as one token instead of one per line.
+    assert head.startswith("/*") and head.count("*/") == 1 and head.count("/*") == 1
+    assert [len(line) for line in head.split("\n")] == [len(line) for line in role.split("\n")]
+    assert blanked[len(role) :] == text[len(role) :]
+    (spec,) = _specs(text)
+    assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
+    assert spec.entry_span.start.line == 7
+    # Too short for a comment: blanks.
+    assert blank_blocks("a{}\n" + AWS_FUNCTION, _wanted_block).startswith("   \n")
+
+
 def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces() -> None:
     from handlerlens.project.hcl_tree import blank_blocks
     from handlerlens.project.terraform_config import _wanted_block
@@ -682,7 +701,9 @@ def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces
     )
     text = tricky + AWS_FUNCTION
     blanked = blank_blocks(text, _wanted_block)
-    assert blanked.strip().startswith('resource "aws_lambda_function"')
+    # The policy became one comment of blanks; the function is untouched.
+    assert blanked[: len(tricky)].strip(" \n").removeprefix("/*").removesuffix("*/").strip() == ""
+    assert blanked[len(tricky) :] == AWS_FUNCTION
     assert len(blanked) == len(text) and blanked.count("\n") == text.count("\n")
     (spec,) = _specs(text)
     assert spec.entry_span is not None and text_at(text, spec.entry_span) == "app.handler"
