@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
-from handlerlens.project import probes
+from handlerlens.project import parse_cache, probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
 from handlerlens.project.config_problems import (
@@ -204,8 +204,15 @@ def _parse_cached(
     # A parse also depends on the files its reader looked at (a code folder built since, a
     # handler file that appeared): reuse it only while they are as they were.
     if hit is None or not probes.unchanged(hit[2]):
+        on_disk = parse_cache.active()
         with probes.recording() as seen:
-            specs, problems = parse_as(kind, path, text, platform_setting)
+            if on_disk is None:
+                specs, problems = parse_as(kind, path, text, platform_setting)
+            else:
+                entry = parse_cache.key(kind, path, platform_setting or "", text)
+                specs, problems = on_disk.memo(
+                    entry, lambda: parse_as(kind, path, text, platform_setting)
+                )
         hit = (specs, problems, seen)
         _parsed.put(key, hit)
     return list(hit[0]), list(hit[1])
@@ -237,22 +244,22 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
         known.setdefault(os.path.dirname(path), []).append((path, text))
 
     def load(directory: str) -> list[tuple[str, str]]:
-        """A called module's files: from the walk when it saw them, else from disk."""
+        """A called module's files: from the walk when it saw them, else from disk (what the
+        caller's result depends on is recorded: the folder's names, each file's stamp)."""
+        names = probes.listdir(directory)
         entries = known.get(directory)
         if entries is None:
             entries = []
-            try:
-                names = sorted(os.listdir(directory))
-            except OSError:
-                names = []
             for name in names:
                 path = os.path.join(directory, name)
                 text = _read(path, {}) if name.endswith(".tf") else None
                 if text is not None and len(text) <= MAX_TERRAFORM_CHARS:
                     entries.append((path, text))
+        for path, _ in entries:
+            probes.stamp(path)
         return entries
 
-    return discover_terraform(files, read, load)
+    return discover_terraform(files, read, load, parse_cache.active())
 
 
 def _under_any(path: str, directories: set[str]) -> bool:

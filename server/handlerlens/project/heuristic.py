@@ -18,8 +18,14 @@ import ast
 import os
 import warnings
 
+from handlerlens.project import parse_cache
 from handlerlens.project.model import FunctionSpec, PlatformName
-from handlerlens.project.platform_evidence import FolderEvidence, file_signs, guess_platform
+from handlerlens.project.platform_evidence import (
+    FolderEvidence,
+    Sign,
+    file_signs,
+    guess_platform,
+)
 
 ENTRY_FILE_NAMES = frozenset(
     {
@@ -55,18 +61,52 @@ def heuristic_functions(
         return []
     if "\x00" in text or "def " not in text:
         return []
+    known = platform in ("yandex", "aws")
+    cache = parse_cache.active()
+    if cache is None:
+        handlers, signs = _scan(path, text, known)
+    else:
+        entry = parse_cache.key("heuristic", name, str(known), text)
+        handlers, signs = cache.memo(entry, lambda: _scan(path, text, known), facts=False)
+    if not handlers:
+        return []
+    module = name[: -len(".py")]
+    code_root = os.path.dirname(os.path.abspath(path))
+    relative = os.path.relpath(code_root, root) if root else "."
+    prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+    chosen: PlatformName = "aws" if platform == "aws" else "yandex"
+    evidence: tuple[str, ...] = ("the platform setting",) if known else ()
+    if not known:
+        guess = guess_platform(signs, code_root, root, folders)
+        evidence = guess.evidence
+        if guess.platform is not None:
+            chosen, known = guess.platform, True
+    return [
+        FunctionSpec(
+            name=prefix + f"{module}.{function}",
+            platform=chosen,
+            entry=f"{module}.{function}",
+            root=code_root,
+            declared_by="heuristic",
+            platform_known=known,
+            platform_evidence=evidence,
+        )
+        for function in handlers
+    ]
+
+
+def _scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[Sign]]:
+    """The handler-shaped top-level functions of one file (by name), and, unless the platform
+    is known already, the evidence of a platform in it: what depends on the file's name and
+    text only (kept by them in `check`'s parse cache)."""
     try:
         # Invalid escapes in the user's strings warn while parsing; that is not ours to show.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    entry_file = name in ENTRY_FILE_NAMES
-    module = name[: -len(".py")]
-    code_root = os.path.dirname(os.path.abspath(path))
-    relative = os.path.relpath(code_root, root) if root else "."
-    prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        return [], []
+    entry_file = os.path.basename(path) in ENTRY_FILE_NAMES
     handlers = [
         node
         for node in tree.body
@@ -74,30 +114,10 @@ def heuristic_functions(
         and _handler_shaped(node)
         and (entry_file or _handler_named(node.name))
     ]
-    if not handlers:
-        return []
-    known = platform in ("yandex", "aws")
-    chosen: PlatformName = "aws" if platform == "aws" else "yandex"
-    evidence: tuple[str, ...] = ("the platform setting",) if known else ()
-    if not known:
-        contexts = {_positional(node)[1].arg for node in handlers}
-        signs = file_signs(path, text, tree, contexts)
-        guess = guess_platform(signs, code_root, root, folders)
-        evidence = guess.evidence
-        if guess.platform is not None:
-            chosen, known = guess.platform, True
-    return [
-        FunctionSpec(
-            name=prefix + f"{module}.{node.name}",
-            platform=chosen,
-            entry=f"{module}.{node.name}",
-            root=code_root,
-            declared_by="heuristic",
-            platform_known=known,
-            platform_evidence=evidence,
-        )
-        for node in handlers
-    ]
+    if not handlers or platform_known:
+        return [node.name for node in handlers], []
+    contexts = {_positional(node)[1].arg for node in handlers}
+    return [node.name for node in handlers], file_signs(path, text, tree, contexts)
 
 
 def _positional(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field, replace
 
 from handlerlens.analysis.problems import Problem, Severity, Span
 from handlerlens.project import hcl_tree as hcl
+from handlerlens.project import parse_cache, probes
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import parse_error, unresolved
 from handlerlens.project.model import FunctionSpec, PackedCode, PlatformName
+from handlerlens.project.parse_cache import ParseCache
 from handlerlens.project.positions import LineIndex
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
@@ -175,14 +177,15 @@ Loader = Callable[[str], "list[tuple[str, str]] | None"]
 
 
 def discover_terraform(
-    files: list[tuple[str, str]], read: Reader, load: Loader
+    files: list[tuple[str, str]], read: Reader, load: Loader, cache: ParseCache | None = None
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     """The functions of every Terraform module among `files` (path, text).
 
     Directories where no file declares a function or calls a module are skipped unparsed, and
     in the others a file is parsed only when it declares something or a value needs it;
     directories a `module` block calls with a local source are read through that call (with
-    its arguments bound), not on their own.
+    its arguments bound), not on their own. With `cache` (`check`), a module's functions are
+    kept by its files' paths and texts, with the files and folders its reading looked at.
     """
     by_dir: dict[str, list[tuple[str, str]]] = {}
     for path, text in files:
@@ -196,13 +199,34 @@ def discover_terraform(
     for directory, entries in modules.items():
         for path, text in entries:
             if "module" in text and declares_functions(text):
-                called |= local_module_dirs(directory, [read(path, text)])
+
+                def calls(
+                    directory: str = directory, path: str = path, text: str = text
+                ) -> set[str]:
+                    return local_module_dirs(directory, [read(path, text)])
+
+                if cache is None:
+                    called |= calls()
+                else:
+                    entry = parse_cache.key("terraform-calls", directory, text)
+                    called |= cache.memo(entry, calls, facts=False)
     specs: list[FunctionSpec] = []
     problems: list[Problem] = []
     for directory in sorted(modules):
         if directory in called:
             continue
-        found, issues = link_module(modules[directory], read, load=load)
+        entries = modules[directory]
+
+        def link(
+            entries: list[tuple[str, str]] = entries,
+        ) -> tuple[list[FunctionSpec], list[Problem]]:
+            return link_module(entries, read, load=load)
+
+        if cache is None:
+            found, issues = link()
+        else:
+            entry = parse_cache.key("terraform-module", *(p + "\0" + t for p, t in entries))
+            found, issues = cache.memo(entry, link)
         specs += found
         problems += issues
     return specs, problems
@@ -333,10 +357,7 @@ class _Module:
         if self._tfvars is None:
             self._tfvars = {}
             if self.depth == 0:
-                try:
-                    names = sorted(os.listdir(self.dir))
-                except OSError:
-                    names = []
+                names = probes.listdir(self.dir)
                 files = [n for n in names if n == "terraform.tfvars"]
                 files += [n for n in names if n.endswith(".auto.tfvars")]
                 for name in files:
@@ -344,6 +365,7 @@ class _Module:
         return self._tfvars
 
     def _read_tfvars(self, path: str) -> None:
+        probes.stamp(path)
         try:
             with open(path, encoding="utf-8-sig", errors="replace") as handle:
                 text = handle.read(1_000_000)
@@ -777,10 +799,10 @@ class _Module:
             output = self.attr_value(archive_file, block.attributes.get("output_path"))
             if output is not None and self.path(output.text) == path:
                 return self._archive_code(archive_file, block)
-        if os.path.isdir(path):
+        if probes.isdir(path):
             return _Code(path, found.path, found.span)
         shown = os.path.relpath(path, self.dir)
-        if not os.path.exists(path):
+        if not probes.exists(path):
             return _Code(
                 packed=PackedCode(shown),
                 problems=[
@@ -868,7 +890,7 @@ class _Module:
                 return _unknown_code(f.path, span, f"The {key} of {what}", _expression(f, attr))
             path = self.path(found.text)
             root = os.path.dirname(path) if is_file else path
-            if found.default_of is not None and not os.path.exists(path):
+            if found.default_of is not None and not probes.exists(path):
                 # A default that is some machine's absolute path (or a folder a build makes):
                 # the real value comes with `-var` at deploy time.
                 return _unknown_code(
@@ -1028,14 +1050,14 @@ class _Module:
         if found is None:
             return _unknown_code(f.path, span, f"The source_path of {what}", _expression(f, attr))
         path = self.path(found.text)
-        if found.default_of is not None and not os.path.exists(path):
+        if found.default_of is not None and not probes.exists(path):
             return _unknown_code(
                 f.path,
                 span,
                 f"The source_path of {what}",
                 f"`{found.default_of}` (its default, {found.text}, does not exist here)",
             )
-        root = path if os.path.isdir(path) or not path.endswith(".py") else os.path.dirname(path)
+        root = path if probes.isdir(path) or not path.endswith(".py") else os.path.dirname(path)
         return _Code(root, found.path, found.span)
 
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 
 from handlerlens.analysis.problems import Problem, Span
+from handlerlens.project import probes
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import unresolved
 from handlerlens.project.model import FunctionSpec, PackedCode
@@ -167,7 +168,7 @@ def _function(
     if found is None:
         problems.append(_unknown(path, span, value, "is not found from this file's folder"))
         return replace(spec, packed=PackedCode(value))
-    if os.path.isdir(found):
+    if probes.isdir(found):
         return replace(spec, root=found)
     names = zip_names(found) if found.lower().endswith(".zip") else None
     if names is None:
@@ -190,7 +191,7 @@ def _locate(path: str, value: str) -> str | None:
     directory = os.path.dirname(path)
     for _ in range(4):
         candidate = os.path.normpath(os.path.join(directory, os.path.expanduser(value)))
-        if os.path.exists(candidate):
+        if probes.exists(candidate):
             return candidate
         parent = os.path.dirname(directory)
         if parent == directory:
