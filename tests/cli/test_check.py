@@ -13,13 +13,16 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def check(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "handlerlens", "check", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
 
 
@@ -623,3 +626,54 @@ def test_a_runtime_in_another_file_than_the_entry_point_is_checked_there(tmp_pat
         "cloud_function.tf:3:14: warning [runtime-unsupported] Runtime 'python39' is not "
         "supported by Yandex Cloud Functions"
     )
+
+
+def test_the_parse_cache_is_kept_per_folder_and_no_cache_leaves_it_alone(
+    workspace: Path, tmp_path: Path
+) -> None:
+    import os
+    import pickle
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    cache = tmp_path / "xdg" / "handlerlens" / "check"
+    plain = check("examples", "--no-cache", cwd=workspace, env=env)
+    assert plain.returncode == 1 and not cache.exists()
+    first = check("examples", cwd=workspace, env=env)
+    (kept,) = cache.iterdir()
+    second = check("examples", cwd=workspace, env=env)
+    assert first.stdout == second.stdout == plain.stdout
+    assert (first.returncode, second.returncode) == (1, 1)
+    # A damaged file: the same answer, and the file is whole again.
+    kept.write_bytes(b"\x80\x05garbage")
+    third = check("examples", cwd=workspace, env=env)
+    assert third.stdout == plain.stdout and third.stderr == ""
+    with kept.open("rb") as handle:
+        assert len(pickle.load(handle)[1]) > 0
+    # Two runs at once both answer, and leave one readable file behind.
+    kept.unlink()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "handlerlens", "check", "examples"],
+            cwd=workspace,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert outputs == [plain.stdout, plain.stdout]
+    assert [p.name for p in cache.iterdir()] == [kept.name]
+    with kept.open("rb") as handle:
+        assert len(pickle.load(handle)[1]) > 0
+
+
+def test_the_cache_sees_a_fix_made_since_the_last_run(workspace: Path, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    assert check("examples", cwd=workspace, env=env).returncode == 1
+    template = workspace / "examples" / "orders" / "template.yaml"
+    template.write_text(template.read_text().replace("app.list_order", "app.list_orders"))
+    result = check("examples", cwd=workspace, env=env)
+    assert result.returncode == 0, result.stdout

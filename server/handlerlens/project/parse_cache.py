@@ -13,7 +13,8 @@ HandlerLens sources, Python, python-hcl2, Lark and PyYAML, each by version or by
 sizes and times) and the entries. A file that cannot be read, does not unpickle, or carries
 another fingerprint is ignored and rewritten. Writes go to a temporary file that is renamed
 over the old one, so concurrent runs never see half a file (the last one to finish wins), and
-only entries this run used are written, so the file does not grow past the workspace.
+only entries this run used are written, so the file does not grow past the workspace; the
+file of a workspace not checked for 30 days is removed by the next run that writes one.
 
 Only `check` turns it on (`using`); the language server keeps its own in-memory caches.
 """
@@ -85,8 +86,8 @@ class ParseCache:
         self.entries: dict[str, Any] = {}
         self.used: set[str] = set()
         self.dirty = False
-        self.hits = 0
-        self.misses = 0
+        self.hits = 0  # results reused (`memo`)
+        self.misses = 0  # results computed: not stored, or a fact they depend on changed
         self._load()
 
     def _load(self) -> None:
@@ -113,10 +114,7 @@ class ParseCache:
     def get(self, entry: str) -> Any:
         """The value stored under `entry`, or None."""
         value = self.entries.get(entry)
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        if value is not None:
             self.used.add(entry)
         return value
 
@@ -150,6 +148,7 @@ class ParseCache:
                 raise
         except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
             return
+        _prune(directory)
 
     def memo(self, entry: str, compute: Callable[[], _T], *, facts: bool = True) -> _T:
         """`compute()`'s result, from the cache when stored under `entry` and, with `facts`,
@@ -158,8 +157,10 @@ class ParseCache:
         if hit is not None:
             value, seen = hit
             if not facts or probes.unchanged(seen):
+                self.hits += 1
                 probes.note(seen)
                 return value  # type: ignore[no-any-return]
+        self.misses += 1
         if facts:
             with probes.recording() as seen:
                 value = compute()
@@ -168,6 +169,32 @@ class ParseCache:
             value, seen = compute(), []
         self.put(entry, (value, seen))
         return value
+
+
+# A workspace not checked for this long loses its cache file (as do temporary files left by
+# a run that was killed while writing).
+_MAX_AGE = 30 * 24 * 3600
+_MAX_TEMPORARY_AGE = 3600
+
+
+def _prune(directory: str) -> None:
+    import time
+
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        temporary = entry.name.startswith(".tmp-")
+        if not temporary and not entry.name.endswith(".pickle"):
+            continue
+        try:
+            age = now - entry.stat().st_mtime
+            if age > (_MAX_TEMPORARY_AGE if temporary else _MAX_AGE):
+                os.unlink(entry.path)
+        except OSError:
+            continue
 
 
 _active: ParseCache | None = None
