@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import debug_bench, extension_bench, goals, lsp_bench, runner_bench
+from bench import check_tree_bench, debug_bench, extension_bench, goals, lsp_bench, runner_bench
 from bench.debug_bench import DebugReps
 from bench.extension_bench import ExtensionReps
 from bench.lsp_bench import LspReps
@@ -164,6 +164,12 @@ async def _run(
     await _section("invoke wall time", invoke, runner)
     await _section("debugger", lambda: debug_bench.debug_figures(workdir, debug_reps), runner)
 
+    async def check_tree() -> list[Figure]:
+        runs = 2 if debug_reps is QUICK_DEBUG else 11
+        return [await asyncio.to_thread(check_tree_bench.check_figure, runs)]
+
+    await _section("check on serverless-patterns", check_tree, runner)
+
     async def extension() -> list[Figure]:
         return await asyncio.to_thread(extension_bench.extension_figures, workdir, ExtensionReps())
 
@@ -202,7 +208,8 @@ def main() -> int:
     by_key = {f.key: f for f in figures}
     lsp = [f for f in figures if f.key.startswith("lsp-")]
     ext = [f for f in figures if f.key.startswith("ext-")]
-    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-"))]
+    check = [f for f in figures if f.key.startswith("check-")]
+    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-", "check-"))]
     text = render(
         header,
         goals.evaluate(list(by_key.values())),
@@ -210,6 +217,7 @@ def main() -> int:
             ("Language server (issues #2, #5) — generated 2,000-line handler module", lsp),
             ("Runner (issue #3) and debugger (issue #4) — trivial handler", runner),
             ("Extension (issue #6) — examples/ in code-server, driven by Chromium", ext),
+            ("`handlerlens check` (issue #14) — a big real tree", check),
         ],
     )
     Path(args.out).write_text(text)
