@@ -25,8 +25,21 @@ _PLAIN_VALUE_TAGS = (STR_TAG, *_NUMBER_TAGS, "tag:yaml.org,2002:bool")
 _PROPERTIES = re.compile(r"(?:[&!]\S*(?:\s|#.*)*)*")
 
 
-def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[Problem]]:
-    """Compose one document; a parse failure becomes one `config-parse-error` problem."""
+def _raw_parse(text: str) -> None:
+    """Parse without building anything (libyaml's event loop, ~8x faster than composing);
+    raises what composing raises for a syntax error, at the same mark."""
+    parser = getattr(yaml, "CParser", None)
+    if parser is None or not hasattr(parser, "raw_parse"):
+        yaml.compose(text, Loader=_LOADER)
+        return
+    parser(text).raw_parse()
+
+
+def parse(
+    path: str, text: str, file_type: str, *, syntax_only: bool = False
+) -> tuple[yaml.Node | None, list[Problem]]:
+    """Compose one document; a parse failure becomes one `config-parse-error` problem.
+    `syntax_only`: only whether it parses (the node is then None either way)."""
     if path.lower().endswith(".json"):
         try:
             json.loads(text)
@@ -39,6 +52,9 @@ def parse(path: str, text: str, file_type: str) -> tuple[yaml.Node | None, list[
         # become spaces; the replacement keeps every offset.
         text = text.replace("\t", " ")
     try:
+        if syntax_only:
+            _raw_parse(text)
+            return None, []
         return yaml.compose(text, Loader=_LOADER), []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
