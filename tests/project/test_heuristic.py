@@ -208,6 +208,28 @@ HANDLER = "def handler(event, context):\n    return 1\n"
             "aws",
             "requirements.txt in app/ requires aws-lambda-powertools",
         ),
+        # Holdout miss (a): requirements in a folder, or in a requirements-*.txt.
+        (
+            {"app/requirements/base.txt": "boto3==1.34\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements/base.txt in app/ requires boto3",
+        ),
+        (
+            {"requirements/prod.txt": "-r base.txt\nmangum\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements/prod.txt in the workspace root requires mangum",
+        ),
+        (
+            {"app/requirements-lambda.txt": "boto3\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements-lambda.txt in app/ requires boto3",
+        ),
+        (
+            {"app/requirements/prod.txt": "ydb>=3\n", "app/main.py": "import boto3\n" + HANDLER},
+            "yandex",
+            "requirements/prod.txt in app/ requires ydb",
+        ),
+        ({"app/requirements/notes.md": "boto3\n", "app/main.py": HANDLER}, None, None),
         ({"app/main.py": HANDLER}, None, None),
         # Evidence for both at the same level: unknown.
         ({"app/main.py": "import ydb\nimport aws_cdk\n" + HANDLER}, None, "imports ydb"),

@@ -207,7 +207,15 @@ def _folder_signs(directory: str, root: str) -> list[Sign]:
             if "AWS::" in _read(os.path.join(directory, name)):
                 signs.append(Sign("aws", f"CloudFormation {name} in {where}"))
                 break
-    requirements = [n for n in names if n.startswith("requirements") and n.endswith(".txt")]
+    # requirements.txt, requirements-dev.txt, requirements_lambda.txt, and the files of a
+    # `requirements/` folder (base.txt, prod.txt, lambda.in).
+    requirements = [n for n in names if _is_requirements(n)]
+    if "requirements" in present and os.path.isdir(os.path.join(directory, "requirements")):
+        try:
+            inside = sorted(os.listdir(os.path.join(directory, "requirements")))
+        except OSError:
+            inside = []
+        requirements += [f"requirements/{n}" for n in inside if n.endswith((".txt", ".in"))]
     for name in requirements[:_MAX_FILES_PER_KIND]:
         wanted = {
             m.group(1).lower().replace("_", "-")
@@ -245,6 +253,12 @@ def _folder_signs(directory: str, root: str) -> list[Sign]:
         if _CI_AWS.search(text):
             signs.append(Sign("aws", f"a CI workflow in {where} deploys to AWS Lambda"))
     return signs
+
+
+def _is_requirements(name: str) -> bool:
+    """`requirements.txt`, `requirements-dev.txt`, `requirements_aws.txt`, `requirements.in`."""
+    lower = name.lower()
+    return lower.startswith("requirements") and lower.endswith((".txt", ".in"))
 
 
 def guess_platform(
