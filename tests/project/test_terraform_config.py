@@ -136,6 +136,48 @@ resource "aws_lambda_function" "fn" {
             "  integration_uri  = aws_lambda_function.fn.invoke_arn\n}\n",
             (),  # payload 1.0: an HTTP API's or a WebSocket API's
         ),
+        # Holdout miss (d): API Gateway's permission to invoke the function, with the
+        # integration declared elsewhere: a REST API's.
+        (
+            'resource "aws_lambda_permission" "p" {\n'
+            '  action        = "lambda:InvokeFunction"\n'
+            "  function_name = aws_lambda_function.fn.function_name\n"
+            '  principal     = "apigateway.amazonaws.com"\n'
+            '  source_arn    = "${aws_api_gateway_rest_api.api.execution_arn}/*/*"\n}\n',
+            ("api-gateway-rest",),
+        ),
+        (
+            'resource "aws_lambda_permission" "p" {\n'
+            "  function_name = aws_lambda_function.fn.arn\n"
+            '  principal     = "apigateway.amazonaws.com"\n'
+            '  source_arn    = "${aws_apigatewayv2_api.api.execution_arn}/*/*"\n}\n',
+            (),  # an HTTP or WebSocket API: the payload version is the integration's
+        ),
+        (
+            'resource "aws_lambda_permission" "p" {\n'
+            "  function_name = aws_lambda_function.fn.arn\n"
+            '  principal     = "events.amazonaws.com"\n}\n',
+            (),
+        ),
+        (
+            'resource "aws_apigatewayv2_integration" "i" {\n'
+            '  integration_type       = "AWS_PROXY"\n'
+            '  payload_format_version = "2.0"\n'
+            "  integration_uri        = aws_lambda_function.fn.invoke_arn\n}\n"
+            'resource "aws_lambda_permission" "p" {\n'
+            "  function_name = aws_lambda_function.fn.function_name\n"
+            '  principal     = "apigateway.amazonaws.com"\n}\n',
+            ("http-api",),  # the integration says more than the permission
+        ),
+        (
+            'resource "aws_apigatewayv2_integration" "i" {\n'
+            '  integration_type = "AWS_PROXY"\n'
+            "  integration_uri  = aws_lambda_function.fn.invoke_arn\n}\n"
+            'resource "aws_lambda_permission" "p" {\n'
+            "  function_name = aws_lambda_function.fn.function_name\n"
+            '  principal     = "apigateway.amazonaws.com"\n}\n',
+            (),
+        ),
     ],
 )
 def test_aws_trigger_resources_map_to_trigger_ids(

@@ -104,6 +104,7 @@ _WANTED_TYPES = frozenset(
         "yandex_function_trigger",
         "aws_lambda_event_source_mapping",
         "aws_lambda_function_url",
+        "aws_lambda_permission",
         "aws_api_gateway_integration",
         "aws_apigatewayv2_integration",
         "aws_s3_bucket_notification",
@@ -527,6 +528,10 @@ class _Module:
         triggers: dict[tuple[str, str], list[str]] = {}
         scheduled: set[str] = set()
         rule_targets: list[tuple[str, tuple[str, str]]] = []
+        # API Gateway's permission to invoke a function, and the functions an integration
+        # names: a permission says the trigger only where no integration says more.
+        permitted: dict[tuple[str, str], str] = {}
+        integrated: set[tuple[str, str]] = set()
         specs: list[FunctionSpec] = []
         for f in self.files:
             for block in f.blocks:
@@ -544,12 +549,16 @@ class _Module:
                                 functions.append(found)
                     else:
                         self._trigger(f, kind, label, block, triggers, scheduled, rule_targets)
+                        _api_permission(f, kind, block.attributes, permitted, integrated)
                 elif block.type == "module" and block.labels:
                     found_specs = self._module_call(f, block, functions, problems)
                     specs += found_specs
         for rule, target in rule_targets:
             if rule in scheduled:
                 triggers.setdefault(target, []).append("schedule")
+        for target, trigger in permitted.items():
+            if target not in integrated:
+                triggers.setdefault(target, []).append(trigger)
         for function in functions:
             linked = tuple(dict.fromkeys(function.triggers + triggers.get(function.key, [])))
             spec = replace(function.spec, trigger=linked[0] if linked else None, triggers=linked)
@@ -1137,6 +1146,33 @@ def _proxy(attrs: dict[str, hcl.HclAttribute]) -> str | None:
     if "integration_type" not in attrs:
         return "api-gateway-rest"
     return "http-api" if _literal(attrs.get("payload_format_version")) == "2.0" else None
+
+
+def _api_permission(
+    f: TerraformFile,
+    kind: str,
+    attrs: dict[str, hcl.HclAttribute],
+    permitted: dict[tuple[str, str], str],
+    integrated: set[tuple[str, str]],
+) -> None:
+    """`aws_lambda_permission` for `apigateway.amazonaws.com`: API Gateway invokes the function
+    it names, through an integration that may be declared elsewhere (another stack, the
+    console, an OpenAPI body). A REST API's unless its `source_arn` names an HTTP or WebSocket
+    API (`aws_apigatewayv2_api`), whose payload only the integration tells; an integration in
+    this module that names the function decides instead (`integrated`)."""
+    if kind in ("aws_api_gateway_integration", "aws_apigatewayv2_integration"):
+        target = _lambda_target(f.source(attrs.get("uri") or attrs.get("integration_uri")))
+        if target is not None:
+            integrated.add(target)
+        return
+    if kind != "aws_lambda_permission":
+        return
+    if (_literal(attrs.get("principal")) or "").strip().lower() != "apigateway.amazonaws.com":
+        return
+    target = _lambda_target(f.source(attrs.get("function_name")))
+    if target is None or "aws_apigatewayv2_api" in f.source(attrs.get("source_arn")):
+        return
+    permitted[target] = "api-gateway-rest"
 
 
 def _literal_bool(f: TerraformFile, attr: hcl.HclAttribute | None) -> bool | None:
