@@ -677,3 +677,19 @@ def test_the_cache_sees_a_fix_made_since_the_last_run(workspace: Path, tmp_path:
     template.write_text(template.read_text().replace("app.list_order", "app.list_orders"))
     result = check("examples", cwd=workspace, env=env)
     assert result.returncode == 0, result.stdout
+
+
+def test_a_guessed_handler_in_newer_python_is_checked_not_dropped(tmp_path: Path) -> None:
+    # Holdout miss (c): a 3.12 file on a 3.10/3.11 server was silently not a function.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text(
+        "import boto3\n\ntype Pair = tuple[int, int]\n\n\n"
+        "def handler(event, context):\n    return {'ok': True}\n"
+    )
+    result = check("app", "--format", "json", "--no-cache", cwd=tmp_path)
+    data = json.loads(result.stdout)
+    assert data["functions"] == 1, result.stderr
+    codes = [p["code"] for p in data["problems"]]
+    assert codes == (["entry-point-syntax-unchecked"] if sys.version_info < (3, 12) else [])
+    assert result.returncode == 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import warnings
 
 from handlerlens.project import parse_cache
@@ -99,13 +100,13 @@ def _scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[S
     """The handler-shaped top-level functions of one file (by name), and, unless the platform
     is known already, the evidence of a platform in it: what depends on the file's name and
     text only (kept by them in `check`'s parse cache)."""
-    try:
-        # Invalid escapes in the user's strings warn while parsing; that is not ours to show.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [], []
+    tree = _parse(text, path)
+    if tree is None:
+        # Not Python this interpreter reads: newer grammar (PEP 701 f-strings, PEP 695 `type`
+        # on a 3.11 server) or a syntax error. Its top-level `def` lines and imports still say
+        # whether it holds a handler; the function is guessed, and checking it says why its
+        # module could not be checked (or where its syntax error is), instead of nothing.
+        tree = _outline(text)
     entry_file = os.path.basename(path) in ENTRY_FILE_NAMES
     handlers = [
         node
@@ -118,6 +119,40 @@ def _scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[S
         return [node.name for node in handlers], []
     contexts = {_positional(node)[1].arg for node in handlers}
     return [node.name for node in handlers], file_signs(path, text, tree, contexts)
+
+
+def _parse(text: str, path: str) -> ast.Module | None:
+    try:
+        # Invalid escapes in the user's strings warn while parsing; that is not ours to show.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+# A top-level function's header (up to the colon that ends it) and a one-line import.
+_DEF_HEADER = re.compile(
+    r"^(?:async[ \t]+)?def[ \t]+\w+[ \t]*\([^()]*(?:\([^()]*\)[^()]*)*\)[ \t]*(?:->[^:\n]*)?:",
+    re.MULTILINE,
+)
+_IMPORT_LINE = re.compile(
+    r"^(?:import[ \t]+[\w., \t]+|from[ \t]+[\w.]+[ \t]+import[ \t]+.+)$", re.M
+)
+
+
+def _outline(text: str) -> ast.Module:
+    """The top-level function headers and one-line imports of a file that does not parse,
+    each parsed on its own (bodies left out)."""
+    body: list[ast.stmt] = []
+    for found in sorted(
+        [*_DEF_HEADER.finditer(text), *_IMPORT_LINE.finditer(text)], key=lambda m: m.start()
+    ):
+        chunk = found.group(0) + ("\n    pass\n" if found.group(0).endswith(":") else "\n")
+        tree = _parse(chunk, "<outline>")
+        if tree is not None:
+            body += tree.body
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _positional(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
