@@ -226,3 +226,57 @@ def test_old_cache_files_and_leftover_temporary_files_are_removed(
 
 def test_without_the_cache_nothing_is_kept() -> None:
     assert parse_cache.active() is None
+
+
+def test_a_cold_check_reads_terraform_in_a_child_with_the_same_results(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlerlens.project import forked
+
+    if not forked.available():
+        pytest.skip("fork on a second core: Linux with two cores or more")
+    _forget_in_memory()
+    plain = discovery.discover(str(project))
+    monkeypatch.setattr(discovery, "_FORK_TERRAFORM_CHARS", 0)
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    cold, cache = _discover(project, tmp_path / "cache")
+    assert len(children) == 1  # empty cache: the Terraform modules were read by a child
+    assert _summary(cold) == _summary(plain)
+    # The child's cache entries came back: the next run reuses every result, forks nothing.
+    warm, cache = _discover(project, tmp_path / "cache")
+    assert (cache.hits, cache.misses, len(children)) == (4, 0, 1)
+    assert _summary(warm) == _summary(plain)
+
+
+def test_a_child_that_fails_leaves_the_work_to_the_parent() -> None:
+    from handlerlens.project import forked
+
+    if not forked.available():
+        pytest.skip("fork on a second core: Linux with two cores or more")
+    parent = os.getpid()
+
+    def crashing() -> str:
+        if os.getpid() != parent:
+            os._exit(3)  # a crash in the child
+        return "computed here"
+
+    def raising() -> str:
+        if os.getpid() != parent:
+            raise RuntimeError("a bug in the child")
+        return "computed here"
+
+    def unpicklable() -> object:
+        return (lambda: None) if os.getpid() != parent else "computed here"
+
+    for compute in (crashing, raising, unpicklable):
+        assert forked.Forked(compute).result() == "computed here"
+    assert forked.Forked(lambda: os.getpid()).result() != parent  # the child's own answer

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 from handlerlens.analysis.problems import Problem
 from handlerlens.analysis.text import source_encoding
-from handlerlens.project import parse_cache, probes
+from handlerlens.project import forked, parse_cache, probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
 from handlerlens.project.config_problems import (
@@ -26,7 +26,12 @@ from handlerlens.project.config_problems import (
     CONFIG_VALUE_UNRESOLVED,
     HANDLER_UNVERIFIABLE,
 )
-from handlerlens.project.heuristic import EVENT_NAMES, MAX_SOURCE_CHARS, heuristic_functions
+from handlerlens.project.heuristic import (
+    EVENT_NAMES,
+    MAX_SOURCE_CHARS,
+    heuristic_functions,
+    prescan,
+)
 from handlerlens.project.model import FunctionSpec, ProjectModel
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
@@ -116,13 +121,22 @@ def discover(
     declared: list[FunctionSpec] = []
     declaring_dirs: list[str] = []
     platforms: dict[str, str] = {}
+    terraform = _TerraformStarted(sorted(by_kind["terraform"]))
+    prefetched: dict[str, str | None] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
         model.config_files += sorted(
             [path for path, _ in files] + (not_python if kind == "sam" else [])
         )
         if kind == "terraform":
-            specs, problems = _terraform(files)
+            if terraform.forked:
+                # While the child reads Terraform: the Python files the guess will look at,
+                # as far as the declarations read so far tell.
+                known = {os.path.normpath(s.root) for s in declared} | set(declaring_dirs)
+                prefetched = _prefetch(
+                    python_files, known, opened, root, platforms, platform_setting
+                )
+            specs, problems = terraform()
         else:
             specs, problems = [], []
             for path, text in files:
@@ -152,7 +166,10 @@ def discover(
     for path in python_files:
         if _under_any(path, covered):
             continue
-        text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
+        if path in prefetched:
+            text = prefetched[path]
+        else:
+            text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
         if text is None or not _MAY_HOLD_HANDLER.search(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
@@ -216,6 +233,69 @@ def _parse_cached(
         hit = (specs, problems, seen)
         _parsed.put(key, hit)
     return list(hit[0]), list(hit[1])
+
+
+# Terraform text past which a cold `check` reads the Terraform modules in a forked child
+# while it reads the other declaring files (serverless-patterns has ~1.1 MB of it).
+_FORK_TERRAFORM_CHARS = 200_000
+_Found = tuple[list[FunctionSpec], list[Problem]]
+
+
+class _TerraformStarted:
+    """The Terraform modules' functions, as a call that gives them: read in a child on another
+    core when `check` starts with an empty parse cache and there is much Terraform to read
+    (`forked`), else read here when called. The child's cache entries come with its result."""
+
+    def __init__(self, files: list[tuple[str, str]]) -> None:
+        self.files = files
+        self.cache = parse_cache.active()
+        self.child: forked.Forked[tuple[_Found, dict[str, object]]] | None = None
+        if (
+            self.cache is not None
+            and not self.cache.entries
+            and sum(len(text) for _, text in files) >= _FORK_TERRAFORM_CHARS
+            and forked.available()
+        ):
+            self.child = forked.Forked(self._in_child)
+
+    @property
+    def forked(self) -> bool:
+        return self.child is not None
+
+    def _in_child(self) -> tuple[_Found, dict[str, object]]:
+        recorder = parse_cache.ParseCache.in_memory()
+        with parse_cache.activated(recorder):
+            found = _terraform(self.files)
+        return found, recorder.entries
+
+    def __call__(self) -> _Found:
+        if self.child is None or self.cache is None:
+            return _terraform(self.files)
+        found, entries = self.child.result()
+        for entry, value in entries.items():
+            self.cache.put(entry, value)
+        return found
+
+
+def _prefetch(
+    python_files: list[str],
+    covered: set[str],
+    opened: Mapping[str, str],
+    root: str,
+    platforms: Mapping[str, str],
+    platform_setting: str | None,
+) -> dict[str, str | None]:
+    """The texts of the Python files outside `covered`, each scanned into the parse cache
+    when it may hold a handler."""
+    texts: dict[str, str | None] = {}
+    for path in python_files:
+        if _under_any(path, covered):
+            continue
+        text = texts[path] = _read(path, opened, MAX_SOURCE_CHARS, python=True)
+        if text is not None and _MAY_HOLD_HANDLER.search(text):
+            guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
+            prescan(path, text, root, guessed)
+    return texts
 
 
 def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[Problem]]:

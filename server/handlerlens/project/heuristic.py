@@ -63,12 +63,7 @@ def heuristic_functions(
     if "\x00" in text or "def " not in text:
         return []
     known = platform in ("yandex", "aws")
-    cache = parse_cache.active()
-    if cache is None:
-        handlers, signs = _scan(path, text, known)
-    else:
-        entry = parse_cache.key("heuristic", name, str(known), text)
-        handlers, signs = cache.memo(entry, lambda: _scan(path, text, known), facts=False)
+    handlers, signs = _cached_scan(path, text, known)
     if not handlers:
         return []
     module = name[: -len(".py")]
@@ -94,6 +89,25 @@ def heuristic_functions(
         )
         for function in handlers
     ]
+
+
+def prescan(path: str, text: str, root: str, platform: str | None) -> None:
+    """Read what `heuristic_functions` will ask of this file into `check`'s parse cache
+    ahead of time (while another core reads the Terraform modules)."""
+    name = os.path.basename(path)
+    if not name.endswith(".py") or is_test_file(path, root) or len(text) > MAX_SOURCE_CHARS:
+        return
+    if "\x00" in text or "def " not in text or parse_cache.active() is None:
+        return
+    _cached_scan(path, text, platform in ("yandex", "aws"))
+
+
+def _cached_scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[Sign]]:
+    cache = parse_cache.active()
+    if cache is None:
+        return _scan(path, text, platform_known)
+    entry = parse_cache.key("heuristic", os.path.basename(path), str(platform_known), text)
+    return cache.memo(entry, lambda: _scan(path, text, platform_known), facts=False)
 
 
 def _scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[Sign]]:

@@ -88,7 +88,13 @@ class ParseCache:
         self.dirty = False
         self.hits = 0  # results reused (`memo`)
         self.misses = 0  # results computed: not stored, or a fact they depend on changed
-        self._load()
+        if path:
+            self._load()
+
+    @classmethod
+    def in_memory(cls) -> ParseCache:
+        """An empty cache that is never loaded or saved: it collects entries (a child's)."""
+        return cls("", "")
 
     def _load(self) -> None:
         import pickle
@@ -129,7 +135,7 @@ class ParseCache:
         import pickle
         import tempfile
 
-        if not self.dirty and self.used == set(self.entries):
+        if not self.path or (not self.dirty and self.used == set(self.entries)):
             return
         kept = {k: v for k, v in self.entries.items() if k in self.used}
         directory = os.path.dirname(self.path)
@@ -206,15 +212,22 @@ def active() -> ParseCache | None:
 
 
 @contextmanager
-def using(root: str, directory: str | None = None) -> Iterator[ParseCache]:
-    """Turn the cache of workspace `root` on for the block; it is saved at the end."""
+def activated(cache: ParseCache) -> Iterator[ParseCache]:
+    """`cache` is the active one for the block."""
     global _active
-    root = os.path.normpath(os.path.abspath(root))
-    name = hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".pickle"
-    cache = ParseCache(os.path.join(directory or cache_dir(), name), _fingerprint())
     previous, _active = _active, cache
     try:
         yield cache
     finally:
         _active = previous
+
+
+@contextmanager
+def using(root: str, directory: str | None = None) -> Iterator[ParseCache]:
+    """Turn the cache of workspace `root` on for the block; it is saved at the end."""
+    root = os.path.normpath(os.path.abspath(root))
+    name = hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:32] + ".pickle"
+    cache = ParseCache(os.path.join(directory or cache_dir(), name), _fingerprint())
+    with activated(cache):
+        yield cache
     cache.save()
