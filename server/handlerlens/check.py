@@ -34,7 +34,9 @@ def collect(
     from contextlib import nullcontext
 
     from handlerlens.analysis.workspace import WorkspaceState
-    from handlerlens.project import parse_cache
+    from handlerlens.project import forked, parse_cache
+
+    forked.checking = True  # a one-off process with no threads: Terraform may be read aside
 
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0

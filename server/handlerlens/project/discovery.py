@@ -102,6 +102,9 @@ def discover(
     root: str, *, platform_setting: str | None = None, overlays: Mapping[str, str] | None = None
 ) -> ProjectModel:
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
+    # A one-off `check` (its parse cache on, or `--no-cache`) may read Terraform on a second
+    # core; the language server never forks.
+    checking = parse_cache.active() is not None or forked.checking
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
     model = ProjectModel(root)
@@ -121,7 +124,7 @@ def discover(
     declared: list[FunctionSpec] = []
     declaring_dirs: list[str] = []
     platforms: dict[str, str] = {}
-    terraform = _TerraformStarted(sorted(by_kind["terraform"]))
+    terraform = _TerraformStarted(sorted(by_kind["terraform"]), checking=checking)
     prefetched: dict[str, str | None] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
@@ -243,16 +246,17 @@ _Found = tuple[list[FunctionSpec], list[Problem]]
 
 class _TerraformStarted:
     """The Terraform modules' functions, as a call that gives them: read in a child on another
-    core when `check` starts with an empty parse cache and there is much Terraform to read
-    (`forked`), else read here when called. The child's cache entries come with its result."""
+    core when `check` starts with an empty parse cache (or runs without one, `--no-cache`) and
+    there is much Terraform to read (`forked`), else read here when called. The child's cache
+    entries come with its result."""
 
-    def __init__(self, files: list[tuple[str, str]]) -> None:
+    def __init__(self, files: list[tuple[str, str]], *, checking: bool) -> None:
         self.files = files
         self.cache = parse_cache.active()
         self.child: forked.Forked[tuple[_Found, dict[str, object]]] | None = None
         if (
-            self.cache is not None
-            and not self.cache.entries
+            checking
+            and (self.cache is None or not self.cache.entries)
             and sum(len(text) for _, text in files) >= _FORK_TERRAFORM_CHARS
             and forked.available()
         ):
@@ -269,11 +273,12 @@ class _TerraformStarted:
         return found, recorder.entries
 
     def __call__(self) -> _Found:
-        if self.child is None or self.cache is None:
+        if self.child is None:
             return _terraform(self.files)
         found, entries = self.child.result()
-        for entry, value in entries.items():
-            self.cache.put(entry, value)
+        if self.cache is not None:
+            for entry, value in entries.items():
+                self.cache.put(entry, value)
         return found
 
 

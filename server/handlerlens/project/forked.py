@@ -21,6 +21,10 @@ from typing import Generic, TypeVar
 _T = TypeVar("_T")
 
 
+# Set by `check` (a one-off process that runs no threads): discovery may fork.
+checking = False
+
+
 def available() -> bool:
     """Whether a child can run on a second core here."""
     return sys.platform == "linux" and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
