@@ -331,6 +331,15 @@ class _Module:
         self.each: tuple[str, _Val | None] | None = None
         # Files parsed only when a value needs what they declare (variables.tf, …).
         self.pending: list[tuple[str, str]] = []
+        # Triggers this module declares for functions its caller passes in (`uri = var.arn`,
+        # `each.value.invoke_arn` over `for_each = var.methods`): (trigger or None for an
+        # integration that names no known shape, variable, key of each item or None, from a
+        # permission only).
+        self.external: list[tuple[str | None, str, str | None, bool]] = []
+        # What the modules this one calls declare for its functions: by function, and by the
+        # label of a local module call (the functions that call declares).
+        self.passed_triggers: dict[tuple[str, str], list[str]] = {}
+        self.module_triggers: dict[str, list[str]] = {}
         for path, text in entries:
             if declares_functions(text) or _EAGER.search(text):
                 self._add(read(path, text))
@@ -533,6 +542,7 @@ class _Module:
         permitted: dict[tuple[str, str], str] = {}
         integrated: set[tuple[str, str]] = set()
         specs: list[FunctionSpec] = []
+        called: dict[str, list[int]] = {}  # local module call label → its functions in specs
         for f in self.files:
             for block in f.blocks:
                 if block.type == "resource" and len(block.labels) == 2:
@@ -550,8 +560,17 @@ class _Module:
                     else:
                         self._trigger(f, kind, label, block, triggers, scheduled, rule_targets)
                         _api_permission(f, kind, block.attributes, permitted, integrated)
+                        if kind == "aws_lambda_permission" and _to_api_gateway(f, block):
+                            attr = block.attributes.get("function_name")
+                            if _lambda_target(f.source(attr)) is None:
+                                self._external(
+                                    f, block, attr, "api-gateway-rest", from_permission=True
+                                )
                 elif block.type == "module" and block.labels:
                     found_specs = self._module_call(f, block, functions, problems)
+                    called.setdefault(block.labels[0], []).extend(
+                        range(len(specs), len(specs) + len(found_specs))
+                    )
                     specs += found_specs
         for rule, target in rule_targets:
             if rule in scheduled:
@@ -559,6 +578,15 @@ class _Module:
         for target, trigger in permitted.items():
             if target not in integrated:
                 triggers.setdefault(target, []).append(trigger)
+        for target, passed in self.passed_triggers.items():
+            triggers.setdefault(target, []).extend(passed)
+        for label, passed in self.module_triggers.items():
+            triggers.setdefault(("module", label), []).extend(passed)
+            # The function a local module call declares; of several, the output the argument
+            # named is not followed: none is told.
+            if len(called.get(label, [])) == 1:
+                (index,) = called[label]
+                specs[index] = _with_triggers(specs[index], passed)
         for function in functions:
             linked = tuple(dict.fromkeys(function.triggers + triggers.get(function.key, [])))
             spec = replace(function.spec, trigger=linked[0] if linked else None, triggers=linked)
@@ -596,6 +624,8 @@ class _Module:
             target = _lambda_target(f.source(attr))
             if target is not None and trigger:
                 triggers.setdefault(target, []).append(trigger)
+            elif target is None and kind.endswith("_integration"):
+                self._external(f, block, attr, trigger, from_permission=False)
 
         if kind == "yandex_function_trigger":
             target = _referenced(f.source(_attr(block.block("function"), "id")), "yandex_function")
@@ -628,6 +658,59 @@ class _Module:
             aimed = _lambda_target(f.source(attrs.get("arn")))
             if rule and aimed:
                 rule_targets.append((rule.group(1), aimed))
+
+    def _external(
+        self,
+        f: TerraformFile,
+        block: hcl.HclBlock,
+        attr: hcl.HclAttribute | None,
+        trigger: str | None,
+        *,
+        from_permission: bool,
+    ) -> None:
+        """A trigger whose function comes from the caller: `var.x`, or `each.value.k` of a
+        `for_each = var.m`; kept for the calling module to resolve (`_resolve_external`)."""
+        text = f.source(attr).strip()
+        direct = re.fullmatch(r"var\." + _NAME + r"(?:\.[\w.]+)?", text)
+        if direct is not None:
+            self.external.append((trigger, direct.group(1), None, from_permission))
+            return
+        each = re.fullmatch(r"each\.value\.(\w+)", text)
+        over = re.fullmatch(r"var\." + _NAME, f.source(block.attributes.get("for_each")).strip())
+        if each is not None and over is not None:
+            self.external.append((trigger, over.group(1), each.group(1), from_permission))
+
+    def _resolve_external(self, f: TerraformFile, call: hcl.HclBlock, child: _Module) -> None:
+        """What a called module's triggers name through this call's arguments: a function of
+        this module, or the functions another local module call declares (`module.x.…`)."""
+        by_target: dict[tuple[str, str | None], list[tuple[str | None, bool]]] = {}
+        for trigger, variable, key, from_permission in child.external:
+            by_target.setdefault((variable, key), []).append((trigger, from_permission))
+        for (variable, key), found in by_target.items():
+            # An integration in the called module decides; a permission only without one.
+            integrations = [t for t, permission in found if not permission]
+            chosen = integrations if integrations else [t for t, _ in found]
+            attr = call.attributes.get(variable)
+            if attr is None:
+                continue
+            nodes = [attr.expr]
+            if key is not None:
+                items = [
+                    dict(hcl.object_items(item)).get(key) for _, item in hcl.object_items(attr.expr)
+                ]
+                nodes = [n for n in items if n is not None]
+            for node in nodes:
+                start, end = hcl.span_of(node)
+                expression = f.text[start:end]
+                called = re.search(r"\bmodule\." + _NAME + r"\.", expression)
+                target = _lambda_target(expression)
+                for trigger in chosen:
+                    if trigger is None:
+                        continue
+                    if target is not None:
+                        self.passed_triggers.setdefault(target, []).append(trigger)
+                    elif called is not None:
+                        self.module_triggers.setdefault(called.group(1), []).append(trigger)
 
     def _source_trigger(self, f: TerraformFile, attrs: dict[str, hcl.HclAttribute]) -> str | None:
         arn = attrs.get("event_source_arn")
@@ -983,6 +1066,7 @@ class _Module:
         )
         specs, issues = child.link()
         problems += issues
+        self._resolve_external(f, block, child)
         return specs
 
     def _lambda_module(
@@ -1173,6 +1257,20 @@ def _api_permission(
     if target is None or "aws_apigatewayv2_api" in f.source(attrs.get("source_arn")):
         return
     permitted[target] = "api-gateway-rest"
+
+
+def _to_api_gateway(f: TerraformFile, block: hcl.HclBlock) -> bool:
+    """An `aws_lambda_permission` for API Gateway, not naming an HTTP/WebSocket API."""
+    attrs = block.attributes
+    principal = (_literal(attrs.get("principal")) or "").strip().lower()
+    return principal == "apigateway.amazonaws.com" and "aws_apigatewayv2_api" not in f.source(
+        attrs.get("source_arn")
+    )
+
+
+def _with_triggers(spec: FunctionSpec, passed: list[str]) -> FunctionSpec:
+    linked = tuple(dict.fromkeys(spec.triggers + tuple(passed)))
+    return replace(spec, trigger=linked[0] if linked else None, triggers=linked)
 
 
 def _literal_bool(f: TerraformFile, attr: hcl.HclAttribute | None) -> bool | None:
