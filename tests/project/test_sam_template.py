@@ -249,10 +249,12 @@ def test_entry_span_is_the_scalar_s_own_text_so_replacing_it_keeps_the_yaml(
 def test_a_template_without_a_function_is_only_checked_for_syntax_at_the_same_place(
     libyaml: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import yaml
+    from handlerlens.project import yaml_nodes
 
-    if not libyaml:  # PyYAML without its C parser: composed, with the same answer
-        monkeypatch.delattr(yaml, "CParser", raising=False)
+    if libyaml:
+        assert hasattr(yaml_nodes._C_PARSER, "raw_parse")
+    else:  # PyYAML without its C parser: composed, with the same answer
+        monkeypatch.setattr(yaml_nodes, "_C_PARSER", None)
     queue = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
     assert _parse(queue) == ([], [])
     broken = queue + "    Properties: {QueueName: [a, b}\n"
@@ -263,3 +265,6 @@ def test_a_template_without_a_function_is_only_checked_for_syntax_at_the_same_pl
     _, (composed,) = _parse(with_function)
     assert (problem.span, problem.message) == (composed.span, composed.message)
     assert problem.span.start.line == 4
+    # Two documents: one template is one document (raw parsing alone would allow two).
+    specs, (problem,) = _parse(queue + "---\nOther: 1\n")
+    assert "another document" in problem.message and problem.span.start.line == 4
