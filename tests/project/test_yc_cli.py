@@ -153,10 +153,22 @@ def test_makefile_and_ci_variables_are_read_too(tmp_path: Path) -> None:
         " --function-name w --runtime $RUNTIME --entrypoint main.handler --source-path src\n"
         "        env:\n          RUNTIME: python311\n"
     )
+    script_step = (
+        "jobs:\n  deploy:\n    steps:\n      - run: |\n"
+        "          RUNTIME=python310\n"
+        "          yc serverless function version create --function-name s --runtime $RUNTIME"
+        " --entrypoint main.handler --source-path src\n"
+    )
     _write(
         tmp_path,
-        {"Makefile": makefile, ".github/workflows/deploy.yml": workflow, "src/main.py": HANDLER},
+        {
+            "Makefile": makefile,
+            ".github/workflows/deploy.yml": workflow,
+            ".github/workflows/script.yml": script_step,
+            "src/main.py": HANDLER,
+        },
     )
     by_name = {s.name: s for s in discover(str(tmp_path)).functions}
     assert (by_name["m"].runtime, by_name["m"].entry) == ("python312", "main.handler")
     assert by_name["w"].runtime == "python311"
+    assert by_name["s"].runtime == "python310"  # a shell line of the step's script

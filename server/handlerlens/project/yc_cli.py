@@ -143,13 +143,17 @@ class _Variables:
         self.assigned: dict[str, list[tuple[int, _Assigned]]] = {}
         if "$" not in text:
             return
-        pattern = (
-            _MAKE_ASSIGNMENT if self.make else _YAML_ASSIGNMENT if self.yaml else _SHELL_ASSIGNMENT
+        patterns = (
+            [_MAKE_ASSIGNMENT]
+            if self.make
+            # A CI file: its `env:` entries, and the shell lines of its `run:` scripts.
+            else [_YAML_ASSIGNMENT, _SHELL_ASSIGNMENT]
+            if self.yaml
+            else [_SHELL_ASSIGNMENT]
         )
-        for found in pattern.finditer(text):
-            group = next(
-                g for g in range(2, (pattern.groups or 2) + 1) if found.group(g) is not None
-            )
+        found_all = [m for pattern in patterns for m in pattern.finditer(text)]
+        for found in sorted(found_all, key=lambda m: m.start()):
+            group = next(g for g in range(2, found.re.groups + 1) if found.group(g) is not None)
             value = (found.group(group), found.start(group), found.end(group))
             self.assigned.setdefault(found.group(1), []).append((found.start(), value))
 
