@@ -26,6 +26,12 @@ def check(
     )
 
 
+@pytest.fixture(autouse=True)
+def _own_parse_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's `check` keeps its parse cache in the test's folder, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     shutil.copytree(EXAMPLES, tmp_path / "examples")
