@@ -26,17 +26,22 @@ _GITHUB_LEVEL = {
 
 
 def collect(
-    paths: list[str], platform: str | None, notes: list[str] | None = None, *, cache: bool = False
+    paths: list[str],
+    platform: str | None,
+    notes: list[str] | None = None,
+    *,
+    cache: bool = False,
+    fork: bool = False,
 ) -> tuple[list[Problem], int]:
     """Problems under each path (a folder is a workspace; a file, its folder filtered to it);
     what discovery could not read (the walk's caps) is appended to `notes`. With `cache`,
-    declaring files are read through the workspace's parse cache on disk (project.parse_cache)."""
-    from contextlib import nullcontext
+    declaring files are read through the workspace's parse cache on disk (project.parse_cache);
+    with `fork` (the `check` command: a one-off process with no threads), a big Terraform tree
+    is read by a forked child on another core when there is no cache to start from."""
+    from contextlib import ExitStack
 
     from handlerlens.analysis.workspace import WorkspaceState
     from handlerlens.project import forked, parse_cache
-
-    forked.checking = True  # a one-off process with no threads: Terraform may be read aside
 
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0
@@ -44,7 +49,10 @@ def collect(
         target = os.path.abspath(given)
         root = target if os.path.isdir(target) else os.path.dirname(target)
         ws = WorkspaceState(root, platform_setting=platform)
-        with parse_cache.using(root) if cache else nullcontext():
+        with ExitStack() as scope:
+            if cache:
+                scope.enter_context(parse_cache.using(root))
+            scope.enter_context(forked.allowed(fork))
             ws.discover()
         if notes is not None:
             notes += [n for n in ws.model.notes if n not in notes]
@@ -132,7 +140,7 @@ def run_check(paths: list[str], fmt: str, platform: str | None, *, cache: bool =
     collecting = gc.isenabled()
     gc.disable()
     try:
-        problems, functions = collect(paths, platform, notes, cache=cache)
+        problems, functions = collect(paths, platform, notes, cache=cache, fork=True)
     finally:
         gc.freeze()
         if collecting:

@@ -238,6 +238,7 @@ def test_a_cold_check_reads_terraform_in_a_child_with_the_same_results(
     _forget_in_memory()
     plain = discovery.discover(str(project))
     monkeypatch.setattr(discovery, "_FORK_TERRAFORM_CHARS", 0)
+    monkeypatch.setattr(forked, "checking", True)  # as the check command
     children: list[int] = []
     real_fork = os.fork
 
@@ -280,3 +281,16 @@ def test_a_child_that_fails_leaves_the_work_to_the_parent() -> None:
     for compute in (crashing, raising, unpicklable):
         assert forked.Forked(compute).result() == "computed here"
     assert forked.Forked(lambda: os.getpid()).result() != parent  # the child's own answer
+
+
+def test_discovery_forks_only_for_the_check_command(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery, "_FORK_TERRAFORM_CHARS", 0)
+
+    def no_fork() -> int:
+        raise AssertionError("forked outside the check command")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    model, _ = _discover(project, tmp_path / "cache")  # the cache on, but not `check`
+    assert len(model.functions) == 3

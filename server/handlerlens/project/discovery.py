@@ -102,9 +102,8 @@ def discover(
     root: str, *, platform_setting: str | None = None, overlays: Mapping[str, str] | None = None
 ) -> ProjectModel:
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
-    # A one-off `check` (its parse cache on, or `--no-cache`) may read Terraform on a second
-    # core; the language server never forks.
-    checking = parse_cache.active() is not None or forked.checking
+    # The `check` command may read Terraform on a second core; the language server never forks.
+    checking = forked.checking
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
     model = ProjectModel(root)

@@ -15,14 +15,26 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
 
 
-# Set by `check` (a one-off process that runs no threads): discovery may fork.
+# True inside `allowed(True)`: the `check` command, a one-off process that runs no threads.
 checking = False
+
+
+@contextmanager
+def allowed(allow: bool) -> Iterator[None]:
+    """Discovery may fork inside the block when `allow` (and the machine can)."""
+    global checking
+    previous, checking = checking, allow
+    try:
+        yield
+    finally:
+        checking = previous
 
 
 def available() -> bool:
