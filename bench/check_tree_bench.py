@@ -7,9 +7,11 @@ Terraform patterns with one Python function each, 100 Terraform-only patterns wh
 declare no function, and the READMEs, images, events and requirements files around them).
 Then runs `python -m handlerlens check` on it as a user would (a fresh process each time),
 twice over: with a cold parse cache (an empty $XDG_CACHE_HOME each run: a first run, or CI
-without a cache) and a warm one (the run before left it), interleaved, and prints the median
-and p95 wall time and CPU time of each (on a busy machine the CPU time is the figure that
-compares). Issue #14's goal: ≤ 2 s median on serverless-patterns.
+without a cache; the Terraform modules are then read by a forked child on the second core)
+and a warm one (the run before left it), interleaved, and prints the median and p95 wall
+time and CPU time of each (CPU time is the parent's and the child's together; on a busy
+machine it is the figure that compares, and the second core is not free for the child).
+Issue #14's goal: ≤ 2 s median on serverless-patterns.
 
     .venv/bin/python -m bench.check_tree_bench [--runs 11] [--compare main] [--tree DIR]
         [--synthetic]
