@@ -136,7 +136,7 @@ def discover(
                 # as far as the declarations read so far tell.
                 known = {os.path.normpath(s.root) for s in declared} | set(declaring_dirs)
                 prefetched = _prefetch(
-                    python_files, known, opened, root, platforms, platform_setting
+                    python_files, known, opened, root, platforms, platform_setting, model
                 )
             specs, problems = terraform()
         else:
@@ -288,17 +288,25 @@ def _prefetch(
     root: str,
     platforms: Mapping[str, str],
     platform_setting: str | None,
+    model: ProjectModel,
 ) -> dict[str, str | None]:
     """The texts of the Python files outside `covered`, each scanned into the parse cache
-    when it may hold a handler."""
+    when it may hold a handler, and the evidence of the folders above a guessed handler."""
     texts: dict[str, str | None] = {}
     for path in python_files:
         if _under_any(path, covered):
             continue
         text = texts[path] = _read(path, opened, MAX_SOURCE_CHARS, python=True)
-        if text is not None and _MAY_HOLD_HANDLER.search(text):
-            guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
-            prescan(path, text, root, guessed)
+        if text is None or not _MAY_HOLD_HANDLER.search(text):
+            continue
+        guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
+        if prescan(path, text, root, guessed):
+            directory = os.path.dirname(path)
+            while is_within(directory, root):
+                model.folder_evidence.signs(directory, root)
+                if directory == root:
+                    break
+                directory = os.path.dirname(directory)
     return texts
 
 

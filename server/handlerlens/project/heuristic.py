@@ -91,15 +91,18 @@ def heuristic_functions(
     ]
 
 
-def prescan(path: str, text: str, root: str, platform: str | None) -> None:
+def prescan(path: str, text: str, root: str, platform: str | None) -> bool:
     """Read what `heuristic_functions` will ask of this file into `check`'s parse cache
-    ahead of time (while another core reads the Terraform modules)."""
+    ahead of time (while another core reads the Terraform modules); True when the platform
+    will be guessed from the folders around it."""
     name = os.path.basename(path)
     if not name.endswith(".py") or is_test_file(path, root) or len(text) > MAX_SOURCE_CHARS:
-        return
-    if "\x00" in text or "def " not in text or parse_cache.active() is None:
-        return
-    _cached_scan(path, text, platform in ("yandex", "aws"))
+        return False
+    if "\x00" in text or "def " not in text:
+        return False
+    known = platform in ("yandex", "aws")
+    handlers, _ = _cached_scan(path, text, known)
+    return bool(handlers) and not known
 
 
 def _cached_scan(path: str, text: str, platform_known: bool) -> tuple[list[str], list[Sign]]:
