@@ -294,3 +294,19 @@ def test_discovery_forks_only_for_the_check_command(
     monkeypatch.setattr(os, "fork", no_fork)
     model, _ = _discover(project, tmp_path / "cache")  # the cache on, but not `check`
     assert len(model.functions) == 3
+
+
+def test_a_damaged_entry_is_computed_again_and_rewritten(project: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    first, cache = _discover(project, cache_dir)
+    with open(cache.path, "rb") as handle:
+        fingerprint, entries = pickle.load(handle)
+    damaged = dict.fromkeys(entries, "not an entry")
+    damaged[next(iter(entries))] = (None, [("stamp", None, object)])  # a fact that cannot be asked
+    with open(cache.path, "wb") as handle:
+        pickle.dump((fingerprint, damaged), handle)
+    again, cache = _discover(project, cache_dir)
+    assert (cache.hits, cache.misses) == (0, 4)
+    assert _summary(again) == _summary(first)
+    with open(cache.path, "rb") as handle:
+        assert pickle.load(handle)[1] == entries

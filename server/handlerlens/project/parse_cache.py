@@ -160,9 +160,13 @@ class ParseCache:
         """`compute()`'s result, from the cache when stored under `entry` and, with `facts`,
         when every file-system fact it looked at is unchanged."""
         hit = self.get(entry)
-        if hit is not None:
+        if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[1], list):
             value, seen = hit
-            if not facts or probes.unchanged(seen):
+            try:
+                fresh = not facts or probes.unchanged(seen)
+            except Exception:  # noqa: BLE001 - a damaged entry: computed again, rewritten
+                fresh = False
+            if fresh:
                 self.hits += 1
                 probes.note(seen)
                 return value  # type: ignore[no-any-return]
