@@ -5,7 +5,10 @@ parameters named like `(event, context)`, and either a conventional entry file n
 (`main.py`, `index.py`, `handler.py`, `handlers.py`, `lambda_function.py`, `app.py`,
 `function.py`) or a conventional function name (`handler`, `lambda_handler`, `handle`,
 `main`, `*_handler`). Test files are never guessed from. The file's directory is the code
-root, as both platforms expect the entry file at the root of the uploaded code.
+root, as both platforms expect the entry file at the root of the uploaded code. A file this
+Python cannot parse (a newer grammar, a syntax error) is read from its outline, its top-level
+`def` headers and one-line imports: its function is still guessed, and checking it says why
+its module could not be checked, or where the syntax error is.
 
 The platform is the setting's (or a pyproject.toml's that names only the platform) when
 given, else what the evidence in and around the file says (`platform_evidence.py`); with
