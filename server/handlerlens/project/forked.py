@@ -38,8 +38,15 @@ def allowed(allow: bool) -> Iterator[None]:
 
 
 def available() -> bool:
-    """Whether a child can run on a second core here."""
-    return sys.platform == "linux" and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    """Whether a child can run on a second core here (the cores this process may use: a
+    `taskset` or a container's cpuset counts)."""
+    if sys.platform != "linux" or not hasattr(os, "fork"):
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return cores > 1
 
 
 class Forked(Generic[_T]):
