@@ -252,6 +252,8 @@ def test_a_cold_check_reads_terraform_in_a_child_with_the_same_results(
     cold, cache = _discover(project, tmp_path / "cache")
     assert len(children) == 1  # empty cache: the Terraform modules were read by a child
     assert _summary(cold) == _summary(plain)
+    assert cold.config_files == plain.config_files  # the .tf files the child read included
+    assert any(path.endswith("main.tf") for path in cold.config_files)
     # The child's cache entries came back: the next run reuses every result, forks nothing.
     warm, cache = _discover(project, tmp_path / "cache")
     assert (cache.hits, cache.misses, len(children)) == (4, 0, 1)

@@ -108,10 +108,16 @@ def discover(
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
     model = ProjectModel(root)
     candidates, python_files = walk_project(root, opened, model.notes)
+    # Started before the other declaring files are read: a child may read the .tf files.
+    terraform = _TerraformStarted(
+        [path for path in candidates if path.lower().endswith(".tf")], opened, checking=checking
+    )
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
     not_python: list[str] = []  # templates read but not parsed: every function is another language
     for path in candidates:
+        if terraform.forked and path.lower().endswith(".tf"):
+            continue  # the child reads it
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
         if kind is not None and text is not None and not too_big(kind, text):
@@ -123,13 +129,14 @@ def discover(
     declared: list[FunctionSpec] = []
     declaring_dirs: list[str] = []
     platforms: dict[str, str] = {}
-    terraform = _TerraformStarted(sorted(by_kind["terraform"]), checking=checking)
+    terraform.files = sorted(by_kind["terraform"])
     prefetched: dict[str, str | None] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
-        model.config_files += sorted(
-            [path for path, _ in files] + (not_python if kind == "sam" else [])
-        )
+        if kind != "terraform":
+            model.config_files += sorted(
+                [path for path, _ in files] + (not_python if kind == "sam" else [])
+            )
         if kind == "terraform":
             if terraform.forked:
                 # While the child reads Terraform: the Python files the guess will look at,
@@ -138,7 +145,8 @@ def discover(
                 prefetched = _prefetch(
                     python_files, known, opened, root, platforms, platform_setting, model
                 )
-            specs, problems = terraform()
+            (specs, problems), read = terraform()
+            model.config_files += read
         else:
             specs, problems = [], []
             for path, text in files:
@@ -244,20 +252,23 @@ _Found = tuple[list[FunctionSpec], list[Problem]]
 
 
 class _TerraformStarted:
-    """The Terraform modules' functions, as a call that gives them: read in a child on another
-    core when `check` starts with an empty parse cache (or runs without one, `--no-cache`) and
-    there is much Terraform to read (`forked`), else read here when called. The child's cache
-    entries come with its result."""
+    """The Terraform modules' functions, as a call that gives them and the .tf files read:
+    read in a child on another core when `check` starts with an empty parse cache (or runs
+    without one, `--no-cache`) and there is much Terraform to read (`forked`: the child reads
+    the files too), else read here from `files` (the walk's reading) when called. The child's
+    cache entries come with its result."""
 
-    def __init__(self, files: list[tuple[str, str]], *, checking: bool) -> None:
-        self.files = files
+    def __init__(self, paths: list[str], opened: Mapping[str, str], *, checking: bool) -> None:
+        self.paths = paths
+        self.opened = opened
+        self.files: list[tuple[str, str]] = []
         self.cache = parse_cache.active()
-        self.child: forked.Forked[tuple[_Found, dict[str, object]]] | None = None
+        self.child: forked.Forked[tuple[_Found, dict[str, object], list[str]]] | None = None
         if (
             checking
             and (self.cache is None or not self.cache.entries)
-            and sum(len(text) for _, text in files) >= _FORK_TERRAFORM_CHARS
             and forked.available()
+            and _size(paths) >= _FORK_TERRAFORM_CHARS
         ):
             self.child = forked.Forked(self._in_child)
 
@@ -265,20 +276,36 @@ class _TerraformStarted:
     def forked(self) -> bool:
         return self.child is not None
 
-    def _in_child(self) -> tuple[_Found, dict[str, object]]:
+    def _in_child(self) -> tuple[_Found, dict[str, object], list[str]]:
+        files = []
+        for path in self.paths:
+            text = _read(path, self.opened)
+            if text is not None and not too_big("terraform", text):
+                files.append((path, text))
+        files.sort()
         recorder = parse_cache.ParseCache.in_memory()
         with parse_cache.activated(recorder):
-            found = _terraform(self.files)
-        return found, recorder.entries
+            found = _terraform(files)
+        return found, recorder.entries, [path for path, _ in files]
 
-    def __call__(self) -> _Found:
+    def __call__(self) -> tuple[_Found, list[str]]:
         if self.child is None:
-            return _terraform(self.files)
-        found, entries = self.child.result()
+            return _terraform(self.files), [path for path, _ in self.files]
+        found, entries, read = self.child.result()
         if self.cache is not None:
             for entry, value in entries.items():
                 self.cache.put(entry, value)
-        return found
+        return found, read
+
+
+def _size(paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue
+    return total
 
 
 def _prefetch(
