@@ -349,7 +349,8 @@ def parse_check_output(repo: str, folder: str, code: int, seconds: float, stdout
 
 
 def check_folder(repo_dir: str, entry: Entry, folder: str, timeout: float) -> FolderRun:
-    cmd = [sys.executable, "-m", "handlerlens", "check", "--format", "json", folder]
+    # --no-cache: the parsers themselves are judged (and timed), not a previous run.
+    cmd = [sys.executable, "-m", "handlerlens", "check", "--no-cache", "--format", "json", folder]
     start = time.perf_counter()
     try:
         done = subprocess.run(cmd, cwd=repo_dir, capture_output=True, text=True, timeout=timeout)

@@ -22,7 +22,15 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import debug_bench, extension_bench, goals, lsp_bench, replay_bench, runner_bench
+from bench import (
+    check_tree_bench,
+    debug_bench,
+    extension_bench,
+    goals,
+    lsp_bench,
+    replay_bench,
+    runner_bench,
+)
 from bench.debug_bench import DebugReps
 from bench.extension_bench import ExtensionReps
 from bench.lsp_bench import LspReps
@@ -170,6 +178,13 @@ async def _run(
     ext: list[Figure] = []
     await _section("extension in code-server", extension, ext)
 
+    # Near the end: ~1 min, among the first to give way when the time budget is spent.
+    async def check_tree() -> list[Figure]:
+        runs = 2 if debug_reps is QUICK_DEBUG else 11
+        return [await asyncio.to_thread(check_tree_bench.check_figure, runs)]
+
+    await _section("check on serverless-patterns", check_tree, runner)
+
     # Last, as the newest figure (about 2 minutes, most of it python-lambda-local's 200
     # processes): the time budget skips it, and says so, before any older one.
     async def replay() -> list[Figure]:
@@ -210,7 +225,8 @@ def main() -> int:
     by_key = {f.key: f for f in figures}
     lsp = [f for f in figures if f.key.startswith("lsp-")]
     ext = [f for f in figures if f.key.startswith("ext-")]
-    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-"))]
+    check = [f for f in figures if f.key.startswith("check-")]
+    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-", "check-"))]
     text = render(
         header,
         goals.evaluate(list(by_key.values())),
@@ -222,6 +238,7 @@ def main() -> int:
                 runner,
             ),
             ("Extension (issue #6) — examples/ in code-server, driven by Chromium", ext),
+            ("`handlerlens check` (issue #14) — a big real tree", check),
         ],
     )
     Path(args.out).write_text(text)

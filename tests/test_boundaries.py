@@ -50,26 +50,28 @@ FLOORS: dict[str, int] = {
     # Reading Python code (analysis) and reading declaring files (project): side by side.
     "analysis": 2,
     "project": 2,
+    # What deploy would reject (packages, runtime, environment): reads code and declarations.
+    "deploy": 3,
     # What the language server and `check` share: validation of a workspace's functions.
-    "engine": 3,
+    "engine": 4,
     # `handlerlens check` (its text lines are also the runner's).
-    "check": 4,
+    "check": 5,
     # The local runner: supervisor, hosts, `invoke`; it starts workers and imports them.
-    "runner": 5,
+    "runner": 6,
     # Saved events as regression tests: runs functions through the runner.
-    "replay": 6,
+    "replay": 7,
     # The language server: drives the engine, the runner and replay.
-    "lsp": 7,
+    "lsp": 8,
     # The `handlerlens` command line, then the entry points that only call it.
-    "cli": 8,
-    "__main__": 9,
+    "cli": 9,
+    "__main__": 10,
 }
 # Modules placed apart from their package: `python -m handlerlens.runner` is an entry point
 # like handlerlens/__main__.py (it calls the command line, which the runner never imports).
 PLACED: dict[str, str] = {"runner.__main__": "__main__"}
 
 # Parts that must never import the language server's library, the runner or the server.
-PURE = ("core", "platforms", "analysis", "project", "engine")
+PURE = ("core", "platforms", "analysis", "project", "deploy", "engine")
 NOT_FOR_PURE = ("pygls", "lsprotocol", f"{PACKAGE}.runner", f"{PACKAGE}.lsp")
 
 # What a worker module may import beside the standard library: the debugger that runs it

@@ -26,11 +26,22 @@ _GITHUB_LEVEL = {
 
 
 def collect(
-    paths: list[str], platform: str | None, notes: list[str] | None = None
+    paths: list[str],
+    platform: str | None,
+    notes: list[str] | None = None,
+    *,
+    cache: bool = False,
+    fork: bool = False,
 ) -> tuple[list[Problem], int]:
     """Problems under each path (a folder is a workspace; a file, its folder filtered to it);
-    what discovery could not read (the walk's caps) is appended to `notes`."""
+    what discovery could not read (the walk's caps) is appended to `notes`. With `cache`,
+    declaring files are read through the workspace's parse cache on disk (project.parse_cache);
+    with `fork` (the `check` command: a one-off process with no threads), a big Terraform tree
+    is read by a forked child on another core when there is no cache to start from."""
+    from contextlib import ExitStack
+
     from handlerlens.engine.workspace import WorkspaceState
+    from handlerlens.project import forked, parse_cache
 
     found: dict[tuple[str, int, int, str], Problem] = {}
     functions = 0
@@ -38,7 +49,11 @@ def collect(
         target = os.path.abspath(given)
         root = target if os.path.isdir(target) else os.path.dirname(target)
         ws = WorkspaceState(root, platform_setting=platform)
-        ws.discover()
+        with ExitStack() as scope:
+            if cache:
+                scope.enter_context(parse_cache.using(root))
+            scope.enter_context(forked.allowed(fork))
+            ws.discover()
         if notes is not None:
             notes += [n for n in ws.model.notes if n not in notes]
         functions += len(ws.functions)
@@ -109,8 +124,9 @@ def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> No
         out.write(("\n" if problems else "") + summary + "\n")
 
 
-def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
-    """Exit status: 0 clean (info allowed), 1 errors or warnings, 2 bad usage."""
+def run_check(paths: list[str], fmt: str, platform: str | None, *, cache: bool = True) -> int:
+    """Exit status: 0 clean (info allowed), 1 errors or warnings, 2 bad usage. `cache` False
+    (`--no-cache`) parses every declaring file again and leaves the parse cache alone."""
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         sys.stderr.write(f"handlerlens check: no such file or directory: {', '.join(missing)}\n")
@@ -124,7 +140,7 @@ def run_check(paths: list[str], fmt: str, platform: str | None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        problems, functions = collect(paths, platform, notes)
+        problems, functions = collect(paths, platform, notes, cache=cache, fork=True)
     finally:
         gc.freeze()
         if collecting:

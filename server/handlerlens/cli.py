@@ -37,6 +37,12 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="platform for functions whose declaring file does not say",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse every declaring file again: neither read nor write the parse cache "
+        "($XDG_CACHE_HOME/handlerlens/check, by default ~/.cache/handlerlens/check)",
+    )
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from handlerlens.check import run_check
 
         try:
-            return run_check(args.paths, args.format, args.platform)
+            return run_check(args.paths, args.format, args.platform, cache=not args.no_cache)
         except KeyboardInterrupt:
             return stopped()
         except Exception as exc:  # an internal error must still give CI a clear status

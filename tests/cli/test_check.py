@@ -13,14 +13,23 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def check(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "handlerlens", "check", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
+
+
+@pytest.fixture(autouse=True)
+def _own_parse_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's `check` keeps its parse cache in the test's folder, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 @pytest.fixture
@@ -654,3 +663,70 @@ def test_deploy_checks_in_check(tmp_path: Path) -> None:
         "'app': No module named 'requests'\". Add 'requests' to app/requirements.txt. "
         "[function 'Orders' in template.yaml]"
     )
+
+
+def test_the_parse_cache_is_kept_per_folder_and_no_cache_leaves_it_alone(
+    workspace: Path, tmp_path: Path
+) -> None:
+    import os
+    import pickle
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    cache = tmp_path / "xdg" / "handlerlens" / "check"
+    plain = check("examples", "--no-cache", cwd=workspace, env=env)
+    assert plain.returncode == 1 and not cache.exists()
+    first = check("examples", cwd=workspace, env=env)
+    (kept,) = cache.iterdir()
+    second = check("examples", cwd=workspace, env=env)
+    assert first.stdout == second.stdout == plain.stdout
+    assert (first.returncode, second.returncode) == (1, 1)
+    # A damaged file: the same answer, and the file is whole again.
+    kept.write_bytes(b"\x80\x05garbage")
+    third = check("examples", cwd=workspace, env=env)
+    assert third.stdout == plain.stdout and third.stderr == ""
+    with kept.open("rb") as handle:
+        assert len(pickle.load(handle)[1]) > 0
+    # Two runs at once both answer, and leave one readable file behind.
+    kept.unlink()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "handlerlens", "check", "examples"],
+            cwd=workspace,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert outputs == [plain.stdout, plain.stdout]
+    assert [p.name for p in cache.iterdir()] == [kept.name]
+    with kept.open("rb") as handle:
+        assert len(pickle.load(handle)[1]) > 0
+
+
+def test_the_cache_sees_a_fix_made_since_the_last_run(workspace: Path, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    assert check("examples", cwd=workspace, env=env).returncode == 1
+    template = workspace / "examples" / "orders" / "template.yaml"
+    template.write_text(template.read_text().replace("app.list_order", "app.list_orders"))
+    result = check("examples", cwd=workspace, env=env)
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_guessed_handler_in_newer_python_is_checked_not_dropped(tmp_path: Path) -> None:
+    # Holdout miss (c): a 3.12 file on a 3.10/3.11 server was silently not a function.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text(
+        "import boto3\n\ntype Pair = tuple[int, int]\n\n\n"
+        "def handler(event, context):\n    return {'ok': True}\n"
+    )
+    result = check("app", "--format", "json", "--no-cache", cwd=tmp_path)
+    data = json.loads(result.stdout)
+    assert data["functions"] == 1, result.stderr
+    codes = [p["code"] for p in data["problems"]]
+    assert codes == (["entry-point-syntax-unchecked"] if sys.version_info < (3, 12) else [])
+    assert result.returncode == 0

@@ -208,6 +208,28 @@ HANDLER = "def handler(event, context):\n    return 1\n"
             "aws",
             "requirements.txt in app/ requires aws-lambda-powertools",
         ),
+        # Holdout miss (a): requirements in a folder, or in a requirements-*.txt.
+        (
+            {"app/requirements/base.txt": "boto3==1.34\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements/base.txt in app/ requires boto3",
+        ),
+        (
+            {"requirements/prod.txt": "-r base.txt\nmangum\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements/prod.txt in the workspace root requires mangum",
+        ),
+        (
+            {"app/requirements-lambda.txt": "boto3\n", "app/main.py": HANDLER},
+            "aws",
+            "requirements-lambda.txt in app/ requires boto3",
+        ),
+        (
+            {"app/requirements/prod.txt": "ydb>=3\n", "app/main.py": "import boto3\n" + HANDLER},
+            "yandex",
+            "requirements/prod.txt in app/ requires ydb",
+        ),
+        ({"app/requirements/notes.md": "boto3\n", "app/main.py": HANDLER}, None, None),
         ({"app/main.py": HANDLER}, None, None),
         # Evidence for both at the same level: unknown.
         ({"app/main.py": "import ydb\nimport aws_cdk\n" + HANDLER}, None, "imports ydb"),
@@ -257,3 +279,32 @@ def test_deploy_scripts_and_gateway_specs_are_evidence(tmp_path: Path) -> None:
     spec = _guess(tmp_path, {**files, "app/main.py": HANDLER})
     assert spec.platform == "yandex"
     assert spec.platform_evidence == ("a script or spec in the workspace root uses yc serverless",)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # PEP 695 and PEP 701 (Python 3.12): a 3.10/3.11 server cannot parse them.
+        "import boto3\n\ntype Pair = tuple[int, int]\n\n\n" + HANDLER,
+        'import boto3\n\n\ndef handler(event, context):\n    return f"{event["id"]}"\n',
+        # A syntax error: the function is still there, and its check says where the error is.
+        "import boto3\n\n\n" + HANDLER + "\n\ndef broken(:\n",
+        "import boto3\n\n\nasync def handler(\n    event: dict,\n    context,\n) -> dict:\n"
+        "    return {'x': (\n",
+    ],
+)
+def test_a_file_this_python_cannot_parse_is_still_guessed_from_its_outline(source: str) -> None:
+    # Holdout miss (c): such files were dropped silently.
+    (spec,) = heuristic_functions("/w/app/main.py", source, ROOT, None)
+    assert (spec.entry, spec.platform, spec.platform_known) == ("main.handler", "aws", True)
+    assert spec.platform_evidence == ("imports boto3",)
+
+
+def test_an_outline_keeps_only_handler_shaped_top_level_functions() -> None:
+    source = (
+        "import json\n\n\ndef helper(a, b, c):\n    pass\n\n\nclass C:\n"
+        "    def handler(self, event, context):\n        pass\n\n\n"
+        "def lambda_handler(evt, ctx, *, debug=False):\n    return {(\n"
+    )
+    (spec,) = heuristic_functions("/w/app/util.py", source, ROOT, None)
+    assert spec.entry == "util.lambda_handler" and not spec.platform_known

@@ -243,3 +243,28 @@ def test_entry_span_is_the_scalar_s_own_text_so_replacing_it_keeps_the_yaml(
     specs, problems = parse_config_file(PATH, fixed)
     assert problems == []
     assert {(spec.entry, spec.runtime) for spec in specs} == {("app.handler", "python3.12")}
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_a_template_without_a_function_is_only_checked_for_syntax_at_the_same_place(
+    libyaml: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlerlens.project import yaml_nodes
+
+    if libyaml:
+        assert hasattr(yaml_nodes._C_PARSER, "raw_parse")
+    else:  # PyYAML without its C parser: composed, with the same answer
+        monkeypatch.setattr(yaml_nodes, "_C_PARSER", None)
+    queue = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    assert _parse(queue) == ([], [])
+    broken = queue + "    Properties: {QueueName: [a, b}\n"
+    specs, (problem,) = _parse(broken)
+    assert specs == [] and problem.code == "config-parse-error"
+    # Exactly what composing the same text reports (the one the function templates get).
+    with_function = broken.replace("AWS::SQS::Queue", "AWS::Serverless::Function")
+    _, (composed,) = _parse(with_function)
+    assert (problem.span, problem.message) == (composed.span, composed.message)
+    assert problem.span.start.line == 4
+    # Two documents: one template is one document (raw parsing alone would allow two).
+    specs, (problem,) = _parse(queue + "---\nOther: 1\n")
+    assert "another document" in problem.message and problem.span.start.line == 4

@@ -102,3 +102,73 @@ def test_computed_values_are_infos_and_a_zip_is_read_for_its_names(tmp_path: Pat
     assert c_packed is not None and c_packed.names is None
     found = sorted((file_text_at(p.path, p.span), p.severity) for p in model.problems)
     assert found == [("$BUILD_DIR", Severity.INFO), ("$ENTRY", Severity.INFO)]
+
+
+def test_variables_the_script_sets_to_literals_are_read_at_their_literal(tmp_path: Path) -> None:
+    # Holdout miss (b).
+    script = (
+        "#!/bin/bash\n"
+        "RUNTIME=python39\n"
+        'export ENTRY="main.handler"\n'
+        "MODULE='main'  # the entry file\n"
+        "RUNTIME=python312\n"
+        "yc serverless function version create --function-name a \\\n"
+        '  --runtime "$RUNTIME" --entrypoint ${ENTRY} --source-path ./src\n'
+        "yc serverless function version create --function-name b \\\n"
+        "  --runtime $RUNTIME --entrypoint ${MODULE}.other --source-path ./src\n"
+        "yc serverless function version create --function-name c \\\n"
+        "  --runtime $LATER --entrypoint main.handler --source-path ./src\n"
+        "LATER=python311\n"
+    )
+    _write(tmp_path, {"deploy.sh": script, "src/main.py": HANDLER})
+    path = str(tmp_path / "deploy.sh")
+    model = discover(str(tmp_path))
+    # c's runtime is set only after the command (the shell has not set it yet): unknown, so
+    # not known to be Python, as before.
+    a, b = sorted(model.functions, key=lambda s: s.name)
+    assert (a.runtime, a.entry, b.runtime, b.entry) == (
+        "python312",
+        "main.handler",
+        "python312",
+        "main.other",
+    )
+    assert a.runtime_span is not None and a.entry_span is not None
+    # The last assignment before the command, where it is written.
+    assert a.runtime_span.start.line == 4 and file_text_at(path, a.runtime_span) == "python312"
+    assert a.entry_span.start.line == 2 and file_text_at(path, a.entry_span) == "main.handler"
+    assert a.entry_editable
+    # Part of a word: shown at the word, never rewritten by a fix.
+    assert b.entry_span is not None and file_text_at(path, b.entry_span) == "${MODULE}.other"
+    assert not b.entry_editable
+
+
+def test_makefile_and_ci_variables_are_read_too(tmp_path: Path) -> None:
+    makefile = (
+        "RUNTIME := python312\nENTRY = main.handler\n\n"
+        "deploy:\n\tyc serverless function version create --function-name m "
+        "--runtime $(RUNTIME) --entrypoint $(ENTRY) --source-path src\n"
+    )
+    workflow = (
+        "jobs:\n  deploy:\n    steps:\n      - run: yc serverless function version create"
+        " --function-name w --runtime $RUNTIME --entrypoint main.handler --source-path src\n"
+        "        env:\n          RUNTIME: python311\n"
+    )
+    script_step = (
+        "jobs:\n  deploy:\n    steps:\n      - run: |\n"
+        "          RUNTIME=python310\n"
+        "          yc serverless function version create --function-name s --runtime $RUNTIME"
+        " --entrypoint main.handler --source-path src\n"
+    )
+    _write(
+        tmp_path,
+        {
+            "Makefile": makefile,
+            ".github/workflows/deploy.yml": workflow,
+            ".github/workflows/script.yml": script_step,
+            "src/main.py": HANDLER,
+        },
+    )
+    by_name = {s.name: s for s in discover(str(tmp_path)).functions}
+    assert (by_name["m"].runtime, by_name["m"].entry) == ("python312", "main.handler")
+    assert by_name["w"].runtime == "python311"
+    assert by_name["s"].runtime == "python310"  # a shell line of the step's script

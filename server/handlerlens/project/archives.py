@@ -8,8 +8,9 @@ and a few kilobytes however large the archive is.
 
 from __future__ import annotations
 
-import os
 import zipfile
+
+from handlerlens.project import probes
 
 # Past this many members a zip is a bundled dependency tree, not a handler package; the name
 # list is still read (it is cheap), this only guards against pathological central directories.
@@ -21,8 +22,9 @@ def zip_names(path: str) -> frozenset[str] | None:
 
     Directory entries keep their trailing `/`; names are as stored, with `/` separators.
     """
-    if not os.path.isfile(path):
+    if not probes.isfile(path):
         return None
+    probes.stamp(path)
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

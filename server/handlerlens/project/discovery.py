@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Problem
 from handlerlens.core.text import source_encoding
-from handlerlens.project import probes
+from handlerlens.project import forked, parse_cache, probes
 from handlerlens.project.code_roots import code_root_problems
 from handlerlens.project.config_files import MAX_TERRAFORM_CHARS, parse_as, too_big
 from handlerlens.project.config_problems import (
@@ -28,7 +28,12 @@ from handlerlens.project.config_problems import (
     CONFIG_VALUE_UNRESOLVED,
     HANDLER_UNVERIFIABLE,
 )
-from handlerlens.project.heuristic import EVENT_NAMES, MAX_SOURCE_CHARS, heuristic_functions
+from handlerlens.project.heuristic import (
+    EVENT_NAMES,
+    MAX_SOURCE_CHARS,
+    heuristic_functions,
+    prescan,
+)
 from handlerlens.project.platform_evidence import FolderEvidence
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
@@ -117,14 +122,22 @@ def discover(
     root: str, *, platform_setting: str | None = None, overlays: Mapping[str, str] | None = None
 ) -> ProjectModel:
     """Every function the workspace under `root` declares (or, failing that, looks like)."""
+    # The `check` command may read Terraform on a second core; the language server never forks.
+    checking = forked.checking
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
     model = ProjectModel(root)
     candidates, python_files = walk_project(root, opened, model.notes)
+    # Started before the other declaring files are read: a child may read the .tf files.
+    terraform = _TerraformStarted(
+        [path for path in candidates if path.lower().endswith(".tf")], opened, checking=checking
+    )
 
     by_kind: dict[ConfigKind, list[tuple[str, str]]] = {kind: [] for kind in KIND_ORDER}
     not_python: list[str] = []  # templates read but not parsed: every function is another language
     for path in candidates:
+        if terraform.forked and path.lower().endswith(".tf"):
+            continue  # the child reads it
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
         if kind is not None and text is not None and not too_big(kind, text):
@@ -136,13 +149,24 @@ def discover(
     declared: list[FunctionSpec] = []
     declaring_dirs: list[str] = []
     platforms: dict[str, str] = {}
+    terraform.files = sorted(by_kind["terraform"])
+    prefetched: dict[str, str | None] = {}
     for kind in KIND_ORDER:
         files = sorted(by_kind[kind])
-        model.config_files += sorted(
-            [path for path, _ in files] + (not_python if kind == "sam" else [])
-        )
+        if kind != "terraform":
+            model.config_files += sorted(
+                [path for path, _ in files] + (not_python if kind == "sam" else [])
+            )
         if kind == "terraform":
-            specs, problems = _terraform(files)
+            if terraform.forked:
+                # While the child reads Terraform: the Python files the guess will look at,
+                # as far as the declarations read so far tell.
+                known = {os.path.normpath(s.root) for s in declared} | set(declaring_dirs)
+                prefetched = _prefetch(
+                    python_files, known, opened, root, platforms, platform_setting, model
+                )
+            (specs, problems), read = terraform()
+            model.config_files += read
         else:
             specs, problems = [], []
             for path, text in files:
@@ -172,7 +196,10 @@ def discover(
     for path in python_files:
         if _under_any(path, covered):
             continue
-        text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
+        if path in prefetched:
+            text = prefetched[path]
+        else:
+            text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
         if text is None or not _MAY_HOLD_HANDLER.search(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
@@ -224,11 +251,110 @@ def _parse_cached(
     # A parse also depends on the files its reader looked at (a code folder built since, a
     # handler file that appeared): reuse it only while they are as they were.
     if hit is None or not probes.unchanged(hit[2]):
+        on_disk = parse_cache.active()
         with probes.recording() as seen:
-            specs, problems = parse_as(kind, path, text, platform_setting)
+            if on_disk is None:
+                specs, problems = parse_as(kind, path, text, platform_setting)
+            else:
+                entry = parse_cache.key(kind, path, platform_setting or "", text)
+                specs, problems = on_disk.memo(
+                    entry, lambda: parse_as(kind, path, text, platform_setting)
+                )
         hit = (specs, problems, seen)
         _parsed.put(key, hit)
     return list(hit[0]), list(hit[1])
+
+
+# Terraform text past which a cold `check` reads the Terraform modules in a forked child
+# while it reads the other declaring files (serverless-patterns has ~1.1 MB of it).
+_FORK_TERRAFORM_CHARS = 200_000
+_Found = tuple[list[FunctionSpec], list[Problem]]
+
+
+class _TerraformStarted:
+    """The Terraform modules' functions, as a call that gives them and the .tf files read:
+    read in a child on another core when `check` starts with an empty parse cache (or runs
+    without one, `--no-cache`) and there is much Terraform to read (`forked`: the child reads
+    the files too), else read here from `files` (the walk's reading) when called. The child's
+    cache entries come with its result."""
+
+    def __init__(self, paths: list[str], opened: Mapping[str, str], *, checking: bool) -> None:
+        self.paths = paths
+        self.opened = opened
+        self.files: list[tuple[str, str]] = []
+        self.cache = parse_cache.active()
+        self.child: forked.Forked[tuple[_Found, dict[str, object], list[str]]] | None = None
+        if (
+            checking
+            and (self.cache is None or not self.cache.entries)
+            and forked.available()
+            and _size(paths) >= _FORK_TERRAFORM_CHARS
+        ):
+            self.child = forked.Forked(self._in_child)
+
+    @property
+    def forked(self) -> bool:
+        return self.child is not None
+
+    def _in_child(self) -> tuple[_Found, dict[str, object], list[str]]:
+        files = []
+        for path in self.paths:
+            text = _read(path, self.opened)
+            if text is not None and not too_big("terraform", text):
+                files.append((path, text))
+        files.sort()
+        recorder = parse_cache.ParseCache.in_memory()
+        with parse_cache.activated(recorder):
+            found = _terraform(files)
+        return found, recorder.entries, [path for path, _ in files]
+
+    def __call__(self) -> tuple[_Found, list[str]]:
+        if self.child is None:
+            return _terraform(self.files), [path for path, _ in self.files]
+        found, entries, read = self.child.result()
+        if self.cache is not None:
+            for entry, value in entries.items():
+                self.cache.put(entry, value)
+        return found, read
+
+
+def _size(paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue
+    return total
+
+
+def _prefetch(
+    python_files: list[str],
+    covered: set[str],
+    opened: Mapping[str, str],
+    root: str,
+    platforms: Mapping[str, str],
+    platform_setting: str | None,
+    model: ProjectModel,
+) -> dict[str, str | None]:
+    """The texts of the Python files outside `covered`, each scanned into the parse cache
+    when it may hold a handler, and the evidence of the folders above a guessed handler."""
+    texts: dict[str, str | None] = {}
+    for path in python_files:
+        if _under_any(path, covered):
+            continue
+        text = texts[path] = _read(path, opened, MAX_SOURCE_CHARS, python=True)
+        if text is None or not _MAY_HOLD_HANDLER.search(text):
+            continue
+        guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
+        if prescan(path, text, root, guessed):
+            directory = os.path.dirname(path)
+            while is_within(directory, root):
+                model.folder_evidence.signs(directory, root)
+                if directory == root:
+                    break
+                directory = os.path.dirname(directory)
+    return texts
 
 
 def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[Problem]]:
@@ -257,22 +383,22 @@ def _terraform(files: list[tuple[str, str]]) -> tuple[list[FunctionSpec], list[P
         known.setdefault(os.path.dirname(path), []).append((path, text))
 
     def load(directory: str) -> list[tuple[str, str]]:
-        """A called module's files: from the walk when it saw them, else from disk."""
+        """A called module's files: from the walk when it saw them, else from disk (what the
+        caller's result depends on is recorded: the folder's names, each file's stamp)."""
+        names = probes.listdir(directory)
         entries = known.get(directory)
         if entries is None:
             entries = []
-            try:
-                names = sorted(os.listdir(directory))
-            except OSError:
-                names = []
             for name in names:
                 path = os.path.join(directory, name)
                 text = _read(path, {}) if name.endswith(".tf") else None
                 if text is not None and len(text) <= MAX_TERRAFORM_CHARS:
                     entries.append((path, text))
+        for path, _ in entries:
+            probes.stamp(path)
         return entries
 
-    return discover_terraform(files, read, load)
+    return discover_terraform(files, read, load, parse_cache.active())
 
 
 def _under_any(path: str, directories: set[str]) -> bool:

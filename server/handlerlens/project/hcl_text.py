@@ -59,8 +59,9 @@ def blank_blocks(text: str, keep: Callable[[str], bool]) -> str:
 
     The parser's time grows with the text, and most blocks of a real .tf file (IAM policies,
     API Gateway, buckets) say nothing about functions. Blanking (every character but line
-    breaks becomes a space) keeps each remaining block at its offset, line and column. A text
-    this scanner does not follow comes back unchanged, to be parsed whole.
+    breaks becomes a space, inside one block comment) keeps each remaining block at its
+    offset, line and column. A text this scanner does not follow comes back unchanged, to be
+    parsed whole.
     """
     out: list[str] = []
     done = 0
@@ -89,7 +90,7 @@ def blank_blocks(text: str, keep: Callable[[str], bool]) -> str:
             return text
         if not keep(text[start:i]):
             out.append(text[done:start])
-            out.append(_BLANK.sub(" ", text[start:end]))
+            out.append(_blank(text[start:end]))
             done = end
         i = end
     if not out:
@@ -99,6 +100,17 @@ def blank_blocks(text: str, keep: Callable[[str], bool]) -> str:
 
 
 _BLANK = re.compile(r"[^\r\n]")
+
+
+def _blank(block: str) -> str:
+    """A block's text as one `/* … */` comment of the same length and line breaks: the lexer
+    reads it as a single token, where blanks alone cost one line-break token (and one
+    skipped run of spaces) per line: ~15% of the parse of serverless-patterns' .tf files."""
+    blank = _BLANK.sub(" ", block)
+    close = blank.rfind("  ")  # the comment's end takes two blanks that are not line breaks
+    if close < 2 or not blank.startswith("  "):
+        return blank
+    return "/*" + blank[2:close] + "*/" + blank[close + 2 :]
 
 
 def _after_comment(text: str, i: int) -> int | None:

@@ -104,45 +104,48 @@ def file_signs(path: str, text: str, tree: ast.Module, context_names: set[str]) 
     if os.path.basename(path) == "lambda_function.py":
         signs.append(Sign("aws", "the file is named lambda_function.py (the Lambda console's)"))
     only = _context_only()
-    # `hasattr(context, 'request_id')` expects the attribute may be missing: no evidence.
-    guarded = {
-        node.args[1].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "hasattr"
-        and len(node.args) == 2
-        and isinstance(node.args[1], ast.Constant)
-        and isinstance(node.args[1].value, str)
-    }
+    # One walk: imports, `hasattr(context, 'x')` guards (an attribute that may be missing is
+    # no evidence) and the platform-only context attributes read, kept in walk order.
+    guarded: set[str] = set()
+    found: list[Sign | str] = []  # a module's sign, or a context attribute read
     for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name.split(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module.split(".")[0]]
+        elif isinstance(node, ast.ImportFrom):
+            if node.module and node.level == 0:
+                names = [node.module.split(".")[0]]
+        elif isinstance(node, ast.Attribute):
+            if (
+                isinstance(node.value, ast.Name)
+                and node.value.id in context_names
+                and node.attr in only
+            ):
+                found.append(node.attr)
         elif (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in context_names
-            and node.attr in only
-            and node.attr not in guarded
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "hasattr"
+            and len(node.args) == 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
         ):
-            what = f"reads context.{node.attr} ({_title(only[node.attr])} only)"
-            if what not in seen:
-                seen.add(what)
-                signs.append(Sign(only[node.attr], what))
+            guarded.add(node.args[1].value)
         for name in names:
-            sign: Sign | None = None
             if name in _AWS_MODULES:
-                sign = Sign("aws", f"imports {name}")
+                found.append(Sign("aws", f"imports {name}"))
             elif name in _WEAK_AWS_MODULES:
-                sign = Sign("aws", f"imports {name}", weak=True)
+                found.append(Sign("aws", f"imports {name}", weak=True))
             elif name in _YANDEX_MODULES:
-                sign = Sign("yandex", f"imports {name}")
-            if sign is not None and sign.what not in seen:
-                seen.add(sign.what)
-                signs.append(sign)
+                found.append(Sign("yandex", f"imports {name}"))
+    for item in found:
+        if isinstance(item, str):
+            if item in guarded:
+                continue
+            item = Sign(only[item], f"reads context.{item} ({_title(only[item])} only)")
+        if item.what not in seen:
+            seen.add(item.what)
+            signs.append(item)
     if _YANDEX_HOSTS.search(text):
         signs.append(Sign("yandex", "names a Yandex Cloud endpoint"))
     if _AWS_HOSTS.search(text):
@@ -207,7 +210,15 @@ def _folder_signs(directory: str, root: str) -> list[Sign]:
             if "AWS::" in _read(os.path.join(directory, name)):
                 signs.append(Sign("aws", f"CloudFormation {name} in {where}"))
                 break
-    requirements = [n for n in names if n.startswith("requirements") and n.endswith(".txt")]
+    # requirements.txt, requirements-dev.txt, requirements_lambda.txt, and the files of a
+    # `requirements/` folder (base.txt, prod.txt, lambda.in).
+    requirements = [n for n in names if _is_requirements(n)]
+    if "requirements" in present and os.path.isdir(os.path.join(directory, "requirements")):
+        try:
+            inside = sorted(os.listdir(os.path.join(directory, "requirements")))
+        except OSError:
+            inside = []
+        requirements += [f"requirements/{n}" for n in inside if n.endswith((".txt", ".in"))]
     for name in requirements[:_MAX_FILES_PER_KIND]:
         wanted = {
             m.group(1).lower().replace("_", "-")
@@ -245,6 +256,12 @@ def _folder_signs(directory: str, root: str) -> list[Sign]:
         if _CI_AWS.search(text):
             signs.append(Sign("aws", f"a CI workflow in {where} deploys to AWS Lambda"))
     return signs
+
+
+def _is_requirements(name: str) -> bool:
+    """`requirements.txt`, `requirements-dev.txt`, `requirements_aws.txt`, `requirements.in`."""
+    lower = name.lower()
+    return lower.startswith("requirements") and lower.endswith((".txt", ".in"))
 
 
 def guess_platform(

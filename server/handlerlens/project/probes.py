@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-# (question, path, answer): "file" → os.path.isfile, "dir" → os.path.isdir, "stamp" → the
+# (question, path, answer): "file" → os.path.isfile, "dir" → os.path.isdir, "exists" →
+# os.path.exists, "list" → the sorted names in a folder (None if unreadable), "stamp" → the
 # file's (mtime_ns, size) or None.
 Probe = tuple[str, str, object]
 
@@ -25,6 +26,13 @@ def _ask(question: str, path: str) -> object:
         return os.path.isfile(path)
     if question == "dir":
         return os.path.isdir(path)
+    if question == "exists":
+        return os.path.exists(path)
+    if question == "list":
+        try:
+            return tuple(sorted(os.listdir(path)))
+        except (OSError, ValueError):
+            return None
     try:
         stat = os.stat(path)
     except (OSError, ValueError):
@@ -50,6 +58,22 @@ def isdir(path: str) -> bool:
     return bool(_answer("dir", path))
 
 
+def exists(path: str) -> bool:
+    """`os.path.exists`, remembered."""
+    return bool(_answer("exists", path))
+
+
+def listdir(path: str) -> list[str]:
+    """The sorted names in a folder ([] if it cannot be read), remembered."""
+    names = _answer("list", path)
+    return list(names) if isinstance(names, tuple) else []
+
+
+def stamp(path: str) -> None:
+    """Remember a file's modification stamp: its content is about to be read."""
+    _answer("stamp", path)
+
+
 def read_text(path: str) -> str | None:
     """A file's text (None if unreadable), remembered by its modification stamp."""
     _answer("stamp", path)
@@ -67,6 +91,13 @@ def recording() -> Iterator[list[Probe]]:
         yield probes
     finally:
         _recorded.reset(token)
+
+
+def note(probes: list[Probe]) -> None:
+    """Add what a nested (or cached) computation looked at to the recording in progress."""
+    recorded = _recorded.get()
+    if recorded is not None:
+        recorded.extend(probes)
 
 
 def unchanged(probes: list[Probe]) -> bool:

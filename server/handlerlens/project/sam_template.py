@@ -53,6 +53,10 @@ LAMBDA_FUNCTION = "AWS::Lambda::Function"
 
 def parse_template(path: str, text: str) -> tuple[list[FunctionSpec], list[Problem]]:
     """Every Python function a SAM/CloudFormation template declares, and its problems."""
+    if SERVERLESS_FUNCTION not in text and LAMBDA_FUNCTION not in text:
+        # No function resource (half the templates of a big tree: queues, APIs, state
+        # machines): only whether it parses matters, which libyaml tells without building it.
+        return [], yn.parse(path, text, FILE_TYPE, syntax_only=True)[1]
     doc, problems = yn.parse(path, text, FILE_TYPE)
     if doc is None:
         return [], problems

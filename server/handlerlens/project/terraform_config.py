@@ -21,8 +21,10 @@ from handlerlens.core.model import FunctionSpec, PackedCode, PlatformName
 from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.core.text import LineIndex
 from handlerlens.project import hcl_tree as hcl
+from handlerlens.project import parse_cache, probes
 from handlerlens.project.archives import zip_names
 from handlerlens.project.config_problems import parse_error, unresolved
+from handlerlens.project.parse_cache import ParseCache
 from handlerlens.project.values import is_python_runtime, to_megabytes, to_seconds
 
 FILE_TYPE = "Terraform file"
@@ -102,6 +104,7 @@ _WANTED_TYPES = frozenset(
         "yandex_function_trigger",
         "aws_lambda_event_source_mapping",
         "aws_lambda_function_url",
+        "aws_lambda_permission",
         "aws_api_gateway_integration",
         "aws_apigatewayv2_integration",
         "aws_s3_bucket_notification",
@@ -175,14 +178,15 @@ Loader = Callable[[str], "list[tuple[str, str]] | None"]
 
 
 def discover_terraform(
-    files: list[tuple[str, str]], read: Reader, load: Loader
+    files: list[tuple[str, str]], read: Reader, load: Loader, cache: ParseCache | None = None
 ) -> tuple[list[FunctionSpec], list[Problem]]:
     """The functions of every Terraform module among `files` (path, text).
 
     Directories where no file declares a function or calls a module are skipped unparsed, and
     in the others a file is parsed only when it declares something or a value needs it;
     directories a `module` block calls with a local source are read through that call (with
-    its arguments bound), not on their own.
+    its arguments bound), not on their own. With `cache` (`check`), a module's functions are
+    kept by its files' paths and texts, with the files and folders its reading looked at.
     """
     by_dir: dict[str, list[tuple[str, str]]] = {}
     for path, text in files:
@@ -196,13 +200,34 @@ def discover_terraform(
     for directory, entries in modules.items():
         for path, text in entries:
             if "module" in text and declares_functions(text):
-                called |= local_module_dirs(directory, [read(path, text)])
+
+                def calls(
+                    directory: str = directory, path: str = path, text: str = text
+                ) -> set[str]:
+                    return local_module_dirs(directory, [read(path, text)])
+
+                if cache is None:
+                    called |= calls()
+                else:
+                    entry = parse_cache.key("terraform-calls", directory, text)
+                    called |= cache.memo(entry, calls, facts=False)
     specs: list[FunctionSpec] = []
     problems: list[Problem] = []
     for directory in sorted(modules):
         if directory in called:
             continue
-        found, issues = link_module(modules[directory], read, load=load)
+        entries = modules[directory]
+
+        def link(
+            entries: list[tuple[str, str]] = entries,
+        ) -> tuple[list[FunctionSpec], list[Problem]]:
+            return link_module(entries, read, load=load)
+
+        if cache is None:
+            found, issues = link()
+        else:
+            entry = parse_cache.key("terraform-module", *(p + "\0" + t for p, t in entries))
+            found, issues = cache.memo(entry, link)
         specs += found
         problems += issues
     return specs, problems
@@ -306,6 +331,15 @@ class _Module:
         self.each: tuple[str, _Val | None] | None = None
         # Files parsed only when a value needs what they declare (variables.tf, …).
         self.pending: list[tuple[str, str]] = []
+        # Triggers this module declares for functions its caller passes in (`uri = var.arn`,
+        # `each.value.invoke_arn` over `for_each = var.methods`): (trigger or None for an
+        # integration that names no known shape, variable, key of each item or None, from a
+        # permission only).
+        self.external: list[tuple[str | None, str, str | None, bool]] = []
+        # What the modules this one calls declare for its functions: by function, and by the
+        # label of a local module call (the functions that call declares).
+        self.passed_triggers: dict[tuple[str, str], list[str]] = {}
+        self.module_triggers: dict[str, list[str]] = {}
         for path, text in entries:
             if declares_functions(text) or _EAGER.search(text):
                 self._add(read(path, text))
@@ -333,10 +367,7 @@ class _Module:
         if self._tfvars is None:
             self._tfvars = {}
             if self.depth == 0:
-                try:
-                    names = sorted(os.listdir(self.dir))
-                except OSError:
-                    names = []
+                names = probes.listdir(self.dir)
                 files = [n for n in names if n == "terraform.tfvars"]
                 files += [n for n in names if n.endswith(".auto.tfvars")]
                 for name in files:
@@ -344,6 +375,7 @@ class _Module:
         return self._tfvars
 
     def _read_tfvars(self, path: str) -> None:
+        probes.stamp(path)
         try:
             with open(path, encoding="utf-8-sig", errors="replace") as handle:
                 text = handle.read(1_000_000)
@@ -382,7 +414,7 @@ class _Module:
         if found is None:
             return _unknown_code(f.path, span, subject, _expression(f, attr))
         path = self.path(found.text)
-        if found.default_of is not None and not os.path.exists(path):
+        if found.default_of is not None and not probes.exists(path):
             # A default that is some machine's absolute path (or a folder a build makes):
             # the real value comes with `-var` at deploy time.
             return _unknown_code(
@@ -526,7 +558,12 @@ class _Module:
         triggers: dict[tuple[str, str], list[str]] = {}
         scheduled: set[str] = set()
         rule_targets: list[tuple[str, tuple[str, str]]] = []
+        # API Gateway's permission to invoke a function, and the functions an integration
+        # names: a permission says the trigger only where no integration says more.
+        permitted: dict[tuple[str, str], str] = {}
+        integrated: set[tuple[str, str]] = set()
         specs: list[FunctionSpec] = []
+        called: dict[str, list[int]] = {}  # local module call label → its functions in specs
         for f in self.files:
             for block in f.blocks:
                 if block.type == "resource" and len(block.labels) == 2:
@@ -543,12 +580,34 @@ class _Module:
                                 functions.append(found)
                     else:
                         self._trigger(f, kind, label, block, triggers, scheduled, rule_targets)
+                        _api_permission(f, kind, block.attributes, permitted, integrated)
+                        if kind == "aws_lambda_permission" and _to_api_gateway(f, block):
+                            attr = block.attributes.get("function_name")
+                            if _lambda_target(f.source(attr)) is None:
+                                self._external(
+                                    f, block, attr, "api-gateway-rest", from_permission=True
+                                )
                 elif block.type == "module" and block.labels:
                     found_specs = self._module_call(f, block, functions, problems)
+                    called.setdefault(block.labels[0], []).extend(
+                        range(len(specs), len(specs) + len(found_specs))
+                    )
                     specs += found_specs
         for rule, target in rule_targets:
             if rule in scheduled:
                 triggers.setdefault(target, []).append("schedule")
+        for target, trigger in permitted.items():
+            if target not in integrated:
+                triggers.setdefault(target, []).append(trigger)
+        for target, passed in self.passed_triggers.items():
+            triggers.setdefault(target, []).extend(passed)
+        for label, passed in self.module_triggers.items():
+            triggers.setdefault(("module", label), []).extend(passed)
+            # The function a local module call declares; of several, the output the argument
+            # named is not followed: none is told.
+            if len(called.get(label, [])) == 1:
+                (index,) = called[label]
+                specs[index] = _with_triggers(specs[index], passed)
         for function in functions:
             linked = tuple(dict.fromkeys(function.triggers + triggers.get(function.key, [])))
             spec = replace(function.spec, trigger=linked[0] if linked else None, triggers=linked)
@@ -586,6 +645,8 @@ class _Module:
             target = _lambda_target(f.source(attr))
             if target is not None and trigger:
                 triggers.setdefault(target, []).append(trigger)
+            elif target is None and kind.endswith("_integration"):
+                self._external(f, block, attr, trigger, from_permission=False)
 
         if kind == "yandex_function_trigger":
             target = _referenced(f.source(_attr(block.block("function"), "id")), "yandex_function")
@@ -618,6 +679,59 @@ class _Module:
             aimed = _lambda_target(f.source(attrs.get("arn")))
             if rule and aimed:
                 rule_targets.append((rule.group(1), aimed))
+
+    def _external(
+        self,
+        f: TerraformFile,
+        block: hcl.HclBlock,
+        attr: hcl.HclAttribute | None,
+        trigger: str | None,
+        *,
+        from_permission: bool,
+    ) -> None:
+        """A trigger whose function comes from the caller: `var.x`, or `each.value.k` of a
+        `for_each = var.m`; kept for the calling module to resolve (`_resolve_external`)."""
+        text = f.source(attr).strip()
+        direct = re.fullmatch(r"var\." + _NAME + r"(?:\.[\w.]+)?", text)
+        if direct is not None:
+            self.external.append((trigger, direct.group(1), None, from_permission))
+            return
+        each = re.fullmatch(r"each\.value\.(\w+)", text)
+        over = re.fullmatch(r"var\." + _NAME, f.source(block.attributes.get("for_each")).strip())
+        if each is not None and over is not None:
+            self.external.append((trigger, over.group(1), each.group(1), from_permission))
+
+    def _resolve_external(self, f: TerraformFile, call: hcl.HclBlock, child: _Module) -> None:
+        """What a called module's triggers name through this call's arguments: a function of
+        this module, or the functions another local module call declares (`module.x.…`)."""
+        by_target: dict[tuple[str, str | None], list[tuple[str | None, bool]]] = {}
+        for trigger, variable, key, from_permission in child.external:
+            by_target.setdefault((variable, key), []).append((trigger, from_permission))
+        for (variable, key), found in by_target.items():
+            # An integration in the called module decides; a permission only without one.
+            integrations = [t for t, permission in found if not permission]
+            chosen = integrations if integrations else [t for t, _ in found]
+            attr = call.attributes.get(variable)
+            if attr is None:
+                continue
+            nodes = [attr.expr]
+            if key is not None:
+                items = [
+                    dict(hcl.object_items(item)).get(key) for _, item in hcl.object_items(attr.expr)
+                ]
+                nodes = [n for n in items if n is not None]
+            for node in nodes:
+                start, end = hcl.span_of(node)
+                expression = f.text[start:end]
+                called = re.search(r"\bmodule\." + _NAME + r"\.", expression)
+                target = _lambda_target(expression)
+                for trigger in chosen:
+                    if trigger is None:
+                        continue
+                    if target is not None:
+                        self.passed_triggers.setdefault(target, []).append(trigger)
+                    elif called is not None:
+                        self.module_triggers.setdefault(called.group(1), []).append(trigger)
 
     def _source_trigger(self, f: TerraformFile, attrs: dict[str, hcl.HclAttribute]) -> str | None:
         arn = attrs.get("event_source_arn")
@@ -798,10 +912,10 @@ class _Module:
             output = self.attr_value(archive_file, block.attributes.get("output_path"))
             if output is not None and self.path(output.text) == path:
                 return self._archive_code(archive_file, block)
-        if os.path.isdir(path):
+        if probes.isdir(path):
             return _Code(path, found.path, found.span)
         shown = os.path.relpath(path, self.dir)
-        if not os.path.exists(path):
+        if not probes.exists(path):
             return _Code(
                 packed=PackedCode(shown),
                 problems=[
@@ -962,6 +1076,7 @@ class _Module:
         )
         specs, issues = child.link()
         problems += issues
+        self._resolve_external(f, block, child)
         return specs
 
     def _lambda_module(
@@ -1037,7 +1152,7 @@ class _Module:
         if isinstance(located, _Code):
             return located
         found, path = located
-        root = path if os.path.isdir(path) or not path.endswith(".py") else os.path.dirname(path)
+        root = path if probes.isdir(path) or not path.endswith(".py") else os.path.dirname(path)
         return _Code(root, found.path, found.span)
 
 
@@ -1117,6 +1232,47 @@ def _proxy(attrs: dict[str, hcl.HclAttribute]) -> str | None:
     if "integration_type" not in attrs:
         return "api-gateway-rest"
     return "http-api" if _literal(attrs.get("payload_format_version")) == "2.0" else None
+
+
+def _api_permission(
+    f: TerraformFile,
+    kind: str,
+    attrs: dict[str, hcl.HclAttribute],
+    permitted: dict[tuple[str, str], str],
+    integrated: set[tuple[str, str]],
+) -> None:
+    """`aws_lambda_permission` for `apigateway.amazonaws.com`: API Gateway invokes the function
+    it names, through an integration that may be declared elsewhere (another stack, the
+    console, an OpenAPI body). A REST API's unless its `source_arn` names an HTTP or WebSocket
+    API (`aws_apigatewayv2_api`), whose payload only the integration tells; an integration in
+    this module that names the function decides instead (`integrated`)."""
+    if kind in ("aws_api_gateway_integration", "aws_apigatewayv2_integration"):
+        target = _lambda_target(f.source(attrs.get("uri") or attrs.get("integration_uri")))
+        if target is not None:
+            integrated.add(target)
+        return
+    if kind != "aws_lambda_permission":
+        return
+    if (_literal(attrs.get("principal")) or "").strip().lower() != "apigateway.amazonaws.com":
+        return
+    target = _lambda_target(f.source(attrs.get("function_name")))
+    if target is None or "aws_apigatewayv2_api" in f.source(attrs.get("source_arn")):
+        return
+    permitted[target] = "api-gateway-rest"
+
+
+def _to_api_gateway(f: TerraformFile, block: hcl.HclBlock) -> bool:
+    """An `aws_lambda_permission` for API Gateway, not naming an HTTP/WebSocket API."""
+    attrs = block.attributes
+    principal = (_literal(attrs.get("principal")) or "").strip().lower()
+    return principal == "apigateway.amazonaws.com" and "aws_apigatewayv2_api" not in f.source(
+        attrs.get("source_arn")
+    )
+
+
+def _with_triggers(spec: FunctionSpec, passed: list[str]) -> FunctionSpec:
+    linked = tuple(dict.fromkeys(spec.triggers + tuple(passed)))
+    return replace(spec, trigger=linked[0] if linked else None, triggers=linked)
 
 
 def _literal_bool(f: TerraformFile, attr: hcl.HclAttribute | None) -> bool | None:
