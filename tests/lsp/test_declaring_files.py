@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handlerlens.deploy import manifest
 from handlerlens.lsp.features.documents import WATCHED_GLOBS
 from handlerlens.project import walk
 
@@ -103,8 +104,18 @@ def test_the_server_watches_python_every_declaring_file_and_what_declarations_re
         "**/*.py",
         *walk.DECLARING_GLOBS,
         *(f"**/*{s}" for s in walk.DECLARATION_INPUT_SUFFIXES),
+        *manifest.WATCH_GLOBS,
     )
-    for name in ("main.py", "vars.tfvars", "code.zip", "stack.template", "GNUmakefile"):
+    for name in (
+        "main.py",
+        "vars.tfvars",
+        "code.zip",
+        "stack.template",
+        "GNUmakefile",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "Pipfile",
+    ):
         assert matches(WATCHED_GLOBS, f"svc/{name}"), name
 
 

@@ -22,6 +22,9 @@ from handlerlens.core.text import read_text
 from handlerlens.project.toml_compat import TOMLDecodeError, loads
 
 MANIFEST_NAMES = ("requirements.txt", "pyproject.toml", "Pipfile")
+# What the editor watches for these checks (pyproject.toml is a declaring file, watched as one);
+# `requirements*.txt` also covers the usual names of `-r` includes (requirements-dev.txt).
+WATCH_GLOBS = ("**/requirements*.txt", "**/Pipfile")
 _MAX_INCLUDES = 50
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 # `name @ url` is a requirement; a bare URL or path names nothing pip tells us here.

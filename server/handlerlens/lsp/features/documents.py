@@ -6,6 +6,7 @@ import asyncio
 
 from lsprotocol import types as lsp
 
+from handlerlens.deploy.manifest import WATCH_GLOBS as MANIFEST_GLOBS
 from handlerlens.lsp.convert import to_path
 from handlerlens.lsp.server import HandlerLensServer, apply_initialization_options
 from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES, DECLARING_GLOBS
@@ -15,9 +16,7 @@ WATCHED_GLOBS = (
     "**/*.py",
     *DECLARING_GLOBS,
     *(f"**/*{suffix}" for suffix in DECLARATION_INPUT_SUFFIXES),
-    # what a function's deployment installs (the deploy checks)
-    "**/requirements*.txt",
-    "**/Pipfile",
+    *MANIFEST_GLOBS,  # what a function's deployment installs (the deploy checks)
 )
 
 
