@@ -410,7 +410,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                 payload = "1.0" if version == "1.0" else "2.0"
                 target = _target(path, "http", api, function, stage, payload)
                 if path_node is None and method_node is None:
-                    collector.routes.append(replace(target, span=collector.span(event)))
+                    at = yn.get(event, "Type") or event
+                    collector.routes.append(replace(target, span=collector.span(at)))
                 else:
                     collector.aws_route(
                         method_text=yn.as_str(method_node) or "ANY",
@@ -419,15 +420,18 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                         what=what,
                         target=target,
                     )
-        url = yn.get(props, "FunctionUrlConfig")
-        if url is not None:
-            collector.routes.append(_function_url(function, path, collector.span(url)))
+        if yn.get(props, "FunctionUrlConfig") is not None:
+            at_key = yn.key_span(props, "FunctionUrlConfig", collector.lines)
+            assert at_key is not None
+            collector.routes.append(_function_url(function, path, at_key))
     for logical_id, resource in resources:
         if types.get(logical_id) == _LAMBDA_URL:
             props = yn.get(resource, "Properties")
             owner = referenced_id(yn.get(props, "TargetFunctionArn"))
             if owner is not None and types.get(owner) in (SERVERLESS_FUNCTION, LAMBDA_FUNCTION):
-                collector.routes.append(_function_url(owner, path, collector.span(resource)))
+                at_key = yn.key_span(yn.get(doc, "Resources"), logical_id, collector.lines)
+                assert at_key is not None
+                collector.routes.append(_function_url(owner, path, at_key))
     return collector.routes, collector.problems
 
 
@@ -493,12 +497,13 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
         function_payload = _plain(yn.get_path(node, "httpApi", "payload")) or default_payload
         for key, event in event_pairs(node):
             what = f"The {key} event of function '{function}'"
+            at = yn.get(event, "path") or event
             if key == "http":
                 method_text, path_text = _serverless_method_path(event)
                 collector.aws_route(
                     method_text=method_text,
                     path_text=path_text,
-                    at=event,
+                    at=at,
                     what=what,
                     target=_target(path, "rest", api_name, function, stage, "1.0", binary),
                 )
@@ -513,7 +518,7 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
                     collector.aws_route(
                         method_text=method_text,
                         path_text=path_text,
-                        at=event,
+                        at=at,
                         what=what,
                         target=target,
                     )
@@ -551,7 +556,7 @@ def _yandex_serverless_routes(
             collector.aws_route(
                 method_text=method_text,
                 path_text=path_text,
-                at=event,
+                at=yn.get(event, "path") or event,
                 what=f"The http event of function '{function}'",
                 target=_target(collector.path, "yandex", api_name, function, None, payload),
             )
@@ -603,7 +608,8 @@ def yandex_spec_routes(
             method = ANY if key == _ANY_METHOD_KEY else _OPENAPI_METHODS.get(key.lower())
             if method is None:
                 continue  # `parameters`, `summary`, `x-yc-apigateway-cors`, …
-            integration = _resolve_ref(doc, yn.get(operation, _INTEGRATION_KEY))
+            declared = yn.get(operation, _INTEGRATION_KEY)
+            integration = _resolve_ref(doc, declared)
             if yn.as_str(yn.get(integration, "type")) != "cloud_functions":
                 continue
             if route_path is None:
@@ -613,7 +619,9 @@ def yandex_spec_routes(
             id_node = yn.get(integration, "function_id")
             function = _resolve_function(yn.as_plain_text(id_node), by_name, aliases or {})
             at = id_node if id_node is not None else integration
-            if function is None:
+            if function is None and not any(
+                p.span == collector.span(at) for p in collector.problems
+            ):
                 shown = yn.as_plain_text(id_node) or "(none)"
                 collector.problems.append(
                     Problem(
@@ -623,8 +631,8 @@ def yandex_spec_routes(
                         ROUTE_FUNCTION_UNKNOWN,
                         f"{method} {template}: function_id {shown} names no function declared "
                         "in this workspace, so HandlerLens cannot serve this route; declare the "
-                        "function here (Terraform yandex_function, a yc CLI script, "
-                        "[tool.handlerlens]) or reference it as ${yandex_function.<name>.id}.",
+                        "function here (a Terraform yandex_function, a yc CLI script) and "
+                        "reference it as ${yandex_function.<name>.id}.",
                     )
                 )
             version = _plain(yn.get(integration, "payload_format_version")) or "0.1"
@@ -638,7 +646,8 @@ def yandex_spec_routes(
                     stage=None,
                     payload=version,
                     declared_in=path,
-                    span=collector.span(at),
+                    # A shared integration (`$ref`) is placed at the reference in the operation.
+                    span=collector.span(yn.get(declared, "$ref") or at),
                 )
             )
     return collector.routes, problems + collector.problems
