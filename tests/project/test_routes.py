@@ -371,9 +371,22 @@ def test_matching_the_declared_sam_table() -> None:
     items_api = [r for r in routes if r.api == "ItemsApi"]
     found = match(items_api, "GET", "/items/42")
     assert found is not None and found[0].function == "GetItem" and found[1] == {"id": "42"}
-    found = match(items_api, "PATCH", "/items/42")
+    # REST: /items/{id} is the resource and has no PATCH, so the gateway answers 403 there
+    # rather than handing the request to /{proxy+}.
+    assert match(items_api, "PATCH", "/items/42") is None
+    found = match(items_api, "PATCH", "/orders/42")
     assert found is not None and found[0].function == "Proxy"
-    assert found[1] == {"proxy": "items/42"}
+    assert found[1] == {"proxy": "orders/42"}
+
+
+def test_rest_picks_the_resource_first_http_api_the_route_key() -> None:
+    for kind, expected in (("rest", None), ("yandex", None), ("http", "ANY /{proxy+}")):
+        routes = [route("/{proxy+}", ANY, kind), route("/parent", "GET", kind)]
+        assert picked(routes, "GET", "/parent") == ("GET /parent", {})
+        found = picked(routes, "POST", "/parent")
+        assert (found[0] if found else None) == expected, kind
+    http = [route(DEFAULT, ANY), route("/parent", "GET")]
+    assert picked(http, "POST", "/parent") == ("$default", {})
 
 
 SEGMENT = st.text(

@@ -55,6 +55,8 @@ _INTEGRATION_KEY = "x-yc-apigateway-integration"
 # `${yandex_function.name.id}` in a spec Terraform renders (heredoc or templatefile()).
 _TERRAFORM_FUNCTION_REF = re.compile(r"^\$\{\s*yandex_function\.([A-Za-z0-9_-]+)\.id\s*\}$")
 _TEMPLATE_VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
+# Gateways that select the resource (the path) first and then its method.
+_RESOURCE_FIRST = ("rest", "yandex")
 _PARAMETER = re.compile(r"^\{([^{}]+?)(\+?)\}$")
 
 
@@ -103,35 +105,42 @@ class Route:
 
 def match(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route a gateway picks for `method` `path` among `routes` (one API's), and its
-    path parameters (percent-decoded); None when no route takes the request.
+    path parameters (percent-decoded); None when no route takes the request (the gateway's
+    403 or 404).
 
     Precedence, segment by segment from the left: a literal segment before a `{param}`, a
     `{param}` before a greedy `{param+}`; at the same path a declared method before `ANY`;
-    `$default` last. `path` is the request's raw path (percent-encoded, without the query);
-    one trailing slash is not significant; a `/` inside a parameter must be sent as `%2F`,
-    since a `{param}` takes exactly one segment.
+    `$default` last. A REST API (and a Yandex spec) picks the resource first, then its
+    method: a path whose resource lacks the method is not handed to a less specific resource
+    (`POST /parent` with only `GET /parent` is a 403 even under `/{proxy+}`); an HTTP API
+    matches route keys, so it falls through to a greedy route or `$default`.
+    `path` is the request's raw path (percent-encoded; a query is ignored); one trailing
+    slash is not significant; a `/` inside a parameter must be sent as `%2F`, since a
+    `{param}` takes exactly one segment.
     """
     wanted = method.upper()
     request = _segments(_normalise_request(path))
-    best: tuple[tuple[int, ...], int, Route, dict[str, str]] | None = None
+    matched: list[tuple[tuple[int, ...], Route, dict[str, str]]] = []
     for route in routes:
-        if route.method not in (wanted, ANY):
-            continue
-        method_rank = 1 if route.method == ANY else 0
         if route.path == DEFAULT:
-            ranks: tuple[int, ...] = (3,)
-            params: dict[str, str] | None = {}
-        else:
-            found = _match_segments(_segments(route.path), request)
-            if found is None:
-                continue
-            ranks, params = found
-        candidate = (ranks, method_rank, route, params or {})
-        if best is None or (ranks, method_rank) < (best[0], best[1]):
-            best = candidate
-    if best is None:
+            matched.append(((3,), route, {}))
+            continue
+        found = _match_segments(_segments(route.path), request)
+        if found is not None:
+            matched.append((found[0], route, found[1]))
+    resource_first = [ranks for ranks, route, _ in matched if route.kind in _RESOURCE_FIRST]
+    if resource_first:
+        resource = min(resource_first)
+        matched = [m for m in matched if m[0] == resource]
+    eligible = [
+        (ranks, 1 if route.method == ANY else 0, index, route, params)
+        for index, (ranks, route, params) in enumerate(matched)
+        if route.method in (wanted, ANY)
+    ]
+    if not eligible:
         return None
-    return best[2], best[3]
+    _, _, _, route, params = min(eligible, key=lambda e: (e[0], e[1], e[2]))
+    return route, params
 
 
 def _normalise_request(path: str) -> str:
