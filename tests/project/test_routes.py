@@ -421,3 +421,65 @@ def test_a_literal_path_is_always_taken_by_its_literal_route(shape: list[str]) -
 @pytest.mark.parametrize("method", ["get", "GET", "Get"])
 def test_request_method_case_does_not_matter(method: str) -> None:
     assert picked([route("/a", "GET")], method, "/a") == ("GET /a", {})
+
+
+SAM_COMPUTED = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Api:
+    BinaryMediaTypes: ["*~1*"]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Computed:
+          Type: Api
+          Properties: {Path: !Sub "/${Prefix}/items", Method: get}
+        NoPath:
+          Type: Api
+          Properties: {Method: get}
+        Fine:
+          Type: Api
+          Properties: {Path: /fine, Method: get}
+"""
+
+
+def test_sam_computed_path_is_an_info_missing_path_an_error_globals_binary_types() -> None:
+    routes, problems = sam_routes("/p/template.yaml", SAM_COMPUTED)
+    assert [(r.route_key, r.api, r.stage, r.binary_media_types) for r in routes] == [
+        ("GET /fine", "ServerlessRestApi", "Prod", ("*/*",))
+    ]
+    assert [(p.code, p.severity) for p in problems] == [
+        ("config-value-unresolved", Severity.INFO),
+        (ROUTE_INVALID, Severity.ERROR),
+    ]
+    assert text_at(SAM_COMPUTED, problems[0].span) == "/${Prefix}/items"
+    assert "computed at deploy time" in problems[0].message
+    assert "Event NoPath of Fn has no path" in problems[1].message
+
+
+def test_yandex_spec_ref_to_nothing_or_to_another_file_is_an_error_at_the_ref() -> None:
+    spec = """\
+openapi: 3.0.0
+paths:
+  /a:
+    get:
+      x-yc-apigateway-integration:
+        $ref: '#/components/x-yc-apigateway-integrations/Missing'
+  /b:
+    get:
+      x-yc-apigateway-integration:
+        $ref: 'shared.yaml#/Fn'
+"""
+    routes, problems = yandex_spec_routes("/p/api.yaml", spec)
+    assert routes == []
+    assert [text_at(spec, p.span) for p in problems] == [
+        "#/components/x-yc-apigateway-integrations/Missing",
+        "shared.yaml#/Fn",
+    ]
+    assert "points at nothing in this spec" in problems[0].message
+    assert "follows only references inside it" in problems[1].message
+    assert {p.code for p in problems} == {ROUTE_INVALID}

@@ -27,6 +27,7 @@ from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.core.text import LineIndex
 from handlerlens.project import yaml_nodes as yn
+from handlerlens.project.config_problems import unresolved
 from handlerlens.project.sam_template import LAMBDA_FUNCTION, SERVERLESS_FUNCTION, referenced_id
 from handlerlens.project.serverless_config import event_pairs, function_entries
 
@@ -321,9 +322,23 @@ class _Collector:
         target: Route,
     ) -> Route | None:
         """`target` (the API, function, stage, payload; its method and path are placeholders)
-        at the declared method and path, or an error at `at` saying why the gateway would
-        refuse them."""
-        method = _method(method_text or "")
+        at the declared method and path, or a problem at `at` saying why there is no route:
+        a text is "" when it is missing, None when it is computed at deploy time."""
+        if method_text is None or path_text is None or "${" in method_text + path_text:
+            self.problems.append(
+                unresolved(
+                    self.path,
+                    self.span(at),
+                    f"{what}: its method or path is computed at deploy time, so HandlerLens "
+                    "cannot route requests to it; write them literally to have it served.",
+                )
+            )
+            return None
+        if not method_text.strip() or not path_text.strip():
+            missing = "method" if not method_text.strip() else "path"
+            self.invalid(at, f"{what} has no {missing}, which the gateway requires.")
+            return None
+        method = _method(method_text)
         if method is None:
             self.invalid(
                 at,
@@ -331,8 +346,8 @@ class _Collector:
                 "POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY); the route is not served.",
             )
             return None
-        path = _template_path(path_text or "")
-        if path is None or _greedy_misplaced(path):
+        path = _template_path(path_text)
+        if path is None or (target.kind != "yandex" and _greedy_misplaced(path)):
             reason = (
                 "a greedy parameter {name+} must be its last segment"
                 if path is not None
@@ -407,8 +422,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
             if kind == "Api":
                 api, stage, binary = rest_api(yn.get(properties, "RestApiId"))
                 collector.aws_route(
-                    method_text=yn.as_str(method_node),
-                    path_text=yn.as_str(path_node),
+                    method_text=_declared(method_node),
+                    path_text=_declared(path_node),
                     at=at,
                     what=what,
                     target=_target(path, "rest", api, function, stage, "1.0", binary),
@@ -423,8 +438,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                     collector.routes.append(replace(target, span=collector.span(at)))
                 else:
                     collector.aws_route(
-                        method_text=yn.as_str(method_node) or "ANY",
-                        path_text=yn.as_str(path_node) or "/",
+                        method_text=_declared(method_node) or "ANY",
+                        path_text=_declared(path_node) or "/",
                         at=at,
                         what=what,
                         target=target,
@@ -457,6 +472,11 @@ def _target(
     return Route(
         ANY, DEFAULT, kind, api, function, stage, payload, declared_in, Span.of(0, 0), binary
     )
+
+
+def _declared(node: yaml.Node | None) -> str | None:
+    """A declared text: "" when absent, None when computed (`!Ref`, `!Sub`, a map)."""
+    return "" if node is None else yn.as_str(node)
 
 
 def _function_url(function: str, path: str, span: Span) -> Route:
@@ -548,8 +568,8 @@ def _serverless_method_path(event: yaml.Node) -> tuple[str | None, str | None]:
     short = yn.as_str(event)
     if short is not None:
         method, _, rest = short.strip().partition(" ")
-        return method, rest.strip() or None
-    return yn.as_str(yn.get(event, "method")), yn.as_str(yn.get(event, "path"))
+        return method, rest.strip()
+    return _declared(yn.get(event, "method")), _declared(yn.get(event, "path"))
 
 
 def _yandex_serverless_routes(
@@ -619,6 +639,20 @@ def yandex_spec_routes(
                 continue  # `parameters`, `summary`, `x-yc-apigateway-cors`, …
             declared = yn.get(operation, _INTEGRATION_KEY)
             integration = _resolve_ref(doc, declared)
+            ref_node = yn.get(declared, "$ref")
+            if ref_node is not None and integration is None:
+                ref = yn.as_plain_text(ref_node) or ""
+                reason = (
+                    "points at nothing in this spec"
+                    if ref.startswith("#/")
+                    else "is outside this spec, and HandlerLens follows only references inside it"
+                )
+                collector.invalid(
+                    ref_node,
+                    f"{method} {template}: the integration $ref '{ref}' {reason}, so this "
+                    "route is not served.",
+                )
+                continue
             if yn.as_str(yn.get(integration, "type")) != "cloud_functions":
                 continue
             if route_path is None:
@@ -663,10 +697,14 @@ def yandex_spec_routes(
 
 
 def _resolve_ref(doc: yaml.Node, node: yaml.Node | None) -> yaml.Node | None:
-    """Follow a local `$ref: '#/components/…'` (shared integrations); other nodes as they are."""
-    ref = yn.as_str(yn.get(node, "$ref"))
-    if ref is None or not ref.startswith("#/"):
+    """Follow a local `$ref: '#/components/…'` (shared integrations): None when it leads
+    nowhere or out of the spec; a node without `$ref` as it is."""
+    ref_node = yn.get(node, "$ref")
+    if ref_node is None:
         return node
+    ref = yn.as_str(ref_node) or ""
+    if not ref.startswith("#/"):
+        return None
     target: yaml.Node | None = doc
     for part in ref[2:].split("/"):
         target = yn.get(target, part.replace("~1", "/").replace("~0", "~"))
