@@ -483,3 +483,16 @@ paths:
     assert "points at nothing in this spec" in problems[0].message
     assert "follows only references inside it" in problems[1].message
     assert {p.code for p in problems} == {ROUTE_INVALID}
+
+
+@given(st.data())
+def test_reading_routes_never_raises_on_damaged_declaring_files(data: st.DataObject) -> None:
+    """A declaring file cut anywhere (as while typing) gives routes and problems, never an
+    exception: the editor re-reads routes on every save."""
+    path = data.draw(st.sampled_from([SAM, SLS, SPEC]))
+    text = read(path)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, min(len(text), start + 40)))
+    routes, problems = routes_of_file(path, text[:start] + text[end:], terraform_functions())
+    assert all(r.declared_in == path for r in routes)
+    assert all(p.path == path for p in problems)
