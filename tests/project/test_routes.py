@@ -63,12 +63,13 @@ def route(path: str, method: str = "GET", kind: str = "http", function: str = "f
 
 def test_sam_routes_every_gateway_kind_with_its_api_stage_payload_and_binary_types() -> None:
     routes, problems = routes_of_file(SAM, read(SAM))
+    # Globals.Api's image~1png and ItemsApi's own list, merged as SAM merges Globals lists.
     binary = ("image/png", "application/octet-stream")
     assert table(routes) == [
         ("rest", "ItemsApi", "GET /items", "ListItems", "v1", "1.0", binary),
         ("rest", "ItemsApi", "GET /items/{id}", "GetItem", "v1", "1.0", binary),
         # No RestApiId: the implicit REST API, whose stage is always Prod.
-        ("rest", "ServerlessRestApi", "ANY /hello", "GetItem", "Prod", "1.0", ()),
+        ("rest", "ServerlessRestApi", "ANY /hello", "GetItem", "Prod", "1.0", ("image/png",)),
         ("rest", "ItemsApi", "ANY /{proxy+}", "Proxy", "v1", "1.0", binary),
         ("http", "PublicHttpApi", "POST /legacy/{id}", "Proxy", "live", "1.0", ()),
         # Neither Path nor Method: the implicit HTTP API's $default route, payload 2.0.
@@ -444,6 +445,9 @@ Resources:
         Fine:
           Type: Api
           Properties: {Path: /fine, Method: get}
+        HttpComputed:
+          Type: HttpApi
+          Properties: {Path: !Ref RoutePath}
 """
 
 
@@ -455,7 +459,9 @@ def test_sam_computed_path_is_an_info_missing_path_an_error_globals_binary_types
     assert [(p.code, p.severity) for p in problems] == [
         ("config-value-unresolved", Severity.INFO),
         (ROUTE_INVALID, Severity.ERROR),
+        ("config-value-unresolved", Severity.INFO),
     ]
+    assert text_at(SAM_COMPUTED, problems[2].span) == "RoutePath"
     assert text_at(SAM_COMPUTED, problems[0].span) == "/${Prefix}/items"
     assert "computed at deploy time" in problems[0].message
     assert "Event NoPath of Fn has no path" in problems[1].message

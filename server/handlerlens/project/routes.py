@@ -46,8 +46,6 @@ ROUTE_INVALID = "route-invalid"
 # The APIs SAM creates for events that name none [SAMT plugins/api/implicit_*_api_plugin.py].
 IMPLICIT_REST_API = "ServerlessRestApi"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
-_SERVERLESS_API = "AWS::Serverless::Api"
-_SERVERLESS_HTTP_API = "AWS::Serverless::HttpApi"
 _LAMBDA_URL = "AWS::Lambda::Url"
 
 _OPENAPI_METHODS = {m.lower(): m for m in METHODS}
@@ -396,10 +394,10 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
         api = referenced_id(ref) or yn.as_str(ref) or "?"
         props = api_props(api)
         stage = literal(yn.first(yn.get(props, "StageName"), yn.get(global_api, "StageName")))
-        types_node = yn.first(
-            yn.get(props, "BinaryMediaTypes"), yn.get(global_api, "BinaryMediaTypes")
-        )
-        return api, stage, _binary_types(types_node)
+        # SAM's Globals add to a resource's lists rather than being replaced by them.
+        binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
+        binary += _binary_types(yn.get(props, "BinaryMediaTypes"))
+        return api, stage, tuple(dict.fromkeys(binary))
 
     def http_api(ref: yaml.Node | None) -> tuple[str, str | None]:
         if ref is None:
@@ -438,8 +436,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                     collector.routes.append(replace(target, span=collector.span(at)))
                 else:
                     collector.aws_route(
-                        method_text=_declared(method_node) or "ANY",
-                        path_text=_declared(path_node) or "/",
+                        method_text="ANY" if method_node is None else _declared(method_node),
+                        path_text="/" if path_node is None else _declared(path_node),
                         at=at,
                         what=what,
                         target=target,
