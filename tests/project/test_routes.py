@@ -30,6 +30,7 @@ from handlerlens.project.routes import (
     routes_of_file,
     sam_routes,
     serverless_routes,
+    terraform_gateway_routes,
     yandex_spec_routes,
 )
 
@@ -40,6 +41,7 @@ SAM = str(ROUTES / "sam-app" / "template.yaml")
 SLS = str(ROUTES / "sls-app" / "serverless.yml")
 TF = str(ROUTES / "yandex-app" / "main.tf")
 SPEC = str(ROUTES / "yandex-app" / "gateway" / "spec.yaml")
+INLINE_TF = str(ROUTES / "yandex-app" / "inline.tf")
 
 
 def read(path: str) -> str:
@@ -286,15 +288,53 @@ def test_a_spec_that_is_not_openapi_is_an_error_and_a_broken_one_a_parse_error()
     assert routes == [] and [p.code for p in problems] == ["config-parse-error"]
 
 
+def test_terraform_templatefile_gateway_binds_its_variables_to_declared_functions() -> None:
+    routes, problems, specs = terraform_gateway_routes(TF, read(TF), terraform_functions())
+    assert specs == [SPEC]
+    assert [(r.api, r.route_key, r.function, r.declared_in) for r in routes] == [
+        ("yandex_api_gateway.shop", "GET /items", "items", SPEC),  # ITEMS_ID = …items.id
+        ("yandex_api_gateway.shop", "GET /items/{id}", "items", SPEC),
+        ("yandex_api_gateway.shop", "ANY /items/{id}", None, SPEC),
+        ("yandex_api_gateway.shop", "GET /files/{path+}/meta", "files", SPEC),
+    ]
+    assert [(p.code, file_text_at(p.path, p.span)) for p in problems] == [
+        (ROUTE_FUNCTION_UNKNOWN, "d4e6qqlbbhd2mm0ptjl6")
+    ]
+
+
+def test_terraform_inline_heredoc_gateway_routes_are_placed_in_the_tf_file() -> None:
+    functions, _ = parse_config_file(INLINE_TF, read(INLINE_TF))
+    assert [f.name for f in functions] == ["reports"]  # label reports_fn, name "reports"
+    routes, problems, specs = terraform_gateway_routes(INLINE_TF, read(INLINE_TF), functions)
+    assert specs == []
+    assert [(r.api, r.route_key, r.function, r.declared_in) for r in routes] == [
+        ("yandex_api_gateway.reports", "GET /reports/{year}", "reports", INLINE_TF),
+        ("yandex_api_gateway.reports", "POST /ghost", None, INLINE_TF),
+    ]
+    # Spans inside a `<<-EOT` heredoc land on the .tf file's own text.
+    assert file_text_at(INLINE_TF, routes[0].span) == "${yandex_function.reports_fn.id}"
+    assert [(p.code, file_text_at(INLINE_TF, p.span)) for p in problems] == [
+        (ROUTE_FUNCTION_UNKNOWN, "${yandex_function.ghost.id}"),
+        (ROUTE_INVALID, "${path.module}/gateway/absent.yaml"),
+    ]
+    assert "which is not there" in problems[1].message
+    assert terraform_gateway_routes(INLINE_TF, "resource {", functions) == ([], [], [])
+
+
 def test_routes_of_file_dispatches_by_file_and_all_routes_adds_conflicts() -> None:
-    functions = terraform_functions()
-    assert routes_of_file(TF, read(TF), functions) == ([], [])  # HCL: not a route file (yet)
+    functions = terraform_functions() + parse_config_file(INLINE_TF, read(INLINE_TF))[0]
     assert routes_of_file("/p/notes.yaml", "a: 1\n") == ([], [])
+    assert routes_of_file("/p/app.py", "openapi = 'x-yc-apigateway'\n") == ([], [])
     files = [(SAM, read(SAM)), (SLS, read(SLS)), (SPEC, read(SPEC))]
-    routes, problems = all_routes(files, functions, {"ITEMS_ID": "items"})
-    assert len(routes) == 8 + 7 + 4
-    codes = sorted(p.code for p in problems)
-    assert codes == [ROUTE_CONFLICT, ROUTE_CONFLICT, ROUTE_FUNCTION_UNKNOWN, ROUTE_INVALID]
+    files += [(TF, read(TF)), (INLINE_TF, read(INLINE_TF))]
+    routes, problems = all_routes(files, functions)
+    # The spec is read once, through main.tf's templatefile() and its variables.
+    assert len(routes) == 8 + 7 + 4 + 2
+    assert sum(1 for r in routes if r.declared_in == SPEC) == 4
+    assert sorted(p.code for p in problems) == sorted(
+        [ROUTE_CONFLICT, ROUTE_CONFLICT, ROUTE_INVALID, ROUTE_INVALID]
+        + [ROUTE_FUNCTION_UNKNOWN, ROUTE_FUNCTION_UNKNOWN]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,7 +535,7 @@ paths:
 def test_reading_routes_never_raises_on_damaged_declaring_files(data: st.DataObject) -> None:
     """A declaring file cut anywhere (as while typing) gives routes and problems, never an
     exception: the editor re-reads routes on every save."""
-    path = data.draw(st.sampled_from([SAM, SLS, SPEC]))
+    path = data.draw(st.sampled_from([SAM, SLS, SPEC, INLINE_TF]))
     text = read(path)
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, min(len(text), start + 40)))

@@ -15,21 +15,26 @@ declarations of one route on one API, which deploy rejects. Pure: no runner, no 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 import yaml
 
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.core.problems import Position, Problem, Severity, Span
 from handlerlens.core.text import LineIndex
+from handlerlens.project import probes
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.config_problems import unresolved
 from handlerlens.project.sam_template import LAMBDA_FUNCTION, SERVERLESS_FUNCTION, referenced_id
 from handlerlens.project.serverless_config import event_pairs, function_entries
+
+if TYPE_CHECKING:
+    from handlerlens.project.hcl_tree import Node as HclNode
 
 GatewayKind = Literal["rest", "http", "function-url", "yandex"]
 
@@ -732,6 +737,141 @@ def _resolve_function(
 
 
 # ---------------------------------------------------------------------------------------------
+# Terraform `yandex_api_gateway`
+
+
+def terraform_gateway_routes(
+    path: str, text: str, functions: Sequence[FunctionSpec] = ()
+) -> tuple[list[Route], list[Problem], list[str]]:
+    """The routes of each `yandex_api_gateway` in a Terraform file, and the spec files they
+    read: `spec` as an inline heredoc (routes placed in the .tf file), or `file()` /
+    `templatefile()` of a spec (routes placed in the spec; `templatefile` variables bound to
+    `yandex_function.<label>.id` resolve to that function). A `yandex_function` of the same
+    file is known by its label even when its `name` differs. A file that does not parse has
+    no routes (the Terraform reader reports it)."""
+    if "yandex_api_gateway" not in text:
+        return [], [], []
+    from handlerlens.project import hcl_tree as hcl
+
+    def wanted(header: str) -> bool:
+        return "yandex_api_gateway" in header or "yandex_function" in header
+
+    try:
+        blocks = hcl.parse_hcl(text, keep=wanted)
+    except hcl.HclError:
+        return [], [], []
+    aliases: dict[str, str] = {}
+    for block in blocks:
+        if block.type == "resource" and block.labels[:1] == ["yandex_function"]:
+            label = block.labels[-1]
+            name = block.attributes.get("name")
+            found = hcl.string(name.expr) if name is not None else None
+            aliases[f"yandex_function.{label}"] = (
+                found.value if found is not None and found.literal and found.value else label
+            )
+    by_name = {f.name: f for f in functions if f.platform == "yandex"}
+    lines = LineIndex(text)
+    base = os.path.dirname(path)
+    routes: list[Route] = []
+    problems: list[Problem] = []
+    specs: list[str] = []
+    for block in blocks:
+        if block.type != "resource" or block.labels[:1] != ["yandex_api_gateway"]:
+            continue
+        spec = block.attributes.get("spec")
+        if spec is None:
+            continue
+        api = f"yandex_api_gateway.{block.labels[-1]}"
+        inline = hcl.heredoc(spec.expr)
+        if inline is not None:
+            found_routes, found_problems = yandex_spec_routes(
+                path, inline.value, functions, aliases
+            )
+            move = _heredoc_mover(text, lines, inline.start, inline.value)
+            routes += [replace(r, api=api, span=move(r.span)) for r in found_routes]
+            problems += [replace(p, span=move(p.span)) for p in found_problems]
+            continue
+        call = hcl.function_call(spec.expr)
+        if call is None or call[0] not in ("file", "templatefile") or not call[1]:
+            continue  # a variable, a data source's `rendered`: not followed here
+        spec_path = _module_path(call[1][0], base)
+        if spec_path is None:
+            continue
+        variables = dict(aliases)
+        for key, node in hcl.object_items(call[1][1]) if len(call[1]) > 1 else []:
+            names = hcl.traversal(node)
+            if names is not None and len(names) == 3 and names[0] == "yandex_function":
+                reference = "${yandex_function." + names[1] + ".id}"
+                resolved = _resolve_function(reference, by_name, aliases)
+                if resolved is not None:
+                    variables[key] = resolved
+        spec_text = probes.read_text(spec_path)
+        if spec_text is None:
+            quoted = hcl.string(call[1][0])
+            start, end = (
+                (quoted.inner_start, quoted.inner_end)
+                if quoted is not None
+                else hcl.span_of(call[1][0])
+            )
+            problems.append(
+                Problem(
+                    path,
+                    lines.span(start, end),
+                    Severity.ERROR,
+                    ROUTE_INVALID,
+                    f"The spec of {api} is read from {spec_path}, which is not there, so its "
+                    "routes are not served (terraform apply would fail too).",
+                )
+            )
+            continue
+        specs.append(spec_path)
+        found_routes, found_problems = yandex_spec_routes(
+            spec_path, spec_text, functions, variables
+        )
+        routes += [replace(r, api=api) for r in found_routes]
+        problems += found_problems
+    return routes, problems, specs
+
+
+def _module_path(expr: HclNode, base: str) -> str | None:
+    """`"${path.module}/gateway/spec.yaml"` (or a relative literal) as an absolute path."""
+    from handlerlens.project import hcl_tree as hcl
+
+    parts = hcl.template_parts(expr)
+    if parts is None:
+        return None
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+        elif hcl.traversal(part) in (["path", "module"], ["path", "root"]):
+            text += base
+        else:
+            return None
+    return os.path.normpath(os.path.join(base, text))
+
+
+def _heredoc_mover(text: str, lines: LineIndex, start: int, value: str) -> Callable[[Span], Span]:
+    """Moves a span in a heredoc's text to the .tf file: its lines follow the heredoc's first
+    line, its columns move right by the indentation a `<<-` heredoc strips."""
+    first_line = lines.position(start).line
+    source = text[start:].splitlines()
+    indent = 0
+    for index, row in enumerate(value.splitlines()):
+        if row.strip() and index < len(source):
+            indent = len(source[index]) - len(row)
+            break
+
+    def move(span: Span) -> Span:
+        return Span(
+            Position(first_line + span.start.line, span.start.character + indent),
+            Position(first_line + span.end.line, span.end.character + indent),
+        )
+
+    return move
+
+
+# ---------------------------------------------------------------------------------------------
 # Any declaring file
 
 
@@ -741,11 +881,15 @@ def routes_of_file(
     functions: Sequence[FunctionSpec] = (),
     aliases: Mapping[str, str] | None = None,
 ) -> tuple[list[Route], list[Problem]]:
-    """The routes one file declares (a SAM/CloudFormation template, a serverless.yml or a
-    Yandex API Gateway spec) and the problems in them; ([], []) for any other file."""
+    """The routes one file declares (a SAM/CloudFormation template, a serverless.yml, a
+    Yandex API Gateway spec, a Terraform file with a `yandex_api_gateway`) and the problems
+    in them; ([], []) for any other file."""
     name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
     if name in ("serverless.yml", "serverless.yaml"):
         return serverless_routes(path, text)
+    if name.endswith(".tf"):
+        routes, problems, _ = terraform_gateway_routes(path, text, functions)
+        return routes, problems
     if not name.endswith((".yml", ".yaml", ".json", ".template")):
         return [], []
     if "AWS::Serverless::Function" in text or _LAMBDA_URL in text:
@@ -761,10 +905,21 @@ def all_routes(
     aliases: Mapping[str, str] | None = None,
 ) -> tuple[list[Route], list[Problem]]:
     """Every route of a workspace's declaring files (`(path, text)` pairs), with the
-    conflicts between them."""
+    conflicts between them. A spec a Terraform gateway reads (`templatefile()`) is read
+    through it, with its variables, not again on its own."""
+    files = list(files)
     routes: list[Route] = []
     problems: list[Problem] = []
+    read_by_terraform: set[str] = set()
     for path, text in files:
+        if path.lower().endswith(".tf"):
+            found, issues, specs = terraform_gateway_routes(path, text, functions)
+            routes += found
+            problems += issues
+            read_by_terraform.update(os.path.normpath(spec) for spec in specs)
+    for path, text in files:
+        if path.lower().endswith(".tf") or os.path.normpath(path) in read_by_terraform:
+            continue
         found, issues = routes_of_file(path, text, functions, aliases)
         routes += found
         problems += issues
