@@ -542,3 +542,45 @@ def test_reading_routes_never_raises_on_damaged_declaring_files(data: st.DataObj
     routes, problems = routes_of_file(path, text[:start] + text[end:], terraform_functions())
     assert all(r.declared_in == path for r in routes)
     assert all(p.path == path for p in problems)
+
+
+def test_a_gateway_reaches_a_function_declared_in_a_sibling_tf_file(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    functions_tf = tmp_path / "functions.tf"
+    functions_tf.write_text(
+        'resource "yandex_function" "api_fn" {\n'
+        '  name       = "public-api"\n'
+        '  runtime    = "python312"\n'
+        '  entrypoint = "app.handler"\n'
+        "  memory     = 128\n"
+        '  user_hash  = "1"\n'
+        "}\n"
+    )
+    gateway_tf = tmp_path / "gateway.tf"
+    gateway_tf.write_text(
+        'resource "yandex_api_gateway" "api" {\n'
+        '  name = "api"\n'
+        "  spec = <<EOT\n"
+        "openapi: 3.0.0\n"
+        "paths:\n"
+        "  /ping:\n"
+        "    get:\n"
+        "      x-yc-apigateway-integration:\n"
+        "        type: cloud_functions\n"
+        "        function_id: ${yandex_function.api_fn.id}\n"
+        "EOT\n"
+        "}\n"
+    )
+    functions, _ = parse_config_file(str(functions_tf), functions_tf.read_text())
+    assert [f.name for f in functions] == ["public-api"]
+    files = [(str(p), p.read_text()) for p in (gateway_tf, functions_tf)]
+    routes, problems = all_routes(files, functions)
+    assert problems == []
+    assert [(r.route_key, r.function, r.api) for r in routes] == [
+        ("GET /ping", "public-api", "yandex_api_gateway.api")
+    ]
+    assert file_text_at(str(gateway_tf), routes[0].span) == "${yandex_function.api_fn.id}"
+    # Read alone, the gateway's file cannot know the label: a warning, not a wrong function.
+    alone, warnings = routes_of_file(str(gateway_tf), files[0][1], functions)
+    assert alone[0].function is None and [w.code for w in warnings] == [ROUTE_FUNCTION_UNKNOWN]

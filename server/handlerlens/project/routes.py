@@ -740,35 +740,52 @@ def _resolve_function(
 # Terraform `yandex_api_gateway`
 
 
-def terraform_gateway_routes(
-    path: str, text: str, functions: Sequence[FunctionSpec] = ()
-) -> tuple[list[Route], list[Problem], list[str]]:
-    """The routes of each `yandex_api_gateway` in a Terraform file, and the spec files they
-    read: `spec` as an inline heredoc (routes placed in the .tf file), or `file()` /
-    `templatefile()` of a spec (routes placed in the spec; `templatefile` variables bound to
-    `yandex_function.<label>.id` resolve to that function). A `yandex_function` of the same
-    file is known by its label even when its `name` differs. A file that does not parse has
-    no routes (the Terraform reader reports it)."""
-    if "yandex_api_gateway" not in text:
-        return [], [], []
+def terraform_function_labels(text: str) -> dict[str, str]:
+    """`yandex_function.<label>` → the function's declared name (its literal `name`, else the
+    label, as the Terraform reader names it) for each `yandex_function` of a Terraform file;
+    {} for a file that does not parse."""
+    if "yandex_function" not in text:
+        return {}
     from handlerlens.project import hcl_tree as hcl
 
-    def wanted(header: str) -> bool:
-        return "yandex_api_gateway" in header or "yandex_function" in header
-
     try:
-        blocks = hcl.parse_hcl(text, keep=wanted)
+        blocks = hcl.parse_hcl(text, keep=lambda header: "yandex_function" in header)
     except hcl.HclError:
-        return [], [], []
-    aliases: dict[str, str] = {}
+        return {}
+    labels: dict[str, str] = {}
     for block in blocks:
         if block.type == "resource" and block.labels[:1] == ["yandex_function"]:
             label = block.labels[-1]
             name = block.attributes.get("name")
             found = hcl.string(name.expr) if name is not None else None
-            aliases[f"yandex_function.{label}"] = (
+            labels[f"yandex_function.{label}"] = (
                 found.value if found is not None and found.literal and found.value else label
             )
+    return labels
+
+
+def terraform_gateway_routes(
+    path: str,
+    text: str,
+    functions: Sequence[FunctionSpec] = (),
+    labels: Mapping[str, str] | None = None,
+) -> tuple[list[Route], list[Problem], list[str]]:
+    """The routes of each `yandex_api_gateway` in a Terraform file, and the spec files they
+    read: `spec` as an inline heredoc (routes placed in the .tf file), or `file()` /
+    `templatefile()` of a spec (routes placed in the spec; `templatefile` variables bound to
+    `yandex_function.<label>.id` resolve to that function). A function is known by its label
+    when it is declared in this file or in `labels` (the module's other files,
+    `terraform_function_labels`), else only when its name is its label. A file that does not
+    parse has no routes (the Terraform reader reports it)."""
+    if "yandex_api_gateway" not in text:
+        return [], [], []
+    from handlerlens.project import hcl_tree as hcl
+
+    try:
+        blocks = hcl.parse_hcl(text, keep=lambda header: "yandex_api_gateway" in header)
+    except hcl.HclError:
+        return [], [], []
+    aliases = {**(labels or {}), **terraform_function_labels(text)}
     by_name = {f.name: f for f in functions if f.platform == "yandex"}
     lines = LineIndex(text)
     base = os.path.dirname(path)
@@ -911,12 +928,17 @@ def all_routes(
     routes: list[Route] = []
     problems: list[Problem] = []
     read_by_terraform: set[str] = set()
-    for path, text in files:
-        if path.lower().endswith(".tf"):
-            found, issues, specs = terraform_gateway_routes(path, text, functions)
-            routes += found
-            problems += issues
-            read_by_terraform.update(os.path.normpath(spec) for spec in specs)
+    terraform = [(path, text) for path, text in files if path.lower().endswith(".tf")]
+    # A Terraform module is a folder: a gateway may reference a function of a sibling file.
+    labels: dict[str, dict[str, str]] = {}
+    for path, text in terraform:
+        labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
+    for path, text in terraform:
+        module = labels.get(os.path.dirname(path), {})
+        found, issues, specs = terraform_gateway_routes(path, text, functions, module)
+        routes += found
+        problems += issues
+        read_by_terraform.update(os.path.normpath(spec) for spec in specs)
     for path, text in files:
         if path.lower().endswith(".tf") or os.path.normpath(path) in read_by_terraform:
             continue
