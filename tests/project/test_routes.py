@@ -584,3 +584,18 @@ def test_a_gateway_reaches_a_function_declared_in_a_sibling_tf_file(tmp_path: Pa
     # Read alone, the gateway's file cannot know the label: a warning, not a wrong function.
     alone, warnings = routes_of_file(str(gateway_tf), files[0][1], functions)
     assert alone[0].function is None and [w.code for w in warnings] == [ROUTE_FUNCTION_UNKNOWN]
+
+
+def test_route_table_lines() -> None:
+    routes, _ = sam_routes(SAM, read(SAM))
+    assert [r.describe() for r in routes[1:7]] == [
+        "GET /items/{id} → GetItem (REST, stage v1)",
+        "ANY /hello → GetItem (REST, stage Prod)",
+        "ANY /{proxy+} → Proxy (REST, stage v1)",
+        "POST /legacy/{id} → Proxy (HTTP API, payload 1.0, stage live)",
+        "$default → Proxy (HTTP API, stage $default)",
+        "$default → Proxy (Function URL)",
+    ]
+    spec_routes, _ = yandex_spec_routes(SPEC, read(SPEC), terraform_functions())
+    assert spec_routes[0].describe() == "GET /items → (no function declared here) (API Gateway)"
+    assert spec_routes[3].describe() == "GET /files/{path+}/meta → files (API Gateway, payload 1.0)"

@@ -59,6 +59,13 @@ _INTEGRATION_KEY = "x-yc-apigateway-integration"
 # `${yandex_function.name.id}` in a spec Terraform renders (heredoc or templatefile()).
 _TERRAFORM_FUNCTION_REF = re.compile(r"^\$\{\s*yandex_function\.([A-Za-z0-9_-]+)\.id\s*\}$")
 _TEMPLATE_VARIABLE = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
+_KIND_LABELS: dict[str, str] = {
+    "rest": "REST",
+    "http": "HTTP API",
+    "function-url": "Function URL",
+    "yandex": "API Gateway",
+}
+_DEFAULT_PAYLOAD = {"rest": "1.0", "http": "2.0", "function-url": "2.0", "yandex": "0.1"}
 # Gateways that select the resource (the path) first and then its method.
 _RESOURCE_FIRST = ("rest", "yandex")
 _PARAMETER = re.compile(r"^\{([^{}]+?)(\+?)\}$")
@@ -91,6 +98,17 @@ class Route:
     def route_key(self) -> str:
         """The HTTP API's spelling: `GET /items/{id}`, `ANY /{proxy+}`, `$default`."""
         return DEFAULT if self.path == DEFAULT else f"{self.method} {self.path}"
+
+    def describe(self) -> str:
+        """The route table's line: `GET /items/{id} → GetItem (REST, stage Prod)`."""
+        kind = _KIND_LABELS[self.kind]
+        details = [kind]
+        if self.payload != _DEFAULT_PAYLOAD[self.kind]:
+            details.append(f"payload {self.payload}")
+        if self.stage is not None and self.kind in ("rest", "http"):
+            details.append(f"stage {self.stage}")
+        target = self.function or "(no function declared here)"
+        return f"{self.route_key} → {target} ({', '.join(details)})"
 
     @property
     def param_names(self) -> tuple[str, ...]:
