@@ -121,6 +121,9 @@ Resources:
         Again:
           Type: Api
           Properties: {Path: /things, Method: get}
+        HalfHttp:
+          Type: HttpApi
+          Properties: {Path: /half}
   FnUrl:
     Type: AWS::Lambda::Url
     Properties:
@@ -134,8 +137,9 @@ def test_sam_unknown_method_misplaced_greedy_same_function_twice_and_lambda_url(
     assert [r.route_key for r in routes] == ["GET /things", "GET /things", "$default"]
     assert routes[2].kind == "function-url" and routes[2].function == "Fn"
     assert text_at(SAM_BAD, routes[2].span) == "FnUrl"
-    assert [p.code for p in problems] == [ROUTE_INVALID, ROUTE_INVALID]
+    assert [p.code for p in problems] == [ROUTE_INVALID, ROUTE_INVALID, ROUTE_INVALID]
     assert text_at(SAM_BAD, problems[0].span) == "/things"
+    assert "Event HalfHttp of Fn has no method" in problems[2].message
     assert "'fetch' is not an HTTP method" in problems[0].message
     assert "greedy parameter {name+} must be its last segment" in problems[1].message
     (twice,) = conflicts(routes)

@@ -459,8 +459,9 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                     collector.routes.append(replace(target, span=collector.span(at)))
                 else:
                     collector.aws_route(
-                        method_text="ANY" if method_node is None else _declared(method_node),
-                        path_text="/" if path_node is None else _declared(path_node),
+                        # SAM requires both once either is given (InvalidEventException).
+                        method_text=_declared(method_node),
+                        path_text=_declared(path_node),
                         at=at,
                         what=what,
                         target=target,
