@@ -303,10 +303,10 @@ class _TemplateReader:
             kind = self.types.get(logical_id)
             props = yn.get(resource, "Properties")
             if kind == "AWS::Lambda::EventSourceMapping":
-                target = _referenced_id(yn.get(props, "FunctionName"))
+                target = referenced_id(yn.get(props, "FunctionName"))
                 trigger = self._source_trigger(yn.get(props, "EventSourceArn"))
             elif kind == "AWS::Lambda::Url":
-                target = _referenced_id(yn.get(props, "TargetFunctionArn"))
+                target = referenced_id(yn.get(props, "TargetFunctionArn"))
                 trigger = "function-url"
             else:
                 continue
@@ -319,7 +319,7 @@ class _TemplateReader:
         if literal is not None:
             parts = literal.split(":")
             return _ARN_SERVICE_TRIGGERS.get(parts[2]) if len(parts) > 2 else None
-        source = _referenced_id(arn)
+        source = referenced_id(arn)
         return _SOURCE_TRIGGERS.get(self.types.get(source or "") or "")
 
     def _span(self, node: yaml.Node | None) -> Span:
@@ -356,7 +356,7 @@ def _has_input_override(events: yaml.Node | None) -> bool:
     return False
 
 
-def _referenced_id(node: yaml.Node | None) -> str | None:
+def referenced_id(node: yaml.Node | None) -> str | None:
     """The logical id in `!Ref X`, `!GetAtt X.Arn`, `{Ref: X}` or `{Fn::GetAtt: [X, Arn]}`."""
     if isinstance(node, yaml.ScalarNode) and node.tag in ("!Ref", "!GetAtt"):
         return str(node.value).split(".")[0] or None

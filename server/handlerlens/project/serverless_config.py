@@ -57,13 +57,8 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
         return [], problems
     lines = LineIndex(text)
     service_dir = os.path.dirname(path)
-    functions = yn.get(doc, "functions")
-    # Serverless also accepts a list of single-function maps.
-    entries = [pair for part in yn.sequence(functions) for pair in yn.items(part)]
-    entries += yn.items(functions)
-
     specs = []
-    for name, function in entries:
+    for name, function in function_entries(doc):
         handler_node = yn.get(function, "handler")
         if handler_node is None:
             continue  # container-image functions have no handler
@@ -145,11 +140,19 @@ def parse_serverless(path: str, text: str) -> tuple[list[FunctionSpec], list[Pro
     return specs, problems
 
 
+def function_entries(doc: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+    """Each `functions:` entry as (its name, its node); Serverless also accepts a list of
+    single-function maps."""
+    functions = yn.get(doc, "functions")
+    entries = [pair for part in yn.sequence(functions) for pair in yn.items(part)]
+    return entries + yn.items(functions)
+
+
 def _mapping_template(function: yaml.Node | None) -> bool:
     """Whether an `http` event uses the non-proxy integration (`integration: lambda`, also
     spelt `aws`): API Gateway's mapping template makes the event (`query`, `body`, `path`,
     …) and maps whatever the function returns, so no trigger shape applies either way."""
-    for key, value in _event_pairs(function):
+    for key, value in event_pairs(function):
         if key == "http":
             integration = (yn.as_str(yn.get(value, "integration")) or "").lower()
             if integration in ("lambda", "aws"):
@@ -270,14 +273,15 @@ def _binds(module_file: str, name: str) -> bool:
     return name in info.bindings
 
 
-def _event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+def event_pairs(function: yaml.Node | None) -> list[tuple[str, yaml.Node]]:
+    """Each `events:` entry of a function as (its key, its value): `("http", …)`."""
     return [pair for event in yn.sequence(yn.get(function, "events")) for pair in yn.items(event)]
 
 
 def _aws_triggers(function: yaml.Node | None, provider: yaml.Node | None) -> list[str]:
     found = []
     payload = yn.as_str(yn.get_path(provider, "httpApi", "payload"))
-    for key, value in _event_pairs(function):
+    for key, value in event_pairs(function):
         trigger = _AWS_EVENT_TRIGGERS.get(key)
         if key == "httpApi" and payload == "1.0":
             trigger = "api-gateway-rest"
@@ -307,7 +311,7 @@ def _stream_trigger(value: yaml.Node) -> str | None:
 def _yandex_triggers(function: yaml.Node | None, provider: yaml.Node | None) -> list[str]:
     found = []
     default_payload = yn.as_str(yn.get_path(provider, "httpApi", "payload"))
-    for key, value in _event_pairs(function):
+    for key, value in event_pairs(function):
         if key == "http":
             # The plugin fronts `http` events with an API Gateway whose payload format is
             # `eventFormat`, else `provider.httpApi.payload` (src/entities/function.ts).
