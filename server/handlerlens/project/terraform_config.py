@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
+from functools import cached_property
 
 from handlerlens.core.model import FunctionSpec, PackedCode
 from handlerlens.core.problems import Problem
@@ -159,33 +160,14 @@ def link_module(
     return module.link()
 
 
-class _Module(FunctionReader, TriggerLinks):
-    def __init__(
-        self,
-        directory: str,
-        entries: list[tuple[str, str]],
-        root_dir: str,
-        *,
-        read: Reader,
-        load: Loader | None,
-        bindings: dict[str, Binding] | None = None,
-        name_prefix: str = "",
-        depth: int = 0,
-        ancestry: tuple[str, ...] = (),
-    ) -> None:
-        FunctionReader.__init__(
-            self,
-            directory,
-            entries,
-            root_dir,
-            read=read,
-            load=load,
-            bindings=bindings,
-            name_prefix=name_prefix,
-            depth=depth,
-            ancestry=ancestry,
-        )
-        TriggerLinks.__init__(self)
+class _Module(FunctionReader):
+    """One Terraform module read as a whole: its functions with their triggers, and the
+    functions of the local modules it calls (read through the call, their arguments bound)."""
+
+    @cached_property
+    def links(self) -> TriggerLinks:
+        """The triggers this module keeps for its caller and those its module calls declare."""
+        return TriggerLinks()
 
     def link(self) -> tuple[list[FunctionSpec], list[Problem]]:
         problems: list[Problem] = []
@@ -214,12 +196,12 @@ class _Module(FunctionReader, TriggerLinks):
                                 found.key = (kind, label)  # what triggers reference
                                 functions.append(found)
                     else:
-                        self._trigger(f, kind, label, block, triggers, scheduled, rule_targets)
+                        self.links.trigger(f, kind, label, block, triggers, scheduled, rule_targets)
                         api_permission(f, kind, block.attributes, permitted, integrated)
                         if kind == "aws_lambda_permission" and to_api_gateway(f, block):
                             attr = block.attributes.get("function_name")
                             if lambda_target(f.source(attr)) is None:
-                                self._external(
+                                self.links.keep_external(
                                     f, block, attr, "api-gateway-rest", from_permission=True
                                 )
                 elif block.type == "module" and block.labels:
@@ -234,9 +216,9 @@ class _Module(FunctionReader, TriggerLinks):
         for target, trigger in permitted.items():
             if target not in integrated:
                 triggers.setdefault(target, []).append(trigger)
-        for target, passed in self.passed_triggers.items():
+        for target, passed in self.links.passed_triggers.items():
             triggers.setdefault(target, []).extend(passed)
-        for label, passed in self.module_triggers.items():
+        for label, passed in self.links.module_triggers.items():
             triggers.setdefault(("module", label), []).extend(passed)
             # The function a local module call declares; of several, the output the argument
             # named is not followed: none is told.
@@ -313,5 +295,5 @@ class _Module(FunctionReader, TriggerLinks):
         )
         specs, issues = child.link()
         problems += issues
-        self._resolve_external(f, block, child)
+        self.links.resolve_external(f, block, child.links)
         return specs

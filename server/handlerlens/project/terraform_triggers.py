@@ -40,7 +40,8 @@ _RULE_REF = re.compile(r"\baws_cloudwatch_event_rule\." + NAME)
 
 
 class TriggerLinks:
-    """A module's triggers kept for its caller, and those its own module calls declare."""
+    """The triggers of one module's resources that its own functions cannot settle: those kept
+    for its caller (a function passed in), and those the modules it calls declare for it."""
 
     def __init__(self) -> None:
         # Triggers this module declares for functions its caller passes in (`uri = var.arn`,
@@ -53,7 +54,7 @@ class TriggerLinks:
         self.passed_triggers: dict[tuple[str, str], list[str]] = {}
         self.module_triggers: dict[str, list[str]] = {}
 
-    def _trigger(
+    def trigger(
         self,
         f: TerraformFile,
         kind: str,
@@ -70,7 +71,7 @@ class TriggerLinks:
             if target is not None and trigger:
                 triggers.setdefault(target, []).append(trigger)
             elif target is None and kind.endswith("_integration"):
-                self._external(f, block, attr, trigger, from_permission=False)
+                self.keep_external(f, block, attr, trigger, from_permission=False)
 
         if kind == "yandex_function_trigger":
             target = referenced(f.source(attr_in(block.block("function"), "id")), "yandex_function")
@@ -104,7 +105,7 @@ class TriggerLinks:
             if rule and aimed:
                 rule_targets.append((rule.group(1), aimed))
 
-    def _external(
+    def keep_external(
         self,
         f: TerraformFile,
         block: hcl.HclBlock,
@@ -114,7 +115,7 @@ class TriggerLinks:
         from_permission: bool,
     ) -> None:
         """A trigger whose function comes from the caller: `var.x`, or `each.value.k` of a
-        `for_each = var.m`; kept for the calling module to resolve (`_resolve_external`)."""
+        `for_each = var.m`; kept for the calling module to resolve (`resolve_external`)."""
         text = f.source(attr).strip()
         direct = re.fullmatch(r"var\." + NAME + r"(?:\.[\w.]+)?", text)
         if direct is not None:
@@ -125,7 +126,7 @@ class TriggerLinks:
         if each is not None and over is not None:
             self.external.append((trigger, over.group(1), each.group(1), from_permission))
 
-    def _resolve_external(self, f: TerraformFile, call: hcl.HclBlock, child: TriggerLinks) -> None:
+    def resolve_external(self, f: TerraformFile, call: hcl.HclBlock, child: TriggerLinks) -> None:
         """What a called module's triggers name through this call's arguments: a function of
         this module, or the functions another local module call declares (`module.x.…`)."""
         by_target: dict[tuple[str, str | None], list[tuple[str | None, bool]]] = {}
