@@ -24,6 +24,8 @@ from handlerlens.project.values import is_python_runtime, to_megabytes, to_secon
 
 @dataclass
 class DeclaredFunction:
+    """A function block read, before the module's triggers are linked to it."""
+
     key: tuple[str, str]  # ("aws_lambda_function" | "yandex_function" | "module", label)
     spec: FunctionSpec
     code: Code

@@ -40,8 +40,9 @@ _RULE_REF = re.compile(r"\baws_cloudwatch_event_rule\." + NAME)
 
 
 class TriggerLinks:
-    """The triggers of one module's resources that its own functions cannot settle: those kept
-    for its caller (a function passed in), and those the modules it calls declare for it."""
+    """One module's trigger resources read into the functions they name (`trigger`), with what
+    crosses a module call: the triggers that name a function its caller passes in, kept for the
+    caller (`external`), and those the modules it calls declare for its own functions."""
 
     def __init__(self) -> None:
         # Triggers this module declares for functions its caller passes in (`uri = var.arn`,
