@@ -694,7 +694,7 @@ def test_a_list_source_path_with_a_trailing_comma_and_comments(tmp_path: Path) -
 
 def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions() -> None:
     from handlerlens.project.hcl_text import blank_blocks
-    from handlerlens.project.terraform_config import _wanted_block
+    from handlerlens.project.terraform_files import _wanted_block
 
     policy = (
         'resource "aws_iam_policy" "p" {\n  name = "x-${var.a}-{}"  # }\n'
@@ -713,7 +713,7 @@ def test_blocks_that_cannot_matter_are_blanked_before_parsing_keeping_positions(
 
 def test_a_blanked_block_is_one_comment_with_its_line_breaks_crlf_too() -> None:
     from handlerlens.project.hcl_tree import blank_blocks
-    from handlerlens.project.terraform_config import _wanted_block
+    from handlerlens.project.terraform_files import _wanted_block
 
     role = 'resource "aws_iam_role" "r" {\r\n  name = "x"\r\n  tags = {}\r\n}\r\n'
     text = role + AWS_FUNCTION.replace("\n", "\r\n")
@@ -732,7 +732,7 @@ def test_a_blanked_block_is_one_comment_with_its_line_breaks_crlf_too() -> None:
 
 def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces() -> None:
     from handlerlens.project.hcl_text import blank_blocks
-    from handlerlens.project.terraform_config import _wanted_block
+    from handlerlens.project.terraform_files import _wanted_block
 
     tricky = (
         'resource "aws_iam_policy" "p" {\n'
@@ -756,7 +756,7 @@ def test_the_block_scanner_skips_strings_comments_and_operators_that_hold_braces
 
 def test_a_text_the_block_scanner_cannot_follow_is_parsed_whole() -> None:
     from handlerlens.project.hcl_text import blank_blocks
-    from handlerlens.project.terraform_config import _wanted_block
+    from handlerlens.project.terraform_files import _wanted_block
 
     text = AWS_FUNCTION + 'resource "aws_iam_role" "r" {\n  name = "x"\n'  # never closed
     assert blank_blocks(text, _wanted_block) is text

@@ -36,6 +36,20 @@ def _line(ls: HandlerLensServer, uri: str, line: int) -> str:
     return lines[line].rstrip("\r\n") if 0 <= line < len(lines) else ""
 
 
+def _env_line(
+    ls: HandlerLensServer, params: lsp.CompletionParams | lsp.HoverParams
+) -> tuple[str, str] | None:
+    """The path of a Python file and its line at the cursor, when the line can name an env
+    variable (`os.environ[…`, `os.getenv(…`); None otherwise."""
+    path = to_path(params.text_document.uri)
+    if path is None or not path.endswith(".py"):
+        return None
+    line = _line(ls, params.text_document.uri, params.position.line)
+    if "environ" not in line and "getenv" not in line:
+        return None
+    return path, line
+
+
 def _on_line(span: Span, line: int) -> lsp.Range:
     return to_range(span.shifted(line))
 
@@ -63,12 +77,10 @@ def env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | Non
 def _env_completion(
     ls: HandlerLensServer, params: lsp.CompletionParams
 ) -> lsp.CompletionList | None:
-    path = to_path(params.text_document.uri)
-    if path is None or not path.endswith(".py"):
+    at = _env_line(ls, params)
+    if at is None:
         return None
-    line = _line(ls, params.text_document.uri, params.position.line)
-    if "environ" not in line and "getenv" not in line:
-        return None
+    path, line = at
     from handlerlens.deploy.env_names import complete_env
 
     found = complete_env(line, params.position.character, specs_reaching(ls, path))
@@ -95,12 +107,10 @@ def _env_completion(
 
 
 def _env_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
-    path = to_path(params.text_document.uri)
-    if path is None or not path.endswith(".py"):
+    at = _env_line(ls, params)
+    if at is None:
         return None
-    line = _line(ls, params.text_document.uri, params.position.line)
-    if "environ" not in line and "getenv" not in line:
-        return None
+    path, line = at
     from handlerlens.deploy.env_names import hover_env
 
     specs = specs_reaching(ls, path)

@@ -6,11 +6,10 @@ function's trigger is `api-gateway-rest`.
 
 from __future__ import annotations
 
-import base64
 import time
 from urllib.parse import parse_qsl
 
-from .http_reply import IncomingRequest
+from .http_reply import IncomingRequest, event_body
 from .runner_env import ACCOUNT
 from .yandex_http_event import common_log_time
 
@@ -32,17 +31,6 @@ def _is_text(content_type: str | None) -> bool:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
     return media.startswith(_TEXT_TYPES) or media.endswith("+json") or media.endswith("+xml")
-
-
-def _body(body: bytes, content_type: str | None) -> tuple[str, bool]:
-    if not body:
-        return "", False
-    if _is_text(content_type):
-        try:
-            return body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            pass
-    return base64.b64encode(body).decode("ascii"), True
 
 
 def _content_type(request: IncomingRequest) -> str | None:
@@ -67,7 +55,7 @@ def build_v2(
     query: dict[str, str] = {}
     for key, value in parse_qsl(request.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
-    body, is_base64 = _body(request.body, _content_type(request))
+    body, is_base64 = event_body(request.body, _is_text(_content_type(request)))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
@@ -117,7 +105,7 @@ def build_v1(
     for key, value in parse_qsl(request.query, keep_blank_values=True):
         query[key] = value
         multi_query.setdefault(key, []).append(value)
-    body, is_base64 = _body(request.body, _content_type(request))
+    body, is_base64 = event_body(request.body, _is_text(_content_type(request)))
     return {
         "resource": "/{proxy+}",
         "path": path,

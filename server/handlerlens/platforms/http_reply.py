@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 TYPE_CHECKING = False  # typing and dataclasses are not loaded: a worker imports this module
 if TYPE_CHECKING:
     from typing import Any
+
+
+def event_body(body: bytes, as_text: bool) -> tuple[str, bool]:
+    """An HTTP event's `body` string and `isBase64Encoded` flag: the body itself when the
+    platform passes it as text (`as_text`, its rule for the content type) and it is UTF-8,
+    else base64; "" for no body."""
+    if not body:
+        return "", False
+    if as_text:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
 
 
 class HttpReply:

@@ -8,11 +8,10 @@ and trace ids added. The dump has no `path` key, so neither do we.
 
 from __future__ import annotations
 
-import base64
 import time
 from urllib.parse import parse_qsl
 
-from .http_reply import IncomingRequest
+from .http_reply import IncomingRequest, event_body
 
 TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
 if TYPE_CHECKING:
@@ -84,18 +83,6 @@ def is_plain_json(content_type: str | None) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
-def encode_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
-    """The `body` string and `isBase64Encoded` flag for a request body."""
-    if not body:
-        return "", False
-    if is_plain_json(content_type):
-        try:
-            return body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            pass
-    return base64.b64encode(body).decode("ascii"), True
-
-
 def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
@@ -137,7 +124,7 @@ def build_event(
     query, multi_query = _multi(
         parse_qsl(request.query, keep_blank_values=True) if request.query else []
     )
-    body, is_base64 = encode_body(request.body, content_type)
+    body, is_base64 = event_body(request.body, is_plain_json(content_type))
     return {
         "httpMethod": request.method,
         "headers": headers,

@@ -90,17 +90,17 @@ class Project:
 
 def read_project(root: str, platform: str | None) -> Project:
     """Every function declared under `root`, named as `serve` names them."""
-    from handlerlens.runner.targets import TargetError, _Project, _served_names
+    from handlerlens.runner.declared import DeclaredProject, TargetError, served_names
 
     root = os.path.abspath(root)
     if not os.path.isdir(root):
         raise ReplayError(f"the project root is not a directory: {root}")
-    project = _Project(root, platform)
+    project = DeclaredProject(root, platform)
     try:
         specs = project.specs()
     except TargetError as exc:
         raise ReplayError(str(exc)) from None
-    names = _served_names(project, specs)
+    names = served_names(project, specs)
     functions = [
         Function(
             name=spec.name,

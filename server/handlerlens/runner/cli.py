@@ -231,12 +231,16 @@ def _python(args: argparse.Namespace) -> str | None:
     try:
         return given_interpreter(args.python)
     except InterpreterError as exc:
-        print(
-            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
-            "the interpreter of the function's environment.",
-            file=sys.stderr,
-        )
+        _interpreter_unusable(exc)
         return None
+
+
+def _interpreter_unusable(exc: Exception) -> None:
+    print(
+        f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
+        "the interpreter of the function's environment.",
+        file=sys.stderr,
+    )
 
 
 def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None) -> str | None:
@@ -274,11 +278,7 @@ def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None)
             [fn.runtime for fn in functions],
         )
     except InterpreterError as exc:
-        print(
-            f"handlerlens: {exc}. Point --python (or the handlerlens.interpreter setting) at "
-            "the interpreter of the function's environment.",
-            file=sys.stderr,
-        )
+        _interpreter_unusable(exc)
         return None
     worker_env.configure(
         strip_site=choice.strip_site,

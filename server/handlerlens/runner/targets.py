@@ -11,16 +11,25 @@ from handlerlens.platforms.runner_env import (
     default_memory,
     default_timeout,
 )
+from handlerlens.runner.declared import (
+    DeclaredProject,
+    by_name,
+    declared_list,
+    near_name,
+    not_runnable,
+    relative,
+    served_names,
+    with_parse_errors,
+)
+from handlerlens.runner.declared import (
+    TargetError as TargetError,  # raised here too; callers import it from targets
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from handlerlens.worker.protocol import InitMessage
-
-
-class TargetError(Exception):
-    """A target that cannot be resolved; the message is for the user."""
 
 
 class ServedFunction:
@@ -101,139 +110,6 @@ def _looks_like_entry(target: str) -> bool:
     return "." in target or "/" in target
 
 
-class _Project:
-    """The project model under a root, read at most once and only when a target needs it."""
-
-    def __init__(self, root: str, platform: str | None) -> None:
-        self.root = root
-        self.platform = platform
-        self.model: Any = None
-        self._read = False
-
-    def specs(self, *, for_entry: bool = False) -> list[Any]:
-        """Every declared (or guessed) function. With `for_entry`, [] without reading the
-        model when nothing under the root can declare a function: what the model would add
-        is its heuristic guess, which says no more than an entry point does (and loading the
-        model is most of what `invoke` spends before the handler)."""
-        if not self._read:
-            if for_entry and not self._may_declare():
-                return []
-            self._read = True
-            from handlerlens.project import discover
-
-            try:
-                self.model = discover(self.root, platform_setting=self.platform)
-            except Exception as exc:  # never a traceback for the user's project
-                raise TargetError(
-                    f"could not read the project's function declarations: {exc}"
-                ) from exc
-        return list(self.model.functions) if self.model is not None else []
-
-    def _may_declare(self) -> bool:
-        try:
-            from handlerlens.project.walk import config_kind, walk_project
-        except ImportError:
-            return False
-        return any(config_kind(path) for path in walk_project(self.root)[0])
-
-    def declared_platform(self) -> str | None:
-        """The platform every declared function says, when they all say one."""
-        platforms = {s.platform for s in self.specs() if s.declared_by != "heuristic"}
-        return platforms.pop() if len(platforms) == 1 else None
-
-    def parse_errors(self) -> list[str]:
-        """`check`'s lines for the declaring files that do not parse (read ones only)."""
-        if self.model is None:
-            return []
-        from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
-
-        broken = [p for p in self.model.problems if p.code == CONFIG_PARSE_ERROR]
-        if not broken:
-            return []
-        from handlerlens.check import text_line
-
-        return [text_line(p) for p in broken]
-
-    def qualified(self, spec: Any) -> str:
-        """`svc-a/hello`: the folder of the declaring file (relative to the root), then the
-        name; at the root itself, the declaring file's name (`serverless.yml/hello`). A guessed
-        function's name already starts with its folder (`svc/main.handler`)."""
-        if spec.declared_in is None:
-            return str(spec.name)
-        folder = os.path.relpath(os.path.dirname(spec.declared_in), self.root)
-        if folder == ".":
-            folder = os.path.basename(spec.declared_in)
-        return f"{_slashed(folder)}/{spec.name}"
-
-    def file_qualified(self, spec: Any) -> str:
-        """`svc-a/serverless.yml/hello`: the declaring file (relative to the root), the name."""
-        if spec.declared_in is None:
-            return self.qualified(spec)
-        return f"{_slashed(os.path.relpath(spec.declared_in, self.root))}/{spec.name}"
-
-    def where(self, spec: Any) -> str:
-        """Where a function is declared, for a message: the file relative to the current
-        directory (as `check` names it), or its entry point for a guessed one."""
-        if spec.declared_in is None:
-            return f"guessed from {spec.entry}"
-        return _relative(spec.declared_in)
-
-
-def _not_runnable(spec: Any) -> str | None:
-    """Why a declared function cannot be served (its code is no folder), or None."""
-    if spec.inline_code is not None:
-        return f"'{spec.name}' is inline code in {spec.declared_in}"
-    if spec.archive is not None:
-        return f"the code of '{spec.name}' is the archive {spec.archive}"
-    return None
-
-
-def _slashed(path: str) -> str:
-    return path.replace(os.sep, "/")
-
-
-def _relative(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
-def _served_names(project: _Project, specs: list[Any]) -> dict[int, str]:
-    """The name each spec is served under: its own, or its qualified name where another
-    chosen function shares it (the file-qualified one where even that is shared)."""
-    counts: dict[str, int] = {}
-    for spec in specs:
-        counts[spec.name] = counts.get(spec.name, 0) + 1
-    names = {id(s): s.name if counts[s.name] == 1 else project.qualified(s) for s in specs}
-    taken: dict[str, int] = {}
-    for name in names.values():
-        taken[name] = taken.get(name, 0) + 1
-    for spec in specs:
-        if taken[names[id(spec)]] > 1:
-            names[id(spec)] = project.file_qualified(spec)
-    return names
-
-
-def _declared_list(project: _Project, specs: list[Any]) -> str:
-    names = _served_names(project, specs)
-    return ", ".join(sorted(names[id(s)] for s in specs)) or "none"
-
-
-def _near(target: str, specs: list[Any]) -> str:
-    """ " Did you mean 'hello'?" for a mistyped function name; "" when none is close."""
-    import difflib
-
-    near = difflib.get_close_matches(target, sorted({s.name for s in specs}), n=1)
-    return f". Did you mean '{near[0]}'?" if near else ""
-
-
-def _with_parse_errors(message: str, project: _Project) -> str:
-    errors = project.parse_errors()
-    if not errors:
-        return message
-    files = "file does" if len(errors) == 1 else "files do"
-    return "\n".join([f"{message}. A declaring {files} not parse:", *errors])
-
-
 def _check_trigger(fn: ServedFunction, trigger: str | None) -> None:
     """A --trigger the function's platform has, or a TargetError that lists them."""
     from handlerlens.platforms.triggers import triggers_for
@@ -265,10 +141,10 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
     if overrides.get("timeout"):
         return TIMEOUT_OPTION
     if spec.timeout and spec.declared_in:
-        return f"declared in {_relative(spec.declared_in)}"
+        return f"declared in {relative(spec.declared_in)}"
     platform = overrides.get("platform") or spec.platform
     if default_timeout(platform, spec.declared_by) != DEFAULT_TIMEOUT_S and spec.declared_in:
-        return f"the Serverless Framework's default: {_relative(spec.declared_in)} declares none"
+        return f"the Serverless Framework's default: {relative(spec.declared_in)} declares none"
     return TIMEOUT_DEFAULT
 
 
@@ -314,21 +190,6 @@ def _from_spec(
     )
 
 
-def _by_name(project: _Project, specs: list[Any], target: str) -> list[Any]:
-    """The functions `target` names: a name, `folder/name` or `folder/file/name`."""
-    found = [s for s in specs if s.name == target]
-    if found or "/" not in target:
-        return found
-    return [s for s in specs if target in _qualified_forms(project, s)]
-
-
-def _qualified_forms(project: _Project, spec: Any) -> set[str]:
-    forms = {project.qualified(spec), project.file_qualified(spec)}
-    if spec.declared_in and os.path.dirname(spec.declared_in) == project.root:
-        forms.add(f"./{spec.name}")  # the folder of a root-level declaring file
-    return forms
-
-
 def resolve_targets(
     targets: list[str],
     *,
@@ -363,7 +224,7 @@ def resolve_targets(
     }
     if notes is None:
         notes = []
-    project = _Project(root, platform)
+    project = DeclaredProject(root, platform)
     chosen_specs: list[Any] = []  # declared functions named by the targets, in order
     served: list[ServedFunction | None] = []  # None: the next of chosen_specs
     for target in targets or [""]:
@@ -404,11 +265,11 @@ def resolve_targets(
         specs = project.specs()
         if not entry:
             # Inline or zipped code has no folder to run from: serve the others.
-            runnable = [s for s in specs if _not_runnable(s) is None]
+            runnable = [s for s in specs if not_runnable(s) is None]
             if not runnable:
                 what = " with code in a folder" if specs else ""
                 raise TargetError(
-                    _with_parse_errors(
+                    with_parse_errors(
                         f"no functions declared under {root}{what}; pass an entry point like "
                         "main.handler",
                         project,
@@ -418,17 +279,18 @@ def resolve_targets(
             if single and len(specs) > 1:
                 raise TargetError(
                     f"{len(specs)} functions are declared under {root}: name one of them "
-                    f"({_declared_list(project, specs)})"
+                    f"({declared_list(project, specs)})"
                 )
             chosen_specs += specs
             served += [None] * len(specs)
             continue
-        found = _by_name(project, specs, entry)
+        found = by_name(project, specs, entry)
         if not found:
             raise TargetError(
-                _with_parse_errors(
+                with_parse_errors(
                     f"'{entry}' is neither an entry point (file.function) nor a declared "
-                    f"function (declared: {_declared_list(project, specs)}){_near(entry, specs)}",
+                    f"function (declared: {declared_list(project, specs)})"
+                    f"{near_name(entry, specs)}",
                     project,
                 )
             )
@@ -438,7 +300,7 @@ def resolve_targets(
                 f"{len(found)} declared functions are named '{entry}': {where}; name one of "
                 f"them as {project.qualified(found[0])}"
             )
-        why = _not_runnable(found[0])
+        why = not_runnable(found[0])
         if why is not None:
             raise TargetError(
                 f"{why}; HandlerLens runs code from a folder: pass its entry point with --root "
@@ -446,7 +308,7 @@ def resolve_targets(
             )
         chosen_specs.append(found[0])
         served.append(None)
-    names = _served_names(project, chosen_specs)
+    names = served_names(project, chosen_specs)
     specs_left = iter(chosen_specs)
     functions: list[ServedFunction] = []
     for fn in served:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types as lsp
 
@@ -25,6 +26,7 @@ _KINDS = {
 }
 _PLACEHOLDER = re.compile(r"\$\{\d+:[^}]*\}")
 log = logging.getLogger(__name__)
+_Answer = TypeVar("_Answer")
 # Documentation is sent on completionItem/resolve, for the one item the editor shows: the
 # list itself stays small, which is most of a completion's cost over JSON-RPC.
 _docs: OrderedDict[str, str] = OrderedDict()
@@ -57,6 +59,27 @@ def handler_contexts(ls: HandlerLensServer, path: str) -> list[HandlerContext]:
         if context not in contexts:
             contexts.append(context)
     return contexts
+
+
+def in_handlers(
+    ls: HandlerLensServer,
+    path: str,
+    params: lsp.CompletionParams | lsp.HoverParams,
+    analyse: Callable[[str, int, int, Sequence[HandlerContext]], _Answer | None],
+    what: str,
+) -> _Answer | None:
+    """`analyse` (the event completion or hover) at the cursor of `path`, a file with handlers;
+    None where it has none, or where the analysis fails: a bug costs one answer (logged as
+    `what`), never an error popup while the user types."""
+    handlers = handler_contexts(ls, path)
+    if not handlers:
+        return None
+    source = ls.workspace.get_text_document(params.text_document.uri).source
+    try:
+        return analyse(source, params.position.line, params.position.character, handlers)
+    except Exception:
+        log.exception("%s failed at %s:%s", what, path, params.position)
+        return None
 
 
 def _snippets(ls: HandlerLensServer) -> bool:
@@ -151,18 +174,9 @@ def register(server: HandlerLensServer) -> None:
         names = env_completion(ls, params)  # os.environ["… / os.getenv("…
         if names is not None:
             return names
-        handlers = handler_contexts(ls, path)
-        if not handlers:
-            return None
         from handlerlens.analysis.events.completion import complete
 
-        source = ls.workspace.get_text_document(params.text_document.uri).source
-        try:
-            result = complete(source, params.position.line, params.position.character, handlers)
-        except Exception:
-            # A bug here must cost one completion, never an error popup while typing.
-            log.exception("completion failed at %s:%s", path, params.position)
-            return None
+        result = in_handlers(ls, path, params, complete, "completion")
         if result is None:
             return None
         return to_lsp_list(result, _snippets(ls), _edit_range_default(ls))

@@ -6,15 +6,11 @@ this module where the hover on a handler's `def` has nothing to say.
 
 from __future__ import annotations
 
-import logging
-
 from lsprotocol import types as lsp
 
 from handlerlens.lsp.convert import to_path, to_range
-from handlerlens.lsp.features.completion import handler_contexts
+from handlerlens.lsp.features.completion import in_handlers
 from handlerlens.lsp.server import HandlerLensServer
-
-log = logging.getLogger(__name__)
 
 
 def event_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | None:
@@ -22,17 +18,9 @@ def event_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | N
     path = to_path(params.text_document.uri)
     if path is None or not path.endswith(".py"):
         return None
-    handlers = handler_contexts(ls, path)
-    if not handlers:
-        return None
     from handlerlens.analysis.events.hover import hover
 
-    source = ls.workspace.get_text_document(params.text_document.uri).source
-    try:
-        result = hover(source, params.position.line, params.position.character, handlers)
-    except Exception:
-        log.exception("event hover failed at %s:%s", path, params.position)
-        return None
+    result = in_handlers(ls, path, params, hover, "event hover")
     if result is None:
         return None
     return lsp.Hover(
