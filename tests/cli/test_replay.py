@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -665,6 +666,28 @@ def pytest_in(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env=env,
     )
+
+
+def test_pytest_plugin_runs_saved_events_under_xdist(project: Path) -> None:
+    # Each xdist worker collects the same items and runs its share through its own runners:
+    # the verdicts are the ones of a plain run, each event reported once.
+    for name in ("ada", "bob", "cy", "dee"):
+        event = new_event(
+            project, "api", "--name", name, "--set", f"queryStringParameters.name={name}"
+        )
+        expect(event, {"status": 200, "body": {"hello": name}, "ignore": ["body.calls", "body.id"]})
+    wrong = new_event(project, "api", "--name", "wrong")
+    expect(wrong, {"status": 200, "body": {"hello": "nobody"}, "ignore": ["body.calls", "body.id"]})
+    result = pytest_in(project, "--handlerlens", "-n", "2", "-v")
+    assert result.returncode == 1, result.stdout
+    out = result.stdout
+    assert "created: 2/2 workers" in out
+    for name in ("ada", "bob", "cy", "dee"):
+        assert len(re.findall(rf"\] PASSED \S*events/api/{name}\.json::api::{name}\b", out)) == 1, (
+            out
+        )
+    assert len(re.findall(r"\] FAILED \S*events/api/wrong\.json::api::wrong\b", out)) == 1, out
+    assert "1 failed, 4 passed" in out
 
 
 def test_pytest_plugin_is_off_without_the_option_or_the_table(project: Path) -> None:
