@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env
-from handlerlens.runner.targets import ServedFunction, init_message
+from handlerlens.runner.targets import ServedFunction, deployed_field, init_message
 from handlerlens.runner.worker_env import worker_environ
 from handlerlens.runner.worker_process import (
     LogSink,
@@ -285,6 +285,9 @@ class Pool:
             breakpoints = await debugger.settle_breakpoints(log.warning)
         version = self.version
         message = init_message(self.fn, version)
+        deployed = deployed_field(self.fn)  # "works here, would fail deployed" (worker)
+        if deployed is not None:
+            message["deployed"] = deployed
         if breakpoints is not None:
             message["breakpoints"] = breakpoints
         try:

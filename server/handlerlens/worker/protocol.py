@@ -66,6 +66,11 @@ if TYPE_CHECKING:
         context: dict[str, Any]
         breakpoints: dict[str, Any]  # under --debug: what the supervisor saw set
         writable: list[str]  # the paths a write may go to; absent under --writable
+        # What the deployment provides (worker/deployed.py): "dists" the packaged requirements
+        # (canonical names), "names" the modules the platform preinstalls, "roots" folders the
+        # deployment adds (layers), "manifest" the file listing the requirements (or None).
+        # Absent: imports are not compared with the deployment.
+        deployed: dict[str, Any]
 
     class InvokeMessage(TypedDict, total=False):
         op: Literal["invoke"]
