@@ -18,13 +18,13 @@ importlib.metadata is loaded only when a module came from outside every allowed 
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from types import FrameType
     from typing import Any
 
 _STDLIB = os.path.dirname(os.path.realpath(os.__file__))
@@ -62,42 +62,51 @@ def _file_of(module: Any) -> str | None:
 
 
 class Recorder:
-    """A `sys.meta_path` finder that finds nothing: it notes each new top-level module a file
-    of the code root imports (the function's own imports, not those of its packages, which
-    may be optional: `try: import simplejson`), with where, while the handler loads."""
+    """While the handler loads, `__import__` notes each top-level module an import statement
+    of a code-root file names (the function's own imports, not those of its packages, which
+    may be optional: `try: import simplejson`), with where — also when a package loaded it
+    first. `importlib.import_module` and relative imports are not noted."""
 
     def __init__(self, code_root: str) -> None:
         self.root = os.path.realpath(code_root)
         self.imported: dict[str, tuple[str, int]] = {}  # name → (importing file, line)
         self._ours: dict[str, bool] = {}
+        self._saved: Any = None
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+    def _note(self, name: str, importer: Any) -> None:
         top = name.partition(".")[0]
-        if top in self.imported:
-            return None
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None and (
-            frame.f_code.co_filename.startswith("<frozen importlib")
-            or frame.f_code.co_filename.endswith(os.path.join("importlib", "__init__.py"))
-        ):
-            frame = frame.f_back
-        if frame is None:
-            return None
-        file = frame.f_code.co_filename
+        if not top or top in self.imported or not isinstance(importer, dict):
+            return
+        file = importer.get("__file__")
+        if not isinstance(file, str):
+            return
         ours = self._ours.get(file)
         if ours is None:
             ours = self._ours[file] = _under(os.path.realpath(file), [self.root])
         if ours:
-            self.imported[top] = (file, frame.f_lineno)
-        return None
+            self.imported[top] = (file, sys._getframe(2).f_lineno)
 
     def __enter__(self) -> Recorder:
-        sys.meta_path.insert(0, self)
+        saved = self._saved = builtins.__import__
+
+        def recording_import(
+            name: str,
+            globals: Any = None,
+            locals: Any = None,
+            fromlist: Any = (),
+            level: int = 0,
+        ) -> Any:
+            if level == 0:
+                self._note(name, globals)
+            return saved(name, globals, locals, fromlist, level)
+
+        builtins.__import__ = recording_import
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
+        if self._saved is not None:
+            builtins.__import__ = self._saved
+            self._saved = None
 
 
 def outside(recorder: Recorder, roots: list[str]) -> dict[str, tuple[str, tuple[str, int]]]:
