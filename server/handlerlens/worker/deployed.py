@@ -5,15 +5,15 @@ After the handler module loads, every top-level module a file of the code root i
 looked at once: a builtin, a file of the standard library, of the code root or of a folder
 the deployment adds (layers) is there deployed; so is a module the platform preinstalls
 (boto3 on AWS) or one a packaged requirement installs — the requirements and their own
-dependencies, read from this interpreter's metadata, which is the one that runs the
-function. Anything else is said once, on stderr (the function's log): "works here, would
+dependencies, read from the `.dist-info` folders of this interpreter, the one that runs
+the function. Anything else is said once, on stderr (the function's log): "works here, would
 fail deployed: …".
 
 Only the code root's own imports are judged (a Recorder notes them as the handler loads):
 a package's imports may be optional, guarded by `try`, and say nothing about the deployment.
 The supervisor sends what the deployment provides in the init message (`deployed`, see
-protocol.InitMessage); without it nothing is checked. Standard library only, and
-importlib.metadata is loaded only when a module came from outside every allowed folder.
+protocol.InitMessage); without it nothing is checked. Standard library only;
+importlib.metadata is not loaded (too slow for a worker start).
 """
 
 from __future__ import annotations
@@ -127,33 +127,104 @@ def outside(recorder: Recorder, roots: list[str]) -> dict[str, tuple[str, tuple[
     return found
 
 
-def _closure(dists: Iterable[str]) -> set[str]:
-    """The requirements and what they require, as installed here (canonical names)."""
-    from importlib import metadata
+class _Installed:
+    """Distributions installed in the folders the candidates came from (site-packages), read
+    from their `.dist-info` folders directly: importlib.metadata costs ~150 ms to load and
+    scan, on a worker start a save waits for; this reads only the folders concerned."""
 
+    def __init__(self) -> None:
+        self.infos: dict[str, dict[str, str]] = {}  # folder → canonical name → dist-info
+        self.tops: dict[str, dict[str, list[str]]] = {}  # folder → top-level name → dists
+
+    def _in(self, folder: str) -> dict[str, str]:
+        found = self.infos.get(folder)
+        if found is None:
+            found = self.infos[folder] = {}
+            try:
+                entries = os.listdir(folder)
+            except OSError:
+                entries = []
+            for entry in entries:
+                if entry.endswith(".dist-info"):
+                    found[_canonical(entry[: -len(".dist-info")].split("-")[0])] = os.path.join(
+                        folder, entry
+                    )
+        return found
+
+    def owners(self, name: str, file: str) -> list[str]:
+        """The distributions (canonical) in `file`'s folder that install top-level `name`."""
+        parent = os.path.dirname(file)
+        if os.path.basename(file).startswith("__init__.") or os.path.isdir(file):
+            parent = os.path.dirname(parent)  # a package (or a namespace package's folder)
+        by_top = self.tops.get(parent)
+        if by_top is None:
+            by_top = self.tops[parent] = {}
+            for dist, info in self._in(parent).items():
+                for top in _tops(info):
+                    by_top.setdefault(top, []).append(dist)
+        return sorted(by_top.get(name, []))
+
+    def requires(self, dist: str, folders: Iterable[str]) -> list[str]:
+        """`dist`'s own requirements (no extras), canonical, if it is installed in `folders`."""
+        for folder in folders:
+            info = self._in(folder).get(dist)
+            if info is None:
+                continue
+            out = []
+            for line in _read(os.path.join(info, "METADATA")).splitlines():
+                if not line:
+                    break  # the headers end at the first blank line
+                if not line.startswith("Requires-Dist:"):
+                    continue
+                spec = line[len("Requires-Dist:") :]
+                if "extra ==" in spec or "extra==" in spec:
+                    continue  # an extra nobody asked for
+                token = ""
+                for ch in spec.split(";")[0].strip():
+                    if ch.isalnum() or ch in "-_.":
+                        token += ch
+                    else:
+                        break
+                if token:
+                    out.append(_canonical(token))
+            return out
+        return []
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _tops(info: str) -> set[str]:
+    """Top-level import names a dist-info installs: top_level.txt, else its RECORD."""
+    listed = _read(os.path.join(info, "top_level.txt"))
+    if listed:
+        return {line.strip().replace("/", ".").split(".")[0] for line in listed.splitlines()}
+    tops = set()
+    for row in _read(os.path.join(info, "RECORD")).splitlines():
+        path = row.split(",")[0]
+        head = path.split("/")[0]
+        if not head or head.startswith("..") or head.endswith((".dist-info", ".pth", ".data")):
+            continue
+        if head == "__pycache__" or (path.count("/") == 0 and not head.endswith((".py", ".so"))):
+            continue
+        tops.add(head.split(".")[0])
+    return tops
+
+
+def _closure(dists: Iterable[str], installed: _Installed, folders: list[str]) -> set[str]:
+    """The requirements and what they require, as installed here (canonical names)."""
     todo = [_canonical(d) for d in dists]
     done: set[str] = set()
     while todo:
         name = todo.pop()
-        if name in done:
-            continue
-        done.add(name)
-        try:
-            requires = metadata.distribution(name).requires or []
-        except metadata.PackageNotFoundError:
-            continue
-        for line in requires:
-            if "extra ==" in line or "extra==" in line:
-                continue  # an extra nobody asked for (the requirement's own extras aside)
-            head = line.split(";")[0].strip()
-            token = ""
-            for ch in head:
-                if ch.isalnum() or ch in "-_.":
-                    token += ch
-                else:
-                    break
-            if token:
-                todo.append(_canonical(token))
+        if name not in done:
+            done.add(name)
+            todo += installed.requires(name, folders)
     return done
 
 
@@ -166,15 +237,15 @@ def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
     found = {n: f for n, f in outside(recorder, roots).items() if n not in preinstalled}
     if not found:
         return []
-    from importlib import metadata
-
-    packaged = _closure(deployed.get("dists") or [])
-    owners = metadata.packages_distributions()
+    installed = _Installed()
+    owners = {name: installed.owners(name, file) for name, (file, _) in found.items()}
+    folders = list(installed.infos)
+    packaged = _closure(deployed.get("dists") or [], installed, folders)
     manifest = deployed.get("manifest")
     lines = []
     for name in sorted(found):
         file, (importer, line) = found[name]
-        dists = sorted({_canonical(d) for d in owners.get(name, [])})
+        dists = owners[name]
         if packaged & set(dists):
             continue
         what = f"distribution {dists[0]}" if dists else "no installed distribution"
