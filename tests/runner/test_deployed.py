@@ -101,3 +101,46 @@ def test_an_unnamed_requirement_makes_no_claim(tmp_path: Path) -> None:
         assert _notes(runner) == []
     finally:
         runner.stop()
+
+
+SAM_WITH_LAYER = textwrap.dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Common:
+        Type: AWS::Serverless::LayerVersion
+        Properties:
+          ContentUri: layers/common
+      Main:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: fn/
+          Handler: main.handler
+          Runtime: python3.12
+          Layers:
+            - !Ref Common
+    """
+)
+
+
+def test_a_layer_built_from_a_project_folder_provides(tmp_path: Path) -> None:
+    # The layer's requirements.txt installs PyYAML: yaml is provided; jsonschema (and attr,
+    # which jsonschema does not bring without being packaged) are not, said with the layer
+    # caveat since a template with layers may have others.
+    code = tmp_path / "fn"
+    code.mkdir()
+    _project(code, "boto3\n")
+    (tmp_path / "layers" / "common").mkdir(parents=True)
+    (tmp_path / "layers" / "common" / "requirements.txt").write_text("PyYAML==6.*\n")
+    (tmp_path / "template.yaml").write_text(SAM_WITH_LAYER)
+    runner = Runner(["Main", "--no-watch", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'jsonschema'")
+        _wait_note(runner, "'attr'")
+        status, _, _ = runner.request("POST", "/2015-03-31/functions/Main/invocations", b"{}")
+        assert status == 200
+        names = sorted(line.split("'")[1] for line in _notes(runner))
+        assert names == ["attr", "jsonschema"]
+        assert all("unless one of the function's layers provides it" in n for n in _notes(runner))
+    finally:
+        runner.stop()

@@ -12,10 +12,11 @@ import os
 from typing import Any
 
 from handlerlens.deploy import facts
+from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import Manifest, read_pipfile, read_pyproject, read_requirements
 from handlerlens.platforms.rules import runtime_python
 
-_CACHE: dict[tuple[str, str, str], tuple[tuple[float, ...], dict[str, Any]]] = {}
+_CACHE: dict[tuple[str, str, str, str], tuple[tuple[float, ...], dict[str, Any]]] = {}
 
 
 def _stamps(paths: list[str]) -> tuple[float, ...]:
@@ -28,10 +29,47 @@ def _stamps(paths: list[str]) -> tuple[float, ...]:
     return tuple(out)
 
 
-def provided(root: str, platform: str, runtime: str | None) -> dict[str, Any]:
+def _kind(declared_in: str) -> str:
+    name = os.path.basename(declared_in)
+    if name.endswith(".tf"):
+        return "terraform"
+    return "serverless" if name.startswith("serverless.") else "sam"
+
+
+def _layers(
+    declared_in: str | None, version: tuple[int, int] | None
+) -> tuple[bool, list[str], set[str], list[str]]:
+    """(the declaring file gives functions layers, the project folders they are built from
+    with their `python/` folders, what their requirements.txt install, the files read)."""
+    if not declared_in:
+        return False, [], set(), []
+    try:
+        with open(declared_in, encoding="utf-8", errors="replace") as file:
+            text = file.read()
+    except OSError:
+        return False, [], set(), []
+    if not LAYERS.search(text):
+        return False, [], set(), []
+    base = os.path.dirname(declared_in)
+    roots: list[str] = []
+    layer = Manifest()
+    for match in LAYER_FOLDER[_kind(declared_in)].finditer(text):
+        folder = os.path.normpath(os.path.join(base, match.group(1).strip("'\"")))
+        if not folder.startswith(base) or not os.path.isdir(folder):
+            continue
+        roots += [folder, os.path.join(folder, "python")]
+        requirements = os.path.join(folder, "requirements.txt")
+        if os.path.isfile(requirements):
+            read_requirements(requirements, layer, version)
+    return True, roots, layer.names, [declared_in, *layer.files]
+
+
+def provided(
+    root: str, platform: str, runtime: str | None, declared_in: str | None = None
+) -> dict[str, Any]:
     """The init message's `deployed` field (protocol.InitMessage) for a function whose code
-    root is `root`; cached until a manifest (or a file it includes) changes."""
-    key = (root, platform, runtime or "")
+    root is `root`, declared in `declared_in`; cached until a file it was read from changes."""
+    key = (root, platform, runtime or "", declared_in or "")
     names = [os.path.join(root, n) for n in ("requirements.txt", "pyproject.toml", "Pipfile")]
     hit = _CACHE.get(key)
     if hit is not None and hit[0] == _stamps(names + hit[1]["_files"]):
@@ -52,15 +90,19 @@ def provided(root: str, platform: str, runtime: str | None) -> dict[str, Any]:
         preinstalled = set(facts.AWS_PREINSTALLED | facts.AWS_MAYBE_PREINSTALLED)
     elif (runtime or "") in facts.YANDEX_SDK_RUNTIMES:
         preinstalled = set(facts.YANDEX_PREINSTALLED)
+    has_layers, roots, layer_dists, layer_files = _layers(declared_in, version)
     result: dict[str, Any] = {
-        "dists": sorted(manifest.names),
+        "dists": sorted(manifest.names | layer_dists),
         "names": sorted(preinstalled),
-        "roots": [],
+        "roots": roots,
         "manifest": label,
     }
+    if has_layers:
+        # Layers not built from a project folder (an ARN) may provide anything: said softly.
+        result["layers"] = True
     if manifest.unnamed:
         # A URL or a path installs something unnamed: no claim about what it provides.
         result["unnamed"] = True
-    included = [f for f in manifest.files if f not in names]
+    included = [f for f in [*manifest.files, *layer_files] if f not in names]
     _CACHE[key] = (_stamps(names + included), {**result, "_files": included})
     return result

@@ -487,7 +487,7 @@ def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
     try:
         from handlerlens.deploy.provided import provided
 
-        return provided(fn.root, fn.platform, fn.runtime)
+        return provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
     except Exception:  # a note must never keep a function from starting
         return None
 

@@ -254,6 +254,8 @@ def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
             if manifest
             else f"the code root has no requirements.txt ({what})"
         )
+        if deployed.get("layers"):
+            need += ", unless one of the function's layers provides it"
         by = os.path.relpath(importer, recorder.root)
         lines.append(
             f"handlerlens: works here, would fail deployed: '{name}' (imported by {by} line "

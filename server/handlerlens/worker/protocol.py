@@ -68,7 +68,9 @@ if TYPE_CHECKING:
         writable: list[str]  # the paths a write may go to; absent under --writable
         # What the deployment provides (worker/deployed.py): "dists" the packaged requirements
         # (canonical names), "names" the modules the platform preinstalls, "roots" folders the
-        # deployment adds (layers), "manifest" the file listing the requirements (or None).
+        # deployment adds (layers built from project folders), "manifest" the file listing
+        # the requirements (or None), "layers" true when the function may have other layers,
+        # "unnamed" true when the manifest installs something by URL or path.
         # Absent: imports are not compared with the deployment.
         deployed: dict[str, Any]
 
