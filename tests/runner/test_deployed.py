@@ -144,3 +144,23 @@ def test_a_layer_built_from_a_project_folder_provides(tmp_path: Path) -> None:
         assert all("unless one of the function's layers provides it" in n for n in _notes(runner))
     finally:
         runner.stop()
+
+
+def test_said_once_per_serve_across_reloads(tmp_path: Path) -> None:
+    # A save starts a new worker: yaml is not said again; an import the save adds is.
+    _project(tmp_path, "jsonschema\n")
+    runner = Runner(["main.handler", "--platform", "aws", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'yaml'")
+        mark = len(runner.events)
+        (tmp_path / "main.py").write_text(
+            MAIN.replace("import helper", "import helper\nimport pygments")
+        )
+        runner.wait_for(lambda e: e["event"] == "reloaded" and e["ok"] is True, start=mark)
+        _wait_note(runner, "'pygments'")
+        status, _, body = runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+        assert status == 200
+        names = [line.split("'")[1] for line in _notes(runner)]
+        assert names == ["yaml", "pygments"]
+    finally:
+        runner.stop()

@@ -105,6 +105,8 @@ class Pool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._base_env = worker_environ(os.environ)
+        # Modules a worker said would fail deployed: said once per serve, not on every save.
+        self._told_deployed: set[str] = set()
         if debug:
             # pydevd warns on stderr (the function's log) about frozen modules on 3.11+;
             # they only matter for breakpoints inside the standard library.
@@ -287,7 +289,7 @@ class Pool:
         message = init_message(self.fn, version)
         deployed = deployed_field(self.fn)  # "works here, would fail deployed" (worker)
         if deployed is not None:
-            message["deployed"] = deployed
+            message["deployed"] = {**deployed, "told": sorted(self._told_deployed)}
         if breakpoints is not None:
             message["breakpoints"] = breakpoints
         try:
@@ -304,6 +306,7 @@ class Pool:
             }
             self.release(Instance(worker, generation, version, None, died, dead_init=True))
             return died
+        self._told_deployed.update(reply.get("deployedTold") or ())
         error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
         instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
         instance.direct = bool(reply.get("direct"))

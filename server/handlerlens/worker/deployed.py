@@ -229,12 +229,14 @@ def _closure(dists: Iterable[str], installed: _Installed, folders: list[str]) ->
 
 
 def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
-    """The lines to log for the modules that would fail deployed (and writes them)."""
+    """Log a line for each module that would fail deployed (those `told` before aside);
+    returns their names."""
     if deployed.get("unnamed"):
         return []  # the manifest installs something from a URL or path: no claim either way
     roots = [r for r in deployed.get("roots") or [] if isinstance(r, str)]
     preinstalled = set(deployed.get("names") or [])
-    found = {n: f for n, f in outside(recorder, roots).items() if n not in preinstalled}
+    skip = preinstalled | set(deployed.get("told") or [])
+    found = {n: f for n, f in outside(recorder, roots).items() if n not in skip}
     if not found:
         return []
     installed = _Installed()
@@ -243,6 +245,7 @@ def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
     packaged = _closure(deployed.get("dists") or [], installed, folders)
     manifest = deployed.get("manifest")
     lines = []
+    told = []
     for name in sorted(found):
         file, (importer, line) = found[name]
         dists = owners[name]
@@ -257,6 +260,7 @@ def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
         if deployed.get("layers"):
             need += ", unless one of the function's layers provides it"
         by = os.path.relpath(importer, recorder.root)
+        told.append(name)
         lines.append(
             f"handlerlens: works here, would fail deployed: '{name}' (imported by {by} line "
             f"{line}) comes from {file}, outside the code root and its layers, and {need}: "
@@ -264,4 +268,4 @@ def report(recorder: Recorder, deployed: dict[str, Any]) -> list[str]:
         )
     for text in lines:
         sys.stderr.write(text)
-    return lines
+    return told

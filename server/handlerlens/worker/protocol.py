@@ -70,7 +70,8 @@ if TYPE_CHECKING:
         # (canonical names), "names" the modules the platform preinstalls, "roots" folders the
         # deployment adds (layers built from project folders), "manifest" the file listing
         # the requirements (or None), "layers" true when the function may have other layers,
-        # "unnamed" true when the manifest installs something by URL or path.
+        # "unnamed" true when the manifest installs something by URL or path; "told" the
+        # modules an earlier worker of this function said already (not said again).
         # Absent: imports are not compared with the deployment.
         deployed: dict[str, Any]
 
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
         direct: bool  # the worker can answer lent connections
         maxRssKb: int
         marked: list[int]  # the streams given an end marker
+        deployedTold: list[str]  # the modules said to fail deployed (InitMessage deployed)
 
     class ResultReply(TypedDict, total=False):
         op: str  # "result", or "direct-end" on a lent connection

@@ -91,7 +91,9 @@ class Runtime:
             reply["error"] = self.init_error
         elif recorder is not None:
             # After initMs: the platform's init does not include HandlerLens's own look.
-            deployed.report(recorder, meta["deployed"])
+            told = deployed.report(recorder, meta["deployed"])
+            if told:
+                reply["deployedTold"] = told
         return reply
 
     def _log_init_error(self, exc: BaseException | None) -> None:
