@@ -72,6 +72,8 @@ class Recorder:
         self.imported: dict[str, tuple[str, int]] = {}  # name → (importing file, line)
         self._ours: dict[str, bool] = {}
         self._saved: Any = None
+        self._wrapper: Any = None
+        self._active = False
 
     def _note(self, name: str, importer: Any) -> None:
         top = name.partition(".")[0]
@@ -88,6 +90,7 @@ class Recorder:
 
     def __enter__(self) -> Recorder:
         saved = self._saved = builtins.__import__
+        self._active = True
 
         def recording_import(
             name: str,
@@ -96,17 +99,19 @@ class Recorder:
             fromlist: Any = (),
             level: int = 0,
         ) -> Any:
-            if level == 0:
+            if level == 0 and self._active:
                 self._note(name, globals)
             return saved(name, globals, locals, fromlist, level)
 
+        self._wrapper = recording_import
         builtins.__import__ = recording_import
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
+        self._active = False  # inert from now on, even if the code wrapped it in turn
+        if self._saved is not None and builtins.__import__ is self._wrapper:
             builtins.__import__ = self._saved
-            self._saved = None
+        self._saved = None
 
 
 def outside(recorder: Recorder, roots: list[str]) -> dict[str, tuple[str, tuple[str, int]]]:
