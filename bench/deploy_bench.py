@@ -9,6 +9,7 @@
 
 `--python` picks the interpreter whose HandlerLens is measured (default: this checkout's
 .venv), so a checkout without the deploy checks gives the "before" figures.
+`make bench` reports the same through `deploy_figures` (issue #19's goals in bench/goals.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.check_tree_bench import COLD, WARM, time_check
 from bench.lsp_bench import _edit_series, _quiet
-from bench.lsp_client import LspClient
+from bench.lsp_client import LspClient, LspError
 from bench.lsp_document import Document
 from bench.monorepo import generate
 from bench.procs import VENV_PY, rss_mib
+from bench.stats import Figure, Row, percentile
 from bench.workload import (
     SIGNATURE,
     SIGNATURE_BROKEN,
@@ -93,6 +96,92 @@ async def edit_figures(
     finally:
         await client.close()
     return out
+
+
+EDIT_KEY, CHECK_KEY, RSS_KEY = "deploy-edit", "deploy-check", "deploy-rss"
+WITH_CHECKS = "HandlerLens, deploy checks at work"
+PLAIN = "HandlerLens, lsp_bench's module"
+EDITS = {"syntax": "syntax-error edit", "signature": "handler-arity edit"}
+
+
+def edit_subject(piece: str, edit: str) -> str:
+    """The row name of one edit series: `piece` with / without the checks' inputs."""
+    return f"{WITH_CHECKS if piece == 'edit' else PLAIN} ({EDITS[edit]})"
+
+
+async def deploy_figures(
+    workdir: Path, reps: int, check_runs: int, functions: int = 500
+) -> list[Figure]:
+    """`make bench`'s figures of issue #19: edit → diagnostics with the deploy checks at work
+    (and the plain module beside it, same run), `check` on the generated monorepo (cold and
+    warm parse cache) and the language server's RSS on it."""
+    python = str(VENV_PY)
+    edit_rows: list[Row] = []
+    for piece in ("edit", "plain"):
+        series: dict[str, list[float]] = {}
+        error = "not measured: no diagnostics published for this edit"
+        try:
+            series = await edit_figures(python, workdir, reps, plain=piece == "plain")
+        except (LspError, OSError) as exc:
+            error = f"not measured: {exc}"
+        for edit in EDITS:
+            row = Row(edit_subject(piece, edit), series.get(edit, []))
+            if not row.samples:
+                row.missing = error
+            edit_rows.append(row)
+    edit_figure = Figure(
+        EDIT_KEY,
+        "Edit → diagnostics on the 2,000-line module with the deploy checks at work",
+        "ms",
+        edit_rows,
+        reference=edit_subject("plain", "syntax"),
+        notes=[
+            "The deploy checks' module is lsp_bench's 2,000-line module under a SAM template "
+            "(python3.9, so the older-grammar check parses every edit too) with `requests` "
+            "(not packaged), `yaml` (PyYAML in requirements.txt) and two environment reads "
+            "(one undeclared) on top; lsp_bench's module as it is, measured in the same run, "
+            "beside it. `python -m bench.deploy_bench --only edit` prints the same."
+        ],
+    )
+    root = workdir / "monorepo"
+    generate(root, functions)
+    check_rows = [Row(f"HandlerLens, {COLD}"), Row(f"HandlerLens, {WARM}")]
+    try:
+        timed = await asyncio.to_thread(time_check, root, check_runs, None)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
+        for row in check_rows:
+            row.missing = f"not measured: {exc}"
+    else:
+        for row, state in zip(check_rows, (COLD, WARM), strict=True):
+            walls, cpus, found = timed[state]
+            row.samples = walls
+            row.note = f"CPU median {percentile(cpus, 50):.2f} s, {found} functions"
+    check_figure = Figure(
+        CHECK_KEY,
+        f"`handlerlens check` on a generated monorepo of {functions} functions, wall time",
+        "s",
+        check_rows,
+        reference=f"HandlerLens, {COLD}",
+        notes=[
+            f"bench/monorepo.py: one SAM template, {functions} code roots of 5 modules each "
+            "(stdlib, boto3, a requirement, helper packages; every 10th imports a package it "
+            "does not list), a fresh `check --format json` process per run, cold and warm "
+            "parse cache interleaved (as bench/check_tree_bench.py)."
+        ],
+    )
+    try:
+        rss, hwm = await monorepo_rss(python, root, workdir)
+        rss_row = Row("HandlerLens", [rss], note=f"peak (VmHWM) {hwm:.1f} MiB")
+    except (LspError, OSError) as exc:
+        rss_row = Row("HandlerLens", missing=f"not measured: {type(exc).__name__}: {exc}")
+    rss_figure = Figure(
+        RSS_KEY,
+        f"Language server RSS with the monorepo of {functions} functions open (VmRSS)",
+        "MiB",
+        [rss_row],
+        notes=["One reading, from /proc/PID/status once the server's first publishes settled."],
+    )
+    return [edit_figure, check_figure, rss_figure]
 
 
 def check_seconds(python: str, root: Path, runs: int = 3) -> list[float]:

@@ -1,10 +1,16 @@
-"""The numbers issues #2–#5 name, checked against this run's figures."""
+"""The numbers the issues name (#2–#5, #14, #19, #20), checked against this run's figures."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from bench.check_tree_bench import COLD, WARM
 from bench.debug_bench import PLAIN, RESTART, STANDBY, UNDER_DEBUG
+from bench.deploy_bench import CHECK_KEY as DEPLOY_CHECK
+from bench.deploy_bench import EDIT_KEY as DEPLOY_EDIT
+from bench.deploy_bench import EDITS as DEPLOY_EDITS
+from bench.deploy_bench import RSS_KEY as DEPLOY_RSS
+from bench.deploy_bench import edit_subject
 from bench.lsp_bench import FLOOR_PYGLS
 from bench.replay_bench import FLOOR_PYTEST, LAMBDA_LOCAL
 from bench.replay_bench import KEY as REPLAY
@@ -244,4 +250,38 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
         if warm is not None:
             measured += f"; warm: {seconds(warm)}"
         goals.append(Goal(14, text, measured, cold.median <= 2000))
+
+    # Issue 19: the deploy checks.
+    for edit, label in DEPLOY_EDITS.items():
+        latency_goal(
+            19,
+            f"edit → diagnostics with the deploy checks at work, 2,000-line module: "
+            f"median ≤ 30 ms ({label})",
+            [DEPLOY_EDIT],
+            30.0,
+            float("inf"),
+            subject=edit_subject("edit", edit),
+        )
+        without = row(DEPLOY_EDIT, edit_subject("plain", edit))
+        if without is not None:
+            goals[-1].measured += f" (without them, same run: median {_fmt(without.median)})"
+    cold_check = row(DEPLOY_CHECK, f"HandlerLens, {COLD}")
+    warm_check = row(DEPLOY_CHECK, f"HandlerLens, {WARM}")
+    text = "`check` on a generated monorepo of 500 functions: median ≤ 5 s (cold parse cache)"
+    if cold_check is None or cold_check.median is None:
+        goals.append(Goal(19, text, "—", None))
+    else:
+        measured = f"cold cache: median {_fmt(cold_check.median, 's')}"
+        if warm_check is not None:
+            measured += f"; warm: median {_fmt(warm_check.median, 's')}"
+        goals.append(Goal(19, text, measured, cold_check.median <= 5.0))
+    mono_rss = row(DEPLOY_RSS)
+    goals.append(
+        Goal(
+            19,
+            "language server RSS on the 500-function monorepo ≤ 120 MiB",
+            _fmt(mono_rss.median, "MiB") if mono_rss else "—",
+            None if mono_rss is None else (mono_rss.median or 0.0) <= 120,
+        )
+    )
     return goals

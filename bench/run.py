@@ -25,6 +25,7 @@ from pathlib import Path
 from bench import (
     check_tree_bench,
     debug_bench,
+    deploy_bench,
     extension_bench,
     goals,
     lsp_bench,
@@ -185,14 +186,25 @@ async def _run(
 
     await _section("check on serverless-patterns", check_tree, runner)
 
-    # Last, as the newest figure (about 2 minutes, most of it python-lambda-local's 200
-    # processes): the time budget skips it, and says so, before any older one.
+    # Near the end (about 2 minutes, most of it python-lambda-local's 200 processes).
     async def replay() -> list[Figure]:
         runs = 2 if runner_reps is QUICK_RUNNER else 5
         return [await asyncio.to_thread(replay_bench.replay_figure, workdir, runs)]
 
     await _section("saved events as tests", replay, runner)
-    return lsp + runner + ext
+
+    # Last, as the newest figures (about 40 s: two edit series per module, the 500-function
+    # monorepo's check cold and warm, one server on it): the time budget skips them, and says
+    # so, before any older one.
+    async def deploy() -> list[Figure]:
+        quick = lsp_reps is QUICK_LSP
+        return await deploy_bench.deploy_figures(
+            workdir, reps=4 if quick else 20, check_runs=1 if quick else 5
+        )
+
+    deploy_figures: list[Figure] = []
+    await _section("deploy checks", deploy, deploy_figures)
+    return lsp + runner + ext + deploy_figures
 
 
 def main() -> int:
@@ -226,7 +238,8 @@ def main() -> int:
     lsp = [f for f in figures if f.key.startswith("lsp-")]
     ext = [f for f in figures if f.key.startswith("ext-")]
     check = [f for f in figures if f.key.startswith("check-")]
-    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-", "check-"))]
+    deploy = [f for f in figures if f.key.startswith("deploy-")]
+    runner = [f for f in figures if not f.key.startswith(("lsp-", "ext-", "check-", "deploy-"))]
     text = render(
         header,
         goals.evaluate(list(by_key.values())),
@@ -239,6 +252,11 @@ def main() -> int:
             ),
             ("Extension (issue #6) — examples/ in code-server, driven by Chromium", ext),
             ("`handlerlens check` (issue #14) — a big real tree", check),
+            (
+                "What deploy would reject (issue #19) — the 2,000-line module with imports and "
+                "environment reads, a generated 500-function monorepo",
+                deploy,
+            ),
         ],
     )
     Path(args.out).write_text(text)

@@ -105,6 +105,8 @@ export interface ServerSettings {
   interpreter: string;
   runner: { port: number; timeout: number | null };
   eventsFolder: string;
+  /** runtime-interpreter-mismatch: an info where the local Python is not the runtime's. */
+  interpreterMismatch: boolean;
 }
 
 /**

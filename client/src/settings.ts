@@ -13,6 +13,7 @@ export const RESTART_SETTINGS = [
   "handlerlens.runner.port",
   "handlerlens.runner.timeout",
   "handlerlens.eventsFolder",
+  "handlerlens.interpreterMismatch",
 ] as const;
 
 export const DEFAULT_EVENTS_FOLDER = ".handlerlens/events";
@@ -23,6 +24,7 @@ export interface ExtensionSettings {
   runnerPort: number;
   runnerTimeout: number | null;
   eventsFolder: string;
+  interpreterMismatch: boolean;
 }
 
 /** Current settings for a resource (or the first workspace folder), defaults filled in. */
@@ -38,6 +40,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): ExtensionSettin
     runnerTimeout: typeof timeout === "number" && timeout > 0 ? timeout : null,
     eventsFolder:
       cfg.get<string>("eventsFolder", DEFAULT_EVENTS_FOLDER).trim() || DEFAULT_EVENTS_FOLDER,
+    interpreterMismatch: cfg.get<unknown>("interpreterMismatch", false) === true,
   };
 }
 
@@ -48,6 +51,7 @@ export function serverSettings(settings: ExtensionSettings, interpreter: string)
     interpreter,
     runner: { port: settings.runnerPort, timeout: settings.runnerTimeout },
     eventsFolder: settings.eventsFolder,
+    interpreterMismatch: settings.interpreterMismatch,
   };
 }
 

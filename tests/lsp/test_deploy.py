@@ -156,3 +156,49 @@ async def test_runtime_interpreter_mismatch_when_asked(tmp_path: Path) -> None:
     async with running_server(tmp_path, options=options) as client:
         diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
         assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+
+
+def _client_options(mismatch: bool) -> dict[str, object]:
+    """initializationOptions as the VS Code extension sends them (client/src/settings.ts
+    serverSettings), `handlerlens.interpreterMismatch` included."""
+    return {
+        "clientCommands": True,
+        "settings": {
+            "platform": "auto",
+            "interpreter": sys.executable,
+            "runner": {"port": 0, "timeout": None},
+            "eventsFolder": ".handlerlens/events",
+            "interpreterMismatch": mismatch,
+        },
+    }
+
+
+def _mismatches(diags: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
+    return [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+
+
+async def test_interpreter_mismatch_setting_from_the_vscode_client(tmp_path: Path) -> None:
+    app = _project(tmp_path)
+    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", other))
+    async with running_server(tmp_path, options=_client_options(True)) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: bool(_mismatches(d)))
+        (diag,) = _mismatches(diags)
+        assert (diag.range.start.line, diag.range.start.character) == (5, 4)
+        assert f"deployed on {other}" in diag.message
+    # Off (the default): the other deploy problems, no mismatch; then switched on and off
+    # live, as an editor that sends workspace/didChangeConfiguration does.
+    async with running_server(tmp_path, options=_client_options(False)) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
+        assert not _mismatches(diags)
+        settings = _client_options(True)["settings"]
+        client.workspace_did_change_configuration(
+            lsp.DidChangeConfigurationParams(settings={"handlerlens": settings})
+        )
+        diags = await wait_for_diagnostics(client, app, lambda d: bool(_mismatches(d)))
+        assert len(_mismatches(diags)) == 1 and len(_deploy(diags)) >= 2
+        client.workspace_did_change_configuration(
+            lsp.DidChangeConfigurationParams(settings=_client_options(False)["settings"])
+        )
+        diags = await wait_for_diagnostics(client, app, lambda d: not _mismatches(d))
+        assert len(_deploy(diags)) >= 2

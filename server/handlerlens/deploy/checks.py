@@ -19,6 +19,7 @@ from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
 from handlerlens.deploy import dists, facts, stdlib
+from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
     MANIFEST_NAMES,
     Manifest,
@@ -35,20 +36,13 @@ _SERVER = (sys.version_info[0], sys.version_info[1])
 # Distributions whose import names are known exactly (AWS's preinstalled ones): never matched
 # by name alone.
 _KNOWN_HERE = facts.AWS_PREINSTALLED_DISTS
-# A declaring file whose function has layers, or whose environment is computed elsewhere.
-_LAYERS = re.compile(r"(?m)^\s*(?:Layers\s*:|layers\s*[:=])|\"Layers\"\s*:")
 # The end of a message that names its function: " [function 'Orders' in template.yaml]".
 _FOR_FUNCTION = re.compile(r" \[function '(.*)' in ([^\]]+)\]$")
-# A SAM layer built from a folder: `ContentUri: layers/common` (not `!Ref`, S3 or `${…}`).
-_LAYER_FOLDER = {
-    "sam": re.compile(r"(?m)^\s*ContentUri\s*:\s*([\"']?[\w./-]+[\"']?)\s*$"),
-    "serverless": re.compile(r"(?m)^\s*path\s*:\s*([\"']?[\w.-][\w./-]*[\"']?)\s*$"),
-    "terraform": re.compile(r'source_dir\s*=\s*"(?:\$\{path\.module\}/)?([\w.-][\w./-]*)"'),
-}
 _IMPORTING_MODULE = re.compile(r"Unable to import module '([^']*)'")
 # A line setting a key: YAML `KEY: value`, HCL `KEY = value`, either maybe quoted.
 _SETTER = re.compile(r"""^(\s*)(["']?)([\w.-]+)\2(\s*)([:=])\s*\S""")
 _MODULE_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"$]+)"')
+# A declaring file whose environment is computed elsewhere.
 _ENV_OPAQUE = re.compile(
     r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
     r"\b|Variables\s*:\s*!|\"Variables\"\s*:\s*\{\s*\"(?:Fn::|Ref)|Fn::Transform|env_file|dotenv"
@@ -113,7 +107,7 @@ class DeployChecker:
         hit = self._declaring.get(path)
         if hit is None or hit[0] != text:
             words = frozenset(re.findall(r"[\w-]+", text))
-            hit = (text, bool(_LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
+            hit = (text, bool(LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
             self._declaring[path] = hit
         return hit[1], hit[2], hit[3]
 
@@ -532,7 +526,7 @@ class DeployChecker:
         Serverless `path: layers/x`, Terraform `source_dir = "${path.module}/layers/x"`)
         provides `top`: in its `python/` folder, at its top, or in its requirements.txt."""
         spec = ctx.spec
-        pattern = _LAYER_FOLDER.get(spec.declared_by)
+        pattern = LAYER_FOLDER.get(spec.declared_by)
         if pattern is None or not spec.declared_in:
             return False
         base = os.path.dirname(spec.declared_in)

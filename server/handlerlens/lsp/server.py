@@ -95,10 +95,16 @@ class HandlerLensServer(LanguageServer):
             ws = WorkspaceState(
                 root, platform_setting=self.settings.platform_setting, sources=self.sources
             )
-            if self.settings.interpreter_mismatch:  # runtime-interpreter-mismatch
-                ws.deploy.local_python = (sys.version_info[0], sys.version_info[1])
+            ws.deploy.local_python = self.local_python()
             self.workspaces[root] = ws
         return ws
+
+    def local_python(self) -> tuple[int, int] | None:
+        """The Python deploy checks compare runtimes with (runtime-interpreter-mismatch): this
+        interpreter's, which the runner it starts uses too; None when the setting is off."""
+        if not self.settings.interpreter_mismatch:
+            return None
+        return (sys.version_info[0], sys.version_info[1])
 
     async def run_analysis(self, fn: Any, *args: Any) -> Any:
         """Run `fn(*args)` on the analysis thread; errors are logged, never raised."""

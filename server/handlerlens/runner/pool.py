@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env
-from handlerlens.runner.targets import ServedFunction, init_message
+from handlerlens.runner.targets import ServedFunction, deployed_field, init_message
 from handlerlens.runner.worker_env import worker_environ
 from handlerlens.runner.worker_process import (
     LogSink,
@@ -105,6 +105,8 @@ class Pool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._base_env = worker_environ(os.environ)
+        # Modules a worker said would fail deployed: said once per serve, not on every save.
+        self._told_deployed: set[str] = set()
         if debug:
             # pydevd warns on stderr (the function's log) about frozen modules on 3.11+;
             # they only matter for breakpoints inside the standard library.
@@ -285,6 +287,9 @@ class Pool:
             breakpoints = await debugger.settle_breakpoints(log.warning)
         version = self.version
         message = init_message(self.fn, version)
+        deployed = deployed_field(self.fn)  # "works here, would fail deployed" (worker)
+        if deployed is not None:
+            message["deployed"] = {**deployed, "told": sorted(self._told_deployed)}
         if breakpoints is not None:
             message["breakpoints"] = breakpoints
         try:
@@ -301,6 +306,7 @@ class Pool:
             }
             self.release(Instance(worker, generation, version, None, died, dead_init=True))
             return died
+        self._told_deployed.update(reply.get("deployedTold") or ())
         error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
         instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
         instance.direct = bool(reply.get("direct"))

@@ -342,6 +342,18 @@ def resolve_targets(
     return functions
 
 
+def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
+    """What the deployment provides (InitMessage `deployed`), for the worker to say which
+    imports work here but would fail deployed; None when it cannot be read. `serve` sends it
+    (pool.py); `invoke` does not: reading the manifest loads `packaging`, too slow for it."""
+    try:
+        from handlerlens.deploy.provided import provided
+
+        return provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
+    except Exception:  # a note must never keep a function from starting
+        return None
+
+
 def init_message(fn: ServedFunction, version: str) -> InitMessage:
     """The worker's `init` operation: entry point, environment, context constants.
 

@@ -66,6 +66,14 @@ if TYPE_CHECKING:
         context: dict[str, Any]
         breakpoints: dict[str, Any]  # under --debug: what the supervisor saw set
         writable: list[str]  # the paths a write may go to; absent under --writable
+        # What the deployment provides (worker/deployed.py): "dists" the packaged requirements
+        # (canonical names), "names" the modules the platform preinstalls, "roots" folders the
+        # deployment adds (layers built from project folders), "manifest" the file listing
+        # the requirements (or None), "layers" true when the function may have other layers,
+        # "unnamed" true when the manifest installs something by URL or path; "told" the
+        # modules an earlier worker of this function said already (not said again).
+        # Absent: imports are not compared with the deployment.
+        deployed: dict[str, Any]
 
     class InvokeMessage(TypedDict, total=False):
         op: Literal["invoke"]
@@ -84,6 +92,7 @@ if TYPE_CHECKING:
         direct: bool  # the worker can answer lent connections
         maxRssKb: int
         marked: list[int]  # the streams given an end marker
+        deployedTold: list[str]  # the modules said to fail deployed (InitMessage deployed)
 
     class ResultReply(TypedDict, total=False):
         op: str  # "result", or "direct-end" on a lent connection

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from . import errors, isolation, loader, logsetup, marshal, protocol, readonly, stdlib
+from . import deployed, errors, isolation, loader, logsetup, marshal, protocol, readonly, stdlib
 from .contexts import LambdaContext, YandexContext
 
 TYPE_CHECKING = False
@@ -67,8 +67,13 @@ class Runtime:
         )
         if meta.get("writable") is not None:  # None: --writable
             readonly.install(list(meta["writable"]), self.platform, stdlib.code_root)
+        recorder = deployed.Recorder(stdlib.code_root) if meta.get("deployed") else None
         try:
-            self.handler = loader.resolve(self.platform, meta["entry"])
+            if recorder is not None:
+                with recorder:
+                    self.handler = loader.resolve(self.platform, meta["entry"])
+            else:
+                self.handler = loader.resolve(self.platform, meta["entry"])
         except errors.InitFault as fault:
             self.init_error = errors.make_error(
                 self.platform, fault.message, fault.error_type, fault.trace, None
@@ -84,6 +89,11 @@ class Runtime:
         }
         if self.init_error is not None:
             reply["error"] = self.init_error
+        elif recorder is not None:
+            # After initMs: the platform's init does not include HandlerLens's own look.
+            told = deployed.report(recorder, meta["deployed"])
+            if told:
+                reply["deployedTold"] = told
         return reply
 
     def _log_init_error(self, exc: BaseException | None) -> None:

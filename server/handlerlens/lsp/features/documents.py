@@ -99,13 +99,14 @@ def register(server: HandlerLensServer) -> None:
     async def did_change_configuration(
         ls: HandlerLensServer, params: lsp.DidChangeConfigurationParams
     ) -> None:
-        before = ls.settings.platform
+        before = (ls.settings.platform, ls.settings.interpreter_mismatch)
         client_commands = ls.settings.client_commands
         apply_initialization_options(ls, {"settings": params.settings})
         ls.settings.client_commands = client_commands
-        if ls.settings.platform != before:
+        if (ls.settings.platform, ls.settings.interpreter_mismatch) != before:
             for ws in ls.workspaces.values():
                 ws.platform_setting = ls.settings.platform_setting
+                ws.deploy.local_python = ls.local_python()
             await ls.discover_all()
             ls.lens_refresh()
 

@@ -1,0 +1,166 @@
+"""The runner agrees with the deploy checks (issue #19, item 5): at worker start, a module the
+function's own code imports from outside the code root, its layers and its packaged
+requirements is one log line "works here, would fail deployed: …" — over a real `serve`."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from tests.runner.harness import Runner
+
+MAIN = textwrap.dedent(
+    """\
+    import json
+    import yaml
+    import jsonschema
+    import attr
+    import boto3
+    import helper
+
+
+    def handler(event, context):
+        return {"statusCode": 200, "body": json.dumps({"yaml": yaml.__name__})}
+    """
+)
+NOTE = "works here, would fail deployed"
+# The function's own interpreter (this venv, with PyYAML, jsonschema, attrs, boto3): named
+# with --python, its site-packages stay importable, as in a project's own environment.
+PYTHON = ["--python", sys.executable]
+
+
+def _project(root: Path, requirements: str | None) -> None:
+    (root / "main.py").write_text(MAIN)
+    (root / "helper.py").write_text("import json\n")
+    if requirements is not None:
+        (root / "requirements.txt").write_text(requirements)
+
+
+def _notes(runner: Runner) -> list[str]:
+    """The note's lines, as the runner's status stream reports the function's log (the same
+    lines are echoed on its stderr too)."""
+    with runner.changed:
+        return [
+            str(e["line"])
+            for e in runner.events
+            if e["event"] == "log" and NOTE in str(e.get("line"))
+        ]
+
+
+def _wait_note(runner: Runner, text: str) -> None:
+    def seen(_: Any = None) -> bool:
+        return any(text in line for line in _notes(runner))
+
+    try:
+        runner.wait_for(lambda e: seen(), timeout=15)
+    except AssertionError:
+        assert seen(), "\n".join(runner.stderr)
+
+
+def test_serve_says_which_import_would_fail_deployed(tmp_path: Path) -> None:
+    # jsonschema is packaged, attr comes with it (attrs, a dependency), boto3 is preinstalled
+    # on AWS, helper is in the code root; yaml (PyYAML, installed here) is in none of them.
+    _project(tmp_path, "# the function's packages\njsonschema>=4  # validation\n")
+    runner = Runner(["main.handler", "--platform", "aws", "--no-watch", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'yaml'")
+        status, _, body = runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+        assert status == 200 and b"yaml" in body  # it does work here
+        runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+        (line,) = _notes(runner)  # once, for yaml only (not idna, which jsonschema imports)
+        assert "'yaml' (imported by main.py line 2) comes from " in line
+        assert "requirements.txt does not list it (distribution pyyaml)" in line
+        assert "No module named 'yaml'" in line
+    finally:
+        runner.stop()
+
+
+def test_serve_without_requirements_on_yandex(tmp_path: Path) -> None:
+    # Yandex does not preinstall boto3; no requirements.txt: every outside import is said.
+    _project(tmp_path, None)
+    runner = Runner(["main.handler", "--platform", "yandex", "--no-watch", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'yaml'")
+        _wait_note(runner, "'boto3'")
+        names = sorted(line.split("'")[1] for line in _notes(runner))
+        assert names == ["attr", "boto3", "jsonschema", "yaml"]
+        assert all("the code root has no requirements.txt" in line for line in _notes(runner))
+    finally:
+        runner.stop()
+
+
+def test_an_unnamed_requirement_makes_no_claim(tmp_path: Path) -> None:
+    # A URL installs something whose name the runner cannot know: it says nothing.
+    _project(tmp_path, "https://example.com/pkg-1.0.tar.gz\n")
+    runner = Runner(["main.handler", "--platform", "aws", "--no-watch", *PYTHON], tmp_path)
+    try:
+        status, _, _ = runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+        assert status == 200
+        assert _notes(runner) == []
+    finally:
+        runner.stop()
+
+
+SAM_WITH_LAYER = textwrap.dedent(
+    """\
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Common:
+        Type: AWS::Serverless::LayerVersion
+        Properties:
+          ContentUri: layers/common
+      Main:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: fn/
+          Handler: main.handler
+          Runtime: python3.12
+          Layers:
+            - !Ref Common
+    """
+)
+
+
+def test_a_layer_built_from_a_project_folder_provides(tmp_path: Path) -> None:
+    # The layer's requirements.txt installs PyYAML: yaml is provided; jsonschema (and attr,
+    # which jsonschema does not bring without being packaged) are not, said with the layer
+    # caveat since a template with layers may have others.
+    code = tmp_path / "fn"
+    code.mkdir()
+    _project(code, "boto3\n")
+    (tmp_path / "layers" / "common").mkdir(parents=True)
+    (tmp_path / "layers" / "common" / "requirements.txt").write_text("PyYAML==6.*\n")
+    (tmp_path / "template.yaml").write_text(SAM_WITH_LAYER)
+    runner = Runner(["Main", "--no-watch", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'jsonschema'")
+        _wait_note(runner, "'attr'")
+        status, _, _ = runner.request("POST", "/2015-03-31/functions/Main/invocations", b"{}")
+        assert status == 200
+        names = sorted(line.split("'")[1] for line in _notes(runner))
+        assert names == ["attr", "jsonschema"]
+        assert all("unless one of the function's layers provides it" in n for n in _notes(runner))
+    finally:
+        runner.stop()
+
+
+def test_said_once_per_serve_across_reloads(tmp_path: Path) -> None:
+    # A save starts a new worker: yaml is not said again; an import the save adds is.
+    _project(tmp_path, "jsonschema\n")
+    runner = Runner(["main.handler", "--platform", "aws", *PYTHON], tmp_path)
+    try:
+        _wait_note(runner, "'yaml'")
+        mark = len(runner.events)
+        (tmp_path / "main.py").write_text(
+            MAIN.replace("import helper", "import helper\nimport pygments")
+        )
+        runner.wait_for(lambda e: e["event"] == "reloaded" and e["ok"] is True, start=mark)
+        _wait_note(runner, "'pygments'")
+        status, _, body = runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+        assert status == 200
+        names = [line.split("'")[1] for line in _notes(runner)]
+        assert names == ["yaml", "pygments"]
+    finally:
+        runner.stop()
