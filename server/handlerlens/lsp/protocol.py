@@ -133,6 +133,8 @@ class ServerSettings(TypedDict):
     interpreter: str
     runner: RunnerSettings
     eventsFolder: str
+    # runtime-interpreter-mismatch: an info where the local Python is not the runtime's.
+    interpreterMismatch: bool
 
 
 class InitializationOptions(TypedDict):
