@@ -9,6 +9,7 @@
  * take the same path.
  */
 import * as net from "node:net";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { encodeMessage, MessageReader, toAdapter, workerConfiguration } from "./dap";
 import { functionKey } from "./functions";
@@ -42,6 +43,10 @@ export class DebugSupport
   private readonly subscriptions: vscode.Disposable[] = [];
   /** The go-between adapter of each attached session, by session id. */
   private readonly adapters = new Map<string, SocketAdapter>();
+  /** Sessions stopped in the debugger (at a breakpoint, a step), by session id. */
+  private readonly stoppedSessions = new Map<string, string>(); // → function key
+  /** Per function key: total ms paused before now, and since when it is paused (if it is). */
+  private readonly pauses = new Map<string, { total: number; since?: number }>();
 
   constructor(
     private readonly server: ServerManager,
@@ -67,6 +72,7 @@ export class DebugSupport
         }
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
+        this.setStopped(s, false);
         this.live.delete(s.id);
         this.endedIds.add(s.id);
         const port = this.forgetTop(s);
@@ -130,6 +136,52 @@ export class DebugSupport
       adapter.end();
     } else {
       void vscode.debug.stopDebugging(child);
+    }
+  }
+
+  /**
+   * A function's log line in the Debug Console too, while a debug session of that function
+   * is on (what `print()` writes shows where the user is looking while debugging).
+   */
+  echo(fnName: string, text: string): void {
+    const on = [...this.sessions.keys()].some((key) => key.endsWith(`${path.sep}${fnName}`));
+    if (on) {
+      vscode.debug.activeDebugConsole.appendLine(text);
+    }
+  }
+
+  /**
+   * How long the function has been paused in the debugger over the editor session, in ms (a
+   * running count: the difference across a run is that run's pause).
+   */
+  pausedMs(fn: FunctionInfo): number {
+    const p = this.pauses.get(functionKey(fn));
+    if (!p) {
+      return 0;
+    }
+    return p.total + (p.since !== undefined ? performance.now() - p.since : 0);
+  }
+
+  /** A session of a function stopped (a breakpoint, a step's end) or went on. */
+  private setStopped(session: vscode.DebugSession, stopped: boolean): void {
+    const key = session.configuration[FUNCTION_KEY] as unknown;
+    if (typeof key !== "string") {
+      return;
+    }
+    const before = [...this.stoppedSessions.values()].includes(key);
+    if (stopped) {
+      this.stoppedSessions.set(session.id, key);
+    } else {
+      this.stoppedSessions.delete(session.id);
+    }
+    const after = [...this.stoppedSessions.values()].includes(key);
+    const p = this.pauses.get(key) ?? { total: 0 };
+    this.pauses.set(key, p);
+    if (!before && after) {
+      p.since = performance.now();
+    } else if (before && !after && p.since !== undefined) {
+      p.total += performance.now() - p.since;
+      p.since = undefined;
     }
   }
 
@@ -254,9 +306,18 @@ export class DebugSupport
       createDebugAdapterTracker: (session) => ({
         onWillReceiveMessage: (m: { command?: string }) => {
           log.trace(`DAP ${session.name} > ${m.command ?? "?"}`);
+          if (m.command && RESUMING.has(m.command)) {
+            this.setStopped(session, false);
+          }
         },
         onDidSendMessage: (m: { type?: string; command?: string; event?: string }) => {
           log.trace(`DAP ${session.name} < ${m.type ?? "?"} ${m.command ?? m.event ?? ""}`);
+          if (m.type === "event" && (m.event === "stopped" || m.event === "continued")) {
+            this.setStopped(session, m.event === "stopped");
+          }
+        },
+        onExit: () => {
+          this.setStopped(session, false);
         },
         onError: (e) => {
           log.warn(`Debug adapter error (${session.name}): ${e.message}`);
@@ -272,6 +333,18 @@ export class DebugSupport
     this.ended.dispose();
   }
 }
+
+/** Requests after which a stopped session runs again (a step stops it again later). */
+const RESUMING = new Set([
+  "continue",
+  "next",
+  "stepIn",
+  "stepOut",
+  "stepBack",
+  "reverseContinue",
+  "disconnect",
+  "terminate",
+]);
 
 /** A session debugpy announced for a worker process (`startDebugging` with `subProcessId`). */
 function isWorkerSession(session: vscode.DebugSession): boolean {
