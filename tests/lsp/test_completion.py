@@ -329,14 +329,15 @@ async def test_the_def_and_event_hovers_say_the_same_of_an_undeclared_trigger(
     async with running_server(root) as client:
         editor = Editor(client, root / "main.py")  # "api": no trigger declared
         said = "Amazon S3 notification, inferred from the keys the handler reads"
-        body = "(event, context):\n    return event['Records']"
-        on_def = await editor.hover("def hand‸ler" + body)
-        assert on_def is not None and isinstance(on_def.contents, lsp.MarkupContent)
-        assert f"| Trigger | {said} |" in on_def.contents.value
-        assert "(assumed)" not in on_def.contents.value
+        # The event hover first: it waits for the workspace's discovery (the def hover, which
+        # answers before it, has nothing to say until then).
         on_event = await editor.hover("def handler(ev‸ent, context):\n    return event['Records']")
         assert on_event is not None and isinstance(on_event.contents, lsp.MarkupContent)
         assert said in on_event.contents.value
+        on_def = await editor.hover("def hand‸ler(event, context):\n    return event['Records']")
+        assert on_def is not None and isinstance(on_def.contents, lsp.MarkupContent)
+        assert f"| Trigger | {said} |" in on_def.contents.value
+        assert "(assumed)" not in on_def.contents.value
         # Nothing read yet: both say it is the platform's default.
         default = "the platform's default; no trigger is configured"
         on_def = await editor.hover("def hand‸ler(event, context):\n    return 1")
