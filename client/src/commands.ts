@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DebugSupport } from "./debug";
+import { pausedNote } from "./format";
 import { type ChosenEvent, type EventFileArgs, type EventPicker } from "./events";
 import { chooseFunction, folderOf, functionKey, listFunctions } from "./functions";
 import { errorText, type Logs } from "./logging";
@@ -198,6 +199,7 @@ export class HandlerCommands {
       this.response.addRoot(fn.root);
       // The event travels as content, read just now (a dirty event editor is saved first).
       const params = { function: fn, event: chosen.event };
+      const pausedBefore = this.debug.pausedMs(fn);
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Running ${fn.name}` },
         () => this.server.executeCommand<RunResult | null>(SERVER_RUN, params),
@@ -212,10 +214,12 @@ export class HandlerCommands {
           this.logs.functionLine(fn.name, line, "stdout");
         }
       }
+      // The runner's figures count a pause at a breakpoint (its timeout does not): say so.
+      const pausedMs = Math.round(this.debug.pausedMs(fn) - pausedBefore);
       this.logs.main.info(
-        `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${String(result.durationMs)} ms, billed ${String(result.billedMs)} ms`,
+        `${fn.name}: ${result.status}${result.functionError ? " (function error)" : ""} in ${String(result.durationMs)} ms, billed ${String(result.billedMs)} ms${pausedMs > 0 ? ` (including ${pausedNote(pausedMs)})` : ""}`,
       );
-      this.response.show(fn, result, chosen);
+      this.response.show(fn, result, chosen, pausedMs);
       this.lastRunMs = performance.now() - t0;
       this.logs.main.info(
         `${fn.name}: response handed to the view ${this.lastRunMs.toFixed(0)} ms after Run`,

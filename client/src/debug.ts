@@ -1,11 +1,17 @@
 /**
  * The `handlerlens` debug type, backed by debugpy's own adapter (bundled debugpy; no
  * marketplace extension): attach configurations connect to the runner's debugpy listener
- * (`DebugAdapterServer`), launch configurations start `<python> -m debugpy.adapter`. Worker
- * processes arrive as child sessions through the adapter's `startDebugging` request, which
- * VS Code handles itself; their configuration carries `connect`, so they take the same path.
+ * (through `SocketAdapter`, a go-between that reads every message), launch configurations
+ * start `<python> -m debugpy.adapter`. Worker processes are announced by debugpy's
+ * `debugpyAttach` event (see dap.ts for why not its `startDebugging` request) and started here
+ * as child sessions managed by the runner's session: one Stop ends the whole debug run, and
+ * their output goes to the one Debug Console. Their configuration carries `connect`, so they
+ * take the same path.
  */
+import * as net from "node:net";
+import * as path from "node:path";
 import * as vscode from "vscode";
+import { encodeMessage, MessageReader, toAdapter, workerConfiguration } from "./dap";
 import { functionKey } from "./functions";
 import type { Logs } from "./logging";
 import { CLIENT_DEBUG, type DebugResult, type FunctionInfo } from "./protocol";
@@ -35,6 +41,12 @@ export class DebugSupport
   /** Fires with the function key when a function's top-level debug session ends. */
   readonly onDidEndFunctionSession = this.ended.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** The go-between adapter of each attached session, by session id. */
+  private readonly adapters = new Map<string, SocketAdapter>();
+  /** Sessions stopped in the debugger (at a breakpoint, a step), by session id. */
+  private readonly stoppedSessions = new Map<string, string>(); // → function key
+  /** Per function key: total ms paused before now, and since when it is paused (if it is). */
+  private readonly pauses = new Map<string, { total: number; since?: number }>();
 
   constructor(
     private readonly server: ServerManager,
@@ -60,6 +72,7 @@ export class DebugSupport
         }
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
+        this.setStopped(s, false);
         this.live.delete(s.id);
         this.endedIds.add(s.id);
         const port = this.forgetTop(s);
@@ -71,9 +84,10 @@ export class DebugSupport
             child.parentSession?.id === s.id ||
             (port !== undefined && isWorkerSession(child) && this.orphaned(child))
           ) {
-            void vscode.debug.stopDebugging(child);
+            this.endChild(child);
           }
         }
+        this.adapters.delete(s.id);
         for (const [key, session] of this.sessions) {
           if (session.id === s.id) {
             this.sessions.delete(key);
@@ -81,7 +95,94 @@ export class DebugSupport
           }
         }
       }),
+      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
+        if (e.session.type === DEBUG_TYPE && e.event === "debugpyAttach") {
+          void this.startWorker(e.session, (e.body ?? {}) as Record<string, unknown>);
+        }
+      }),
     );
+  }
+
+  /**
+   * A worker's session, as a child of the session that announced it: managed by it (Stop on
+   * the worker stops the run; the toolbar shows one session), folded into it in the Call Stack
+   * while it is the only one, its output in the parent's Debug Console.
+   */
+  private async startWorker(parent: vscode.DebugSession, body: Record<string, unknown>) {
+    if (this.endedIds.has(parent.id)) {
+      return;
+    }
+    const config = workerConfiguration(body, parent.name, DEBUG_TYPE);
+    const started = await vscode.debug.startDebugging(parent.workspaceFolder, config, {
+      parentSession: parent,
+      lifecycleManagedByParent: true,
+      compact: true,
+      consoleMode: vscode.DebugConsoleMode.MergeWithParent,
+      suppressSaveBeforeStart: true,
+    });
+    if (!started) {
+      this.logs.main.warn(`Could not attach to ${config.name}`);
+    }
+  }
+
+  /**
+   * Ends a worker's session whose runner session has ended. Stopping it through VS Code would
+   * be handed to its (gone) parent, as its lifecycle is the parent's: its adapter says
+   * `terminated` instead, and VS Code disconnects it as it does any ended session.
+   */
+  private endChild(child: vscode.DebugSession): void {
+    const adapter = this.adapters.get(child.id);
+    if (adapter) {
+      adapter.end();
+    } else {
+      void vscode.debug.stopDebugging(child);
+    }
+  }
+
+  /**
+   * A function's log line in the Debug Console too, while a debug session of that function
+   * is on (what `print()` writes shows where the user is looking while debugging).
+   */
+  echo(fnName: string, text: string): void {
+    const on = [...this.sessions.keys()].some((key) => key.endsWith(`${path.sep}${fnName}`));
+    if (on) {
+      vscode.debug.activeDebugConsole.appendLine(text);
+    }
+  }
+
+  /**
+   * How long the function has been paused in the debugger over the editor session, in ms (a
+   * running count: the difference across a run is that run's pause).
+   */
+  pausedMs(fn: FunctionInfo): number {
+    const p = this.pauses.get(functionKey(fn));
+    if (!p) {
+      return 0;
+    }
+    return p.total + (p.since !== undefined ? performance.now() - p.since : 0);
+  }
+
+  /** A session of a function stopped (a breakpoint, a step's end) or went on. */
+  private setStopped(session: vscode.DebugSession, stopped: boolean): void {
+    const key = session.configuration[FUNCTION_KEY] as unknown;
+    if (typeof key !== "string") {
+      return;
+    }
+    const before = [...this.stoppedSessions.values()].includes(key);
+    if (stopped) {
+      this.stoppedSessions.set(session.id, key);
+    } else {
+      this.stoppedSessions.delete(session.id);
+    }
+    const after = [...this.stoppedSessions.values()].includes(key);
+    const p = this.pauses.get(key) ?? { total: 0 };
+    this.pauses.set(key, p);
+    if (!before && after) {
+      p.since = performance.now();
+    } else if (before && !after && p.since !== undefined) {
+      p.total += performance.now() - p.since;
+      p.since = undefined;
+    }
   }
 
   /** The function's running debug session, if one was started and has not ended. */
@@ -131,7 +232,10 @@ export class DebugSupport
       this.logs.main.info(
         `Debug adapter: debugpy at ${connect.host}:${connect.port} (${session.name})`,
       );
-      return new vscode.DebugAdapterServer(connect.port, connect.host);
+      const adapter = new SocketAdapter(connect, this.logs.main);
+      this.adapters.set(session.id, adapter);
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+      return new vscode.DebugAdapterInlineImplementation(adapter);
     }
     const python = this.server.status.interpreter?.path ?? "python3";
     this.logs.main.info(`Debug adapter: ${python} -m debugpy.adapter (${session.name})`);
@@ -202,9 +306,18 @@ export class DebugSupport
       createDebugAdapterTracker: (session) => ({
         onWillReceiveMessage: (m: { command?: string }) => {
           log.trace(`DAP ${session.name} > ${m.command ?? "?"}`);
+          if (m.command && RESUMING.has(m.command)) {
+            this.setStopped(session, false);
+          }
         },
         onDidSendMessage: (m: { type?: string; command?: string; event?: string }) => {
           log.trace(`DAP ${session.name} < ${m.type ?? "?"} ${m.command ?? m.event ?? ""}`);
+          if (m.type === "event" && (m.event === "stopped" || m.event === "continued")) {
+            this.setStopped(session, m.event === "stopped");
+          }
+        },
+        onExit: () => {
+          this.setStopped(session, false);
         },
         onError: (e) => {
           log.warn(`Debug adapter error (${session.name}): ${e.message}`);
@@ -220,6 +333,18 @@ export class DebugSupport
     this.ended.dispose();
   }
 }
+
+/** Requests after which a stopped session runs again (a step stops it again later). */
+const RESUMING = new Set([
+  "continue",
+  "next",
+  "stepIn",
+  "stepOut",
+  "stepBack",
+  "reverseContinue",
+  "disconnect",
+  "terminate",
+]);
 
 /** A session debugpy announced for a worker process (`startDebugging` with `subProcessId`). */
 function isWorkerSession(session: vscode.DebugSession): boolean {
@@ -237,6 +362,97 @@ export function connectOf(c: vscode.DebugConfiguration): Connect | undefined {
     return undefined;
   }
   return { host: typeof raw.host === "string" && raw.host ? raw.host : "127.0.0.1", port };
+}
+
+/**
+ * debugpy's adapter over its socket, passing every message both ways (`toAdapter` changes the
+ * editor's `initialize`). When the connection is gone, or `end()` is called, it tells VS Code
+ * the session terminated and answers its last requests itself.
+ */
+class SocketAdapter implements vscode.DebugAdapter {
+  private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.sent.event;
+  private readonly reader = new MessageReader();
+  private readonly socket: net.Socket;
+  private closed = false;
+  private terminated = false;
+  /** Requests sent to debugpy and not answered yet: seq → command. */
+  private readonly pending = new Map<number, string>();
+  private seq = 1_000_000;
+
+  constructor(
+    connect: Connect,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.socket = net.connect(connect.port, connect.host);
+    this.socket.on("data", (chunk: Buffer) => {
+      for (const m of this.reader.push(chunk)) {
+        const answered = (m as { request_seq?: unknown }).request_seq;
+        if (typeof answered === "number") {
+          this.pending.delete(answered);
+        }
+        this.sent.fire(m as vscode.DebugProtocolMessage);
+      }
+    });
+    this.socket.on("error", (err) => {
+      this.log.warn(`debugpy at ${connect.host}:${connect.port}: ${err.message}`);
+      this.say(`Cannot talk to debugpy at ${connect.host}:${connect.port}: ${err.message}\n`);
+    });
+    this.socket.on("close", () => {
+      this.closed = true;
+      // Requests debugpy will not answer now: answered here, so nothing waits for them.
+      for (const [seq, command] of this.pending) {
+        this.answer(seq, command);
+      }
+      this.pending.clear();
+      this.end();
+    });
+  }
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    const m = message as { type?: string; seq?: number; command?: string };
+    if (!this.closed) {
+      if (m.type === "request" && typeof m.seq === "number") {
+        this.pending.set(m.seq, String(m.command));
+      }
+      this.socket.write(encodeMessage(toAdapter(message)));
+    } else if (m.type === "request") {
+      this.answer(m.seq, m.command);
+    }
+  }
+
+  /** A request answered here: a disconnect succeeds (there is nothing left), others fail. */
+  private answer(seq: number | undefined, command: string | undefined): void {
+    const ok = command === "disconnect" || command === "terminate";
+    this.fire({
+      type: "response",
+      request_seq: seq,
+      command,
+      success: ok,
+      ...(ok ? {} : { message: "the debugger's connection is closed" }),
+    });
+  }
+
+  /** Tells VS Code the session is over (it then disconnects, which debugpy still hears). */
+  end(): void {
+    if (!this.terminated) {
+      this.terminated = true;
+      this.fire({ type: "event", event: "terminated" });
+    }
+  }
+
+  private say(output: string): void {
+    this.fire({ type: "event", event: "output", body: { category: "stderr", output } });
+  }
+
+  private fire(message: Record<string, unknown>): void {
+    this.sent.fire({ seq: this.seq++, ...message });
+  }
+
+  dispose(): void {
+    this.socket.destroy();
+    this.sent.dispose();
+  }
 }
 
 /** A debug adapter that answers `initialize` and ends the session straight away. */

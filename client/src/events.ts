@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { errorText } from "./logging";
 import { folderOf } from "./functions";
-import { isEventFileName, nextEventFileName, safeName } from "./paths";
+import { eventFileStem, isEventFileName, nextEventFileName, safeName } from "./paths";
 import { type EventItem, type FunctionInfo, SERVER_LIST_EVENTS } from "./protocol";
 import type { ServerManager } from "./server";
 import { readSettings } from "./settings";
@@ -134,7 +134,7 @@ export class EventPicker {
     const name = await vscode.window.showInputBox({
       title: `New event for ${fn.name}`,
       prompt: `Saved under ${this.relativeEventsDir(fn)}`,
-      value: nextEventFileName(base.label, taken),
+      value: nextEventFileName(eventFileStem(base.label, base.trigger), taken),
       validateInput: (v) => {
         const file = v.trim().endsWith(".json") ? v.trim() : `${v.trim()}.json`;
         if (!v.trim()) {

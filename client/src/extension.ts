@@ -29,6 +29,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const events = new EventPicker(server, context.workspaceState, logs.main);
   const response = new ResponseView(events, logs, context.extensionPath);
   const debug = new DebugSupport(server, logs);
+  logs.echo = (fn, text) => {
+    debug.echo(fn, text);
+  };
   const handlers = new HandlerCommands(server, events, response, tracker, debug, logs);
   response.rerun = (fn, chosen) => handlers.runAgain(fn, chosen);
   const runner = new RunnerActions(server, tracker, events, logs);

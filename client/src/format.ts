@@ -176,3 +176,12 @@ export function httpCurlCommand(baseUrl: string, event: unknown): string | undef
   }
   return parts.join(" ");
 }
+
+/**
+ * What a run's figures mean when it paused in the debugger: the runner's duration and billed
+ * figures count the pause, its timeout does not (the clock stands still at a breakpoint).
+ */
+export function pausedNote(pausedMs: number): string {
+  const took = pausedMs >= 1000 ? `${(pausedMs / 1000).toFixed(1)} s` : `${String(pausedMs)} ms`;
+  return `${took} paused in the debugger, which the timeout did not count`;
+}

@@ -10,6 +10,9 @@ export class Logs implements vscode.Disposable {
   readonly main: vscode.LogOutputChannel;
   readonly server: vscode.LogOutputChannel;
 
+  /** Also shows a function's log line elsewhere (the Debug Console while it is debugged). */
+  echo?: (fn: string, text: string) => void;
+
   constructor() {
     this.main = vscode.window.createOutputChannel("HandlerLens", { log: true });
     this.server = vscode.window.createOutputChannel("HandlerLens Language Server", { log: true });
@@ -21,6 +24,9 @@ export class Logs implements vscode.Disposable {
    */
   functionLine(fn: string | undefined, line: string, stream: LogParams["stream"]): void {
     const readable = readableLogLine(line);
+    if (fn) {
+      this.echo?.(fn, readable);
+    }
     const text = fn ? `[${fn}] ${readable}` : readable;
     if (stream === "stderr") {
       this.main.warn(text);

@@ -63,7 +63,29 @@ export function safeName(name: string): string {
   return cleaned || "_";
 }
 
-/** The first `<base>-N.json` not in `taken` (a set of file names). */
+/**
+ * The stem of a new event file made from a sample: short and safe, the trigger's id when the
+ * sample has one (`http`, `s3`), else its label in lower case with every run of other
+ * characters as one `-` ("HTTP invocation (functions.yandexcloud.net)" → `http-invocation`).
+ */
+export function eventFileStem(label: string, trigger?: string): string {
+  const fromTrigger = trigger ? slug(trigger) : "";
+  if (fromTrigger) {
+    return fromTrigger;
+  }
+  const short = label.replace(/\s*\([^)]*\)\s*$/, "");
+  return slug(short) || slug(label) || "event";
+}
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9._]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "")
+    .slice(0, 40)
+    .replace(/[-.]+$/, "");
+}
+
 /**
  * Whether a file in an events folder is a saved event: `*.json`, but not the
  * `<name>.expected.json` beside an event, which says what its response must be
@@ -74,6 +96,7 @@ export function isEventFileName(name: string): boolean {
   return lower.endsWith(".json") && !lower.endsWith(".expected.json");
 }
 
+/** The first `<base>.json`, then `<base>-N.json`, not in `taken` (a set of file names). */
 export function nextEventFileName(base: string, taken: ReadonlySet<string>): string {
   const stem = safeName(base.replace(/\.json$/i, ""));
   if (!taken.has(`${stem}.json`)) {

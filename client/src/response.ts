@@ -58,7 +58,8 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
   }
 
   /** Renders a run's result into the function's panel (created or reused) and reveals it. */
-  show(fn: FunctionInfo, result: RunResult, chosen: ChosenEvent): void {
+  /** `pausedMs`: how long the run was paused in the debugger (0: not at all). */
+  show(fn: FunctionInfo, result: RunResult, chosen: ChosenEvent, pausedMs = 0): void {
     const key = functionKey(fn);
     this.knownRoots.add(fn.root);
     const state: ViewState = {
@@ -67,7 +68,7 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
       eventLabel: chosen.label,
       at: new Date(),
       requestId: result.requestId,
-      model: responseModel(result, (file) => this.isUserFile(file, fn.root)),
+      model: responseModel(result, (file) => this.isUserFile(file, fn.root), pausedMs),
     };
     let entry = this.shown.get(key);
     if (!entry) {

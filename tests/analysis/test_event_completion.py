@@ -152,7 +152,8 @@ def test_key_items_carry_type_doc_example_and_trigger() -> None:
     item = _item(_complete(H + "x = event['‸"), "requestContext")
     assert item.detail == "dict"
     assert item.trigger == "http"
-    assert item.trigger_title == "HTTP invocation (functions.yandexcloud.net)"
+    # The handler's own trigger is not repeated on each of its keys (issue #21 item 11).
+    assert item.trigger_title is None
     assert "Yandex Cloud Functions" in item.documentation
     method = _item(_complete(H + "x = event['‸"), "httpMethod")
     assert 'Example: `"POST"`' in method.documentation
@@ -163,9 +164,18 @@ def test_key_items_carry_type_doc_example_and_trigger() -> None:
 def test_other_triggers_keys_come_later_labelled_by_trigger() -> None:
     result = _complete(H + "x = event['‸", "aws")
     records = _item(result, "Records")
-    assert records.trigger == "s3" and records.trigger_title == "Amazon S3 notification"
+    assert records.trigger == "s3" and records.trigger_title == "S3 notification"
+    # The detail is the key's type, marked with the other trigger's short title.
+    assert records.detail == "list[dict] · S3 notification"
     version = _item(result, "version")
+    assert version.detail == "str" and version.trigger_title is None
     assert records.sort_text > version.sort_text
+    # Every key of the handler's trigger sorts before every key of another trigger.
+    own = [i for i in result.items if i.trigger_title is None]  # type: ignore[union-attr]
+    others = [i for i in result.items if i.trigger_title is not None]  # type: ignore[union-attr]
+    assert own and others and max(i.sort_text for i in own) < min(i.sort_text for i in others)
+    assert all(" · " not in i.detail for i in own)
+    assert all(i.detail.endswith(" · " + str(i.trigger_title)) for i in others)
     rest_only = _item(result, "multiValueHeaders")
     assert rest_only.trigger == "api-gateway-rest"
 

@@ -74,6 +74,7 @@ def test_hover_on_the_event_parameter_names_the_trigger_and_why() -> None:
     result = _hover("def handler(ev‸ent, context):\n    return event['Records']", "aws")
     assert result is not None
     assert "Amazon S3 notification, inferred from the keys the handler reads." in result.markdown
+    assert "(https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html)" in result.markdown
     configured = _hover("def handler(ev‸ent, context):\n    return 1", "aws", "sqs")
     assert configured is not None and "Amazon SQS, as configured." in configured.markdown
     ctx = _hover(H + "return con‸text")
@@ -108,3 +109,39 @@ def test_no_hover(source: str) -> None:
 def test_no_hover_without_handlers_or_out_of_range() -> None:
     assert hover("def handler(event, context):\n    event", 1, 6, []) is None
     assert hover("x", 5, 0, [HandlerContext("handler", "aws")]) is None
+
+
+@pytest.mark.parametrize(
+    ("platform", "source", "link"),
+    [
+        (
+            "yandex",
+            H + "x = event['httpMe‸thod']",
+            "[Yandex Cloud Functions · HTTP invocation (functions.yandexcloud.net)]"
+            "(https://yandex.cloud/en/docs/functions/concepts/function-invoke)",
+        ),
+        (
+            "aws",
+            H + "x = event['Records'][0]['s3']['buc‸ket']",
+            "[AWS Lambda · Amazon S3 notification]"
+            "(https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html)",
+        ),
+        (
+            "yandex",
+            H + "x = context.request_i‸d",
+            "(https://yandex.cloud/en/docs/functions/lang/python/context)",
+        ),
+        (
+            "aws",
+            H + "x = context.aws_request_i‸d",
+            "(https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)",
+        ),
+    ],
+)
+def test_hovers_link_to_the_platform_page_not_internal_sources(
+    platform: str, source: str, link: str
+) -> None:
+    """Issue #21 item 11: a link to the platform's page, not `source: YC …md@f153fa6`."""
+    result = _hover(source, platform)
+    assert result is not None and link in result.markdown
+    assert "source:" not in result.markdown and ".md@" not in result.markdown

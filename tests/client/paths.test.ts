@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import {
+  eventFileStem,
   expandPath,
   isEventFileName,
   nextEventFileName,
@@ -65,6 +66,31 @@ describe("event file names", () => {
     assert.equal(isEventFileName("ada.expected.json"), false);
     assert.equal(isEventFileName("ada.Expected.json"), false);
     assert.equal(isEventFileName("notes.txt"), false);
+  });
+  it("names a new event file after its trigger, short and safe (issue #21 item 11)", () => {
+    assert.equal(
+      nextEventFileName(
+        eventFileStem("HTTP invocation (functions.yandexcloud.net)", "http"),
+        new Set(),
+      ),
+      "http.json",
+    );
+    assert.equal(
+      nextEventFileName(eventFileStem("Amazon S3 notification", "s3"), new Set()),
+      "s3.json",
+    );
+    assert.equal(
+      nextEventFileName(eventFileStem("anything", "http"), new Set(["http.json"])),
+      "http-2.json",
+    );
+    // No trigger: the label without its parenthesised detail, lower case, one dash per gap.
+    assert.equal(eventFileStem("HTTP invocation (functions.yandexcloud.net)"), "http-invocation");
+    assert.equal(eventFileStem("API Gateway, payload 0.1"), "api-gateway-payload-0.1");
+    assert.equal(eventFileStem("(…)"), "event");
+    assert.equal(eventFileStem("x".repeat(80)).length, 40);
+    for (const stem of [eventFileStem("a/b\\c:d*e", ""), eventFileStem("..")]) {
+      assert.equal(safeName(stem), stem);
+    }
   });
   it("numbers new events after the taken ones", () => {
     assert.equal(nextEventFileName("HTTP GET /", new Set()), "HTTP_GET.json");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { pausedNote } from "../../client/src/format";
 import type { RunResult } from "../../client/src/protocol";
 import { esc, highlightJson, responseBody, responseHtml } from "../../client/src/webview/html";
 import { bodyView, responseModel, tracebackView } from "../../client/src/webview/model";
@@ -155,6 +156,35 @@ describe("tracebackView", () => {
     );
     assert.equal(m.statusLine, "Function error");
     assert.equal(m.traceback?.frames.length, 1);
+  });
+});
+
+describe("responseModel: a run paused in the debugger (issue #21 item 7)", () => {
+  it("says the figures count the pause and the timeout did not", () => {
+    const m = responseModel(created, () => true, 5430.4);
+    assert.deepEqual(m.figures.slice(0, 3), [
+      ["Duration", "3.14 ms"],
+      ["Billed", "100 ms"],
+      ["Paused in the debugger", "5430 ms"],
+    ]);
+    assert.equal(m.pausedNote, "5.4 s paused in the debugger, which the timeout did not count");
+    const html = responseBody({
+      functionName: "greeter",
+      entry: "main.handler",
+      eventLabel: "e",
+      at: new Date(2026, 0, 1),
+      model: m,
+    });
+    assert.match(
+      html,
+      /<div class="warning paused">The duration and billed figures include 5\.4 s paused in the debugger, which the timeout did not count\.<\/div>/,
+    );
+  });
+  it("says nothing of a run that did not pause", () => {
+    const m = responseModel(created);
+    assert.equal(m.pausedNote, undefined);
+    assert.ok(!m.figures.some(([k]) => k.startsWith("Paused")));
+    assert.equal(pausedNote(250), "250 ms paused in the debugger, which the timeout did not count");
   });
 });
 

@@ -652,9 +652,19 @@ async function restricted() {
           await v21.waitForResponseText(page, "greeter", WANT_RUN ? "200 OK" : `Hello, ${name}!`);
         },
       );
-      await step("stop debugging ends the worker sessions too", async () => {
-        await stopSession("Debug greeter");
-      });
+      await step(
+        "one Stop (Shift+F5, once) ends the whole debug run, workers included",
+        async () => {
+          // Issue #21 item 6: the workers' sessions are managed by the runner's, so one Stop
+          // on whichever session has the focus ends them all (it took one per session before).
+          await page.locator(".tabs-container .tab", { hasText: "main.py" }).first().click();
+          await main.locator(".view-lines").click();
+          const rows = await page.locator(".debug-call-stack .monaco-list-row").allTextContents();
+          log("   call stack before Stop:", rows.map(norm).join(" / "));
+          await page.keyboard.press("Shift+F5");
+          await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 20000 });
+        },
+      );
     }
 
     // Attaching through launch.json to a runner started by hand (`handlerlens serve --debug`):

@@ -216,10 +216,12 @@ async def test_every_pattern_on_yandex(tmp_path: Path) -> None:
         resolved = await client.completion_item_resolve_async(method)
         assert isinstance(resolved.documentation, lsp.MarkupContent)
         assert 'Example: `"POST"`' in resolved.documentation.value
-        assert method.label_details is not None
-        assert method.label_details.description == "HTTP invocation (functions.yandexcloud.net)"
+        # The handler's own keys show their type only; another trigger's key says which
+        # trigger it belongs to (issue #21 item 11).
+        assert method.label_details is None
         messages = _item(items, "messages")
         assert messages.label_details and messages.label_details.description == "Timer trigger"
+        assert messages.detail == "list[dict] · Timer trigger"
         assert (messages.sort_text or "") > (method.sort_text or "")
 
         cases = [
@@ -254,7 +256,9 @@ async def test_every_pattern_on_aws(tmp_path: Path) -> None:
 
         _, items = await editor.complete(H + "x = event['‸")
         assert _labels(items)[:3] == ["version", "routeKey", "rawPath"]
-        assert _item(items, "Records").label_details.description == "Amazon S3 notification"  # type: ignore[union-attr]
+        records = _item(items, "Records")
+        assert records.label_details and records.label_details.description == "S3 notification"
+        assert records.detail == "list[dict] · S3 notification"
 
         _, items = await editor.complete(H + "x = context.identity.‸")
         assert _labels(items) == ["cognito_identity_id", "cognito_identity_pool_id"]
@@ -315,6 +319,38 @@ async def test_hover_on_event_keys_context_members_and_the_def(tmp_path: Path) -
         assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
         assert "`files.handler`" in hover.contents.value
         assert await editor.hover(H + "x = 1  # nothing‸ here") is None
+
+
+async def test_the_def_and_event_hovers_say_the_same_of_an_undeclared_trigger(
+    tmp_path: Path,
+) -> None:
+    """Issue #21 item 11: no "(assumed)" on the def while `event` says "inferred"."""
+    root = _workspace(tmp_path / "aws", AWS_PYPROJECT)
+    async with running_server(root) as client:
+        editor = Editor(client, root / "main.py")  # "api": no trigger declared
+        said = "Amazon S3 notification, inferred from the keys the handler reads"
+        # The event hover first: it waits for the workspace's discovery (the def hover, which
+        # answers before it, has nothing to say until then).
+        on_event = await editor.hover("def handler(ev‸ent, context):\n    return event['Records']")
+        assert on_event is not None and isinstance(on_event.contents, lsp.MarkupContent)
+        assert said in on_event.contents.value
+        on_def = await editor.hover("def hand‸ler(event, context):\n    return event['Records']")
+        assert on_def is not None and isinstance(on_def.contents, lsp.MarkupContent)
+        assert f"| Trigger | {said} |" in on_def.contents.value
+        assert "(assumed)" not in on_def.contents.value
+        # Nothing read yet: both say it is the platform's default.
+        default = "the platform's default; no trigger is configured"
+        on_def = await editor.hover("def hand‸ler(event, context):\n    return 1")
+        assert on_def is not None and isinstance(on_def.contents, lsp.MarkupContent)
+        assert default in on_def.contents.value
+        on_event = await editor.hover("def handler(ev‸ent, context):\n    return 1")
+        assert on_event is not None and isinstance(on_event.contents, lsp.MarkupContent)
+        assert default in on_event.contents.value
+        # A declared trigger is named as declared.
+        files = Editor(client, root / "files.py")
+        on_def = await files.hover("def hand‸ler(event, context):\n    return 1")
+        assert on_def is not None and isinstance(on_def.contents, lsp.MarkupContent)
+        assert "| Trigger | Amazon S3 notification |" in on_def.contents.value
 
 
 async def test_completion_right_after_an_edit_sees_the_new_text(tmp_path: Path) -> None:

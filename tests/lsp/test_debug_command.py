@@ -91,3 +91,47 @@ async def test_the_returned_configuration_stops_a_run_at_a_breakpoint(examples: 
             await asyncio.to_thread(editor.close)
     assert response["status"] == 200
     assert json.loads(response["json"]["body"])["greeting"] == "Hello, Ada!"
+
+
+@pytest.mark.timeout(90)
+async def test_a_function_keeps_its_port_after_a_debug_session_and_a_stop(examples: Path) -> None:
+    """Issue #21 item 8: a copied URL keeps working for the session; a port taken meanwhile
+    is said in the function's log and another is used."""
+    import socket
+
+    logs: list[Any] = []
+    async with running_server(examples) as client:
+        client.feature("handlerlens/log")(lambda params: logs.append(params))
+        ref = await _greeter(client, examples)
+        started = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        port = started["port"]
+        # Debug restarts the runner under debugpy: on the same port.
+        debugged = await _execute(client, "handlerlens.server.debug", {"function": ref})
+        assert debugged["port"] == port and debugged["url"] == f"http://127.0.0.1:{port}"
+        assert debugged["debugPort"] != port
+        # Stopped, then started again (a plain runner once more): the same port.
+        assert await _execute(client, "handlerlens.server.stopRunner", {"function": ref})
+        again = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        assert again["port"] == port
+        run = await _execute(
+            client, "handlerlens.server.run", {"function": ref, "event": {"name": "same"}}
+        )
+        assert run["status"] == 200
+        # Something else takes the port while the runner is stopped: another port, and why.
+        assert await _execute(client, "handlerlens.server.stopRunner", {"function": ref})
+        with socket.socket() as squatter:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            squatter.bind(("127.0.0.1", port))
+            squatter.listen()
+            moved = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        assert moved["port"] not in (0, port)
+        for _ in range(50):
+            said = [p.line for p in logs if f"port {port} is taken" in p.line]
+            if said:
+                break
+            await asyncio.sleep(0.1)
+        assert said and f"served on port {moved['port']} instead" in said[0]
+        # From then on the new port is the function's.
+        assert await _execute(client, "handlerlens.server.stopRunner", {"function": ref})
+        last = await _execute(client, "handlerlens.server.startRunner", {"function": ref})
+        assert last["port"] == moved["port"]

@@ -98,7 +98,11 @@ export function responseBody(s: ViewState): string {
   const log = m.logs.length
     ? `<details class="log"><summary>Log (${String(m.logs.length)} line${m.logs.length === 1 ? "" : "s"})</summary><pre>${m.logs.map(esc).join("\n")}</pre></details>`
     : "";
-  const warning = m.warning ? `<div class="warning">${esc(m.warning)}</div>` : "";
+  const warning =
+    (m.warning ? `<div class="warning">${esc(m.warning)}</div>` : "") +
+    (m.pausedNote
+      ? `<div class="warning paused">The duration and billed figures include ${esc(m.pausedNote)}.</div>`
+      : "");
   const what = m.kind === "http" ? "HTTP response" : "Return value";
   return `<header>
   <div class="status ${statusClass}" id="status" data-request-id="${esc(s.requestId ?? "")}">${esc(m.statusLine)}</div>

@@ -6,7 +6,7 @@
  * invocation's figures; a traceback of the user's own frames.
  */
 import { STATUS_CODES } from "node:http";
-import { readableLogLine, tracebackOf } from "../format";
+import { pausedNote, readableLogLine, tracebackOf } from "../format";
 import type { RunResult } from "../protocol";
 
 export type BodyView =
@@ -50,13 +50,25 @@ export interface ResponseModel {
   traceback?: TracebackView;
   logs: string[];
   warning?: string;
+  /** Set when the run paused in the debugger: what its figures mean then. */
+  pausedNote?: string;
 }
 
 /** Builds the view of one result; `isUserFile` says which frames are the user's code. */
 export function responseModel(
   r: RunResult,
   isUserFile: (file: string) => boolean = () => true,
+  pausedMs = 0,
 ): ResponseModel {
+  const model = viewOf(r, isUserFile);
+  if (pausedMs > 0) {
+    model.pausedNote = pausedNote(Math.round(pausedMs));
+    model.figures.splice(2, 0, ["Paused in the debugger", `${fmt(Math.round(pausedMs))} ms`]);
+  }
+  return model;
+}
+
+function viewOf(r: RunResult, isUserFile: (file: string) => boolean): ResponseModel {
   const value = r.json !== undefined ? r.json : parseJson(r.body);
   const raw = value !== undefined ? JSON.stringify(value, null, 2) : r.body;
   const trace = r.functionError ? tracebackView(value, isUserFile) : undefined;

@@ -42,6 +42,10 @@ class RunnerManager:
         self._lock = asyncio.Lock()
         # The files whose change started each function's reload (its "reloading" event).
         self._changed: dict[str, list[str]] = {}
+        # The port each function was first served on: asked for again at every later start
+        # (after a debug session, a stop, a crash), so a copied URL or curl command keeps
+        # working for the whole editor session; unless the user sets handlerlens.runner.port.
+        self._ports: dict[tuple[str, str], int] = {}
 
     async def ensure(
         self, spec: FunctionSpec, *, python: str | None = None, debug: bool = False
@@ -51,7 +55,7 @@ class RunnerManager:
         `debug` asks for a runner under the debugger: a plain one is restarted in debug mode;
         a debug runner also serves plain requests, so it is reused either way.
         """
-        from handlerlens.runner.client import RunnerProcess
+        from handlerlens.runner.client import RunnerProcess, RunnerStartError
 
         key = (spec.root, spec.name)
         async with self._lock:
@@ -61,20 +65,39 @@ class RunnerManager:
                     return current
                 await current.process.stop()  # the declaration or the mode changed
             self._state(spec.name, "starting")
-            try:
-                current_settings = self.settings() if self.settings else None
-                process = await RunnerProcess.start(
+            current_settings = self.settings() if self.settings else None
+            asked = current_settings.runner_port if current_settings else 0
+            kept = 0 if asked else self._ports.get(key, 0)
+
+            async def start(port: int) -> RunnerProcess:
+                return await RunnerProcess.start(
                     spec,
                     root=spec.root,
                     platform=spec.platform,
                     python=python,
                     debug=debug,
-                    port=current_settings.runner_port if current_settings else 0,
+                    port=port,
                     timeout=current_settings.runner_timeout if current_settings else None,
                 )
+
+            moved = ""
+            try:
+                try:
+                    process = await start(asked or kept)
+                except RunnerStartError as exc:
+                    if not kept or not _port_taken(exc):
+                        raise
+                    process = await start(0)  # something else took it meanwhile
+                    moved = (
+                        f"handlerlens: port {kept} is taken now; {spec.name} is served on "
+                        f"port {process.port} instead (URLs and curl commands copied before "
+                        "name the old port)"
+                    )
             except Exception as exc:
                 self._state(spec.name, "error", message=str(exc))
                 raise
+            if not asked:
+                self._ports[key] = process.port
             settled: protocol.RunnerState = "debugging" if debug else "running"
             process.on_status(lambda event: self._forward(spec.name, event, settled))
             managed = ManagedRunner(spec, process, debug)
@@ -88,16 +111,15 @@ class RunnerManager:
                 }
             self._state(spec.name, settled, **extra)
             warning = (process.interpreter or {}).get("warning")
-            if warning:  # in the function's log, where the editor shows the runner's lines
-                self.notify(
-                    protocol.NOTIFY_LOG,
-                    protocol.LogParams(
-                        function=spec.name,
-                        requestId="",
-                        line=f"handlerlens: warning: {warning}",
-                        stream="stderr",
-                    ),
-                )
+            # In the function's log, where the editor shows the runner's lines.
+            for line in (moved, f"handlerlens: warning: {warning}" if warning else ""):
+                if line:
+                    self.notify(
+                        protocol.NOTIFY_LOG,
+                        protocol.LogParams(
+                            function=spec.name, requestId="", line=line, stream="stderr"
+                        ),
+                    )
             return managed
 
     async def stop(self, root: str, name: str) -> bool:
@@ -148,6 +170,11 @@ class RunnerManager:
                 self._state(function, "error", message=_error_text(event.get("error")))
         elif kind == "stopped":
             self._state(function, "stopped")
+
+
+def _port_taken(exc: BaseException) -> bool:
+    """Whether a runner could not start because its port was in use."""
+    return "address already in use" in str(exc).lower()
 
 
 def _error_text(error: object) -> str:

@@ -40,6 +40,66 @@ AWS_TRIGGERS: dict[str, str] = {
 
 DEFAULT_TRIGGER = {"yandex": "http", "aws": "http-api"}
 
+_YC = "https://yandex.cloud/en/docs/functions/concepts"
+_YC_GATEWAY = "https://yandex.cloud/en/docs/api-gateway/concepts/extensions/cloud-functions"
+_AWS = "https://docs.aws.amazon.com/lambda/latest/dg"
+# The platform's documentation page of each trigger's event (hovers link to it).
+TRIGGER_DOCS: dict[str, dict[str, str]] = {
+    "yandex": {
+        "http": f"{_YC}/function-invoke",
+        "raw": f"{_YC}/function-invoke",
+        "api-gateway": _YC_GATEWAY,
+        "api-gateway-v1": _YC_GATEWAY,
+        "timer": f"{_YC}/trigger/timer",
+        "message-queue": f"{_YC}/trigger/ymq-trigger",
+        "object-storage": f"{_YC}/trigger/os-trigger",
+        "container-registry": f"{_YC}/trigger/cr-trigger",
+        "iot": f"{_YC}/trigger/iot-core-trigger",
+        "iot-broker": f"{_YC}/trigger/iot-core-trigger-broker",
+        "logging": f"{_YC}/trigger/cloud-logging-trigger",
+        "budget": f"{_YC}/trigger/budget-trigger",
+        "data-streams": f"{_YC}/trigger/data-streams-trigger",
+        "mail": f"{_YC}/trigger/mail-trigger",
+    },
+    "aws": {
+        "api-gateway-rest": f"{_AWS}/services-apigateway.html",
+        "http-api": (
+            "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+            "http-api-develop-integrations-lambda.html"
+        ),
+        "function-url": f"{_AWS}/urls-invocation.html",
+        "s3": f"{_AWS}/with-s3.html",
+        "sqs": f"{_AWS}/with-sqs.html",
+        "sns": f"{_AWS}/with-sns.html",
+        "schedule": (
+            "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html"
+        ),
+        "dynamodb": f"{_AWS}/with-ddb.html",
+        "kinesis": f"{_AWS}/with-kinesis.html",
+    },
+}
+
+# The page on the context object of each platform's Python runtime.
+CONTEXT_DOCS = {
+    "yandex": "https://yandex.cloud/en/docs/functions/lang/python/context",
+    "aws": f"{_AWS}/python-context.html",
+}
+
+
+def trigger_doc_url(platform: str, trigger: str) -> str | None:
+    """The documentation page of `trigger`'s event on `platform`, if one is known."""
+    return TRIGGER_DOCS.get(platform, {}).get(trigger)
+
+
+def short_trigger_title(platform: str, trigger: str) -> str:
+    """A trigger's title for tight places: no parenthesised detail, no vendor prefix
+    (`HTTP invocation (functions.yandexcloud.net)` → `HTTP invocation`, `Amazon S3
+    notification` → `S3 notification`)."""
+    title = triggers_for(platform).get(trigger, trigger)
+    head, _, _ = title.partition(" (")
+    return head.removeprefix("Amazon ").strip() or title
+
+
 # Triggers whose reply is an HTTP proxy response (statusCode, headers, body as a string).
 # Yandex `raw` returns the value as it is; every other trigger ignores or forwards the value.
 HTTP_PROXY_TRIGGERS: dict[str, frozenset[str]] = {

@@ -30,6 +30,7 @@ from handlerlens.core.problems import Position, Span
 from handlerlens.core.text import index_to_byte, utf16_column, utf16_to_index
 from handlerlens.platforms.context_model import ContextMember, ContextModel, resolve_context
 from handlerlens.platforms.event_shapes import ShapeNode, Step, event_shape, event_shapes
+from handlerlens.platforms.triggers import short_trigger_title
 
 ItemKind = Literal["attribute", "method", "key"]
 
@@ -48,6 +49,7 @@ class CompletionItem:
     sort_text: str
     snippet: bool = False
     trigger: str | None = None
+    # Set only on a key of another trigger than the handler's: that trigger's short title.
     trigger_title: str | None = None
 
 
@@ -144,7 +146,11 @@ def _item(p: _Proto, site: KeySite | AttrSite, span: Span, quote: str) -> Comple
 
 @cache
 def _key_protos(choice: TriggerChoice, path: tuple[Step, ...]) -> tuple[_Proto, ...]:
-    """Keys at `path`: the chosen trigger's first, then (when guessed) the other triggers'."""
+    """Keys at `path`: the chosen trigger's first, then (when guessed) the other triggers'.
+
+    A key's detail is its type; a key that only another trigger has says which one
+    (`list[dict] · S3 notification`) and sorts after the chosen trigger's keys.
+    """
     out: list[_Proto] = []
     seen: set[str] = set()
     primary = event_shape(choice.platform, choice.trigger)
@@ -162,17 +168,19 @@ def _key_protos(choice: TriggerChoice, path: tuple[Step, ...]) -> tuple[_Proto, 
             if key in seen:
                 continue
             seen.add(key)
+            own = shape is primary
+            other = "" if own else short_trigger_title(shape.platform, shape.trigger)
             out.append(
                 _Proto(
                     label=key,
                     kind="key",
-                    detail=_detail(sub),
+                    detail=_detail(sub) + (f" · {other}" if other else ""),
                     documentation=key_markdown(
                         shape.platform, shape.trigger, (*path, ("key", key))
                     ),
-                    sort_text=f"{0 if rank == 1 else 1}{shape.order:02d}{i:03d}",
+                    sort_text=f"{0 if own or rank == 1 else 1}{shape.order:02d}{i:03d}",
                     trigger=shape.trigger,
-                    trigger_title=shape.title,
+                    trigger_title=other or None,
                 )
             )
     return tuple(out)

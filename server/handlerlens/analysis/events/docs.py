@@ -13,6 +13,7 @@ from typing import Any
 from handlerlens.platforms.context_model import ContextMember, platform_title
 from handlerlens.platforms.event_shapes import EventShape, ShapeNode, Step, event_shape
 from handlerlens.platforms.sample_events import sample_event
+from handlerlens.platforms.triggers import CONTEXT_DOCS, trigger_doc_url
 
 _MISSING = object()
 _MAX_EXAMPLE = 160
@@ -72,7 +73,21 @@ def key_markdown(platform: str, trigger: str, path: tuple[Step, ...]) -> str:
 
 
 def _footer(shape: EventShape) -> str:
-    return f"{platform_title(shape.platform)} · {shape.title} · source: {shape.source}"
+    return trigger_footer(shape.platform, shape.trigger, shape.title)
+
+
+def trigger_footer(platform: str, trigger: str, title: str) -> str:
+    """`Platform · Trigger`, linked to the platform's page on the trigger's event when known."""
+    url = trigger_doc_url(platform, trigger)
+    text = f"{platform_title(platform)} · {title}"
+    return f"[{text}]({url})" if url else text
+
+
+def context_footer(platform: str, what: str = "context") -> str:
+    """`Platform context`, linked to the platform's page on the context object when known."""
+    url = CONTEXT_DOCS.get(platform)
+    text = f"{platform_title(platform)} {what}"
+    return f"[{text}]({url})" if url else text
 
 
 def member_markdown(platform: str, member: ContextMember) -> str:
@@ -85,7 +100,7 @@ def member_markdown(platform: str, member: ContextMember) -> str:
         member.doc,
         f"Example: `{example}`" if example is not None else "",
         f"*{member.note}*" if member.note else "",
-        f"{platform_title(platform)} context",
+        context_footer(platform),
     )
 
 
@@ -96,5 +111,5 @@ def leaf_markdown(platform: str, title: str, name: str, node: ShapeNode) -> str:
         f"**`{name}`**: `{node.type}`",
         node.doc,
         f"Example: `{example}`" if example is not None else "",
-        f"{platform_title(platform)} · {title}",
+        context_footer(platform, f"· {title}"),
     )

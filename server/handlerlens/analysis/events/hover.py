@@ -16,7 +16,13 @@ from handlerlens.analysis.events.cursor import (
     NameTarget,
     find_hover_target,
 )
-from handlerlens.analysis.events.docs import key_markdown, leaf_markdown, member_markdown
+from handlerlens.analysis.events.docs import (
+    context_footer,
+    key_markdown,
+    leaf_markdown,
+    member_markdown,
+    trigger_footer,
+)
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.events.inference import TriggerChoice
 from handlerlens.core.problems import Position, Span
@@ -89,6 +95,7 @@ def _event_markdown(choice: TriggerChoice, path: tuple[Step, ...]) -> str:
                 choice.describe() + ".",
                 shape.root.doc,
                 f"Keys: {keys}" if keys else "",
+                trigger_footer(shape.platform, shape.trigger, shape.title),
             )
             if p
         )
@@ -108,7 +115,10 @@ def _context_markdown(platform: str, path: tuple[Step, ...]) -> str:
     target = resolve_context(platform, path)
     if isinstance(target, ContextModel):
         names = ", ".join(f"`{m.name}`" for m in target.members if m.name not in target.hidden)
-        return f"**context** — {target.title} invocation context\n\nMembers: {names}"
+        return (
+            f"**context** — {target.title} invocation context\n\nMembers: {names}\n\n"
+            + context_footer(platform)
+        )
     if isinstance(target, ContextMember):
         return member_markdown(platform, target)
     if target is not None and path and path[-1][0] == "key":

@@ -3,7 +3,9 @@ anywhere else in a handler, on event keys and context members (`event_hover`).""
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
@@ -15,6 +17,11 @@ from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms import rules_for
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
 
+if TYPE_CHECKING:
+    from handlerlens.analysis.events.inference import TriggerChoice
+
+log = logging.getLogger(__name__)
+
 _DECLARED_BY = {
     "pyproject": "[tool.handlerlens] in",
     "sam": "SAM / CloudFormation template",
@@ -25,11 +32,19 @@ _DECLARED_BY = {
 }
 
 
-def describe(spec: FunctionSpec) -> str:
-    """Markdown describing one function, as shown on hover."""
+def describe(spec: FunctionSpec, choice: TriggerChoice | None = None) -> str:
+    """Markdown describing one function, as shown on hover. `choice` is the trigger the
+    event hover uses for an undeclared one (inferred from the keys the handler reads), so
+    both hovers say the same."""
+    from handlerlens.analysis.events.inference import TriggerChoice
+
     rules = rules_for(spec.platform)
     trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
     trigger_title = triggers_for(spec.platform).get(trigger, trigger)
+    if not spec.trigger:
+        if choice is None or choice.platform != spec.platform:
+            choice = TriggerChoice(spec.platform, trigger, "default")
+        trigger_title = choice.describe()
     where = _DECLARED_BY[spec.declared_by]
     if spec.declared_in:
         where = f"{where} `{os.path.basename(spec.declared_in)}`"
@@ -50,7 +65,7 @@ def describe(spec: FunctionSpec) -> str:
         ("Runtime", f"`{spec.runtime}`" if spec.runtime else "not declared"),
         ("Timeout", f"{spec.timeout:g} s" if spec.timeout is not None else "platform default"),
         ("Memory", f"{spec.memory} MB" if spec.memory is not None else "platform default"),
-        ("Trigger", trigger_title + ("" if spec.trigger else " (assumed)")),
+        ("Trigger", trigger_title),
         ("Code root", f"`{spec.packed.label}`" if spec.packed else f"`{spec.root}`"),
         ("Declared by", where),
     ]
@@ -65,21 +80,41 @@ def def_hover(ls: HandlerLensServer, params: lsp.HoverParams) -> lsp.Hover | Non
     if path is None or not path.endswith(".py"):
         return None
     pos = Position(params.position.line, params.position.character)
-    for site in ls.workspace_for(path).handlers_in(path):
+    sites = ls.workspace_for(path).handlers_in(path)
+    for site in sites:
         span = site.binding.span
         if span.start <= pos <= span.end:
+            here = [s for s in sites if s.binding.span == span]
+            choices = _inferred_choices(ls, params, path, [s.spec for s in here])
             return lsp.Hover(
                 contents=lsp.MarkupContent(
                     kind=lsp.MarkupKind.Markdown,
                     value="\n\n---\n\n".join(
-                        describe(s.spec)
-                        for s in ls.workspace_for(path).handlers_in(path)
-                        if s.binding.span == span
+                        describe(s.spec, choices.get(s.binding.name)) for s in here
                     ),
                 ),
                 range=to_range(span),
             )
     return None
+
+
+def _inferred_choices(
+    ls: HandlerLensServer, params: lsp.HoverParams, path: str, specs: list[FunctionSpec]
+) -> dict[str, TriggerChoice]:
+    """The trigger the event analysis chose for each handler function of `path`, by function
+    name; only when one of `specs` declares none (the choice then depends on the code)."""
+    if all(spec.trigger for spec in specs):
+        return {}
+    from handlerlens.analysis.events.flow import event_document
+    from handlerlens.lsp.features.completion import handler_contexts
+
+    try:
+        source = ls.workspace.get_text_document(params.text_document.uri).source
+        flows = event_document(source).flows(handler_contexts(ls, path))
+    except Exception:
+        log.exception("trigger inference failed for the hover at %s", path)
+        return {}
+    return {name: flow.choice for name, flow in flows.items()}
 
 
 def register(server: HandlerLensServer) -> None:

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { encodeMessage, MessageReader, toAdapter, workerConfiguration } from "../../client/src/dap";
+
+describe("DAP framing", () => {
+  it("reads back what it writes, across any chunk boundaries", () => {
+    const messages = [
+      { seq: 1, type: "request", command: "initialize", arguments: { adapterID: "x" } },
+      { seq: 2, type: "event", event: "output", body: { output: "héllo ✓\n" } },
+      { seq: 3, type: "response", request_seq: 1, success: true, command: "initialize" },
+    ];
+    const wire = Buffer.concat(messages.map(encodeMessage));
+    for (const size of [1, 2, 7, 64, wire.length]) {
+      const reader = new MessageReader();
+      const got: unknown[] = [];
+      for (let i = 0; i < wire.length; i += size) {
+        got.push(...reader.push(wire.subarray(i, i + size)));
+      }
+      assert.deepEqual(got, messages, `chunks of ${size}`);
+    }
+  });
+  it("counts the body in bytes, not characters", () => {
+    const wire = encodeMessage({ text: "ü" });
+    assert.match(wire.toString("utf8"), /^Content-Length: 13\r\n\r\n/);
+  });
+  it("skips a body that is not JSON and goes on", () => {
+    const bad = Buffer.from("Content-Length: 3\r\n\r\n{x}", "ascii");
+    const reader = new MessageReader();
+    assert.deepEqual(reader.push(Buffer.concat([bad, encodeMessage({ ok: 1 })])), [{ ok: 1 }]);
+  });
+});
+
+describe("toAdapter", () => {
+  it("tells debugpy the editor takes no startDebugging request (workers come as events)", () => {
+    const init = {
+      seq: 1,
+      type: "request",
+      command: "initialize",
+      arguments: { adapterID: "handlerlens", supportsStartDebuggingRequest: true },
+    };
+    assert.deepEqual(toAdapter(init), {
+      ...init,
+      arguments: { adapterID: "handlerlens", supportsStartDebuggingRequest: false },
+    });
+    assert.equal(init.arguments.supportsStartDebuggingRequest, true); // the original is kept
+    const other = { seq: 2, type: "request", command: "attach", arguments: {} };
+    assert.equal(toAdapter(other), other);
+  });
+});
+
+describe("workerConfiguration", () => {
+  it("attaches with our type and a readable name, keeping debugpy's connection", () => {
+    const body = {
+      type: "debugpy",
+      request: "attach",
+      name: "Subprocess 4242",
+      subProcessId: 4242,
+      connect: { host: "127.0.0.1", port: 5678 },
+      handlerlensFunction: "/w::greeter",
+    };
+    assert.deepEqual(workerConfiguration(body, "Debug greeter", "handlerlens"), {
+      ...body,
+      type: "handlerlens",
+      request: "attach",
+      name: "Debug greeter · worker 4242",
+    });
+    assert.equal(workerConfiguration({}, "Debug x", "handlerlens").name, "Debug x · worker");
+  });
+});
