@@ -67,10 +67,12 @@ def test_invoke_prints_the_result_on_stdout_and_the_log_on_stderr():
     assert payload["event"] == {"n": 5}
     assert payload["context"]["function_name"] == "test_function"
     log = result.stderr.decode().splitlines()
-    assert log[0].startswith("START RequestId: ") and log[0].endswith(" Version: $LATEST")
-    assert log[1] == 'handling {"n": 5}'
-    assert log[2].startswith("END RequestId: ")
-    assert log[3].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[3]
+    # A cold start: INIT_START first (PLATFORMS.md §12.4, runtime-management-identify.html).
+    assert log[0].startswith("INIT_START Runtime Version: python:3.")
+    assert log[1].startswith("START RequestId: ") and log[1].endswith(" Version: $LATEST")
+    assert log[2] == 'handling {"n": 5}'
+    assert log[3].startswith("END RequestId: ")
+    assert log[4].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[4]
 
 
 def test_invoke_exits_1_on_a_function_error(tmp_path: Path):
@@ -244,7 +246,10 @@ def test_invoke_takes_the_declared_settings_and_skips_the_model_when_nothing_dec
     result = _run(["invoke", "app.handler", "--event", "-"], tmp_path, b"{}")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"name": "Orders", "memory": "512"}
-    assert result.stderr.decode().startswith("START RequestId: ")  # AWS's spelling
+    # AWS's spelling, after the cold start's INIT_START with the declared runtime (§12.4).
+    first, second = result.stderr.decode().splitlines()[:2]
+    assert first.startswith("INIT_START Runtime Version: python:3.12.v")
+    assert second.startswith("START RequestId: ")
 
     # An event file and package.json are not declarations: the entry point says it all
     # (Yandex by default: a function id as the name, its default memory as an int).
@@ -295,7 +300,7 @@ def test_the_platform_root_logger_is_set_before_user_code_but_loaded_only_when_u
             )
             assert run.returncode == 0 and json.loads(run.stdout) == result, run.stderr
             log = run.stderr.decode()
-            rid = log.split()[2]
+            rid = log.splitlines()[1].split()[2]  # START's, after INIT_START (§12.4)
             assert re.search(rf"^\[WARNING\]\t\S+Z\t{rid}\t{message}$", log, re.M), log
             assert "MINE" not in log and "hidden" not in log
 
@@ -349,7 +354,7 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    rid = lines[0].split()[2]
+    rid = lines[1].split()[2]  # START's, after INIT_START (§12.4)
     entries = [json.loads(line) for line in lines if line.startswith("{")]
     debug, error, unhandled = entries
     assert debug["level"] == "DEBUG" and debug["message"] == "seen 3"

@@ -417,6 +417,9 @@ class _Invocation:
 
     def run(self) -> int:
         fn, child, rid = self.fn, self.child, self.rid
+        init_start = runner_logs.init_start_line(fn.platform, fn.runtime)
+        if init_start is not None:  # a cold start, every time
+            _log(init_start)
         _log(runner_logs.start_line(fn.platform, rid, self.version))
         try:
             stopped = self._converse()
