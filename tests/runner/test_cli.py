@@ -368,6 +368,52 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     assert json.loads(result.stdout)["errorType"] == "ValueError"
 
 
+def test_aws_json_log_format_alone_is_level_info_with_awslambdarics_records(tmp_path: Path):
+    # AWS_LAMBDA_LOG_FORMAT=JSON with no level: Lambda sets the application log level to INFO
+    # (PLATFORMS.md §12.1: "with JSON, AWS_LAMBDA_LOG_LEVEL defaults to INFO"), so INFO
+    # records show and DEBUG ones do not (the text format's root logger stays at WARNING).
+    (tmp_path / "app.py").write_text(
+        "import logging, os\n"
+        "def handler(event, context):\n"
+        "    logging.debug('not shown')\n"
+        "    logging.info('shown: %s', os.environ['AWS_LAMBDA_LOG_LEVEL'])\n"
+        "    def inner():\n"
+        "        return {'a': 1}['b'] + 1\n"
+        "    inner()\n"
+    )
+    env = ["--env", "AWS_LAMBDA_LOG_FORMAT=JSON", "--runtime", "python3.12"]
+    result = _run(["invoke", "app.handler", "--platform", "aws", *env], tmp_path, b"{}")
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    info, unhandled = entries
+    assert info["level"] == "INFO" and info["message"] == "shown: INFO"
+    # awslambdaric 4.0.1 lambda_runtime_log_utils: JsonFormatter's timestamp is
+    # _DATETIME_FORMAT "%Y-%m-%dT%H:%M:%SZ" (whole seconds), under gmtime.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info["timestamp"]), info
+    # awslambdaric 4.0.1 bootstrap.log_error (JSON): {"timestamp" (the same format),
+    # "log_level": "ERROR", **error_result}, keys in that order.
+    assert list(unhandled) == [
+        "timestamp",
+        "log_level",
+        "errorMessage",
+        "errorType",
+        "requestId",
+        "stackTrace",
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", unhandled["timestamp"])
+    assert unhandled["log_level"] == "ERROR" and unhandled["errorType"] == "KeyError"
+    # stackTrace entries are traceback.format_list of (file, line, name, text) tuples
+    # (bootstrap.handle_event_request): `  File "…", line N, in name\n    text\n`, no
+    # `^^^^` position lines on 3.11+.
+    trace = unhandled["stackTrace"]
+    assert trace[-1].startswith('  File "') and trace[-1].endswith(
+        ", in inner\n    return {'a': 1}['b'] + 1\n"
+    )
+    assert not any("^" in frame for frame in trace), trace
+    assert json.loads(result.stdout)["stackTrace"] == trace
+
+
 def test_no_target_still_serves_the_guessed_handler_when_nothing_declares(tmp_path: Path):
     # The entry-point shortcut must not hide the heuristic from `serve` with no target.
     from handlerlens.runner.targets import resolve_targets
