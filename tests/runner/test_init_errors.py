@@ -145,3 +145,41 @@ def test_yandex_runs_init_again_too(tmp_path: Path, count_file: Path):
         assert not [line for line in runner.stderr if "INIT_START" in line]
     finally:
         runner.stop()
+
+
+# Fails its first import, hangs in its second, imports fine after.
+FAILS_THEN_HANGS = FLAKY.replace(
+    'if IMPORTS == 1:\n    raise RuntimeError("transient: the database is not up yet")\n',
+    "if IMPORTS == 1:\n    raise RuntimeError('down')\nif IMPORTS == 2:\n"
+    "    import time\n    time.sleep(60)\n",
+)
+
+
+def test_aws_init_run_again_inside_an_invocation_is_under_the_functions_timeout(
+    tmp_path: Path, count_file: Path
+):
+    # §12.4: Lambda retries Init at the invoke "under the function timeout"; a timed-out
+    # invocation is Sandbox.Timedout, 200 + Unhandled (§7.3, §9 #15).
+    assert FAILS_THEN_HANGS != FLAKY
+    root = tmp_path / "code"
+    root.mkdir()
+    (root / "main.py").write_text(FAILS_THEN_HANGS)
+    args = ["fn=main.handler", "--platform", "aws", "--no-watch", "--timeout", "1"]
+    runner = Runner([*args, "--env", f"COUNT_FILE={count_file}"], root, dict(os.environ))
+    try:
+        runner.wait_stderr("init failed: RuntimeError")
+        status, headers, body = runner.request(
+            "POST", "/2015-03-31/functions/fn/invocations", b"{}", timeout=20
+        )
+        assert status == 200 and headers["x-amz-function-error"] == "Unhandled"
+        error = json.loads(body)
+        assert error["errorType"] == "Sandbox.Timedout", error
+        assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
+        # The timed-out environment is replaced; its init (the third import) succeeds.
+        status, headers, body = runner.request(
+            "POST", "/2015-03-31/functions/fn/invocations", b"{}", timeout=20
+        )
+        assert status == 200 and "x-amz-function-error" not in headers, body
+        assert json.loads(body)["imports"] == 3
+    finally:
+        runner.stop()

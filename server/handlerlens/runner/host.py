@@ -16,7 +16,7 @@ from handlerlens.platforms.faces import face_for
 from handlerlens.platforms.failures import call_timeout
 from handlerlens.runner import announce
 from handlerlens.runner.outcome import CLIENT_GONE_ERROR, STOPPING_ERROR, Outcome
-from handlerlens.runner.pool import Instance, Pool, Superseded
+from handlerlens.runner.pool import InitTimedOut, Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_env import resident_bytes
@@ -246,7 +246,16 @@ class FunctionHost:
     async def _init_again(self, call: _Call, failed: Instance) -> None:
         """Init once more for `call`, then the call itself if init succeeded this time."""
         rid = call.rid
-        fresh = await self.pool.init_again(failed, rid)
+        # Under the function's timeout, as the platform retries init inside the invoke.
+        timeout = None if self.pool.debug else self.fn.timeout
+        try:
+            fresh = await self.pool.init_again(failed, rid, timeout)
+        except InitTimedOut as timed_out:
+            call.instance = timed_out.instance
+            self.system(rid, runner_logs.start_line(self.fn.platform, rid, failed.version))
+            outcome = await self._failed(timed_out.instance, rid, asyncio.TimeoutError())
+            self._conclude(call, outcome, 0, False)
+            return
         if fresh is None:  # a reload or the stop came first, or no interpreter: as it was
             self.system(rid, runner_logs.start_line(self.fn.platform, rid, failed.version))
             self._conclude(call, Outcome(rid, "init_error", error=failed.error), 0, False)

@@ -52,6 +52,14 @@ class Superseded(Exception):
     """A newer reload replaced this one before it finished (its init was paused)."""
 
 
+class InitTimedOut(Exception):
+    """An init run for a request ran past its time limit; `instance` holds its worker."""
+
+    def __init__(self, instance: Instance) -> None:
+        super().__init__("init timed out")
+        self.instance = instance
+
+
 @dataclass
 class Instance:
     """One initialised worker of one generation."""
@@ -276,13 +284,17 @@ class Pool:
         self.release(instance)
         return instance.error
 
-    async def init_again(self, failed: Instance, label: str) -> Instance | None:
+    async def init_again(
+        self, failed: Instance, label: str, timeout: float | None = None
+    ) -> Instance | None:
         """A fresh worker in place of `failed`, whose init failed, initialised now on behalf
         of the request `label`, so its init lines are that request's log: the platform's
         runtime exits after an init error and the next invocation runs init again
         (PLATFORMS.md §12.4). The new instance is the caller's (its `error` set when init
         failed again); None when no worker could start or a reload or the runner's stop came
-        first (`failed` is then the pool's again, as release() has it).
+        first (`failed` is then the pool's again, as release() has it). Raises InitTimedOut
+        when init runs past `timeout` seconds (the platform runs it under the function's
+        timeout, §12.4).
         """
         worker = None
         if not self._closed and failed.generation == self.generation:
@@ -291,7 +303,7 @@ class Pool:
             self.release(failed)  # as it was (or retired, if a reload or the stop came)
             return None
         self._retire(failed, BROKEN)  # its error was logged when its own init failed
-        return await self._init(worker, failed.generation, label)
+        return await self._init(worker, failed.generation, label, timeout)
 
     async def _fresh_worker(self) -> WorkerProcess | dict[str, Any]:
         """A standby (another one starting in its place), else a new worker; an error when
@@ -313,7 +325,11 @@ class Pool:
         return worker
 
     async def _init(
-        self, worker: WorkerProcess, generation: int, label: str | None
+        self,
+        worker: WorkerProcess,
+        generation: int,
+        label: str | None,
+        timeout: float | None = None,
     ) -> Instance | None:
         """Run the function's init in `worker` (its log lines labelled `label`); the instance,
         or None when a newer reload ended the worker first (paused in the debugger)."""
@@ -329,7 +345,9 @@ class Pool:
         if self.on_init_start is not None:
             self.on_init_start(label)
         try:
-            reply, _ = await worker.call(message, b"", label)
+            reply, _ = await worker.call(message, b"", label, timeout)
+        except asyncio.TimeoutError:
+            raise InitTimedOut(Instance(worker, generation, version, None)) from None
         except WorkerDied:
             if worker.interrupted:
                 self._spawn(self._stop_worker(worker, "replacing paused"))
