@@ -306,6 +306,17 @@ def test_init_errors_have_the_runtime_types_and_texts(
     }
 
 
+def test_dry_run_of_a_function_whose_init_fails_is_still_204(broken_runner: Runner):
+    # DryRun only validates parameters and permissions; it loads no handler (PLATFORMS.md
+    # §7.3 and its Corrections, DG API_Invoke.md:51), so an init error is not its answer.
+    client = _client(broken_runner)
+    try:
+        response = client.invoke(FunctionName="importerr", InvocationType="DryRun")
+    finally:
+        client.close()
+    assert response["StatusCode"] == 204 and "FunctionError" not in response
+
+
 def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):
     client = _client(broken_runner)
     try:

@@ -177,9 +177,8 @@ class App:
         if tenant:
             extra["tenantId"] = tenant
         if invocation_type == "DryRun":
-            error = host.pool.last_error
-            if error is not None:
-                return _to_response(host.face.invoke_failure("init_error", error, "", None))
+            # Parameters checked, nothing run: not even an init error is DryRun's answer
+            # (PLATFORMS.md §7.3 Corrections, audit A62).
             return _to_response(aws_invoke_api.dry_run())
         if invocation_type == "Event":
             task = asyncio.get_running_loop().create_task(host.invoke(payload, extra=extra))
