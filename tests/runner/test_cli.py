@@ -368,6 +368,31 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     assert json.loads(result.stdout)["errorType"] == "ValueError"
 
 
+def test_invoke_on_aws_writes_inits_lines_between_init_start_and_start(tmp_path: Path):
+    # Lambda's log of a cold start: INIT_START, what init printed, then START (PLATFORMS.md
+    # §12.4: INIT_START once per new environment; Init runs before the invoke). An init
+    # error's lines too: LAMBDA_WARNING and the [ERROR] record (§6.3).
+    (tmp_path / "app.py").write_text(
+        "print('at import')\ndef handler(event, context):\n    print('in call')\n    return 1\n"
+    )
+    (tmp_path / "bad.py").write_text("raise RuntimeError('no config')\n")
+    result = _run(["invoke", "app.handler", "--platform", "aws", "--event", "-"], tmp_path, b"{}")
+    lines = result.stderr.decode().splitlines()
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.")
+    assert lines[1] == "at import"
+    assert lines[2].startswith("START RequestId: ")
+    assert lines[3] == "in call"
+    assert lines[4].startswith("END RequestId: ") and lines[5].startswith("REPORT RequestId: ")
+    result = _run(["invoke", "bad.handler", "--platform", "aws", "--event", "-"], tmp_path, b"{}")
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("START RequestId: "))
+    assert lines[0].startswith("INIT_START ")
+    assert any("\tLAMBDA_WARNING: Unhandled exception" in line for line in lines[1:start])
+    assert "[ERROR] RuntimeError: no config" in lines[1:start]
+    assert lines[start + 1].startswith("END RequestId: ")
+
+
 def test_aws_json_log_format_alone_is_level_info_with_awslambdarics_records(tmp_path: Path):
     # AWS_LAMBDA_LOG_FORMAT=JSON with no level: Lambda sets the application log level to INFO
     # (PLATFORMS.md §12.1: "with JSON, AWS_LAMBDA_LOG_LEVEL defaults to INFO"), so INFO
