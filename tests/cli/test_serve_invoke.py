@@ -278,7 +278,9 @@ def test_a_typed_entry_point_takes_the_projects_platform(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert answer["name"] == "test_function" and answer["memory"] == "3008"  # AWS's str
-    assert result.stderr.startswith("START RequestId: ")  # AWS's spelling
+    # AWS's spelling, after the cold start's INIT_START (PLATFORMS.md §12.4).
+    assert result.stderr.splitlines()[1].startswith("START RequestId: ")
+    assert result.stderr.startswith("INIT_START Runtime Version: python:3.")
     # --platform still decides, and a project that declares both platforms leaves Yandex.
     result = handlerlens("invoke", "app.other", "--platform", "yandex", cwd=tmp_path)
     assert json.loads(result.stdout)["memory"] == 128

@@ -60,7 +60,7 @@ class Debugged:
         """POST `event` to the Invoke API; (status, parsed body)."""
         status, _, body = self.runner.request(
             "POST",
-            "/2015-03-31/functions/main/invocations",
+            "/2015-03-31/functions/function/invocations",
             json.dumps(event).encode(),
             {"Content-Type": "application/json"},
             timeout=timeout,

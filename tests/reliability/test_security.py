@@ -123,7 +123,7 @@ def test_oversized_bodies_are_413_while_others_are_served(runner: Runner) -> Non
         status, headers, _ = runner.request(
             "POST", "/2015-03-31/functions/raw_echo/invocations", b"[" + b"0," * 3_200_000 + b"0]"
         )
-        assert status == 413 and headers["x-amzn-errortype"] == "RequestTooLargeException"
+        assert status == 413 and headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
         status, _, _ = runner.request("POST", "/raw_echo/", b"x" * 20_000_000)
         assert status == 413
         chunked = b"".join(b"100000\r\n" + b"z" * 0x100000 + b"\r\n" for _ in range(12))

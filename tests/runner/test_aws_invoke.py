@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import pytest
 
 from tests.runner.harness import FIXTURES, Runner
@@ -148,9 +149,96 @@ def test_unserialisable_and_coroutine_results_are_marshal_errors(lam):
         assert error["errorMessage"] == f"Unable to marshal response: {detail}"
 
 
-def test_payload_over_6_mb_is_request_too_large(lam):
-    with pytest.raises(lam.exceptions.RequestTooLargeException):
+def test_payload_over_6_mb_is_request_entity_too_large(lam, aws_runner: Runner):
+    # The wire type is RequestEntityTooLargeException, not botocore's modeled
+    # RequestTooLargeException: botocore's ClientError "An error occurred
+    # (RequestEntityTooLargeException) when calling the Invoke operation: Request must be
+    # smaller than 6291456 bytes for the InvokeFunction operation" (zaccharles.medium.com,
+    # "Deep Dive: Lambda's Request Payload Size Limit (2/2)"); 6 MB sync, PLATFORMS.md §12.5.
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
         lam.invoke(FunctionName="handler", Payload=b'"' + b"x" * 6_300_000 + b'"')
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert error["Error"]["Message"] == (
+        "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+    )
+    # Body members `Type` and lower-case `message` (botocore's RequestTooLargeException
+    # shape; PLATFORMS.md §7.3 Corrections).
+    status, headers, body = aws_runner.request(
+        "POST", "/2015-03-31/functions/handler/invocations", b"[" + b"0," * 3_200_000 + b"0]"
+    )
+    assert status == 413
+    assert headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
+    assert json.loads(body) == {
+        "Type": "User",
+        "message": "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+    }
+
+
+def test_event_payload_over_1_mb_is_request_entity_too_large(lam, aws_runner: Runner):
+    # An `Event` (asynchronous) payload may be 1 MB (PLATFORMS.md §12.5: the Invoke API
+    # reference; 1,048,576 bytes); over it the service answers 413 in the words captured in
+    # ASFHyP3/hyp3#2241 and aws/aws-pdk#771: "N byte payload is too large for the Event
+    # invocation type (limit L bytes)", Error Code RequestEntityTooLargeException.
+    limit = 1_048_576
+    over = b'"' + b"x" * (limit - 1) + b'"'  # limit + 1 bytes
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        lam.invoke(FunctionName="logs", InvocationType="Event", Payload=over)
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert error["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert error["Error"]["Message"] == (
+        f"{limit + 1} byte payload is too large for the Event invocation type (limit {limit} bytes)"
+    )
+    status, headers, body = aws_runner.request(
+        "POST",
+        "/2015-03-31/functions/handler/invocations",
+        over,
+        {"X-Amz-Invocation-Type": "Event"},
+    )
+    assert status == 413 and headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
+    assert sorted(json.loads(body)) == ["Type", "message"]  # §7.3 Corrections
+    # At the limit it is accepted (202, §7.1), and the same payload is fine synchronously
+    # (6 MB, §12.5).
+    fits = b'"' + b"x" * (limit - 2) + b'"'
+    assert (
+        lam.invoke(FunctionName="logs", InvocationType="Event", Payload=fits)["StatusCode"] == 202
+    )
+    assert lam.invoke(FunctionName="handler", Payload=over)["StatusCode"] == 200
+
+
+def test_an_unknown_name_is_not_found_also_when_one_function_is_served():
+    # Lambda answers any FunctionName it has no function for with 404
+    # ResourceNotFoundException "Function not found: arn:aws:lambda:<region>:<account>:
+    # function:<name>" (PLATFORMS.md §7.1, §7.3) — one served function does not make every
+    # name reach it. Its own name reaches it, and so does `function`, RIE's only name
+    # (§7.2, §7.3 "Accept `function` as a name alias").
+    runner = Runner(["app.handler", "--platform", "aws", "--no-watch"], FIXTURES / "aws")
+    client = _client(runner)
+    try:
+        with pytest.raises(client.exceptions.ResourceNotFoundException) as caught:
+            client.invoke(FunctionName="nope", Payload=b"{}")
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert caught.value.response["Error"]["Message"] == (
+            "Function not found: arn:aws:lambda:us-east-1:012345678912:function:nope"
+        )
+        status, headers, body = runner.request(
+            "POST", "/2015-03-31/functions/nope/invocations", b"{}"
+        )
+        assert status == 404 and headers["x-amzn-errortype"] == "ResourceNotFoundException"
+        # `Type` and `Message` (§7.3: ResourceNotFoundException keeps `Message`).
+        assert json.loads(body) == {
+            "Type": "User",
+            "Message": "Function not found: arn:aws:lambda:us-east-1:012345678912:function:nope",
+        }
+        # RIE's default function name (§6.4) is the one served function's own.
+        for name in ("test_function", "function"):
+            response = client.invoke(FunctionName=name, Payload=b"{}")
+            assert response["StatusCode"] == 200 and "FunctionError" not in response, name
+    finally:
+        client.close()
+        runner.stop()
 
 
 def test_http_api_v2_event_and_proxy_response(aws_runner: Runner):
@@ -216,6 +304,17 @@ def test_init_errors_have_the_runtime_types_and_texts(
         "requestId": "",
         "stackTrace": [],
     }
+
+
+def test_dry_run_of_a_function_whose_init_fails_is_still_204(broken_runner: Runner):
+    # DryRun only validates parameters and permissions; it loads no handler (PLATFORMS.md
+    # §7.3 and its Corrections, DG API_Invoke.md:51), so an init error is not its answer.
+    client = _client(broken_runner)
+    try:
+        response = client.invoke(FunctionName="importerr", InvocationType="DryRun")
+    finally:
+        client.close()
+    assert response["StatusCode"] == 204 and "FunctionError" not in response
 
 
 def test_syntax_error_is_user_code_syntax_error(broken_runner: Runner):

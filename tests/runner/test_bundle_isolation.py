@@ -36,7 +36,7 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _invoke(runner: Runner) -> dict[str, object]:
-    status, _, body = runner.request("POST", "/2015-03-31/functions/main/invocations", b"{}")
+    status, _, body = runner.request("POST", "/2015-03-31/functions/function/invocations", b"{}")
     assert status == 200
     result: dict[str, object] = json.loads(body)
     return result

@@ -67,10 +67,12 @@ def test_invoke_prints_the_result_on_stdout_and_the_log_on_stderr():
     assert payload["event"] == {"n": 5}
     assert payload["context"]["function_name"] == "test_function"
     log = result.stderr.decode().splitlines()
-    assert log[0].startswith("START RequestId: ") and log[0].endswith(" Version: $LATEST")
-    assert log[1] == 'handling {"n": 5}'
-    assert log[2].startswith("END RequestId: ")
-    assert log[3].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[3]
+    # A cold start: INIT_START first (PLATFORMS.md §12.4, runtime-management-identify.html).
+    assert log[0].startswith("INIT_START Runtime Version: python:3.")
+    assert log[1].startswith("START RequestId: ") and log[1].endswith(" Version: $LATEST")
+    assert log[2] == 'handling {"n": 5}'
+    assert log[3].startswith("END RequestId: ")
+    assert log[4].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[4]
 
 
 def test_invoke_exits_1_on_a_function_error(tmp_path: Path):
@@ -244,7 +246,10 @@ def test_invoke_takes_the_declared_settings_and_skips_the_model_when_nothing_dec
     result = _run(["invoke", "app.handler", "--event", "-"], tmp_path, b"{}")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"name": "Orders", "memory": "512"}
-    assert result.stderr.decode().startswith("START RequestId: ")  # AWS's spelling
+    # AWS's spelling, after the cold start's INIT_START with the declared runtime (§12.4).
+    first, second = result.stderr.decode().splitlines()[:2]
+    assert first.startswith("INIT_START Runtime Version: python:3.12.v")
+    assert second.startswith("START RequestId: ")
 
     # An event file and package.json are not declarations: the entry point says it all
     # (Yandex by default: a function id as the name, its default memory as an int).
@@ -295,7 +300,7 @@ def test_the_platform_root_logger_is_set_before_user_code_but_loaded_only_when_u
             )
             assert run.returncode == 0 and json.loads(run.stdout) == result, run.stderr
             log = run.stderr.decode()
-            rid = log.split()[2]
+            rid = log.splitlines()[1].split()[2]  # START's, after INIT_START (§12.4)
             assert re.search(rf"^\[WARNING\]\t\S+Z\t{rid}\t{message}$", log, re.M), log
             assert "MINE" not in log and "hidden" not in log
 
@@ -349,7 +354,7 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    rid = lines[0].split()[2]
+    rid = lines[1].split()[2]  # START's, after INIT_START (§12.4)
     entries = [json.loads(line) for line in lines if line.startswith("{")]
     debug, error, unhandled = entries
     assert debug["level"] == "DEBUG" and debug["message"] == "seen 3"
@@ -361,6 +366,77 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     assert unhandled["log_level"] == "ERROR" and unhandled["errorType"] == "ValueError"
     assert unhandled["errorMessage"] == "bad input" and unhandled["requestId"] == rid
     assert json.loads(result.stdout)["errorType"] == "ValueError"
+
+
+def test_invoke_on_aws_writes_inits_lines_between_init_start_and_start(tmp_path: Path):
+    # Lambda's log of a cold start: INIT_START, what init printed, then START (PLATFORMS.md
+    # §12.4: INIT_START once per new environment; Init runs before the invoke). An init
+    # error's lines too: LAMBDA_WARNING and the [ERROR] record (§6.3).
+    (tmp_path / "app.py").write_text(
+        "print('at import')\ndef handler(event, context):\n    print('in call')\n    return 1\n"
+    )
+    (tmp_path / "bad.py").write_text("raise RuntimeError('no config')\n")
+    result = _run(["invoke", "app.handler", "--platform", "aws", "--event", "-"], tmp_path, b"{}")
+    lines = result.stderr.decode().splitlines()
+    assert lines[0].startswith("INIT_START Runtime Version: python:3.")
+    assert lines[1] == "at import"
+    assert lines[2].startswith("START RequestId: ")
+    assert lines[3] == "in call"
+    assert lines[4].startswith("END RequestId: ") and lines[5].startswith("REPORT RequestId: ")
+    result = _run(["invoke", "bad.handler", "--platform", "aws", "--event", "-"], tmp_path, b"{}")
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("START RequestId: "))
+    assert lines[0].startswith("INIT_START ")
+    assert any("\tLAMBDA_WARNING: Unhandled exception" in line for line in lines[1:start])
+    assert "[ERROR] RuntimeError: no config" in lines[1:start]
+    assert lines[start + 1].startswith("END RequestId: ")
+
+
+def test_aws_json_log_format_alone_is_level_info_with_awslambdarics_records(tmp_path: Path):
+    # AWS_LAMBDA_LOG_FORMAT=JSON with no level: Lambda sets the application log level to INFO
+    # (PLATFORMS.md §12.1: "with JSON, AWS_LAMBDA_LOG_LEVEL defaults to INFO"), so INFO
+    # records show and DEBUG ones do not (the text format's root logger stays at WARNING).
+    (tmp_path / "app.py").write_text(
+        "import logging, os\n"
+        "def handler(event, context):\n"
+        "    logging.debug('not shown')\n"
+        "    logging.info('shown: %s', os.environ['AWS_LAMBDA_LOG_LEVEL'])\n"
+        "    def inner():\n"
+        "        return {'a': 1}['b'] + 1\n"
+        "    inner()\n"
+    )
+    env = ["--env", "AWS_LAMBDA_LOG_FORMAT=JSON", "--runtime", "python3.12"]
+    result = _run(["invoke", "app.handler", "--platform", "aws", *env], tmp_path, b"{}")
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    info, unhandled = entries
+    assert info["level"] == "INFO" and info["message"] == "shown: INFO"
+    # awslambdaric 4.0.1 lambda_runtime_log_utils: JsonFormatter's timestamp is
+    # _DATETIME_FORMAT "%Y-%m-%dT%H:%M:%SZ" (whole seconds), under gmtime.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info["timestamp"]), info
+    # awslambdaric 4.0.1 bootstrap.log_error (JSON): {"timestamp" (the same format),
+    # "log_level": "ERROR", **error_result}, keys in that order.
+    assert list(unhandled) == [
+        "timestamp",
+        "log_level",
+        "errorMessage",
+        "errorType",
+        "requestId",
+        "stackTrace",
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", unhandled["timestamp"])
+    assert unhandled["log_level"] == "ERROR" and unhandled["errorType"] == "KeyError"
+    # stackTrace entries are traceback.format_list of (file, line, name, text) tuples
+    # (bootstrap.handle_event_request): `  File "…", line N, in name\n    text\n`, no
+    # `^^^^` position lines on 3.11+.
+    trace = unhandled["stackTrace"]
+    assert trace[-1].startswith('  File "') and trace[-1].endswith(
+        ", in inner\n    return {'a': 1}['b'] + 1\n"
+    )
+    assert not any("^" in frame for frame in trace), trace
+    assert json.loads(result.stdout)["stackTrace"] == trace
 
 
 def test_no_target_still_serves_the_guessed_handler_when_nothing_declares(tmp_path: Path):

@@ -17,7 +17,7 @@ async def test_start_invoke_and_stop_with_an_entry():
     try:
         runner.on_status(events.append)
         assert runner.url == f"http://127.0.0.1:{runner.port}"
-        result = await runner.invoke({"k": 1}, "anything")
+        result = await runner.invoke({"k": 1}, "function")
         assert result.status == 200
         assert result.json == "done"
         assert result.function_error is False
@@ -31,7 +31,7 @@ async def test_start_invoke_and_stop_with_an_entry():
         assert "line one" in lines
         assert lines[-1].startswith("REPORT RequestId: ")
         assert any(event["event"] == "report" for event in events)
-        second = await runner.invoke({}, "anything")
+        second = await runner.invoke({}, "function")
         assert second.report is not None and second.report["initMs"] is None  # warm
     finally:
         pid = runner.process.pid

@@ -198,7 +198,9 @@ def test_served_workers_get_the_platforms_environment_and_packages_only(dump: Pa
     )
     try:
         if platform == "aws":
-            status, _, body = runner.request("POST", "/2015-03-31/functions/x/invocations", b"{}")
+            status, _, body = runner.request(
+                "POST", "/2015-03-31/functions/function/invocations", b"{}"
+            )
             answer = json.loads(body)
         else:
             status, _, body = runner.request("POST", "/?integration=raw", b"{}")
@@ -371,7 +373,9 @@ def test_served_workers_have_read_only_code_too(tmp_path: Path):
     (tmp_path / "main.py").write_text(WRITER)
     runner = Runner(["main.handler", "--platform", "aws", "--no-watch"], tmp_path, _env())
     try:
-        status, _, body = runner.request("POST", "/2015-03-31/functions/x/invocations", b"{}")
+        status, _, body = runner.request(
+            "POST", "/2015-03-31/functions/function/invocations", b"{}"
+        )
         assert status == 200, body
         assert json.loads(body)["open_w"][:2] == [errno.EROFS, "Read-only file system"]
         runner.wait_stderr("This write would fail deployed on AWS Lambda")
@@ -511,7 +515,9 @@ def test_under_the_extensions_bundle_the_interpreter_is_the_users(dump: Path, tm
     env = _env(PYTHONPATH=str(bundle), HANDLERLENS_BUNDLED_LIBS=str(bundle))
     runner = Runner(["main.handler", "--platform", "aws", "--no-watch"], dump, env)
     try:
-        status, _, body = runner.request("POST", "/2015-03-31/functions/x/invocations", b"{}")
+        status, _, body = runner.request(
+            "POST", "/2015-03-31/functions/function/invocations", b"{}"
+        )
         assert status == 200, body
         assert json.loads(body)["imports"]["pytest"] == "imported"
         chosen = runner.wait_for(lambda e: e["event"] == "interpreter")

@@ -145,7 +145,9 @@ def test_invoke_api_rejects_invalid_json(yandex_runner: Runner):
     )
     assert status == 400
     assert headers["x-amzn-errortype"] == "InvalidRequestContentException"
-    assert json.loads(body)["Message"].startswith("Could not parse request body into json")
+    # Lower-case `message` member (botocore's InvalidRequestContentException shape,
+    # PLATFORMS.md §7.3 Corrections).
+    assert json.loads(body)["message"].startswith("Could not parse request body into json")
 
 
 def test_invoke_api_on_yandex_returns_the_result_as_json(yandex_runner: Runner):

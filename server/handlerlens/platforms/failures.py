@@ -31,6 +31,11 @@ class Failures:
     counts_init = False
     # Said after an init error's text in the runner's log ("" when the text is the platform's).
     init_error_note = ""
+    # Whether the invocation after a failed init runs init again in a fresh process rather
+    # than get the cached error. AWS: awslambdaric exits after an init error and the next
+    # invoke runs Init again (PLATFORMS.md §12.4). Yandex documents nothing here; §12.4's
+    # recommendation (fidelity audit A43) is the same on both platforms, so Yandex does too.
+    init_again = True
 
     def call_timeout(
         self, timeout_s: float, init_s: float = 0.0, *, debug: bool = False, in_init: bool = False

@@ -223,6 +223,18 @@ def reserved_env(
     return env
 
 
+def log_level_default(platform: str, env: dict[str, str]) -> dict[str, str]:
+    """`AWS_LAMBDA_LOG_LEVEL=INFO` when `env` asks for AWS's JSON log format and names no
+    level: Lambda sets the application log level with the format, INFO unless configured
+    (PLATFORMS.md §12.1, SAM's LoggingConfig; awslambdaric itself would leave the root
+    logger at WARNING). Nothing otherwise."""
+    if platform != "aws" or env.get("AWS_LAMBDA_LOG_LEVEL"):
+        return {}
+    if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() != "JSON":
+        return {}
+    return {"AWS_LAMBDA_LOG_LEVEL": "INFO"}
+
+
 def aws_arn(name: str, region: str = REGION) -> str:
     """`arn:aws:lambda:us-east-1:012345678912:function:<name>`, RIE's account and region."""
     return f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"

@@ -4,6 +4,29 @@ from __future__ import annotations
 
 import math
 
+# The runtime's build and its ARN's hash are Lambda's own: placeholders of their shape here.
+RUNTIME_BUILD = "v0"
+RUNTIME_HASH = "0" * 64
+
+
+def init_start_line(platform: str, runtime: str | None) -> str | None:
+    """AWS's `INIT_START Runtime Version: python:3.12.v14\tRuntime Version ARN:
+    arn:aws:lambda:<region>::runtime:<hash>`, written once per new execution environment as
+    its init begins (PLATFORMS.md §12.4); None on Yandex, which documents no such line.
+
+    The runtime is the declared one, else the local interpreter's (as AWS_EXECUTION_ENV,
+    runner_env.aws_execution_env). The docs print the two fields apart with spaces; the tab
+    here is REPORT's separator (§6.3) — uncertain (§12.4).
+    """
+    if platform != "aws":
+        return None
+    from .runner_env import REGION, aws_execution_env
+
+    name = aws_execution_env(runtime).rpartition("_")[2]  # python3.12
+    version = f"python:{name[len('python') :]}.{RUNTIME_BUILD}"
+    arn = f"arn:aws:lambda:{REGION}::runtime:{RUNTIME_HASH}"
+    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: {arn}"
+
 
 def start_line(platform: str, request_id: str, version: str) -> str:
     """`START RequestID: … Version: …` (Yandex spells `RequestID`, AWS `RequestId`)."""

@@ -25,8 +25,8 @@ def init_result(
         event["error"] = error
         status.human(
             f"handlerlens: {fn.name}: {cause}init failed: {error.get('errorType')}: "
-            f"{error.get('errorMessage')}{note}.{entry_hint(fn)} Requests get this "
-            "error until the next good save."
+            f"{error.get('errorMessage')}{note}.{entry_hint(fn)} Each request runs init "
+            "again, as the platform does, until it succeeds or the code changes."
         )
     elif took_ms is not None:
         status.human(f"handlerlens: {fn.name}: {cause}reloaded in {took_ms:.0f} ms")

@@ -138,19 +138,12 @@ class App:
         return host, "/" + rest
 
     # -- Invoke API ----------------------------------------------------------------------
-    def _select(self, name: str) -> FunctionHost | None:
-        if name in self.hosts:
-            return self.hosts[name]
-        if len(self.hosts) == 1:
-            return next(iter(self.hosts.values()))
-        return None
-
     async def _invoke_api(self, request: Request, raw_name: str) -> Response:
         name, qualifier = aws_invoke_api.parse_function_name(raw_name)
         query = parse_qs(request.query)
         if query.get("Qualifier"):
             qualifier = query["Qualifier"][0]
-        host = self._select(name)
+        host = aws_invoke_api.select(name, self.hosts, lambda host: host.fn.function_name)
         if host is None or qualifier not in (None, "", aws_invoke_api.LATEST):
             return _to_response(aws_invoke_api.not_found(name))
         invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
@@ -161,8 +154,9 @@ class App:
                     + ", ".join(aws_invoke_api.INVOCATION_TYPES)
                 )
             )
-        if request.body is None or len(request.body) > aws_invoke_api.MAX_PAYLOAD:
-            return _to_response(aws_invoke_api.too_large(request.body_size))
+        refused = aws_invoke_api.refuse_payload(invocation_type, request.body, request.body_size)
+        if refused is not None:
+            return _to_response(refused)
         payload = request.body or b"{}"
         try:
             json.loads(payload)
@@ -183,9 +177,8 @@ class App:
         if tenant:
             extra["tenantId"] = tenant
         if invocation_type == "DryRun":
-            error = host.pool.last_error
-            if error is not None:
-                return _to_response(host.face.invoke_failure("init_error", error, "", None))
+            # Parameters checked, nothing run: not even an init error is DryRun's answer
+            # (PLATFORMS.md §7.3 Corrections, audit A62).
             return _to_response(aws_invoke_api.dry_run())
         if invocation_type == "Event":
             task = asyncio.get_running_loop().create_task(host.invoke(payload, extra=extra))

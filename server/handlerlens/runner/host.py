@@ -16,7 +16,7 @@ from handlerlens.platforms.faces import face_for
 from handlerlens.platforms.failures import call_timeout
 from handlerlens.runner import announce
 from handlerlens.runner.outcome import CLIENT_GONE_ERROR, STOPPING_ERROR, Outcome
-from handlerlens.runner.pool import Instance, Pool, Superseded
+from handlerlens.runner.pool import InitTimedOut, Instance, Pool, Superseded
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_env import resident_bytes
@@ -73,6 +73,18 @@ class FunctionHost:
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
+        self.pool.on_init_start = self._init_start
+
+    def _init_start(self, request_id: str | None) -> None:
+        """The platform's line as a new instance's init begins (AWS: INIT_START), in the log
+        of the request it runs for, if any."""
+        line = runner_logs.init_start_line(self.fn.platform, self.fn.runtime)
+        if line is None:
+            return
+        if request_id is None:
+            self.status.log(self.fn.name, None, "system", line)
+        else:
+            self.system(request_id, line)
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
@@ -216,6 +228,12 @@ class FunctionHost:
         call.instance = instance
         call.started = time.perf_counter()
         call.init_ms = instance.take_init_ms()
+        if instance.error is not None and self.failures.init_again:
+            # The runtime exited after its init error: this invocation runs init again in a
+            # fresh process (PLATFORMS.md §12.4), its init lines in this request's log,
+            # ahead of its START as the platform's init phase is.
+            self._spawn(self._init_again(call, instance))
+            return
         self.system(rid, runner_logs.start_line(fn.platform, rid, instance.version))
         loop = asyncio.get_running_loop()
         if instance.dead_init:
@@ -223,6 +241,39 @@ class FunctionHost:
             outcome = Outcome(rid, "init_error", error=instance.error)
             loop.call_soon(self._conclude, call, outcome, 0, True)
             return
+        self._send(call, instance)
+
+    async def _init_again(self, call: _Call, failed: Instance) -> None:
+        """Init once more for `call`, then the call itself if init succeeded this time."""
+        rid = call.rid
+        # Under the function's timeout, as the platform retries init inside the invoke.
+        timeout = None if self.pool.debug else self.fn.timeout
+        try:
+            fresh = await self.pool.init_again(failed, rid, timeout)
+        except InitTimedOut as timed_out:
+            call.instance = timed_out.instance
+            self.system(rid, runner_logs.start_line(self.fn.platform, rid, failed.version))
+            outcome = await self._failed(timed_out.instance, rid, asyncio.TimeoutError())
+            self._conclude(call, outcome, 0, False)
+            return
+        if fresh is None:  # a reload or the stop came first, or no interpreter: as it was
+            self.system(rid, runner_logs.start_line(self.fn.platform, rid, failed.version))
+            self._conclude(call, Outcome(rid, "init_error", error=failed.error), 0, False)
+            return
+        self.pool.last_error = fresh.error
+        call.instance = fresh
+        call.init_ms = fresh.take_init_ms()
+        await self._settle_logs(fresh.worker, rid)  # init's lines before the call's
+        self.system(rid, runner_logs.start_line(self.fn.platform, rid, fresh.version))
+        if fresh.error is not None:
+            self._conclude(call, Outcome(call.rid, "init_error", error=fresh.error), 0, True)
+            return
+        self._send(call, fresh)
+
+    def _send(self, call: _Call, instance: Instance) -> None:
+        """The request to the worker, under the call's time limit."""
+        rid = call.rid
+        loop = asyncio.get_running_loop()
         timeout = self._timeout(call.init_ms)
         if timeout <= 0:  # init alone used it up: the call times out without running
             loop.call_soon(call.on_error, asyncio.TimeoutError())

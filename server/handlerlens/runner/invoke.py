@@ -47,6 +47,10 @@ def _same_interpreter(python: str) -> bool:
         return False
 
 
+# The label of init's lines in the log router.
+_INIT = "init"
+
+
 def _log(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
@@ -266,6 +270,11 @@ class _Output:
         self.router.closed(self.fd)
         self._flush()
 
+    def system(self, line: str) -> None:
+        """A system line (START), in order with the function's lines routed so far."""
+        self._lines.append(line.encode("utf-8") + b"\n")
+        self._flush()
+
     def _flush(self) -> None:
         if self._lines:
             data = b"".join(self._lines)
@@ -310,6 +319,13 @@ class _Invocation:
         self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
         self.output = _Output(child.out.fileno())
         self.frames = protocol.FrameReader()  # from the result pipe
+        self._started = False  # START written
+
+    def _start(self) -> None:
+        """START, once."""
+        if not self._started:
+            self._started = True
+            self.output.system(runner_logs.start_line(self.fn.platform, self.rid, self.version))
 
     def _send(self, meta: Mapping[str, Any], payload: bytes = b"") -> bool:
         from handlerlens.worker import channel
@@ -326,6 +342,8 @@ class _Invocation:
             self.output.router.marked({self.output.fd: len(marked)})
         if self.init is None:
             self.init = frame
+            if not self._started and not self.output.router.when_done(_INIT, self._start):
+                self._start()  # init's lines are all out: START follows them
             now = time.monotonic()
             if not self.failures.counts_init:
                 self.invoked = now
@@ -370,7 +388,7 @@ class _Invocation:
         child = self.child
         result_fd, out_fd = child.result, child.out.fileno()
         open_fds = [result_fd, out_fd]
-        self.output.router.add(None)  # init's lines come first
+        self.output.router.add(_INIT)  # init's lines come first
         self._send(init_message(self.fn, self.version))
         while self.result is None and result_fd in open_fds:
             ready, _, _ = select.select(open_fds, [], [], POLL_S)
@@ -417,7 +435,13 @@ class _Invocation:
 
     def run(self) -> int:
         fn, child, rid = self.fn, self.child, self.rid
-        _log(runner_logs.start_line(fn.platform, rid, self.version))
+        init_start = runner_logs.init_start_line(fn.platform, fn.runtime)
+        if init_start is not None:  # a cold start, every time
+            _log(init_start)
+        if self.failures.counts_init:
+            # Init is part of the call (Yandex, §5.1): START comes first. Where it is not
+            # (AWS), init's own lines come before START, as in Lambda's log (§12.4).
+            self._start()
         try:
             stopped = self._converse()
             duration = (time.monotonic() - self.invoked) * 1000.0
@@ -428,6 +452,7 @@ class _Invocation:
                 # Each stream an operation wrote to carries its end mark: once they are all
                 # through, the log is complete, and the worker need not be waited for.
                 self._drain(1.0, complete=True)
+                self._start()
                 _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0))
                 if not self.init or not self.init[0].get("ok"):
                     _hint(fn)
@@ -438,6 +463,7 @@ class _Invocation:
                 return 0 if ok else 1
             child.kill()
             self._drain(1.0)
+            self._start()
             code = child.wait(5.0)
             if stopped == "timeout":
                 line, error = self._timeout_error()

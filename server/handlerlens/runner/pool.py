@@ -52,6 +52,14 @@ class Superseded(Exception):
     """A newer reload replaced this one before it finished (its init was paused)."""
 
 
+class InitTimedOut(Exception):
+    """An init run for a request ran past its time limit; `instance` holds its worker."""
+
+    def __init__(self, instance: Instance) -> None:
+        super().__init__("init timed out")
+        self.instance = instance
+
+
 @dataclass
 class Instance:
     """One initialised worker of one generation."""
@@ -98,6 +106,9 @@ class Pool:
         self.generation = 0
         self.version = runner_env.new_version_id(fn.platform)
         self.last_error: dict[str, Any] | None = None
+        # Called as a worker's init begins, with the label of the request it runs for (None:
+        # ahead of any request): the host writes the platform's INIT_START line.
+        self.on_init_start: Callable[[str | None], None] | None = None
         self._idle: deque[Instance] = deque()
         self._waiters: deque[Taker] = deque()
         self._standbys: deque[WorkerProcess] = deque()
@@ -266,6 +277,39 @@ class Pool:
             log.error("runner: cannot start %s: %s", self.python, exc)
 
     async def _bring_up(self, generation: int) -> dict[str, Any] | None:
+        worker = await self._fresh_worker()
+        if isinstance(worker, dict):
+            return worker
+        instance = await self._init(worker, generation, None)
+        if instance is None:
+            return _SUPERSEDED
+        self.release(instance)
+        return instance.error
+
+    async def init_again(
+        self, failed: Instance, label: str, timeout: float | None = None
+    ) -> Instance | None:
+        """A fresh worker in place of `failed`, whose init failed, initialised now on behalf
+        of the request `label`, so its init lines are that request's log: the platform's
+        runtime exits after an init error and the next invocation runs init again
+        (PLATFORMS.md §12.4). The new instance is the caller's (its `error` set when init
+        failed again); None when no worker could start or a reload or the runner's stop came
+        first (`failed` is then the pool's again, as release() has it). Raises InitTimedOut
+        when init runs past `timeout` seconds (the platform runs it under the function's
+        timeout, §12.4).
+        """
+        worker = None
+        if not self._closed and failed.generation == self.generation:
+            worker = await self._fresh_worker()
+        if worker is None or isinstance(worker, dict):
+            self.release(failed)  # as it was (or retired, if a reload or the stop came)
+            return None
+        self._retire(failed, BROKEN)  # its error was logged when its own init failed
+        return await self._init(worker, failed.generation, label, timeout)
+
+    async def _fresh_worker(self) -> WorkerProcess | dict[str, Any]:
+        """A standby (another one starting in its place), else a new worker; an error when
+        the interpreter cannot start."""
         worker: WorkerProcess | None = None
         while self._standbys:
             candidate = self._standbys.popleft()
@@ -280,6 +324,17 @@ class Pool:
                 worker = await self._new_worker()
             except OSError as exc:
                 return {"errorMessage": f"cannot start {self.python}: {exc}", "errorType": "Runner"}
+        return worker
+
+    async def _init(
+        self,
+        worker: WorkerProcess,
+        generation: int,
+        label: str | None,
+        timeout: float | None = None,
+    ) -> Instance | None:
+        """Run the function's init in `worker` (its log lines labelled `label`); the instance,
+        or None when a newer reload ended the worker first (paused in the debugger)."""
         breakpoints = None
         if self.debug:
             from handlerlens.runner import debugger
@@ -292,26 +347,28 @@ class Pool:
             message["deployed"] = {**deployed, "told": sorted(self._told_deployed)}
         if breakpoints is not None:
             message["breakpoints"] = breakpoints
+        if self.on_init_start is not None:
+            self.on_init_start(label)
         try:
-            reply, _ = await worker.call(message, b"", None)
+            reply, _ = await worker.call(message, b"", label, timeout)
+        except asyncio.TimeoutError:
+            raise InitTimedOut(Instance(worker, generation, version, None)) from None
         except WorkerDied:
             if worker.interrupted:
                 self._spawn(self._stop_worker(worker, "replacing paused"))
-                return _SUPERSEDED
+                return None
             how = aws_errors.describe_exit(await worker.wait_exit(1.0))
             died = {
                 "errorMessage": f"Runtime exited with error: {how}",
                 "errorType": "Runtime.ExitError",
                 "stackTrace": [],
             }
-            self.release(Instance(worker, generation, version, None, died, dead_init=True))
-            return died
+            return Instance(worker, generation, version, None, died, dead_init=True)
         self._told_deployed.update(reply.get("deployedTold") or ())
         error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
         instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
         instance.direct = bool(reply.get("direct"))
-        self.release(instance)
-        return error
+        return instance
 
 
 def default_python() -> str:

@@ -371,6 +371,7 @@ def init_message(fn: ServedFunction, version: str) -> InitMessage:
     inherited = worker_env.inherited(os.environ)
     env.update(inherited)
     env.update(fn.env)
+    env.update(runner_env.log_level_default(fn.platform, env))
     env.update(
         runner_env.reserved_env(
             fn.platform,

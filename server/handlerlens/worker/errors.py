@@ -2,8 +2,9 @@
 
 AWS: awslambdaric's 4-key JSON, bootstrap frames stripped, logged on stdout as `[ERROR] …`
 lines joined by `\\r` with NO-BREAK SPACE indentation (with AWS_LAMBDA_LOG_FORMAT=JSON, one JSON
-object with `timestamp` and `log_level`). Yandex: `{errorMessage, errorType,
-stackTrace}` (no `requestId`), the runtime's calling frame kept; the traceback goes to stderr.
+object with `timestamp` and `log_level`), frames without `^^^^` lines (awslambdaric 4.0.1).
+Yandex: `{errorMessage, errorType, stackTrace}` (no `requestId`), the runtime's calling frame
+kept; the traceback goes to stderr.
 A Yandex load error shows the user's frames only, in the JSON and in the log, and a syntax
 error its file, line, source line and caret, as Python prints them.
 """
@@ -114,7 +115,14 @@ def from_exception(
 ) -> dict[str, Any]:
     """Error JSON for an exception raised by user code (`loading`: while importing it)."""
     te = _traceback(exc, platform, loading)
-    trace: list[str] = list(te.stack.format())
+    if platform == "aws":
+        # awslambdaric formats (filename, lineno, name, line) tuples (traceback.format_list):
+        # no column positions, so no `^^^^` lines under a frame on 3.11+ either.
+        traceback = stdlib.load("traceback")
+        frames = [(f.filename, f.lineno, f.name, f.line) for f in te.stack]
+        trace: list[str] = traceback.format_list(frames)
+    else:
+        trace = list(te.stack.format())
     if platform == "yandex" and isinstance(exc, SyntaxError):
         location = _syntax_location(te)
         if location:
@@ -130,8 +138,12 @@ def log_error(
     """Write an unhandled error to the function's log the way the platform's runtime does
     (Yandex: Python's traceback, its frames those of the error JSON)."""
     if logsetup.json_logs(platform, os.environ.get("AWS_LAMBDA_LOG_FORMAT")):
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-        line = json.dumps({"timestamp": stamp, "log_level": "ERROR", **error}, ensure_ascii=False)
+        # awslambdaric 4.0.1 bootstrap.log_error: a whole-second UTC `timestamp` ending in Z
+        # (_DATETIME_FORMAT), `log_level`, then the error, through its to_json (ASCII only
+        # before python3.12).
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        record = {"timestamp": stamp, "log_level": "ERROR", **error}
+        line = json.dumps(record, ensure_ascii=not marshal_utf8())
         _write(sys.stdout, line + "\n")
     elif platform == "aws":
         head = "[ERROR]"
@@ -149,6 +161,13 @@ def log_error(
         _write(sys.stderr, "".join(_traceback(exc, platform, loading).format()))
     else:
         _write(sys.stderr, "{}: {}\n".format(error.get("errorType"), error.get("errorMessage")))
+
+
+def marshal_utf8() -> bool:
+    """Whether awslambdaric's JSON keeps non-ASCII text as is: from python3.12 on (its
+    lambda_runtime_marshaller.Encoder), judged by the AWS_EXECUTION_ENV the function has."""
+    execution_env = os.environ.get("AWS_EXECUTION_ENV", "")
+    return any(f"python3.{n}" in execution_env for n in range(12, 16))
 
 
 def _write(stream: Any, text: str) -> None:

@@ -84,7 +84,7 @@ class _AwsJsonFormatter(logging.Formatter):
         record.levelname = logging.getLevelName(record.levelno)
         exc = record.exc_info
         entry: dict[str, Any] = {
-            "timestamp": _utc_ms(record.created),
+            "timestamp": _utc_seconds(record.created),
             "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
@@ -106,10 +106,10 @@ class _AwsJsonFormatter(logging.Formatter):
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-def _utc_ms(timestamp: float) -> str:
-    whole = int(timestamp)
-    millis = int((timestamp - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+def _utc_seconds(timestamp: float) -> str:
+    # awslambdaric 4.0.1's JsonFormatter: formatTime with _DATETIME_FORMAT
+    # "%Y-%m-%dT%H:%M:%SZ" under gmtime, whole seconds (the text format has milliseconds).
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def install(

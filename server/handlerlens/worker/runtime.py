@@ -57,9 +57,8 @@ class Runtime:
         isolation.replace_environ(meta.get("env") or {})
         if hasattr(time, "tzset"):
             time.tzset()  # TZ may have just changed (AWS sets TZ=UTC)
-        execution_env = os.environ.get("AWS_EXECUTION_ENV", "")
         # awslambdaric turns ensure_ascii off from python3.12 on.
-        self.ensure_ascii = not any(f"python3.{n}" in execution_env for n in range(12, 16))
+        self.ensure_ascii = not errors.marshal_utf8()
         logsetup.configure(
             self.platform,
             os.environ.get("AWS_LAMBDA_LOG_LEVEL"),
