@@ -254,6 +254,11 @@ def _read_through_pipe(data: bytes, piece: int) -> tuple[Any, bytes]:
     out = io.BytesIO()
     with open(read_fd, "rb", buffering=0) as stdin:
         got = answer_initialize(stdin, out)  # type: ignore[arg-type]
+        # Drain what the reader left, as pygls would, before closing our end: closing it
+        # while the writer still sends the next message byte by byte is a BrokenPipeError in
+        # the writer (seen under load), which says nothing about the reader.
+        while stdin.read(1 << 16):
+            pass
     writer.join()
     return got, out.getvalue()
 
