@@ -11,6 +11,9 @@ from typing import Any
 
 from tests.runner.harness import Runner
 
+# The Invoke API path of the one served function (RIE's name for it).
+INVOKE = "/2015-03-31/functions/function/invocations"
+
 MAIN = textwrap.dedent(
     """\
     import json
@@ -66,9 +69,9 @@ def test_serve_says_which_import_would_fail_deployed(tmp_path: Path) -> None:
     runner = Runner(["main.handler", "--platform", "aws", "--no-watch", *PYTHON], tmp_path)
     try:
         _wait_note(runner, "'yaml'")
-        status, _, body = runner.request("POST", "/2015-03-31/functions/function/invocations", b"{}")
+        status, _, body = runner.request("POST", INVOKE, b"{}")
         assert status == 200 and b"yaml" in body  # it does work here
-        runner.request("POST", "/2015-03-31/functions/function/invocations", b"{}")
+        runner.request("POST", INVOKE, b"{}")
         (line,) = _notes(runner)  # once, for yaml only (not idna, which jsonschema imports)
         assert "'yaml' (imported by main.py line 2) comes from " in line
         assert "requirements.txt does not list it (distribution pyyaml)" in line
@@ -96,7 +99,7 @@ def test_an_unnamed_requirement_makes_no_claim(tmp_path: Path) -> None:
     _project(tmp_path, "https://example.com/pkg-1.0.tar.gz\n")
     runner = Runner(["main.handler", "--platform", "aws", "--no-watch", *PYTHON], tmp_path)
     try:
-        status, _, _ = runner.request("POST", "/2015-03-31/functions/function/invocations", b"{}")
+        status, _, _ = runner.request("POST", INVOKE, b"{}")
         assert status == 200
         assert _notes(runner) == []
     finally:
@@ -158,7 +161,7 @@ def test_said_once_per_serve_across_reloads(tmp_path: Path) -> None:
         )
         runner.wait_for(lambda e: e["event"] == "reloaded" and e["ok"] is True, start=mark)
         _wait_note(runner, "'pygments'")
-        status, _, body = runner.request("POST", "/2015-03-31/functions/function/invocations", b"{}")
+        status, _, body = runner.request("POST", INVOKE, b"{}")
         assert status == 200
         names = [line.split("'")[1] for line in _notes(runner)]
         assert names == ["yaml", "pygments"]
