@@ -38,7 +38,7 @@ DEBUG = [
     "breakpoint in the handler, Debug lens → paused there with `event` in Variables",
     "continue → response 200",
     "edit + save, Debug again → paused again without re-attaching, new code runs",
-    "stop debugging ends the worker sessions too",
+    "one Stop (Shift+F5, once) ends the whole debug run, workers included",
 ]
 ATTACH = [
     "launch.json attach to `handlerlens serve --debug` → an invocation stops at the breakpoint",
@@ -48,6 +48,14 @@ ATTACH = [
 SHIFTED = ["lines inserted above the breakpoint → paused on its new line"]
 STOP = [
     "stop debugging",
+]
+# tests/e2e/steps-tests20.js: saved events in the Test Explorer (needs Run and Debug).
+TESTS = [
+    "Test Explorer lists the examples' functions and their saved events",
+    "Run on greeter::ada → passed",
+    "an edit of the handler fails it, expected vs actual in the diff view",
+    '"Accept Actual as Expected" writes the response and the event passes',
+    "Debug on greeter::ada stops at a breakpoint in the handler, then passes",
 ]
 LAST = [
     "a crashed server restarts by itself, silently",
@@ -106,7 +114,7 @@ def test_extension_in_code_server(vsix: str) -> None:
     expected += ATTACH
     if os.environ.get("HANDLERLENS_E2E_SHIFTED") != "0":
         expected += SHIFTED
-    run_scenario(vsix, "main", expected + STOP + LAST)
+    run_scenario(vsix, "main", expected + STOP + TESTS + LAST)
 
 
 @pytest.mark.timeout(900)
