@@ -67,6 +67,8 @@ def collect(
             if target != root and path not in wanted:
                 continue
             for p in problems:
+                if p.echo:
+                    continue  # counted and printed at the place it echoes
                 found[(p.path, p.span.start.line, p.span.start.character, p.code)] = p
     ordered = sorted(found.values(), key=lambda p: (p.path, p.span.start, p.code))
     return ordered, functions
@@ -98,6 +100,17 @@ def render(problems: list[Problem], functions: int, fmt: str, out: TextIO) -> No
                 "code": p.code,
                 "message": p.message,
                 "source": "handlerlens",
+                # Where else the same mistake shows (the Python place of a misspelt entry
+                # point, the first of two conflicting declarations…).
+                "related": [
+                    {
+                        "path": _rel(path),
+                        "line": span.start.line + 1,
+                        "column": span.start.character + 1,
+                        "message": note,
+                    }
+                    for path, span, note in p.related
+                ],
             }
             for p in problems
         ]

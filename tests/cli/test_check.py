@@ -38,15 +38,20 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_text_format_points_at_both_files_and_exits_1(workspace: Path) -> None:
+def test_text_format_reports_a_misspelt_entry_point_once_at_its_declaration(
+    workspace: Path,
+) -> None:
+    # Issue #21 item 12: one mistake, one problem — at the declaration; the Python place is
+    # its related information (the editor shows it there as a hint), not a second error.
     result = check("examples", cwd=workspace)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("examples/orders/app.py:15:5: error [entry-point-function-missing]")
-    assert lines[1].startswith(
+    assert lines[0].startswith(
         "examples/orders/template.yaml:29:16: error [entry-point-function-missing]"
     )
-    assert lines[-1] == "2 error(s), 0 warning(s), 0 info in 4 function(s)"
+    assert "Did you mean 'list_orders'?" in lines[0]
+    assert not any(line.startswith("examples/orders/app.py") for line in lines)
+    assert lines[-1] == "1 error(s), 0 warning(s), 0 info in 4 function(s)"
 
 
 def test_readme_shows_the_real_output(workspace: Path) -> None:
@@ -60,7 +65,7 @@ def test_json_format(workspace: Path) -> None:
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert data["functions"] == 4
-    first = data["problems"][1]
+    (first,) = data["problems"]
     assert first == {
         "path": "examples/orders/template.yaml",
         "line": 29,
@@ -71,13 +76,22 @@ def test_json_format(workspace: Path) -> None:
         "code": "entry-point-function-missing",
         "message": first["message"],
         "source": "handlerlens",
+        # the def it may have meant, in the module the entry point names
+        "related": [
+            {
+                "path": "examples/orders/app.py",
+                "line": 15,
+                "column": 5,
+                "message": "the module it names: app.py",
+            }
+        ],
     }
 
 
 def test_github_format(workspace: Path) -> None:
     result = check("examples", "--format", "github", cwd=workspace)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[1].startswith(
+    assert result.stdout.splitlines()[0].startswith(
         "::error file=examples/orders/template.yaml,line=29,col=16,endLine=29,endColumn=30,"
         "title=handlerlens entry-point-function-missing::Entry point 'app.list_order'"
     )
@@ -93,10 +107,20 @@ def test_clean_project_exits_0(workspace: Path) -> None:
 
 
 def test_single_file_reports_only_that_file_and_its_declaration(workspace: Path) -> None:
+    app = workspace / "examples" / "orders" / "app.py"
+    app.write_text(
+        app.read_text().replace("def create_order(event, context):", "def create_order(event):")
+    )
     result = check("examples/orders/app.py", cwd=workspace)
     assert result.returncode == 1
-    paths = {line.split(":")[0] for line in result.stdout.splitlines() if ": error" in line}
-    assert paths == {"examples/orders/app.py", "examples/orders/template.yaml"}
+    errors = [line for line in result.stdout.splitlines() if ": error" in line]
+    # its own problem, and the misspelt entry point that leads to it (at its declaration)
+    assert {line.split(":")[0] for line in errors} == {
+        "examples/orders/app.py",
+        "examples/orders/template.yaml",
+    }
+    own = [line for line in errors if line.startswith("examples/orders/app.py")]
+    assert any("[handler-arity]" in line for line in own)
     assert check("examples/greeter/main.py", cwd=workspace).returncode == 0
 
 
@@ -362,7 +386,7 @@ def test_check_follows_code_uploaded_to_a_bucket_from_an_archive_file(tmp_path: 
     # An AWS function (not "not from this workspace", nor a guessed Yandex one).
     assert "main.tf:11:14: error [entry-point-function-missing]" in result.stdout
     assert "AWS Lambda would fail" in result.stdout
-    assert result.stdout.endswith("2 error(s), 0 warning(s), 0 info in 1 function(s)\n")
+    assert result.stdout.endswith("1 error(s), 0 warning(s), 0 info in 1 function(s)\n")
 
 
 def test_check_says_why_a_code_root_cannot_be_resolved_instead_of_a_missing_module(
@@ -411,7 +435,7 @@ def test_check_reads_the_registry_lambda_module_and_local_modules(tmp_path: Path
         "main.tf:4:14: error [entry-point-function-missing] Entry point 'orders.handle'"
     )
     assert "Did you mean 'handler'?" in lines[0]
-    assert lines[-1] == "2 error(s), 0 warning(s), 0 info in 2 function(s)"
+    assert lines[-1] == "1 error(s), 0 warning(s), 0 info in 2 function(s)"
 
 
 def test_check_reads_yc_deploy_commands_in_scripts(tmp_path: Path) -> None:

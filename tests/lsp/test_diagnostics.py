@@ -41,11 +41,16 @@ async def test_module_side_diagnostic_sits_on_the_def_that_was_meant(examples: P
     (diag,) = diags
     assert diag.code == "entry-point-function-missing"
     assert diag.range.start.line == 14  # def list_orders
+    # counted once, at the declaration: here it is a hint (issue #21 item 12)
+    assert diag.severity == lsp.DiagnosticSeverity.Hint
 
 
-async def test_one_mistake_at_both_places_names_the_other_as_related(examples: Path) -> None:
-    """The misspelt entry point shows on template.yaml and on app.py: each diagnostic links the
-    other place (relatedInformation), so the editor shows them as one mistake."""
+async def test_one_mistake_is_one_error_at_the_declaration_and_a_hint_in_python(
+    examples: Path,
+) -> None:
+    """The misspelt entry point is one error, on template.yaml, naming app.py's place as related
+    information; app.py shows the same mistake as a hint leading back to the declaration, so
+    Problems counts it once (issue #21 item 12)."""
     app = examples / "orders" / "app.py"
     template = examples / "orders" / "template.yaml"
     async with running_server(examples) as client:
@@ -54,15 +59,17 @@ async def test_one_mistake_at_both_places_names_the_other_as_related(examples: P
         on_template = await wait_for_diagnostics(client, template)
     (py,) = [d for d in on_app if d.code == "entry-point-function-missing"]
     (decl,) = [d for d in on_template if d.code == "entry-point-function-missing"]
+    assert decl.severity == lsp.DiagnosticSeverity.Error
+    assert py.severity == lsp.DiagnosticSeverity.Hint
     assert py.related_information and decl.related_information
     (to_decl,) = py.related_information
     assert to_decl.location.uri == template.as_uri()
     assert to_decl.location.range == decl.range
-    assert to_decl.message == "the same problem, at the declaration in template.yaml"
+    assert to_decl.message == "reported at the declaration in template.yaml"
     (to_py,) = decl.related_information
     assert to_py.location.uri == app.as_uri()
     assert to_py.location.range == py.range
-    assert to_py.message == "the same problem, seen from app.py"
+    assert to_py.message == "the module it names: app.py"
     # problems of one place only carry no related information
     assert all(not d.related_information for d in on_template if d is not decl)
 

@@ -66,3 +66,7 @@ class Problem:
     message: str
     fixes: tuple[Fix, ...] = field(default=())
     related: tuple[tuple[str, Span, str], ...] = field(default=())
+    # The same mistake as the problem in `related[0]`, seen from another file (the Python side
+    # of a misspelt entry point): an editor shows it here as a hint; it is counted and
+    # printed once, at that other place (`check` leaves echoes out).
+    echo: bool = False

@@ -130,8 +130,9 @@ def validate_function(spec: FunctionSpec, sources: Sources) -> FunctionReport:
 
 
 def _linked(problems: list[Problem], declared_in: str | None) -> list[Problem]:
-    """One mistake reported at both places (the declaration and the Python file): each names
-    the other as related information, so an editor shows them as one."""
+    """One mistake seen from both places (the declaration and the Python file) is reported
+    once, at the declaration, naming the Python place as related information; the Python
+    place keeps it as a hint (an echo) that leads back to the declaration."""
     if declared_in is None:
         return problems
     on_config = {p.code: p for p in problems if p.path == declared_in}
@@ -145,13 +146,19 @@ def _linked(problems: list[Problem], declared_in: str | None) -> list[Problem]:
         other = (on_python if here else on_config).get(p.code)
         if other is None:
             out.append(p)
-            continue
-        note = (
-            f"the same problem, seen from {os.path.basename(other.path)}"
-            if here
-            else f"the same problem, at the declaration in {where}"
-        )
-        out.append(replace(p, related=((other.path, other.span, note),)))
+        elif here:
+            note = f"the module it names: {os.path.basename(other.path)}"
+            out.append(replace(p, related=((other.path, other.span, note),)))
+        else:
+            note = f"reported at the declaration in {where}"
+            out.append(
+                replace(
+                    p,
+                    severity=Severity.HINT,
+                    echo=True,
+                    related=((other.path, other.span, note),),
+                )
+            )
     return out
 
 
