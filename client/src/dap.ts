@@ -72,6 +72,32 @@ export function toAdapter(message: unknown): unknown {
 }
 
 /**
+ * What may still go to debugpy on one session's connection. debugpy's adapter ends its own
+ * process (`os._exit(1)`, "fail fast") when a request's handler cannot answer because the
+ * client's connection was closed meanwhile — and a `disconnect` closes it. VS Code sends a
+ * `disconnect` to a worker's session when the worker is replaced, and `setBreakpoints` to every
+ * session on a save: both come at once when a save reloads the function, and the adapter — the
+ * whole debug run, every worker's session with it — was gone (seen in the e2e: the next worker
+ * could not connect, the reload waited for ever). After a `disconnect` has gone out, nothing
+ * more does: later requests are answered by the go-between.
+ */
+export class SessionGate {
+  private disconnected = false;
+
+  /** True when `message` (from the editor) may be written to debugpy; false: answer it here. */
+  admit(message: unknown): boolean {
+    if (this.disconnected) {
+      return false;
+    }
+    const m = (message ?? {}) as Request;
+    if (m.type === "request" && m.command === "disconnect") {
+      this.disconnected = true;
+    }
+    return true;
+  }
+}
+
+/**
  * The configuration of a worker's child session from debugpy's `debugpyAttach` body: our
  * debug type, an attach, and a name people read ("Debug greeter · worker 4242" rather than
  * "Subprocess 4242").

@@ -11,7 +11,7 @@
 import * as net from "node:net";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { encodeMessage, MessageReader, toAdapter, workerConfiguration } from "./dap";
+import { encodeMessage, MessageReader, SessionGate, toAdapter, workerConfiguration } from "./dap";
 import { functionKey } from "./functions";
 import type { Logs } from "./logging";
 import { CLIENT_DEBUG, type DebugResult, type FunctionInfo } from "./protocol";
@@ -378,6 +378,7 @@ class SocketAdapter implements vscode.DebugAdapter {
   private terminated = false;
   /** Requests sent to debugpy and not answered yet: seq → command. */
   private readonly pending = new Map<number, string>();
+  private readonly gate = new SessionGate();
   private seq = 1_000_000;
 
   constructor(
@@ -402,7 +403,7 @@ class SocketAdapter implements vscode.DebugAdapter {
       this.closed = true;
       // Requests debugpy will not answer now: answered here, so nothing waits for them.
       for (const [seq, command] of this.pending) {
-        this.answer(seq, command);
+        this.answer(seq, command, "the debugger's connection is closed");
       }
       this.pending.clear();
       this.end();
@@ -411,25 +412,32 @@ class SocketAdapter implements vscode.DebugAdapter {
 
   handleMessage(message: vscode.DebugProtocolMessage): void {
     const m = message as { type?: string; seq?: number; command?: string };
-    if (!this.closed) {
+    if (this.closed) {
+      if (m.type === "request") {
+        this.answer(m.seq, m.command, "the debugger's connection is closed");
+      }
+    } else if (!this.gate.admit(message)) {
+      // After the session's disconnect: debugpy must hear nothing more on it (see SessionGate).
+      if (m.type === "request") {
+        this.answer(m.seq, m.command, "the debug session is ending");
+      }
+    } else {
       if (m.type === "request" && typeof m.seq === "number") {
         this.pending.set(m.seq, String(m.command));
       }
       this.socket.write(encodeMessage(toAdapter(message)));
-    } else if (m.type === "request") {
-      this.answer(m.seq, m.command);
     }
   }
 
   /** A request answered here: a disconnect succeeds (there is nothing left), others fail. */
-  private answer(seq: number | undefined, command: string | undefined): void {
+  private answer(seq: number | undefined, command: string | undefined, why: string): void {
     const ok = command === "disconnect" || command === "terminate";
     this.fire({
       type: "response",
       request_seq: seq,
       command,
       success: ok,
-      ...(ok ? {} : { message: "the debugger's connection is closed" }),
+      ...(ok ? {} : { message: why }),
     });
   }
 

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeMessage, MessageReader, toAdapter, workerConfiguration } from "../../client/src/dap";
+import {
+  encodeMessage,
+  MessageReader,
+  SessionGate,
+  toAdapter,
+  workerConfiguration,
+} from "../../client/src/dap";
 
 describe("DAP framing", () => {
   it("reads back what it writes, across any chunk boundaries", () => {
@@ -65,5 +71,28 @@ describe("workerConfiguration", () => {
       name: "Debug greeter · worker 4242",
     });
     assert.equal(workerConfiguration({}, "Debug x", "handlerlens").name, "Debug x · worker");
+  });
+});
+
+describe("SessionGate", () => {
+  it("lets everything through until the session's disconnect, then nothing more", () => {
+    // A save reloads the function: VS Code disconnects the replaced worker's session and sends
+    // setBreakpoints to every session at once; debugpy's adapter exits if it handles the
+    // setBreakpoints after the disconnect closed that connection.
+    const gate = new SessionGate();
+    const request = (seq: number, command: string) => ({ seq, type: "request", command });
+    assert.equal(gate.admit(request(1, "setBreakpoints")), true);
+    assert.equal(gate.admit({ seq: 2, type: "response", request_seq: 7, success: true }), true);
+    assert.equal(gate.admit(request(3, "threads")), true);
+    assert.equal(gate.admit(request(4, "disconnect")), true);
+    assert.equal(gate.admit(request(5, "setBreakpoints")), false);
+    assert.equal(gate.admit(request(6, "disconnect")), false);
+    assert.equal(gate.admit({ seq: 7, type: "response", request_seq: 8, success: true }), false);
+  });
+  it("does not end at a terminate (debugpy keeps the connection until the disconnect)", () => {
+    const gate = new SessionGate();
+    assert.equal(gate.admit({ seq: 1, type: "request", command: "terminate" }), true);
+    assert.equal(gate.admit({ seq: 2, type: "request", command: "setBreakpoints" }), true);
+    assert.equal(gate.admit({ seq: 3, type: "request", command: "disconnect" }), true);
   });
 });
