@@ -279,12 +279,90 @@ async function run(t) {
     },
   );
   // Later steps find greeter's main.py as "the main.py tab": close signup's.
-  await signupTab(page).hover();
+  // (Ctrl+F4 is VS Code's other Close Editor key: the browser keeps Ctrl+W for itself.)
+  await signupTab(page).click();
+  await page.keyboard.press("Control+F4");
   await signupTab(page)
-    .locator(".codicon-close")
-    .first()
-    .click()
-    .catch(() => {});
+    .waitFor({ state: "detached", timeout: 5000 })
+    .catch((e) => log("   signup's tab stayed open:", String(e.message).split("\n")[0]));
 }
 
-module.exports = { prepare, run, responseFrame, responseTab, waitForResponseText };
+/**
+ * The functions view (issue #21 item 10): the HandlerLens section of the Explorer lists every
+ * function by the file that declares it, with platform, trigger and runner state, and a saved
+ * event below its function runs it with one click. Runs after `run()`: greeter and signup are
+ * served by then, and greeter has the saved event "hello-alice".
+ */
+async function functionsView(t) {
+  const { page, step, snap, log } = t;
+  await step(
+    "functions view: functions by declaring file with platform, trigger, runner; a saved event runs",
+    async () => {
+      await page.keyboard.press("Escape");
+      const pane = page
+        .locator(".pane", { has: page.locator(".pane-header", { hasText: /^\s*HandlerLens/i }) })
+        .first();
+      const header = pane.locator(".pane-header").first();
+      await header.waitFor({ timeout: 30000 });
+      if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
+      await lookAtFunctions(page, pane, header, snap, log);
+    },
+  );
+}
+
+async function lookAtFunctions(page, pane, header, snap, log) {
+  // A list draws only the rows in view: walk it with the keyboard and read each row drawn.
+  const rows = pane.locator(".monaco-list-row");
+  const s = Date.now();
+  await rows.first().waitFor({ timeout: 30000 });
+  log(`   functions view: first row drawn after ${Date.now() - s} ms`);
+  await pane.locator(".monaco-list").first().focus();
+  await page.keyboard.press("Home");
+  const running = "Yandex Cloud Functions · http · running on 127\\.0\\.0\\.1:\\d+";
+  const wanted = [
+    /^\s*greeter\/main\.tf/,
+    /^\s*orders\/template\.yaml/,
+    /^\s*signup\/main\.tf/,
+    new RegExp(`^\\s*greeter\\s*${running}`),
+    new RegExp(`^\\s*signup\\s*${running}`),
+    /^\s*ListOrders\s*AWS Lambda · \S+ · stopped/,
+  ];
+  const seen = new Set();
+  const missing = () => wanted.filter((re) => ![...seen].some((text) => re.test(text)));
+  for (let i = 0; i < 40 && missing().length; i++) {
+    for (const text of await rows.allTextContents()) seen.add(norm(text));
+    await page.keyboard.press("ArrowDown");
+  }
+  if (missing().length)
+    throw new Error(`rows not seen: ${missing().join(", ")}; seen: ${[...seen].join(" / ")}`);
+  const count = norm(await header.textContent());
+  if (!/5 functions$/.test(count.trim())) throw new Error(`header says: ${count}`);
+  log("   functions view:", [...seen].join(" / ").slice(0, 400));
+  await snap("vscode21-functions-view");
+  // greeter's saved events, below it: a click on one runs the handler with that event.
+  const focused = pane.locator(".monaco-list-row.focused");
+  const focusOn = async (re) => {
+    await page.keyboard.press("Home");
+    for (let i = 0; i < 40; i++) {
+      if (re.test(norm(await focused.textContent()))) return;
+      await page.keyboard.press("ArrowDown");
+    }
+    throw new Error(`no row ${re}`);
+  };
+  await focusOn(new RegExp(`^\\s*greeter\\s*${running}`));
+  if ((await focused.getAttribute("aria-expanded")) !== "true")
+    await page.keyboard.press("ArrowRight");
+  // its children are read from the events folder when it opens: wait for them to be drawn
+  await rows
+    .filter({ hasText: /^\s*hello-alice\s*saved event/ })
+    .first()
+    .waitFor({ timeout: 30000 });
+  await focusOn(/^\s*hello-alice\s*saved event/);
+  const before = await shownRequestId(page, "greeter").catch(() => null);
+  await focused.click();
+  await waitForNewResponse(page, "greeter", before);
+  await waitForResponseText(page, "greeter", "Hello, Alice!");
+  await snap("vscode21-functions-view-event-run");
+}
+
+module.exports = { prepare, run, functionsView, responseFrame, responseTab, waitForResponseText };

@@ -33,6 +33,8 @@ RUN = [
     "one click re-runs with the last event: no picker, a new response",
     "Save as test writes the event and its expected 201 response",
     "a save that breaks the code: no pop-up, status bar and Problems; fixed → cleared",
+    # tests/e2e/steps-vscode21.js functionsView()
+    "functions view: functions by declaring file with platform, trigger, runner; a saved event runs",  # noqa: E501
 ]
 DEBUG = [
     "breakpoint in the handler, Debug lens → paused there with `event` in Variables",

@@ -7,6 +7,7 @@
 //                            `event` → continue → edit, save → Debug again → paused again
 //   HANDLERLENS_E2E_SHIFTED=0  leave out: lines inserted above a breakpoint → paused on its
 //                            new line (attach flow)
+//   HANDLERLENS_E2E_SHIFTED_REPEAT=N  do that step N times in a row (a stress run)
 //   HANDLERLENS_E2E_DEBUGPY_LOG=1  debugpy's logs of the attach flow into the artifacts
 "use strict";
 const { chromium } = require("playwright-core");
@@ -175,6 +176,31 @@ function serverPids() {
     }
   }
   return pids;
+}
+
+/** The last `n` lines of the extension's log (code-server's copy, live) that match `re`. */
+function extensionLog(re, n) {
+  const logs = path.join(path.dirname(WS_DIR), "data", "logs");
+  const found = [];
+  const walk = (dir) => {
+    let entries = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === "HandlerLens.log") found.push(p);
+    }
+  };
+  walk(logs);
+  const lines = found.flatMap((f) => fs.readFileSync(f, "utf8").split("\n"));
+  return lines
+    .filter((l) => re.test(l))
+    .slice(-n)
+    .join("\n");
 }
 
 async function waitFor(what, cond, timeout = 30000) {
@@ -610,6 +636,7 @@ async function restricted() {
       );
       await snap("new-event-response");
       await v21.run({ page, step, snap, openFile, waitFor, timings, log, WS_DIR });
+      await v21.functionsView({ page, step, snap, log });
     }
 
     if (!WANT_DEBUG) {
@@ -710,7 +737,27 @@ async function restricted() {
         const seen = runner.events.length;
         await page.keyboard.press("Control+s");
         const s = Date.now();
-        const reloaded = await runner.next("reloaded", seen);
+        let reloaded;
+        try {
+          reloaded = await runner.next("reloaded", seen);
+        } catch (e) {
+          // Say what the runner did see, and what the editor holds, so a failure explains itself.
+          const since = runner.events.slice(seen).map((ev) => JSON.stringify(ev));
+          const dirty = await page.locator(".tabs-container .tab.dirty").allTextContents();
+          const onDisk = fs.readFileSync(path.join(WS_DIR, "greeter", "main.py"), "utf8");
+          let stderr = "";
+          try {
+            stderr = fs.readFileSync(path.join(ART, "debug-runner.log"), "utf8").slice(-1500);
+          } catch {
+            // no log yet
+          }
+          throw new Error(
+            `${e.message}; runner events since the save: [${since.join(", ")}]; dirty tabs: ` +
+              `${JSON.stringify(dirty.map(norm))}; main.py on disk starts ` +
+              `${JSON.stringify(onDisk.slice(0, 60))}; runner's stderr ends:\n${stderr}\n` +
+              `the extension's debug sessions:\n${extensionLog(/[Dd]ebug session|attach/, 12)}`,
+          );
+        }
         if (!reloaded.ok) throw new Error(`reload failed: ${JSON.stringify(reloaded)}`);
         return s;
       };
@@ -735,14 +782,20 @@ async function restricted() {
         // VS Code sends the moved lines only after the save, racing the reload: the runner
         // holds the import for them.
         await step("lines inserted above the breakpoint → paused on its new line", async () => {
-          await main.locator(".view-lines").click();
-          await page.keyboard.press("Control+Home");
-          await page.keyboard.type("# edited while attached\n");
-          await saveAndReload();
-          invocation = invoke();
-          await pausedAtLine(main, bp + 1);
-          await page.keyboard.press("F5");
-          await invocation;
+          // HANDLERLENS_E2E_SHIFTED_REPEAT=N does it N times in a row (a stress run for the race).
+          const times = Number(process.env.HANDLERLENS_E2E_SHIFTED_REPEAT || 1);
+          for (let k = 1; k <= times; k++) {
+            await main.locator(".view-lines").click();
+            await page.keyboard.press("Control+Home");
+            await page.keyboard.type("# edited while attached\n");
+            await saveAndReload();
+            // ..._FAST=1: the next save comes at once, while the new standby still attaches
+            if (process.env.HANDLERLENS_E2E_SHIFTED_FAST === "1" && k < times) continue;
+            invocation = invoke();
+            await pausedAtLine(main, bp + k);
+            await page.keyboard.press("F5");
+            await invocation;
+          }
         });
       } else {
         skip(
