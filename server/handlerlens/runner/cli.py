@@ -112,6 +112,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="dotenv file of NAME=value lines: variables for every function, as --env (which wins)",
     )
     parser.add_argument(
+        "--parameter-overrides",
+        action="append",
+        default=[],
+        metavar="'K=V …'",
+        help="values of the SAM template's Parameters, as sam takes them ('Stage=dev "
+        "Table=orders' or ParameterKey=Stage,ParameterValue=dev; repeatable): they resolve "
+        "!Ref and !Sub in the functions' Environment, over the parameters' Default",
+    )
+    parser.add_argument(
         "--inherit-env",
         action="append",
         default=[],
@@ -315,14 +324,22 @@ def _resolve(
         return None
     warnings: list[str] = []
     notes: list[str] = []
+    told: list[str] = []
     env: dict[str, str] = {}
     env_vars = None
-    if args.env_vars or args.env_file:
-        from handlerlens.runner.env_files import EnvFileError, read_dotenv, read_env_vars
+    parameters: dict[str, str] = {}
+    if args.env_vars or args.env_file or args.parameter_overrides:
+        from handlerlens.runner.env_files import (
+            EnvFileError,
+            read_dotenv,
+            read_env_vars,
+            read_parameter_overrides,
+        )
 
         try:
             env_vars = read_env_vars(args.env_vars) if args.env_vars else None
             env = read_dotenv(args.env_file) if args.env_file else {}
+            parameters = read_parameter_overrides(args.parameter_overrides)
         except EnvFileError as exc:
             print(f"handlerlens: {exc}", file=sys.stderr)
             return None
@@ -341,10 +358,14 @@ def _resolve(
             env_vars=env_vars,
             notes=notes,
             runtime=args.runtime,
+            parameters=parameters,
+            told=told,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    for line in told:
+        print(f"handlerlens: {line}", file=sys.stderr)
     for note in notes:
         print(f"handlerlens: --env-vars {args.env_vars}: {note}", file=sys.stderr)
     if warnings:

@@ -51,6 +51,7 @@ class ServedFunction:
         "trigger",
         "timeout_from",
         "declared_in",
+        "paths",
     )
 
     def __init__(
@@ -68,6 +69,7 @@ class ServedFunction:
         function_name: str | None = None,
         timeout_from: str = "",
         declared_in: str | None = None,
+        paths: list[str] | None = None,
     ) -> None:
         self.name = name
         # `name` is what the runner serves it as (paths, logs, status), unique among the
@@ -86,6 +88,8 @@ class ServedFunction:
         self.timeout_from = timeout_from
         # The file whose declaration it was read from (None: typed as an entry point).
         self.declared_in = declared_in
+        # Its local layers' sys.path entries, after the code root (runner/function_setup.py).
+        self.paths = paths or []
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
@@ -171,6 +175,14 @@ def _from_spec(
     platform = overrides.get("platform") or spec.platform
     declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
+    paths: list[str] = []
+    if declared_by in ("sam", "terraform"):
+        from handlerlens.runner.function_setup import setup
+
+        runtime = overrides.get("runtime") or spec.runtime
+        told = overrides["told"] if overrides.get("told") is not None else []
+        extra, paths = setup(spec, overrides.get("parameters") or {}, runtime, told)
+        env.update(extra)
     if overrides.get("env_vars"):
         env.update(_env_vars(spec, overrides["env_vars"], notes if notes is not None else []))
     env.update(overrides.get("env") or {})
@@ -187,6 +199,7 @@ def _from_spec(
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
         declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
+        paths=paths,
     )
 
 
@@ -204,13 +217,17 @@ def resolve_targets(
     env_vars: dict[str, dict[str, str]] | None = None,
     notes: list[str] | None = None,
     runtime: str | None = None,
+    parameters: dict[str, str] | None = None,
+    told: list[str] | None = None,
 ) -> list[ServedFunction]:
     """Turn command-line targets into served functions; raise TargetError with advice.
 
     No target means every declared function; with `single` (`invoke`), the one declared
     function, and an error that lists them when there are several. `warnings` gets the
     lines worth saying although the targets resolved (a declaring file that does not parse);
-    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used.
+    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used;
+    `parameters` is `--parameter-overrides`, `told` gets what to say about the functions'
+    templates and layers (runner/function_setup.py).
     """
     root = os.path.abspath(root)
     overrides = {
@@ -221,6 +238,8 @@ def resolve_targets(
         "trigger": trigger,
         "env_vars": env_vars,
         "runtime": runtime,
+        "parameters": parameters,
+        "told": told,
     }
     if notes is None:
         notes = []
@@ -308,6 +327,10 @@ def resolve_targets(
             )
         chosen_specs.append(found[0])
         served.append(None)
+    if parameters:
+        from handlerlens.runner.function_setup import check_overrides
+
+        check_overrides(chosen_specs, parameters)
     names = served_names(project, chosen_specs)
     specs_left = iter(chosen_specs)
     functions: list[ServedFunction] = []
@@ -394,4 +417,6 @@ def init_message(fn: ServedFunction, version: str) -> InitMessage:
     }
     if not settings.writable:
         message["writable"] = list(runner_env.WRITABLE_PATHS)
+    if fn.paths:
+        message["paths"] = list(fn.paths)
     return message
