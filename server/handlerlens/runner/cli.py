@@ -137,6 +137,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "placeholders defaultkey/defaultsecret, as sam local without credentials)",
     )
     parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="Yandex: the IAM token a function with a service account gets in context.token "
+        "(yc iam create-token > FILE; default: HANDLERLENS_YC_TOKEN or YC_TOKEN, else "
+        "yc iam create-token when yc is on PATH)",
+    )
+    parser.add_argument(
         "--writable",
         action="store_true",
         help="let the function write outside /tmp (deployed, the code and everything but "
@@ -313,6 +320,26 @@ def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None)
     return choice.path
 
 
+def _say(line: str) -> None:
+    print(f"handlerlens: {line}", file=sys.stderr)
+
+
+def _tokens(args: argparse.Namespace, functions: list[Any]) -> Any:
+    """The IAM token keeper for Yandex functions with a service account (runner/yc_token.py):
+    None when none needs one, False after a message when --token-file is unusable."""
+    if not args.token_file and not any(
+        fn.platform == "yandex" and fn.declared_in for fn in functions
+    ):
+        return None  # nothing can declare a service account: yc_token is not even loaded
+    from handlerlens.runner import yc_token
+
+    try:
+        return yc_token.setup(functions, args.token_file, os.environ, _say)
+    except yc_token.TokenError as exc:
+        _say(str(exc))
+        return False
+
+
 def _resolve(
     args: argparse.Namespace, targets: list[str], *, single: bool = False
 ) -> list[object] | None:
@@ -414,6 +441,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     python = _isolate(args, functions, status)
     if python is None:
         return 2
+    keeper = _tokens(args, functions)
+    if keeper is False:
+        return 2
+    if keeper is not None:
+        from handlerlens.runner.yc_token import keep_fresh
+
+        keep_fresh(keeper, _say)
     debug_port = args.debug_port if args.debug_port is not None else (0 if args.debug else None)
     options = ServeOptions(
         python=python,
@@ -444,6 +478,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 2
     finally:
         status.flush()  # what the runner logged as it failed to start, too
+        if keeper is not None:
+            keeper.close()
 
 
 def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
@@ -486,7 +522,14 @@ def _run_invoke(args: argparse.Namespace) -> int:
     event = _event(args.event, fn)
     if event is None:
         return 2
-    return invoke.invoke_once(fn, event, python)
+    keeper = _tokens(args, functions)
+    if keeper is False:
+        return 2
+    try:
+        return invoke.invoke_once(fn, event, python)
+    finally:
+        if keeper is not None:
+            keeper.close()
 
 
 def _event(given: str | None, fn: ServedFunction) -> bytes | None:

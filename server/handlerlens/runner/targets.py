@@ -408,6 +408,9 @@ def init_message(fn: ServedFunction, version: str) -> InitMessage:
     )
     env.update(runner_env.role_credentials(fn.platform, settings.aws_keys, inherited))
     context = identity.context_constants(fn.platform, fn.function_name, fn.root, version, fn.memory)
+    token_file = settings.token_files.get(fn.name)
+    if token_file:  # a Yandex service account's IAM token (runner/yc_token.py)
+        context["token_file"] = token_file
     message: InitMessage = {
         "op": protocol.INIT,
         "platform": fn.platform,
