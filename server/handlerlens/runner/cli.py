@@ -327,8 +327,10 @@ def _say(line: str) -> None:
 def _tokens(args: argparse.Namespace, functions: list[Any]) -> Any:
     """The IAM token keeper for Yandex functions with a service account (runner/yc_token.py):
     None when none needs one, False after a message when --token-file is unusable."""
+    from handlerlens.platforms.runner_env import gives_account_token
+
     if not args.token_file and not any(
-        fn.platform == "yandex" and fn.declared_in for fn in functions
+        gives_account_token(fn.platform) and fn.declared_in for fn in functions
     ):
         return None  # nothing can declare a service account: yc_token is not even loaded
     from handlerlens.runner import yc_token

@@ -23,6 +23,8 @@ import json
 import os
 import time
 
+from handlerlens.platforms.runner_env import gives_account_token
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -233,7 +235,7 @@ def declares_service_account(fn: Any) -> bool:
     `service_account_id`, `--service-account-id` of `yc serverless function version create`,
     the Serverless Framework's `account` (the function's, else the provider's)."""
     declared_in = fn.declared_in
-    if fn.platform != "yandex" or not declared_in:
+    if not gives_account_token(fn.platform) or not declared_in:
         return False
     try:
         with open(declared_in, encoding="utf-8", errors="replace") as file:
@@ -307,7 +309,7 @@ def setup(
     said, and the functions run with `context.token` None."""
     from handlerlens.runner import worker_env
 
-    yandex = [fn for fn in functions if fn.platform == "yandex"]
+    yandex = [fn for fn in functions if gives_account_token(fn.platform)]
     given = token_file or next((n for n in ENV_NAMES if environ.get(n, "").strip()), None)
     if not yandex:
         if token_file:
