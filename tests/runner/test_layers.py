@@ -266,3 +266,27 @@ def test_a_function_without_layers_has_only_its_code_root_first(tmp_path: Path):
     assert not any(str(root / "layers") in p for p in answer["path"])
     assert "layer" not in done.stderr.decode()
     assert os.path.isdir(root / "layers")
+
+
+def test_a_layer_import_at_init_is_not_said_to_fail_deployed(tmp_path: Path):
+    # serve's "works here, would fail deployed" note (worker/deployed.py) knows the local
+    # layers as part of the deployment; a module from elsewhere (here a PYTHONPATH folder
+    # passed on) is still named.
+    root = _project(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    _module(elsewhere / "stray_mod.py", "elsewhere")
+    (root / "fn" / "main.py").write_text(
+        "import plain_mod\nimport site_mod\nimport stray_mod\n\n\n"
+        "def handler(event, context):\n    return [plain_mod.WHERE, site_mod.WHERE]\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(elsewhere))
+    runner = Runner(["Dump", "--no-watch", "--inherit-env", "PYTHONPATH"], root, env)
+    try:
+        status, _, body = runner.request("POST", "/2015-03-31/functions/Dump/invocations", b"{}")
+        assert status == 200 and json.loads(body) == ["plain", "site/site-packages"], body
+        said = runner.wait_stderr("would fail deployed: 'stray_mod'")
+        assert "stray_mod" in said
+        stderr = "\n".join(runner.stderr)
+        assert "'plain_mod'" not in stderr and "'site_mod'" not in stderr, stderr
+    finally:
+        runner.stop()

@@ -372,9 +372,13 @@ def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
     try:
         from handlerlens.deploy.provided import provided
 
-        return provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
+        found = provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
     except Exception:  # a note must never keep a function from starting
         return None
+    if found is not None and fn.paths:
+        # The local layers on its sys.path (function_setup) are deployed with it too.
+        found = {**found, "roots": [*(found.get("roots") or []), *fn.paths]}
+    return found
 
 
 def init_message(fn: ServedFunction, version: str) -> InitMessage:
