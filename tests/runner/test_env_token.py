@@ -289,3 +289,20 @@ def test_a_yc_token_is_taken_again_before_it_expires(fake_yc: Path, tmp_path: Pa
     finally:
         keeper.close()
     assert not Path(keeper.folder).exists()
+
+
+async def test_the_editors_runner_gives_the_token_too(project: Path, monkeypatch):
+    # The language server serves a declared function as name=entry (runner/client.py) and
+    # passes its declaring file on: the service account is seen there too.
+    from handlerlens.project import discover
+    from handlerlens.runner.client import RunnerProcess
+
+    monkeypatch.setenv("HANDLERLENS_YC_TOKEN", "t1.editor")
+    (spec,) = [s for s in discover(str(project)).functions if s.name == "tok"]
+    runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
+    try:
+        result = await runner.invoke({}, "tok")
+        assert result.json["token"]["access_token"] == "t1.editor", result.json
+        assert result.json["token"]["token_type"] == "Bearer"
+    finally:
+        await runner.stop()

@@ -290,3 +290,38 @@ def test_a_layer_import_at_init_is_not_said_to_fail_deployed(tmp_path: Path):
         assert "'plain_mod'" not in stderr and "'site_mod'" not in stderr, stderr
     finally:
         runner.stop()
+
+
+async def test_the_editors_runner_gets_the_declarations_layers_and_parameters(tmp_path: Path):
+    # The language server serves a declared function as name=entry (runner/client.py); it
+    # passes the declaring file on, so the editor's run has what `serve Dump` has.
+    from handlerlens.project import discover
+    from handlerlens.runner.client import RunnerProcess
+
+    root = _project(tmp_path)
+    text = (root / "template.yaml").read_text()
+    text = text.replace(
+        "Resources:\n",
+        "Parameters:\n  Stage:\n    Type: String\n    Default: dev\nResources:\n",
+        1,
+    ).replace(
+        "      Runtime: python3.11\n      Layers:\n        - !Ref PlainLayer",
+        "      Runtime: python3.11\n      Environment:\n        Variables:\n"
+        "          STAGE: !Ref Stage\n      Layers:\n        - !Ref PlainLayer",
+        1,
+    )
+    (root / "template.yaml").write_text(text)
+    (root / "fn" / "main.py").write_text(
+        DUMP.replace(
+            'return {"path"', 'import os\n    return {"stage": os.environ.get("STAGE"), "path"'
+        )
+    )
+    (spec,) = [s for s in discover(str(root)).functions if s.name == "Dump"]
+    runner = await RunnerProcess.start(spec, root=spec.root, platform=None, watch=False)
+    try:
+        result = await runner.invoke({}, "Dump")
+        assert result.status == 200, result.json
+        _check_sam_layers(result.json, root)
+        assert result.json["stage"] == "dev"
+    finally:
+        await runner.stop()

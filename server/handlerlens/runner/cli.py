@@ -215,6 +215,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     # The language server passes a declared timeout with --timeout: it says where it came
     # from with this, for the log of a call that runs past it.
     parser.add_argument("--timeout-from", help=argparse.SUPPRESS)
+    # The language server serves a declared function as name=entry: the file that declares it,
+    # for what the declaration adds (template parameters, layers, a service account's token).
+    parser.add_argument("--declared-in", help=argparse.SUPPRESS)
     # Measuring only: reload by starting a fresh interpreter instead of using a standby.
     parser.add_argument("--no-standby", action="store_true", help=argparse.SUPPRESS)
 
@@ -387,12 +390,24 @@ def _resolve(
             env_vars=env_vars,
             notes=notes,
             runtime=args.runtime,
-            parameters=parameters,
+            # With --declared-in, adopt_declaration below checks them against that file.
+            parameters=None if getattr(args, "declared_in", None) else parameters,
             told=told,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    declared_in = getattr(args, "declared_in", None)
+    if declared_in:
+        from handlerlens.runner.function_setup import adopt_declaration
+
+        try:
+            for fn in functions:
+                if fn.declared_in is None:
+                    adopt_declaration(fn, os.path.abspath(declared_in), parameters, told)
+        except TargetError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
     for line in told:
         print(f"handlerlens: {line}", file=sys.stderr)
     for note in notes:

@@ -196,3 +196,42 @@ def _tell(told: list[str], lines: list[str]) -> None:
     for line in lines:
         if line not in told:
             told.append(line)
+
+
+class _Declared:
+    """What `setup` reads of a declared function, for one served as `name=entry`."""
+
+    __slots__ = ("name", "declared_by", "declared_in")
+
+    def __init__(self, name: str, declared_by: str, declared_in: str) -> None:
+        self.name = name
+        self.declared_by = declared_by
+        self.declared_in = declared_in
+
+
+def declared_by_file(path: str) -> str:
+    """The declaring tool of a declaring file, by its name."""
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith(".tf"):
+        return "terraform"
+    if name.startswith("serverless."):
+        return "serverless"
+    if name.endswith((".yaml", ".yml", ".json", ".template")):
+        return "sam"
+    return "yc-cli"
+
+
+def adopt_declaration(
+    fn: Any, declared_in: str, overrides: Mapping[str, str], told: list[str]
+) -> None:
+    """A function the editor serves as `name=entry` (runner/client.py) that a file declares
+    (`serve --declared-in FILE`): what the declaration gives it beyond the variables passed
+    with --env (its parameters' values, its local layers) and, for its service account, where
+    it is declared (runner/yc_token.py)."""
+    fn.declared_in = declared_in
+    spec = _Declared(fn.function_name, declared_by_file(declared_in), declared_in)
+    if overrides:
+        check_overrides([spec], overrides)
+    env, paths = setup(spec, overrides, fn.runtime, told)
+    fn.env = {**env, **fn.env}
+    fn.paths = paths
