@@ -191,3 +191,15 @@ def test_overrides_without_a_template(tmp_path: Path):
         "handlerlens: --parameter-overrides: no served function is declared in a SAM or "
         "CloudFormation template"
     ) in done.stderr.decode()
+
+
+def test_env_vars_set_variables_the_template_computes(tmp_path: Path):
+    # SAM env_vars.py `resolve`: --env-vars may set any variable the function declares,
+    # whatever its value in the template (here !Ref), and wins over the parameter's value.
+    root = _project(tmp_path)
+    (root / "env.json").write_text(json.dumps({"Dump": {"TABLE": "t-env", "STAGE": "s-env"}}))
+    done = _invoke(root, "Dump", "--env-vars", "env.json", "--parameter-overrides", "Stage=p")
+    env = _answer(done)
+    assert env["TABLE"] == "t-env" and env["STAGE"] == "s-env"
+    assert env["GLOBAL"] == "p-global"  # the parameter still reaches the others
+    assert "declares no variable" not in done.stderr.decode()

@@ -143,6 +143,22 @@ def sam_environment(
     return env, lines
 
 
+def sam_variable_names(declared_in: str, function: str) -> set[str]:
+    """Every variable the template declares for the function, computed ones included (what
+    `--env-vars` may set, as `sam local` allows for any declared name)."""
+    from handlerlens.project import yaml_nodes as yn
+
+    doc = layers.template_doc(declared_in)
+    resource = yn.get(yn.get(doc, "Resources"), function)
+    names = {
+        k for k, _ in yn.items(yn.get_path(resource, "Properties", "Environment", "Variables"))
+    }
+    if yn.as_str(yn.get(resource, "Type")) == "AWS::Serverless::Function":
+        globals_ = yn.get_path(doc, "Globals", "Function", "Environment", "Variables")
+        names |= {k for k, _ in yn.items(globals_)}
+    return names
+
+
 def setup(
     spec: Any, overrides: Mapping[str, str], runtime: str | None, told: list[str]
 ) -> tuple[dict[str, str], list[str]]:
@@ -217,7 +233,12 @@ def declared_by_file(path: str) -> str:
     if name.startswith("serverless."):
         return "serverless"
     if name.endswith((".yaml", ".yml", ".json", ".template")):
-        return "sam"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                text = file.read()
+        except OSError:
+            return "sam"
+        return "sam" if "AWS::" in text else "yc-cli"  # a CI file's yc command otherwise
     return "yc-cli"
 
 

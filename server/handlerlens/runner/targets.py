@@ -152,10 +152,16 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
     return TIMEOUT_DEFAULT
 
 
-def _env_vars(spec: Any, sections: dict[str, dict[str, str]], notes: list[str]) -> dict[str, str]:
+def _env_vars(
+    spec: Any,
+    sections: dict[str, dict[str, str]],
+    notes: list[str],
+    computed: set[str] | None = None,
+) -> dict[str, str]:
     """What `--env-vars` sets for `spec`: `Parameters`, then its own section, for the names it
-    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`)."""
-    declared = spec.env or {}
+    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`);
+    `computed`: the declared names whose values the template computes (`!Ref`, `!GetAtt`)."""
+    declared = set(spec.env or {}) | (computed or set())
     found: dict[str, str] = {}
     for section in ("Parameters", spec.name):
         for key, value in (sections.get(section) or {}).items():
@@ -176,15 +182,20 @@ def _from_spec(
     declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
     paths: list[str] = []
+    computed: set[str] = set()
     if declared_by in ("sam", "terraform"):
-        from handlerlens.runner.function_setup import setup
+        from handlerlens.runner import function_setup
 
         runtime = overrides.get("runtime") or spec.runtime
         told = overrides["told"] if overrides.get("told") is not None else []
-        extra, paths = setup(spec, overrides.get("parameters") or {}, runtime, told)
+        parameters = overrides.get("parameters") or {}
+        extra, paths = function_setup.setup(spec, parameters, runtime, told)
         env.update(extra)
+        if overrides.get("env_vars") and declared_by == "sam" and spec.declared_in:
+            computed = function_setup.sam_variable_names(spec.declared_in, spec.name)
     if overrides.get("env_vars"):
-        env.update(_env_vars(spec, overrides["env_vars"], notes if notes is not None else []))
+        found = _env_vars(spec, overrides["env_vars"], notes if notes is not None else [], computed)
+        env.update(found)
     env.update(overrides.get("env") or {})
     return ServedFunction(
         name=name or spec.name,
