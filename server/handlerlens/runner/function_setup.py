@@ -19,7 +19,7 @@ from handlerlens.runner.declared import TargetError, relative
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
     from typing import Any
 
 # CloudFormation's pseudo parameters that have a local value: RIE's region and account, as
@@ -115,7 +115,10 @@ def _resolve(node: Any, values: Mapping[str, str | None]) -> tuple[str | None, s
 
 
 def sam_environment(
-    declared_in: str, function: str, values: Mapping[str, str | None]
+    declared_in: str,
+    function: str,
+    values: Mapping[str, str | None],
+    set_later: Collection[str] = (),
 ) -> tuple[dict[str, str], list[str]]:
     """The function's `Environment.Variables` (Globals' first for a SAM function) with
     parameters resolved, and one line per variable left unset."""
@@ -139,7 +142,11 @@ def sam_environment(
                 env[name] = value
                 unset.pop(name, None)
     where = relative(declared_in)
-    lines = [f"{where}: {function}: {name} is {why}; it is not set" for name, why in unset.items()]
+    lines = [
+        f"{where}: {function}: {name} is {why}; it is not set"
+        for name, why in unset.items()
+        if name not in set_later
+    ]
     return env, lines
 
 
@@ -160,10 +167,15 @@ def sam_variable_names(declared_in: str, function: str) -> set[str]:
 
 
 def setup(
-    spec: Any, overrides: Mapping[str, str], runtime: str | None, told: list[str]
+    spec: Any,
+    overrides: Mapping[str, str],
+    runtime: str | None,
+    told: list[str],
+    set_later: Collection[str] = (),
 ) -> tuple[dict[str, str], list[str]]:
     """(the variables the template's parameters give the function, its layers' sys.path
-    entries); `told` gets the lines to say about them (each once)."""
+    entries); `told` gets the lines to say about them (each once), none about a variable in
+    `set_later` (what --env-vars, --env-file or --env set anyway)."""
     declared_in = spec.declared_in
     if not declared_in or spec.declared_by not in ("sam", "terraform"):
         return {}, []
@@ -178,7 +190,7 @@ def setup(
         values = template_parameters(declared_in) if "Parameters" in text else {}
         values.update(overrides)
         if "Ref" in text or "Sub" in text:
-            env, lines = sam_environment(declared_in, spec.name, values)
+            env, lines = sam_environment(declared_in, spec.name, values, set_later)
             _tell(told, lines)
     found = layers.function_layers(
         spec.declared_by,

@@ -189,7 +189,13 @@ def _from_spec(
         runtime = overrides.get("runtime") or spec.runtime
         told = overrides["told"] if overrides.get("told") is not None else []
         parameters = overrides.get("parameters") or {}
-        extra, paths = function_setup.setup(spec, parameters, runtime, told)
+        sections = overrides.get("env_vars") or {}
+        set_later = {
+            *(overrides.get("env") or {}),
+            *(sections.get("Parameters") or {}),
+            *(sections.get(spec.name) or {}),
+        }
+        extra, paths = function_setup.setup(spec, parameters, runtime, told, set_later)
         env.update(extra)
         if overrides.get("env_vars") and declared_by == "sam" and spec.declared_in:
             computed = function_setup.sam_variable_names(spec.declared_in, spec.name)
