@@ -225,6 +225,9 @@ def test_served_text_mode_init_report_phases(tmp_path: Path):
         report = next(line for line in log if line.startswith("INIT_REPORT"))
         found = INIT_REPORT.match(report)
         assert found is not None and found.groups() == ("invoke", "error", "ValueError")
-        assert log[log.index(report) + 1].startswith("START RequestId: ")
+        # After init's own lines (awslambdaric's [ERROR] record), right before START.
+        at = log.index(report)
+        assert any(line.startswith("[ERROR] ValueError: broken") for line in log[:at]), log
+        assert log[at + 1].startswith("START RequestId: ")
     finally:
         runner.stop()

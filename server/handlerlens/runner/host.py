@@ -78,6 +78,8 @@ class FunctionHost:
         self.on_unstarted: Callable[[], None] | None = None
         self.pool.on_init_start = self._init_start
         self.pool.on_init_failed = self._init_failed
+        # A failed init's INIT_REPORT per request, until that request's START (system()).
+        self._init_reports: dict[str, str] = {}
 
     def _init_start(self, request_id: str | None) -> None:
         """The platform's line as a new instance's init begins (AWS: INIT_START), in the log
@@ -85,13 +87,41 @@ class FunctionHost:
         self._init_line(request_id, runner_logs.init_start_line(self.fn.platform, self.fn.runtime))
 
     def _init_failed(
-        self, request_id: str | None, init_ms: float, error_type: str | None, status: str
+        self,
+        worker: Any,
+        request_id: str | None,
+        init_ms: float,
+        error_type: str | None,
+        status: str,
     ) -> None:
         """AWS's INIT_REPORT after a failed init: phase "init" ahead of any request, "invoke"
-        for the init Lambda runs again inside the next request (PLATFORMS.md §12.4)."""
+        for the init Lambda runs again inside the next request (PLATFORMS.md §12.4); written
+        after init's own lines: ahead of a request once they are routed, in a request right
+        before its START."""
         phase = "init" if request_id is None else "invoke"
         line = runner_logs.init_report_line(self.fn.platform, init_ms, phase, status, error_type)
-        self._init_line(request_id, line)
+        if line is None:
+            return
+        if request_id is not None:
+            # Written by system() right before the request's next line, its START, which
+            # comes once init's own lines are out.
+            self._init_reports[request_id] = line
+            return
+        done = worker.logs_done(request_id)
+        if done is None or done.done():
+            self._init_line(request_id, line)
+            return
+
+        async def after_init_lines() -> None:
+            try:
+                await asyncio.wait_for(asyncio.shield(done), LOG_SETTLE_S)
+            except asyncio.TimeoutError:
+                pass
+            self._init_line(request_id, line)
+
+        task = asyncio.get_running_loop().create_task(after_init_lines())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _init_line(self, request_id: str | None, line: str | None) -> None:
         if line is None:
@@ -162,6 +192,10 @@ class FunctionHost:
     def system(self, request_id: str, line: str, status: str = "success") -> None:
         """A platform system line (START, END, REPORT, timeout) in the function's log;
         `status` the invocation's, for a JSON platform.report."""
+        if self._init_reports:
+            pending = self._init_reports.pop(request_id, None)
+            if pending is not None:
+                self.system(request_id, pending)
         shown = self._as_logged(line, status)
         if shown is None:
             return
