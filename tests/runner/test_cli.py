@@ -354,8 +354,19 @@ def test_aws_json_log_format_and_level(tmp_path: Path):
     )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    rid = lines[1].split()[2]  # START's, after INIT_START (§12.4)
-    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    # In JSON log mode the platform's lines are JSON records too (DG
+    # monitoring-cloudwatchlogs-logformat.html, telemetry-schema-reference.html):
+    # platform.initStart, platform.start, then the function's, then platform.report.
+    platform = [r for r in records if str(r.get("type", "")).startswith("platform.")]
+    assert [r["type"] for r in platform] == [
+        "platform.initStart",
+        "platform.start",
+        "platform.report",
+    ]
+    rid = platform[1]["record"]["requestId"]
+    assert platform[2]["record"]["status"] == "error"
+    entries = [r for r in records if r not in platform]
     debug, error, unhandled = entries
     assert debug["level"] == "DEBUG" and debug["message"] == "seen 3"
     assert debug["logger"] == "orders" and debug["order"] == 7 and debug["requestId"] == rid
@@ -410,7 +421,9 @@ def test_aws_json_log_format_alone_is_level_info_with_awslambdarics_records(tmp_
     result = _run(["invoke", "app.handler", "--platform", "aws", *env], tmp_path, b"{}")
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
-    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    # The platform's own lines are JSON records in this mode too (see the test above).
+    entries = [r for r in records if not str(r.get("type", "")).startswith("platform.")]
     info, unhandled = entries
     assert info["level"] == "INFO" and info["message"] == "shown: INFO"
     # awslambdaric 4.0.1 lambda_runtime_log_utils: JsonFormatter's timestamp is

@@ -186,6 +186,12 @@ def yandex_context(name: str, root: str, version: str, memory_mb: int) -> dict[s
     }
 
 
+def gives_account_token(platform: str) -> bool:
+    """Whether the platform hands a function with a service account that account's IAM token
+    in its context (Yandex's `context.token`, §12.2; AWS gives role keys in variables)."""
+    return platform == "yandex"
+
+
 def aws_execution_env(runtime: str | None) -> str:
     """`AWS_Lambda_python3.12` from the declared runtime, else the local interpreter's."""
     if runtime and runtime.startswith("python3"):

@@ -100,3 +100,112 @@ def readable_lines(line: str) -> list[str]:
     while len(parts) > 1 and not parts[0]:
         del parts[0]
     return parts
+
+
+def init_report_line(
+    platform: str, init_ms: float, phase: str, status: str, error_type: str | None
+) -> str | None:
+    """AWS's `INIT_REPORT Init Duration: 206.72 ms\\tPhase: init\\tStatus: error\\tError Type:
+    Runtime.ImportModuleError`, written when an init fails (`status` "error") or runs past its
+    limit ("timeout"); `phase` "init" for the init of a new instance ahead of any request,
+    "invoke" for the one Lambda runs again inside the next request (PLATFORMS.md §12.4, the
+    real log quoted there; DG lambda-runtime-environment.html). The error type is the one the
+    runtime reports with its init error (awslambdaric posts it in the
+    Lambda-Runtime-Function-Error-Type header since its PR #166), Runtime.ExitError when the
+    process died. None on Yandex, which documents no such line."""
+    if platform != "aws":
+        return None
+    parts = [f"INIT_REPORT Init Duration: {init_ms:.2f} ms", f"Phase: {phase}", f"Status: {status}"]
+    if error_type:
+        parts.append(f"Error Type: {error_type}")
+    return "\t".join(parts)
+
+
+def json_records(platform: str, env: dict[str, str]) -> bool:
+    """Whether Lambda writes this function's platform lines as JSON records: its log format
+    is JSON (`LoggingConfig: LogFormat: JSON`, AWS_LAMBDA_LOG_FORMAT=JSON), which applies to
+    the system logs as to the application's (DG monitoring-cloudwatchlogs-logformat.html)."""
+    return platform == "aws" and env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
+def _number(text: str) -> float | int:
+    value = float(text.split()[0])
+    return int(value) if value.is_integer() and "." not in text.split()[0] else value
+
+
+def _fields(line: str, head: str) -> dict[str, str]:
+    """`Key: value` fields of a tab-separated platform line, after its `head` word."""
+    found: dict[str, str] = {}
+    for part in line[len(head) :].strip().split("\t"):
+        key, sep, value = part.partition(": ")
+        if sep:
+            found[key.strip()] = value.strip()
+    return found
+
+
+def as_json_record(
+    line: str,
+    *,
+    function_name: str,
+    version: str = "$LATEST",
+    status: str = "success",
+    now: float | None = None,
+) -> str | None:
+    """A platform line as Lambda writes it in JSON log mode: one JSON object per line with
+    `time`, `type` and `record` (DG telemetry-schema-reference.html: platform.initStart,
+    platform.initReport, platform.start, platform.report and their record fields;
+    monitoring-cloudwatchlogs-logformat.html: JSON system logs). `END` has no record there
+    (None); a line that is no platform record (a timeout's message) is returned as it is.
+    `status` is the invocation's for platform.report: success, error or timeout."""
+    import json
+    import time
+
+    record: dict[str, object]
+    if line.startswith("INIT_START "):
+        fields = _fields(
+            line.replace(" Runtime Version ARN:", "\tRuntime Version ARN:"), "INIT_START"
+        )
+        kind = "platform.initStart"
+        record = {
+            "initializationType": "on-demand",
+            "phase": "init",
+            "runtimeVersion": fields.get("Runtime Version", ""),
+            "runtimeVersionArn": fields.get("Runtime Version ARN", ""),
+            "functionName": function_name,
+            "functionVersion": version,
+        }
+    elif line.startswith("INIT_REPORT "):
+        fields = _fields(line, "INIT_REPORT")
+        kind = "platform.initReport"
+        record = {
+            "initializationType": "on-demand",
+            "phase": fields.get("Phase", "init"),
+            "status": fields.get("Status", "error"),
+        }
+        if "Error Type" in fields:
+            record["errorType"] = fields["Error Type"]
+        record["metrics"] = {"durationMs": _number(fields.get("Init Duration", "0"))}
+    elif line.startswith("START RequestId: "):
+        request_id, _, rest = line[len("START RequestId: ") :].partition(" Version: ")
+        kind = "platform.start"
+        record = {"requestId": request_id, "version": rest or version}
+    elif line.startswith("END RequestId: "):
+        return None
+    elif line.startswith("REPORT RequestId: "):
+        fields = _fields(line.replace("REPORT RequestId: ", "REPORT\tRequestId: ", 1), "REPORT")
+        names = (
+            ("Duration", "durationMs"),
+            ("Billed Duration", "billedDurationMs"),
+            ("Memory Size", "memorySizeMB"),
+            ("Max Memory Used", "maxMemoryUsedMB"),
+            ("Init Duration", "initDurationMs"),
+        )
+        metrics = {key: _number(fields[name]) for name, key in names if name in fields}
+        kind = "platform.report"
+        record = {"requestId": fields.get("RequestId", ""), "metrics": metrics, "status": status}
+    else:
+        return line
+    stamp = time.time() if now is None else now
+    millis = int(stamp * 1000) % 1000
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{millis:03d}Z"
+    return json.dumps({"time": when, "type": kind, "record": record}, separators=(",", ":"))

@@ -112,6 +112,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="dotenv file of NAME=value lines: variables for every function, as --env (which wins)",
     )
     parser.add_argument(
+        "--parameter-overrides",
+        action="append",
+        default=[],
+        metavar="'K=V …'",
+        help="values of the SAM template's Parameters, as sam takes them ('Stage=dev "
+        "Table=orders' or ParameterKey=Stage,ParameterValue=dev; repeatable): they resolve "
+        "!Ref and !Sub in the functions' Environment, over the parameters' Default",
+    )
+    parser.add_argument(
         "--inherit-env",
         action="append",
         default=[],
@@ -126,6 +135,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="AWS: give the function this profile's keys (~/.aws/credentials, ~/.aws/config) "
         "as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (default: the "
         "placeholders defaultkey/defaultsecret, as sam local without credentials)",
+    )
+    parser.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="Yandex: the IAM token a function with a service account gets in context.token "
+        "(yc iam create-token > FILE; default: HANDLERLENS_YC_TOKEN or YC_TOKEN, else "
+        "yc iam create-token when yc is on PATH)",
     )
     parser.add_argument(
         "--writable",
@@ -199,6 +215,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     # The language server passes a declared timeout with --timeout: it says where it came
     # from with this, for the log of a call that runs past it.
     parser.add_argument("--timeout-from", help=argparse.SUPPRESS)
+    # The language server serves a declared function as name=entry: the file that declares it,
+    # for what the declaration adds (template parameters, layers, a service account's token).
+    parser.add_argument("--declared-in", help=argparse.SUPPRESS)
     # Measuring only: reload by starting a fresh interpreter instead of using a standby.
     parser.add_argument("--no-standby", action="store_true", help=argparse.SUPPRESS)
 
@@ -304,6 +323,28 @@ def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None)
     return choice.path
 
 
+def _say(line: str) -> None:
+    print(f"handlerlens: {line}", file=sys.stderr)
+
+
+def _tokens(args: argparse.Namespace, functions: list[Any]) -> Any:
+    """The IAM token keeper for Yandex functions with a service account (runner/yc_token.py):
+    None when none needs one, False after a message when --token-file is unusable."""
+    from handlerlens.platforms.runner_env import gives_account_token
+
+    if not args.token_file and not any(
+        gives_account_token(fn.platform) and fn.declared_in for fn in functions
+    ):
+        return None  # nothing can declare a service account: yc_token is not even loaded
+    from handlerlens.runner import yc_token
+
+    try:
+        return yc_token.setup(functions, args.token_file, os.environ, _say)
+    except yc_token.TokenError as exc:
+        _say(str(exc))
+        return False
+
+
 def _resolve(
     args: argparse.Namespace, targets: list[str], *, single: bool = False
 ) -> list[object] | None:
@@ -315,14 +356,22 @@ def _resolve(
         return None
     warnings: list[str] = []
     notes: list[str] = []
+    told: list[str] = []
     env: dict[str, str] = {}
     env_vars = None
-    if args.env_vars or args.env_file:
-        from handlerlens.runner.env_files import EnvFileError, read_dotenv, read_env_vars
+    parameters: dict[str, str] = {}
+    if args.env_vars or args.env_file or args.parameter_overrides:
+        from handlerlens.runner.env_files import (
+            EnvFileError,
+            read_dotenv,
+            read_env_vars,
+            read_parameter_overrides,
+        )
 
         try:
             env_vars = read_env_vars(args.env_vars) if args.env_vars else None
             env = read_dotenv(args.env_file) if args.env_file else {}
+            parameters = read_parameter_overrides(args.parameter_overrides)
         except EnvFileError as exc:
             print(f"handlerlens: {exc}", file=sys.stderr)
             return None
@@ -341,10 +390,26 @@ def _resolve(
             env_vars=env_vars,
             notes=notes,
             runtime=args.runtime,
+            # With --declared-in, adopt_declaration below checks them against that file.
+            parameters=None if getattr(args, "declared_in", None) else parameters,
+            told=told,
         )
     except TargetError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
         return None
+    declared_in = getattr(args, "declared_in", None)
+    if declared_in:
+        from handlerlens.runner.function_setup import adopt_declaration
+
+        try:
+            for fn in functions:
+                if fn.declared_in is None:
+                    adopt_declaration(fn, os.path.abspath(declared_in), parameters, told)
+        except TargetError as exc:
+            print(f"handlerlens: {exc}", file=sys.stderr)
+            return None
+    for line in told:
+        print(f"handlerlens: {line}", file=sys.stderr)
     for note in notes:
         print(f"handlerlens: --env-vars {args.env_vars}: {note}", file=sys.stderr)
     if warnings:
@@ -393,6 +458,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     python = _isolate(args, functions, status)
     if python is None:
         return 2
+    keeper = _tokens(args, functions)
+    if keeper is False:
+        return 2
+    if keeper is not None:
+        from handlerlens.runner.yc_token import keep_fresh
+
+        keep_fresh(keeper, _say)
     debug_port = args.debug_port if args.debug_port is not None else (0 if args.debug else None)
     options = ServeOptions(
         python=python,
@@ -423,6 +495,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 2
     finally:
         status.flush()  # what the runner logged as it failed to start, too
+        if keeper is not None:
+            keeper.close()
 
 
 def _stop_when_stdin_closes(loop: Any, stop: Any) -> None:
@@ -465,7 +539,14 @@ def _run_invoke(args: argparse.Namespace) -> int:
     event = _event(args.event, fn)
     if event is None:
         return 2
-    return invoke.invoke_once(fn, event, python)
+    keeper = _tokens(args, functions)
+    if keeper is False:
+        return 2
+    try:
+        return invoke.invoke_once(fn, event, python)
+    finally:
+        if keeper is not None:
+            keeper.close()
 
 
 def _event(given: str | None, fn: ServedFunction) -> bytes | None:

@@ -150,6 +150,9 @@ class RunnerProcess:
                 args += ["--trigger", spec.trigger]
             if spec.runtime:  # the interpreter to choose, AWS_EXECUTION_ENV
                 args += ["--runtime", spec.runtime]
+            if spec.declared_in and getattr(spec, "declared_by", None) != "pyproject":
+                # Its template's parameters and layers, its service account (function_setup).
+                args += ["--declared-in", spec.declared_in]
         root = os.path.abspath(root)
         args += ["--root", root, "--port", str(port), "--status-json", "--exit-with-stdin"]
         if platform:

@@ -98,3 +98,41 @@ def read_dotenv(path: str) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()  # a comment after an unquoted value
         values[name] = value
     return values
+
+
+def read_parameter_overrides(values: list[str]) -> dict[str, str]:
+    """`--parameter-overrides` as `sam deploy`/`sam local` take it: `Key=Value` pairs separated
+    by spaces, or CloudFormation's `ParameterKey=Key,ParameterValue=Value`; a value may be
+    quoted (`Name="a b"`). Given once or more; a later pair wins."""
+    import shlex
+
+    found: dict[str, str] = {}
+    for given in values:
+        try:
+            words = shlex.split(given)
+        except ValueError as exc:
+            raise EnvFileError(f"--parameter-overrides {given!r}: {exc}") from None
+        for word in words:
+            if word.startswith("ParameterKey="):
+                key_part, sep, value_part = word.partition(",")
+                key = key_part[len("ParameterKey=") :]
+                if not sep or not value_part.startswith("ParameterValue="):
+                    raise EnvFileError(
+                        f"--parameter-overrides {word!r}: expected "
+                        "ParameterKey=Name,ParameterValue=value"
+                    )
+                value = value_part[len("ParameterValue=") :]
+            else:
+                key, sep, value = word.partition("=")
+                if not sep:
+                    raise EnvFileError(
+                        f"--parameter-overrides {word!r}: expected Name=value (or "
+                        "ParameterKey=Name,ParameterValue=value)"
+                    )
+            if not re.fullmatch(r"[A-Za-z0-9]+", key):
+                raise EnvFileError(
+                    f"--parameter-overrides {word!r}: {key!r} is not a template parameter "
+                    "name (letters and digits)"
+                )
+            found[key] = value
+    return found

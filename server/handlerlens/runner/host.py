@@ -33,6 +33,9 @@ TAIL_BYTES = 4096
 # How long to wait for a request's last log lines once its result is in (a handler that
 # closed its stdout never writes the end marker).
 LOG_SETTLE_S = 0.5
+# An outcome as the status of a JSON platform.report (DG telemetry-schema-reference.html
+# `Status`: success, failure, error, timeout).
+_REPORT_STATUS = {"ok": "success", "timeout": "timeout"}
 RELOADED_WHILE_PAUSED = (
     "The function was reloaded (a file changed) while this invocation was paused in the "
     "debugger, so its worker was stopped. Invoke again to run the new code."
@@ -74,17 +77,69 @@ class FunctionHost:
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
         self.pool.on_init_start = self._init_start
+        self.pool.on_init_failed = self._init_failed
+        # A failed init's INIT_REPORT per request, until that request's START (system()).
+        self._init_reports: dict[str, str] = {}
 
     def _init_start(self, request_id: str | None) -> None:
         """The platform's line as a new instance's init begins (AWS: INIT_START), in the log
         of the request it runs for, if any."""
-        line = runner_logs.init_start_line(self.fn.platform, self.fn.runtime)
+        self._init_line(request_id, runner_logs.init_start_line(self.fn.platform, self.fn.runtime))
+
+    def _init_failed(
+        self,
+        worker: Any,
+        request_id: str | None,
+        init_ms: float,
+        error_type: str | None,
+        status: str,
+    ) -> None:
+        """AWS's INIT_REPORT after a failed init: phase "init" ahead of any request, "invoke"
+        for the init Lambda runs again inside the next request (PLATFORMS.md §12.4); written
+        after init's own lines: ahead of a request once they are routed, in a request right
+        before its START."""
+        phase = "init" if request_id is None else "invoke"
+        line = runner_logs.init_report_line(self.fn.platform, init_ms, phase, status, error_type)
+        if line is None:
+            return
+        if request_id is not None:
+            # Written by system() right before the request's next line, its START, which
+            # comes once init's own lines are out.
+            self._init_reports[request_id] = line
+            return
+        done = worker.logs_done(request_id)
+        if done is None or done.done():
+            self._init_line(request_id, line)
+            return
+
+        async def after_init_lines() -> None:
+            try:
+                await asyncio.wait_for(asyncio.shield(done), LOG_SETTLE_S)
+            except asyncio.TimeoutError:
+                pass
+            self._init_line(request_id, line)
+
+        task = asyncio.get_running_loop().create_task(after_init_lines())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _init_line(self, request_id: str | None, line: str | None) -> None:
         if line is None:
             return
         if request_id is None:
-            self.status.log(self.fn.name, None, "system", line)
+            shown = self._as_logged(line)
+            if shown is not None:
+                self.status.log(self.fn.name, None, "system", shown)
         else:
             self.system(request_id, line)
+
+    def _as_logged(self, line: str, status: str = "success") -> str | None:
+        """A platform line in the function's log format (JSON records in Lambda's JSON log
+        mode, runner_logs.as_json_record; None: that mode has no record for it)."""
+        fn = self.fn
+        if not runner_logs.json_records(fn.platform, fn.env):
+            return line
+        return runner_logs.as_json_record(line, function_name=fn.function_name, status=status)
 
     async def start(self) -> None:
         """Start the function's workers and report how init went."""
@@ -134,8 +189,17 @@ class FunctionHost:
         note = self.failures.init_error_note
         announce.init_result(self.status, self.fn, note, error, took_ms, changed)
 
-    def system(self, request_id: str, line: str) -> None:
-        """A platform system line (START, END, REPORT, timeout) in the function's log."""
+    def system(self, request_id: str, line: str, status: str = "success") -> None:
+        """A platform system line (START, END, REPORT, timeout) in the function's log;
+        `status` the invocation's, for a JSON platform.report."""
+        if self._init_reports:
+            pending = self._init_reports.pop(request_id, None)
+            if pending is not None:
+                self.system(request_id, pending)
+        shown = self._as_logged(line, status)
+        if shown is None:
+            return
+        line = shown
         self.status.log(self.fn.name, request_id, "system", line)
         tail = self._tails.get(request_id)
         if tail is not None:
@@ -390,6 +454,7 @@ class FunctionHost:
                 runner_logs.report_line(
                     fn.platform, rid, duration, fn.memory, memory_mb, call.init_ms, queue_ms
                 ),
+                _REPORT_STATUS.get(outcome.status, "error"),
             )
             if status.wants_events:
                 self._report_event(rid, duration, memory_mb, call.init_ms)

@@ -56,15 +56,32 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
+def _platform(fn: ServedFunction, line: str, status: str = "success") -> str | None:
+    """A platform line as the function's log format has it: JSON records in Lambda's JSON
+    log mode (runner_logs.as_json_record; None: no record), else the line."""
+    if not runner_logs.json_records(fn.platform, fn.env):
+        return line
+    return runner_logs.as_json_record(line, function_name=fn.function_name, status=status)
+
+
+def _log_platform(fn: ServedFunction, line: str, status: str = "success") -> None:
+    shown = _platform(fn, line, status)
+    if shown is not None:
+        _log(shown)
+
+
 def _report(
-    fn: ServedFunction, rid: str, duration_ms: float, init_ms: float | None, rss_kb: int
+    fn: ServedFunction,
+    rid: str,
+    duration_ms: float,
+    init_ms: float | None,
+    rss_kb: int,
+    status: str = "success",
 ) -> None:
-    _log(runner_logs.end_line(fn.platform, rid))
-    _log(
-        runner_logs.report_line(
-            fn.platform, rid, duration_ms, fn.memory, int(math.ceil(rss_kb / 1024)), init_ms, 0.0
-        )
-    )
+    _log_platform(fn, runner_logs.end_line(fn.platform, rid))
+    rss_mb = int(math.ceil(rss_kb / 1024))
+    report = runner_logs.report_line(fn.platform, rid, duration_ms, fn.memory, rss_mb, init_ms, 0.0)
+    _log_platform(fn, report, status)
 
 
 def _hint(fn: ServedFunction) -> None:
@@ -322,10 +339,23 @@ class _Invocation:
         self._started = False  # START written
 
     def _start(self) -> None:
-        """START, once."""
+        """START, once; after a failed init, its INIT_REPORT first (PLATFORMS.md §12.4)."""
         if not self._started:
             self._started = True
-            self.output.system(runner_logs.start_line(self.fn.platform, self.rid, self.version))
+            fn = self.fn
+            init = self.init[0] if self.init is not None else None
+            if init is not None and not init.get("ok"):
+                error_type = (init.get("error") or {}).get("errorType")
+                line = runner_logs.init_report_line(
+                    fn.platform, float(init.get("initMs") or 0.0), "init", "error", error_type
+                )
+                self._system(line)
+            self._system(runner_logs.start_line(fn.platform, self.rid, self.version))
+
+    def _system(self, line: str | None) -> None:
+        shown = _platform(self.fn, line) if line is not None else None
+        if shown is not None:
+            self.output.system(shown)
 
     def _send(self, meta: Mapping[str, Any], payload: bytes = b"") -> bool:
         from handlerlens.worker import channel
@@ -437,7 +467,7 @@ class _Invocation:
         fn, child, rid = self.fn, self.child, self.rid
         init_start = runner_logs.init_start_line(fn.platform, fn.runtime)
         if init_start is not None:  # a cold start, every time
-            _log(init_start)
+            _log_platform(fn, init_start)
         if self.failures.counts_init:
             # Init is part of the call (Yandex, §5.1): START comes first. Where it is not
             # (AWS), init's own lines come before START, as in Lambda's log (§12.4).
@@ -453,7 +483,8 @@ class _Invocation:
                 # through, the log is complete, and the worker need not be waited for.
                 self._drain(1.0, complete=True)
                 self._start()
-                _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0))
+                status = "success" if reply.get("ok") else "error"
+                _report(fn, rid, duration, init_ms, int(reply.get("maxRssKb") or 0), status)
                 if not self.init or not self.init[0].get("ok"):
                     _hint(fn)
                 ok = bool(reply.get("ok"))
@@ -463,6 +494,15 @@ class _Invocation:
                 return 0 if ok else 1
             child.kill()
             self._drain(1.0)
+            if self.init is None and not self._started:
+                # Init never ended: it ran past its limit (AWS: 10 s, then the timeout).
+                elapsed = (time.monotonic() - self.started) * 1000.0
+                status = "timeout" if stopped == "timeout" else "error"
+                error_type = None if stopped == "timeout" else "Runtime.ExitError"
+                line = runner_logs.init_report_line(
+                    fn.platform, elapsed, "init", status, error_type
+                )
+                self._system(line)
             self._start()
             code = child.wait(5.0)
             if stopped == "timeout":
@@ -471,7 +511,8 @@ class _Invocation:
                 how = aws_errors.describe_exit(-signal.SIGKILL if stopped else code)
                 line, error = self.failures.crash(rid, how)
             _log(line)
-            _report(fn, rid, duration, init_ms, _children_max_rss_kb())
+            status = "timeout" if stopped == "timeout" else "error"
+            _report(fn, rid, duration, init_ms, _children_max_rss_kb(), status)
             sys.stdout.buffer.write(json.dumps(error).encode() + b"\n")
             sys.stdout.flush()
             return 1

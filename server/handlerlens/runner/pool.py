@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,11 @@ class Pool:
         # Called as a worker's init begins, with the label of the request it runs for (None:
         # ahead of any request): the host writes the platform's INIT_START line.
         self.on_init_start: Callable[[str | None], None] | None = None
+        # Called when a worker's init failed (the worker, label as above, its duration in ms,
+        # the error type, "error" or "timeout"): the host writes the platform's INIT_REPORT.
+        self.on_init_failed: (
+            Callable[[WorkerProcess, str | None, float, str | None, str], None] | None
+        ) = None
         self._idle: deque[Instance] = deque()
         self._waiters: deque[Taker] = deque()
         self._standbys: deque[WorkerProcess] = deque()
@@ -349,14 +355,17 @@ class Pool:
             message["breakpoints"] = breakpoints
         if self.on_init_start is not None:
             self.on_init_start(label)
+        began = time.perf_counter()
         try:
             reply, _ = await worker.call(message, b"", label, timeout)
         except asyncio.TimeoutError:
+            self._init_failed(worker, label, began, None, "timeout")
             raise InitTimedOut(Instance(worker, generation, version, None)) from None
         except WorkerDied:
             if worker.interrupted:
                 self._spawn(self._stop_worker(worker, "replacing paused"))
                 return None
+            self._init_failed(worker, label, began, "Runtime.ExitError", "error")
             how = aws_errors.describe_exit(await worker.wait_exit(1.0))
             died = {
                 "errorMessage": f"Runtime exited with error: {how}",
@@ -366,9 +375,26 @@ class Pool:
             return Instance(worker, generation, version, None, died, dead_init=True)
         self._told_deployed.update(reply.get("deployedTold") or ())
         error: dict[str, Any] | None = None if reply.get("ok") else reply.get("error")
+        if error is not None and self.on_init_failed is not None:
+            error_type = error.get("errorType")
+            init_ms = float(reply.get("initMs", 0.0))
+            kind = str(error_type) if error_type else None
+            self.on_init_failed(worker, label, init_ms, kind, "error")
         instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
         instance.direct = bool(reply.get("direct"))
         return instance
+
+    def _init_failed(
+        self,
+        worker: WorkerProcess,
+        label: str | None,
+        began: float,
+        error_type: str | None,
+        status: str,
+    ) -> None:
+        if self.on_init_failed is not None:
+            elapsed = (time.perf_counter() - began) * 1000.0
+            self.on_init_failed(worker, label, elapsed, error_type, status)
 
 
 def default_python() -> str:

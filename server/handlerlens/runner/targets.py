@@ -51,6 +51,7 @@ class ServedFunction:
         "trigger",
         "timeout_from",
         "declared_in",
+        "paths",
     )
 
     def __init__(
@@ -68,6 +69,7 @@ class ServedFunction:
         function_name: str | None = None,
         timeout_from: str = "",
         declared_in: str | None = None,
+        paths: list[str] | None = None,
     ) -> None:
         self.name = name
         # `name` is what the runner serves it as (paths, logs, status), unique among the
@@ -86,6 +88,8 @@ class ServedFunction:
         self.timeout_from = timeout_from
         # The file whose declaration it was read from (None: typed as an entry point).
         self.declared_in = declared_in
+        # Its local layers' sys.path entries, after the code root (runner/function_setup.py).
+        self.paths = paths or []
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
@@ -148,10 +152,16 @@ def _timeout_from(spec: Any, overrides: dict[str, Any]) -> str:
     return TIMEOUT_DEFAULT
 
 
-def _env_vars(spec: Any, sections: dict[str, dict[str, str]], notes: list[str]) -> dict[str, str]:
+def _env_vars(
+    spec: Any,
+    sections: dict[str, dict[str, str]],
+    notes: list[str],
+    computed: set[str] | None = None,
+) -> dict[str, str]:
     """What `--env-vars` sets for `spec`: `Parameters`, then its own section, for the names it
-    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`)."""
-    declared = spec.env or {}
+    declares only, as `sam local` does (samcli/local/lambdafn/env_vars.py `resolve`);
+    `computed`: the declared names whose values the template computes (`!Ref`, `!GetAtt`)."""
+    declared = set(spec.env or {}) | (computed or set())
     found: dict[str, str] = {}
     for section in ("Parameters", spec.name):
         for key, value in (sections.get(section) or {}).items():
@@ -171,8 +181,27 @@ def _from_spec(
     platform = overrides.get("platform") or spec.platform
     declared_by = getattr(spec, "declared_by", None)
     env = dict(spec.env or {})
+    paths: list[str] = []
+    computed: set[str] = set()
+    if declared_by in ("sam", "terraform"):
+        from handlerlens.runner import function_setup
+
+        runtime = overrides.get("runtime") or spec.runtime
+        told = overrides["told"] if overrides.get("told") is not None else []
+        parameters = overrides.get("parameters") or {}
+        sections = overrides.get("env_vars") or {}
+        set_later = {
+            *(overrides.get("env") or {}),
+            *(sections.get("Parameters") or {}),
+            *(sections.get(spec.name) or {}),
+        }
+        extra, paths = function_setup.setup(spec, parameters, runtime, told, set_later)
+        env.update(extra)
+        if overrides.get("env_vars") and declared_by == "sam" and spec.declared_in:
+            computed = function_setup.sam_variable_names(spec.declared_in, spec.name)
     if overrides.get("env_vars"):
-        env.update(_env_vars(spec, overrides["env_vars"], notes if notes is not None else []))
+        found = _env_vars(spec, overrides["env_vars"], notes if notes is not None else [], computed)
+        env.update(found)
     env.update(overrides.get("env") or {})
     return ServedFunction(
         name=name or spec.name,
@@ -187,6 +216,7 @@ def _from_spec(
         trigger=overrides.get("trigger") or spec.trigger,
         timeout_from=_timeout_from(spec, overrides),
         declared_in=os.path.abspath(spec.declared_in) if spec.declared_in else None,
+        paths=paths,
     )
 
 
@@ -204,13 +234,17 @@ def resolve_targets(
     env_vars: dict[str, dict[str, str]] | None = None,
     notes: list[str] | None = None,
     runtime: str | None = None,
+    parameters: dict[str, str] | None = None,
+    told: list[str] | None = None,
 ) -> list[ServedFunction]:
     """Turn command-line targets into served functions; raise TargetError with advice.
 
     No target means every declared function; with `single` (`invoke`), the one declared
     function, and an error that lists them when there are several. `warnings` gets the
     lines worth saying although the targets resolved (a declaring file that does not parse);
-    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used.
+    `env_vars` is `--env-vars`' file (see env_files), `notes` gets what of it is not used;
+    `parameters` is `--parameter-overrides`, `told` gets what to say about the functions'
+    templates and layers (runner/function_setup.py).
     """
     root = os.path.abspath(root)
     overrides = {
@@ -221,6 +255,8 @@ def resolve_targets(
         "trigger": trigger,
         "env_vars": env_vars,
         "runtime": runtime,
+        "parameters": parameters,
+        "told": told,
     }
     if notes is None:
         notes = []
@@ -308,6 +344,10 @@ def resolve_targets(
             )
         chosen_specs.append(found[0])
         served.append(None)
+    if parameters:
+        from handlerlens.runner.function_setup import check_overrides
+
+        check_overrides(chosen_specs, parameters)
     names = served_names(project, chosen_specs)
     specs_left = iter(chosen_specs)
     functions: list[ServedFunction] = []
@@ -349,9 +389,13 @@ def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
     try:
         from handlerlens.deploy.provided import provided
 
-        return provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
+        found = provided(fn.root, fn.platform, fn.runtime, fn.declared_in)
     except Exception:  # a note must never keep a function from starting
         return None
+    if found is not None and fn.paths:
+        # The local layers on its sys.path (function_setup) are deployed with it too.
+        found = {**found, "roots": [*(found.get("roots") or []), *fn.paths]}
+    return found
 
 
 def init_message(fn: ServedFunction, version: str) -> InitMessage:
@@ -385,6 +429,9 @@ def init_message(fn: ServedFunction, version: str) -> InitMessage:
     )
     env.update(runner_env.role_credentials(fn.platform, settings.aws_keys, inherited))
     context = identity.context_constants(fn.platform, fn.function_name, fn.root, version, fn.memory)
+    token_file = settings.token_files.get(fn.name)
+    if token_file:  # a Yandex service account's IAM token (runner/yc_token.py)
+        context["token_file"] = token_file
     message: InitMessage = {
         "op": protocol.INIT,
         "platform": fn.platform,
@@ -394,4 +441,6 @@ def init_message(fn: ServedFunction, version: str) -> InitMessage:
     }
     if not settings.writable:
         message["writable"] = list(runner_env.WRITABLE_PATHS)
+    if fn.paths:
+        message["paths"] = list(fn.paths)
     return message

@@ -18,7 +18,7 @@ class Isolation:
     The CLI sets it once (`configure`) before any worker starts; the defaults isolate.
     """
 
-    __slots__ = ("strip_site", "inherit", "bin_dir", "writable", "aws_keys")
+    __slots__ = ("strip_site", "inherit", "bin_dir", "writable", "aws_keys", "token_files")
 
     def __init__(self) -> None:
         # The interpreter is HandlerLens's own (the project has none): the worker keeps only
@@ -34,6 +34,9 @@ class Isolation:
         self.writable = False
         # `--profile`'s keys for AWS functions (None: placeholders, see runner_env).
         self.aws_keys: dict[str, str] | None = None
+        # Served function name -> the file holding its IAM token (runner/yc_token.py): only
+        # Yandex functions that declare a service account.
+        self.token_files: dict[str, str] = {}
 
 
 settings = Isolation()

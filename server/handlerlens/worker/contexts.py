@@ -16,6 +16,28 @@ def _remaining(deadline_ms: int) -> int:
     return left if left > 0 else 0
 
 
+def _token(static: dict[str, Any]) -> dict[str, Any] | None:
+    """The service account's IAM token as the platform gives it (`access_token`, `expires_in`
+    seconds, `token_type`), read from the file the runner keeps fresh (runner/yc_token.py);
+    None without one (PLATFORMS.md §12.2, §9 #7)."""
+    path = static.get("token_file")
+    if not path:
+        return static.get("token")
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.loads(file.read())
+        left = int(float(data["expires_at"]) - time.time())
+        return {
+            "access_token": str(data["access_token"]),
+            "expires_in": max(0, left),
+            "token_type": "Bearer",
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class YandexContext:
     """Yandex Cloud Functions context: `vars()` gives exactly the attributes of the docs' dump."""
 
@@ -29,7 +51,7 @@ class YandexContext:
         self.log_stream_name = static["log_stream_name"]
         self.memory_limit_in_mb = int(static["memory_limit_in_mb"])
         self.request_id = request_id
-        self.token = static.get("token")
+        self.token = _token(static)
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's timeout."""

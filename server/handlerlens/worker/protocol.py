@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         context: dict[str, Any]
         breakpoints: dict[str, Any]  # under --debug: what the supervisor saw set
         writable: list[str]  # the paths a write may go to; absent under --writable
+        paths: list[str]  # the function's local layers' sys.path entries, after the code root
         # What the deployment provides (worker/deployed.py): "dists" the packaged requirements
         # (canonical names), "names" the modules the platform preinstalls, "roots" folders the
         # deployment adds (layers built from project folders), "manifest" the file listing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 
 from . import deployed, errors, isolation, loader, logsetup, marshal, protocol, readonly, stdlib
@@ -64,6 +65,7 @@ class Runtime:
             os.environ.get("AWS_LAMBDA_LOG_LEVEL"),
             os.environ.get("AWS_LAMBDA_LOG_FORMAT"),
         )
+        _add_layers(meta.get("paths") or [], stdlib.code_root)
         if meta.get("writable") is not None:  # None: --writable
             readonly.install(list(meta["writable"]), self.platform, stdlib.code_root)
         recorder = deployed.Recorder(stdlib.code_root) if meta.get("deployed") else None
@@ -193,3 +195,17 @@ class Runtime:
                 "repr": marshal.describe(result),
             }, b""
         return {"op": protocol.RESULT, "ok": True, "kind": kind}, body
+
+
+def _add_layers(paths: list[str], root: str) -> None:
+    """The layers' entries right after the code root, in the order given: on Lambda the
+    code root (/var/task) comes first, then /opt/python/lib/python3.X/site-packages and
+    /opt/python, then the runtime's own (DG packaging-layers.html, PLATFORMS.md §11.2)."""
+    if not paths:
+        return
+    at = 0
+    for index, entry in enumerate(sys.path):
+        if entry and os.path.realpath(entry) == root:
+            at = index + 1
+            break
+    sys.path[at:at] = [p for p in paths if p not in sys.path]

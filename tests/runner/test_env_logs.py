@@ -1,0 +1,233 @@
+"""Lambda's platform log lines around a failed init (INIT_REPORT) and in JSON log mode (JSON
+platform records), through the real CLI (`invoke`) and a real runner (`serve`).
+
+References:
+- PLATFORMS.md §12.4: `INIT_REPORT … Phase: init|invoke  Status: error|timeout …`, only when
+  Init fails or times out; the real log it quotes (github.com/cargo-lambda/cargo-lambda issue
+  572): `INIT_REPORT Init Duration: 206.72 ms\\tPhase: init\\tStatus: error\\tError Type:
+  Runtime.ExitError`, then on the next invoke `… Phase: invoke …`, then START, END, REPORT.
+- awslambdaric PR #166 (aws-lambda-python-runtime-interface-client): the runtime sends its init
+  error's type with /init/error, which is the `Error Type` Lambda reports.
+- AWS DG monitoring-cloudwatchlogs-logformat.html: the log format (JSON) applies to the system
+  logs too; DG telemetry-schema-reference.html: `{"time", "type", "record"}` with
+  platform.initStart (initializationType, phase, runtimeVersion, runtimeVersionArn,
+  functionName, functionVersion), platform.initReport (initializationType, phase, status,
+  errorType?, metrics.durationMs), platform.start (requestId, version), platform.report
+  (requestId, metrics: durationMs, billedDurationMs, memorySizeMB, maxMemoryUsedMB,
+  initDurationMs?, status); no record for END.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.runner.harness import Runner
+
+INIT_REPORT = re.compile(
+    r"^INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: (init|invoke)\tStatus: (error|timeout)"
+    r"(?:\tError Type: (\S+))?$"
+)
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def _invoke(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "handlerlens.runner", "invoke", *args, "--event", "-"],
+        cwd=root,
+        input=b"{}",
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_invoke_writes_init_report_after_a_failed_init(tmp_path: Path):
+    (tmp_path / "app.py").write_text("import not_installed\n\n\ndef handler(e, c):\n    return 1\n")
+    done = _invoke(tmp_path, "app.handler", "--platform", "aws")
+    assert done.returncode == 1
+    log = done.stderr.decode().splitlines()
+    reports = [i for i, line in enumerate(log) if line.startswith("INIT_REPORT")]
+    assert len(reports) == 1, log
+    at = reports[0]
+    found = INIT_REPORT.match(log[at])
+    assert found is not None, log[at]
+    # The init of the cold start, ahead of the request; the runtime's error type.
+    assert found.groups() == ("init", "error", "Runtime.ImportModuleError")
+    # After init's own lines (the [ERROR] record), right before START.
+    assert any(line.startswith("[ERROR] Runtime.ImportModuleError") for line in log[:at]), log
+    assert log[at + 1].startswith("START RequestId: ")
+    assert log[-1].startswith("REPORT RequestId: ")
+
+
+def test_a_process_that_dies_in_init_is_runtime_exit_error(tmp_path: Path):
+    (tmp_path / "app.py").write_text(
+        "import os\nos._exit(3)\n\n\ndef handler(e, c):\n    return 1\n"
+    )
+    done = _invoke(tmp_path, "app.handler", "--platform", "aws")
+    assert done.returncode == 1
+    log = done.stderr.decode().splitlines()
+    report = next(line for line in log if line.startswith("INIT_REPORT"))
+    found = INIT_REPORT.match(report)
+    assert found is not None and found.groups() == ("init", "error", "Runtime.ExitError"), report
+    assert log[log.index(report) + 1].startswith("START RequestId: ")
+
+
+def test_a_good_init_and_yandex_write_no_init_report(tmp_path: Path):
+    (tmp_path / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    good = _invoke(tmp_path, "app.handler", "--platform", "aws")
+    assert good.returncode == 0 and b"INIT_REPORT" not in good.stderr
+    (tmp_path / "bad.py").write_text("raise RuntimeError('no')\n")
+    yandex = _invoke(tmp_path, "bad.handler", "--platform", "yandex")
+    assert yandex.returncode == 1 and b"INIT_REPORT" not in yandex.stderr
+
+
+def _records(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def _platform(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if str(r.get("type", "")).startswith("platform.")]
+
+
+def test_invoke_in_json_log_mode_writes_platform_records(tmp_path: Path):
+    (tmp_path / "app.py").write_text(
+        "import logging\n\n\ndef handler(e, c):\n    logging.info('hello')\n    return 1\n"
+    )
+    done = _invoke(
+        tmp_path, "app.handler", "--platform", "aws", "--env", "AWS_LAMBDA_LOG_FORMAT=JSON"
+    )
+    assert done.returncode == 0, done.stderr
+    text = done.stderr.decode()
+    # Every line is JSON: no text START/END/REPORT, and no END record at all.
+    assert all(line.startswith("{") for line in text.splitlines()), text
+    records = _records(text)
+    platform = _platform(records)
+    assert [r["type"] for r in platform] == [
+        "platform.initStart",
+        "platform.start",
+        "platform.report",
+    ]
+    for record in platform:
+        assert list(record) == ["time", "type", "record"]
+        assert TIME.match(record["time"]), record
+    init, start, report = (r["record"] for r in platform)
+    assert init["initializationType"] == "on-demand" and init["phase"] == "init"
+    assert init["runtimeVersion"].startswith("python:3.")
+    assert init["runtimeVersionArn"].startswith("arn:aws:lambda:us-east-1::runtime:")
+    assert init["functionName"] == "test_function" and init["functionVersion"] == "$LATEST"
+    assert start["version"] == "$LATEST"
+    assert report["requestId"] == start["requestId"] and report["status"] == "success"
+    metrics = report["metrics"]
+    assert set(metrics) == {
+        "durationMs",
+        "billedDurationMs",
+        "memorySizeMB",
+        "maxMemoryUsedMB",
+        "initDurationMs",
+    }
+    assert metrics["memorySizeMB"] == 3008 and isinstance(metrics["billedDurationMs"], int)
+    # The function's own record sits between start and report, with the same request id.
+    (hello,) = [r for r in records if r.get("message") == "hello"]
+    assert hello["requestId"] == start["requestId"]
+    assert records.index(hello) > records.index(platform[1])
+
+
+def test_json_mode_init_error_is_a_platform_init_report(tmp_path: Path):
+    (tmp_path / "app.py").write_text("raise ValueError('broken')\n")
+    done = _invoke(
+        tmp_path, "app.handler", "--platform", "aws", "--env", "AWS_LAMBDA_LOG_FORMAT=JSON"
+    )
+    assert done.returncode == 1
+    platform = _platform(_records(done.stderr.decode()))
+    assert [r["type"] for r in platform] == [
+        "platform.initStart",
+        "platform.initReport",
+        "platform.start",
+        "platform.report",
+    ]
+    init_report = platform[1]["record"]
+    assert init_report["phase"] == "init" and init_report["status"] == "error"
+    assert init_report["errorType"] == "ValueError"
+    assert init_report["metrics"]["durationMs"] > 0
+    assert platform[3]["record"]["status"] == "error"
+
+
+TEMPLATE = """\
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      CodeUri: .
+      Runtime: python3.12
+      LoggingConfig:
+        LogFormat: JSON
+"""
+
+
+def test_served_function_with_a_json_logging_config_and_a_failed_init(tmp_path: Path):
+    # An init that fails ahead of any request (phase "init"), then inside the request that
+    # runs it again (phase "invoke"), as in the real log PLATFORMS.md §12.4 quotes.
+    (tmp_path / "app.py").write_text(
+        "raise ValueError('broken')\n\n\ndef handler(e, c):\n    pass\n"
+    )
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    runner = Runner(["Fn", "--no-watch"], tmp_path)
+    try:
+        ahead = runner.wait_for(
+            lambda e: e["event"] == "log" and '"platform.initReport"' in e["line"]
+        )
+        assert ahead["requestId"] is None
+        record = json.loads(ahead["line"])["record"]
+        assert record["phase"] == "init" and record["errorType"] == "ValueError"
+        status, headers, _ = runner.request(
+            "POST", "/2015-03-31/functions/Fn/invocations", b"{}", {"X-Amz-Log-Type": "Tail"}
+        )
+        assert status == 200 and headers["x-amz-function-error"] == "Unhandled"
+        tail = base64.b64decode(headers["x-amz-log-result"]).decode()
+        platform = _platform(_records(tail))
+        assert [r["type"] for r in platform] == [
+            "platform.initStart",
+            "platform.initReport",
+            "platform.start",
+            "platform.report",
+        ], tail
+        assert platform[1]["record"]["phase"] == "invoke"
+        assert platform[3]["record"]["status"] == "error"
+        assert "END RequestId" not in tail
+    finally:
+        runner.stop()
+
+
+def test_served_text_mode_init_report_phases(tmp_path: Path):
+    (tmp_path / "app.py").write_text(
+        "raise ValueError('broken')\n\n\ndef handler(e, c):\n    pass\n"
+    )
+    (tmp_path / "template.yaml").write_text(
+        TEMPLATE.replace("      LoggingConfig:\n", "").replace("        LogFormat: JSON\n", "")
+    )
+    runner = Runner(["Fn", "--no-watch"], tmp_path)
+    try:
+        ahead = runner.wait_for(
+            lambda e: e["event"] == "log" and e["line"].startswith("INIT_REPORT")
+        )
+        found = INIT_REPORT.match(ahead["line"])
+        assert found is not None and found.groups() == ("init", "error", "ValueError")
+        _, headers, _ = runner.request(
+            "POST", "/2015-03-31/functions/Fn/invocations", b"{}", {"X-Amz-Log-Type": "Tail"}
+        )
+        log = base64.b64decode(headers["x-amz-log-result"]).decode().splitlines()
+        report = next(line for line in log if line.startswith("INIT_REPORT"))
+        found = INIT_REPORT.match(report)
+        assert found is not None and found.groups() == ("invoke", "error", "ValueError")
+        # After init's own lines (awslambdaric's [ERROR] record), right before START.
+        at = log.index(report)
+        assert any(line.startswith("[ERROR] ValueError: broken") for line in log[:at]), log
+        assert log[at + 1].startswith("START RequestId: ")
+    finally:
+        runner.stop()
