@@ -7,20 +7,25 @@ Knows nothing of LSP.
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from handlerlens import project
 from handlerlens.analysis.events.checks import check_events
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.problems import Problem, Span
+from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.core.python_module import Binding
 from handlerlens.deploy.checks import DeployState
 from handlerlens.engine.validate import FunctionReport, validate_function
 from handlerlens.platforms import DEFAULT_PLATFORM
 from handlerlens.project.discovery import ProjectModel
+
+if TYPE_CHECKING:
+    from handlerlens.project.routes import Route
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class WorkspaceState:
         # What deploy would reject (imports, runtime, environment), per function.
         self.deploy = DeployState(self.sources)
         self.discovered = False
+        # HTTP routes of the declaring files (SAM, serverless.yml, API Gateway specs,
+        # Terraform gateways) and the problems in them, read at each discovery.
+        self.routes: list[Route] = []
+        self.route_problems: list[Problem] = []
 
     @property
     def platform(self) -> str:
@@ -87,7 +96,49 @@ class WorkspaceState:
                 self.heuristic[_heuristic_file(spec)].append(spec)
         self.heuristic = dict(self.heuristic)
         self.discovered = True
+        self.read_routes()
         self.validate_all()
+
+    def read_routes(self) -> None:
+        """The routes of every declaring file and gateway spec, with their problems; a
+        `function_id` is resolved through `[tool.handlerlens] function-ids` too."""
+        from handlerlens.project.pyproject_config import function_ids
+        from handlerlens.project.routes import ROUTE_FUNCTION_UNKNOWN, all_routes
+
+        files: list[tuple[str, str]] = []
+        aliases: dict[str, str] = {}
+        mapped: list[tuple[str, str, str, Span]] = []
+        for path in self.config_files():
+            text = self.sources.text(path)
+            if text is None:
+                continue
+            if os.path.basename(path) == "pyproject.toml":
+                for function_id, name, span in function_ids(path, text):
+                    aliases[function_id] = name
+                    mapped.append((path, function_id, name, span))
+            else:
+                files.append((path, text))
+        routes, problems = all_routes(files, self.declared, aliases)
+        texts = dict(files)
+        declared = {spec.name for spec in self.declared}
+        self.routes = routes
+        self.route_problems = [
+            _with_mapping_hint(p, texts.get(p.path)) if p.code == ROUTE_FUNCTION_UNKNOWN else p
+            for p in problems
+        ]
+        for path, function_id, name, span in mapped:
+            if name not in declared:
+                self.route_problems.append(
+                    Problem(
+                        path,
+                        span,
+                        Severity.WARNING,
+                        ROUTE_FUNCTION_UNKNOWN,
+                        f"function-ids maps {function_id!r} to {name!r}, which no declaring "
+                        "file of this workspace declares, so the routes with this function_id "
+                        "cannot be served; name a declared function.",
+                    )
+                )
 
     def heuristic_applies(self, path: str) -> bool:
         """Whether the quiet heuristic may look at `path`: no declaration covers it (the
@@ -170,6 +221,8 @@ class WorkspaceState:
             out[problem.path].append(problem)
         for path, problems in self.event_problems.items():
             out[path].extend(problems)
+        for problem in self.route_problems:
+            out[problem.path].append(problem)
         # Functions sharing a handler module share its problems (a syntax error): once each.
         seen: set[tuple[str, Span, str, str]] = set()
         for report_problems in [*(r.problems for r in self.reports), self.deploy.problems()]:
@@ -198,8 +251,8 @@ class WorkspaceState:
         return sites
 
     def config_files(self) -> list[str]:
-        """Declaring files read by the last discovery."""
-        return list(self.model.config_files)
+        """Declaring files read by the last discovery, API Gateway specs included."""
+        return [*self.model.config_files, *self.model.gateway_specs]
 
     def with_platform(self, platform_setting: str | None) -> None:
         """Change the platform setting; functions whose file does not say follow it."""
@@ -210,3 +263,27 @@ class WorkspaceState:
 def _heuristic_file(spec: FunctionSpec) -> str:
     module = spec.entry.rpartition(".")[0].replace(".", os.sep)
     return os.path.join(spec.root, module + ".py")
+
+
+def _with_mapping_hint(problem: Problem, text: str | None) -> Problem:
+    """A `function_id` no declaration resolves: the message also says how to map it."""
+    shown = "<function_id>"
+    if text is not None:
+        from handlerlens.core.text import LineIndex
+
+        lines = LineIndex(text)
+        start = lines.offset_of(problem.span.start.line, problem.span.start.character)
+        end = lines.offset_of(problem.span.end.line, problem.span.end.character)
+        found = text[start:end].strip().strip("'\"")
+        if found and "\n" not in found:
+            shown = found
+    # What function-ids keys: a literal id, `yandex_function.<label>`, a template variable.
+    reference = re.match(r"^\$\{\s*(yandex_function\.[\w-]+)\.id\s*\}$|^\$\{\s*(\w+)\s*\}$", shown)
+    if reference is not None:
+        shown = reference.group(1) or reference.group(2)
+    mapping = '{ "' + shown.replace('"', '\\"') + '" = "<function name>" }'
+    return replace(
+        problem,
+        message=f"{problem.message} Or map it to a declared function in pyproject.toml: "
+        f"[tool.handlerlens] function-ids = {mapping}.",
+    )

@@ -953,7 +953,7 @@ def all_routes(
     for path, text in terraform:
         labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
     for path, text in terraform:
-        module = labels.get(os.path.dirname(path), {})
+        module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
         found, issues, specs = terraform_gateway_routes(path, text, functions, module)
         routes += found
         problems += issues
