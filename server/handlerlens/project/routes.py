@@ -225,11 +225,12 @@ def _match_segments(
 def conflicts(routes: Sequence[Route]) -> list[Problem]:
     """One error at each later declaration of a method and path already declared on the same
     API (parameter names aside: `/items/{id}` and `/items/{key}` are one route), as deploy
-    would reject the API."""
-    seen: dict[tuple[str, str, str, str], Route] = {}
+    would reject the API. An API is declared in one file (a template is a stack of its own:
+    two templates' implicit `ServerlessHttpApi` are two APIs)."""
+    seen: dict[tuple[str, str, str, str, str], Route] = {}
     problems = []
     for route in routes:
-        key = (route.kind, route.api, route.method, _shape(route.path))
+        key = (route.declared_in, route.kind, route.api, route.method, _shape(route.path))
         first = seen.get(key)
         if first is None:
             seen[key] = route
