@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -106,8 +106,10 @@ class WorkspaceState:
         from handlerlens.project.routes import ROUTE_FUNCTION_UNKNOWN, all_routes
 
         files: list[tuple[str, str]] = []
+        stacks: list[tuple[str, str]] = []
         aliases: dict[str, str] = {}
         mapped: list[tuple[str, str, str, Span]] = []
+        specs = set(self.model.gateway_specs)
         for path in self.config_files():
             text = self.sources.text(path)
             if text is None:
@@ -116,10 +118,19 @@ class WorkspaceState:
                 for function_id, name, span in function_ids(path, text):
                     aliases[function_id] = name
                     mapped.append((path, function_id, name, span))
-            else:
+            elif path in specs or path.lower().endswith(".tf"):
                 files.append((path, text))
+            else:
+                stacks.append((path, text))
+        # Gateway specs and Terraform: their function_ids resolve against the functions.
         routes, problems = all_routes(files, self.declared, aliases)
-        texts = dict(files)
+        # Templates and serverless.yml name their functions themselves and each is an API of
+        # its own (conflicts are within one file): read once per text.
+        for path, text in stacks:
+            found, issues = _stack_routes(path, text)
+            routes += found
+            problems += issues
+        texts = dict(files + stacks)
         declared = {spec.name for spec in self.declared}
         self.routes = routes
         self.route_problems = [
@@ -263,6 +274,29 @@ class WorkspaceState:
 def _heuristic_file(spec: FunctionSpec) -> str:
     module = spec.entry.rpartition(".")[0].replace(".", os.sep)
     return os.path.join(spec.root, module + ".py")
+
+
+_STACK_ROUTES: OrderedDict[tuple[str, str], tuple[list[Route], list[Problem]]] = OrderedDict()
+_STACK_ROUTES_MAX = 1024
+
+
+def _stack_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
+    """The routes of one template or serverless.yml, and their problems (conflicts included),
+    remembered by text: a save re-reads only the file that changed (a YAML parse each, a fifth
+    of a big tree's rediscovery otherwise)."""
+    from handlerlens.project.routes import conflicts, routes_of_file
+
+    key = (path, text)
+    found = _STACK_ROUTES.get(key)
+    if found is None:
+        routes, problems = routes_of_file(path, text)
+        found = (routes, problems + conflicts(routes))
+        _STACK_ROUTES[key] = found
+        if len(_STACK_ROUTES) > _STACK_ROUTES_MAX:
+            _STACK_ROUTES.popitem(last=False)
+    else:
+        _STACK_ROUTES.move_to_end(key)
+    return list(found[0]), list(found[1])
 
 
 def _with_mapping_hint(problem: Problem, text: str | None) -> Problem:
