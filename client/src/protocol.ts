@@ -138,6 +138,8 @@ export interface RunResult {
   http?: HttpResponse | null;
   /** The response as `<name>.expected.json` holds it (`handlerlens test`'s format). */
   expected?: Record<string, unknown>;
+  /** SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it). */
+  event?: unknown;
 }
 
 /** The mapped HTTP response of an HTTP-triggered function (headers: the function's own). */

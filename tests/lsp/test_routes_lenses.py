@@ -195,6 +195,7 @@ async def test_send_request_gives_each_function_its_gateways_event(tmp_path: Pat
         return dict(json.loads(base64.b64decode(result["http"]["bodyBase64"])))
 
     got = event(rest)
+    assert rest["event"] == got  # sent back for the response view's "Run again"
     assert rest["http"]["trigger"] == "api-gateway-rest"
     assert got["resource"] == got["requestContext"]["resourcePath"] == "/items/{id}"
     assert got["path"] == "/items/a%2Fb"

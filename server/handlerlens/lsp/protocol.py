@@ -190,6 +190,8 @@ class RunResult(_RunResultRequired, total=False):
     http: HttpResponse | None
     # The response as `<name>.expected.json` holds it (`handlerlens test`'s format).
     expected: dict[str, Any]
+    # SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it).
+    event: Any
 
 
 class _EventItemRequired(TypedDict):

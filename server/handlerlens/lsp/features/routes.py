@@ -144,4 +144,6 @@ def register(server: HandlerLensServer) -> None:
         except Exception as exc:
             fail_message(ls, exc)
             return None
-        return run_result(spec, result, managed.process.url, trigger_of(route))
+        answer = run_result(spec, result, managed.process.url, trigger_of(route))
+        answer["event"] = event
+        return answer
