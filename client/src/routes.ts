@@ -68,18 +68,10 @@ export class RouteLenses
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
-    if (!lensesEnabled(doc.uri) || this.server.status.state !== "running") {
+    if (!lensesEnabled(doc.uri)) {
       return [];
     }
-    let routes: RouteInfo[];
-    try {
-      routes = await this.server.request<RouteInfo[]>(REQUEST_ROUTES, { uri: doc.uri.toString() });
-    } catch (err) {
-      this.logs.main.warn(`Routes of ${doc.uri.fsPath}: ${errorText(err)}`);
-      return [];
-    }
-    this.known.set(doc.uri.toString(), routes);
-    return routes
+    return (await this.routesOf(doc))
       .filter((route) => route.function !== null)
       .map(
         (route) =>
@@ -92,10 +84,12 @@ export class RouteLenses
       );
   }
 
-  provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
-    const route = (this.known.get(doc.uri.toString()) ?? []).find((r) =>
-      rangeOf(r).contains(position),
-    );
+  async provideHover(
+    doc: vscode.TextDocument,
+    position: vscode.Position,
+  ): Promise<vscode.Hover | undefined> {
+    const known = this.known.get(doc.uri.toString()) ?? (await this.routesOf(doc));
+    const route = known.find((r) => rangeOf(r).contains(position));
     return route ? new vscode.Hover(new vscode.MarkdownString(hoverMarkdown(route))) : undefined;
   }
 
@@ -138,6 +132,23 @@ export class RouteLenses
       d.dispose();
     }
     this.changed.dispose();
+  }
+
+  /** The routes the server lists for a document ([] while it is not running). */
+  private async routesOf(doc: vscode.TextDocument): Promise<RouteInfo[]> {
+    if (this.server.status.state !== "running") {
+      return [];
+    }
+    try {
+      const routes = await this.server.request<RouteInfo[]>(REQUEST_ROUTES, {
+        uri: doc.uri.toString(),
+      });
+      this.known.set(doc.uri.toString(), routes);
+      return routes;
+    } catch (err) {
+      this.logs.main.warn(`Routes of ${doc.uri.fsPath}: ${errorText(err)}`);
+      return [];
+    }
   }
 
   private async functionOf(route: RouteInfo): Promise<FunctionInfo | undefined> {
