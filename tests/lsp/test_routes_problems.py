@@ -245,3 +245,29 @@ def test_two_templates_are_two_stacks_so_their_implicit_apis_never_conflict(
     ws.sources.forget(str(tmp_path / "one" / "template.yaml"))
     ws.discover()
     assert [p.code for p in ws.route_problems] == ["route-conflict"]
+
+
+def test_a_template_of_another_language_is_not_read_for_routes(tmp_path: Path) -> None:
+    """As for functions (README: a template whose every runtime is another language is not
+    parsed): its routes are not served here, so its conflicts are not HandlerLens's to tell."""
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  A:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: RUNTIME, Handler: app.handler, "
+        "Events: {Get: {Type: Api, Properties: {Path: /, Method: get}}}}\n"
+        "  B:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: RUNTIME, Handler: app.other, "
+        "Events: {Get: {Type: Api, Properties: {Path: /, Method: get}}}}\n"
+    )
+    (tmp_path / "template.yaml").write_text(template.replace("RUNTIME", "nodejs20.x"))
+    ws = WorkspaceState(str(tmp_path), platform_setting=None)
+    ws.discover()
+    assert (ws.routes, ws.route_problems) == ([], [])
+    (tmp_path / "template.yaml").write_text(template.replace("RUNTIME", "python3.12"))
+    (tmp_path / "app.py").write_text(HANDLER + "\n\ndef other(event, context):\n    return {}\n")
+    ws.sources.forget(str(tmp_path / "template.yaml"))
+    ws.discover()
+    assert [p.code for p in ws.route_problems] == ["route-conflict"]

@@ -110,6 +110,9 @@ class WorkspaceState:
         aliases: dict[str, str] = {}
         mapped: list[tuple[str, str, str, Span]] = []
         specs = set(self.model.gateway_specs)
+        # A template or serverless.yml declaring no Python function is not read for routes, as
+        # it is not for functions (another language's routes are not served here).
+        declaring = {spec.declared_in for spec in self.declared}
         for path in self.config_files():
             text = self.sources.text(path)
             if text is None:
@@ -120,7 +123,7 @@ class WorkspaceState:
                     mapped.append((path, function_id, name, span))
             elif path in specs or path.lower().endswith(".tf"):
                 files.append((path, text))
-            else:
+            elif path in declaring and _may_declare_routes(text):
                 stacks.append((path, text))
         # Gateway specs and Terraform: their function_ids resolve against the functions.
         routes, problems = all_routes(files, self.declared, aliases)
@@ -278,6 +281,14 @@ def _heuristic_file(spec: FunctionSpec) -> str:
 
 _STACK_ROUTES: OrderedDict[tuple[str, str], tuple[list[Route], list[Problem]]] = OrderedDict()
 _STACK_ROUTES_MAX = 1024
+
+
+def _may_declare_routes(text: str) -> bool:
+    """False for a template or serverless.yml that cannot declare a route (most of a big
+    tree's are queues, schedules, buckets): SAM's `Api`/`HttpApi` events, `FunctionUrlConfig`
+    and `AWS::Lambda::Url` all hold "Api" or "Url", Serverless `http`/`httpApi`/`url` events
+    "http" or "url". Without parsing: a YAML parse each is most of what reading routes costs."""
+    return "Api" in text or "Url" in text or "http" in text or "url" in text
 
 
 def _stack_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
