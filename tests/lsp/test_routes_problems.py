@@ -271,3 +271,29 @@ def test_a_template_of_another_language_is_not_read_for_routes(tmp_path: Path) -
     ws.sources.forget(str(tmp_path / "template.yaml"))
     ws.discover()
     assert [p.code for p in ws.route_problems] == ["route-conflict"]
+
+
+def test_function_ids_may_name_a_guessed_function(tmp_path: Path) -> None:
+    """A spec beside a lone handler.py (yc-serverless-apigw-hello-world-python): the guessed
+    function is named by its entry, and the mapping may name it."""
+    (tmp_path / "handler.py").write_text(HANDLER)
+    (tmp_path / "api.yaml").write_text(SPEC)
+    ws = WorkspaceState(str(tmp_path), platform_setting=None)
+    ws.discover()
+    unknown = ["route-function-unknown"]
+    assert [p.code for p in ws.route_problems] == unknown * 2
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.handlerlens]\nfunction-ids = { "d4e0c0ffee0000000001" = "handler.handler" }\n'
+    )
+    ws.discover()
+    assert [(r.path, r.function) for r in ws.routes] == [
+        ("/hello/{name}", "handler.handler"),
+        ("/greet", None),
+    ]
+    # `greeter` is no function here: that route stays unserved and says so.
+    (left,) = ws.route_problems
+    assert (left.code, left.path, left.span.start.line) == (
+        unknown[0],
+        str(tmp_path / "api.yaml"),
+        14,
+    )

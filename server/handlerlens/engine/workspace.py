@@ -134,23 +134,24 @@ class WorkspaceState:
             routes += found
             problems += issues
         texts = dict(files + stacks)
-        declared = {spec.name for spec in self.declared}
+        # A mapping may name a guessed function too (a spec beside a lone handler.py).
+        known = {spec.name for spec in self.functions}
         self.routes = routes
         self.route_problems = [
             _with_mapping_hint(p, texts.get(p.path)) if p.code == ROUTE_FUNCTION_UNKNOWN else p
             for p in problems
         ]
         for path, function_id, name, span in mapped:
-            if name not in declared:
+            if name not in known:
                 self.route_problems.append(
                     Problem(
                         path,
                         span,
                         Severity.WARNING,
                         ROUTE_FUNCTION_UNKNOWN,
-                        f"function-ids maps {function_id!r} to {name!r}, which no declaring "
-                        "file of this workspace declares, so the routes with this function_id "
-                        "cannot be served; name a declared function.",
+                        f"function-ids maps {function_id!r} to {name!r}, which is no function "
+                        "of this workspace, so the routes with this function_id cannot be "
+                        "served; name a declared function.",
                     )
                 )
 
