@@ -8,9 +8,10 @@ import { EventFileLenses, EventPicker, RUN_WITH_EVENT_FILE, type EventFileArgs }
 import { FunctionsView, OPEN_FUNCTION_COMMAND, openFunction } from "./functionsView";
 import { lensMiddleware } from "./lenses";
 import { Logs } from "./logging";
-import { CLIENT_DEBUG, CLIENT_RUN, type FunctionInfo } from "./protocol";
+import { CLIENT_DEBUG, CLIENT_RUN, CLIENT_SEND_REQUEST, type FunctionInfo } from "./protocol";
 import { PythonLocator } from "./python";
 import { OUTPUT_SELECTOR, ResponseView } from "./response";
+import { ROUTE_FILES_SELECTOR, RouteLenses } from "./routes";
 import { RunnerActions, RunnerTracker } from "./runner";
 import { ServerManager } from "./server";
 import { needsRestart } from "./settings";
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const status = new StatusItems(server, tracker);
   const tests = new EventTests(server, debug, logs);
   const functionsView = new FunctionsView(server, tracker, events);
+  const routes = new RouteLenses(server, context.workspaceState, response, tracker, logs);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];
@@ -50,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     tests,
     functionsView,
+    routes,
     s,
     s.onDidStartClient((client) => {
       disposeAll(clientSubscriptions);
@@ -71,6 +74,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("handlerlens.newEvent", (arg?: unknown) =>
       handlers.newEvent(arg),
     ),
+    vscode.commands.registerCommand(CLIENT_SEND_REQUEST, (arg?: unknown) => routes.send(arg)),
+    vscode.languages.registerCodeLensProvider(ROUTE_FILES_SELECTOR, routes),
+    vscode.languages.registerHoverProvider(ROUTE_FILES_SELECTOR, routes),
     vscode.commands.registerCommand(OPEN_FUNCTION_COMMAND, (fn: FunctionInfo) => openFunction(fn)),
     vscode.commands.registerCommand("handlerlens.refreshFunctions", () => {
       functionsView.refreshSoon();

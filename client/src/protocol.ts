@@ -9,6 +9,8 @@
 /** Client-side command ids used in lenses when the client says `{"clientCommands": true}`. */
 export const CLIENT_RUN = "handlerlens.runHandler";
 export const CLIENT_DEBUG = "handlerlens.debugHandler";
+/** The "▶ Send request" lens on a route (the client's own, from REQUEST_ROUTES). */
+export const CLIENT_SEND_REQUEST = "handlerlens.sendRequest";
 
 /** Server commands (workspace/executeCommand). */
 export const SERVER_RUN = "handlerlens.server.run";
@@ -17,6 +19,7 @@ export const SERVER_START_RUNNER = "handlerlens.server.startRunner";
 export const SERVER_STOP_RUNNER = "handlerlens.server.stopRunner";
 export const SERVER_LIST_EVENTS = "handlerlens.server.listEvents";
 export const SERVER_LIST_FUNCTIONS = "handlerlens.server.listFunctions";
+export const SERVER_SEND_REQUEST = "handlerlens.server.sendRequest";
 
 export const SERVER_COMMANDS = [
   SERVER_RUN,
@@ -25,7 +28,11 @@ export const SERVER_COMMANDS = [
   SERVER_STOP_RUNNER,
   SERVER_LIST_EVENTS,
   SERVER_LIST_FUNCTIONS,
+  SERVER_SEND_REQUEST,
 ] as const;
+
+/** Client → server requests. */
+export const REQUEST_ROUTES = "handlerlens/routes";
 
 /** Server → client notifications. */
 export const NOTIFY_RUNNER_STATE = "handlerlens/runnerState";
@@ -131,6 +138,8 @@ export interface RunResult {
   http?: HttpResponse | null;
   /** The response as `<name>.expected.json` holds it (`handlerlens test`'s format). */
   expected?: Record<string, unknown>;
+  /** SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it). */
+  event?: unknown;
 }
 
 /** The mapped HTTP response of an HTTP-triggered function (headers: the function's own). */
@@ -163,4 +172,45 @@ export interface DebugResult {
 /** Arguments of SERVER_START_RUNNER / SERVER_STOP_RUNNER. */
 export interface RunnerParams {
   function: FunctionRef | FunctionInfo;
+}
+
+/** Arguments of REQUEST_ROUTES: the routes declared in one file (`uri`), else all. */
+export interface RoutesParams {
+  uri?: string;
+}
+
+/**
+ * One HTTP route of a declaring file: `method` upper case or `ANY`, `path` a template
+ * (`/items/{id}`) or `$default`, `function` the declared function that answers it (null: the
+ * declaration names none of this workspace's), `params` the path parameters in order,
+ * `description` the route table's line; the position of its declaration (0-based).
+ */
+export interface RouteInfo {
+  method: string;
+  path: string;
+  kind: string;
+  api: string;
+  function: string | null;
+  stage: string | null;
+  payload: string;
+  params: string[];
+  description: string;
+  uri: string;
+  line: number;
+  character: number;
+  endLine: number;
+  endCharacter: number;
+}
+
+/**
+ * Arguments of SERVER_SEND_REQUEST: one request to a route (`path` with its parameters filled,
+ * `method` when the route's is ANY), as the route's gateway would send it.
+ */
+export interface SendRequestParams {
+  route: RouteInfo;
+  path: string;
+  method?: string;
+  query?: string;
+  headers?: Record<string, string>;
+  body?: string;
 }

@@ -157,6 +157,16 @@ export class ServerManager implements vscode.Disposable {
     return result as T;
   }
 
+  /** Sends one of the server's own requests (protocol.ts, `REQUEST_*`) and returns its answer. */
+  async request<T>(method: string, params: unknown): Promise<T> {
+    const client = this.client;
+    if (!client || this.current.state !== "running") {
+      throw new ServerUnavailable(this.current);
+    }
+    const result: unknown = await client.sendRequest(method, params);
+    return result as T;
+  }
+
   private enqueue(job: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(job, job);
     return this.queue;

@@ -158,7 +158,8 @@ def test_functions_sharing_a_handler_are_each_checked(tmp_path: Path) -> None:
         "Resources:\n"
         "  Api:\n"
         "    Type: AWS::Serverless::Function\n"
-        "    Properties: {Runtime: python3.12, Handler: app.handler, Events: {A: {Type: Api}}}\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler, Events: {A: {Type: Api, "
+        "Properties: {Path: /a, Method: get}}}}\n"
         "  Queue:\n"
         "    Type: AWS::Serverless::Function\n"
         "    Properties: {Runtime: python3.7, Handler: app.handler, Events: {Q: {Type: SQS}}}\n"
@@ -754,3 +755,45 @@ def test_a_guessed_handler_in_newer_python_is_checked_not_dropped(tmp_path: Path
     codes = [p["code"] for p in data["problems"]]
     assert codes == (["entry-point-syntax-unchecked"] if sys.version_info < (3, 12) else [])
     assert result.returncode == 0
+
+
+def test_route_problems_are_reported_at_the_declaring_file(tmp_path: Path) -> None:
+    """Routes (#17): a function_id no declaration resolves is a warning at it, with the
+    mapping that fixes it; `[tool.handlerlens] function-ids` maps it and check passes."""
+    from tests.lsp.test_routes_problems import PYPROJECT, yandex_app
+
+    app = yandex_app(tmp_path / "app")
+    result = check("app", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(
+        "app/api.yaml:10:22: warning [route-function-unknown] GET /hello/{name}: function_id "
+        "d4e0c0ffee0000000001 names no function declared in this workspace"
+    )
+    assert lines[0].endswith(
+        "Or map it to a declared function in pyproject.toml: [tool.handlerlens] function-ids = "
+        '{ "d4e0c0ffee0000000001" = "<function name>" }.'
+    )
+    assert lines[-1] == "0 error(s), 1 warning(s), 0 info in 1 function(s)"
+    (app / "pyproject.toml").write_text(
+        PYPROJECT.replace(
+            'platform = "yandex"\n',
+            'platform = "yandex"\nfunction-ids = { "d4e0c0ffee0000000001" = "greeter" }\n',
+        )
+    )
+    mapped = check("app", "--format", "json", cwd=tmp_path)
+    assert mapped.returncode == 0, mapped.stdout
+    assert json.loads(mapped.stdout) == {"functions": 1, "problems": []}
+
+
+def test_route_conflicts_and_invalid_routes_fail_check(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "routes"
+    shutil.copytree(fixtures / "sls-app", tmp_path / "sls-app")
+    result = check("sls-app", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    rows = json.loads(result.stdout)["problems"]
+    assert [(r["path"], r["line"], r["column"], r["code"]) for r in rows] == [
+        ("sls-app/serverless.yml", 37, 15, "route-invalid"),
+        ("sls-app/serverless.yml", 38, 15, "route-conflict"),
+    ]
+    assert "'FETCH' is not an HTTP method" in rows[0]["message"]

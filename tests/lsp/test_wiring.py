@@ -55,7 +55,9 @@ def test_each_method_has_its_handler_and_hover_is_one() -> None:
         "handlerlens.server.stopRunner",
         "handlerlens.server.listEvents",
         "handlerlens.server.listFunctions",
+        "handlerlens.server.sendRequest",
     }
+    assert "handlerlens/routes" in registered
 
 
 def _imports(path: Path) -> set[str]:

@@ -43,6 +43,7 @@ CAPABILITIES: dict[str, Any] = {
             "handlerlens.server.startRunner",
             "handlerlens.server.stopRunner",
             "handlerlens.server.debug",
+            "handlerlens.server.sendRequest",
         ]
     },
     "workspace": {

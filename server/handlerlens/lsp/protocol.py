@@ -15,6 +15,8 @@ from typing import Any, Literal, TypedDict
 # Client-side command ids used in lenses when the client says `{"clientCommands": true}`.
 CLIENT_RUN = "handlerlens.runHandler"
 CLIENT_DEBUG = "handlerlens.debugHandler"
+# The "▶ Send request" lens on a route (the VS Code client's own, from REQUEST_ROUTES).
+CLIENT_SEND_REQUEST = "handlerlens.sendRequest"
 
 # Server commands (workspace/executeCommand).
 SERVER_RUN = "handlerlens.server.run"
@@ -23,6 +25,7 @@ SERVER_START_RUNNER = "handlerlens.server.startRunner"
 SERVER_STOP_RUNNER = "handlerlens.server.stopRunner"
 SERVER_LIST_EVENTS = "handlerlens.server.listEvents"
 SERVER_LIST_FUNCTIONS = "handlerlens.server.listFunctions"
+SERVER_SEND_REQUEST = "handlerlens.server.sendRequest"
 
 SERVER_COMMANDS = (
     SERVER_RUN,
@@ -31,7 +34,11 @@ SERVER_COMMANDS = (
     SERVER_STOP_RUNNER,
     SERVER_LIST_EVENTS,
     SERVER_LIST_FUNCTIONS,
+    SERVER_SEND_REQUEST,
 )
+
+# Client → server requests.
+REQUEST_ROUTES = "handlerlens/routes"
 
 # Server → client notifications.
 NOTIFY_RUNNER_STATE = "handlerlens/runnerState"
@@ -183,6 +190,8 @@ class RunResult(_RunResultRequired, total=False):
     http: HttpResponse | None
     # The response as `<name>.expected.json` holds it (`handlerlens test`'s format).
     expected: dict[str, Any]
+    # SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it).
+    event: Any
 
 
 class _EventItemRequired(TypedDict):
@@ -205,3 +214,47 @@ class DebugResult(TypedDict):
     url: str
     port: int
     debugPort: int
+
+
+class RoutesParams(TypedDict, total=False):
+    """Arguments of REQUEST_ROUTES: the routes declared in one file (`uri`), else all."""
+
+    uri: str
+
+
+class RouteInfo(TypedDict):
+    """One HTTP route of a declaring file (project/routes.py's `Route`): `method` upper case
+    or `ANY`, `path` a template (`/items/{id}`) or `$default`, `function` the declared function
+    that answers it (None: the declaration names none of this workspace's), `params` the path
+    parameters in order, `description` the route table's line; the position of its declaration
+    (0-based, as LSP's)."""
+
+    method: str
+    path: str
+    kind: str
+    api: str
+    function: str | None
+    stage: str | None
+    payload: str
+    params: list[str]
+    description: str
+    uri: str
+    line: int
+    character: int
+    endLine: int
+    endCharacter: int
+
+
+class _SendRequestParamsRequired(TypedDict):
+    route: RouteInfo
+    path: str
+
+
+class SendRequestParams(_SendRequestParamsRequired, total=False):
+    """Arguments of SERVER_SEND_REQUEST: one request to a route (`path` with its parameters
+    filled, `method` when the route's is ANY), as the route's gateway would send it."""
+
+    method: str
+    query: str
+    headers: dict[str, str]
+    body: str

@@ -156,7 +156,7 @@ class HandlerLensServer(LanguageServer):
     async def file_changed(self, path: str) -> None:
         """Re-validate what depends on `path` and publish what changed."""
         from handlerlens.project import is_config_file
-        from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES
+        from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES, is_gateway_spec
 
         self._pending.pop(path, None)
         ws = self.workspace_for(path)
@@ -165,6 +165,8 @@ class HandlerLensServer(LanguageServer):
             # an archive a function's code is in, built anew; Terraform variable values
             or path.lower().endswith(DECLARATION_INPUT_SUFFIXES)
             or is_config_file(path, self.sources.text(path))
+            # an API Gateway spec declares routes: a new one, or one a Terraform gateway reads
+            or is_gateway_spec(path, self.sources.text(path))
             or (path in ws.config_files())
         ):
             await self.discover(ws)

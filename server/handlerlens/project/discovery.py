@@ -38,6 +38,7 @@ from handlerlens.project.platform_evidence import FolderEvidence
 from handlerlens.project.walk import (
     MAX_CONFIG_BYTES,
     config_kind,
+    is_gateway_spec,
     is_within,
     walk_project,
 )
@@ -54,6 +55,8 @@ class ProjectModel:
     functions: list[FunctionSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     config_files: list[str] = field(default_factory=list)
+    # Yandex API Gateway specs (walk.is_gateway_spec): they declare routes, not functions.
+    gateway_specs: list[str] = field(default_factory=list)
     # Sentences about what discovery did not read (the walk's caps), for logs and `check`.
     notes: list[str] = field(default_factory=list)
     # Folders the quiet heuristic stays out of: every function's code root, and the folder of
@@ -140,6 +143,8 @@ def discover(
             continue  # the child reads it
         text = _read(path, opened)
         kind = config_kind(path, text) if text is not None else None
+        if kind is None and text is not None and is_gateway_spec(path, text):
+            model.gateway_specs.append(path)
         if kind is not None and text is not None and not too_big(kind, text):
             if kind == "sam" and not _may_declare_python(text):
                 not_python.append(path)

@@ -30,9 +30,10 @@ FUNCTION_KEYS = frozenset(
 )
 # Other `[tool.handlerlens]` keys are settings read elsewhere (mirroring `handlerlens.*` in
 # VS Code); list them here so they are not reported as unknown.
-SETTINGS_KEYS: frozenset[str] = frozenset(
-    {"test", "python"}
-)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter
+# [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter;
+# function-ids: API Gateway `function_id`s mapped to declared functions (`project.routes`).
+FUNCTION_IDS = "function-ids"
+SETTINGS_KEYS: frozenset[str] = frozenset({"test", "python", FUNCTION_IDS})
 TABLE_KEYS = FUNCTION_KEYS | {"functions"} | SETTINGS_KEYS
 
 _ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -66,6 +67,33 @@ def pyproject_platform(text: str) -> PlatformName | None:
     except (TOMLDecodeError, ValueError, RecursionError, AttributeError):
         return None
     return value if value in PLATFORMS else None
+
+
+def function_ids(path: str, text: str) -> list[tuple[str, str, Span]]:
+    """`[tool.handlerlens] function-ids`: (an API Gateway spec's `function_id`, the declared
+    function it names, the span of that name) for each well-typed entry; [] when the file
+    does not parse or has none (its problems are `parse_pyproject`'s)."""
+    if FUNCTION_IDS not in text:
+        return []
+    try:
+        table = loads(text).get("tool", {}).get("handlerlens", {}).get(FUNCTION_IDS)
+    except (TOMLDecodeError, ValueError, RecursionError, AttributeError):
+        return []
+    if not isinstance(table, dict):
+        return []
+    lines = LineIndex(text)
+    where = locate(text)
+    found = []
+    for key, value in table.items():
+        if isinstance(value, str) and value.strip():
+            entry = where.entries.get(TABLE + (FUNCTION_IDS, key))
+            span = (
+                lines.span(entry.inner_start, entry.inner_end)
+                if entry is not None
+                else lines.span(0, 0)
+            )
+            found.append((key, value.strip(), span))
+    return found
 
 
 def _decode_problem(path: str, lines: LineIndex, message: str) -> Problem:
@@ -118,6 +146,8 @@ class _Reader:
         for key in table:
             if key not in TABLE_KEYS:
                 self.warn(TABLE + (key,), _unknown_key(key, TABLE_KEYS), part="key")
+        if FUNCTION_IDS in table:
+            self.function_ids(table[FUNCTION_IDS])
         defaults = self.fields(TABLE, table)
         platform = defaults.get("platform", self.default_platform)
         specs = []
@@ -190,6 +220,23 @@ class _Reader:
         if "env" in table:
             found["env"] = self.env(where + ("env",), table["env"])
         return found
+
+    def function_ids(self, value: Any) -> None:
+        where = TABLE + (FUNCTION_IDS,)
+        if not isinstance(value, dict):
+            self.warn(
+                where,
+                "`function-ids` must be a table mapping an API Gateway spec's function_id to "
+                'a declared function\'s name, e.g. function-ids = { "d4e5f6" = "greeter" }.',
+            )
+            return
+        for key, item in value.items():
+            if not isinstance(item, str) or not item.strip():
+                self.warn(
+                    where + (key,),
+                    f"function-ids: the function for id {key!r} must be the name of a declared "
+                    "function (a non-empty string).",
+                )
 
     def env(self, where: TomlPath, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):

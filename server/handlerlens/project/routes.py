@@ -225,11 +225,12 @@ def _match_segments(
 def conflicts(routes: Sequence[Route]) -> list[Problem]:
     """One error at each later declaration of a method and path already declared on the same
     API (parameter names aside: `/items/{id}` and `/items/{key}` are one route), as deploy
-    would reject the API."""
-    seen: dict[tuple[str, str, str, str], Route] = {}
+    would reject the API. An API is declared in one file (a template is a stack of its own:
+    two templates' implicit `ServerlessHttpApi` are two APIs)."""
+    seen: dict[tuple[str, str, str, str, str], Route] = {}
     problems = []
     for route in routes:
-        key = (route.kind, route.api, route.method, _shape(route.path))
+        key = (route.declared_in, route.kind, route.api, route.method, _shape(route.path))
         first = seen.get(key)
         if first is None:
             seen[key] = route
@@ -953,7 +954,7 @@ def all_routes(
     for path, text in terraform:
         labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
     for path, text in terraform:
-        module = labels.get(os.path.dirname(path), {})
+        module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
         found, issues, specs = terraform_gateway_routes(path, text, functions, module)
         routes += found
         problems += issues

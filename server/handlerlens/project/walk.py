@@ -49,6 +49,9 @@ TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "AWS::Serverless", "AWS::Lambda:
 SCRIPT_SUFFIXES = (".sh", ".bash", ".mk")
 MAKEFILES = frozenset({"makefile", "gnumakefile"})
 YC_DEPLOY_MARKER = "function version create"
+# A Yandex API Gateway spec (an OpenAPI 3 document, YAML or JSON, of any name) declares routes
+# to functions with this extension; a cheap sniff of the text finds it before any parsing.
+GATEWAY_SPEC_MARKER = "x-yc-apigateway-integration"
 # Dot-directories that hold CI pipelines: the only ones searched.
 CI_DIRS = frozenset({".github"})
 
@@ -61,7 +64,8 @@ DECLARING_GLOBS = (
     "**/pyproject.toml",
     "**/serverless.{yml,yaml}",
     "**/*.tf",
-    # SAM / CloudFormation templates (TEMPLATE_SUFFIXES); YAML CI pipelines that deploy
+    # SAM / CloudFormation templates (TEMPLATE_SUFFIXES); YAML CI pipelines that deploy;
+    # Yandex API Gateway specs (`is_gateway_spec`: YAML or JSON)
     "**/*.{yaml,yml,json,template}",
     "**/*.{sh,bash,mk}",  # SCRIPT_SUFFIXES
     "**/{Makefile,makefile,GNUmakefile}",  # MAKEFILES
@@ -106,6 +110,22 @@ def config_kind(path: str, text: str | None = None) -> ConfigKind | None:
     if YC_DEPLOY_MARKER in text and (script or not lower.endswith(".json")):
         return "yc-cli"
     return None
+
+
+def is_gateway_spec(path: str, text: str | None = None) -> bool:
+    """True for a Yandex API Gateway spec: a YAML or JSON file (not a declaring file of
+    another kind) whose text names OpenAPI and `x-yc-apigateway-integration`. The sniff
+    only: `project.routes` parses it, and says when it is no OpenAPI 3 document after all."""
+    lower = os.path.basename(path).lower()
+    if not lower.endswith((".yaml", ".yml", ".json")) or lower in NOT_TEMPLATES:
+        return False
+    if lower in SERVERLESS_NAMES:
+        return False
+    if text is None:
+        text = _read_head(path)
+    if not text or GATEWAY_SPEC_MARKER not in text or "openapi" not in text:
+        return False
+    return not any(marker in text for marker in TEMPLATE_MARKERS)
 
 
 def _read_head(path: str) -> str | None:

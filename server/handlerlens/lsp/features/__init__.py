@@ -18,12 +18,13 @@ from handlerlens.lsp.features import (
     debug,
     documents,
     hover,
+    routes,
 )
 
 if TYPE_CHECKING:
     from handlerlens.lsp.server import HandlerLensServer
 
-FEATURES = (documents, codelens, hover, code_actions, completion, commands, debug)
+FEATURES = (documents, codelens, hover, code_actions, completion, commands, debug, routes)
 
 
 def register_all(server: HandlerLensServer) -> None:

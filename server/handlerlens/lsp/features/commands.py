@@ -116,19 +116,22 @@ def _event_for(
     return sample_event(spec.platform, spec.trigger or DEFAULT_TRIGGER[spec.platform])
 
 
-def http_view(spec: FunctionSpec, result: InvokeResult) -> protocol.HttpResponse | None:
+def http_view(
+    spec: FunctionSpec, result: InvokeResult, via: str | None = None
+) -> protocol.HttpResponse | None:
     """What the caller of an HTTP-triggered function gets for this invocation: the platform's
     own mapping (the runner's, `platforms.*_response`) of the return value to an HTTP response.
     None when the function is not reached over HTTP, or when no trigger is declared and the
-    value is no HTTP response (a guess of the trigger would misread it)."""
+    value is no HTTP response (a guess of the trigger would misread it). `via`: the trigger
+    the request came through (a route's gateway), whatever the function declares."""
     from handlerlens.platforms import aws_http_event, aws_response, yandex_response
 
-    trigger = spec.trigger or DEFAULT_TRIGGER[spec.platform]
+    trigger = via or spec.trigger or DEFAULT_TRIGGER[spec.platform]
     if trigger not in HTTP_PROXY_TRIGGERS.get(spec.platform, frozenset()):
         return None
     value = result.json
     http_shaped = isinstance(value, dict) and "statusCode" in value
-    if not (http_shaped or result.function_error or spec.trigger):
+    if not (http_shaped or result.function_error or spec.trigger or via):
         return None
     payload = result.body.encode("utf-8", "surrogatepass")
     warning = None
@@ -169,14 +172,43 @@ def expected_view(result: InvokeResult) -> dict[str, Any]:
     return updated_expected(None, actual_view(result.json, result.function_error))
 
 
+def fail_message(server: HandlerLensServer, exc: Exception) -> None:
+    """A command's failure, shown to the user (the command then answers None)."""
+    server.window_show_message(
+        lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"HandlerLens: {exc}")
+    )
+
+
+def run_result(
+    spec: FunctionSpec, result: InvokeResult, url: str, via: str | None = None
+) -> protocol.RunResult:
+    """The answer of SERVER_RUN (and SERVER_SEND_REQUEST: `via` the route's trigger)."""
+    report = result.report or {}
+    return protocol.RunResult(
+        status=result.status,
+        headers=result.headers,
+        body=result.body,
+        json=result.json,
+        functionError=result.function_error,
+        requestId=result.request_id or "",
+        durationMs=report.get("durationMs"),
+        billedMs=report.get("billedMs"),
+        memoryMb=report.get("memoryMb"),
+        maxMemoryMb=report.get("maxMemoryMb"),
+        initMs=report.get("initMs"),
+        logs=[str(line.get("line", "")) for line in result.logs],
+        url=url,
+        http=http_view(spec, result, via),
+        expected=expected_view(result),
+    )
+
+
 def register(server: HandlerLensServer) -> None:
     """Wire the server's workspace/executeCommand commands."""
     manager = server.runners
 
     def fail(exc: Exception) -> None:
-        server.window_show_message(
-            lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"HandlerLens: {exc}")
-        )
+        fail_message(server, exc)
 
     @server.command(protocol.SERVER_LIST_FUNCTIONS)
     def list_functions(ls: HandlerLensServer, *args: Any) -> list[protocol.FunctionInfo]:
@@ -213,24 +245,7 @@ def register(server: HandlerLensServer) -> None:
         except Exception as exc:
             fail(exc)
             return None
-        report = result.report or {}
-        return protocol.RunResult(
-            status=result.status,
-            headers=result.headers,
-            body=result.body,
-            json=result.json,
-            functionError=result.function_error,
-            requestId=result.request_id or "",
-            durationMs=report.get("durationMs"),
-            billedMs=report.get("billedMs"),
-            memoryMb=report.get("memoryMb"),
-            maxMemoryMb=report.get("maxMemoryMb"),
-            initMs=report.get("initMs"),
-            logs=[str(line.get("line", "")) for line in result.logs],
-            url=managed.process.url,
-            http=http_view(spec, result),
-            expected=expected_view(result),
-        )
+        return run_result(spec, result, managed.process.url)
 
     @server.command(protocol.SERVER_START_RUNNER)
     async def start_runner(ls: HandlerLensServer, *args: Any) -> dict[str, Any] | None:

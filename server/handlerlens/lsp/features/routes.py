@@ -1,0 +1,149 @@
+"""HTTP routes in the editor: REQUEST_ROUTES lists the routes of the declaring files (the
+client puts "▶ Send request" lenses and hovers on them) and SERVER_SEND_REQUEST sends one
+request to a route: the event of its gateway, through the run path, answered as a run is."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import TYPE_CHECKING, Any
+
+from handlerlens.lsp import protocol
+from handlerlens.lsp.convert import to_path, to_uri
+from handlerlens.lsp.features.commands import CommandError, _arg, fail_message, run_result
+from handlerlens.lsp.server import HandlerLensServer
+
+if TYPE_CHECKING:
+    from handlerlens.core.model import FunctionSpec
+    from handlerlens.project.routes import Route
+
+READY_WAIT_SECONDS = 5.0
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def route_info(route: Route) -> protocol.RouteInfo:
+    """What the client is told about one route."""
+    span = route.span
+    return protocol.RouteInfo(
+        method=route.method,
+        path=route.path,
+        kind=route.kind,
+        api=route.api,
+        function=route.function,
+        stage=route.stage,
+        payload=route.payload,
+        params=list(route.param_names),
+        description=route.describe(),
+        uri=to_uri(route.declared_in),
+        line=span.start.line,
+        character=span.start.character,
+        endLine=span.end.line,
+        endCharacter=span.end.character,
+    )
+
+
+def routes_in(server: HandlerLensServer, path: str | None) -> list[protocol.RouteInfo]:
+    """The routes declared in `path` (every route when None), in declaration order."""
+    wanted = os.path.normpath(path) if path is not None else None
+    return [
+        route_info(route)
+        for ws in server.workspaces.values()
+        for route in ws.routes
+        if wanted is None or os.path.normpath(route.declared_in) == wanted
+    ]
+
+
+def find_route(server: HandlerLensServer, info: Any) -> tuple[Route, FunctionSpec]:
+    """The route a RouteInfo names, as last read, and the function that answers it."""
+    if not isinstance(info, dict):
+        raise CommandError("expected {route: {uri, api, method, path, …}, path}")
+    path = to_path(str(info.get("uri", "")))
+    for ws in server.workspaces.values():
+        for route in ws.routes:
+            if (
+                path is not None
+                and os.path.normpath(route.declared_in) == os.path.normpath(path)
+                and (route.kind, route.api, route.method, route.path)
+                == (info.get("kind"), info.get("api"), info.get("method"), info.get("path"))
+            ):
+                if route.function is None:
+                    raise CommandError(
+                        f"{route.route_key} names no function declared in this workspace, so "
+                        "there is nothing to send the request to (see the warning on it)"
+                    )
+                for spec in ws.functions:
+                    if spec.name == route.function:
+                        return route, spec
+                raise CommandError(
+                    f"{route.route_key} is answered by {route.function}, which is not declared "
+                    "in this workspace (any more)"
+                )
+    raise CommandError(
+        f"the route {info.get('method')} {info.get('path')} is not declared there any more; "
+        "the file changed since the lens was shown"
+    )
+
+
+def request_target(route: Route, params: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """The method, the path and its parameters of one request to `route`: `params['path']`
+    must be a path the route takes (the gateway's matching, routes.match)."""
+    from handlerlens.project.routes import ANY, match
+
+    method = str(params.get("method") or route.method).upper()
+    if method == ANY:
+        raise CommandError(f"{route.route_key} takes any method: say which one to send")
+    path = str(params.get("path") or "")
+    if not path.startswith("/"):
+        raise CommandError(f"the path {path!r} must start with '/'")
+    found = match([route], method, path)
+    if found is None:
+        raise CommandError(
+            f"{method} {path} is not a request {route.route_key} takes (a parameter is one "
+            "path segment: write a '/' inside one as %2F)"
+        )
+    return method, path.split("?", 1)[0], found[1]
+
+
+def register(server: HandlerLensServer) -> None:
+    """Wire REQUEST_ROUTES and SERVER_SEND_REQUEST."""
+
+    @server.feature(protocol.REQUEST_ROUTES)
+    async def routes(ls: HandlerLensServer, params: Any) -> list[protocol.RouteInfo]:
+        try:
+            await asyncio.wait_for(ls.ready.wait(), READY_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            return []
+        uri = getattr(params, "uri", None) if params is not None else None
+        path = to_path(uri) if isinstance(uri, str) else None
+        if isinstance(uri, str) and path is None:
+            return []  # not a file
+        return routes_in(ls, path)
+
+    @server.command(protocol.SERVER_SEND_REQUEST)
+    async def send_request(ls: HandlerLensServer, *args: Any) -> protocol.RunResult | None:
+        from handlerlens.lsp.route_events import gateway_event, trigger_of
+
+        try:
+            params = _arg(args)
+            route, spec = find_route(ls, params.get("route"))
+            method, path, path_params = request_target(route, params)
+            headers = params.get("headers") or {}
+            if not isinstance(headers, dict):
+                raise CommandError("headers must be an object of names to values")
+            event = gateway_event(
+                route,
+                method,
+                path,
+                path_params,
+                query=str(params.get("query") or "").lstrip("?"),
+                headers={str(k): str(v) for k, v in headers.items()},
+                body=str(params.get("body") or ""),
+            )
+            managed = await ls.runners.ensure(spec)
+            result = await managed.process.invoke(event, spec.name)
+        except Exception as exc:
+            fail_message(ls, exc)
+            return None
+        answer = run_result(spec, result, managed.process.url, trigger_of(route))
+        answer["event"] = event
+        return answer
