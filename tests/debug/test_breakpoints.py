@@ -154,11 +154,11 @@ def test_a_client_that_never_resends_moved_breakpoints_delays_the_reload_once(
     # The runner's own clock decides the wait; seen from here it once measured 0.974 s on a
     # loaded CI machine, so allow a little slack (the message below says it did wait).
     assert waited >= 0.9 * MOVED_WAIT_S
-    assert debugged.runner.wait_stderr("did not send their new lines within 1 s")
+    assert debugged.runner.wait_stderr(f"did not send their new lines within {MOVED_WAIT_S:g} s")
     # Old line 9 is now `def handler(...)`, which ran at import; the call itself has no stop.
     assert debugged.invoke({"name": "kept"}) == (200, {"version": "v1", "hello": "kept"})
     # An edit that moves nothing reloads without waiting.
     started = time.monotonic()
     mark = debugged.save(handler_source("v2", shift=2))
     assert debugged.wait_reloaded(mark)["ok"] is True
-    assert time.monotonic() - started < MOVED_WAIT_S
+    assert time.monotonic() - started < MOVED_WAIT_S, "\n".join(debugged.runner.stderr)

@@ -26,3 +26,21 @@ OLD = ["import os", "", "def handler(event, context):", "    name = 1", "    ret
 )
 def test_moved(new: list[str], lines: list[int], expected: bool) -> None:
     assert moved(OLD, new, lines) is expected
+
+
+def test_a_worker_waits_only_for_lines_the_editor_changed_since_the_last_init() -> None:
+    from handlerlens.runner.debugger import changed_lines
+
+    # The first init: the worker got the editor's breakpoints when it attached.
+    assert changed_lines({"/a.py": [4]}, None) == {}
+    # Nothing changed: nothing to wait for, whatever line each process's pydevd holds.
+    assert changed_lines({"/a.py": [4], "/b.py": [2]}, {"/a.py": [4], "/b.py": [2]}) == {}
+    # Lines inserted above a.py's breakpoint: the editor re-sends it to every session.
+    assert changed_lines({"/a.py": [5], "/b.py": [2]}, {"/a.py": [4], "/b.py": [2]}) == {
+        "/a.py": [5]
+    }
+    # b.py's breakpoints removed, c.py's added.
+    assert changed_lines({"/a.py": [4], "/c.py": [1]}, {"/a.py": [4], "/b.py": [2]}) == {
+        "/c.py": [1],
+        "/b.py": [],
+    }

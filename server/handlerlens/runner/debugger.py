@@ -81,8 +81,27 @@ async def settle_breakpoints(log: Callable[[str], None]) -> dict[str, list[int]]
         None, _tracker.settle, worker_debugging.MOVED_WAIT_S
     )
     if stale:
-        log(worker_debugging.stale_message(stale).rstrip("\n"))
+        # (the log line has the "handlerlens: " prefix of its own)
+        log(worker_debugging.stale_message(stale).rstrip("\n").removeprefix("handlerlens: "))
     return _tracker.lines()
+
+
+def changed_lines(
+    placed: dict[str, list[int]], told: dict[str, list[int]] | None
+) -> dict[str, list[int]]:
+    """The breakpoint lines a worker must have before its import: those the editor changed
+    since the last init was told (`told`; None before the first). The editor sends them to
+    every session, each its own request, so this worker's may still be on its way. Nothing
+    before the first init (a worker gets the editor's breakpoints when it attaches), nothing for
+    files whose lines did not change (the runner's and a worker's pydevd may hold those on
+    different lines: waiting for an exact match cost every reload the whole wait); a file
+    whose breakpoints were all removed is expected with none.
+    """
+    if told is None:
+        return {}
+    changed = {path: lines for path, lines in placed.items() if told.get(path) != lines}
+    changed.update({path: [] for path in told if path not in placed})
+    return changed
 
 
 async def wait_for_client(stop: asyncio.Event) -> bool:

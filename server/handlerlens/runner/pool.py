@@ -103,6 +103,8 @@ class Pool:
         self.on_log = on_log
         self.size = max(1, size)
         self.debug = debug
+        # Under --debug: the breakpoint lines the last init was told (debugger.changed_lines).
+        self._breakpoints_told: dict[str, list[int]] | None = None
         self.standby = standby
         self.generation = 0
         self.version = runner_env.new_version_id(fn.platform)
@@ -345,7 +347,10 @@ class Pool:
         if self.debug:
             from handlerlens.runner import debugger
 
-            breakpoints = await debugger.settle_breakpoints(log.warning)
+            placed = await debugger.settle_breakpoints(log.warning)
+            if placed is not None:
+                breakpoints = debugger.changed_lines(placed, self._breakpoints_told)
+                self._breakpoints_told = placed
         version = self.version
         message = init_message(self.fn, version)
         deployed = deployed_field(self.fn)  # "works here, would fail deployed" (worker)

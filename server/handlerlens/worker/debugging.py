@@ -33,9 +33,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 POLL_S = 0.05
 # How long a reload waits for the editor to re-send breakpoints the save moved (VS Code sends
 # them right after the save; a client that never does costs this once per such save) ...
-MOVED_WAIT_S = 1.0
-# ... and how long a worker then waits for those lines to reach its own session.
-RESEND_WAIT_S = 0.5
+MOVED_WAIT_S = 2.0
+# ... and how long a worker then waits for lines the editor changed since the last worker's
+# init to reach its own session: the editor sends each session its own request, and on a
+# loaded machine the worker's came more than half a second after the runner's — the import
+# then ran with the old lines, one of them now the `def` line, and stopped in init.
+RESEND_WAIT_S = 5.0
 
 # Where pydevd keeps a suspended thread: `PyDB._do_wait_suspend`, in pydevd.py, loops
 # processing the editor's commands until it is told to go on.

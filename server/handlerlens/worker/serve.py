@@ -155,7 +155,12 @@ def _settle_breakpoints(tracker: debugging.BreakpointTracker | None, expected: o
     if tracker is None:
         return
     if isinstance(expected, dict):
-        tracker.wait_for(expected, debugging.RESEND_WAIT_S)
+        if not tracker.wait_for(expected, debugging.RESEND_WAIT_S):
+            sys.stderr.write(
+                "handlerlens: the debugger client did not send this worker the breakpoint "
+                f"lines it sent the runner within {debugging.RESEND_WAIT_S:g} s; the code is "
+                "loaded with the lines this worker has\n"
+            )
         return
     # A supervisor that could not follow the breakpoints: judge from this worker's own.
     stale = tracker.settle(debugging.MOVED_WAIT_S)
