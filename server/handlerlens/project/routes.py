@@ -80,7 +80,9 @@ class Route:
     API, `$default` for HTTP APIs and Function URLs, None where there is none or it is
     computed); `payload` the event format version (`1.0`, `2.0`, Yandex `0.1`/`1.0`);
     `binary_media_types` the API's, with SAM's `~1` read as `/`. `declared_in`/`span` locate
-    the declaration (the path value, or the event when it has no path).
+    the declaration (the path value, or the event when it has no path). `stage_variables`:
+    the stage's `Variables` (SAM `AWS::Serverless::Api`), as (name, value) pairs;
+    `operation_id`: a Yandex spec operation's `operationId`.
     """
 
     method: str
@@ -93,6 +95,8 @@ class Route:
     declared_in: str
     span: Span
     binary_media_types: tuple[str, ...] = ()
+    stage_variables: tuple[tuple[str, str], ...] = ()
+    operation_id: str | None = None
 
     @property
     def route_key(self) -> str:
@@ -410,17 +414,21 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
     def api_props(api: str) -> yaml.Node | None:
         return next((yn.get(res, "Properties") for lid, res in resources if lid == api), None)
 
-    def rest_api(ref: yaml.Node | None) -> tuple[str, str | None, tuple[str, ...]]:
+    def rest_api(
+        ref: yaml.Node | None,
+    ) -> tuple[str, str | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
         if ref is None:
             binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
-            return IMPLICIT_REST_API, "Prod", binary
+            return IMPLICIT_REST_API, "Prod", binary, _variables(yn.get(global_api, "Variables"))
         api = referenced_id(ref) or yn.as_str(ref) or "?"
         props = api_props(api)
         stage = literal(yn.first(yn.get(props, "StageName"), yn.get(global_api, "StageName")))
         # SAM's Globals add to a resource's lists rather than being replaced by them.
         binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
         binary += _binary_types(yn.get(props, "BinaryMediaTypes"))
-        return api, stage, tuple(dict.fromkeys(binary))
+        variables = dict(_variables(yn.get(global_api, "Variables")))
+        variables.update(_variables(yn.get(props, "Variables")))
+        return api, stage, tuple(dict.fromkeys(binary)), tuple(variables.items())
 
     def http_api(ref: yaml.Node | None) -> tuple[str, str | None]:
         if ref is None:
@@ -441,13 +449,14 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
             method_node = yn.get(properties, "Method")
             at = path_node or event
             if kind == "Api":
-                api, stage, binary = rest_api(yn.get(properties, "RestApiId"))
+                api, stage, binary, variables = rest_api(yn.get(properties, "RestApiId"))
+                target = _target(path, "rest", api, function, stage, "1.0", binary)
                 collector.aws_route(
                     method_text=_declared(method_node),
                     path_text=_declared(path_node),
                     at=at,
                     what=what,
-                    target=_target(path, "rest", api, function, stage, "1.0", binary),
+                    target=replace(target, stage_variables=variables),
                 )
             elif kind == "HttpApi":
                 api, stage = http_api(yn.get(properties, "ApiId"))
@@ -503,6 +512,16 @@ def _declared(node: yaml.Node | None) -> str | None:
 
 def _function_url(function: str, path: str, span: Span) -> Route:
     return replace(_target(path, "function-url", function, function, DEFAULT, "2.0"), span=span)
+
+
+def _variables(node: yaml.Node | None) -> tuple[tuple[str, str], ...]:
+    """A stage's `Variables` map, its literal values only (a computed one is left out)."""
+    found = []
+    for name, value in yn.items(node):
+        text = yn.as_plain_text(value)
+        if text is not None:
+            found.append((name, text))
+    return tuple(found)
 
 
 def _binary_types(node: yaml.Node | None) -> tuple[str, ...]:
@@ -713,6 +732,7 @@ def yandex_spec_routes(
                     declared_in=path,
                     # A shared integration (`$ref`) is placed at the reference in the operation.
                     span=collector.span(yn.get(declared, "$ref") or at),
+                    operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
                 )
             )
     return collector.routes, problems + collector.problems

@@ -401,6 +401,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         watch=not args.no_watch,
         debug_port=debug_port,
         standby=not args.no_standby,
+        project_root=os.path.abspath(args.root),
+        platform=args.platform,
     )
 
     async def main() -> int:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
 from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.lender import Lender, lender_for
+from handlerlens.runner.route_table import Loaded, RouteTable, may_hold_routes, read_routes
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 
@@ -40,6 +42,33 @@ class ServeOptions:
     debug_port: int | None = None
     # Keep an interpreter ready for the next reload (off only to measure a plain restart).
     standby: bool = True
+    # The project folder whose declaring files declare the gateway routes (None: no routes,
+    # requests go by function name only); the --platform setting, for reading them.
+    project_root: str | None = None
+    platform: str | None = None
+
+
+def _outermost(roots: set[str]) -> set[str]:
+    """The folders of `roots` no other one contains (one watch covers what is inside)."""
+    return {
+        root
+        for root in roots
+        if not any(
+            other != root and root.startswith(other.rstrip(os.sep) + os.sep) for other in roots
+        )
+    }
+
+
+def _unless_routed(
+    lend: Callable[[http_server.HttpProtocol], bool], routes: RouteTable
+) -> Callable[[http_server.HttpProtocol], bool]:
+    """Lend a connection only while no route is declared: a worker answering lent
+    connections knows nothing of routes."""
+
+    def lend_unrouted(conn: http_server.HttpProtocol) -> bool:
+        return routes.loaded and not routes.active and lend(conn)
+
+    return lend_unrouted
 
 
 class PortInUse(Exception):
@@ -83,12 +112,29 @@ class Supervisor:
         self._said_waiting = False
         for host in self.hosts.values():
             host.on_unstarted = self._request_before_start
+        # The declared gateway routes, when a served function is declared in a file.
+        self.routes: RouteTable | None = None
+        if options.project_root is not None and any(fn.declared_in for fn in functions):
+            self.routes = RouteTable(options.project_root, self.hosts, options.platform)
+        self._routes_task: asyncio.Task[None] | None = None
+        self._routes_again = False
+        self._url = ""
 
     async def run(self) -> int:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
-        app = App(self.hosts)
+        app = App(self.hosts, self.routes)
+        routes = self.routes
+        first_routes: asyncio.Task[None] | None = None
+        if routes is not None:
+            # Read while the port opens and the workers start; requests wait for it.
+            first_routes = asyncio.get_running_loop().create_task(self._first_routes())
+            app.routes_ready = first_routes
         try:
-            lend = self.lenders[0].lend if self.lenders else None
+            lend: Callable[[http_server.HttpProtocol], bool] | None = None
+            if self.lenders:
+                lend = self.lenders[0].lend
+                if routes is not None:
+                    lend = _unless_routed(lend, routes)
             access = self.status.access if self.status.access_log else None
             server = await http_server.serve(
                 app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend, access
@@ -96,6 +142,7 @@ class Supervisor:
         except OSError as exc:
             raise PortInUse(str(exc)) from exc
         port = server.sockets[0].getsockname()[1]
+        app.port = port
         debug_port = None
         if self.options.debug_port is not None:
             from handlerlens.runner import debugger
@@ -114,11 +161,17 @@ class Supervisor:
             if self.options.watch:
                 # Watch before the first init: a save made while workers start still counts,
                 # and the watches exist before anyone hears that we listen.
-                roots = sorted({host.fn.root for host in self.hosts.values()})
+                roots = {host.fn.root for host in self.hosts.values()}
+                if routes is not None and self.options.project_root is not None:
+                    roots.add(self.options.project_root)  # its declaring files' routes
+                roots = _outermost(roots)
                 watch_task = loop.create_task(
-                    watcher.watch(roots, self._on_change, self.stop_event)
+                    watcher.watch(sorted(roots), self._on_change, self.stop_event)
                 )
             url = f"http://127.0.0.1:{port}"
+            self._url = url
+            if first_routes is not None:
+                await first_routes
             if debug_port is not None:
                 # Listening comes first, so whoever started us learns the debug port; the
                 # workers wait for the editor, or import-time breakpoints could not stop.
@@ -135,6 +188,9 @@ class Supervisor:
                 watch_task.cancel()
             if self._reloader is not None:
                 self._reloader.cancel()
+            for task in (first_routes, self._routes_task):
+                if task is not None:
+                    task.cancel()
             server.close()
             await asyncio.gather(
                 *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
@@ -177,6 +233,58 @@ class Supervisor:
             f"handlerlens: serving {', '.join(self._describe())} on {url} "
             f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
         )
+        if self.routes is not None and self.routes.loaded:
+            self._tell_routes("start")
+
+    async def _first_routes(self) -> None:
+        """The routes read as serve starts (the port is open meanwhile: requests wait)."""
+        assert self.routes is not None and self.options.project_root is not None
+        try:
+            loaded = await asyncio.to_thread(
+                read_routes, self.options.project_root, self.options.platform
+            )
+        except Exception as exc:  # a reader's bug must not keep the functions from serving
+            log.exception("runner: reading the routes failed")
+            loaded = Loaded([], [], [f"reading the declared routes failed: {exc}"])
+        self.routes.apply(loaded)
+        for line in loaded.broken:
+            self.status.human(f"handlerlens: warning: {line}")
+
+    def _tell_routes(self, reason: str, kept: bool = False) -> None:
+        """The route table: for people, and as a `routes` event."""
+        from handlerlens.check import text_line
+
+        routes = self.routes
+        assert routes is not None
+        url = self._url
+        self.status.emit(routes.event(url, reason, kept))
+        if routes.active:
+            self.status.human(
+                f"handlerlens: {len(routes.entries)} route(s), all on this port without a stage "
+                "prefix as `sam local start-api` serves them (a REST stage prefix such as "
+                "/Prod/… is accepted too):"
+            )
+            for line in routes.describe(url):
+                self.status.human(line)
+        elif reason != "start":
+            self.status.human("handlerlens: no HTTP routes are declared any more")
+        for problem in routes.problems:
+            severity = "error" if problem.code == "route-conflict" else None
+            line = text_line(problem)
+            if severity == "error":
+                line += " (served: the first declaration wins)"
+            self.status.human(f"handlerlens: {line}")
+        if routes.active:
+            routed = routes.routed_hosts()
+            for host in self.hosts.values():
+                if host.fn.name in routed:
+                    continue
+                name = host.fn.name
+                self.status.human(
+                    f"handlerlens: {name} has no HTTP route: call it through the Invoke API, "
+                    f"POST {url}/2015-03-31/functions/{host.fn.function_name}/invocations "
+                    f"(or its HTTP face at {url}/{name}/…)"
+                )
 
     async def _wait_for_debugger(self, debug_port: int) -> bool:
         from handlerlens.runner import debugger
@@ -206,6 +314,9 @@ class Supervisor:
         ]
 
     async def _on_change(self, paths: set[str]) -> None:
+        routes = self.routes
+        if routes is not None and routes.loaded and any(may_hold_routes(p) for p in paths):
+            self._reload_routes()
         for host in self.hosts.values():
             if not host.started:
                 continue
@@ -219,6 +330,37 @@ class Supervisor:
             self._pending.setdefault(host, set()).update(mine)
         if self._pending and (self._reloader is None or self._reloader.done()):
             self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
+
+    def _reload_routes(self) -> None:
+        """Read the routes again, once at a time: a change during a reading reads again."""
+        if self._routes_task is not None and not self._routes_task.done():
+            self._routes_again = True
+            return
+        self._routes_task = asyncio.get_running_loop().create_task(self._read_routes_again())
+
+    async def _read_routes_again(self) -> None:
+        routes = self.routes
+        assert routes is not None and self.options.project_root is not None
+        while True:
+            self._routes_again = False
+            try:
+                loaded = await asyncio.to_thread(
+                    read_routes, self.options.project_root, self.options.platform
+                )
+            except Exception:
+                log.exception("runner: reading the routes failed; the last ones are kept")
+                return
+            if routes.apply(loaded):
+                self._tell_routes("changed")
+            else:
+                for line in loaded.broken:
+                    self.status.human(
+                        f"handlerlens: {line}; the routes it declared before are kept until "
+                        "it parses again"
+                    )
+                self.status.emit(routes.event(self._url, "changed", kept=True))
+            if not self._routes_again:
+                return
 
     async def _reload_pending(self) -> None:
         while self._pending:

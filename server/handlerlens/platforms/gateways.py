@@ -1,0 +1,499 @@
+"""API gateways in front of functions (PLATFORMS.md §10): one face per gateway kind.
+
+A request that reached a declared route becomes the event of that gateway and payload version
+(REST 1.0, HTTP API 2.0 or 1.0, Function URL, Yandex API Gateway 0.1 or 1.0), field for field;
+the function's result goes back through the gateway's own checks; and the gateway answers
+itself where the function is never called (an unknown route, a body over its limit). Each
+face builds on the function's platform face (platforms/faces.py) and its event and response
+modules, so what is the platform's stays in one place and what is the gateway's is here.
+
+The runner's route table (runner/route_table.py) makes one face per declared route; nothing
+here reads declaring files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from . import aws_http_event, aws_response, yandex_http_event
+from .faces import HttpFace, face_of
+from .http_reply import HttpReply, IncomingRequest, event_body
+
+# Payload limits (PLATFORMS.md §12.5): API Gateway takes 10 MB (REST answers 413 above it);
+# the Lambda invocation behind it takes 6 MB of event JSON. Yandex API Gateway: 2.5 MB (its
+# status over the limit is undocumented: 413, as the function's own front end answers).
+MIB = 1024 * 1024
+AWS_GATEWAY_LIMIT = 10 * MIB
+LAMBDA_SYNC_LIMIT = 6 * MIB
+YANDEX_GATEWAY_LIMIT = 5 * MIB // 2
+
+# The keys a REST API's Lambda proxy integration accepts in a response (set-up-lambda-proxy-
+# integrations.md): any other key, or a body that is not a string, is a 502.
+REST_RESPONSE_KEYS = ("statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded")
+
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+NOT_FOUND = {"message": "Not Found"}
+YANDEX_NOT_FOUND = {
+    "message": "Not Found",
+    "note": "emulated by HandlerLens: Yandex API Gateway documents no answer for a path or "
+    "method its spec does not declare",
+}
+REST_TOO_LARGE = {"message": "Request Too Long"}
+
+KIND_LABELS = {
+    "rest": "REST API",
+    "http": "HTTP API",
+    "function-url": "Function URL",
+    "yandex": "Yandex API Gateway",
+}
+
+
+class GatewayRoute:
+    """What a gateway face knows of its route: the declaration, as plain values (platforms
+    sits below the project reader, whose Route this mirrors)."""
+
+    __slots__ = (
+        "kind",
+        "method",
+        "template",
+        "api",
+        "stage",
+        "payload",
+        "binary_media_types",
+        "stage_variables",
+        "operation_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        method: str,
+        template: str,
+        api: str,
+        stage: str | None,
+        payload: str,
+        binary_media_types: tuple[str, ...] = (),
+        stage_variables: tuple[tuple[str, str], ...] = (),
+        operation_id: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.method = method
+        self.template = template
+        self.api = api
+        self.stage = stage
+        self.payload = payload
+        self.binary_media_types = binary_media_types
+        self.stage_variables = stage_variables
+        self.operation_id = operation_id
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.template == "$default" else f"{self.method} {self.template}"
+
+
+def media_type_matches(content_type: str | None, patterns: tuple[str, ...]) -> bool:
+    """Whether a Content-Type (or Accept entry) is one of `binaryMediaTypes`: exact, a
+    wildcard subtype (`image/*`) or `*/*` (api-gateway-payload-encodings.md)."""
+    if not content_type or not patterns:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    main = media.split("/", 1)[0]
+    for pattern in patterns:
+        wanted = pattern.strip().lower()
+        if wanted in ("*/*", media) or (wanted.endswith("/*") and wanted[:-2] == main):
+            return True
+    return False
+
+
+def _header(request: IncomingRequest, wanted: str) -> str | None:
+    for name, value in request.headers:
+        if name.lower() == wanted:
+            return value
+    return None
+
+
+class GatewayFace:
+    """One route's gateway: the event of a request to it, the answer to its result."""
+
+    kind = ""
+    label = ""
+
+    def __init__(self, route: GatewayRoute, platform_face: HttpFace) -> None:
+        self.route = route
+        # The function's own face: failures (timeouts, crashes), the request id header.
+        self.face = platform_face
+        self.request_id_header = platform_face.request_id_header
+
+    # -- before the function is called ------------------------------------------------------
+    def refuse(self, body_size: int) -> tuple[HttpReply, str] | None:
+        """The gateway's answer to a request body it does not pass on, and why (for the log)."""
+        return None
+
+    def refuse_event(self, size: int) -> tuple[HttpReply, str] | None:
+        """The answer for an event of `size` bytes the function would never receive."""
+        return None
+
+    def event(
+        self,
+        incoming: IncomingRequest,
+        path: str,
+        host: str,
+        port: int,
+        request_id: str,
+        now: float,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        """The event for `incoming`, sent to `path` (without a stage prefix) on this route
+        with its path `params`."""
+        raise NotImplementedError
+
+    def extra(self) -> dict[str, Any] | None:
+        return self.face.extra()
+
+    # -- after ---------------------------------------------------------------------------------
+    def reply(
+        self, kind: str, payload: bytes, request: IncomingRequest
+    ) -> tuple[HttpReply, str | None]:
+        """The response for the function's result, and a line for the log saying why the
+        deployed gateway would answer otherwise than the function meant (None if fine)."""
+        return self.face.reply(kind, payload)
+
+    def failed(self, status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
+        return self.face.failed(status, error, detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# AWS
+
+
+def _forwarded(
+    headers: list[tuple[str, str]], client_ip: str, port: int, lower: bool
+) -> list[tuple[str, str]]:
+    """API Gateway's front-end headers: X-Forwarded-For (the client appended), -Port, -Proto
+    (GO apigw-request.json; the values of this local endpoint)."""
+    names = ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")
+    kept = [(n, v) for n, v in headers if n.lower() not in names[1:]]
+    forwarded = [v for n, v in kept if n.lower() == names[0]]
+    kept = [(n, v) for n, v in kept if n.lower() != names[0]]
+    chain = ", ".join([*forwarded, client_ip])
+    spelled = names if lower else ("X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto")
+    return [*kept, (spelled[0], chain), (spelled[1], str(port)), (spelled[2], "http")]
+
+
+def _with_headers(request: IncomingRequest, headers: list[tuple[str, str]]) -> IncomingRequest:
+    return IncomingRequest(
+        request.method, request.query, headers, request.body, request.client_ip, request.client_port
+    )
+
+
+class _AwsGateway(GatewayFace):
+    error_status = 502
+    error_body: dict[str, str] = aws_response.V1_ERROR
+
+    def refuse(self, body_size: int) -> tuple[HttpReply, str] | None:
+        if body_size > AWS_GATEWAY_LIMIT:
+            why = (
+                f"the request body ({body_size} bytes) is over API Gateway's 10 MB payload "
+                "limit: the gateway answers 413 without calling the function"
+            )
+            return HttpReply.json(413, REST_TOO_LARGE), why
+        return None
+
+    def refuse_event(self, size: int) -> tuple[HttpReply, str] | None:
+        if size > LAMBDA_SYNC_LIMIT:
+            why = (
+                f"the event is {size} bytes of JSON, over Lambda's 6 MB limit for a synchronous "
+                f"invocation: Lambda rejects it and the {self.label} answers 500 without "
+                "running the function"
+            )
+            reply = HttpReply.json(500, self.error_body)
+            reply.function_error = True
+            return reply, why
+        return None
+
+    def _v1(
+        self,
+        incoming: IncomingRequest,
+        path: str,
+        host: str,
+        port: int,
+        request_id: str,
+        now: float,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        """Payload 1.0 of this route: the REST proxy event with its resource, stage,
+        parameters and (REST) the binary media types' base64 rule."""
+        route = self.route
+        headers = _forwarded(incoming.headers, incoming.client_ip, port, lower=False)
+        request = _with_headers(incoming, headers)
+        event = aws_http_event.build_v1(request, path, host, request_id, now)
+        stage = route.stage or "$default"
+        template = route.template if route.template != "$default" else "/{proxy+}"
+        if route.template == "$default":
+            params = {"proxy": path.lstrip("/")}
+        event["resource"] = template
+        event["pathParameters"] = params or None
+        event["stageVariables"] = dict(route.stage_variables) or None
+        context = event["requestContext"]
+        context["stage"] = stage
+        context["resourcePath"] = template
+        context["path"] = path if stage == "$default" else f"/{stage}{path}"
+        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
+        context["apiId"] = route.api
+        if self.kind == "rest":
+            binary = media_type_matches(_header(incoming, "content-type"), route.binary_media_types)
+            body, is_base64 = event_body(incoming.body, not binary)
+            event["body"] = body or None
+            event["isBase64Encoded"] = is_base64
+        else:
+            event["version"] = "1.0"
+        return event
+
+    def _checked(self, result: Any) -> str | None:
+        """Why a payload 1.0 response is not the format the gateway takes, or None."""
+        if not isinstance(result, dict):
+            return "the function returned no object with a statusCode"
+        extra = [key for key in result if key not in REST_RESPONSE_KEYS]
+        if extra:
+            listed = ", ".join(repr(key) for key in extra)
+            return (
+                f"the response has the key{'s' if len(extra) > 1 else ''} {listed}, and the "
+                f"{self.label}'s Lambda proxy integration takes only "
+                f"{', '.join(REST_RESPONSE_KEYS)}"
+            )
+        body = result.get("body")
+        if body is not None and not isinstance(body, str):
+            what = "an object" if isinstance(body, dict) else f"a {type(body).__name__}"
+            return f"its body is {what}, not a string: return json.dumps(...) as the body"
+
+        if "statusCode" not in result:
+            return "the response has no statusCode"
+        return None
+
+    def _reply_v1(
+        self, kind: str, payload: bytes, request: IncomingRequest
+    ) -> tuple[HttpReply, str | None]:
+        try:
+            result = json.loads(payload) if kind == "json" else None
+        except ValueError:
+            result = None
+        why = self._checked(result)
+        if why is not None or not isinstance(result, dict):
+            reply = HttpReply.json(self.error_status, self.error_body)
+            reply.function_error = True
+            return reply, (
+                f"{self.route.route_key}: {why}; deployed, the {self.label} answers "
+                f"{self.error_status} {json.dumps(self.error_body)}, as it does here"
+            )
+        reply = aws_response.map_response("1.0", "json", _without_base64(payload, result))
+        if result.get("isBase64Encoded") and self.kind == "rest":
+            # Decoded only when the request's first Accept type is a binary media type;
+            # otherwise the client gets the base64 text (lambda-proxy-binary-media.md).
+            accept = (_header(request, "accept") or "").split(",", 1)[0]
+            if media_type_matches(accept, self.route.binary_media_types):
+                try:
+                    reply.body = base64.b64decode(reply.body, validate=True)
+                except (ValueError, binascii.Error):
+                    pass
+        elif result.get("isBase64Encoded"):
+            try:
+                reply.body = base64.b64decode(reply.body, validate=True)
+            except (ValueError, binascii.Error):
+                failed = HttpReply.json(self.error_status, self.error_body)
+                failed.function_error = True
+                return (
+                    failed,
+                    f"{self.route.route_key}: isBase64Encoded is true but the body is not base64",
+                )
+        return reply, None
+
+
+def _without_base64(payload: bytes, result: dict[str, Any]) -> bytes:
+    """The result with isBase64Encoded off, for the shared mapping: the gateway decides
+    about decoding (and the mapping would decode regardless)."""
+    if not result.get("isBase64Encoded"):
+        return payload
+    return json.dumps({**result, "isBase64Encoded": False}).encode("utf-8")
+
+
+class RestGateway(_AwsGateway):
+    """API Gateway REST API, Lambda proxy integration, payload 1.0 (§10.1)."""
+
+    kind = "rest"
+    label = "REST API"
+
+    def event(
+        self,
+        incoming: IncomingRequest,
+        path: str,
+        host: str,
+        port: int,
+        request_id: str,
+        now: float,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        return self._v1(incoming, path, host, port, request_id, now, params)
+
+    def reply(
+        self, kind: str, payload: bytes, request: IncomingRequest
+    ) -> tuple[HttpReply, str | None]:
+        return self._reply_v1(kind, payload, request)
+
+
+class HttpApiGateway(_AwsGateway):
+    """API Gateway HTTP API, payload 2.0 (or 1.0), and Lambda Function URLs (§10.2, §10.3)."""
+
+    kind = "http"
+    label = "HTTP API"
+    error_status = 500
+    error_body = aws_response.V2_ERROR
+
+    def event(
+        self,
+        incoming: IncomingRequest,
+        path: str,
+        host: str,
+        port: int,
+        request_id: str,
+        now: float,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        if self.route.payload == "1.0":
+            return self._v1(incoming, path, host, port, request_id, now, params)
+        route = self.route
+        headers = _forwarded(incoming.headers, incoming.client_ip, port, lower=True)
+        event = aws_http_event.build_v2(
+            _with_headers(incoming, headers), path, host, request_id, now
+        )
+        stage = route.stage or "$default"
+        raw_path = path if stage == "$default" else f"/{stage}{path}"
+        event["routeKey"] = route.route_key
+        event["rawPath"] = raw_path
+        context = event["requestContext"]
+        context["routeKey"] = route.route_key
+        context["stage"] = stage
+        context["http"]["path"] = raw_path
+        context["apiId"] = route.api
+        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
+        if self.kind == "function-url":
+            context["authentication"] = None
+            context["authorizer"] = None
+        else:
+            if params:
+                event["pathParameters"] = params
+            if route.stage_variables:
+                event["stageVariables"] = dict(route.stage_variables)
+        return event
+
+    def reply(
+        self, kind: str, payload: bytes, request: IncomingRequest
+    ) -> tuple[HttpReply, str | None]:
+        if self.route.payload == "1.0":
+            return self._reply_v1(kind, payload, request)
+        return self.face.reply(kind, payload)
+
+
+class FunctionUrlGateway(HttpApiGateway):
+    """A Lambda Function URL: the 2.0 shape, `$default` everywhere (§10.3)."""
+
+    kind = "function-url"
+    label = "Function URL"
+
+
+# ---------------------------------------------------------------------------------------------
+# Yandex
+
+
+class YandexGateway(GatewayFace):
+    """Yandex API Gateway, `cloud_functions` integration, payload 0.1 or 1.0 (§10.5)."""
+
+    kind = "yandex"
+    label = "Yandex API Gateway"
+
+    def refuse(self, body_size: int) -> tuple[HttpReply, str] | None:
+        if body_size > YANDEX_GATEWAY_LIMIT:
+            why = (
+                f"the request body ({body_size} bytes) is over Yandex API Gateway's 2.5 MB "
+                "request limit (the status it answers is undocumented: 413 here)"
+            )
+            return HttpReply.json(413, {"message": "Request Entity Too Large"}), why
+        return None
+
+    def refuse_event(self, size: int) -> tuple[HttpReply, str] | None:
+        refused = self.face.refuse_event(size)
+        if refused is None:
+            return None
+        return refused, f"the event is {size} bytes of JSON, over the function's 3.5 MB limit"
+
+    def event(
+        self,
+        incoming: IncomingRequest,
+        path: str,
+        host: str,
+        port: int,
+        request_id: str,
+        now: float,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        from . import runner_env
+
+        route = self.route
+        event = yandex_http_event.build_event(incoming, request_id, runner_env.request_id(), now)
+        event["requestContext"]["apiGateway"] = {"operationContext": {}}
+        multi = {name: [value] for name, value in params.items()}
+        if route.payload == "1.0":
+            for key in ("url", "params", "multiValueParams", "pathParams"):
+                event.pop(key, None)
+            event["version"] = "1.0"
+            event["resource"] = route.template
+            event["path"] = path
+            event["pathParameters"] = dict(params)
+            event["parameters"] = dict(params)
+            event["multiValueParameters"] = multi
+            event["operationId"] = route.operation_id
+            return event
+        event["url"] = path + (f"?{incoming.query}" if incoming.query else "")
+        event["path"] = route.template
+        event["pathParams"] = dict(params)
+        event["params"] = dict(params)
+        event["multiValueParams"] = multi
+        return event
+
+    def reply(
+        self, kind: str, payload: bytes, request: IncomingRequest
+    ) -> tuple[HttpReply, str | None]:
+        return self.face.reply(kind, payload)
+
+
+_FACES: dict[str, type[GatewayFace]] = {
+    "rest": RestGateway,
+    "http": HttpApiGateway,
+    "function-url": FunctionUrlGateway,
+    "yandex": YandexGateway,
+}
+
+
+def gateway_face(route: GatewayRoute, platform: str) -> GatewayFace:
+    """The face of one route's gateway, for a function on `platform`."""
+    version = route.payload if platform == "aws" else None
+    if platform == "aws" and version not in ("1.0", "2.0"):
+        version = "2.0"
+    return _FACES[route.kind](route, face_of(platform, version))
+
+
+def unknown_route(kinds: set[str]) -> tuple[HttpReply, str]:
+    """The gateway's own answer to a request no route takes, and what answered: a REST API's
+    403 `Missing Authentication Token` (also what `sam local start-api` answers for every API
+    kind), else an HTTP API's 404 `Not Found`, else Yandex's (undocumented: a 404 that says it
+    is emulated)."""
+    if "rest" in kinds:
+        return HttpReply.json(403, MISSING_TOKEN), KIND_LABELS["rest"]
+    if "http" in kinds or "function-url" in kinds:
+        return HttpReply.json(404, NOT_FOUND), KIND_LABELS["http"]
+    return HttpReply.json(404, YANDEX_NOT_FOUND), KIND_LABELS["yandex"]

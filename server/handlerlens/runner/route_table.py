@@ -1,0 +1,255 @@
+"""The app's route table: which served function answers which method and path, through which
+gateway (project/routes.py reads the declarations; platforms/gateways.py is each gateway).
+
+Read when `serve` starts and again whenever a declaring file changes, off the event loop; the
+table in use is swapped in one assignment, so a request that comes while the routes reload is
+answered by the last table, never held. A declaring file that stops parsing keeps the last good
+table, and the runner says why.
+
+Every route shares the runner's one port, as `sam local start-api` serves every API of a
+template on one: no stage prefix in the URL (`/items/1`), though a REST API's stage prefix is
+accepted too (`/Prod/items/1`, the deployed URL's shape). Where two declarations take one
+route, the first declared wins (project/routes.py `match` breaks ties by declaration order).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from handlerlens.core.problems import Problem, Severity
+from handlerlens.platforms.gateways import (
+    GatewayFace,
+    GatewayRoute,
+    gateway_face,
+    unknown_route,
+)
+from handlerlens.platforms.http_reply import HttpReply
+from handlerlens.project.routes import DEFAULT, Route, match
+
+if TYPE_CHECKING:
+    from handlerlens.runner.host import FunctionHost
+
+# The declaring files that can hold routes, by name (the readers decide by content).
+_ROUTE_SUFFIXES = (".yml", ".yaml", ".json", ".template", ".tf")
+NO_FUNCTION = {"message": "No function defined for resource method"}
+
+
+def may_hold_routes(path: str) -> bool:
+    """Whether a changed file may change the routes (cheap: by its name)."""
+    return path.lower().endswith(_ROUTE_SUFFIXES)
+
+
+@dataclass
+class Loaded:
+    """One reading of the project's declaring files."""
+
+    routes: list[Route]
+    problems: list[Problem]
+    # Declaring files that do not parse now: `path:line:col: …` lines.
+    broken: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    broken_paths: set[str] = field(default_factory=set)
+
+
+def read_routes(root: str, platform: str | None = None) -> Loaded:
+    """Every route declared under `root` (blocking: files are read and parsed)."""
+    from handlerlens.check import text_line
+    from handlerlens.project import discover
+    from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
+    from handlerlens.project.routes import all_routes
+    from handlerlens.project.walk import walk_project
+
+    model = discover(root, platform_setting=platform)
+    candidates, _ = walk_project(root)
+    files: list[tuple[str, str]] = []
+    for path in candidates:
+        if not may_hold_routes(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                files.append((path, handle.read()))
+        except (OSError, UnicodeDecodeError):
+            continue
+    routes, problems = all_routes(files, model.functions)
+    broken = [p for p in [*model.problems, *problems] if p.code == CONFIG_PARSE_ERROR]
+    problems = [p for p in problems if p.code != CONFIG_PARSE_ERROR]
+    return Loaded(
+        routes,
+        problems,
+        sorted({text_line(p) for p in broken}),
+        {os.path.normpath(path) for path, _ in files},
+        {os.path.normpath(p.path) for p in broken},
+    )
+
+
+@dataclass
+class Entry:
+    """One route as served: its declaration, its host (None: no served function answers
+    it) and its gateway's face."""
+
+    route: Route
+    host: FunctionHost | None
+    face: GatewayFace | None
+    why_unserved: str = ""
+
+
+@dataclass
+class Hit:
+    """A request's route: the entry, the path parameters, the path without a stage prefix."""
+
+    entry: Entry
+    params: dict[str, str]
+    path: str
+
+
+class RouteTable:
+    """The routes of the served functions, swapped whole on each reload."""
+
+    def __init__(self, root: str, hosts: dict[str, FunctionHost], platform: str | None) -> None:
+        self.root = root
+        self.hosts = hosts
+        self.platform = platform
+        self.entries: list[Entry] = []
+        self._routes: list[Route] = []
+        self._stages: dict[str, list[Route]] = {}
+        self._by_route: dict[int, Entry] = {}
+        self._broken: set[str] = set()
+        self.kinds: set[str] = set()
+        self.problems: list[Problem] = []
+        self.files: set[str] = set()
+        self.loaded = False
+
+    @property
+    def active(self) -> bool:
+        """Whether any route is declared (without, requests go by function name)."""
+        return bool(self.entries)
+
+    def routed_hosts(self) -> set[str]:
+        return {e.host.fn.name for e in self.entries if e.host is not None}
+
+    def apply(self, loaded: Loaded) -> bool:
+        """Use `loaded` unless a declaring file stopped parsing since the last table; False
+        when that last good table is kept."""
+        if self.loaded and loaded.broken_paths - self._broken:
+            return False
+        self._broken = loaded.broken_paths
+        entries = [self._entry(route) for route in loaded.routes]
+        by_stage: dict[str, list[Route]] = {}
+        for route in loaded.routes:
+            if route.kind == "rest" and route.stage:
+                by_stage.setdefault(route.stage, []).append(route)
+        # One assignment each, in the loop's thread: a request sees the old or the new table.
+        self.entries = entries
+        self._routes = loaded.routes
+        self._by_route = {id(e.route): e for e in entries}
+        self._stages = by_stage
+        self.kinds = {route.kind for route in loaded.routes}
+        self.problems = loaded.problems
+        self.files = loaded.files
+        self.loaded = True
+        return True
+
+    def _entry(self, route: Route) -> Entry:
+        if route.function is None:
+            return Entry(route, None, None, "its function is not declared in this workspace")
+        found = [h for h in self.hosts.values() if h.fn.function_name == route.function]
+        if len(found) > 1:
+            same = [h for h in found if h.fn.declared_in == os.path.abspath(route.declared_in)]
+            found = same or found
+        if not found:
+            return Entry(route, None, None, f"{route.function} is not served")
+        host = found[0]
+        gateway = GatewayRoute(
+            kind=route.kind,
+            method=route.method,
+            template=route.path,
+            api=route.api,
+            stage=route.stage,
+            payload=route.payload,
+            binary_media_types=route.binary_media_types,
+            stage_variables=route.stage_variables,
+            operation_id=route.operation_id,
+        )
+        return Entry(route, host, gateway_face(gateway, host.fn.platform))
+
+    def find(self, method: str, path: str) -> Hit | None:
+        """The route for one request (its raw path), or None."""
+        routes = self._routes
+        found = match(routes, method, path)
+        actual = path.split("?", 1)[0] or "/"
+        if found is None and self._stages:
+            # The deployed REST URL's shape: /<stage>/items/1.
+            first, _, rest = actual.lstrip("/").partition("/")
+            staged = self._stages.get(first)
+            if staged is not None:
+                actual = "/" + rest
+                found = match(staged, method, actual)
+        if found is None:
+            return None
+        route, params = found
+        return Hit(self._by_route[id(route)], params, actual)
+
+    def unknown(self) -> HttpReply:
+        """The gateway's answer to a request no route takes."""
+        return unknown_route(self.kinds)[0]
+
+    @staticmethod
+    def no_function() -> HttpReply:
+        """A route whose function is not served here (`sam local start-api`'s answer)."""
+        return HttpReply.json(502, NO_FUNCTION)
+
+    # -- telling people -------------------------------------------------------------------
+    def describe(self, url: str) -> list[str]:
+        """The route table's lines, each with the URL to call."""
+        lines = []
+        for entry in self.entries:
+            route = entry.route
+            path = "/" if route.path == DEFAULT else route.path
+            suffix = "…" if route.path == DEFAULT else ""
+            line = f"  {route.describe()}  {url}{path}{suffix}"
+            if entry.host is None:
+                line += f"  (not served: {entry.why_unserved})"
+            lines.append(line)
+        return lines
+
+    def event(self, url: str, reason: str, kept: bool = False) -> dict[str, Any]:
+        """The `routes` status event."""
+        routes = []
+        for entry in self.entries:
+            route = entry.route
+            routes.append(
+                {
+                    "method": route.method,
+                    "path": route.path,
+                    "routeKey": route.route_key,
+                    "function": route.function,
+                    "served": entry.host.fn.name if entry.host is not None else None,
+                    "kind": route.kind,
+                    "api": route.api,
+                    "stage": route.stage,
+                    "payload": route.payload,
+                    "url": url + ("/" if route.path == DEFAULT else route.path),
+                    "declaredIn": route.declared_in,
+                    "line": route.span.start.line + 1,
+                }
+            )
+        problems = [
+            {
+                "path": p.path,
+                "line": p.span.start.line + 1,
+                "column": p.span.start.character + 1,
+                "severity": "error" if p.severity == Severity.ERROR else "warning",
+                "code": p.code,
+                "message": p.message,
+            }
+            for p in self.problems
+        ]
+        return {
+            "event": "routes",
+            "reason": reason,
+            "kept": kept,
+            "routes": routes,
+            "problems": problems,
+        }
