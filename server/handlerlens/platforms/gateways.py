@@ -258,10 +258,11 @@ class _AwsGateway(GatewayFace):
         """Why a payload 1.0 response is not the format the gateway takes, or None."""
         if not isinstance(result, dict):
             return "the function returned no object with a statusCode"
+        reasons = []
         extra = [key for key in result if key not in REST_RESPONSE_KEYS]
         if extra:
             listed = ", ".join(repr(key) for key in extra)
-            return (
+            reasons.append(
                 f"the response has the key{'s' if len(extra) > 1 else ''} {listed}, and the "
                 f"{self.label}'s Lambda proxy integration takes only "
                 f"{', '.join(REST_RESPONSE_KEYS)}"
@@ -269,11 +270,10 @@ class _AwsGateway(GatewayFace):
         body = result.get("body")
         if body is not None and not isinstance(body, str):
             what = "an object" if isinstance(body, dict) else f"a {type(body).__name__}"
-            return f"its body is {what}, not a string: return json.dumps(...) as the body"
-
+            reasons.append(f"its body is {what}, not a string: return json.dumps(...) as the body")
         if "statusCode" not in result:
-            return "the response has no statusCode"
-        return None
+            reasons.append("the response has no statusCode")
+        return "; ".join(reasons) or None
 
     def _reply_v1(
         self, kind: str, payload: bytes, request: IncomingRequest

@@ -113,7 +113,7 @@ class App:
             self._after(ready, request, respond)
             return
         if routes is not None and routes.active:
-            hit = routes.find(request.method, request.path)
+            hit = routes.find(request.method, request.path, request.header("Host"))
             if hit is not None:
                 self._routed(hit, request, respond)
                 return

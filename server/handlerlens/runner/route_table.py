@@ -116,6 +116,7 @@ class RouteTable:
         self._stages: dict[str, list[Route]] = {}
         self._by_route: dict[int, Entry] = {}
         self._broken: set[str] = set()
+        self._urls: dict[str, Entry] = {}
         self.kinds: set[str] = set()
         self.problems: list[Problem] = []
         self.files: set[str] = set()
@@ -136,16 +137,24 @@ class RouteTable:
             return False
         self._broken = loaded.broken_paths
         entries = [self._entry(route) for route in loaded.routes]
+        shared = [r for r in loaded.routes if r.kind != "function-url"]
         by_stage: dict[str, list[Route]] = {}
-        for route in loaded.routes:
-            if route.kind == "rest" and route.stage:
+        for route in shared:
+            if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
                 by_stage.setdefault(route.stage, []).append(route)
+        # A Function URL owns every path of its own host: `<function>.localhost`.
+        urls = {
+            e.route.function.lower(): e
+            for e in entries
+            if e.route.kind == "function-url" and e.route.function is not None
+        }
         # One assignment each, in the loop's thread: a request sees the old or the new table.
         self.entries = entries
-        self._routes = loaded.routes
+        self._routes = shared
+        self._urls = urls
         self._by_route = {id(e.route): e for e in entries}
         self._stages = by_stage
-        self.kinds = {route.kind for route in loaded.routes}
+        self.kinds = {route.kind for route in shared}
         self.problems = loaded.problems
         self.files = loaded.files
         self.loaded = True
@@ -174,8 +183,14 @@ class RouteTable:
         )
         return Entry(route, host, gateway_face(gateway, host.fn.platform))
 
-    def find(self, method: str, path: str) -> Hit | None:
-        """The route for one request (its raw path), or None."""
+    def find(self, method: str, path: str, host: str | None = None) -> Hit | None:
+        """The route for one request (its raw path and Host header), or None."""
+        if self._urls and host:
+            name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else ""
+            if name.endswith(".localhost"):
+                entry = self._urls.get(name[: -len(".localhost")])
+                if entry is not None:
+                    return Hit(entry, {}, path.split("?", 1)[0] or "/")
         routes = self._routes
         found = match(routes, method, path)
         actual = path.split("?", 1)[0] or "/"
@@ -205,14 +220,21 @@ class RouteTable:
         """The route table's lines, each with the URL to call."""
         lines = []
         for entry in self.entries:
-            route = entry.route
-            path = "/" if route.path == DEFAULT else route.path
-            suffix = "…" if route.path == DEFAULT else ""
-            line = f"  {route.describe()}  {url}{path}{suffix}"
+            line = f"  {entry.route.describe()}  {self.url_of(entry.route, url)}"
             if entry.host is None:
                 line += f"  (not served: {entry.why_unserved})"
             lines.append(line)
         return lines
+
+    @staticmethod
+    def url_of(route: Route, url: str) -> str:
+        """The URL to call a route at: the runner's (`url`) and the route's path; a Function
+        URL's own host, `http://<function>.localhost:<port>/`."""
+        if route.kind == "function-url" and route.function is not None:
+            scheme, _, address = url.partition("://")
+            port = address.rsplit(":", 1)[-1]
+            return f"{scheme}://{route.function.lower()}.localhost:{port}/"
+        return url + ("/" if route.path == DEFAULT else route.path)
 
     def event(self, url: str, reason: str, kept: bool = False) -> dict[str, Any]:
         """The `routes` status event."""
@@ -230,7 +252,7 @@ class RouteTable:
                     "api": route.api,
                     "stage": route.stage,
                     "payload": route.payload,
-                    "url": url + ("/" if route.path == DEFAULT else route.path),
+                    "url": self.url_of(route, url),
                     "declaredIn": route.declared_in,
                     "line": route.span.start.line + 1,
                 }
