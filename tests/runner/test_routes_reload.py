@@ -1,0 +1,160 @@
+"""Routes re-read when a declaring file changes, while requests keep being answered; a
+declaring file that stops parsing keeps the last good routes and says why. Also serverless.yml
+routes (REST with the Serverless stage, HTTP API) through a real runner."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from tests.runner.harness import Runner
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.11
+    CodeUri: src/
+Resources:
+  GetItem:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /items/{id}
+            Method: get
+"""
+
+NEW_ROUTE = """\
+        List:
+          Type: Api
+          Properties:
+            Path: /items
+            Method: get
+"""
+
+APP = """\
+import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps({"resource": event["resource"]})}
+"""
+
+
+def test_a_template_change_updates_the_routes_without_dropping_a_request(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(APP)
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE)
+    served = Runner([], tmp_path)
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            statuses.append(served.request("GET", "/items/1", timeout=10)[0])
+
+    thread = threading.Thread(target=hammer)
+    try:
+        assert served.request("GET", "/items")[0] == 403
+        thread.start()
+        mark = len(served.events)
+        template.write_text(TEMPLATE + NEW_ROUTE)
+        event = served.wait_for(
+            lambda e: e["event"] == "routes" and e["reason"] == "changed", start=mark
+        )
+        assert [r["routeKey"] for r in event["routes"]] == ["GET /items/{id}", "GET /items"]
+        assert event["kept"] is False
+        status, _, body = served.request("GET", "/items")
+        assert (status, json.loads(body)) == (200, {"resource": "/items"})
+        # The table is printed again.
+        assert served.wait_stderr("GET /items → GetItem (REST, stage Prod)")
+
+        # A template that no longer parses: the last good routes stay, and why is said.
+        mark = len(served.events)
+        template.write_text(TEMPLATE + NEW_ROUTE + "  : [unclosed\n")
+        event = served.wait_for(
+            lambda e: e["event"] == "routes" and e["reason"] == "changed", start=mark
+        )
+        assert event["kept"] is True
+        line = served.wait_stderr("the routes it declared before are kept")
+        assert "template.yaml" in line
+        assert served.request("GET", "/items")[0] == 200
+
+        # Fixed again, with the list route gone: 403 for it again.
+        mark = len(served.events)
+        template.write_text(TEMPLATE)
+        event = served.wait_for(
+            lambda e: e["event"] == "routes" and e["reason"] == "changed" and not e["kept"],
+            start=mark,
+        )
+        assert [r["routeKey"] for r in event["routes"]] == ["GET /items/{id}"]
+        assert served.request("GET", "/items")[0] == 403
+    finally:
+        stop.set()
+        if thread.is_alive():
+            thread.join(15)
+        served.stop()
+    # Every request made while the routes were re-read was answered by the route.
+    assert statuses and set(statuses) == {200}
+
+
+SERVERLESS = """\
+service: shop
+provider:
+  name: aws
+  runtime: python3.11
+  stage: test
+functions:
+  list:
+    handler: handler.echo
+    events:
+      - http: GET items
+  get:
+    handler: handler.echo
+    events:
+      - httpApi: 'GET /things/{id}'
+  plain:
+    handler: handler.echo
+"""
+
+ECHO = """\
+import json
+
+
+def echo(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+
+
+def test_serverless_http_and_http_api_events_are_routes(tmp_path: Path) -> None:
+    (tmp_path / "serverless.yml").write_text(SERVERLESS)
+    (tmp_path / "handler.py").write_text(ECHO)
+    served = Runner(["--no-watch"], tmp_path)
+    try:
+        # serverless-offline's URL keeps the stage (/test/items); sam local's has none.
+        for url in ("/items", "/test/items"):
+            status, _, body = served.request("GET", url)
+            event = json.loads(body)
+            assert status == 200
+            assert (event["resource"], event["path"]) == ("/items", "/items")
+            assert event["requestContext"]["stage"] == "test"
+            assert event["requestContext"]["path"] == "/test/items"
+        status, _, body = served.request("GET", "/things/9")
+        event = json.loads(body)
+        assert (event["routeKey"], event["pathParameters"]) == ("GET /things/{id}", {"id": "9"})
+        # A function without an HTTP event keeps its /<name>/… prefix, and is told of.
+        assert served.wait_stderr("plain has no HTTP route")
+        status, _, body = served.request("GET", "/plain/x")
+        assert status == 200
+        assert json.loads(body)["rawPath"] == "/x"
+        # A routed function is not reached by its name.
+        assert served.request("GET", "/list/items")[0] == 403
+    finally:
+        served.stop()

@@ -1,0 +1,186 @@
+"""`handlerlens serve` on a Terraform Yandex project behind an API Gateway spec.
+
+The spec is a `templatefile()` of the `yandex_api_gateway`, its `function_id`s Terraform
+references resolved to the declared functions. Events are compared field for field with
+PLATFORMS.md §10.5 (payload 0.1 and 1.0 of the `cloud_functions` integration).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.runner.harness import Runner
+
+MAIN_TF = """\
+data "archive_file" "code" {
+  type        = "zip"
+  source_dir  = "${path.module}/src"
+  output_path = "${path.module}/out/code.zip"
+}
+
+resource "yandex_function" "items" {
+  name              = "items"
+  runtime           = "python311"
+  entrypoint        = "items.handler"
+  memory            = 128
+  execution_timeout = "5"
+  user_hash         = data.archive_file.code.output_base64sha256
+  content {
+    zip_filename = data.archive_file.code.output_path
+  }
+}
+
+resource "yandex_function" "files" {
+  name              = "files"
+  runtime           = "python311"
+  entrypoint        = "items.handler"
+  memory            = 128
+  user_hash         = data.archive_file.code.output_base64sha256
+  content {
+    zip_filename = data.archive_file.code.output_path
+  }
+}
+
+resource "yandex_api_gateway" "shop" {
+  name = "shop"
+  spec = templatefile("${path.module}/gateway/spec.yaml", {
+    ITEMS_ID = yandex_function.items.id
+  })
+}
+"""
+
+SPEC = """\
+openapi: 3.0.0
+info:
+  title: shop
+  version: 1.0.0
+paths:
+  /items/{id}:
+    parameters:
+      - name: id
+        in: path
+        required: true
+        schema:
+          type: string
+    get:
+      x-yc-apigateway-integration:
+        type: cloud_functions
+        function_id: ${ITEMS_ID}
+  /files/{path+}:
+    get:
+      operationId: getFile
+      x-yc-apigateway-integration:
+        type: cloud_functions
+        function_id: ${yandex_function.files.id}
+        payload_format_version: "1.0"
+  /elsewhere:
+    get:
+      x-yc-apigateway-integration:
+        type: cloud_functions
+        function_id: d4e6qqlbbhd2mm0ptjl6
+"""
+
+HANDLER = """\
+import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+
+
+@pytest.fixture(scope="module")
+def yandex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    folder = tmp_path_factory.mktemp("yandex-app")
+    (folder / "src").mkdir()
+    (folder / "gateway").mkdir()
+    (folder / "main.tf").write_text(MAIN_TF)
+    (folder / "gateway" / "spec.yaml").write_text(SPEC)
+    (folder / "src" / "items.py").write_text(HANDLER)
+    runner = Runner(["--no-watch"], folder)
+    yield runner
+    runner.stop()
+
+
+def event_of(runner: Runner, method: str, path: str, **kwargs: object) -> dict[str, object]:
+    status, _, body = runner.request(method, path, **kwargs)  # type: ignore[arg-type]
+    assert status == 200, body
+    event: dict[str, object] = json.loads(body)
+    return event
+
+
+def test_a_0_1_route_gets_the_url_the_template_and_the_path_parameters(yandex: Runner) -> None:
+    event = event_of(yandex, "GET", "/items/42?q=1", headers={"Content-Type": "application/json"})
+    context = event.pop("requestContext")
+    headers = event.pop("headers")
+    event.pop("multiValueHeaders")
+    assert isinstance(context, dict) and isinstance(headers, dict)
+    assert event == {
+        "httpMethod": "GET",
+        "url": "/items/42?q=1",
+        "path": "/items/{id}",
+        "pathParams": {"id": "42"},
+        "params": {"id": "42"},
+        "multiValueParams": {"id": ["42"]},
+        "queryStringParameters": {"q": "1"},
+        "multiValueQueryStringParameters": {"q": ["1"]},
+        "body": "",
+        "isBase64Encoded": False,
+    }
+    # Yandex's requestContext, not AWS's, with the gateway's operation context.
+    assert set(context) == {
+        "identity",
+        "httpMethod",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "apiGateway",
+    }
+    assert context["apiGateway"] == {"operationContext": {}}
+    assert headers["X-Request-Id"] == context["requestId"]
+
+
+def test_a_1_0_route_gets_the_aws_compatible_keys_and_its_operation_id(yandex: Runner) -> None:
+    event = event_of(yandex, "GET", "/files/a/b.txt")
+    assert event["version"] == "1.0"
+    assert event["resource"] == "/files/{path+}"
+    assert event["path"] == "/files/a/b.txt"
+    assert event["pathParameters"] == {"path": "a/b.txt"}
+    assert event["parameters"] == {"path": "a/b.txt"}
+    assert event["multiValueParameters"] == {"path": ["a/b.txt"]}
+    assert event["operationId"] == "getFile"
+    for key in ("url", "params", "pathParams", "multiValueParams"):
+        assert key not in event
+
+
+def test_the_gateways_own_answers(yandex: Runner) -> None:
+    status, _, body = yandex.request("GET", "/nowhere")
+    answer = json.loads(body)
+    assert (status, answer["message"]) == (404, "Not Found")
+    assert "emulated by HandlerLens" in answer["note"]
+    status, _, body = yandex.request("POST", "/items/1")  # a known path, another method
+    assert status == 404
+    # A function_id no declared function has: listed as not served, answered 502.
+    assert "not served" in yandex.wait_stderr("GET /elsewhere →")
+    status, _, body = yandex.request("GET", "/elsewhere")
+    assert status == 502
+    # Over the gateway's 2.5 MB request limit.
+    status, _, body = yandex.request(
+        "GET", "/items/1", body=b"a" * (3 * 1024 * 1024), headers={"Content-Type": "text/plain"}
+    )
+    assert status == 413
+    assert "2.5 MB" in yandex.wait_stderr("request limit")
+
+
+def test_the_route_table_names_the_gateway_and_the_spec_problem(yandex: Runner) -> None:
+    url = f"http://127.0.0.1:{yandex.port}"
+    line = yandex.wait_stderr("GET /items/{id} → items")
+    assert line == f"  GET /items/{{id}} → items (API Gateway)  {url}/items/{{id}}"
+    line = yandex.wait_stderr("GET /files/{path+} → files")
+    assert "payload 1.0" in line
+    problem = yandex.wait_stderr("[route-function-unknown]")
+    assert "spec.yaml" in problem and "d4e6qqlbbhd2mm0ptjl6" in problem
