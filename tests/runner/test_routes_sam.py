@@ -106,6 +106,23 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Handler: app.worker
+  Hook:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.echo
+      FunctionUrlConfig:
+        AuthType: NONE
+  Legacy:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.echo
+      Events:
+        Old:
+          Type: HttpApi
+          Properties:
+            Path: /legacy/{id}
+            Method: post
+            PayloadFormatVersion: "1.0"
 """
 
 APP = """\
@@ -366,3 +383,40 @@ def test_an_http_api_only_app_answers_404_not_found(tmp_path: Path) -> None:
         assert get_json(served, "GET", "/things/1")["routeKey"] == "GET /things/{id}"
     finally:
         served.stop()
+
+
+def test_an_http_api_payload_1_0_route_gets_the_rest_shape_with_its_version(sam: Runner) -> None:
+    event = get_json(
+        sam, "POST", "/legacy/3", body=b"{}", headers={"Content-Type": "application/json"}
+    )
+    assert event["version"] == "1.0"
+    assert (event["resource"], event["path"]) == ("/legacy/{id}", "/legacy/3")
+    assert event["pathParameters"] == {"id": "3"}
+    assert event["body"] == "{}"
+    context = event["requestContext"]
+    assert isinstance(context, dict)
+    assert (context["stage"], context["path"], context["resourcePath"]) == (
+        "$default",
+        "/legacy/3",
+        "/legacy/{id}",
+    )
+
+
+def test_a_function_url_owns_every_path_of_its_own_localhost_name(sam: Runner) -> None:
+    host = f"hook.localhost:{sam.port}"
+    event = get_json(sam, "DELETE", "/any/path?x=1", headers={"Host": host})
+    context = event["requestContext"]
+    assert isinstance(context, dict)
+    assert (event["routeKey"], event["rawPath"], event["rawQueryString"]) == (
+        "$default",
+        "/any/path",
+        "x=1",
+    )
+    assert (context["routeKey"], context["stage"]) == ("$default", "$default")
+    assert context["authentication"] is None and context["authorizer"] is None
+    assert context["domainName"] == "hook.localhost"
+    assert "pathParameters" not in event and "stageVariables" not in event
+    line = sam.wait_stderr("$default → Hook (Function URL)")
+    assert line.endswith(f"http://hook.localhost:{sam.port}/")
+    # On the shared host, the function URL's paths are no route.
+    assert sam.request("DELETE", "/any/path")[0] == 403
