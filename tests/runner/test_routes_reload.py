@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 from tests.runner.harness import Runner
@@ -156,5 +157,85 @@ def test_serverless_http_and_http_api_events_are_routes(tmp_path: Path) -> None:
         assert json.loads(body)["rawPath"] == "/x"
         # A routed function is not reached by its name.
         assert served.request("GET", "/list/items")[0] == 403
+    finally:
+        served.stop()
+
+
+LAZY_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.11
+    CodeUri: src/
+Resources:
+  First:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            Path: /first
+            Method: get
+  Second:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            Path: /second
+            Method: get
+"""
+
+COUNTING = """\
+CALLS = 0
+
+
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    return {"calls": CALLS}
+"""
+
+
+def workers(served: Runner, count: int) -> list[int]:
+    """The runner's worker processes, once there are `count` of them."""
+    deadline = time.monotonic() + 10
+    while len(found := served.worker_pids()) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(found) == count, found
+    return found
+
+
+def test_an_apps_functions_start_on_their_first_request_and_stay_warm(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(COUNTING)
+    (tmp_path / "template.yaml").write_text(LAZY_TEMPLATE)
+    served = Runner(["--no-watch"], tmp_path)
+    try:
+        assert served.wait_stderr("each function starts when a request first needs it")
+        assert served.worker_pids() == []  # nothing started yet
+        status, headers, body = served.request("GET", "/first")
+        assert (status, json.loads(body)) == (200, {"calls": 1})
+        report = served.wait_for(
+            lambda e: e["event"] == "report" and e["requestId"] == headers["apigw-requestid"]
+        )
+        assert report["function"] == "First" and report["initMs"] is not None  # cold
+        # First's instance and its standby (for the next save); Second's none.
+        first_workers = set(workers(served, 2))
+        status, headers, body = served.request("GET", "/first")
+        assert (status, json.loads(body)) == (200, {"calls": 2})  # warm: globals kept
+        report = served.wait_for(
+            lambda e: e["event"] == "report" and e["requestId"] == headers["apigw-requestid"]
+        )
+        assert report["initMs"] is None
+        assert set(served.worker_pids()) == first_workers
+        status, _, body = served.request("GET", "/second")
+        assert (status, json.loads(body)) == (200, {"calls": 1})
+        assert first_workers < set(workers(served, 4))
     finally:
         served.stop()

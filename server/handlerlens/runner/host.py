@@ -73,6 +73,10 @@ class FunctionHost:
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
+        # Started by its first request rather than with the runner (a whole app's functions,
+        # runner/supervisor.py): the task that starts it, once one came.
+        self.lazy = False
+        self._starting: asyncio.Task[None] | None = None
         self.pool.on_init_start = self._init_start
 
     def _init_start(self, request_id: str | None) -> None:
@@ -94,6 +98,17 @@ class FunctionHost:
         except Superseded:
             return  # a save came while init was paused in the debugger; its reload reports
         self._announce_init(self.pool.last_error)
+
+    def start_now(self) -> None:
+        """Start a lazy function's workers (once): its first request waits for them in the
+        pool's queue, as a cold start waits for init."""
+        if self._starting is None and not self.started:
+            self._starting = asyncio.get_running_loop().create_task(self.start())
+
+    def cancel_start(self) -> None:
+        """The runner stops: a lazy start under way starts nothing more."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
 
     async def reload(self, changed: set[str] | None = None) -> None:
         """Replace every instance with fresh processes running the code on disk.
@@ -206,8 +221,11 @@ class FunctionHost:
         warm request costs two loop turns, where a task and futures cost five.
         """
         call = _Call(self, request_id or runner_env.request_id(), event, mode, extra, done)
-        if not self.started and self.on_unstarted is not None:
-            self.on_unstarted()
+        if not self.started:
+            if self.lazy:
+                self.start_now()
+            elif self.on_unstarted is not None:
+                self.on_unstarted()
         self.pool.request(call.take)
         if call.instance is None:  # it waits: whether its client still does is asked then
             call.gone = gone

@@ -172,6 +172,10 @@ class Supervisor:
             self._url = url
             if first_routes is not None:
                 await first_routes
+                if routes is not None and routes.active and len(self.hosts) > 1:
+                    # A whole app: each function starts when a request first needs it.
+                    for host in self.hosts.values():
+                        host.lazy = debug_port is None
             if debug_port is not None:
                 # Listening comes first, so whoever started us learns the debug port; the
                 # workers wait for the editor, or import-time breakpoints could not stop.
@@ -191,6 +195,8 @@ class Supervisor:
             for task in (first_routes, self._routes_task):
                 if task is not None:
                     task.cancel()
+            for host in self.hosts.values():
+                host.cancel_start()
             server.close()
             await asyncio.gather(
                 *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
@@ -205,7 +211,7 @@ class Supervisor:
         worker may wait for ever (under --debug, for a DAP client that never attaches it), and
         Ctrl+C must still stop the runner; the pool's close() ends whatever started."""
         starting: asyncio.Future[Any] = asyncio.ensure_future(
-            asyncio.gather(*(host.start() for host in self.hosts.values()))
+            asyncio.gather(*(host.start() for host in self.hosts.values() if not host.lazy))
         )
         stopped: asyncio.Future[Any] = asyncio.ensure_future(self.stop_event.wait())
         try:
@@ -235,6 +241,11 @@ class Supervisor:
         )
         if self.routes is not None and self.routes.loaded:
             self._tell_routes("start")
+        if any(host.lazy for host in self.hosts.values()):
+            self.status.human(
+                "handlerlens: each function starts when a request first needs it (its init "
+                "is that request's cold start), then stays warm"
+            )
 
     async def _first_routes(self) -> None:
         """The routes read as serve starts (the port is open meanwhile: requests wait)."""
