@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,23 @@ Resources:
       Handler: app.echo
       FunctionUrlConfig:
         AuthType: NONE
+  Slow:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.slow
+      Events:
+        Rest:
+          Type: Api
+          Properties:
+            Path: /slow
+            Method: get
+            TimeoutInMillis: 300
+        Http:
+          Type: HttpApi
+          Properties:
+            Path: /slow-http
+            Method: get
+            TimeoutInMillis: 300
   Legacy:
     Type: AWS::Serverless::Function
     Properties:
@@ -128,6 +146,7 @@ Resources:
 APP = """\
 import base64
 import json
+import time
 
 
 def echo(event, context):
@@ -149,6 +168,11 @@ def malformed(event, context):
 
 def shadow(event, context):
     return {"statusCode": 200, "body": "shadow"}
+
+
+def slow(event, context):
+    time.sleep(1)
+    return {"statusCode": 200, "body": "late"}
 
 
 def worker(event, context):
@@ -420,3 +444,16 @@ def test_a_function_url_owns_every_path_of_its_own_localhost_name(sam: Runner) -
     assert line.endswith(f"http://hook.localhost:{sam.port}/")
     # On the shared host, the function URL's paths are no route.
     assert sam.request("DELETE", "/any/path")[0] == 403
+
+
+def test_a_function_past_the_integration_timeout_gets_the_gateways_answer(sam: Runner) -> None:
+    for path, status, body in (
+        ("/slow", 504, {"message": "Endpoint request timed out"}),
+        ("/slow-http", 503, {"message": "Service Unavailable"}),
+    ):
+        began = time.monotonic()
+        answered, _, answer = sam.request("GET", path)
+        assert (answered, json.loads(answer)) == (status, body)
+        assert time.monotonic() - began < 0.9  # the gateway's 300 ms, not the function's 1 s
+    line = sam.wait_stderr("ran past the gateway's integration timeout")
+    assert "(0.3 s, declared)" in line and "the function runs on" in line

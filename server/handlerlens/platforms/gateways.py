@@ -42,6 +42,12 @@ YANDEX_NOT_FOUND = {
     "method its spec does not declare",
 }
 REST_TOO_LARGE = {"message": "Request Too Long"}
+# The gateway's integration timeout (limits.md): REST 50 ms to 29 s, 504 on expiry
+# (INTEGRATION_TIMEOUT; the body from third parties); HTTP API at most 30 s, 503.
+REST_TIMEOUT_MS = 29_000
+HTTP_TIMEOUT_MS = 30_000
+REST_TIMED_OUT = {"message": "Endpoint request timed out"}
+HTTP_TIMED_OUT = {"message": "Service Unavailable"}
 
 KIND_LABELS = {
     "rest": "REST API",
@@ -65,6 +71,7 @@ class GatewayRoute:
         "binary_media_types",
         "stage_variables",
         "operation_id",
+        "timeout_ms",
     )
 
     def __init__(
@@ -79,6 +86,7 @@ class GatewayRoute:
         binary_media_types: tuple[str, ...] = (),
         stage_variables: tuple[tuple[str, str], ...] = (),
         operation_id: str | None = None,
+        timeout_ms: int | None = None,
     ) -> None:
         self.kind = kind
         self.method = method
@@ -89,6 +97,7 @@ class GatewayRoute:
         self.binary_media_types = binary_media_types
         self.stage_variables = stage_variables
         self.operation_id = operation_id
+        self.timeout_ms = timeout_ms
 
     @property
     def route_key(self) -> str:
@@ -154,6 +163,11 @@ class GatewayFace:
     def extra(self) -> dict[str, Any] | None:
         return self.face.extra()
 
+    def integration_timeout(self) -> tuple[float, HttpReply, str] | None:
+        """The seconds after which the gateway stops waiting for the function, its answer
+        then, and where the limit comes from; None where it has none worth keeping."""
+        return None
+
     # -- after ---------------------------------------------------------------------------------
     def reply(
         self, kind: str, payload: bytes, request: IncomingRequest
@@ -193,6 +207,17 @@ def _with_headers(request: IncomingRequest, headers: list[tuple[str, str]]) -> I
 class _AwsGateway(GatewayFace):
     error_status = 502
     error_body: dict[str, str] = aws_response.V1_ERROR
+    timeout_default_ms = REST_TIMEOUT_MS
+    timed_out: tuple[int, dict[str, str]] = (504, REST_TIMED_OUT)
+
+    def integration_timeout(self) -> tuple[float, HttpReply, str] | None:
+        declared = self.route.timeout_ms
+        limit = min(declared, self.timeout_default_ms) if declared else self.timeout_default_ms
+        where = "declared" if declared else "the default"
+        status, body = self.timed_out
+        reply = HttpReply.json(status, body)
+        reply.function_error = True
+        return limit / 1000.0, reply, f"{limit / 1000.0:g} s, {where}"
 
     def refuse(self, body_size: int) -> tuple[HttpReply, str] | None:
         if body_size > AWS_GATEWAY_LIMIT:
@@ -326,6 +351,8 @@ class RestGateway(_AwsGateway):
 
     kind = "rest"
     label = "REST API"
+    timeout_default_ms = REST_TIMEOUT_MS
+    timed_out = (504, REST_TIMED_OUT)
 
     def event(
         self,
@@ -352,6 +379,8 @@ class HttpApiGateway(_AwsGateway):
     label = "HTTP API"
     error_status = 500
     error_body = aws_response.V2_ERROR
+    timeout_default_ms = HTTP_TIMEOUT_MS
+    timed_out = (503, HTTP_TIMED_OUT)
 
     def event(
         self,
@@ -404,6 +433,9 @@ class FunctionUrlGateway(HttpApiGateway):
 
     kind = "function-url"
     label = "Function URL"
+
+    def integration_timeout(self) -> tuple[float, HttpReply, str] | None:
+        return None  # the whole function timeout (up to 15 minutes) is the URL's
 
 
 # ---------------------------------------------------------------------------------------------

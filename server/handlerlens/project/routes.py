@@ -82,7 +82,8 @@ class Route:
     `binary_media_types` the API's, with SAM's `~1` read as `/`. `declared_in`/`span` locate
     the declaration (the path value, or the event when it has no path). `stage_variables`:
     the stage's `Variables` (SAM `AWS::Serverless::Api`), as (name, value) pairs;
-    `operation_id`: a Yandex spec operation's `operationId`.
+    `operation_id`: a Yandex spec operation's `operationId`; `timeout_ms`: the integration
+    timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`).
     """
 
     method: str
@@ -97,6 +98,7 @@ class Route:
     binary_media_types: tuple[str, ...] = ()
     stage_variables: tuple[tuple[str, str], ...] = ()
     operation_id: str | None = None
+    timeout_ms: int | None = None
 
     @property
     def route_key(self) -> str:
@@ -456,13 +458,18 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                     path_text=_declared(path_node),
                     at=at,
                     what=what,
-                    target=replace(target, stage_variables=variables),
+                    target=replace(
+                        target,
+                        stage_variables=variables,
+                        timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")),
+                    ),
                 )
             elif kind == "HttpApi":
                 api, stage = http_api(yn.get(properties, "ApiId"))
                 version = yn.as_plain_text(yn.get(properties, "PayloadFormatVersion"))
                 payload = "1.0" if version == "1.0" else "2.0"
                 target = _target(path, "http", api, function, stage, payload)
+                target = replace(target, timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")))
                 if path_node is None and method_node is None:
                     at = yn.get(event, "Type") or event
                     collector.routes.append(replace(target, span=collector.span(at)))
@@ -512,6 +519,12 @@ def _declared(node: yaml.Node | None) -> str | None:
 
 def _function_url(function: str, path: str, span: Span) -> Route:
     return replace(_target(path, "function-url", function, function, DEFAULT, "2.0"), span=span)
+
+
+def _millis(node: yaml.Node | None) -> int | None:
+    """A literal integration timeout in milliseconds; None when absent or computed."""
+    text = yn.as_plain_text(node)
+    return int(text) if text is not None and text.isdigit() else None
 
 
 def _variables(node: yaml.Node | None) -> tuple[tuple[str, str], ...]:
@@ -570,12 +583,13 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
             at = yn.get(event, "path") or event
             if key == "http":
                 method_text, path_text = _serverless_method_path(event)
+                target = _target(path, "rest", api_name, function, stage, "1.0", binary)
                 collector.aws_route(
                     method_text=method_text,
                     path_text=path_text,
                     at=at,
                     what=what,
-                    target=_target(path, "rest", api_name, function, stage, "1.0", binary),
+                    target=replace(target, timeout_ms=_millis(yn.get(event, "timeoutInMillis"))),
                 )
             elif key == "httpApi":
                 method_text, path_text = _serverless_method_path(event)

@@ -341,6 +341,10 @@ class App:
             respond(_to_response(refused[0]))
             return
         rid_header = (face.request_id_header, rid)
+        answer = respond
+        gateway_timeout = face.integration_timeout()
+        if gateway_timeout is not None and gateway_timeout[0] < host.fn.timeout:
+            answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, respond)
 
         def build(outcome: Outcome) -> Response:
             if outcome.status == "gone":
@@ -356,11 +360,44 @@ class App:
 
         host.run(
             data,
-            _answering(respond, build),
+            _answering(answer, build),
             request_id=rid,
             extra=face.extra(),
             gone=request.client_gone,
         )
+
+    @staticmethod
+    def _gateway_timer(
+        timeout: tuple[float, HttpReply, str],
+        host: FunctionHost,
+        route_key: str,
+        rid: str,
+        rid_header: tuple[str, str],
+        respond: Respond,
+    ) -> Respond:
+        """A `respond` that the gateway's integration timeout answers first if the function
+        runs past it (the function runs on, to its own timeout, as it does deployed)."""
+        seconds, reply, where = timeout
+        answered = False
+
+        def once(response: Response) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                timer.cancel()
+                respond(response)
+
+        def expired() -> None:
+            host.status.human(
+                f"handlerlens: {host.fn.name}: {route_key}: request {rid} ran past the "
+                f"gateway's integration timeout ({where}): it answered {reply.status} "
+                f"{reply.body.decode()}; the function runs on, to its own timeout "
+                f"({host.fn.timeout:g} s)"
+            )
+            once(_to_response(reply, rid_header))
+
+        timer = asyncio.get_running_loop().call_later(seconds, expired)
+        return once
 
     async def _raw(
         self, host: FunctionHost, body: bytes, gone: Callable[[], bool] | None = None

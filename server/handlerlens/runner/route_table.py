@@ -180,6 +180,7 @@ class RouteTable:
             binary_media_types=route.binary_media_types,
             stage_variables=route.stage_variables,
             operation_id=route.operation_id,
+            timeout_ms=route.timeout_ms,
         )
         return Entry(route, host, gateway_face(gateway, host.fn.platform))
 
