@@ -57,6 +57,13 @@ openapi: 3.0.0
 info:
   title: shop
   version: 1.0.0
+components:
+  parameters:
+    Trace:
+      name: X-Trace
+      in: header
+      schema:
+        type: string
 paths:
   /items/{id}:
     parameters:
@@ -66,6 +73,12 @@ paths:
         schema:
           type: string
     get:
+      parameters:
+        - name: q
+          in: query
+          schema:
+            type: string
+        - $ref: '#/components/parameters/Trace'
       x-yc-apigateway-integration:
         type: cloud_functions
         function_id: ${ITEMS_ID}
@@ -113,20 +126,26 @@ def event_of(runner: Runner, method: str, path: str, **kwargs: object) -> dict[s
 
 
 def test_a_0_1_route_gets_the_url_the_template_and_the_path_parameters(yandex: Runner) -> None:
-    event = event_of(yandex, "GET", "/items/42?q=1", headers={"Content-Type": "application/json"})
+    event = event_of(
+        yandex,
+        "GET",
+        "/items/42?q=1&q=2&other=3",
+        headers={"Content-Type": "application/json", "X-Trace": "t1"},
+    )
     context = event.pop("requestContext")
     headers = event.pop("headers")
     event.pop("multiValueHeaders")
     assert isinstance(context, dict) and isinstance(headers, dict)
     assert event == {
         "httpMethod": "GET",
-        "url": "/items/42?q=1",
+        "url": "/items/42?q=1&q=2&other=3",
         "path": "/items/{id}",
         "pathParams": {"id": "42"},
-        "params": {"id": "42"},
-        "multiValueParams": {"id": ["42"]},
-        "queryStringParameters": {"q": "1"},
-        "multiValueQueryStringParameters": {"q": ["1"]},
+        # The parameters the operation declares (path, query, header), not `other`.
+        "params": {"id": "42", "q": "2", "X-Trace": "t1"},
+        "multiValueParams": {"id": ["42"], "q": ["1", "2"], "X-Trace": ["t1"]},
+        "queryStringParameters": {"q": "2", "other": "3"},
+        "multiValueQueryStringParameters": {"q": ["1", "2"], "other": ["3"]},
         "body": "",
         "isBase64Encoded": False,
     }

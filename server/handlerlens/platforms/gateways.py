@@ -72,6 +72,7 @@ class GatewayRoute:
         "stage_variables",
         "operation_id",
         "timeout_ms",
+        "parameters",
     )
 
     def __init__(
@@ -87,6 +88,7 @@ class GatewayRoute:
         stage_variables: tuple[tuple[str, str], ...] = (),
         operation_id: str | None = None,
         timeout_ms: int | None = None,
+        parameters: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.kind = kind
         self.method = method
@@ -98,6 +100,7 @@ class GatewayRoute:
         self.stage_variables = stage_variables
         self.operation_id = operation_id
         self.timeout_ms = timeout_ms
+        self.parameters = parameters
 
     @property
     def route_key(self) -> str:
@@ -478,7 +481,7 @@ class YandexGateway(GatewayFace):
         route = self.route
         event = yandex_http_event.build_event(incoming, request_id, runner_env.request_id(), now)
         event["requestContext"]["apiGateway"] = {"operationContext": {}}
-        multi = {name: [value] for name, value in params.items()}
+        declared, multi = self._declared(event, params)
         if route.payload == "1.0":
             for key in ("url", "params", "multiValueParams", "pathParams"):
                 event.pop(key, None)
@@ -486,16 +489,41 @@ class YandexGateway(GatewayFace):
             event["resource"] = route.template
             event["path"] = path
             event["pathParameters"] = dict(params)
-            event["parameters"] = dict(params)
+            event["parameters"] = declared
             event["multiValueParameters"] = multi
             event["operationId"] = route.operation_id
             return event
         event["url"] = path + (f"?{incoming.query}" if incoming.query else "")
         event["path"] = route.template
         event["pathParams"] = dict(params)
-        event["params"] = dict(params)
+        event["params"] = declared
         event["multiValueParams"] = multi
         return event
+
+    def _declared(
+        self, event: dict[str, Any], params: dict[str, str]
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """`params` and `multiValueParams`: the values of the parameters the operation
+        declares (path, query, header), as the gateway collects them."""
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        headers = {name.lower(): values for name, values in event["multiValueHeaders"].items()}
+        for name, where in self.route.parameters:
+            values: list[str] = []
+            if where == "path" and name in params:
+                values = [params[name]]
+            elif where == "query":
+                values = event["multiValueQueryStringParameters"].get(name) or []
+            elif where == "header":
+                values = headers.get(name.lower()) or []
+            if values:
+                single[name] = values[-1]
+                multi[name] = list(values)
+        for name, value in params.items():  # a path parameter is declared by its template
+            if name not in single:
+                single[name] = value
+                multi[name] = [value]
+        return single, multi
 
     def reply(
         self, kind: str, payload: bytes, request: IncomingRequest

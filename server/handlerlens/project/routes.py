@@ -83,7 +83,8 @@ class Route:
     the declaration (the path value, or the event when it has no path). `stage_variables`:
     the stage's `Variables` (SAM `AWS::Serverless::Api`), as (name, value) pairs;
     `operation_id`: a Yandex spec operation's `operationId`; `timeout_ms`: the integration
-    timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`).
+    timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`);
+    `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs.
     """
 
     method: str
@@ -99,6 +100,7 @@ class Route:
     stage_variables: tuple[tuple[str, str], ...] = ()
     operation_id: str | None = None
     timeout_ms: int | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
 
     @property
     def route_key(self) -> str:
@@ -747,9 +749,26 @@ def yandex_spec_routes(
                     # A shared integration (`$ref`) is placed at the reference in the operation.
                     span=collector.span(yn.get(declared, "$ref") or at),
                     operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
+                    parameters=_parameters(doc, item, operation),
                 )
             )
     return collector.routes, problems + collector.problems
+
+
+def _parameters(
+    doc: yaml.Node, item: yaml.Node, operation: yaml.Node
+) -> tuple[tuple[str, str], ...]:
+    """The parameters an operation declares, its path item's first (the operation's own
+    replace one of the same name and place), as (name, `in`) pairs; `$ref`s followed."""
+    found: dict[tuple[str, str], None] = {}
+    for node in (item, operation):
+        for declared in yn.sequence(yn.get(node, "parameters")):
+            parameter = _resolve_ref(doc, declared)
+            name = yn.as_plain_text(yn.get(parameter, "name"))
+            where = yn.as_str(yn.get(parameter, "in"))
+            if name and where in ("path", "query", "header", "cookie"):
+                found[(name, where)] = None
+    return tuple(found)
 
 
 def _resolve_ref(doc: yaml.Node, node: yaml.Node | None) -> yaml.Node | None:

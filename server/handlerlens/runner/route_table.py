@@ -181,6 +181,7 @@ class RouteTable:
             stage_variables=route.stage_variables,
             operation_id=route.operation_id,
             timeout_ms=route.timeout_ms,
+            parameters=route.parameters,
         )
         return Entry(route, host, gateway_face(gateway, host.fn.platform))
 
