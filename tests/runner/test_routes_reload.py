@@ -117,6 +117,10 @@ functions:
     handler: handler.echo
     events:
       - http: GET items
+      - http:
+          path: items
+          method: post
+          cors: true
   get:
     handler: handler.echo
     events:
@@ -155,6 +159,12 @@ def test_serverless_http_and_http_api_events_are_routes(tmp_path: Path) -> None:
         status, _, body = served.request("GET", "/plain/x")
         assert status == 200
         assert json.loads(body)["rawPath"] == "/x"
+        # `cors: true`: the REST API answers OPTIONS with the Serverless Framework's defaults.
+        status, headers, body = served.request("OPTIONS", "/items")
+        assert (status, body) == (200, b"")
+        assert headers["access-control-allow-origin"] == "*"
+        assert headers["access-control-allow-methods"] == "GET,OPTIONS,POST"
+        assert headers["access-control-allow-headers"].startswith("Content-Type,X-Amz-Date")
         # A routed function is not reached by its name.
         assert served.request("GET", "/list/items")[0] == 403
     finally:

@@ -26,6 +26,15 @@ Globals:
     Runtime: python3.11
     CodeUri: src/
     Timeout: 5
+  HttpApi:
+    CorsConfiguration:
+      AllowOrigins:
+        - https://shop.example
+      AllowMethods:
+        - GET
+      ExposeHeaders:
+        - X-Total
+      MaxAge: 60
 Resources:
   OrdersApi:
     Type: AWS::Serverless::Api
@@ -36,6 +45,10 @@ Resources:
         - application~1octet-stream
       Variables:
         color: blue
+      Cors:
+        AllowOrigin: "'*'"
+        AllowHeaders: "'Content-Type'"
+        MaxAge: "'600'"
   GetItem:
     Type: AWS::Serverless::Function
     Properties:
@@ -457,3 +470,35 @@ def test_a_function_past_the_integration_timeout_gets_the_gateways_answer(sam: R
         assert time.monotonic() - began < 0.9  # the gateway's 300 ms, not the function's 1 s
     line = sam.wait_stderr("ran past the gateway's integration timeout")
     assert "(0.3 s, declared)" in line and "the function runs on" in line
+
+
+def test_cors_preflight_is_the_gateways_answer_as_declared(sam: Runner) -> None:
+    # REST: SAM's Cors is an OPTIONS method the API answers itself, for any caller.
+    status, headers, body = sam.request("OPTIONS", "/orders")
+    assert (status, body) == (200, b"")
+    assert headers["access-control-allow-origin"] == "*"
+    assert headers["access-control-allow-methods"] == "OPTIONS,POST"
+    assert headers["access-control-allow-headers"] == "Content-Type"
+    assert headers["access-control-max-age"] == "600"
+    # Real responses are the function's own: a proxy integration adds no CORS headers.
+    status, headers, _ = sam.request("POST", "/orders", body=b"{}", headers={"Origin": "https://x"})
+    assert status == 200 and "access-control-allow-origin" not in headers
+    # The implicit REST API declares no Cors: OPTIONS is no route there.
+    assert sam.request("OPTIONS", "/items/1")[0] == 403
+
+    # HTTP API: a preflight from an allowed origin, one from another.
+    ask = {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}
+    status, headers, body = sam.request("OPTIONS", "/things/1", headers=ask)
+    assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == "https://shop.example"
+    assert headers["access-control-allow-methods"] == "GET"
+    assert headers["access-control-max-age"] == "60"
+    status, headers, _ = sam.request(
+        "OPTIONS", "/things/1", headers={**ask, "Origin": "https://evil.example"}
+    )
+    assert status == 204 and "access-control-allow-origin" not in headers
+    # And the gateway sets the CORS headers of the real response.
+    status, headers, _ = sam.request("GET", "/things/1", headers={"Origin": "https://shop.example"})
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "https://shop.example"
+    assert headers["access-control-expose-headers"] == "X-Total"

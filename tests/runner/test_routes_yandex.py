@@ -66,6 +66,10 @@ components:
         type: string
 paths:
   /items/{id}:
+    x-yc-apigateway-cors:
+      origin: true
+      allowedHeaders: X-Trace
+      maxAge: 60
     parameters:
       - name: id
         in: path
@@ -202,3 +206,15 @@ def test_the_route_table_names_the_gateway_and_the_spec_problem(yandex: Runner) 
     assert "payload 1.0" in line
     problem = yandex.wait_stderr("[route-function-unknown]")
     assert "spec.yaml" in problem and "d4e6qqlbbhd2mm0ptjl6" in problem
+
+
+def test_a_cors_preflight_is_answered_by_the_gateway_as_the_rule_says(yandex: Runner) -> None:
+    ask = {"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"}
+    status, headers, body = yandex.request("OPTIONS", "/items/1", headers=ask)
+    assert (status, body) == (200, b"")
+    assert headers["access-control-allow-origin"] == "https://shop.example"  # origin: true
+    assert headers["access-control-allow-methods"] == "GET"  # no `methods`: the request's
+    assert headers["access-control-allow-headers"] == "X-Trace"
+    assert headers["access-control-max-age"] == "60"
+    # A path without a rule: OPTIONS is no route of the spec.
+    assert yandex.request("OPTIONS", "/files/a", headers=ask)[0] == 404

@@ -27,9 +27,10 @@ import yaml
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Position, Problem, Severity, Span
 from handlerlens.core.text import LineIndex
-from handlerlens.project import probes
+from handlerlens.project import probes, routes_cors
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.config_problems import unresolved
+from handlerlens.project.routes_cors import Cors
 from handlerlens.project.sam_template import LAMBDA_FUNCTION, SERVERLESS_FUNCTION, referenced_id
 from handlerlens.project.serverless_config import event_pairs, function_entries
 
@@ -84,7 +85,8 @@ class Route:
     the stage's `Variables` (SAM `AWS::Serverless::Api`), as (name, value) pairs;
     `operation_id`: a Yandex spec operation's `operationId`; `timeout_ms`: the integration
     timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`);
-    `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs.
+    `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs; `cors`: the
+    API's (or Yandex path's) CORS rule as project/routes_cors.py reads it, None without one.
     """
 
     method: str
@@ -101,6 +103,7 @@ class Route:
     operation_id: str | None = None
     timeout_ms: int | None = None
     parameters: tuple[tuple[str, str], ...] = ()
+    cors: Cors | None = None
 
     @property
     def route_key(self) -> str:
@@ -434,6 +437,12 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
         variables.update(_variables(yn.get(props, "Variables")))
         return api, stage, tuple(dict.fromkeys(binary)), tuple(variables.items())
 
+    def api_cors(
+        ref: yaml.Node | None, key: str, globals_node: yaml.Node | None
+    ) -> yaml.Node | None:
+        props = api_props(referenced_id(ref) or yn.as_str(ref) or "?") if ref is not None else None
+        return yn.first(yn.get(props, key), yn.get(globals_node, key))
+
     def http_api(ref: yaml.Node | None) -> tuple[str, str | None]:
         if ref is None:
             return IMPLICIT_HTTP_API, DEFAULT
@@ -453,7 +462,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
             method_node = yn.get(properties, "Method")
             at = path_node or event
             if kind == "Api":
-                api, stage, binary, variables = rest_api(yn.get(properties, "RestApiId"))
+                rest_ref = yn.get(properties, "RestApiId")
+                api, stage, binary, variables = rest_api(rest_ref)
                 target = _target(path, "rest", api, function, stage, "1.0", binary)
                 collector.aws_route(
                     method_text=_declared(method_node),
@@ -464,6 +474,7 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                         target,
                         stage_variables=variables,
                         timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")),
+                        cors=routes_cors.sam_rest(api_cors(rest_ref, "Cors", global_api)),
                     ),
                 )
             elif kind == "HttpApi":
@@ -471,7 +482,12 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                 version = yn.as_plain_text(yn.get(properties, "PayloadFormatVersion"))
                 payload = "1.0" if version == "1.0" else "2.0"
                 target = _target(path, "http", api, function, stage, payload)
-                target = replace(target, timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")))
+                cors = api_cors(yn.get(properties, "ApiId"), "CorsConfiguration", global_http)
+                target = replace(
+                    target,
+                    timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")),
+                    cors=routes_cors.sam_http(cors),
+                )
                 if path_node is None and method_node is None:
                     at = yn.get(event, "Type") or event
                     collector.routes.append(replace(target, span=collector.span(at)))
@@ -578,6 +594,7 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
         t for t in (yn.as_str(n) for n in yn.sequence(yn.get(gateway, "binaryMediaTypes"))) if t
     )
     default_payload = _plain(yn.get_path(provider, "httpApi", "payload"))
+    http_cors = routes_cors.serverless_http(yn.get_path(provider, "httpApi", "cors"))
     for function, node in function_entries(doc):
         function_payload = _plain(yn.get_path(node, "httpApi", "payload")) or default_payload
         for key, event in event_pairs(node):
@@ -591,13 +608,18 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
                     path_text=path_text,
                     at=at,
                     what=what,
-                    target=replace(target, timeout_ms=_millis(yn.get(event, "timeoutInMillis"))),
+                    target=replace(
+                        target,
+                        timeout_ms=_millis(yn.get(event, "timeoutInMillis")),
+                        cors=routes_cors.serverless_rest(yn.get(event, "cors")),
+                    ),
                 )
             elif key == "httpApi":
                 method_text, path_text = _serverless_method_path(event)
                 payload = _plain(yn.get(event, "payload")) or function_payload
                 version = "1.0" if payload == "1.0" else "2.0"
                 target = _target(path, "http", api_name, function, DEFAULT, version)
+                target = replace(target, cors=http_cors)
                 if (yn.as_str(event) or "").strip() == "*":
                     collector.routes.append(replace(target, span=collector.span(event)))
                 else:
@@ -688,8 +710,11 @@ def yandex_spec_routes(
             )
         ]
     by_name = {f.name: f for f in functions if f.platform == "yandex"}
+    spec_cors = yn.get_path(doc, "x-yc-apigateway", "cors")
     for template, item in yn.items(yn.get(doc, "paths")):
         route_path = _template_path(template)
+        path_cors = _resolve_ref(doc, yn.get(item, "x-yc-apigateway-cors"))
+        cors = routes_cors.yandex(path_cors if path_cors is not None else spec_cors)
         for key, operation in yn.items(item):
             method = ANY if key == _ANY_METHOD_KEY else _OPENAPI_METHODS.get(key.lower())
             if method is None:
@@ -750,6 +775,7 @@ def yandex_spec_routes(
                     span=collector.span(yn.get(declared, "$ref") or at),
                     operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
                     parameters=_parameters(doc, item, operation),
+                    cors=cors,
                 )
             )
     return collector.routes, problems + collector.problems

@@ -113,6 +113,11 @@ class App:
             self._after(ready, request, respond)
             return
         if routes is not None and routes.active:
+            if request.method == "OPTIONS":
+                answered = routes.preflight(request.path, request.headers)
+                if answered is not None:
+                    respond(_to_response(answered))
+                    return
             hit = routes.find(request.method, request.path, request.header("Host"))
             if hit is not None:
                 self._routed(hit, request, respond)

@@ -23,6 +23,7 @@ from handlerlens.platforms.gateways import (
     GatewayFace,
     GatewayRoute,
     gateway_face,
+    preflight,
     unknown_route,
 )
 from handlerlens.platforms.http_reply import HttpReply
@@ -82,6 +83,12 @@ def read_routes(root: str, platform: str | None = None) -> Loaded:
         {os.path.normpath(path) for path, _ in files},
         {os.path.normpath(p.path) for p in broken},
     )
+
+
+def _takes(route: Route, path: str) -> bool:
+    """Whether `route`'s template takes `path` (whatever the method)."""
+    method = "GET" if route.method == "ANY" else route.method
+    return match([route], method, path) is not None
 
 
 @dataclass
@@ -182,6 +189,7 @@ class RouteTable:
             operation_id=route.operation_id,
             timeout_ms=route.timeout_ms,
             parameters=route.parameters,
+            cors=route.cors,
         )
         return Entry(route, host, gateway_face(gateway, host.fn.platform))
 
@@ -207,6 +215,26 @@ class RouteTable:
             return None
         route, params = found
         return Hit(self._by_route[id(route)], params, actual)
+
+    def preflight(self, path: str, headers: list[tuple[str, str]]) -> HttpReply | None:
+        """The gateway's own answer to an OPTIONS request on a path whose API declares CORS
+        (and that routes no OPTIONS to a function), else None."""
+        actual = path.split("?", 1)[0] or "/"
+        candidates = [(self._routes, actual)]
+        first, _, rest = actual.lstrip("/").partition("/")
+        if first in self._stages:
+            candidates.append((self._stages[first], "/" + rest))
+        for routes, wanted in candidates:
+            at_path = [r for r in routes if r.path != DEFAULT and _takes(r, wanted)]
+            if not at_path or any(r.method == "OPTIONS" for r in at_path):
+                continue
+            with_cors = [r for r in at_path if r.cors is not None]
+            if with_cors:
+                template = with_cors[0].path
+                methods = [r.method for r in at_path if r.path == template]
+                assert with_cors[0].cors is not None
+                return preflight(with_cors[0].cors, headers, methods)
+        return None
 
     def unknown(self) -> HttpReply:
         """The gateway's answer to a request no route takes."""
