@@ -249,3 +249,67 @@ def test_an_apps_functions_start_on_their_first_request_and_stay_warm(tmp_path: 
         assert first_workers < set(workers(served, 4))
     finally:
         served.stop()
+
+
+SHARED_TEMPLATE = LAZY_TEMPLATE.replace(
+    "Handler: app.handler", "Handler: first.handler", 1
+).replace("Handler: app.handler", "Handler: second.handler", 1)
+FIRST = """\
+import common
+
+CALLS = 0
+
+
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    return {"calls": CALLS, "common": common.VERSION}
+"""
+SECOND = """\
+def handler(event, context):
+    return {"second": 1}
+"""
+
+
+def test_a_save_reloads_only_the_functions_whose_code_it_changed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "first.py").write_text(FIRST)
+    (src / "common.py").write_text("VERSION = 1\n")
+    (src / "second.py").write_text(SECOND)
+    (tmp_path / "template.yaml").write_text(SHARED_TEMPLATE)
+    served = Runner([], tmp_path)
+
+    def get(path: str) -> dict[str, object]:
+        status, _, body = served.request("GET", path)
+        assert status == 200, body
+        answer: dict[str, object] = json.loads(body)
+        return answer
+
+    def reloaded(mark: int) -> list[str]:
+        return [str(e["function"]) for e in served.events[mark:] if e["event"] == "reloading"]
+
+    try:
+        assert get("/first") == {"calls": 1, "common": 1}
+        assert get("/second") == {"second": 1}
+        mark = len(served.events)
+        (src / "second.py").write_text(SECOND.replace("1}", "2}"))
+        served.wait_for(
+            lambda e: e["event"] == "reloaded" and e["function"] == "Second" and "ms" in e,
+            start=mark,
+        )
+        assert get("/second") == {"second": 2}
+        # First shares the code root but does not import second.py: still warm.
+        assert get("/first") == {"calls": 2, "common": 1}
+        assert reloaded(mark) == ["Second"]
+
+        mark = len(served.events)
+        (src / "common.py").write_text("VERSION = 2\n")
+        served.wait_for(
+            lambda e: e["event"] == "reloaded" and e["function"] == "First" and "ms" in e,
+            start=mark,
+        )
+        assert get("/first") == {"calls": 1, "common": 2}  # fresh: new code, new globals
+        assert reloaded(mark) == ["First"]
+    finally:
+        served.stop()

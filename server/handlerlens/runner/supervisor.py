@@ -59,6 +59,18 @@ def _outermost(roots: set[str]) -> set[str]:
     }
 
 
+def _concerns(host: FunctionHost, paths: set[str]) -> bool:
+    """Whether changed `paths` (in the code root `host` shares with other functions) may
+    change what `host` runs: a Python file its code reaches (runner/code_reach.py), or any
+    other change (a data file, a deleted module) — or whenever its reach cannot be told."""
+    from handlerlens.runner.code_reach import reached_files
+
+    if any(not path.endswith(".py") or not os.path.exists(path) for path in paths):
+        return True
+    reach = reached_files(host.fn.root, host.fn.entry)
+    return reach is None or any(os.path.normpath(path) in reach for path in paths)
+
+
 def _unless_routed(
     lend: Callable[[http_server.HttpProtocol], bool], routes: RouteTable
 ) -> Callable[[http_server.HttpProtocol], bool]:
@@ -328,12 +340,13 @@ class Supervisor:
         routes = self.routes
         if routes is not None and routes.loaded and any(may_hold_routes(p) for p in paths):
             self._reload_routes()
+        shared = self._shared_roots()
         for host in self.hosts.values():
             if not host.started:
                 continue
             root = host.fn.root
             mine = {path for path in paths if path == root or path.startswith(root + os.sep)}
-            if not mine:
+            if not mine or (root in shared and not _concerns(host, mine)):
                 continue
             # A reload whose init sits at a breakpoint would otherwise hold every later one
             # until someone presses Continue. The watcher is never kept waiting either.
@@ -341,6 +354,14 @@ class Supervisor:
             self._pending.setdefault(host, set()).update(mine)
         if self._pending and (self._reloader is None or self._reloader.done()):
             self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
+
+    def _shared_roots(self) -> set[str]:
+        """Code roots that several served functions share."""
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for host in self.hosts.values():
+            (shared if host.fn.root in seen else seen).add(host.fn.root)
+        return shared
 
     def _reload_routes(self) -> None:
         """Read the routes again, once at a time: a change during a reading reads again."""
