@@ -62,8 +62,10 @@ def test_unsure_is_none(tmp_path: Path) -> None:
             # An import that does not parse: what it imports cannot be told.
             "broken.py": "from lib import (a,\n",
             "uses_broken.py": "import broken\n",
+            "vendored.py": "import sys\nsys.path.insert(0, 'vendor')\nimport thing\n",
         },
     )
     assert reached_files(str(tmp_path), "dynamic.handler") is None
     assert reached_files(str(tmp_path), "uses_broken.handler") is None
     assert reached_files(str(tmp_path), "missing.handler") is None
+    assert reached_files(str(tmp_path), "vendored.handler") is None

@@ -5,8 +5,8 @@ Read from the files' text (deploy/scan.py's import scan), never by importing the
 module, the package `__init__.py` files above it, and every module of the code root its
 imports name, followed transitively (relative imports too; `from pkg import name` counts
 `pkg/name.py` when there is one). Where that cannot be told for sure — an
-`importlib.import_module`/`__import__` call, a file that does not parse, a handler module not
-found — the answer is None, and the caller reloads as if every file were reached.
+`importlib.import_module`/`__import__` call, a change to `sys.path`, an import that does not
+parse, a handler module not found — the answer is None, and the caller reloads as if every file were reached.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def reached_files(root: str, entry: str) -> set[str] | None:
         if text is None:
             return None
         scan = scan_file(path, text)
-        if not scan.parsed or scan.dynamic_import:
-            return None
+        if not scan.parsed or scan.dynamic_import or "sys.path" in text:
+            return None  # imports it cannot follow from the text (a changed sys.path too)
         folder = os.path.dirname(path)
         for ref in scan.imports:
             if ref.level:
