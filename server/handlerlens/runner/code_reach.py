@@ -6,7 +6,8 @@ module, the package `__init__.py` files above it, and every module of the code r
 imports name, followed transitively (relative imports too; `from pkg import name` counts
 `pkg/name.py` when there is one). Where that cannot be told for sure — an
 `importlib.import_module`/`__import__` call, a change to `sys.path`, an import that does not
-parse, a handler module not found — the answer is None, and the caller reloads as if every file were reached.
+parse, a handler module not found — the answer is None, and the caller reloads as if every
+file were reached.
 """
 
 from __future__ import annotations
