@@ -8,7 +8,9 @@ Figures (medians; each run in a fresh temporary folder):
 - warm routed request over keep-alive (REST and HTTP API routes with a path parameter)
   against the same handler served alone (`serve main.handler`, one function: the runner then
   lends its connections to the worker, its fastest path);
-- the runner's memory (its own process and every worker, RSS) once each function was called.
+- the runner's memory (its own process and every worker, RSS) once each function was called;
+- a save of one function's module: ms until a request gets its new code, and how many of the
+  19 other functions (which share its code root) were reloaded by it.
 
 Run alone: `.venv/bin/python -m bench.whole_app_bench [--runs N] [--requests N]`. Not part of
 `make bench` yet. `sam local start-api` needs Docker, which is not here; serverless-offline is
@@ -43,19 +45,20 @@ def handler(event, context):
 
 def make_app(folder: Path, functions: int = FUNCTIONS) -> list[str]:
     """A SAM app: half the functions behind REST routes, half behind HTTP API routes, each
-    with a path parameter. Returns one request path per function."""
+    with a path parameter, each in its own module of one code root (`CodeUri: src/`).
+    Returns one request path per function."""
     (folder / "src").mkdir(parents=True)
-    (folder / "src" / "main.py").write_text(HANDLER)
     resources = []
     paths = []
     for index in range(functions):
         kind = "Api" if index % 2 == 0 else "HttpApi"
         base = f"/fn{index}"
+        (folder / "src" / f"fn{index}.py").write_text(HANDLER)
         resources.append(
             f"  Fn{index}:\n"
             "    Type: AWS::Serverless::Function\n"
             "    Properties:\n"
-            "      Handler: main.handler\n"
+            f"      Handler: fn{index}.handler\n"
             "      Events:\n"
             "        Get:\n"
             f"          Type: {kind}\n"
@@ -148,12 +151,31 @@ async def _timed_get(conn: Connection, path: str, close: bool = False) -> float:
     return took
 
 
+SAVES = 5
+
+
+async def _save_and_wait(conn: Connection, module: Path, path: str, version: int) -> float:
+    """Save a new version of one function's module; ms until a request gets the new code."""
+    marker = f'"v{version}"'
+    module.write_text(HANDLER.replace('{"id"', '{"v": ' + marker + ', "id"'))
+    began = time.perf_counter()
+    deadline = began + 10
+    while time.perf_counter() < deadline:
+        status, body = await conn.get(path)
+        if status == 200 and marker.encode() in body:
+            return (time.perf_counter() - began) * 1000.0
+        await asyncio.sleep(0.002)
+    raise RuntimeError(f"the new code of {module.name} was not served within 10 s")
+
+
 async def whole_app(runs: int, requests: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {
         "ready_s": [],
         "cold_ms": [],
         "warm_routed_ms": [],
         "memory_mib": [],
+        "save_ms": [],
+        "others_reloaded": [],
     }
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="whole-app-") as tmp:
@@ -162,7 +184,7 @@ async def whole_app(runs: int, requests: int) -> dict[str, list[float]]:
             paths = make_app(root)
             port = free_port()
             served = Served(
-                [str(HANDLERLENS), "serve", "--port", str(port), "--status-json", "--no-watch"],
+                [str(HANDLERLENS), "serve", "--port", str(port), "--status-json"],
                 root,
             )
             try:
@@ -174,8 +196,18 @@ async def whole_app(runs: int, requests: int) -> dict[str, list[float]]:
                 for index in range(requests):
                     path = paths[index % 2]  # one REST, one HTTP API route, both warm
                     samples["warm_routed_ms"].append(await _timed_get(conn, path))
-                await conn.close()
                 samples["memory_mib"].append(served.memory_mib())
+                for save in range(1, SAVES + 1):
+                    mark = len(served.events)
+                    took = await _save_and_wait(conn, root / "src" / "fn0.py", paths[0], save)
+                    samples["save_ms"].append(took)
+                    others = {
+                        e.get("function")
+                        for e in served.events[mark:]
+                        if e.get("event") == "reloading" and e.get("function") != "Fn0"
+                    }
+                    samples["others_reloaded"].append(float(len(others)))
+                await conn.close()
             finally:
                 await served.stop()
     return samples
@@ -243,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             statistics.median(app["memory_mib"]),
             "MiB",
         ),
+        ("save in one function → its new code served", statistics.median(app["save_ms"]), "ms"),
+        ("other functions reloaded by those saves (most)", max(app["others_reloaded"]), ""),
     ]
     print(f"Whole app: {FUNCTIONS} functions (SAM, REST and HTTP API routes), {args.runs} runs")
     for label, value, unit in rows:
