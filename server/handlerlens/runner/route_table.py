@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity
 from handlerlens.platforms.gateways import (
@@ -85,6 +86,25 @@ def read_routes(root: str, platform: str | None = None) -> Loaded:
     )
 
 
+def _index(routes: list[Route]) -> tuple[dict[str, list[Route]], list[Route]]:
+    """The routes that can take a request, by the request path's first segment: those whose
+    template starts with that literal segment and those that start with a parameter (or are
+    `$default`), in declaration order (match()'s tie-break); the latter alone for any other
+    first segment. Matching a request then tries a handful of routes, not every one."""
+    wild = [r for r in routes if _first_literal(r) is None]
+    index: dict[str, list[Route]] = {}
+    for key in {k for r in routes if (k := _first_literal(r)) is not None}:
+        index[key] = [r for r in routes if _first_literal(r) in (key, None)]
+    return index, wild
+
+
+def _first_literal(route: Route) -> str | None:
+    if route.path == DEFAULT:
+        return None
+    first = route.path.lstrip("/").split("/", 1)[0]
+    return None if first.startswith("{") else first
+
+
 def _takes(route: Route, path: str) -> bool:
     """Whether `route`'s template takes `path` (whatever the method)."""
     method = "GET" if route.method == "ANY" else route.method
@@ -124,6 +144,9 @@ class RouteTable:
         self._by_route: dict[int, Entry] = {}
         self._broken: set[str] = set()
         self._urls: dict[str, Entry] = {}
+        # The routes that can take a path, by its first segment (see _index).
+        self._index: dict[str, list[Route]] = {}
+        self._wild: list[Route] = []
         self.kinds: set[str] = set()
         self.problems: list[Problem] = []
         self.files: set[str] = set()
@@ -156,6 +179,7 @@ class RouteTable:
             if e.route.kind == "function-url" and e.route.function is not None
         }
         # One assignment each, in the loop's thread: a request sees the old or the new table.
+        self._index, self._wild = _index(shared)
         self.entries = entries
         self._routes = shared
         self._urls = urls
@@ -201,9 +225,9 @@ class RouteTable:
                 entry = self._urls.get(name[: -len(".localhost")])
                 if entry is not None:
                     return Hit(entry, {}, path.split("?", 1)[0] or "/")
-        routes = self._routes
-        found = match(routes, method, path)
         actual = path.split("?", 1)[0] or "/"
+        first = unquote(actual.lstrip("/").split("/", 1)[0])
+        found = match(self._index.get(first, self._wild), method, path)
         if found is None and self._stages:
             # The deployed REST URL's shape: /<stage>/items/1.
             first, _, rest = actual.lstrip("/").partition("/")
