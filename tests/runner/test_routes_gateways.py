@@ -105,3 +105,44 @@ def test_a_yandex_route_builds_on_the_yandex_platform_face() -> None:
     )
     face = gateway_face(route, "yandex")
     assert face.request_id_header == face_of("yandex", None).request_id_header
+
+
+def test_the_route_tables_index_finds_what_matching_every_route_finds() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from handlerlens.core.problems import Span
+    from handlerlens.project.routes import Route, match
+    from handlerlens.runner.route_table import Loaded, RouteTable
+
+    templates = [
+        "/",
+        "/items",
+        "/items/{id}",
+        "/{proxy+}",
+        "/a/{x}/b",
+        "/a/c/b",
+        "/{k}/c",
+        "$default",
+    ]
+    routes = [
+        Route(m, t, "http", "api", None, "$default", "2.0", "t.yaml", Span.of(i, 0))
+        for i, (m, t) in enumerate((m, t) for t in templates for m in ("GET", "ANY"))
+    ]
+    table = RouteTable("/", {}, None)
+    table.apply(Loaded(routes, []))
+    segment = st.sampled_from(["items", "a", "b", "c", "x", "", "%2F", "i%74ems"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(segment, max_size=4), st.sampled_from(["GET", "POST"]))
+    def check(parts: list[str], method: str) -> None:
+        path = "/" + "/".join(parts)
+        expected = match(routes, method, path)
+        hit = table.find(method, path)
+        if expected is None:
+            assert hit is None
+        else:
+            assert hit is not None
+            assert (hit.entry.route, hit.params) == expected
+
+    check()
