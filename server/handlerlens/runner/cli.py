@@ -359,6 +359,23 @@ def _resolve(
     return list(functions)
 
 
+def _redeclare(args: argparse.Namespace) -> list[Any]:
+    """The served functions read again from their declaring files (serve, after one of them
+    changed): what _resolve says goes into the exception, not to stderr."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        functions = _resolve(args, list(args.targets))
+    if functions is None:
+        raise ValueError(said.getvalue().strip().removeprefix("handlerlens: "))
+    if args.timeout_from and args.timeout:
+        for fn in functions:
+            fn.timeout_from = args.timeout_from  # type: ignore[attr-defined]
+    return functions
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Run the local runner until SIGINT (exit 130) or SIGTERM (exit 0); exit 2 on a usage or
     start-up error."""
@@ -403,6 +420,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         standby=not args.no_standby,
         project_root=os.path.abspath(args.root),
         platform=args.platform,
+        redeclare=lambda: _redeclare(args),
     )
 
     async def main() -> int:

@@ -77,6 +77,9 @@ class FunctionHost:
         # runner/supervisor.py): the task that starts it, once one came.
         self.lazy = False
         self._starting: asyncio.Task[None] | None = None
+        # Whether the runner reads a changed declaring file again (runner/supervisor.py), so a
+        # reload needs no "restart serve" note.
+        self.follows_declaration = False
         self.pool.on_init_start = self._init_start
 
     def _init_start(self, request_id: str | None) -> None:
@@ -98,6 +101,14 @@ class FunctionHost:
         except Superseded:
             return  # a save came while init was paused in the debugger; its reload reports
         self._announce_init(self.pool.last_error)
+
+    def redeclare(self, fn: ServedFunction) -> None:
+        """Take `fn`'s new declaration (same name, code root and platform): the next reload's
+        workers run with its entry point, environment and limits."""
+        self.fn = fn
+        self.pool.fn = fn
+        self.face = face_for(fn.platform, fn.trigger)
+        self.failures = self.face.failures
 
     def start_now(self) -> None:
         """Start a lazy function's workers (once): its first request waits for them in the
@@ -130,7 +141,8 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
-        announce.declaration_kept(self.status, self.fn, changed)
+        if not self.follows_declaration:
+            announce.declaration_kept(self.status, self.fn, changed)
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""

@@ -46,6 +46,9 @@ class ServeOptions:
     # requests go by function name only); the --platform setting, for reading them.
     project_root: str | None = None
     platform: str | None = None
+    # The served functions read again from their declaring files, after one of them changed
+    # (None: the declarations read at start are kept).
+    redeclare: Callable[[], list[ServedFunction]] | None = None
 
 
 def _outermost(roots: set[str]) -> set[str]:
@@ -57,6 +60,27 @@ def _outermost(roots: set[str]) -> set[str]:
             other != root and root.startswith(other.rstrip(os.sep) + os.sep) for other in roots
         )
     }
+
+
+def _declaration_changes(old: ServedFunction, new: ServedFunction) -> list[str]:
+    """What a declaring file's change changed for one function, for the log."""
+    found = []
+    if new.entry != old.entry:
+        found.append(f"entry point {old.entry} → {new.entry}")
+    if new.timeout != old.timeout:
+        found.append(f"timeout {old.timeout:g} → {new.timeout:g} s")
+    if new.memory != old.memory:
+        found.append(f"memory {old.memory} → {new.memory} MB")
+    if new.trigger != old.trigger:
+        found.append(f"trigger {old.trigger or 'default'} → {new.trigger or 'default'}")
+    if new.runtime != old.runtime:
+        found.append(f"runtime {old.runtime or 'default'} → {new.runtime or 'default'}")
+    if new.env != old.env:
+        names = sorted(key for key in {*old.env, *new.env} if old.env.get(key) != new.env.get(key))
+        found.append(f"environment: {', '.join(names)}")
+    if (new.root, new.platform) != (old.root, old.platform):
+        found.append("code root or platform")
+    return found
 
 
 def _concerns(host: FunctionHost, paths: set[str]) -> bool:
@@ -124,6 +148,7 @@ class Supervisor:
         self._said_waiting = False
         for host in self.hosts.values():
             host.on_unstarted = self._request_before_start
+            host.follows_declaration = options.redeclare is not None
         # The declared gateway routes, when a served function is declared in a file.
         self.routes: RouteTable | None = None
         if options.project_root is not None and any(fn.declared_in for fn in functions):
@@ -176,6 +201,12 @@ class Supervisor:
                 roots = {host.fn.root for host in self.hosts.values()}
                 if routes is not None and self.options.project_root is not None:
                     roots.add(self.options.project_root)  # its declaring files' routes
+                if self.options.redeclare is not None:  # declaring files read again
+                    roots |= {
+                        os.path.dirname(host.fn.declared_in)
+                        for host in self.hosts.values()
+                        if host.fn.declared_in is not None
+                    }
                 roots = _outermost(roots)
                 watch_task = loop.create_task(
                     watcher.watch(sorted(roots), self._on_change, self.stop_event)
@@ -340,6 +371,9 @@ class Supervisor:
         routes = self.routes
         if routes is not None and routes.loaded and any(may_hold_routes(p) for p in paths):
             self._reload_routes()
+        declaring = {host.fn.declared_in for host in self.hosts.values()} & paths
+        if declaring and self.options.redeclare is not None:
+            self._redeclare(self.options.redeclare, {p for p in declaring if p is not None})
         shared = self._shared_roots()
         for host in self.hosts.values():
             if not host.started:
@@ -354,6 +388,49 @@ class Supervisor:
             self._pending.setdefault(host, set()).update(mine)
         if self._pending and (self._reloader is None or self._reloader.done()):
             self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
+
+    def _redeclare(self, redeclare: Callable[[], list[ServedFunction]], changed: set[str]) -> None:
+        """A declaring file changed: read the served functions' declarations again and give
+        each host whose declaration changed its new one (reloaded with the code's changes)."""
+        files = ", ".join(sorted(os.path.relpath(p) for p in changed))
+        try:
+            functions = redeclare()
+        except Exception as exc:
+            self.status.human(
+                f"handlerlens: {files} changed, but the functions' declarations could not be "
+                f"read again ({exc}); they are served as declared before"
+            )
+            return
+        by_name = {fn.name: fn for fn in functions}
+        for host in self.hosts.values():
+            old = host.fn
+            new = by_name.pop(old.name, None)
+            if new is None:
+                if old.declared_in in changed:
+                    self.status.human(
+                        f"handlerlens: {old.name} is no longer declared in {files}; it is "
+                        "served as declared before until serve restarts"
+                    )
+                continue
+            differences = _declaration_changes(old, new)
+            if not differences:
+                continue
+            if (new.root, new.platform) != (old.root, old.platform):
+                self.status.human(
+                    f"handlerlens: {old.name}: {files} changed its code root or platform: "
+                    "restart serve to apply it"
+                )
+                continue
+            host.redeclare(new)
+            self.status.emit({"event": "declaration", "function": old.name, "changed": differences})
+            self.status.human(
+                f"handlerlens: {old.name}: {files} changed its declaration "
+                f"({'; '.join(differences)}): reloading"
+            )
+            if host.started:
+                self._pending.setdefault(host, set()).update(changed)
+        for name in by_name:
+            self.status.human(f"handlerlens: {name} is now declared: restart serve to serve it too")
 
     def _shared_roots(self) -> set[str]:
         """Code roots that several served functions share."""
