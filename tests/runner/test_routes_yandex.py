@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +219,29 @@ def test_a_cors_preflight_is_answered_by_the_gateway_as_the_rule_says(yandex: Ru
     assert headers["access-control-max-age"] == "60"
     # A path without a rule: OPTIONS is no route of the spec.
     assert yandex.request("OPTIONS", "/files/a", headers=ask)[0] == 404
+
+
+def test_a_gateway_spec_that_cannot_be_read_is_an_error_and_the_function_still_served(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "items.py").write_text(HANDLER)
+    (tmp_path / "notapi.yaml").write_text("title: no openapi here\n")
+    (tmp_path / "main.tf").write_text(
+        MAIN_TF.split('resource "yandex_function" "files"')[0]
+        + 'resource "yandex_api_gateway" "gone" {\n'
+        + '  name = "gone"\n  spec = file("${path.module}/gateway/missing.yaml")\n}\n'
+        + 'resource "yandex_api_gateway" "odd" {\n'
+        + '  name = "odd"\n  spec = file("${path.module}/notapi.yaml")\n}\n'
+    )
+    served = Runner(["--no-watch"], tmp_path)
+    try:
+        missing = served.wait_stderr("missing.yaml, which is not there")
+        assert "main.tf" in missing and "[route-invalid]" in missing
+        odd = served.wait_stderr("is not an OpenAPI 3 document")
+        assert "notapi.yaml" in odd
+        # No route is served: the one function answers every path, as without a gateway.
+        status, _, body = served.request("GET", "/items/1")
+        assert status == 200 and json.loads(body)["httpMethod"] == "GET"
+    finally:
+        served.stop()
