@@ -80,6 +80,8 @@ class FunctionHost:
         # Whether the runner reads a changed declaring file again (runner/supervisor.py), so a
         # reload needs no "restart serve" note.
         self.follows_declaration = False
+        # Keep a standby interpreter from the first reload on (a lazy function starts without).
+        self.standby_later = False
         self.pool.on_init_start = self._init_start
 
     def _init_start(self, request_id: str | None) -> None:
@@ -128,6 +130,9 @@ class FunctionHost:
         expected (a file the function writes into its own code root) explains itself.
         """
         changed = changed or set()
+        if self.standby_later:
+            self.standby_later = False
+            self.pool.standby = True  # this reload starts one for the next
         if self.give_back is not None:
             self.give_back()  # lent connections come back after their current request
         # An editor's or sed's temporary file comes and goes within the burst: name the files

@@ -219,6 +219,11 @@ class Supervisor:
                     # A whole app: each function starts when a request first needs it.
                     for host in self.hosts.values():
                         host.lazy = debug_port is None
+                        if host.lazy and self.options.standby:
+                            # A standby (for fast reloads) once its code is first saved: 20
+                            # functions are not 20 idle interpreters more.
+                            host.pool.standby = False
+                            host.standby_later = True
             if debug_port is not None:
                 # Listening comes first, so whoever started us learns the debug port; the
                 # workers wait for the editor, or import-time breakpoints could not stop.
