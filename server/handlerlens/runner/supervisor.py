@@ -318,11 +318,13 @@ class Supervisor:
         url = self._url
         self.status.emit(routes.event(url, reason, kept))
         if routes.active:
-            self.status.human(
-                f"handlerlens: {len(routes.entries)} route(s), all on this port without a stage "
-                "prefix as `sam local start-api` serves them (a REST stage prefix such as "
-                "/Prod/… is accepted too):"
-            )
+            how = "all on this port"
+            if routes.kinds & {"rest", "http"}:
+                how += (
+                    " without a stage prefix, as `sam local start-api` serves them (a stage "
+                    "prefix such as /Prod/… is accepted too)"
+                )
+            self.status.human(f"handlerlens: {len(routes.entries)} route(s), {how}:")
             for line in routes.describe(url):
                 self.status.human(line)
         elif reason != "start":
