@@ -87,6 +87,11 @@ paths:
       x-yc-apigateway-integration:
         type: cloud_functions
         function_id: ${ITEMS_ID}
+        context:
+          item: "{id}"
+          query: "{q}"
+          fixed: 7
+          flags: [true]
   /files/{path+}:
     get:
       operationId: getFile
@@ -163,7 +168,10 @@ def test_a_0_1_route_gets_the_url_the_template_and_the_path_parameters(yandex: R
         "requestTimeEpoch",
         "apiGateway",
     }
-    assert context["apiGateway"] == {"operationContext": {}}
+    # The integration's context, its declared parameters substituted.
+    assert context["apiGateway"] == {
+        "operationContext": {"item": "42", "query": "2", "fixed": 7, "flags": [True]}
+    }
     assert headers["X-Request-Id"] == context["requestId"]
 
 

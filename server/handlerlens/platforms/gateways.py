@@ -74,6 +74,7 @@ class GatewayRoute:
         "timeout_ms",
         "parameters",
         "cors",
+        "operation_context",
     )
 
     def __init__(
@@ -91,6 +92,7 @@ class GatewayRoute:
         timeout_ms: int | None = None,
         parameters: tuple[tuple[str, str], ...] = (),
         cors: tuple[tuple[str, str], ...] | None = None,
+        operation_context: str | None = None,
     ) -> None:
         self.kind = kind
         self.method = method
@@ -104,6 +106,7 @@ class GatewayRoute:
         self.timeout_ms = timeout_ms
         self.parameters = parameters
         self.cors = cors
+        self.operation_context = operation_context
 
     @property
     def route_key(self) -> str:
@@ -487,8 +490,11 @@ class YandexGateway(GatewayFace):
 
         route = self.route
         event = yandex_http_event.build_event(incoming, request_id, runner_env.request_id(), now)
-        event["requestContext"]["apiGateway"] = {"operationContext": {}}
         declared, multi = self._declared(event, params)
+        context: Any = {}
+        if route.operation_context is not None:
+            context = _substituted(json.loads(route.operation_context), declared)
+        event["requestContext"]["apiGateway"] = {"operationContext": context}
         if route.payload == "1.0":
             for key in ("url", "params", "multiValueParams", "pathParams"):
                 event.pop(key, None)
@@ -536,6 +542,20 @@ class YandexGateway(GatewayFace):
         self, kind: str, payload: bytes, request: IncomingRequest
     ) -> tuple[HttpReply, str | None]:
         return self.face.reply(kind, payload)
+
+
+def _substituted(value: Any, params: dict[str, str]) -> Any:
+    """An integration's `context` with `{name}` replaced by the declared parameters' values
+    (extensions/index.md: only names declared as operation parameters are substituted)."""
+    if isinstance(value, str):
+        for name, given in params.items():
+            value = value.replace("{" + name + "}", given)
+        return value
+    if isinstance(value, dict):
+        return {key: _substituted(inner, params) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_substituted(inner, params) for inner in value]
+    return value
 
 
 _FACES: dict[str, type[GatewayFace]] = {

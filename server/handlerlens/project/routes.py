@@ -15,6 +15,7 @@ declarations of one route on one API, which deploy rejects. Pure: no runner, no 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -86,7 +87,8 @@ class Route:
     `operation_id`: a Yandex spec operation's `operationId`; `timeout_ms`: the integration
     timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`);
     `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs; `cors`: the
-    API's (or Yandex path's) CORS rule as project/routes_cors.py reads it, None without one.
+    API's (or Yandex path's) CORS rule as project/routes_cors.py reads it, None without one;
+    `operation_context`: a Yandex integration's `context`, as JSON text.
     """
 
     method: str
@@ -104,6 +106,7 @@ class Route:
     timeout_ms: int | None = None
     parameters: tuple[tuple[str, str], ...] = ()
     cors: Cors | None = None
+    operation_context: str | None = None
 
     @property
     def route_key(self) -> str:
@@ -776,9 +779,32 @@ def yandex_spec_routes(
                     operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
                     parameters=_parameters(doc, item, operation),
                     cors=cors,
+                    operation_context=_json_text(yn.get(integration, "context")),
                 )
             )
     return collector.routes, problems + collector.problems
+
+
+def _json_text(node: yaml.Node | None) -> str | None:
+    """A YAML value (a map of literals, as a Yandex integration's `context`) as JSON text;
+    None when absent."""
+    if node is None:
+        return None
+
+    def value(item: yaml.Node) -> object:
+        if isinstance(item, yaml.MappingNode):
+            return {key: value(inner) for key, inner in yn.items(item)}
+        if isinstance(item, yaml.SequenceNode):
+            return [value(inner) for inner in item.value]
+        number = yn.as_number(item)
+        if number is not None and yn.as_str(item) is None:
+            return int(number) if number.is_integer() else number
+        text = yn.as_plain_text(item)
+        if text in ("true", "false") and yn.as_str(item) is None:
+            return text == "true"
+        return text
+
+    return json.dumps(value(node), ensure_ascii=False)
 
 
 def _parameters(

@@ -214,6 +214,7 @@ class RouteTable:
             timeout_ms=route.timeout_ms,
             parameters=route.parameters,
             cors=route.cors,
+            operation_context=route.operation_context,
         )
         return Entry(route, host, gateway_face(gateway, host.fn.platform))
 
