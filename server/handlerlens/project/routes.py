@@ -15,7 +15,6 @@ declarations of one route on one API, which deploy rejects. Pure: no runner, no 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +28,7 @@ from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Position, Problem, Severity, Span
 from handlerlens.core.text import LineIndex
 from handlerlens.project import probes, routes_cors
+from handlerlens.project import routes_values as rv
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.config_problems import unresolved
 from handlerlens.project.routes_cors import Cors
@@ -429,15 +429,15 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
     ) -> tuple[str, str | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
         if ref is None:
             binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
-            return IMPLICIT_REST_API, "Prod", binary, _variables(yn.get(global_api, "Variables"))
+            return IMPLICIT_REST_API, "Prod", binary, rv.variables(yn.get(global_api, "Variables"))
         api = referenced_id(ref) or yn.as_str(ref) or "?"
         props = api_props(api)
         stage = literal(yn.first(yn.get(props, "StageName"), yn.get(global_api, "StageName")))
         # SAM's Globals add to a resource's lists rather than being replaced by them.
         binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
         binary += _binary_types(yn.get(props, "BinaryMediaTypes"))
-        variables = dict(_variables(yn.get(global_api, "Variables")))
-        variables.update(_variables(yn.get(props, "Variables")))
+        variables = dict(rv.variables(yn.get(global_api, "Variables")))
+        variables.update(rv.variables(yn.get(props, "Variables")))
         return api, stage, tuple(dict.fromkeys(binary)), tuple(variables.items())
 
     def api_cors(
@@ -476,7 +476,7 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                     target=replace(
                         target,
                         stage_variables=variables,
-                        timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")),
+                        timeout_ms=rv.millis(yn.get(properties, "TimeoutInMillis")),
                         cors=routes_cors.sam_rest(api_cors(rest_ref, "Cors", global_api)),
                     ),
                 )
@@ -488,7 +488,7 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                 cors = api_cors(yn.get(properties, "ApiId"), "CorsConfiguration", global_http)
                 target = replace(
                     target,
-                    timeout_ms=_millis(yn.get(properties, "TimeoutInMillis")),
+                    timeout_ms=rv.millis(yn.get(properties, "TimeoutInMillis")),
                     cors=routes_cors.sam_http(cors),
                 )
                 if path_node is None and method_node is None:
@@ -540,22 +540,6 @@ def _declared(node: yaml.Node | None) -> str | None:
 
 def _function_url(function: str, path: str, span: Span) -> Route:
     return replace(_target(path, "function-url", function, function, DEFAULT, "2.0"), span=span)
-
-
-def _millis(node: yaml.Node | None) -> int | None:
-    """A literal integration timeout in milliseconds; None when absent or computed."""
-    text = yn.as_plain_text(node)
-    return int(text) if text is not None and text.isdigit() else None
-
-
-def _variables(node: yaml.Node | None) -> tuple[tuple[str, str], ...]:
-    """A stage's `Variables` map, its literal values only (a computed one is left out)."""
-    found = []
-    for name, value in yn.items(node):
-        text = yn.as_plain_text(value)
-        if text is not None:
-            found.append((name, text))
-    return tuple(found)
 
 
 def _binary_types(node: yaml.Node | None) -> tuple[str, ...]:
@@ -613,7 +597,7 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
                     what=what,
                     target=replace(
                         target,
-                        timeout_ms=_millis(yn.get(event, "timeoutInMillis")),
+                        timeout_ms=rv.millis(yn.get(event, "timeoutInMillis")),
                         cors=routes_cors.serverless_rest(yn.get(event, "cors")),
                     ),
                 )
@@ -716,14 +700,14 @@ def yandex_spec_routes(
     spec_cors = yn.get_path(doc, "x-yc-apigateway", "cors")
     for template, item in yn.items(yn.get(doc, "paths")):
         route_path = _template_path(template)
-        path_cors = _resolve_ref(doc, yn.get(item, "x-yc-apigateway-cors"))
+        path_cors = rv.resolve_ref(doc, yn.get(item, "x-yc-apigateway-cors"))
         cors = routes_cors.yandex(path_cors if path_cors is not None else spec_cors)
         for key, operation in yn.items(item):
             method = ANY if key == _ANY_METHOD_KEY else _OPENAPI_METHODS.get(key.lower())
             if method is None:
                 continue  # `parameters`, `summary`, `x-yc-apigateway-cors`, …
             declared = yn.get(operation, _INTEGRATION_KEY)
-            integration = _resolve_ref(doc, declared)
+            integration = rv.resolve_ref(doc, declared)
             ref_node = yn.get(declared, "$ref")
             if ref_node is not None and integration is None:
                 ref = yn.as_plain_text(ref_node) or ""
@@ -777,65 +761,12 @@ def yandex_spec_routes(
                     # A shared integration (`$ref`) is placed at the reference in the operation.
                     span=collector.span(yn.get(declared, "$ref") or at),
                     operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
-                    parameters=_parameters(doc, item, operation),
+                    parameters=rv.parameters(doc, item, operation),
                     cors=cors,
-                    operation_context=_json_text(yn.get(integration, "context")),
+                    operation_context=rv.json_text(yn.get(integration, "context")),
                 )
             )
     return collector.routes, problems + collector.problems
-
-
-def _json_text(node: yaml.Node | None) -> str | None:
-    """A YAML value (a map of literals, as a Yandex integration's `context`) as JSON text;
-    None when absent."""
-    if node is None:
-        return None
-
-    def value(item: yaml.Node) -> object:
-        if isinstance(item, yaml.MappingNode):
-            return {key: value(inner) for key, inner in yn.items(item)}
-        if isinstance(item, yaml.SequenceNode):
-            return [value(inner) for inner in item.value]
-        number = yn.as_number(item)
-        if number is not None and yn.as_str(item) is None:
-            return int(number) if number.is_integer() else number
-        text = yn.as_plain_text(item)
-        if text in ("true", "false") and yn.as_str(item) is None:
-            return text == "true"
-        return text
-
-    return json.dumps(value(node), ensure_ascii=False)
-
-
-def _parameters(
-    doc: yaml.Node, item: yaml.Node, operation: yaml.Node
-) -> tuple[tuple[str, str], ...]:
-    """The parameters an operation declares, its path item's first (the operation's own
-    replace one of the same name and place), as (name, `in`) pairs; `$ref`s followed."""
-    found: dict[tuple[str, str], None] = {}
-    for node in (item, operation):
-        for declared in yn.sequence(yn.get(node, "parameters")):
-            parameter = _resolve_ref(doc, declared)
-            name = yn.as_plain_text(yn.get(parameter, "name"))
-            where = yn.as_str(yn.get(parameter, "in"))
-            if name and where in ("path", "query", "header", "cookie"):
-                found[(name, where)] = None
-    return tuple(found)
-
-
-def _resolve_ref(doc: yaml.Node, node: yaml.Node | None) -> yaml.Node | None:
-    """Follow a local `$ref: '#/components/…'` (shared integrations): None when it leads
-    nowhere or out of the spec; a node without `$ref` as it is."""
-    ref_node = yn.get(node, "$ref")
-    if ref_node is None:
-        return node
-    ref = yn.as_str(ref_node) or ""
-    if not ref.startswith("#/"):
-        return None
-    target: yaml.Node | None = doc
-    for part in ref[2:].split("/"):
-        target = yn.get(target, part.replace("~1", "/").replace("~0", "~"))
-    return target
 
 
 def _resolve_function(
