@@ -253,3 +253,24 @@ def test_a_gateway_spec_that_cannot_be_read_is_an_error_and_the_function_still_s
         assert status == 200 and json.loads(body)["httpMethod"] == "GET"
     finally:
         served.stop()
+
+
+def test_a_function_id_is_mapped_to_a_declared_function_in_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "items.py").write_text(HANDLER)
+    (tmp_path / "gateway").mkdir()
+    (tmp_path / "gateway" / "spec.yaml").write_text(SPEC)
+    (tmp_path / "main.tf").write_text(MAIN_TF)
+    # The id of a function deployed elsewhere, served here as the declared `items`.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.handlerlens.gateway]\nfunctions = {"d4e6qqlbbhd2mm0ptjl6" = "items"}\n'
+    )
+    served = Runner(["--no-watch"], tmp_path)
+    try:
+        line = served.wait_stderr("GET /elsewhere →")
+        assert line.startswith("  GET /elsewhere → items (API Gateway)")
+        status, _, body = served.request("GET", "/elsewhere")
+        assert (status, json.loads(body)["path"]) == (200, "/elsewhere")
+        assert not [line for line in served.stderr if "route-function-unknown" in line]
+    finally:
+        served.stop()

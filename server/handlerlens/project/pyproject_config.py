@@ -31,8 +31,9 @@ FUNCTION_KEYS = frozenset(
 # Other `[tool.handlerlens]` keys are settings read elsewhere (mirroring `handlerlens.*` in
 # VS Code); list them here so they are not reported as unknown.
 SETTINGS_KEYS: frozenset[str] = frozenset(
-    {"test", "python"}
-)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter
+    {"test", "python", "gateway"}
+)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter; gateway:
+# `functions = {"<function_id>" = "<name>"}`, API Gateway specs' ids of declared functions
 TABLE_KEYS = FUNCTION_KEYS | {"functions"} | SETTINGS_KEYS
 
 _ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

@@ -74,7 +74,7 @@ def read_routes(root: str, platform: str | None = None) -> Loaded:
                 files.append((path, handle.read()))
         except (OSError, UnicodeDecodeError):
             continue
-    routes, problems = all_routes(files, model.functions)
+    routes, problems = all_routes(files, model.functions, gateway_functions(root))
     broken = [p for p in [*model.problems, *problems] if p.code == CONFIG_PARSE_ERROR]
     problems = [p for p in problems if p.code != CONFIG_PARSE_ERROR]
     return Loaded(
@@ -109,6 +109,25 @@ def _takes(route: Route, path: str) -> bool:
     """Whether `route`'s template takes `path` (whatever the method)."""
     method = "GET" if route.method == "ANY" else route.method
     return match([route], method, path) is not None
+
+
+def gateway_functions(root: str) -> dict[str, str]:
+    """`[tool.handlerlens.gateway] functions` of the root's pyproject.toml: an API Gateway
+    spec's `function_id` (a literal id, `yandex_function.<label>`, a template variable) →
+    the name of the declared function it is; {} when there is none or it does not parse."""
+    from handlerlens.project.toml_compat import TOMLDecodeError, loads
+
+    try:
+        with open(os.path.join(root, "pyproject.toml"), encoding="utf-8") as handle:
+            data = loads(handle.read())
+    except (OSError, UnicodeDecodeError, TOMLDecodeError, ValueError):
+        return {}
+    found: object = data
+    for key in ("tool", "handlerlens", "gateway", "functions"):
+        found = found.get(key) if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(key): value for key, value in found.items() if isinstance(value, str)}
 
 
 @dataclass
