@@ -313,3 +313,49 @@ def test_a_save_reloads_only_the_functions_whose_code_it_changed(tmp_path: Path)
         assert reloaded(mark) == ["First"]
     finally:
         served.stop()
+
+
+PLAIN_TEMPLATE = TEMPLATE.split("      Events:")[0]
+
+
+def test_routes_declared_while_one_function_is_served_take_its_kept_alive_connection(
+    tmp_path: Path,
+) -> None:
+    # One function, no route: its worker answers the connections lent to it. Once a route is
+    # declared, a connection already open is routed too.
+    import http.client
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(
+        "import json\n\n\ndef handler(event, context):\n"
+        "    key = event.get('resource') or event.get('routeKey')\n"
+        "    return {'statusCode': 200, 'body': json.dumps({'resource': key})}\n"
+    )
+    template = tmp_path / "template.yaml"
+    template.write_text(PLAIN_TEMPLATE)
+    served = Runner([], tmp_path)
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+    try:
+        connection.request("GET", "/items/1")
+        response = connection.getresponse()
+        # Served alone, as an HTTP API's $default route.
+        assert (response.status, json.loads(response.read())) == (200, {"resource": "$default"})
+        mark = len(served.events)
+        template.write_text(TEMPLATE)
+        served.wait_for(lambda e: e["event"] == "routes" and e["reason"] == "changed", start=mark)
+        deadline = time.monotonic() + 10
+        while True:  # the lent connection comes back after its current request
+            connection.request("GET", "/items/1")
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            if body == {"resource": "/items/{id}"} or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert body == {"resource": "/items/{id}"}
+        connection.request("GET", "/nowhere")
+        response = connection.getresponse()
+        assert response.status == 403
+        response.read()
+    finally:
+        connection.close()
+        served.stop()

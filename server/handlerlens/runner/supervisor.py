@@ -467,6 +467,10 @@ class Supervisor:
                 log.exception("runner: reading the routes failed; the last ones are kept")
                 return
             if routes.apply(loaded):
+                if routes.active:
+                    # Connections lent before routes were declared come back to be routed.
+                    for lender in self.lenders:
+                        lender.give_back()
                 self._tell_routes("changed")
             else:
                 for line in loaded.broken:
