@@ -86,6 +86,10 @@ def test_a_template_change_updates_the_routes_without_dropping_a_request(tmp_pat
         assert event["kept"] is True
         line = served.wait_stderr("the routes it declared before are kept")
         assert "template.yaml" in line
+        # and the function keeps its declaration too.
+        line = served.wait_stderr("could not be read again")
+        assert line.startswith("handlerlens: template.yaml changed, but the functions'")
+        assert not [line for line in served.stderr if "no longer declared" in line]
         assert served.request("GET", "/items")[0] == 200
 
         # Fixed again, with the list route gone: 403 for it again.

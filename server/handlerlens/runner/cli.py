@@ -368,7 +368,8 @@ def _redeclare(args: argparse.Namespace) -> list[Any]:
     said = io.StringIO()
     with contextlib.redirect_stderr(said):
         functions = _resolve(args, list(args.targets))
-    if functions is None:
+    if functions is None or "not parse" in said.getvalue():
+        # A declaring file that does not parse declares nothing now: keep what it declared.
         raise ValueError(said.getvalue().strip().removeprefix("handlerlens: "))
     if args.timeout_from and args.timeout:
         for fn in functions:

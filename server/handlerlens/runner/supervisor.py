@@ -330,9 +330,8 @@ class Supervisor:
         elif reason != "start":
             self.status.human("handlerlens: no HTTP routes are declared any more")
         for problem in routes.problems:
-            severity = "error" if problem.code == "route-conflict" else None
             line = text_line(problem)
-            if severity == "error":
+            if problem.code == "route-conflict":
                 line += " (served: the first declaration wins)"
             self.status.human(f"handlerlens: {line}")
         if routes.active:
