@@ -263,7 +263,7 @@ def test_a_function_id_is_mapped_to_a_declared_function_in_pyproject(tmp_path: P
     (tmp_path / "main.tf").write_text(MAIN_TF)
     # The id of a function deployed elsewhere, served here as the declared `items`.
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.handlerlens.gateway]\nfunctions = {"d4e6qqlbbhd2mm0ptjl6" = "items"}\n'
+        '[tool.handlerlens]\nfunction-ids = {"d4e6qqlbbhd2mm0ptjl6" = "items"}\n'
     )
     served = Runner(["--no-watch"], tmp_path)
     try:

@@ -31,9 +31,8 @@ FUNCTION_KEYS = frozenset(
 # Other `[tool.handlerlens]` keys are settings read elsewhere (mirroring `handlerlens.*` in
 # VS Code); list them here so they are not reported as unknown.
 SETTINGS_KEYS: frozenset[str] = frozenset(
-    {"test", "python", "gateway"}
-)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter; gateway:
-# `functions = {"<function_id>" = "<name>"}`, API Gateway specs' ids of declared functions
+    {"test", "python"}
+)  # [tool.handlerlens.test]: `handlerlens test`; python: the runner's interpreter
 TABLE_KEYS = FUNCTION_KEYS | {"functions"} | SETTINGS_KEYS
 
 _ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")

@@ -744,9 +744,7 @@ def yandex_spec_routes(
                         f"{method} {template}: function_id {shown} names no function declared "
                         "in this workspace, so HandlerLens cannot serve this route; declare the "
                         "function here (a Terraform yandex_function, a yc CLI script) and "
-                        "reference it as ${yandex_function.<name>.id}, or map the id to a "
-                        "declared function in pyproject.toml: [tool.handlerlens.gateway] "
-                        f'functions = {{"{shown}" = "<name>"}}.',
+                        "reference it as ${yandex_function.<name>.id}.",
                     )
                 )
             version = _plain(yn.get(integration, "payload_format_version")) or "0.1"
@@ -991,8 +989,7 @@ def all_routes(
     for path, text in terraform:
         labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
     for path, text in terraform:
-        # The workspace's own mapping (a literal function_id → a declared name) applies too.
-        module = {**(aliases or {}), **labels.get(os.path.dirname(path), {})}
+        module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
         found, issues, specs = terraform_gateway_routes(path, text, functions, module)
         routes += found
         problems += issues

@@ -112,9 +112,10 @@ def _takes(route: Route, path: str) -> bool:
 
 
 def gateway_functions(root: str) -> dict[str, str]:
-    """`[tool.handlerlens.gateway] functions` of the root's pyproject.toml: an API Gateway
-    spec's `function_id` (a literal id, `yandex_function.<label>`, a template variable) →
-    the name of the declared function it is; {} when there is none or it does not parse."""
+    """`[tool.handlerlens] function-ids` of the root's pyproject.toml: an API Gateway spec's
+    `function_id` (a literal id, `yandex_function.<label>`, a template variable) → the name of
+    the declared function it is (the mapping the editor and `check` read too); {} when there
+    is none or it does not parse."""
     from handlerlens.project.toml_compat import TOMLDecodeError, loads
 
     try:
@@ -123,11 +124,11 @@ def gateway_functions(root: str) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, TOMLDecodeError, ValueError):
         return {}
     found: object = data
-    for key in ("tool", "handlerlens", "gateway", "functions"):
+    for key in ("tool", "handlerlens", "function-ids"):
         found = found.get(key) if isinstance(found, dict) else None
     if not isinstance(found, dict):
         return {}
-    return {str(key): value for key, value in found.items() if isinstance(value, str)}
+    return {str(key): value.strip() for key, value in found.items() if isinstance(value, str)}
 
 
 @dataclass
