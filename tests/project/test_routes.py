@@ -603,3 +603,62 @@ def test_route_table_lines() -> None:
     spec_routes, _ = yandex_spec_routes(SPEC, read(SPEC), terraform_functions())
     assert spec_routes[0].describe() == "GET /items → (no function declared here) (API Gateway)"
     assert spec_routes[3].describe() == "GET /files/{path+}/meta → files (API Gateway, payload 1.0)"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the served gateway needs beyond the route: stage variables, timeouts, Yandex parameters
+
+
+def test_sam_routes_carry_stage_variables_and_the_declared_integration_timeout() -> None:
+    text = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Api:\n"
+        "    Type: AWS::Serverless::Api\n"
+        "    Properties:\n"
+        "      StageName: live\n"
+        "      Variables:\n"
+        "        color: blue\n"
+        "        size: 3\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Handler: app.handler\n"
+        "      Events:\n"
+        "        A:\n"
+        "          Type: Api\n"
+        "          Properties: {Path: /a, Method: get, RestApiId: !Ref Api, TimeoutInMillis: 900}\n"
+        "        B:\n"
+        "          Type: HttpApi\n"
+        "          Properties: {Path: /b, Method: get, TimeoutInMillis: !Ref T}\n"
+    )
+    routes, problems = sam_routes("template.yaml", text)
+    assert problems == []
+    assert [(r.route_key, r.stage_variables, r.timeout_ms) for r in routes] == [
+        ("GET /a", (("color", "blue"), ("size", "3")), 900),
+        ("GET /b", (), None),  # computed: the gateway's default applies
+    ]
+
+
+def test_yandex_routes_carry_the_operation_id_and_the_declared_parameters() -> None:
+    spec = (
+        "openapi: 3.0.0\n"
+        "components:\n"
+        "  parameters:\n"
+        "    Trace: {name: X-Trace, in: header}\n"
+        "paths:\n"
+        "  /items/{id}:\n"
+        "    parameters:\n"
+        "      - {name: id, in: path, required: true}\n"
+        "    get:\n"
+        "      operationId: getItem\n"
+        "      parameters:\n"
+        "        - {name: q, in: query}\n"
+        "        - $ref: '#/components/parameters/Trace'\n"
+        "      x-yc-apigateway-integration: {type: cloud_functions, function_id: f}\n"
+    )
+    functions = [FunctionSpec("f", "yandex", "a.b", "/p", "yc-cli")]
+    routes, _ = yandex_spec_routes("spec.yaml", spec, functions)
+    assert [(r.operation_id, r.parameters) for r in routes] == [
+        ("getItem", (("id", "path"), ("q", "query"), ("X-Trace", "header"))),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -179,29 +180,41 @@ def test_the_runners_own_output_file_in_the_code_root_does_not_reload_it(project
         served.stop()
 
 
-def test_a_changed_declaration_is_said_to_need_a_restart(tmp_path: Path):
-    # serve reads serverless.yml once: a save there reloads the code, and the new handler,
-    # timeout or trigger would silently not apply. Say so.
+def test_a_changed_declaration_applies_without_a_restart(tmp_path: Path):
+    # serve reads serverless.yml again when it changes (issue #17): the new handler, timeout
+    # or environment apply at once, and the log says what changed.
     (tmp_path / "serverless.yml").write_text(
         "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
         "functions:\n  hello:\n    handler: main.handler\n"
     )
-    (tmp_path / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "main.py").write_text(
+        "import os\n\n\ndef handler(event, context):\n    return 1\n\n\n"
+        "def other(event, context):\n    return [os.environ.get('COLOR'), "
+        "context.get_remaining_time_in_millis() > 6000]\n"
+    )
     served = Runner(["hello"], tmp_path)
     try:
         mark = len(served.events)
-        (tmp_path / "main.py").write_text("def handler(event, context):\n    return 2\n")
+        (tmp_path / "main.py").write_text(
+            (tmp_path / "main.py").read_text().replace("return 1", "return 2")
+        )
         _wait_reloaded(served, mark)
-        assert not [line for line in served.stderr if "restart serve" in line]
+        assert not [line for line in served.stderr if "declaration" in line]
         mark = len(served.events)
         path = tmp_path / "serverless.yml"
-        path.write_text(path.read_text().replace("main.handler", "main.other"))
-        _wait_reloaded(served, mark)
-        line = served.wait_stderr("restart serve")
-        assert line == (
-            "handlerlens: hello: serverless.yml changed, but serve keeps the declaration it "
-            "started with (entry point, timeout, memory, trigger, environment): restart serve "
-            "to apply it"
+        path.write_text(
+            path.read_text().replace(
+                "main.handler", "main.other\n    timeout: 9\n    environment:\n      COLOR: red"
+            )
         )
+        _wait_reloaded(served, mark)
+        line = served.wait_stderr("changed its declaration")
+        assert line == (
+            "handlerlens: hello: serverless.yml changed its declaration (entry point "
+            "main.handler → main.other; timeout 6 → 9 s; environment: COLOR): reloading"
+        )
+        assert not [line for line in served.stderr if "restart serve" in line]
+        status, _, body = served.request("POST", "/2015-03-31/functions/hello/invocations")
+        assert (status, json.loads(body)) == (200, ["red", True])
     finally:
         served.stop()

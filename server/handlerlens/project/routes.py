@@ -27,9 +27,11 @@ import yaml
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Position, Problem, Severity, Span
 from handlerlens.core.text import LineIndex
-from handlerlens.project import probes
+from handlerlens.project import probes, routes_cors
+from handlerlens.project import routes_values as rv
 from handlerlens.project import yaml_nodes as yn
 from handlerlens.project.config_problems import unresolved
+from handlerlens.project.routes_cors import Cors
 from handlerlens.project.sam_template import LAMBDA_FUNCTION, SERVERLESS_FUNCTION, referenced_id
 from handlerlens.project.serverless_config import event_pairs, function_entries
 
@@ -80,7 +82,13 @@ class Route:
     API, `$default` for HTTP APIs and Function URLs, None where there is none or it is
     computed); `payload` the event format version (`1.0`, `2.0`, Yandex `0.1`/`1.0`);
     `binary_media_types` the API's, with SAM's `~1` read as `/`. `declared_in`/`span` locate
-    the declaration (the path value, or the event when it has no path).
+    the declaration (the path value, or the event when it has no path). `stage_variables`:
+    the stage's `Variables` (SAM `AWS::Serverless::Api`), as (name, value) pairs;
+    `operation_id`: a Yandex spec operation's `operationId`; `timeout_ms`: the integration
+    timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`);
+    `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs; `cors`: the
+    API's (or Yandex path's) CORS rule as project/routes_cors.py reads it, None without one;
+    `operation_context`: a Yandex integration's `context`, as JSON text.
     """
 
     method: str
@@ -93,6 +101,12 @@ class Route:
     declared_in: str
     span: Span
     binary_media_types: tuple[str, ...] = ()
+    stage_variables: tuple[tuple[str, str], ...] = ()
+    operation_id: str | None = None
+    timeout_ms: int | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    cors: Cors | None = None
+    operation_context: str | None = None
 
     @property
     def route_key(self) -> str:
@@ -411,17 +425,27 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
     def api_props(api: str) -> yaml.Node | None:
         return next((yn.get(res, "Properties") for lid, res in resources if lid == api), None)
 
-    def rest_api(ref: yaml.Node | None) -> tuple[str, str | None, tuple[str, ...]]:
+    def rest_api(
+        ref: yaml.Node | None,
+    ) -> tuple[str, str | None, tuple[str, ...], tuple[tuple[str, str], ...]]:
         if ref is None:
             binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
-            return IMPLICIT_REST_API, "Prod", binary
+            return IMPLICIT_REST_API, "Prod", binary, rv.variables(yn.get(global_api, "Variables"))
         api = referenced_id(ref) or yn.as_str(ref) or "?"
         props = api_props(api)
         stage = literal(yn.first(yn.get(props, "StageName"), yn.get(global_api, "StageName")))
         # SAM's Globals add to a resource's lists rather than being replaced by them.
         binary = _binary_types(yn.get(global_api, "BinaryMediaTypes"))
         binary += _binary_types(yn.get(props, "BinaryMediaTypes"))
-        return api, stage, tuple(dict.fromkeys(binary))
+        variables = dict(rv.variables(yn.get(global_api, "Variables")))
+        variables.update(rv.variables(yn.get(props, "Variables")))
+        return api, stage, tuple(dict.fromkeys(binary)), tuple(variables.items())
+
+    def api_cors(
+        ref: yaml.Node | None, key: str, globals_node: yaml.Node | None
+    ) -> yaml.Node | None:
+        props = api_props(referenced_id(ref) or yn.as_str(ref) or "?") if ref is not None else None
+        return yn.first(yn.get(props, key), yn.get(globals_node, key))
 
     def http_api(ref: yaml.Node | None) -> tuple[str, str | None]:
         if ref is None:
@@ -442,19 +466,32 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
             method_node = yn.get(properties, "Method")
             at = path_node or event
             if kind == "Api":
-                api, stage, binary = rest_api(yn.get(properties, "RestApiId"))
+                rest_ref = yn.get(properties, "RestApiId")
+                api, stage, binary, variables = rest_api(rest_ref)
+                target = _target(path, "rest", api, function, stage, "1.0", binary)
                 collector.aws_route(
                     method_text=_declared(method_node),
                     path_text=_declared(path_node),
                     at=at,
                     what=what,
-                    target=_target(path, "rest", api, function, stage, "1.0", binary),
+                    target=replace(
+                        target,
+                        stage_variables=variables,
+                        timeout_ms=rv.millis(yn.get(properties, "TimeoutInMillis")),
+                        cors=routes_cors.sam_rest(api_cors(rest_ref, "Cors", global_api)),
+                    ),
                 )
             elif kind == "HttpApi":
                 api, stage = http_api(yn.get(properties, "ApiId"))
                 version = yn.as_plain_text(yn.get(properties, "PayloadFormatVersion"))
                 payload = "1.0" if version == "1.0" else "2.0"
                 target = _target(path, "http", api, function, stage, payload)
+                cors = api_cors(yn.get(properties, "ApiId"), "CorsConfiguration", global_http)
+                target = replace(
+                    target,
+                    timeout_ms=rv.millis(yn.get(properties, "TimeoutInMillis")),
+                    cors=routes_cors.sam_http(cors),
+                )
                 if path_node is None and method_node is None:
                     at = yn.get(event, "Type") or event
                     collector.routes.append(replace(target, span=collector.span(at)))
@@ -545,6 +582,7 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
         t for t in (yn.as_str(n) for n in yn.sequence(yn.get(gateway, "binaryMediaTypes"))) if t
     )
     default_payload = _plain(yn.get_path(provider, "httpApi", "payload"))
+    http_cors = routes_cors.serverless_http(yn.get_path(provider, "httpApi", "cors"))
     for function, node in function_entries(doc):
         function_payload = _plain(yn.get_path(node, "httpApi", "payload")) or default_payload
         for key, event in event_pairs(node):
@@ -552,18 +590,24 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
             at = yn.get(event, "path") or event
             if key == "http":
                 method_text, path_text = _serverless_method_path(event)
+                target = _target(path, "rest", api_name, function, stage, "1.0", binary)
                 collector.aws_route(
                     method_text=method_text,
                     path_text=path_text,
                     at=at,
                     what=what,
-                    target=_target(path, "rest", api_name, function, stage, "1.0", binary),
+                    target=replace(
+                        target,
+                        timeout_ms=rv.millis(yn.get(event, "timeoutInMillis")),
+                        cors=routes_cors.serverless_rest(yn.get(event, "cors")),
+                    ),
                 )
             elif key == "httpApi":
                 method_text, path_text = _serverless_method_path(event)
                 payload = _plain(yn.get(event, "payload")) or function_payload
                 version = "1.0" if payload == "1.0" else "2.0"
                 target = _target(path, "http", api_name, function, DEFAULT, version)
+                target = replace(target, cors=http_cors)
                 if (yn.as_str(event) or "").strip() == "*":
                     collector.routes.append(replace(target, span=collector.span(event)))
                 else:
@@ -654,14 +698,17 @@ def yandex_spec_routes(
             )
         ]
     by_name = {f.name: f for f in functions if f.platform == "yandex"}
+    spec_cors = yn.get_path(doc, "x-yc-apigateway", "cors")
     for template, item in yn.items(yn.get(doc, "paths")):
         route_path = _template_path(template)
+        path_cors = rv.resolve_ref(doc, yn.get(item, "x-yc-apigateway-cors"))
+        cors = routes_cors.yandex(path_cors if path_cors is not None else spec_cors)
         for key, operation in yn.items(item):
             method = ANY if key == _ANY_METHOD_KEY else _OPENAPI_METHODS.get(key.lower())
             if method is None:
                 continue  # `parameters`, `summary`, `x-yc-apigateway-cors`, …
             declared = yn.get(operation, _INTEGRATION_KEY)
-            integration = _resolve_ref(doc, declared)
+            integration = rv.resolve_ref(doc, declared)
             ref_node = yn.get(declared, "$ref")
             if ref_node is not None and integration is None:
                 ref = yn.as_plain_text(ref_node) or ""
@@ -714,24 +761,13 @@ def yandex_spec_routes(
                     declared_in=path,
                     # A shared integration (`$ref`) is placed at the reference in the operation.
                     span=collector.span(yn.get(declared, "$ref") or at),
+                    operation_id=yn.as_plain_text(yn.get(operation, "operationId")),
+                    parameters=rv.parameters(doc, item, operation),
+                    cors=cors,
+                    operation_context=rv.json_text(yn.get(integration, "context")),
                 )
             )
     return collector.routes, problems + collector.problems
-
-
-def _resolve_ref(doc: yaml.Node, node: yaml.Node | None) -> yaml.Node | None:
-    """Follow a local `$ref: '#/components/…'` (shared integrations): None when it leads
-    nowhere or out of the spec; a node without `$ref` as it is."""
-    ref_node = yn.get(node, "$ref")
-    if ref_node is None:
-        return node
-    ref = yn.as_str(ref_node) or ""
-    if not ref.startswith("#/"):
-        return None
-    target: yaml.Node | None = doc
-    for part in ref[2:].split("/"):
-        target = yn.get(target, part.replace("~1", "/").replace("~0", "~"))
-    return target
 
 
 def _resolve_function(

@@ -25,6 +25,11 @@ from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is
 from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.http_server import Request, Respond, Response, internal_error
 from handlerlens.runner.outcome import Outcome
+from handlerlens.runner.route_table import RouteTable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from handlerlens.runner.route_table import Hit
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -59,10 +64,16 @@ def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callab
 
 
 class App:
-    """Routes requests to served functions by path and by function name."""
+    """Routes requests to served functions: by their declared gateway routes (routes), else
+    by path prefix (`/<name>/…`) and by function name (the Invoke API)."""
 
-    def __init__(self, hosts: dict[str, FunctionHost]) -> None:
+    def __init__(self, hosts: dict[str, FunctionHost], routes: RouteTable | None = None) -> None:
         self.hosts = hosts
+        self.routes = routes
+        # The port the runner listens on (API Gateway's X-Forwarded-Port); set once listening.
+        self.port = 0
+        # The first reading of the routes, while serve starts: requests wait for it.
+        self.routes_ready: asyncio.Future[Any] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     def handle(self, request: Request, respond: Respond) -> None:
@@ -96,6 +107,28 @@ class App:
         if match and request.method == "POST":
             self._in_task(self._invoke_api(request, match.group("name")), respond)
             return
+        routes = self.routes
+        ready = self.routes_ready
+        if routes is not None and not routes.loaded and ready is not None and not ready.done():
+            self._after(ready, request, respond)
+            return
+        if routes is not None and routes.active:
+            if request.method == "OPTIONS":
+                answered = routes.preflight(request.path, request.headers)
+                if answered is not None:
+                    respond(_to_response(answered))
+                    return
+            hit = routes.find(request.method, request.path, request.header("Host"))
+            if hit is not None:
+                self._routed(hit, request, respond)
+                return
+            # A function no route reaches keeps its `/<name>/…` prefix.
+            host, path = self._route(request.path, routes.routed_hosts())
+            if host is None:
+                respond(_to_response(routes.unknown()))
+                return
+            self._http(host, request, path, respond)
+            return
         host, path = self._route(request.path)
         if host is None:
             names = ", ".join(sorted(self.hosts))
@@ -110,6 +143,17 @@ class App:
             return
         self._http(host, request, path, respond)
 
+    def _after(self, ready: asyncio.Future[Any], request: Request, respond: Respond) -> None:
+        """Answer `request` once the routes are read (as serve starts)."""
+
+        async def wait() -> None:
+            await asyncio.wait({ready})
+            self.handle(request, respond)
+
+        task = asyncio.get_running_loop().create_task(wait())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _in_task(self, answer: Coroutine[Any, Any, Response], respond: Respond) -> None:
         async def run() -> None:
             try:
@@ -123,16 +167,25 @@ class App:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _route(self, path: str) -> tuple[FunctionHost | None, str]:
-        if len(self.hosts) == 1:
-            return next(iter(self.hosts.values())), path
+    def _route(
+        self, path: str, routed: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[FunctionHost | None, str]:
+        """The host a path prefix names, and the rest of the path; `routed` functions (those
+        a gateway route reaches) are not reached by prefix."""
+        hosts = self.hosts
+        if routed:
+            hosts = {name: host for name, host in hosts.items() if name not in routed}
+            if not hosts:
+                return None, path
+        elif len(hosts) == 1:
+            return next(iter(hosts.values())), path
         first, _, rest = path.lstrip("/").partition("/")
-        host = self.hosts.get(first)
+        host = hosts.get(first)
         if host is None:
             # A qualified name (`svc-a/hello`, two functions named `hello`) spans segments.
             parts = path.lstrip("/").split("/")
             for end in range(2, len(parts) + 1):
-                host = self.hosts.get("/".join(parts[:end]))
+                host = hosts.get("/".join(parts[:end]))
                 if host is not None:
                     return host, "/" + "/".join(parts[end:])
         return host, "/" + rest
@@ -251,6 +304,105 @@ class App:
             extra=face.extra(),
             gone=request.client_gone,
         )
+
+    # -- a declared gateway route ---------------------------------------------------------
+    def _routed(self, hit: Hit, request: Request, respond: Respond) -> None:
+        """A request on a declared route: the gateway's event, checks and answers
+        (platforms/gateways.py), the function's run as for any request."""
+        entry = hit.entry
+        host, face = entry.host, entry.face
+        if host is None or face is None:
+            respond(_to_response(RouteTable.no_function()))
+            return
+        route_key = entry.route.route_key
+
+        def log_why(why: str) -> None:
+            host.status.human(f"handlerlens: {host.fn.name}: {route_key}: {why}")
+
+        refused = face.refuse(request.body_size)
+        if refused is None and request.body is None:
+            # Over the runner's own limit (8 MB) yet under the gateway's: over Lambda's too.
+            refused = face.refuse_event(request.body_size)
+        if refused is not None:
+            log_why(refused[1])
+            respond(_to_response(refused[0]))
+            return
+        assert request.body is not None
+        rid = runner_env.request_id()
+        incoming = IncomingRequest(
+            request.method,
+            request.query,
+            request.headers,
+            request.body,
+            request.client[0],
+            request.client[1],
+        )
+        host_name = request.header("Host") or "localhost"
+        event = face.event(incoming, hit.path, host_name, self.port, rid, time.time(), hit.params)
+        data = _EVENT_JSON.encode(event).encode("utf-8")
+        refused = face.refuse_event(len(data))
+        if refused is not None:
+            log_why(refused[1])
+            respond(_to_response(refused[0]))
+            return
+        rid_header = (face.request_id_header, rid)
+        answer = respond
+        gateway_timeout = face.integration_timeout()
+        if gateway_timeout is not None and gateway_timeout[0] < host.fn.timeout:
+            answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, respond)
+
+        def build(outcome: Outcome) -> Response:
+            if outcome.status == "gone":
+                return _not_run(outcome, rid_header)
+            if outcome.status != "ok":
+                return _to_response(
+                    face.failed(outcome.status, outcome.error, outcome.detail), rid_header
+                )
+            reply, why = face.reply(outcome.kind, outcome.payload, incoming)
+            if why:
+                host.status.human(f"handlerlens: {host.fn.name}: {why}")
+            return _to_response(reply, rid_header)
+
+        host.run(
+            data,
+            _answering(answer, build),
+            request_id=rid,
+            extra=face.extra(),
+            gone=request.client_gone,
+        )
+
+    @staticmethod
+    def _gateway_timer(
+        timeout: tuple[float, HttpReply, str],
+        host: FunctionHost,
+        route_key: str,
+        rid: str,
+        rid_header: tuple[str, str],
+        respond: Respond,
+    ) -> Respond:
+        """A `respond` that the gateway's integration timeout answers first if the function
+        runs past it (the function runs on, to its own timeout, as it does deployed)."""
+        seconds, reply, where = timeout
+        answered = False
+
+        def once(response: Response) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                timer.cancel()
+                respond(response)
+
+        def expired() -> None:
+            host.status.human(
+                f"handlerlens: {host.fn.name}: {route_key}: request {rid} ran past the "
+                f"gateway's integration timeout ({where}): it answered {reply.status} "
+                f"{reply.body.decode()}; the function runs on, to its own timeout "
+                f"({host.fn.timeout:g} s)"
+            )
+            once(_to_response(reply, rid_header))
+
+        timer = asyncio.get_running_loop().call_later(seconds, expired)
+        return once
 
     async def _raw(
         self, host: FunctionHost, body: bytes, gone: Callable[[], bool] | None = None

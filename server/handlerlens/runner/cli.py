@@ -424,6 +424,24 @@ def _resolve(
     return list(functions)
 
 
+def _redeclare(args: argparse.Namespace) -> list[Any]:
+    """The served functions read again from their declaring files (serve, after one of them
+    changed): what _resolve says goes into the exception, not to stderr."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        functions = _resolve(args, list(args.targets))
+    if functions is None or "not parse" in said.getvalue():
+        # A declaring file that does not parse declares nothing now: keep what it declared.
+        raise ValueError(said.getvalue().strip().removeprefix("handlerlens: "))
+    if args.timeout_from and args.timeout:
+        for fn in functions:
+            fn.timeout_from = args.timeout_from  # type: ignore[attr-defined]
+    return functions
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Run the local runner until SIGINT (exit 130) or SIGTERM (exit 0); exit 2 on a usage or
     start-up error."""
@@ -473,6 +491,9 @@ def _run_serve(args: argparse.Namespace) -> int:
         watch=not args.no_watch,
         debug_port=debug_port,
         standby=not args.no_standby,
+        project_root=os.path.abspath(args.root),
+        platform=args.platform,
+        redeclare=lambda: _redeclare(args),
     )
 
     async def main() -> int:

@@ -76,6 +76,15 @@ class FunctionHost:
         self._direct_open: dict[WorkerProcess, deque[_Call]] = {}
         # Called when a request arrives before start() (under --debug: no debugger yet).
         self.on_unstarted: Callable[[], None] | None = None
+        # Started by its first request rather than with the runner (a whole app's functions,
+        # runner/supervisor.py): the task that starts it, once one came.
+        self.lazy = False
+        self._starting: asyncio.Task[None] | None = None
+        # Whether the runner reads a changed declaring file again (runner/supervisor.py), so a
+        # reload needs no "restart serve" note.
+        self.follows_declaration = False
+        # Keep a standby interpreter from the first reload on (a lazy function starts without).
+        self.standby_later = False
         self.pool.on_init_start = self._init_start
         self.pool.on_init_failed = self._init_failed
         # A failed init's INIT_REPORT per request, until that request's START (system()).
@@ -150,6 +159,25 @@ class FunctionHost:
             return  # a save came while init was paused in the debugger; its reload reports
         self._announce_init(self.pool.last_error)
 
+    def redeclare(self, fn: ServedFunction) -> None:
+        """Take `fn`'s new declaration (same name, code root and platform): the next reload's
+        workers run with its entry point, environment and limits."""
+        self.fn = fn
+        self.pool.fn = fn
+        self.face = face_for(fn.platform, fn.trigger)
+        self.failures = self.face.failures
+
+    def start_now(self) -> None:
+        """Start a lazy function's workers (once): its first request waits for them in the
+        pool's queue, as a cold start waits for init."""
+        if self._starting is None and not self.started:
+            self._starting = asyncio.get_running_loop().create_task(self.start())
+
+    def cancel_start(self) -> None:
+        """The runner stops: a lazy start under way starts nothing more."""
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+
     async def reload(self, changed: set[str] | None = None) -> None:
         """Replace every instance with fresh processes running the code on disk.
 
@@ -157,6 +185,9 @@ class FunctionHost:
         expected (a file the function writes into its own code root) explains itself.
         """
         changed = changed or set()
+        if self.standby_later:
+            self.standby_later = False
+            self.pool.standby = True  # this reload starts one for the next
         if self.give_back is not None:
             self.give_back()  # lent connections come back after their current request
         # An editor's or sed's temporary file comes and goes within the burst: name the files
@@ -170,7 +201,8 @@ class FunctionHost:
         except Superseded:
             return
         self._announce_init(error, (time.perf_counter() - started) * 1000.0, names)
-        announce.declaration_kept(self.status, self.fn, changed)
+        if not self.follows_declaration:
+            announce.declaration_kept(self.status, self.fn, changed)
 
     def interrupt_paused(self) -> None:
         """A change arrived: end workers paused in the debugger, so the reload can proceed."""
@@ -270,8 +302,11 @@ class FunctionHost:
         warm request costs two loop turns, where a task and futures cost five.
         """
         call = _Call(self, request_id or runner_env.request_id(), event, mode, extra, done)
-        if not self.started and self.on_unstarted is not None:
-            self.on_unstarted()
+        if not self.started:
+            if self.lazy:
+                self.start_now()
+            elif self.on_unstarted is not None:
+                self.on_unstarted()
         self.pool.request(call.take)
         if call.instance is None:  # it waits: whether its client still does is asked then
             call.gone = gone

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
 from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.lender import Lender, lender_for
+from handlerlens.runner.route_table import Loaded, RouteTable, may_hold_routes, read_routes
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 
@@ -40,6 +42,69 @@ class ServeOptions:
     debug_port: int | None = None
     # Keep an interpreter ready for the next reload (off only to measure a plain restart).
     standby: bool = True
+    # The project folder whose declaring files declare the gateway routes (None: no routes,
+    # requests go by function name only); the --platform setting, for reading them.
+    project_root: str | None = None
+    platform: str | None = None
+    # The served functions read again from their declaring files, after one of them changed
+    # (None: the declarations read at start are kept).
+    redeclare: Callable[[], list[ServedFunction]] | None = None
+
+
+def _outermost(roots: set[str]) -> set[str]:
+    """The folders of `roots` no other one contains (one watch covers what is inside)."""
+    return {
+        root
+        for root in roots
+        if not any(
+            other != root and root.startswith(other.rstrip(os.sep) + os.sep) for other in roots
+        )
+    }
+
+
+def _declaration_changes(old: ServedFunction, new: ServedFunction) -> list[str]:
+    """What a declaring file's change changed for one function, for the log."""
+    found = []
+    if new.entry != old.entry:
+        found.append(f"entry point {old.entry} → {new.entry}")
+    if new.timeout != old.timeout:
+        found.append(f"timeout {old.timeout:g} → {new.timeout:g} s")
+    if new.memory != old.memory:
+        found.append(f"memory {old.memory} → {new.memory} MB")
+    if new.trigger != old.trigger:
+        found.append(f"trigger {old.trigger or 'default'} → {new.trigger or 'default'}")
+    if new.runtime != old.runtime:
+        found.append(f"runtime {old.runtime or 'default'} → {new.runtime or 'default'}")
+    if new.env != old.env:
+        names = sorted(key for key in {*old.env, *new.env} if old.env.get(key) != new.env.get(key))
+        found.append(f"environment: {', '.join(names)}")
+    if (new.root, new.platform) != (old.root, old.platform):
+        found.append("code root or platform")
+    return found
+
+
+def _concerns(host: FunctionHost, paths: set[str]) -> bool:
+    """Whether changed `paths` (in the code root `host` shares with other functions) may
+    change what `host` runs: a Python file its code reaches (runner/code_reach.py), or any
+    other change (a data file, a deleted module) — or whenever its reach cannot be told."""
+    from handlerlens.runner.code_reach import reached_files
+
+    if any(not path.endswith(".py") or not os.path.exists(path) for path in paths):
+        return True
+    reach = reached_files(host.fn.root, host.fn.entry)
+    return reach is None or any(os.path.normpath(path) in reach for path in paths)
+
+
+def _unless_routed(
+    lend: Callable[[http_server.HttpProtocol], bool], routes: RouteTable
+) -> Callable[[http_server.HttpProtocol], bool]:
+    """Lend a connection only while no route is declared: a worker answering lent
+    connections knows nothing of routes."""
+
+    def lend_unrouted(conn: http_server.HttpProtocol) -> bool:
+        return routes.loaded and not routes.active and lend(conn)
+
+    return lend_unrouted
 
 
 class PortInUse(Exception):
@@ -83,12 +148,30 @@ class Supervisor:
         self._said_waiting = False
         for host in self.hosts.values():
             host.on_unstarted = self._request_before_start
+            host.follows_declaration = options.redeclare is not None
+        # The declared gateway routes, when a served function is declared in a file.
+        self.routes: RouteTable | None = None
+        if options.project_root is not None and any(fn.declared_in for fn in functions):
+            self.routes = RouteTable(options.project_root, self.hosts, options.platform)
+        self._routes_task: asyncio.Task[None] | None = None
+        self._routes_again = False
+        self._url = ""
 
     async def run(self) -> int:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
-        app = App(self.hosts)
+        app = App(self.hosts, self.routes)
+        routes = self.routes
+        first_routes: asyncio.Task[None] | None = None
+        if routes is not None:
+            # Read while the port opens and the workers start; requests wait for it.
+            first_routes = asyncio.get_running_loop().create_task(self._first_routes())
+            app.routes_ready = first_routes
         try:
-            lend = self.lenders[0].lend if self.lenders else None
+            lend: Callable[[http_server.HttpProtocol], bool] | None = None
+            if self.lenders:
+                lend = self.lenders[0].lend
+                if routes is not None:
+                    lend = _unless_routed(lend, routes)
             access = self.status.access if self.status.access_log else None
             server = await http_server.serve(
                 app.handle, "127.0.0.1", self.options.port, MAX_BODY, lend, access
@@ -96,6 +179,7 @@ class Supervisor:
         except OSError as exc:
             raise PortInUse(str(exc)) from exc
         port = server.sockets[0].getsockname()[1]
+        app.port = port
         debug_port = None
         if self.options.debug_port is not None:
             from handlerlens.runner import debugger
@@ -114,11 +198,32 @@ class Supervisor:
             if self.options.watch:
                 # Watch before the first init: a save made while workers start still counts,
                 # and the watches exist before anyone hears that we listen.
-                roots = sorted({host.fn.root for host in self.hosts.values()})
+                roots = {host.fn.root for host in self.hosts.values()}
+                if routes is not None and self.options.project_root is not None:
+                    roots.add(self.options.project_root)  # its declaring files' routes
+                if self.options.redeclare is not None:  # declaring files read again
+                    roots |= {
+                        os.path.dirname(host.fn.declared_in)
+                        for host in self.hosts.values()
+                        if host.fn.declared_in is not None
+                    }
+                roots = _outermost(roots)
                 watch_task = loop.create_task(
-                    watcher.watch(roots, self._on_change, self.stop_event)
+                    watcher.watch(sorted(roots), self._on_change, self.stop_event)
                 )
             url = f"http://127.0.0.1:{port}"
+            self._url = url
+            if first_routes is not None:
+                await first_routes
+                if routes is not None and routes.active and len(self.hosts) > 1:
+                    # A whole app: each function starts when a request first needs it.
+                    for host in self.hosts.values():
+                        host.lazy = debug_port is None
+                        if host.lazy and self.options.standby:
+                            # A standby (for fast reloads) once its code is first saved: 20
+                            # functions are not 20 idle interpreters more.
+                            host.pool.standby = False
+                            host.standby_later = True
             if debug_port is not None:
                 # Listening comes first, so whoever started us learns the debug port; the
                 # workers wait for the editor, or import-time breakpoints could not stop.
@@ -135,6 +240,11 @@ class Supervisor:
                 watch_task.cancel()
             if self._reloader is not None:
                 self._reloader.cancel()
+            for task in (first_routes, self._routes_task):
+                if task is not None:
+                    task.cancel()
+            for host in self.hosts.values():
+                host.cancel_start()
             server.close()
             await asyncio.gather(
                 *(host.pool.close() for host in self.hosts.values()), return_exceptions=True
@@ -149,7 +259,7 @@ class Supervisor:
         worker may wait for ever (under --debug, for a DAP client that never attaches it), and
         Ctrl+C must still stop the runner; the pool's close() ends whatever started."""
         starting: asyncio.Future[Any] = asyncio.ensure_future(
-            asyncio.gather(*(host.start() for host in self.hosts.values()))
+            asyncio.gather(*(host.start() for host in self.hosts.values() if not host.lazy))
         )
         stopped: asyncio.Future[Any] = asyncio.ensure_future(self.stop_event.wait())
         try:
@@ -177,6 +287,64 @@ class Supervisor:
             f"handlerlens: serving {', '.join(self._describe())} on {url} "
             f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
         )
+        if self.routes is not None and self.routes.loaded:
+            self._tell_routes("start")
+        if any(host.lazy for host in self.hosts.values()):
+            self.status.human(
+                "handlerlens: each function starts when a request first needs it (its init "
+                "is that request's cold start), then stays warm"
+            )
+
+    async def _first_routes(self) -> None:
+        """The routes read as serve starts (the port is open meanwhile: requests wait)."""
+        assert self.routes is not None and self.options.project_root is not None
+        try:
+            loaded = await asyncio.to_thread(
+                read_routes, self.options.project_root, self.options.platform
+            )
+        except Exception as exc:  # a reader's bug must not keep the functions from serving
+            log.exception("runner: reading the routes failed")
+            loaded = Loaded([], [], [f"reading the declared routes failed: {exc}"])
+        self.routes.apply(loaded)
+        for line in loaded.broken:
+            self.status.human(f"handlerlens: warning: {line}")
+
+    def _tell_routes(self, reason: str, kept: bool = False) -> None:
+        """The route table: for people, and as a `routes` event."""
+        from handlerlens.check import text_line
+
+        routes = self.routes
+        assert routes is not None
+        url = self._url
+        self.status.emit(routes.event(url, reason, kept))
+        if routes.active:
+            how = "all on this port"
+            if routes.kinds & {"rest", "http"}:
+                how += (
+                    " without a stage prefix, as `sam local start-api` serves them (a stage "
+                    "prefix such as /Prod/… is accepted too)"
+                )
+            self.status.human(f"handlerlens: {len(routes.entries)} route(s), {how}:")
+            for line in routes.describe(url):
+                self.status.human(line)
+        elif reason != "start":
+            self.status.human("handlerlens: no HTTP routes are declared any more")
+        for problem in routes.problems:
+            line = text_line(problem)
+            if problem.code == "route-conflict":
+                line += " (served: the first declaration wins)"
+            self.status.human(f"handlerlens: {line}")
+        if routes.active:
+            routed = routes.routed_hosts()
+            for host in self.hosts.values():
+                if host.fn.name in routed:
+                    continue
+                name = host.fn.name
+                self.status.human(
+                    f"handlerlens: {name} has no HTTP route: call it through the Invoke API, "
+                    f"POST {url}/2015-03-31/functions/{host.fn.function_name}/invocations "
+                    f"(or its HTTP face at {url}/{name}/…)"
+                )
 
     async def _wait_for_debugger(self, debug_port: int) -> bool:
         from handlerlens.runner import debugger
@@ -206,12 +374,19 @@ class Supervisor:
         ]
 
     async def _on_change(self, paths: set[str]) -> None:
+        routes = self.routes
+        if routes is not None and routes.loaded and any(may_hold_routes(p) for p in paths):
+            self._reload_routes()
+        declaring = {host.fn.declared_in for host in self.hosts.values()} & paths
+        if declaring and self.options.redeclare is not None:
+            self._redeclare(self.options.redeclare, {p for p in declaring if p is not None})
+        shared = self._shared_roots()
         for host in self.hosts.values():
             if not host.started:
                 continue
             root = host.fn.root
             mine = {path for path in paths if path == root or path.startswith(root + os.sep)}
-            if not mine:
+            if not mine or (root in shared and not _concerns(host, mine)):
                 continue
             # A reload whose init sits at a breakpoint would otherwise hold every later one
             # until someone presses Continue. The watcher is never kept waiting either.
@@ -219,6 +394,92 @@ class Supervisor:
             self._pending.setdefault(host, set()).update(mine)
         if self._pending and (self._reloader is None or self._reloader.done()):
             self._reloader = asyncio.get_running_loop().create_task(self._reload_pending())
+
+    def _redeclare(self, redeclare: Callable[[], list[ServedFunction]], changed: set[str]) -> None:
+        """A declaring file changed: read the served functions' declarations again and give
+        each host whose declaration changed its new one (reloaded with the code's changes)."""
+        files = ", ".join(sorted(os.path.relpath(p) for p in changed))
+        try:
+            functions = redeclare()
+        except Exception as exc:
+            self.status.human(
+                f"handlerlens: {files} changed, but the functions' declarations could not be "
+                f"read again ({exc}); they are served as declared before"
+            )
+            return
+        by_name = {fn.name: fn for fn in functions}
+        for host in self.hosts.values():
+            old = host.fn
+            new = by_name.pop(old.name, None)
+            if new is None:
+                if old.declared_in in changed:
+                    self.status.human(
+                        f"handlerlens: {old.name} is no longer declared in {files}; it is "
+                        "served as declared before until serve restarts"
+                    )
+                continue
+            differences = _declaration_changes(old, new)
+            if not differences:
+                continue
+            if (new.root, new.platform) != (old.root, old.platform):
+                self.status.human(
+                    f"handlerlens: {old.name}: {files} changed its code root or platform: "
+                    "restart serve to apply it"
+                )
+                continue
+            host.redeclare(new)
+            self.status.emit({"event": "declaration", "function": old.name, "changed": differences})
+            self.status.human(
+                f"handlerlens: {old.name}: {files} changed its declaration "
+                f"({'; '.join(differences)}): reloading"
+            )
+            if host.started:
+                self._pending.setdefault(host, set()).update(changed)
+        for name in by_name:
+            self.status.human(f"handlerlens: {name} is now declared: restart serve to serve it too")
+
+    def _shared_roots(self) -> set[str]:
+        """Code roots that several served functions share."""
+        seen: set[str] = set()
+        shared: set[str] = set()
+        for host in self.hosts.values():
+            (shared if host.fn.root in seen else seen).add(host.fn.root)
+        return shared
+
+    def _reload_routes(self) -> None:
+        """Read the routes again, once at a time: a change during a reading reads again."""
+        if self._routes_task is not None and not self._routes_task.done():
+            self._routes_again = True
+            return
+        self._routes_task = asyncio.get_running_loop().create_task(self._read_routes_again())
+
+    async def _read_routes_again(self) -> None:
+        routes = self.routes
+        assert routes is not None and self.options.project_root is not None
+        while True:
+            self._routes_again = False
+            try:
+                loaded = await asyncio.to_thread(
+                    read_routes, self.options.project_root, self.options.platform
+                )
+            except Exception:
+                log.exception("runner: reading the routes failed; the last ones are kept")
+                return
+            if routes.apply(loaded):
+                if routes.active:
+                    # Connections lent before routes were declared come back to be routed.
+                    for lender in self.lenders:
+                        lender.give_back()
+                self._tell_routes("changed")
+            else:
+                for line in loaded.broken:
+                    self.status.human(
+                        f"handlerlens: {line}; the routes it declared before are kept until "
+                        "it parses again"
+                    )
+                self.status.emit(routes.event(self._url, "changed", kept=True))
+            if not self._routes_again:
+                return
 
     async def _reload_pending(self) -> None:
         while self._pending:

@@ -1,0 +1,352 @@
+"""The app's route table: which served function answers which method and path, through which
+gateway (project/routes.py reads the declarations; platforms/gateways.py is each gateway).
+
+Read when `serve` starts and again whenever a declaring file changes, off the event loop; the
+table in use is swapped in one assignment, so a request that comes while the routes reload is
+answered by the last table, never held. A declaring file that stops parsing keeps the last good
+table, and the runner says why.
+
+Every route shares the runner's one port, as `sam local start-api` serves every API of a
+template on one: no stage prefix in the URL (`/items/1`), though a REST API's stage prefix is
+accepted too (`/Prod/items/1`, the deployed URL's shape). Where two declarations take one
+route, the first declared wins (project/routes.py `match` breaks ties by declaration order).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from handlerlens.core.problems import Problem, Severity
+from handlerlens.platforms.gateways import (
+    GatewayFace,
+    GatewayRoute,
+    gateway_face,
+    preflight,
+    unknown_route,
+)
+from handlerlens.platforms.http_reply import HttpReply
+from handlerlens.project.routes import DEFAULT, Route, match
+
+if TYPE_CHECKING:
+    from handlerlens.runner.host import FunctionHost
+
+# The declaring files that can hold routes, by name (the readers decide by content).
+_ROUTE_SUFFIXES = (".yml", ".yaml", ".json", ".template", ".tf")
+NO_FUNCTION = {"message": "No function defined for resource method"}
+
+
+def may_hold_routes(path: str) -> bool:
+    """Whether a changed file may change the routes (cheap: by its name)."""
+    return path.lower().endswith(_ROUTE_SUFFIXES)
+
+
+@dataclass
+class Loaded:
+    """One reading of the project's declaring files."""
+
+    routes: list[Route]
+    problems: list[Problem]
+    # Declaring files that do not parse now: `path:line:col: …` lines.
+    broken: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    broken_paths: set[str] = field(default_factory=set)
+
+
+def read_routes(root: str, platform: str | None = None) -> Loaded:
+    """Every route declared under `root` (blocking: files are read and parsed)."""
+    from handlerlens.check import text_line
+    from handlerlens.project import discover
+    from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
+    from handlerlens.project.routes import all_routes
+    from handlerlens.project.walk import walk_project
+
+    model = discover(root, platform_setting=platform)
+    candidates, _ = walk_project(root)
+    files: list[tuple[str, str]] = []
+    for path in candidates:
+        if not may_hold_routes(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                files.append((path, handle.read()))
+        except (OSError, UnicodeDecodeError):
+            continue
+    routes, problems = all_routes(files, model.functions, gateway_functions(root))
+    broken = [p for p in [*model.problems, *problems] if p.code == CONFIG_PARSE_ERROR]
+    problems = [p for p in problems if p.code != CONFIG_PARSE_ERROR]
+    return Loaded(
+        routes,
+        problems,
+        sorted({text_line(p) for p in broken}),
+        {os.path.normpath(path) for path, _ in files},
+        {os.path.normpath(p.path) for p in broken},
+    )
+
+
+def _index(routes: list[Route]) -> tuple[dict[str, list[Route]], list[Route]]:
+    """The routes that can take a request, by the request path's first segment: those whose
+    template starts with that literal segment and those that start with a parameter (or are
+    `$default`), in declaration order (match()'s tie-break); the latter alone for any other
+    first segment. Matching a request then tries a handful of routes, not every one."""
+    wild = [r for r in routes if _first_literal(r) is None]
+    index: dict[str, list[Route]] = {}
+    for key in {k for r in routes if (k := _first_literal(r)) is not None}:
+        index[key] = [r for r in routes if _first_literal(r) in (key, None)]
+    return index, wild
+
+
+def _first_literal(route: Route) -> str | None:
+    if route.path == DEFAULT:
+        return None
+    first = route.path.lstrip("/").split("/", 1)[0]
+    return None if first.startswith("{") else first
+
+
+def _takes(route: Route, path: str) -> bool:
+    """Whether `route`'s template takes `path` (whatever the method)."""
+    method = "GET" if route.method == "ANY" else route.method
+    return match([route], method, path) is not None
+
+
+def gateway_functions(root: str) -> dict[str, str]:
+    """`[tool.handlerlens] function-ids` of the root's pyproject.toml: an API Gateway spec's
+    `function_id` (a literal id, `yandex_function.<label>`, a template variable) → the name of
+    the declared function it is (the mapping the editor and `check` read too); {} when there
+    is none or it does not parse."""
+    from handlerlens.project.toml_compat import TOMLDecodeError, loads
+
+    try:
+        with open(os.path.join(root, "pyproject.toml"), encoding="utf-8") as handle:
+            data = loads(handle.read())
+    except (OSError, UnicodeDecodeError, TOMLDecodeError, ValueError):
+        return {}
+    found: object = data
+    for key in ("tool", "handlerlens", "function-ids"):
+        found = found.get(key) if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(key): value.strip() for key, value in found.items() if isinstance(value, str)}
+
+
+@dataclass
+class Entry:
+    """One route as served: its declaration, its host (None: no served function answers
+    it) and its gateway's face."""
+
+    route: Route
+    host: FunctionHost | None
+    face: GatewayFace | None
+    why_unserved: str = ""
+
+
+@dataclass
+class Hit:
+    """A request's route: the entry, the path parameters, the path without a stage prefix."""
+
+    entry: Entry
+    params: dict[str, str]
+    path: str
+
+
+class RouteTable:
+    """The routes of the served functions, swapped whole on each reload."""
+
+    def __init__(self, root: str, hosts: dict[str, FunctionHost], platform: str | None) -> None:
+        self.root = root
+        self.hosts = hosts
+        self.platform = platform
+        self.entries: list[Entry] = []
+        self._routes: list[Route] = []
+        self._stages: dict[str, list[Route]] = {}
+        self._by_route: dict[int, Entry] = {}
+        self._broken: set[str] = set()
+        self._urls: dict[str, Entry] = {}
+        # The routes that can take a path, by its first segment (see _index).
+        self._index: dict[str, list[Route]] = {}
+        self._wild: list[Route] = []
+        self.kinds: set[str] = set()
+        self.problems: list[Problem] = []
+        self.files: set[str] = set()
+        self.loaded = False
+
+    @property
+    def active(self) -> bool:
+        """Whether any route is declared (without, requests go by function name)."""
+        return bool(self.entries)
+
+    def routed_hosts(self) -> set[str]:
+        return {e.host.fn.name for e in self.entries if e.host is not None}
+
+    def apply(self, loaded: Loaded) -> bool:
+        """Use `loaded` unless a declaring file stopped parsing since the last table; False
+        when that last good table is kept."""
+        if self.loaded and loaded.broken_paths - self._broken:
+            return False
+        self._broken = loaded.broken_paths
+        entries = [self._entry(route) for route in loaded.routes]
+        shared = [r for r in loaded.routes if r.kind != "function-url"]
+        by_stage: dict[str, list[Route]] = {}
+        for route in shared:
+            if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
+                by_stage.setdefault(route.stage, []).append(route)
+        # A Function URL owns every path of its own host: `<function>.localhost`.
+        urls = {
+            e.route.function.lower(): e
+            for e in entries
+            if e.route.kind == "function-url" and e.route.function is not None
+        }
+        # One assignment each, in the loop's thread: a request sees the old or the new table.
+        self._index, self._wild = _index(shared)
+        self.entries = entries
+        self._routes = shared
+        self._urls = urls
+        self._by_route = {id(e.route): e for e in entries}
+        self._stages = by_stage
+        self.kinds = {route.kind for route in shared}
+        self.problems = loaded.problems
+        self.files = loaded.files
+        self.loaded = True
+        return True
+
+    def _entry(self, route: Route) -> Entry:
+        if route.function is None:
+            return Entry(route, None, None, "its function is not declared in this workspace")
+        found = [h for h in self.hosts.values() if h.fn.function_name == route.function]
+        if len(found) > 1:
+            same = [h for h in found if h.fn.declared_in == os.path.abspath(route.declared_in)]
+            found = same or found
+        if not found:
+            return Entry(route, None, None, f"{route.function} is not served")
+        host = found[0]
+        gateway = GatewayRoute(
+            kind=route.kind,
+            method=route.method,
+            template=route.path,
+            api=route.api,
+            stage=route.stage,
+            payload=route.payload,
+            binary_media_types=route.binary_media_types,
+            stage_variables=route.stage_variables,
+            operation_id=route.operation_id,
+            timeout_ms=route.timeout_ms,
+            parameters=route.parameters,
+            cors=route.cors,
+            operation_context=route.operation_context,
+        )
+        return Entry(route, host, gateway_face(gateway, host.fn.platform))
+
+    def find(self, method: str, path: str, host: str | None = None) -> Hit | None:
+        """The route for one request (its raw path and Host header), or None."""
+        if self._urls and host:
+            name = host.rsplit(":", 1)[0].lower() if not host.endswith("]") else ""
+            if name.endswith(".localhost"):
+                entry = self._urls.get(name[: -len(".localhost")])
+                if entry is not None:
+                    return Hit(entry, {}, path.split("?", 1)[0] or "/")
+        actual = path.split("?", 1)[0] or "/"
+        first = unquote(actual.lstrip("/").split("/", 1)[0])
+        found = match(self._index.get(first, self._wild), method, path)
+        if found is None and self._stages:
+            # The deployed REST URL's shape: /<stage>/items/1.
+            first, _, rest = actual.lstrip("/").partition("/")
+            staged = self._stages.get(first)
+            if staged is not None:
+                actual = "/" + rest
+                found = match(staged, method, actual)
+        if found is None:
+            return None
+        route, params = found
+        return Hit(self._by_route[id(route)], params, actual)
+
+    def preflight(self, path: str, headers: list[tuple[str, str]]) -> HttpReply | None:
+        """The gateway's own answer to an OPTIONS request on a path whose API declares CORS
+        (and that routes no OPTIONS to a function), else None."""
+        actual = path.split("?", 1)[0] or "/"
+        candidates = [(self._routes, actual)]
+        first, _, rest = actual.lstrip("/").partition("/")
+        if first in self._stages:
+            candidates.append((self._stages[first], "/" + rest))
+        for routes, wanted in candidates:
+            at_path = [r for r in routes if r.path != DEFAULT and _takes(r, wanted)]
+            if not at_path or any(r.method == "OPTIONS" for r in at_path):
+                continue
+            with_cors = [r for r in at_path if r.cors is not None]
+            if with_cors:
+                template = with_cors[0].path
+                methods = [r.method for r in at_path if r.path == template]
+                assert with_cors[0].cors is not None
+                return preflight(with_cors[0].cors, headers, methods)
+        return None
+
+    def unknown(self) -> HttpReply:
+        """The gateway's answer to a request no route takes."""
+        return unknown_route(self.kinds)[0]
+
+    @staticmethod
+    def no_function() -> HttpReply:
+        """A route whose function is not served here (`sam local start-api`'s answer)."""
+        return HttpReply.json(502, NO_FUNCTION)
+
+    # -- telling people -------------------------------------------------------------------
+    def describe(self, url: str) -> list[str]:
+        """The route table's lines, each with the URL to call."""
+        lines = []
+        for entry in self.entries:
+            line = f"  {entry.route.describe()}  {self.url_of(entry.route, url)}"
+            if entry.host is None:
+                line += f"  (not served: {entry.why_unserved})"
+            lines.append(line)
+        return lines
+
+    @staticmethod
+    def url_of(route: Route, url: str) -> str:
+        """The URL to call a route at: the runner's (`url`) and the route's path; a Function
+        URL's own host, `http://<function>.localhost:<port>/`."""
+        if route.kind == "function-url" and route.function is not None:
+            scheme, _, address = url.partition("://")
+            port = address.rsplit(":", 1)[-1]
+            return f"{scheme}://{route.function.lower()}.localhost:{port}/"
+        return url + ("/" if route.path == DEFAULT else route.path)
+
+    def event(self, url: str, reason: str, kept: bool = False) -> dict[str, Any]:
+        """The `routes` status event."""
+        routes = []
+        for entry in self.entries:
+            route = entry.route
+            routes.append(
+                {
+                    "method": route.method,
+                    "path": route.path,
+                    "routeKey": route.route_key,
+                    "function": route.function,
+                    "served": entry.host.fn.name if entry.host is not None else None,
+                    "kind": route.kind,
+                    "api": route.api,
+                    "stage": route.stage,
+                    "payload": route.payload,
+                    "url": self.url_of(route, url),
+                    "declaredIn": route.declared_in,
+                    "line": route.span.start.line + 1,
+                }
+            )
+        problems = [
+            {
+                "path": p.path,
+                "line": p.span.start.line + 1,
+                "column": p.span.start.character + 1,
+                "severity": "error" if p.severity == Severity.ERROR else "warning",
+                "code": p.code,
+                "message": p.message,
+            }
+            for p in self.problems
+        ]
+        return {
+            "event": "routes",
+            "reason": reason,
+            "kept": kept,
+            "routes": routes,
+            "problems": problems,
+        }
