@@ -5,6 +5,7 @@
 # examples/ (or E2E_WORKSPACE), and runs tests/e2e/vscode.test.js.
 # Artifacts (screenshots, timings.json, code-server and extension logs): test-artifacts/e2e/.
 # Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=1,
+#      E2E_SETTINGS (a JSON object merged into the user settings),
 #      E2E_SCENARIO=restricted (workspace trust on, the folder left untrusted; artifacts go to
 #      test-artifacts/e2e-restricted/).
 set -euo pipefail
@@ -30,17 +31,18 @@ RUN="$(mktemp -d "${TMPDIR:-/tmp}/handlerlens-e2e.XXXXXX")"
 mkdir -p "$RUN/data/User" "$RUN/ext" "$RUN/xdg" "$RUN/tmp" "$RUN/workspace"
 cp -r "${E2E_WORKSPACE:-$REPO/examples}/." "$RUN/workspace/"
 TRUST_ARGS=(--disable-workspace-trust)
-if [ "$SCENARIO" = restricted ]; then
-  TRUST_ARGS=()
+[ "$SCENARIO" = restricted ] && TRUST_ARGS=()
+# The user settings: tests/e2e/settings.json, workspace trust on in the restricted scenario,
+# and E2E_SETTINGS (a JSON object, e.g. '{"handlerlens.trace.server": "verbose"}') on top.
+SCENARIO="$SCENARIO" E2E_SETTINGS="${E2E_SETTINGS:-}" \
   python3 - "$HERE/settings.json" "$RUN/data/User/settings.json" <<'PY'
-import json, sys
+import json, os, sys
 settings = json.load(open(sys.argv[1]))
-settings["security.workspace.trust.enabled"] = True
+if os.environ["SCENARIO"] == "restricted":
+    settings["security.workspace.trust.enabled"] = True
+settings.update(json.loads(os.environ["E2E_SETTINGS"] or "{}"))
 json.dump(settings, open(sys.argv[2], "w"), indent=2)
 PY
-else
-  cp "$HERE/settings.json" "$RUN/data/User/settings.json"
-fi
 
 # Keep code-server out of ~/.config, ~/.local, ~/.cache and /tmp (ipc sockets).
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"

@@ -98,3 +98,21 @@ def examples(tmp_path: Path) -> Path:
     target = tmp_path / "examples"
     shutil.copytree(EXAMPLES, target)
     return target
+
+
+async def when_ready(client: LanguageClient, path: Path) -> None:
+    """Return once the server has read the workspace: a hover waits for that. (Code lenses
+    asked for earlier come back empty from a client that takes workspace/codeLens/refresh, as
+    VS Code does, and are asked for again when the server says so.)"""
+    await client.text_document_hover_async(
+        lsp.HoverParams(lsp.TextDocumentIdentifier(path.as_uri()), lsp.Position(0, 0))
+    )
+
+
+async def code_lenses(client: LanguageClient, path: Path) -> list[lsp.CodeLens]:
+    """The code lenses of `path` once the server has read the workspace."""
+    await when_ready(client, path)
+    result = await client.text_document_code_lens_async(
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
+    )
+    return result or []

@@ -10,14 +10,17 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.conftest import change_document, open_document, running_server, wait_for_diagnostics
+from tests.lsp.conftest import (
+    change_document,
+    code_lenses,
+    open_document,
+    running_server,
+    wait_for_diagnostics,
+)
 
 
 async def _lenses(client: object, path: Path) -> list[lsp.CodeLens]:
-    result = await client.text_document_code_lens_async(  # type: ignore[attr-defined]
-        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
-    )
-    return result or []
+    return await code_lenses(client, path)  # type: ignore[arg-type]
 
 
 async def _poll_lenses(

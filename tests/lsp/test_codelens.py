@@ -8,6 +8,7 @@ from lsprotocol import types as lsp
 
 from tests.lsp.conftest import (
     change_document,
+    code_lenses,
     open_document,
     running_server,
     wait_for_diagnostics,
@@ -15,10 +16,7 @@ from tests.lsp.conftest import (
 
 
 async def _lenses(client: object, path: Path) -> list[lsp.CodeLens]:
-    result = await client.text_document_code_lens_async(  # type: ignore[attr-defined]
-        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
-    )
-    return result or []
+    return await code_lenses(client, path)  # type: ignore[arg-type]
 
 
 async def test_run_and_debug_lenses_for_each_handler(examples: Path) -> None:

@@ -21,7 +21,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from handlerlens.runner.http_server import BODY_IDLE_TIMEOUT, HEAD_TIMEOUT
-from tests.lsp.conftest import EXAMPLES, running_server
+from tests.lsp.conftest import EXAMPLES, running_server, when_ready
 from tests.reliability.raw_http import (
     descendants,
     exchange,
@@ -303,10 +303,8 @@ async def test_event_paths_outside_the_events_folder_are_refused(tmp_path: Path)
     states: list[Any] = []
     async with running_server(workspace) as client:
         client.feature("handlerlens/runnerState")(lambda params: states.append(params))
-        # Lenses are answered once the workspace has been discovered.
-        await client.text_document_code_lens_async(
-            lsp.CodeLensParams(lsp.TextDocumentIdentifier((workspace / "greeter/main.py").as_uri()))
-        )
+        # A hover is answered once the workspace has been discovered.
+        await when_ready(client, workspace / "greeter" / "main.py")
         functions = await client.workspace_execute_command_async(
             lsp.ExecuteCommandParams(command="handlerlens.server.listFunctions", arguments=[{}])
         )

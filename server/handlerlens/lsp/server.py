@@ -127,6 +127,13 @@ class HandlerLensServer(LanguageServer):
             await self.discover(ws)
         self.publish_all()
         self.ready.set()
+        self.lens_refresh()  # lenses asked for while the workspace was read came back empty
+
+    @property
+    def lenses_refresh(self) -> bool:
+        """Whether the client re-requests code lenses when told (workspace/codeLens/refresh)."""
+        caps = self.client_capabilities.workspace
+        return bool(caps and caps.code_lens and caps.code_lens.refresh_support)
 
     async def discover(self, ws: WorkspaceState) -> None:
         """Re-read one workspace's declarations; log what the walk left out (its caps)."""
@@ -183,8 +190,7 @@ class HandlerLensServer(LanguageServer):
 
     def lens_refresh(self) -> None:
         """Ask the client to re-request code lenses, when it supports that."""
-        caps = self.client_capabilities.workspace
-        if caps and caps.code_lens and caps.code_lens.refresh_support:
+        if self.lenses_refresh:
             self.workspace_code_lens_refresh(None)
 
     # -- publishing ------------------------------------------------------------------------

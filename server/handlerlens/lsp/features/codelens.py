@@ -71,6 +71,11 @@ def register(server: HandlerLensServer) -> None:
         path = to_path(params.text_document.uri)
         if path is None or not path.endswith(".py"):
             return None
+        if not ls.ready.is_set() and ls.lenses_refresh:
+            # The workspace is still being read. Answer now, and ask for lenses again once it
+            # is read: VS Code paces its later lens requests by how long this one took, and a
+            # 5 s wait here delayed the lenses by as much again after the refresh.
+            return None
         try:
             await asyncio.wait_for(ls.ready.wait(), READY_WAIT_SECONDS)
         except asyncio.TimeoutError:
