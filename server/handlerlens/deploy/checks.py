@@ -47,6 +47,10 @@ _ENV_OPAQUE = re.compile(
     r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
     r"\b|Variables\s*:\s*!|\"Variables\"\s*:\s*\{\s*\"(?:Fn::|Ref)|Fn::Transform|env_file|dotenv"
 )
+# The same, case-sensitive, for an ASCII text lowercased: the same answer (ASCII letters fold
+# only to each other) in a sixth of the time (sre finds no literal to skip ahead to under
+# IGNORECASE; a big template's search was most of the deploy checks' cost).
+_ENV_OPAQUE_LOWER = re.compile(_ENV_OPAQUE.pattern.replace("(?mi)", "(?m)").lower())
 
 
 @dataclass
@@ -61,6 +65,52 @@ class DeployResult:
     unresolved: set[str] = field(default_factory=set)
 
 
+class _Declaring:
+    """What the deploy checks read in the text of what declares a function, each computed when
+    first asked (most functions need none of it: an import judged by the standard library or
+    the manifest, an environment variable the declaration names) and kept for the functions
+    declared by the same text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._layers: bool | None = None
+        self._env_opaque: bool | None = None
+
+    @property
+    def layers(self) -> bool:
+        """Whether the declaration gives functions layers."""
+        if self._layers is None:
+            self._layers = bool(LAYERS.search(self.text))
+        return self._layers
+
+    @property
+    def env_opaque(self) -> bool:
+        """Whether the declaration computes the environment or reads it from elsewhere."""
+        if self._env_opaque is None:
+            text = self.text
+            if text.isascii():
+                self._env_opaque = _ENV_OPAQUE_LOWER.search(text.lower()) is not None
+            else:
+                self._env_opaque = _ENV_OPAQUE.search(text) is not None
+        return self._env_opaque
+
+    def has_word(self, name: str) -> bool:
+        """Whether `name` is one of the text's words (maximal runs of `[\\w-]`)."""
+        if not _WORD.fullmatch(name):
+            return False
+        text, at = self.text, self.text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            if (at == 0 or not _WORD.match(text, at - 1)) and not _WORD.match(text, end):
+                return True
+            at = text.find(name, at + 1)
+        return False
+
+
+_WORD = re.compile(r"[\w-]+")
+_NO_DECLARATION = _Declaring("")
+
+
 @dataclass
 class _Context:
     spec: FunctionSpec
@@ -71,9 +121,7 @@ class _Context:
     manifest_path: str | None  # the manifest a fix should add to
     installed: set[str]  # canonical distribution names installed with the deployment
     undecided: set[str]  # installed distributions whose dependencies are unknown here
-    layers: bool
-    env_opaque: bool  # the declaring file computes the environment or reads it elsewhere
-    declaring_words: frozenset[str]  # every word of the declaring file
+    declaring: _Declaring
 
 
 class DeployChecker:
@@ -85,8 +133,8 @@ class DeployChecker:
         # Texts read during one update (many functions share files): dropped after it.
         self.memo: dict[str, str | None] = {}
         self.memo_folders: set[str] = set()
-        # Per declaring file's text: (has layers, environment computed elsewhere, its words).
-        self._declaring: dict[str, tuple[str, bool, bool, frozenset[str]]] = {}
+        # Per declaring file (its paths): its text and what was read in it.
+        self._declaring: dict[str, tuple[str, _Declaring]] = {}
         self._setter_cache: dict[
             str, tuple[str, list[str], dict[str, list[tuple[int, re.Match[str]]]]]
         ] = {}
@@ -103,13 +151,12 @@ class DeployChecker:
         text = self.memo[path] = self.sources.text(path)
         return text
 
-    def _declaring_facts(self, path: str, text: str) -> tuple[bool, bool, frozenset[str]]:
+    def _declaring_facts(self, path: str, text: str) -> _Declaring:
         hit = self._declaring.get(path)
         if hit is None or hit[0] != text:
-            words = frozenset(re.findall(r"[\w-]+", text))
-            hit = (text, bool(LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
+            hit = (text, _Declaring(text))
             self._declaring[path] = hit
-        return hit[1], hit[2], hit[3]
+        return hit[1]
 
     def _declaring_text(self, spec: FunctionSpec) -> tuple[str, str | None]:
         """The text of what declares `spec`: its declaring file (and the files its runtime and
@@ -235,10 +282,8 @@ class DeployChecker:
             installed |= facts.AWS_PREINSTALLED_DISTS
         closure, undecided = dists.closure(installed)
         key, declaring = self._declaring_text(spec)
-        layers, env_opaque, words = (
-            self._declaring_facts(key, declaring)
-            if declaring is not None
-            else (False, False, frozenset())
+        facts_of = (
+            self._declaring_facts(key, declaring) if declaring is not None else _NO_DECLARATION
         )
         where = (
             f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
@@ -254,9 +299,7 @@ class DeployChecker:
             manifest_path,
             closure,
             undecided | ({"(unnamed)"} if manifest.unnamed else set()),
-            layers,
-            env_opaque,
-            words,
+            facts_of,
         )
         self._walk(ctx, handler_path, result)
         return result
@@ -327,19 +370,23 @@ class DeployChecker:
         spec = ctx.spec
         if spec.declared_by == "heuristic" or not spec.platform_known or not spec.declared_in:
             return  # nothing declares a guessed function's environment
-        if ctx.env_opaque:
-            return  # the environment is computed or read from elsewhere: not decidable here
         platform_env = facts.PLATFORM_ENV.get(spec.platform, {})
+        unknown = [
+            read
+            for read in scan.env_reads
+            if not (
+                read.name in spec.env
+                or read.name in platform_env
+                or read.name in facts.ALWAYS_SET
+                or read.name in scan.env_guarded
+            )
+        ]
+        if not unknown or ctx.declaring.env_opaque:
+            return  # (opaque: the environment is computed or read from elsewhere, undecidable)
         declaring = os.path.basename(spec.declared_in)
-        for read in scan.env_reads:
+        for read in unknown:
             name = read.name
-            if (
-                name in spec.env
-                or name in platform_env
-                or name in facts.ALWAYS_SET
-                or name in scan.env_guarded
-                or name in ctx.declaring_words
-            ):
+            if ctx.declaring.has_word(name):
                 continue
             if read.how == "subscript":
                 head = f"KeyError on deploy: '{name}'"
@@ -515,7 +562,7 @@ class DeployChecker:
             return None
         if any(dists.may_provide(top, d) for d in ctx.installed - _KNOWN_HERE):
             return None  # a requirement whose name suggests it (not installed here to read)
-        if ctx.layers and self._in_local_layer(ctx, top):
+        if ctx.declaring.layers and self._in_local_layer(ctx, top):
             return None
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
@@ -559,7 +606,7 @@ class DeployChecker:
         doubt = ""
         if ref.guarded:
             doubt = " It is imported under `except ImportError`, so the code may do without it."
-        elif ctx.layers:
+        elif ctx.declaring.layers:
             doubt = " The function has layers, which may provide it (not checked)."
         elif sys_path_changed:
             doubt = " The code changes sys.path, so it may be found elsewhere (not checked)."
