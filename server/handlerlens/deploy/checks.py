@@ -12,12 +12,14 @@ import os
 import re
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
+from handlerlens.core.text import read_text
 from handlerlens.deploy import dists, facts, stdlib
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
@@ -29,6 +31,7 @@ from handlerlens.deploy.manifest import (
 )
 from handlerlens.deploy.scan import FileScan, ImportRef, older_grammar_error, scan_file
 from handlerlens.platforms.rules import is_placeholder, runtime_python
+from handlerlens.project import parse_cache, probes
 
 # A handler's import closure is cut here: a clear note, never a hang on a huge code root.
 MAX_MODULES = 2_000
@@ -240,18 +243,42 @@ class DeployChecker:
             and all(self._stamp(p) == s for p, s in hit[1].stamps.items())
         ):
             return hit[1], hit[2]
+        store = parse_cache.active()
+        if store is None:
+            manifest, target = self._read_manifest(candidates, stamp, version, read_text)
+        else:
+            # `check`: by the texts of the code root's manifests; the files they include, by
+            # their modification stamps (probes.read_text records them).
+            texts = [
+                "absent" if s is None else _keyed(self.text(p))
+                for p, s in zip(candidates, stamp, strict=True)
+            ]
+            entry = parse_cache.key("deploy-manifest", repr(version), root, *texts)
+            manifest, target = store.memo(
+                entry,
+                lambda: self._read_manifest(candidates, stamp, version, probes.read_text),
+            )
+        manifest.stamps = {p: self._stamp(p) for p in manifest.files if p not in candidates}
+        self._manifests[key] = (tuple(stamp), manifest, target)
+        return manifest, target
+
+    def _read_manifest(
+        self,
+        candidates: list[str],
+        stamp: list[object],
+        version: tuple[int, int] | None,
+        read: Callable[[str], str | None],
+    ) -> tuple[Manifest, str | None]:
         manifest = Manifest()
         target: str | None = None
         req, pyproject, pipfile = candidates
         if stamp[0] is not None:
-            read_requirements(req, manifest, version, text=self.text(req))
+            read_requirements(req, manifest, version, text=self.text(req), read=read)
             target = req
         elif stamp[1] is not None and read_pyproject(pyproject, manifest, version):
             target = None  # a pyproject's dependencies are edited by hand
         elif stamp[2] is not None and read_pipfile(pipfile, manifest):
             target = None
-        manifest.stamps = {p: self._stamp(p) for p in manifest.files if p not in candidates}
-        self._manifests[key] = (tuple(stamp), manifest, target)
         return manifest, target
 
     def _stamp(self, path: str) -> object:
@@ -558,14 +585,18 @@ class DeployChecker:
             and top in facts.YANDEX_PREINSTALLED
         ):
             return None
-        if dists.dists_for_import(top) & ctx.installed:
+        # Each way out below says the same (no problem): the cheap ones first, what reads
+        # the metadata installed here (the import map) and the declaring text last.
+        if dists.known_dists_for_import(top) & ctx.installed:
             return None
         if any(dists.may_provide(top, d) for d in ctx.installed - _KNOWN_HERE):
             return None  # a requirement whose name suggests it (not installed here to read)
-        if ctx.declaring.layers and self._in_local_layer(ctx, top):
-            return None
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
+        if dists.dists_for_import(top) & ctx.installed:
+            return None
+        if ctx.declaring.layers and self._in_local_layer(ctx, top):
+            return None
         return self._not_packaged(ctx, ref, top, sys_path_changed, path)
 
     def _in_local_layer(self, ctx: _Context, top: str) -> bool:
@@ -694,6 +725,10 @@ class DeployChecker:
                 f"to a newer runtime.{ctx.where}",
             )
         )
+
+
+def _keyed(text: str | None) -> str:
+    return "unreadable" if text is None else f"text {text}"
 
 
 def _rel_folder(spec: FunctionSpec) -> str:

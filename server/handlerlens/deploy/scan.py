@@ -2,7 +2,8 @@
 
 Parsed one top-level statement at a time (the same split as `analysis.python_module`), with a
 cache per statement text: a keystroke re-parses only the statement it touched, and statements
-that neither import nor read the environment are not parsed at all.
+that neither import nor read the environment are not parsed at all. In `check`, a file's scan
+is kept in the parse cache by its text, so an unchanged file is not parsed on the next run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from handlerlens.core.problems import Span
 from handlerlens.core.python_module import chunk_bounds
 from handlerlens.core.text import LineIndex
+from handlerlens.project import parse_cache
 
 # (lineno, col, end_lineno, end_col) as ast gives them, relative to a chunk.
 _Loc = tuple[int, int, int, int]
@@ -86,7 +88,12 @@ def scan_file(path: str, text: str) -> FileScan:
     hit = _files.get(path)
     if hit is not None and hit[0] == text:
         return hit[1]
-    result = _scan(text)
+    store = parse_cache.active()
+    if store is None:
+        result = _scan(text)
+    else:
+        # By the text alone: a scan looks at nothing else.
+        result = store.memo(parse_cache.key("deploy-scan", text), lambda: _scan(text), facts=False)
     _files[path] = (text, result)
     return result
 
