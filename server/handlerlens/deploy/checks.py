@@ -618,11 +618,25 @@ class DeployChecker:
                 return True
             requirements = os.path.join(folder, "requirements.txt")
             if self._stamp(requirements) is not None:
-                layer = Manifest()
-                read_requirements(requirements, layer, ctx.version, text=self.text(requirements))
-                if wanted & layer.names:
+                if wanted & self._requirement_names(requirements, ctx.version):
                     return True
         return False
+
+    def _requirement_names(self, path: str, version: tuple[int, int] | None) -> set[str]:
+        """The distributions a requirements file (a layer's) installs; in `check`, kept in the
+        parse cache by its text (the files it includes, by their stamps)."""
+        text = self.text(path)
+        store = parse_cache.active()
+
+        def read(reader: Callable[[str], str | None]) -> set[str]:
+            manifest = Manifest()
+            read_requirements(path, manifest, version, text=text, read=reader)
+            return manifest.names
+
+        if store is None:
+            return read(read_text)
+        entry = parse_cache.key("deploy-requirements", repr(version), path, _keyed(text))
+        return store.memo(entry, lambda: read(probes.read_text))
 
     def _not_packaged(
         self, ctx: _Context, ref: ImportRef, top: str, sys_path_changed: bool, path: str

@@ -276,10 +276,15 @@ def suggested_requirement(top: str) -> str:
     """The distribution name to add to a manifest for import `top`."""
     local = sorted(local_import_map().get(top, frozenset()))
     if len(local) == 1:
-        import importlib.metadata as md
-
-        try:
-            return md.metadata(local[0])["Name"] or local[0]
-        except md.PackageNotFoundError:
-            return local[0]
+        return _from_environment(f"name {local[0]}", lambda: _read_name(local[0]))
     return KNOWN_MISMATCHES.get(top, top.replace("_", "-"))
+
+
+def _read_name(dist: str) -> str:
+    """The distribution's name as its metadata spells it."""
+    import importlib.metadata as md
+
+    try:
+        return md.metadata(dist)["Name"] or dist
+    except md.PackageNotFoundError:
+        return dist
