@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlerlens.deploy.checks import _ENV_OPAQUE, _Declaring
+from handlerlens.deploy.scan import FileScan
 
 # Texts made of the pieces the patterns look for, with separators, case changes and the
 # characters that sit at a word's edge.
@@ -95,3 +97,71 @@ def test_has_word_at_the_edges() -> None:
     assert _Declaring("TABLE").has_word("TABLE")
     assert not _Declaring("éTABLE").has_word("TABLE")
     assert not _Declaring("x").has_word("")
+
+
+HANDLER = """\
+import json
+import os
+from os import environ as env_map
+
+import boto3
+
+try:
+    import ujson
+except ImportError:
+    ujson = None
+
+TABLE = os.environ["TABLE"]
+
+
+@decorated
+def handler(event, context):
+    from helpers import render
+    if "MODE" in os.environ:
+        mode = os.environ["MODE"]
+    name = os.getenv("NAME").upper()
+    return render(event, int(os.getenv("COUNT")))
+
+
+class Repo:
+    def get(self):
+        import importlib
+        return importlib.import_module(env_map.get("X", "y"))
+"""
+
+
+def _fresh_scan(text: str) -> FileScan:
+    from handlerlens.deploy import scan
+
+    scan._chunks.clear()
+    scan._files.clear()
+    return scan.scan_file("/nowhere/app.py", text)
+
+
+def test_a_scan_on_the_trees_validation_parsed_is_the_scan_of_its_own_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ast
+
+    from handlerlens.core import python_module
+    from handlerlens.core.text import LineIndex
+
+    python_module._chunks.clear()
+    python_module._trees.clear()
+    alone = _fresh_scan(HANDLER)
+    python_module.parse_module(HANDLER)
+    lines = LineIndex(HANDLER).lines
+    chunks = ["\n".join(lines[a:b]) + "\n" for a, b in python_module.chunk_bounds(HANDLER, lines)]
+    assert all(python_module.chunk_tree(chunk) is not None for chunk in chunks)
+
+    def no_parse(*args: object, **kwargs: object) -> ast.Module:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(ast, "parse", no_parse)
+    shared = _fresh_scan(HANDLER)
+    monkeypatch.undo()
+    assert shared == alone
+    modules = [r.module for r in shared.imports]
+    assert modules == ["json", "os", "os", "boto3", "ujson", "helpers", "importlib"]
+    assert {r.name for r in shared.env_reads} == {"TABLE", "MODE", "NAME", "COUNT"}
+    assert shared.env_guarded == {"MODE"} and shared.dynamic_import

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 from handlerlens.core.problems import Span
-from handlerlens.core.python_module import chunk_bounds
+from handlerlens.core.python_module import chunk_bounds, chunk_tree
 from handlerlens.core.text import LineIndex
 from handlerlens.project import parse_cache
 
@@ -168,10 +168,13 @@ def _scan_chunk(text: str, cache: bool = True) -> _ChunkScan | None:
     if _WORDS.search(text) is None:
         result = _EMPTY
     else:
+        # A handler module's statements were parsed by its validation just before.
+        tree = chunk_tree(text)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
+            if tree is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             result = None
         else:
