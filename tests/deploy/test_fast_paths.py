@@ -165,3 +165,52 @@ def test_a_scan_on_the_trees_validation_parsed_is_the_scan_of_its_own_parses(
     assert modules == ["json", "os", "os", "boto3", "ujson", "helpers", "importlib"]
     assert {r.name for r in shared.env_reads} == {"TABLE", "MODE", "NAME", "COUNT"}
     assert shared.env_guarded == {"MODE"} and shared.dynamic_import
+
+
+# Statements with and without imports and environment reads, nested the ways the scan cares
+# about (decorators on the lines before their `def`, try/except ImportError, TYPE_CHECKING,
+# KeyError guards, words inside strings), joined into modules by hypothesis.
+STATEMENTS = [
+    "import os",
+    "import os as o2",
+    "from os import environ as env_map, getenv",
+    "from . import sibling",
+    "x = 1",
+    '"""The important imports are documented here; environ too."""',
+    "@decorate(os.environ['DECORATED'])\ndef decorated(event, context):\n    return 1",
+    "@decorate\n@other(\n    o2.getenv('LATE').strip(),\n)\nclass Late:\n    pass",
+    "def handler(event, context):\n    a = 1\n    b = [a for _ in range(3)]\n"
+    "    if b:\n        name = os.environ['NAME']\n    c = {'k': a}\n    return c",
+    "def plain(event, context):\n    total = 0\n    for i in range(10):\n"
+    "        total += i\n    return total",
+    "try:\n    import ujson as json\nexcept ImportError:\n    import json",
+    "try:\n    value = os.environ['GUARDED']\nexcept KeyError:\n    value = None",
+    "if TYPE_CHECKING:\n    from typing import Any",
+    "if 'FLAG' in os.environ:\n    flag = os.environ['FLAG']",
+    "class Repo:\n    def get(self):\n        import importlib\n"
+    "        return importlib.import_module(env_map['MOD'])\n\n    def put(self):\n        pass",
+    "def helper():\n    return int(getenv('COUNT'))",
+    "def with_form_feed():\n    \f\n    return os.environ['FF']",
+    "async def later():\n    async with x:\n        await y(os.getenv('A').upper())",
+    "match x:\n    case 1:\n        import inside_match",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=8))
+def test_skipping_statements_without_the_words_changes_no_scan(
+    statements: list[str],
+) -> None:
+    from handlerlens.deploy import scan
+
+    text = "\n\n".join(statements) + "\n"
+    pruned = _fresh_scan(text)
+    original = scan._OTHER_BREAKS
+    try:
+        scan._OTHER_BREAKS = re.compile("")  # matches any text: nothing is skipped
+        whole = _fresh_scan(text)
+    finally:
+        scan._OTHER_BREAKS = original
+    assert pruned == whole
+    if "DECORATED" in text:
+        assert "DECORATED" in {r.name for r in pruned.env_reads}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from handlerlens.core.problems import Span
@@ -77,6 +78,8 @@ class _ChunkScan:
 
 
 _WORDS = re.compile(r"import|environ|getenv")
+# Line breaks of str.splitlines that are not ast's: a text with one is scanned unpruned.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _chunks: dict[str, _ChunkScan | None] = {}
 _CHUNK_LIMIT = 20_000
 _files: dict[str, tuple[str, FileScan]] = {}
@@ -188,6 +191,12 @@ def _scan_chunk(text: str, cache: bool = True) -> _ChunkScan | None:
     return result
 
 
+def _decorators(stmt: ast.stmt) -> list[ast.expr]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return stmt.decorator_list
+    return []
+
+
 def _dotted(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         return node.id
@@ -232,6 +241,12 @@ class _Visitor:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        # The lines (1-based) where an import or an environment read can be: a statement whose
+        # lines have none of the words is skipped whole (a big handler's body is mostly such
+        # statements). Only for texts whose lines are ast's (split at "\n" alone).
+        self.marked: list[int] | None = None
+        if _OTHER_BREAKS.search(text) is None:
+            self.marked = [i for i, line in enumerate(text.split("\n"), 1) if _WORDS.search(line)]
         self.imports: list[tuple[str, int, tuple[str, ...], _Loc, bool, bool]] = []
         self.reads: list[tuple[str, _Loc, str, str]] = []
         self.guarded: set[str] = set()
@@ -255,7 +270,14 @@ class _Visitor:
     def body(
         self, stmts: list[ast.stmt], *, guarded: bool, type_checking: bool, key_guarded: bool
     ) -> None:
+        marked = self.marked
         for stmt in stmts:
+            if marked is not None:
+                # (a decorator sits on the lines before its `def`)
+                first = min([stmt.lineno, *(d.lineno for d in _decorators(stmt))])
+                at = bisect_left(marked, first)
+                if at == len(marked) or marked[at] > (stmt.end_lineno or stmt.lineno):
+                    continue  # no import, environ or getenv on its lines
             self.stmt(stmt, guarded=guarded, type_checking=type_checking, key_guarded=key_guarded)
 
     def stmt(
