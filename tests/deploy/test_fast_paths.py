@@ -214,3 +214,26 @@ def test_skipping_statements_without_the_words_changes_no_scan(
     assert pruned == whole
     if "DECORATED" in text:
         assert "DECORATED" in {r.name for r in pruned.env_reads}
+
+
+def test_the_event_facts_of_a_handler_use_the_tree_validation_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ast
+
+    from handlerlens.analysis.events.repair import parse_function
+    from handlerlens.core import python_module
+
+    function = (
+        "def handler(event, context):\n"
+        "    for record in event['Records']:\n"
+        "        body = record['body']\n"
+        "    return {'statusCode': 200, 'body': context.aws_request_id}"
+    )
+    python_module._chunks.clear()
+    python_module._trees.clear()
+    alone = parse_function(function, "handler", exact=True)
+    python_module.parse_module("import os\n" + function + "\nx = 1\n")
+    monkeypatch.setattr(ast, "parse", lambda *a, **k: pytest.fail("parsed again"))
+    assert parse_function(function, "handler", exact=True) == alone
+    assert alone is not None and not isinstance(alone, SyntaxError)
