@@ -237,3 +237,50 @@ def test_the_event_facts_of_a_handler_use_the_tree_validation_parsed(
     monkeypatch.setattr(ast, "parse", lambda *a, **k: pytest.fail("parsed again"))
     assert parse_function(function, "handler", exact=True) == alone
     assert alone is not None and not isinstance(alone, SyntaxError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "def ",
+                "DEF ",
+                "handler",
+                "(",
+                "event",
+                "Event",
+                "_event",
+                "my_EVENT",
+                "req",
+                "e",
+                "ctx",
+                ",",
+                ")",
+                " ",
+                "\n",
+                "_",
+                "é",
+                "K",
+                "x",
+                ":",
+                "yandex",
+                "cloud.yandex.",
+                "api.cloud.yandex.net",
+                "yandexcloud.net",
+                "CLOUD.YANDEX.",
+            ]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_discovery_prefilters_answer_as_their_patterns(text: str) -> None:
+    from handlerlens.project import discovery, platform_evidence
+
+    assert discovery._may_hold_handler(text) == (
+        discovery._MAY_HOLD_HANDLER.search(text) is not None
+    )
+    yandex = platform_evidence._YANDEX_HOSTS
+    assert ("yandex" in text and yandex.search(text) is not None) == (
+        yandex.search(text) is not None
+    )
