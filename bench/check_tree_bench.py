@@ -17,7 +17,11 @@ Issue #14's goal: ≤ 2 s median on serverless-patterns.
         [--synthetic]
 
 `--compare REF` runs the same check with the server code of git revision REF too (extracted
-with `git archive`, first on PYTHONPATH), so a change's before/after shows side by side.
+with `git archive`, first on PYTHONPATH), so a change's before/after shows side by side: the
+two are interleaved run by run (REF's cold run right beside this checkout's, in turns which
+goes first), and the ratio of each pair is printed with its median, the figure that holds on
+a machine busy with other work. Python's bytecode is written on the untimed first run of each
+(PYTHONDONTWRITEBYTECODE is dropped), as an installed package has it.
 `make bench` reports it through `check_figure`.
 """
 
@@ -257,28 +261,58 @@ def _run_check(tree: Path, env: dict[str, str]) -> tuple[float, float, int]:
     return wall, cpu, json.loads(done.stdout)["functions"]
 
 
-def time_check(
-    tree: Path, runs: int, pythonpath: Path | None
-) -> dict[str, tuple[list[float], list[float], int]]:
+Timed = dict[str, tuple[list[float], list[float], int]]
+
+
+def time_check(tree: Path, runs: int, pythonpath: Path | None) -> Timed:
     """Per cache state (cold, warm): wall and CPU seconds of each run, and the functions
     found. Runs alternate cold and warm; a first untimed run warms the page cache."""
-    env = dict(os.environ)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = str(pythonpath)
-    found: dict[str, tuple[list[float], list[float], int]] = {COLD: ([], [], 0), WARM: ([], [], 0)}
+    return time_subjects(tree, runs, [pythonpath])[0]
+
+
+def time_subjects(tree: Path, runs: int, pythonpaths: list[Path | None]) -> list[Timed]:
+    """`time_check` of several server codes (each first on PYTHONPATH; None: this checkout's),
+    interleaved: each run times every subject cold, then every subject warm, the subjects in
+    turns in a different order, so a change of load on the machine falls on them alike."""
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    envs = [base if path is None else {**base, "PYTHONPATH": str(path)} for path in pythonpaths]
+    found: list[Timed] = [{COLD: ([], [], 0), WARM: ([], [], 0)} for _ in envs]
     with tempfile.TemporaryDirectory(prefix="hl-check-cache-") as caches:
-        warm_env = {**env, "XDG_CACHE_HOME": os.path.join(caches, "warm")}
-        _run_check(tree, warm_env)  # leaves the warm cache
+        warm_envs = [
+            {**env, "XDG_CACHE_HOME": os.path.join(caches, f"warm-{n}")}
+            for n, env in enumerate(envs)
+        ]
+        for warm_env in warm_envs:
+            _run_check(tree, warm_env)  # leaves the warm cache (and the bytecode)
         for i in range(runs):
-            cold_home = os.path.join(caches, f"cold-{i}")
-            for state, run_env in ((COLD, {**env, "XDG_CACHE_HOME": cold_home}), (WARM, warm_env)):
-                wall, cpu, functions = _run_check(tree, run_env)
-                walls, cpus, _ = found[state]
-                walls.append(wall)
-                cpus.append(cpu)
-                found[state] = (walls, cpus, functions)
-            shutil.rmtree(cold_home, ignore_errors=True)
+            order = list(range(len(envs)))
+            if i % 2:
+                order.reverse()
+            for state in (COLD, WARM):
+                for n in order:
+                    cold_home = os.path.join(caches, f"cold-{n}-{i}")
+                    run_env = (
+                        {**envs[n], "XDG_CACHE_HOME": cold_home} if state == COLD else warm_envs[n]
+                    )
+                    wall, cpu, functions = _run_check(tree, run_env)
+                    walls, cpus, _ = found[n][state]
+                    walls.append(wall)
+                    cpus.append(cpu)
+                    found[n][state] = (walls, cpus, functions)
+                    shutil.rmtree(cold_home, ignore_errors=True)
     return found
+
+
+def _ratios(timed: list[Timed], state: str) -> str:
+    """The first subject's times over the second's, run by run (pairs timed side by side)."""
+    (walls, cpus, _), (base_walls, base_cpus, _) = timed[0][state], timed[1][state]
+    wall = [a / b for a, b in zip(walls, base_walls, strict=True)]
+    cpu = [a / b for a, b in zip(cpus, base_cpus, strict=True)]
+    return (
+        f"wall ×{percentile(wall, 50):.2f} (pairs from ×{min(wall):.2f} to ×{max(wall):.2f}), "
+        f"CPU ×{percentile(cpu, 50):.2f} (from ×{min(cpu):.2f} to ×{max(cpu):.2f}), "
+        "median of the pairs' ratios"
+    )
 
 
 def check_figure(runs: int) -> Figure:
@@ -340,14 +374,18 @@ def main() -> None:
         subjects: list[tuple[str, Path | None]] = [("this checkout", None)]
         if args.compare:
             subjects.append((args.compare, _extract(args.compare, Path(tmp) / "baseline")))
-        for label, path in subjects:
-            for state, (samples, cpu, functions) in time_check(tree, args.runs, path).items():
+        timed = time_subjects(tree, args.runs, [path for _, path in subjects])
+        for (label, _), result in zip(subjects, timed, strict=True):
+            for state, (samples, cpu, functions) in result.items():
                 print(
                     f"{label:>14}, {state}: median {percentile(samples, 50):.2f} s, "
                     f"p95 {percentile(samples, 95):.2f} s over {len(samples)} runs "
                     f"(CPU median {percentile(cpu, 50):.2f} s, p95 {percentile(cpu, 95):.2f} s), "
                     f"{functions} functions"
                 )
+        if args.compare:
+            for state in (COLD, WARM):
+                print(f"this checkout / {args.compare}, {state}: {_ratios(timed, state)}")
 
 
 if __name__ == "__main__":

@@ -797,3 +797,82 @@ def test_route_conflicts_and_invalid_routes_fail_check(tmp_path: Path) -> None:
         ("sls-app/serverless.yml", 38, 15, "route-conflict"),
     ]
     assert "'FETCH' is not an HTTP method" in rows[0]["message"]
+
+
+DEPLOY_CODES = ("import-not-packaged", "import-removed-in-runtime", "env-var-undeclared")
+
+
+def test_deploy_checks_kept_in_the_parse_cache_see_every_change(tmp_path: Path) -> None:
+    """A file's import scan, the manifests and what the installed metadata says come from the
+    parse cache on a second run; each kind of change since is seen, as `--no-cache` sees it."""
+    import os
+    import pickle
+    import textwrap
+
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    template = root / "template.yaml"
+    template.write_text(
+        textwrap.dedent(
+            """\
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              Orders:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: app/
+                  Handler: app.handler
+                  Runtime: python3.12
+                  Environment:
+                    Variables:
+                      TABLE: orders
+            """
+        )
+    )
+    (root / "app" / "app.py").write_text(
+        "import os\nimport requests\nimport helper\n\n\ndef handler(event, context):\n"
+        '    return os.environ["BUCKET"]\n'
+    )
+    helper = root / "app" / "helper.py"
+    helper.write_text("import json\n")
+    requirements = root / "app" / "requirements.txt"
+    requirements.write_text("-r base.txt\n")
+    base = root / "app" / "base.txt"
+    base.write_text("boto3\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+
+    def rows(*options: str) -> list[tuple[str, int, str]]:
+        done = check("--format", "json", *options, str(root), cwd=root, env=env)
+        assert done.returncode in (0, 1), done.stderr
+        found = json.loads(done.stdout)["problems"]
+        return sorted((r["path"], r["line"], r["code"]) for r in found if r["code"] in DEPLOY_CODES)
+
+    def same_cached_and_not() -> list[tuple[str, int, str]]:
+        cached = rows()
+        assert cached == rows("--no-cache")
+        return cached
+
+    cold = rows()
+    assert cold == [
+        ("app/app.py", 2, "import-not-packaged"),
+        ("app/app.py", 7, "env-var-undeclared"),
+    ]
+    assert rows() == cold  # warm: from the cache
+    (kept,) = (tmp_path / "xdg" / "handlerlens" / "check").iterdir()
+    with kept.open("rb") as handle:
+        values = [value for value, _ in pickle.load(handle)[1].values()]
+    kinds = {type(v).__name__ for v in values}
+    assert {"FileScan", "tuple", "frozenset"} <= kinds, kinds  # scans, manifests, metadata
+    # A file the manifest includes (kept by its stamp).
+    base.write_text("boto3\nrequests\n")
+    assert same_cached_and_not() == [("app/app.py", 7, "env-var-undeclared")]
+    # A helper module (its scan, by its text).
+    helper.write_text("import json\nimport yaml\n")
+    assert same_cached_and_not() == [
+        ("app/app.py", 7, "env-var-undeclared"),
+        ("app/helper.py", 2, "import-not-packaged"),
+    ]
+    # The manifest itself, and the declaring file.
+    requirements.write_text("-r base.txt\npyyaml\n")
+    template.write_text(template.read_text() + "          BUCKET: files\n")
+    assert same_cached_and_not() == []

@@ -162,6 +162,10 @@ class _Chunk:
 
 
 _chunks: dict[str, _Chunk | SyntaxError | None] = {}
+# The tree of each statement parsed, by its text (kept and cleared with `_chunks`; its function
+# and class nodes are the bindings' `raw_node` anyway): the deploy checks scan the same
+# statements of a handler module for imports right after, and need not parse them again.
+_trees: dict[str, ast.Module] = {}
 # A statement that fails alone may be a split inside a construct (a string or brackets with
 # column-0 lines): it is tried together with this many statements after it.
 _MERGE = 3
@@ -228,8 +232,17 @@ def _parse_chunk(text: str) -> _Chunk | SyntaxError | None:
         result = _Chunk(tuple(part.bindings.values()), part.has_module_getattr, part.star_imports)
     if len(_chunks) >= _CHUNK_CACHE_LIMIT:
         _chunks.clear()
+        _trees.clear()
     _chunks[text] = result
+    if isinstance(result, _Chunk):
+        _trees[text] = tree
     return result
+
+
+def chunk_tree(text: str) -> ast.Module | None:
+    """The tree of a top-level statement this module parsed (`text` as split by
+    `chunk_bounds`), or None; shared: never to be changed."""
+    return _trees.get(text)
 
 
 def parse_module(text: str) -> ModuleInfo:

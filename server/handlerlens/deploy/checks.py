@@ -12,12 +12,14 @@ import os
 import re
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
+from handlerlens.core.text import read_text
 from handlerlens.deploy import dists, facts, stdlib
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
@@ -29,6 +31,7 @@ from handlerlens.deploy.manifest import (
 )
 from handlerlens.deploy.scan import FileScan, ImportRef, older_grammar_error, scan_file
 from handlerlens.platforms.rules import is_placeholder, runtime_python
+from handlerlens.project import parse_cache, probes
 
 # A handler's import closure is cut here: a clear note, never a hang on a huge code root.
 MAX_MODULES = 2_000
@@ -47,6 +50,10 @@ _ENV_OPAQUE = re.compile(
     r"(?mi)environment\s*:\s*\$\{|\$\{file\(|variables\s*=\s*(?:var|local|merge|module|jsondecode)"
     r"\b|Variables\s*:\s*!|\"Variables\"\s*:\s*\{\s*\"(?:Fn::|Ref)|Fn::Transform|env_file|dotenv"
 )
+# The same, case-sensitive, for an ASCII text lowercased: the same answer (ASCII letters fold
+# only to each other) in a sixth of the time (sre finds no literal to skip ahead to under
+# IGNORECASE; a big template's search was most of the deploy checks' cost).
+_ENV_OPAQUE_LOWER = re.compile(_ENV_OPAQUE.pattern.replace("(?mi)", "(?m)").lower())
 
 
 @dataclass
@@ -61,6 +68,52 @@ class DeployResult:
     unresolved: set[str] = field(default_factory=set)
 
 
+class _Declaring:
+    """What the deploy checks read in the text of what declares a function, each computed when
+    first asked (most functions need none of it: an import judged by the standard library or
+    the manifest, an environment variable the declaration names) and kept for the functions
+    declared by the same text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._layers: bool | None = None
+        self._env_opaque: bool | None = None
+
+    @property
+    def layers(self) -> bool:
+        """Whether the declaration gives functions layers."""
+        if self._layers is None:
+            self._layers = bool(LAYERS.search(self.text))
+        return self._layers
+
+    @property
+    def env_opaque(self) -> bool:
+        """Whether the declaration computes the environment or reads it from elsewhere."""
+        if self._env_opaque is None:
+            text = self.text
+            if text.isascii():
+                self._env_opaque = _ENV_OPAQUE_LOWER.search(text.lower()) is not None
+            else:
+                self._env_opaque = _ENV_OPAQUE.search(text) is not None
+        return self._env_opaque
+
+    def has_word(self, name: str) -> bool:
+        """Whether `name` is one of the text's words (maximal runs of `[\\w-]`)."""
+        if not _WORD.fullmatch(name):
+            return False
+        text, at = self.text, self.text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            if (at == 0 or not _WORD.match(text, at - 1)) and not _WORD.match(text, end):
+                return True
+            at = text.find(name, at + 1)
+        return False
+
+
+_WORD = re.compile(r"[\w-]+")
+_NO_DECLARATION = _Declaring("")
+
+
 @dataclass
 class _Context:
     spec: FunctionSpec
@@ -71,9 +124,7 @@ class _Context:
     manifest_path: str | None  # the manifest a fix should add to
     installed: set[str]  # canonical distribution names installed with the deployment
     undecided: set[str]  # installed distributions whose dependencies are unknown here
-    layers: bool
-    env_opaque: bool  # the declaring file computes the environment or reads it elsewhere
-    declaring_words: frozenset[str]  # every word of the declaring file
+    declaring: _Declaring
 
 
 class DeployChecker:
@@ -85,8 +136,8 @@ class DeployChecker:
         # Texts read during one update (many functions share files): dropped after it.
         self.memo: dict[str, str | None] = {}
         self.memo_folders: set[str] = set()
-        # Per declaring file's text: (has layers, environment computed elsewhere, its words).
-        self._declaring: dict[str, tuple[str, bool, bool, frozenset[str]]] = {}
+        # Per declaring file (its paths): its text and what was read in it.
+        self._declaring: dict[str, tuple[str, _Declaring]] = {}
         self._setter_cache: dict[
             str, tuple[str, list[str], dict[str, list[tuple[int, re.Match[str]]]]]
         ] = {}
@@ -103,13 +154,12 @@ class DeployChecker:
         text = self.memo[path] = self.sources.text(path)
         return text
 
-    def _declaring_facts(self, path: str, text: str) -> tuple[bool, bool, frozenset[str]]:
+    def _declaring_facts(self, path: str, text: str) -> _Declaring:
         hit = self._declaring.get(path)
         if hit is None or hit[0] != text:
-            words = frozenset(re.findall(r"[\w-]+", text))
-            hit = (text, bool(LAYERS.search(text)), bool(_ENV_OPAQUE.search(text)), words)
+            hit = (text, _Declaring(text))
             self._declaring[path] = hit
-        return hit[1], hit[2], hit[3]
+        return hit[1]
 
     def _declaring_text(self, spec: FunctionSpec) -> tuple[str, str | None]:
         """The text of what declares `spec`: its declaring file (and the files its runtime and
@@ -193,18 +243,42 @@ class DeployChecker:
             and all(self._stamp(p) == s for p, s in hit[1].stamps.items())
         ):
             return hit[1], hit[2]
+        store = parse_cache.active()
+        if store is None:
+            manifest, target = self._read_manifest(candidates, stamp, version, read_text)
+        else:
+            # `check`: by the texts of the code root's manifests; the files they include, by
+            # their modification stamps (probes.read_text records them).
+            texts = [
+                "absent" if s is None else _keyed(self.text(p))
+                for p, s in zip(candidates, stamp, strict=True)
+            ]
+            entry = parse_cache.key("deploy-manifest", repr(version), root, *texts)
+            manifest, target = store.memo(
+                entry,
+                lambda: self._read_manifest(candidates, stamp, version, probes.read_text),
+            )
+        manifest.stamps = {p: self._stamp(p) for p in manifest.files if p not in candidates}
+        self._manifests[key] = (tuple(stamp), manifest, target)
+        return manifest, target
+
+    def _read_manifest(
+        self,
+        candidates: list[str],
+        stamp: list[object],
+        version: tuple[int, int] | None,
+        read: Callable[[str], str | None],
+    ) -> tuple[Manifest, str | None]:
         manifest = Manifest()
         target: str | None = None
         req, pyproject, pipfile = candidates
         if stamp[0] is not None:
-            read_requirements(req, manifest, version, text=self.text(req))
+            read_requirements(req, manifest, version, text=self.text(req), read=read)
             target = req
         elif stamp[1] is not None and read_pyproject(pyproject, manifest, version):
             target = None  # a pyproject's dependencies are edited by hand
         elif stamp[2] is not None and read_pipfile(pipfile, manifest):
             target = None
-        manifest.stamps = {p: self._stamp(p) for p in manifest.files if p not in candidates}
-        self._manifests[key] = (tuple(stamp), manifest, target)
         return manifest, target
 
     def _stamp(self, path: str) -> object:
@@ -235,10 +309,8 @@ class DeployChecker:
             installed |= facts.AWS_PREINSTALLED_DISTS
         closure, undecided = dists.closure(installed)
         key, declaring = self._declaring_text(spec)
-        layers, env_opaque, words = (
-            self._declaring_facts(key, declaring)
-            if declaring is not None
-            else (False, False, frozenset())
+        facts_of = (
+            self._declaring_facts(key, declaring) if declaring is not None else _NO_DECLARATION
         )
         where = (
             f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
@@ -254,9 +326,7 @@ class DeployChecker:
             manifest_path,
             closure,
             undecided | ({"(unnamed)"} if manifest.unnamed else set()),
-            layers,
-            env_opaque,
-            words,
+            facts_of,
         )
         self._walk(ctx, handler_path, result)
         return result
@@ -327,19 +397,23 @@ class DeployChecker:
         spec = ctx.spec
         if spec.declared_by == "heuristic" or not spec.platform_known or not spec.declared_in:
             return  # nothing declares a guessed function's environment
-        if ctx.env_opaque:
-            return  # the environment is computed or read from elsewhere: not decidable here
         platform_env = facts.PLATFORM_ENV.get(spec.platform, {})
+        unknown = [
+            read
+            for read in scan.env_reads
+            if not (
+                read.name in spec.env
+                or read.name in platform_env
+                or read.name in facts.ALWAYS_SET
+                or read.name in scan.env_guarded
+            )
+        ]
+        if not unknown or ctx.declaring.env_opaque:
+            return  # (opaque: the environment is computed or read from elsewhere, undecidable)
         declaring = os.path.basename(spec.declared_in)
-        for read in scan.env_reads:
+        for read in unknown:
             name = read.name
-            if (
-                name in spec.env
-                or name in platform_env
-                or name in facts.ALWAYS_SET
-                or name in scan.env_guarded
-                or name in ctx.declaring_words
-            ):
+            if ctx.declaring.has_word(name):
                 continue
             if read.how == "subscript":
                 head = f"KeyError on deploy: '{name}'"
@@ -511,14 +585,18 @@ class DeployChecker:
             and top in facts.YANDEX_PREINSTALLED
         ):
             return None
-        if dists.dists_for_import(top) & ctx.installed:
+        # Each way out below says the same (no problem): the cheap ones first, what reads
+        # the metadata installed here (the import map) and the declaring text last.
+        if dists.known_dists_for_import(top) & ctx.installed:
             return None
         if any(dists.may_provide(top, d) for d in ctx.installed - _KNOWN_HERE):
             return None  # a requirement whose name suggests it (not installed here to read)
-        if ctx.layers and self._in_local_layer(ctx, top):
-            return None
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
+        if dists.dists_for_import(top) & ctx.installed:
+            return None
+        if ctx.declaring.layers and self._in_local_layer(ctx, top):
+            return None
         return self._not_packaged(ctx, ref, top, sys_path_changed, path)
 
     def _in_local_layer(self, ctx: _Context, top: str) -> bool:
@@ -540,11 +618,25 @@ class DeployChecker:
                 return True
             requirements = os.path.join(folder, "requirements.txt")
             if self._stamp(requirements) is not None:
-                layer = Manifest()
-                read_requirements(requirements, layer, ctx.version, text=self.text(requirements))
-                if wanted & layer.names:
+                if wanted & self._requirement_names(requirements, ctx.version):
                     return True
         return False
+
+    def _requirement_names(self, path: str, version: tuple[int, int] | None) -> set[str]:
+        """The distributions a requirements file (a layer's) installs; in `check`, kept in the
+        parse cache by its text (the files it includes, by their stamps)."""
+        text = self.text(path)
+        store = parse_cache.active()
+
+        def read(reader: Callable[[str], str | None]) -> set[str]:
+            manifest = Manifest()
+            read_requirements(path, manifest, version, text=text, read=reader)
+            return manifest.names
+
+        if store is None:
+            return read(read_text)
+        entry = parse_cache.key("deploy-requirements", repr(version), path, _keyed(text))
+        return store.memo(entry, lambda: read(probes.read_text))
 
     def _not_packaged(
         self, ctx: _Context, ref: ImportRef, top: str, sys_path_changed: bool, path: str
@@ -559,7 +651,7 @@ class DeployChecker:
         doubt = ""
         if ref.guarded:
             doubt = " It is imported under `except ImportError`, so the code may do without it."
-        elif ctx.layers:
+        elif ctx.declaring.layers:
             doubt = " The function has layers, which may provide it (not checked)."
         elif sys_path_changed:
             doubt = " The code changes sys.path, so it may be found elsewhere (not checked)."
@@ -647,6 +739,10 @@ class DeployChecker:
                 f"to a newer runtime.{ctx.where}",
             )
         )
+
+
+def _keyed(text: str | None) -> str:
+    return "unreadable" if text is None else f"text {text}"
 
 
 def _rel_folder(spec: FunctionSpec) -> str:

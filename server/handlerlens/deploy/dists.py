@@ -4,16 +4,24 @@ Read from the metadata of the interpreter HandlerLens runs on (`importlib.metada
 installed distributions' RECORD / top_level.txt and Requires-Dist; nothing is imported), plus a
 small table of the usual mismatches between import and distribution names for packages that
 are not installed here.
+
+Reading that metadata is slow (every distribution's RECORD for the import map, an email parse
+of METADATA per Requires-Dist): in `check`, what was read is kept in the parse cache with the
+modification stamps of the folders on sys.path (which change when a distribution is installed
+or removed: importlib.metadata's own cache goes by them too), and `importlib.metadata` and
+`packaging` are imported only when something must be read.
 """
 
 from __future__ import annotations
 
-import importlib.metadata as md
+import os
 import re
+import sys
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+_T = TypeVar("_T")
 
 # Import name → distribution, where they differ (PyPI project pages).
 KNOWN_MISMATCHES: dict[str, str] = {
@@ -136,23 +144,64 @@ KNOWN_LEAVES = frozenset(
 )
 
 
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonical(name: str) -> str:
+    """A distribution name normalized as PEP 503 defines it (`packaging.utils.canonicalize_name`
+    without importing `packaging`, which costs more than the name: it is used on every judged
+    import, also in a `check` whose manifests all come from the parse cache)."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
 def normalize_import(name: str) -> str:
     """An import name as a distribution name would be spelled (PEP 503)."""
-    return canonicalize_name(name)
+    return canonical(name)
+
+
+def _from_environment(what: str, compute: Callable[[], _T]) -> _T:
+    """`compute()` (a reading of the installed distributions' metadata), from `check`'s parse
+    cache while the folders on sys.path keep their modification stamps."""
+    from handlerlens.project import parse_cache, probes
+
+    store = parse_cache.active()
+    if store is None:
+        return compute()
+
+    def stamped() -> _T:
+        for entry in sys.path:
+            probes.stamp(os.path.abspath(entry or "."))
+        return compute()
+
+    return store.memo(parse_cache.key("dists", what, *sys.path), stamped)
 
 
 @cache
 def local_import_map() -> dict[str, frozenset[str]]:
     """Top-level import name → canonical names of the local distributions providing it."""
+    return _from_environment("import-map", _read_import_map)
+
+
+def _read_import_map() -> dict[str, frozenset[str]]:
+    import importlib.metadata as md
+
     try:
         raw = md.packages_distributions()
     except Exception:  # broken metadata of some installed package: no map, not a crash
         return {}
-    return {k: frozenset(canonicalize_name(d) for d in v) for k, v in raw.items()}
+    return {k: frozenset(canonical(d) for d in v) for k, v in raw.items()}
 
 
 @cache
 def _local_requires(dist: str) -> frozenset[str] | None:
+    return _from_environment(f"requires {dist}", lambda: _read_requires(dist))
+
+
+def _read_requires(dist: str) -> frozenset[str] | None:
+    import importlib.metadata as md
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         requires = md.requires(dist)
     except md.PackageNotFoundError:
@@ -165,18 +214,23 @@ def _local_requires(dist: str) -> frozenset[str] | None:
             continue
         if req.marker is not None and re.search(r"\bextra\b", str(req.marker)):
             continue  # only with an extra
-        out.add(canonicalize_name(req.name))
+        out.add(canonical(req.name))
     return frozenset(out)
 
 
-def dists_for_import(top: str) -> frozenset[str]:
-    """Distributions that may provide the top-level import `top` (canonical names)."""
+def known_dists_for_import(top: str) -> frozenset[str]:
+    """Distributions that may provide the import `top` by its name or the table of mismatches
+    (canonical names): `dists_for_import` without reading what is installed here."""
     names = {normalize_import(top)}
     if top in KNOWN_MISMATCHES:
         base = KNOWN_MISMATCHES[top]
         names |= ALTERNATIVES.get(base, frozenset({base}))
-    names |= local_import_map().get(top, frozenset())
     return frozenset(names)
+
+
+def dists_for_import(top: str) -> frozenset[str]:
+    """Distributions that may provide the top-level import `top` (canonical names)."""
+    return known_dists_for_import(top) | local_import_map().get(top, frozenset())
 
 
 def _tokens(name: str) -> frozenset[str]:
@@ -222,8 +276,15 @@ def suggested_requirement(top: str) -> str:
     """The distribution name to add to a manifest for import `top`."""
     local = sorted(local_import_map().get(top, frozenset()))
     if len(local) == 1:
-        try:
-            return md.metadata(local[0])["Name"] or local[0]
-        except md.PackageNotFoundError:
-            return local[0]
+        return _from_environment(f"name {local[0]}", lambda: _read_name(local[0]))
     return KNOWN_MISMATCHES.get(top, top.replace("_", "-"))
+
+
+def _read_name(dist: str) -> str:
+    """The distribution's name as its metadata spells it."""
+    import importlib.metadata as md
+
+    try:
+        return md.metadata(dist)["Name"] or dist
+    except md.PackageNotFoundError:
+        return dist

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from handlerlens.core.text import read_text
-from handlerlens.project.toml_compat import TOMLDecodeError, loads
+from handlerlens.deploy.dists import canonical
 
 MANIFEST_NAMES = ("requirements.txt", "pyproject.toml", "Pipfile")
 # What the editor watches for these checks (pyproject.toml is a declaring file, watched as one);
@@ -59,6 +56,10 @@ def _environment(version: tuple[int, int]) -> dict[str, str]:
 
 
 def _add_requirement(text: str, out: Manifest, version: tuple[int, int] | None) -> None:
+    # (imported here: a `check` whose manifests come from its parse cache never needs them)
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text)
     except InvalidRequirement:
@@ -70,7 +71,7 @@ def _add_requirement(text: str, out: Manifest, version: tuple[int, int] | None) 
                 return  # not installed on this runtime
         except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
             pass
-    out.names.add(canonicalize_name(req.name))
+    out.names.add(canonical(req.name))
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -96,12 +97,14 @@ def read_requirements(
     version: tuple[int, int] | None,
     seen: set[str] | None = None,
     text: str | None = None,
+    read: Callable[[str], str | None] = read_text,
 ) -> None:
-    """Add what `path` installs to `out`, following `-r` includes (a loop is read once)."""
+    """Add what `path` installs to `out`, following `-r` includes (a loop is read once);
+    `read` reads a file's text (`text`, when given, is `path`'s)."""
     seen = set() if seen is None else seen
     try:
         real = os.path.realpath(path)
-        body = read_text(path) if text is None else text
+        body = read(path) if text is None else text
     except (OSError, ValueError):  # a NUL in an `-r` name: pip cannot open it either
         out.invalid.append(path)
         return
@@ -117,7 +120,7 @@ def read_requirements(
         if option is not None:
             flag, value = option.group(1), (option.group(2) or "").strip()
             if flag in ("-r", "--requirement") and value:
-                read_requirements(os.path.join(folder, value), out, version, seen)
+                read_requirements(os.path.join(folder, value), out, version, seen, read=read)
             elif flag in ("-e", "--editable") and value:
                 _add_target(value, out, version)
             # -c constraints install nothing; -i, --hash, --find-links… are pip options.
@@ -130,7 +133,7 @@ def read_requirements(
 def _add_target(value: str, out: Manifest, version: tuple[int, int] | None) -> None:
     egg = _EGG.search(value)
     if egg is not None:
-        out.names.add(canonicalize_name(egg.group(1)))
+        out.names.add(canonical(egg.group(1)))
         return
     if (
         "://" in value.split("@", 1)[0]
@@ -161,13 +164,15 @@ def read_pyproject(path: str, out: Manifest, version: tuple[int, int] | None) ->
         found = True
         for name in poetry["dependencies"]:
             if isinstance(name, str) and name.lower() != "python":
-                out.names.add(canonicalize_name(name))
+                out.names.add(canonical(name))
     if found:
         out.files.append(path)
     return found
 
 
 def _toml(path: str) -> dict[str, Any] | None:
+    from handlerlens.project.toml_compat import TOMLDecodeError, loads
+
     text = read_text(path)
     if text is None:
         return None
@@ -187,5 +192,5 @@ def read_pipfile(path: str, out: Manifest) -> bool:
     out.files.append(path)
     for name in packages:
         if isinstance(name, str):
-            out.names.add(canonicalize_name(name))
+            out.names.add(canonical(name))
     return True

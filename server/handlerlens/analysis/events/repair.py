@@ -12,6 +12,7 @@ import re
 
 from handlerlens.analysis.events.facts import FunctionFacts
 from handlerlens.analysis.events.walk import function_facts
+from handlerlens.core.python_module import chunk_tree
 
 _COMPOUND = re.compile(r"\s*(?:if|elif|while|for|async\s+for|with|async\s+with|else|try|except)\b")
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
@@ -19,12 +20,15 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 def parse_function(text: str, name: str, exact: bool) -> FunctionFacts | SyntaxError | None:
     """Facts of `name` in `text`; the SyntaxError if it does not parse; None if it is absent."""
-    try:
-        module = ast.parse(text)
-    except SyntaxError as err:
-        return err
-    except (ValueError, RecursionError, MemoryError):
-        return None
+    # An undecorated function's text is the statement the module's validation just parsed.
+    module = chunk_tree(text + "\n")
+    if module is None:
+        try:
+            module = ast.parse(text)
+        except SyntaxError as err:
+            return err
+        except (ValueError, RecursionError, MemoryError):
+            return None
     for node in module.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             return function_facts(node, exact=exact)
