@@ -169,3 +169,58 @@ async def test_start_app_on_a_missing_folder_is_a_clear_error(tmp_path: Path) ->
         assert bad_port is None
         await until(lambda: len(messages) > 1, "the port message")
         assert "port must be a number from 0 to 65535" in messages[1].message
+
+
+CONFLICT = TEMPLATE.replace("Path: /bad", "Path: /items/{id}")
+
+
+def app_pid(root: Path) -> int:
+    """The app runner of `root` (its command line names the folder, unique to this test)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"handlerlens.runner" in args and str(root).encode() in args and b"serve" in args:
+            return int(entry.name)
+    raise AssertionError(f"no app runner for {root}")
+
+
+async def test_route_problems_arrive_and_an_app_that_dies_says_so(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    root = tmp_path
+    (root / "template.yaml").write_text(CONFLICT)
+    (root / "app.py").write_text(APP)
+    async with running_server(root) as client:
+        states: list[dict[str, Any]] = []
+        logs: list[dict[str, Any]] = []
+        client.feature("handlerlens/appState")(lambda params: states.append(plain(params)))
+        client.feature("handlerlens/log")(lambda params: logs.append(plain(params)))
+        started = plain(await command(client, "handlerlens.server.startApp", {"root": str(root)}))
+        assert started is not None
+        await until(lambda: any(s.get("problems") for s in states), "the route problems")
+        table = next(s for s in states if s.get("problems"))
+        (problem,) = table["problems"]
+        assert problem["severity"] == "error" and problem["path"].endswith("template.yaml")
+        assert "/items/{id}" in problem["message"]
+        # The first declaration answers, as the route table says.
+        assert [(r["routeKey"], r["served"]) for r in table["routes"]][0] == (
+            "GET /items/{id}",
+            "GetItem",
+        )
+        # ... and the problem is in the output, with its place.
+        await until(
+            lambda: any("template.yaml:" in entry["line"] for entry in logs), "the problem's line"
+        )
+
+        os.kill(app_pid(root), signal.SIGKILL)
+        await until(lambda: states[-1]["state"] == "error", "the app's exit")
+        assert "the app exited" in states[-1]["message"]
+        # Started again, it asks for the port it had.
+        again = plain(await command(client, "handlerlens.server.startApp", {"root": str(root)}))
+        assert again["port"] == started["port"]
+        assert await command(client, "handlerlens.server.stopApp", {"root": str(root)}) is True
