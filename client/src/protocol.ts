@@ -146,6 +146,11 @@ export interface RunResult {
   expected?: Record<string, unknown>;
   /** SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it). */
   event?: unknown;
+  /**
+   * SERVER_SEND_REQUEST while the app runs: the request went to the app's port, so `http` is the
+   * gateway's real answer and `body`/`json` its body (the function's return value is not seen).
+   */
+  viaApp?: boolean;
 }
 
 /** The mapped HTTP response of an HTTP-triggered function (headers: the function's own). */

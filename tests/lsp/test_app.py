@@ -128,6 +128,7 @@ async def test_start_app_routes_requests_and_stop(tmp_path: Path) -> None:
             "stage": "Prod",
         }
         assert item["http"]["trigger"] == "api-gateway-rest"
+        assert item["viaApp"] is True and "expected" not in item
         assert any("getting 42" in line for line in item["logs"])
         assert item["requestId"] and item["durationMs"] is not None
         # A response the REST API rejects is its 502, as deployed.

@@ -198,6 +198,9 @@ class RunResult(_RunResultRequired, total=False):
     expected: dict[str, Any]
     # SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it).
     event: Any
+    # SERVER_SEND_REQUEST while the app runs: the request went to the app's port, so `http` is
+    # the gateway's real answer and `body`/`json` its body (the function's return value unseen).
+    viaApp: bool
 
 
 class _EventItemRequired(TypedDict):

@@ -248,4 +248,5 @@ async def app_request(
             warning=None,
         ),
         event=event,
+        viaApp=True,
     )
