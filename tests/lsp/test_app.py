@@ -86,11 +86,14 @@ async def until(predicate: Any, what: str, timeout: float = 15.0) -> None:
 
 
 def get(url: str) -> tuple[int, bytes]:
+    """(status, body); (0, b"") when nothing listens."""
     try:
         with urllib.request.urlopen(url, timeout=10) as reply:
             return reply.status, reply.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+    except (urllib.error.URLError, ConnectionError):
+        return 0, b""
 
 
 async def test_start_app_routes_requests_and_stop(tmp_path: Path) -> None:
@@ -146,6 +149,12 @@ async def test_start_app_routes_requests_and_stop(tmp_path: Path) -> None:
         assert stopped is True
         await until(lambda: states[-1]["state"] == "stopped", "the stopped state")
         assert await command(client, "handlerlens.server.stopApp", {"root": str(root)}) is False
+        status, _ = await asyncio.to_thread(get, f"http://127.0.0.1:{port}/items/1")
+        assert status == 0 or status >= 400  # closed, or someone else's port by now
+        # Without the app, Send request runs the function in its own runner again.
+        alone = await send(client, {"route": get_item, "path": "/items/7"})
+        assert "viaApp" not in alone and alone["http"]["status"] == 200
+        assert alone["url"] != f"http://127.0.0.1:{port}"
         # A second start asks for the port it had.
         restarted = plain(
             await command(client, "handlerlens.server.startApp", {"root": root.as_uri()})
@@ -225,3 +234,55 @@ async def test_route_problems_arrive_and_an_app_that_dies_says_so(tmp_path: Path
         again = plain(await command(client, "handlerlens.server.startApp", {"root": str(root)}))
         assert again["port"] == started["port"]
         assert await command(client, "handlerlens.server.stopApp", {"root": str(root)}) is True
+
+
+YANDEX_SPEC = """\
+openapi: 3.0.0
+info:
+  title: greeter
+  version: 1.0.0
+paths:
+  /hello/{name}:
+    get:
+      x-yc-apigateway-integration:
+        type: cloud_functions
+        function_id: greeter
+"""
+
+YANDEX_PYPROJECT = """\
+[tool.handlerlens]
+platform = "yandex"
+
+[[tool.handlerlens.functions]]
+name = "greeter"
+entry = "app.handler"
+"""
+
+ECHO = """\
+import json
+
+
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+
+
+async def test_a_yandex_app_answers_send_request_with_its_gateways_event(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(YANDEX_PYPROJECT)
+    (tmp_path / "api.yaml").write_text(YANDEX_SPEC)
+    (tmp_path / "app.py").write_text(ECHO)
+    async with running_server(tmp_path) as client:
+        await wait_for_diagnostics(client, tmp_path / "api.yaml", lambda d: True)
+        (hello,) = await routes(client, (tmp_path / "api.yaml").as_uri())
+        started = plain(
+            await command(client, "handlerlens.server.startApp", {"root": str(tmp_path)})
+        )
+        result = await send(client, {"route": hello, "path": "/hello/Ada", "query": "x=1"})
+        assert result["viaApp"] is True
+        assert result["url"] == f"http://127.0.0.1:{started['port']}/hello/Ada?x=1"
+        event = json.loads(base64.b64decode(result["http"]["bodyBase64"]))
+        # The Yandex API Gateway's 0.1 event, from the app's own HTTP port.
+        assert event["path"] == "/hello/{name}" and event["url"] == "/hello/Ada?x=1"
+        assert event["params"] == {"name": "Ada"} and event["pathParams"] == {"name": "Ada"}
+        assert event["queryStringParameters"] == {"x": "1"}
+        assert await command(client, "handlerlens.server.stopApp", {"root": str(tmp_path)})
