@@ -286,3 +286,28 @@ async def test_a_yandex_app_answers_send_request_with_its_gateways_event(tmp_pat
         assert event["params"] == {"name": "Ada"} and event["pathParams"] == {"name": "Ada"}
         assert event["queryStringParameters"] == {"x": "1"}
         assert await command(client, "handlerlens.server.stopApp", {"root": str(tmp_path)})
+
+
+async def test_a_taken_port_moves_the_app_and_says_so(tmp_path: Path) -> None:
+    import socket
+
+    root = project(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        async with running_server(root) as client:
+            logs: list[dict[str, Any]] = []
+            client.feature("handlerlens/log")(lambda params: logs.append(plain(params)))
+            started = plain(
+                await command(
+                    client, "handlerlens.server.startApp", {"root": str(root), "port": busy}
+                )
+            )
+            assert started["port"] not in (0, busy)
+            await until(lambda: any("is taken" in e["line"] for e in logs), "the moved line")
+            line = next(e["line"] for e in logs if "is taken" in e["line"])
+            assert f"port {busy} is taken" in line and str(started["port"]) in line
+            status, _ = await asyncio.to_thread(get, f"http://127.0.0.1:{started['port']}/x")
+            assert status == 403
+            await command(client, "handlerlens.server.stopApp", {"root": str(root)})
