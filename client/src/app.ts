@@ -6,11 +6,13 @@
  * routes), and the actions start it (workspace trust first, on the port it had last time),
  * stop it, and list its routes (copy a curl command, open the URL, show the table).
  */
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import {
   type AppEntry,
   appStatusText,
+  appUrlFor,
   isTemplateUrl,
   nextAppEntry,
   notificationFor,
@@ -75,6 +77,11 @@ export class AppTracker implements vscode.Disposable {
 
   get(root: string): AppEntry | undefined {
     return this.entries.get(root);
+  }
+
+  /** The URL of the running app whose folder holds `file` (the deepest), if any. */
+  urlFor(file: string): string | undefined {
+    return appUrlFor(this.all(), file, path.sep);
   }
 
   update(p: AppStateParams): void {

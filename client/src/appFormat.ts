@@ -189,3 +189,13 @@ export function notificationFor(before: AppEntry | undefined, after: AppEntry): 
 function firstLine(s: string): string {
   return s.split("\n")[0] ?? "";
 }
+
+/** The URL of the running app whose folder holds `file` (the deepest folder), if any. */
+export function appUrlFor(entries: AppEntry[], file: string, sep = "/"): string | undefined {
+  const holding = entries.filter((e) => {
+    const root = e.root.endsWith(sep) ? e.root.slice(0, -1) : e.root;
+    return e.url !== undefined && (file === root || file.startsWith(root + sep));
+  });
+  holding.sort((a, b) => b.root.length - a.root.length);
+  return holding[0]?.url;
+}

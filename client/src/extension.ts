@@ -49,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const app = new AppActions(server, appTracker, context.workspaceState, logs);
   const functionsView = new FunctionsView(server, tracker, events, appTracker);
   const routes = new RouteLenses(server, context.workspaceState, response, tracker, logs);
+  routes.appUrlFor = (file) => appTracker.urlFor(file);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];

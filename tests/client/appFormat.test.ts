@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   type AppEntry,
   appStatusText,
+  appUrlFor,
   appViewDescription,
   isTemplateUrl,
   kindName,
@@ -220,6 +221,23 @@ describe("port and notifications", () => {
     assert.equal(
       notificationFor(up, nextAppEntry(up, { root: "/w", message: "GetItem: x" })),
       undefined,
+    );
+  });
+});
+
+describe("which app serves a file", () => {
+  it("is the running app of the deepest folder holding it", () => {
+    const outer = running({ root: "/w", url: "http://127.0.0.1:8080" });
+    const inner = running({ root: "/w/svc", url: "http://127.0.0.1:9090" });
+    const stopped = nextAppEntry(running({ root: "/x" }), { root: "/x", state: "stopped" });
+    const all = [outer, inner, stopped];
+    assert.equal(appUrlFor(all, "/w/svc/template.yaml"), "http://127.0.0.1:9090");
+    assert.equal(appUrlFor(all, "/w/api.yaml"), "http://127.0.0.1:8080");
+    assert.equal(appUrlFor(all, "/wx/api.yaml"), undefined);
+    assert.equal(appUrlFor(all, "/x/api.yaml"), undefined);
+    assert.equal(
+      appUrlFor([running({ root: "C:\\w\\" })], "C:\\w\\t.yaml", "\\"),
+      "http://127.0.0.1:8080",
     );
   });
 });
