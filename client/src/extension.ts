@@ -2,6 +2,13 @@
  * Entry point: wires the modules together and registers every disposable; no logic lives here.
  */
 import * as vscode from "vscode";
+import {
+  APP_ROUTES_COMMAND,
+  AppActions,
+  AppTracker,
+  START_APP_COMMAND,
+  STOP_APP_COMMAND,
+} from "./app";
 import { HandlerCommands, RUN_WITH_EVENT_COMMAND } from "./commands";
 import { DEBUG_TYPE, DebugSupport } from "./debug";
 import { EventFileLenses, EventPicker, RUN_WITH_EVENT_FILE, type EventFileArgs } from "./events";
@@ -38,8 +45,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const runner = new RunnerActions(server, tracker, events, logs);
   const status = new StatusItems(server, tracker);
   const tests = new EventTests(server, debug, logs);
-  const functionsView = new FunctionsView(server, tracker, events);
+  const appTracker = new AppTracker(logs);
+  const app = new AppActions(server, appTracker, context.workspaceState, logs);
+  const functionsView = new FunctionsView(server, tracker, events, appTracker);
   const routes = new RouteLenses(server, context.workspaceState, response, tracker, logs);
+  routes.appUrlFor = (file) => appTracker.urlFor(file);
   const s = server;
 
   let clientSubscriptions: vscode.Disposable[] = [];
@@ -47,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
     logs,
     locator,
     tracker,
+    appTracker,
+    app,
     response,
     debug,
     status,
@@ -56,11 +68,12 @@ export function activate(context: vscode.ExtensionContext): void {
     s,
     s.onDidStartClient((client) => {
       disposeAll(clientSubscriptions);
-      clientSubscriptions = tracker.attach(client);
+      clientSubscriptions = [...tracker.attach(client), ...appTracker.attach(client)];
     }),
     s.onDidChangeStatus((st) => {
       if (st.state !== "running") {
         tracker.reset();
+        appTracker.reset();
       }
     }),
     vscode.commands.registerCommand(CLIENT_RUN, (arg?: unknown) => handlers.run(arg)),
@@ -89,6 +102,9 @@ export function activate(context: vscode.ExtensionContext): void {
       runner.start(arg),
     ),
     vscode.commands.registerCommand("handlerlens.stopRunner", (arg?: unknown) => runner.stop(arg)),
+    vscode.commands.registerCommand(START_APP_COMMAND, () => app.start()),
+    vscode.commands.registerCommand(STOP_APP_COMMAND, () => app.stop()),
+    vscode.commands.registerCommand(APP_ROUTES_COMMAND, () => app.showRoutes()),
     vscode.commands.registerCommand("handlerlens.copyInvokeUrl", () => runner.copyUrl()),
     vscode.commands.registerCommand("handlerlens.copyCurl", () => runner.copyCurl()),
     vscode.commands.registerCommand("handlerlens.showLogs", () => {

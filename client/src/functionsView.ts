@@ -1,10 +1,14 @@
 /**
  * The "HandlerLens" section of the Explorer: every function the server found, by the file that
  * declares it, with platform, trigger and runner state (stopped / running on its port / error),
- * Run / Debug / Open beside each, and its saved events below it (a click runs one).
+ * Run / Debug / Open beside each, and its saved events below it (a click runs one). At the top,
+ * the whole app's row: stopped (click: Start App) or running on its port with its route count
+ * (click: its routes).
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { APP_ROUTES_COMMAND, type AppTracker, START_APP_COMMAND } from "./app";
+import { appViewDescription, routeTableLines } from "./appFormat";
 import type { EventFileArgs, EventPicker } from "./events";
 import { RUN_WITH_EVENT_FILE } from "./events";
 import { listFunctions } from "./functions";
@@ -19,7 +23,8 @@ export const OPEN_FUNCTION_COMMAND = "handlerlens.openFunction";
 type FileNode = { kind: "file"; file: string; fns: FunctionInfo[] };
 type FnNode = FunctionInfo & { kind: "fn" };
 type EventNode = EventFileArgs & { kind: "event"; label: string };
-type Node = FileNode | FnNode | EventNode;
+type AppNode = { kind: "app" };
+type Node = AppNode | FileNode | FnNode | EventNode;
 
 export class FunctionsView implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -33,6 +38,7 @@ export class FunctionsView implements vscode.TreeDataProvider<Node>, vscode.Disp
     private readonly server: ServerManager,
     private readonly tracker: RunnerTracker,
     private readonly events: EventPicker,
+    private readonly app: AppTracker,
   ) {
     this.view = vscode.window.createTreeView(FUNCTIONS_VIEW, {
       treeDataProvider: this,
@@ -49,6 +55,7 @@ export class FunctionsView implements vscode.TreeDataProvider<Node>, vscode.Disp
       watcher.onDidDelete(soon),
       server.onDidChangeStatus(soon),
       tracker.onDidChange(soon),
+      app.onDidChange(soon),
       // Declarations are re-read by the server, which then re-publishes diagnostics.
       vscode.languages.onDidChangeDiagnostics(soon),
       this.view.onDidChangeVisibility((e) => {
@@ -85,9 +92,10 @@ export class FunctionsView implements vscode.TreeDataProvider<Node>, vscode.Disp
         const file = fn.declaredIn ?? fn.root;
         byFile.set(file, [...(byFile.get(file) ?? []), fn]);
       }
-      return [...byFile.entries()]
+      const files: Node[] = [...byFile.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([file, list]) => ({ kind: "file", file, fns: list }));
+      return n ? [{ kind: "app" }, ...files] : files;
     }
     if (node.kind === "file") {
       return node.fns.map((fn) => ({ ...fn, kind: "fn" }));
@@ -99,6 +107,23 @@ export class FunctionsView implements vscode.TreeDataProvider<Node>, vscode.Disp
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === "app") {
+      const entry = this.app.active() ?? this.app.all()[0];
+      const up = entry !== undefined && entry.state !== "stopped" && entry.state !== "error";
+      const item = new vscode.TreeItem("App", vscode.TreeItemCollapsibleState.None);
+      item.description = appViewDescription(entry);
+      item.iconPath = new vscode.ThemeIcon(
+        entry?.state === "error" ? "error" : up ? "radio-tower" : "circle-outline",
+      );
+      item.tooltip = up
+        ? routeTableLines(entry).join("\n")
+        : "Every function behind its gateway routes, on one port: click to start";
+      item.contextValue = up ? "handlerlens.appRunning" : "handlerlens.appStopped";
+      item.command = up
+        ? { title: "Routes", command: APP_ROUTES_COMMAND }
+        : { title: "Start App", command: START_APP_COMMAND };
+      return item;
+    }
     if (node.kind === "file") {
       const item = new vscode.TreeItem(
         vscode.workspace.asRelativePath(node.file),

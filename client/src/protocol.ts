@@ -20,6 +20,9 @@ export const SERVER_STOP_RUNNER = "handlerlens.server.stopRunner";
 export const SERVER_LIST_EVENTS = "handlerlens.server.listEvents";
 export const SERVER_LIST_FUNCTIONS = "handlerlens.server.listFunctions";
 export const SERVER_SEND_REQUEST = "handlerlens.server.sendRequest";
+/** The whole app of a workspace folder behind its gateway routes (`serve <folder>`). */
+export const SERVER_START_APP = "handlerlens.server.startApp";
+export const SERVER_STOP_APP = "handlerlens.server.stopApp";
 
 export const SERVER_COMMANDS = [
   SERVER_RUN,
@@ -29,6 +32,8 @@ export const SERVER_COMMANDS = [
   SERVER_LIST_EVENTS,
   SERVER_LIST_FUNCTIONS,
   SERVER_SEND_REQUEST,
+  SERVER_START_APP,
+  SERVER_STOP_APP,
 ] as const;
 
 /** Client → server requests. */
@@ -37,6 +42,7 @@ export const REQUEST_ROUTES = "handlerlens/routes";
 /** Server → client notifications. */
 export const NOTIFY_RUNNER_STATE = "handlerlens/runnerState";
 export const NOTIFY_LOG = "handlerlens/log";
+export const NOTIFY_APP_STATE = "handlerlens/appState";
 
 export type RunnerState = "stopped" | "starting" | "running" | "reloading" | "debugging" | "error";
 
@@ -140,6 +146,11 @@ export interface RunResult {
   expected?: Record<string, unknown>;
   /** SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it). */
   event?: unknown;
+  /**
+   * SERVER_SEND_REQUEST while the app runs: the request went to the app's port, so `http` is the
+   * gateway's real answer and `body`/`json` its body (the function's return value is not seen).
+   */
+  viaApp?: boolean;
 }
 
 /** The mapped HTTP response of an HTTP-triggered function (headers: the function's own). */
@@ -214,3 +225,66 @@ export interface SendRequestParams {
   headers?: Record<string, string>;
   body?: string;
 }
+
+/**
+ * Arguments of SERVER_START_APP / SERVER_STOP_APP: the workspace folder, and the port to ask for
+ * (0 or absent: the one the app had this session, else a free one).
+ */
+export interface AppParams {
+  root: string;
+  port?: number;
+}
+
+/**
+ * Payload of NOTIFY_APP_STATE: the app of one workspace folder (`root`). `routes` and `problems`
+ * are the runner's `routes` event's, sent when they change; `function`, `changed`,
+ * `reloadedMs`, `message` say what a reload did; `kept`: a declaring file stopped parsing, the
+ * last good routes are kept.
+ */
+export interface AppStateParams {
+  root?: string;
+  state?: RunnerState;
+  url?: string;
+  port?: number;
+  message?: string;
+  routes?: AppRoute[];
+  problems?: AppProblem[];
+  kept?: boolean;
+  function?: string;
+  changed?: string[];
+  reloadedMs?: number;
+}
+
+/** Result of SERVER_START_APP. */
+export interface AppResult {
+  root: string;
+  url: string;
+  port: number;
+  routes: AppRoute[];
+}
+
+/** One row of the app's route table (the runner's `routes` event; not checked against Python). */
+export type AppRoute = {
+  method: string;
+  path: string;
+  routeKey: string;
+  function: string | null;
+  served: string | null;
+  kind: string;
+  api: string;
+  stage: string | null;
+  payload: string;
+  url: string;
+  declaredIn: string;
+  line: number;
+};
+
+/** One route problem of the app (the runner's `routes` event). */
+export type AppProblem = {
+  path: string;
+  line: number;
+  column: number;
+  severity: "error" | "warning";
+  code: string;
+  message: string;
+};

@@ -269,6 +269,12 @@ export class ResponseView implements vscode.DocumentLinkProvider, vscode.Disposa
     if (event === undefined) {
       return;
     }
+    if (withExpected && !entry.result.expected && entry.result.viaApp) {
+      // Its body is the gateway's answer, not the function's return value that a test expects.
+      throw new Error(
+        "This response came through the running app's gateway, which hides the function's own return value: Run the function with this event (Run again) to save it as a test, or save it as an event.",
+      );
+    }
     let taken = new Set<string>();
     try {
       taken = new Set((await vscode.workspace.fs.readDirectory(dir)).map(([n]) => n));

@@ -35,11 +35,17 @@ export function routeMemoryKey(route: RouteInfo): string {
   return `handlerlens.route:${route.uri}|${route.kind}|${route.api}|${route.method} ${route.path}`;
 }
 
-/** The hover of a route: the route table's line, and what Send request does. */
-export function hoverMarkdown(route: RouteInfo): string {
+/**
+ * The hover of a route: the route table's line, and what Send request does (`appUrl`: the
+ * running app's, where the request then goes).
+ */
+export function hoverMarkdown(route: RouteInfo, appUrl?: string): string {
   const line = `\`${route.description}\``;
   if (route.function === null) {
     return `${line}\n\nNo function of this workspace answers this route, so it cannot be sent.`;
+  }
+  if (appUrl) {
+    return `${line}\n\n▶ Send request sends it to the running app (${appUrl}): the answer is its gateway's.`;
   }
   const payload = route.kind === "yandex" ? ` (payload ${route.payload})` : "";
   return `${line}\n\n▶ Send request invokes ${route.function} with this gateway's event${payload}.`;

@@ -48,6 +48,8 @@ export class RouteLenses
   private readonly known = new Map<string, RouteInfo[]>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly busy = new Set<string>();
+  /** The URL of the running app that serves a file's routes, if any (set by the extension). */
+  appUrlFor: (file: string) => string | undefined = () => undefined;
 
   constructor(
     private readonly server: ServerManager,
@@ -90,7 +92,11 @@ export class RouteLenses
   ): Promise<vscode.Hover | undefined> {
     const known = this.known.get(doc.uri.toString()) ?? (await this.routesOf(doc));
     const route = known.find((r) => rangeOf(r).contains(position));
-    return route ? new vscode.Hover(new vscode.MarkdownString(hoverMarkdown(route))) : undefined;
+    return route
+      ? new vscode.Hover(
+          new vscode.MarkdownString(hoverMarkdown(route, this.appUrlFor(doc.uri.fsPath))),
+        )
+      : undefined;
   }
 
   /** `handlerlens.sendRequest` (arg: the lens's RouteInfo). */

@@ -151,5 +151,13 @@ describe("labels", () => {
     assert.match(hoverMarkdown(route()), /^`GET \/items\/\{id\} → GetItem \(REST, stage Prod\)`/);
     assert.match(hoverMarkdown(route({ function: null })), /cannot be sent/);
     assert.match(hoverMarkdown(route({ kind: "yandex", payload: "0.1" })), /payload 0\.1/);
+    assert.match(
+      hoverMarkdown(route(), "http://127.0.0.1:8080"),
+      /sends it to the running app \(http:\/\/127\.0\.0\.1:8080\): the answer is its gateway's/,
+    );
+    assert.match(
+      hoverMarkdown(route({ function: null }), "http://127.0.0.1:8080"),
+      /cannot be sent/,
+    );
   });
 });

@@ -139,7 +139,15 @@ def test_the_constants_agree() -> None:
 def test_every_payload_has_the_same_fields_on_both_sides() -> None:
     ts = ts_interfaces(PROTOCOL_TS.read_text())
     assert {"FunctionRef", "RunResult", "EventItem", "ServerSettings"} <= ts.keys()
-    assert ts["RunResult"].optional == {"json", "initMs", "url", "http", "expected", "event"}
+    assert ts["RunResult"].optional == {
+        "json",
+        "initMs",
+        "url",
+        "http",
+        "expected",
+        "event",
+        "viaApp",
+    }
     assert ts["ServerSettings.runner"].required == {"port", "timeout"}
     assert disagreements(ts, py_typeddicts(protocol)) == []
 

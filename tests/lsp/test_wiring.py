@@ -56,6 +56,8 @@ def test_each_method_has_its_handler_and_hover_is_one() -> None:
         "handlerlens.server.listEvents",
         "handlerlens.server.listFunctions",
         "handlerlens.server.sendRequest",
+        "handlerlens.server.startApp",
+        "handlerlens.server.stopApp",
     }
     assert "handlerlens/routes" in registered
 

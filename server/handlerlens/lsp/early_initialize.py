@@ -44,6 +44,8 @@ CAPABILITIES: dict[str, Any] = {
             "handlerlens.server.stopRunner",
             "handlerlens.server.debug",
             "handlerlens.server.sendRequest",
+            "handlerlens.server.startApp",
+            "handlerlens.server.stopApp",
         ]
     },
     "workspace": {

@@ -26,6 +26,9 @@ SERVER_STOP_RUNNER = "handlerlens.server.stopRunner"
 SERVER_LIST_EVENTS = "handlerlens.server.listEvents"
 SERVER_LIST_FUNCTIONS = "handlerlens.server.listFunctions"
 SERVER_SEND_REQUEST = "handlerlens.server.sendRequest"
+# The whole app of a workspace folder behind its gateway routes (`serve <folder>`).
+SERVER_START_APP = "handlerlens.server.startApp"
+SERVER_STOP_APP = "handlerlens.server.stopApp"
 
 SERVER_COMMANDS = (
     SERVER_RUN,
@@ -35,6 +38,8 @@ SERVER_COMMANDS = (
     SERVER_LIST_EVENTS,
     SERVER_LIST_FUNCTIONS,
     SERVER_SEND_REQUEST,
+    SERVER_START_APP,
+    SERVER_STOP_APP,
 )
 
 # Client → server requests.
@@ -43,6 +48,7 @@ REQUEST_ROUTES = "handlerlens/routes"
 # Server → client notifications.
 NOTIFY_RUNNER_STATE = "handlerlens/runnerState"
 NOTIFY_LOG = "handlerlens/log"
+NOTIFY_APP_STATE = "handlerlens/appState"
 
 RunnerState = Literal["stopped", "starting", "running", "reloading", "debugging", "error"]
 
@@ -192,6 +198,9 @@ class RunResult(_RunResultRequired, total=False):
     expected: dict[str, Any]
     # SERVER_SEND_REQUEST: the event the route's gateway sent (the view's "Run again" resends it).
     event: Any
+    # SERVER_SEND_REQUEST while the app runs: the request went to the app's port, so `http` is
+    # the gateway's real answer and `body`/`json` its body (the function's return value unseen).
+    viaApp: bool
 
 
 class _EventItemRequired(TypedDict):
@@ -258,3 +267,43 @@ class SendRequestParams(_SendRequestParamsRequired, total=False):
     query: str
     headers: dict[str, str]
     body: str
+
+
+class _AppParamsRequired(TypedDict):
+    root: str
+
+
+class AppParams(_AppParamsRequired, total=False):
+    """Arguments of SERVER_START_APP / SERVER_STOP_APP: the workspace folder, and the port to
+    ask for (0 or absent: the one the app had this session, else a free one)."""
+
+    port: int
+
+
+class AppStateParams(TypedDict, total=False):
+    """Payload of NOTIFY_APP_STATE: the app of one workspace folder (`root`). `routes` and
+    `problems` are the runner's `routes` event's (method, path, routeKey, function, served,
+    kind, api, stage, payload, url, declaredIn, line; path, line, column, severity, code,
+    message), sent when they change; `function`, `changed`, `reloadedMs`, `message` say what a
+    reload did; `kept`: a declaring file stopped parsing, the last good routes are kept."""
+
+    root: str
+    state: RunnerState
+    url: str
+    port: int
+    message: str
+    routes: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    kept: bool
+    function: str
+    changed: list[str]
+    reloadedMs: float
+
+
+class AppResult(TypedDict):
+    """Result of SERVER_START_APP."""
+
+    root: str
+    url: str
+    port: int
+    routes: list[dict[str, Any]]

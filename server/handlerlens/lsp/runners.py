@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlerlens.core.model import FunctionSpec
 from handlerlens.lsp import protocol
+from handlerlens.lsp.app import AppManager
 
 if TYPE_CHECKING:
     from handlerlens.runner.client import RunnerProcess
@@ -46,6 +47,8 @@ class RunnerManager:
         # (after a debug session, a stop, a crash), so a copied URL or curl command keeps
         # working for the whole editor session; unless the user sets handlerlens.runner.port.
         self._ports: dict[tuple[str, str], int] = {}
+        # The whole app of each workspace folder (Start App), one `serve <folder>` each.
+        self.app = AppManager(notify)
 
     async def ensure(
         self, spec: FunctionSpec, *, python: str | None = None, debug: bool = False
@@ -135,6 +138,7 @@ class RunnerManager:
         """Stop every runner (the server is shutting down)."""
         for root, name in list(self.runners):
             await self.stop(root, name)
+        await self.app.stop_all()
 
     def _state(self, function: str, state: protocol.RunnerState, **extra: Any) -> None:
         params: protocol.RunnerStateParams = {"function": function, "state": state}

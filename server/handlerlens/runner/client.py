@@ -91,6 +91,9 @@ class RunnerProcess:
         # The runner's `interpreter` event: which interpreter runs the function, and why,
         # with a warning when it is not the declared runtime's version.
         self.interpreter: dict[str, Any] | None = None
+        # The runner's last `routes` event (a whole app's route table), kept for a caller
+        # that subscribes after `listening`: the first one follows it at once.
+        self.routes: dict[str, Any] | None = None
         self._tasks = [
             asyncio.get_running_loop().create_task(self._read_status()),
             asyncio.get_running_loop().create_task(self._read_stderr()),
@@ -110,14 +113,17 @@ class RunnerProcess:
         extra_args: Iterable[str] = (),
         debug: bool = False,
     ) -> RunnerProcess:
-        """Spawn a runner for a FunctionSpec or an entry string; returns once it listens.
+        """Spawn a runner for a FunctionSpec or an entry string (None: every function
+        declared under `root`, behind its routes); returns once it listens.
 
         With `debug`, the runner runs under debugpy (`serve --debug`) and `debug_port` is the
         port a DAP client attaches to; the function starts once one has attached.
         """
         args = [sys.executable, "-m", "handlerlens.runner", "serve"]
         timeout_from = "set with the handlerlens.runner.timeout setting" if timeout else None
-        if isinstance(spec_or_entry, str):
+        if spec_or_entry is None:
+            pass
+        elif isinstance(spec_or_entry, str):
             args.append(spec_or_entry)
         else:
             spec = spec_or_entry
@@ -225,6 +231,8 @@ class RunnerProcess:
             self._listening.set_result(event)
         elif kind == "interpreter":
             self.interpreter = event
+        elif kind == "routes":
+            self.routes = event
         elif kind == "log" and rid:
             self._logs.setdefault(rid, []).append(event)
         elif kind == "report" and rid:

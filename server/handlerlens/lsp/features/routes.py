@@ -5,6 +5,8 @@ request to a route: the event of its gateway, through the run path, answered as 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +141,9 @@ def register(server: HandlerLensServer) -> None:
                 headers={str(k): str(v) for k, v in headers.items()},
                 body=str(params.get("body") or ""),
             )
+            app = ls.runners.app.running(route.declared_in)
+            if app is not None:
+                return await app_request(ls, app, route, spec, method, params, event)
             managed = await ls.runners.ensure(spec)
             result = await managed.process.invoke(event, spec.name)
         except Exception as exc:
@@ -147,3 +152,101 @@ def register(server: HandlerLensServer) -> None:
         answer = run_result(spec, result, managed.process.url, trigger_of(route))
         answer["event"] = event
         return answer
+
+    @server.command(protocol.SERVER_START_APP)
+    async def start_app(ls: HandlerLensServer, *args: Any) -> protocol.AppResult | None:
+        try:
+            params = _arg(args)
+            root = app_root(ls, params)
+            port = params.get("port") or 0
+            if not isinstance(port, int) or not 0 <= port < 65536:
+                raise CommandError(f"port must be a number from 0 to 65535, not {port!r}")
+            settings = ls.settings
+            app = await ls.runners.app.start(
+                root, port=port, timeout=settings.runner_timeout if settings else None
+            )
+        except Exception as exc:
+            fail_message(ls, exc)
+            return None
+        return protocol.AppResult(
+            root=app.root, url=app.process.url, port=app.process.port, routes=app.routes
+        )
+
+    @server.command(protocol.SERVER_STOP_APP)
+    async def stop_app(ls: HandlerLensServer, *args: Any) -> bool:
+        try:
+            root = app_root(ls, _arg(args))
+        except CommandError as exc:
+            fail_message(ls, exc)
+            return False
+        return await ls.runners.app.stop(root)
+
+
+def app_root(server: HandlerLensServer, params: dict[str, Any]) -> str:
+    """The workspace folder `params['root']` names (a path or a file URI); without one, the
+    only folder."""
+    given = params.get("root")
+    roots = list(server.workspaces)
+    if given is None or given == "":
+        if len(roots) == 1:
+            return roots[0]
+        raise CommandError("say which workspace folder's app: {root: <folder>}")
+    path = to_path(str(given)) if str(given).startswith("file:") else str(given)
+    if path is None or not os.path.isdir(path):
+        raise CommandError(f"{given!r} is not a folder")
+    return os.path.abspath(path)
+
+
+async def app_request(
+    server: HandlerLensServer,
+    app: Any,
+    route: Route,
+    spec: FunctionSpec,
+    method: str,
+    params: dict[str, Any],
+    event: Any,
+) -> protocol.RunResult:
+    """One route request over the running app's HTTP port: the gateway's own answer."""
+    from handlerlens.lsp.route_events import trigger_of
+
+    path = str(params.get("path") or "/")
+    query = str(params.get("query") or "").lstrip("?")
+    target = path + (f"?{query}" if query else "")
+    headers = {str(k): str(v) for k, v in (params.get("headers") or {}).items()}
+    if route.kind == "function-url" and route.function is not None:
+        # A Function URL owns its own host (the route table's URL).
+        headers["Host"] = f"{route.function.lower()}.localhost:{app.process.port}"
+    body = str(params.get("body") or "").encode("utf-8")
+    answer = await server.runners.app.request(app, method, target, headers, body, spec.name)
+    text = answer.body.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    report = answer.report or {}
+    url = f"{app.process.url}{target}"
+    return protocol.RunResult(
+        status=answer.status,
+        headers={name.lower(): value for name, value in answer.headers},
+        body=text,
+        json=parsed,
+        functionError=False,
+        requestId=answer.request_id,
+        durationMs=report.get("durationMs"),
+        billedMs=report.get("billedMs"),
+        memoryMb=report.get("memoryMb"),
+        maxMemoryMb=report.get("maxMemoryMb"),
+        initMs=report.get("initMs"),
+        logs=answer.logs,
+        url=url,
+        http=protocol.HttpResponse(
+            status=answer.status,
+            reason=answer.reason,
+            headers=answer.headers,
+            bodyBase64=base64.b64encode(answer.body).decode("ascii"),
+            trigger=trigger_of(route),
+            warning=None,
+        ),
+        event=event,
+        viaApp=True,
+    )
