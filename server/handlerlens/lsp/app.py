@@ -231,9 +231,7 @@ class AppManager:
                 if isinstance(event.get("ms"), (int, float)):
                     extra["reloadedMs"] = float(event["ms"])
             else:
-                from handlerlens.lsp.runners import _error_text
-
-                text = _error_text(event.get("error"))
+                text = init_error_text(event.get("error"))
                 extra["message"] = f"{function}: {text}"
                 self._log(function, f"handlerlens: the new code did not load: {text}", "stderr")
             self._state(app.root, "running", url=app.process.url, port=app.process.port, **extra)
@@ -271,3 +269,13 @@ async def _exchange(
             conn.close()
 
     return await asyncio.to_thread(run)
+
+
+def init_error_text(error: object) -> str:
+    """A runner's init error as people read it: `SyntaxError: invalid syntax (main.py, line
+    3)`, not the error JSON's Python repr."""
+    if isinstance(error, dict):
+        kind, message = error.get("errorType"), error.get("errorMessage")
+        if kind or message:
+            return f"{kind}: {message}" if kind and message else str(kind or message)
+    return str(error) if error else "the new code did not load"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlerlens.core.model import FunctionSpec
 from handlerlens.lsp import protocol
-from handlerlens.lsp.app import AppManager
+from handlerlens.lsp.app import AppManager, init_error_text
 
 if TYPE_CHECKING:
     from handlerlens.runner.client import RunnerProcess
@@ -171,7 +171,7 @@ class RunnerManager:
                     extra["reloadedMs"] = float(event["ms"])
                 self._state(function, settled, **extra)
             else:
-                self._state(function, "error", message=_error_text(event.get("error")))
+                self._state(function, "error", message=init_error_text(event.get("error")))
         elif kind == "stopped":
             self._state(function, "stopped")
 
@@ -179,16 +179,6 @@ class RunnerManager:
 def _port_taken(exc: BaseException) -> bool:
     """Whether a runner could not start because its port was in use."""
     return "address already in use" in str(exc).lower()
-
-
-def _error_text(error: object) -> str:
-    """A runner's init error as people read it: `SyntaxError: invalid syntax (main.py, line
-    3)`, not the error JSON's Python repr."""
-    if isinstance(error, dict):
-        kind, message = error.get("errorType"), error.get("errorMessage")
-        if kind or message:
-            return f"{kind}: {message}" if kind and message else str(kind or message)
-    return str(error) if error else "the new code did not load"
 
 
 def events_folder(workspace_root: str, function: str, folder: str = ".handlerlens/events") -> str:
