@@ -36,6 +36,7 @@ from handlerlens.project.sam_template import LAMBDA_FUNCTION, SERVERLESS_FUNCTIO
 from handlerlens.project.serverless_config import event_pairs, function_entries
 
 if TYPE_CHECKING:
+    from handlerlens.platforms.gateways import GatewayRoute
     from handlerlens.project.hcl_tree import Node as HclNode
 
 GatewayKind = Literal["rest", "http", "function-url", "yandex"]
@@ -123,6 +124,27 @@ class Route:
             details.append(f"stage {self.stage}")
         target = self.function or "(no function declared here)"
         return f"{self.route_key} → {target} ({', '.join(details)})"
+
+    def gateway(self) -> GatewayRoute:
+        """What this route's gateway face (platforms/gateways.py) needs of it: the runner's
+        route table and the editor's "Send request" build their events from it."""
+        from handlerlens.platforms.gateways import GatewayRoute
+
+        return GatewayRoute(
+            kind=self.kind,
+            method=self.method,
+            template=self.path,
+            api=self.api,
+            stage=self.stage,
+            payload=self.payload,
+            binary_media_types=self.binary_media_types,
+            stage_variables=self.stage_variables,
+            operation_id=self.operation_id,
+            timeout_ms=self.timeout_ms,
+            parameters=self.parameters,
+            cors=self.cors,
+            operation_context=self.operation_context,
+        )
 
     @property
     def param_names(self) -> tuple[str, ...]:

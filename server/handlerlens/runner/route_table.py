@@ -22,7 +22,6 @@ from urllib.parse import unquote
 from handlerlens.core.problems import Problem, Severity
 from handlerlens.platforms.gateways import (
     GatewayFace,
-    GatewayRoute,
     gateway_face,
     preflight,
     unknown_route,
@@ -193,22 +192,7 @@ class RouteTable:
         if not found:
             return Entry(route, None, None, f"{route.function} is not served")
         host = found[0]
-        gateway = GatewayRoute(
-            kind=route.kind,
-            method=route.method,
-            template=route.path,
-            api=route.api,
-            stage=route.stage,
-            payload=route.payload,
-            binary_media_types=route.binary_media_types,
-            stage_variables=route.stage_variables,
-            operation_id=route.operation_id,
-            timeout_ms=route.timeout_ms,
-            parameters=route.parameters,
-            cors=route.cors,
-            operation_context=route.operation_context,
-        )
-        return Entry(route, host, gateway_face(gateway, host.fn.platform))
+        return Entry(route, host, gateway_face(route.gateway(), host.fn.platform))
 
     def find(self, method: str, path: str, host: str | None = None) -> Hit | None:
         """The route for one request (its raw path and Host header), or None."""

@@ -130,16 +130,18 @@ def register(server: HandlerLensServer) -> None:
             headers = params.get("headers") or {}
             if not isinstance(headers, dict):
                 raise CommandError("headers must be an object of names to values")
+            managed = await ls.runners.ensure(spec)
             event = gateway_event(
                 route,
+                spec.platform,
                 method,
                 path,
                 path_params,
                 query=str(params.get("query") or "").lstrip("?"),
                 headers={str(k): str(v) for k, v in headers.items()},
                 body=str(params.get("body") or ""),
+                port=managed.process.port,
             )
-            managed = await ls.runners.ensure(spec)
             result = await managed.process.invoke(event, spec.name)
         except Exception as exc:
             fail_message(ls, exc)
