@@ -14,18 +14,20 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Problem, Severity, Span
-from handlerlens.project.discovery import ProjectModel
-from handlerlens.project.routes import (
-    ROUTE_FUNCTION_UNKNOWN,
-    Route,
-    all_routes,
-    conflicts,
-    routes_of_file,
-)
+from handlerlens.project.routes import ROUTE_FUNCTION_UNKNOWN, Route, conflicts
+from handlerlens.project.routes_openapi import is_yandex_spec, yandex_spec_routes
+from handlerlens.project.routes_sam import LAMBDA_URL, sam_routes
+from handlerlens.project.routes_serverless import serverless_routes
+from handlerlens.project.routes_terraform import terraform_function_labels, terraform_gateway_routes
+
+if TYPE_CHECKING:
+    from handlerlens.project.discovery import ProjectModel
 
 
 @dataclass
@@ -154,3 +156,63 @@ def _with_mapping_hint(problem: Problem, text: str | None) -> Problem:
         message=f"{problem.message} Or map it to a declared function in pyproject.toml: "
         f"[tool.handlerlens] function-ids = {mapping}.",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Any declaring file
+
+
+def routes_of_file(
+    path: str,
+    text: str,
+    functions: Sequence[FunctionSpec] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[Route], list[Problem]]:
+    """The routes one file declares (a SAM/CloudFormation template, a serverless.yml, a
+    Yandex API Gateway spec, a Terraform file with a `yandex_api_gateway`) and the problems
+    in them; ([], []) for any other file."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if name in ("serverless.yml", "serverless.yaml"):
+        return serverless_routes(path, text)
+    if name.endswith(".tf"):
+        routes, problems, _ = terraform_gateway_routes(path, text, functions)
+        return routes, problems
+    if not name.endswith((".yml", ".yaml", ".json", ".template")):
+        return [], []
+    if "AWS::Serverless::Function" in text or LAMBDA_URL in text:
+        return sam_routes(path, text)
+    if is_yandex_spec(text):
+        return yandex_spec_routes(path, text, functions, aliases)
+    return [], []
+
+
+def all_routes(
+    files: Iterable[tuple[str, str]],
+    functions: Sequence[FunctionSpec] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> tuple[list[Route], list[Problem]]:
+    """Every route of a workspace's declaring files (`(path, text)` pairs), with the
+    conflicts between them. A spec a Terraform gateway reads (`templatefile()`) is read
+    through it, with its variables, not again on its own."""
+    files = list(files)
+    routes: list[Route] = []
+    problems: list[Problem] = []
+    read_by_terraform: set[str] = set()
+    terraform = [(path, text) for path, text in files if path.lower().endswith(".tf")]
+    # A Terraform module is a folder: a gateway may reference a function of a sibling file.
+    labels: dict[str, dict[str, str]] = {}
+    for path, text in terraform:
+        labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
+    for path, text in terraform:
+        module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
+        found, issues, specs = terraform_gateway_routes(path, text, functions, module)
+        routes += found
+        problems += issues
+        read_by_terraform.update(os.path.normpath(spec) for spec in specs)
+    for path, text in files:
+        if path.lower().endswith(".tf") or os.path.normpath(path) in read_by_terraform:
+            continue
+        found, issues = routes_of_file(path, text, functions, aliases)
+        routes += found
+        problems += issues
+    return routes, problems + conflicts(routes)

@@ -1,5 +1,5 @@
 """The app's route table: which served function answers which method and path, through which
-gateway (project/routes.py reads the declarations; platforms/gateways.py is each gateway).
+gateway (project/routes_reading.py reads the declarations; platforms/gateways.py is each gateway).
 
 Read when `serve` starts and again whenever a declaring file changes, off the event loop; the
 table in use is swapped in one assignment, so a request that comes while the routes reload is
