@@ -207,6 +207,14 @@ def _forwarded(
     return [*kept, (spelled[0], chain), (spelled[1], str(port)), (spelled[2], "http")]
 
 
+def _place(context: dict[str, Any], api: str, host: str) -> None:
+    """The request context's API id and domain: the request's Host without its port (an
+    IPv6 literal as it came), and the domain's first label as its prefix."""
+    context["apiId"] = api
+    context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    context["domainPrefix"] = context["domainName"].split(".", 1)[0]
+
+
 def _with_headers(request: IncomingRequest, headers: list[tuple[str, str]]) -> IncomingRequest:
     return IncomingRequest(
         request.method, request.query, headers, request.body, request.client_ip, request.client_port
@@ -276,9 +284,7 @@ class _AwsGateway(GatewayFace):
         context["stage"] = stage
         context["resourcePath"] = template
         context["path"] = path if stage == "$default" else f"/{stage}{path}"
-        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
-        context["apiId"] = route.api
+        _place(context, route.api, host)
         if self.kind == "rest":
             binary = media_type_matches(_header(incoming, "content-type"), route.binary_media_types)
             body, is_base64 = event_body(incoming.body, not binary)
@@ -416,9 +422,7 @@ class HttpApiGateway(_AwsGateway):
         context["routeKey"] = route.route_key
         context["stage"] = stage
         context["http"]["path"] = raw_path
-        context["apiId"] = route.api
-        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
+        _place(context, route.api, host)
         if self.kind == "function-url":
             context["authentication"] = None
             context["authorizer"] = None
