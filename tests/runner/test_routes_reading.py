@@ -125,3 +125,64 @@ def test_serve_prints_the_routes_and_warnings_the_editor_shows(tmp_path: Path) -
         assert (status, body) == (200, b"/items/7")
     finally:
         served.stop()
+
+
+YANDEX_PYPROJECT = """\
+[tool.handlerlens]
+platform = "yandex"
+
+[[tool.handlerlens.functions]]
+name = "greeter"
+entry = "app.handler"
+"""
+
+YANDEX_SPEC = """\
+openapi: 3.0.0
+info:
+  title: greeter
+  version: 1.0.0
+paths:
+  /hello:
+    get:
+      x-yc-apigateway-integration:
+        type: cloud_functions
+        function_id: d4e1
+"""
+
+YANDEX_HANDLER = """\
+def handler(event, context):
+    return {"statusCode": 200, "body": "hello from " + event["path"]}
+"""
+
+
+def test_a_function_ids_mapping_added_to_pyproject_serves_the_route(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(YANDEX_HANDLER)
+    (tmp_path / "api.yaml").write_text(YANDEX_SPEC)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(YANDEX_PYPROJECT)
+    served = Runner([], tmp_path)
+    try:
+        first = served.wait_for(lambda e: e["event"] == "routes", timeout=20)
+        assert [(r["routeKey"], r["served"]) for r in first["routes"]] == [("GET /hello", None)]
+        assert [p["code"] for p in first["problems"]] == ["route-function-unknown"]
+        at = len(served.events)
+        pyproject.write_text(
+            YANDEX_PYPROJECT.replace(
+                'platform = "yandex"\n',
+                'platform = "yandex"\nfunction-ids = { "d4e1" = "greeter" }\n',
+            )
+        )
+        changed = served.wait_for(
+            lambda e: (
+                e["event"] == "routes"
+                and e["reason"] == "changed"
+                and e["routes"][0]["served"] == "greeter"
+            ),
+            timeout=20,
+            start=at,
+        )
+        assert changed["problems"] == []
+        status, _, body = served.request("GET", "/hello")
+        assert (status, body) == (200, b"hello from /hello")
+    finally:
+        served.stop()

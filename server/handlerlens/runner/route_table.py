@@ -38,8 +38,9 @@ NO_FUNCTION = {"message": "No function defined for resource method"}
 
 
 def may_hold_routes(path: str) -> bool:
-    """Whether a changed file may change the routes (cheap: by its name)."""
-    return path.lower().endswith(_ROUTE_SUFFIXES)
+    """Whether a changed file may change the routes (cheap: by its name); pyproject.toml
+    maps API Gateway `function_id`s to functions (`[tool.handlerlens] function-ids`)."""
+    return path.lower().endswith(_ROUTE_SUFFIXES) or os.path.basename(path) == "pyproject.toml"
 
 
 @dataclass
