@@ -90,6 +90,9 @@ def test_serve_and_the_editor_read_the_same_routes_and_problems(tmp_path: Path) 
     served = read_routes(str(tmp_path))
     editor = WorkspaceState(str(tmp_path))
     editor.discover()
+    # In the walk's order: the root's template first, then gateway/spec.yaml.
+    order = [r.route_key for r in served.routes]
+    assert order == ["GET /items/{id}", "GET /mapped", "GET /unknown"]
     assert [r.route_key for r in served.routes] == [r.route_key for r in editor.routes]
     assert served.routes == editor.routes
     assert served.problems == editor.route_problems
@@ -109,9 +112,9 @@ def test_serve_prints_the_routes_and_warnings_the_editor_shows(tmp_path: Path) -
     try:
         event = served.wait_for(lambda e: e["event"] == "routes", timeout=20)
         assert [(r["routeKey"], r["served"]) for r in event["routes"]] == [
+            ("GET /items/{id}", "Items"),
             ("GET /mapped", None),
             ("GET /unknown", None),
-            ("GET /items/{id}", "Items"),
         ]
         codes = [(p["path"].rsplit("/", 1)[-1], p["code"]) for p in event["problems"]]
         assert sorted(codes) == [

@@ -99,7 +99,15 @@ def declared_routes(
                     "name a declared function.",
                 )
             )
+    # In the order of the walk (shallower files first, then by name), each file's routes as
+    # declared: the route table's order, and match()'s tie-break between two APIs' routes.
+    routes.sort(key=lambda r: _walk_order(model.root, r.declared_in))
     return DeclaredRoutes(routes, problems, [path for path, _ in files + stacks])
+
+
+def _walk_order(root: str, path: str) -> tuple[int, str]:
+    relative = os.path.relpath(path, root) if os.path.isabs(path) else path
+    return relative.count(os.sep), relative
 
 
 _STACK_ROUTES: OrderedDict[tuple[str, str], tuple[list[Route], list[Problem]]] = OrderedDict()
