@@ -24,7 +24,7 @@ from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.project.routes_cors import Cors
 
 if TYPE_CHECKING:
-    from handlerlens.platforms.gateways import GatewayRoute
+    from handlerlens.platforms.gateway_base import GatewayRoute
 
 GatewayKind = Literal["rest", "http", "function-url", "yandex"]
 
@@ -108,7 +108,7 @@ class Route:
     def gateway(self) -> GatewayRoute:
         """What this route's gateway face (platforms/gateways.py) needs of it: the runner's
         route table and the editor's "Send request" build their events from it."""
-        from handlerlens.platforms.gateways import GatewayRoute
+        from handlerlens.platforms.gateway_base import GatewayRoute
 
         return GatewayRoute(
             kind=self.kind,

@@ -20,12 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity
-from handlerlens.platforms.gateways import (
-    GatewayFace,
-    gateway_face,
-    preflight,
-    unknown_route,
-)
+from handlerlens.platforms.gateway_base import GatewayFace
+from handlerlens.platforms.gateway_cors import preflight
+from handlerlens.platforms.gateways import gateway_face, unknown_route
 from handlerlens.platforms.http_reply import HttpReply
 from handlerlens.project.routes import DEFAULT, Route, match
 
