@@ -75,6 +75,7 @@ paths:
         function_id: greeter
   /v1/hello/{name}:
     get:
+      operationId: helloV1
       x-yc-apigateway-integration:
         type: cloud_functions
         function_id: greeter
@@ -205,6 +206,11 @@ async def test_send_request_gives_each_function_its_gateways_event(tmp_path: Pat
     assert got["httpMethod"] == "GET"
     assert got["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
     assert got["body"] is None
+    # The gateway face's fields, as serve sends them (platforms/gateways.py).
+    assert got["requestContext"]["apiId"] == "ServerlessRestApi"
+    assert got["headers"]["X-Forwarded-Proto"] == "http"
+    assert got["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert "stageVariables" in got and got["stageVariables"] is None
 
     got = event(http)
     assert http["http"]["trigger"] == "http-api"
@@ -215,6 +221,8 @@ async def test_send_request_gives_each_function_its_gateways_event(tmp_path: Pat
     assert got["requestContext"]["http"]["method"] == "PATCH"
     assert got["body"] == '{"qty": 2}' and got["isBase64Encoded"] is False
     assert got["headers"]["content-type"] == "application/json"
+    assert got["requestContext"]["apiId"] == "ServerlessHttpApi"
+    assert got["headers"]["x-forwarded-proto"] == "http"
 
     got = event(yandex)
     assert yandex["http"]["trigger"] == "api-gateway"
@@ -232,6 +240,8 @@ async def test_send_request_gives_each_function_its_gateways_event(tmp_path: Pat
     assert (got["path"], got["resource"]) == ("/v1/hello/Ada", "/v1/hello/{name}")
     assert got["pathParameters"] == {"name": "Ada"}
     assert "url" not in got and "pathParams" not in got
+    assert got["operationId"] == "helloV1"
+    assert got["parameters"] == {"name": "Ada"}
 
 
 async def test_a_request_the_route_cannot_take_is_refused_with_the_reason(

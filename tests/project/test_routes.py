@@ -24,15 +24,14 @@ from handlerlens.project.routes import (
     ROUTE_FUNCTION_UNKNOWN,
     ROUTE_INVALID,
     Route,
-    all_routes,
     conflicts,
     match,
-    routes_of_file,
-    sam_routes,
-    serverless_routes,
-    terraform_gateway_routes,
-    yandex_spec_routes,
 )
+from handlerlens.project.routes_openapi import yandex_spec_routes
+from handlerlens.project.routes_reading import all_routes, routes_of_file
+from handlerlens.project.routes_sam import sam_routes
+from handlerlens.project.routes_serverless import serverless_routes
+from handlerlens.project.routes_terraform import terraform_gateway_routes
 
 from .conftest import file_text_at, text_at
 

@@ -7,13 +7,8 @@ import json
 import pytest
 
 from handlerlens.platforms.faces import face_of
-from handlerlens.platforms.gateways import (
-    GatewayRoute,
-    RestGateway,
-    gateway_face,
-    media_type_matches,
-    unknown_route,
-)
+from handlerlens.platforms.gateway_base import GatewayRoute, media_type_matches
+from handlerlens.platforms.gateways import RestGateway, gateway_face, unknown_route
 from handlerlens.platforms.http_reply import IncomingRequest
 
 

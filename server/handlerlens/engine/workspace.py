@@ -7,8 +7,7 @@ Knows nothing of LSP.
 from __future__ import annotations
 
 import os
-import re
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,7 @@ from handlerlens.analysis.events.checks import check_events
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.problems import Problem, Severity, Span
+from handlerlens.core.problems import Problem, Span
 from handlerlens.core.python_module import Binding
 from handlerlens.deploy.checks import DeployState
 from handlerlens.engine.validate import FunctionReport, validate_function
@@ -100,60 +99,14 @@ class WorkspaceState:
         self.validate_all()
 
     def read_routes(self) -> None:
-        """The routes of every declaring file and gateway spec, with their problems; a
-        `function_id` is resolved through `[tool.handlerlens] function-ids` too."""
-        from handlerlens.project.pyproject_config import function_ids
-        from handlerlens.project.routes import ROUTE_FUNCTION_UNKNOWN, all_routes
+        """The routes of every declaring file and gateway spec, with their problems
+        (project/routes_reading.py: the reading `serve` uses too)."""
+        from handlerlens.project.routes_reading import declared_routes
 
-        files: list[tuple[str, str]] = []
-        stacks: list[tuple[str, str]] = []
-        aliases: dict[str, str] = {}
-        mapped: list[tuple[str, str, str, Span]] = []
-        specs = set(self.model.gateway_specs)
-        # A template or serverless.yml declaring no Python function is not read for routes, as
-        # it is not for functions (another language's routes are not served here).
-        declaring = {spec.declared_in for spec in self.declared}
-        for path in self.config_files():
-            text = self.sources.text(path)
-            if text is None:
-                continue
-            if os.path.basename(path) == "pyproject.toml":
-                for function_id, name, span in function_ids(path, text):
-                    aliases[function_id] = name
-                    mapped.append((path, function_id, name, span))
-            elif path in specs or path.lower().endswith(".tf"):
-                files.append((path, text))
-            elif path in declaring and _may_declare_routes(text):
-                stacks.append((path, text))
-        # Gateway specs and Terraform: their function_ids resolve against the functions.
-        routes, problems = all_routes(files, self.declared, aliases)
-        # Templates and serverless.yml name their functions themselves and each is an API of
-        # its own (conflicts are within one file): read once per text.
-        for path, text in stacks:
-            found, issues = _stack_routes(path, text)
-            routes += found
-            problems += issues
-        texts = dict(files + stacks)
         # A mapping may name a guessed function too (a spec beside a lone handler.py).
-        known = {spec.name for spec in self.functions}
-        self.routes = routes
-        self.route_problems = [
-            _with_mapping_hint(p, texts.get(p.path)) if p.code == ROUTE_FUNCTION_UNKNOWN else p
-            for p in problems
-        ]
-        for path, function_id, name, span in mapped:
-            if name not in known:
-                self.route_problems.append(
-                    Problem(
-                        path,
-                        span,
-                        Severity.WARNING,
-                        ROUTE_FUNCTION_UNKNOWN,
-                        f"function-ids maps {function_id!r} to {name!r}, which is no function "
-                        "of this workspace, so the routes with this function_id cannot be "
-                        "served; name a declared function.",
-                    )
-                )
+        found = declared_routes(self.model, self.sources.text, {s.name for s in self.functions})
+        self.routes = found.routes
+        self.route_problems = found.problems
 
     def heuristic_applies(self, path: str) -> bool:
         """Whether the quiet heuristic may look at `path`: no declaration covers it (the
@@ -278,58 +231,3 @@ class WorkspaceState:
 def _heuristic_file(spec: FunctionSpec) -> str:
     module = spec.entry.rpartition(".")[0].replace(".", os.sep)
     return os.path.join(spec.root, module + ".py")
-
-
-_STACK_ROUTES: OrderedDict[tuple[str, str], tuple[list[Route], list[Problem]]] = OrderedDict()
-_STACK_ROUTES_MAX = 1024
-
-
-def _may_declare_routes(text: str) -> bool:
-    """False for a template or serverless.yml that cannot declare a route (most of a big
-    tree's are queues, schedules, buckets): SAM's `Api`/`HttpApi` events, `FunctionUrlConfig`
-    and `AWS::Lambda::Url` all hold "Api" or "Url", Serverless `http`/`httpApi`/`url` events
-    "http" or "url". Without parsing: a YAML parse each is most of what reading routes costs."""
-    return "Api" in text or "Url" in text or "http" in text or "url" in text
-
-
-def _stack_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
-    """The routes of one template or serverless.yml, and their problems (conflicts included),
-    remembered by text: a save re-reads only the file that changed (a YAML parse each, a fifth
-    of a big tree's rediscovery otherwise)."""
-    from handlerlens.project.routes import conflicts, routes_of_file
-
-    key = (path, text)
-    found = _STACK_ROUTES.get(key)
-    if found is None:
-        routes, problems = routes_of_file(path, text)
-        found = (routes, problems + conflicts(routes))
-        _STACK_ROUTES[key] = found
-        if len(_STACK_ROUTES) > _STACK_ROUTES_MAX:
-            _STACK_ROUTES.popitem(last=False)
-    else:
-        _STACK_ROUTES.move_to_end(key)
-    return list(found[0]), list(found[1])
-
-
-def _with_mapping_hint(problem: Problem, text: str | None) -> Problem:
-    """A `function_id` no declaration resolves: the message also says how to map it."""
-    shown = "<function_id>"
-    if text is not None:
-        from handlerlens.core.text import LineIndex
-
-        lines = LineIndex(text)
-        start = lines.offset_of(problem.span.start.line, problem.span.start.character)
-        end = lines.offset_of(problem.span.end.line, problem.span.end.character)
-        found = text[start:end].strip().strip("'\"")
-        if found and "\n" not in found:
-            shown = found
-    # What function-ids keys: a literal id, `yandex_function.<label>`, a template variable.
-    reference = re.match(r"^\$\{\s*(yandex_function\.[\w-]+)\.id\s*\}$|^\$\{\s*(\w+)\s*\}$", shown)
-    if reference is not None:
-        shown = reference.group(1) or reference.group(2)
-    mapping = '{ "' + shown.replace('"', '\\"') + '" = "<function name>" }'
-    return replace(
-        problem,
-        message=f"{problem.message} Or map it to a declared function in pyproject.toml: "
-        f"[tool.handlerlens] function-ids = {mapping}.",
-    )

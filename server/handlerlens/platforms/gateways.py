@@ -7,8 +7,10 @@ itself where the function is never called (an unknown route, a body over its lim
 face builds on the function's platform face (platforms/faces.py) and its event and response
 modules, so what is the platform's stays in one place and what is the gateway's is here.
 
-The runner's route table (runner/route_table.py) makes one face per declared route; nothing
-here reads declaring files.
+The runner's route table (runner/route_table.py) and the editor's "Send request"
+(lsp/route_events.py) make one face per declared route; nothing here reads declaring files.
+What the faces share (limits, answers, `GatewayRoute`, `GatewayFace`) is gateway_base.py;
+CORS preflight and response headers are gateway_cors.py.
 """
 
 from __future__ import annotations
@@ -19,175 +21,28 @@ import json
 from typing import Any
 
 from . import aws_http_event, aws_response, yandex_http_event
-from .faces import HttpFace, face_of
+from .faces import face_of
+from .gateway_base import (
+    AWS_GATEWAY_LIMIT,
+    HTTP_TIMED_OUT,
+    HTTP_TIMEOUT_MS,
+    KIND_LABELS,
+    LAMBDA_SYNC_LIMIT,
+    MISSING_TOKEN,
+    NOT_FOUND,
+    REST_RESPONSE_KEYS,
+    REST_TIMED_OUT,
+    REST_TIMEOUT_MS,
+    REST_TOO_LARGE,
+    YANDEX_GATEWAY_LIMIT,
+    YANDEX_NOT_FOUND,
+    GatewayFace,
+    GatewayRoute,
+    header_value,
+    media_type_matches,
+)
+from .gateway_cors import cors_response_headers
 from .http_reply import HttpReply, IncomingRequest, event_body
-
-# Payload limits (PLATFORMS.md §12.5): API Gateway takes 10 MB (REST answers 413 above it);
-# the Lambda invocation behind it takes 6 MB of event JSON. Yandex API Gateway: 2.5 MB (its
-# status over the limit is undocumented: 413, as the function's own front end answers).
-MIB = 1024 * 1024
-AWS_GATEWAY_LIMIT = 10 * MIB
-LAMBDA_SYNC_LIMIT = 6 * MIB
-YANDEX_GATEWAY_LIMIT = 5 * MIB // 2
-
-# The keys a REST API's Lambda proxy integration accepts in a response (set-up-lambda-proxy-
-# integrations.md): any other key, or a body that is not a string, is a 502.
-REST_RESPONSE_KEYS = ("statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded")
-
-MISSING_TOKEN = {"message": "Missing Authentication Token"}
-NOT_FOUND = {"message": "Not Found"}
-YANDEX_NOT_FOUND = {
-    "message": "Not Found",
-    "note": "emulated by HandlerLens: Yandex API Gateway documents no answer for a path or "
-    "method its spec does not declare",
-}
-REST_TOO_LARGE = {"message": "Request Too Long"}
-# The gateway's integration timeout (limits.md): REST 50 ms to 29 s, 504 on expiry
-# (INTEGRATION_TIMEOUT; the body from third parties); HTTP API at most 30 s, 503.
-REST_TIMEOUT_MS = 29_000
-HTTP_TIMEOUT_MS = 30_000
-REST_TIMED_OUT = {"message": "Endpoint request timed out"}
-HTTP_TIMED_OUT = {"message": "Service Unavailable"}
-
-KIND_LABELS = {
-    "rest": "REST API",
-    "http": "HTTP API",
-    "function-url": "Function URL",
-    "yandex": "Yandex API Gateway",
-}
-
-
-class GatewayRoute:
-    """What a gateway face knows of its route: the declaration, as plain values (platforms
-    sits below the project reader, whose Route this mirrors)."""
-
-    __slots__ = (
-        "kind",
-        "method",
-        "template",
-        "api",
-        "stage",
-        "payload",
-        "binary_media_types",
-        "stage_variables",
-        "operation_id",
-        "timeout_ms",
-        "parameters",
-        "cors",
-        "operation_context",
-    )
-
-    def __init__(
-        self,
-        *,
-        kind: str,
-        method: str,
-        template: str,
-        api: str,
-        stage: str | None,
-        payload: str,
-        binary_media_types: tuple[str, ...] = (),
-        stage_variables: tuple[tuple[str, str], ...] = (),
-        operation_id: str | None = None,
-        timeout_ms: int | None = None,
-        parameters: tuple[tuple[str, str], ...] = (),
-        cors: tuple[tuple[str, str], ...] | None = None,
-        operation_context: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.method = method
-        self.template = template
-        self.api = api
-        self.stage = stage
-        self.payload = payload
-        self.binary_media_types = binary_media_types
-        self.stage_variables = stage_variables
-        self.operation_id = operation_id
-        self.timeout_ms = timeout_ms
-        self.parameters = parameters
-        self.cors = cors
-        self.operation_context = operation_context
-
-    @property
-    def route_key(self) -> str:
-        return "$default" if self.template == "$default" else f"{self.method} {self.template}"
-
-
-def media_type_matches(content_type: str | None, patterns: tuple[str, ...]) -> bool:
-    """Whether a Content-Type (or Accept entry) is one of `binaryMediaTypes`: exact, a
-    wildcard subtype (`image/*`) or `*/*` (api-gateway-payload-encodings.md)."""
-    if not content_type or not patterns:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    main = media.split("/", 1)[0]
-    for pattern in patterns:
-        wanted = pattern.strip().lower()
-        if wanted in ("*/*", media) or (wanted.endswith("/*") and wanted[:-2] == main):
-            return True
-    return False
-
-
-def _header(request: IncomingRequest, wanted: str) -> str | None:
-    for name, value in request.headers:
-        if name.lower() == wanted:
-            return value
-    return None
-
-
-class GatewayFace:
-    """One route's gateway: the event of a request to it, the answer to its result."""
-
-    kind = ""
-    label = ""
-
-    def __init__(self, route: GatewayRoute, platform_face: HttpFace) -> None:
-        self.route = route
-        # The function's own face: failures (timeouts, crashes), the request id header.
-        self.face = platform_face
-        self.request_id_header = platform_face.request_id_header
-
-    # -- before the function is called ------------------------------------------------------
-    def refuse(self, body_size: int) -> tuple[HttpReply, str] | None:
-        """The gateway's answer to a request body it does not pass on, and why (for the log)."""
-        return None
-
-    def refuse_event(self, size: int) -> tuple[HttpReply, str] | None:
-        """The answer for an event of `size` bytes the function would never receive."""
-        return None
-
-    def event(
-        self,
-        incoming: IncomingRequest,
-        path: str,
-        host: str,
-        port: int,
-        request_id: str,
-        now: float,
-        params: dict[str, str],
-    ) -> dict[str, Any]:
-        """The event for `incoming`, sent to `path` (without a stage prefix) on this route
-        with its path `params`."""
-        raise NotImplementedError
-
-    def extra(self) -> dict[str, Any] | None:
-        return self.face.extra()
-
-    def integration_timeout(self) -> tuple[float, HttpReply, str] | None:
-        """The seconds after which the gateway stops waiting for the function, its answer
-        then, and where the limit comes from; None where it has none worth keeping."""
-        return None
-
-    # -- after ---------------------------------------------------------------------------------
-    def reply(
-        self, kind: str, payload: bytes, request: IncomingRequest
-    ) -> tuple[HttpReply, str | None]:
-        """The response for the function's result, and a line for the log saying why the
-        deployed gateway would answer otherwise than the function meant (None if fine)."""
-        return self.face.reply(kind, payload)
-
-    def failed(self, status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
-        return self.face.failed(status, error, detail)
-
 
 # ---------------------------------------------------------------------------------------------
 # AWS
@@ -205,6 +60,14 @@ def _forwarded(
     chain = ", ".join([*forwarded, client_ip])
     spelled = names if lower else ("X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto")
     return [*kept, (spelled[0], chain), (spelled[1], str(port)), (spelled[2], "http")]
+
+
+def _place(context: dict[str, Any], api: str, host: str) -> None:
+    """The request context's API id and domain: the request's Host without its port (an
+    IPv6 literal as it came), and the domain's first label as its prefix."""
+    context["apiId"] = api
+    context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    context["domainPrefix"] = context["domainName"].split(".", 1)[0]
 
 
 def _with_headers(request: IncomingRequest, headers: list[tuple[str, str]]) -> IncomingRequest:
@@ -276,11 +139,10 @@ class _AwsGateway(GatewayFace):
         context["stage"] = stage
         context["resourcePath"] = template
         context["path"] = path if stage == "$default" else f"/{stage}{path}"
-        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
-        context["apiId"] = route.api
+        _place(context, route.api, host)
         if self.kind == "rest":
-            binary = media_type_matches(_header(incoming, "content-type"), route.binary_media_types)
+            content_type = header_value(incoming, "content-type")
+            binary = media_type_matches(content_type, route.binary_media_types)
             body, is_base64 = event_body(incoming.body, not binary)
             event["body"] = body or None
             event["isBase64Encoded"] = is_base64
@@ -328,7 +190,7 @@ class _AwsGateway(GatewayFace):
         if result.get("isBase64Encoded") and self.kind == "rest":
             # Decoded only when the request's first Accept type is a binary media type;
             # otherwise the client gets the base64 text (lambda-proxy-binary-media.md).
-            accept = (_header(request, "accept") or "").split(",", 1)[0]
+            accept = (header_value(request, "accept") or "").split(",", 1)[0]
             if media_type_matches(accept, self.route.binary_media_types):
                 try:
                     reply.body = base64.b64decode(reply.body, validate=True)
@@ -416,9 +278,7 @@ class HttpApiGateway(_AwsGateway):
         context["routeKey"] = route.route_key
         context["stage"] = stage
         context["http"]["path"] = raw_path
-        context["apiId"] = route.api
-        context["domainName"] = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        context["domainPrefix"] = context["domainName"].split(".", 1)[0]
+        _place(context, route.api, host)
         if self.kind == "function-url":
             context["authentication"] = None
             context["authorizer"] = None
@@ -584,88 +444,3 @@ def unknown_route(kinds: set[str]) -> tuple[HttpReply, str]:
     if "http" in kinds or "function-url" in kinds:
         return HttpReply.json(404, NOT_FOUND), KIND_LABELS["http"]
     return HttpReply.json(404, YANDEX_NOT_FOUND), KIND_LABELS["yandex"]
-
-
-# ---------------------------------------------------------------------------------------------
-# CORS preflight, answered by the gateway itself (project/routes_cors.py reads the rules)
-
-_ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
-def _allowed_origin(rule: dict[str, str], origin: str | None) -> str | None:
-    """The Access-Control-Allow-Origin value for `origin` under `rule`, or None."""
-    declared = rule.get("origin", "")
-    if declared == "true":  # Yandex: echo the request's
-        return origin
-    allowed = [item.strip() for item in declared.split(",") if item.strip()]
-    if "*" in allowed:
-        return origin if rule.get("credentials") == "true" and origin else "*"
-    if len(allowed) == 1 and rule.get("style") == "rest":
-        return allowed[0]  # a REST API's mock integration answers with it, whoever asks
-    return origin if origin in allowed else None
-
-
-def preflight(
-    cors: tuple[tuple[str, str], ...], headers: list[tuple[str, str]], methods: list[str]
-) -> HttpReply | None:
-    """The gateway's answer to an OPTIONS request on a path with a CORS rule, or None when
-    the request goes on to the routes (an HTTP API or Yandex answer only a real preflight,
-    with an `Origin`). `methods`: the methods routed on that path."""
-    rule = dict(cors)
-    style = rule.get("style")
-    found = {name.lower(): value for name, value in headers}
-    origin = found.get("origin")
-    if style in ("http", "yandex") and origin is None:
-        return None
-    if style == "http" and "access-control-request-method" not in found:
-        return None
-    expanded = sorted(
-        {m for method in methods for m in (_ALL_METHODS if method == "ANY" else [method])}
-        | {"OPTIONS"}
-    )
-    out: list[tuple[str, str]] = []
-    allow = _allowed_origin(rule, origin)
-    if allow is not None:
-        out.append(("Access-Control-Allow-Origin", allow))
-        if style == "yandex" and "methods" not in rule:
-            wanted = found.get("access-control-request-method")
-            allowed_methods = wanted or ",".join(expanded)
-        else:
-            allowed_methods = rule.get("methods") or ",".join(expanded)
-        out.append(("Access-Control-Allow-Methods", allowed_methods))
-        if "headers" in rule:
-            out.append(("Access-Control-Allow-Headers", rule["headers"]))
-        if "max_age" in rule:
-            out.append(("Access-Control-Max-Age", rule["max_age"]))
-        if rule.get("credentials") == "true":
-            out.append(("Access-Control-Allow-Credentials", "true"))
-        if allow != "*" and style != "rest":
-            out.append(("Vary", "Origin"))
-    if style == "rest":
-        return HttpReply(200, [("Content-Type", "application/json"), *out], b"")
-    if style == "http":
-        return HttpReply(204, out, b"")
-    status = int(rule["status"]) if rule.get("status", "").isdigit() else 200
-    return HttpReply(status, out, b"")
-
-
-def cors_response_headers(
-    cors: tuple[tuple[str, str], ...], headers: list[tuple[str, str]], reply: HttpReply
-) -> None:
-    """An HTTP API with CORS configured sets the CORS headers of every response itself and
-    ignores the function's (http-api-cors.md)."""
-    rule = dict(cors)
-    origin = next((value for name, value in headers if name.lower() == "origin"), None)
-    reply.headers = [
-        (name, value)
-        for name, value in reply.headers
-        if not name.lower().startswith("access-control-")
-    ]
-    allow = _allowed_origin(rule, origin) if origin is not None else None
-    if allow is None:
-        return
-    reply.headers.append(("Access-Control-Allow-Origin", allow))
-    if "expose" in rule:
-        reply.headers.append(("Access-Control-Expose-Headers", rule["expose"]))
-    if rule.get("credentials") == "true":
-        reply.headers.append(("Access-Control-Allow-Credentials", "true"))

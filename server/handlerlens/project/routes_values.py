@@ -1,6 +1,6 @@
 """Values the route readers take from declarations beyond the route itself: stage variables,
 integration timeouts, a Yandex operation's declared parameters and integration context, and
-local `$ref`s in a spec (project/routes.py uses them)."""
+local `$ref`s in a spec (the project/routes_*.py readers use them)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The app's route table: which served function answers which method and path, through which
-gateway (project/routes.py reads the declarations; platforms/gateways.py is each gateway).
+gateway (project/routes_reading.py reads the declarations; platforms/gateways.py is each gateway).
 
 Read when `serve` starts and again whenever a declaring file changes, off the event loop; the
 table in use is swapped in one assignment, so a request that comes while the routes reload is
@@ -20,13 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity
-from handlerlens.platforms.gateways import (
-    GatewayFace,
-    GatewayRoute,
-    gateway_face,
-    preflight,
-    unknown_route,
-)
+from handlerlens.platforms.gateway_base import GatewayFace
+from handlerlens.platforms.gateway_cors import preflight
+from handlerlens.platforms.gateways import gateway_face, unknown_route
 from handlerlens.platforms.http_reply import HttpReply
 from handlerlens.project.routes import DEFAULT, Route, match
 
@@ -39,8 +35,9 @@ NO_FUNCTION = {"message": "No function defined for resource method"}
 
 
 def may_hold_routes(path: str) -> bool:
-    """Whether a changed file may change the routes (cheap: by its name)."""
-    return path.lower().endswith(_ROUTE_SUFFIXES)
+    """Whether a changed file may change the routes (cheap: by its name); pyproject.toml
+    maps API Gateway `function_id`s to functions (`[tool.handlerlens] function-ids`)."""
+    return path.lower().endswith(_ROUTE_SUFFIXES) or os.path.basename(path) == "pyproject.toml"
 
 
 @dataclass
@@ -56,32 +53,24 @@ class Loaded:
 
 
 def read_routes(root: str, platform: str | None = None) -> Loaded:
-    """Every route declared under `root` (blocking: files are read and parsed)."""
+    """Every route declared under `root` (blocking: files are read and parsed), read as the
+    editor and `check` read them (project/routes_reading.py), so serve shows the same routes
+    and the same warnings."""
     from handlerlens.check import text_line
+    from handlerlens.core.text import read_text
     from handlerlens.project import discover
     from handlerlens.project.config_problems import CONFIG_PARSE_ERROR
-    from handlerlens.project.routes import all_routes
-    from handlerlens.project.walk import walk_project
+    from handlerlens.project.routes_reading import declared_routes
 
     model = discover(root, platform_setting=platform)
-    candidates, _ = walk_project(root)
-    files: list[tuple[str, str]] = []
-    for path in candidates:
-        if not may_hold_routes(path):
-            continue
-        try:
-            with open(path, encoding="utf-8") as handle:
-                files.append((path, handle.read()))
-        except (OSError, UnicodeDecodeError):
-            continue
-    routes, problems = all_routes(files, model.functions, gateway_functions(root))
-    broken = [p for p in [*model.problems, *problems] if p.code == CONFIG_PARSE_ERROR]
-    problems = [p for p in problems if p.code != CONFIG_PARSE_ERROR]
+    found = declared_routes(model, read_text)
+    broken = [p for p in [*model.problems, *found.problems] if p.code == CONFIG_PARSE_ERROR]
+    problems = [p for p in found.problems if p.code != CONFIG_PARSE_ERROR]
     return Loaded(
-        routes,
+        found.routes,
         problems,
         sorted({text_line(p) for p in broken}),
-        {os.path.normpath(path) for path, _ in files},
+        {os.path.normpath(path) for path in found.files},
         {os.path.normpath(p.path) for p in broken},
     )
 
@@ -109,26 +98,6 @@ def _takes(route: Route, path: str) -> bool:
     """Whether `route`'s template takes `path` (whatever the method)."""
     method = "GET" if route.method == "ANY" else route.method
     return match([route], method, path) is not None
-
-
-def gateway_functions(root: str) -> dict[str, str]:
-    """`[tool.handlerlens] function-ids` of the root's pyproject.toml: an API Gateway spec's
-    `function_id` (a literal id, `yandex_function.<label>`, a template variable) → the name of
-    the declared function it is (the mapping the editor and `check` read too); {} when there
-    is none or it does not parse."""
-    from handlerlens.project.toml_compat import TOMLDecodeError, loads
-
-    try:
-        with open(os.path.join(root, "pyproject.toml"), encoding="utf-8") as handle:
-            data = loads(handle.read())
-    except (OSError, UnicodeDecodeError, TOMLDecodeError, ValueError):
-        return {}
-    found: object = data
-    for key in ("tool", "handlerlens", "function-ids"):
-        found = found.get(key) if isinstance(found, dict) else None
-    if not isinstance(found, dict):
-        return {}
-    return {str(key): value.strip() for key, value in found.items() if isinstance(value, str)}
 
 
 @dataclass
@@ -221,22 +190,7 @@ class RouteTable:
         if not found:
             return Entry(route, None, None, f"{route.function} is not served")
         host = found[0]
-        gateway = GatewayRoute(
-            kind=route.kind,
-            method=route.method,
-            template=route.path,
-            api=route.api,
-            stage=route.stage,
-            payload=route.payload,
-            binary_media_types=route.binary_media_types,
-            stage_variables=route.stage_variables,
-            operation_id=route.operation_id,
-            timeout_ms=route.timeout_ms,
-            parameters=route.parameters,
-            cors=route.cors,
-            operation_context=route.operation_context,
-        )
-        return Entry(route, host, gateway_face(gateway, host.fn.platform))
+        return Entry(route, host, gateway_face(route.gateway(), host.fn.platform))
 
     def find(self, method: str, path: str, host: str | None = None) -> Hit | None:
         """The route for one request (its raw path and Host header), or None."""

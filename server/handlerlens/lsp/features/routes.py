@@ -132,19 +132,23 @@ def register(server: HandlerLensServer) -> None:
             headers = params.get("headers") or {}
             if not isinstance(headers, dict):
                 raise CommandError("headers must be an object of names to values")
+            # While the app runs, the request goes to it over HTTP: the gateway's own answer.
+            app = ls.runners.app.running(route.declared_in)
+            managed = None if app is not None else await ls.runners.ensure(spec)
             event = gateway_event(
                 route,
+                spec.platform,
                 method,
                 path,
                 path_params,
                 query=str(params.get("query") or "").lstrip("?"),
                 headers={str(k): str(v) for k, v in headers.items()},
                 body=str(params.get("body") or ""),
+                port=app.process.port if app is not None else managed.process.port,  # type: ignore[union-attr]
             )
-            app = ls.runners.app.running(route.declared_in)
             if app is not None:
                 return await app_request(ls, app, route, spec, method, params, event)
-            managed = await ls.runners.ensure(spec)
+            assert managed is not None
             result = await managed.process.invoke(event, spec.name)
         except Exception as exc:
             fail_message(ls, exc)

@@ -1,0 +1,168 @@
+"""Routes of Terraform's `yandex_api_gateway`: its `spec` as an inline heredoc, `file()` or
+`templatefile()` of a spec file, read by the OpenAPI reader (routes_openapi.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from handlerlens.core.model import FunctionSpec
+from handlerlens.core.problems import Position, Problem, Severity, Span
+from handlerlens.core.text import LineIndex
+from handlerlens.project import probes
+from handlerlens.project.routes import ROUTE_INVALID, Route
+from handlerlens.project.routes_openapi import resolve_function, yandex_spec_routes
+
+if TYPE_CHECKING:
+    from handlerlens.project.hcl_tree import Node as HclNode
+
+
+def terraform_function_labels(text: str) -> dict[str, str]:
+    """`yandex_function.<label>` → the function's declared name (its literal `name`, else the
+    label, as the Terraform reader names it) for each `yandex_function` of a Terraform file;
+    {} for a file that does not parse."""
+    if "yandex_function" not in text:
+        return {}
+    from handlerlens.project import hcl_tree as hcl
+
+    try:
+        blocks = hcl.parse_hcl(text, keep=lambda header: "yandex_function" in header)
+    except hcl.HclError:
+        return {}
+    labels: dict[str, str] = {}
+    for block in blocks:
+        if block.type == "resource" and block.labels[:1] == ["yandex_function"]:
+            label = block.labels[-1]
+            name = block.attributes.get("name")
+            found = hcl.string(name.expr) if name is not None else None
+            labels[f"yandex_function.{label}"] = (
+                found.value if found is not None and found.literal and found.value else label
+            )
+    return labels
+
+
+def terraform_gateway_routes(
+    path: str,
+    text: str,
+    functions: Sequence[FunctionSpec] = (),
+    labels: Mapping[str, str] | None = None,
+) -> tuple[list[Route], list[Problem], list[str]]:
+    """The routes of each `yandex_api_gateway` in a Terraform file, and the spec files they
+    read: `spec` as an inline heredoc (routes placed in the .tf file), or `file()` /
+    `templatefile()` of a spec (routes placed in the spec; `templatefile` variables bound to
+    `yandex_function.<label>.id` resolve to that function). A function is known by its label
+    when it is declared in this file or in `labels` (the module's other files,
+    `terraform_function_labels`), else only when its name is its label. A file that does not
+    parse has no routes (the Terraform reader reports it)."""
+    if "yandex_api_gateway" not in text:
+        return [], [], []
+    from handlerlens.project import hcl_tree as hcl
+
+    try:
+        blocks = hcl.parse_hcl(text, keep=lambda header: "yandex_api_gateway" in header)
+    except hcl.HclError:
+        return [], [], []
+    aliases = {**(labels or {}), **terraform_function_labels(text)}
+    by_name = {f.name: f for f in functions if f.platform == "yandex"}
+    lines = LineIndex(text)
+    base = os.path.dirname(path)
+    routes: list[Route] = []
+    problems: list[Problem] = []
+    specs: list[str] = []
+    for block in blocks:
+        if block.type != "resource" or block.labels[:1] != ["yandex_api_gateway"]:
+            continue
+        spec = block.attributes.get("spec")
+        if spec is None:
+            continue
+        api = f"yandex_api_gateway.{block.labels[-1]}"
+        inline = hcl.heredoc(spec.expr)
+        if inline is not None:
+            found_routes, found_problems = yandex_spec_routes(
+                path, inline.value, functions, aliases
+            )
+            move = _heredoc_mover(text, lines, inline.start, inline.value)
+            routes += [replace(r, api=api, span=move(r.span)) for r in found_routes]
+            problems += [replace(p, span=move(p.span)) for p in found_problems]
+            continue
+        call = hcl.function_call(spec.expr)
+        if call is None or call[0] not in ("file", "templatefile") or not call[1]:
+            continue  # a variable, a data source's `rendered`: not followed here
+        spec_path = _module_path(call[1][0], base)
+        if spec_path is None:
+            continue
+        variables = dict(aliases)
+        for key, node in hcl.object_items(call[1][1]) if len(call[1]) > 1 else []:
+            names = hcl.traversal(node)
+            if names is not None and len(names) == 3 and names[0] == "yandex_function":
+                reference = "${yandex_function." + names[1] + ".id}"
+                resolved = resolve_function(reference, by_name, aliases)
+                if resolved is not None:
+                    variables[key] = resolved
+        spec_text = probes.read_text(spec_path)
+        if spec_text is None:
+            quoted = hcl.string(call[1][0])
+            start, end = (
+                (quoted.inner_start, quoted.inner_end)
+                if quoted is not None
+                else hcl.span_of(call[1][0])
+            )
+            problems.append(
+                Problem(
+                    path,
+                    lines.span(start, end),
+                    Severity.ERROR,
+                    ROUTE_INVALID,
+                    f"The spec of {api} is read from {spec_path}, which is not there, so its "
+                    "routes are not served (terraform apply would fail too).",
+                )
+            )
+            continue
+        specs.append(spec_path)
+        found_routes, found_problems = yandex_spec_routes(
+            spec_path, spec_text, functions, variables
+        )
+        routes += [replace(r, api=api) for r in found_routes]
+        problems += found_problems
+    return routes, problems, specs
+
+
+def _module_path(expr: HclNode, base: str) -> str | None:
+    """`"${path.module}/gateway/spec.yaml"` (or a relative literal) as an absolute path."""
+    from handlerlens.project import hcl_tree as hcl
+
+    parts = hcl.template_parts(expr)
+    if parts is None:
+        return None
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+        elif hcl.traversal(part) in (["path", "module"], ["path", "root"]):
+            text += base
+        else:
+            return None
+    return os.path.normpath(os.path.join(base, text))
+
+
+def _heredoc_mover(text: str, lines: LineIndex, start: int, value: str) -> Callable[[Span], Span]:
+    """Moves a span in a heredoc's text to the .tf file: its lines follow the heredoc's first
+    line, its columns move right by the indentation a `<<-` heredoc strips."""
+    first_line = lines.position(start).line
+    source = text[start:].splitlines()
+    indent = 0
+    for index, row in enumerate(value.splitlines()):
+        if row.strip() and index < len(source):
+            indent = len(source[index]) - len(row)
+            break
+
+    def move(span: Span) -> Span:
+        return Span(
+            Position(first_line + span.start.line, span.start.character + indent),
+            Position(first_line + span.end.line, span.end.character + indent),
+        )
+
+    return move
