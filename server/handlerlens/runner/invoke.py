@@ -534,10 +534,11 @@ class _Invocation:
 
 
 def _deployed_cache_path(key: str) -> str:
-    import hashlib
+    import zlib  # hashlib would load OpenSSL (~10 ms); the file holds its key, checked on read
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    name = hashlib.sha1(key.encode("utf-8")).hexdigest() + ".json"
+    data = key.encode("utf-8")
+    name = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.json"
     return os.path.join(base, "handlerlens", "deployed", name)
 
 
