@@ -3,7 +3,7 @@ judge each module the deployment must provide; the syntax and environment variab
 
 Codes: `import-not-packaged`, `import-removed-in-runtime`, `syntax-newer-than-runtime`,
 `env-var-undeclared`, `imports-unchecked` (info: a module on the way does not parse, or the
-walk stopped).
+walk stopped), `requirements-invalid` (req_lines.py: a requirements.txt line pip rejects).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
-from handlerlens.deploy import dists, facts, stdlib
+from handlerlens.deploy import dists, facts, req_lines, stdlib
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
     MANIFEST_NAMES,
@@ -245,6 +245,21 @@ class DeployChecker:
             if spec.declared_in
             else ""
         )
+        # Lines pip rejects, where the deploy runs pip on the file: Yandex's build, `sam build`,
+        # Serverless's serverless-python-requirements (a Terraform zip installs nothing).
+        pip_runs = (
+            (spec.platform == "yandex" and spec.platform_known)
+            or spec.declared_by == "sam"
+            or (
+                spec.declared_by == "serverless"
+                and "serverless-python-requirements" in (declaring or "")
+            )
+        )
+        text = self.text(manifest_path) if manifest_path is not None and pip_runs else None
+        if manifest_path is not None and text is not None:
+            bad, missing = req_lines.rejected(manifest_path, text, where)
+            result.problems += bad
+            result.files |= set(missing)
         ctx = _Context(
             spec,
             version,

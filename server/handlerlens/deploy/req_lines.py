@@ -1,0 +1,95 @@
+"""Lines of a function's requirements.txt that make the deploy's install fail: pip rejects a
+line it cannot read as a requirement ("Invalid requirement") and stops at an `-r`/`-c` file it
+cannot open ("Could not open requirements file"); Yandex's build and `sam build` run pip on
+the file, so the deploy fails with it (`requirements-invalid`, error, on the line).
+
+Only what pip itself refuses is said: options, URLs, paths, archives and lines with an
+`${VARIABLE}` (pip expands them) are left alone, as is anything past a `\\` continuation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from handlerlens.core.problems import Problem, Severity, Span
+
+CODE = "requirements-invalid"
+_COMMENT = re.compile(r"(^|\s)#.*$")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S.*)$")
+
+
+def _unnamed(value: str) -> bool:
+    """A URL, a path or an archive: pip installs it without a name we could check."""
+    return (
+        "://" in value.split("@", 1)[0]
+        or value.startswith((".", "/", "~", "file:"))
+        or value.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2"))
+        or "${" in value
+    )
+
+
+def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list[str]]:
+    """The problems of `path` (a requirements.txt whose text is `text`), and the files it
+    includes that do not exist (creating one changes the verdict)."""
+    missing: list[str] = []
+    name = os.path.basename(path)
+    folder = os.path.dirname(path)
+    out: list[Problem] = []
+    continued = False
+    for number, raw in enumerate(text.splitlines()):
+        was_continued = continued
+        line = _COMMENT.sub("", raw)
+        continued = line.endswith("\\")
+        if was_continued or continued:
+            continue  # a line joined with another: judged by pip as a whole, not here
+        value = line.strip()
+        if not value:
+            continue
+        start = raw.index(value)
+        span = Span.of(number, start, number, start + len(value))
+        include = _INCLUDE.match(value)
+        if include is not None:
+            target = include.group(2).strip()
+            if "${" in target or "://" in target:
+                continue
+            full = os.path.join(folder, os.path.expanduser(target))
+            if not os.path.isfile(full):
+                missing.append(full)
+                out.append(
+                    Problem(
+                        path,
+                        span,
+                        Severity.ERROR,
+                        CODE,
+                        f"{name} line {number + 1} includes {target}, which does not exist "
+                        f'here: pip stops with "ERROR: Could not open requirements file: '
+                        f"[Errno 2] No such file or directory: '{target}'\", so installing "
+                        f"the function's packages fails, and the deploy with it.{where}",
+                    )
+                )
+            continue
+        if value.startswith("-"):
+            continue  # -e, -i, --hash, --find-links…: pip's options
+        requirement = re.split(r"\s+--?[a-z]", value, maxsplit=1)[0].strip()
+        if _unnamed(requirement):
+            continue
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else "not a requirement"
+            out.append(
+                Problem(
+                    path,
+                    span,
+                    Severity.ERROR,
+                    CODE,
+                    f"pip cannot read {name} line {number + 1} as a requirement ({reason}): "
+                    f'it stops with "ERROR: Invalid requirement: {requirement!r}", so '
+                    f"installing the function's packages fails, and the deploy with it. "
+                    f"Write it as name[extras]==version, or comment it out.{where}",
+                )
+            )
+    return out, missing
