@@ -284,3 +284,19 @@ def test_check_does_not_compare_interpreters(tmp_path: Path) -> None:
     assert ("app/app.py", 3, "import-not-packaged") in before
     assert not [c for c in before if c[2] == "runtime-interpreter-mismatch"]
     assert not ran.exists()
+
+
+async def test_a_requirement_line_pip_rejects_in_the_editor(tmp_path: Path) -> None:
+    # The error sits on the line of requirements.txt, as check places it.
+    _project(tmp_path)
+    req = tmp_path / "app" / "requirements.txt"
+    req.write_text("requests==2.31\nflask=2.0\n")
+    async with running_server(tmp_path) as client:
+        diags = await wait_for_diagnostics(
+            client, req, lambda d: any(x.code == "requirements-invalid" for x in d)
+        )
+        (diag,) = diags
+        assert diag.severity == lsp.DiagnosticSeverity.Error
+        assert (diag.range.start.line, diag.range.start.character) == (1, 0)
+        assert diag.range.end.character == len("flask=2.0")
+        assert "ERROR: Invalid requirement: 'flask=2.0'" in diag.message
