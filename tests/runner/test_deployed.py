@@ -231,3 +231,29 @@ def test_invoke_with_an_unreadable_cache_still_says_it(tmp_path: Path) -> None:
     entry.write_text("{not json")
     done = _invoke(code, cache, "--platform", "aws")
     assert done.returncode == 0 and done.stderr.decode().count(NOTE) == 1, done.stderr
+
+
+def test_invoke_says_it_from_a_spawned_worker(tmp_path: Path) -> None:
+    # Another interpreter (a wrapper around this one): the worker is spawned, not forked,
+    # and gets the same init message.
+    import os
+    import subprocess
+
+    code = tmp_path / "code"
+    code.mkdir()
+    _project(code, "jsonschema\n")
+    wrapper = tmp_path / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-m", "handlerlens", "invoke", "main.handler", "--platform", "aws"]
+        + ["--python", str(wrapper)],
+        cwd=code,
+        input=b"{}",
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.decode().splitlines() if NOTE in line]
+    assert len(lines) == 1 and "'yaml' (imported by main.py line 2)" in lines[0], done.stderr
