@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -29,6 +30,17 @@ def _unnamed(value: str) -> bool:
         or value.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2"))
         or "${" in value
     )
+
+
+@lru_cache(maxsize=4096)
+def _invalid(requirement: str) -> str | None:
+    """Why pip rejects `requirement`, None when it reads it (cached: every re-check of every
+    function with this manifest asks again)."""
+    try:
+        Requirement(requirement)
+    except InvalidRequirement as exc:
+        return str(exc).splitlines()[0] if str(exc) else "not a requirement"
+    return None
 
 
 def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list[str]]:
@@ -76,10 +88,8 @@ def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list
         requirement = re.split(r"\s+--?[a-z]", value, maxsplit=1)[0].strip()
         if _unnamed(requirement):
             continue
-        try:
-            Requirement(requirement)
-        except InvalidRequirement as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else "not a requirement"
+        reason = _invalid(requirement)
+        if reason is not None:
             out.append(
                 Problem(
                     path,
