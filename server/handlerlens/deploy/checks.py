@@ -18,7 +18,7 @@ from typing import Any
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
-from handlerlens.deploy import dists, facts, req_lines, stdlib
+from handlerlens.deploy import dists, facts, stdlib
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
     MANIFEST_NAMES,
@@ -257,6 +257,8 @@ class DeployChecker:
         )
         text = self.text(manifest_path) if manifest_path is not None and pip_runs else None
         if manifest_path is not None and text is not None:
+            from handlerlens.deploy import req_lines
+
             bad, missing = req_lines.rejected(manifest_path, text, where)
             result.problems += bad
             result.files |= set(missing)
