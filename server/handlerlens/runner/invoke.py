@@ -560,8 +560,8 @@ def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
     Reading a manifest loads `packaging` (~60 ms, more than the rest of `invoke`'s start), so
     the answer is kept on disk ($XDG_CACHE_HOME/handlerlens/deployed, one small JSON file per
     function) with the size and mtime of every file it was read from (the manifests, looked
-    for or read, their includes, the declaring file, layers' requirements): a later `invoke`
-    reads it back while none of them changed."""
+    for or read, their includes, the declaring file, layers' requirements, and HandlerLens's
+    own deploy/ modules that made it): a later `invoke` reads it back while none changed."""
     key = json.dumps([fn.root, fn.platform, fn.runtime or "", fn.declared_in or ""])
     path = _deployed_cache_path(key)
     found: dict[str, Any] | None = None
@@ -582,6 +582,10 @@ def deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
             return None
         if fn.declared_in:
             files.append(fn.declared_in)  # it may gain layers
+        # HandlerLens's own facts (what platforms preinstall…): an upgrade reads again.
+        deploy = os.path.join(os.path.dirname(WORKER_DIR), "deploy")
+        files += [os.path.join(deploy, f"{n}.py") for n in ("facts", "layers", "manifest")]
+        files.append(os.path.join(deploy, "provided.py"))
         data = {"key": key, "files": files, "stamps": _stamps(files), "provided": found}
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
