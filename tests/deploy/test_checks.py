@@ -660,6 +660,14 @@ def test_requirement_lines_pip_rejects(tmp_path: Path) -> None:
     write(tmp_path, "app/constraints.txt", "")
     req.write_text(req.read_text().replace("flask=2.0", "flask==2.0"))
     assert [p.span.start.line for p in _invalid(tmp_path)] == [10]
+    # An included file's own lines are pip's too (the loop through other.txt is read once).
+    write(tmp_path, "app/constraints.txt", "urllib3<2\nurllib3 = 1.26\n")
+    got = _invalid(tmp_path)
+    assert [(Path(p.path).name, p.span.start.line) for p in got] == [
+        ("constraints.txt", 1),
+        ("requirements.txt", 10),
+    ]
+    assert "pip cannot read constraints.txt line 2" in got[0].message
 
 
 def test_requirements_pip_never_reads_are_not_judged(tmp_path: Path) -> None:

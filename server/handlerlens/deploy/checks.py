@@ -259,9 +259,9 @@ class DeployChecker:
         if manifest_path is not None and text is not None:
             from handlerlens.deploy import req_lines
 
-            bad, missing = req_lines.rejected(manifest_path, text, where)
+            bad, included = req_lines.rejected(manifest_path, text, where, self.text)
             result.problems += bad
-            result.files |= set(missing)
+            result.files |= set(included)
         ctx = _Context(
             spec,
             version,

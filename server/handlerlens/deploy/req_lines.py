@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -18,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from handlerlens.core.problems import Problem, Severity, Span
 
 CODE = "requirements-invalid"
+_MAX_FILES = 50  # includes followed, at most (as manifest.py reads them)
 _COMMENT = re.compile(r"(^|\s)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S.*)$")
 
@@ -43,10 +45,18 @@ def _invalid(requirement: str) -> str | None:
     return None
 
 
-def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list[str]]:
-    """The problems of `path` (a requirements.txt whose text is `text`), and the files it
-    includes that do not exist (creating one changes the verdict)."""
-    missing: list[str] = []
+def rejected(
+    path: str,
+    text: str,
+    where: str = "",
+    read: Callable[[str], str | None] | None = None,
+    seen: set[str] | None = None,
+) -> tuple[list[Problem], list[str]]:
+    """The problems of `path` (a requirements.txt whose text is `text`) and of the files it
+    includes (`-r`, `-c`: pip reads both; their text from `read`, a loop followed once), and
+    the included files, found or not (a change to one changes the verdict)."""
+    seen = {os.path.realpath(path)} if seen is None else seen
+    watched: list[str] = []
     name = os.path.basename(path)
     folder = os.path.dirname(path)
     out: list[Problem] = []
@@ -68,8 +78,17 @@ def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list
             if "${" in target or "://" in target:
                 continue
             full = os.path.join(folder, os.path.expanduser(target))
-            if not os.path.isfile(full):
-                missing.append(full)
+            watched.append(full)
+            real = os.path.realpath(full)
+            if os.path.isfile(full):
+                if read is not None and real not in seen and len(seen) < _MAX_FILES:
+                    seen.add(real)
+                    body = read(full)
+                    if body is not None:
+                        more, files = rejected(full, body, where, read, seen)
+                        out += more
+                        watched += files
+            else:
                 out.append(
                     Problem(
                         path,
@@ -102,4 +121,4 @@ def rejected(path: str, text: str, where: str = "") -> tuple[list[Problem], list
                     f"Write it as name[extras]==version, or comment it out.{where}",
                 )
             )
-    return out, missing
+    return out, watched
