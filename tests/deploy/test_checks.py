@@ -601,3 +601,98 @@ def test_a_local_serverless_layer_provides_modules(tmp_path: Path) -> None:
     write(tmp_path, "app.py", "import shared, pandas\ndef handler(e, c):\n    return 1\n")
     (p,) = deploy_problems(tmp_path)
     assert "'pandas'" in p.message and p.severity == Severity.INFO
+
+
+def _invalid(root: Path) -> list[Problem]:
+    ws = WorkspaceState(str(root), platform_setting=None)
+    ws.discover()
+    out = [p for ps in ws.problems_by_path().values() for p in ps if p.code == REQ_INVALID]
+    return sorted(out, key=lambda p: (p.path, p.span.start))
+
+
+REQ_INVALID = "requirements-invalid"
+
+
+def test_requirement_lines_pip_rejects(tmp_path: Path) -> None:
+    # pip stops at a line it cannot read and at an include it cannot open: `sam build` (and
+    # Yandex's build) fail with it. Options, hashes, URLs, paths, ${VARS}, continuations and
+    # comments are pip's to read: never said.
+    sam(tmp_path)
+    write(tmp_path, "app/app.py", "import requests\ndef handler(e, c):\n    return 1\n")
+    req = write(
+        tmp_path,
+        "app/requirements.txt",
+        """\
+        # the function's packages
+        requests==2.31 --hash=sha256:abc  # pinned
+        -i https://pypi.org/simple
+        -e git+https://github.com/x/mylib.git#egg=mylib
+        ./local/pkg
+        https://example.com/thing-1.0.tar.gz
+        ${PRIVATE_INDEX}/x.whl
+        boto3>=1.28 ; python_version >= "3.8"
+        pyyaml \\
+          ==6.0
+          !!! not a requirement
+        flask=2.0
+        -r more.txt
+        -c constraints.txt
+        -r other.txt
+        """,
+    )
+    write(tmp_path, "app/other.txt", "-r requirements.txt\n")  # a loop: pip reads it once
+    got = _invalid(tmp_path)
+    assert [(p.span.start.line, p.span.start.character, p.span.end.character) for p in got] == [
+        (10, 2, 23),
+        (11, 0, 9),
+        (12, 0, 11),
+        (13, 0, 18),
+    ]
+    assert all(p.severity == Severity.ERROR and p.path == str(req) for p in got)
+    assert (
+        got[1].message.startswith("pip cannot read requirements.txt line 12 as a requirement (")
+        and "ERROR: Invalid requirement: 'flask=2.0'" in got[1].message
+    )
+    assert got[1].message.endswith("[function 'Orders' in template.yaml]")
+    assert "Could not open requirements file" in got[2].message and "more.txt" in got[2].message
+    # Creating the included file is seen, as is a fixed line.
+    write(tmp_path, "app/more.txt", "PyYAML\n")
+    write(tmp_path, "app/constraints.txt", "")
+    req.write_text(req.read_text().replace("flask=2.0", "flask==2.0"))
+    assert [p.span.start.line for p in _invalid(tmp_path)] == [10]
+    # An included file's own lines are pip's too (the loop through other.txt is read once).
+    write(tmp_path, "app/constraints.txt", "urllib3<2\nurllib3 = 1.26\n")
+    got = _invalid(tmp_path)
+    assert [(Path(p.path).name, p.span.start.line) for p in got] == [
+        ("constraints.txt", 1),
+        ("requirements.txt", 10),
+    ]
+    assert "pip cannot read constraints.txt line 2" in got[0].message
+
+
+def test_requirements_pip_never_reads_are_not_judged(tmp_path: Path) -> None:
+    # A Terraform zip of an AWS function installs nothing: its requirements.txt is not pip's.
+    write(tmp_path, "app/app.py", "def handler(e, c):\n    return 1\n")
+    write(tmp_path, "app/requirements.txt", "flask=2.0\n")
+    write(
+        tmp_path,
+        "main.tf",
+        """\
+        data "archive_file" "app" {
+          type        = "zip"
+          source_dir  = "${path.module}/app"
+          output_path = "app.zip"
+        }
+        resource "aws_lambda_function" "app" {
+          function_name = "app"
+          filename      = data.archive_file.app.output_path
+          handler       = "app.handler"
+          runtime       = "python3.12"
+          role          = "arn:aws:iam::123456789012:role/x"
+        }
+        """,
+    )
+    assert _invalid(tmp_path) == []
+    (tmp_path / "main.tf").unlink()
+    sam(tmp_path)
+    assert len(_invalid(tmp_path)) == 1

@@ -138,11 +138,25 @@ async def test_env_name_completion_and_hover(tmp_path: Path) -> None:
         assert hover.range is not None and hover.range.start.character == 23
 
 
+def _fake_venv(folder: Path, version: str) -> Path:
+    """A virtual environment as the runner finds one (pyvenv.cfg and bin/python) whose
+    interpreter is never to be run: it leaves a file behind if it is. Returns that file."""
+    venv = folder / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text(f"home = /nowhere/bin\nversion = {version}\n")
+    ran = folder / "venv-python-ran"
+    python = venv / "bin" / "python"
+    python.write_text(f"#!/bin/sh\ntouch '{ran}'\nexit 1\n")
+    python.chmod(0o755)
+    return ran
+
+
 async def test_runtime_interpreter_mismatch_when_asked(tmp_path: Path) -> None:
+    # The runner would run the function on the project's .venv (Python 3.8): that, not the
+    # server's own Python, is compared with the declared runtime, read from pyvenv.cfg only.
     app = _project(tmp_path)
-    here = f"python3.{sys.version_info[1]}"
-    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
-    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", other))
+    ran = _fake_venv(tmp_path, "3.8.10")
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", "python3.12"))
     options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
     async with running_server(tmp_path, options=options) as client:
         diags = await wait_for_diagnostics(
@@ -151,11 +165,49 @@ async def test_runtime_interpreter_mismatch_when_asked(tmp_path: Path) -> None:
         (diag,) = [d for d in diags if d.code == "runtime-interpreter-mismatch"]
         assert diag.severity == lsp.DiagnosticSeverity.Information
         assert (diag.range.start.line, diag.range.start.character) == (5, 4)  # `handler`
-        assert f"deployed on {other}" in diag.message
-    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", here))
+        venv_python = tmp_path / ".venv" / "bin" / "python"
+        assert diag.message.startswith(
+            f"Runs here on Python 3.8 ({venv_python}: the project's virtual environment), "
+            "deployed on python3.12 (Python 3.12)"
+        )
+        # Edits re-check the function from the kept choice: still there, nothing run.
+        open_document(client, app)
+        change_document(client, app, APP.replace("import requests", "import requests, yaml"), 2)
+        diags = await wait_for_diagnostics(
+            client, app, lambda d: any("'yaml'" in x.message for x in d)
+        )
+        assert len([d for d in diags if d.code == "runtime-interpreter-mismatch"]) == 1
+    assert not ran.exists()
+    # A venv in the code root comes first (the runner looks there first): Python 3.12 matches.
+    _fake_venv(tmp_path / "app", "3.12.1")
     async with running_server(tmp_path, options=options) as client:
         diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
         assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+    assert not ran.exists()
+
+
+async def test_without_a_venv_the_servers_own_python_matches(tmp_path: Path) -> None:
+    # No venv and the runtime of this Python: the runner runs it on this one, no mismatch.
+    app = _project(tmp_path)
+    here = f"python3.{sys.version_info[1]}"
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", here))
+    options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
+        assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+
+
+async def test_a_venv_without_a_version_makes_no_claim(tmp_path: Path) -> None:
+    # pyvenv.cfg says no version: the runner's Python cannot be told without running it.
+    app = _project(tmp_path)
+    ran = _fake_venv(tmp_path, "3.8.10")
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /nowhere/bin\n")
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", "python3.12"))
+    options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
+    async with running_server(tmp_path, options=options) as client:
+        diags = await wait_for_diagnostics(client, app, lambda d: len(_deploy(d)) >= 2)
+        assert not [d for d in diags if d.code == "runtime-interpreter-mismatch"]
+    assert not ran.exists()
 
 
 def _client_options(mismatch: bool) -> dict[str, object]:
@@ -179,7 +231,8 @@ def _mismatches(diags: list[lsp.Diagnostic]) -> list[lsp.Diagnostic]:
 
 async def test_interpreter_mismatch_setting_from_the_vscode_client(tmp_path: Path) -> None:
     app = _project(tmp_path)
-    other = "python3.9" if sys.version_info[:2] != (3, 9) else "python3.10"
+    _fake_venv(tmp_path, "3.8.2")  # the runner's interpreter, whatever this machine has
+    other = "python3.9"
     (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", other))
     async with running_server(tmp_path, options=_client_options(True)) as client:
         diags = await wait_for_diagnostics(client, app, lambda d: bool(_mismatches(d)))
@@ -202,3 +255,48 @@ async def test_interpreter_mismatch_setting_from_the_vscode_client(tmp_path: Pat
         )
         diags = await wait_for_diagnostics(client, app, lambda d: not _mismatches(d))
         assert len(_deploy(diags)) >= 2
+
+
+def test_check_does_not_compare_interpreters(tmp_path: Path) -> None:
+    # `check` (CI) reports what the project declares, not what this machine would run it on:
+    # the same output with a venv of another version, which it never runs either.
+    import json
+    import subprocess
+
+    _project(tmp_path)
+    (tmp_path / "template.yaml").write_text(TEMPLATE.replace("python3.13", "python3.12"))
+
+    def codes() -> list[tuple[str, int, str]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "handlerlens", "check", "--format", "json", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        rows = json.loads(done.stdout)["problems"]
+        return sorted((r["path"], r["line"], r["code"]) for r in rows)
+
+    before = codes()
+    ran = _fake_venv(tmp_path, "3.8.10")
+    assert codes() == before
+    assert ("app/app.py", 3, "import-not-packaged") in before
+    assert not [c for c in before if c[2] == "runtime-interpreter-mismatch"]
+    assert not ran.exists()
+
+
+async def test_a_requirement_line_pip_rejects_in_the_editor(tmp_path: Path) -> None:
+    # The error sits on the line of requirements.txt, as check places it.
+    _project(tmp_path)
+    req = tmp_path / "app" / "requirements.txt"
+    req.write_text("requests==2.31\nflask=2.0\n")
+    async with running_server(tmp_path) as client:
+        diags = await wait_for_diagnostics(
+            client, req, lambda d: any(x.code == "requirements-invalid" for x in d)
+        )
+        (diag,) = diags
+        assert diag.severity == lsp.DiagnosticSeverity.Error
+        assert (diag.range.start.line, diag.range.start.character) == (1, 0)
+        assert diag.range.end.character == len("flask=2.0")
+        assert "ERROR: Invalid requirement: 'flask=2.0'" in diag.message

@@ -167,3 +167,93 @@ def test_said_once_per_serve_across_reloads(tmp_path: Path) -> None:
         assert names == ["yaml", "pygments"]
     finally:
         runner.stop()
+
+
+def _invoke(root: Path, cache: Path, *args: str) -> Any:
+    import os
+    import subprocess
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "handlerlens", "invoke", "main.handler", *args, *PYTHON],
+        cwd=root,
+        input=b"{}",
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_invoke_says_it_too(tmp_path: Path) -> None:
+    # The same note as under serve, in the function's log on stderr, once per invoke; the
+    # answer kept on disk is read back, and a change to the manifest is seen.
+    code = tmp_path / "code"
+    code.mkdir()
+    cache = tmp_path / "cache"
+    _project(code, "jsonschema>=4\n")
+    for _ in range(2):
+        done = _invoke(code, cache, "--platform", "aws")
+        assert done.returncode == 0, done.stderr
+        assert b"yaml" in done.stdout  # it works here
+        stderr = done.stderr.decode()
+        lines = [line for line in stderr.splitlines() if NOTE in line]
+        assert len(lines) == 1, stderr  # yaml only: jsonschema packaged, boto3 preinstalled
+        assert lines[0].startswith(f"handlerlens: {NOTE}: 'yaml' (imported by main.py line 2)")
+        assert "requirements.txt does not list it (distribution pyyaml)" in lines[0]
+        assert "No module named 'yaml'" in lines[0]
+    assert len(list((cache / "handlerlens" / "deployed").iterdir())) == 1
+    (code / "requirements.txt").write_text("jsonschema>=4\nPyYAML\n")
+    done = _invoke(code, cache, "--platform", "aws")
+    assert done.returncode == 0 and NOTE not in done.stderr.decode(), done.stderr
+    # Yandex preinstalls no boto3; without a manifest, every outside import is said.
+    (code / "requirements.txt").unlink()
+    done = _invoke(code, cache, "--platform", "yandex")
+    assert done.returncode == 0, done.stderr
+    names = sorted(line.split("'")[1] for line in done.stderr.decode().splitlines() if NOTE in line)
+    assert names == ["attr", "boto3", "jsonschema", "yaml"]
+
+
+def test_invoke_with_an_unreadable_cache_still_says_it(tmp_path: Path) -> None:
+    # A cache folder that cannot be written (a file in its place) or a corrupt entry: the
+    # note is still said, read from the manifest.
+    code = tmp_path / "code"
+    code.mkdir()
+    _project(code, "jsonschema\n")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "handlerlens").write_text("not a folder")
+    done = _invoke(code, cache, "--platform", "aws")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().count(NOTE) == 1
+    (cache / "handlerlens").unlink()
+    done = _invoke(code, cache, "--platform", "aws")  # writes the entry
+    (entry,) = (cache / "handlerlens" / "deployed").iterdir()
+    entry.write_text("{not json")
+    done = _invoke(code, cache, "--platform", "aws")
+    assert done.returncode == 0 and done.stderr.decode().count(NOTE) == 1, done.stderr
+
+
+def test_invoke_says_it_from_a_spawned_worker(tmp_path: Path) -> None:
+    # Another interpreter (a wrapper around this one): the worker is spawned, not forked,
+    # and gets the same init message.
+    import os
+    import subprocess
+
+    code = tmp_path / "code"
+    code.mkdir()
+    _project(code, "jsonschema\n")
+    wrapper = tmp_path / "py"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-m", "handlerlens", "invoke", "main.handler", "--platform", "aws"]
+        + ["--python", str(wrapper)],
+        cwd=code,
+        input=b"{}",
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.decode().splitlines() if NOTE in line]
+    assert len(lines) == 1 and "'yaml' (imported by main.py line 2)" in lines[0], done.stderr

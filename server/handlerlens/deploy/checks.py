@@ -3,7 +3,7 @@ judge each module the deployment must provide; the syntax and environment variab
 
 Codes: `import-not-packaged`, `import-removed-in-runtime`, `syntax-newer-than-runtime`,
 `env-var-undeclared`, `imports-unchecked` (info: a module on the way does not parse, or the
-walk stopped).
+walk stopped), `requirements-invalid` (req_lines.py: a requirements.txt line pip rejects).
 """
 
 from __future__ import annotations
@@ -317,6 +317,23 @@ class DeployChecker:
             if spec.declared_in
             else ""
         )
+        # Lines pip rejects, where the deploy runs pip on the file: Yandex's build, `sam build`,
+        # Serverless's serverless-python-requirements (a Terraform zip installs nothing).
+        pip_runs = (
+            (spec.platform == "yandex" and spec.platform_known)
+            or spec.declared_by == "sam"
+            or (
+                spec.declared_by == "serverless"
+                and "serverless-python-requirements" in (declaring or "")
+            )
+        )
+        text = self.text(manifest_path) if manifest_path is not None and pip_runs else None
+        if manifest_path is not None and text is not None:
+            from handlerlens.deploy import req_lines
+
+            bad, included = req_lines.rejected(manifest_path, text, where, self.text)
+            result.problems += bad
+            result.files |= set(included)
         ctx = _Context(
             spec,
             version,
@@ -762,16 +779,23 @@ class DeployState:
     def __init__(self, sources: Sources) -> None:
         self.checker = DeployChecker(sources)
         self.results: dict[int, DeployResult] = {}
-        # Set by the language server: the Python that runs functions locally (the runner's
-        # default, this interpreter) is compared with each declared runtime. `check` leaves
-        # it None: its output must not depend on the machine it runs on.
+        # Set by the language server when runtime-interpreter-mismatch is asked for: its own
+        # Python, the runner's last resort. Each declared runtime is compared with the
+        # interpreter the runner will use for that function (runner/interpreter.py: the
+        # project's venv, a python3.X matching the runtime, else this one), foreseen from files
+        # only and kept per code root until the next full check. `check` leaves it None: its
+        # output must not depend on the machine it runs on.
         self.local_python: tuple[int, int] | None = None
+        self.project_root: str | None = None  # where the runner looks for a venv up to
+        self._foreseen: dict[tuple[str, str], tuple[str, str, tuple[int, int] | None]] = {}
 
     def update(self, reports: list[Any], changed: str | None = None) -> set[str]:
         """Check the functions of `reports` (FunctionReport) that need it; returns the paths
         whose deploy problems may differ. `changed` None: check all."""
         touched: set[str] = set()
         alive: dict[int, DeployResult] = {}
+        if changed is None:
+            self._foreseen.clear()  # a venv may have come or gone
         for report in reports:
             key = id(report.spec)
             old = self.results.get(key)
@@ -820,22 +844,44 @@ class DeployState:
         if local is None or binding is None or not spec.runtime or is_placeholder(spec.runtime):
             return None
         version = runtime_python(spec.runtime)
-        if version is None or version == local:
+        if version is None:
             return None
+        key = (spec.root, spec.runtime)
+        chosen = self._foreseen.get(key)
+        if chosen is None:
+            from handlerlens.runner.interpreter import foreseen
+
+            top = self.project_root or spec.root
+            try:
+                chosen = foreseen(top, spec.root, spec.runtime)
+            except OSError:
+                chosen = (sys.executable, "handlerlens", local)
+            self._foreseen[key] = chosen
+        python, source, here = chosen
+        if here is None or here == version:
+            return None  # the runner's interpreter matches, or its version cannot be told
         where = (
             f" [function '{spec.name}' in {os.path.basename(spec.declared_in)}]"
             if spec.declared_in
             else ""
+        )
+        which = {
+            "venv": "the project's virtual environment",
+            "pyproject.toml": "python in [tool.handlerlens] of pyproject.toml",
+        }.get(
+            source,
+            f"no virtual environment in the project and no python{version[0]}.{version[1]} on PATH",
         )
         return Problem(
             report.target.path,
             binding.span,
             Severity.INFO,
             "runtime-interpreter-mismatch",
-            f"Runs here on Python {local[0]}.{local[1]} ({sys.executable}), deployed on "
+            f"Runs here on Python {here[0]}.{here[1]} ({python}: {which}), deployed on "
             f"{spec.runtime} (Python {version[0]}.{version[1]}): what works here may not "
             f"there (syntax, standard library, compiled packages). Run it locally with a "
-            f"Python {version[0]}.{version[1]} (handlerlens serve --python PATH).{where}",
+            f"Python {version[0]}.{version[1]} (a .venv made with it, or handlerlens serve "
+            f"--python PATH).{where}",
         )
 
     def problems(self) -> list[Problem]:

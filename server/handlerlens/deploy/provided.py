@@ -106,3 +106,15 @@ def provided(
     included = [f for f in [*manifest.files, *layer_files] if f not in names]
     _CACHE[key] = (_stamps(names + included), {**result, "_files": included})
     return result
+
+
+def files_read(
+    root: str, platform: str, runtime: str | None, declared_in: str | None = None
+) -> list[str]:
+    """The files `provided` read for these arguments (and the manifests it looked for), for a
+    cache kept elsewhere (`invoke`'s, on disk); [] before `provided` ran for them."""
+    hit = _CACHE.get((root, platform, runtime or "", declared_in or ""))
+    if hit is None:
+        return []
+    names = [os.path.join(root, n) for n in ("requirements.txt", "pyproject.toml", "Pipfile")]
+    return names + list(hit[1]["_files"])

@@ -96,12 +96,14 @@ class HandlerLensServer(LanguageServer):
                 root, platform_setting=self.settings.platform_setting, sources=self.sources
             )
             ws.deploy.local_python = self.local_python()
+            ws.deploy.project_root = root  # where the runner looks for a venv
             self.workspaces[root] = ws
         return ws
 
     def local_python(self) -> tuple[int, int] | None:
-        """The Python deploy checks compare runtimes with (runtime-interpreter-mismatch): this
-        interpreter's, which the runner it starts uses too; None when the setting is off."""
+        """This interpreter's version, the runner's last resort, for runtime-interpreter-mismatch
+        (deploy/checks.py foresees the runner's choice per code root); None: the setting is
+        off."""
         if not self.settings.interpreter_mismatch:
             return None
         return (sys.version_info[0], sys.version_info[1])

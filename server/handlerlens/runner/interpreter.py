@@ -219,6 +219,71 @@ def pyproject_python(root: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _project_venv(
+    project_root: str, code_roots: list[str]
+) -> tuple[str, tuple[int, int] | None] | None:
+    """The interpreter of the first `.venv`/`venv` in a code root or a folder above it up to
+    `project_root`, with the version its pyvenv.cfg records (None: it records none)."""
+    seen: set[str] = set()
+    top = os.path.abspath(project_root)
+    for root in code_roots:
+        folder = os.path.abspath(root)
+        while True:
+            if folder not in seen:
+                seen.add(folder)
+                for name in _VENVS:
+                    python = _venv_python(os.path.join(folder, name))
+                    if python is not None:
+                        return python, _venv_version(os.path.join(folder, name))
+            parent = os.path.dirname(folder)
+            inside = folder == top or not (folder + os.sep).startswith(top + os.sep)
+            if inside or parent == folder:
+                break
+            folder = parent
+    return None
+
+
+def _named_version(path: str) -> tuple[int, int] | None:
+    """The version of an interpreter given by path, told without running it: this one's, its
+    virtual environment's pyvenv.cfg, or a `python3.X` name; None when none of them says."""
+    if _is_current(path):
+        return (sys.version_info[0], sys.version_info[1])
+    if os.path.isdir(path):
+        return _venv_version(path)
+    version = None
+    if os.path.isabs(path):  # not a bare name that is not on PATH
+        version = _venv_version(os.path.dirname(os.path.dirname(path)))
+    if version is None:
+        named = re.match(r"^(?:python|pypy)3\.(\d+)$", os.path.basename(path))
+        version = (3, int(named.group(1))) if named else None
+    return version
+
+
+def foreseen(
+    project_root: str, code_root: str, runtime: str | None
+) -> tuple[str, str, tuple[int, int] | None]:
+    """(path, source, version) of the interpreter `choose` would pick, with no --python, for
+    one function: told from files only (pyvenv.cfg, names on PATH), never by running one, for
+    the language server's runtime-interpreter-mismatch. Version None: it cannot be told so."""
+    wanted = runtime_version(runtime)
+    configured = pyproject_python(project_root)
+    if configured:
+        if os.sep not in configured and not configured.startswith("~"):
+            path = _which(configured, os.environ) or configured
+        else:
+            path = os.path.join(project_root, os.path.expanduser(configured))
+        return os.path.abspath(path), "pyproject.toml", _named_version(path)
+    venv = _project_venv(project_root, [code_root])
+    if venv is not None:
+        return venv[0], "venv", venv[1]
+    current = (sys.version_info[0], sys.version_info[1])
+    if wanted is not None and wanted != current:
+        found = _runtime_python(wanted)
+        if found is not None and not _is_current(found):
+            return found, "runtime", wanted
+    return sys.executable, "handlerlens", current
+
+
 def choose(
     given: str | None, project_root: str, code_roots: list[str], runtimes: list[str | None]
 ) -> Choice:
@@ -232,23 +297,10 @@ def choose(
     if configured:
         flag = f"python = {configured!r} in {os.path.join(project_root, 'pyproject.toml')}"
         return _given(configured, flag, project_root, runtime)
-    seen: set[str] = set()
-    for root in code_roots:
-        folder = os.path.abspath(root)
-        top = os.path.abspath(project_root)
-        while True:
-            if folder not in seen:
-                seen.add(folder)
-                for name in _VENVS:
-                    python = _venv_python(os.path.join(folder, name))
-                    if python is not None:
-                        version = _venv_version(os.path.join(folder, name))
-                        return Choice(python, "venv", version, warning=_mismatch(runtime, version))
-            parent = os.path.dirname(folder)
-            inside = folder == top or not (folder + os.sep).startswith(top + os.sep)
-            if inside or parent == folder:
-                break
-            folder = parent
+    venv = _project_venv(project_root, code_roots)
+    if venv is not None:
+        python, version = venv
+        return Choice(python, "venv", version, warning=_mismatch(runtime, version))
     current: tuple[int, int] = sys.version_info[:2]
     if runtime is not None and runtime != current:
         found = _runtime_python(runtime)
