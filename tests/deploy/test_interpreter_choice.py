@@ -1,4 +1,4 @@
-"""runtime-interpreter-mismatch foresees the runner's interpreter (runner/interpreter.py
+"""runtime-interpreter-mismatch foresees the runner's interpreter (deploy/interpreter.py
 `foreseen`) from files only, and agrees with what the runner then chooses (`choose`)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from handlerlens.runner.interpreter import choose, foreseen
+from handlerlens.deploy.interpreter import choose, foreseen
 
 
 def fake_venv(folder: Path, version: str | None, name: str = ".venv") -> Path:

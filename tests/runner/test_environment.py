@@ -317,7 +317,7 @@ def test_a_runtime_no_interpreter_matches_is_warned_about(tmp_path: Path):
 def test_a_declared_runtime_finds_that_python(tmp_path: Path):
     # `python3.X` on PATH or installed by pyenv; skipped where this machine has neither.
     other = 12 if sys.version_info[:2] != (3, 12) else 11
-    from handlerlens.runner.interpreter import _runtime_python
+    from handlerlens.deploy.interpreter import _runtime_python
 
     found = _runtime_python((3, other))
     if found is None:

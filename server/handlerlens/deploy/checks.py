@@ -781,7 +781,7 @@ class DeployState:
         self.results: dict[int, DeployResult] = {}
         # Set by the language server when runtime-interpreter-mismatch is asked for: its own
         # Python, the runner's last resort. Each declared runtime is compared with the
-        # interpreter the runner will use for that function (runner/interpreter.py: the
+        # interpreter the runner will use for that function (deploy/interpreter.py: the
         # project's venv, a python3.X matching the runtime, else this one), foreseen from files
         # only and kept per code root until the next full check. `check` leaves it None: its
         # output must not depend on the machine it runs on.
@@ -849,7 +849,7 @@ class DeployState:
         key = (spec.root, spec.runtime)
         chosen = self._foreseen.get(key)
         if chosen is None:
-            from handlerlens.runner.interpreter import foreseen
+            from handlerlens.deploy.interpreter import foreseen
 
             top = self.project_root or spec.root
             try:

@@ -243,7 +243,7 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 def _python(args: argparse.Namespace) -> str | None:
     """The interpreter --python names (the current one without it), or None after a message
     when it cannot run a function (for commands that only pass it on: `handlerlens test`)."""
-    from handlerlens.runner.interpreter import InterpreterError, given_interpreter
+    from handlerlens.deploy.interpreter import InterpreterError, given_interpreter
 
     if not args.python:
         return sys.executable
@@ -265,8 +265,8 @@ def _interpreter_unusable(exc: Exception) -> None:
 def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None) -> str | None:
     """Choose the functions' interpreter and set the workers' isolation (worker_env); the
     interpreter's path, or None after a message when an option is unusable."""
+    from handlerlens.deploy.interpreter import InterpreterError, choose
     from handlerlens.runner import worker_env
-    from handlerlens.runner.interpreter import InterpreterError, choose
 
     inherit: list[str] = []
     for value in args.inherit_env:

@@ -10,7 +10,9 @@ none of them; see worker/isolation.py) and a warning when the declared runtime i
 version: `runtime python3.12 declared; running on 3.11`.
 
 Cheap on purpose (`invoke` runs it every time): a few stat calls; a subprocess only for an
-interpreter given by path whose name does not say it is Python.
+interpreter given by path whose name does not say it is Python. It lives with the deploy checks
+(floor 3), whose runtime-interpreter-mismatch foresees the same choice from files alone
+(`foreseen`); the runner (floor 6) calls `choose`.
 """
 
 from __future__ import annotations
