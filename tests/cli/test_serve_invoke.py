@@ -332,19 +332,25 @@ def test_two_functions_with_one_name_are_named_and_told_apart(tmp_path: Path) ->
     assert result.returncode == 2
     assert result.stderr.endswith("(declared: svc-a/hello, svc-b/hello). Did you mean 'hello'?\n")
 
-    # `serve` with no target serves both, each under its qualified name.
+    # `serve` with no target serves both, each under its qualified name. Both declare the
+    # catch-all route of their own HTTP API (two stacks, two URLs when deployed); on one port
+    # the first takes it, the table says so, and the other is reached by its name's prefix.
     runner = Runner(["--no-watch"], tmp_path)
     try:
         line = runner.wait_stderr("handlerlens: serving")
         assert "serving svc-a/hello (aws, main.handler), svc-b/hello (aws, main.handler)" in line
+        shadowed = runner.wait_stderr("(shadowed: ")
+        assert "$default → svc-b/hello (HTTP API, stage $default)" in shadowed
+        assert "svc-a/hello's route from svc-a/serverless.yml takes it on this port" in shadowed
         for service in ("svc-a", "svc-b"):
             status, _, body = runner.request("GET", f"/{service}/hello/items?x=1")
             assert (status, body) == (200, f"{service} hello".encode())
         name = urllib.parse.quote("svc-b/hello", safe="")
         status, _, body = runner.request("POST", f"/2015-03-31/functions/{name}/invocations", b"{}")
         assert status == 200 and json.loads(body)["body"] == "svc-b hello"
+        # any other path: the catch-all route of the first API
         status, _, body = runner.request("GET", "/hello/")
-        assert status == 404 and b"Served functions: svc-a/hello, svc-b/hello" in body
+        assert (status, body) == (200, b"svc-a hello")
     finally:
         runner.stop()
 

@@ -275,6 +275,12 @@ def conflicts(routes: Sequence[Route]) -> list[Problem]:
     return problems
 
 
+def shape(route: Route) -> tuple[str, str]:
+    """A route's method and path, parameter names aside (`/items/{id}` is `/items/{key}`):
+    two routes of one shape take the same requests."""
+    return route.method, _shape(route.path)
+
+
 def _shape(path: str) -> str:
     if path == DEFAULT:
         return path

@@ -118,6 +118,14 @@ class App:
                 if answered is not None:
                     respond(_to_response(answered))
                     return
+            shadowed = routes.shadowed_hosts()
+            if shadowed:
+                # Another API's routes take every path this function's routes declare on this
+                # one port: its `/<name>/…` prefix reaches it.
+                host, path = self._route(request.path, set(self.hosts) - shadowed)
+                if host is not None:
+                    self._http(host, request, path, respond)
+                    return
             hit = routes.find(request.method, request.path, request.header("Host"))
             if hit is not None:
                 self._routed(hit, request, respond)

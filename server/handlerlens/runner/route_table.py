@@ -24,7 +24,7 @@ from handlerlens.platforms.gateway_base import GatewayFace
 from handlerlens.platforms.gateway_cors import preflight
 from handlerlens.platforms.gateways import gateway_face, unknown_route
 from handlerlens.platforms.http_reply import HttpReply
-from handlerlens.project.routes import DEFAULT, Route, match
+from handlerlens.project.routes import DEFAULT, Route, match, shape
 
 if TYPE_CHECKING:
     from handlerlens.runner.host import FunctionHost
@@ -109,6 +109,9 @@ class Entry:
     host: FunctionHost | None
     face: GatewayFace | None
     why_unserved: str = ""
+    # Another declaring file's route of the same shape came first: two APIs (two stacks, two
+    # deployed URLs) share this one port, and the first takes the requests.
+    shadowed_by: Entry | None = None
 
 
 @dataclass
@@ -147,7 +150,16 @@ class RouteTable:
         return bool(self.entries)
 
     def routed_hosts(self) -> set[str]:
-        return {e.host.fn.name for e in self.entries if e.host is not None}
+        """Functions a route reaches (not by their `/<name>/…` prefix, then)."""
+        return {
+            e.host.fn.name for e in self.entries if e.host is not None and e.shadowed_by is None
+        }
+
+    def shadowed_hosts(self) -> set[str]:
+        """Functions whose every route another API's route shadows on this port: they are
+        reached by their `/<name>/…` prefix (before the routes) and the Invoke API."""
+        served = {e.host.fn.name for e in self.entries if e.host is not None}
+        return served - self.routed_hosts()
 
     def apply(self, loaded: Loaded) -> bool:
         """Use `loaded` unless a declaring file stopped parsing since the last table; False
@@ -156,6 +168,15 @@ class RouteTable:
             return False
         self._broken = loaded.broken_paths
         entries = [self._entry(route) for route in loaded.routes]
+        first: dict[tuple[str, str, str], Entry] = {}
+        for entry in entries:
+            route = entry.route
+            if route.kind == "function-url":
+                continue  # each has its own host
+            key = (route.kind if route.path == DEFAULT else "", *shape(route))
+            taken = first.setdefault(key, entry)
+            if taken is not entry and taken.route.declared_in != route.declared_in:
+                entry.shadowed_by = taken
         shared = [r for r in loaded.routes if r.kind != "function-url"]
         by_stage: dict[str, list[Route]] = {}
         for route in shared:
@@ -249,9 +270,23 @@ class RouteTable:
         """The route table's lines, each with the URL to call."""
         lines = []
         for entry in self.entries:
-            line = f"  {entry.route.describe()}  {self.url_of(entry.route, url)}"
+            route = entry.route
+            described = route.describe()
+            if entry.host is not None and route.function and entry.host.fn.name != route.function:
+                # Two functions of one name (svc-a/hello, svc-b/hello): the served name.
+                described = described.replace(f"→ {route.function} ", f"→ {entry.host.fn.name} ", 1)
+            line = f"  {described}  {self.url_of(route, url)}"
             if entry.host is None:
                 line += f"  (not served: {entry.why_unserved})"
+            elif entry.shadowed_by is not None:
+                other = entry.shadowed_by
+                taker = other.host.fn.name if other.host is not None else other.route.function
+                source = os.path.relpath(other.route.declared_in, self.root)
+                line += (
+                    f"  (shadowed: {taker}'s route from {source} takes it on this port;"
+                    f" reach {entry.host.fn.name} at "
+                    f"{url}/{entry.host.fn.name}/… or through the Invoke API)"
+                )
             lines.append(line)
         return lines
 
@@ -277,6 +312,11 @@ class RouteTable:
                     "routeKey": route.route_key,
                     "function": route.function,
                     "served": entry.host.fn.name if entry.host is not None else None,
+                    "shadowedBy": (
+                        entry.shadowed_by.host.fn.name
+                        if entry.shadowed_by is not None and entry.shadowed_by.host is not None
+                        else None
+                    ),
                     "kind": route.kind,
                     "api": route.api,
                     "stage": route.stage,

@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
@@ -335,14 +336,15 @@ class Supervisor:
                 line += " (served: the first declaration wins)"
             self.status.human(f"handlerlens: {line}")
         if routes.active:
-            routed = routes.routed_hosts()
+            # (a function whose routes are shadowed is said in the table itself)
+            reached = routes.routed_hosts() | routes.shadowed_hosts()
             for host in self.hosts.values():
-                if host.fn.name in routed:
+                if host.fn.name in reached:
                     continue
                 name = host.fn.name
                 self.status.human(
                     f"handlerlens: {name} has no HTTP route: call it through the Invoke API, "
-                    f"POST {url}/2015-03-31/functions/{host.fn.function_name}/invocations "
+                    f"POST {url}/2015-03-31/functions/{quote(name, safe='')}/invocations "
                     f"(or its HTTP face at {url}/{name}/…)"
                 )
 
