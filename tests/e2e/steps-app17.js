@@ -1,9 +1,7 @@
 // Issue #17 item 5 in VS Code: "HandlerLens: Start App" serves the workspace's whole app behind
 // its gateway routes; the status bar says "app :PORT · N routes"; the app's port answers as the
 // gateway (REST's 403 for a path no route takes, the orders example's POST /orders); Stop App
-// takes the item away. NOT wired into vscode.test.js yet (the lead wires it): call
-//   await require("./steps-app17").appSteps({ page, step, log, waitFor });
-// from the main run, after the server is ready and the workspace is trusted.
+// takes the item away. Called by vscode.test.js after the attach steps (the folder is trusted).
 "use strict";
 const http = require("http");
 

@@ -51,6 +51,12 @@ SHIFTED = ["lines inserted above the breakpoint → paused on its new line"]
 STOP = [
     "stop debugging",
 ]
+# tests/e2e/steps-app17.js: the whole app behind its gateway routes (issue #17 item 5).
+APP = [
+    "Start App: the status bar shows the app's port and route count",
+    "the app's port answers as the gateway",
+    "Stop App: the item goes and the port closes",
+]
 # tests/e2e/steps-tests20.js: saved events in the Test Explorer (needs Run and Debug).
 TESTS = [
     "Test Explorer lists the examples' functions and their saved events",
@@ -116,7 +122,7 @@ def test_extension_in_code_server(vsix: str) -> None:
     expected += ATTACH
     if os.environ.get("HANDLERLENS_E2E_SHIFTED") != "0":
         expected += SHIFTED
-    run_scenario(vsix, "main", expected + STOP + TESTS + LAST)
+    run_scenario(vsix, "main", expected + STOP + APP + TESTS + LAST)
 
 
 @pytest.mark.timeout(900)

@@ -839,6 +839,8 @@ async function restricted() {
       }
     }
 
+    await require("./steps-app17").appSteps({ page, step, log, waitFor });
+
     await require("./steps-tests20").testExplorerSteps({ page, step, snap, log, norm, WS_DIR, main, lineOf, setBreakpoint, pausedAtLine, stopSession }); // prettier-ignore
 
     await step("a crashed server restarts by itself, silently", async () => {
