@@ -19,8 +19,12 @@ from pathlib import Path
 
 # Run first in the child, a session leader: takes the terminal on stdin as its controlling
 # terminal (so it is the foreground process group), then becomes the command itself.
+# Take the terminal as the controlling one, and Ctrl+C's default meaning, as a shell gives the
+# command it starts: a test run started in the background (`make test &`, nohup) ignores SIGINT,
+# and a process keeps an ignored signal ignored across exec.
 _TAKE_TERMINAL = (
-    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "signal.signal(signal.SIGINT, signal.SIG_DFL); "
     "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
 )
 
