@@ -388,26 +388,17 @@ class Editor:
                 self._cond.notify_all()
 
     # -- what tests ask ------------------------------------------------------------------
-    def set_breakpoints(
-        self,
-        path: str,
-        lines: list[int],
-        timeout: float = 10.0,
-        only_to: Session | None = None,
-    ) -> None:
-        """Set a file's breakpoints in every live session (as the editor does); `only_to`:
-        in that session alone (an editor whose message to the others never comes)."""
+    def set_breakpoints(self, path: str, lines: list[int], timeout: float = 10.0) -> None:
+        """Set a file's breakpoints in every live session (as the editor does)."""
         with self._bp_lock:
-            self._set_breakpoints_locked(path, lines, timeout, only_to)
+            self._set_breakpoints_locked(path, lines, timeout)
 
-    def _set_breakpoints_locked(
-        self, path: str, lines: list[int], timeout: float, only_to: Session | None = None
-    ) -> None:
+    def _set_breakpoints_locked(self, path: str, lines: list[int], timeout: float) -> None:
         self.breakpoints[path] = lines
         # To every session at once, then the answers, as VS Code does: one session that is
         # ending (a worker being replaced) must not hold the message up for the others.
         sent = []
-        for session in list(self.sessions) if only_to is None else [only_to]:
+        for session in list(self.sessions):
             # A session still attaching sends the new lines itself, once `initialized`.
             if session in self._configured and not session.ended:
                 try:

@@ -139,25 +139,6 @@ def test_lines_inserted_above_a_breakpoint_stop_on_its_new_line(debugged: Debugg
     assert not any("did not send their new lines" in line for line in debugged.runner.stderr)
 
 
-@pytest.mark.timeout(90)
-def test_a_worker_whose_session_misses_the_moved_lines_moves_its_breakpoints_itself(
-    debugged: Debugged,
-):
-    # After a burst of saves VS Code's re-send of the moved lines sometimes never reached a
-    # standby worker's session (seen in the e2e): the runner's session has them, and the
-    # worker puts its breakpoints there itself before the import.
-    editor = debugged.editor
-    assert debugged.hit({"name": "before"}) == (200, {"version": "v0", "hello": "before"})
-    line = BREAK_LINE + 2
-    mark = debugged.save(handler_source("v2", shift=2))
-    assert editor.parent is not None
-    editor.set_breakpoints(debugged.main, [line], only_to=editor.parent)
-    assert debugged.wait_reloaded(mark)["ok"] is True
-    said = debugged.runner.wait_stderr("moved them here")
-    assert "main.py" in said
-    assert debugged.hit({"name": "s"}, line) == (200, {"version": "v2", "hello": "s"})
-
-
 @pytest.mark.timeout(60)
 def test_a_client_that_never_resends_moved_breakpoints_delays_the_reload_once(
     debugged: Debugged,

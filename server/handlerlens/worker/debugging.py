@@ -35,12 +35,10 @@ POLL_S = 0.05
 # them right after the save; a client that never does costs this once per such save) ...
 MOVED_WAIT_S = 2.0
 # ... and how long a worker then waits for lines the editor changed since the last worker's
-# init to reach its own session (the editor sends each session its own request; on a loaded
-# machine the worker's came more than half a second after the runner's, and after a burst of
-# saves a standby's sometimes never came). After that it moves its breakpoints to those lines
-# itself (move_breakpoints): the import must not run with old lines — one of them, now the
-# `def` line, stopped init in the debugger.
-RESEND_WAIT_S = 1.5
+# init to reach its own session: the editor sends each session its own request, and on a
+# loaded machine the worker's came more than half a second after the runner's — the import
+# then ran with the old lines, one of them now the `def` line, and stopped in init.
+RESEND_WAIT_S = 5.0
 
 # Where pydevd keeps a suspended thread: `PyDB._do_wait_suspend`, in pydevd.py, loops
 # processing the editor's commands until it is told to go on.
@@ -98,47 +96,6 @@ def reapply_breakpoints() -> bool:
     except Exception:  # a future pydevd may change this; breakpoints then stay as placed
         return False
     return True
-
-
-def move_breakpoints(expected: dict[str, list[int]]) -> list[str]:
-    """Put this process's breakpoints of each file in `expected` on those lines (what the
-    editor sent the runner's session), keeping each one's condition and id; a file whose
-    breakpoints were added or removed gets plain ones. The files changed here."""
-    found = _pydevd()
-    if found is None:
-        return []
-    debugger, api = found
-    changed = []
-    try:
-        with debugger._main_lock:
-            received = dict(debugger.api_received_breakpoints)
-            for path, lines in expected.items():
-                wanted = os.path.normcase(os.path.abspath(path))
-                mine = sorted(
-                    (params for key, (_, params) in received.items() if key[0] == wanted),
-                    key=lambda params: params[3],  # (file, type, id, line, condition, …)
-                )
-                if [params[3] for params in mine] == sorted(lines):
-                    continue
-                for params in mine:
-                    api.remove_breakpoint(debugger, params[0], params[1], params[2])
-                if len(mine) == len(lines):
-                    for number, line in enumerate(sorted(lines)):
-                        params = mine[number]
-                        api.add_breakpoint(debugger, *params[:3], line, *params[4:])
-                else:
-                    base = 1_000_000 + len(received)
-                    for number, line in enumerate(sorted(lines)):
-                        api.add_breakpoint(
-                            debugger, path, "python-line", base + number, line,
-                            None, None, None, None, None, False,
-                        )  # fmt: skip
-                changed.append(path)
-            if changed:
-                debugger.on_breakpoints_changed()
-    except Exception:  # a future pydevd may keep them differently: they stay as they are
-        return []
-    return changed
 
 
 def _read_lines(path: str) -> list[str] | None:

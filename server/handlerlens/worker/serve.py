@@ -156,12 +156,10 @@ def _settle_breakpoints(tracker: debugging.BreakpointTracker | None, expected: o
         return
     if isinstance(expected, dict):
         if not tracker.wait_for(expected, debugging.RESEND_WAIT_S):
-            moved = debugging.move_breakpoints(expected)
-            where = ", ".join(os.path.relpath(path) for path in moved) or "no file"
             sys.stderr.write(
                 "handlerlens: the debugger client did not send this worker the breakpoint "
-                f"lines it sent the runner within {debugging.RESEND_WAIT_S:g} s; moved them "
-                f"here ({where})\n"
+                f"lines it sent the runner within {debugging.RESEND_WAIT_S:g} s; the code is "
+                "loaded with the lines this worker has\n"
             )
         return
     # A supervisor that could not follow the breakpoints: judge from this worker's own.
