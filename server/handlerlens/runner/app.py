@@ -37,6 +37,20 @@ log = logging.getLogger("handlerlens.runner")
 _EVENT_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
+def _incoming(request: Request) -> tuple[IncomingRequest, str]:
+    """What a platform face reads of a request (its body kept), and the Host it came to."""
+    assert request.body is not None
+    incoming = IncomingRequest(
+        request.method,
+        request.query,
+        request.headers,
+        request.body,
+        request.client[0],
+        request.client[1],
+    )
+    return incoming, request.header("Host") or "localhost"
+
+
 def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
     return Response(reply.status, [*reply.headers, *extra], reply.body)
 
@@ -277,15 +291,7 @@ class App:
             self._in_task(self._raw(host, request.body, request.client_gone), respond)
             return
         rid = runner_env.request_id()
-        incoming = IncomingRequest(
-            request.method,
-            request.query,
-            request.headers,
-            request.body,
-            request.client[0],
-            request.client[1],
-        )
-        host_name = request.header("Host") or "localhost"
+        incoming, host_name = _incoming(request)
         event = face.event(incoming, path, host_name, rid, time.time())
         data = _EVENT_JSON.encode(event).encode("utf-8")
         refused = face.refuse_event(len(data))
@@ -337,15 +343,7 @@ class App:
             return
         assert request.body is not None
         rid = runner_env.request_id()
-        incoming = IncomingRequest(
-            request.method,
-            request.query,
-            request.headers,
-            request.body,
-            request.client[0],
-            request.client[1],
-        )
-        host_name = request.header("Host") or "localhost"
+        incoming, host_name = _incoming(request)
         event = face.event(incoming, hit.path, host_name, self.port, rid, time.time(), hit.params)
         data = _EVENT_JSON.encode(event).encode("utf-8")
         refused = face.refuse_event(len(data))
