@@ -205,3 +205,48 @@ def test_env_vars_set_variables_the_template_computes(tmp_path: Path):
     log = done.stderr.decode()
     assert "declares no variable" not in log
     assert "TABLE is !Ref TableName" not in log  # set after all: nothing to say
+
+
+SUB_FORMS = """\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Dump:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: main.handler
+      CodeUri: fn/
+      Runtime: python3.11
+      Environment:
+        Variables:
+          STAGE: !Sub ["${Own}-${Stage}-${AWS::Region}", {Own: !Ref Stage}]
+          TABLE:
+            Fn::Sub:
+              - "table-${Name}"
+              - Name: orders
+          URL: !Sub "${!Literal}-${Stage}"
+          ARN: !Sub ["${Arn}/x", {Arn: !GetAtt Queue.Arn}]
+"""
+
+
+def test_sub_with_its_own_variables_and_an_escaped_name(tmp_path: Path):
+    # CloudFormation's Fn::Sub: the list form [text, {Name: value}] (a value may be any
+    # intrinsic), and `${!Literal}` for the text `${Literal}` (AWS CloudFormation user guide,
+    # intrinsic-function-reference-sub).
+    root = _project(tmp_path)
+    (root / "template.yaml").write_text(SUB_FORMS)
+    done = _invoke(root, "Dump")
+    env = _answer(done)
+    assert env["STAGE"] == "dev-dev-us-east-1"
+    assert env["TABLE"] == "table-orders"
+    assert env["URL"] == "${Literal}-dev"
+    assert env["ARN"] is None
+    assert (
+        "Dump: ARN is !Sub's variable Arn: !GetAtt Queue.Arn, known only once deployed; "
+        "it is not set"
+    ) in done.stderr.decode()

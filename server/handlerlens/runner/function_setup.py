@@ -91,27 +91,47 @@ def _resolve(node: Any, values: Mapping[str, str | None]) -> tuple[str | None, s
                 )
             return value, ""
         return None, f"!Ref {ref}, known only once deployed"
-    template = str(node.value) if tag == "!Sub" and isinstance(node.value, str) else None
-    if template is None:
-        template = yn.as_str(yn.get(node, "Fn::Sub"))
-    if template is not None:
-        missing: list[str] = []
-
-        def put(match: re.Match[str]) -> str:
-            name = match.group(1).strip()
-            value = PSEUDO.get(name, values.get(name))
-            if value is None:
-                missing.append(name)
-                return match.group(0)
-            return value
-
-        result = _SUB.sub(put, template)
-        if not missing:
-            return result, ""
-        return None, f"!Sub with ${{{missing[0]}}}, known only once deployed"
+    sub = node if tag == "!Sub" else yn.get(node, "Fn::Sub")
+    if sub is not None:
+        return _substitute(sub, values)
     if isinstance(tag, str) and tag.startswith("!") and isinstance(node.value, str):
         return None, f"{tag} {node.value}, known only once deployed"
     return None, "a value computed at deploy time"
+
+
+def _substitute(sub: Any, values: Mapping[str, str | None]) -> tuple[str | None, str]:
+    """`!Sub 'text ${Name}'` or `!Sub ['text ${Name} ${Own}', {Own: value}]` as text: the
+    list form's own variables first (each resolved like a variable's value), then the
+    template's parameters and the pseudo parameters."""
+    from handlerlens.project import yaml_nodes as yn
+
+    own: dict[str, str | None] = {}
+    if isinstance(sub.value, str):
+        template: str | None = str(sub.value)
+    else:
+        parts = yn.sequence(sub)
+        template = yn.as_plain_text(parts[0]) if parts else None
+        if template is None or len(parts) > 2:
+            return None, "!Sub in a form known only once deployed"
+        for name, value_node in yn.items(parts[1]) if len(parts) == 2 else []:
+            value, why = _resolve(value_node, values)
+            if value is None:
+                return None, f"!Sub's variable {name}: {why}"
+            own[name] = value
+    missing: list[str] = []
+
+    def put(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        value = own[name] if name in own else PSEUDO.get(name, values.get(name))
+        if value is None:
+            missing.append(name)
+            return match.group(0)
+        return value
+
+    result = _SUB.sub(put, template)
+    if not missing:
+        return result.replace("${!", "${"), ""  # `${!Literal}` is the text `${Literal}`
+    return None, f"!Sub with ${{{missing[0]}}}, known only once deployed"
 
 
 def sam_environment(
