@@ -106,18 +106,18 @@ def _substitute(sub: Any, values: Mapping[str, str | None]) -> tuple[str | None,
     from handlerlens.project import yaml_nodes as yn
 
     own: dict[str, str | None] = {}
-    if isinstance(sub.value, str):
-        template: str | None = str(sub.value)
-    else:
-        parts = yn.sequence(sub)
-        template = yn.as_plain_text(parts[0]) if parts else None
-        if template is None or len(parts) > 2:
-            return None, "!Sub in a form known only once deployed"
-        for name, value_node in yn.items(parts[1]) if len(parts) == 2 else []:
-            value, why = _resolve(value_node, values)
-            if value is None:
-                return None, f"!Sub's variable {name}: {why}"
-            own[name] = value
+    parts = [] if isinstance(sub.value, str) else yn.sequence(sub)
+    text = str(sub.value) if isinstance(sub.value, str) else None
+    if parts:
+        text = yn.as_plain_text(parts[0]) if len(parts) <= 2 else None
+    if text is None:
+        return None, "!Sub in a form known only once deployed"
+    template: str = text
+    for name, value_node in yn.items(parts[1]) if len(parts) == 2 else []:
+        value, why = _resolve(value_node, values)
+        if value is None:
+            return None, f"!Sub's variable {name}: {why}"
+        own[name] = value
     missing: list[str] = []
 
     def put(match: re.Match[str]) -> str:
