@@ -298,12 +298,20 @@ class AppStateParams(TypedDict, total=False):
     function: str
     changed: list[str]
     reloadedMs: float
+    # Under Debug App: the debugger's port (the app runs under debugpy).
+    debugPort: int
 
 
-class AppResult(TypedDict):
-    """Result of SERVER_START_APP."""
-
+class _AppResultRequired(TypedDict):
     root: str
     url: str
     port: int
     routes: list[dict[str, Any]]
+
+
+class AppResult(_AppResultRequired, total=False):
+    """Result of SERVER_START_APP; with `{debug: true}` (Debug App) also the debugger's port
+    and a DAP `attach` configuration for it, as SERVER_DEBUG gives for one function."""
+
+    debugPort: int
+    debugConfiguration: dict[str, Any]

@@ -193,16 +193,30 @@ def register(server: HandlerLensServer) -> None:
             port = params.get("port") or 0
             if not isinstance(port, int) or not 0 <= port < 65536:
                 raise CommandError(f"port must be a number from 0 to 65535, not {port!r}")
+            debug = params.get("debug") or False
+            if not isinstance(debug, bool):
+                raise CommandError(f"debug must be true or false, not {debug!r}")
             settings = ls.settings
             app = await ls.runners.app.start(
-                root, port=port, timeout=settings.runner_timeout if settings else None
+                root,
+                port=port,
+                timeout=settings.runner_timeout if settings else None,
+                debug=debug,
             )
         except Exception as exc:
             fail_message(ls, exc)
             return None
-        return protocol.AppResult(
+        result = protocol.AppResult(
             root=app.root, url=app.process.url, port=app.process.port, routes=app.routes
         )
+        if app.debug_port:
+            # Loaded under Debug App only (it loads the debugger's protocol).
+            from handlerlens.runner.debugger import attach_configuration
+
+            name = f"Debug app {os.path.basename(app.root) or app.root}"
+            result["debugPort"] = app.debug_port
+            result["debugConfiguration"] = attach_configuration(app.debug_port, name)
+        return result
 
     @server.command(protocol.SERVER_STOP_APP)
     async def stop_app(ls: HandlerLensServer, *args: Any) -> bool:
@@ -293,6 +307,9 @@ async def app_request(
         # A Function URL owns its own host (the route table's URL).
         headers["Host"] = f"{route.function.lower()}.localhost:{app.process.port}"
     body = str(params.get("body") or "").encode("utf-8")
+    if body and not any(name.lower() == "content-type" for name in headers):
+        # As the event the view shows says (route_events.incoming_request): a JSON body.
+        headers["Content-Type"] = "application/json"
     answer = await server.runners.app.request(app, method, target, headers, body, spec.name)
     text = answer.body.decode("utf-8", "replace")
     try:
