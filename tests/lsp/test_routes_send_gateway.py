@@ -163,3 +163,45 @@ async def test_the_gateway_refuses_a_body_over_its_limit_without_running_the_fun
     assert (status, json.loads(body)) == (413, {"message": "Request Too Long"})
     assert warning is not None and "over API Gateway's 10 MB payload limit" in warning
     assert not (tmp_path / "ran").exists()
+
+
+SLOW_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Timeout: 10
+Resources:
+  Slow:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Events:
+        Get:
+          Type: HttpApi
+          Properties:
+            Path: /slow
+            Method: get
+            TimeoutInMillis: 300
+"""
+
+
+async def test_a_run_past_the_routes_integration_timeout_gets_the_gateways_answer(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "template.yaml").write_text(SLOW_TEMPLATE)
+    (tmp_path / "app.py").write_text(
+        "import time\n\n\ndef handler(event, context):\n    time.sleep(0.8)\n"
+        "    return {'statusCode': 200, 'body': 'late'}\n"
+    )
+    async with running_server(tmp_path) as client:
+        await wait_for_diagnostics(client, tmp_path / "app.py", lambda d: True)
+        (route,) = await routes(client, (tmp_path / "template.yaml").as_uri())
+        result = await send(client, {"route": route, "path": "/slow"})
+    # The function ran to its end (its own timeout is 10 s); the gateway stopped waiting.
+    assert result["json"] == {"statusCode": 200, "body": "late"}
+    status, body, warning = http(result)
+    assert (status, json.loads(body)) == (503, {"message": "Service Unavailable"})
+    assert warning is not None
+    assert warning.startswith("GET /slow: the function ran 0.")
+    assert "past the HTTP API's integration timeout (0.3 s, declared)" in warning

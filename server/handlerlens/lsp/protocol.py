@@ -275,9 +275,11 @@ class _AppParamsRequired(TypedDict):
 
 class AppParams(_AppParamsRequired, total=False):
     """Arguments of SERVER_START_APP / SERVER_STOP_APP: the workspace folder, and the port to
-    ask for (0 or absent: the one the app had this session, else a free one)."""
+    ask for (0 or absent: the one the app had this session, else a free one); `debug`
+    (SERVER_START_APP, Debug App): serve it under debugpy."""
 
     port: int
+    debug: bool
 
 
 class AppStateParams(TypedDict, total=False):
