@@ -31,6 +31,16 @@ function request(port, method, path, body) {
   });
 }
 
+/** Clicks the glyph margin of `line` again: the breakpoint set there goes. */
+async function removeBreakpoint(page, editor, line) {
+  const ln = await editor
+    .locator(".margin-view-overlays .line-numbers", { hasText: new RegExp(`^${line}$`) })
+    .boundingBox();
+  const gm = await editor.locator(".margin .glyph-margin").first().boundingBox();
+  await page.mouse.click(gm.x + gm.width / 2, ln.y + ln.height / 2);
+  await editor.locator(".codicon-debug-breakpoint").first().waitFor({ state: "detached" });
+}
+
 const appItem = (page) => page.locator(".statusbar-item", { hasText: /app :\d+/ }).first();
 
 async function debugAppSteps(h) {
@@ -63,7 +73,7 @@ async function debugAppSteps(h) {
       throw new Error(`POST /orders → ${status} ${body}`);
     }
     log(`   paused at app.py:${line}; POST /orders → ${status} ${body}`);
-    await palette(page, "Debug: Remove All Breakpoints");
+    await removeBreakpoint(page, orders, line);
   });
 
   await step("Stop App ends the debug session and the app", async () => {
