@@ -5,6 +5,11 @@
  * output), the status bar item shows it ("$(radio-tower) app :PORT · N routes", click: the
  * routes), and the actions start it (workspace trust first, on the port it had last time),
  * stop it, and list its routes (copy a curl command, open the URL, show the table).
+ *
+ * "Debug App" starts it under debugpy (`serve --debug`) and attaches VS Code's debugger through
+ * the go-between of Debug Handler (debug.ts): breakpoints in any function stop, across reloads.
+ * The status bar item then shows the debugger; Stop App ends the session, and ending the
+ * session (the debug toolbar's Stop) stops the app it was started for.
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -22,6 +27,7 @@ import {
   routeTableLines,
   servedRoutes,
 } from "./appFormat";
+import type { DebugSupport } from "./debug";
 import { errorText, type Logs } from "./logging";
 import {
   type AppParams,
@@ -38,6 +44,7 @@ import { notifyError, notifyInfo } from "./settings";
 
 export const START_APP_COMMAND = "handlerlens.startApp";
 export const STOP_APP_COMMAND = "handlerlens.stopApp";
+export const DEBUG_APP_COMMAND = "handlerlens.debugApp";
 export const APP_ROUTES_COMMAND = "handlerlens.showAppRoutes";
 /** Context key: some folder's app is up (the view's title bar shows Stop App then). */
 const RUNNING_CONTEXT = "handlerlens.appRunning";
@@ -136,6 +143,7 @@ export class AppActions implements vscode.Disposable {
     private readonly tracker: AppTracker,
     private readonly memory: vscode.Memento,
     private readonly logs: Logs,
+    private readonly debug: DebugSupport,
   ) {
     this.item = vscode.window.createStatusBarItem(
       "handlerlens.app",
@@ -148,8 +156,31 @@ export class AppActions implements vscode.Disposable {
       tracker.onDidChange(() => {
         this.render();
       }),
+      debug.onDidChangeAppSession(({ root, ended }) => {
+        this.render();
+        if (ended) {
+          void this.debugEnded(root);
+        }
+      }),
     );
     this.render();
+  }
+
+  /**
+   * Debug App's session ended: the app it started under debugpy stops with it, as a debugged
+   * function's runner does (Stop App came first, or the app exited: nothing left to stop).
+   */
+  private async debugEnded(root: string): Promise<void> {
+    const entry = this.tracker.get(root);
+    if (!entry || entry.state === "stopped" || entry.state === "error") {
+      return;
+    }
+    this.logs.main.info(`App: the debug session ended; stopping the app of ${root}`);
+    try {
+      await this.server.executeCommand<boolean>(SERVER_STOP_APP, { root });
+    } catch (err) {
+      this.logs.main.warn(`Stopping the debugged app: ${errorText(err)}`);
+    }
   }
 
   private render(): void {
@@ -158,11 +189,15 @@ export class AppActions implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = appStatusText(entry);
+    const debugged = entry.state !== "error" && this.debug.appSessionFor(entry.root) !== undefined;
+    this.item.text = `${debugged ? "$(debug-alt) " : ""}${appStatusText(entry)}`;
     const routes = servedRoutes(entry).length;
+    const under = debugged
+      ? "\n\nUnder the debugger: breakpoints in any of its functions stop (Stop App ends the session)."
+      : "";
     this.item.tooltip = new vscode.MarkdownString(
       `HandlerLens app: ${entry.root}\n\n${entry.url ?? entry.state}, ${String(routes)} route${routes === 1 ? "" : "s"}` +
-        `${entry.message ? `\n\n${entry.message}` : ""}\n\n_Click for its routes._`,
+        `${under}${entry.message ? `\n\n${entry.message}` : ""}\n\n_Click for its routes._`,
     );
     this.item.backgroundColor =
       entry.state === "error" || entry.problems.some((p) => p.severity === "error")
@@ -176,9 +211,44 @@ export class AppActions implements vscode.Disposable {
       return;
     }
     const folder = await pickFolder("Start the app of which folder?");
+    if (folder) {
+      await this.launch(folder, false);
+    }
+  }
+
+  /**
+   * "Debug App": the app under debugpy (a plain one running is started again so, on its
+   * port), and VS Code's debugger attached to it; once attached, again a no-op.
+   */
+  async debugApp(): Promise<void> {
+    if (!(await ensureTrust("Debugging the app"))) {
+      return;
+    }
+    const folder = await pickFolder("Debug the app of which folder?");
     if (!folder) {
       return;
     }
+    if (this.debug.appSessionFor(folder.uri.fsPath)) {
+      void notifyInfo("The app is already under the debugger.");
+      return;
+    }
+    const result = await this.launch(folder, true);
+    if (!result) {
+      return;
+    }
+    if (!result.debugPort) {
+      void notifyError("The app did not start under the debugger (no debug port).");
+      return;
+    }
+    this.logs.main.info(
+      `App: attaching the debugger (debugpy on port ${String(result.debugPort)})`,
+    );
+    if (!(await this.debug.startForApp(folder, result))) {
+      void notifyError("Could not attach the debugger to the app.");
+    }
+  }
+
+  private async launch(folder: vscode.WorkspaceFolder, debug: boolean): Promise<AppResult | null> {
     const root = folder.uri.fsPath;
     const setting = vscode.workspace
       .getConfiguration("handlerlens", folder.uri)
@@ -186,18 +256,24 @@ export class AppActions implements vscode.Disposable {
     const params: AppParams = {
       root,
       port: portToAsk(setting, this.memory.get(PORT_MEMORY + root)),
+      ...(debug ? { debug: true } : {}),
     };
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: "Starting the app" },
+        {
+          location: vscode.ProgressLocation.Window,
+          title: debug ? "Starting the app under the debugger" : "Starting the app",
+        },
         () => this.server.executeCommand<AppResult | null>(SERVER_START_APP, params),
       );
       if (result) {
         await this.memory.update(PORT_MEMORY + root, result.port);
       }
+      return result;
     } catch (err) {
       this.logs.main.error(`Could not start the app: ${errorText(err)}`);
       void notifyError(`Could not start the app: ${errorText(err)}`);
+      return null;
     }
   }
 
@@ -224,6 +300,9 @@ export class AppActions implements vscode.Disposable {
     } catch (err) {
       void notifyError(`Could not stop the app: ${errorText(err)}`);
     }
+    // Its debug session, if any, ends with it (the app's exit closes debugpy's connection;
+    // this makes sure of it).
+    await this.debug.stopApp(entry.root);
   }
 
   /** The status bar item's click: the routes; pick one to copy its curl or open its URL. */

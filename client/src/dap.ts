@@ -111,3 +111,32 @@ export function workerConfiguration(
   const worker = typeof pid === "number" || typeof pid === "string" ? `worker ${pid}` : "worker";
   return { ...body, type: debugType, request: "attach", name: `${parentName} · ${worker}` };
 }
+
+/**
+ * The top-level session of Debug App: the server's `attach` configuration for the app's
+ * debugpy (it keeps `subProcess`, `justMyCode` and the rules that hide the runner's frames),
+ * always of our debug type and connecting to `debugPort` when it names no address, marked
+ * with the app's folder under `appKey` so the session is found again (Stop App ends it).
+ */
+export function appConfiguration(
+  server: Record<string, unknown> | undefined,
+  debugPort: number,
+  root: string,
+  names: { debugType: string; appKey: string; folderName: string },
+): Record<string, unknown> & { type: string; request: string; name: string } {
+  const given = server ?? {};
+  const connect = (given.connect ?? {}) as { port?: unknown };
+  const config: Record<string, unknown> = {
+    name: `Debug app ${names.folderName}`,
+    justMyCode: true,
+    subProcess: true,
+    ...given,
+    type: names.debugType,
+    request: "attach",
+    [names.appKey]: root,
+  };
+  if (typeof connect.port !== "number") {
+    config.connect = { host: "127.0.0.1", port: debugPort };
+  }
+  return config as Record<string, unknown> & { type: string; request: string; name: string };
+}

@@ -11,15 +11,24 @@
 import * as net from "node:net";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { encodeMessage, MessageReader, SessionGate, toAdapter, workerConfiguration } from "./dap";
+import {
+  appConfiguration,
+  encodeMessage,
+  MessageReader,
+  SessionGate,
+  toAdapter,
+  workerConfiguration,
+} from "./dap";
 import { functionKey } from "./functions";
 import type { Logs } from "./logging";
-import { CLIENT_DEBUG, type DebugResult, type FunctionInfo } from "./protocol";
+import { type AppResult, CLIENT_DEBUG, type DebugResult, type FunctionInfo } from "./protocol";
 import type { ServerManager } from "./server";
 
 export const DEBUG_TYPE = "handlerlens";
 /** Marks sessions started for a function, so a second Debug click reuses the session. */
 const FUNCTION_KEY = "handlerlensFunction";
+/** Marks the session of Debug App with the app's folder (one per folder). */
+const APP_KEY = "handlerlensApp";
 
 interface Connect {
   host: string;
@@ -47,6 +56,11 @@ export class DebugSupport
   private readonly stoppedSessions = new Map<string, string>(); // → function key
   /** Per function key: total ms paused before now, and since when it is paused (if it is). */
   private readonly pauses = new Map<string, { total: number; since?: number }>();
+  /** Debug App's top-level session per app folder. */
+  private readonly appSessions = new Map<string, vscode.DebugSession>();
+  private readonly appChanged = new vscode.EventEmitter<{ root: string; ended: boolean }>();
+  /** Fires when an app's debug session starts or ends (the status bar shows it). */
+  readonly onDidChangeAppSession = this.appChanged.event;
 
   constructor(
     private readonly server: ServerManager,
@@ -70,6 +84,11 @@ export class DebugSupport
         if (typeof key === "string" && !s.parentSession) {
           this.sessions.set(key, s);
         }
+        const app = s.configuration[APP_KEY] as unknown;
+        if (typeof app === "string" && !s.parentSession) {
+          this.appSessions.set(app, s);
+          this.appChanged.fire({ root: app, ended: false });
+        }
       }),
       vscode.debug.onDidTerminateDebugSession((s) => {
         this.setStopped(s, false);
@@ -92,6 +111,12 @@ export class DebugSupport
           if (session.id === s.id) {
             this.sessions.delete(key);
             this.ended.fire(key);
+          }
+        }
+        for (const [root, session] of this.appSessions) {
+          if (session.id === s.id) {
+            this.appSessions.delete(root);
+            this.appChanged.fire({ root, ended: true });
           }
         }
       }),
@@ -144,7 +169,9 @@ export class DebugSupport
    * is on (what `print()` writes shows where the user is looking while debugging).
    */
   echo(fnName: string, text: string): void {
-    const on = [...this.sessions.keys()].some((key) => key.endsWith(`${path.sep}${fnName}`));
+    const on =
+      this.appSessions.size > 0 ||
+      [...this.sessions.keys()].some((key) => key.endsWith(`${path.sep}${fnName}`));
     if (on) {
       vscode.debug.activeDebugConsole.appendLine(text);
     }
@@ -209,6 +236,36 @@ export class DebugSupport
       config.connect = { host: "127.0.0.1", port: result.debugPort };
     }
     return vscode.debug.startDebugging(folder, config, { suppressSaveBeforeStart: true });
+  }
+
+  /** Debug App's session of the app in `root`, if one is on. */
+  appSessionFor(root: string): vscode.DebugSession | undefined {
+    return this.appSessions.get(root);
+  }
+
+  /**
+   * Attaches to the app the server started under debugpy (Debug App), through the same
+   * go-between as Debug Handler: each function's worker joins as a child session when a
+   * request first starts it, and again after every reload.
+   */
+  async startForApp(folder: vscode.WorkspaceFolder, result: AppResult): Promise<boolean> {
+    if (!result.debugPort) {
+      return false;
+    }
+    const config = appConfiguration(result.debugConfiguration, result.debugPort, result.root, {
+      debugType: DEBUG_TYPE,
+      appKey: APP_KEY,
+      folderName: folder.name,
+    });
+    return vscode.debug.startDebugging(folder, config, { suppressSaveBeforeStart: true });
+  }
+
+  /** Ends Debug App's session of the app in `root` (Stop App), if one is on. */
+  async stopApp(root: string): Promise<void> {
+    const session = this.appSessions.get(root);
+    if (session) {
+      await vscode.debug.stopDebugging(session);
+    }
   }
 
   createDebugAdapterDescriptor(
@@ -331,6 +388,7 @@ export class DebugSupport
       s.dispose();
     }
     this.ended.dispose();
+    this.appChanged.dispose();
   }
 }
 

@@ -6,6 +6,7 @@ import {
   APP_ROUTES_COMMAND,
   AppActions,
   AppTracker,
+  DEBUG_APP_COMMAND,
   START_APP_COMMAND,
   STOP_APP_COMMAND,
 } from "./app";
@@ -46,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const status = new StatusItems(server, tracker);
   const tests = new EventTests(server, debug, logs);
   const appTracker = new AppTracker(logs);
-  const app = new AppActions(server, appTracker, context.workspaceState, logs);
+  const app = new AppActions(server, appTracker, context.workspaceState, logs, debug);
   const functionsView = new FunctionsView(server, tracker, events, appTracker);
   const routes = new RouteLenses(server, context.workspaceState, response, tracker, logs);
   routes.appUrlFor = (file) => appTracker.urlFor(file);
@@ -103,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ),
     vscode.commands.registerCommand("handlerlens.stopRunner", (arg?: unknown) => runner.stop(arg)),
     vscode.commands.registerCommand(START_APP_COMMAND, () => app.start()),
+    vscode.commands.registerCommand(DEBUG_APP_COMMAND, () => app.debugApp()),
     vscode.commands.registerCommand(STOP_APP_COMMAND, () => app.stop()),
     vscode.commands.registerCommand(APP_ROUTES_COMMAND, () => app.showRoutes()),
     vscode.commands.registerCommand("handlerlens.copyInvokeUrl", () => runner.copyUrl()),

@@ -233,6 +233,8 @@ export interface SendRequestParams {
 export interface AppParams {
   root: string;
   port?: number;
+  /** Debug App: serve the app under debugpy (`serve --debug`). */
+  debug?: boolean;
 }
 
 /**
@@ -253,14 +255,18 @@ export interface AppStateParams {
   function?: string;
   changed?: string[];
   reloadedMs?: number;
+  /** Under Debug App: the debugger's port. */
+  debugPort?: number;
 }
 
-/** Result of SERVER_START_APP. */
+/** Result of SERVER_START_APP; under Debug App also the debugger's port and attach config. */
 export interface AppResult {
   root: string;
   url: string;
   port: number;
   routes: AppRoute[];
+  debugPort?: number;
+  debugConfiguration?: Record<string, unknown>;
 }
 
 /** One row of the app's route table (the runner's `routes` event; not checked against Python). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  appConfiguration,
   encodeMessage,
   MessageReader,
   SessionGate,
@@ -94,5 +95,47 @@ describe("SessionGate", () => {
     assert.equal(gate.admit({ seq: 1, type: "request", command: "terminate" }), true);
     assert.equal(gate.admit({ seq: 2, type: "request", command: "setBreakpoints" }), true);
     assert.equal(gate.admit({ seq: 3, type: "request", command: "disconnect" }), true);
+  });
+});
+
+describe("appConfiguration", () => {
+  const names = { debugType: "handlerlens", appKey: "handlerlensApp", folderName: "shop" };
+  it("keeps the server's attach configuration, as our type, marked with the app's folder", () => {
+    const server = {
+      type: "handlerlens",
+      request: "attach",
+      name: "Debug app shop",
+      connect: { host: "127.0.0.1", port: 5678 },
+      justMyCode: true,
+      subProcess: true,
+      rules: [{ module: "handlerlens", include: false }],
+    };
+    assert.deepEqual(appConfiguration(server, 5678, "/w/shop", names), {
+      ...server,
+      handlerlensApp: "/w/shop",
+    });
+  });
+  it("connects to the debug port, a child-process attach, when the server sent no config", () => {
+    const config = appConfiguration(undefined, 6000, "/w/shop", names);
+    assert.deepEqual(config, {
+      name: "Debug app shop",
+      justMyCode: true,
+      subProcess: true,
+      type: "handlerlens",
+      request: "attach",
+      handlerlensApp: "/w/shop",
+      connect: { host: "127.0.0.1", port: 6000 },
+    });
+  });
+  it("is always an attach of our own type (debugpy's type needs the Python extension)", () => {
+    const config = appConfiguration(
+      { type: "debugpy", request: "launch", connect: { port: 1 } },
+      2,
+      "/w",
+      names,
+    );
+    assert.equal(config.type, "handlerlens");
+    assert.equal(config.request, "attach");
+    assert.deepEqual(config.connect, { port: 1 });
   });
 });

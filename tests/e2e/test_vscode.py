@@ -57,6 +57,12 @@ APP = [
     "the app's port answers as the gateway",
     "Stop App: the item goes and the port closes",
 ]
+# tests/e2e/steps-debugapp17.js: Debug App, the whole app under the debugger (needs Debug).
+DEBUG_APP = [
+    "Debug App: the app runs under the debugger, and the status bar says so",
+    "a breakpoint in create_order stops POST /orders on the app's port",
+    "Stop App ends the debug session and the app",
+]
 # tests/e2e/steps-tests20.js: saved events in the Test Explorer (needs Run and Debug).
 TESTS = [
     "Test Explorer lists the examples' functions and their saved events",
@@ -122,7 +128,10 @@ def test_extension_in_code_server(vsix: str) -> None:
     expected += ATTACH
     if os.environ.get("HANDLERLENS_E2E_SHIFTED") != "0":
         expected += SHIFTED
-    run_scenario(vsix, "main", expected + STOP + APP + TESTS + LAST)
+    expected += STOP + APP
+    if os.environ.get("HANDLERLENS_E2E_DEBUG") != "0":
+        expected += DEBUG_APP
+    run_scenario(vsix, "main", expected + TESTS + LAST)
 
 
 @pytest.mark.timeout(900)

@@ -840,6 +840,7 @@ async function restricted() {
     }
 
     await require("./steps-app17").appSteps({ page, step, log, waitFor });
+    if (WANT_DEBUG) await require("./steps-debugapp17").debugAppSteps({ page, step, log, waitFor, openFile, setBreakpoint, pausedAtLine, lineOf }); // prettier-ignore
 
     await require("./steps-tests20").testExplorerSteps({ page, step, snap, log, norm, WS_DIR, main, lineOf, setBreakpoint, pausedAtLine, stopSession }); // prettier-ignore
 

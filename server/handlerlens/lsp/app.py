@@ -40,6 +40,11 @@ class ManagedApp:
     listeners: list[Any] = field(default_factory=list)
     watcher: asyncio.Task[None] | None = None
 
+    @property
+    def debug_port(self) -> int:
+        """The debugger's port when served with `--debug` (Debug App), else 0."""
+        return self.process.debug_port
+
 
 @dataclass
 class AppAnswer:
@@ -75,24 +80,43 @@ class AppManager:
         return best
 
     async def start(
-        self, root: str, *, port: int = 0, python: str | None = None, timeout: float | None = None
+        self,
+        root: str,
+        *,
+        port: int = 0,
+        python: str | None = None,
+        timeout: float | None = None,
+        debug: bool = False,
     ) -> ManagedApp:
         """The running app of `root`, started as needed on `port` (0: the one it had, else a
         free one; a remembered port that is taken now falls back to a free one, said in the
-        log)."""
+        log). With `debug` (Debug App) it runs under debugpy (`serve --debug`): an app already
+        running without it is started again so; one running under it serves either way."""
         from handlerlens.runner.client import RunnerProcess, RunnerStartError
 
         root = os.path.abspath(root)
         async with self._lock:
             current = self.apps.get(root)
             if current is not None and current.process.process.returncode is None:
-                return current
+                if not debug or current.debug_port:
+                    return current
+                # Started again under the debugger, on the same port.
+                self.apps.pop(root, None)
+                if current.watcher is not None:
+                    current.watcher.cancel()
+                await current.process.stop()
             self._state(root, "starting")
             asked = port or self._ports.get(root, 0)
 
             async def launch(number: int) -> RunnerProcess:
                 return await RunnerProcess.start(
-                    None, root=root, platform=None, python=python, port=number, timeout=timeout
+                    None,
+                    root=root,
+                    platform=None,
+                    python=python,
+                    port=number,
+                    timeout=timeout,
+                    debug=debug,
                 )
 
             moved = ""
@@ -115,7 +139,7 @@ class AppManager:
             process.on_status(lambda event: self._forward(app, event))
             self.apps[root] = app
             app.watcher = asyncio.get_running_loop().create_task(self._watch(app))
-            self._state(root, "running", url=process.url, port=process.port)
+            self._state(root, "running", **self._where(app))
             if process.routes is not None:  # read before anyone listened
                 self._forward(app, process.routes)
             if moved:
@@ -210,8 +234,7 @@ class AppManager:
             self._state(
                 app.root,
                 "running",
-                url=app.process.url,
-                port=app.process.port,
+                **self._where(app),
                 routes=app.routes,
                 problems=app.problems,
                 kept=bool(event.get("kept")),
@@ -220,8 +243,7 @@ class AppManager:
             self._state(
                 app.root,
                 "reloading",
-                url=app.process.url,
-                port=app.process.port,
+                **self._where(app),
                 function=function,
                 changed=[str(c) for c in event.get("changed") or []],
             )
@@ -234,10 +256,18 @@ class AppManager:
                 text = init_error_text(event.get("error"))
                 extra["message"] = f"{function}: {text}"
                 self._log(function, f"handlerlens: the new code did not load: {text}", "stderr")
-            self._state(app.root, "running", url=app.process.url, port=app.process.port, **extra)
+            self._state(app.root, "running", **self._where(app), **extra)
         elif kind == "declaration":
             changed = ", ".join(str(c) for c in event.get("changed") or [])
             self._log(function, f"handlerlens: {function}'s declaration changed: {changed}")
+
+    @staticmethod
+    def _where(app: ManagedApp) -> dict[str, Any]:
+        """Where the app answers: its URL and port, and its debugger's port under Debug App."""
+        where: dict[str, Any] = {"url": app.process.url, "port": app.process.port}
+        if app.debug_port:
+            where["debugPort"] = app.debug_port
+        return where
 
     def _state(self, root: str, state: protocol.RunnerState, **extra: Any) -> None:
         params: protocol.AppStateParams = {"root": root, "state": state}

@@ -275,9 +275,11 @@ class _AppParamsRequired(TypedDict):
 
 class AppParams(_AppParamsRequired, total=False):
     """Arguments of SERVER_START_APP / SERVER_STOP_APP: the workspace folder, and the port to
-    ask for (0 or absent: the one the app had this session, else a free one)."""
+    ask for (0 or absent: the one the app had this session, else a free one); `debug`
+    (SERVER_START_APP, Debug App): serve it under debugpy."""
 
     port: int
+    debug: bool
 
 
 class AppStateParams(TypedDict, total=False):
@@ -298,12 +300,20 @@ class AppStateParams(TypedDict, total=False):
     function: str
     changed: list[str]
     reloadedMs: float
+    # Under Debug App: the debugger's port (the app runs under debugpy).
+    debugPort: int
 
 
-class AppResult(TypedDict):
-    """Result of SERVER_START_APP."""
-
+class _AppResultRequired(TypedDict):
     root: str
     url: str
     port: int
     routes: list[dict[str, Any]]
+
+
+class AppResult(_AppResultRequired, total=False):
+    """Result of SERVER_START_APP; with `{debug: true}` (Debug App) also the debugger's port
+    and a DAP `attach` configuration for it, as SERVER_DEBUG gives for one function."""
+
+    debugPort: int
+    debugConfiguration: dict[str, Any]

@@ -148,10 +148,16 @@ def attach_configuration(port: int, name: str = "HandlerLens: attach") -> dict[s
     }
 
 
-def attach_hint(port: int) -> str:
-    """How to attach, for people reading the runner's output."""
+def attach_hint(port: int, whole_app: bool = False) -> str:
+    """How to attach, for people reading the runner's output (`whole_app`: several functions,
+    each started by its first request once a client is attached)."""
+    when = (
+        "the functions start once one is attached, each on its first request"
+        if whole_app
+        else "the function starts once one is attached"
+    )
     return (
         f"handlerlens: debugger (debugpy) listening on {DEFAULT_HOST}:{port}; attach a DAP "
         f'client (VS Code: "request": "attach", "connect": {{"port": {port}}}, '
-        '"subProcess": true); the function starts once one is attached'
+        f'"subProcess": true); {when}'
     )

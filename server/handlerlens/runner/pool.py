@@ -179,6 +179,11 @@ class Pool:
         self._workers.clear()
 
     @property
+    def waiting(self) -> bool:
+        """True while a request waits for an instance."""
+        return bool(self._waiters)
+
+    @property
     def closed(self) -> bool:
         """True once close() has begun: nothing is replaced or started any more."""
         return self._closed

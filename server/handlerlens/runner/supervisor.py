@@ -214,22 +214,21 @@ class Supervisor:
                 )
             url = f"http://127.0.0.1:{port}"
             self._url = url
+            whole_app = False
             if first_routes is not None:
                 await first_routes
-                if routes is not None and routes.active and len(self.hosts) > 1:
-                    # A whole app: each function starts when a request first needs it.
-                    for host in self.hosts.values():
-                        host.lazy = debug_port is None
-                        if host.lazy and self.options.standby:
-                            # A standby (for fast reloads) once its code is first saved: 20
-                            # functions are not 20 idle interpreters more.
-                            host.pool.standby = False
-                            host.standby_later = True
+                # A whole app: each function starts when a request first needs it (under
+                # --debug too, once the editor attached: 20 functions are not 20 debuggees).
+                whole_app = routes is not None and routes.active and len(self.hosts) > 1
+                if whole_app and debug_port is None:
+                    self._make_lazy()
             if debug_port is not None:
                 # Listening comes first, so whoever started us learns the debug port; the
                 # workers wait for the editor, or import-time breakpoints could not stop.
                 self._announce(url, port, debug_port)
-                if await self._wait_for_debugger(debug_port):
+                if await self._wait_for_debugger(debug_port, whole_app):
+                    if whole_app:
+                        self._make_lazy()
                     await self._start_hosts()
             else:
                 await self._start_hosts()
@@ -254,6 +253,23 @@ class Supervisor:
             self.status.human("handlerlens: stopped")
             self.status.flush()
         return 128 + signal.SIGINT if self.stopped_by == signal.SIGINT else 0
+
+    def _make_lazy(self) -> None:
+        """Each function starts when a request first needs it; one whose requests already
+        wait (under --debug, for the editor to attach) starts now.
+
+        Under --debug a function's worker is a child debug session that gets the editor's
+        breakpoints when it attaches, before its module is imported, as every reload's does.
+        """
+        for host in self.hosts.values():
+            host.lazy = True
+            if self.options.standby:
+                # A standby (for fast reloads) once its code is first saved: 20 functions are
+                # not 20 idle interpreters more.
+                host.pool.standby = False
+                host.standby_later = True
+            if host.pool.waiting:
+                host.start_now()
 
     async def _start_hosts(self) -> None:
         """Start every function's workers, or give up on them once the runner is stopped: a
@@ -348,14 +364,20 @@ class Supervisor:
                     f"(or its HTTP face at {url}/{name}/…)"
                 )
 
-    async def _wait_for_debugger(self, debug_port: int) -> bool:
+    async def _wait_for_debugger(self, debug_port: int, whole_app: bool = False) -> bool:
         from handlerlens.runner import debugger
 
-        self.status.human(debugger.attach_hint(debug_port))
+        self.status.human(debugger.attach_hint(debug_port, whole_app))
         if not await debugger.wait_for_client(self.stop_event):
             return False
         self.status.emit({"event": "debugger", "state": "attached"})
-        self.status.human("handlerlens: debugger attached; starting the function")
+        if whole_app:
+            self.status.human(
+                "handlerlens: debugger attached; each function starts when a request first "
+                "needs it (its worker joins the debug session then, with your breakpoints)"
+            )
+        else:
+            self.status.human("handlerlens: debugger attached; starting the function")
         return True
 
     def _request_before_start(self) -> None:

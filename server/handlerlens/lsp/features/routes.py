@@ -17,6 +17,7 @@ from handlerlens.lsp.server import HandlerLensServer
 
 if TYPE_CHECKING:
     from handlerlens.core.model import FunctionSpec
+    from handlerlens.platforms.http_reply import HttpReply
     from handlerlens.project.routes import Route
 
 READY_WAIT_SECONDS = 5.0
@@ -123,7 +124,12 @@ def register(server: HandlerLensServer) -> None:
 
     @server.command(protocol.SERVER_SEND_REQUEST)
     async def send_request(ls: HandlerLensServer, *args: Any) -> protocol.RunResult | None:
-        from handlerlens.lsp.route_events import gateway_event, trigger_of
+        from handlerlens.lsp.route_events import (
+            gateway_answer,
+            gateway_event,
+            gateway_refusal,
+            incoming_request,
+        )
 
         try:
             params = _arg(args)
@@ -132,8 +138,17 @@ def register(server: HandlerLensServer) -> None:
             headers = params.get("headers") or {}
             if not isinstance(headers, dict):
                 raise CommandError("headers must be an object of names to values")
+            headers = {str(k): str(v) for k, v in headers.items()}
+            query = str(params.get("query") or "").lstrip("?")
+            body = str(params.get("body") or "")
             # While the app runs, the request goes to it over HTTP: the gateway's own answer.
             app = ls.runners.app.running(route.declared_in)
+            if app is None:
+                # Else the gateway's checks come first: a body over its limit never runs.
+                incoming = incoming_request(method, query, headers, body)
+                refused = gateway_refusal(route, spec.platform, incoming)
+                if refused is not None:
+                    return refused_result(route, refused.reply, refused.why or "")
             managed = None if app is not None else await ls.runners.ensure(spec)
             event = gateway_event(
                 route,
@@ -141,9 +156,9 @@ def register(server: HandlerLensServer) -> None:
                 method,
                 path,
                 path_params,
-                query=str(params.get("query") or "").lstrip("?"),
-                headers={str(k): str(v) for k, v in headers.items()},
-                body=str(params.get("body") or ""),
+                query=query,
+                headers=headers,
+                body=body,
                 port=app.process.port if app is not None else managed.process.port,  # type: ignore[union-attr]
             )
             if app is not None:
@@ -153,7 +168,20 @@ def register(server: HandlerLensServer) -> None:
         except Exception as exc:
             fail_message(ls, exc)
             return None
-        answer = run_result(spec, result, managed.process.url, trigger_of(route))
+        answer = run_result(spec, result, managed.process.url)
+        duration = (result.report or {}).get("durationMs")
+        gateway = gateway_answer(
+            route,
+            spec.platform,
+            incoming,
+            result.body,
+            result.function_error,
+            float(duration) if isinstance(duration, (int, float)) else None,
+        )
+        answer["http"] = http_response(route, gateway.reply, gateway.why)
+        if gateway.why:
+            # As serve's log says it for the same request.
+            answer["logs"] = [*answer["logs"], f"handlerlens: {spec.name}: {gateway.why}"]
         answer["event"] = event
         return answer
 
@@ -165,16 +193,30 @@ def register(server: HandlerLensServer) -> None:
             port = params.get("port") or 0
             if not isinstance(port, int) or not 0 <= port < 65536:
                 raise CommandError(f"port must be a number from 0 to 65535, not {port!r}")
+            debug = params.get("debug") or False
+            if not isinstance(debug, bool):
+                raise CommandError(f"debug must be true or false, not {debug!r}")
             settings = ls.settings
             app = await ls.runners.app.start(
-                root, port=port, timeout=settings.runner_timeout if settings else None
+                root,
+                port=port,
+                timeout=settings.runner_timeout if settings else None,
+                debug=debug,
             )
         except Exception as exc:
             fail_message(ls, exc)
             return None
-        return protocol.AppResult(
+        result = protocol.AppResult(
             root=app.root, url=app.process.url, port=app.process.port, routes=app.routes
         )
+        if app.debug_port:
+            # Loaded under Debug App only (it loads the debugger's protocol).
+            from handlerlens.runner.debugger import attach_configuration
+
+            name = f"Debug app {os.path.basename(app.root) or app.root}"
+            result["debugPort"] = app.debug_port
+            result["debugConfiguration"] = attach_configuration(app.debug_port, name)
+        return result
 
     @server.command(protocol.SERVER_STOP_APP)
     async def stop_app(ls: HandlerLensServer, *args: Any) -> bool:
@@ -184,6 +226,50 @@ def register(server: HandlerLensServer) -> None:
             fail_message(ls, exc)
             return False
         return await ls.runners.app.stop(root)
+
+
+def http_response(route: Route, reply: HttpReply, why: str | None) -> protocol.HttpResponse:
+    """The response view's HTTP answer: what the route's gateway sends back."""
+    from http import HTTPStatus
+
+    from handlerlens.lsp.route_events import trigger_of
+
+    try:
+        reason = HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = ""
+    return protocol.HttpResponse(
+        status=reply.status,
+        reason=reason,
+        headers=[(name, value) for name, value in reply.headers],
+        bodyBase64=base64.b64encode(reply.body).decode("ascii"),
+        trigger=trigger_of(route),
+        warning=why,
+    )
+
+
+def refused_result(route: Route, reply: HttpReply, why: str) -> protocol.RunResult:
+    """The answer of a request the gateway refused: the function never ran."""
+    text = reply.body.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    return protocol.RunResult(
+        status=reply.status,
+        headers={name.lower(): value for name, value in reply.headers},
+        body=text,
+        json=parsed,
+        functionError=False,
+        requestId="",
+        durationMs=None,
+        billedMs=None,
+        memoryMb=None,
+        maxMemoryMb=None,
+        initMs=None,
+        logs=[f"handlerlens: {why}"],
+        http=http_response(route, reply, why),
+    )
 
 
 def app_root(server: HandlerLensServer, params: dict[str, Any]) -> str:
@@ -221,6 +307,9 @@ async def app_request(
         # A Function URL owns its own host (the route table's URL).
         headers["Host"] = f"{route.function.lower()}.localhost:{app.process.port}"
     body = str(params.get("body") or "").encode("utf-8")
+    if body and not any(name.lower() == "content-type" for name in headers):
+        # As the event the view shows says (route_events.incoming_request): a JSON body.
+        headers["Content-Type"] = "application/json"
     answer = await server.runners.app.request(app, method, target, headers, body, spec.name)
     text = answer.body.decode("utf-8", "replace")
     try:

@@ -1,0 +1,95 @@
+// Issue #17 item 5, Debug on the app, in VS Code: "HandlerLens: Debug App" serves the
+// workspace's whole app under debugpy and attaches VS Code's debugger (the status bar's app item
+// shows the debug icon); a breakpoint in the orders example's create_order stops the POST
+// /orders sent to the app's port, which is answered once continued; Stop App ends the debug
+// session and the app. Called by vscode.test.js after the Start App steps (steps-app17.js).
+"use strict";
+const http = require("http");
+
+/** Runs a palette command by its title. */
+async function palette(page, title) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("F1");
+  await page.keyboard.type(title);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().click();
+}
+
+/** One request to 127.0.0.1:port: [status, body]. */
+function request(port, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port, method, path, headers: { "Content-Type": "application/json" } },
+      (res) => {
+        let data = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (data += chunk));
+        res.on("end", () => resolve([res.statusCode, data]));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** Clicks the glyph margin of `line` again: the breakpoint set there goes. */
+async function removeBreakpoint(page, editor, line) {
+  const ln = await editor
+    .locator(".margin-view-overlays .line-numbers", { hasText: new RegExp(`^${line}$`) })
+    .boundingBox();
+  const gm = await editor.locator(".margin .glyph-margin").first().boundingBox();
+  await page.mouse.click(gm.x + gm.width / 2, ln.y + ln.height / 2);
+  await editor.locator(".codicon-debug-breakpoint").first().waitFor({ state: "detached" });
+}
+
+const appItem = (page) => page.locator(".statusbar-item", { hasText: /app :\d+/ }).first();
+
+async function debugAppSteps(h) {
+  const { page, step, log, waitFor, openFile, setBreakpoint, pausedAtLine, lineOf } = h;
+  let port = 0;
+  await step("Debug App: the app runs under the debugger, and the status bar says so", async () => {
+    await palette(page, "HandlerLens: Debug App (All Functions Behind Their Routes)");
+    const item = appItem(page);
+    await item.waitFor({ timeout: 60000 });
+    await page.locator(".debug-toolbar").waitFor({ timeout: 60000 });
+    await item.locator(".codicon-debug-alt").waitFor({ timeout: 30000 });
+    const text = (await item.textContent()) || "";
+    const found = /app :(\d+)/.exec(text);
+    if (!found) throw new Error(`the app's status bar item reads ${JSON.stringify(text)}`);
+    port = Number(found[1]);
+    log(`   ${text.trim()} (under the debugger)`);
+  });
+
+  await step("a breakpoint in create_order stops POST /orders on the app's port", async () => {
+    const orders = await openFile("orders", "app.py");
+    const line = await lineOf(orders, "order = json.loads");
+    await setBreakpoint(orders, line);
+    // The function starts on this request (a whole app's functions start when first needed):
+    // its worker joins the debug session with the breakpoint before its module is imported.
+    const answer = request(port, "POST", "/orders", '{"item": "coffee"}');
+    await pausedAtLine(orders, line);
+    await page.keyboard.press("F5");
+    const [status, body] = await answer;
+    if (status !== 201 || !body.includes("coffee")) {
+      throw new Error(`POST /orders → ${status} ${body}`);
+    }
+    log(`   paused at app.py:${line}; POST /orders → ${status} ${body}`);
+    await removeBreakpoint(page, orders, line);
+  });
+
+  await step("Stop App ends the debug session and the app", async () => {
+    await palette(page, "HandlerLens: Stop App");
+    await page.locator(".debug-toolbar").waitFor({ state: "hidden", timeout: 30000 });
+    await appItem(page).waitFor({ state: "hidden", timeout: 30000 });
+    await waitFor(
+      "the app's port to close",
+      () =>
+        request(port, "GET", "/nowhere").then(
+          () => false,
+          () => true,
+        ),
+      15000,
+    );
+  });
+}
+
+module.exports = { debugAppSteps };
