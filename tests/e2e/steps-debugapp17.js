@@ -41,10 +41,25 @@ async function removeBreakpoint(page, editor, line) {
   await editor.locator(".codicon-debug-breakpoint").first().waitFor({ state: "detached" });
 }
 
+/** Opens folder/file by Quick Open (Ctrl+P): the debug run shows its own view in the side bar,
+ * not the Explorer. Returns the active editor. */
+async function quickOpen(page, folder, file) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+p");
+  await page.keyboard.type(`${folder}/${file}`);
+  await page
+    .locator(".quick-input-widget .monaco-list-row", { hasText: folder })
+    .filter({ has: page.getByText(file, { exact: true }) })
+    .first()
+    .click();
+  await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
+  return page.locator(".editor-group-container.active .monaco-editor").first();
+}
+
 const appItem = (page) => page.locator(".statusbar-item", { hasText: /app :\d+/ }).first();
 
 async function debugAppSteps(h) {
-  const { page, step, log, waitFor, openFile, setBreakpoint, pausedAtLine, lineOf } = h;
+  const { page, step, log, waitFor, setBreakpoint, pausedAtLine, lineOf } = h;
   let port = 0;
   await step("Debug App: the app runs under the debugger, and the status bar says so", async () => {
     await palette(page, "HandlerLens: Debug App (All Functions Behind Their Routes)");
@@ -60,7 +75,7 @@ async function debugAppSteps(h) {
   });
 
   await step("a breakpoint in create_order stops POST /orders on the app's port", async () => {
-    const orders = await openFile("orders", "app.py");
+    const orders = await quickOpen(page, "orders", "app.py");
     const line = await lineOf(orders, "order = json.loads");
     await setBreakpoint(orders, line);
     // The function starts on this request (a whole app's functions start when first needed):
