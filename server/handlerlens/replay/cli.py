@@ -263,9 +263,9 @@ def run_test(args: argparse.Namespace) -> int:
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
         return _error(f"--timeout: expected a positive number of seconds, got {args.timeout}")
     if args.python is not None:
-        from handlerlens.runner.cli import _python
+        from handlerlens.runner.command_setup import given_python
 
-        if _python(args) is None:  # says which and what to do
+        if given_python(args) is None:  # says which and what to do
             return 2
     started = time.monotonic()
     try:
