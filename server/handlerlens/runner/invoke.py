@@ -5,8 +5,8 @@ interpreter (`os._exit`, a segfault, memory past the function's size, a hang) th
 sees it and answers with the platform's error. When the function's interpreter is this one,
 the child is a fork of this process that runs the worker loop in place: an invocation costs
 one interpreter start-up, not two. Otherwise the child is the worker script in that
-interpreter (runner/invoke_child.py). Both speak the pipe protocol the supervisor uses. Either way: result on stdout,
-the function's log on stderr, exit 1 on a function error.
+interpreter (runner/invoke_child.py). Both speak the pipe protocol the supervisor uses.
+Either way: result on stdout, the function's log on stderr, exit 1 on a function error.
 """
 
 from __future__ import annotations
