@@ -46,15 +46,15 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
-    from handlerlens.runner import cli as runner_cli
+    from handlerlens.runner import arguments
 
-    runner_cli.add_serve_arguments(parser)
+    arguments.add_serve_arguments(parser)
 
 
 def _invoke_arguments(parser: argparse.ArgumentParser) -> None:
-    from handlerlens.runner import cli as runner_cli
+    from handlerlens.runner import arguments
 
-    runner_cli.add_invoke_arguments(parser)
+    arguments.add_invoke_arguments(parser)
 
 
 def _event_arguments(parser: argparse.ArgumentParser) -> None:

@@ -275,10 +275,10 @@ def test_the_event_facts_of_a_handler_use_the_tree_validation_parsed(
     ).map("".join)
 )
 def test_discovery_prefilters_answer_as_their_patterns(text: str) -> None:
-    from handlerlens.project import discovery, platform_evidence
+    from handlerlens.project import discovery_reads, platform_evidence
 
-    assert discovery._may_hold_handler(text) == (
-        discovery._MAY_HOLD_HANDLER.search(text) is not None
+    assert discovery_reads.may_hold_handler(text) == (
+        discovery_reads._MAY_HOLD_HANDLER.search(text) is not None
     )
     yandex = platform_evidence._YANDEX_HOSTS
     assert ("yandex" in text and yandex.search(text) is not None) == (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from handlerlens.project import discovery, parse_cache
+from handlerlens.project import discovery, parse_cache, parsed_files, terraform_fork
 from handlerlens.project.discovery import ProjectModel
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
@@ -49,8 +49,8 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 def _forget_in_memory() -> None:
     """A new `check` process: nothing parsed in memory yet."""
-    discovery._parsed.items.clear()
-    discovery._terraform_files.items.clear()
+    parsed_files._parsed.items.clear()
+    parsed_files._terraform_files.items.clear()
 
 
 def _discover(root: Path, cache_dir: Path) -> tuple[ProjectModel, parse_cache.ParseCache]:
@@ -237,7 +237,7 @@ def test_a_cold_check_reads_terraform_in_a_child_with_the_same_results(
         pytest.skip("fork on a second core: Linux with two cores or more")
     _forget_in_memory()
     plain = discovery.discover(str(project))
-    monkeypatch.setattr(discovery, "_FORK_TERRAFORM_CHARS", 0)
+    monkeypatch.setattr(terraform_fork, "_FORK_TERRAFORM_CHARS", 0)
     monkeypatch.setattr(forked, "checking", True)  # as the check command
     children: list[int] = []
     real_fork = os.fork
@@ -288,7 +288,7 @@ def test_a_child_that_fails_leaves_the_work_to_the_parent() -> None:
 def test_discovery_forks_only_for_the_check_command(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(discovery, "_FORK_TERRAFORM_CHARS", 0)
+    monkeypatch.setattr(terraform_fork, "_FORK_TERRAFORM_CHARS", 0)
 
     def no_fork() -> int:
         raise AssertionError("forked outside the check command")

@@ -65,7 +65,7 @@ class HttpFace:
         raise NotImplementedError
 
     def failed(self, status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
-        """The response for a call that returned no result: `status` as in runner/host.py's
+        """The response for a call that returned no result: `status` as in runner/outcome.py's
         Outcome (timeout, crash, error, init_error, unserialisable with `detail`)."""
         raise NotImplementedError
 

@@ -1,11 +1,11 @@
 """Each platform's failure phrasebook, and the one rule for how long a call may run.
 
-Every path that answers a call — the supervisor (runner/host.py, runner/app.py), the lender
-(runner/lender.py), a worker answering lent connections (worker/direct.py) and
-`handlerlens invoke` (runner/invoke.py) — asks here what a timeout, a crashed runtime, a
-response over the platform's limit or a call ended by a reload says: the function log's line
-and the error JSON. The HTTP status and headers around that JSON are the HTTP face's
-(platforms/faces.py).
+Every path that answers a call — the supervisor (runner/calls.py, runner/call_endings.py,
+runner/app.py), the lender (runner/lender.py), a worker answering lent connections
+(worker/direct.py) and `handlerlens invoke` (runner/invoke.py) — asks here what a timeout, a
+crashed runtime, a response over the platform's limit or a call ended by a reload says: the
+function log's line and the error JSON. The HTTP status and headers around that JSON are the
+HTTP face's (platforms/faces.py).
 
 Standard library and relative imports only: a worker loads this package by path under a
 private name (worker/direct.py). The platform modules a phrase needs load on first use, so

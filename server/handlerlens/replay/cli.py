@@ -256,21 +256,23 @@ def run_test(args: argparse.Namespace) -> int:
     import time
 
     from handlerlens.replay import events as ev
-    from handlerlens.replay import run
+    from handlerlens.replay import reports, run
+    from handlerlens.replay.settings import test_settings
+    from handlerlens.replay.verdicts import Options
 
     if args.update_errors and not args.update:
         return _error("--update-errors goes with --update")
     if args.timeout is not None and not 0 < args.timeout < float("inf"):
         return _error(f"--timeout: expected a positive number of seconds, got {args.timeout}")
     if args.python is not None:
-        from handlerlens.runner.cli import _python
+        from handlerlens.runner.command_setup import given_python
 
-        if _python(args) is None:  # says which and what to do
+        if given_python(args) is None:  # says which and what to do
             return 2
     started = time.monotonic()
     try:
         project = ev.read_project(args.root, args.platform)
-        table, settings_file = run.test_settings(project.root)
+        table, settings_file = test_settings(project.root)
         settings = table or {}
         saved, warnings = ev.saved_events(project, args.events_folder)
         chosen = _select(project, list(saved), args.targets, args.events_folder)
@@ -282,7 +284,7 @@ def run_test(args: argparse.Namespace) -> int:
         warnings.append(
             f"no saved events under {project.root} (handlerlens event new FUNCTION writes one)"
         )
-    options = run.Options(
+    options = Options(
         python=args.python,
         timeout=args.timeout,
         cold=args.cold,
@@ -300,15 +302,15 @@ def run_test(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - started
     _warn(warnings)
     if args.format == "json":
-        print(run.json_report(outcomes, warnings, seconds))
+        print(reports.json_report(outcomes, warnings, seconds))
     else:
-        report = run.text_report(outcomes, options.strict)
+        report = reports.text_report(outcomes, options.strict)
         if report:  # (an empty run: the summary alone, no blank line above it)
             print(report)
-        print(run.summary_line(outcomes, seconds))
+        print(reports.summary_line(outcomes, seconds))
     if args.junit_xml:
         try:
-            run.write_junit(args.junit_xml, outcomes, options.strict, seconds)
+            reports.write_junit(args.junit_xml, outcomes, options.strict, seconds)
         except OSError as exc:
             return _error(f"cannot write {args.junit_xml}: {exc}")
     return 1 if any(o.failed(options.strict) for o in outcomes) else 0

@@ -27,8 +27,10 @@ from handlerlens.replay.events import (
 
 
 def main(argv: list[str] | None = None) -> int:
-    from handlerlens.replay import run
     from handlerlens.replay.expect import ExpectationError, actual_view, load_expected
+    from handlerlens.replay.reports import json_report
+    from handlerlens.replay.settings import test_settings
+    from handlerlens.replay.verdicts import ERROR, GlobalIgnores, Options, Outcome, judge
 
     parser = argparse.ArgumentParser(prog="python -m handlerlens.replay.judge")
     parser.add_argument("event", metavar="EVENT-FILE")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         project = read_project(args.root, args.platform)
-        table, source = run.test_settings(project.root)
+        table, source = test_settings(project.root)
         saved, warnings = saved_events(project, args.events_folder)
     except ReplayError as exc:
         print(f"handlerlens: {exc}", file=sys.stderr)
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     event = mine[0]
     settings: dict[str, Any] = table or {}
-    options = run.Options(
+    options = Options(
         strict=bool(settings.get("strict")),
         ignore=list(settings.get("ignore", [])),
         ignore_source=source,
@@ -74,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             expected = load_expected(event.expected_path, shown(event.expected_path))
         except ExpectationError as exc:
-            outcome = run.Outcome(event, run.ERROR, str(exc))
-            print(run.json_report([outcome], warnings, 0.0))
+            outcome = Outcome(event, ERROR, str(exc))
+            print(json_report([outcome], warnings, 0.0))
             return 1
     actual = actual_view(response.get("json"), response["functionError"])
-    ignores = run.GlobalIgnores(options.ignore, options.ignore_source)
-    outcome = run.judge(event, expected, actual, options, warnings, ignores, [])
+    ignores = GlobalIgnores(options.ignore, options.ignore_source)
+    outcome = judge(event, expected, actual, options, warnings, ignores, [])
     warnings += ignores.warnings()
-    print(run.json_report([outcome], warnings, 0.0))
+    print(json_report([outcome], warnings, 0.0))
     return 1 if outcome.failed(options.strict) else 0
 
 

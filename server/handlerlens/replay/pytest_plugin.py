@@ -47,7 +47,7 @@ class _State:
     def __init__(self, root: str, settings: dict[str, Any], settings_file: str, cold: bool):
         import asyncio
 
-        from handlerlens.replay.run import GlobalIgnores, Options
+        from handlerlens.replay.verdicts import GlobalIgnores, Options
 
         self.root = root
         self.options = Options(
@@ -62,11 +62,11 @@ class _State:
         self.global_ignores = GlobalIgnores(self.options.ignore, settings_file)
 
     def run(self, event: Any) -> Any:
-        from handlerlens.replay.run import _one
+        from handlerlens.replay.run import run_one
 
         started = time.monotonic()
         outcome = self.loop.run_until_complete(
-            _one(event, self.options, self.runners, self.warnings, self.global_ignores)
+            run_one(event, self.options, self.runners, self.warnings, self.global_ignores)
         )
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -95,7 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
         with open(os.path.join(root, "pyproject.toml"), "rb") as handle:
             if b"handlerlens" not in handle.read():
                 return  # someone else's pyproject: not a reason to load anything more
-    from handlerlens.replay.run import test_settings
+    from handlerlens.replay.settings import test_settings
 
     try:
         settings, settings_file = test_settings(root)
@@ -131,7 +131,7 @@ class SavedEventItem(pytest.Item):
         self.funcargs: dict[str, Any] = {}
 
     def runtest(self) -> None:
-        from handlerlens.replay.run import NO_EXPECTATION
+        from handlerlens.replay.verdicts import NO_EXPECTATION
 
         state: _State = self.config.stash[_STATE]
         outcome = state.run(self.event)
@@ -142,7 +142,7 @@ class SavedEventItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, SavedEventFailure):
-            from handlerlens.replay.run import text_report
+            from handlerlens.replay.reports import text_report
 
             return text_report([excinfo.value.outcome], True)
         return super().repr_failure(excinfo)

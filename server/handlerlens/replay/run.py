@@ -4,137 +4,25 @@ Each function is served by a `handlerlens serve` child process (`runner.client.R
 as the language server drives it) started once and invoked over the Lambda Invoke API for
 each of its events, warm, as a deployed instance serves consecutive calls; `--cold` starts a
 fresh runner per event. The function's timeout and memory apply as in `serve`: a handler that
-hangs fails its test with the platform's timeout error and the run goes on.
+hangs fails its test with the platform's timeout error and the run goes on. The verdict on
+each response is replay/verdicts.py's; the reports, replay/reports.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from handlerlens.replay.events import Function, ReplayError, SavedEvent, shown
-from handlerlens.replay.expect import (
-    ExpectationError,
-    actual_view,
-    compare,
-    load_expected,
-    parse_json,
-    updated_expected,
-    validate_ignore,
-)
+from handlerlens.replay.events import Function, SavedEvent, shown
+from handlerlens.replay.expect import ExpectationError, actual_view, load_expected, parse_json
+from handlerlens.replay.verdicts import ERROR, GlobalIgnores, Options, Outcome, judge
 
-PASSED, FAILED, ERROR, NO_EXPECTATION, UPDATED = (
-    "passed",
-    "failed",
-    "error",
-    "no expectation",
-    "updated",
-)
-TEST_SETTINGS = frozenset({"ignore", "strict"})
 # On top of the function's own timeout: the runner answers a hang itself; this only guards
 # against a runner that stops answering at all.
 RUNNER_GRACE_S = 30.0
 LOG_LINES_SHOWN = 20
-
-
-@dataclass
-class Options:
-    python: str | None = None
-    timeout: float | None = None
-    cold: bool = False
-    update: bool = False
-    update_errors: bool = False
-    strict: bool = False
-    ignore: list[str] = field(default_factory=list)
-    ignore_source: str = ""
-    # A declaring file did not parse: a function missing may be one of those it declares.
-    unparsed: bool = False
-
-
-@dataclass
-class Outcome:
-    """One saved event's verdict."""
-
-    event: SavedEvent
-    status: str
-    message: str = ""
-    diff: str = ""
-    seconds: float = 0.0
-    log: list[str] = field(default_factory=list)
-    # The expected and actual sides as compared (masked, pretty JSON), for a diff view; the
-    # actual side alone for an event without an expectation.
-    expected_text: str = ""
-    actual_text: str = ""
-
-    def failed(self, strict: bool) -> bool:
-        return self.status in (FAILED, ERROR) or (strict and self.status == NO_EXPECTATION)
-
-
-def test_settings(root: str) -> tuple[dict[str, Any] | None, str]:
-    """`[tool.handlerlens.test]` of `<root>/pyproject.toml` (None without one) and the file's
-    name for messages; ReplayError for a table HandlerLens cannot use."""
-    path = os.path.join(root, "pyproject.toml")
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None, ""
-    if b"handlerlens" not in raw:
-        return None, ""
-    from handlerlens.project.toml_compat import loads
-
-    name = shown(path)
-    try:
-        data = loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ReplayError(f"{name}: cannot read [tool.handlerlens.test]: {exc}") from None
-    table = data.get("tool", {}).get("handlerlens", {})
-    table = table.get("test") if isinstance(table, dict) else None
-    if table is None:
-        return None, name
-    if not isinstance(table, dict):
-        raise ReplayError(f"{name}: [tool.handlerlens] test must be a table")
-    for key in table:
-        if key not in TEST_SETTINGS:
-            raise ReplayError(
-                f"{name}: unknown key '{key}' in [tool.handlerlens.test] (known: "
-                f"{', '.join(sorted(TEST_SETTINGS))})"
-            )
-    if "ignore" in table:
-        try:
-            validate_ignore(table["ignore"], f"{name} [tool.handlerlens.test]")
-        except ExpectationError as exc:
-            raise ReplayError(str(exc)) from None
-    if "strict" in table and not isinstance(table["strict"], bool):
-        raise ReplayError(f"{name}: [tool.handlerlens.test] strict must be true or false")
-    return table, name
-
-
-class GlobalIgnores:
-    """`[tool.handlerlens.test]` ignore paths, and those that masked nothing in any of the
-    comparisons so far (said once, at the end of the run, and only after a comparison)."""
-
-    def __init__(self, paths: list[str], source: str) -> None:
-        self.unused = set(paths)
-        self.source = source
-        self.compared = 0
-
-    def saw(self, unused: list[str]) -> None:
-        self.compared += 1
-        self.unused &= set(unused)
-
-    def warnings(self) -> list[str]:
-        if not self.compared:
-            return []
-        return [
-            f"{self.source} [tool.handlerlens.test]: ignore path '{path}' matched nothing in "
-            "any response"
-            for path in sorted(self.unused)
-        ]
 
 
 class _Runner:
@@ -199,7 +87,7 @@ async def run(events: list[SavedEvent], options: Options, warnings: list[str]) -
     async def one_function(indexes: list[int]) -> None:
         for index in indexes:
             started = time.monotonic()
-            outcome = await _one(events[index], options, runners, said[index], global_ignores)
+            outcome = await run_one(events[index], options, runners, said[index], global_ignores)
             outcome.seconds = time.monotonic() - started
             outcomes[index] = outcome
 
@@ -213,7 +101,7 @@ async def run(events: list[SavedEvent], options: Options, warnings: list[str]) -
     return [o for o in outcomes if o is not None]
 
 
-async def _one(
+async def run_one(
     event: SavedEvent,
     options: Options,
     runners: dict[int, _Runner],
@@ -277,201 +165,3 @@ async def _one(
         )
     actual = actual_view(result.json, result.function_error)
     return judge(event, expected, actual, options, warnings, global_ignores, log)
-
-
-def judge(
-    event: SavedEvent,
-    expected: dict[str, Any] | None,
-    actual: dict[str, Any],
-    options: Options,
-    warnings: list[str],
-    global_ignores: GlobalIgnores,
-    log: list[str],
-) -> Outcome:
-    """The verdict on one response (`actual`, in `actual_view`'s terms) to a saved event:
-    compared with its expected file's content (None: there is none), or written as expected
-    under --update."""
-    expected_name = shown(event.expected_path)
-    if expected is None:
-        if options.update:
-            return _write(event, None, actual, options, log)
-        return Outcome(
-            event,
-            NO_EXPECTATION,
-            f"no {expected_name}: write one, or run with --update to save this response",
-            log=log,
-            actual_text=json.dumps(actual, indent=2, sort_keys=True, ensure_ascii=False),
-        )
-    ignore = list(expected.get("ignore", [])) + options.ignore
-    verdict = compare(expected, actual, ignore, expected_name)
-    own = set(expected.get("ignore", []))
-    for path in verdict.unused_ignores:
-        if path in own:
-            warnings.append(f"{expected_name}: ignore path '{path}' matched nothing")
-    global_ignores.saw(verdict.unused_ignores)
-    if verdict.passed:
-        return Outcome(event, PASSED, log=log)
-    if options.update:
-        return _write(event, expected, actual, options, log, verdict.diff)
-    return Outcome(
-        event,
-        FAILED,
-        _error_line(actual),
-        verdict.diff,
-        log=log,
-        expected_text=verdict.expected_text,
-        actual_text=verdict.actual_text,
-    )
-
-
-def _error_line(actual: dict[str, Any]) -> str:
-    if "errorType" in actual:
-        return f"the function failed: {actual['errorType']}: {actual['errorMessage']}"
-    return ""
-
-
-def _write(
-    event: SavedEvent,
-    old: dict[str, Any] | None,
-    actual: dict[str, Any],
-    options: Options,
-    log: list[str],
-    diff: str = "",
-) -> Outcome:
-    name = shown(event.expected_path)
-    if "errorType" in actual and not options.update_errors:
-        # Asked for an expectation and none could be written: a failure, with or without
-        # an old file, so that CI (and the person) sees it.
-        return Outcome(
-            event,
-            FAILED,
-            f"{_error_line(actual)}; {name} not written (--update-errors saves a function "
-            "error as expected)",
-            diff,
-            log=log,
-        )
-    new = updated_expected(old, actual)
-    with open(event.expected_path, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(new, indent=2, ensure_ascii=False) + "\n")
-    return Outcome(event, UPDATED, f"wrote {name}", diff, log=log)
-
-
-# Reports
-
-
-def summary(outcomes: list[Outcome]) -> dict[str, int]:
-    counts = {PASSED: 0, FAILED: 0, ERROR: 0, NO_EXPECTATION: 0, UPDATED: 0}
-    for outcome in outcomes:
-        counts[outcome.status] += 1
-    return counts
-
-
-def summary_line(outcomes: list[Outcome], seconds: float) -> str:
-    counts = summary(outcomes)
-    parts = [f"{counts[PASSED]} passed"]
-    if counts[UPDATED]:
-        parts.append(f"{counts[UPDATED]} updated")
-    parts.append(f"{counts[FAILED]} failed")
-    if counts[ERROR]:
-        parts.append(f"{counts[ERROR]} error{'s' if counts[ERROR] != 1 else ''}")
-    if counts[NO_EXPECTATION]:
-        parts.append(f"{counts[NO_EXPECTATION]} without expectation")
-    return f"{', '.join(parts)} in {seconds:.2f}s"
-
-
-def text_report(outcomes: list[Outcome], strict: bool) -> str:
-    lines = []
-    for o in outcomes:
-        label = {NO_EXPECTATION: "NO EXPECTATION"}.get(o.status, o.status.upper())
-        if o.status == NO_EXPECTATION and strict:
-            label = "FAILED (no expectation, --strict)"
-        lines.append(f"{label} {o.event.test_id} ({o.seconds * 1000:.0f} ms)")
-        if o.status == PASSED:
-            continue
-        lines.append(f"  event: {shown(o.event.path)}")
-        if o.message:
-            lines.append(f"  {o.message}")
-        if o.diff:
-            lines += ["  " + line for line in o.diff.splitlines()]
-        if o.status in (FAILED, ERROR) and o.log:
-            lines.append("  function log:")
-            lines += ["    " + line for line in o.log]
-    return "\n".join(lines)
-
-
-def json_report(outcomes: list[Outcome], warnings: list[str], seconds: float) -> str:
-    tests = [
-        {
-            "id": o.event.test_id,
-            "function": o.event.function.test_name if o.event.function else None,
-            "event": o.event.name,
-            "path": o.event.path,
-            "expected": o.event.expected_path,
-            "status": o.status,
-            "message": o.message,
-            "diff": o.diff,
-            "expectedText": o.expected_text,
-            "actualText": o.actual_text,
-            "durationMs": round(o.seconds * 1000, 1),
-        }
-        for o in outcomes
-    ]
-    counts = summary(outcomes)
-    return json.dumps(
-        {
-            "tests": tests,
-            "summary": {
-                "passed": counts[PASSED],
-                "failed": counts[FAILED],
-                "errors": counts[ERROR],
-                "noExpectation": counts[NO_EXPECTATION],
-                "updated": counts[UPDATED],
-                "total": len(outcomes),
-                "seconds": round(seconds, 3),
-            },
-            "warnings": warnings,
-        },
-        indent=2,
-    )
-
-
-def write_junit(path: str, outcomes: list[Outcome], strict: bool, seconds: float) -> None:
-    """JUnit XML, as CI systems read it: one testcase per saved event."""
-    import xml.etree.ElementTree as ET
-
-    counts = summary(outcomes)
-    suite = ET.Element(
-        "testsuite",
-        name="handlerlens",
-        tests=str(len(outcomes)),
-        failures=str(
-            counts[FAILED] + (counts[NO_EXPECTATION] if strict else 0),
-        ),
-        errors=str(counts[ERROR]),
-        skipped=str(0 if strict else counts[NO_EXPECTATION]),
-        time=f"{seconds:.3f}",
-    )
-    for o in outcomes:
-        owner = o.event.function.test_name if o.event.function else o.event.folder_name
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=owner,
-            name=o.event.test_id.split("::", 1)[1],
-            file=shown(o.event.path),
-            time=f"{o.seconds:.3f}",
-        )
-        text = "\n".join(x for x in (o.message, o.diff, "\n".join(o.log)) if x)
-        if o.status == FAILED or (o.status == NO_EXPECTATION and strict):
-            ET.SubElement(case, "failure", message=o.message or "response differs").text = text
-        elif o.status == ERROR:
-            ET.SubElement(case, "error", message=o.message).text = text
-        elif o.status == NO_EXPECTATION:
-            ET.SubElement(case, "skipped", message=o.message)
-    suites = ET.Element("testsuites")
-    suites.append(suite)
-    tree = ET.ElementTree(suites)
-    ET.indent(tree)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
