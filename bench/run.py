@@ -168,6 +168,9 @@ def _loadavg() -> str:
 async def _section(
     name: str, step: Callable[[], Awaitable[list[Figure]]], out: list[Figure]
 ) -> None:
+    assert name in SECTIONS, f"{name!r}: add it to SECTIONS, which --only offers"
+    if _ONLY and section_slug(name) not in _ONLY:
+        return
     if Budget.spent(name):
         _log(f"bench: {name}: skipped, the time budget is spent")
         return

@@ -527,6 +527,36 @@ async def _rate_round(
         row.note = "; ".join(x for x in (row.note, failed) if x)
 
 
+WARMUP_ROUNDS = 5  # at most
+WARMUP_STEADY = 0.15  # a round within 15 % of the one before: the server is warm
+
+
+async def _warm_up(
+    port: int, paths: list[str], script: Path, reps: AppReps, wrk: runner_bench.Wrk | None
+) -> int:
+    """Every route once, one request at a time (every function started), then rounds not
+    counted until the rate settles (serverless-offline's extra processes for busy functions
+    spawned) or WARMUP_ROUNDS; returns how many rounds."""
+    conn = Connection(port, timeout=30)
+    try:
+        for path in paths:
+            await conn.get(path)
+    except HttpError:
+        pass  # the rounds say what fails
+    finally:
+        await conn.close()
+    previous: float | None = None
+    for number in range(1, WARMUP_ROUNDS + 1):
+        scratch = Row("warm-up")
+        await _rate_round(port, paths, script, reps, wrk, scratch, number)
+        rate = scratch.median
+        if rate is not None and previous is not None:
+            if abs(rate - previous) <= WARMUP_STEADY * previous:
+                return number
+        previous = rate
+    return WARMUP_ROUNDS
+
+
 async def _python_round(port: int, paths: list[str], reps: AppReps) -> tuple[float | None, str]:
     """The Python client's round, when wrk is missing: each connection goes round the paths."""
     per_conn = reps.throughput_requests // reps.connections
@@ -562,6 +592,7 @@ async def _throughput(workdir: Path, reps: AppReps, rows: Rows) -> str:
     # (subject, port, paths) of every subject that started; the others' rows say why not.
     live: list[tuple[str, int, list[str]]] = []
     stops: list[Served | Service] = []
+    offline_service: Service | None = None
     try:
         for kind, subject in (("sam", SAM), ("serverless", TWIN)):
             app = make_app(folder / kind / "app", kind=kind)
@@ -585,6 +616,7 @@ async def _throughput(workdir: Path, reps: AppReps, rows: Rows) -> str:
             rows.fail(("app-throughput",), OFFLINE, missing)
         else:
             offline = Offline(folder, "offline", reload_handler=False)
+            offline_service = offline.service
             stops.append(offline.service)
             try:
                 await offline.start()
@@ -592,12 +624,20 @@ async def _throughput(workdir: Path, reps: AppReps, rows: Rows) -> str:
             except RuntimeError as exc:
                 rows.fail(("app-throughput",), OFFLINE, f"not measured: {exc}")
         scripts = {subject: _wrk_script(folder, paths) for subject, _, paths in live}
-        for subject, port, paths in live:  # warm-up: every function started, every cache warm
-            await _rate_round(port, paths, scripts[subject], reps, wrk, None, 0)
+        warmups = {}
+        for subject, port, paths in live:
+            warmups[subject] = await _warm_up(port, paths, scripts[subject], reps, wrk)
         for number in range(1, reps.throughput_rounds + 1):
             for subject, port, paths in live:
                 row = rows("app-throughput", subject)
                 await _rate_round(port, paths, scripts[subject], reps, wrk, row, number)
+        for subject, _, _ in live:
+            row = rows("app-throughput", subject)
+            said = f"{warmups[subject]} warm-up round(s)"
+            if subject == OFFLINE and offline_service and offline_service.proc is not None:
+                processes = len(_descendants(offline_service.proc.pid))
+                said += f"; {processes} processes under `sls offline` after the rounds"
+            row.note = "; ".join(x for x in (row.note, said) if x)
     finally:
         for each in stops:
             await each.stop()
@@ -748,11 +788,18 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
             reference=SAM,
             higher_is_better=True,
             notes=[
-                f"One sample per round ({reps.throughput_rounds} rounds after one warm-up round "
-                "each, subjects interleaved round-robin, all of them up at once). "
-                "functions-framework serves the same handler alone (gunicorn, gthread), its "
-                "usual setup; HandlerLens runs each function in its own worker process, one "
-                "request at a time per instance: 20 workers on this machine's 2 cores. " + generator
+                f"One sample per round ({reps.throughput_rounds} rounds, subjects interleaved "
+                "round-robin, all of them up at once), after a warm-up for each: one request "
+                "to every route, one at a time, then rounds until two "
+                f"in a row are within {WARMUP_STEADY:.0%} of each other (at most "
+                f"{WARMUP_ROUNDS}): serverless-offline starts one more Python process whenever "
+                "a request finds all its function's processes busy, so its rate climbs while "
+                "they are spawned. "
+                "functions-framework: the runner figure's peer, its trivial handler "
+                '(`def handler(request): return "v0000"`) alone on its default server '
+                "(gunicorn, gthread); HandlerLens runs each function in its own worker "
+                "process, one request at a time per instance: 20 workers on this machine's "
+                "2 cores. " + generator
             ],
         ),
         Figure(
