@@ -20,6 +20,7 @@ from bench.whole_app_bench import ALONE as APP_ALONE
 from bench.whole_app_bench import FF as APP_FF
 from bench.whole_app_bench import SAM as APP_SAM
 from bench.whole_app_bench import TWIN as APP_TWIN
+from bench.whole_app_bench import UNLENT as APP_UNLENT
 
 HL = "HandlerLens"
 LABELS = {
@@ -288,6 +289,10 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
             lambda r: r <= 1.3,
             subject=subject,
         )
+        warm = by_key.get("app-warm")
+        unlent = warm.ratio(subject, APP_UNLENT) if warm else None
+        if unlent is not None:
+            goals[-1].measured += f"; {unlent:.2f}× the handler alone with HANDLERLENS_LEND=0"
         ratio_goal(
             17,
             f"whole app ({app}): throughput, 8 connections across all routes ≥ 5× "

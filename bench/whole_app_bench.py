@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -85,9 +86,9 @@ class AppReps:
     """Repetitions of the whole-app figures."""
 
     runs: int = 5  # fresh `handlerlens serve` runs per app kind
-    offline_runs: int = 3  # fresh `sls offline` runs per mode
+    offline_runs: int = 2  # fresh `sls offline` runs per mode (each takes 4-6 s to start)
     requests: int = 300  # warm requests per run
-    reload_requests: int = 20  # warm requests of `sls offline --reloadHandler` (a process each)
+    reload_requests: int = 6  # warm requests of `sls offline --reloadHandler` (a process each)
     saves: int = 5  # saves per run
     throughput_rounds: int = 3
     throughput_seconds: int = 2  # per round, with wrk
@@ -334,7 +335,7 @@ async def _handlerlens_runs(
                     reload.note = f"save {save} of run {run + 1} not served within 10 s"
                     break
                 reload.samples.append(took)
-                await asyncio.sleep(0.3)  # reloads of others, if any, would be announced by now
+                await asyncio.sleep(0.2)  # reloads of others, if any, would be announced by now
                 others = {
                     e.get("function")
                     for e in served.events[mark:]
@@ -527,7 +528,7 @@ async def _rate_round(
         row.note = "; ".join(x for x in (row.note, failed) if x)
 
 
-WARMUP_ROUNDS = 5  # at most
+WARMUP_ROUNDS = 5  # at most, of 1 s each
 WARMUP_STEADY = 0.15  # a round within 15 % of the one before: the server is warm
 
 
@@ -546,9 +547,12 @@ async def _warm_up(
     finally:
         await conn.close()
     previous: float | None = None
+    short = dataclasses.replace(  # warm-up rounds of a second (wrk's shortest)
+        reps, throughput_seconds=1, throughput_requests=reps.throughput_requests // 2
+    )
     for number in range(1, WARMUP_ROUNDS + 1):
         scratch = Row("warm-up")
-        await _rate_round(port, paths, script, reps, wrk, scratch, number)
+        await _rate_round(port, paths, script, short, wrk, scratch, number)
         rate = scratch.median
         if rate is not None and previous is not None:
             if abs(rate - previous) <= WARMUP_STEADY * previous:
@@ -790,7 +794,7 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
             notes=[
                 f"One sample per round ({reps.throughput_rounds} rounds, subjects interleaved "
                 "round-robin, all of them up at once), after a warm-up for each: one request "
-                "to every route, one at a time, then rounds until two "
+                "to every route, one at a time, then 1-s rounds until two "
                 f"in a row are within {WARMUP_STEADY:.0%} of each other (at most "
                 f"{WARMUP_ROUNDS}): serverless-offline starts one more Python process whenever "
                 "a request finds all its function's processes busy, so its rate climbs while "
