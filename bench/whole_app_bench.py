@@ -359,16 +359,20 @@ def _port(served: Served) -> int:
     raise RuntimeError("no port in the `listening` event")
 
 
-async def _single_function(workdir: Path, requests: int, lend: bool) -> list[float]:
-    """Warm latency of the same handler served alone (`serve main.handler`); without `lend`,
-    every request goes through the runner process, as a routed one does."""
-    root = workdir / f"alone-{'lent' if lend else 'unlent'}"
+def _served_alone(root: Path, lend: bool = True) -> Served:
+    """The same handler served alone, `serve main.handler` behind a REST face."""
     root.mkdir(parents=True)
     (root / "main.py").write_text(HANDLER)
     argv = [str(HANDLERLENS), "serve", "main.handler", "--platform", "aws"]
     argv += ["--trigger", "api-gateway-rest", "--status-json", "--no-watch"]
     argv += ["--port", str(free_port())]
-    served = Served(argv, root, {**os.environ, "HANDLERLENS_LEND": "1" if lend else "0"})
+    return Served(argv, root, {**os.environ, "HANDLERLENS_LEND": "1" if lend else "0"})
+
+
+async def _single_function(workdir: Path, requests: int, lend: bool) -> list[float]:
+    """Warm latency of the same handler served alone (`serve main.handler`); without `lend`,
+    every request goes through the runner process, as a routed one does."""
+    served = _served_alone(workdir / f"alone-{'lent' if lend else 'unlent'}", lend)
     try:
         await served.start({"listening"})
         conn = Connection(_port(served), timeout=30)
@@ -607,6 +611,13 @@ async def _throughput(workdir: Path, reps: AppReps, rows: Rows) -> str:
                 live.append((subject, _port(served), app.paths))
             except (RuntimeError, asyncio.TimeoutError) as exc:
                 rows.fail(("app-throughput",), subject, f"not measured: {exc}")
+        alone = _served_alone(folder / "alone")
+        stops.append(alone)
+        try:
+            await alone.start({"listening"})
+            live.append((ALONE, _port(alone), ["/items/1"]))
+        except (RuntimeError, asyncio.TimeoutError) as exc:
+            rows.fail(("app-throughput",), ALONE, f"not measured: {exc}")
         (ff,) = runner_bench._subjects(folder / "ff", ["functions-framework"])
         ff.name = FF
         stops.append(ff.service)
@@ -803,7 +814,9 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
                 '(`def handler(request): return "v0000"`) alone on its default server '
                 "(gunicorn, gthread); HandlerLens runs each function in its own worker "
                 "process, one request at a time per instance: 20 workers on this machine's "
-                "2 cores. " + generator
+                "2 cores; served alone, its one worker is lent the connections (the runner "
+                "process is off the request path), while a routed request passes through the "
+                "runner process. " + generator
             ],
         ),
         Figure(
