@@ -108,7 +108,7 @@ def _versions() -> str:
     manifest = PEERS / "node" / "node_modules" / "pyright" / "package.json"
     if manifest.exists():
         pyright = json.loads(manifest.read_text())["version"]
-    return f"{mine}; peers: {peers}, pyright {pyright}"
+    return f"{mine}; peers: {peers}, pyright {pyright}, {whole_app_bench.peer_versions()}"
 
 
 def _header(started: float, elapsed: float, load: tuple[str, str], quick: bool) -> list[str]:

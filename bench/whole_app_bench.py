@@ -707,13 +707,14 @@ def _python3() -> str:
     return f"{found} ({version})"
 
 
-def _versions() -> str:
+def peer_versions() -> str:
+    """serverless and serverless-offline as installed in bench/.peers/sls."""
     found = []
     for package in ("serverless", "serverless-offline"):
         manifest = SLS_DIR / "node_modules" / package / "package.json"
         if manifest.exists():
             found.append(f"{package} {json.loads(manifest.read_text())['version']}")
-    return ", ".join(found) or "not installed"
+    return ", ".join(found) or "serverless-offline not installed"
 
 
 async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
@@ -745,7 +746,7 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
         "its serverless.yml twin (`http` and `httpApi` events) name the same handlers."
     )
     offline = (
-        f"serverless-offline: {_versions()} (scripts/bench-setup.sh), `sls offline "
+        f"serverless-offline: {peer_versions()} (scripts/bench-setup.sh), `sls offline "
         "--noPrependStageInUrl` on the twin, so it gets the very requests HandlerLens gets; its "
         "Python functions run in a `python3 invoke.py` process per function instance, here "
         f"{_python3()}; telemetry, notifications and deprecation notices off. Without "
