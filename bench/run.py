@@ -235,8 +235,8 @@ async def _run(
     deploy_figures: list[Figure] = []
     await _section("deploy checks", deploy, deploy_figures)
 
-    # Last, the newest (about 2 minutes: 10 fresh serves of a 20-function app, serverless-offline
-    # 6 times, 4 servers' throughput rounds).
+    # Last, the newest (2.5-3 minutes at a load average of 6, less on a quiet machine: 10 fresh
+    # serves of a 20-function app, 4 of serverless-offline, 5 servers' throughput rounds).
     async def whole_app() -> list[Figure]:
         quick = runner_reps is QUICK_RUNNER
         reps = whole_app_bench.QUICK if quick else whole_app_bench.AppReps()
