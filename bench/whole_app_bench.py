@@ -78,6 +78,8 @@ SLS_ENV = {
     "SLS_DEPRECATION_DISABLE": "*",
     "SLS_INTERACTIVE_SETUP_DISABLE": "1",
 }
+WORKERS_ENDED = "processes ended by a run's saves (most)"
+WORKERS_BEFORE = "processes under the runner before the saves"
 KEYS = ("app-ready", "app-cold", "app-warm", "app-throughput", "app-reload", "app-memory")
 
 
@@ -312,7 +314,7 @@ async def _handlerlens_runs(
     workdir: Path, kind: str, subject: str, reps: AppReps, rows: Rows
 ) -> None:
     """`reps.runs` fresh serves of the app: ready, first requests, warm, memory, saves."""
-    most_reloaded = 0
+    most_reloaded = most_ended = 0
     for run in range(reps.runs):
         app = make_app(workdir / f"{kind}-{run}" / "app", kind=kind)
         served = Served(_serve_argv(free_port()), app.root)
@@ -328,6 +330,8 @@ async def _handlerlens_runs(
                 warm.samples.append(await _timed_get(conn, app.paths[index % 2]))
             rows("app-memory", subject).samples.append(served.memory_mib())
             reload = rows("app-reload", subject)
+            assert served.proc is not None
+            before = set(_descendants(served.proc.pid))  # the runner's workers, all warm
             for save in range(1, reps.saves + 1):
                 mark = len(served.events)
                 took = await _save_and_wait(conn, app.root / "src" / "fn0.py", app.paths[0], save)
@@ -342,7 +346,11 @@ async def _handlerlens_runs(
                     if e.get("event") == "reloading" and e.get("function") != app.names[0]
                 }
                 most_reloaded = max(most_reloaded, len(others))
+            ended = len(before - set(_descendants(served.proc.pid)))
+            most_ended = max(most_ended, ended)
             reload.counts["others reloaded (most)"] = most_reloaded
+            reload.counts[WORKERS_ENDED] = most_ended
+            reload.counts[WORKERS_BEFORE] = len(before)
             reload.counts["saves"] = len(reload.samples)
             await conn.close()
         except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
@@ -830,7 +838,9 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
                 f"{reps.saves} saves of fn0's module per run, each polled over keep-alive until "
                 "the response has the new value. The HandlerLens rows count the other functions "
                 "(all 19 share fn0's code root) that announced a reload after a save "
-                "(`reloading` events): the most over all saves. serverless-offline without "
+                "(`reloading` events), the most over all saves, and the processes under the "
+                "runner before a run's saves that were gone after them (fn0's first worker is "
+                "one; every other one gone is a warm worker lost). serverless-offline without "
                 f"--reloadHandler: one save per run, given {OFFLINE_SAVE_LIMIT:.0f} s."
             ],
         ),

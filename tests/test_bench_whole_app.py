@@ -19,7 +19,18 @@ from bench import goals, run, whole_app_bench
 from bench.http_client import Connection
 from bench.procs import HANDLERLENS, REPO
 from bench.stats import Figure, Row
-from bench.whole_app_bench import ALONE, FF, SAM, TWIN, UNLENT, AppReps, Served, make_app
+from bench.whole_app_bench import (
+    ALONE,
+    FF,
+    SAM,
+    TWIN,
+    UNLENT,
+    WORKERS_BEFORE,
+    WORKERS_ENDED,
+    AppReps,
+    Served,
+    make_app,
+)
 
 
 async def _routes(root: Path) -> tuple[list[dict[str, object]], list[object], int, Served]:
@@ -123,6 +134,7 @@ def test_the_issue_17_goals_come_from_the_run_s_own_figures() -> None:
         _figure("app-reload", {SAM: [50.0], TWIN: [60.0]}, **{"others reloaded (most)": 0}),
     ]
     figures[4].rows[1].counts["others reloaded (most)"] = 3
+    figures[4].rows[0].counts.update({WORKERS_ENDED: 1, WORKERS_BEFORE: 20})
     found = [g for g in goals.evaluate(figures) if g.issue == 17]
     assert len(found) == 10
     sam, twin = found[:5], found[5:]
@@ -137,7 +149,14 @@ def test_the_issue_17_goals_come_from_the_run_s_own_figures() -> None:
     )
     assert sam[3].measured == "6.00× (6,000.0 req/s vs 1,000.0 req/s)"
     assert twin[0].measured == "median 1.3 s"
-    assert "3 at most" in twin[4].measured and "0 at most" in sam[4].measured
+    assert "3 at most" in twin[4].measured
+    assert sam[4].measured == (
+        "median 50.0 ms; other functions reloaded by a save: 0 at most; worker processes ended "
+        "by a run's saves: 1 of 20 (at most; fn0's own is 1)"
+    )
+    # No reload announced, yet a warm worker of another function gone: not met.
+    figures[4].rows[0].counts[WORKERS_ENDED] = 2
+    assert [g for g in goals.evaluate(figures) if g.issue == 17][4].met is False
     # Not measured (a subject missing): said so, never met.
     empty = [g for g in goals.evaluate([]) if g.issue == 17]
     assert len(empty) == 10 and all(g.met is None and g.measured == "—" for g in empty)
