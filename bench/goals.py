@@ -18,6 +18,7 @@ from bench.runner_bench import FF_DEBUG_STAT, FLOOR_HTTP, FLOOR_IMPORT, FLOOR_RU
 from bench.stats import Figure, Goal, Row
 from bench.whole_app_bench import ALONE as APP_ALONE
 from bench.whole_app_bench import FF as APP_FF
+from bench.whole_app_bench import OTHERS
 from bench.whole_app_bench import SAM as APP_SAM
 from bench.whole_app_bench import TWIN as APP_TWIN
 from bench.whole_app_bench import UNLENT as APP_UNLENT
@@ -309,10 +310,10 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
             f"whole app ({app}): save in one function → new code median ≤ 100 ms, the 19 "
             "others keep their warm workers"
         )
-        if save is None or "others reloaded (most)" not in save.counts:
+        if save is None or OTHERS not in save.counts:
             goals.append(Goal(17, text, "—", None))
         else:
-            others = save.counts["others reloaded (most)"]
+            others = save.counts[OTHERS]
             ended = save.counts.get(ENDED)
             measured = (
                 f"median {_fmt(save.median)}; other functions reloaded by a save: {others} at most"

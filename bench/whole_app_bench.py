@@ -78,6 +78,7 @@ SLS_ENV = {
     "SLS_DEPRECATION_DISABLE": "*",
     "SLS_INTERACTIVE_SETUP_DISABLE": "1",
 }
+OTHERS = "others reloaded (most)"
 WORKERS_ENDED = "processes ended by a run's saves (most)"
 WORKERS_BEFORE = "processes under the runner before the saves"
 KEYS = ("app-ready", "app-cold", "app-warm", "app-throughput", "app-reload", "app-memory")
@@ -310,54 +311,52 @@ class Rows:
                 row.missing = why
 
 
-async def _handlerlens_runs(
-    workdir: Path, kind: str, subject: str, reps: AppReps, rows: Rows
+async def _handlerlens_run(
+    workdir: Path, kind: str, subject: str, run: int, reps: AppReps, rows: Rows
 ) -> None:
-    """`reps.runs` fresh serves of the app: ready, first requests, warm, memory, saves."""
-    most_reloaded = most_ended = 0
-    for run in range(reps.runs):
-        app = make_app(workdir / f"{kind}-{run}" / "app", kind=kind)
-        served = Served(_serve_argv(free_port()), app.root)
-        try:
-            rows("app-ready", subject).samples.append(await served.start({"listening", "routes"}))
-            port = _port(served)
-            for path in app.paths:
-                conn = Connection(port, timeout=30)
-                rows("app-cold", subject).samples.append(await _timed_get(conn, path, close=True))
+    """A fresh serve of the app: ready, first requests, warm, memory, saves."""
+    most_reloaded = 0
+    app = make_app(workdir / f"{kind}-{run}" / "app", kind=kind)
+    served = Served(_serve_argv(free_port()), app.root)
+    try:
+        rows("app-ready", subject).samples.append(await served.start({"listening", "routes"}))
+        port = _port(served)
+        for path in app.paths:
             conn = Connection(port, timeout=30)
-            warm = rows("app-warm", subject)
-            for index in range(reps.requests):
-                warm.samples.append(await _timed_get(conn, app.paths[index % 2]))
-            rows("app-memory", subject).samples.append(served.memory_mib())
-            reload = rows("app-reload", subject)
-            assert served.proc is not None
-            before = set(_descendants(served.proc.pid))  # the runner's workers, all warm
-            for save in range(1, reps.saves + 1):
-                mark = len(served.events)
-                took = await _save_and_wait(conn, app.root / "src" / "fn0.py", app.paths[0], save)
-                if took is None:
-                    reload.note = f"save {save} of run {run + 1} not served within 10 s"
-                    break
-                reload.samples.append(took)
-                await asyncio.sleep(0.2)  # reloads of others, if any, would be announced by now
-                others = {
-                    e.get("function")
-                    for e in served.events[mark:]
-                    if e.get("event") == "reloading" and e.get("function") != app.names[0]
-                }
-                most_reloaded = max(most_reloaded, len(others))
-            ended = len(before - set(_descendants(served.proc.pid)))
-            most_ended = max(most_ended, ended)
-            reload.counts["others reloaded (most)"] = most_reloaded
-            reload.counts[WORKERS_ENDED] = most_ended
-            reload.counts[WORKERS_BEFORE] = len(before)
-            reload.counts["saves"] = len(reload.samples)
-            await conn.close()
-        except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
-            rows.fail(KEYS, subject, f"run {run + 1} failed: {exc}")
-            return
-        finally:
-            await served.stop()
+            rows("app-cold", subject).samples.append(await _timed_get(conn, path, close=True))
+        conn = Connection(port, timeout=30)
+        warm = rows("app-warm", subject)
+        for index in range(reps.requests):
+            warm.samples.append(await _timed_get(conn, app.paths[index % 2]))
+        rows("app-memory", subject).samples.append(served.memory_mib())
+        reload = rows("app-reload", subject)
+        assert served.proc is not None
+        before = set(_descendants(served.proc.pid))  # the runner's workers, all warm
+        for save in range(1, reps.saves + 1):
+            mark = len(served.events)
+            took = await _save_and_wait(conn, app.root / "src" / "fn0.py", app.paths[0], save)
+            if took is None:
+                reload.note = f"save {save} of run {run + 1} not served within 10 s"
+                break
+            reload.samples.append(took)
+            await asyncio.sleep(0.2)  # reloads of others, if any, would be announced by now
+            others = {
+                e.get("function")
+                for e in served.events[mark:]
+                if e.get("event") == "reloading" and e.get("function") != app.names[0]
+            }
+            most_reloaded = max(most_reloaded, len(others))
+        ended = len(before - set(_descendants(served.proc.pid)))
+        counts = reload.counts
+        counts[OTHERS] = max(counts.get(OTHERS, 0), most_reloaded)
+        counts[WORKERS_ENDED] = max(counts.get(WORKERS_ENDED, 0), ended)
+        counts[WORKERS_BEFORE] = len(before)
+        await conn.close()
+    except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
+        rows.fail(KEYS, subject, f"run {run + 1} failed: {exc}")
+        return
+    finally:
+        await served.stop()
 
 
 def _port(served: Served) -> int:
@@ -377,10 +376,10 @@ def _served_alone(root: Path, lend: bool = True) -> Served:
     return Served(argv, root, {**os.environ, "HANDLERLENS_LEND": "1" if lend else "0"})
 
 
-async def _single_function(workdir: Path, requests: int, lend: bool) -> list[float]:
+async def _single_function(workdir: Path, run: int, requests: int, lend: bool) -> list[float]:
     """Warm latency of the same handler served alone (`serve main.handler`); without `lend`,
     every request goes through the runner process, as a routed one does."""
-    served = _served_alone(workdir / f"alone-{'lent' if lend else 'unlent'}", lend)
+    served = _served_alone(workdir / f"alone-{'lent' if lend else 'unlent'}-{run}", lend)
     try:
         await served.start({"listening"})
         conn = Connection(_port(served), timeout=30)
@@ -733,15 +732,17 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
     for key in KEYS:  # the order of the rows in every figure
         rows(key, SAM)
         rows(key, TWIN)
-    await _handlerlens_runs(workdir, "sam", SAM, reps, rows)
-    await _handlerlens_runs(workdir, "serverless", TWIN, reps, rows)
-    for subject, lend in ((ALONE, True), (UNLENT, False)):
-        try:
-            rows("app-warm", subject).samples.extend(
-                await _single_function(workdir, reps.requests, lend)
-            )
-        except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
-            rows.fail(("app-warm",), subject, f"not measured: {exc}")
+    # Runs interleaved, so the machine's noise falls on the apps and the single function alike.
+    for run in range(reps.runs):
+        await _handlerlens_run(workdir, "sam", SAM, run, reps, rows)
+        await _handlerlens_run(workdir, "serverless", TWIN, run, reps, rows)
+        for subject, lend in ((ALONE, True), (UNLENT, False)):
+            try:
+                rows("app-warm", subject).samples.extend(
+                    await _single_function(workdir, run, reps.requests, lend)
+                )
+            except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
+                rows.fail(("app-warm",), subject, f"run {run + 1} not measured: {exc}")
     await _offline_runs(workdir, reps, rows, reload_handler=False)
     await _offline_runs(workdir, reps, rows, reload_handler=True)
     generator = await _throughput(workdir, reps, rows)
@@ -795,7 +796,9 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
             list(by["app-warm"].values()),
             reference=SAM,
             notes=[
-                f"{reps.requests} requests per run, alternately to a REST and an HTTP API route. "
+                f"{reps.requests} requests per run, alternately to a REST and an HTTP API route; "
+                "each of the runs serves the SAM app, the twin, then the handler alone (lent, "
+                "then HANDLERLENS_LEND=0), so the machine's noise falls on all of them alike. "
                 "The same handler served alone (`serve main.handler --trigger "
                 "api-gateway-rest`) is the single-function figure the goal compares with; "
                 "HANDLERLENS_LEND=0 keeps its requests in the runner process, as routed ones "
