@@ -1,4 +1,4 @@
-"""The numbers the issues name (#2–#5, #14, #19, #20), checked against this run's figures."""
+"""The numbers the issues name (#2–#5, #14, #17, #19, #20), checked against this run's figures."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ from bench.replay_bench import FLOOR_PYTEST, LAMBDA_LOCAL
 from bench.replay_bench import KEY as REPLAY
 from bench.runner_bench import FF_DEBUG_STAT, FLOOR_HTTP, FLOOR_IMPORT, FLOOR_RUNTIME
 from bench.stats import Figure, Goal, Row
+from bench.whole_app_bench import ALONE as APP_ALONE
+from bench.whole_app_bench import FF as APP_FF
+from bench.whole_app_bench import OTHERS
+from bench.whole_app_bench import SAM as APP_SAM
+from bench.whole_app_bench import TWIN as APP_TWIN
+from bench.whole_app_bench import UNLENT as APP_UNLENT
+from bench.whole_app_bench import WORKERS_BEFORE as BEFORE
+from bench.whole_app_bench import WORKERS_ENDED as ENDED
 
 HL = "HandlerLens"
 LABELS = {
@@ -42,15 +50,20 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
     goals: list[Goal] = []
 
     def ratio_goal(
-        issue: int, text: str, key: str, over: str, test: Callable[[float], bool]
+        issue: int,
+        text: str,
+        key: str,
+        over: str,
+        test: Callable[[float], bool],
+        subject: str = HL,
     ) -> None:
         figure = by_key.get(key)
-        ratio = figure.ratio(HL, over) if figure else None
+        ratio = figure.ratio(subject, over) if figure else None
         if ratio is None:
             goals.append(Goal(issue, text, "—", None))
             return
         base = figure.row(over) if figure else None
-        mine = figure.row(HL) if figure else None
+        mine = figure.row(subject) if figure else None
         assert base is not None and mine is not None
         unit = figure.unit if figure else ""
         measured = f"{ratio:.2f}× ({_fmt(mine.median, unit)} vs {_fmt(base.median, unit)})"
@@ -250,6 +263,74 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
         if warm is not None:
             measured += f"; warm: {seconds(warm)}"
         goals.append(Goal(14, text, measured, cold.median <= 2000))
+
+    # Issue 17: the whole app, the SAM app and its serverless.yml twin alike.
+    for subject, app in ((APP_SAM, "SAM app"), (APP_TWIN, "serverless.yml twin")):
+        ready = row("app-ready", subject)
+        goals.append(
+            Goal(
+                17,
+                f"whole app ({app}): serve ready (routes printed, port accepting) median ≤ 1.0 s",
+                "—" if ready is None else f"median {_fmt(ready.median, 's')}",
+                None if ready is None else (ready.median or 0.0) <= 1.0,
+            )
+        )
+        latency_goal(
+            17,
+            f"whole app ({app}): first request to a function not started yet, median ≤ 150 ms",
+            ["app-cold"],
+            150.0,
+            float("inf"),
+            subject=subject,
+        )
+        ratio_goal(
+            17,
+            f"whole app ({app}): warm routed request, keep-alive ≤ 1.3× the same handler "
+            "served alone",
+            "app-warm",
+            APP_ALONE,
+            lambda r: r <= 1.3,
+            subject=subject,
+        )
+        warm = by_key.get("app-warm")
+        unlent = warm.ratio(subject, APP_UNLENT) if warm else None
+        if unlent is not None:
+            goals[-1].measured += f"; {unlent:.2f}× the handler alone with HANDLERLENS_LEND=0"
+        ratio_goal(
+            17,
+            f"whole app ({app}): throughput, 8 connections across all routes ≥ 5× "
+            "functions-framework's single function",
+            "app-throughput",
+            APP_FF,
+            lambda r: r >= 5,
+            subject=subject,
+        )
+        save = row("app-reload", subject)
+        text = (
+            f"whole app ({app}): save in one function → new code median ≤ 100 ms, the 19 "
+            "others keep their warm workers"
+        )
+        if save is None or OTHERS not in save.counts:
+            goals.append(Goal(17, text, "—", None))
+        else:
+            others = save.counts[OTHERS]
+            ended = save.counts.get(ENDED)
+            measured = (
+                f"median {_fmt(save.median)}; other functions reloaded by a save: {others} at most"
+            )
+            if ended is not None:
+                measured += (
+                    f"; worker processes ended by a run's saves: {ended} of "
+                    f"{save.counts.get(BEFORE, '?')} (at most; fn0's own is 1)"
+                )
+            goals.append(
+                Goal(
+                    17,
+                    text,
+                    measured,
+                    (save.median or 0.0) <= 100.0 and others == 0 and (ended or 0) <= 1,
+                )
+            )
 
     # Issue 19: the deploy checks.
     for edit, label in DEPLOY_EDITS.items():

@@ -3,6 +3,11 @@
 #   bench/.peers/venv  functions-framework, python-lambda-local, jedi-language-server,
 #                      python-lsp-server[all] (pip)
 #   bench/.peers/node  pyright (npm install --prefix)
+#   bench/.peers/sls   serverless v3 and serverless-offline (npm install --prefix), the whole
+#                      app's peer: `sls offline` serves a serverless.yml app, Python included;
+#                      serverless-offline 13 is the last major that takes serverless v3 (14
+#                      wants v4, which needs a login). Only the npm registry is used; the
+#                      bench runs it with telemetry, notifications and update checks off.
 #   wrk                the throughput figure's load generator (apt, system-wide), when missing
 #                      and this runs as root with apt-get; otherwise the bench falls back to its
 #                      Python client and says so in the report
@@ -21,6 +26,7 @@ PIP_PINS=(
   "python-lsp-server[all]==1.15.0"
 )
 PYRIGHT_PIN="pyright@1.1.414"
+SLS_PINS=("serverless@3.40.0" "serverless-offline@13.9.0")
 
 say() { echo "bench-setup: $*" >&2; }
 
@@ -44,6 +50,18 @@ if [ "$(cat "$node_stamp" 2>/dev/null)" != "$PYRIGHT_PIN" ]; then
   npm install --prefix "$PEERS/node" --no-audit --no-fund --silent "$PYRIGHT_PIN" >&2
   test -f "$PEERS/node/node_modules/pyright/langserver.index.js"
   echo "$PYRIGHT_PIN" >"$node_stamp"
+fi
+sls_stamp="$PEERS/sls/.installed"
+if [ "$(cat "$sls_stamp" 2>/dev/null)" != "${SLS_PINS[*]}" ]; then
+  command -v npm >/dev/null || { say "npm is needed for serverless-offline (Node 20+)"; exit 2; }
+  say "installing ${SLS_PINS[*]} into $PEERS/sls (about 280 MB, a minute or two)"
+  rm -rf "$PEERS/sls"
+  mkdir -p "$PEERS/sls"
+  SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off \
+    npm install --prefix "$PEERS/sls" --no-audit --no-fund --silent "${SLS_PINS[@]}" >&2
+  test -x "$PEERS/sls/node_modules/.bin/sls"
+  test -f "$PEERS/sls/node_modules/serverless-offline/package.json"
+  echo "${SLS_PINS[*]}" >"$sls_stamp"
 fi
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
