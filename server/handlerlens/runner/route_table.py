@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity
 from handlerlens.platforms.gateway_base import GatewayFace
 from handlerlens.platforms.gateway_cors import preflight
+from handlerlens.platforms.gateway_match import Lookup
 from handlerlens.platforms.gateways import gateway_face, unknown_route
 from handlerlens.platforms.http_reply import HttpReply
 from handlerlens.project.routes import DEFAULT, Route, match, shape
@@ -75,23 +75,11 @@ def read_routes(root: str, platform: str | None = None) -> Loaded:
     )
 
 
-def _index(routes: list[Route]) -> tuple[dict[str, list[Route]], list[Route]]:
-    """The routes that can take a request, by the request path's first segment: those whose
-    template starts with that literal segment and those that start with a parameter (or are
-    `$default`), in declaration order (match()'s tie-break); the latter alone for any other
-    first segment. Matching a request then tries a handful of routes, not every one."""
-    wild = [r for r in routes if _first_literal(r) is None]
-    index: dict[str, list[Route]] = {}
-    for key in {k for r in routes if (k := _first_literal(r)) is not None}:
-        index[key] = [r for r in routes if _first_literal(r) in (key, None)]
-    return index, wild
-
-
-def _first_literal(route: Route) -> str | None:
-    if route.path == DEFAULT:
-        return None
-    first = route.path.lstrip("/").split("/", 1)[0]
-    return None if first.startswith("{") else first
+def _stage_prefix(route: Route) -> str | None:
+    """The stage prefix a route is also reached under (`/Prod/items/1`), or None."""
+    if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
+        return route.stage
+    return None
 
 
 def _takes(route: Route, path: str) -> bool:
@@ -136,9 +124,8 @@ class RouteTable:
         self._by_route: dict[int, Entry] = {}
         self._broken: set[str] = set()
         self._urls: dict[str, Entry] = {}
-        # The routes that can take a path, by its first segment (see _index).
-        self._index: dict[str, list[Route]] = {}
-        self._wild: list[Route] = []
+        # The shared routes, indexed for lookup (platforms/gateway_match.py).
+        self.lookup = Lookup([], [])
         self.kinds: set[str] = set()
         self.problems: list[Problem] = []
         self.files: set[str] = set()
@@ -178,10 +165,11 @@ class RouteTable:
             if taken is not entry and taken.route.declared_in != route.declared_in:
                 entry.shadowed_by = taken
         shared = [r for r in loaded.routes if r.kind != "function-url"]
+        stages = [_stage_prefix(route) for route in shared]
         by_stage: dict[str, list[Route]] = {}
-        for route in shared:
-            if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
-                by_stage.setdefault(route.stage, []).append(route)
+        for route, stage in zip(shared, stages, strict=True):
+            if stage is not None:
+                by_stage.setdefault(stage, []).append(route)
         # A Function URL owns every path of its own host: `<function>.localhost`.
         urls = {
             e.route.function.lower(): e
@@ -189,7 +177,7 @@ class RouteTable:
             if e.route.kind == "function-url" and e.route.function is not None
         }
         # One assignment each, in the loop's thread: a request sees the old or the new table.
-        self._index, self._wild = _index(shared)
+        self.lookup = Lookup(shared, stages)
         self.entries = entries
         self._routes = shared
         self._urls = urls
@@ -221,19 +209,10 @@ class RouteTable:
                 entry = self._urls.get(name[: -len(".localhost")])
                 if entry is not None:
                     return Hit(entry, {}, path.split("?", 1)[0] or "/")
-        actual = path.split("?", 1)[0] or "/"
-        first = unquote(actual.lstrip("/").split("/", 1)[0])
-        found = match(self._index.get(first, self._wild), method, path)
-        if found is None and self._stages:
-            # The deployed REST URL's shape: /<stage>/items/1.
-            first, _, rest = actual.lstrip("/").partition("/")
-            staged = self._stages.get(first)
-            if staged is not None:
-                actual = "/" + rest
-                found = match(staged, method, actual)
+        found = self.lookup.find(method, path)
         if found is None:
             return None
-        route, params = found
+        route, params, actual = found
         return Hit(self._by_route[id(route)], params, actual)
 
     def preflight(self, path: str, headers: list[tuple[str, str]]) -> HttpReply | None:
