@@ -103,6 +103,16 @@ class Entry:
 
 
 @dataclass
+class LentRoutes:
+    """A function's routes as lent to its worker: the table's generation, the worker's copy
+    (the protocol's LendSettings `routes`), and the routes' faces by index in the table."""
+
+    generation: int
+    info: dict[str, Any]
+    faces: dict[int, GatewayFace]
+
+
+@dataclass
 class Hit:
     """A request's route: the entry, the path parameters, the path without a stage prefix."""
 
@@ -130,6 +140,11 @@ class RouteTable:
         self.problems: list[Problem] = []
         self.files: set[str] = set()
         self.loaded = False
+        # Each table applied is a new generation; what a worker needs to answer a function's
+        # routes on a lent connection is built once per generation (lent_routes).
+        self.generation = 0
+        self._stage_list: list[str | None] = []
+        self._lent: dict[str, LentRoutes | None] = {}
 
     @property
     def active(self) -> bool:
@@ -178,6 +193,9 @@ class RouteTable:
         }
         # One assignment each, in the loop's thread: a request sees the old or the new table.
         self.lookup = Lookup(shared, stages)
+        self._stage_list = stages
+        self._lent = {}
+        self.generation += 1
         self.entries = entries
         self._routes = shared
         self._urls = urls
@@ -214,6 +232,40 @@ class RouteTable:
             return None
         route, params, actual = found
         return Hit(self._by_route[id(route)], params, actual)
+
+    def lent_routes(self, host: FunctionHost, port: int) -> LentRoutes | None:
+        """What `host`'s worker needs to answer its routes on a lent connection as `_routed`
+        (runner/app.py) does (worker/routed.py reads it): None where that cannot be exact —
+        another API shadows a function's routes (their `/<name>/…` prefix comes first), or
+        none of its routes can be answered there (a gateway's integration timeout shorter
+        than the function's is the supervisor's to keep)."""
+        name = host.fn.name
+        if name in self._lent:
+            return self._lent[name]
+        found: LentRoutes | None = None
+        mine: dict[str, Any] = {}
+        faces: dict[int, GatewayFace] = {}
+        if not self.shadowed_hosts():
+            for index, route in enumerate(self._routes):
+                entry = self._by_route[id(route)]
+                face = entry.face
+                if entry.host is not host or face is None:
+                    continue
+                timeout = face.integration_timeout()
+                if timeout is not None and timeout[0] < host.fn.timeout:
+                    continue
+                mine[str(index)] = {"route": face.route.to_json(), "platform": host.fn.platform}
+                faces[index] = face
+        if mine:
+            info = {
+                "port": port,
+                "table": [[r.kind, r.method, r.path] for r in self._routes],
+                "stages": self._stage_list,
+                "mine": mine,
+            }
+            found = LentRoutes(self.generation, info, faces)
+        self._lent[name] = found
+        return found
 
     def preflight(self, path: str, headers: list[tuple[str, str]]) -> HttpReply | None:
         """The gateway's own answer to an OPTIONS request on a path whose API declares CORS
