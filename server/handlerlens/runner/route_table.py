@@ -145,23 +145,23 @@ class RouteTable:
         self.generation = 0
         self._stage_list: list[str | None] = []
         self._lent: dict[str, LentRoutes | None] = {}
+        # routed_hosts() and shadowed_hosts() of the table in use (asked at every request).
+        self._routed_hosts: frozenset[str] = frozenset()
+        self._shadowed_hosts: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
         """Whether any route is declared (without, requests go by function name)."""
         return bool(self.entries)
 
-    def routed_hosts(self) -> set[str]:
+    def routed_hosts(self) -> frozenset[str]:
         """Functions a route reaches (not by their `/<name>/…` prefix, then)."""
-        return {
-            e.host.fn.name for e in self.entries if e.host is not None and e.shadowed_by is None
-        }
+        return self._routed_hosts
 
-    def shadowed_hosts(self) -> set[str]:
+    def shadowed_hosts(self) -> frozenset[str]:
         """Functions whose every route another API's route shadows on this port: they are
         reached by their `/<name>/…` prefix (before the routes) and the Invoke API."""
-        served = {e.host.fn.name for e in self.entries if e.host is not None}
-        return served - self.routed_hosts()
+        return self._shadowed_hosts
 
     def apply(self, loaded: Loaded) -> bool:
         """Use `loaded` unless a declaring file stopped parsing since the last table; False
@@ -200,6 +200,10 @@ class RouteTable:
         self._routes = shared
         self._urls = urls
         self._by_route = {id(e.route): e for e in entries}
+        routed = {e.host.fn.name for e in entries if e.host is not None and e.shadowed_by is None}
+        served = {e.host.fn.name for e in entries if e.host is not None}
+        self._routed_hosts = frozenset(routed)
+        self._shadowed_hosts = frozenset(served - routed)
         self._stages = by_stage
         self.kinds = {route.kind for route in shared}
         self.problems = loaded.problems
