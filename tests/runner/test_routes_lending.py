@@ -366,3 +366,26 @@ def test_lent_routed_answers_are_byte_for_byte_the_supervisors(lent: Runner, app
     things = [entry for entry in with_lending if entry[0] == "Things"]
     assert json.loads(things[0][4])["cookies"] == ["a=1", "b=2"]
     assert json.loads(things[1][4])["pathParameters"] == {"id": "a/b"}
+
+
+def test_connections_taking_turns_on_one_function_are_each_answered(lent: Runner):
+    """Two keep-alive connections to one function: one is lent, the other's requests go
+    through the supervisor, which takes the instance back for them; both are answered,
+    each with its own request's parameters, and the instance is not passed back and forth
+    for every request (a connection is lent again only after a quiet second)."""
+    first, second = Client(lent.port), Client(lent.port)
+    try:
+        pid = _pid(first.get("/items/1"))
+        assert _held_by(first, lent, pid)
+        releases = 0
+        for index in range(10):
+            for client in (first, second):
+                status, _, body = client.get(f"/items/{index}?do=dump")
+                assert status == b"HTTP/1.1 200 OK"
+                assert json.loads(body)["pathParameters"] == {"id": str(index)}
+            held = {len(client.holders()) for client in (first, second)}
+            releases += held == {1}
+        assert releases >= 8  # both stay with the supervisor while they take turns
+    finally:
+        first.close()
+        second.close()

@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("handlerlens.runner")
 
+# After a request through the supervisor wanted the instance, the seconds during which no
+# routed connection is lent to it (Lender.lend_routed).
+CONTENDED_S = 1.0
+
 
 class LendingHost(Protocol):
     """What the lender needs of the function it lends for (runner/host.py's FunctionHost,
@@ -85,8 +89,11 @@ class Lender:
         self._last_conn = -1
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
-        host.pool.on_wanted = self.give_back
+        host.pool.on_wanted = self._wanted
         host.give_back = self.give_back
+        # When a request through the supervisor last wanted the instance lent here: routed
+        # connections are not lent for a while after (see lend_routed).
+        self._wanted_at = -CONTENDED_S
         # One handler per frame about lent connections (the protocol's LENDING).
         self._handlers = {
             protocol.DIRECT_START: self._direct_start,
@@ -126,7 +133,13 @@ class Lender:
     ) -> bool:
         """Offered a routed connection between two requests, with the route table's
         `generation`, what the worker needs of it (`routes`, sent once per generation and
-        instance) and the gateway faces of the routes it answers (by index in the table)."""
+        instance) and the gateway faces of the routes it answers (by index in the table).
+
+        Not while requests through the supervisor want this function's instance (other
+        connections' first requests, those of connections kept there): lending then would
+        take the instance back and forth, a release for every request."""
+        if time.monotonic() - self._wanted_at < CONTENDED_S:
+            return False
         if self.instance is None or self._generation != generation:
             settings = {**self._settings, "routed": generation, "routes": routes}
         else:
@@ -174,6 +187,14 @@ class Lender:
         worker.on_gone = self._on_gone
         self.instance = instance
         return instance
+
+    def _wanted(self) -> None:
+        """A request through the supervisor waits for an instance: give back the one lent
+        here, if any (and if connections held it, lend no routed connection to it for a
+        while: see lend_routed)."""
+        if self.instance is not None and self.conns and not self._releasing:
+            self._wanted_at = time.monotonic()  # (not when it is being given back anyway)
+        self.give_back()
 
     def give_back(self) -> None:
         """Ask the worker to return every connection; the instance goes back to the pool
