@@ -389,3 +389,32 @@ def test_connections_taking_turns_on_one_function_are_each_answered(lent: Runner
     finally:
         first.close()
         second.close()
+
+
+def test_a_function_module_standing_in_for_the_standard_library_keeps_lending_off(
+    tmp_path: Path,
+):
+    """On a whole app a worker loads what answering lent connections takes at its first
+    lend, after the function's code ran: where that code imported its own `base64.py`, the
+    platform modules would use it, so the worker takes no connection, and says why."""
+    folder = make_app(tmp_path)
+    (folder / "src" / "base64.py").write_text("SHADOW = True\n")
+    app = (folder / "src" / "app.py").read_text()
+    (folder / "src" / "app.py").write_text("import base64\n\nassert base64.SHADOW\n" + app)
+    runner = _serve(folder)
+    try:
+        client = Client(runner.port)
+        pid = _pid(client.get("/items/1"))
+        for index in range(3):
+            status, _, body = client.get(f"/items/{index}?do=dump")
+            assert status == b"HTTP/1.1 200 OK"
+            assert json.loads(body)["pathParameters"] == {"id": str(index)}
+        assert _pid(client.get("/items/2")) == pid
+        assert client.holders() == {runner.process.pid}
+        found = runner.wait_for(
+            lambda e: "connections stay with the runner here" in str(e.get("line", ""))
+        )
+        assert "stands in for the standard library's base64" in str(found["line"])
+        client.close()
+    finally:
+        runner.stop()

@@ -11,9 +11,22 @@ worker's plain copy of it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeVar
 from urllib.parse import unquote
+
+TYPE_CHECKING = False  # typing stays unloaded in a worker (worker/routed.py loads this)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Protocol, TypeVar
+
+    class RouteLike(Protocol):
+        @property
+        def kind(self) -> str: ...
+        @property
+        def method(self) -> str: ...
+        @property
+        def path(self) -> str: ...
+
+    R = TypeVar("R", bound=RouteLike)
 
 ANY = "ANY"
 # The route that takes every request no other route takes: an HTTP API's `$default` route,
@@ -22,18 +35,6 @@ DEFAULT = "$default"
 # Gateways that select the resource (the path) first and then its method.
 RESOURCE_FIRST = ("rest", "yandex")
 PARAMETER = re.compile(r"^\{([^{}]+?)(\+?)\}$")
-
-
-class RouteLike(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-
-
-R = TypeVar("R", bound=RouteLike)
 
 
 def match(routes: Iterable[R], method: str, path: str) -> tuple[R, dict[str, str]] | None:

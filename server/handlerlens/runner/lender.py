@@ -32,7 +32,7 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
-from handlerlens.runner.lend_socket import CAN_LEND
+from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
 from handlerlens.worker import protocol
 
 if TYPE_CHECKING:
@@ -376,5 +376,7 @@ def lender_for(host: LendingHost, functions: int, routed: bool = False) -> Lende
         return None
     if not can_lend(host, functions, routed):
         return None
+    if routed and functions > 1:
+        LendSocket.load_later = True  # (see there)
     host.pool.lending = True  # its workers get a socket for lent connections
     return Lender(host)

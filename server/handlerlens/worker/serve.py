@@ -172,8 +172,11 @@ def main(argv: list[str]) -> int:
     """Serve operations until the supervisor says `exit` or goes away."""
     control, result, lifeline = (int(value) for value in argv[:3])
     debug = "--debug" in argv[3:]
-    # --direct FD: a Unix socket on which the supervisor lends HTTP connections (direct.py).
-    channel_fd = int(argv[argv.index("--direct") + 1]) if "--direct" in argv[3:] else None
+    # --direct FD: a Unix socket on which the supervisor lends HTTP connections (direct.py);
+    # --direct-later FD: the same, what answering them takes loaded at the first lend.
+    later = "--direct-later" in argv[3:]
+    flag = "--direct-later" if later else "--direct"
+    channel_fd = int(argv[argv.index(flag) + 1]) if flag in argv[3:] else None
     for fd in (control, result, lifeline, *(() if channel_fd is None else (channel_fd,))):
         os.set_inheritable(fd, False)
     watcher = threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
@@ -183,16 +186,23 @@ def main(argv: list[str]) -> int:
         debugging.hide_thread(watcher)
     watcher.start()
     platforms = None
+    # The interpreter's own module path, before the code root (and the function's paths)
+    # join it: what the platform modules are loaded with, later too (direct.py).
+    base_path = list(sys.path)
     if channel_fd is not None:
         try:
             from . import direct as direct_mod
 
             # Before the code root joins sys.path: a user's `typing.py` or `http.py` must
             # not stand in for the standard library modules these load. And before init
-            # (a standby is idle then), so a request never waits for them.
-            platforms = direct_mod.load_platforms()
+            # (a standby is idle then), so a request never waits for them. Unless later.
+            if later:
+                direct_mod.check_can_take()
+            else:
+                platforms = direct_mod.load_platforms()
         except Exception as exc:  # e.g. an interpreter without socket.recv_fds (< 3.9)
             sys.stderr.write(f"handlerlens: connections stay with the runner here: {exc!r}\n")
+            channel_fd = None
     root = os.getcwd()
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
@@ -210,10 +220,12 @@ def main(argv: list[str]) -> int:
     busy = monitor.busy if monitor is not None else None
     runtime = Runtime()
     direct: direct_mod.DirectServer | None = None
-    if channel_fd is not None and platforms is not None:
+    if channel_fd is not None:
         direct = direct_mod.DirectServer(
             channel_fd, platforms, runtime.invoke, send, _mark_end_of_op, max_rss_kb
         )
+        if platforms is None:
+            direct.base_path = base_path  # loaded at the first lend (load_platforms_later)
         direct.watch(control)
 
     # One handler per message the supervisor sends (protocol.TO_WORKER): the operation's
