@@ -20,7 +20,6 @@ same code whichever process answers.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import selectors
@@ -46,48 +45,9 @@ SWEEP_S = 1.0
 WAITED_S = 0.05
 
 
-def check_can_take() -> None:
-    """Raises if this interpreter cannot take lent connections."""
-    if not hasattr(socket, "recv_fds"):
-        raise RuntimeError("socket.recv_fds is missing (Python 3.9+ on Unix has it)")
-
-
-# The standard library's top-level modules, where sys.stdlib_module_names (3.10) is missing:
-# those the platform modules use.
-_STDLIB = frozenset(
-    "array base64 binascii collections datetime email enum http importlib ipaddress json math "
-    "os random re select selectors socket string struct sys time types typing urllib uuid "
-    "zlib".split()
-)
-
-
-def load_platforms_later(base_path: list[str]) -> Any:
-    """load_platforms() once the function's code has run (`--direct-later`: at the first
-    lend), as if before: imported with the interpreter's own module path, and refused
-    (RuntimeError) where a module of the function's stands in for one of the standard
-    library's, which the platform modules would then use."""
-    ours = [os.path.abspath(entry or ".") for entry in sys.path if entry not in base_path]
-    names = getattr(sys, "stdlib_module_names", _STDLIB)
-    for name, module in list(sys.modules.items()):
-        where = getattr(module, "__file__", None)
-        if not where or name.partition(".")[0] not in names:
-            continue
-        for entry in ours:
-            if where.startswith(entry.rstrip(os.sep) + os.sep):
-                raise RuntimeError(f"{where} stands in for the standard library's {name}")
-    saved = sys.path[:]
-    sys.path[:] = base_path
-    try:
-        package = load_platforms()
-        for name in ("gateway_match", "gateway_base", "gateway_cors", "gateways"):
-            importlib.import_module(f"{PLATFORMS}.{name}")  # for routed lends (routed.py)
-        return package
-    finally:
-        sys.path[:] = saved
-
-
 def load_platforms() -> Any:
     """The platform modules, imported under a private package name (never the user's)."""
+    import importlib
     from importlib.machinery import ModuleSpec
 
     here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "platforms")
@@ -155,9 +115,6 @@ class DirectServer:
         # The function's HTTP face (platforms/faces.py), as the supervisor's lend says.
         self.face: Any = None
         self._face_key: tuple[str, str | None] | None = None
-        # `--direct-later`: the module path the platform modules load with, at the first
-        # lend (None: loaded already, or they could not be: every lend goes back).
-        self.base_path: list[str] | None = None
         # The route table's generation last lent with, and its routes (worker/routed.py).
         self._routes: tuple[int, Any] | None = None
         # What init took, until a first call has run: the platform's rule for a call's time
@@ -213,14 +170,6 @@ class DirectServer:
             return False
         for fd in fds:
             os.set_inheritable(fd, False)  # a handler's child processes must not hold them
-        if self.platforms is None and message:
-            if not self._load_later():
-                for fd in fds:
-                    os.close(fd)  # the supervisor has its copies: every lend goes back
-                info = json.loads(message.decode("utf-8"))
-                for conn_id in info["conns"]:
-                    self.send({"op": protocol.HANDBACK, "conn": int(conn_id)}, b"")
-                return True
         if not message:
             for fd in fds:
                 os.close(fd)
@@ -247,19 +196,6 @@ class DirectServer:
         for conn_id in ids[len(fds) :]:
             # Truncated (this process is out of descriptors): the supervisor keeps those.
             self.send({"op": protocol.HANDBACK, "conn": conn_id}, b"")
-        return True
-
-    def _load_later(self) -> bool:
-        """The platform modules, at the first lend (`--direct-later`); False if they cannot
-        be loaded (said once on stderr: the function's log)."""
-        base_path, self.base_path = self.base_path, None
-        if base_path is None:
-            return False
-        try:
-            self.platforms = load_platforms_later(base_path)
-        except Exception as exc:
-            sys.stderr.write(f"handlerlens: connections stay with the runner here: {exc!r}\n")
-            return False
         return True
 
     def _routes_of(self, info: dict[str, Any]) -> Any:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # Loaded only under --debug: every other worker's start skips it.
     from . import debugging
     from . import direct as direct_mod
+    from . import later as later_mod
 
 SENTINEL = protocol.END_LINE
 
@@ -187,19 +188,23 @@ def main(argv: list[str]) -> int:
     watcher.start()
     platforms = None
     # The interpreter's own module path, before the code root (and the function's paths)
-    # join it: what the platform modules are loaded with, later too (direct.py).
+    # join it: what lending's modules are loaded with, later too (later.py).
     base_path = list(sys.path)
+    # --direct-later: nothing of lending is loaded until the first lend comes (later.py).
+    lazy: later_mod.Later | None = None
+    if channel_fd is not None and later:
+        from . import later as later_mod
+
+        lazy = later_mod.Later(channel_fd, base_path)
+        channel_fd = None
     if channel_fd is not None:
         try:
             from . import direct as direct_mod
 
             # Before the code root joins sys.path: a user's `typing.py` or `http.py` must
             # not stand in for the standard library modules these load. And before init
-            # (a standby is idle then), so a request never waits for them. Unless later.
-            if later:
-                direct_mod.check_can_take()
-            else:
-                platforms = direct_mod.load_platforms()
+            # (a standby is idle then), so a request never waits for them.
+            platforms = direct_mod.load_platforms()
         except Exception as exc:  # e.g. an interpreter without socket.recv_fds (< 3.9)
             sys.stderr.write(f"handlerlens: connections stay with the runner here: {exc!r}\n")
             channel_fd = None
@@ -224,8 +229,6 @@ def main(argv: list[str]) -> int:
         direct = direct_mod.DirectServer(
             channel_fd, platforms, runtime.invoke, send, _mark_end_of_op, max_rss_kb
         )
-        if platforms is None:
-            direct.base_path = base_path  # loaded at the first lend (load_platforms_later)
         direct.watch(control)
 
     # One handler per message the supervisor sends (protocol.TO_WORKER): the operation's
@@ -235,6 +238,9 @@ def main(argv: list[str]) -> int:
             _settle_breakpoints(tracker, meta.get("breakpoints"))
             debugging.reapply_breakpoints()
         reply = runtime.init(meta)
+        if lazy is not None:
+            reply["direct"] = True  # it can, once it has loaded what that takes
+            lazy.init_ms = float(reply.get("initMs") or 0.0)
         if direct is not None:
             reply["direct"] = True  # this worker can answer lent connections
             # What init took: the first call's time limit may count it (call_timeout).
@@ -242,11 +248,16 @@ def main(argv: list[str]) -> int:
         return reply, b""
 
     def on_invoke(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if lazy is not None:
+            lazy.init_ms = 0.0
         if direct is not None:
             direct.init_ms = 0.0  # that call was the first: it counted the init
         return runtime.invoke(meta, payload)
 
     def on_release(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if lazy is not None:  # asked before it read its first lend: those go back unread
+            send(*lazy.release())
+            return None
         if direct is None:
             return {"op": protocol.ERROR, "message": "unknown operation 'release'"}, b""
         # Not an operation of the function's: no end markers (see runner/log_router.py).
@@ -285,6 +296,14 @@ def main(argv: list[str]) -> int:
         send(reply, body)
 
     while True:
+        if lazy is not None and not channel.pending(control):
+            if lazy.wait(control):  # a lend waits, and no operation does
+                # The first lend: lending's modules load now, and their server takes over.
+                direct = lazy.server(runtime.invoke, send, _mark_end_of_op, max_rss_kb)
+                if direct is not None:
+                    direct.watch(control)
+                    lazy = None
+                continue
         if direct is not None and not channel.pending(control):
             ready = direct.wait()
             if control not in ready:  # the control pipe goes first (a release, an invoke)
