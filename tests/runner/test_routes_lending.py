@@ -193,11 +193,12 @@ def _held_by(client: Client, runner: Runner, pid: int, wait: float = 5.0) -> boo
 def _lent(client: Client, runner: Runner, path: str) -> int:
     """GET `path` on a connection until its function's worker holds it; that worker's pid.
 
-    The first answer lends it, unless a request through the supervisor took the instance
-    back from a lent connection less than a second before (runner/lender.py: CONTENDED_S),
-    as the previous test's, closed, may have done before its worker saw it close: then the
-    answer after that second does."""
+    The second answer in a row for one function lends it, unless a request through the
+    supervisor took the instance back from a lent connection less than a second before
+    (runner/lender.py: CONTENDED_S), as the previous test's, closed, may have done before its
+    worker saw it close: then the answer after that second does."""
     pid = _pid(client.get(path))
+    assert _pid(client.get(path)) == pid
     if not _held_by(client, runner, pid, wait=0.5):
         time.sleep(CONTENDED_S)
         assert _pid(client.get(path)) == pid
@@ -209,6 +210,11 @@ def test_a_routed_keep_alive_connection_is_lent_to_the_worker_that_answered(lent
     client = Client(lent.port)
     try:
         first = _pid(client.get("/items/1"))
+        # One request for a function: the connection stays (its next may be another's).
+        assert not _held_by(client, lent, first, wait=0.3)
+        assert client.holders() == {lent.process.pid}
+        # Two in a row: lent to that function's worker.
+        assert _pid(client.get("/items/1")) == first
         assert _held_by(client, lent, first)
         reports = len([e for e in lent.events if e["event"] == "report"])
         for index in range(2, 6):
@@ -337,6 +343,7 @@ def _exchanges(runner: Runner, lending: bool) -> list[Any]:
                 _lent(client, runner, warm)
             else:
                 pid = _pid(client.get(warm))
+                assert _pid(client.get(warm)) == pid
                 assert not _held_by(client, runner, pid, wait=0.5)
             for raw in raws:
                 status, headers, body = client.send(raw)

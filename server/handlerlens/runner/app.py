@@ -361,7 +361,11 @@ class App:
         lender = self.lenders.get(host.fn.name)
         connection = request.connection
         if lender is not None and connection is not None and connection.lend_again:
-            answer = self._then_lend(answer, lender, host, connection)
+            # Lent once two requests in a row went to this function: a connection whose
+            # requests alternate between functions is never lent only to come back.
+            if connection.routed_to == host.fn.name:
+                answer = self._then_lend(answer, lender, host, connection)
+            connection.routed_to = host.fn.name
         gateway_timeout = face.integration_timeout()
         if gateway_timeout is not None and gateway_timeout[0] < host.fn.timeout:
             answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, answer)

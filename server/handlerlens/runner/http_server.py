@@ -122,6 +122,9 @@ class HttpProtocol(asyncio.Protocol):
         # False once a worker handed it back for a request not its own (runner/lender.py):
         # a connection whose requests go to several functions stays here.
         self.lend_again = True
+        # The function that answered its last routed request here (runner/app.py lends it
+        # to that function's worker when two in a row go to one function).
+        self.routed_to: str | None = None
         self.max_body = max_body
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None

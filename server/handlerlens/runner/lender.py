@@ -17,11 +17,12 @@ it read but did not serve, and the supervisor serves those connections from then
 Lending applies where it can be exact: one instance, no debugger, a worker that said it can
 take connections, and either one function served (Yandex, or AWS behind API Gateway: lent as
 each connection opens) or routes declared (a whole app): a routed connection is lent once the
-supervisor has answered a request on it, to the worker of the function that answered, with
-the route table (worker/routed.py), and comes back for any request that is not that
-function's to answer (another function's route, an unknown route, a preflight); a connection
-that came back so stays in the supervisor. A function's routes whose gateway would time out
-before the function (its integration timeout) are not lent: the supervisor answers those.
+supervisor has answered two requests in a row on it for one function, to that function's
+worker, with the route table (worker/routed.py), and comes back for any request that is not
+that function's to answer (another function's route, an unknown route, a preflight); a
+connection that came back so stays in the supervisor. A function's routes whose gateway would
+time out before the function (its integration timeout) are not lent: the supervisor answers
+those.
 """
 
 from __future__ import annotations
