@@ -440,3 +440,42 @@ def test_a_function_module_standing_in_for_the_standard_library_keeps_lending_of
         client.close()
     finally:
         runner.stop()
+
+
+def test_a_route_change_reaches_a_connection_lent_before_it(tmp_path: Path):
+    """The worker answers with the route table it was lent with: a change to the routes
+    takes every lent connection back, and the next requests are answered by the new table."""
+    folder = make_app(tmp_path)
+    env = dict(os.environ, HANDLERLENS_LEND="1")
+    runner = Runner([], folder, env=env)  # watching the declaring files
+    try:
+        client = Client(runner.port)
+        _lent(client, runner, "/items/1")
+        mark = len(runner.events)
+        (folder / "template.yaml").write_text(
+            TEMPLATE.replace("Path: /items/{id}", "Path: /goods/{id}")
+        )
+        runner.wait_for(
+            lambda e: (
+                e["event"] == "routes" and any(r["path"] == "/goods/{id}" for r in e["routes"])
+            ),
+            timeout=20,
+            start=mark,
+        )
+        status, _, body = client.get("/goods/5?do=dump")
+        assert status == b"HTTP/1.1 200 OK"
+        event = json.loads(body)
+        assert (event["resource"], event["pathParameters"]) == ("/goods/{id}", {"id": "5"})
+        assert client.get("/items/5")[0] == b"HTTP/1.1 403 Forbidden"
+        client.close()
+        # A connection is lent under the new table, once two requests in a row go to Items.
+        fresh = Client(runner.port)
+        pid = _lent(fresh, runner, "/goods/6")
+        status, _, body = fresh.get("/goods/7?do=dump")
+        assert json.loads(body)["resource"] == "/goods/{id}"
+        assert fresh.get("/items/7")[0] == b"HTTP/1.1 403 Forbidden"
+        assert fresh.holders() == {runner.process.pid}  # (that one came back)
+        assert pid in runner.worker_pids()
+        fresh.close()
+    finally:
+        runner.stop()
