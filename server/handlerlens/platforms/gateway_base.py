@@ -100,6 +100,20 @@ class GatewayRoute:
     def route_key(self) -> str:
         return "$default" if self.template == "$default" else f"{self.method} {self.template}"
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values, for a worker that answers this route itself (worker/routed.py)."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GatewayRoute:
+        """The route to_json() wrote (JSON's lists back to the tuples)."""
+        fields = dict(data)
+        for name in ("binary_media_types", "stage_variables", "parameters", "cors"):
+            value = fields.get(name)
+            if isinstance(value, list):
+                fields[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        return cls(**fields)
+
 
 def media_type_matches(content_type: str | None, patterns: tuple[str, ...]) -> bool:
     """Whether a Content-Type (or Accept entry) is one of `binaryMediaTypes`: exact, a
@@ -175,3 +189,22 @@ class GatewayFace:
 
     def failed(self, status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
         return self.face.failed(status, error, detail)
+
+    def answer(self, result: dict[str, Any], payload: bytes, request: IncomingRequest) -> HttpReply:
+        """The response for a worker's reply to this route's event (its meta `result`),
+        mapped as the supervisor maps the same outcome (runner/app.py, `_routed`): for a
+        worker answering a lent routed connection (worker/routed.py). Why the deployed gateway
+        would answer otherwise goes into `result["warning"]`; a result over the platform's
+        limit becomes a function error there as well, as HttpFace.answer has it."""
+        if result.get("ok"):
+            too_large = self.face.failures.response_too_large(len(payload))
+            if too_large is None:
+                reply, why = self.reply(str(result.get("kind")), payload, request)
+                if why:
+                    result["warning"] = why
+                return reply
+            result["warning"], result["error"] = too_large
+            result["ok"] = False
+            result["errorKind"] = "unhandled"
+        status = "unserialisable" if result.get("errorKind") == "unserialisable" else "error"
+        return self.failed(status, result.get("error"), str(result.get("repr", "")))

@@ -14,13 +14,18 @@ The readers, one module each (PLATFORMS.md §10); they import this module, never
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity, Span
+
+# Which route a gateway picks is the gateway's (platforms/), shared with the runner's workers.
+from handlerlens.platforms.gateway_match import ANY as ANY
+from handlerlens.platforms.gateway_match import DEFAULT as DEFAULT
+from handlerlens.platforms.gateway_match import PARAMETER as PARAMETER
+from handlerlens.platforms.gateway_match import match as match
+from handlerlens.platforms.gateway_match import path_segments as path_segments
 from handlerlens.project.routes_cors import Cors
 
 if TYPE_CHECKING:
@@ -28,10 +33,6 @@ if TYPE_CHECKING:
 
 GatewayKind = Literal["rest", "http", "function-url", "yandex"]
 
-ANY = "ANY"
-# The route that takes every request no other route takes: an HTTP API's `$default` route,
-# and a Function URL (the whole path belongs to the function).
-DEFAULT = "$default"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 ROUTE_CONFLICT = "route-conflict"
@@ -49,9 +50,6 @@ _KIND_LABELS: dict[str, str] = {
     "yandex": "API Gateway",
 }
 _DEFAULT_PAYLOAD = {"rest": "1.0", "http": "2.0", "function-url": "2.0", "yandex": "0.1"}
-# Gateways that select the resource (the path) first and then its method.
-_RESOURCE_FIRST = ("rest", "yandex")
-PARAMETER = re.compile(r"^\{([^{}]+?)(\+?)\}$")
 
 
 @dataclass(frozen=True)
@@ -139,99 +137,6 @@ class Route:
 
 # ---------------------------------------------------------------------------------------------
 # Matching
-
-
-def match(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route a gateway picks for `method` `path` among `routes` (one API's), and its
-    path parameters (percent-decoded); None when no route takes the request (the gateway's
-    403 or 404).
-
-    Precedence, segment by segment from the left: a literal segment before a `{param}`, a
-    `{param}` before a greedy `{param+}`; at the same path a declared method before `ANY`;
-    `$default` last. A REST API (and a Yandex spec) picks the resource first, then its
-    method: a path whose resource lacks the method is not handed to a less specific resource
-    (`POST /parent` with only `GET /parent` is a 403 even under `/{proxy+}`); an HTTP API
-    matches route keys, so it falls through to a greedy route or `$default`.
-    `path` is the request's raw path (percent-encoded; a query is ignored); one trailing
-    slash is not significant; a `/` inside a parameter must be sent as `%2F`, since a
-    `{param}` takes exactly one segment.
-    """
-    wanted = method.upper()
-    request = path_segments(_normalise_request(path))
-    matched: list[tuple[tuple[int, ...], Route, dict[str, str]]] = []
-    for route in routes:
-        if route.path == DEFAULT:
-            matched.append(((3,), route, {}))
-            continue
-        found = _match_segments(path_segments(route.path), request)
-        if found is not None:
-            matched.append((found[0], route, found[1]))
-    resource_first = [ranks for ranks, route, _ in matched if route.kind in _RESOURCE_FIRST]
-    if resource_first:
-        resource = min(resource_first)
-        matched = [m for m in matched if m[0] == resource]
-    eligible = [
-        (ranks, 1 if route.method == ANY else 0, index, route, params)
-        for index, (ranks, route, params) in enumerate(matched)
-        if route.method in (wanted, ANY)
-    ]
-    if not eligible:
-        return None
-    _, _, _, route, params = min(eligible, key=lambda e: (e[0], e[1], e[2]))
-    return route, params
-
-
-def _normalise_request(path: str) -> str:
-    path = path.split("?", 1)[0] or "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    if len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
-    return path
-
-
-def path_segments(path: str) -> list[str]:
-    """`/a/b` → ["a", "b"]; `/` → []."""
-    return [part for part in path.split("/")[1:]] if path not in ("/", "") else []
-
-
-def _match_segments(
-    template: list[str], request: list[str]
-) -> tuple[tuple[int, ...], dict[str, str]] | None:
-    """Ranks per template segment (0 literal, 1 parameter, 2 greedy) and the parameters, or
-    None. A greedy parameter takes one segment or more, wherever it stands (Yandex allows
-    `/prefix/{param+}/suffix`); with several ways to match, the one that gives the greedy
-    parameter the least is taken."""
-    if not template:
-        return ((), {}) if not request else None
-    head, rest = template[0], template[1:]
-    parameter = PARAMETER.match(head)
-    if parameter is not None and parameter.group(2):
-        # Greedy: at least one segment, and leave enough for the literal segments after it.
-        for taken in range(1, len(request) - len(rest) + 1):
-            after = _match_segments(rest, request[taken:])
-            if after is not None:
-                value = unquote("/".join(request[:taken]))
-                ranks, params = after
-                return (2, *ranks), {parameter.group(1): value, **params}
-        return None
-    if not request:
-        return None
-    segment = request[0]
-    if parameter is not None:
-        if segment == "":
-            return None  # `//`: an empty segment is no value for a parameter
-        after = _match_segments(rest, request[1:])
-        if after is None:
-            return None
-        ranks, params = after
-        return (1, *ranks), {parameter.group(1): unquote(segment), **params}
-    if unquote(segment) != head:
-        return None
-    after = _match_segments(rest, request[1:])
-    if after is None:
-        return None
-    return (0, *after[0]), after[1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from handlerlens.runner.route_table import RouteTable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from handlerlens.runner.http_server import HttpProtocol
+    from handlerlens.runner.lender import Lender
     from handlerlens.runner.route_table import Hit
 
 log = logging.getLogger("handlerlens.runner")
@@ -89,6 +91,9 @@ class App:
         # The first reading of the routes, while serve starts: requests wait for it.
         self.routes_ready: asyncio.Future[Any] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        # Each function's lender, where its routed connections can be lent (runner/lender.py):
+        # a connection whose request a function answered may then go to its worker.
+        self.lenders: dict[str, Lender] = {}
 
     def handle(self, request: Request, respond: Respond) -> None:
         """Answer one HTTP request: `respond(response)`, at once or when the function is done.
@@ -353,9 +358,17 @@ class App:
             return
         rid_header = (face.request_id_header, rid)
         answer = respond
+        lender = self.lenders.get(host.fn.name)
+        connection = request.connection
+        if lender is not None and connection is not None and connection.lend_again:
+            # Lent once two requests in a row went to this function: a connection whose
+            # requests alternate between functions is never lent only to come back.
+            if connection.routed_to == host.fn.name:
+                answer = self._then_lend(answer, lender, host, connection)
+            connection.routed_to = host.fn.name
         gateway_timeout = face.integration_timeout()
         if gateway_timeout is not None and gateway_timeout[0] < host.fn.timeout:
-            answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, respond)
+            answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, answer)
 
         def build(outcome: Outcome) -> Response:
             if outcome.status == "gone":
@@ -376,6 +389,29 @@ class App:
             extra=face.extra(),
             gone=request.client_gone,
         )
+
+    def _then_lend(
+        self, respond: Respond, lender: Lender, host: FunctionHost, connection: HttpProtocol
+    ) -> Respond:
+        """A `respond` that, once the answer is out, lends the connection to `host`'s worker
+        for its next requests (runner/lender.py), once that worker is back in its pool."""
+
+        def lend() -> None:
+            routes = self.routes
+            if routes is None or not connection.lend_again:
+                return
+            lent = routes.lent_routes(host, self.port)
+            if lent is not None:
+                connection.offer(
+                    lambda conn: lender.lend_routed(conn, lent.generation, lent.info, lent.faces)
+                )
+
+        def then_lend(response: Response) -> None:
+            respond(response)
+            # Next turn: the instance goes back to its pool after this request's END line.
+            asyncio.get_running_loop().call_soon(lend)
+
+        return then_lend
 
     @staticmethod
     def _gateway_timer(

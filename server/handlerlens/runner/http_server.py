@@ -119,6 +119,12 @@ class HttpProtocol(asyncio.Protocol):
         self.access = access
         # Lent to a worker, which reads and answers it; this side reads nothing meanwhile.
         self.lent = False
+        # False once a worker handed it back for a request not its own (runner/lender.py):
+        # a connection whose requests go to several functions stays here.
+        self.lend_again = True
+        # The function that answered its last routed request here (runner/app.py lends it
+        # to that function's worker when two in a row go to one function).
+        self.routed_to: str | None = None
         self.max_body = max_body
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
@@ -158,12 +164,23 @@ class HttpProtocol(asyncio.Protocol):
             return
         if self.busy or self.head_started is not None:
             return  # already being read here (a loop that reads before this turn)
+        self.offer(self.lender)
+
+    def offer(self, lend: Lender) -> bool:
+        """Lend the connection now if nothing of it is read or unsent here and `lend` takes
+        it (at its start, or between two requests: runner/lender.py's routed lending)."""
+        transport = self.transport
+        if transport is None or self.closing or self.busy or self.buffer or self.lent:
+            return False
+        if self.peer_done or transport.get_write_buffer_size():
+            return False
         transport.pause_reading()
-        if self.lender(self):
+        if lend(self):
             self.lent = True
             self._cancel_timer()
-        else:
-            transport.resume_reading()
+            return True
+        transport.resume_reading()
+        return False
 
     def client_gone(self) -> bool:
         """The client closed the connection before its answer: it reset it, or it sent its

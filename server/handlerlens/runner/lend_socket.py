@@ -17,6 +17,13 @@ _SETTINGS_JSON = json.JSONEncoder(separators=(",", ":"))
 class LendSocket:
     """The supervisor's end, and until the worker is spawned, the worker's (`child`)."""
 
+    # Whether workers load what answering lent connections takes (the platform modules) at
+    # their first lend rather than as they start: on a whole app (runner/lender.py sets it),
+    # where most functions' workers never get a connection, and a connection comes only
+    # after a first request anyway — their start, their memory and a reload stay as lean as
+    # without lending. With one function, connections are lent as they open: loaded first.
+    load_later = False
+
     def __init__(self) -> None:
         # Messages keep their bounds (one lend, one message), unlike a stream.
         kind = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)
@@ -28,6 +35,10 @@ class LendSocket:
     def child_fd(self) -> int:
         """The worker's end, to pass to it (`--direct FD`)."""
         return self._child.fileno()
+
+    def worker_args(self) -> tuple[str, ...]:
+        """The worker's arguments for it: `--direct FD`, or `--direct-later FD`."""
+        return ("--direct-later" if self.load_later else "--direct", str(self.child_fd))
 
     def spawned(self) -> None:
         """The worker has its end: ours goes."""

@@ -14,8 +14,15 @@ must go through the pool (the Invoke API, a connection the worker handed back, a
 makes the lender give the instance back: the worker returns every connection with the bytes
 it read but did not serve, and the supervisor serves those connections from then on.
 
-Lending applies where it can be exact: one function served (Yandex, or AWS behind API
-Gateway), one instance, no debugger, and a worker that said it can take connections.
+Lending applies where it can be exact: one instance, no debugger, a worker that said it can
+take connections, and either one function served (Yandex, or AWS behind API Gateway: lent as
+each connection opens) or routes declared (a whole app): a routed connection is lent once the
+supervisor has answered two requests in a row on it for one function, to that function's
+worker, with the route table (worker/routed.py), and comes back for any request that is not
+that function's to answer (another function's route, an unknown route, a preflight); a
+connection that came back so stays in the supervisor. A function's routes whose gateway would
+time out before the function (its integration timeout) are not lent: the supervisor answers
+those.
 """
 
 from __future__ import annotations
@@ -26,19 +33,24 @@ import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlerlens.runner.http_server import HttpProtocol, Respond, Response
-from handlerlens.runner.lend_socket import CAN_LEND
+from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
 from handlerlens.worker import protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from handlerlens.platforms.faces import HttpFace
+    from handlerlens.platforms.gateway_base import GatewayFace
     from handlerlens.runner.outcome import Outcome
     from handlerlens.runner.pool import Instance, Pool
     from handlerlens.runner.status import Status
     from handlerlens.runner.targets import ServedFunction
 
 log = logging.getLogger("handlerlens.runner")
+
+# After a request through the supervisor wanted the instance, the seconds during which no
+# routed connection is lent to it (Lender.lend_routed).
+CONTENDED_S = 1.0
 
 
 class LendingHost(Protocol):
@@ -69,12 +81,20 @@ class Lender:
         # The request in flight on a lent connection: request id, connection id, and whether
         # it is a HEAD request and whether it asked to close the connection.
         self._current: tuple[str, int, bool, bool] | None = None
+        # Routed lending (worker/routed.py): the connections lent routed, the route table's
+        # generation the instance has, and the gateway faces of the routes it answers.
+        self.routed: set[int] = set()
+        self._generation: int | None = None
+        self._faces: dict[int, GatewayFace] = {}
         # The connection of the last request the worker said it answered.
         self._last_conn = -1
         # Requests the worker could not finish: their connection and how to answer them.
         self._unfinished: dict[int, tuple[HttpProtocol, Respond]] = {}
-        host.pool.on_wanted = self.give_back
+        host.pool.on_wanted = self._wanted
         host.give_back = self.give_back
+        # When a request through the supervisor last wanted the instance lent here: routed
+        # connections are not lent for a while after (see lend_routed).
+        self._wanted_at = -CONTENDED_S
         # One handler per frame about lent connections (the protocol's LENDING).
         self._handlers = {
             protocol.DIRECT_START: self._direct_start,
@@ -103,18 +123,49 @@ class Lender:
     # -- lending -------------------------------------------------------------------------
     def lend(self, connection: HttpProtocol) -> bool:
         """Offered a new connection: True if a worker took it."""
+        return self._lend(connection, self._settings) is not None
+
+    def lend_routed(
+        self,
+        connection: HttpProtocol,
+        generation: int,
+        routes: dict[str, Any],
+        faces: dict[int, GatewayFace],
+    ) -> bool:
+        """Offered a routed connection between two requests, with the route table's
+        `generation`, what the worker needs of it (`routes`, sent once per generation and
+        instance) and the gateway faces of the routes it answers (by index in the table).
+
+        Not while requests through the supervisor want this function's instance (other
+        connections' first requests, those of connections kept there): lending then would
+        take the instance back and forth, a release for every request."""
+        if time.monotonic() - self._wanted_at < CONTENDED_S:
+            return False
+        if self.instance is None or self._generation != generation:
+            settings = {**self._settings, "routed": generation, "routes": routes}
+        else:
+            settings = {**self._settings, "routed": generation}
+        conn_id = self._lend(connection, settings)
+        if conn_id is None:
+            return False
+        self._generation = generation
+        self._faces = faces
+        self.routed.add(conn_id)
+        return True
+
+    def _lend(self, connection: HttpProtocol, settings: dict[str, Any]) -> int | None:
         instance = self._holding()
         if instance is None:
-            return False
+            return None
         fd = connection.fileno()
         if fd < 0:
-            return False
+            return None
         conn_id = self._next_id
         self._next_id += 1
-        if not instance.worker.lend({conn_id: fd}, self._settings):
-            return False
+        if not instance.worker.lend({conn_id: fd}, settings):
+            return None
         self.conns[conn_id] = connection
-        return True
+        return conn_id
 
     def _holding(self) -> Instance | None:
         """The instance connections go to, taken from the pool if need be; None: none now."""
@@ -137,6 +188,14 @@ class Lender:
         worker.on_gone = self._on_gone
         self.instance = instance
         return instance
+
+    def _wanted(self) -> None:
+        """A request through the supervisor waits for an instance: give back the one lent
+        here, if any (and if connections held it, lend no routed connection to it for a
+        while: see lend_routed)."""
+        if self.instance is not None and self.conns and not self._releasing:
+            self._wanted_at = time.monotonic()  # (not when it is being given back anyway)
+        self.give_back()
 
     def give_back(self) -> None:
         """Ask the worker to return every connection; the instance goes back to the pool
@@ -162,7 +221,8 @@ class Lender:
             self._access[rid] = [str(meta.get("line", "-")), time.perf_counter(), None, 0.0]
         instance = self.instance
         if instance is not None:
-            self.host.begin_direct(instance, rid, self._answering(conn_id))
+            face = self._faces.get(int(meta["route"])) if "route" in meta else None
+            self.host.begin_direct(instance, rid, self._answering(conn_id, face))
 
     def _direct_end(self, meta: dict[str, Any], payload: bytes) -> None:
         current, self._current = self._current, None
@@ -187,6 +247,7 @@ class Lender:
         connection = self.conns.pop(int(meta.get("conn", -1)), None)
         if connection is not None:
             connection.close()
+        self._unrouted(int(meta.get("conn", -1)))
         dropped = meta.get("dropped")
         if dropped:  # its client left while it waited behind a long request: not run
             status = self.host.status
@@ -198,7 +259,13 @@ class Lender:
                 status.access(str(dropped), 499, 0.0, None)
 
     def _handback(self, meta: dict[str, Any], payload: bytes) -> None:
-        connection = self.conns.pop(int(meta.get("conn", -1)), None)
+        conn_id = int(meta.get("conn", -1))
+        connection = self.conns.pop(conn_id, None)
+        if conn_id in self.routed:
+            self._unrouted(conn_id)
+            if connection is not None:
+                # A request for another function (or the supervisor's): lent no more.
+                connection.lend_again = False
         if connection is not None:
             unsent = int(meta.get("unsent", 0))
             if unsent:  # a response the worker could not write without waiting
@@ -215,12 +282,22 @@ class Lender:
                 connection.reclaim(leftover)
         self._let_go(release=True)
 
+    def _unrouted(self, conn_id: int) -> None:
+        """A routed connection is back or closed: with none lent any more, the instance goes
+        back to the pool, where the supervisor's requests for this function find it."""
+        if conn_id in self.routed:
+            self.routed.discard(conn_id)
+            if not self.conns:
+                self.give_back()
+
     def _let_go(self, release: bool) -> None:
         """Forget the instance; back to the pool if `release` (else it is being discarded)."""
         instance = self.instance
         self.instance = None
         self._releasing = False
         self._current = None
+        self._generation = None
+        self.routed.clear()
         if instance is None:
             return
         instance.worker.lend_sink = None
@@ -254,9 +331,10 @@ class Lender:
             # Nothing was running to report it: replace the instance here.
             self.host.pool.discard(instance)
 
-    def _answering(self, conn_id: int) -> Any:
+    def _answering(self, conn_id: int, gateway: GatewayFace | None = None) -> Any:
         """The `done` of a request on a lent connection: the worker answered it, unless the
-        request timed out or the worker died, when the supervisor answers on its copy."""
+        request timed out or the worker died, when the supervisor answers on its copy (as
+        the route's `gateway` would, on a routed connection)."""
 
         def done(outcome: Outcome) -> None:
             entry = self._access.pop(outcome.request_id, None) if self._access else None
@@ -273,7 +351,7 @@ class Lender:
             unfinished = self._unfinished.pop(conn_id, None)
             if unfinished is None:
                 return
-            face = self.host.face  # as app.py answers a failed call
+            face = gateway or self.host.face  # as app.py answers a failed call
             rid_header = (face.request_id_header, outcome.request_id)
             reply = face.failed(outcome.status, outcome.error, outcome.detail)
             if entry is not None:
@@ -284,19 +362,22 @@ class Lender:
         return done
 
 
-def can_lend(host: LendingHost, functions: int) -> bool:
+def can_lend(host: LendingHost, functions: int, routed: bool = False) -> bool:
     """Whether `host`'s connections can be lent (see the module's docstring)."""
     pool = host.pool
-    return functions == 1 and pool.size == 1 and not pool.debug
+    return (functions == 1 or routed) and pool.size == 1 and not pool.debug
 
 
-def lender_for(host: LendingHost, functions: int) -> Lender | None:
+def lender_for(host: LendingHost, functions: int, routed: bool = False) -> Lender | None:
     """The supervisor's lender for `host`'s connections, where lending is exact (one of
-    `functions` served, see the module's docstring); None otherwise, or with
-    HANDLERLENS_LEND=0 in the environment, which keeps every request in the supervisor."""
+    `functions` served, or routes declared: `routed`; see the module's docstring); None
+    otherwise, or with HANDLERLENS_LEND=0 in the environment, which keeps every request in
+    the supervisor."""
     if os.environ.get("HANDLERLENS_LEND", "1") == "0" or not CAN_LEND:
         return None
-    if not can_lend(host, functions):
+    if not can_lend(host, functions, routed):
         return None
+    if routed and functions > 1:
+        LendSocket.load_later = True  # (see there)
     host.pool.lending = True  # its workers get a socket for lent connections
     return Lender(host)

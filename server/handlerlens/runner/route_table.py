@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from handlerlens.core.problems import Problem, Severity
 from handlerlens.platforms.gateway_base import GatewayFace
 from handlerlens.platforms.gateway_cors import preflight
+from handlerlens.platforms.gateway_match import Lookup
 from handlerlens.platforms.gateways import gateway_face, unknown_route
 from handlerlens.platforms.http_reply import HttpReply
 from handlerlens.project.routes import DEFAULT, Route, match, shape
@@ -75,23 +75,11 @@ def read_routes(root: str, platform: str | None = None) -> Loaded:
     )
 
 
-def _index(routes: list[Route]) -> tuple[dict[str, list[Route]], list[Route]]:
-    """The routes that can take a request, by the request path's first segment: those whose
-    template starts with that literal segment and those that start with a parameter (or are
-    `$default`), in declaration order (match()'s tie-break); the latter alone for any other
-    first segment. Matching a request then tries a handful of routes, not every one."""
-    wild = [r for r in routes if _first_literal(r) is None]
-    index: dict[str, list[Route]] = {}
-    for key in {k for r in routes if (k := _first_literal(r)) is not None}:
-        index[key] = [r for r in routes if _first_literal(r) in (key, None)]
-    return index, wild
-
-
-def _first_literal(route: Route) -> str | None:
-    if route.path == DEFAULT:
-        return None
-    first = route.path.lstrip("/").split("/", 1)[0]
-    return None if first.startswith("{") else first
+def _stage_prefix(route: Route) -> str | None:
+    """The stage prefix a route is also reached under (`/Prod/items/1`), or None."""
+    if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
+        return route.stage
+    return None
 
 
 def _takes(route: Route, path: str) -> bool:
@@ -112,6 +100,16 @@ class Entry:
     # Another declaring file's route of the same shape came first: two APIs (two stacks, two
     # deployed URLs) share this one port, and the first takes the requests.
     shadowed_by: Entry | None = None
+
+
+@dataclass
+class LentRoutes:
+    """A function's routes as lent to its worker: the table's generation, the worker's copy
+    (the protocol's LendSettings `routes`), and the routes' faces by index in the table."""
+
+    generation: int
+    info: dict[str, Any]
+    faces: dict[int, GatewayFace]
 
 
 @dataclass
@@ -136,30 +134,34 @@ class RouteTable:
         self._by_route: dict[int, Entry] = {}
         self._broken: set[str] = set()
         self._urls: dict[str, Entry] = {}
-        # The routes that can take a path, by its first segment (see _index).
-        self._index: dict[str, list[Route]] = {}
-        self._wild: list[Route] = []
+        # The shared routes, indexed for lookup (platforms/gateway_match.py).
+        self.lookup = Lookup([], [])
         self.kinds: set[str] = set()
         self.problems: list[Problem] = []
         self.files: set[str] = set()
         self.loaded = False
+        # Each table applied is a new generation; what a worker needs to answer a function's
+        # routes on a lent connection is built once per generation (lent_routes).
+        self.generation = 0
+        self._stage_list: list[str | None] = []
+        self._lent: dict[str, LentRoutes | None] = {}
+        # routed_hosts() and shadowed_hosts() of the table in use (asked at every request).
+        self._routed_hosts: frozenset[str] = frozenset()
+        self._shadowed_hosts: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
         """Whether any route is declared (without, requests go by function name)."""
         return bool(self.entries)
 
-    def routed_hosts(self) -> set[str]:
+    def routed_hosts(self) -> frozenset[str]:
         """Functions a route reaches (not by their `/<name>/…` prefix, then)."""
-        return {
-            e.host.fn.name for e in self.entries if e.host is not None and e.shadowed_by is None
-        }
+        return self._routed_hosts
 
-    def shadowed_hosts(self) -> set[str]:
+    def shadowed_hosts(self) -> frozenset[str]:
         """Functions whose every route another API's route shadows on this port: they are
         reached by their `/<name>/…` prefix (before the routes) and the Invoke API."""
-        served = {e.host.fn.name for e in self.entries if e.host is not None}
-        return served - self.routed_hosts()
+        return self._shadowed_hosts
 
     def apply(self, loaded: Loaded) -> bool:
         """Use `loaded` unless a declaring file stopped parsing since the last table; False
@@ -178,10 +180,11 @@ class RouteTable:
             if taken is not entry and taken.route.declared_in != route.declared_in:
                 entry.shadowed_by = taken
         shared = [r for r in loaded.routes if r.kind != "function-url"]
+        stages = [_stage_prefix(route) for route in shared]
         by_stage: dict[str, list[Route]] = {}
-        for route in shared:
-            if route.kind in ("rest", "http") and route.stage and route.stage != DEFAULT:
-                by_stage.setdefault(route.stage, []).append(route)
+        for route, stage in zip(shared, stages, strict=True):
+            if stage is not None:
+                by_stage.setdefault(stage, []).append(route)
         # A Function URL owns every path of its own host: `<function>.localhost`.
         urls = {
             e.route.function.lower(): e
@@ -189,11 +192,18 @@ class RouteTable:
             if e.route.kind == "function-url" and e.route.function is not None
         }
         # One assignment each, in the loop's thread: a request sees the old or the new table.
-        self._index, self._wild = _index(shared)
+        self.lookup = Lookup(shared, stages)
+        self._stage_list = stages
+        self._lent = {}
+        self.generation += 1
         self.entries = entries
         self._routes = shared
         self._urls = urls
         self._by_route = {id(e.route): e for e in entries}
+        routed = {e.host.fn.name for e in entries if e.host is not None and e.shadowed_by is None}
+        served = {e.host.fn.name for e in entries if e.host is not None}
+        self._routed_hosts = frozenset(routed)
+        self._shadowed_hosts = frozenset(served - routed)
         self._stages = by_stage
         self.kinds = {route.kind for route in shared}
         self.problems = loaded.problems
@@ -221,20 +231,45 @@ class RouteTable:
                 entry = self._urls.get(name[: -len(".localhost")])
                 if entry is not None:
                     return Hit(entry, {}, path.split("?", 1)[0] or "/")
-        actual = path.split("?", 1)[0] or "/"
-        first = unquote(actual.lstrip("/").split("/", 1)[0])
-        found = match(self._index.get(first, self._wild), method, path)
-        if found is None and self._stages:
-            # The deployed REST URL's shape: /<stage>/items/1.
-            first, _, rest = actual.lstrip("/").partition("/")
-            staged = self._stages.get(first)
-            if staged is not None:
-                actual = "/" + rest
-                found = match(staged, method, actual)
+        found = self.lookup.find(method, path)
         if found is None:
             return None
-        route, params = found
+        route, params, actual = found
         return Hit(self._by_route[id(route)], params, actual)
+
+    def lent_routes(self, host: FunctionHost, port: int) -> LentRoutes | None:
+        """What `host`'s worker needs to answer its routes on a lent connection as `_routed`
+        (runner/app.py) does (worker/routed.py reads it): None where that cannot be exact —
+        another API shadows a function's routes (their `/<name>/…` prefix comes first), or
+        none of its routes can be answered there (a gateway's integration timeout shorter
+        than the function's is the supervisor's to keep)."""
+        name = host.fn.name
+        if name in self._lent:
+            return self._lent[name]
+        found: LentRoutes | None = None
+        mine: dict[str, Any] = {}
+        faces: dict[int, GatewayFace] = {}
+        if not self.shadowed_hosts():
+            for index, route in enumerate(self._routes):
+                entry = self._by_route[id(route)]
+                face = entry.face
+                if entry.host is not host or face is None:
+                    continue
+                timeout = face.integration_timeout()
+                if timeout is not None and timeout[0] < host.fn.timeout:
+                    continue
+                mine[str(index)] = {"route": face.route.to_json(), "platform": host.fn.platform}
+                faces[index] = face
+        if mine:
+            info = {
+                "port": port,
+                "table": [[r.kind, r.method, r.path] for r in self._routes],
+                "stages": self._stage_list,
+                "mine": mine,
+            }
+            found = LentRoutes(self.generation, info, faces)
+        self._lent[name] = found
+        return found
 
     def preflight(self, path: str, headers: list[tuple[str, str]]) -> HttpReply | None:
         """The gateway's own answer to an OPTIONS request on a path whose API declares CORS

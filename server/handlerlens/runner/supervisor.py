@@ -130,12 +130,6 @@ class Supervisor:
             )
             for fn in functions
         }
-        # Connections lent to the worker where that is exact (runner/lender.py).
-        self.lenders: list[Lender] = []
-        for host in self.hosts.values():
-            lender = lender_for(host, len(self.hosts))
-            if lender is not None:
-                self.lenders.append(lender)
         self.stop_event = asyncio.Event()
         # Hosts changed on disk and not reloaded yet; one task reloads them, round after
         # round, so changes made during a reload coalesce into the next one.
@@ -154,6 +148,13 @@ class Supervisor:
         self.routes: RouteTable | None = None
         if options.project_root is not None and any(fn.declared_in for fn in functions):
             self.routes = RouteTable(options.project_root, self.hosts, options.platform)
+        # Connections lent to the worker where that is exact (runner/lender.py): as they
+        # open with one function served, once routed with routes declared.
+        self.lenders: dict[str, Lender] = {}
+        for name, host in self.hosts.items():
+            lender = lender_for(host, len(self.hosts), routed=self.routes is not None)
+            if lender is not None:
+                self.lenders[name] = lender
         self._routes_task: asyncio.Task[None] | None = None
         self._routes_again = False
         self._url = ""
@@ -161,6 +162,7 @@ class Supervisor:
     async def run(self) -> int:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
         app = App(self.hosts, self.routes)
+        app.lenders = self.lenders
         routes = self.routes
         first_routes: asyncio.Task[None] | None = None
         if routes is not None:
@@ -169,8 +171,8 @@ class Supervisor:
             app.routes_ready = first_routes
         try:
             lend: Callable[[http_server.HttpProtocol], bool] | None = None
-            if self.lenders:
-                lend = self.lenders[0].lend
+            if self.lenders and len(self.hosts) == 1:
+                lend = next(iter(self.lenders.values())).lend
                 if routes is not None:
                     lend = _unless_routed(lend, routes)
             access = self.status.access if self.status.access_log else None
@@ -492,7 +494,7 @@ class Supervisor:
             if routes.apply(loaded):
                 if routes.active:
                     # Connections lent before routes were declared come back to be routed.
-                    for lender in self.lenders:
+                    for lender in self.lenders.values():
                         lender.give_back()
                 self._tell_routes("changed")
             else:

@@ -161,7 +161,7 @@ class WorkerProcess:
         lend_socket = self._lend_socket = LendSocket() if self.lending else None
         if lend_socket is not None:
             child_fds += (lend_socket.child_fd,)
-            extra += ("--direct", str(lend_socket.child_fd))
+            extra += lend_socket.worker_args()
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: _ProcessProtocol(self),

@@ -68,12 +68,16 @@ def load_platforms() -> Any:
 
 
 class _Conn:
-    __slots__ = ("id", "sock", "buffer", "client", "since", "check")
+    __slots__ = ("id", "sock", "buffer", "client", "since", "check", "routes")
 
-    def __init__(self, conn_id: int, sock: socket.socket, check: bool = False) -> None:
+    def __init__(
+        self, conn_id: int, sock: socket.socket, check: bool = False, routes: Any = None
+    ) -> None:
         self.id = conn_id
         self.sock = sock
         self.buffer = bytearray()
+        # Lent routed (worker/routed.py's Routes): only its own routes' requests are served.
+        self.routes = routes
         # Lent while a long request ran: its first request may have waited (see WAITED_S).
         self.check = check
         # When it was lent or last answered, or when the request being read began.
@@ -111,6 +115,8 @@ class DirectServer:
         # The function's HTTP face (platforms/faces.py), as the supervisor's lend says.
         self.face: Any = None
         self._face_key: tuple[str, str | None] | None = None
+        # The route table's generation last lent with, and its routes (worker/routed.py).
+        self._routes: tuple[int, Any] | None = None
         # What init took, until a first call has run: the platform's rule for a call's time
         # (platforms/failures.py:call_timeout) counts it in that call's, or not.
         self.init_ms = 0.0
@@ -177,17 +183,33 @@ class DirectServer:
             self.face = self.platforms.faces.face_of(*key)
             self._face_key = key
         self.access = bool(info.get("access"))
+        routes = self._routes_of(info)
         ids = [int(conn_id) for conn_id in info["conns"]]
         for conn_id, fd in zip(ids, fds):  # noqa: B905 (3.9 has no strict=)
             sock = socket.socket(fileno=fd)
             sock.setblocking(False)
-            conn = _Conn(conn_id, sock, self.check_gone)
+            conn = _Conn(conn_id, sock, self.check_gone, routes)
             self.conns[conn.id] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
+            if routes is False:  # lent routed with a table never received: back at once
+                self._hand_back(conn)
         for conn_id in ids[len(fds) :]:
             # Truncated (this process is out of descriptors): the supervisor keeps those.
             self.send({"op": protocol.HANDBACK, "conn": conn_id}, b"")
         return True
+
+    def _routes_of(self, info: dict[str, Any]) -> Any:
+        """The Routes of a lend (None: not routed; False: a generation not received)."""
+        generation = info.get("routed")
+        if generation is None:
+            return None
+        if "routes" in info:
+            from .routed import Routes
+
+            self._routes = (int(generation), Routes(self.platforms, info["routes"]))
+        if self._routes is None or self._routes[0] != int(generation):
+            return False
+        return self._routes[1]
 
     def _drop(self, conn: _Conn) -> None:
         self.conns.pop(conn.id, None)
@@ -262,11 +284,17 @@ class DirectServer:
                 self._hand_back(conn)
                 return
             request, size = parsed
+            hit = None
+            if conn.routes is not None:
+                hit = conn.routes.find(request)
+                if hit is None:  # not this function's route: the supervisor routes it
+                    self._hand_back(conn)
+                    return
             del conn.buffer[:size]
             if (self.check_gone or conn.check) and self._client_left(conn, request):
                 return
             conn.check = False
-            self._answer(conn, request)
+            self._answer(conn, request, hit)
 
     def _client_left(self, conn: _Conn, request: Plain) -> bool:
         """Whether the client closed the connection while its request waited (it reset it,
@@ -298,8 +326,9 @@ class DirectServer:
             self.send(meta, b"")
         return left
 
-    def _answer(self, conn: _Conn, request: Plain) -> None:
-        """Run the handler for one request and answer it."""
+    def _answer(self, conn: _Conn, request: Plain, hit: Any = None) -> None:
+        """Run the handler for one request and answer it: as the function's HTTP face
+        would, or on a routed connection as its route's gateway (`hit`, worker/routed.py)."""
         p = self.platforms
         http_reply, face = p.http_reply, self.face
         rid = p.runner_env.request_id()
@@ -307,14 +336,21 @@ class DirectServer:
         incoming = http_reply.IncomingRequest(
             request.method, request.query, request.headers, request.body, *conn.client
         )
-        event = face.event(incoming, request.path, request.host, rid, now)
         seconds = self.timeout  # the rule's answer without an init to count (a warm call)
         if self.init_ms:
             seconds = face.failures.call_timeout(self.timeout, self.init_ms / 1000.0)
+        if hit is None:
+            event = face.event(incoming, request.path, request.host, rid, now)
+        else:
+            face = hit.face
+            port = conn.routes.port
+            event = face.event(incoming, hit.path, request.host, port, rid, now, hit.params)
         deadline_ms = int(now * 1000 + seconds * 1000)
         self.init_ms = 0.0
         head_only = request.method == "HEAD"
-        start = {"op": protocol.DIRECT_START, "rid": rid, "conn": conn.id}
+        start: dict[str, Any] = {"op": protocol.DIRECT_START, "rid": rid, "conn": conn.id}
+        if hit is not None:
+            start["route"] = hit.index  # the supervisor answers a failure as its gateway
         # For the supervisor, should it answer in this worker's place: a HEAD request gets no
         # body, and a connection closes if the request asked, or if more requests were read
         # from it already (they would be lost with this worker).
@@ -335,7 +371,10 @@ class DirectServer:
         reply["op"] = protocol.DIRECT_END
         reply["conn"] = conn.id
         # As the supervisor maps the same result (runner/app.py): the same face.
-        mapped = face.answer(reply, payload)
+        if hit is None:
+            mapped = face.answer(reply, payload)
+        else:
+            mapped = face.answer(reply, payload, incoming)
         rid_header = (face.request_id_header, rid)
         wire = http_reply.encode_response(
             mapped.status,

@@ -150,6 +150,10 @@ if TYPE_CHECKING:
         platform: str
         version: str | None  # API Gateway's payload version (AWS)
         access: bool
+        # Routed connections (worker/routed.py): the route table's generation they were lent
+        # under, and the table itself when this worker has not had that generation yet.
+        routed: int
+        routes: dict[str, Any]
 
 
 # -- framing -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     # Loaded only under --debug: every other worker's start skips it.
     from . import debugging
     from . import direct as direct_mod
+    from . import later as later_mod
 
 SENTINEL = protocol.END_LINE
 
@@ -172,8 +173,11 @@ def main(argv: list[str]) -> int:
     """Serve operations until the supervisor says `exit` or goes away."""
     control, result, lifeline = (int(value) for value in argv[:3])
     debug = "--debug" in argv[3:]
-    # --direct FD: a Unix socket on which the supervisor lends HTTP connections (direct.py).
-    channel_fd = int(argv[argv.index("--direct") + 1]) if "--direct" in argv[3:] else None
+    # --direct FD: a Unix socket on which the supervisor lends HTTP connections (direct.py);
+    # --direct-later FD: the same, what answering them takes loaded at the first lend.
+    later = "--direct-later" in argv[3:]
+    flag = "--direct-later" if later else "--direct"
+    channel_fd = int(argv[argv.index(flag) + 1]) if flag in argv[3:] else None
     for fd in (control, result, lifeline, *(() if channel_fd is None else (channel_fd,))):
         os.set_inheritable(fd, False)
     watcher = threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True)
@@ -183,6 +187,16 @@ def main(argv: list[str]) -> int:
         debugging.hide_thread(watcher)
     watcher.start()
     platforms = None
+    # The interpreter's own module path, before the code root (and the function's paths)
+    # join it: what lending's modules are loaded with, later too (later.py).
+    base_path = list(sys.path)
+    # --direct-later: nothing of lending is loaded until the first lend comes (later.py).
+    lazy: later_mod.Later | None = None
+    if channel_fd is not None and later:
+        from . import later as later_mod
+
+        lazy = later_mod.Later(channel_fd, base_path)
+        channel_fd = None
     if channel_fd is not None:
         try:
             from . import direct as direct_mod
@@ -193,6 +207,7 @@ def main(argv: list[str]) -> int:
             platforms = direct_mod.load_platforms()
         except Exception as exc:  # e.g. an interpreter without socket.recv_fds (< 3.9)
             sys.stderr.write(f"handlerlens: connections stay with the runner here: {exc!r}\n")
+            channel_fd = None
     root = os.getcwd()
     if not sys.path or sys.path[0] != root:
         sys.path.insert(0, root)
@@ -210,7 +225,7 @@ def main(argv: list[str]) -> int:
     busy = monitor.busy if monitor is not None else None
     runtime = Runtime()
     direct: direct_mod.DirectServer | None = None
-    if channel_fd is not None and platforms is not None:
+    if channel_fd is not None:
         direct = direct_mod.DirectServer(
             channel_fd, platforms, runtime.invoke, send, _mark_end_of_op, max_rss_kb
         )
@@ -223,6 +238,9 @@ def main(argv: list[str]) -> int:
             _settle_breakpoints(tracker, meta.get("breakpoints"))
             debugging.reapply_breakpoints()
         reply = runtime.init(meta)
+        if lazy is not None:
+            reply["direct"] = True  # it can, once it has loaded what that takes
+            lazy.init_ms = float(reply.get("initMs") or 0.0)
         if direct is not None:
             reply["direct"] = True  # this worker can answer lent connections
             # What init took: the first call's time limit may count it (call_timeout).
@@ -230,11 +248,16 @@ def main(argv: list[str]) -> int:
         return reply, b""
 
     def on_invoke(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if lazy is not None:
+            lazy.init_ms = 0.0
         if direct is not None:
             direct.init_ms = 0.0  # that call was the first: it counted the init
         return runtime.invoke(meta, payload)
 
     def on_release(meta: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes] | None:
+        if lazy is not None:  # asked before it read its first lend: those go back unread
+            send(*lazy.release())
+            return None
         if direct is None:
             return {"op": protocol.ERROR, "message": "unknown operation 'release'"}, b""
         # Not an operation of the function's: no end markers (see runner/log_router.py).
@@ -273,6 +296,14 @@ def main(argv: list[str]) -> int:
         send(reply, body)
 
     while True:
+        if lazy is not None and not channel.pending(control):
+            if lazy.wait(control):  # a lend waits, and no operation does
+                # The first lend: lending's modules load now, and their server takes over.
+                direct = lazy.server(runtime.invoke, send, _mark_end_of_op, max_rss_kb)
+                if direct is not None:
+                    direct.watch(control)
+                    lazy = None
+                continue
         if direct is not None and not channel.pending(control):
             ready = direct.wait()
             if control not in ready:  # the control pipe goes first (a release, an invoke)
