@@ -81,7 +81,16 @@ SLS_ENV = {
 OTHERS = "others reloaded (most)"
 WORKERS_ENDED = "processes ended by a run's saves (most)"
 WORKERS_BEFORE = "processes under the runner before the saves"
-KEYS = ("app-ready", "app-cold", "app-warm", "app-throughput", "app-reload", "app-memory")
+KEYS = (
+    "app-ready",
+    "app-cold",
+    "app-warm-one",
+    "app-warm",
+    "app-throughput",
+    "app-reload",
+    "app-memory",
+)
+WARMUP_REQUESTS = 3  # on a keep-alive connection before its requests are timed
 
 
 @dataclass(frozen=True)
@@ -324,6 +333,7 @@ async def _handlerlens_run(
         for path in app.paths:
             conn = Connection(port, timeout=30)
             rows("app-cold", subject).samples.append(await _timed_get(conn, path, close=True))
+        await _one_route(port, app.paths[0], reps.requests, rows("app-warm-one", subject))
         conn = Connection(port, timeout=30)
         warm = rows("app-warm", subject)
         for index in range(reps.requests):
@@ -376,6 +386,19 @@ def _served_alone(root: Path, lend: bool = True) -> Served:
     return Served(argv, root, {**os.environ, "HANDLERLENS_LEND": "1" if lend else "0"})
 
 
+async def _one_route(port: int, path: str, requests: int, row: Row) -> None:
+    """Warm latency of one route over its own keep-alive connection, after a warm-up (as a
+    client calling one endpoint does: the workload of the single-function figure)."""
+    conn = Connection(port, timeout=30)
+    try:
+        for _ in range(WARMUP_REQUESTS):
+            await _timed_get(conn, path)
+        for _ in range(requests):
+            row.samples.append(await _timed_get(conn, path))
+    finally:
+        await conn.close()
+
+
 async def _single_function(workdir: Path, run: int, requests: int, lend: bool) -> list[float]:
     """Warm latency of the same handler served alone (`serve main.handler`); without `lend`,
     every request goes through the runner process, as a routed one does."""
@@ -383,7 +406,8 @@ async def _single_function(workdir: Path, run: int, requests: int, lend: bool) -
     try:
         await served.start({"listening"})
         conn = Connection(_port(served), timeout=30)
-        await _timed_get(conn, "/items/1")
+        for _ in range(WARMUP_REQUESTS):
+            await _timed_get(conn, "/items/1")
         found = [await _timed_get(conn, "/items/1") for _ in range(requests)]
         await conn.close()
         return found
@@ -458,8 +482,9 @@ async def _offline_runs(workdir: Path, reps: AppReps, rows: Rows, reload_handler
             for path in app.paths:
                 conn = Connection(offline.port, timeout=30)
                 rows("app-cold", subject).samples.append(await _timed_get(conn, path, close=True))
-            conn = Connection(offline.port, timeout=30)
             count = reps.reload_requests if reload_handler else reps.requests
+            await _one_route(offline.port, app.paths[0], count, rows("app-warm-one", subject))
+            conn = Connection(offline.port, timeout=30)
             warm = rows("app-warm", subject)
             for index in range(count):
                 warm.samples.append(await _timed_get(conn, app.paths[index % 2]))
@@ -738,11 +763,12 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
         await _handlerlens_run(workdir, "serverless", TWIN, run, reps, rows)
         for subject, lend in ((ALONE, True), (UNLENT, False)):
             try:
-                rows("app-warm", subject).samples.extend(
-                    await _single_function(workdir, run, reps.requests, lend)
-                )
+                found = await _single_function(workdir, run, reps.requests, lend)
+                rows("app-warm", subject).samples.extend(found)
+                rows("app-warm-one", subject).samples.extend(found)
             except (RuntimeError, HttpError, asyncio.TimeoutError) as exc:
-                rows.fail(("app-warm",), subject, f"run {run + 1} not measured: {exc}")
+                why = f"run {run + 1} not measured: {exc}"
+                rows.fail(("app-warm", "app-warm-one"), subject, why)
     await _offline_runs(workdir, reps, rows, reload_handler=False)
     await _offline_runs(workdir, reps, rows, reload_handler=True)
     generator = await _throughput(workdir, reps, rows)
@@ -790,12 +816,29 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
             notes=["One GET per function, each on a new connection, right after ready."],
         ),
         Figure(
+            "app-warm-one",
+            "Whole app: warm routed request, keep-alive, one route",
+            "ms",
+            list(by["app-warm-one"].values()),
+            reference=SAM,
+            notes=[
+                f"{reps.requests} requests per run to fn0's REST route over one keep-alive "
+                f"connection after {WARMUP_REQUESTS} untimed ones, as a client calling one "
+                "endpoint does: the workload of the single-function figure, which is the same "
+                "handler served alone (`serve main.handler --trigger api-gateway-rest`, the same "
+                "warm-up) and the goal's reference. HandlerLens lends such a connection to the "
+                "function's worker once two requests in a row went to it (runner/lender.py)."
+            ],
+        ),
+        Figure(
             "app-warm",
-            "Whole app: warm routed request, keep-alive",
+            "Whole app: warm routed request, keep-alive, alternating between two functions",
             "ms",
             list(by["app-warm"].values()),
             reference=SAM,
             notes=[
+                "Requests that change function on one connection are answered by the runner "
+                "process (a connection is lent to one function's worker only).",
                 f"{reps.requests} requests per run, alternately to a REST and an HTTP API route; "
                 "each of the runs serves the SAM app, the twin, then the handler alone (lent, "
                 "then HANDLERLENS_LEND=0), so the machine's noise falls on all of them alike. "
@@ -803,7 +846,7 @@ async def whole_app_figures(workdir: Path, reps: AppReps) -> list[Figure]:
                 "api-gateway-rest`) is the single-function figure the goal compares with; "
                 "HANDLERLENS_LEND=0 keeps its requests in the runner process, as routed ones "
                 f"are. serverless-offline --reloadHandler: {reps.reload_requests} requests per "
-                "run, each in a new Python process."
+                "run, each in a new Python process.",
             ],
         ),
         Figure(
