@@ -15,13 +15,13 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from handlerlens.runner import http_server, watcher
 from handlerlens.runner.app import App
 from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.lender import Lender, lender_for
-from handlerlens.runner.route_table import Loaded, RouteTable, may_hold_routes, read_routes
+from handlerlens.runner.route_table import RouteTable, may_hold_routes
+from handlerlens.runner.served_routes import ServedRoutes
 from handlerlens.runner.status import Status
 from handlerlens.runner.targets import ServedFunction
 
@@ -155,9 +155,12 @@ class Supervisor:
             lender = lender_for(host, len(self.hosts), routed=self.routes is not None)
             if lender is not None:
                 self.lenders[name] = lender
-        self._routes_task: asyncio.Task[None] | None = None
-        self._routes_again = False
-        self._url = ""
+        self.served_routes: ServedRoutes | None = None
+        if self.routes is not None and options.project_root is not None:
+            self.served_routes = ServedRoutes(
+                self.routes, options.project_root, options.platform, self.hosts, status
+            )
+            self.served_routes.lenders = self.lenders
 
     async def run(self) -> int:
         """Serve until stopped: 130 after SIGINT (Ctrl+C), 0 after SIGTERM or stdin's end."""
@@ -165,9 +168,9 @@ class Supervisor:
         app.lenders = self.lenders
         routes = self.routes
         first_routes: asyncio.Task[None] | None = None
-        if routes is not None:
+        if self.served_routes is not None:
             # Read while the port opens and the workers start; requests wait for it.
-            first_routes = asyncio.get_running_loop().create_task(self._first_routes())
+            first_routes = asyncio.get_running_loop().create_task(self.served_routes.first())
             app.routes_ready = first_routes
         try:
             lend: Callable[[http_server.HttpProtocol], bool] | None = None
@@ -215,7 +218,8 @@ class Supervisor:
                     watcher.watch(sorted(roots), self._on_change, self.stop_event)
                 )
             url = f"http://127.0.0.1:{port}"
-            self._url = url
+            if self.served_routes is not None:
+                self.served_routes.url = url
             whole_app = False
             if first_routes is not None:
                 await first_routes
@@ -242,9 +246,10 @@ class Supervisor:
                 watch_task.cancel()
             if self._reloader is not None:
                 self._reloader.cancel()
-            for task in (first_routes, self._routes_task):
-                if task is not None:
-                    task.cancel()
+            if first_routes is not None:
+                first_routes.cancel()
+            if self.served_routes is not None:
+                self.served_routes.cancel()
             for host in self.hosts.values():
                 host.cancel_start()
             server.close()
@@ -306,65 +311,13 @@ class Supervisor:
             f"handlerlens: serving {', '.join(self._describe())} on {url} "
             f"(Ctrl+C to stop{', reload on save' if self.options.watch else ''})"
         )
-        if self.routes is not None and self.routes.loaded:
-            self._tell_routes("start")
+        if self.served_routes is not None and self.served_routes.table.loaded:
+            self.served_routes.tell("start")
         if any(host.lazy for host in self.hosts.values()):
             self.status.human(
                 "handlerlens: each function starts when a request first needs it (its init "
                 "is that request's cold start), then stays warm"
             )
-
-    async def _first_routes(self) -> None:
-        """The routes read as serve starts (the port is open meanwhile: requests wait)."""
-        assert self.routes is not None and self.options.project_root is not None
-        try:
-            loaded = await asyncio.to_thread(
-                read_routes, self.options.project_root, self.options.platform
-            )
-        except Exception as exc:  # a reader's bug must not keep the functions from serving
-            log.exception("runner: reading the routes failed")
-            loaded = Loaded([], [], [f"reading the declared routes failed: {exc}"])
-        self.routes.apply(loaded)
-        for line in loaded.broken:
-            self.status.human(f"handlerlens: warning: {line}")
-
-    def _tell_routes(self, reason: str, kept: bool = False) -> None:
-        """The route table: for people, and as a `routes` event."""
-        from handlerlens.check import text_line
-
-        routes = self.routes
-        assert routes is not None
-        url = self._url
-        self.status.emit(routes.event(url, reason, kept))
-        if routes.active:
-            how = "all on this port"
-            if routes.kinds & {"rest", "http"}:
-                how += (
-                    " without a stage prefix, as `sam local start-api` serves them (a stage "
-                    "prefix such as /Prod/… is accepted too)"
-                )
-            self.status.human(f"handlerlens: {len(routes.entries)} route(s), {how}:")
-            for line in routes.describe(url):
-                self.status.human(line)
-        elif reason != "start":
-            self.status.human("handlerlens: no HTTP routes are declared any more")
-        for problem in routes.problems:
-            line = text_line(problem)
-            if problem.code == "route-conflict":
-                line += " (served: the first declaration wins)"
-            self.status.human(f"handlerlens: {line}")
-        if routes.active:
-            # (a function whose routes are shadowed is said in the table itself)
-            reached = routes.routed_hosts() | routes.shadowed_hosts()
-            for host in self.hosts.values():
-                if host.fn.name in reached:
-                    continue
-                name = host.fn.name
-                self.status.human(
-                    f"handlerlens: {name} has no HTTP route: call it through the Invoke API, "
-                    f"POST {url}/2015-03-31/functions/{quote(name, safe='')}/invocations "
-                    f"(or its HTTP face at {url}/{name}/…)"
-                )
 
     async def _wait_for_debugger(self, debug_port: int, whole_app: bool = False) -> bool:
         from handlerlens.runner import debugger
@@ -400,9 +353,9 @@ class Supervisor:
         ]
 
     async def _on_change(self, paths: set[str]) -> None:
-        routes = self.routes
-        if routes is not None and routes.loaded and any(may_hold_routes(p) for p in paths):
-            self._reload_routes()
+        served = self.served_routes
+        if served is not None and served.table.loaded and any(may_hold_routes(p) for p in paths):
+            served.reload()
         declaring = {host.fn.declared_in for host in self.hosts.values()} & paths
         if declaring and self.options.redeclare is not None:
             self._redeclare(self.options.redeclare, {p for p in declaring if p is not None})
@@ -471,41 +424,6 @@ class Supervisor:
         for host in self.hosts.values():
             (shared if host.fn.root in seen else seen).add(host.fn.root)
         return shared
-
-    def _reload_routes(self) -> None:
-        """Read the routes again, once at a time: a change during a reading reads again."""
-        if self._routes_task is not None and not self._routes_task.done():
-            self._routes_again = True
-            return
-        self._routes_task = asyncio.get_running_loop().create_task(self._read_routes_again())
-
-    async def _read_routes_again(self) -> None:
-        routes = self.routes
-        assert routes is not None and self.options.project_root is not None
-        while True:
-            self._routes_again = False
-            try:
-                loaded = await asyncio.to_thread(
-                    read_routes, self.options.project_root, self.options.platform
-                )
-            except Exception:
-                log.exception("runner: reading the routes failed; the last ones are kept")
-                return
-            if routes.apply(loaded):
-                if routes.active:
-                    # Connections lent before routes were declared come back to be routed.
-                    for lender in self.lenders.values():
-                        lender.give_back()
-                self._tell_routes("changed")
-            else:
-                for line in loaded.broken:
-                    self.status.human(
-                        f"handlerlens: {line}; the routes it declared before are kept until "
-                        "it parses again"
-                    )
-                self.status.emit(routes.event(self._url, "changed", kept=True))
-            if not self._routes_again:
-                return
 
     async def _reload_pending(self) -> None:
         while self._pending:
