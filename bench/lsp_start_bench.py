@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -190,6 +191,7 @@ async def _lenses(client: StartClient, uri: str, opened: float) -> tuple[float |
 
 async def start_figures(workdir: Path, reps: int, log: Any = None) -> list[Figure]:
     """The four figures, each with a row per folder; round 0 of each is a warm-up."""
+    workdir.mkdir(parents=True, exist_ok=True)
     workspaces = make_workspaces(workdir)
     rows: dict[str, dict[str, Row]] = {
         key: {ws.name: Row(ws.name) for ws in workspaces}
@@ -259,6 +261,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lsp_start_bench")
     parser.add_argument("--reps", type=int, default=10, help="starts per folder (default 10)")
     args = parser.parse_args()
+    # As `make bench` (bench/run.py): the servers start from cached byte code, as installed.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     workdir = Path(tempfile.mkdtemp(prefix="handlerlens-start-"))
     try:
         figures = asyncio.run(
