@@ -64,6 +64,10 @@ PYTHONPATH="$libs" python3 -S - <<'PY'
 import sys
 import debugpy, hcl2, lsprotocol, pygls, watchfiles, yaml  # noqa: F401
 import handlerlens.cli  # noqa: F401
+# The HCL2 parse tables, built once into bundled/libs/hcl2/ for this Python (project/hcl_tree.py,
+# `parser`): the server's first Terraform read loads them instead of building them (issue #21).
+from handlerlens.project import hcl_tree
+hcl_tree.parser()
 print(f"package: bundle imports on Python {sys.version.split()[0]} (libyaml: {yaml.__with_libyaml__})", file=sys.stderr)
 PY
 
