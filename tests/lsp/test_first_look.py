@@ -3,6 +3,7 @@ declaring files near it before the server reads the rest of the workspace."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,3 +78,26 @@ async def test_the_open_file_is_published_before_the_rest_of_the_workspace(
     assert titles == ["Debug handler", "▶ Run handler"]
     # app.py is not published again: the whole workspace says the same about it.
     assert [uri for uri, _, _ in arrivals.order].count(app.as_uri()) == 1
+
+
+async def test_a_file_the_first_look_finds_nothing_for_gets_its_lenses_when_read(
+    tmp_path: Path,
+) -> None:
+    # A client without workspace/codeLens/refresh (neovim's capabilities) asks once: a handler
+    # no declaring file near it names (guessed once the workspace is read) must not be answered
+    # "no lenses" by the first look.
+    lone = tmp_path / "lone" / "index.py"
+    lone.parent.mkdir()
+    lone.write_text(HANDLER)
+    _workspace(tmp_path, 150)  # the rest of the workspace takes a while to read
+    async with running_server(tmp_path, capabilities="neovim") as client:
+        open_document(client, lone)
+        # Asked once the first look has published (nothing) for it, the rest still being read.
+        deadline = time.perf_counter() + 30
+        while lone.as_uri() not in client.diagnostics and time.perf_counter() < deadline:
+            await asyncio.sleep(0.005)
+        lenses = await client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=lone.as_uri()))
+        )
+    titles = sorted(lens.command.title for lens in lenses or [] if lens.command)
+    assert titles == ["Debug handler", "▶ Run handler"]

@@ -76,8 +76,12 @@ def register(server: HandlerLensServer) -> None:
             return None
         early = ls.first_look.get(path) if not ls.ready.is_set() else None
         if early is not None:
-            # Looked at first (server.look_first): its lenses now, the workspace's once read.
-            return lenses_for(ls, path, early) or None
+            # Looked at first (server.look_first): its lenses now, the workspace's once read
+            # (`lens_refresh`). None there (a guessed function, a declaration further away):
+            # as for a file not looked at.
+            found = lenses_for(ls, path, early)
+            if found:
+                return found
         if not ls.ready.is_set() and ls.lenses_refresh:
             # The workspace is still being read. Answer now, and ask for lenses again once it
             # is read: VS Code paces its later lens requests by how long this one took, and a
