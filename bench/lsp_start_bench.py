@@ -191,10 +191,10 @@ async def one_start(ws: Workspace, log: Path, argv: list[str] | None = None) -> 
 
 
 async def _first_problem(client: LspClient, timeout: float) -> float | None:
-    got = None
+    """When the first publish holding a problem arrived (None: none within `timeout`)."""
     deadline = time.perf_counter() + timeout
     index = 0
-    while got is None and time.perf_counter() < deadline:
+    while time.perf_counter() < deadline:
         for item in client.published[index:]:
             if item.diagnostics:
                 return item.at
