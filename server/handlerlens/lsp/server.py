@@ -54,6 +54,10 @@ class HandlerLensServer(LanguageServer):
         # The walk's notes last logged per workspace: said once, again only when they change.
         self._noted: dict[str, list[str]] = {}
         self.ready = asyncio.Event()
+        # Until the workspace is read (`ready`): a first look at the open Python files, from
+        # the declaring files near them (WorkspaceState.discover_near), for their lenses.
+        self.first_look: dict[str, WorkspaceState] = {}
+        self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
             lambda method, params: self.protocol.notify(method, params), lambda: self.settings
@@ -73,12 +77,7 @@ class HandlerLensServer(LanguageServer):
 
     def workspace_for(self, path: str) -> WorkspaceState:
         """The workspace whose root holds `path` (the deepest), creating one for loose files."""
-        best: WorkspaceState | None = None
-        for root, ws in self.workspaces.items():
-            if (path == root or path.startswith(root + os.sep)) and (
-                best is None or len(root) > len(best.root)
-            ):
-                best = ws
+        best = self._owner(path)
         if best is None:
             # A file outside every folder: its directory becomes a workspace of its own.
             best = self.add_workspace(os.path.dirname(path))
@@ -124,12 +123,57 @@ class HandlerLensServer(LanguageServer):
             return None
 
     async def discover_all(self) -> None:
-        """(Re)discover every workspace and publish all problems."""
+        """(Re)discover every workspace and publish all problems; the open Python files of a
+        workspace not read yet get their problems and lenses first (`look_first`)."""
+        for ws in list(self.workspaces.values()):
+            if not ws.discovered:
+                await self.look_first(ws)
         for ws in list(self.workspaces.values()):
             await self.discover(ws)
+        self.first_look.clear()
         self.publish_all()
         self.ready.set()
         self.lens_refresh()  # lenses asked for while the workspace was read came back empty
+
+    async def look_first(self, ws: WorkspaceState) -> None:
+        """Publish the problems of the Python files open in `ws` from the declaring files in
+        their folders and above, before the whole workspace is read (issue #21: the first
+        diagnostics and lenses in an opened folder). What needs the rest of the workspace
+        comes with `publish_all` once it is read: a second publish, only if it differs."""
+        from handlerlens.engine.workspace import WorkspaceState
+
+        paths = [
+            p
+            for p in self.sources.overlays
+            if p.endswith(".py") and p not in self.first_look and self._owner(p) is ws
+        ]
+        if not paths:
+            return
+        early = WorkspaceState(ws.root, platform_setting=ws.platform_setting, sources=self.sources)
+        early.deploy.local_python = ws.deploy.local_python
+        early.deploy.project_root = ws.deploy.project_root
+
+        def look() -> dict[str, list[Problem]]:
+            early.discover_near(paths)
+            return early.problems_by_path()
+
+        problems = await self.run_analysis(look)
+        if problems is None or self.ready.is_set():
+            return
+        for path in paths:
+            self.first_look[path] = early
+            self.publish(path, problems.get(path, []))
+        self.lens_refresh()
+
+    def _owner(self, path: str) -> WorkspaceState | None:
+        """The workspace whose root holds `path` (the deepest), if any (none is created)."""
+        best: WorkspaceState | None = None
+        for root, ws in self.workspaces.items():
+            if (path == root or path.startswith(root + os.sep)) and (
+                best is None or len(root) > len(best.root)
+            ):
+                best = ws
+        return best
 
     @property
     def lenses_refresh(self) -> bool:
