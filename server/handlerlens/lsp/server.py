@@ -56,7 +56,9 @@ class HandlerLensServer(LanguageServer):
         self.ready = asyncio.Event()
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
-            lambda method, params: self.protocol.notify(method, params), lambda: self.settings
+            lambda method, params: self.protocol.notify(method, params),
+            lambda: self.settings,
+            lambda path: self.workspace_for(path).root,
         )
 
     # -- transport ---------------------------------------------------------------------------

@@ -68,10 +68,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--root", default=".", metavar="DIR", help="code root (default: current directory)"
     )
     parser.add_argument(
+        "--project-root",
+        metavar="DIR",
+        help="the project the code root is in (the editor's workspace folder), for --python's "
+        "default: python = in its pyproject.toml, a .venv or venv up to it (default: --root)",
+    )
+    parser.add_argument(
         "--python",
         metavar="PATH",
         help="interpreter to run the function in, with its packages (default: python = in "
-        "[tool.handlerlens], else a .venv or venv in the code root or above it, else "
+        "[tool.handlerlens], else a .venv or venv in the code root or above it up to "
+        "--project-root, else "
         "python3.X on PATH for a declared runtime python3.X, else the one running "
         "handlerlens, with the standard library only)",
     )
@@ -289,10 +296,15 @@ def _isolate(args: argparse.Namespace, functions: list[Any], status: Any = None)
         except CredentialsError as exc:
             print(f"handlerlens: {exc}", file=sys.stderr)
             return None
+    if args.project_root and not os.path.isdir(args.project_root):
+        print(
+            f"handlerlens: --project-root is not a directory: {args.project_root}", file=sys.stderr
+        )
+        return None
     try:
         choice = choose(
             args.python,
-            os.path.abspath(args.root),
+            os.path.abspath(args.project_root or args.root),
             [fn.root for fn in functions],
             [fn.runtime for fn in functions],
         )
