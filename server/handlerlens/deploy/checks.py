@@ -21,6 +21,7 @@ from handlerlens.core.model import FunctionSpec
 from handlerlens.core.problems import Fix, Problem, Severity, Span
 from handlerlens.core.text import read_text
 from handlerlens.deploy import dists, facts, stdlib
+from handlerlens.deploy.environment import Environment, Environments
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import (
     MANIFEST_NAMES,
@@ -125,13 +126,16 @@ class _Context:
     installed: set[str]  # canonical distribution names installed with the deployment
     undecided: set[str]  # installed distributions whose dependencies are unknown here
     declaring: _Declaring
+    env: Environment | None  # the function's environment, None: none found
 
 
 class DeployChecker:
     """Runs the deploy checks with the caches they share across functions and edits."""
 
-    def __init__(self, sources: Sources) -> None:
+    def __init__(self, sources: Sources, environments: Environments | None = None) -> None:
         self.sources = sources
+        # The function's interpreter and its distributions, per code root (environment.py).
+        self.environments = environments or Environments()
         self._listings: dict[str, tuple[int, frozenset[str]]] = {}
         # Texts read during one update (many functions share files): dropped after it.
         self.memo: dict[str, str | None] = {}
@@ -307,7 +311,8 @@ class DeployChecker:
         installed = set(manifest.names)
         if spec.platform == "aws" and spec.platform_known:
             installed |= facts.AWS_PREINSTALLED_DISTS
-        closure, undecided = dists.closure(installed)
+        env = self.environments.environment(spec.root, spec.runtime)
+        closure, undecided = dists.closure(installed, env)
         key, declaring = self._declaring_text(spec)
         facts_of = (
             self._declaring_facts(key, declaring) if declaring is not None else _NO_DECLARATION
@@ -344,6 +349,7 @@ class DeployChecker:
             closure,
             undecided | ({"(unnamed)"} if manifest.unnamed else set()),
             facts_of,
+            env,
         )
         self._walk(ctx, handler_path, result)
         return result
@@ -610,7 +616,7 @@ class DeployChecker:
             return None  # a requirement whose name suggests it (not installed here to read)
         if spec.declared_by == "heuristic" or not spec.platform_known:
             return None  # nothing says how a guessed function is deployed
-        if dists.dists_for_import(top) & ctx.installed:
+        if dists.dists_for_import(top, ctx.env) & ctx.installed:
             return None
         if ctx.declaring.layers and self._in_local_layer(ctx, top):
             return None
@@ -626,7 +632,7 @@ class DeployChecker:
             return False
         base = os.path.dirname(spec.declared_in)
         text = self.text(spec.declared_in) or ""
-        wanted = dists.dists_for_import(top)
+        wanted = dists.dists_for_import(top, ctx.env)
         for match in pattern.finditer(text):
             folder = os.path.normpath(os.path.join(base, match.group(1).strip("'\"")))
             if not folder.startswith(base):
@@ -661,7 +667,7 @@ class DeployChecker:
         spec = ctx.spec
         title = "AWS Lambda" if spec.platform == "aws" else "Yandex Cloud Functions"
         root_rel = _rel_folder(spec)
-        requirement = dists.suggested_requirement(top)
+        requirement = dists.suggested_requirement(top, ctx.env)
         manifest_name = (
             os.path.relpath(ctx.manifest.files[0], spec.root) if ctx.manifest.files else None
         )
@@ -674,8 +680,13 @@ class DeployChecker:
             doubt = " The code changes sys.path, so it may be found elsewhere (not checked)."
         elif ctx.undecided:
             names = ", ".join(sorted(ctx.undecided)[:3])
+            where = (
+                f"in the function's environment ({ctx.env.label})"
+                if ctx.env is not None
+                else "here, and no environment of the function was found to read"
+            )
             doubt = (
-                f" It may come as a dependency of {names} (not installed here, so what "
+                f" It may come as a dependency of {names} (not installed {where}, so what "
                 "it installs is unknown): could not decide."
             )
         severity = Severity.INFO if doubt else Severity.ERROR
@@ -777,7 +788,8 @@ class DeployState:
     (a module of its import closure, or its manifest)."""
 
     def __init__(self, sources: Sources) -> None:
-        self.checker = DeployChecker(sources)
+        self.environments = Environments()
+        self.checker = DeployChecker(sources, self.environments)
         self.results: dict[int, DeployResult] = {}
         # Set by the language server when runtime-interpreter-mismatch is asked for: its own
         # Python, the runner's last resort. Each declared runtime is compared with the
@@ -786,8 +798,16 @@ class DeployState:
         # only and kept per code root until the next full check. `check` leaves it None: its
         # output must not depend on the machine it runs on.
         self.local_python: tuple[int, int] | None = None
-        self.project_root: str | None = None  # where the runner looks for a venv up to
-        self._foreseen: dict[tuple[str, str], tuple[str, str, tuple[int, int] | None]] = {}
+
+    @property
+    def project_root(self) -> str | None:
+        """Where the runner looks for a venv up to (the workspace folder)."""
+        return self.environments.project_root
+
+    @project_root.setter
+    def project_root(self, root: str | None) -> None:
+        self.environments.project_root = root
+        self.environments.clear()
 
     def update(self, reports: list[Any], changed: str | None = None) -> set[str]:
         """Check the functions of `reports` (FunctionReport) that need it; returns the paths
@@ -795,7 +815,7 @@ class DeployState:
         touched: set[str] = set()
         alive: dict[int, DeployResult] = {}
         if changed is None:
-            self._foreseen.clear()  # a venv may have come or gone
+            self.environments.clear()  # a venv may have come or gone
         for report in reports:
             key = id(report.spec)
             old = self.results.get(key)
@@ -846,18 +866,7 @@ class DeployState:
         version = runtime_python(spec.runtime)
         if version is None:
             return None
-        key = (spec.root, spec.runtime)
-        chosen = self._foreseen.get(key)
-        if chosen is None:
-            from handlerlens.deploy.interpreter import foreseen
-
-            top = self.project_root or spec.root
-            try:
-                chosen = foreseen(top, spec.root, spec.runtime)
-            except OSError:
-                chosen = (sys.executable, "handlerlens", local)
-            self._foreseen[key] = chosen
-        python, source, here = chosen
+        python, source, here = self.environments.interpreter(spec.root, spec.runtime)
         if here is None or here == version:
             return None  # the runner's interpreter matches, or its version cannot be told
         where = (
