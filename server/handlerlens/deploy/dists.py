@@ -20,14 +20,24 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
-
-if TYPE_CHECKING:
-    from handlerlens.deploy.environment import Environment
+from typing import Protocol, TypeVar
 
 _T = TypeVar("_T")
+
+
+class Environment(Protocol):
+    """The distributions installed where the function runs (environment.py's)."""
+
+    dists: dict[str, str]  # canonical name → its metadata folder
+
+    def provides(self, top: str) -> frozenset[str]: ...
+
+    def requires(self, dist: str) -> frozenset[str] | None: ...
+
+    def spelled(self, dist: str) -> str: ...
+
 
 # Import name → distribution, where they differ (PyPI project pages).
 KNOWN_MISMATCHES: dict[str, str] = {
@@ -206,14 +216,20 @@ def _local_requires(dist: str) -> frozenset[str] | None:
 def _read_requires(dist: str) -> frozenset[str] | None:
     import importlib.metadata as md
 
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         requires = md.requires(dist)
     except md.PackageNotFoundError:
         return None
+    return required(requires or ())
+
+
+def required(requires: Iterable[str]) -> frozenset[str]:
+    """The distributions `Requires-Dist` lines name, but for those only an extra installs
+    (canonical names)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     out: set[str] = set()
-    for text in requires or ():
+    for text in requires:
         try:
             req = Requirement(text)
         except InvalidRequirement:

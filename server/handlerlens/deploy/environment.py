@@ -25,8 +25,8 @@ import os
 import re
 from typing import Any
 
-from handlerlens.deploy.dists import canonical
-from handlerlens.deploy.interpreter import foreseen
+from handlerlens.deploy.dists import canonical, required
+from handlerlens.deploy.interpreter import foreseen, pyvenv_cfg
 from handlerlens.project import parse_cache, probes
 
 _INFO = (".dist-info", ".egg-info")
@@ -51,10 +51,8 @@ def _lib_sites(prefix: str, version: tuple[int, int] | None) -> list[str]:
 
 
 def _venv_config(prefix: str) -> dict[str, str] | None:
-    try:
-        with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
+    text = pyvenv_cfg(prefix)
+    if text is None:
         return None
     config = {}
     for line in text.splitlines():
@@ -137,24 +135,13 @@ def _read_requires(info: str) -> tuple[str, tuple[str, ...]]:
     """(the name as its metadata spells it, what it requires without an extra, canonical)."""
     import importlib.metadata as md
 
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         dist = md.Distribution.at(info)
         name = dist.metadata["Name"] or ""
         requires = dist.requires or []
     except (OSError, ValueError, TypeError, UnicodeDecodeError):  # a damaged one: no claim
         return "", ()
-    out: set[str] = set()
-    for text in requires:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement:
-            continue
-        if req.marker is not None and re.search(r"\bextra\b", str(req.marker)):
-            continue  # only with an extra
-        out.add(canonical(req.name))
-    return name, tuple(sorted(out))
+    return name, tuple(sorted(required(requires)))
 
 
 # In memory: per folder, (stamp, what was read); per metadata folder, its name and requires.

@@ -76,12 +76,19 @@ def runtime_version(runtime: str | None) -> tuple[int, int] | None:
     return (3, int(rest))
 
 
-def _venv_version(prefix: str) -> tuple[int, int] | None:
-    """The version pyvenv.cfg records (`version = 3.11.2`, uv's `version_info = 3.12.1`)."""
+def pyvenv_cfg(prefix: str) -> str | None:
+    """The text of the virtual environment `prefix`'s pyvenv.cfg; None: it has none."""
     try:
         with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read()
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _venv_version(prefix: str) -> tuple[int, int] | None:
+    """The version pyvenv.cfg records (`version = 3.11.2`, uv's `version_info = 3.12.1`)."""
+    text = pyvenv_cfg(prefix)
+    if text is None:
         return None
     match = re.search(r"^\s*version(?:_info)?\s*=\s*3\.(\d+)", text, re.MULTILINE)
     return (3, int(match.group(1))) if match else None
