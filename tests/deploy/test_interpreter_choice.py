@@ -113,3 +113,33 @@ def test_invoke_finds_the_venv_at_the_project_root_above_the_code_root(tmp_path:
     )
     assert status == 2 and out == ""
     assert "handlerlens: --project-root is not a directory: nope" in err
+
+
+def test_handlerlens_test_runs_functions_on_the_venv_of_its_root(tmp_path: Path) -> None:
+    # `handlerlens test --root` starts one runner per function on its code root: the venv is
+    # looked for up to the root it was given, as `check`'s and the editor's lookups do.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / ".venv")],
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "where.py").write_text(
+        "import sys\n\ndef handler(event, context):\n    return {'prefix': sys.prefix}\n"
+    )
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: app/\n"
+        f"      Handler: where.handler\n      Runtime: python3.{sys.version_info[1]}\n"
+    )
+    for args in (["event", "new", "Orders"], ["test", "--update"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "handlerlens", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+    (expected,) = (tmp_path / ".handlerlens" / "events" / "Orders").glob("*.expected.json")
+    assert json.loads(expected.read_text()) == {"result": {"prefix": str(tmp_path / ".venv")}}

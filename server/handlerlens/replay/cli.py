@@ -284,6 +284,7 @@ def run_test(args: argparse.Namespace) -> int:
         )
     options = run.Options(
         python=args.python,
+        project_root=project.root,
         timeout=args.timeout,
         cold=args.cold,
         update=args.update,

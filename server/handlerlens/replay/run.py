@@ -44,6 +44,8 @@ LOG_LINES_SHOWN = 20
 @dataclass
 class Options:
     python: str | None = None
+    # The project's root (--root): the runner looks for the function's .venv up to it.
+    project_root: str | None = None
     timeout: float | None = None
     cold: bool = False
     update: bool = False
@@ -161,6 +163,7 @@ class _Runner:
             root=self.fn.spec.root,
             platform=None,
             python=self.options.python,
+            project_root=self.options.project_root,
             timeout=self.options.timeout,
             watch=False,
             # Nothing reloads here: the standby interpreter a runner keeps for a fast reload
