@@ -170,6 +170,15 @@ def _cached(what: str, folder: str, stamp: object, compute: Any) -> Any:
     return store.memo(parse_cache.key("site", what, folder), stamped)
 
 
+def _memo_folders(
+    memo: dict[tuple[str, object], Any], python: str, version: tuple[int, int] | None
+) -> list[str]:
+    key = ("site", (python, version))
+    if key not in memo:
+        memo[key] = site_folders(python, version)
+    return memo[key]  # type: ignore[no-any-return]
+
+
 class Environment:
     """The distributions installed in the site-packages folders of one interpreter."""
 
@@ -237,8 +246,10 @@ class Environments:
         self._foreseen: dict[tuple[str, str | None], tuple[str, str, tuple[int, int] | None]] = {}
         self._environments: dict[tuple[str, str | None], Environment | None] = {}
         self._by_python: dict[tuple[str, tuple[str, ...]], Environment] = {}
+        self._looked: dict[tuple[str, object], Any] = {}  # what `foreseen` looked at
 
     def clear(self) -> None:
+        self._looked.clear()
         self._foreseen.clear()
         self._environments.clear()
         self._by_python.clear()
@@ -253,7 +264,8 @@ class Environments:
             import sys
 
             try:
-                chosen = foreseen(self.project_root or code_root, code_root, runtime)
+                top = self.project_root or code_root
+                chosen = foreseen(top, code_root, runtime, self._looked)
             except OSError:
                 chosen = (sys.executable, "handlerlens", (sys.version_info[0], sys.version_info[1]))
             self._foreseen[key] = chosen
@@ -269,7 +281,7 @@ class Environments:
         python, source, version = self.interpreter(code_root, runtime)
         env = None
         if source != "handlerlens":
-            folders = site_folders(python, version)
+            folders = _memo_folders(self._looked, python, version)
             shared = (python, tuple(folders))  # many code roots, one venv
             env = self._by_python.get(shared)
             if folders and (env is None or not env.fresh()):
