@@ -222,3 +222,27 @@ def test_check_reads_the_venv_cold_and_warm(tmp_path: Path) -> None:
     warm = check()
     assert "zorblax" not in warm and "'blorp' is not in the deployment" in warm
     assert check() == warm
+
+
+def test_a_venv_whose_python_cannot_run_is_read_from_its_files(tmp_path: Path) -> None:
+    # The venv's interpreter leaves a file behind if it is ever run: it never is (the checks
+    # run on every edit); its version comes from pyvenv.cfg and its distributions from files.
+    from tests.deploy.test_interpreter_choice import fake_venv
+
+    project = tmp_path / "project"
+    project.mkdir()
+    sam(project, runtime="python3.9")
+    write(project, "app/app.py", "import zorblax\n\ndef handler(e, c):\n    return 1\n")
+    write(project, "app/requirements.txt", "acme-kit\n")
+    fake_venv(project, "3.9.18")
+    info = project / ".venv" / "lib" / "python3.9" / "site-packages" / "acme_kit-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kit\nVersion: 1.0\n")
+    (info / "RECORD").write_text("zorblax/__init__.py,,\nacme_kit-1.0.dist-info/METADATA,,\n")
+    assert deploy_problems(project) == []
+    assert not (project / "ran").exists()
+    info.rename(info.with_name("other-1.0.dist-info"))  # acme-kit gone: zorblax is unprovided
+    (problem,) = deploy_problems(project)
+    assert (problem.code, problem.severity) == ("import-not-packaged", Severity.INFO)
+    assert "(not installed in the function's environment (.venv/bin/python)" in problem.message
+    assert not (project / "ran").exists()
