@@ -20,7 +20,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # `typing` is not loaded for this: `invoke` imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 _VENVS = (".venv", "venv")
 
