@@ -58,7 +58,7 @@ class HandlerLensServer(LanguageServer):
         self.runners = RunnerManager(
             lambda method, params: self.protocol.notify(method, params),
             lambda: self.settings,
-            lambda path: self.workspace_for(path).root,
+            self.project_root_of,  # where a runner looks for the function's .venv up to
         )
 
     # -- transport ---------------------------------------------------------------------------
@@ -75,15 +75,20 @@ class HandlerLensServer(LanguageServer):
 
     def workspace_for(self, path: str) -> WorkspaceState:
         """The workspace whose root holds `path` (the deepest), creating one for loose files."""
-        best: WorkspaceState | None = None
-        for root, ws in self.workspaces.items():
-            if (path == root or path.startswith(root + os.sep)) and (
-                best is None or len(root) > len(best.root)
-            ):
-                best = ws
-        if best is None:
+        root = self.project_root_of(path)
+        if root is None:
             # A file outside every folder: its directory becomes a workspace of its own.
-            best = self.add_workspace(os.path.dirname(path))
+            return self.add_workspace(os.path.dirname(path))
+        return self.workspaces[root]
+
+    def project_root_of(self, path: str) -> str | None:
+        """The deepest workspace root holding `path`; None outside every one."""
+        best: str | None = None
+        for root in self.workspaces:
+            if (path == root or path.startswith(root + os.sep)) and (
+                best is None or len(root) > len(best)
+            ):
+                best = root
         return best
 
     def add_workspace(self, root: str) -> WorkspaceState:
