@@ -61,6 +61,7 @@ class WorkspaceState:
         self.event_problems: dict[str, list[Problem]] = {}
         # What deploy would reject (imports, runtime, environment), per function.
         self.deploy = DeployState(self.sources)
+        self.deploy.project_root = self.root  # the runner looks for a venv up to it, too
         self.discovered = False
         # HTTP routes of the declaring files (SAM, serverless.yml, API Gateway specs,
         # Terraform gateways) and the problems in them, read at each discovery.

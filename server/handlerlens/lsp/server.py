@@ -60,7 +60,9 @@ class HandlerLensServer(LanguageServer):
         self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
-            lambda method, params: self.protocol.notify(method, params), lambda: self.settings
+            lambda method, params: self.protocol.notify(method, params),
+            lambda: self.settings,
+            self.project_root_of,  # where a runner looks for the function's .venv up to
         )
 
     # -- transport ---------------------------------------------------------------------------
@@ -77,10 +79,20 @@ class HandlerLensServer(LanguageServer):
 
     def workspace_for(self, path: str) -> WorkspaceState:
         """The workspace whose root holds `path` (the deepest), creating one for loose files."""
-        best = self._owner(path)
-        if best is None:
+        root = self.project_root_of(path)
+        if root is None:
             # A file outside every folder: its directory becomes a workspace of its own.
-            best = self.add_workspace(os.path.dirname(path))
+            return self.add_workspace(os.path.dirname(path))
+        return self.workspaces[root]
+
+    def project_root_of(self, path: str) -> str | None:
+        """The deepest workspace root holding `path`; None outside every one."""
+        best: str | None = None
+        for root in self.workspaces:
+            if (path == root or path.startswith(root + os.sep)) and (
+                best is None or len(root) > len(best)
+            ):
+                best = root
         return best
 
     def add_workspace(self, root: str) -> WorkspaceState:
@@ -167,13 +179,8 @@ class HandlerLensServer(LanguageServer):
 
     def _owner(self, path: str) -> WorkspaceState | None:
         """The workspace whose root holds `path` (the deepest), if any (none is created)."""
-        best: WorkspaceState | None = None
-        for root, ws in self.workspaces.items():
-            if (path == root or path.startswith(root + os.sep)) and (
-                best is None or len(root) > len(best.root)
-            ):
-                best = ws
-        return best
+        root = self.project_root_of(path)
+        return None if root is None else self.workspaces[root]
 
     @property
     def lenses_refresh(self) -> bool:
