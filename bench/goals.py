@@ -1,4 +1,4 @@
-"""The numbers the issues name (#2–#5, #14, #17, #19, #20), checked against this run's figures."""
+"""The numbers the issues name (#2–#5, #14, #17, #19–#21), checked against this run's figures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from bench.deploy_bench import EDITS as DEPLOY_EDITS
 from bench.deploy_bench import RSS_KEY as DEPLOY_RSS
 from bench.deploy_bench import edit_subject
 from bench.lsp_bench import FLOOR_PYGLS
+from bench.lsp_start_bench import EXAMPLES as START_EXAMPLES
+from bench.lsp_start_bench import GENERATED as START_GENERATED
+from bench.lsp_start_bench import LATER_KEY as START_LATER
+from bench.lsp_start_bench import LENS_KEY as START_LENSES
+from bench.lsp_start_bench import PROBLEM_KEY as START_PROBLEM
 from bench.replay_bench import FLOOR_PYTEST, LAMBDA_LOCAL
 from bench.replay_bench import KEY as REPLAY
 from bench.runner_bench import FF_DEBUG_STAT, FLOOR_HTTP, FLOOR_IMPORT, FLOOR_RUNTIME
@@ -364,4 +369,52 @@ def evaluate(figures: list[Figure]) -> list[Goal]:
             None if mono_rss is None else (mono_rss.median or 0.0) <= 120,
         )
     )
+    # Issue 21: the first diagnostics and lenses after a folder is opened (the server's share:
+    # spawn to the answers, as bench/lsp_start_bench.py measures them).
+    for subject, where in ((START_EXAMPLES, "examples/"), (START_GENERATED, "200 functions")):
+        latency_goal(
+            21,
+            f"language server started on {where}: spawn → first problem published, median ≤ 2 s",
+            [START_PROBLEM],
+            2000.0,
+            float("inf"),
+            subject=subject,
+        )
+        latency_goal(
+            21,
+            f"language server started on {where}: didOpen → lenses, median ≤ 500 ms",
+            [START_LENSES],
+            500.0,
+            float("inf"),
+            subject=subject,
+        )
+    for subject, where in ((START_EXAMPLES, "examples/"), (START_GENERATED, "200 functions")):
+        latency_goal(
+            21,
+            f"language server, {where} read: a file opened → lenses, median ≤ 500 ms",
+            [START_LATER],
+            500.0,
+            float("inf"),
+            subject=subject,
+        )
+    spawn = by_key.get("lsp-spawn")
+    mine = spawn.row(HL) if spawn else None
+    peers = [
+        r
+        for r in (spawn.rows if spawn else [])
+        if r.subject not in (HL, FLOOR_PYGLS) and r.median is not None
+    ]
+    text = "spawn → `initialize` ≤ the fastest peer language server in the same run"
+    if mine is None or mine.median is None or not peers:
+        goals.append(Goal(21, text, "—", None))
+    else:
+        fastest = min(peers, key=lambda r: r.median or 0.0)
+        goals.append(
+            Goal(
+                21,
+                text,
+                f"{_fmt(mine.median)} vs {fastest.subject} {_fmt(fastest.median)}",
+                mine.median <= (fastest.median or 0.0),
+            )
+        )
     return goals

@@ -1,4 +1,5 @@
-"""Language-server figures: spawn → initialize, edit → diagnostics, completion, RSS.
+"""Language-server figures: spawn → initialize, start → first diagnostics and lenses (issue
+#21, bench/lsp_start_bench.py), edit → diagnostics, completion, RSS.
 
 Each server gets the same workspace (the generated 2,000-line module, declared as a Yandex
 function in pyproject.toml), the same client, the same edits at the same positions.
@@ -17,6 +18,7 @@ from typing import Any
 
 from bench.lsp_client import LspClient, LspError, diagnostic_key
 from bench.lsp_document import Document
+from bench.lsp_start_bench import start_figures
 from bench.procs import VENV_PY, Budget, Subject, language_servers, rss_mib, wall_time
 from bench.pure_completion import pure_rows
 from bench.stats import Figure, Row
@@ -49,6 +51,7 @@ class LspReps:
     """Repetitions per figure."""
 
     spawn: int = 15
+    start: int = 8  # language server starts per folder (bench/lsp_start_bench.py)
     edit: int = 20
     warm: int = 60
     after_edit: int = 40
@@ -321,6 +324,8 @@ async def run_lsp(workdir: Path, reps: LspReps, log: Callable[[str], None]) -> l
     module = make_module()
     figures = [await spawn_figure(workdir, module, reps.spawn)]
     log(f"  spawn → initialize: done ({len(figures[0].rows)} subjects)")
+    figures += await start_figures(workdir / "start", reps.start)
+    log("  start → first diagnostics and lenses: done")
     sessions: list[SessionResult] = []
     for subject in language_servers():
         started = time.perf_counter()
@@ -332,8 +337,9 @@ async def run_lsp(workdir: Path, reps: LspReps, log: Callable[[str], None]) -> l
         log(f"  session {subject.name}: {time.perf_counter() - started:.0f} s")
     pure = {site.label: pure_rows(module, site.text, reps.warm, reps.after_edit) for site in SITES}
     figures += _session_figures(sessions, pure)
-    with contextlib.suppress(OSError):
-        shutil.rmtree(workdir / "spawn")
+    for scratch in ("spawn", "start"):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(workdir / scratch)
     return figures
 
 

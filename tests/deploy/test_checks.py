@@ -494,8 +494,9 @@ def test_scan_and_requirements_never_raise() -> None:
     """Any text: a scan or a requirements file, never an exception."""
     import random
 
+    from handlerlens.deploy.grammar import older_grammar_error
     from handlerlens.deploy.manifest import Manifest, read_requirements
-    from handlerlens.deploy.scan import older_grammar_error, scan_file
+    from handlerlens.deploy.scan import scan_file
 
     rng = random.Random(19)
     pieces = [

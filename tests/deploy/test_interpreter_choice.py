@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,3 +68,78 @@ def test_python_in_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.handlerlens]\npython = "./mypy-wrapper"\n')
     assert foreseen(str(tmp_path), str(tmp_path), "python3.12")[2] is None
     assert not (tmp_path / "ran").exists()
+
+
+def _invoke(*args: str, cwd: Path) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "handlerlens", "invoke", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_invoke_finds_the_venv_at_the_project_root_above_the_code_root(tmp_path: Path) -> None:
+    # A real venv at the workspace root, the function in app/: `invoke --root app` alone stays
+    # in the code root; with --project-root (what the editor's runner passes: its workspace
+    # folder) it runs the function on that venv, the interpreter `foreseen` names for
+    # runtime-interpreter-mismatch.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / ".venv")],
+        check=True,
+        capture_output=True,
+    )
+    code = tmp_path / "app"
+    code.mkdir()
+    (code / "main.py").write_text(
+        "import sys\n\ndef handler(event, context):\n    return {'prefix': sys.prefix}\n"
+    )
+    here = f"python3.{sys.version_info[1]}"
+    status, out, err = _invoke("main.handler", "--root", "app", "--platform", "aws", cwd=tmp_path)
+    assert status == 0, err
+    assert json.loads(out)["prefix"] != str(tmp_path / ".venv")
+    status, out, err = _invoke(
+        "main.handler", "--root", "app", "--project-root", ".", "--platform", "aws", cwd=tmp_path
+    )
+    assert status == 0, err
+    assert json.loads(out) == {"prefix": str(tmp_path / ".venv")}
+    python = str(tmp_path / ".venv" / "bin" / "python")
+    assert foreseen(str(tmp_path), str(code), here)[:2] == (python, "venv")
+    # Bad input: said, nothing run.
+    status, out, err = _invoke(
+        "main.handler", "--root", "app", "--project-root", "nope", cwd=tmp_path
+    )
+    assert status == 2 and out == ""
+    assert "handlerlens: --project-root is not a directory: nope" in err
+
+
+def test_handlerlens_test_runs_functions_on_the_venv_of_its_root(tmp_path: Path) -> None:
+    # `handlerlens test --root` starts one runner per function on its code root: the venv is
+    # looked for up to the root it was given, as `check`'s and the editor's lookups do.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / ".venv")],
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "where.py").write_text(
+        "import sys\n\ndef handler(event, context):\n    return {'prefix': sys.prefix}\n"
+    )
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: app/\n"
+        f"      Handler: where.handler\n      Runtime: python3.{sys.version_info[1]}\n"
+    )
+    for args in (["event", "new", "Orders"], ["test", "--update"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "handlerlens", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+    (expected,) = (tmp_path / ".handlerlens" / "events" / "Orders").glob("*.expected.json")
+    assert json.loads(expected.read_text()) == {"result": {"prefix": str(tmp_path / ".venv")}}

@@ -300,3 +300,53 @@ async def test_a_requirement_line_pip_rejects_in_the_editor(tmp_path: Path) -> N
         assert (diag.range.start.line, diag.range.start.character) == (1, 0)
         assert diag.range.end.character == len("flask=2.0")
         assert "ERROR: Invalid requirement: 'flask=2.0'" in diag.message
+
+
+def _real_venv(folder: Path) -> Path:
+    """A real virtual environment (`python -m venv`, no pip): its interpreter runs functions."""
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(folder / ".venv")],
+        check=True,
+        capture_output=True,
+    )
+    return folder / ".venv" / "bin" / "python"
+
+
+async def test_the_editors_runner_and_the_diagnostic_find_the_same_venv(tmp_path: Path) -> None:
+    # The venv sits at the workspace root, above the code root app/: the Run lens's runner
+    # (started on the code root) runs the function with it, and runtime-interpreter-mismatch
+    # names that same interpreter (one lookup: deploy/interpreter.py, up to the workspace).
+    from tests.lsp.test_run_command import _execute
+
+    python = _real_venv(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "template.yaml").write_text(
+        TEMPLATE.replace("python3.13", "python3.9").replace("app.handler", "where.handler")
+    )
+    code = "import sys\n\ndef handler(event, context):\n    return {'prefix': sys.prefix}\n"
+    (tmp_path / "app" / "where.py").write_text(code)
+    here = "{}.{}".format(*sys.version_info[:2])
+    states: list[object] = []
+    options = {"settings": {"handlerlens": {"interpreterMismatch": True}}}
+    async with running_server(tmp_path, options=options) as client:
+        client.feature("handlerlens/runnerState")(lambda params: states.append(params))
+        diags = await wait_for_diagnostics(
+            client, tmp_path / "app" / "where.py", lambda d: bool(_mismatches(d))
+        )
+        (diag,) = _mismatches(diags)
+        assert diag.message.startswith(
+            f"Runs here on Python {here} ({python}: the project's virtual environment), "
+            "deployed on python3.9"
+        ), diag.message
+        functions = await _execute(client, "handlerlens.server.listFunctions", {})
+        (ref,) = [f for f in functions if f["name"] == "Orders"]
+        assert ref["root"] == str(tmp_path / "app")
+        result = await _execute(client, "handlerlens.server.run", {"function": ref, "event": {}})
+    assert result["functionError"] is False, result
+    assert result["json"] == {"prefix": str(tmp_path / ".venv")}
+    (running,) = [s for s in states if getattr(s, "state", None) == "running"]
+    interpreter = getattr(running, "interpreter", None)
+    assert interpreter is not None, str(running)
+    assert (interpreter.path, interpreter.source) == (str(python), "venv")

@@ -231,3 +231,84 @@ def test_served_text_mode_init_report_phases(tmp_path: Path):
         assert log[at + 1].startswith("START RequestId: ")
     finally:
         runner.stop()
+
+
+# Init past Lambda's 10 s on-demand limit (PLATFORMS.md §12.4, DG
+# lambda-runtime-environment.html "Init phase": "limited to 10 s. If it does not finish, Lambda
+# retries Init at the first invoke, under the function's timeout"). The runner does not run
+# init twice: the late init stands for the retry, and its time counts in the call's timeout.
+SLOW_INIT = """\
+import time
+
+time.sleep({init})
+
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {{"left_ms": context.get_remaining_time_in_millis()}}
+"""
+
+
+def _slow(tmp_path: Path, init: float) -> Path:
+    (tmp_path / "app.py").write_text(SLOW_INIT.format(init=init))
+    return tmp_path
+
+
+def _init_reports(log: list[str]) -> list[tuple[str | Any, ...]]:
+    found = [INIT_REPORT.match(line) for line in log if line.startswith("INIT_REPORT")]
+    assert all(found), log
+    return [m.groups() for m in found if m is not None]
+
+
+def test_invoke_an_init_past_the_limit_counts_in_the_timeout(tmp_path: Path):
+    root = _slow(tmp_path, 10.5)
+    done = _invoke(root, "app.handler", "--platform", "aws", "--timeout", "15")
+    log = done.stderr.decode().splitlines()
+    assert done.returncode == 0, log
+    # The init phase's timeout at its limit, then the call (with init's time in it) succeeds.
+    assert _init_reports(log) == [("init", "timeout", None)], log
+    assert "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout" in log
+    assert any("past Lambda's 10 s init limit" in line for line in log), log
+    left = json.loads(done.stdout)["left_ms"]
+    assert 3000 < left < 15000 - 10500 + 200, left  # 15 s less the ~10.5 s init
+    report = next(line for line in log if line.startswith("REPORT RequestId: "))
+    duration = float(re.search(r"\tDuration: ([\d.]+) ms", report).group(1))  # type: ignore[union-attr]
+    assert duration >= 10500, report  # the retried init is inside the invocation
+
+
+def test_invoke_an_init_past_the_limit_and_the_timeout_times_out(tmp_path: Path):
+    root = _slow(tmp_path, 30)
+    done = _invoke(root, "app.handler", "--platform", "aws", "--timeout", "3")
+    log = done.stderr.decode().splitlines()
+    assert done.returncode == 1, log
+    # Lambda: 10 s of init phase, then the retry inside the invoke, cut at the 3 s timeout.
+    assert _init_reports(log) == [("init", "timeout", None), ("invoke", "timeout", None)], log
+    assert "INIT_REPORT Init Duration: 3000.00 ms\tPhase: invoke\tStatus: timeout" in log
+    at = next(i for i, line in enumerate(log) if "Phase: invoke" in line)
+    assert log[at + 1].startswith("START RequestId: ")
+    assert "Task timed out after 3.00 seconds" in done.stderr.decode()
+    assert json.loads(done.stdout)["errorType"] == "Sandbox.Timedout"
+
+
+def test_served_init_past_the_limit_leaves_the_first_call_the_rest(tmp_path: Path):
+    root = _slow(tmp_path, 10.5)
+    runner = Runner(["app.handler", "--platform", "aws", "--timeout", "15", "--no-watch"], root)
+    try:
+        ahead = runner.wait_for(
+            lambda e: e["event"] == "log" and e["line"].startswith("INIT_REPORT"), timeout=40
+        )
+        assert INIT_REPORT.match(ahead["line"]).groups() == ("init", "timeout", None)  # type: ignore[union-attr]
+        # 15 s less the 10.5 s init: a handler sleeping 5 s times out, as the retried init
+        # plus the handler would deployed.
+        status, _, body = runner.request(
+            "POST", "/2015-03-31/functions/function/invocations", b'{"sleep": 5}'
+        )
+        assert status == 200 and b"Task timed out after 15.00 seconds" in body, body
+        # The timeout ended that instance, as it ends Lambda's execution environment: the
+        # next call is a cold start again, with the same rest of its timeout.
+        status, _, body = runner.request(
+            "POST", "/2015-03-31/functions/function/invocations", b"{}"
+        )
+        assert status == 200 and 3000 < json.loads(body)["left_ms"] < 4700, body
+    finally:
+        runner.stop()

@@ -27,9 +27,16 @@ def test_one_rule_for_a_calls_time():
     assert call_timeout("yandex", 3.0, 1.25, debug=True) == 3.0
     assert call_timeout("yandex", 3.0, 4.0) < 0  # init used it all: times out unrun
     assert call_timeout("yandex", 3.0, in_init=True) == 3.0
-    # AWS: init runs before the call's clock, under a limit of its own.
+    # AWS: init runs before the call's clock, under a limit of its own (10 s on demand); an
+    # init past it is what Lambda runs again inside the call, so the call's timeout counts it.
+    assert AWS_INIT_LIMIT_S == 10.0
     assert call_timeout("aws", 3.0, 1.25) == 3.0
-    assert call_timeout("aws", 3.0, in_init=True) == AWS_INIT_LIMIT_S + 3.0
+    assert call_timeout("aws", 15.0, 10.5) == pytest.approx(4.5)
+    assert call_timeout("aws", 15.0, 10.5, debug=True) == 15.0
+    assert call_timeout("aws", 3.0, in_init=True) == AWS_INIT_LIMIT_S  # the later of the two
+    assert call_timeout("aws", 15.0, in_init=True) == 15.0
+    assert failures_for("aws").init_late(10.5) and not failures_for("aws").init_late(9.9)
+    assert not failures_for("yandex").init_late(30.0)
     assert failures_for("yandex").counts_init and not failures_for("aws").counts_init
 
 

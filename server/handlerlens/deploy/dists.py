@@ -1,9 +1,12 @@
 """Which distribution provides an import name, and what a distribution installs with it.
 
-Read from the metadata of the interpreter HandlerLens runs on (`importlib.metadata`: the
-installed distributions' RECORD / top_level.txt and Requires-Dist; nothing is imported), plus a
-small table of the usual mismatches between import and distribution names for packages that
-are not installed here.
+Read from the function's own environment (environment.py: the site-packages of the interpreter
+the runner will run it on) for every distribution installed there; for the others, from the
+metadata of the interpreter HandlerLens runs on (`importlib.metadata`: the installed
+distributions' RECORD / top_level.txt and Requires-Dist; nothing is imported) — what it knows of
+a distribution the function's environment lacks (a requirement not installed in the venv) is
+still about that distribution — plus a small table of the usual mismatches between import and
+distribution names for packages installed in neither.
 
 Reading that metadata is slow (every distribution's RECORD for the import map, an email parse
 of METADATA per Requires-Dist): in `check`, what was read is kept in the parse cache with the
@@ -17,11 +20,24 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 _T = TypeVar("_T")
+
+
+class Environment(Protocol):
+    """The distributions installed where the function runs (environment.py's)."""
+
+    dists: dict[str, str]  # canonical name → its metadata folder
+
+    def provides(self, top: str) -> frozenset[str]: ...
+
+    def requires(self, dist: str) -> frozenset[str] | None: ...
+
+    def spelled(self, dist: str) -> str: ...
+
 
 # Import name → distribution, where they differ (PyPI project pages).
 KNOWN_MISMATCHES: dict[str, str] = {
@@ -200,14 +216,20 @@ def _local_requires(dist: str) -> frozenset[str] | None:
 def _read_requires(dist: str) -> frozenset[str] | None:
     import importlib.metadata as md
 
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         requires = md.requires(dist)
     except md.PackageNotFoundError:
         return None
+    return required(requires or ())
+
+
+def required(requires: Iterable[str]) -> frozenset[str]:
+    """The distributions `Requires-Dist` lines name, but for those only an extra installs
+    (canonical names)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     out: set[str] = set()
-    for text in requires or ():
+    for text in requires:
         try:
             req = Requirement(text)
         except InvalidRequirement:
@@ -228,9 +250,18 @@ def known_dists_for_import(top: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def dists_for_import(top: str) -> frozenset[str]:
-    """Distributions that may provide the top-level import `top` (canonical names)."""
-    return known_dists_for_import(top) | local_import_map().get(top, frozenset())
+def dists_for_import(top: str, env: Environment | None = None) -> frozenset[str]:
+    """Distributions that may provide the top-level import `top` (canonical names): those of
+    the function's environment `env` that install it, and those installed where HandlerLens
+    runs and not in `env` that do."""
+    local = local_import_map().get(top, frozenset())
+    if env is None:
+        return known_dists_for_import(top) | local
+    return (
+        known_dists_for_import(top)
+        | env.provides(top)
+        | frozenset(d for d in local if d not in env.dists)
+    )
 
 
 def _tokens(name: str) -> frozenset[str]:
@@ -250,9 +281,10 @@ def may_provide(top: str, dist: str) -> bool:
     return len(plain) >= 3 and (squashed.startswith(plain) or squashed.endswith(plain))
 
 
-def closure(dists: set[str]) -> tuple[set[str], set[str]]:
+def closure(dists: set[str], env: Environment | None = None) -> tuple[set[str], set[str]]:
     """Every distribution installing `dists` brings (themselves included), and those of them
-    whose dependencies are unknown here (not installed, not in the table)."""
+    whose dependencies are unknown (installed neither in the function's environment `env` nor
+    here, not in the table)."""
     seen: set[str] = set()
     unknown: set[str] = set()
     todo = list(dists)
@@ -261,7 +293,9 @@ def closure(dists: set[str]) -> tuple[set[str], set[str]]:
         if dist in seen:
             continue
         seen.add(dist)
-        requires = _local_requires(dist)
+        requires = env.requires(dist) if env is not None else None
+        if requires is None:
+            requires = _local_requires(dist)
         if requires is None:
             requires = frozenset() if dist in KNOWN_LEAVES else KNOWN_REQUIRES.get(dist)
         if requires is None:
@@ -271,9 +305,18 @@ def closure(dists: set[str]) -> tuple[set[str], set[str]]:
     return seen, unknown
 
 
+def suggested_requirement(top: str, env: Environment | None = None) -> str:
+    """The distribution name to add to a manifest for import `top`: the one of the function's
+    environment that installs it, else the one installed here, else the table's."""
+    if env is not None:
+        installed = sorted(env.provides(top))
+        if len(installed) == 1:
+            return env.spelled(installed[0])
+    return _suggested_here(top)
+
+
 @cache
-def suggested_requirement(top: str) -> str:
-    """The distribution name to add to a manifest for import `top`."""
+def _suggested_here(top: str) -> str:
     local = sorted(local_import_map().get(top, frozenset()))
     if len(local) == 1:
         return _from_environment(f"name {local[0]}", lambda: _read_name(local[0]))

@@ -21,6 +21,10 @@ import os
 import re
 import sys
 
+TYPE_CHECKING = False  # `typing` is not loaded for this: `invoke` imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
 _VENVS = (".venv", "venv")
 
 
@@ -76,12 +80,19 @@ def runtime_version(runtime: str | None) -> tuple[int, int] | None:
     return (3, int(rest))
 
 
-def _venv_version(prefix: str) -> tuple[int, int] | None:
-    """The version pyvenv.cfg records (`version = 3.11.2`, uv's `version_info = 3.12.1`)."""
+def pyvenv_cfg(prefix: str) -> str | None:
+    """The text of the virtual environment `prefix`'s pyvenv.cfg; None: it has none."""
     try:
         with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read()
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _venv_version(prefix: str) -> tuple[int, int] | None:
+    """The version pyvenv.cfg records (`version = 3.11.2`, uv's `version_info = 3.12.1`)."""
+    text = pyvenv_cfg(prefix)
+    if text is None:
         return None
     match = re.search(r"^\s*version(?:_info)?\s*=\s*3\.(\d+)", text, re.MULTILINE)
     return (3, int(match.group(1))) if match else None
@@ -160,6 +171,11 @@ def _runtime_python(version: tuple[int, int]) -> str | None:
     return None
 
 
+def _other_runtime_python(version: tuple[int, int]) -> str | None:
+    found = _runtime_python(version)
+    return None if found is None or _is_current(found) else found
+
+
 def _given(path: str, flag: str, base: str, runtime: tuple[int, int] | None) -> Choice:
     given = path
     who = f"--python {given}" if flag == "--python" else flag
@@ -221,8 +237,27 @@ def pyproject_python(root: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _memo(memo: dict[tuple[str, object], Any] | None, key: tuple[str, object], compute: Any) -> Any:
+    """`compute()`, kept in `memo` under `key` (when there is a memo)."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _folder_venv(folder: str) -> tuple[str, tuple[int, int] | None] | None:
+    for name in _VENVS:
+        python = _venv_python(os.path.join(folder, name))
+        if python is not None:
+            return python, _venv_version(os.path.join(folder, name))
+    return None
+
+
 def _project_venv(
-    project_root: str, code_roots: list[str]
+    project_root: str,
+    code_roots: list[str],
+    memo: dict[tuple[str, object], Any] | None = None,
 ) -> tuple[str, tuple[int, int] | None] | None:
     """The interpreter of the first `.venv`/`venv` in a code root or a folder above it up to
     `project_root`, with the version its pyvenv.cfg records (None: it records none)."""
@@ -233,10 +268,9 @@ def _project_venv(
         while True:
             if folder not in seen:
                 seen.add(folder)
-                for name in _VENVS:
-                    python = _venv_python(os.path.join(folder, name))
-                    if python is not None:
-                        return python, _venv_version(os.path.join(folder, name))
+                found = _memo(memo, ("venv", folder), lambda f=folder: _folder_venv(f))
+                if found is not None:
+                    return found  # type: ignore[no-any-return]
             parent = os.path.dirname(folder)
             inside = folder == top or not (folder + os.sep).startswith(top + os.sep)
             if inside or parent == folder:
@@ -262,26 +296,31 @@ def _named_version(path: str) -> tuple[int, int] | None:
 
 
 def foreseen(
-    project_root: str, code_root: str, runtime: str | None
+    project_root: str,
+    code_root: str,
+    runtime: str | None,
+    memo: dict[tuple[str, object], Any] | None = None,
 ) -> tuple[str, str, tuple[int, int] | None]:
     """(path, source, version) of the interpreter `choose` would pick, with no --python, for
     one function: told from files only (pyvenv.cfg, names on PATH), never by running one, for
-    the language server's runtime-interpreter-mismatch. Version None: it cannot be told so."""
+    the language server's runtime-interpreter-mismatch and the function's environment. Version
+    None: it cannot be told so. `memo` keeps what was looked at for the next functions (one
+    check of many code roots: the same parents, runtimes and pyproject.toml)."""
     wanted = runtime_version(runtime)
-    configured = pyproject_python(project_root)
+    configured = _memo(memo, ("pyproject", project_root), lambda: pyproject_python(project_root))
     if configured:
         if os.sep not in configured and not configured.startswith("~"):
             path = _which(configured, os.environ) or configured
         else:
             path = os.path.join(project_root, os.path.expanduser(configured))
         return os.path.abspath(path), "pyproject.toml", _named_version(path)
-    venv = _project_venv(project_root, [code_root])
+    venv = _project_venv(project_root, [code_root], memo)
     if venv is not None:
         return venv[0], "venv", venv[1]
     current = (sys.version_info[0], sys.version_info[1])
     if wanted is not None and wanted != current:
-        found = _runtime_python(wanted)
-        if found is not None and not _is_current(found):
+        found = _memo(memo, ("runtime", wanted), lambda: _other_runtime_python(wanted))
+        if found is not None:
             return found, "runtime", wanted
     return sys.executable, "handlerlens", current
 

@@ -61,6 +61,7 @@ class WorkspaceState:
         self.event_problems: dict[str, list[Problem]] = {}
         # What deploy would reject (imports, runtime, environment), per function.
         self.deploy = DeployState(self.sources)
+        self.deploy.project_root = self.root  # the runner looks for a venv up to it, too
         self.discovered = False
         # HTTP routes of the declaring files (SAM, serverless.yml, API Gateway specs,
         # Terraform gateways) and the problems in them, read at each discovery.
@@ -84,19 +85,41 @@ class WorkspaceState:
 
     def discover(self) -> None:
         """Re-read every declaring file (and the heuristic) from scratch, then validate."""
+        self._take(self._discover())
+        self.discovered = True
+        self.read_routes()
+        self.validate_all()
+
+    def discover_near(self, paths: list[str]) -> None:
+        """A first look for the files an editor has open, while `discover` is still to come:
+        the declaring files in their folders and above (`project.discover(near=…)`), and only
+        the functions whose handler module is one of `paths` validated. Leaves `discovered`
+        False; its problems are right for `paths` as far as those declaring files tell."""
+        self._take(self._discover(paths))
+        wanted = set(paths)
+        self.reports = [
+            validate_function(spec, self.sources)
+            for spec in self.functions
+            if not wanted.isdisjoint(_module_files(spec))
+        ]
+        self.event_problems = {}
+        self._check_events({r.target.path for r in self.reports if r.target and r.target.path})
+        self.deploy.update(self.reports)
+
+    def _discover(self, near: list[str] | None = None) -> ProjectModel:
         setting = self.platform_setting if self.platform_setting in ("yandex", "aws") else None
-        self.model = project.discover(
-            self.root, platform_setting=setting, overlays=self.sources.overlays
+        return project.discover(
+            self.root, platform_setting=setting, overlays=self.sources.overlays, near=near
         )
+
+    def _take(self, model: ProjectModel) -> None:
+        self.model = model
         self.declared = [f for f in self.model.functions if f.declared_by != "heuristic"]
         self.heuristic = defaultdict(list)
         for spec in self.model.functions:
             if spec.declared_by == "heuristic":
                 self.heuristic[_heuristic_file(spec)].append(spec)
         self.heuristic = dict(self.heuristic)
-        self.discovered = True
-        self.read_routes()
-        self.validate_all()
 
     def read_routes(self) -> None:
         """The routes of every declaring file and gateway spec, with their problems
@@ -226,6 +249,13 @@ class WorkspaceState:
         """Change the platform setting; functions whose file does not say follow it."""
         self.platform_setting = platform_setting
         self.discover()
+
+
+def _module_files(spec: FunctionSpec) -> tuple[str, str]:
+    """Where the handler module of `spec` is, before resolving it: `a/b.py` or
+    `a/b/__init__.py` under the code root."""
+    module = os.path.join(spec.root, spec.entry.rpartition(".")[0].replace(".", os.sep))
+    return os.path.normpath(module + ".py"), os.path.join(os.path.normpath(module), "__init__.py")
 
 
 def _heuristic_file(spec: FunctionSpec) -> str:

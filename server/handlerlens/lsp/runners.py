@@ -35,8 +35,11 @@ class ManagedRunner:
 class RunnerManager:
     """Start, reuse and stop runners; forward their status to `notify(method, params)`."""
 
-    def __init__(self, notify: Any, settings: Any = None) -> None:
+    def __init__(self, notify: Any, settings: Any = None, project_root_of: Any = None) -> None:
         self.notify = notify
+        # The workspace folder holding a code root: the runner looks for the function's
+        # interpreter (a .venv) up to it, as runtime-interpreter-mismatch does.
+        self.project_root_of = project_root_of
         # Returns the server's current Settings (runner port and timeout), read at each start.
         self.settings = settings
         self.runners: dict[tuple[str, str], ManagedRunner] = {}
@@ -81,6 +84,7 @@ class RunnerManager:
                     debug=debug,
                     port=port,
                     timeout=current_settings.runner_timeout if current_settings else None,
+                    project_root=self.project_root_of(spec.root) if self.project_root_of else None,
                 )
 
             moved = ""

@@ -54,9 +54,15 @@ class HandlerLensServer(LanguageServer):
         # The walk's notes last logged per workspace: said once, again only when they change.
         self._noted: dict[str, list[str]] = {}
         self.ready = asyncio.Event()
+        # Until the workspace is read (`ready`): a first look at the open Python files, from
+        # the declaring files near them (WorkspaceState.discover_near), for their lenses.
+        self.first_look: dict[str, WorkspaceState] = {}
+        self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
-            lambda method, params: self.protocol.notify(method, params), lambda: self.settings
+            lambda method, params: self.protocol.notify(method, params),
+            lambda: self.settings,
+            self.project_root_of,  # where a runner looks for the function's .venv up to
         )
 
     # -- transport ---------------------------------------------------------------------------
@@ -73,15 +79,20 @@ class HandlerLensServer(LanguageServer):
 
     def workspace_for(self, path: str) -> WorkspaceState:
         """The workspace whose root holds `path` (the deepest), creating one for loose files."""
-        best: WorkspaceState | None = None
-        for root, ws in self.workspaces.items():
-            if (path == root or path.startswith(root + os.sep)) and (
-                best is None or len(root) > len(best.root)
-            ):
-                best = ws
-        if best is None:
+        root = self.project_root_of(path)
+        if root is None:
             # A file outside every folder: its directory becomes a workspace of its own.
-            best = self.add_workspace(os.path.dirname(path))
+            return self.add_workspace(os.path.dirname(path))
+        return self.workspaces[root]
+
+    def project_root_of(self, path: str) -> str | None:
+        """The deepest workspace root holding `path`; None outside every one."""
+        best: str | None = None
+        for root in self.workspaces:
+            if (path == root or path.startswith(root + os.sep)) and (
+                best is None or len(root) > len(best)
+            ):
+                best = root
         return best
 
     def add_workspace(self, root: str) -> WorkspaceState:
@@ -124,12 +135,52 @@ class HandlerLensServer(LanguageServer):
             return None
 
     async def discover_all(self) -> None:
-        """(Re)discover every workspace and publish all problems."""
+        """(Re)discover every workspace and publish all problems; the open Python files of a
+        workspace not read yet get their problems and lenses first (`look_first`)."""
+        for ws in list(self.workspaces.values()):
+            if not ws.discovered:
+                await self.look_first(ws)
         for ws in list(self.workspaces.values()):
             await self.discover(ws)
+        self.first_look.clear()
         self.publish_all()
         self.ready.set()
         self.lens_refresh()  # lenses asked for while the workspace was read came back empty
+
+    async def look_first(self, ws: WorkspaceState) -> None:
+        """Publish the problems of the Python files open in `ws` from the declaring files in
+        their folders and above, before the whole workspace is read (issue #21: the first
+        diagnostics and lenses in an opened folder). What needs the rest of the workspace
+        comes with `publish_all` once it is read: a second publish, only if it differs."""
+        from handlerlens.engine.workspace import WorkspaceState
+
+        paths = [
+            p
+            for p in self.sources.overlays
+            if p.endswith(".py") and p not in self.first_look and self._owner(p) is ws
+        ]
+        if not paths:
+            return
+        early = WorkspaceState(ws.root, platform_setting=ws.platform_setting, sources=self.sources)
+        early.deploy.local_python = ws.deploy.local_python
+        early.deploy.project_root = ws.deploy.project_root
+
+        def look() -> dict[str, list[Problem]]:
+            early.discover_near(paths)
+            return early.problems_by_path()
+
+        problems = await self.run_analysis(look)
+        if problems is None or self.ready.is_set():
+            return
+        for path in paths:
+            self.first_look[path] = early
+            self.publish(path, problems.get(path, []))
+        self.lens_refresh()
+
+    def _owner(self, path: str) -> WorkspaceState | None:
+        """The workspace whose root holds `path` (the deepest), if any (none is created)."""
+        root = self.project_root_of(path)
+        return None if root is None else self.workspaces[root]
 
     @property
     def lenses_refresh(self) -> bool:

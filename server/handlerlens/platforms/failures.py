@@ -18,9 +18,10 @@ TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
 if TYPE_CHECKING:
     from typing import Any
 
-# AWS runs init before the invocation's clock starts; how long we let it take (on top of the
-# call's own timeout) before the call is timed out.
-AWS_INIT_LIMIT_S = 30.0
+# AWS runs init before the invocation's clock starts, limited to 10 s on demand; an init that
+# does not finish in them is run again inside the first invocation, under the function's
+# timeout (PLATFORMS.md §12.4: lambda-runtime-environment.html, "Init phase").
+AWS_INIT_LIMIT_S = 10.0
 
 
 class Failures:
@@ -42,6 +43,11 @@ class Failures:
     ) -> float:
         """Seconds the call may run from now (see call_timeout())."""
         raise NotImplementedError
+
+    def init_late(self, init_s: float, *, debug: bool = False) -> bool:
+        """Whether an init that took `init_s` ran past the platform's init limit (AWS: it
+        is then run again inside the first call, whose timeout and Duration count it)."""
+        return False
 
     def timeout(
         self, request_id: str, timeout_s: float, source: str, init_s: float, now: float
@@ -123,11 +129,23 @@ class AwsFailures(Failures):
 
     platform = "aws"
 
+    # An init that ran past AWS_INIT_LIMIT_S stands for the one Lambda then runs again inside
+    # the first invocation: it is not run twice here, but its time counts in that call's
+    # timeout and Duration, as the retry's does (PLATFORMS.md §12.4).
+    init_limit_s: float | None = AWS_INIT_LIMIT_S
+
     def call_timeout(
         self, timeout_s: float, init_s: float = 0.0, *, debug: bool = False, in_init: bool = False
     ) -> float:
-        # Init runs before the call's clock starts, under its own limit.
-        return AWS_INIT_LIMIT_S + timeout_s - init_s if in_init else timeout_s
+        if in_init:
+            # Its 10 s, else (run again inside the call) the call's timeout.
+            return max(AWS_INIT_LIMIT_S, timeout_s) - init_s
+        if debug or init_s <= AWS_INIT_LIMIT_S:
+            return timeout_s  # init ran before the call's clock started
+        return timeout_s - init_s
+
+    def init_late(self, init_s: float, *, debug: bool = False) -> bool:
+        return not debug and init_s > AWS_INIT_LIMIT_S
 
     def timeout(
         self, request_id: str, timeout_s: float, source: str, init_s: float, now: float
@@ -175,8 +193,10 @@ def call_timeout(
     first call on that instance (0 otherwise). Yandex counts that init in the call's timeout
     (PLATFORMS.md §5.1), except under a debugger (`debug`: a pause at an import-time
     breakpoint is nobody's init; a pause during the call stops its clock, see
-    runner/watch.py). AWS runs init before the call's clock starts: while init still runs
-    (`in_init`, counting from the instance's start) it gets AWS_INIT_LIMIT_S on top.
+    runner/watch.py). AWS runs init before the call's clock starts, for AWS_INIT_LIMIT_S at
+    most: an init past them is what Lambda runs again inside the call, so its time counts in
+    the call's timeout (while init still runs, `in_init`, counting from the instance's start,
+    it may go on until the later of its limit and the timeout).
     A result of 0 or less: init used the whole timeout and the call times out unrun.
     """
     return _FAILURES[platform].call_timeout(timeout_s, init_s, debug=debug, in_init=in_init)

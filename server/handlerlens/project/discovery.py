@@ -30,7 +30,13 @@ from handlerlens.project.heuristic import MAX_SOURCE_CHARS, heuristic_functions,
 from handlerlens.project.parsed_files import parse_cached
 from handlerlens.project.platform_evidence import FolderEvidence
 from handlerlens.project.terraform_fork import TerraformStarted
-from handlerlens.project.walk import config_kind, is_gateway_spec, is_within, walk_project
+from handlerlens.project.walk import (
+    config_kind,
+    is_gateway_spec,
+    is_within,
+    walk_near,
+    walk_project,
+)
 
 # Precedence when two declarations name the same code: earlier kinds win.
 KIND_ORDER: tuple[ConfigKind, ...] = ("pyproject", "sam", "serverless", "terraform", "yc-cli")
@@ -68,15 +74,29 @@ _DECLARES = frozenset(
 
 
 def discover(
-    root: str, *, platform_setting: str | None = None, overlays: Mapping[str, str] | None = None
+    root: str,
+    *,
+    platform_setting: str | None = None,
+    overlays: Mapping[str, str] | None = None,
+    near: list[str] | None = None,
 ) -> ProjectModel:
-    """Every function the workspace under `root` declares (or, failing that, looks like)."""
+    """Every function the workspace under `root` declares (or, failing that, looks like).
+
+    With `near` (files an editor has open), a first look only: the functions the declaring
+    files in their folders and the folders above them declare (`walk.walk_near`), no guessed
+    ones; the language server shows it while it reads the whole workspace.
+    """
     # The `check` command may read Terraform on a second core; the language server never forks.
     checking = forked.checking
     root = os.path.normpath(os.path.abspath(root))
     opened = {os.path.normpath(os.path.abspath(p)): t for p, t in (overlays or {}).items()}
     model = ProjectModel(root)
-    candidates, python_files = walk_project(root, opened, model.notes)
+    if near is None:
+        candidates, python_files = walk_project(root, opened, model.notes)
+    else:
+        wanted = [os.path.normpath(os.path.abspath(p)) for p in near]
+        # No guess: a declaring file elsewhere may cover these files (the full walk decides).
+        candidates, python_files = walk_near(root, wanted, opened)[0], []
     # Started before the other declaring files are read: a child may read the .tf files.
     terraform = TerraformStarted(
         [path for path in candidates if path.lower().endswith(".tf")], opened, checking=checking

@@ -6,11 +6,17 @@ builds (`hcl2.parses_to_tree`, with propagated positions) directly.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import hcl2
-from lark import Token, Tree
+import hcl2.parser
+from hcl2.postlexer import PostLexer
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from handlerlens.project.hcl_text import blank_blocks, normalise_heredocs
@@ -88,12 +94,92 @@ def parse_attributes(text: str) -> dict[str, HclAttribute]:
 def _parse_body(text: str) -> tuple[dict[str, HclAttribute], list[HclBlock]]:
     """The top-level attributes and blocks of `text`; raises HclError on a syntax error."""
     try:
-        tree = hcl2.parses_to_tree(normalise_heredocs(text))
+        # As `hcl2.parses_to_tree`: a newline at the end (lark-parser/lark#237).
+        tree = parser().parse(normalise_heredocs(text) + "\n")
     except UnexpectedInput as exc:
         offset = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
         raise HclError(min(max(offset, 0), len(text)), _describe(exc)) from None
     body = _child(tree, "body")
     return _body(body) if body is not None else ({}, [])
+
+
+CACHE_NAME = "handlerlens-hcl2-lalr-py{}{}.cache"
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    """python-hcl2's LALR parser, as `hcl2.parses_to_tree` builds it, with its parse tables
+    cached where any install of the same versions can use them.
+
+    python-hcl2 has Lark cache its tables beside its grammar, but Lark's key for that cache
+    holds the grammar's absolute path and the cache file's own: a cache built anywhere else
+    (the VSIX is built in one place and installed in another) is never used, so a first start
+    builds the tables again, 1-2 s of CPU before the first Terraform file is read (issue #21),
+    and every start does where the folder is read-only. Here the key is the grammar, the
+    options and the versions of Lark, python-hcl2 and Python; the tables are saved and loaded
+    with Lark's own `save`/`load`. The file is in python-hcl2's folder when it is there or the
+    folder can be written (scripts/package.sh builds it into the VSIX), else in the user's
+    cache folder.
+    """
+    grammar_file = Path(hcl2.parser.__file__).with_name("hcl2.lark")
+    try:
+        grammar = grammar_file.read_text(encoding="utf-8")
+    except OSError:
+        return hcl2.parser.parser()
+    if "%import" in grammar:  # a grammar importing others needs its place: hcl2's own way
+        return hcl2.parser.parser()
+    return build_parser(grammar, cache_file(grammar_file.parent))
+
+
+def build_parser(grammar: str, cache: str) -> Lark:
+    """The HCL2 parser of `grammar` with python-hcl2's options, its tables read from `cache`
+    when that file was written for the same grammar and versions, else built and saved there
+    (atomically: a server starting meanwhile reads the old file or the new one)."""
+    import hashlib
+
+    import lark
+
+    key = hashlib.sha256(
+        "\0".join(
+            (grammar, lark.__version__, _HCL2_VERSION, sys.version.split()[0], _OPTIONS)
+        ).encode()
+    ).hexdigest()
+    try:
+        with open(cache, "rb") as handle:
+            if handle.readline().rstrip(b"\n") == key.encode():
+                return Lark.load(handle)
+    except Exception:  # noqa: BLE001 - missing, partial or from another Lark: build anew
+        pass
+    built = Lark(grammar, parser="lalr", propagate_positions=True, postlex=PostLexer())
+    partial = f"{cache}.{os.getpid()}.tmp"
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(key.encode() + b"\n")
+            built.save(handle)
+        os.replace(partial, cache)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+    return built
+
+
+# What `build_parser` passes to Lark besides the grammar, and python-hcl2's version (its
+# postlexer): the rest of the cache key.
+_OPTIONS = "lalr propagate_positions hcl2.postlexer.PostLexer"
+_HCL2_VERSION = str(getattr(hcl2, "__version__", "unknown"))
+
+
+def cache_file(beside: Path) -> str:
+    """Where the parse tables are cached: `beside` the grammar when the file is there or the
+    folder can be written, else the user's cache folder (`$XDG_CACHE_HOME/handlerlens`)."""
+    name = CACHE_NAME.format(*sys.version_info[:2])
+    if (beside / name).exists() or os.access(beside, os.W_OK):
+        return str(beside / name)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "handlerlens"
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / name)
 
 
 def _describe(exc: UnexpectedInput) -> str:

@@ -214,6 +214,44 @@ def walk_project(
     return candidates, python_files
 
 
+def walk_near(
+    root: str, paths: list[str], opened: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """`walk_project`'s lists for a first look at the files an editor has open (`paths`,
+    normalised absolute): the candidate declaring files in each one's folder and in every
+    folder above it up to `root` (not below them), and those of `paths` that are Python files.
+    A path the full walk would not reach (a skipped folder, too deep) is left out."""
+    candidates: list[str] = []
+    python_files: list[str] = []
+    folders: dict[str, None] = {}  # in order, each once
+    for path in paths:
+        if not is_within(path, root) or path == root:
+            continue
+        relative = os.path.relpath(path, root).split(os.sep)
+        if len(relative) > MAX_DEPTH + 1 or any(map(skipped_dir, relative[:-1])):
+            continue
+        if path.endswith(".py"):
+            python_files.append(path)
+        directory = os.path.dirname(path)
+        while is_within(directory, root):
+            folders.setdefault(directory, None)
+            if directory == root:
+                break
+            directory = os.path.dirname(directory)
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(e.path for e in entries if e.is_file())
+        except OSError:
+            continue
+        candidates += [p for p in names if may_be_config_file(p)]
+    for path in opened or {}:
+        if os.path.dirname(path) in folders and not os.path.exists(path):
+            if may_be_config_file(path):
+                candidates.append(path)
+    return candidates, python_files
+
+
 def is_within(path: str, root: str) -> bool:
     """True when `path` is `root` or lies under it (lexically, symlinks not followed)."""
     path, root = os.path.normcase(os.path.normpath(path)), os.path.normcase(os.path.normpath(root))

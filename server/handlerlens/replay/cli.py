@@ -286,6 +286,7 @@ def run_test(args: argparse.Namespace) -> int:
         )
     options = Options(
         python=args.python,
+        project_root=project.root,
         timeout=args.timeout,
         cold=args.cold,
         update=args.update,

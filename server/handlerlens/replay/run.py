@@ -49,6 +49,7 @@ class _Runner:
             root=self.fn.spec.root,
             platform=None,
             python=self.options.python,
+            project_root=self.options.project_root,
             timeout=self.options.timeout,
             watch=False,
             # Nothing reloads here: the standby interpreter a runner keeps for a fast reload

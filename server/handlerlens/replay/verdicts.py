@@ -26,6 +26,8 @@ class Options:
     """A test run's options (`handlerlens test`'s, the pytest plugin's, a Debug run's)."""
 
     python: str | None = None
+    # The project's root (--root): the runner looks for the function's .venv up to it.
+    project_root: str | None = None
     timeout: float | None = None
     cold: bool = False
     update: bool = False

@@ -65,10 +65,17 @@ def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
         "--root", default=".", metavar="DIR", help="code root (default: current directory)"
     )
     parser.add_argument(
+        "--project-root",
+        metavar="DIR",
+        help="the project the code root is in (the editor's workspace folder), for --python's "
+        "default: python = in its pyproject.toml, a .venv or venv up to it (default: --root)",
+    )
+    parser.add_argument(
         "--python",
         metavar="PATH",
         help="interpreter to run the function in, with its packages (default: python = in "
-        "[tool.handlerlens], else a .venv or venv in the code root or above it, else "
+        "[tool.handlerlens], else a .venv or venv in the code root or above it up to "
+        "--project-root, else "
         "python3.X on PATH for a declared runtime python3.X, else the one running "
         "handlerlens, with the standard library only)",
     )

@@ -112,9 +112,14 @@ class RunnerProcess:
         watch: bool = True,
         extra_args: Iterable[str] = (),
         debug: bool = False,
+        project_root: str | None = None,
     ) -> RunnerProcess:
         """Spawn a runner for a FunctionSpec or an entry string (None: every function
         declared under `root`, behind its routes); returns once it listens.
+
+        `project_root` (the editor's workspace folder) bounds the search for the function's
+        interpreter (a .venv up to it; deploy/interpreter.py), as runtime-interpreter-mismatch
+        foresees it.
 
         With `debug`, the runner runs under debugpy (`serve --debug`) and `debug_port` is the
         port a DAP client attaches to; the function starts once one has attached.
@@ -165,6 +170,8 @@ class RunnerProcess:
             args += ["--platform", platform]
         if python:
             args += ["--python", python]
+        if project_root:  # where the interpreter is looked for, as the diagnostics do
+            args += ["--project-root", os.path.abspath(project_root)]
         if timeout:
             args += ["--timeout", str(timeout)]
             if timeout_from:

@@ -69,10 +69,15 @@ def isolate(args: argparse.Namespace, functions: list[Any], status: Any = None) 
         except CredentialsError as exc:
             print(f"handlerlens: {exc}", file=sys.stderr)
             return None
+    if args.project_root and not os.path.isdir(args.project_root):
+        print(
+            f"handlerlens: --project-root is not a directory: {args.project_root}", file=sys.stderr
+        )
+        return None
     try:
         choice = choose(
             args.python,
-            os.path.abspath(args.root),
+            os.path.abspath(args.project_root or args.root),
             [fn.root for fn in functions],
             [fn.runtime for fn in functions],
         )

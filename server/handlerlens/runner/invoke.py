@@ -130,6 +130,9 @@ class _Invocation:
         self.output = InvokeOutput(child.out.fileno())
         self.frames = protocol.FrameReader()  # from the result pipe
         self._started = False  # START written
+        # AWS: init ran past its limit (INIT_REPORT … Phase: init Status: timeout written);
+        # what follows stands for the init Lambda runs again inside the invocation.
+        self.init_late = False
 
     def _start(self) -> None:
         """START, once; after a failed init, its INIT_REPORT first (PLATFORMS.md §12.4)."""
@@ -139,8 +142,9 @@ class _Invocation:
             init = self.init[0] if self.init is not None else None
             if init is not None and not init.get("ok"):
                 error_type = (init.get("error") or {}).get("errorType")
+                phase = "invoke" if self.init_late else "init"
                 line = runner_logs.init_report_line(
-                    fn.platform, float(init.get("initMs") or 0.0), "init", "error", error_type
+                    fn.platform, float(init.get("initMs") or 0.0), phase, "error", error_type
                 )
                 self._system(line)
             self._system(runner_logs.start_line(fn.platform, self.rid, self.version))
@@ -168,8 +172,9 @@ class _Invocation:
             if not self._started and not self.output.router.when_done(_INIT, self._start):
                 self._start()  # init's lines are all out: START follows them
             now = time.monotonic()
-            if not self.failures.counts_init:
-                self.invoked = now
+            self._check_init_limit(now)
+            if not self.failures.counts_init and not self.init_late:
+                self.invoked = now  # (a late init is the call's own: its Duration counts it)
             left = call_timeout(self.fn.platform, self.fn.timeout, now - self.started)
             self.deadline = now + left
             if left <= 0:
@@ -185,7 +190,24 @@ class _Invocation:
         elif self.result is None:
             self.result = frame
 
+    def _check_init_limit(self, now: float) -> None:
+        """AWS's INIT_REPORT as init passes its limit (PLATFORMS.md §12.4), once."""
+        limit = getattr(self.failures, "init_limit_s", None)
+        if self.init_late or limit is None or not self.failures.init_late(now - self.started):
+            return
+        self.init_late = True
+        self._system(
+            runner_logs.init_report_line(self.fn.platform, limit * 1000.0, "init", "timeout", None)
+        )
+        _log(
+            f"handlerlens: init ran past Lambda's {limit:.0f} s init limit: deployed, Lambda "
+            f"runs it again inside the invocation, under the function's {self.fn.timeout:g} s "
+            "timeout; its time counts there"
+        )
+
     def _expired(self, now: float) -> bool:
+        if self.init is None:
+            self._check_init_limit(now)
         return now >= self.deadline
 
     def _over_memory(self) -> bool:
@@ -294,13 +316,16 @@ class _Invocation:
             child.kill()
             self._drain(1.0)
             if self.init is None and not self._started:
-                # Init never ended: it ran past its limit (AWS: 10 s, then the timeout).
+                # Init never ended: it died, or ran past its limit (AWS: 10 s, and then, run
+                # again inside the invocation, the function's timeout).
                 elapsed = (time.monotonic() - self.started) * 1000.0
                 status = "timeout" if stopped == "timeout" else "error"
                 error_type = None if stopped == "timeout" else "Runtime.ExitError"
-                line = runner_logs.init_report_line(
-                    fn.platform, elapsed, "init", status, error_type
-                )
+                phase = "init"
+                if self.init_late:
+                    phase = "invoke"
+                    elapsed = min(elapsed, fn.timeout * 1000.0)
+                line = runner_logs.init_report_line(fn.platform, elapsed, phase, status, error_type)
                 self._system(line)
             self._start()
             code = child.wait(5.0)

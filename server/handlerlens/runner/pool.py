@@ -390,9 +390,35 @@ class Pool:
             init_ms = float(reply.get("initMs", 0.0))
             kind = str(error_type) if error_type else None
             self.on_init_failed(worker, label, init_ms, kind, "error")
-        instance = Instance(worker, generation, version, float(reply.get("initMs", 0.0)), error)
+        init_ms = float(reply.get("initMs", 0.0))
+        if label is None and error is None:
+            self._init_limit(worker, init_ms)
+        instance = Instance(worker, generation, version, init_ms, error)
         instance.direct = bool(reply.get("direct"))
         return instance
+
+    def _init_limit(self, worker: WorkerProcess, init_ms: float) -> None:
+        """An init ahead of any request that ran past the platform's init limit (AWS: 10 s
+        on demand): its INIT_REPORT, and a line saying what that means deployed. The first
+        call's timeout counts it (platforms/failures.py:call_timeout), as Lambda counts the
+        init it runs again inside that call (PLATFORMS.md §12.4)."""
+        from handlerlens.platforms.failures import failures_for
+
+        failures = failures_for(self.fn.platform)
+        limit = getattr(failures, "init_limit_s", None)
+        if limit is None or not failures.init_late(init_ms / 1000.0, debug=self.debug):
+            return
+        if self.on_init_failed is not None:
+            self.on_init_failed(worker, None, limit * 1000.0, None, "timeout")
+        log.warning(
+            "runner: %s: init took %.1f s, past Lambda's %.0f s init limit: deployed, Lambda "
+            "runs it again inside the first invocation, under the function's %g s timeout; "
+            "its time counts there",
+            self.fn.name,
+            init_ms / 1000.0,
+            limit,
+            self.fn.timeout,
+        )
 
     def _init_failed(
         self,

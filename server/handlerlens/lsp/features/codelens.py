@@ -14,7 +14,7 @@ from handlerlens.lsp.server import HandlerLensServer
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER
 
 if TYPE_CHECKING:
-    from handlerlens.engine.workspace import HandlerSite
+    from handlerlens.engine.workspace import HandlerSite, WorkspaceState
 
 READY_WAIT_SECONDS = 5.0
 
@@ -33,9 +33,12 @@ def function_ref(site: HandlerSite, path: str) -> protocol.FunctionRef:
     )
 
 
-def lenses_for(server: HandlerLensServer, path: str) -> list[lsp.CodeLens]:
-    """Two lenses per function whose handler is defined in `path`."""
-    sites = server.workspace_for(path).handlers_in(path)
+def lenses_for(
+    server: HandlerLensServer, path: str, ws: WorkspaceState | None = None
+) -> list[lsp.CodeLens]:
+    """Two lenses per function whose handler is defined in `path` (as `ws` knows them, by
+    default its workspace)."""
+    sites = (ws or server.workspace_for(path)).handlers_in(path)
     per_line = Counter(site.binding.line_span.start.line for site in sites)
     run_cmd = protocol.CLIENT_RUN if server.settings.client_commands else protocol.SERVER_RUN
     debug_cmd = protocol.CLIENT_DEBUG if server.settings.client_commands else protocol.SERVER_DEBUG
@@ -71,6 +74,14 @@ def register(server: HandlerLensServer) -> None:
         path = to_path(params.text_document.uri)
         if path is None or not path.endswith(".py"):
             return None
+        early = ls.first_look.get(path) if not ls.ready.is_set() else None
+        if early is not None:
+            # Looked at first (server.look_first): its lenses now, the workspace's once read
+            # (`lens_refresh`). None there (a guessed function, a declaration further away):
+            # as for a file not looked at.
+            found = lenses_for(ls, path, early)
+            if found:
+                return found
         if not ls.ready.is_set() and ls.lenses_refresh:
             # The workspace is still being read. Answer now, and ask for lenses again once it
             # is read: VS Code paces its later lens requests by how long this one took, and a

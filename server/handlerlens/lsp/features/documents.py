@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from lsprotocol import types as lsp
 
@@ -11,6 +12,8 @@ from handlerlens.lsp.convert import to_path
 from handlerlens.lsp.server import HandlerLensServer, apply_initialization_options
 from handlerlens.project.walk import DECLARATION_INPUT_SUFFIXES, DECLARING_GLOBS
 
+# How long `initialized` waits for the editor's first didOpen before reading the workspace.
+OPEN_GRACE_S = 0.05
 # Python files, the declaring files and what declarations read (project/walk.py's lists).
 WATCHED_GLOBS = (
     "**/*.py",
@@ -50,6 +53,11 @@ def register(server: HandlerLensServer) -> None:
             ls.client_register_capability(
                 lsp.RegistrationParams(registrations=[registration]), callback=None
             )
+        # The editor sends didOpen for the files it shows right behind `initialized`: wait a
+        # moment for them, so that they are looked at first (server.look_first).
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ls.opened.wait(), OPEN_GRACE_S)
+        await asyncio.sleep(0)  # the rest of what came with it
         await ls.discover_all()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -58,6 +66,7 @@ def register(server: HandlerLensServer) -> None:
         if path is None:
             return
         ls.sources.set_overlay(path, params.text_document.text)
+        ls.opened.set()
         await ls.ready.wait()
         ls.schedule(path, delay=0)
 

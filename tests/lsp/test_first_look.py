@@ -1,0 +1,103 @@
+"""Issue #21: a file open when the folder is opened gets its problems (and lenses) from the
+declaring files near it before the server reads the rest of the workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import open_document, running_server, wait_for_diagnostics
+
+HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
+
+
+class Arrivals(dict[str, Sequence[lsp.Diagnostic]]):
+    """The client's diagnostics by URI, noting each publish in the order it came."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[tuple[str, int, float]] = []
+
+    def __setitem__(self, uri: str, diagnostics: Sequence[lsp.Diagnostic]) -> None:
+        self.order.append((uri, len(diagnostics), time.perf_counter()))
+        super().__setitem__(uri, diagnostics)
+
+
+def _workspace(root: Path, far_functions: int) -> tuple[Path, Path]:
+    """near/app.py with a handler-arity error, declared by near/template.yaml; a_far/ with a
+    template of many functions, one of them misspelt. Returns (app.py, a_far/template.yaml)."""
+    near = root / "near"
+    near.mkdir()
+    (near / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Near:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.12, Handler: app.handler}\n"
+    )
+    app = near / "app.py"
+    app.write_text("def handler(event):\n    return 1\n")
+    far = root / "a_far"
+    resources = []
+    for i in range(far_functions):
+        code = far / f"fn{i}"
+        code.mkdir(parents=True)
+        (code / "app.py").write_text(HANDLER)
+        handler = "app.handlr" if i == 0 else "app.handler"
+        resources.append(
+            f"  Fn{i}:\n    Type: AWS::Serverless::Function\n"
+            f"    Properties: {{Runtime: python3.12, CodeUri: fn{i}, Handler: {handler}}}\n"
+        )
+    template = far / "template.yaml"
+    template.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n" + "".join(resources))
+    return app, template
+
+
+async def test_the_open_file_is_published_before_the_rest_of_the_workspace(
+    tmp_path: Path,
+) -> None:
+    app, far = _workspace(tmp_path, 40)
+    async with running_server(tmp_path) as client:
+        arrivals = Arrivals()
+        client.diagnostics = arrivals
+        open_document(client, app)
+        first = await wait_for_diagnostics(client, app)
+        lenses = await client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()))
+        )
+        on_far = await wait_for_diagnostics(client, far, timeout=30)
+    assert [d.code for d in first] == ["handler-arity"]
+    # The first publish of all is app.py's, from near/template.yaml alone.
+    assert arrivals.order[0][:2] == (app.as_uri(), 1)
+    assert [d.code for d in on_far] == ["entry-point-function-missing"]
+    # Its lenses are there as soon as its problems are (from the first look, or the whole
+    # workspace if that was read meanwhile: the same function either way).
+    titles = sorted(lens.command.title for lens in lenses or [] if lens.command)
+    assert titles == ["Debug handler", "▶ Run handler"]
+    # app.py is not published again: the whole workspace says the same about it.
+    assert [uri for uri, _, _ in arrivals.order].count(app.as_uri()) == 1
+
+
+async def test_a_file_the_first_look_finds_nothing_for_gets_its_lenses_when_read(
+    tmp_path: Path,
+) -> None:
+    # A client without workspace/codeLens/refresh (neovim's capabilities) asks once: a handler
+    # no declaring file near it names (guessed once the workspace is read) must not be answered
+    # "no lenses" by the first look.
+    lone = tmp_path / "lone" / "index.py"
+    lone.parent.mkdir()
+    lone.write_text(HANDLER)
+    _workspace(tmp_path, 150)  # the rest of the workspace takes a while to read
+    async with running_server(tmp_path, capabilities="neovim") as client:
+        open_document(client, lone)
+        # Asked once the first look has published (nothing) for it, the rest still being read.
+        deadline = time.perf_counter() + 30
+        while lone.as_uri() not in client.diagnostics and time.perf_counter() < deadline:
+            await asyncio.sleep(0.005)
+        lenses = await client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=lone.as_uri()))
+        )
+    titles = sorted(lens.command.title for lens in lenses or [] if lens.command)
+    assert titles == ["Debug handler", "▶ Run handler"]
