@@ -3,7 +3,8 @@
 The supervisor's server (runner/http_server.py) answers whatever it refuses (400, 431, 501…);
 a worker serving lent connections (worker/direct.py) hands anything but the plain case back
 to the supervisor, which then gives that answer. Both read a head here, so they cannot
-disagree on what a request is, nor on how large or slow a client may be.
+disagree on what a request is, nor on how large or slow a client may be. A chunked body is
+read here too (dechunk); only the supervisor reads one (a worker hands such a request back).
 
 Standard library and relative imports only: a worker loads this package by path under a
 private name.
@@ -125,3 +126,41 @@ def parse_head(buffer: bytes | bytearray) -> Head | None:
     if not target.startswith("/"):
         raise BadHead(400, "Only origin-form request targets are accepted")
     return head
+
+
+def dechunk(
+    buffer: bytearray, max_body: int, start: int, max_drain: int
+) -> tuple[bytes | None, int, int] | None:
+    """A chunked body read from `buffer` at `start`: (the body, None past `max_body`; where
+    the message ends; the body's size), or None while it is incomplete. BadHead for a
+    malformed chunk size (400) or a body past `max_drain` (413)."""
+    position = start
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        line_end = buffer.find(b"\r\n", position)
+        if line_end < 0:
+            return None
+        size_text = bytes(buffer[position:line_end]).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadHead(400, "Malformed chunk size") from None
+        position = line_end + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n", position)
+            while trailer_end > position:  # skip trailer fields
+                position = trailer_end + 2
+                trailer_end = buffer.find(b"\r\n", position)
+            if trailer_end < 0:
+                return None
+            body = b"".join(chunks) if total <= max_body else None
+            return body, trailer_end + 2, total
+        if len(buffer) < position + size + 2:
+            return None
+        total += size
+        if total > max_drain:
+            raise BadHead(413, "Request body too large")
+        if total <= max_body:
+            chunks.append(bytes(buffer[position : position + size]))
+        position += size + 2

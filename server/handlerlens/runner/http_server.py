@@ -22,6 +22,7 @@ from handlerlens.platforms.http_head import (
     KEEPALIVE_TIMEOUT,
     MAX_HEAD,
     BadHead,
+    dechunk,
     parse_head,
 )
 from handlerlens.platforms.http_reply import encode_response
@@ -363,7 +364,7 @@ class HttpProtocol(asyncio.Protocol):
         length, chunked, expect = head.length, head.chunked, head.expect or ""
         start = head.end + 4
         if chunked:
-            decoded = self._dechunk(start)
+            decoded = dechunk(self.buffer, self.max_body, start, MAX_DRAIN)
             if decoded is None:
                 return None
             body, consumed, size = decoded
@@ -395,38 +396,6 @@ class HttpProtocol(asyncio.Protocol):
             self,
         )
         return request, head.keep_alive
-
-    def _dechunk(self, start: int) -> tuple[bytes | None, int, int] | None:
-        position = start
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            line_end = self.buffer.find(b"\r\n", position)
-            if line_end < 0:
-                return None
-            size_text = bytes(self.buffer[position:line_end]).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise _BadRequest(400, "Malformed chunk size") from None
-            position = line_end + 2
-            if size == 0:
-                trailer_end = self.buffer.find(b"\r\n", position)
-                while trailer_end > position:  # skip trailer fields
-                    position = trailer_end + 2
-                    trailer_end = self.buffer.find(b"\r\n", position)
-                if trailer_end < 0:
-                    return None
-                body = b"".join(chunks) if total <= self.max_body else None
-                return body, trailer_end + 2, total
-            if len(self.buffer) < position + size + 2:
-                return None
-            total += size
-            if total > MAX_DRAIN:
-                raise _BadRequest(413, "Request body too large")
-            if total <= self.max_body:
-                chunks.append(bytes(self.buffer[position : position + size]))
-            position += size + 2
 
     # -- dispatch ------------------------------------------------------------------------
     def _log_unparsed(self, status: int) -> None:
