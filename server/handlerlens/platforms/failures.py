@@ -37,6 +37,9 @@ class Failures:
     # invoke runs Init again (PLATFORMS.md §12.4). Yandex documents nothing here; §12.4's
     # recommendation (fidelity audit A43) is the same on both platforms, so Yandex does too.
     init_again = True
+    # The longest the init of a new instance may take before the platform gives up on it (AWS:
+    # 10 s on demand, see AwsFailures); None where no such limit is documented.
+    init_limit_s: float | None = None
 
     def call_timeout(
         self, timeout_s: float, init_s: float = 0.0, *, debug: bool = False, in_init: bool = False

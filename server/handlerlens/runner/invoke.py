@@ -192,7 +192,7 @@ class _Invocation:
 
     def _check_init_limit(self, now: float) -> None:
         """AWS's INIT_REPORT as init passes its limit (PLATFORMS.md §12.4), once."""
-        limit = getattr(self.failures, "init_limit_s", None)
+        limit = self.failures.init_limit_s
         if self.init_late or limit is None or not self.failures.init_late(now - self.started):
             return
         self.init_late = True

@@ -405,7 +405,7 @@ class Pool:
         from handlerlens.platforms.failures import failures_for
 
         failures = failures_for(self.fn.platform)
-        limit = getattr(failures, "init_limit_s", None)
+        limit = failures.init_limit_s
         if limit is None or not failures.init_late(init_ms / 1000.0, debug=self.debug):
             return
         if self.on_init_failed is not None:
