@@ -76,7 +76,18 @@ async function debugAppSteps(h) {
 
   await step("a breakpoint in create_order stops POST /orders on the app's port", async () => {
     const orders = await quickOpen(page, "orders", "app.py");
-    const line = await lineOf(orders, "order = json.loads");
+    // The tab is active before its lines are drawn (a fresh-clone run read none): wait for them.
+    let line = 0;
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      try {
+        line = await lineOf(orders, "order = json.loads");
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await page.waitForTimeout(200);
+      }
+    }
     await setBreakpoint(orders, line);
     // The function starts on this request (a whole app's functions start when first needed):
     // its worker joins the debug session with the breakpoint before its module is imported.
