@@ -78,4 +78,4 @@ async function appSteps(h) {
   });
 }
 
-module.exports = { appSteps };
+module.exports = { appSteps, palette, request, appItem };

@@ -4,32 +4,7 @@
 // /orders sent to the app's port, which is answered once continued; Stop App ends the debug
 // session and the app. Called by vscode.test.js after the Start App steps (steps-app17.js).
 "use strict";
-const http = require("http");
-
-/** Runs a palette command by its title. */
-async function palette(page, title) {
-  await page.keyboard.press("Escape");
-  await page.keyboard.press("F1");
-  await page.keyboard.type(title);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().click();
-}
-
-/** One request to 127.0.0.1:port: [status, body]. */
-function request(port, method, path, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port, method, path, headers: { "Content-Type": "application/json" } },
-      (res) => {
-        let data = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (data += chunk));
-        res.on("end", () => resolve([res.statusCode, data]));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const { palette, request, appItem } = require("./steps-app17");
 
 /** Clicks the glyph margin of `line` again: the breakpoint set there goes. */
 async function removeBreakpoint(page, editor, line) {
@@ -55,8 +30,6 @@ async function quickOpen(page, folder, file) {
   await page.locator(".tabs-container .tab.active", { hasText: file }).waitFor();
   return page.locator(".editor-group-container.active .monaco-editor").first();
 }
-
-const appItem = (page) => page.locator(".statusbar-item", { hasText: /app :\d+/ }).first();
 
 async function debugAppSteps(h) {
   const { page, step, log, waitFor, setBreakpoint, pausedAtLine, lineOf } = h;
