@@ -113,6 +113,12 @@ def yandex_spec_routes(
                     )
                 )
             version = plain_text(yn.get(integration, "payload_format_version")) or "0.1"
+            mapping, wrong = rv.status_mapping(doc, operation)
+            for node, why in wrong:
+                collector.invalid(
+                    node,
+                    f"{method} {template}: this {rv.STATUS_MAPPING} is ignored: {why}.",
+                )
             collector.routes.append(
                 Route(
                     method=method,
@@ -129,6 +135,7 @@ def yandex_spec_routes(
                     parameters=rv.parameters(doc, item, operation),
                     cors=cors,
                     operation_context=rv.json_text(yn.get(integration, "context")),
+                    status_mapping=mapping,
                 )
             )
     return collector.routes, problems + collector.problems
