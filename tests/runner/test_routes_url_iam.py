@@ -251,6 +251,35 @@ functions:
         ("open", "NONE"),
         ("secure", "AWS_IAM"),
     ]
+    terraform = """\
+resource "aws_lambda_function" "secure" {
+  function_name = "secure-fn"
+  handler       = "app.handler"
+  runtime       = "python3.11"
+  filename      = "code.zip"
+  role          = "arn:aws:iam::123456789012:role/r"
+}
+
+resource "aws_lambda_function_url" "secure" {
+  function_name      = aws_lambda_function.secure.function_name
+  authorization_type = "AWS_IAM"
+}
+
+resource "aws_lambda_function_url" "other" {
+  function_name      = aws_lambda_function.elsewhere.arn
+  authorization_type = "NONE"
+}
+
+resource "aws_lambda_function_url" "computed" {
+  function_name      = var.name
+  authorization_type = "NONE"
+}
+"""
+    routes, _ = routes_of_file("main.tf", terraform)
+    assert [(r.kind, r.function, r.auth, r.span.start.line) for r in routes] == [
+        ("function-url", "secure-fn", "AWS_IAM", 9),
+        ("function-url", "elsewhere", "NONE", 14),
+    ]
 
 
 def test_the_signature_reader_on_its_own() -> None:
