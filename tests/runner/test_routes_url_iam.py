@@ -311,3 +311,17 @@ def test_the_signature_reader_on_its_own() -> None:
     assert "not signed" in str(read_signature([("Host", "x")], "a=1"))
     query = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=" + "b" * 64
     assert "has no X-Amz-Credential" in str(read_signature([("Host", "x")], query))
+
+
+def test_the_editors_send_request_on_an_aws_iam_url_gets_a_placeholder_caller() -> None:
+    """The editor's "Send request" invokes the function with the gateway's event directly,
+    standing for a signed caller: `authorizer.iam` is there, with placeholders."""
+    from handlerlens.lsp.route_events import gateway_event
+    from handlerlens.platforms.gateways import IAM_ACCESS_KEY
+
+    routes, _ = routes_of_file("template.yaml", TEMPLATE)
+    secure = next(r for r in routes if r.function == "Secure")
+    event = gateway_event(secure, "aws", "GET", "/report", {})
+    assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == IAM_ACCESS_KEY
+    opened = next(r for r in routes if r.function == "Open")
+    assert gateway_event(opened, "aws", "GET", "/", {})["requestContext"]["authorizer"] is None

@@ -278,6 +278,9 @@ URL_FORBIDDEN = {"Message": "Forbidden"}
 # would say who signed; a local runner cannot ask it, so these stand in (urls-invocation.md's
 # keys; the runner's account id, as in every event).
 IAM_CALLER_ID = "AIDAHANDLERLENSLOCAL"
+# The access key of an event built for no signed request: the editor's "Send request", which
+# stands for a signed caller (serve refuses an unsigned request before its event is built).
+IAM_ACCESS_KEY = "AKIAHANDLERLENSLOCAL"
 
 
 class FunctionUrlGateway(HttpApiGateway):
@@ -285,7 +288,8 @@ class FunctionUrlGateway(HttpApiGateway):
     AWS_IAM` it takes SigV4-signed requests only: the signature cannot be checked here (only
     IAM holds the secret key), so a request with a well-formed one goes on, its access key in
     `requestContext.authorizer.iam` (the rest placeholders), and any other request is
-    refused as deployed, 403, with a log line saying why and how to sign it."""
+    refused as deployed, 403, with a log line saying why and how to sign it. An event built
+    for no signed request (the editor's "Send request") gets a placeholder access key."""
 
     kind = "function-url"
     label = "Function URL"
@@ -304,7 +308,7 @@ class FunctionUrlGateway(HttpApiGateway):
         why = (
             f"would fail deployed: the Function URL's AuthType is AWS_IAM and {signed}; "
             f"Lambda refuses it, 403 (its body {json.dumps(URL_FORBIDDEN)} is HandlerLens's "
-            "guess: AWS documents none), as here. Sign the request with any key (the signature "
+            "choice: AWS documents none), as here. Sign the request with any key (the signature "
             "is not checked locally), e.g. curl --aws-sigv4 aws:amz:us-east-1:lambda --user "
             "KEY:SECRET"
         )
@@ -317,18 +321,18 @@ class FunctionUrlGateway(HttpApiGateway):
             from .runner_env import ACCOUNT
 
             signed = read_signature(incoming.headers, incoming.query)
-            if not isinstance(signed, str):
-                event["requestContext"]["authorizer"] = {
-                    "iam": {
-                        "accessKey": signed.access_key,
-                        "accountId": ACCOUNT,
-                        "callerId": IAM_CALLER_ID,
-                        "cognitoIdentity": None,
-                        "principalOrgId": None,
-                        "userArn": f"arn:aws:iam::{ACCOUNT}:user/handlerlens-local",
-                        "userId": IAM_CALLER_ID,
-                    }
+            key = IAM_ACCESS_KEY if isinstance(signed, str) else signed.access_key
+            event["requestContext"]["authorizer"] = {
+                "iam": {
+                    "accessKey": key,
+                    "accountId": ACCOUNT,
+                    "callerId": IAM_CALLER_ID,
+                    "cognitoIdentity": None,
+                    "principalOrgId": None,
+                    "userArn": f"arn:aws:iam::{ACCOUNT}:user/handlerlens-local",
+                    "userId": IAM_CALLER_ID,
                 }
+            }
         return event
 
 
