@@ -214,6 +214,11 @@ def test_a_url_with_auth_none_takes_any_request_and_the_table_says_which_is_whic
     assert "AWS_IAM: SigV4-signed requests only" in secure
     opened = served.wait_stderr("→ Open (Function URL")
     assert "AWS_IAM" not in opened
+    table = served.wait_for(lambda e: e["event"] == "routes")
+    assert {r["served"]: r["auth"] for r in table["routes"]} == {
+        "Secure": "AWS_IAM",
+        "Open": "NONE",
+    }
 
 
 def test_every_declaring_file_gives_the_auth_type() -> None:
