@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from handlerlens.platforms.aws_sigv4 import Signed, read_signature
-from handlerlens.project.routes_reading import routes_of_file
+from handlerlens.project.routes_reading import all_routes, routes_of_file
 from tests.runner.harness import Runner
 
 TEMPLATE = """\
@@ -284,6 +284,14 @@ resource "aws_lambda_function_url" "computed" {
     assert [(r.kind, r.function, r.auth, r.span.start.line) for r in routes] == [
         ("function-url", "secure-fn", "AWS_IAM", 9),
         ("function-url", "elsewhere", "NONE", 14),
+    ]
+    # The function declared in another file of the module: known by its function_name too.
+    functions, urls = terraform.split('resource "aws_lambda_function_url" "secure"')
+    urls = 'resource "aws_lambda_function_url" "secure"' + urls
+    routes, _ = all_routes([("infra/lambda.tf", functions), ("infra/urls.tf", urls)])
+    assert [(r.declared_in, r.function, r.auth) for r in routes] == [
+        ("infra/urls.tf", "secure-fn", "AWS_IAM"),
+        ("infra/urls.tf", "elsewhere", "NONE"),
     ]
 
 

@@ -25,6 +25,7 @@ from handlerlens.project.routes_openapi import is_yandex_spec, yandex_spec_route
 from handlerlens.project.routes_sam import LAMBDA_URL, sam_routes
 from handlerlens.project.routes_serverless import serverless_routes
 from handlerlens.project.routes_terraform import (
+    AWS_FUNCTIONS,
     terraform_function_labels,
     terraform_gateway_routes,
     terraform_url_routes,
@@ -215,6 +216,11 @@ def all_routes(
     labels: dict[str, dict[str, str]] = {}
     for path, text in terraform:
         labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
+    # A Function URL may name a function of a sibling file: those only where there is one.
+    for folder in {os.path.dirname(p) for p, t in terraform if "aws_lambda_function_url" in t}:
+        for path, text in terraform:
+            if os.path.dirname(path) == folder:
+                labels[folder].update(terraform_function_labels(text, AWS_FUNCTIONS))
     for path, text in terraform:
         module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
         found, issues, specs = terraform_gateway_routes(path, text, functions, module)

@@ -23,26 +23,29 @@ if TYPE_CHECKING:
 
 # Each function resource, and the attribute that holds its declared name.
 _NAME_ATTRIBUTES = {"yandex_function": "name", "aws_lambda_function": "function_name"}
+# The functions a Function URL names (terraform_url_routes); only read where there is one.
+AWS_FUNCTIONS = ("aws_lambda_function",)
 
 
-def terraform_function_labels(text: str) -> dict[str, str]:
-    """`yandex_function.<label>` (and `aws_lambda_function.<label>`) → the function's declared
-    name (its literal `name` / `function_name`, else the label, as the Terraform reader names
-    it) for each function of a Terraform file; {} for a file that does not parse."""
-    if not any(kind in text for kind in _NAME_ATTRIBUTES):
+def terraform_function_labels(
+    text: str, kinds: tuple[str, ...] = ("yandex_function",)
+) -> dict[str, str]:
+    """`yandex_function.<label>` (and with `kinds` also `aws_lambda_function.<label>`) → the
+    function's declared name (its literal `name` / `function_name`, else the label, as the
+    Terraform reader names it) for each function of a Terraform file; {} for a file that
+    does not parse."""
+    if not any(kind in text for kind in kinds):
         return {}
     from handlerlens.project import hcl_tree as hcl
 
     try:
-        blocks = hcl.parse_hcl(
-            text, keep=lambda header: any(kind in header for kind in _NAME_ATTRIBUTES)
-        )
+        blocks = hcl.parse_hcl(text, keep=lambda header: any(kind in header for kind in kinds))
     except hcl.HclError:
         return {}
     labels: dict[str, str] = {}
     for block in blocks:
         kind = block.labels[0] if block.labels else ""
-        if block.type == "resource" and kind in _NAME_ATTRIBUTES:
+        if block.type == "resource" and kind in kinds:
             label = block.labels[-1]
             name = block.attributes.get(_NAME_ATTRIBUTES[kind])
             found = hcl.string(name.expr) if name is not None else None
@@ -192,7 +195,7 @@ def terraform_url_routes(
         blocks = hcl.parse_hcl(text, keep=lambda header: "aws_lambda_function_url" in header)
     except hcl.HclError:
         return []
-    names = {**(labels or {}), **terraform_function_labels(text)}
+    names = {**(labels or {}), **terraform_function_labels(text, AWS_FUNCTIONS)}
     lines = LineIndex(text)
     routes: list[Route] = []
     for block in blocks:
