@@ -115,9 +115,17 @@ def yandex_spec_routes(
             version = plain_text(yn.get(integration, "payload_format_version")) or "0.1"
             mapping, wrong = rv.status_mapping(doc, operation)
             for node, why in wrong:
-                collector.invalid(
-                    node,
-                    f"{method} {template}: this {rv.STATUS_MAPPING} is ignored: {why}.",
+                # A warning: Yandex documents no check of the value at deploy time.
+                collector.problems.append(
+                    Problem(
+                        path,
+                        collector.span(node),
+                        Severity.WARNING,
+                        ROUTE_INVALID,
+                        f"{method} {template}: HandlerLens ignores this {rv.STATUS_MAPPING}: "
+                        f"{why} (extensions/status-mapping.md: on the response object of one "
+                        "status, the status that replaces it).",
+                    )
                 )
             collector.routes.append(
                 Route(
