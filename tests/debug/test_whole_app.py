@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.debug.dap import Editor, Session, Stop
+from tests.debug.dap import Editor, Session, Stop, _bp_args
 from tests.runner.harness import Runner
 
 TEMPLATE = """\
@@ -87,9 +88,9 @@ def items_source(version: str, shift: int = 0) -> str:
 class App:
     """The app's runner under --debug and the editor attached to it."""
 
-    def __init__(self, project: Path, breakpoints: dict[str, list[int]]) -> None:
+    def __init__(self, project: Path, breakpoints: dict[str, list[int]], *options: str) -> None:
         self.project = project
-        self.runner = Runner(["--debug"], project)
+        self.runner = Runner(["--debug", *options], project)
         try:
             listening = self.runner.wait_for(lambda e: e["event"] == "listening")
             self.editor = Editor(int(listening["debugPort"]), breakpoints)
@@ -261,3 +262,41 @@ def test_a_request_before_the_editor_attached_starts_its_function_alone_once_it_
         if editor is not None:
             editor.close()
         assert runner.stop() == 0
+
+
+@pytest.mark.timeout(120)
+def test_a_functions_first_start_after_a_save_waits_for_the_moved_breakpoints(
+    project: Path,
+) -> None:
+    """A save that moves a breakpoint in a function not started yet, then its first request:
+    the editor re-sends the moved line to the runner's session at once and to the new
+    worker's session a second later (a loaded machine's order); the worker, whose session
+    attached with the old line, waits for the new one before importing the module, as a
+    reload's does. With the old line, `def handler` (which the save moved onto it) would stop
+    the import instead. (Without watching: a function not started has nothing to reload, and
+    the watcher's reload, had it come after this request's start, would be another worker.)"""
+    things = str(project / "src" / "things.py")
+    app = App(project, {things: [THINGS_LINE]}, "--no-watch")
+    editor = app.editor
+    try:
+        app.runner.wait_stderr("each function starts when a request first needs it")
+        assert editor.children == []
+        # One line inserted above `def handler`: the def is now on the breakpoint's old line.
+        head, sep, tail = THINGS.partition("def handler(")
+        (project / "src" / "things.py").write_text(head + "# edited\n" + sep + tail)
+        assert (project / "src" / "things.py").read_text().splitlines()[THINGS_LINE - 1] == (
+            "def handler(event, context):"
+        )
+        assert editor.parent is not None
+        editor.parent.request("setBreakpoints", _bp_args(things, [THINGS_LINE + 1]))
+        thread, answer = app.send_later("POST", "/things", b"{}")
+        child = editor.wait_children(1, timeout=30)[0]
+        time.sleep(1.0)
+        child.request("setBreakpoints", _bp_args(things, [THINGS_LINE + 1]))
+        editor.breakpoints[things] = [THINGS_LINE + 1]
+        stop = app.stop_at(0, things, THINGS_LINE + 1)
+        assert app.finish(stop, thread, answer) == (201, {"calls": 1})
+        assert len(editor.stops) == 1
+        assert editor.errors == []
+    finally:
+        app.close()

@@ -18,6 +18,7 @@ from .http_reply import HttpReply
 
 TYPE_CHECKING = False  # typing is not loaded: a worker imports this module
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .http_reply import IncomingRequest
@@ -74,18 +75,29 @@ class HttpFace:
         the supervisor maps the same outcome. A warning for the runner's log goes into
         `result["warning"]`; a result over the platform's limit becomes a function error
         there as well (`ok` false, its `error`)."""
+        return self.answer_with(result, payload, self.reply, self.failed)
+
+    def answer_with(
+        self,
+        result: dict[str, Any],
+        payload: bytes,
+        reply: Callable[[str, bytes], tuple[HttpReply, str | None]],
+        failed: Callable[[str, dict[str, Any] | None, str], HttpReply],
+    ) -> HttpReply:
+        """answer(), the result mapped by `reply` and a failure by `failed` (a gateway's own,
+        platforms/gateway_base.py, in front of this face)."""
         if result.get("ok"):
             too_large = self.failures.response_too_large(len(payload))
             if too_large is None:
-                reply, warning = self.reply(str(result.get("kind")), payload)
+                mapped, warning = reply(str(result.get("kind")), payload)
                 if warning:
                     result["warning"] = warning
-                return reply
+                return mapped
             result["warning"], result["error"] = too_large
             result["ok"] = False
             result["errorKind"] = "unhandled"
         status = "unserialisable" if result.get("errorKind") == "unserialisable" else "error"
-        return self.failed(status, result.get("error"), str(result.get("repr", "")))
+        return failed(status, result.get("error"), str(result.get("repr", "")))
 
     # -- the Invoke API (and `handlerlens invoke`'s result) ------------------------------
     def invoke_success(self, kind: str, payload: bytes, log_result: str | None) -> HttpReply:

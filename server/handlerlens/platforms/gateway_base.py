@@ -63,6 +63,8 @@ class GatewayRoute:
         "parameters",
         "cors",
         "operation_context",
+        "status_mapping",
+        "auth",
     )
 
     def __init__(
@@ -81,6 +83,8 @@ class GatewayRoute:
         parameters: tuple[tuple[str, str], ...] = (),
         cors: tuple[tuple[str, str], ...] | None = None,
         operation_context: str | None = None,
+        status_mapping: tuple[tuple[int, int], ...] = (),
+        auth: str | None = None,
     ) -> None:
         self.kind = kind
         self.method = method
@@ -95,6 +99,10 @@ class GatewayRoute:
         self.parameters = parameters
         self.cors = cors
         self.operation_context = operation_context
+        # Yandex `x-yc-status-mapping`: (the function's status, the client's) pairs.
+        self.status_mapping = status_mapping
+        # A Function URL's AuthType: `AWS_IAM` takes SigV4-signed requests only.
+        self.auth = auth
 
     @property
     def route_key(self) -> str:
@@ -108,7 +116,13 @@ class GatewayRoute:
     def from_json(cls, data: dict[str, Any]) -> GatewayRoute:
         """The route to_json() wrote (JSON's lists back to the tuples)."""
         fields = dict(data)
-        for name in ("binary_media_types", "stage_variables", "parameters", "cors"):
+        for name in (
+            "binary_media_types",
+            "stage_variables",
+            "parameters",
+            "cors",
+            "status_mapping",
+        ):
             value = fields.get(name)
             if isinstance(value, list):
                 fields[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
@@ -136,6 +150,23 @@ def header_value(request: IncomingRequest, wanted: str) -> str | None:
     return None
 
 
+class Arrival:
+    """Where a request arrived: `path` (without a stage prefix) on the runner's `host` and
+    `port`, with its request id, time and path `params`."""
+
+    __slots__ = ("path", "host", "port", "request_id", "now", "params")
+
+    def __init__(
+        self, path: str, host: str, port: int, request_id: str, now: float, params: dict[str, str]
+    ) -> None:
+        self.path = path
+        self.host = host
+        self.port = port
+        self.request_id = request_id
+        self.now = now
+        self.params = params
+
+
 class GatewayFace:
     """One route's gateway: the event of a request to it, the answer to its result."""
 
@@ -157,6 +188,11 @@ class GatewayFace:
         """The answer for an event of `size` bytes the function would never receive."""
         return None
 
+    def unauthorized(self, incoming: IncomingRequest) -> tuple[HttpReply, str] | None:
+        """The gateway's answer to a request its authorization refuses, and why (for the
+        log); None when it goes on to the function."""
+        return None
+
     def event(
         self,
         incoming: IncomingRequest,
@@ -169,6 +205,10 @@ class GatewayFace:
     ) -> dict[str, Any]:
         """The event for `incoming`, sent to `path` (without a stage prefix) on this route
         with its path `params`."""
+        return self.build(incoming, Arrival(path, host, port, request_id, now, params))
+
+    def build(self, incoming: IncomingRequest, at: Arrival) -> dict[str, Any]:
+        """The event for `incoming`, arrived as `at` says (each gateway kind's)."""
         raise NotImplementedError
 
     def extra(self) -> dict[str, Any] | None:
@@ -196,15 +236,6 @@ class GatewayFace:
         worker answering a lent routed connection (worker/routed.py). Why the deployed gateway
         would answer otherwise goes into `result["warning"]`; a result over the platform's
         limit becomes a function error there as well, as HttpFace.answer has it."""
-        if result.get("ok"):
-            too_large = self.face.failures.response_too_large(len(payload))
-            if too_large is None:
-                reply, why = self.reply(str(result.get("kind")), payload, request)
-                if why:
-                    result["warning"] = why
-                return reply
-            result["warning"], result["error"] = too_large
-            result["ok"] = False
-            result["errorKind"] = "unhandled"
-        status = "unserialisable" if result.get("errorKind") == "unserialisable" else "error"
-        return self.failed(status, result.get("error"), str(result.get("repr", "")))
+        return self.face.answer_with(
+            result, payload, lambda kind, data: self.reply(kind, data, request), self.failed
+        )

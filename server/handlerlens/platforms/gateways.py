@@ -36,6 +36,7 @@ from .gateway_base import (
     REST_TOO_LARGE,
     YANDEX_GATEWAY_LIMIT,
     YANDEX_NOT_FOUND,
+    Arrival,
     GatewayFace,
     GatewayRoute,
     header_value,
@@ -112,22 +113,14 @@ class _AwsGateway(GatewayFace):
             return reply, why
         return None
 
-    def _v1(
-        self,
-        incoming: IncomingRequest,
-        path: str,
-        host: str,
-        port: int,
-        request_id: str,
-        now: float,
-        params: dict[str, str],
-    ) -> dict[str, Any]:
+    def build(self, incoming: IncomingRequest, at: Arrival) -> dict[str, Any]:
         """Payload 1.0 of this route: the REST proxy event with its resource, stage,
         parameters and (REST) the binary media types' base64 rule."""
         route = self.route
-        headers = _forwarded(incoming.headers, incoming.client_ip, port, lower=False)
+        path, host, params = at.path, at.host, at.params
+        headers = _forwarded(incoming.headers, incoming.client_ip, at.port, lower=False)
         request = _with_headers(incoming, headers)
-        event = aws_http_event.build_v1(request, path, host, request_id, now)
+        event = aws_http_event.build_v1(request, path, host, at.request_id, at.now)
         stage = route.stage or "$default"
         template = route.template if route.template != "$default" else "/{proxy+}"
         if route.template == "$default":
@@ -171,9 +164,10 @@ class _AwsGateway(GatewayFace):
             reasons.append("the response has no statusCode")
         return "; ".join(reasons) or None
 
-    def _reply_v1(
+    def reply(
         self, kind: str, payload: bytes, request: IncomingRequest
     ) -> tuple[HttpReply, str | None]:
+        """Payload 1.0's response: the REST format checked, base64 as the gateway decodes it."""
         try:
             result = json.loads(payload) if kind == "json" else None
         except ValueError:
@@ -225,23 +219,6 @@ class RestGateway(_AwsGateway):
     timeout_default_ms = REST_TIMEOUT_MS
     timed_out = (504, REST_TIMED_OUT)
 
-    def event(
-        self,
-        incoming: IncomingRequest,
-        path: str,
-        host: str,
-        port: int,
-        request_id: str,
-        now: float,
-        params: dict[str, str],
-    ) -> dict[str, Any]:
-        return self._v1(incoming, path, host, port, request_id, now, params)
-
-    def reply(
-        self, kind: str, payload: bytes, request: IncomingRequest
-    ) -> tuple[HttpReply, str | None]:
-        return self._reply_v1(kind, payload, request)
-
 
 class HttpApiGateway(_AwsGateway):
     """API Gateway HTTP API, payload 2.0 (or 1.0), and Lambda Function URLs (§10.2, §10.3)."""
@@ -253,22 +230,14 @@ class HttpApiGateway(_AwsGateway):
     timeout_default_ms = HTTP_TIMEOUT_MS
     timed_out = (503, HTTP_TIMED_OUT)
 
-    def event(
-        self,
-        incoming: IncomingRequest,
-        path: str,
-        host: str,
-        port: int,
-        request_id: str,
-        now: float,
-        params: dict[str, str],
-    ) -> dict[str, Any]:
+    def build(self, incoming: IncomingRequest, at: Arrival) -> dict[str, Any]:
         if self.route.payload == "1.0":
-            return self._v1(incoming, path, host, port, request_id, now, params)
+            return super().build(incoming, at)
         route = self.route
-        headers = _forwarded(incoming.headers, incoming.client_ip, port, lower=True)
+        path, host, params = at.path, at.host, at.params
+        headers = _forwarded(incoming.headers, incoming.client_ip, at.port, lower=True)
         event = aws_http_event.build_v2(
-            _with_headers(incoming, headers), path, host, request_id, now
+            _with_headers(incoming, headers), path, host, at.request_id, at.now
         )
         stage = route.stage or "$default"
         raw_path = path if stage == "$default" else f"/{stage}{path}"
@@ -293,7 +262,7 @@ class HttpApiGateway(_AwsGateway):
         self, kind: str, payload: bytes, request: IncomingRequest
     ) -> tuple[HttpReply, str | None]:
         if self.route.payload == "1.0":
-            reply, why = self._reply_v1(kind, payload, request)
+            reply, why = super().reply(kind, payload, request)
         else:
             reply, why = self.face.reply(kind, payload)
         if self.route.cors is not None and self.kind == "http":
@@ -301,14 +270,70 @@ class HttpApiGateway(_AwsGateway):
         return reply, why
 
 
+# A Function URL's answer to a request its AWS_IAM auth refuses. Third parties report 403
+# "Forbidden" for an unsigned call (PLATFORMS.md §10.3: Uncertain); no AWS page gives the
+# status or the body, so this body is our recommendation.
+URL_FORBIDDEN = {"Message": "Forbidden"}
+# What `requestContext.authorizer.iam` holds beyond the access key the signature names: IAM
+# would say who signed; a local runner cannot ask it, so these stand in (urls-invocation.md's
+# keys; the runner's account id, as in every event).
+IAM_CALLER_ID = "AIDAHANDLERLENSLOCAL"
+# The access key of an event built for no signed request: the editor's "Send request", which
+# stands for a signed caller (serve refuses an unsigned request before its event is built).
+IAM_ACCESS_KEY = "AKIAHANDLERLENSLOCAL"
+
+
 class FunctionUrlGateway(HttpApiGateway):
-    """A Lambda Function URL: the 2.0 shape, `$default` everywhere (§10.3)."""
+    """A Lambda Function URL: the 2.0 shape, `$default` everywhere (§10.3). With `AuthType:
+    AWS_IAM` it takes SigV4-signed requests only: the signature cannot be checked here (only
+    IAM holds the secret key), so a request with a well-formed one goes on, its access key in
+    `requestContext.authorizer.iam` (the rest placeholders), and any other request is
+    refused as deployed, 403, with a log line saying why and how to sign it. An event built
+    for no signed request (the editor's "Send request") gets a placeholder access key."""
 
     kind = "function-url"
     label = "Function URL"
 
     def integration_timeout(self) -> tuple[float, HttpReply, str] | None:
         return None  # the whole function timeout (up to 15 minutes) is the URL's
+
+    def unauthorized(self, incoming: IncomingRequest) -> tuple[HttpReply, str] | None:
+        if self.route.auth != "AWS_IAM":
+            return None
+        from .aws_sigv4 import read_signature
+
+        signed = read_signature(incoming.headers, incoming.query)
+        if not isinstance(signed, str):
+            return None
+        why = (
+            f"would fail deployed: the Function URL's AuthType is AWS_IAM and {signed}; "
+            f"Lambda refuses it, 403 (its body {json.dumps(URL_FORBIDDEN)} is HandlerLens's "
+            "choice: AWS documents none), as here. Sign the request with any key (the signature "
+            "is not checked locally), e.g. curl --aws-sigv4 aws:amz:us-east-1:lambda --user "
+            "KEY:SECRET"
+        )
+        return HttpReply.json(403, URL_FORBIDDEN), why
+
+    def build(self, incoming: IncomingRequest, at: Arrival) -> dict[str, Any]:
+        event = super().build(incoming, at)
+        if self.route.auth == "AWS_IAM":
+            from .aws_sigv4 import read_signature
+            from .runner_env import ACCOUNT
+
+            signed = read_signature(incoming.headers, incoming.query)
+            key = IAM_ACCESS_KEY if isinstance(signed, str) else signed.access_key
+            event["requestContext"]["authorizer"] = {
+                "iam": {
+                    "accessKey": key,
+                    "accountId": ACCOUNT,
+                    "callerId": IAM_CALLER_ID,
+                    "cognitoIdentity": None,
+                    "principalOrgId": None,
+                    "userArn": f"arn:aws:iam::{ACCOUNT}:user/handlerlens-local",
+                    "userId": IAM_CALLER_ID,
+                }
+            }
+        return event
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,20 +361,14 @@ class YandexGateway(GatewayFace):
             return None
         return refused, f"the event is {size} bytes of JSON, over the function's 3.5 MB limit"
 
-    def event(
-        self,
-        incoming: IncomingRequest,
-        path: str,
-        host: str,
-        port: int,
-        request_id: str,
-        now: float,
-        params: dict[str, str],
-    ) -> dict[str, Any]:
+    def build(self, incoming: IncomingRequest, at: Arrival) -> dict[str, Any]:
         from . import runner_env
 
         route = self.route
-        event = yandex_http_event.build_event(incoming, request_id, runner_env.request_id(), now)
+        path, params = at.path, at.params
+        event = yandex_http_event.build_event(
+            incoming, at.request_id, runner_env.request_id(), at.now
+        )
         declared, multi = self._declared(event, params)
         context: Any = {}
         if route.operation_context is not None:
@@ -401,7 +420,22 @@ class YandexGateway(GatewayFace):
     def reply(
         self, kind: str, payload: bytes, request: IncomingRequest
     ) -> tuple[HttpReply, str | None]:
-        return self.face.reply(kind, payload)
+        reply, why = self.face.reply(kind, payload)
+        return self._mapped(reply), why
+
+    def failed(self, status: str, error: dict[str, Any] | None, detail: str = "") -> HttpReply:
+        return self._mapped(self.face.failed(status, error, detail))
+
+    def _mapped(self, reply: HttpReply) -> HttpReply:
+        """The integration's answer with its status replaced as the operation's
+        `x-yc-status-mapping` says (extensions/status-mapping.md): on the response object of
+        that status, the status the client gets. The gateway's own answers (an unknown
+        route, a body over its limit) are not the integration's and keep theirs."""
+        for status, mapped in self.route.status_mapping:
+            if reply.status == status:
+                reply.status = mapped
+                break
+        return reply
 
 
 def _substituted(value: Any, params: dict[str, str]) -> Any:

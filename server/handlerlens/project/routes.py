@@ -67,7 +67,9 @@ class Route:
     timeout the event declares (SAM `TimeoutInMillis`, Serverless `timeoutInMillis`);
     `parameters`: a Yandex operation's declared parameters, (name, `in`) pairs; `cors`: the
     API's (or Yandex path's) CORS rule as project/routes_cors.py reads it, None without one;
-    `operation_context`: a Yandex integration's `context`, as JSON text.
+    `operation_context`: a Yandex integration's `context`, as JSON text; `status_mapping`: a
+    Yandex operation's `x-yc-status-mapping`s, (the function's status, the client's) pairs;
+    `auth`: a Function URL's `AuthType` (`NONE` or `AWS_IAM`).
     """
 
     method: str
@@ -86,6 +88,8 @@ class Route:
     parameters: tuple[tuple[str, str], ...] = ()
     cors: Cors | None = None
     operation_context: str | None = None
+    status_mapping: tuple[tuple[int, int], ...] = ()
+    auth: str | None = None
 
     @property
     def route_key(self) -> str:
@@ -100,6 +104,8 @@ class Route:
             details.append(f"payload {self.payload}")
         if self.stage is not None and self.kind in ("rest", "http"):
             details.append(f"stage {self.stage}")
+        if self.auth == "AWS_IAM":
+            details.append("AWS_IAM: SigV4-signed requests only")
         target = self.function or "(no function declared here)"
         return f"{self.route_key} → {target} ({', '.join(details)})"
 
@@ -122,6 +128,8 @@ class Route:
             parameters=self.parameters,
             cors=self.cors,
             operation_context=self.operation_context,
+            status_mapping=self.status_mapping,
+            auth=self.auth,
         )
 
     @property

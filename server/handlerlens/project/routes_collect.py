@@ -143,9 +143,14 @@ def declared_text(node: yaml.Node | None) -> str | None:
     return "" if node is None else yn.as_str(node)
 
 
-def function_url(function: str, path: str, span: Span) -> Route:
+def function_url(function: str, path: str, span: Span, auth: str | None = None) -> Route:
+    """A function's URL; `auth` its declared AuthType as written (`AWS_IAM` is kept, any
+    other value is `NONE`: a computed one too)."""
+    declared = "AWS_IAM" if (auth or "").strip().upper() == "AWS_IAM" else "NONE"
     return replace(
-        target_route(path, "function-url", function, function, DEFAULT, "2.0"), span=span
+        target_route(path, "function-url", function, function, DEFAULT, "2.0"),
+        span=span,
+        auth=declared,
     )
 
 

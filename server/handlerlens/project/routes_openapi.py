@@ -113,6 +113,20 @@ def yandex_spec_routes(
                     )
                 )
             version = plain_text(yn.get(integration, "payload_format_version")) or "0.1"
+            mapping, wrong = rv.status_mapping(doc, operation)
+            for node, why in wrong:
+                # A warning: Yandex documents no check of the value at deploy time.
+                collector.problems.append(
+                    Problem(
+                        path,
+                        collector.span(node),
+                        Severity.WARNING,
+                        ROUTE_INVALID,
+                        f"{method} {template}: HandlerLens ignores this {rv.STATUS_MAPPING}: "
+                        f"{why} (extensions/status-mapping.md: on the response object of one "
+                        "status, the status that replaces it).",
+                    )
+                )
             collector.routes.append(
                 Route(
                     method=method,
@@ -129,6 +143,7 @@ def yandex_spec_routes(
                     parameters=rv.parameters(doc, item, operation),
                     cors=cors,
                     operation_context=rv.json_text(yn.get(integration, "context")),
+                    status_mapping=mapping,
                 )
             )
     return collector.routes, problems + collector.problems

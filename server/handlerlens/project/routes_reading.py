@@ -24,7 +24,12 @@ from handlerlens.project.routes import ROUTE_FUNCTION_UNKNOWN, Route, conflicts
 from handlerlens.project.routes_openapi import is_yandex_spec, yandex_spec_routes
 from handlerlens.project.routes_sam import LAMBDA_URL, sam_routes
 from handlerlens.project.routes_serverless import serverless_routes
-from handlerlens.project.routes_terraform import terraform_function_labels, terraform_gateway_routes
+from handlerlens.project.routes_terraform import (
+    AWS_FUNCTIONS,
+    terraform_function_labels,
+    terraform_gateway_routes,
+    terraform_url_routes,
+)
 
 if TYPE_CHECKING:
     from handlerlens.project.discovery import ProjectModel
@@ -184,7 +189,7 @@ def routes_of_file(
         return serverless_routes(path, text)
     if name.endswith(".tf"):
         routes, problems, _ = terraform_gateway_routes(path, text, functions)
-        return routes, problems
+        return routes + terraform_url_routes(path, text), problems
     if not name.endswith((".yml", ".yaml", ".json", ".template")):
         return [], []
     if "AWS::Serverless::Function" in text or LAMBDA_URL in text:
@@ -211,10 +216,15 @@ def all_routes(
     labels: dict[str, dict[str, str]] = {}
     for path, text in terraform:
         labels.setdefault(os.path.dirname(path), {}).update(terraform_function_labels(text))
+    # A Function URL may name a function of a sibling file: those only where there is one.
+    for folder in {os.path.dirname(p) for p, t in terraform if "aws_lambda_function_url" in t}:
+        for path, text in terraform:
+            if os.path.dirname(path) == folder:
+                labels[folder].update(terraform_function_labels(text, AWS_FUNCTIONS))
     for path, text in terraform:
         module = {**labels.get(os.path.dirname(path), {}), **(aliases or {})}
         found, issues, specs = terraform_gateway_routes(path, text, functions, module)
-        routes += found
+        routes += found + terraform_url_routes(path, text, module)
         problems += issues
         read_by_terraform.update(os.path.normpath(spec) for spec in specs)
     for path, text in files:

@@ -124,10 +124,12 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
                         what=what,
                         target=target,
                     )
-        if yn.get(props, "FunctionUrlConfig") is not None:
+        url_config = yn.get(props, "FunctionUrlConfig")
+        if url_config is not None:
             at_key = yn.key_span(props, "FunctionUrlConfig", collector.lines)
             assert at_key is not None
-            collector.routes.append(function_url(function, path, at_key))
+            auth = yn.as_plain_text(yn.get(url_config, "AuthType"))
+            collector.routes.append(function_url(function, path, at_key, auth))
     for logical_id, resource in resources:
         if types.get(logical_id) == LAMBDA_URL:
             props = yn.get(resource, "Properties")
@@ -135,7 +137,8 @@ def sam_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]:
             if owner is not None and types.get(owner) in (SERVERLESS_FUNCTION, LAMBDA_FUNCTION):
                 at_key = yn.key_span(yn.get(doc, "Resources"), logical_id, collector.lines)
                 assert at_key is not None
-                collector.routes.append(function_url(owner, path, at_key))
+                auth = yn.as_plain_text(yn.get(props, "AuthType"))
+                collector.routes.append(function_url(owner, path, at_key, auth))
     return collector.routes, collector.problems
 
 

@@ -86,7 +86,9 @@ def serverless_routes(path: str, text: str) -> tuple[list[Route], list[Problem]]
                     )
         url = yn.get(node, "url")
         if url is not None and plain_text(url) != "false":
-            collector.routes.append(function_url(function, path, collector.span(url)))
+            # `url: {authorizer: aws_iam}` [SLS guide/functions.md "Lambda URLs"].
+            auth = plain_text(yn.get(url, "authorizer"))
+            collector.routes.append(function_url(function, path, collector.span(url), auth))
     return collector.routes, collector.problems
 
 

@@ -1,5 +1,6 @@
 """Routes of Terraform's `yandex_api_gateway`: its `spec` as an inline heredoc, `file()` or
-`templatefile()` of a spec file, read by the OpenAPI reader (routes_openapi.py).
+`templatefile()` of a spec file, read by the OpenAPI reader (routes_openapi.py); and each
+`aws_lambda_function_url` of a declared `aws_lambda_function`.
 """
 
 from __future__ import annotations
@@ -20,25 +21,35 @@ if TYPE_CHECKING:
     from handlerlens.project.hcl_tree import Node as HclNode
 
 
-def terraform_function_labels(text: str) -> dict[str, str]:
-    """`yandex_function.<label>` → the function's declared name (its literal `name`, else the
-    label, as the Terraform reader names it) for each `yandex_function` of a Terraform file;
-    {} for a file that does not parse."""
-    if "yandex_function" not in text:
+# Each function resource, and the attribute that holds its declared name.
+_NAME_ATTRIBUTES = {"yandex_function": "name", "aws_lambda_function": "function_name"}
+# The functions a Function URL names (terraform_url_routes); only read where there is one.
+AWS_FUNCTIONS = ("aws_lambda_function",)
+
+
+def terraform_function_labels(
+    text: str, kinds: tuple[str, ...] = ("yandex_function",)
+) -> dict[str, str]:
+    """`yandex_function.<label>` (and with `kinds` also `aws_lambda_function.<label>`) → the
+    function's declared name (its literal `name` / `function_name`, else the label, as the
+    Terraform reader names it) for each function of a Terraform file; {} for a file that
+    does not parse."""
+    if not any(kind in text for kind in kinds):
         return {}
     from handlerlens.project import hcl_tree as hcl
 
     try:
-        blocks = hcl.parse_hcl(text, keep=lambda header: "yandex_function" in header)
+        blocks = hcl.parse_hcl(text, keep=lambda header: any(kind in header for kind in kinds))
     except hcl.HclError:
         return {}
     labels: dict[str, str] = {}
     for block in blocks:
-        if block.type == "resource" and block.labels[:1] == ["yandex_function"]:
+        kind = block.labels[0] if block.labels else ""
+        if block.type == "resource" and kind in kinds:
             label = block.labels[-1]
-            name = block.attributes.get("name")
+            name = block.attributes.get(_NAME_ATTRIBUTES[kind])
             found = hcl.string(name.expr) if name is not None else None
-            labels[f"yandex_function.{label}"] = (
+            labels[f"{kind}.{label}"] = (
                 found.value if found is not None and found.literal and found.value else label
             )
     return labels
@@ -166,3 +177,38 @@ def _heredoc_mover(text: str, lines: LineIndex, start: int, value: str) -> Calla
         )
 
     return move
+
+
+def terraform_url_routes(
+    path: str, text: str, labels: Mapping[str, str] | None = None
+) -> list[Route]:
+    """A Function URL route for each `aws_lambda_function_url` whose `function_name`
+    references an `aws_lambda_function` (`.function_name`, `.arn`, `.id`), with its
+    `authorization_type`; the function known by its name in `labels` (the module's, from
+    terraform_function_labels) or this file, else by its label."""
+    if "aws_lambda_function_url" not in text:
+        return []
+    from handlerlens.project import hcl_tree as hcl
+    from handlerlens.project.routes_collect import function_url
+
+    try:
+        blocks = hcl.parse_hcl(text, keep=lambda header: "aws_lambda_function_url" in header)
+    except hcl.HclError:
+        return []
+    names = {**(labels or {}), **terraform_function_labels(text, AWS_FUNCTIONS)}
+    lines = LineIndex(text)
+    routes: list[Route] = []
+    for block in blocks:
+        if block.type != "resource" or block.labels[:1] != ["aws_lambda_function_url"]:
+            continue
+        target = block.attributes.get("function_name")
+        found = hcl.traversal(target.expr) if target is not None else None
+        if found is None or len(found) < 2 or found[0] != "aws_lambda_function":
+            continue
+        function = names.get(f"aws_lambda_function.{found[1]}", found[1])
+        auth = block.attributes.get("authorization_type")
+        literal = hcl.string(auth.expr) if auth is not None else None
+        declared = literal.value if literal is not None and literal.literal else None
+        at = lines.span(target.start, target.end) if target is not None else Span.of(0, 0)
+        routes.append(function_url(function, path, at, declared))
+    return routes

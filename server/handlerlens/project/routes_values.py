@@ -78,3 +78,30 @@ def resolve_ref(doc: yaml.Node, node: yaml.Node | None) -> yaml.Node | None:
     for part in ref[2:].split("/"):
         target = yn.get(target, part.replace("~1", "/").replace("~0", "~"))
     return target
+
+
+STATUS_MAPPING = "x-yc-status-mapping"
+
+
+def status_mapping(
+    doc: yaml.Node, operation: yaml.Node
+) -> tuple[tuple[tuple[int, int], ...], list[tuple[yaml.Node, str]]]:
+    """A Yandex operation's `x-yc-status-mapping`s (extensions/status-mapping.md): on the
+    response object of status `code` under `responses`, the status the client gets instead
+    when the integration answers `code`; as (code, new) pairs, `$ref`s followed. Also each
+    mapping that cannot apply, with why: a value that is no HTTP status, or one on a response
+    that is no single status (`default`, `2XX`)."""
+    found: list[tuple[int, int]] = []
+    wrong: list[tuple[yaml.Node, str]] = []
+    for code, response in yn.items(yn.get(operation, "responses")):
+        node = yn.get(resolve_ref(doc, response), STATUS_MAPPING)
+        if node is None:
+            continue
+        value = yn.as_plain_text(node) or ""
+        if not (code.isdigit() and 100 <= int(code) <= 599):
+            wrong.append((node, f"it is on the response '{code}', not on one status code"))
+        elif not (value.isdigit() and 100 <= int(value) <= 599):
+            wrong.append((node, f"'{value}' is not an HTTP status code (100-599)"))
+        else:
+            found.append((int(code), int(value)))
+    return tuple(found), wrong

@@ -347,8 +347,13 @@ class App:
             respond(_to_response(refused[0]))
             return
         assert request.body is not None
-        rid = runner_env.request_id()
         incoming, host_name = _incoming(request)
+        refused = face.unauthorized(incoming)
+        if refused is not None:
+            log_why(refused[1])
+            respond(_to_response(refused[0]))
+            return
+        rid = runner_env.request_id()
         event = face.event(incoming, hit.path, host_name, self.port, rid, time.time(), hit.params)
         data = _EVENT_JSON.encode(event).encode("utf-8")
         refused = face.refuse_event(len(data))

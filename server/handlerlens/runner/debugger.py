@@ -104,6 +104,26 @@ def changed_lines(
     return changed
 
 
+# The breakpoint lines a worker's init was last told, whichever function's worker; before
+# any, those the editor had sent when it attached (wait_for_client).
+_last_told: dict[str, list[int]] | None = None
+
+
+def expected_lines(
+    placed: dict[str, list[int]], told: dict[str, list[int]] | None
+) -> dict[str, list[int]]:
+    """changed_lines() for an init whose function's last init was told `told` (None: its
+    first), noted as the last told. A function's first init (a whole app's function started
+    by its first request) expects the lines changed since the last init of any function, or
+    since the editor attached: after a save, its worker waits for the moved breakpoints the
+    editor is still re-sending to its new session, as a reload's does, rather than import
+    the code with the old lines."""
+    global _last_told
+    baseline = told if told is not None else _last_told
+    _last_told = placed
+    return changed_lines(placed, baseline)
+
+
 async def wait_for_client(stop: asyncio.Event) -> bool:
     """Wait until an editor has attached and sent its configuration; False if stopped first."""
     import debugpy
@@ -117,6 +137,9 @@ async def wait_for_client(stop: asyncio.Event) -> bool:
         stopping.cancel()
     if attached.done():
         attached.result()
+        global _last_told
+        if _tracker is not None and _last_told is None:
+            _last_told = _tracker.lines()  # the lines the editor sent as it attached
         return True
     while not attached.done():
         try:

@@ -103,7 +103,7 @@ class Pool:
         self.on_log = on_log
         self.size = max(1, size)
         self.debug = debug
-        # Under --debug: the breakpoint lines the last init was told (debugger.changed_lines).
+        # Under --debug: the breakpoint lines the last init was told (debugger.expected_lines).
         self._breakpoints_told: dict[str, list[int]] | None = None
         self.standby = standby
         self.generation = 0
@@ -354,7 +354,7 @@ class Pool:
 
             placed = await debugger.settle_breakpoints(log.warning)
             if placed is not None:
-                breakpoints = debugger.changed_lines(placed, self._breakpoints_told)
+                breakpoints = debugger.expected_lines(placed, self._breakpoints_told)
                 self._breakpoints_told = placed
         version = self.version
         message = init_message(self.fn, version)

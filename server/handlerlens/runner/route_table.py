@@ -356,6 +356,8 @@ class RouteTable:
                     "api": route.api,
                     "stage": route.stage,
                     "payload": route.payload,
+                    # A Function URL's AuthType (NONE, AWS_IAM); None for other kinds.
+                    "auth": route.auth,
                     "url": self.url_of(route, url),
                     "declaredIn": route.declared_in,
                     "line": route.span.start.line + 1,
