@@ -5,6 +5,7 @@ surface is tiny (no TLS, no HTTP/2, loopback only), and nothing suitable is in t
 library. A Protocol (not streams) avoids a task and two buffers per request. Limits are
 explicit: header block size and count, body size (oversized bodies are drained and answered
 413 so clients that are still writing get a response), timeouts for slow or idle clients.
+What it hands its handler and takes back (Request, Response) is runner/http_messages.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import cast
 
 from handlerlens.platforms.http_head import (
@@ -26,6 +26,15 @@ from handlerlens.platforms.http_head import (
     parse_head,
 )
 from handlerlens.platforms.http_reply import encode_response
+from handlerlens.runner.http_messages import (
+    Handler,
+    Request,
+    Respond,
+    Response,
+    internal_error,
+    plain,
+    request_id_of,
+)
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -33,73 +42,10 @@ log = logging.getLogger("handlerlens.runner")
 MAX_DRAIN = 64 * 1024 * 1024
 
 
-@dataclass
-class Request:
-    """One parsed request; `body` is None when it exceeded the server's limit."""
-
-    method: str
-    target: str
-    path: str
-    query: str
-    version: str
-    headers: list[tuple[str, str]]
-    body: bytes | None
-    client: tuple[str, int]
-    body_size: int = 0
-    # The connection it came on (None: not from a connection, e.g. built in a test).
-    connection: HttpProtocol | None = None
-
-    def client_gone(self) -> bool:
-        """Whether the client has closed its connection (see HttpProtocol.client_gone)."""
-        return self.connection is not None and self.connection.client_gone()
-
-    def header(self, name: str) -> str | None:
-        """The last value of a header, by case-insensitive name."""
-        lowered = name.lower()
-        found = None
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                found = value
-        return found
-
-
-@dataclass
-class Response:
-    """What a handler returns."""
-
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-
-
-# handler(request, respond): answers by calling respond(response) exactly once, at once or
-# later (a callback rather than a coroutine: the hot path needs no task per request).
-Respond = Callable[[Response], None]
-Handler = Callable[[Request, Respond], None]
 # Offered each new connection: True if it took it (see runner/lender.py).
 Lender = Callable[["HttpProtocol"], bool]
 # The access log: (request line, status, milliseconds, request id or None) per answer.
 Access = Callable[[str, int, float, "str | None"], None]
-# Where the runner puts a request's id in its answer (Yandex, API Gateway, the Invoke API).
-_REQUEST_ID_HEADERS = frozenset({"x-request-id", "apigw-requestid", "x-amzn-requestid"})
-
-
-def request_id_of(headers: list[tuple[str, str]]) -> str | None:
-    """The request id an answer carries (the runner adds its own header last)."""
-    for name, value in reversed(headers):
-        if name.lower() in _REQUEST_ID_HEADERS:
-            return value
-    return None
-
-
-def _plain(status: int, message: str) -> Response:
-    return Response(status, [("Content-Type", "text/plain; charset=utf-8")], message.encode())
-
-
-def internal_error() -> Response:
-    """The 500 for a bug in the runner itself (the traceback goes to the runner's log)."""
-    return _plain(500, "Internal runner error (see the runner's log)")
-
 
 # A request refused before it reached the handler (the head's, or the body's, fault).
 _BadRequest = BadHead
@@ -333,7 +279,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is not None and not self.busy:
             if self.buffer:
                 self._log_unparsed(408)
-                self._send(_plain(408, "Request timed out"), keep_alive=False, head_only=False)
+                self._send(plain(408, "Request timed out"), keep_alive=False, head_only=False)
             else:
                 self.transport.close()
 
@@ -346,7 +292,7 @@ class HttpProtocol(asyncio.Protocol):
                     parsed = self._parse_one()
                 except _BadRequest as bad:
                     self._log_unparsed(bad.status)
-                    self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
+                    self._send(plain(bad.status, str(bad)), keep_alive=False, head_only=False)
                     return
                 if parsed is None:
                     return
