@@ -7,8 +7,9 @@ The small readers of attribute text that every part of the module reader shares 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from handlerlens.core.model import PlatformName
@@ -94,6 +95,23 @@ def declares_functions(text: str) -> bool:
 def matters(text: str) -> bool:
     """Whether a .tf file of a declaring directory holds anything the functions can use."""
     return EAGER.search(text) is not None or any(p.search(text) for p in SUPPORT)
+
+
+def parsed_folder(folder: str, containing: str = "") -> Iterator[tuple[str, list[hcl.HclBlock]]]:
+    """Each .tf file of `folder`, in name order, whose text holds `containing`: its text and
+    its blocks. A file that cannot be read or parsed is passed over (`check` says why)."""
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".tf"):
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as file:
+                text = file.read()
+            if containing not in text:
+                continue
+            blocks = hcl.parse_hcl(text)
+        except (OSError, hcl.HclError):
+            continue
+        yield text, blocks
 
 
 @dataclass

@@ -247,13 +247,8 @@ class App:
         def build(outcome: Outcome) -> Response:
             return _mapped(outcome, host, rid_header, face.failed, face.reply)
 
-        host.run(
-            data,
-            _answering(respond, build),
-            request_id=rid,
-            extra=face.extra(),
-            gone=request.client_gone,
-        )
+        done = _answering(respond, build)
+        host.run(data, done, request_id=rid, extra=face.extra(), gone=request.client_gone)
 
     # -- a declared gateway route ---------------------------------------------------------
     def _routed(self, hit: Hit, request: Request, respond: Respond) -> None:
@@ -307,13 +302,8 @@ class App:
 
             return _mapped(outcome, host, rid_header, face.failed, reply)
 
-        host.run(
-            data,
-            _answering(answer, build),
-            request_id=rid,
-            extra=face.extra(),
-            gone=request.client_gone,
-        )
+        done = _answering(answer, build)
+        host.run(data, done, request_id=rid, extra=face.extra(), gone=request.client_gone)
 
     def _then_lend(
         self, respond: Respond, lender: Lender, host: FunctionHost, connection: HttpProtocol

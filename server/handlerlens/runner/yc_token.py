@@ -253,20 +253,9 @@ def declares_service_account(fn: Any) -> bool:
 
 
 def _terraform_account(declared_in: str, fn: Any) -> bool:
-    from handlerlens.project import hcl_tree as hcl
+    from handlerlens.project.terraform_files import parsed_folder
 
-    folder = os.path.dirname(declared_in)
-    for entry in sorted(os.listdir(folder)):
-        if not entry.endswith(".tf"):
-            continue
-        try:
-            with open(os.path.join(folder, entry), encoding="utf-8", errors="replace") as file:
-                text = file.read()
-            if "yandex_function" not in text:
-                continue
-            blocks = hcl.parse_hcl(text)
-        except (OSError, hcl.HclError):
-            continue
+    for text, blocks in parsed_folder(os.path.dirname(declared_in), "yandex_function"):
         for block in blocks:
             if block.type != "resource" or block.labels[:1] != ["yandex_function"]:
                 continue

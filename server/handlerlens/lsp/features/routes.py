@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from handlerlens.lsp import protocol
 from handlerlens.lsp.convert import to_path, to_uri
-from handlerlens.lsp.features.commands import CommandError, _arg, fail_message, run_result
+from handlerlens.lsp.features.commands import (
+    CommandError,
+    _arg,
+    fail_message,
+    reply_view,
+    run_result,
+)
 from handlerlens.lsp.server import HandlerLensServer
 
 if TYPE_CHECKING:
@@ -230,31 +236,23 @@ def register(server: HandlerLensServer) -> None:
 
 def http_response(route: Route, reply: HttpReply, why: str | None) -> protocol.HttpResponse:
     """The response view's HTTP answer: what the route's gateway sends back."""
-    from http import HTTPStatus
-
     from handlerlens.lsp.route_events import trigger_of
 
+    return reply_view(reply, trigger_of(route), why)
+
+
+def _text_and_json(body: bytes) -> tuple[str, Any]:
+    """A response body as the view shows it: its text, and its JSON if it is JSON."""
+    text = body.decode("utf-8", "replace")
     try:
-        reason = HTTPStatus(reply.status).phrase
+        return text, json.loads(text) if text else None
     except ValueError:
-        reason = ""
-    return protocol.HttpResponse(
-        status=reply.status,
-        reason=reason,
-        headers=[(name, value) for name, value in reply.headers],
-        bodyBase64=base64.b64encode(reply.body).decode("ascii"),
-        trigger=trigger_of(route),
-        warning=why,
-    )
+        return text, None
 
 
 def refused_result(route: Route, reply: HttpReply, why: str) -> protocol.RunResult:
     """The answer of a request the gateway refused: the function never ran."""
-    text = reply.body.decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
+    text, parsed = _text_and_json(reply.body)
     return protocol.RunResult(
         status=reply.status,
         headers={name.lower(): value for name, value in reply.headers},
@@ -311,11 +309,7 @@ async def app_request(
         # As the event the view shows says (route_events.incoming_request): a JSON body.
         headers["Content-Type"] = "application/json"
     answer = await server.runners.app.request(app, method, target, headers, body, spec.name)
-    text = answer.body.decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
+    text, parsed = _text_and_json(answer.body)
     report = answer.report or {}
     url = f"{app.process.url}{target}"
     return protocol.RunResult(
