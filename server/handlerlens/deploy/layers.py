@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from handlerlens.core.text import read_lenient
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -262,10 +264,8 @@ def function_layers(
     """The function's layers when its declaring file gives it any (`LAYERS`), else None."""
     if not declared_in or declared_by not in ("sam", "terraform"):
         return None
-    try:
-        with open(declared_in, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
+    text = read_lenient(declared_in)
+    if text is None:
         return None
     if declared_by == "sam":
         if not LAYERS.search(text):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from handlerlens.core.model import PlatformName
 from handlerlens.core.problems import Problem, Span
-from handlerlens.core.text import LineIndex
+from handlerlens.core.text import LineIndex, read_lenient
 from handlerlens.project import hcl_tree as hcl
 from handlerlens.project.config_problems import parse_error
 
@@ -103,13 +103,12 @@ def parsed_folder(folder: str, containing: str = "") -> Iterator[tuple[str, list
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".tf"):
             continue
+        text = read_lenient(os.path.join(folder, name))
+        if text is None or containing not in text:
+            continue
         try:
-            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as file:
-                text = file.read()
-            if containing not in text:
-                continue
             blocks = hcl.parse_hcl(text)
-        except (OSError, hcl.HclError):
+        except hcl.HclError:
             continue
         yield text, blocks
 

@@ -23,6 +23,7 @@ import json
 import os
 import time
 
+from handlerlens.core.text import read_lenient
 from handlerlens.platforms.runner_env import gives_account_token
 
 TYPE_CHECKING = False
@@ -237,10 +238,8 @@ def declares_service_account(fn: Any) -> bool:
     declared_in = fn.declared_in
     if not gives_account_token(fn.platform) or not declared_in:
         return False
-    try:
-        with open(declared_in, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
+    text = read_lenient(declared_in)
+    if text is None:
         return False
     name = os.path.basename(declared_in)
     if name.endswith(".tf"):
