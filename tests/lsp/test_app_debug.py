@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.debug.dap import Editor
-from tests.lsp.conftest import running_server, wait_for_diagnostics
+from tests.lsp.conftest import plain, routes, running_server, send, wait_for_diagnostics
 from tests.lsp.test_app import command, get, until
-from tests.lsp.test_routes_lenses import plain, routes, send
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
