@@ -22,7 +22,6 @@ from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is
 from handlerlens.runner import invoke_api
 from handlerlens.runner.host import FunctionHost
 from handlerlens.runner.http_messages import (
-    Request,
     Respond,
     Response,
     internal_error,
@@ -30,12 +29,13 @@ from handlerlens.runner.http_messages import (
     plain,
     to_response,
 )
-from handlerlens.runner.http_server import HttpProtocol
+from handlerlens.runner.http_server import Request
 from handlerlens.runner.outcome import Outcome
 from handlerlens.runner.route_table import RouteTable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from handlerlens.runner.http_server import HttpProtocol
     from handlerlens.runner.lender import Lender
     from handlerlens.runner.route_table import Hit
 
@@ -286,7 +286,7 @@ class App:
         answer = respond
         lender = self.lenders.get(host.fn.name)
         connection = request.connection
-        if lender is not None and isinstance(connection, HttpProtocol) and connection.lend_again:
+        if lender is not None and connection is not None and connection.lend_again:
             # Lent once two requests in a row went to this function: a connection whose
             # requests alternate between functions is never lent only to come back.
             if connection.routed_to == host.fn.name:

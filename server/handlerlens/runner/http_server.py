@@ -5,7 +5,8 @@ surface is tiny (no TLS, no HTTP/2, loopback only), and nothing suitable is in t
 library. A Protocol (not streams) avoids a task and two buffers per request. Limits are
 explicit: header block size and count, body size (oversized bodies are drained and answered
 413 so clients that are still writing get a response), timeouts for slow or idle clients.
-What it hands its handler and takes back (Request, Response) is runner/http_messages.py.
+What a handler answers with is runner/http_messages.py; a connection's timer,
+runner/http_timeouts.py.
 """
 
 from __future__ import annotations
@@ -14,27 +15,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import cast
 
 from handlerlens.platforms.http_head import (
-    BODY_IDLE_TIMEOUT,
     HEAD_TIMEOUT,
-    KEEPALIVE_TIMEOUT,
     MAX_HEAD,
     BadHead,
     dechunk,
     parse_head,
 )
 from handlerlens.platforms.http_reply import encode_response
-from handlerlens.runner.http_messages import (
-    Handler,
-    Request,
-    Respond,
-    Response,
-    internal_error,
-    plain,
-    request_id_of,
-)
+from handlerlens.runner.http_messages import Respond, Response, internal_error, plain, request_id_of
+from handlerlens.runner.http_timeouts import ConnectionTimeouts
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -42,6 +35,38 @@ log = logging.getLogger("handlerlens.runner")
 MAX_DRAIN = 64 * 1024 * 1024
 
 
+@dataclass
+class Request:
+    """One parsed request; `body` is None when it exceeded the server's limit."""
+
+    method: str
+    target: str
+    path: str
+    query: str
+    version: str
+    headers: list[tuple[str, str]]
+    body: bytes | None
+    client: tuple[str, int]
+    body_size: int = 0
+    # The connection it came on (None: not from a connection, e.g. built in a test).
+    connection: HttpProtocol | None = None
+
+    def client_gone(self) -> bool:
+        """Whether the client has closed its connection (see HttpProtocol.client_gone)."""
+        return self.connection is not None and self.connection.client_gone()
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header, by case-insensitive name."""
+        lowered = name.lower()
+        found = None
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                found = value
+        return found
+
+
+# What the server calls with each request (see Respond, runner/http_messages.py).
+Handler = Callable[[Request, Respond], None]
 # Offered each new connection: True if it took it (see runner/lender.py).
 Lender = Callable[["HttpProtocol"], bool]
 # The access log: (request line, status, milliseconds, request id or None) per answer.
@@ -51,7 +76,7 @@ Access = Callable[[str, int, float, "str | None"], None]
 _BadRequest = BadHead
 
 
-class HttpProtocol(asyncio.Protocol):
+class HttpProtocol(ConnectionTimeouts, asyncio.Protocol):
     """One connection: parse, dispatch one request at a time, keep alive."""
 
     def __init__(
@@ -223,58 +248,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.pause_reading()
             self.paused = True
 
-    # -- timers --------------------------------------------------------------------------
-    def _arm_for_buffer(self) -> None:
-        if not self.buffer:
-            self.head_started = None
-            self._arm(KEEPALIVE_TIMEOUT)
-            return
-        loop = asyncio.get_running_loop()
-        if b"\r\n\r\n" in self.buffer:
-            self._arm(BODY_IDLE_TIMEOUT)
-            return
-        if self.head_started is None:
-            self.head_started = loop.time()
-        self._arm(max(0.0, self.head_started + HEAD_TIMEOUT - loop.time()))
-
-    def _arm(self, seconds: float) -> None:
-        """The connection times out `seconds` from now unless re-armed or disarmed.
-
-        Lazily: a pending timer due no later than the new deadline is kept (when it fires it
-        re-arms for what is left), so a keep-alive request costs no timer at all, where
-        cancelling and scheduling one per request showed in the runner's profile.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        self.deadline = deadline
-        timer = self.timer
-        if timer is not None:
-            if timer.when() <= deadline:
-                return
-            timer.cancel()
-        self.timer = loop.call_at(deadline, self._on_timer)
-
-    def _disarm(self) -> None:
-        self.deadline = None  # a pending timer finds nothing to do
-
-    def _cancel_timer(self) -> None:
-        self.deadline = None
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def _on_timer(self) -> None:
-        self.timer = None
-        deadline = self.deadline
-        if deadline is None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop.time() < deadline:
-            self.timer = loop.call_at(deadline, self._on_timer)
-            return
-        self.deadline = None
-        self._timed_out()
-
+    # -- timeouts (the timer itself: runner/http_timeouts.py) ---------------------------
     def _timed_out(self) -> None:
         if self.transport is not None and not self.busy:
             if self.buffer:

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs
 
 from handlerlens.platforms import aws_invoke_api, runner_env
 from handlerlens.runner.host import FunctionHost
-from handlerlens.runner.http_messages import Request, Response, not_run, to_response
+from handlerlens.runner.http_messages import Response, not_run, to_response
+from handlerlens.runner.http_server import Request
 
 
 async def answer(
