@@ -19,7 +19,8 @@ from typing import Any
 from handlerlens.platforms import runner_env, runner_logs, yandex_http_event, yandex_response
 from handlerlens.platforms.http_reply import IncomingRequest
 from handlerlens.runner import http_server
-from handlerlens.runner.http_server import Request, Respond, Response
+from handlerlens.runner.http_messages import Respond, Response
+from handlerlens.runner.http_server import Handler, Request
 from handlerlens.runner.status import Status
 from handlerlens.worker.contexts import YandexContext
 from handlerlens.worker.marshal import marshal_yandex
@@ -36,7 +37,7 @@ STATIC = {
 }
 
 
-def _app(handler: Any, status: Status) -> http_server.Handler:
+def _app(handler: Any, status: Status) -> Handler:
     def handle(request: Request, respond: Respond) -> None:
         rid = runner_env.request_id()
         incoming = IncomingRequest(

@@ -9,6 +9,7 @@ pin the one behaviour they now share, at the edges where LSP and Python differ.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,6 +20,7 @@ from handlerlens.core.text import (
     LineIndex,
     byte_to_index,
     index_to_byte,
+    read_lenient,
     split_lines,
     split_lines_keepends,
     utf16_column,
@@ -114,3 +116,11 @@ def test_offsets_and_lines_agree(text: str, offset: int) -> None:
     head = split_lines(text[:offset])
     expected = Position(len(head) - 1, utf16_length(head[-1]))
     assert LineIndex(text).position(offset) == expected
+
+
+def test_a_declaring_file_is_read_whatever_stray_bytes_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_bytes(b"Resources:\n  Fn: \xff\xfe caf\xc3\xa9\n")
+    assert read_lenient(str(path)) == "Resources:\n  Fn: \ufffd\ufffd caf\u00e9\n"
+    assert read_lenient(str(tmp_path / "missing.yaml")) is None
+    assert read_lenient(str(tmp_path)) is None  # a folder: unreadable, not an exception

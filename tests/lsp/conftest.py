@@ -116,3 +116,25 @@ async def code_lenses(client: LanguageClient, path: Path) -> list[lsp.CodeLens]:
         lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()))
     )
     return result or []
+
+
+def plain(value: Any) -> Any:
+    """A custom request's result as plain JSON values (pygls reads objects as namedtuples)."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+async def routes(client: LanguageClient, uri: str | None = None) -> list[dict[str, Any]]:
+    """`handlerlens/routes`: the routes of the file at `uri` (default: of every file)."""
+    params = {"uri": uri} if uri is not None else {}
+    return list(plain(await client.protocol.send_request_async("handlerlens/routes", params)))
+
+
+async def send(client: LanguageClient, arg: dict[str, Any]) -> Any:
+    """`handlerlens.server.sendRequest` with `arg` (a route and its request)."""
+    return await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="handlerlens.server.sendRequest", arguments=[arg])
+    )

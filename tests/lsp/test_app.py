@@ -16,8 +16,8 @@ from typing import Any
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import running_server, wait_for_diagnostics
-from tests.lsp.test_routes_lenses import plain, routes, send
+from tests.lsp.conftest import plain, routes, running_server, send, wait_for_diagnostics
+from tests.routes_fixtures import YANDEX_GREETER, sam_event, sam_function, sam_template
 
 APP = """\
 import json
@@ -34,34 +34,10 @@ def bad(event, context):
     return {"statusCode": 200, "body": {"not": "a string"}}
 """
 
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Timeout: 10
-Resources:
-  GetItem:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.get_item
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /items/{id}
-            Method: get
-  Bad:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.bad
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /bad
-            Method: get
-"""
+TEMPLATE = sam_template(
+    sam_function("GetItem", "app.get_item", sam_event("Get", "Api", "/items/{id}")),
+    sam_function("Bad", "app.bad", sam_event("Get", "Api", "/bad")),
+)
 
 
 def project(tmp_path: Path) -> Path:
@@ -249,15 +225,6 @@ paths:
         function_id: greeter
 """
 
-YANDEX_PYPROJECT = """\
-[tool.handlerlens]
-platform = "yandex"
-
-[[tool.handlerlens.functions]]
-name = "greeter"
-entry = "app.handler"
-"""
-
 ECHO = """\
 import json
 
@@ -268,7 +235,7 @@ def handler(event, context):
 
 
 async def test_a_yandex_app_answers_send_request_with_its_gateways_event(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(YANDEX_PYPROJECT)
+    (tmp_path / "pyproject.toml").write_text(YANDEX_GREETER)
     (tmp_path / "api.yaml").write_text(YANDEX_SPEC)
     (tmp_path / "app.py").write_text(ECHO)
     async with running_server(tmp_path) as client:

@@ -11,39 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.debug.dap import Editor
-from tests.lsp.conftest import running_server, wait_for_diagnostics
+from tests.lsp.conftest import plain, routes, running_server, send, wait_for_diagnostics
 from tests.lsp.test_app import command, get, until
-from tests.lsp.test_routes_lenses import plain, routes, send
+from tests.routes_fixtures import sam_event, sam_function, sam_template
 
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Timeout: 10
-    CodeUri: src/
-Resources:
-  GetItem:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: items.handler
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /items/{id}
-            Method: get
-  Orders:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: orders.handler
-      Events:
-        Post:
-          Type: HttpApi
-          Properties:
-            Path: /orders
-            Method: post
-"""
+TEMPLATE = sam_template(
+    sam_function("GetItem", "items.handler", sam_event("Get", "Api", "/items/{id}")),
+    sam_function("Orders", "orders.handler", sam_event("Post", "HttpApi", "/orders", "post")),
+    code_uri="src/",
+)
 
 ITEMS = """\
 import json

@@ -10,57 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types as lsp
-from pytest_lsp import LanguageClient
-
-from tests.lsp.conftest import running_server, wait_for_diagnostics
-
-ECHO = """\
-import json
-
-
-def handler(event, context):
-    return {"statusCode": 200, "headers": {"content-type": "application/json"},
-            "body": json.dumps(event)}
-"""
-
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Timeout: 10
-Resources:
-  GetItem:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /items/{id}
-            Method: get
-  Orders:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Any:
-          Type: HttpApi
-          Properties:
-            Path: /orders/{proxy+}
-            Method: any
-"""
-
-PYPROJECT = """\
-[tool.handlerlens]
-platform = "yandex"
-
-[[tool.handlerlens.functions]]
-name = "greeter"
-entry = "app.handler"
-"""
+from tests.lsp.conftest import routes, running_server, send, wait_for_diagnostics
+from tests.routes_fixtures import ECHO, ITEMS_AND_ORDERS, YANDEX_GREETER
 
 SPEC = """\
 openapi: 3.0.0
@@ -88,34 +39,14 @@ paths:
 """
 
 
-def plain(value: Any) -> Any:
-    """A custom request's result as plain JSON values (pygls reads objects as namedtuples)."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-async def routes(client: LanguageClient, uri: str | None = None) -> list[dict[str, Any]]:
-    params = {"uri": uri} if uri is not None else {}
-    return list(plain(await client.protocol.send_request_async("handlerlens/routes", params)))
-
-
-async def send(client: LanguageClient, arg: dict[str, Any]) -> Any:
-    return await client.workspace_execute_command_async(
-        lsp.ExecuteCommandParams(command="handlerlens.server.sendRequest", arguments=[arg])
-    )
-
-
 def app(tmp_path: Path) -> Path:
     sam = tmp_path / "sam"
     sam.mkdir()
-    (sam / "template.yaml").write_text(TEMPLATE)
+    (sam / "template.yaml").write_text(ITEMS_AND_ORDERS)
     (sam / "app.py").write_text(ECHO)
     yandex = tmp_path / "yandex"
     yandex.mkdir()
-    (yandex / "pyproject.toml").write_text(PYPROJECT)
+    (yandex / "pyproject.toml").write_text(YANDEX_GREETER)
     (yandex / "app.py").write_text(ECHO)
     (yandex / "api.yaml").write_text(SPEC)
     return tmp_path

@@ -10,53 +10,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.lsp.conftest import running_server, wait_for_diagnostics
-from tests.lsp.test_routes_lenses import routes, send
+from tests.lsp.conftest import routes, running_server, send, wait_for_diagnostics
+from tests.routes_fixtures import sam_event, sam_function, sam_template
 
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Timeout: 10
-Resources:
-  Rest:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /rest/{shape}
-            Method: get
-  Http:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: HttpApi
-          Properties:
-            Path: /http/{shape}
-            Method: get
-  Plain:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /plain/{shape}
-            Method: get
-            RestApiId: !Ref Binary
+TEMPLATE = sam_template(
+    sam_function("Rest", "app.handler", sam_event("Get", "Api", "/rest/{shape}")),
+    sam_function("Http", "app.handler", sam_event("Get", "HttpApi", "/http/{shape}")),
+    sam_function(
+        "Plain",
+        "app.handler",
+        sam_event("Get", "Api", "/plain/{shape}", "get", "RestApiId: !Ref Binary"),
+    ),
+    """\
   Binary:
     Type: AWS::Serverless::Api
     Properties:
       StageName: dev
       BinaryMediaTypes: ["image/png"]
-"""
+""",
+)
 
 APP = """\
 import base64
@@ -165,25 +137,11 @@ async def test_the_gateway_refuses_a_body_over_its_limit_without_running_the_fun
     assert not (tmp_path / "ran").exists()
 
 
-SLOW_TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Timeout: 10
-Resources:
-  Slow:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: HttpApi
-          Properties:
-            Path: /slow
-            Method: get
-            TimeoutInMillis: 300
-"""
+SLOW_TEMPLATE = sam_template(
+    sam_function(
+        "Slow", "app.handler", sam_event("Get", "HttpApi", "/slow", "get", "TimeoutInMillis: 300")
+    )
+)
 
 
 async def test_a_run_past_the_routes_integration_timeout_gets_the_gateways_answer(

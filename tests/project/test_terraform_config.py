@@ -981,3 +981,23 @@ def test_a_called_module_that_integrates_var_arn_names_the_callers_function(
     )
     (spec,) = discover(str(tmp_path)).functions
     assert spec.triggers == ("api-gateway-rest",)
+
+
+def test_a_folders_terraform_files_are_read_in_name_order_skipping_what_does_not_parse(
+    tmp_path: Path,
+) -> None:
+    from handlerlens.project.terraform_files import parsed_folder
+
+    (tmp_path / "b.tf").write_text('resource "yandex_function" "b" {\n  name = "b"\n}\n')
+    (tmp_path / "a.tf").write_text('resource "aws_lambda_function" "a" {\n  handler = "x"\n}\n')
+    (tmp_path / "broken.tf").write_text('resource "yandex_function" "c" {\n')
+    (tmp_path / "notes.txt").write_text('resource "yandex_function" "d" {}\n')
+    read = [(text, [b.labels for b in blocks]) for text, blocks in parsed_folder(str(tmp_path))]
+    assert [labels for _, labels in read] == [
+        [["aws_lambda_function", "a"]],
+        [["yandex_function", "b"]],
+    ]
+    assert read[1][0] == (tmp_path / "b.tf").read_text()
+    # Only the files whose text holds the word are parsed.
+    only = parsed_folder(str(tmp_path), "yandex_function")
+    assert [[b.labels for b in blocks] for _, blocks in only] == [[["yandex_function", "b"]]]

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from handlerlens.runner.http_server import BODY_IDLE_TIMEOUT, HEAD_TIMEOUT
+from handlerlens.platforms.http_head import BODY_IDLE_TIMEOUT, HEAD_TIMEOUT
 from tests.lsp.conftest import EXAMPLES, running_server, when_ready
 from tests.reliability.raw_http import (
     descendants,

@@ -9,35 +9,21 @@ import threading
 import time
 from pathlib import Path
 
+from tests.routes_fixtures import sam_event, sam_function, sam_template
 from tests.runner.harness import Runner
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.11
-    CodeUri: src/
-Resources:
-  GetItem:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /items/{id}
-            Method: get
-"""
 
-NEW_ROUTE = """\
-        List:
-          Type: Api
-          Properties:
-            Path: /items
-            Method: get
-"""
+def src_template(*functions: str) -> str:
+    """A SAM template whose functions' code is in src/."""
+    return sam_template(
+        *functions, runtime="python3.11", timeout=None, code_uri="src/", format_version=True
+    )
+
+
+TEMPLATE = src_template(
+    sam_function("GetItem", "app.handler", sam_event("Get", "Api", "/items/{id}"))
+)
+NEW_ROUTE = sam_event("List", "Api", "/items")
 
 APP = """\
 import json
@@ -175,35 +161,10 @@ def test_serverless_http_and_http_api_events_are_routes(tmp_path: Path) -> None:
         served.stop()
 
 
-LAZY_TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.11
-    CodeUri: src/
-Resources:
-  First:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: HttpApi
-          Properties:
-            Path: /first
-            Method: get
-  Second:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: app.handler
-      Events:
-        Get:
-          Type: HttpApi
-          Properties:
-            Path: /second
-            Method: get
-"""
+LAZY_TEMPLATE = src_template(
+    sam_function("First", "app.handler", sam_event("Get", "HttpApi", "/first")),
+    sam_function("Second", "app.handler", sam_event("Get", "HttpApi", "/second")),
+)
 
 COUNTING = """\
 CALLS = 0

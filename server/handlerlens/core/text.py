@@ -58,6 +58,16 @@ def read_text(path: str) -> str | None:
     return decode_source(data)
 
 
+def read_lenient(path: str) -> str | None:
+    """A declaring file's text as UTF-8, any byte that is not UTF-8 replaced (the rest of the
+    file still counts), or None if it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
 def utf16_length(text: str) -> int:
     """The length of `text` in UTF-16 code units: a character beyond the BMP counts two."""
     if text.isascii():

@@ -10,7 +10,7 @@ import sys
 from collections import deque
 
 from handlerlens.core.model import FunctionSpec
-from handlerlens.core.problems import Problem, Severity
+from handlerlens.core.problems import Problem, Severity, Span
 from handlerlens.deploy import dists, facts
 from handlerlens.deploy.grammar import older_grammar_error
 from handlerlens.deploy.judge_env import EnvJudge
@@ -22,6 +22,11 @@ from handlerlens.platforms.rules import is_placeholder, runtime_python
 # A handler's import closure is cut here: a clear note, never a hang on a huge code root.
 MAX_MODULES = 2_000
 _SERVER = (sys.version_info[0], sys.version_info[1])
+
+
+def _unchecked(path: str, span: Span, why: str) -> Problem:
+    """The note that what an import reaches was not checked, and why."""
+    return Problem(path, span, Severity.INFO, "imports-unchecked", why)
 
 
 class DeployChecker(ImportJudge, EnvJudge):
@@ -106,11 +111,9 @@ class DeployChecker(ImportJudge, EnvJudge):
                         continue
                     if len(seen) >= MAX_MODULES:
                         result.problems.append(
-                            Problem(
+                            _unchecked(
                                 path,
                                 ref.span,
-                                Severity.INFO,
-                                "imports-unchecked",
                                 f"The import check stopped after {MAX_MODULES} modules reached "
                                 f"from the handler; modules past this import were not checked."
                                 f"{ctx.where}",
@@ -125,11 +128,9 @@ class DeployChecker(ImportJudge, EnvJudge):
                     if found_text is not None and not scan_file(found, found_text).parsed:
                         result.files.add(found)
                         result.problems.append(
-                            Problem(
+                            _unchecked(
                                 path,
                                 ref.span,
-                                Severity.INFO,
-                                "imports-unchecked",
                                 f"{os.path.relpath(found, root)} does not parse with Python "
                                 f"{_SERVER[0]}.{_SERVER[1]} (which HandlerLens runs on), so what "
                                 f"it imports is unknown and was not checked.{ctx.where}",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 
+from handlerlens.core.text import read_lenient
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -182,19 +184,11 @@ def terraform_layers(declared_in: str, function: str, runtime: str | None) -> Fu
     in the declaring file's folder: `aws_lambda_layer_version.x.arn` with a local `source_dir`
     or `filename` (a zip, or an `archive_file`'s `output_path` read as its `source_dir`)."""
     from handlerlens.project import hcl_tree as hcl
+    from handlerlens.project.terraform_files import parsed_folder
 
     result = FunctionLayers()
-    folder = os.path.dirname(declared_in)
     blocks: dict[tuple[str, str, str], Any] = {}
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".tf"):
-            continue
-        try:
-            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as file:
-                text = file.read()
-            parsed = hcl.parse_hcl(text)
-        except (OSError, hcl.HclError):
-            continue
+    for text, parsed in parsed_folder(os.path.dirname(declared_in)):
         for block in parsed:
             if block.type in ("resource", "data") and len(block.labels) == 2:
                 blocks[(block.type, block.labels[0], block.labels[1])] = (block, text)
@@ -270,10 +264,8 @@ def function_layers(
     """The function's layers when its declaring file gives it any (`LAYERS`), else None."""
     if not declared_in or declared_by not in ("sam", "terraform"):
         return None
-    try:
-        with open(declared_in, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
+    text = read_lenient(declared_in)
+    if text is None:
         return None
     if declared_by == "sam":
         if not LAYERS.search(text):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from handlerlens.core.text import read_lenient
 from handlerlens.deploy import facts
 from handlerlens.deploy.layers import LAYER_FOLDER, LAYERS
 from handlerlens.deploy.manifest import Manifest, read_pipfile, read_pyproject, read_requirements
@@ -43,12 +44,8 @@ def _layers(
     with their `python/` folders, what their requirements.txt install, the files read)."""
     if not declared_in:
         return False, [], set(), []
-    try:
-        with open(declared_in, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
-        return False, [], set(), []
-    if not LAYERS.search(text):
+    text = read_lenient(declared_in)
+    if text is None or not LAYERS.search(text):
         return False, [], set(), []
     base = os.path.dirname(declared_in)
     roots: list[str] = []

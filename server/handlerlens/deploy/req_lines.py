@@ -24,6 +24,19 @@ _COMMENT = re.compile(r"(^|\s)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S.*)$")
 
 
+def _pip_stops(path: str, span: Span, what: str, pip_says: str, fix: str, where: str) -> Problem:
+    """A requirements line pip stops at: installing the function's packages fails, and so
+    does the deploy."""
+    return Problem(
+        path,
+        span,
+        Severity.ERROR,
+        CODE,
+        f'{what} with "{pip_says}", so installing the function\'s packages fails, and the deploy '
+        f"with it.{fix}{where}",
+    )
+
+
 def _unnamed(value: str) -> bool:
     """A URL, a path or an archive: pip installs it without a name we could check."""
     return (
@@ -89,18 +102,15 @@ def rejected(
                         out += more
                         watched += files
             else:
-                out.append(
-                    Problem(
-                        path,
-                        span,
-                        Severity.ERROR,
-                        CODE,
-                        f"{name} line {number + 1} includes {target}, which does not exist "
-                        f'here: pip stops with "ERROR: Could not open requirements file: '
-                        f"[Errno 2] No such file or directory: '{target}'\", so installing "
-                        f"the function's packages fails, and the deploy with it.{where}",
-                    )
+                pip_says = (
+                    "ERROR: Could not open requirements file: [Errno 2] No such file or "
+                    f"directory: '{target}'"
                 )
+                what = (
+                    f"{name} line {number + 1} includes {target}, which does not exist here: "
+                    "pip stops"
+                )
+                out.append(_pip_stops(path, span, what, pip_says, "", where))
             continue
         if value.startswith("-"):
             continue  # -e, -i, --hash, --find-links…: pip's options
@@ -109,16 +119,8 @@ def rejected(
             continue
         reason = _invalid(requirement)
         if reason is not None:
-            out.append(
-                Problem(
-                    path,
-                    span,
-                    Severity.ERROR,
-                    CODE,
-                    f"pip cannot read {name} line {number + 1} as a requirement ({reason}): "
-                    f'it stops with "ERROR: Invalid requirement: {requirement!r}", so '
-                    f"installing the function's packages fails, and the deploy with it. "
-                    f"Write it as name[extras]==version, or comment it out.{where}",
-                )
-            )
+            what = f"pip cannot read {name} line {number + 1} as a requirement ({reason}): it stops"
+            pip_says = f"ERROR: Invalid requirement: {requirement!r}"
+            fix = " Write it as name[extras]==version, or comment it out."
+            out.append(_pip_stops(path, span, what, pip_says, fix, where))
     return out, watched

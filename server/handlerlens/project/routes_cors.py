@@ -20,6 +20,8 @@ The shape (`Cors`): (key, value) pairs — `style` (`rest`, `http`, `yandex`), `
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import yaml
 
 from handlerlens.project import yaml_nodes as yn
@@ -55,6 +57,26 @@ def _true(node: yaml.Node | None) -> bool:
     return (_text(node) or "").lower() == "true"
 
 
+def _declared(
+    node: yaml.MappingNode,
+    fields: tuple[tuple[str, str], ...],
+    credentials: str,
+    read: Callable[[yaml.Node | None], str | None] = _listed,
+    clean: Callable[[str], str] = str,
+) -> list[tuple[str, str]]:
+    """The (name, value) pairs of the `fields` (declared key, name in the shape) that `node`
+    gives a value, as `read` reads it and `clean` cleans it; then credentials, if its key
+    (`credentials`) is true."""
+    pairs = []
+    for key, name in fields:
+        value = read(yn.get(node, key))
+        if value:
+            pairs.append((name, clean(value)))
+    if _true(yn.get(node, credentials)):
+        pairs.append(("credentials", "true"))
+    return pairs
+
+
 def sam_rest(node: yaml.Node | None) -> Cors | None:
     """SAM `Cors` of a REST API."""
     if node is None:
@@ -64,18 +86,13 @@ def sam_rest(node: yaml.Node | None) -> Cors | None:
         return (("style", "rest"), ("origin", _unquoted(single)))
     if not isinstance(node, yaml.MappingNode):
         return None
-    pairs = [("style", "rest")]
-    for key, name in (
+    fields = (
         ("AllowOrigin", "origin"),
         ("AllowMethods", "methods"),
         ("AllowHeaders", "headers"),
         ("MaxAge", "max_age"),
-    ):
-        value = _text(yn.get(node, key))
-        if value:
-            pairs.append((name, _unquoted(value)))
-    if _true(yn.get(node, "AllowCredentials")):
-        pairs.append(("credentials", "true"))
+    )
+    pairs = [("style", "rest"), *_declared(node, fields, "AllowCredentials", _text, _unquoted)]
     if not any(name == "origin" for name, _ in pairs):
         return None  # SAM requires AllowOrigin
     return tuple(pairs)
@@ -89,20 +106,14 @@ def sam_http(node: yaml.Node | None) -> Cors | None:
         return (("style", "http"), ("origin", "*"), ("methods", "*"), ("headers", "*"))
     if not isinstance(node, yaml.MappingNode):
         return None
-    pairs = [("style", "http")]
-    for key, name in (
+    fields = (
         ("AllowOrigins", "origin"),
         ("AllowMethods", "methods"),
         ("AllowHeaders", "headers"),
         ("ExposeHeaders", "expose"),
         ("MaxAge", "max_age"),
-    ):
-        value = _listed(yn.get(node, key))
-        if value:
-            pairs.append((name, value))
-    if _true(yn.get(node, "AllowCredentials")):
-        pairs.append(("credentials", "true"))
-    return tuple(pairs)
+    )
+    return (("style", "http"), *_declared(node, fields, "AllowCredentials"))
 
 
 def serverless_rest(node: yaml.Node | None) -> Cors | None:
@@ -114,17 +125,12 @@ def serverless_rest(node: yaml.Node | None) -> Cors | None:
     if not isinstance(node, yaml.MappingNode):
         return None
     origin = _listed(yn.get(node, "origins")) or _text(yn.get(node, "origin")) or "*"
-    pairs = [
+    return (
         ("style", "rest"),
         ("origin", origin),
         ("headers", _listed(yn.get(node, "headers")) or SERVERLESS_HEADERS),
-    ]
-    max_age = _text(yn.get(node, "maxAge"))
-    if max_age:
-        pairs.append(("max_age", max_age))
-    if _true(yn.get(node, "allowCredentials")):
-        pairs.append(("credentials", "true"))
-    return tuple(pairs)
+        *_declared(node, (("maxAge", "max_age"),), "allowCredentials", _text),
+    )
 
 
 def serverless_http(node: yaml.Node | None) -> Cors | None:
@@ -135,20 +141,14 @@ def serverless_http(node: yaml.Node | None) -> Cors | None:
         return (("style", "http"), ("origin", "*"), ("headers", SERVERLESS_HEADERS))
     if not isinstance(node, yaml.MappingNode):
         return None
-    pairs = [("style", "http")]
-    for key, name in (
+    fields = (
         ("allowedOrigins", "origin"),
         ("allowedMethods", "methods"),
         ("allowedHeaders", "headers"),
         ("exposedResponseHeaders", "expose"),
         ("maxAge", "max_age"),
-    ):
-        value = _listed(yn.get(node, key))
-        if value:
-            pairs.append((name, value))
-    if _true(yn.get(node, "allowCredentials")):
-        pairs.append(("credentials", "true"))
-    return tuple(pairs)
+    )
+    return (("style", "http"), *_declared(node, fields, "allowCredentials"))
 
 
 def yandex(rule: yaml.Node | None) -> Cors | None:
@@ -159,17 +159,12 @@ def yandex(rule: yaml.Node | None) -> Cors | None:
     origin_node = yn.get(rule, "origin")
     if origin_node is None or (_text(origin_node) or "").lower() == "false":
         return None
-    pairs = [("style", "yandex"), ("origin", _listed(origin_node) or "true")]
-    for key, name in (
+    fields = (
         ("methods", "methods"),
         ("allowedHeaders", "headers"),
         ("exposedHeaders", "expose"),
         ("maxAge", "max_age"),
         ("optionsSuccessStatus", "status"),
-    ):
-        value = _listed(yn.get(rule, key))
-        if value:
-            pairs.append((name, value))
-    if _true(yn.get(rule, "credentials")):
-        pairs.append(("credentials", "true"))
-    return tuple(pairs)
+    )
+    origin = _listed(origin_node) or "true"
+    return (("style", "yandex"), ("origin", origin), *_declared(rule, fields, "credentials"))

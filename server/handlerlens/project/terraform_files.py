@@ -7,13 +7,14 @@ The small readers of attribute text that every part of the module reader shares 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from handlerlens.core.model import PlatformName
 from handlerlens.core.problems import Problem, Span
-from handlerlens.core.text import LineIndex
+from handlerlens.core.text import LineIndex, read_lenient
 from handlerlens.project import hcl_tree as hcl
 from handlerlens.project.config_problems import parse_error
 
@@ -94,6 +95,22 @@ def declares_functions(text: str) -> bool:
 def matters(text: str) -> bool:
     """Whether a .tf file of a declaring directory holds anything the functions can use."""
     return EAGER.search(text) is not None or any(p.search(text) for p in SUPPORT)
+
+
+def parsed_folder(folder: str, containing: str = "") -> Iterator[tuple[str, list[hcl.HclBlock]]]:
+    """Each .tf file of `folder`, in name order, whose text holds `containing`: its text and
+    its blocks. A file that cannot be read or parsed is passed over (`check` says why)."""
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".tf"):
+            continue
+        text = read_lenient(os.path.join(folder, name))
+        if text is None or containing not in text:
+            continue
+        try:
+            blocks = hcl.parse_hcl(text)
+        except hcl.HclError:
+            continue
+        yield text, blocks
 
 
 @dataclass

@@ -1,29 +1,35 @@
-"""The runner's HTTP surface: the Invoke API, and each platform's HTTP face for other paths.
+"""The runner's HTTP surface: each request routed to the Invoke API or a platform's HTTP face.
 
 With one function served (the common case), most plain requests never reach this module: the
 supervisor lends the connection to the function's worker, which answers them itself
 (worker/direct.py, see runner/lender.py). Both build the event and map the result with the same
 platform faces (platforms/faces.py) and failure phrasebook (platforms/failures.py), so a change
 to a platform's response mapping belongs there, not here: this module only routes, checks the
-Host header, runs the Invoke API, and answers what the worker hands back.
+Host header, hands the Invoke API to runner/invoke_api.py, and answers what the worker hands back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import parse_qs
 
 from handlerlens.platforms import aws_invoke_api, runner_env
 from handlerlens.platforms.http_reply import HttpReply, IncomingRequest, host_is_loopback
+from handlerlens.runner import invoke_api
 from handlerlens.runner.host import FunctionHost
-from handlerlens.runner.http_server import Request, Respond, Response, internal_error
+from handlerlens.runner.http_messages import (
+    Respond,
+    Response,
+    internal_error,
+    not_run,
+    plain,
+    to_response,
+)
+from handlerlens.runner.http_server import Request
 from handlerlens.runner.outcome import Outcome
 from handlerlens.runner.route_table import RouteTable
 
@@ -53,17 +59,6 @@ def _incoming(request: Request) -> tuple[IncomingRequest, str]:
     return incoming, request.header("Host") or "localhost"
 
 
-def _to_response(reply: HttpReply, *extra: tuple[str, str]) -> Response:
-    return Response(reply.status, [*reply.headers, *extra], reply.body)
-
-
-def _not_run(outcome: Outcome, *extra: tuple[str, str]) -> Response:
-    """A request not run because its client left first: nginx's 499 "client closed request"
-    (the client is gone: this is for the access log, or a client that only half-closed)."""
-    message = (outcome.error or {}).get("errorMessage", "Not run")
-    return Response(499, [("Content-Type", "text/plain; charset=utf-8"), *extra], message.encode())
-
-
 def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callable[[Outcome], None]:
     """A `done` for FunctionHost.run: the response built from the outcome, or a 500 if
     building it failed — the client is answered either way, never left waiting."""
@@ -77,6 +72,25 @@ def _answering(respond: Respond, build: Callable[[Outcome], Response]) -> Callab
         respond(response)
 
     return done
+
+
+def _mapped(
+    outcome: Outcome,
+    host: FunctionHost,
+    rid_header: tuple[str, str],
+    failed: Callable[[str, dict[str, Any] | None, str], HttpReply],
+    reply: Callable[[str, bytes], tuple[HttpReply, str | None]],
+) -> Response:
+    """The answer to how a call ended, by a face's `failed` and `reply`: 499 if its client
+    left, the face's failure, or the result mapped (a warning about it goes to the log)."""
+    if outcome.status == "gone":
+        return not_run(outcome, rid_header)
+    if outcome.status != "ok":
+        return to_response(failed(outcome.status, outcome.error, outcome.detail), rid_header)
+    answer, why = reply(outcome.kind, outcome.payload)
+    if why:
+        host.status.human(f"handlerlens: {host.fn.name}: {why}")
+    return to_response(answer, rid_header)
 
 
 class App:
@@ -104,27 +118,20 @@ class App:
         hosts = [value for key, value in request.headers if key.lower() == "host"]
         if len(hosts) > 1:
             # RFC 9112 §3.2: a request with several Host fields is answered 400.
-            respond(
-                Response(
-                    400,
-                    [("Content-Type", "text/plain; charset=utf-8")],
-                    b"Bad Request: several Host header fields",
-                )
-            )
+            respond(plain(400, "Bad Request: several Host header fields"))
             return
         if not host_is_loopback(hosts[0] if hosts else None):
             # DNS rebinding: a web page must not reach the runner through a name it controls.
             respond(
-                Response(
-                    403,
-                    [("Content-Type", "text/plain; charset=utf-8")],
-                    b"Forbidden: the runner only answers requests addressed to localhost",
-                )
+                plain(403, "Forbidden: the runner only answers requests addressed to localhost")
             )
             return
         match = aws_invoke_api.INVOKE_PATH.match(request.path)
         if match and request.method == "POST":
-            self._in_task(self._invoke_api(request, match.group("name")), respond)
+            self._in_task(
+                invoke_api.answer(request, match.group("name"), self.hosts, self._background),
+                respond,
+            )
             return
         routes = self.routes
         ready = self.routes_ready
@@ -135,7 +142,7 @@ class App:
             if request.method == "OPTIONS":
                 answered = routes.preflight(request.path, request.headers)
                 if answered is not None:
-                    respond(_to_response(answered))
+                    respond(to_response(answered))
                     return
             shadowed = routes.shadowed_hosts()
             if shadowed:
@@ -152,7 +159,7 @@ class App:
             # A function no route reaches keeps its `/<name>/…` prefix.
             host, path = self._route(request.path, routes.routed_hosts())
             if host is None:
-                respond(_to_response(routes.unknown()))
+                respond(to_response(routes.unknown()))
                 return
             self._http(host, request, path, respond)
             return
@@ -160,11 +167,10 @@ class App:
         if host is None:
             names = ", ".join(sorted(self.hosts))
             respond(
-                Response(
+                plain(
                     404,
-                    [("Content-Type", "text/plain; charset=utf-8")],
                     f"No function here. Served functions: {names}; use /<name>/… or the "
-                    "Invoke API /2015-03-31/functions/<name>/invocations".encode(),
+                    "Invoke API /2015-03-31/functions/<name>/invocations",
                 )
             )
             return
@@ -217,79 +223,12 @@ class App:
                     return host, "/" + "/".join(parts[end:])
         return host, "/" + rest
 
-    # -- Invoke API ----------------------------------------------------------------------
-    async def _invoke_api(self, request: Request, raw_name: str) -> Response:
-        name, qualifier = aws_invoke_api.parse_function_name(raw_name)
-        query = parse_qs(request.query)
-        if query.get("Qualifier"):
-            qualifier = query["Qualifier"][0]
-        host = aws_invoke_api.select(name, self.hosts, lambda host: host.fn.function_name)
-        if host is None or qualifier not in (None, "", aws_invoke_api.LATEST):
-            return _to_response(aws_invoke_api.not_found(name))
-        invocation_type = request.header("X-Amz-Invocation-Type") or "RequestResponse"
-        if invocation_type not in aws_invoke_api.INVOCATION_TYPES:
-            return _to_response(
-                aws_invoke_api.invalid_parameter(
-                    f"Unsupported invocation type {invocation_type!r}; use one of "
-                    + ", ".join(aws_invoke_api.INVOCATION_TYPES)
-                )
-            )
-        refused = aws_invoke_api.refuse_payload(invocation_type, request.body, request.body_size)
-        if refused is not None:
-            return _to_response(refused)
-        payload = request.body or b"{}"
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            return _to_response(aws_invoke_api.invalid_content(str(exc)))
-        extra: dict[str, Any] = {
-            "traceId": request.header("X-Amzn-Trace-Id") or runner_env.trace_id()
-        }
-        client_context = request.header("X-Amz-Client-Context")
-        if client_context:
-            try:
-                extra["clientContext"] = json.loads(base64.b64decode(client_context))
-            except (ValueError, binascii.Error):
-                return _to_response(
-                    aws_invoke_api.invalid_content("X-Amz-Client-Context is not base64 JSON")
-                )
-        tenant = request.header("X-Amz-Tenant-Id")
-        if tenant:
-            extra["tenantId"] = tenant
-        if invocation_type == "DryRun":
-            # Parameters checked, nothing run: not even an init error is DryRun's answer
-            # (PLATFORMS.md §7.3 Corrections, audit A62).
-            return _to_response(aws_invoke_api.dry_run())
-        if invocation_type == "Event":
-            task = asyncio.get_running_loop().create_task(host.invoke(payload, extra=extra))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-            return _to_response(aws_invoke_api.accepted())
-        want_log = (request.header("X-Amz-Log-Type") or "None") == "Tail"
-        outcome = await host.invoke(
-            payload, extra=extra, want_log=want_log, gone=request.client_gone
-        )
-        request_id_header = ("x-amzn-RequestId", outcome.request_id)
-        if outcome.status == "gone":
-            return _not_run(outcome, request_id_header)
-        log_result = None
-        if want_log:
-            tail = "\n".join(outcome.log_lines).encode("utf-8", "replace") + b"\n"
-            log_result = base64.b64encode(tail[-aws_invoke_api.LOG_TAIL_BYTES :]).decode()
-        if outcome.status == "ok":
-            reply = host.face.invoke_success(outcome.kind, outcome.payload, log_result)
-        else:
-            reply = host.face.invoke_failure(
-                outcome.status, outcome.error, outcome.detail, log_result
-            )
-        return _to_response(reply, request_id_header)
-
     # -- the platform's HTTP face ----------------------------------------------------------
     def _http(self, host: FunctionHost, request: Request, path: str, respond: Respond) -> None:
         face = host.face
         refused = face.refuse(request.body, request.body_size)
         if refused is not None:
-            respond(_to_response(refused))
+            respond(to_response(refused))
             return
         assert request.body is not None  # every face refuses a body the server did not keep
         if face.raw(request.query):
@@ -301,28 +240,15 @@ class App:
         data = _EVENT_JSON.encode(event).encode("utf-8")
         refused = face.refuse_event(len(data))
         if refused is not None:
-            respond(_to_response(refused))
+            respond(to_response(refused))
             return
         rid_header = (face.request_id_header, rid)
 
         def build(outcome: Outcome) -> Response:
-            if outcome.status == "gone":
-                return _not_run(outcome, rid_header)
-            if outcome.status != "ok":
-                reply = face.failed(outcome.status, outcome.error, outcome.detail)
-                return _to_response(reply, rid_header)
-            reply, warning = face.reply(outcome.kind, outcome.payload)
-            if warning:
-                host.status.human(f"handlerlens: {host.fn.name}: {warning}")
-            return _to_response(reply, rid_header)
+            return _mapped(outcome, host, rid_header, face.failed, face.reply)
 
-        host.run(
-            data,
-            _answering(respond, build),
-            request_id=rid,
-            extra=face.extra(),
-            gone=request.client_gone,
-        )
+        done = _answering(respond, build)
+        host.run(data, done, request_id=rid, extra=face.extra(), gone=request.client_gone)
 
     # -- a declared gateway route ---------------------------------------------------------
     def _routed(self, hit: Hit, request: Request, respond: Respond) -> None:
@@ -331,7 +257,7 @@ class App:
         entry = hit.entry
         host, face = entry.host, entry.face
         if host is None or face is None:
-            respond(_to_response(RouteTable.no_function()))
+            respond(to_response(RouteTable.no_function()))
             return
         route_key = entry.route.route_key
 
@@ -344,7 +270,7 @@ class App:
             refused = face.refuse_event(request.body_size)
         if refused is not None:
             log_why(refused[1])
-            respond(_to_response(refused[0]))
+            respond(to_response(refused[0]))
             return
         assert request.body is not None
         incoming, host_name = _incoming(request)
@@ -359,7 +285,7 @@ class App:
         refused = face.refuse_event(len(data))
         if refused is not None:
             log_why(refused[1])
-            respond(_to_response(refused[0]))
+            respond(to_response(refused[0]))
             return
         rid_header = (face.request_id_header, rid)
         answer = respond
@@ -376,24 +302,13 @@ class App:
             answer = self._gateway_timer(gateway_timeout, host, route_key, rid, rid_header, answer)
 
         def build(outcome: Outcome) -> Response:
-            if outcome.status == "gone":
-                return _not_run(outcome, rid_header)
-            if outcome.status != "ok":
-                return _to_response(
-                    face.failed(outcome.status, outcome.error, outcome.detail), rid_header
-                )
-            reply, why = face.reply(outcome.kind, outcome.payload, incoming)
-            if why:
-                host.status.human(f"handlerlens: {host.fn.name}: {why}")
-            return _to_response(reply, rid_header)
+            def reply(kind: str, payload: bytes) -> tuple[HttpReply, str | None]:
+                return face.reply(kind, payload, incoming)
 
-        host.run(
-            data,
-            _answering(answer, build),
-            request_id=rid,
-            extra=face.extra(),
-            gone=request.client_gone,
-        )
+            return _mapped(outcome, host, rid_header, face.failed, reply)
+
+        done = _answering(answer, build)
+        host.run(data, done, request_id=rid, extra=face.extra(), gone=request.client_gone)
 
     def _then_lend(
         self, respond: Respond, lender: Lender, host: FunctionHost, connection: HttpProtocol
@@ -446,7 +361,7 @@ class App:
                 f"{reply.body.decode()}; the function runs on, to its own timeout "
                 f"({host.fn.timeout:g} s)"
             )
-            once(_to_response(reply, rid_header))
+            once(to_response(reply, rid_header))
 
         timer = asyncio.get_running_loop().call_later(seconds, expired)
         return once
@@ -460,11 +375,12 @@ class App:
         rid_header = (face.request_id_header, rid)
         refused = face.refuse_event(len(body))
         if refused is not None:
-            return _to_response(refused)
+            return to_response(refused)
         outcome = await host.invoke(body, mode="raw", request_id=rid, gone=gone)
-        if outcome.status == "gone":
-            return _not_run(outcome, rid_header)
-        if outcome.status == "ok":
-            return _to_response(face.raw_reply(outcome.payload), rid_header)
-        reply = face.failed(outcome.status, outcome.error, outcome.detail)
-        return _to_response(reply, rid_header)
+        return _mapped(
+            outcome,
+            host,
+            rid_header,
+            face.failed,
+            lambda _, payload: (face.raw_reply(payload), None),
+        )

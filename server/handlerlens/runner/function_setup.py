@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from handlerlens.core.text import read_lenient
 from handlerlens.deploy import layers
 from handlerlens.platforms.runner_env import ACCOUNT, REGION
 from handlerlens.runner.declared import TargetError, relative
@@ -202,10 +203,8 @@ def setup(
     env: dict[str, str] = {}
     values: dict[str, str | None] = {}
     if spec.declared_by == "sam":
-        try:
-            with open(declared_in, encoding="utf-8", errors="replace") as file:
-                text = file.read()
-        except OSError:
+        text = read_lenient(declared_in)
+        if text is None:
             return {}, []
         values = template_parameters(declared_in) if "Parameters" in text else {}
         values.update(overrides)
@@ -265,10 +264,8 @@ def declared_by_file(path: str) -> str:
     if name.startswith("serverless."):
         return "serverless"
     if name.endswith((".yaml", ".yml", ".json", ".template")):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as file:
-                text = file.read()
-        except OSError:
+        text = read_lenient(path)
+        if text is None:
             return "sam"
         return "sam" if "AWS::" in text else "yc-cli"  # a CI file's yc command otherwise
     return "yc-cli"

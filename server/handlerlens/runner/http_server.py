@@ -5,6 +5,8 @@ surface is tiny (no TLS, no HTTP/2, loopback only), and nothing suitable is in t
 library. A Protocol (not streams) avoids a task and two buffers per request. Limits are
 explicit: header block size and count, body size (oversized bodies are drained and answered
 413 so clients that are still writing get a response), timeouts for slow or idle clients.
+What a handler answers with is runner/http_messages.py; a connection's timer,
+runner/http_timeouts.py.
 """
 
 from __future__ import annotations
@@ -13,19 +15,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
 from handlerlens.platforms.http_head import (
-    BODY_IDLE_TIMEOUT,
     HEAD_TIMEOUT,
-    KEEPALIVE_TIMEOUT,
     MAX_HEAD,
     BadHead,
     dechunk,
     parse_head,
 )
 from handlerlens.platforms.http_reply import encode_response
+from handlerlens.runner.http_messages import Respond, Response, internal_error, plain, request_id_of
+from handlerlens.runner.http_timeouts import ConnectionTimeouts
 
 log = logging.getLogger("handlerlens.runner")
 
@@ -63,49 +65,18 @@ class Request:
         return found
 
 
-@dataclass
-class Response:
-    """What a handler returns."""
-
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-
-
-# handler(request, respond): answers by calling respond(response) exactly once, at once or
-# later (a callback rather than a coroutine: the hot path needs no task per request).
-Respond = Callable[[Response], None]
+# What the server calls with each request (see Respond, runner/http_messages.py).
 Handler = Callable[[Request, Respond], None]
 # Offered each new connection: True if it took it (see runner/lender.py).
 Lender = Callable[["HttpProtocol"], bool]
 # The access log: (request line, status, milliseconds, request id or None) per answer.
 Access = Callable[[str, int, float, "str | None"], None]
-# Where the runner puts a request's id in its answer (Yandex, API Gateway, the Invoke API).
-_REQUEST_ID_HEADERS = frozenset({"x-request-id", "apigw-requestid", "x-amzn-requestid"})
-
-
-def request_id_of(headers: list[tuple[str, str]]) -> str | None:
-    """The request id an answer carries (the runner adds its own header last)."""
-    for name, value in reversed(headers):
-        if name.lower() in _REQUEST_ID_HEADERS:
-            return value
-    return None
-
-
-def _plain(status: int, message: str) -> Response:
-    return Response(status, [("Content-Type", "text/plain; charset=utf-8")], message.encode())
-
-
-def internal_error() -> Response:
-    """The 500 for a bug in the runner itself (the traceback goes to the runner's log)."""
-    return _plain(500, "Internal runner error (see the runner's log)")
-
 
 # A request refused before it reached the handler (the head's, or the body's, fault).
 _BadRequest = BadHead
 
 
-class HttpProtocol(asyncio.Protocol):
+class HttpProtocol(ConnectionTimeouts, asyncio.Protocol):
     """One connection: parse, dispatch one request at a time, keep alive."""
 
     def __init__(
@@ -277,63 +248,12 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.pause_reading()
             self.paused = True
 
-    # -- timers --------------------------------------------------------------------------
-    def _arm_for_buffer(self) -> None:
-        if not self.buffer:
-            self.head_started = None
-            self._arm(KEEPALIVE_TIMEOUT)
-            return
-        loop = asyncio.get_running_loop()
-        if b"\r\n\r\n" in self.buffer:
-            self._arm(BODY_IDLE_TIMEOUT)
-            return
-        if self.head_started is None:
-            self.head_started = loop.time()
-        self._arm(max(0.0, self.head_started + HEAD_TIMEOUT - loop.time()))
-
-    def _arm(self, seconds: float) -> None:
-        """The connection times out `seconds` from now unless re-armed or disarmed.
-
-        Lazily: a pending timer due no later than the new deadline is kept (when it fires it
-        re-arms for what is left), so a keep-alive request costs no timer at all, where
-        cancelling and scheduling one per request showed in the runner's profile.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        self.deadline = deadline
-        timer = self.timer
-        if timer is not None:
-            if timer.when() <= deadline:
-                return
-            timer.cancel()
-        self.timer = loop.call_at(deadline, self._on_timer)
-
-    def _disarm(self) -> None:
-        self.deadline = None  # a pending timer finds nothing to do
-
-    def _cancel_timer(self) -> None:
-        self.deadline = None
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def _on_timer(self) -> None:
-        self.timer = None
-        deadline = self.deadline
-        if deadline is None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop.time() < deadline:
-            self.timer = loop.call_at(deadline, self._on_timer)
-            return
-        self.deadline = None
-        self._timed_out()
-
+    # -- timeouts (the timer itself: runner/http_timeouts.py) ---------------------------
     def _timed_out(self) -> None:
         if self.transport is not None and not self.busy:
             if self.buffer:
                 self._log_unparsed(408)
-                self._send(_plain(408, "Request timed out"), keep_alive=False, head_only=False)
+                self._send(plain(408, "Request timed out"), keep_alive=False, head_only=False)
             else:
                 self.transport.close()
 
@@ -346,7 +266,7 @@ class HttpProtocol(asyncio.Protocol):
                     parsed = self._parse_one()
                 except _BadRequest as bad:
                     self._log_unparsed(bad.status)
-                    self._send(_plain(bad.status, str(bad)), keep_alive=False, head_only=False)
+                    self._send(plain(bad.status, str(bad)), keep_alive=False, head_only=False)
                     return
                 if parsed is None:
                     return

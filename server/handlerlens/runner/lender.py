@@ -32,7 +32,8 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from handlerlens.runner.http_server import HttpProtocol, Respond, Response
+from handlerlens.runner.http_messages import Respond, Response
+from handlerlens.runner.http_server import HttpProtocol
 from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
 from handlerlens.worker import protocol
 

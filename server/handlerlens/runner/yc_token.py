@@ -23,6 +23,7 @@ import json
 import os
 import time
 
+from handlerlens.core.text import read_lenient
 from handlerlens.platforms.runner_env import gives_account_token
 
 TYPE_CHECKING = False
@@ -237,10 +238,8 @@ def declares_service_account(fn: Any) -> bool:
     declared_in = fn.declared_in
     if not gives_account_token(fn.platform) or not declared_in:
         return False
-    try:
-        with open(declared_in, encoding="utf-8", errors="replace") as file:
-            text = file.read()
-    except OSError:
+    text = read_lenient(declared_in)
+    if text is None:
         return False
     name = os.path.basename(declared_in)
     if name.endswith(".tf"):
@@ -253,20 +252,9 @@ def declares_service_account(fn: Any) -> bool:
 
 
 def _terraform_account(declared_in: str, fn: Any) -> bool:
-    from handlerlens.project import hcl_tree as hcl
+    from handlerlens.project.terraform_files import parsed_folder
 
-    folder = os.path.dirname(declared_in)
-    for entry in sorted(os.listdir(folder)):
-        if not entry.endswith(".tf"):
-            continue
-        try:
-            with open(os.path.join(folder, entry), encoding="utf-8", errors="replace") as file:
-                text = file.read()
-            if "yandex_function" not in text:
-                continue
-            blocks = hcl.parse_hcl(text)
-        except (OSError, hcl.HclError):
-            continue
+    for text, blocks in parsed_folder(os.path.dirname(declared_in), "yandex_function"):
         for block in blocks:
             if block.type != "resource" or block.labels[:1] != ["yandex_function"]:
                 continue

@@ -49,7 +49,15 @@ def _example(platform: str, trigger: str, path: tuple[Step, ...], node: ShapeNod
     return None if value is _MISSING else format_example(value)
 
 
-def _lines(*parts: str) -> str:
+def _card(head: str, doc: str, example: str | None, note: str, footer: str) -> str:
+    """One value's markdown: its head line, doc, example, note in italics and footer."""
+    parts = (
+        head,
+        doc,
+        f"Example: `{example}`" if example is not None else "",
+        f"*{note}*" if note else "",
+        footer,
+    )
     return "\n\n".join(p for p in parts if p)
 
 
@@ -63,12 +71,8 @@ def key_markdown(platform: str, trigger: str, path: tuple[Step, ...]) -> str:
     name = path[-1][1] if path[-1][0] == "key" else "[…]"
     example = _example(platform, trigger, path, node)
     optional = " (not always present)" if node.optional else ""
-    return _lines(
-        f"**`{name}`**: `{node.type}`{optional}",
-        node.doc,
-        f"Example: `{example}`" if example is not None else "",
-        f"*{node.note}*" if node.note else "",
-        _footer(shape),
+    return _card(
+        f"**`{name}`**: `{node.type}`{optional}", node.doc, example, node.note, _footer(shape)
     )
 
 
@@ -95,11 +99,11 @@ def member_markdown(platform: str, member: ContextMember) -> str:
     head = member.signature if member.kind == "method" and member.signature else member.name
     kind = "method" if member.kind == "method" else "attribute"
     example = format_example(member.example) if member.has_example else None
-    return _lines(
+    return _card(
         f"**`context.{head}`**: `{member.type}` ({kind})",
         member.doc,
-        f"Example: `{example}`" if example is not None else "",
-        f"*{member.note}*" if member.note else "",
+        example,
+        member.note,
         context_footer(platform),
     )
 
@@ -107,9 +111,10 @@ def member_markdown(platform: str, member: ContextMember) -> str:
 def leaf_markdown(platform: str, title: str, name: str, node: ShapeNode) -> str:
     """Markdown for a key of a dict-valued context attribute (Yandex `context.token`)."""
     example = format_example(node.example) if node.has_example else None
-    return _lines(
+    return _card(
         f"**`{name}`**: `{node.type}`",
         node.doc,
-        f"Example: `{example}`" if example is not None else "",
+        example,
+        "",
         context_footer(platform, f"· {title}"),
     )

@@ -17,6 +17,7 @@ from handlerlens.platforms.sample_events import list_samples, sample_event
 from handlerlens.platforms.triggers import DEFAULT_TRIGGER, HTTP_PROXY_TRIGGERS
 
 if TYPE_CHECKING:
+    from handlerlens.platforms.http_reply import HttpReply
     from handlerlens.runner.client import InvokeResult
 
 MAX_EVENT_FILE_BYTES = 6 * 1024 * 1024
@@ -148,6 +149,11 @@ def http_view(
             reply = aws_response.function_error(version)
         else:
             reply = aws_response.map_response(version, "json", payload)
+    return reply_view(reply, trigger, warning)
+
+
+def reply_view(reply: HttpReply, trigger: str, warning: str | None) -> protocol.HttpResponse:
+    """A platform's HTTP reply as the response view shows it (reached through `trigger`)."""
     try:
         import http
 

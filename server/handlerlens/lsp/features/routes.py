@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from handlerlens.lsp import protocol
 from handlerlens.lsp.convert import to_path, to_uri
-from handlerlens.lsp.features.commands import CommandError, _arg, fail_message, run_result
+from handlerlens.lsp.features.commands import (
+    CommandError,
+    _arg,
+    fail_message,
+    reply_view,
+    run_result,
+)
 from handlerlens.lsp.server import HandlerLensServer
 
 if TYPE_CHECKING:
@@ -230,46 +236,49 @@ def register(server: HandlerLensServer) -> None:
 
 def http_response(route: Route, reply: HttpReply, why: str | None) -> protocol.HttpResponse:
     """The response view's HTTP answer: what the route's gateway sends back."""
-    from http import HTTPStatus
-
     from handlerlens.lsp.route_events import trigger_of
 
-    try:
-        reason = HTTPStatus(reply.status).phrase
-    except ValueError:
-        reason = ""
-    return protocol.HttpResponse(
-        status=reply.status,
-        reason=reason,
-        headers=[(name, value) for name, value in reply.headers],
-        bodyBase64=base64.b64encode(reply.body).decode("ascii"),
-        trigger=trigger_of(route),
-        warning=why,
-    )
+    return reply_view(reply, trigger_of(route), why)
 
 
-def refused_result(route: Route, reply: HttpReply, why: str) -> protocol.RunResult:
-    """The answer of a request the gateway refused: the function never ran."""
-    text = reply.body.decode("utf-8", "replace")
+def _gateway_result(
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    request_id: str,
+    report: dict[str, Any],
+    logs: list[str],
+) -> protocol.RunResult:
+    """The view's result for an answer the gateway gave (the function's own return value is
+    not seen): the body as text, and as JSON if it is JSON; `report`'s measurements."""
+    text = body.decode("utf-8", "replace")
     try:
         parsed = json.loads(text) if text else None
     except ValueError:
         parsed = None
     return protocol.RunResult(
-        status=reply.status,
-        headers={name.lower(): value for name, value in reply.headers},
+        status=status,
+        headers={name.lower(): value for name, value in headers},
         body=text,
         json=parsed,
         functionError=False,
-        requestId="",
-        durationMs=None,
-        billedMs=None,
-        memoryMb=None,
-        maxMemoryMb=None,
-        initMs=None,
-        logs=[f"handlerlens: {why}"],
-        http=http_response(route, reply, why),
+        requestId=request_id,
+        durationMs=report.get("durationMs"),
+        billedMs=report.get("billedMs"),
+        memoryMb=report.get("memoryMb"),
+        maxMemoryMb=report.get("maxMemoryMb"),
+        initMs=report.get("initMs"),
+        logs=logs,
     )
+
+
+def refused_result(route: Route, reply: HttpReply, why: str) -> protocol.RunResult:
+    """The answer of a request the gateway refused: the function never ran."""
+    result = _gateway_result(
+        reply.status, reply.headers, reply.body, "", {}, [f"handlerlens: {why}"]
+    )
+    result["http"] = http_response(route, reply, why)
+    return result
 
 
 def app_root(server: HandlerLensServer, params: dict[str, Any]) -> str:
@@ -311,35 +320,23 @@ async def app_request(
         # As the event the view shows says (route_events.incoming_request): a JSON body.
         headers["Content-Type"] = "application/json"
     answer = await server.runners.app.request(app, method, target, headers, body, spec.name)
-    text = answer.body.decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
-    report = answer.report or {}
-    url = f"{app.process.url}{target}"
-    return protocol.RunResult(
-        status=answer.status,
-        headers={name.lower(): value for name, value in answer.headers},
-        body=text,
-        json=parsed,
-        functionError=False,
-        requestId=answer.request_id,
-        durationMs=report.get("durationMs"),
-        billedMs=report.get("billedMs"),
-        memoryMb=report.get("memoryMb"),
-        maxMemoryMb=report.get("maxMemoryMb"),
-        initMs=report.get("initMs"),
-        logs=answer.logs,
-        url=url,
-        http=protocol.HttpResponse(
-            status=answer.status,
-            reason=answer.reason,
-            headers=answer.headers,
-            bodyBase64=base64.b64encode(answer.body).decode("ascii"),
-            trigger=trigger_of(route),
-            warning=None,
-        ),
-        event=event,
-        viaApp=True,
+    result = _gateway_result(
+        answer.status,
+        answer.headers,
+        answer.body,
+        answer.request_id,
+        answer.report or {},
+        answer.logs,
     )
+    result["url"] = f"{app.process.url}{target}"
+    result["http"] = protocol.HttpResponse(
+        status=answer.status,
+        reason=answer.reason,
+        headers=answer.headers,
+        bodyBase64=base64.b64encode(answer.body).decode("ascii"),
+        trigger=trigger_of(route),
+        warning=None,
+    )
+    result["event"] = event
+    result["viaApp"] = True
+    return result
