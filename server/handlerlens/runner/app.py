@@ -277,7 +277,7 @@ class App:
         refused = face.unauthorized(incoming)
         if refused is not None:
             log_why(refused[1])
-            respond(_to_response(refused[0]))
+            respond(to_response(refused[0]))
             return
         rid = runner_env.request_id()
         event = face.event(incoming, hit.path, host_name, self.port, rid, time.time(), hit.params)
