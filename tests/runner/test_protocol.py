@@ -66,7 +66,7 @@ def test_every_message_the_worker_sends_is_one_the_runner_handles():
     assert {op for _, op in sent} >= {protocol.READY, protocol.RESULT, protocol.DEBUG}
     stray = {(f, op) for f, op in sent if op not in protocol.FROM_WORKER} - WORKER_BUILDS
     assert stray == set()
-    # The runner's reader (worker_process._on_reply) gives LENDING frames to the lender,
+    # The runner's reader (WorkerProcess.on_frame) gives LENDING frames to the lender,
     # keeps DEBUG frames, and answers the waiting operation with REPLIES: nothing else.
     assert protocol.FROM_WORKER == protocol.REPLIES | protocol.LENDING | {protocol.DEBUG}
     reader = (SERVER / "runner" / "worker_process.py").read_text()

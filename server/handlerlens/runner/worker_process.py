@@ -1,4 +1,5 @@
-"""One worker process as the supervisor sees it: spawn, call, route its log, stop.
+"""One worker process as the supervisor sees it: call, route its log, watch, stop (spawned
+by runner/worker_spawn.py).
 
 Messages travel on a dedicated pipe pair (`pass_fds`), never on the worker's stdout/stderr,
 which are the function's log: every line is tagged with the request it was printed during,
@@ -17,18 +18,17 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from handlerlens.runner.lend_socket import CAN_LEND, LendSocket
 from handlerlens.runner.log_router import LogRouter
 from handlerlens.runner.watch import Watch
 from handlerlens.runner.worker_env import resident_bytes
+from handlerlens.runner.worker_spawn import ResultReader, spawn
 from handlerlens.worker import protocol
 
 log = logging.getLogger("handlerlens.runner")
 
-WORKER_SCRIPT = str(Path(__file__).resolve().parent.parent / "worker" / "__main__.py")
 # Under --debug, a worker runs only once the editor has attached it as a child session.
 ATTACH_WARNING_S = 15.0
 
@@ -46,35 +46,6 @@ class WorkerDied(Exception):
     def __init__(self, returncode: int | None) -> None:
         super().__init__(f"worker exited with {returncode}")
         self.returncode = returncode
-
-
-class _ResultReader(asyncio.Protocol):
-    def __init__(self, owner: WorkerProcess) -> None:
-        self.owner = owner
-        self.frames = protocol.FrameReader()
-
-    def data_received(self, data: bytes) -> None:
-        frames = self.frames
-        frames.feed(data)
-        while (frame := frames.take()) is not None:
-            self.owner._on_reply(*frame)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.owner._on_result_eof()
-
-
-class _ProcessProtocol(asyncio.SubprocessProtocol):
-    def __init__(self, owner: WorkerProcess) -> None:
-        self.owner = owner
-
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
-        self.owner._on_output(fd, data)
-
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        self.owner._on_output_closed(fd)
-
-    def process_exited(self) -> None:
-        self.owner._on_exit()
 
 
 class WorkerProcess:
@@ -98,7 +69,7 @@ class WorkerProcess:
         self._lend_sink: Callable[[dict[str, Any], bytes], None] | None = None
         self.on_gone: Callable[[], None] | None = None
         self._result_fd = -1
-        self._reader: _ResultReader | None = None
+        self._reader: ResultReader | None = None
         # Killed because a request on a lent connection ran past its timeout.
         self.timed_out = False
 
@@ -150,55 +121,23 @@ class WorkerProcess:
         return self.returncode is None and not self._result_eof
 
     async def start(self) -> None:
-        """Spawn the interpreter (never fork: the supervisor has threads)."""
+        """Spawn the interpreter (runner/worker_spawn.py)."""
         loop = asyncio.get_running_loop()
         self._exited = loop.create_future()
-        control_r, control_w = os.pipe()
-        result_r, result_w = os.pipe()
-        lifeline_r, lifeline_w = os.pipe()
-        child_fds: tuple[int, ...] = (control_r, result_w, lifeline_r)
-        extra: tuple[str, ...] = ("--debug",) if self.debug else ()
         lend_socket = self._lend_socket = LendSocket() if self.lending else None
-        if lend_socket is not None:
-            child_fds += (lend_socket.child_fd,)
-            extra += lend_socket.worker_args()
         try:
-            transport, _ = await loop.subprocess_exec(
-                lambda: _ProcessProtocol(self),
-                self.python,
-                WORKER_SCRIPT,
-                *(str(fd) for fd in child_fds[:3]),
-                *extra,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=self.root,
-                env=self.env,
-                pass_fds=child_fds,
-                start_new_session=True,
-            )
+            spawned = await spawn(self, self.python, self.root, self.env, self.debug, lend_socket)
         except BaseException:
-            for fd in (control_r, control_w, result_r, result_w, lifeline_r, lifeline_w):
-                os.close(fd)
             if lend_socket is not None:
                 lend_socket.close()
                 self._lend_socket = None
             raise
-        for fd in child_fds[:3]:
-            os.close(fd)
-        if lend_socket is not None:
-            lend_socket.spawned()
-        self._result_fd = result_r
-        self._transport = transport
-        self.pid = transport.get_pid()
-        self._lifeline = lifeline_w
-        self._control, _ = await loop.connect_write_pipe(
-            asyncio.Protocol, os.fdopen(control_w, "wb", buffering=0)
-        )
-        _, reader = await loop.connect_read_pipe(
-            lambda: _ResultReader(self), os.fdopen(result_r, "rb", buffering=0)
-        )
-        self._reader = reader
+        self._transport = spawned.transport
+        self.pid = spawned.pid
+        self._lifeline = spawned.lifeline
+        self._result_fd = spawned.result_fd
+        self._control = spawned.control
+        self._reader = spawned.reader
         log.debug("runner: started worker PID %d", self.pid)
         if self.debug:
             loop.call_later(ATTACH_WARNING_S, self._warn_unattached)
@@ -419,8 +358,8 @@ class WorkerProcess:
         if self._transport is not None and self.returncode is not None:
             self._transport.close()
 
-    # -- callbacks -----------------------------------------------------------------------
-    def _on_reply(self, meta: dict[str, Any], payload: bytes) -> None:
+    # -- what its pipes and process say (worker_spawn.WorkerEvents) ------------------------
+    def on_frame(self, meta: dict[str, Any], payload: bytes) -> None:
         op = meta.get("op")
         if op in protocol.LENDING:  # to the lender (runner/lender.py)
             sink = self.lend_sink
@@ -459,7 +398,7 @@ class WorkerProcess:
         self.watch.paused(asyncio.get_running_loop(), paused)
         log.info("runner: worker PID %d %s", self.pid, "paused" if paused else "resumed")
 
-    def _on_result_eof(self) -> None:
+    def on_result_eof(self) -> None:
         self._result_eof = True
         if self.timed_out:
             # Stopped for a lent request's timeout: _time_out_lent() settles that request.
@@ -472,9 +411,8 @@ class WorkerProcess:
         if waiting is not None:
             waiting[1](WorkerDied(self.returncode))
 
-    def _on_exit(self) -> None:
-        assert self._transport is not None
-        self.returncode = self._transport.get_returncode()
+    def on_exit(self, returncode: int | None) -> None:
+        self.returncode = returncode
         if self._exited is not None and not self._exited.done():
             self._exited.set_result(self.returncode)
         log.debug("runner: worker PID %d exited with %s", self.pid, self.returncode)
@@ -482,7 +420,7 @@ class WorkerProcess:
     def _line(self, label: str | None, stream: str, raw: bytes) -> None:
         self.on_log(label, stream, raw.decode("utf-8", "replace"))
 
-    def _on_output(self, fd: int, data: bytes) -> None:
+    def on_output(self, fd: int, data: bytes) -> None:
         if self.lend_sink is not None:
             # A lent worker begins requests by itself: the frame that says so was written
             # before anything the request printed, but travels on another pipe. Read it
@@ -490,5 +428,5 @@ class WorkerProcess:
             self._drain_results()
         self.logs.output(fd, data)
 
-    def _on_output_closed(self, fd: int) -> None:
+    def on_output_closed(self, fd: int) -> None:
         self.logs.closed(fd)
