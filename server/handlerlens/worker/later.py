@@ -34,7 +34,7 @@ _STDLIB = frozenset(
     "zlib".split()
 )
 # Lending's modules besides direct.py's own: the gateways, for routed lends (routed.py).
-_GATEWAYS = ("gateway_match", "gateway_base", "gateway_cors", "gateways")
+_GATEWAYS = ("gateway_match", "gateway_base", "gateway_cors", "gateway_yandex", "gateways")
 
 
 def shadowed(base_path: list[str]) -> str | None:
