@@ -290,6 +290,27 @@ def test_invoke_an_init_past_the_limit_and_the_timeout_times_out(tmp_path: Path)
     assert json.loads(done.stdout)["errorType"] == "Sandbox.Timedout"
 
 
+def _served_report(runner: Runner, index: int) -> tuple[float, float]:
+    """(Duration, Billed Duration) of the served function's `index`th REPORT line, which
+    the runner's report event says too."""
+    runner.wait_for(lambda e: e["event"] == "report" and len(_reports(runner)) > index, 20)
+    line = _reports(runner)[index]
+    found = re.search(r"\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms", line)
+    assert found is not None, line
+    event = [e for e in runner.events if e["event"] == "report"][index]
+    assert abs(event["durationMs"] - float(found.group(1))) <= 0.005, (event, line)
+    return float(found.group(1)), float(found.group(2))
+
+
+def _reports(runner: Runner) -> list[str]:
+    with runner.changed:
+        return [
+            e["line"]
+            for e in runner.events
+            if e["event"] == "log" and e["line"].startswith("REPORT RequestId: ")
+        ]
+
+
 def test_served_init_past_the_limit_leaves_the_first_call_the_rest(tmp_path: Path):
     root = _slow(tmp_path, 10.5)
     runner = Runner(["app.handler", "--platform", "aws", "--timeout", "15", "--no-watch"], root)
@@ -304,11 +325,17 @@ def test_served_init_past_the_limit_leaves_the_first_call_the_rest(tmp_path: Pat
             "POST", "/2015-03-31/functions/function/invocations", b'{"sleep": 5}'
         )
         assert status == 200 and b"Task timed out after 15.00 seconds" in body, body
+        # Its Duration counts the init as the retried init's would: the whole 15 s timeout.
+        timed_out = _served_report(runner, 0)
+        assert 14_900 <= timed_out[0] < 16_500 and timed_out[1] >= 15_000, timed_out
         # The timeout ended that instance, as it ends Lambda's execution environment: the
         # next call is a cold start again, with the same rest of its timeout.
         status, _, body = runner.request(
             "POST", "/2015-03-31/functions/function/invocations", b"{}"
         )
         assert status == 200 and 3000 < json.loads(body)["left_ms"] < 4700, body
+        # The ~10.5 s init in that call's Duration and Billed Duration, as in invoke's.
+        duration, billed = _served_report(runner, 1)
+        assert 10_500 <= duration < 14_000 and billed >= 10_500, (duration, billed)
     finally:
         runner.stop()
