@@ -183,7 +183,7 @@ def _from_spec(
     env = dict(spec.env or {})
     paths: list[str] = []
     computed: set[str] = set()
-    if declared_by in ("sam", "terraform"):
+    if declared_by in ("sam", "serverless", "terraform"):  # parameters, layers
         from handlerlens.runner import function_setup
 
         runtime = overrides.get("runtime") or spec.runtime
