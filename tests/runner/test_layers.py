@@ -348,6 +348,9 @@ layers:
     path: layers/site
   gone:
     path: layers/gone
+  zipped:
+    package:
+      artifact: build/zipped.zip
 functions:
   dump:
     handler: fn/main.handler
@@ -357,6 +360,7 @@ functions:
       - {Ref: GoneLambdaLayer}
       - arn:aws:lambda:us-east-1:123456789012:layer:remote:3
       - {Ref: PythonRequirementsLambdaLayer}
+      - {Ref: ZippedLambdaLayer}
   other:
     handler: fn/main.handler
 """
@@ -366,6 +370,9 @@ def test_serverless_layers_by_their_logical_ids(tmp_path: Path):
     root = _project(tmp_path)
     (root / "template.yaml").unlink()
     (root / "serverless.yml").write_text(SERVERLESS)
+    (root / "build").mkdir()
+    with zipfile.ZipFile(root / "build" / "zipped.zip", "w") as archive:
+        archive.writestr("python/zipped_mod.py", "WHERE = 'zipped'\n")
     done = _invoke(root, "dump")
     answer = _answer(done)
     layers = root / "layers"
@@ -380,6 +387,7 @@ def test_serverless_layers_by_their_logical_ids(tmp_path: Path):
     assert answer["found"]["plain_mod"] == "plain"
     assert answer["found"]["site_mod"] == "site/site-packages"
     assert answer["found"]["common_mod"] == "No module named 'common_mod'"
+    assert answer["found"]["zipped_mod"] == "zipped"  # a package.artifact zip, as unpacked
     log = done.stderr.decode()
     assert (
         "handlerlens: warning: serverless.yml: layer gone: layers/gone does not exist; "
