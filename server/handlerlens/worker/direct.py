@@ -21,6 +21,7 @@ same code whichever process answers.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import selectors
 import socket
@@ -46,6 +47,8 @@ WAITED_S = 0.05
 # The most read from a connection at once, into one buffer kept for all of them: a fresh
 # bytes object this big per read would be a fresh mapping from the C allocator each time
 # (mmap, mremap to the size read, munmap: three system calls and a page fault per request).
+# An anonymous mapping, not a bytearray: only the pages reads reach count in the worker's
+# memory (a bytearray is zeroed, all of it resident, from the start).
 READ_SIZE = 256 * 1024
 
 
@@ -132,7 +135,7 @@ class DirectServer:
         self.check_gone = False
         self._deferred = False
         self._swept = time.monotonic()
-        self._read_into = memoryview(bytearray(READ_SIZE))
+        self._read_into = memoryview(mmap.mmap(-1, READ_SIZE))
 
     def watch(self, fd: int) -> None:
         """Also wake up for `fd` (the control pipe): its key's data is the fd itself."""
