@@ -491,12 +491,12 @@ def test_a_body_longer_than_one_read_is_answered_by_the_worker(project: Path):
                         break
                     answers.append((top, rest[:length]))
                     data = rest[length:]
+            # Answered by the worker: it holds this connection besides its lending socket.
+            pid = json.loads(answers[1][1])["pid"]
+            assert len(socket_inodes(pid)) == 2
         assert answers[0][0].startswith(b"HTTP/1.1 200 OK")
         assert json.loads(answers[0][1])["sha"] == hashlib.sha256(body).hexdigest()
         assert len(body) > 2 * READ_SIZE
-        pid = json.loads(answers[1][1])["pid"]
         assert answers[1][0].startswith(b"HTTP/1.1 200 OK")
-        # Answered by the worker: it holds the client's connection besides its lending socket.
-        assert len(socket_inodes(pid)) == 2
     finally:
         runner.stop()
