@@ -59,7 +59,7 @@ class FunctionLog:
         fn = self.fn
         shown = line
         # (_as_logged, inline: three lines a request on the hot path)
-        if fn.platform == "aws" and runner_logs.json_records(fn.platform, fn.env):
+        if runner_logs.json_records(fn.platform, fn.env):
             record = runner_logs.as_json_record(line, function_name=fn.function_name, status=status)
             if record is None:
                 return
