@@ -592,14 +592,17 @@ def test_a_local_sam_layer_provides_modules(tmp_path: Path) -> None:
 
 
 def test_a_local_serverless_layer_provides_modules(tmp_path: Path) -> None:
+    # As SAM's: a layer's python/ folder and the packages its requirements.txt installs.
     (tmp_path / "serverless.yml").write_text(
         "service: s\nprovider:\n  name: aws\n  runtime: python3.12\n"
-        "layers:\n  common:\n    path: layers/common\n"
+        "layers:\n  common:\n    path: layers/common\n  deps:\n    path: layers/deps\n"
         "functions:\n  f:\n    handler: app.handler\n    layers:\n"
-        "      - !Ref CommonLambdaLayer\n    events:\n      - http:\n          path: /x\n"
+        "      - !Ref CommonLambdaLayer\n      - {Ref: DepsLambdaLayer}\n"
+        "    events:\n      - http:\n          path: /x\n"
     )
     write(tmp_path, "layers/common/python/shared/__init__.py", "")
-    write(tmp_path, "app.py", "import shared, pandas\ndef handler(e, c):\n    return 1\n")
+    write(tmp_path, "layers/deps/requirements.txt", "PyYAML\n")
+    write(tmp_path, "app.py", "import shared, yaml, pandas\ndef handler(e, c):\n    return 1\n")
     (p,) = deploy_problems(tmp_path)
     assert "'pandas'" in p.message and p.severity == Severity.INFO
 

@@ -325,3 +325,78 @@ async def test_the_editors_runner_gets_the_declarations_layers_and_parameters(tm
         assert result.json["stage"] == "dev"
     finally:
         await runner.stop()
+
+
+# Serverless Framework: a top-level `layers: {name: {path: folder}}` is packaged from that
+# folder and unpacked into /opt like any layer; a function names it by the logical id
+# Serverless gives it (naming.js getLambdaLayerLogicalId: TitleCase name, `-` → `Dash`,
+# `_` → `Underscore`, then `LambdaLayer`), and uses its own `layers:` instead of the
+# provider's when it has one.
+SERVERLESS = """\
+service: s
+provider:
+  name: aws
+  runtime: python3.11
+  layers:
+    - {Ref: CommonLambdaLayer}
+layers:
+  common:
+    path: layers/common
+  plain_deps:
+    path: layers/plain
+  my-site:
+    path: layers/site
+  gone:
+    path: layers/gone
+  zipped:
+    package:
+      artifact: build/zipped.zip
+functions:
+  dump:
+    handler: fn/main.handler
+    layers:
+      - Ref: PlainUnderscoredepsLambdaLayer
+      - !Ref MyDashsiteLambdaLayer
+      - {Ref: GoneLambdaLayer}
+      - arn:aws:lambda:us-east-1:123456789012:layer:remote:3
+      - {Ref: PythonRequirementsLambdaLayer}
+      - {Ref: ZippedLambdaLayer}
+  other:
+    handler: fn/main.handler
+"""
+
+
+def test_serverless_layers_by_their_logical_ids(tmp_path: Path):
+    root = _project(tmp_path)
+    (root / "template.yaml").unlink()
+    (root / "serverless.yml").write_text(SERVERLESS)
+    (root / "build").mkdir()
+    with zipfile.ZipFile(root / "build" / "zipped.zip", "w") as archive:
+        archive.writestr("python/zipped_mod.py", "WHERE = 'zipped'\n")
+    done = _invoke(root, "dump")
+    answer = _answer(done)
+    layers = root / "layers"
+    # The function's own list (not the provider's common layer), in its order, after the
+    # code root (the service folder: the handler is fn/main.handler).
+    assert answer["path"][:4] == [
+        str(root),
+        str(layers / "plain"),
+        str(layers / "site" / "python" / "lib" / "python3.11" / "site-packages"),
+        str(layers / "site" / "python"),
+    ], answer["path"]
+    assert answer["found"]["plain_mod"] == "plain"
+    assert answer["found"]["site_mod"] == "site/site-packages"
+    assert answer["found"]["common_mod"] == "No module named 'common_mod'"
+    assert answer["found"]["zipped_mod"] == "zipped"  # a package.artifact zip, as unpacked
+    log = done.stderr.decode()
+    assert (
+        "handlerlens: warning: serverless.yml: layer gone: layers/gone does not exist; "
+        "dump runs without it"
+    ) in log
+    assert REMOTE_NOTE in log
+    assert "handlerlens: layer {Ref: PythonRequirementsLambdaLayer} is not available" in log
+    # Without layers of its own, the function gets the provider's.
+    other = _answer(_invoke(root, "other"))
+    assert other["path"][:2] == [str(root), str(layers / "common" / "python")], other["path"]
+    assert other["found"]["common_mod"] == "common/python"
+    assert other["found"]["plain_mod"] == "No module named 'plain_mod'"

@@ -9,6 +9,7 @@ hands back to the supervisor.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -52,6 +53,14 @@ def handler(event, context):
         return {"statusCode": "two hundred"}
     if do == "big":
         return {"statusCode": 200, "body": "x" * 3_000_000}
+    if do == "size":
+        data = (event.get("body") or "").encode()
+        if event.get("isBase64Encoded"):
+            import base64
+            data = base64.b64decode(data)
+        import hashlib
+        digest = hashlib.sha256(data).hexdigest()
+        return {"statusCode": 200, "body": json.dumps({"sha": digest, "pid": os.getpid()})}
     if do == "shapes":
         return {
             "statusCode": 201,
@@ -450,5 +459,44 @@ def test_a_save_reaches_connections_that_were_lent(project: Path):
         assert _get(fresh, "/")[2] == b"v2"
         conn.close()
         fresh.close()
+    finally:
+        runner.stop()
+
+
+def test_a_body_longer_than_one_read_is_answered_by_the_worker(project: Path):
+    # The worker reads a lent connection READ_SIZE (256 KB) at a time into one buffer it
+    # keeps (worker/direct.py): a request spread over several reads, sent in pieces, is
+    # whole in its event, and the connection's next request starts clean.
+    from handlerlens.worker.direct import READ_SIZE
+
+    runner = _serve(project, "--no-watch")
+    try:
+        with socket.create_connection(("127.0.0.1", runner.port), timeout=30) as sock:
+            body = bytes(range(97, 123)) * (2 * READ_SIZE // 26 + 1)
+            head = b"POST /?do=size HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n"
+            message = head % len(body) + body + b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            for start in range(0, len(message), 100_000):
+                sock.sendall(message[start : start + 100_000])
+                time.sleep(0.05)
+            answers = []
+            data = b""
+            while len(answers) < 2:
+                chunk = sock.recv(1 << 20)
+                assert chunk, answers
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    top, _, rest = data.partition(b"\r\n\r\n")
+                    length = int(top.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                    if len(rest) < length:
+                        break
+                    answers.append((top, rest[:length]))
+                    data = rest[length:]
+            # Answered by the worker: it holds this connection besides its lending socket.
+            pid = json.loads(answers[1][1])["pid"]
+            assert len(socket_inodes(pid)) == 2
+        assert answers[0][0].startswith(b"HTTP/1.1 200 OK")
+        assert json.loads(answers[0][1])["sha"] == hashlib.sha256(body).hexdigest()
+        assert len(body) > 2 * READ_SIZE
+        assert answers[1][0].startswith(b"HTTP/1.1 200 OK")
     finally:
         runner.stop()

@@ -4,8 +4,11 @@ it, and every message one side sends has a handler on the other."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 from pathlib import Path
+
+import pytest
 
 from handlerlens.worker import protocol
 
@@ -120,3 +123,29 @@ def test_frames_survive_any_split_and_a_reader_that_feeds_from_a_handler():
     assert out == frames
     assert protocol.decode_meta(b"") == {}
     assert protocol.END_LINE == protocol.END_MARKER + b"\n"
+
+
+def test_a_frames_meta_is_the_json_it_always_was():
+    # The framing encodes and decodes metas without json.dumps / json.loads per frame (the
+    # hot path's two frames a request): the text is json.dumps's compact form, byte for byte,
+    # and what json.loads reads (whitespace around the value) or refuses, it still does.
+    metas = [
+        {},
+        {"op": protocol.DIRECT_START, "rid": "0b0e2c1e-8d5d-4bd4-9c4e-0ad7f3c1c1aa", "conn": 7},
+        {"op": protocol.RESULT, "ok": True, "kind": "json", "maxRssKb": 28_004, "marked": [1, 2]},
+        {"s": 'héllo \u2028 \x00 "q" \\', "f": 1.5e300, "neg": -0.0, "none": None},
+        {"nested": {"list": [{"a": [True, False]}], "big": 2**70}},
+    ]
+    for meta in metas:
+        frame = protocol.encode(meta, b"payload")
+        text = json.dumps(meta, separators=(",", ":")).encode()
+        assert frame[protocol.HEADER_SIZE : protocol.HEADER_SIZE + len(text)] == text
+        assert protocol.split_header(frame) == (len(text), len(b"payload"))
+        reader = protocol.FrameReader()
+        reader.feed(frame)
+        assert reader.take() == (meta, b"payload")
+        assert reader.take() is None
+    assert protocol.decode_meta(b' \n{"a": 1} ') == {"a": 1}
+    for bad in (b'{"a": 1} {"b": 2}', b'{"a": ', b"\xff"):
+        with pytest.raises(ValueError):
+            protocol.decode_meta(bad)

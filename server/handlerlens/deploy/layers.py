@@ -232,6 +232,49 @@ def terraform_layers(declared_in: str, function: str, runtime: str | None) -> Fu
     return result
 
 
+def serverless_logical_id(layer: str) -> str:
+    """The CloudFormation logical id Serverless gives the layer `layer:` names (its naming.js
+    getLambdaLayerLogicalId: `-` → `Dash`, `_` → `Underscore`, the first letter upper case,
+    then `LambdaLayer`): what a function's `{Ref: …}` names."""
+    normal = layer.replace("-", "Dash").replace("_", "Underscore")
+    return normal[:1].upper() + normal[1:] + "LambdaLayer"
+
+
+def serverless_layers(declared_in: str, function: str, runtime: str | None) -> FunctionLayers:
+    """The layers of serverless.yml's function `function`: its `layers:`, else the
+    provider's (Serverless uses the function's list instead of the provider's, not both);
+    `{Ref: NameLambdaLayer}` (or `!Ref`) of a top-level `layers: {name: {path: …}}` entry
+    is local (its `path` folder, or its `package.artifact` zip); an ARN or a variable is not."""
+    from handlerlens.project import yaml_nodes as yn
+    from handlerlens.project.serverless_config import function_entries
+
+    result = FunctionLayers()
+    doc = template_doc(declared_in)
+    if doc is None:
+        return result
+    node = dict(function_entries(doc)).get(function)
+    provider = yn.get(doc, "provider")
+    declared = {
+        serverless_logical_id(name): (name, entry)
+        for name, entry in yn.items(yn.get(doc, "layers"))
+    }
+    for item in yn.sequence(yn.first(yn.get(node, "layers"), yn.get(provider, "layers"))):
+        ref = _ref(item)
+        found = declared.get(ref) if ref is not None else None
+        if found is None:
+            result.remote.append(f"{{Ref: {ref}}}" if ref else _written(item))
+            continue
+        name, entry = found
+        written = yn.as_str(yn.get(entry, "path"))
+        if written is None:
+            written = yn.as_str(yn.get_path(entry, "package", "artifact"))
+        if written is None or "${" in written or "://" in written:
+            result.remote.append(f"{ref} (its path is not a folder or zip of the project)")
+            continue
+        _add_local(result, declared_in, name, written.strip(), runtime)
+    return result
+
+
 def _tf_text(attr: Any, text: str) -> str | None:
     if attr is None:
         return None
@@ -262,7 +305,7 @@ def function_layers(
     parameters: Mapping[str, str],
 ) -> FunctionLayers | None:
     """The function's layers when its declaring file gives it any (`LAYERS`), else None."""
-    if not declared_in or declared_by not in ("sam", "terraform"):
+    if not declared_in or declared_by not in ("sam", "serverless", "terraform"):
         return None
     text = read_lenient(declared_in)
     if text is None:
@@ -271,6 +314,10 @@ def function_layers(
         if not LAYERS.search(text):
             return None
         return sam_layers(declared_in, function, runtime, parameters)
+    if declared_by == "serverless":
+        if not LAYERS.search(text):
+            return None
+        return serverless_layers(declared_in, function, runtime)
     if "layers" not in text:
         return None
     return terraform_layers(declared_in, function, runtime)

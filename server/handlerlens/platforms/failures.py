@@ -134,7 +134,8 @@ class AwsFailures(Failures):
 
     # An init that ran past AWS_INIT_LIMIT_S stands for the one Lambda then runs again inside
     # the first invocation: it is not run twice here, but its time counts in that call's
-    # timeout (and in `invoke`'s Duration), as the retry's does (PLATFORMS.md §12.4).
+    # timeout and REPORT Duration (`invoke` and `serve`), as the retry's does (PLATFORMS.md
+    # §12.4).
     init_limit_s: float | None = AWS_INIT_LIMIT_S
 
     def call_timeout(

@@ -124,6 +124,7 @@ class Calls:
         self.pool.last_error = fresh.error
         call.instance = fresh
         call.init_ms = fresh.take_init_ms()
+        call.init_inside = True  # its time is in the call's own
         await self.log.settle(fresh.worker, rid)  # init's lines before the call's
         self.log.start(rid, fresh.version)
         if fresh.error is not None:
@@ -254,9 +255,15 @@ class Calls:
             memory_mb = max(self._max_memory_mb, int(math.ceil(max_rss_kb / 1024.0)))
             self._max_memory_mb = memory_mb
             queue_ms = (call.started - call.queued) * 1000.0
-            if self.failures.counts_init:
+            failures = self.failures
+            if failures.counts_init:
                 # Yandex's Duration includes queuing and init (PLATFORMS.md §6.1).
                 duration += queue_ms + (call.init_ms or 0.0)
+            elif self._init_late(call):
+                # AWS: an init past its limit, ahead of this call, stands for the one Lambda
+                # runs again inside it (PLATFORMS.md §12.4): its time is in the call's
+                # Duration (and Billed Duration), as in invoke's.
+                duration += call.init_ms or 0.0
             self.log.end_and_report(
                 rid, outcome.status, duration, memory_mb, call.init_ms, queue_ms
             )
@@ -266,6 +273,14 @@ class Calls:
                 self._next_direct(call)
             elif reusable:
                 self.pool.release(instance)
+
+    def _init_late(self, call: _Call) -> bool:
+        """Whether the init `call` reports ran ahead of it past the platform's init limit (an
+        init run again inside the call is in its Duration already)."""
+        init_ms = call.init_ms
+        if not init_ms or call.init_inside:
+            return False
+        return self.failures.init_late(init_ms / 1000.0, debug=self.pool.debug)
 
     def _next_direct(self, ended: _Call) -> None:
         """A lent request's END is out: the next one's START may follow."""
@@ -300,6 +315,7 @@ class _Call:
         "queued",
         "started",
         "init_ms",
+        "init_inside",
         "instance",
         "direct",
         "concluded",
@@ -325,6 +341,7 @@ class _Call:
         self.queued = time.perf_counter()
         self.started = self.queued
         self.init_ms: float | None = None
+        self.init_inside = False  # its init ran again inside it (Calls._init_again)
         self.instance: Instance | None = None
         self.direct = False  # on a connection lent to the worker, which answers it
         self.concluded = False  # END and REPORT written

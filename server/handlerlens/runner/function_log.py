@@ -56,10 +56,15 @@ class FunctionLog:
             pending = self._init_reports.pop(request_id, None)
             if pending is not None:
                 self.system(request_id, pending)
-        shown = self._as_logged(line, status)
-        if shown is None:
-            return
-        self.status.log(self.fn.name, request_id, "system", shown)
+        fn = self.fn
+        shown = line
+        # (_as_logged, inline: three lines a request on the hot path)
+        if runner_logs.json_records(fn.platform, fn.env):
+            record = runner_logs.as_json_record(line, function_name=fn.function_name, status=status)
+            if record is None:
+                return
+            shown = record
+        self.status.log(fn.name, request_id, "system", shown)
         tail = self._tails.get(request_id)
         if tail is not None:
             tail.append(shown)

@@ -198,7 +198,7 @@ def setup(
     entries); `told` gets the lines to say about them (each once), none about a variable in
     `set_later` (what --env-vars, --env-file or --env set anyway)."""
     declared_in = spec.declared_in
-    if not declared_in or spec.declared_by not in ("sam", "terraform"):
+    if not declared_in or spec.declared_by not in ("sam", "serverless", "terraform"):
         return {}, []
     env: dict[str, str] = {}
     values: dict[str, str | None] = {}

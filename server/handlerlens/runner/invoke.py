@@ -97,11 +97,26 @@ def _result_body(fn: ServedFunction, reply: dict[str, Any], payload: bytes) -> b
 
 
 def invoke_once(fn: ServedFunction, event: bytes, python: str) -> int:
-    """Invoke `fn` once with `event` (valid JSON bytes); the process exit status."""
+    """Invoke `fn` once with `event` (valid JSON bytes); the process exit status.
+
+    After a failed init where the platform runs init again inside the invocation (AWS:
+    awslambdaric exits after an init error, and Lambda retries Init at the invoke, PLATFORMS.md
+    §12.4), a fresh worker runs init again and, if it succeeds this time, the handler: the
+    log has both inits' lines and INIT_REPORTs (`Phase: init`, then `Phase: invoke`).
+    """
     child = start_child(fn, python)
     if child is None:
         return 2
-    return _Invocation(fn, event, child).run()
+    first = _Invocation(fn, event, child)
+    code = first.run()
+    if code is not None:
+        return code
+    child = start_child(fn, python)
+    if child is None:
+        return 2
+    code = _Invocation(fn, event, child, again=True).run()
+    assert code is not None  # (init is run again once, no more)
+    return code
 
 
 class _Invocation:
@@ -114,7 +129,9 @@ class _Invocation:
     invocation's clock starts.
     """
 
-    def __init__(self, fn: ServedFunction, event: bytes, child: InvokeChild) -> None:
+    def __init__(
+        self, fn: ServedFunction, event: bytes, child: InvokeChild, again: bool = False
+    ) -> None:
         self.fn = fn
         self.event = event
         self.child = child
@@ -127,12 +144,20 @@ class _Invocation:
         self.invoked = self.started  # when the invocation's clock starts (AWS: after init)
         # When the worker is stopped: for init, then (once it is in) for the invocation.
         self.deadline = self.started + call_timeout(fn.platform, fn.timeout, in_init=True)
+        # Init run again inside the invocation, after a failed one (invoke_once): under the
+        # function's timeout, its time in the invocation's Duration, its INIT_REPORT's phase
+        # "invoke"; None until then, or the failed init's frame when it is to be run again.
+        self.again = again
+        self.failed_init: dict[str, Any] | None = None
+        if again:
+            self.deadline = self.started + fn.timeout
         self.output = InvokeOutput(child.out.fileno())
         self.frames = protocol.FrameReader()  # from the result pipe
         self._started = False  # START written
         # AWS: init ran past its limit (INIT_REPORT … Phase: init Status: timeout written);
-        # what follows stands for the init Lambda runs again inside the invocation.
-        self.init_late = False
+        # what follows stands for the init Lambda runs again inside the invocation. Also
+        # true of an init run again after a failed one (`again`).
+        self.init_late = again
 
     def _start(self) -> None:
         """START, once; after a failed init, its INIT_REPORT first (PLATFORMS.md §12.4)."""
@@ -141,13 +166,24 @@ class _Invocation:
             fn = self.fn
             init = self.init[0] if self.init is not None else None
             if init is not None and not init.get("ok"):
-                error_type = (init.get("error") or {}).get("errorType")
-                phase = "invoke" if self.init_late else "init"
-                line = runner_logs.init_report_line(
-                    fn.platform, float(init.get("initMs") or 0.0), phase, "error", error_type
-                )
-                self._system(line)
+                self._init_error_report(init)
             self._system(runner_logs.start_line(fn.platform, self.rid, self.version))
+
+    def _init_error_report(self, init: dict[str, Any]) -> None:
+        """The INIT_REPORT of a failed init (AWS; no line on Yandex)."""
+        error_type = (init.get("error") or {}).get("errorType")
+        phase = "invoke" if self.init_late else "init"
+        line = runner_logs.init_report_line(
+            self.fn.platform, float(init.get("initMs") or 0.0), phase, "error", error_type
+        )
+        self._system(line)
+
+    def _runs_init_again(self) -> bool:
+        """Whether a failed init is run again inside this invocation (see invoke_once): where
+        the platform does, and init runs ahead of the invocation (AWS; on Yandex, where init
+        is part of the call, its START is out already), once."""
+        failures = self.failures
+        return not self.again and failures.init_again and not failures.counts_init
 
     def _system(self, line: str | None) -> None:
         shown = _platform(self.fn, line) if line is not None else None
@@ -168,6 +204,9 @@ class _Invocation:
         if isinstance(marked, list):  # the end marks its operation wrote, one per stream
             self.output.router.marked({self.output.fd: len(marked)})
         if self.init is None:
+            if not frame[0].get("ok") and self._runs_init_again():
+                self.failed_init = frame[0]  # run() writes its INIT_REPORT; init runs again
+                return
             self.init = frame
             if not self._started and not self.output.router.when_done(_INIT, self._start):
                 self._start()  # init's lines are all out: START follows them
@@ -175,7 +214,10 @@ class _Invocation:
             self._check_init_limit(now)
             if not self.failures.counts_init and not self.init_late:
                 self.invoked = now  # (a late init is the call's own: its Duration counts it)
-            left = call_timeout(self.fn.platform, self.fn.timeout, now - self.started)
+            if self.again:  # its init was the invocation's: what is left of the timeout
+                left = self.fn.timeout - (now - self.started)
+            else:
+                left = call_timeout(self.fn.platform, self.fn.timeout, now - self.started)
             self.deadline = now + left
             if left <= 0:
                 return  # init used the whole timeout (Yandex): the watch times the call out
@@ -241,7 +283,7 @@ class _Invocation:
         if deployed is not None:
             message["deployed"] = deployed
         self._send(message)
-        while self.result is None and result_fd in open_fds:
+        while self.result is None and self.failed_init is None and result_fd in open_fds:
             ready, _, _ = select.select(open_fds, [], [], POLL_S)
             if out_fd in ready:
                 data = os.read(out_fd, 1 << 16)
@@ -256,6 +298,8 @@ class _Invocation:
                 self.frames.feed(data)
                 while self.result is None and (frame := self.frames.take()) is not None:
                     self._on_frame(frame)
+                    if self.failed_init is not None:
+                        return None
             if self.result is not None:
                 break
             if self._expired(time.monotonic()):
@@ -284,10 +328,11 @@ class _Invocation:
             self.output.feed(data)
         self.output.close()
 
-    def run(self) -> int:
+    def run(self) -> int | None:
+        """The exit status; None when init failed and is to be run again (invoke_once)."""
         fn, child, rid = self.fn, self.child, self.rid
         init_start = runner_logs.init_start_line(fn.platform, fn.runtime)
-        if init_start is not None:  # a cold start, every time
+        if init_start is not None and not self.again:  # a cold start, every time
             _log_platform(fn, init_start)
         if self.failures.counts_init:
             # Init is part of the call (Yandex, §5.1): START comes first. Where it is not
@@ -295,6 +340,21 @@ class _Invocation:
             self._start()
         try:
             stopped = self._converse()
+            if self.failed_init is not None:
+                # Init's own lines, then its INIT_REPORT; init runs again in a fresh worker.
+                self._drain(1.0, complete=True)
+                self._init_error_report(self.failed_init)
+                return None
+            if stopped is None and self.init is None and self._runs_init_again():
+                # The worker died in init (its INIT_REPORT: Runtime.ExitError): the same.
+                child.kill()
+                self._drain(1.0)
+                elapsed = (time.monotonic() - self.started) * 1000.0
+                line = runner_logs.init_report_line(
+                    fn.platform, elapsed, "init", "error", "Runtime.ExitError"
+                )
+                self._system(line)
+                return None
             duration = (time.monotonic() - self.invoked) * 1000.0
             init = self.init[0] if self.init else {}
             init_ms = float(init.get("initMs", 0.0)) if self.init else None

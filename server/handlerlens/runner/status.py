@@ -89,7 +89,7 @@ class Status:
         Programs get it as written; people get its `\\r`-separated parts as lines (see
         `readable_lines`: an AWS error's traceback would otherwise overprint itself).
         """
-        if self.wants_events:
+        if self.json_mode or self.listeners:  # (wants_events, inline: the hot path)
             self.emit(
                 {
                     "event": "log",
@@ -103,8 +103,10 @@ class Status:
         if "\r" in line:
             for part in readable_lines(line):
                 self.human(prefix + part)
-        else:
-            self.human(prefix + line)
+        else:  # (human(), inline)
+            self._pending_err.append(f"{prefix}{line}\n")
+            if not self._flush_scheduled:
+                self._schedule()
 
     def _schedule(self) -> None:
         # Batch writes over a few milliseconds: back-to-back requests share one write (and

@@ -215,10 +215,16 @@ def main(argv: list[str]) -> int:
     _track_std_streams()
     send_lock = threading.Lock()
 
-    def send(meta: dict[str, Any], body: bytes = b"") -> None:
+    def locked_send(meta: dict[str, Any], body: bytes = b"") -> None:
         # The pause monitor writes on the same pipe: one frame at a time.
         with send_lock:
             channel.send(result, meta, body)
+
+    # Without --debug only this thread writes frames (two a request on a lent connection):
+    # no lock, no wrapper around channel.send. (functools is loaded already: json needs re.)
+    from functools import partial
+
+    send: Callable[..., None] = locked_send if debug else partial(channel.send, result)
 
     monitor = _start_debugging(send) if debug else None
     tracker = debugging.breakpoint_tracker() if monitor is not None else None
