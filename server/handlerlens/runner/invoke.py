@@ -23,7 +23,8 @@ from handlerlens.platforms.failures import call_timeout, failures_for
 from handlerlens.runner.deployed_cache import cached_deployed_field
 from handlerlens.runner.invoke_child import InvokeChild, start_child
 from handlerlens.runner.invoke_output import InvokeOutput
-from handlerlens.runner.targets import ServedFunction, init_message
+from handlerlens.runner.targets import ServedFunction
+from handlerlens.runner.worker_init import init_message
 from handlerlens.worker import protocol
 
 TYPE_CHECKING = False

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlerlens.platforms import aws_errors, runner_env
-from handlerlens.runner.targets import ServedFunction, deployed_field, init_message
+from handlerlens.runner.targets import ServedFunction
 from handlerlens.runner.worker_env import worker_environ
+from handlerlens.runner.worker_init import deployed_field, init_message
 from handlerlens.runner.worker_process import (
     LogSink,
     WorkerDied,

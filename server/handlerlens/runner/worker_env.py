@@ -80,7 +80,7 @@ def worker_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
     Not the host's: PLATFORMS.md §12.1 "the deploying machine's environment is never carried
     over" (`HOME`, `SHELL`, `PIP_*`, `AWS_PROFILE`, `PYTHONPATH`… stay out); at init the
-    function's own environment replaces this one (targets.init_message). Kept: PATH as the
+    function's own environment replaces this one (worker_init.init_message). Kept: PATH as the
     platform's, LD_LIBRARY_PATH when the host's interpreter needs it to load, and the
     variables `--inherit-env` names.
 
