@@ -57,6 +57,9 @@ class HandlerLensServer(LanguageServer):
         # Until the workspace is read (`ready`): a first look at the open Python files, from
         # the declaring files near them (WorkspaceState.discover_near), for their lenses.
         self.first_look: dict[str, WorkspaceState] = {}
+        # Set once the first looks are done (or none was needed): a lens request for an open
+        # file waits for it rather than answering nothing (features/codelens.py).
+        self.first_looked = asyncio.Event()
         self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
@@ -140,6 +143,7 @@ class HandlerLensServer(LanguageServer):
         for ws in list(self.workspaces.values()):
             if not ws.discovered:
                 await self.look_first(ws)
+        self.first_looked.set()
         for ws in list(self.workspaces.values()):
             await self.discover(ws)
         self.first_look.clear()
