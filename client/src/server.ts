@@ -1,8 +1,8 @@
 /**
- * The language server's lifecycle: pick the interpreter, check it once, start
- * `<python> -m handlerlens lsp` over stdio, restart on demand (debounced) and after crashes (a
- * few times, then one visible message), and expose the server's commands to the rest of the
- * client.
+ * The language server's lifecycle: pick the interpreter, start `<python> -m handlerlens lsp`
+ * over stdio while checking that interpreter once (version, the server importable), restart on
+ * demand (debounced) and after crashes (a few times, then one visible message), and expose the
+ * server's commands to the rest of the client.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -73,6 +73,8 @@ export class ServerManager implements vscode.Disposable {
   private shownProblems = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private current: ServerStatus = { state: "stopped", detail: "Not started" };
+  /** A client being started: its connection closing is that start failing, not a crash. */
+  private starting: LanguageClient | undefined;
 
   private readonly statusChanged = new vscode.EventEmitter<ServerStatus>();
   /** Fires on every state change (for the language status item). */
@@ -189,17 +191,13 @@ export class ServerManager implements vscode.Disposable {
     this.setStatus({ state: "starting", detail: `Starting with ${interpreter.path}`, interpreter });
     const env = this.pythonEnv();
     const minimum = minimumPython(this.context);
-    const checked = await probe(interpreter.path, env, minimum);
-    if (!checked.ok || !checked.hasServer) {
-      const problem = checked.problem ?? this.missingServerProblem(interpreter.path);
-      this.setStatus({ state: "failed", detail: problem, interpreter });
-      this.showProblem(problem, interpreter);
-      return;
-    }
-    const version = checked.version?.join(".") ?? "?";
-    const python = checked.executable ?? interpreter.path;
+    const python = interpreter.path;
+    // The check (a Python process of its own) runs beside the server's start, not before it:
+    // in series it delayed a first start by 0.1 s, ~0.9 s on a loaded 2-core machine (issue
+    // #21, bench/STARTUP.md). Its answer decides as before: a failed check stops the server.
+    const checking = probe(python, env, minimum);
     this.logs.main.info(
-      `Starting the language server: ${python} -m handlerlens lsp (Python ${version}, ${interpreter.source})`,
+      `Starting the language server: ${python} -m handlerlens lsp (${interpreter.source})`,
     );
 
     const options: InitializationOptions = {
@@ -218,7 +216,7 @@ export class ServerManager implements vscode.Disposable {
           count !== undefined && count <= 3
             ? { action: ErrorAction.Continue, handled: true }
             : { action: ErrorAction.Shutdown, handled: true },
-        closed: (): CloseHandlerResult => this.onClosed(),
+        closed: (): CloseHandlerResult => this.onClosed(client),
       },
     };
     this.stderrTail = [];
@@ -226,23 +224,42 @@ export class ServerManager implements vscode.Disposable {
     const client = new QuietLanguageClient(
       CLIENT_ID,
       "HandlerLens Language Server",
-      () => Promise.resolve(this.spawnServer(python, env)),
+      () => this.spawnServer(python, env),
       clientOptions,
     );
     this.client = client;
+    this.starting = client;
+    let failed: unknown;
     try {
       await client.start();
     } catch (err) {
+      failed = err ?? "no reason given";
+    } finally {
+      this.starting = undefined;
+    }
+    const checked = await checking;
+    if (!checked.ok || !checked.hasServer) {
+      // What the check found says it best (no Python there, too old, no server to import).
+      const problem = checked.problem ?? this.missingServerProblem(python);
+      await this.doStop();
+      this.setStatus({ state: "failed", detail: problem, interpreter });
+      this.showProblem(problem, interpreter);
+      return;
+    }
+    const version = checked.version?.join(".") ?? "?";
+    if (failed !== undefined) {
       const problem = this.crashText(
-        `The HandlerLens language server did not start: ${errorText(err)}`,
+        `The HandlerLens language server did not start: ${errorText(failed)}`,
       );
-      this.client = undefined;
+      await this.doStop(); // a server process still there, if any
       this.setStatus({ state: "failed", detail: problem, interpreter, version });
       this.showProblem(problem, interpreter);
       return;
     }
     const startedInMs = Date.now() - t0;
-    this.logs.main.info(`Language server ready in ${startedInMs} ms`);
+    this.logs.main.info(
+      `Language server ready in ${startedInMs} ms (Python ${version}, ${checked.executable ?? python})`,
+    );
     this.shownProblems.clear();
     this.setStatus({
       state: "running",
@@ -279,7 +296,7 @@ export class ServerManager implements vscode.Disposable {
     this.setStatus({ state: "stopped", detail: "Stopped" });
   }
 
-  private spawnServer(python: string, env: NodeJS.ProcessEnv): ChildProcess {
+  private spawnServer(python: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     // `python -m` puts the working directory first on sys.path: started in the workspace, a
     // file there named like a standard module (logging.py, typing.py…) would run as soon as
     // the server imports it — opening a folder must never run its code. The server learns
@@ -291,6 +308,17 @@ export class ServerManager implements vscode.Disposable {
       env: { ...env, PYTHONSAFEPATH: "1" },
       stdio: "pipe",
     });
+    if (child.pid === undefined) {
+      // Not started (no such file, not executable): the error event says why, at once.
+      return new Promise((_, reject) => {
+        child.on("error", (err) => {
+          reject(err);
+        });
+        setImmediate(() => {
+          reject(new Error(`${python} did not start`));
+        });
+      });
+    }
     this.process = child;
     child.stderr.on("data", (data: Buffer) => {
       for (const line of data.toString("utf8").split(/\r?\n/)) {
@@ -307,11 +335,12 @@ export class ServerManager implements vscode.Disposable {
         );
       }
     });
-    return child;
+    return Promise.resolve(child);
   }
 
-  private onClosed(): CloseHandlerResult {
-    if (this.expectedStop) {
+  private onClosed(client: LanguageClient): CloseHandlerResult {
+    if (this.expectedStop || this.starting === client) {
+      // A client being started: doStart says why it did not start.
       return { action: CloseAction.DoNotRestart, handled: true };
     }
     const now = Date.now();
