@@ -24,9 +24,16 @@ const norm = (s) => (s || "").replace(/\u00a0/g, " ");
 const STAMP = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \[(\w+)\] (.*)$/;
 const LOG_EVENTS = [
   // remoteagent.log (code-server's server side) and the extension host's own log
-  ["extension host spawned", "remoteagent.log", /Extension host with pid \d+ started/],
-  ["extension host: first log line", "remoteexthost.log", /./],
-  ["extension host: activating eager extensions", "remoteexthost.log", /eager extensions/i],
+  ["code-server: VS Code server started", "remoteagent.log", /Extension host agent started/],
+  [
+    "code-server: workbench connected",
+    "remoteagent.log",
+    /\[ManagementConnection\] New connection/,
+  ],
+  ["code-server: extension host launched", "remoteagent.log", /Launched Extension Host Process/],
+  ["extension host: started", "remoteexthost.log", /Extension host with pid \d+ started/],
+  ["extension host: first activation", "remoteexthost.log", /_doActivateExtension /],
+  ["extension host: eager extensions activated", "remoteexthost.log", /Eager extensions activated/],
   [
     "extension host: activate HandlerLens",
     "remoteexthost.log",
@@ -42,7 +49,11 @@ const LOG_EVENTS = [
     "HandlerLens Language Server.log",
     /Received response 'initialize/,
   ],
-  ["trace: didOpen sent", "HandlerLens Language Server.log", /Sending notification 'textDocument\/didOpen/],
+  [
+    "trace: didOpen sent",
+    "HandlerLens Language Server.log",
+    /Sending notification 'textDocument\/didOpen/,
+  ],
   [
     "trace: first publishDiagnostics received",
     "HandlerLens Language Server.log",
@@ -165,11 +176,20 @@ async function waitUntil(page, cond, timeout) {
     await page.locator(".monaco-workbench").waitFor();
     mark("workbench DOM");
     const rows = page.locator(".explorer-folders-view .monaco-list-row");
-    await rows.filter({ hasText: /^\s*greeter\s*$/ }).first().waitFor();
+    await rows
+      .filter({ hasText: /^\s*greeter\s*$/ })
+      .first()
+      .waitFor();
     mark("explorer shows the folder");
     // As the e2e does: open greeter/main.py as soon as the Explorer shows it.
-    await rows.filter({ hasText: /^\s*greeter\s*$/ }).first().click();
-    await rows.filter({ hasText: /^\s*main\.py\s*$/ }).first().dblclick();
+    await rows
+      .filter({ hasText: /^\s*greeter\s*$/ })
+      .first()
+      .click();
+    await rows
+      .filter({ hasText: /^\s*main\.py\s*$/ })
+      .first()
+      .dblclick();
     await page.locator(".tabs-container .tab.active", { hasText: "main.py" }).waitFor();
     mark("main.py tab shown");
     const editor = page.locator(".editor-group-container.active .monaco-editor").first();
@@ -206,7 +226,7 @@ async function waitUntil(page, cond, timeout) {
     failure: failure || undefined,
     timeline,
     folderToWorkbenchMs: rel("workbench DOM"),
-    folderToExtensionHostMs: rel("extension host spawned"),
+    folderToExtensionHostMs: rel("extension host: first activation"),
     folderToDiagnosticsMs: rel("diagnostics drawn (problem count > 0)"),
     fileShownToLensMs:
       all["lenses drawn"] === undefined ? null : all["lenses drawn"] - all["main.py tab shown"],
