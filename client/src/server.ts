@@ -18,6 +18,7 @@ import {
   type LanguageClientOptions,
   type Middleware,
   RevealOutputChannelOn,
+  State,
 } from "vscode-languageclient/node";
 import { errorText, type Logs } from "./logging";
 import type { InitializationOptions } from "./protocol";
@@ -276,7 +277,8 @@ export class ServerManager implements vscode.Disposable {
     const child = this.process;
     this.client = undefined;
     this.process = undefined;
-    if (client) {
+    // A client that never started (its start failed) has nothing to stop.
+    if (client && client.state !== State.Stopped) {
       this.expectedStop = true;
       try {
         await client.stop(KILL_GRACE_MS);
