@@ -95,6 +95,7 @@ def register(server: HandlerLensServer) -> None:
             # The workspace is still being read. Answer now, and ask for lenses again once it
             # is read: VS Code paces its later lens requests by how long this one took, and a
             # 5 s wait here delayed the lenses by as much again after the refresh.
+            ls.lenses_owed = True
             return None
         try:
             await asyncio.wait_for(ls.ready.wait(), READY_WAIT_SECONDS)
