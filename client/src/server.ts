@@ -1,7 +1,7 @@
 /**
  * The language server's lifecycle: pick the interpreter, start `<python> -m handlerlens lsp`
- * over stdio while checking that interpreter once (version, the server importable), restart on
- * demand (debounced) and after crashes (a few times, then one visible message), and expose the
+ * over stdio (when it does not start, check that interpreter to say why), restart on demand
+ * (debounced) and after crashes (a few times, then one visible message), and expose the
  * server's commands to the rest of the client.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -31,6 +31,8 @@ const MAX_CRASH_RESTARTS = 3;
 const CRASH_WINDOW_MS = 3 * 60_000;
 const STDERR_TAIL_LINES = 40;
 const KILL_GRACE_MS = 2_000;
+/** The server's first stderr line (lsp/main.py, serve_stdio): the Python it runs on. */
+const SERVER_PYTHON = /^HandlerLens \S+ on Python (\d+)\.(\d+)\S* \((.+)\)$/;
 
 /**
  * Open documents sent to the server as they are edited: Python files and the declaring files
@@ -44,6 +46,11 @@ export const DOCUMENT_SELECTOR = [
   { scheme: "file", pattern: "**/template.{yml,yaml}" },
   { scheme: "file", pattern: "**/*.tf" },
 ];
+
+interface SaidPython {
+  version: string;
+  executable: string;
+}
 
 export type ServerState = "starting" | "running" | "stopped" | "failed";
 
@@ -76,6 +83,8 @@ export class ServerManager implements vscode.Disposable {
   private current: ServerStatus = { state: "stopped", detail: "Not started" };
   /** A client being started: its connection closing is that start failing, not a crash. */
   private starting: LanguageClient | undefined;
+  /** The Python the running server said it runs on (its first stderr line). */
+  private serverPython: SaidPython | undefined;
 
   private readonly statusChanged = new vscode.EventEmitter<ServerStatus>();
   /** Fires on every state change (for the language status item). */
@@ -191,12 +200,11 @@ export class ServerManager implements vscode.Disposable {
     const interpreter = await this.locator.resolve(settings.interpreter);
     this.setStatus({ state: "starting", detail: `Starting with ${interpreter.path}`, interpreter });
     const env = this.pythonEnv();
-    const minimum = minimumPython(this.context);
     const python = interpreter.path;
-    // The check (a Python process of its own) runs beside the server's start, not before it:
-    // in series it delayed a first start by 0.1 s, ~0.9 s on a loaded 2-core machine (issue
-    // #21, bench/STARTUP.md). Its answer decides as before: a failed check stops the server.
-    const checking = probe(python, env, minimum);
+    // No Python process runs before the server (it delayed a first start by 0.1 s, ~0.9 s on a
+    // loaded 2-core machine: issue #21, bench/STARTUP.md): the server says which Python it
+    // runs on, refuses one too old, and `probe` says why when it did not start.
+    this.serverPython = undefined;
     this.logs.main.info(
       `Starting the language server: ${python} -m handlerlens lsp (${interpreter.source})`,
     );
@@ -238,35 +246,32 @@ export class ServerManager implements vscode.Disposable {
     } finally {
       this.starting = undefined;
     }
-    const checked = await checking;
-    if (!checked.ok || !checked.hasServer) {
-      // What the check found says it best (no Python there, too old, no server to import).
-      const problem = checked.problem ?? this.missingServerProblem(python);
-      await this.doStop();
+    if (failed !== undefined) {
+      // What the interpreter check finds says it best (no Python there, too old, no server to
+      // import); else the server's own last words.
+      const checked = await probe(python, env, minimumPython(this.context));
+      const problem =
+        !checked.ok || !checked.hasServer
+          ? (checked.problem ?? this.missingServerProblem(python))
+          : this.crashText(`The HandlerLens language server did not start: ${errorText(failed)}`);
+      await this.doStop(); // a server process still there, if any
       this.setStatus({ state: "failed", detail: problem, interpreter });
       this.showProblem(problem, interpreter);
       return;
     }
-    const version = checked.version?.join(".") ?? "?";
-    if (failed !== undefined) {
-      const problem = this.crashText(
-        `The HandlerLens language server did not start: ${errorText(failed)}`,
-      );
-      await this.doStop(); // a server process still there, if any
-      this.setStatus({ state: "failed", detail: problem, interpreter, version });
-      this.showProblem(problem, interpreter);
-      return;
-    }
     const startedInMs = Date.now() - t0;
+    // Set by the stderr reader meanwhile (TypeScript narrowed it to undefined above).
+    const said = this.serverPython as SaidPython | undefined;
     this.logs.main.info(
-      `Language server ready in ${startedInMs} ms (Python ${version}, ${checked.executable ?? python})`,
+      `Language server ready in ${startedInMs} ms` +
+        (said ? ` (Python ${said.version}, ${said.executable})` : ""),
     );
     this.shownProblems.clear();
     this.setStatus({
       state: "running",
-      detail: `Python ${version}`,
+      detail: said ? `Python ${said.version}` : "Running",
       interpreter,
-      version,
+      version: said?.version,
       startedInMs,
     });
     this.clientStarted.fire(client);
@@ -327,6 +332,10 @@ export class ServerManager implements vscode.Disposable {
         if (line.trim()) {
           this.stderrTail.push(line);
         }
+        const said = SERVER_PYTHON.exec(line.trim());
+        if (said && this.process === child) {
+          this.saidPython(`${said[1]}.${said[2]}`, said[3] ?? "");
+        }
       }
       this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - STDERR_TAIL_LINES));
     });
@@ -338,6 +347,14 @@ export class ServerManager implements vscode.Disposable {
       }
     });
     return Promise.resolve(child);
+  }
+
+  /** The server said its Python: shown in the status once it runs (it may say so later). */
+  private saidPython(version: string, executable: string): void {
+    this.serverPython = { version, executable };
+    if (this.current.state === "running" && this.current.version === undefined) {
+      this.setStatus({ ...this.current, detail: `Python ${version}`, version });
+    }
   }
 
   private onClosed(client: LanguageClient): CloseHandlerResult {
