@@ -18,6 +18,8 @@ const RUN_DIR = process.env.RUN_DIR;
 const ART = process.env.ARTIFACTS;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const BARE = process.env.E2E_NO_EXTENSION === "1";
+// How long to wait for the lenses and the diagnostics (a start expected to fail: shorter).
+const WAIT_MS = Number(process.env.E2E_START_WAIT_MS || 120000);
 const norm = (s) => (s || "").replace(/\u00a0/g, " ");
 
 // Log lines of code-server and of the extension start with a local time stamp to the ms.
@@ -157,6 +159,7 @@ async function waitUntil(page, cond, timeout) {
     ev[name] ??= Date.now();
   };
   let failure = "";
+  let toasts = [];
   try {
     const problems = page.locator('.statusbar-item[id="status.problems"]');
     let diagnostics = Promise.resolve(null);
@@ -167,7 +170,7 @@ async function waitUntil(page, cond, timeout) {
           const text = norm(await problems.textContent({ timeout: 1000 }).catch(() => ""));
           return /[1-9]/.test(text) ? (mark("diagnostics drawn (problem count > 0)"), true) : null;
         },
-        120000,
+        WAIT_MS,
       );
     }
     mark("page.goto");
@@ -198,9 +201,9 @@ async function waitUntil(page, cond, timeout) {
     if (!BARE) {
       await editor
         .locator(".codelens-decoration a", { hasText: "▶ Run handler" })
-        .waitFor({ timeout: 120000 });
+        .waitFor({ timeout: WAIT_MS });
       mark("lenses drawn");
-      if (!(await diagnostics)) failure = "no diagnostics on screen within 120 s";
+      if (!(await diagnostics)) failure = `no diagnostics on screen within ${WAIT_MS / 1000} s`;
     } else {
       // Let the extension host log its start before the logs are read.
       await page.waitForTimeout(3000);
@@ -210,6 +213,12 @@ async function waitUntil(page, cond, timeout) {
     failure = String(e.message).split("\n").slice(0, 4).join(" | ");
     await page.screenshot({ path: path.join(ART, "startup-fail.png") }).catch(() => {});
   } finally {
+    toasts = (
+      await page
+        .locator(".notification-toast")
+        .allTextContents()
+        .catch(() => [])
+    ).map(norm);
     await ctx.close();
     fs.rmSync(udd, { recursive: true, force: true });
   }
@@ -224,6 +233,7 @@ async function waitUntil(page, cond, timeout) {
     extension: !BARE,
     loadavg: os.loadavg(),
     failure: failure || undefined,
+    toasts,
     timeline,
     folderToWorkbenchMs: rel("workbench DOM"),
     folderToExtensionHostMs: rel("extension host: first activation"),
@@ -236,6 +246,7 @@ async function waitUntil(page, cond, timeout) {
     console.log(`${String(e.ms).padStart(7)} ms  ${e.name}${e.line ? `  — ${e.line}` : ""}`);
   }
   console.log(`load average: ${result.loadavg.map((x) => x.toFixed(2)).join(" ")}`);
+  for (const t of toasts) console.log(`toast: ${t}`);
   if (failure) console.log(`FAIL ${failure}`);
   process.exit(failure ? 1 : 0);
 })();
