@@ -220,6 +220,8 @@ export class ServerManager implements vscode.Disposable {
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: options,
       middleware: this.middleware,
+      // No message of the client's own ("Pending response rejected…"): doStart says why.
+      initializationFailedHandler: () => false,
       errorHandler: {
         error: (_e, _m, count): ErrorHandlerResult =>
           count !== undefined && count <= 3
@@ -241,6 +243,11 @@ export class ServerManager implements vscode.Disposable {
     let failed: unknown;
     try {
       await client.start();
+      // A server gone before it answered ends the start without an error when the closing
+      // is handled first (onClosed): the client is then not running.
+      if (!client.isRunning()) {
+        failed = "the server stopped before it answered";
+      }
     } catch (err) {
       failed = err ?? "no reason given";
     } finally {
