@@ -18,6 +18,8 @@ const RUN_DIR = process.env.RUN_DIR;
 const ART = process.env.ARTIFACTS;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const BARE = process.env.E2E_NO_EXTENSION === "1";
+// E2E_START_OPEN=0: open no file (the folder alone: HandlerLens starts on workspaceContains).
+const OPEN_FILE = process.env.E2E_START_OPEN !== "0";
 // How long to wait for the lenses and the diagnostics (a start expected to fail: shorter).
 const WAIT_MS = Number(process.env.E2E_START_WAIT_MS || 120000);
 const norm = (s) => (s || "").replace(/\u00a0/g, " ");
@@ -184,25 +186,29 @@ async function waitUntil(page, cond, timeout) {
       .first()
       .waitFor();
     mark("explorer shows the folder");
-    // As the e2e does: open greeter/main.py as soon as the Explorer shows it.
-    await rows
-      .filter({ hasText: /^\s*greeter\s*$/ })
-      .first()
-      .click();
-    await rows
-      .filter({ hasText: /^\s*main\.py\s*$/ })
-      .first()
-      .dblclick();
-    await page.locator(".tabs-container .tab.active", { hasText: "main.py" }).waitFor();
-    mark("main.py tab shown");
-    const editor = page.locator(".editor-group-container.active .monaco-editor").first();
-    await editor.locator(".view-lines .view-line").first().waitFor();
-    mark("main.py text drawn");
+    if (OPEN_FILE) {
+      // As the e2e does: open greeter/main.py as soon as the Explorer shows it.
+      await rows
+        .filter({ hasText: /^\s*greeter\s*$/ })
+        .first()
+        .click();
+      await rows
+        .filter({ hasText: /^\s*main\.py\s*$/ })
+        .first()
+        .dblclick();
+      await page.locator(".tabs-container .tab.active", { hasText: "main.py" }).waitFor();
+      mark("main.py tab shown");
+      const editor = page.locator(".editor-group-container.active .monaco-editor").first();
+      await editor.locator(".view-lines .view-line").first().waitFor();
+      mark("main.py text drawn");
+      if (!BARE) {
+        await editor
+          .locator(".codelens-decoration a", { hasText: "▶ Run handler" })
+          .waitFor({ timeout: WAIT_MS });
+        mark("lenses drawn");
+      }
+    }
     if (!BARE) {
-      await editor
-        .locator(".codelens-decoration a", { hasText: "▶ Run handler" })
-        .waitFor({ timeout: WAIT_MS });
-      mark("lenses drawn");
       if (!(await diagnostics)) failure = `no diagnostics on screen within ${WAIT_MS / 1000} s`;
     } else {
       // Let the extension host log its start before the logs are read.
