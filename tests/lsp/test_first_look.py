@@ -10,7 +10,13 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from tests.lsp.conftest import open_document, running_server, wait_for_diagnostics
+from tests.lsp.conftest import (
+    change_document,
+    open_document,
+    running_server,
+    wait_for_diagnostics,
+    when_ready,
+)
 
 HANDLER = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
 
@@ -158,3 +164,32 @@ async def test_a_refresh_when_the_workspace_adds_lenses_to_a_looked_at_file(
     titles, refreshes = await _refreshes(tmp_path, far_declares_app_too=True)
     assert titles == ["Debug handler", "▶ Run handler"]  # the first look's, near/template.yaml
     assert refreshes >= 1  # the workspace has two functions on that handler
+
+
+async def test_an_edit_refreshes_the_lenses_only_when_a_handler_moves(tmp_path: Path) -> None:
+    # VS Code asks for lenses again after an edit by itself; told to, it asks twice.
+    app, _ = _workspace(tmp_path, 1)
+    async with running_server(tmp_path) as client:
+        refreshes: list[None] = []
+
+        @client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
+        def _refresh(params: None) -> None:
+            refreshes.append(params)
+
+        open_document(client, app)
+        await when_ready(client, app)
+        await asyncio.sleep(0.5)
+        opened = len(refreshes)
+        change_document(client, app, "def handler(event):\n    return 2\n", 2)  # the body
+        await asyncio.sleep(1.0)  # validated by now (a 20 ms debounce, a two-line file)
+        after_body = len(refreshes)
+        change_document(client, app, "\n\ndef handler(event):\n    return 2\n", 3)  # moved
+        deadline = time.perf_counter() + 10
+        while len(refreshes) == after_body and time.perf_counter() < deadline:
+            await asyncio.sleep(0.02)
+        lenses = await client.text_document_code_lens_async(
+            lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=app.as_uri()))
+        )
+    assert after_body == opened
+    assert len(refreshes) == after_body + 1
+    assert {lens.range.start.line for lens in lenses or []} == {2}

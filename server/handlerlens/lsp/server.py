@@ -261,16 +261,22 @@ class HandlerLensServer(LanguageServer):
             self.lens_refresh()
             return
         shown = [p for p in self.sources.overlays if self._owner(p) is ws]  # lenses: open files
-        before = [self._sites(ws, p) for p in shown]
-        touched = await self.run_analysis(ws.python_changed, path)
-        if touched is None:
+
+        def change() -> tuple[set[str], bool]:
+            before = [self._sites(ws, p) for p in shown]
+            touched = ws.python_changed(path)
+            return touched, before != [self._sites(ws, p) for p in shown]
+
+        changed = await self.run_analysis(change)
+        if changed is None:
             return
+        touched, handlers_moved = changed
         problems = ws.problems_by_path()
         for p in touched | {p for p in self.published if p in touched}:
             self.publish(p, problems.get(p, []))
         # The client asks for lenses again after an edit by itself: told only when an open
         # file's handlers changed (a file opened as the workspace was read: not at all).
-        if self.lenses_owed or before != [self._sites(ws, p) for p in shown]:
+        if self.lenses_owed or handlers_moved:
             self.lens_refresh()
 
     def lens_refresh(self) -> None:
