@@ -193,3 +193,22 @@ async def test_an_edit_refreshes_the_lenses_only_when_a_handler_moves(tmp_path: 
     assert after_body == opened
     assert len(refreshes) == after_body + 1
     assert {lens.range.start.line for lens in lenses or []} == {2}
+
+
+async def test_lenses_not_asked_for_are_refreshed_once_there(tmp_path: Path) -> None:
+    # A restarted server: VS Code does not always ask the new one for the open files' lenses
+    # by itself (seen in the e2e's crash step), so the server says when it has them.
+    app, far = _workspace(tmp_path, 20)
+    async with running_server(tmp_path) as client:
+        refreshes: list[None] = []
+
+        @client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
+        def _refresh(params: None) -> None:
+            refreshes.append(params)
+
+        open_document(client, app)
+        await wait_for_diagnostics(client, far, timeout=30)
+        deadline = time.perf_counter() + 10
+        while not refreshes and time.perf_counter() < deadline:
+            await asyncio.sleep(0.02)
+    assert refreshes

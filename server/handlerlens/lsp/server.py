@@ -63,6 +63,9 @@ class HandlerLensServer(LanguageServer):
         # A lens request was answered "none" while the workspace was read: the client is told
         # to ask again (workspace/codeLens/refresh) once there are lenses to give.
         self.lenses_owed = False
+        # The files whose lenses the client asked for: one it has not asked for (a restarted
+        # server: VS Code may not ask the new one by itself) is told once they are there.
+        self.lenses_asked: set[str] = set()
         self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
@@ -156,8 +159,13 @@ class HandlerLensServer(LanguageServer):
         # Told again only when the client's lenses are not the workspace's: some came back
         # empty meanwhile, or the first look's differ. A refresh VS Code gets while its lens
         # answer is on the way makes it ask again after a pause and draw them ~0.4 s later.
-        if self.lenses_owed or self._lenses_differ(looked):
+        if self.lenses_owed or self._lenses_differ(looked) or self._lenses_unasked():
             self.lens_refresh()
+
+    def _lenses_unasked(self, paths: list[str] | None = None) -> bool:
+        """Whether an open Python file (of `paths`) has not had its lenses asked for."""
+        open_files = paths if paths is not None else list(self.sources.overlays)
+        return any(p.endswith(".py") and p not in self.lenses_asked for p in open_files)
 
     def _lenses_differ(self, looked: dict[str, WorkspaceState]) -> bool:
         """Whether a file's handlers as the first look found them differ from the
@@ -201,7 +209,9 @@ class HandlerLensServer(LanguageServer):
         for path in paths:
             self.first_look[path] = early
             self.publish(path, problems.get(path, []))
-        if self.lenses_owed:  # else the lens requests waited for this look (codelens.py)
+        # A lens request that came before this look waited for it (codelens.py): told only
+        # when one was answered "none", or a file's lenses were not asked for yet.
+        if self.lenses_owed or self._lenses_unasked(paths):
             self.lens_refresh()
 
     def _owner(self, path: str) -> WorkspaceState | None:

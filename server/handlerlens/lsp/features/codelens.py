@@ -77,6 +77,7 @@ def register(server: HandlerLensServer) -> None:
         path = to_path(params.text_document.uri)
         if path is None or not path.endswith(".py"):
             return None
+        ls.lenses_asked.add(path)
         if not ls.ready.is_set() and path in ls.sources.overlays:
             # The first look at the open files is coming or under way: wait for it. Answered
             # "none" now, VS Code asks again only after the refresh and its own pause, ~0.3–0.8 s
