@@ -1,8 +1,8 @@
 /**
- * The language server's lifecycle: pick the interpreter, check it once, start
- * `<python> -m handlerlens lsp` over stdio, restart on demand (debounced) and after crashes (a
- * few times, then one visible message), and expose the server's commands to the rest of the
- * client.
+ * The language server's lifecycle: pick the interpreter, start `<python> -m handlerlens lsp`
+ * over stdio (when it does not start, check that interpreter to say why), restart on demand
+ * (debounced) and after crashes (a few times, then one visible message), and expose the
+ * server's commands to the rest of the client.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -18,6 +18,7 @@ import {
   type LanguageClientOptions,
   type Middleware,
   RevealOutputChannelOn,
+  State,
 } from "vscode-languageclient/node";
 import { errorText, type Logs } from "./logging";
 import type { InitializationOptions } from "./protocol";
@@ -30,6 +31,8 @@ const MAX_CRASH_RESTARTS = 3;
 const CRASH_WINDOW_MS = 3 * 60_000;
 const STDERR_TAIL_LINES = 40;
 const KILL_GRACE_MS = 2_000;
+/** The server's first stderr line (lsp/main.py, serve_stdio): the Python it runs on. */
+const SERVER_PYTHON = /^HandlerLens \S+ on Python (\d+)\.(\d+)\S* \((.+)\)$/;
 
 /**
  * Open documents sent to the server as they are edited: Python files and the declaring files
@@ -43,6 +46,11 @@ export const DOCUMENT_SELECTOR = [
   { scheme: "file", pattern: "**/template.{yml,yaml}" },
   { scheme: "file", pattern: "**/*.tf" },
 ];
+
+interface SaidPython {
+  version: string;
+  executable: string;
+}
 
 export type ServerState = "starting" | "running" | "stopped" | "failed";
 
@@ -73,6 +81,10 @@ export class ServerManager implements vscode.Disposable {
   private shownProblems = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private current: ServerStatus = { state: "stopped", detail: "Not started" };
+  /** A client being started: its connection closing is that start failing, not a crash. */
+  private starting: LanguageClient | undefined;
+  /** The Python the running server said it runs on (its first stderr line). */
+  private serverPython: SaidPython | undefined;
 
   private readonly statusChanged = new vscode.EventEmitter<ServerStatus>();
   /** Fires on every state change (for the language status item). */
@@ -188,18 +200,13 @@ export class ServerManager implements vscode.Disposable {
     const interpreter = await this.locator.resolve(settings.interpreter);
     this.setStatus({ state: "starting", detail: `Starting with ${interpreter.path}`, interpreter });
     const env = this.pythonEnv();
-    const minimum = minimumPython(this.context);
-    const checked = await probe(interpreter.path, env, minimum);
-    if (!checked.ok || !checked.hasServer) {
-      const problem = checked.problem ?? this.missingServerProblem(interpreter.path);
-      this.setStatus({ state: "failed", detail: problem, interpreter });
-      this.showProblem(problem, interpreter);
-      return;
-    }
-    const version = checked.version?.join(".") ?? "?";
-    const python = checked.executable ?? interpreter.path;
+    const python = interpreter.path;
+    // No Python process runs before the server (it delayed a first start by 0.1 s, ~0.9 s on a
+    // loaded 2-core machine: issue #21, bench/STARTUP.md): the server says which Python it
+    // runs on, refuses one too old, and `probe` says why when it did not start.
+    this.serverPython = undefined;
     this.logs.main.info(
-      `Starting the language server: ${python} -m handlerlens lsp (Python ${version}, ${interpreter.source})`,
+      `Starting the language server: ${python} -m handlerlens lsp (${interpreter.source})`,
     );
 
     const options: InitializationOptions = {
@@ -213,12 +220,14 @@ export class ServerManager implements vscode.Disposable {
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: options,
       middleware: this.middleware,
+      // No message of the client's own ("Pending response rejected…"): doStart says why.
+      initializationFailedHandler: () => false,
       errorHandler: {
         error: (_e, _m, count): ErrorHandlerResult =>
           count !== undefined && count <= 3
             ? { action: ErrorAction.Continue, handled: true }
             : { action: ErrorAction.Shutdown, handled: true },
-        closed: (): CloseHandlerResult => this.onClosed(),
+        closed: (): CloseHandlerResult => this.onClosed(client),
       },
     };
     this.stderrTail = [];
@@ -226,29 +235,50 @@ export class ServerManager implements vscode.Disposable {
     const client = new QuietLanguageClient(
       CLIENT_ID,
       "HandlerLens Language Server",
-      () => Promise.resolve(this.spawnServer(python, env)),
+      () => this.spawnServer(python, env),
       clientOptions,
     );
     this.client = client;
+    this.starting = client;
+    let failed: unknown;
     try {
       await client.start();
+      // A server gone before it answered ends the start without an error when the closing
+      // is handled first (onClosed): the client is then not running.
+      if (!client.isRunning()) {
+        failed = "the server stopped before it answered";
+      }
     } catch (err) {
-      const problem = this.crashText(
-        `The HandlerLens language server did not start: ${errorText(err)}`,
-      );
-      this.client = undefined;
-      this.setStatus({ state: "failed", detail: problem, interpreter, version });
+      failed = err ?? "no reason given";
+    } finally {
+      this.starting = undefined;
+    }
+    if (failed !== undefined) {
+      // What the interpreter check finds says it best (no Python there, too old, no server to
+      // import); else the server's own last words.
+      const checked = await probe(python, env, minimumPython(this.context));
+      const problem =
+        !checked.ok || !checked.hasServer
+          ? (checked.problem ?? this.missingServerProblem(python))
+          : this.crashText(`The HandlerLens language server did not start: ${errorText(failed)}`);
+      await this.doStop(); // a server process still there, if any
+      this.setStatus({ state: "failed", detail: problem, interpreter });
       this.showProblem(problem, interpreter);
       return;
     }
     const startedInMs = Date.now() - t0;
-    this.logs.main.info(`Language server ready in ${startedInMs} ms`);
+    // Set by the stderr reader meanwhile (TypeScript narrowed it to undefined above).
+    const said = this.serverPython as SaidPython | undefined;
+    this.logs.main.info(
+      `Language server ready in ${startedInMs} ms` +
+        (said ? ` (Python ${said.version}, ${said.executable})` : ""),
+    );
     this.shownProblems.clear();
     this.setStatus({
       state: "running",
-      detail: `Python ${version}`,
+      detail: said ? `Python ${said.version}` : "Running",
       interpreter,
-      version,
+      version: said?.version,
       startedInMs,
     });
     this.clientStarted.fire(client);
@@ -259,7 +289,8 @@ export class ServerManager implements vscode.Disposable {
     const child = this.process;
     this.client = undefined;
     this.process = undefined;
-    if (client) {
+    // A client that never started (its start failed) has nothing to stop.
+    if (client && client.state !== State.Stopped) {
       this.expectedStop = true;
       try {
         await client.stop(KILL_GRACE_MS);
@@ -279,7 +310,7 @@ export class ServerManager implements vscode.Disposable {
     this.setStatus({ state: "stopped", detail: "Stopped" });
   }
 
-  private spawnServer(python: string, env: NodeJS.ProcessEnv): ChildProcess {
+  private spawnServer(python: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     // `python -m` puts the working directory first on sys.path: started in the workspace, a
     // file there named like a standard module (logging.py, typing.py…) would run as soon as
     // the server imports it — opening a folder must never run its code. The server learns
@@ -291,11 +322,26 @@ export class ServerManager implements vscode.Disposable {
       env: { ...env, PYTHONSAFEPATH: "1" },
       stdio: "pipe",
     });
+    if (child.pid === undefined) {
+      // Not started (no such file, not executable): the error event says why, at once.
+      return new Promise((_, reject) => {
+        child.on("error", (err) => {
+          reject(err);
+        });
+        setImmediate(() => {
+          reject(new Error(`${python} did not start`));
+        });
+      });
+    }
     this.process = child;
     child.stderr.on("data", (data: Buffer) => {
       for (const line of data.toString("utf8").split(/\r?\n/)) {
         if (line.trim()) {
           this.stderrTail.push(line);
+        }
+        const said = SERVER_PYTHON.exec(line.trim());
+        if (said && this.process === child) {
+          this.saidPython(`${said[1]}.${said[2]}`, said[3] ?? "");
         }
       }
       this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - STDERR_TAIL_LINES));
@@ -307,11 +353,20 @@ export class ServerManager implements vscode.Disposable {
         );
       }
     });
-    return child;
+    return Promise.resolve(child);
   }
 
-  private onClosed(): CloseHandlerResult {
-    if (this.expectedStop) {
+  /** The server said its Python: shown in the status once it runs (it may say so later). */
+  private saidPython(version: string, executable: string): void {
+    this.serverPython = { version, executable };
+    if (this.current.state === "running" && this.current.version === undefined) {
+      this.setStatus({ ...this.current, detail: `Python ${version}`, version });
+    }
+  }
+
+  private onClosed(client: LanguageClient): CloseHandlerResult {
+    if (this.expectedStop || this.starting === client) {
+      // A client being started: doStart says why it did not start.
       return { action: CloseAction.DoNotRestart, handled: true };
     }
     const now = Date.now();

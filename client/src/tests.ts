@@ -46,6 +46,10 @@ export const ACCEPT_ACTUAL_COMMAND = "handlerlens.acceptActual";
 /** `TestMessage.contextValue` of a failure that "Accept Actual as Expected" can fix. */
 const ACCEPTABLE = "handlerlens.acceptable";
 const REFRESH_DEBOUNCE_MS = 400;
+// The listing at the server's first start waits this long: it is a Python process of its own
+// (~0.3 s of CPU), which competed with the server's first read of the workspace for a 2-core
+// machine (issue #21, bench/STARTUP.md). The Testing view, when opened, asks at once.
+const FIRST_LISTING_DELAY_MS = 3000;
 const DECLARING_FILE = /(^|[\\/])(pyproject\.toml|(template|serverless)\.ya?ml|[^\\/]+\.tf)$/i;
 
 interface EventData {
@@ -73,6 +77,7 @@ export class EventTests implements vscode.Disposable {
   private readonly subscriptions: { dispose(): unknown }[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private listed = false;
   private watchers: vscode.Disposable[] = [];
 
   constructor(
@@ -121,7 +126,7 @@ export class EventTests implements vscode.Disposable {
       }),
       server.onDidChangeStatus((st) => {
         if (st.state === "running") {
-          this.scheduleRefresh();
+          this.scheduleRefresh(this.listed ? REFRESH_DEBOUNCE_MS : FIRST_LISTING_DELAY_MS);
         }
       }),
     );
@@ -173,6 +178,7 @@ export class EventTests implements vscode.Disposable {
 
   /** Lists the functions and their saved events again (every workspace folder). */
   refresh(): Promise<void> {
+    this.listed = true;
     if (this.refreshing) {
       // One at a time; a request during one is answered by one more afterwards.
       const next = this.refreshing.then(() => this.doRefresh());
@@ -188,9 +194,9 @@ export class EventTests implements vscode.Disposable {
     return now;
   }
 
-  private scheduleRefresh(): void {
+  private scheduleRefresh(delay = REFRESH_DEBOUNCE_MS): void {
     clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => void this.refresh(), REFRESH_DEBOUNCE_MS);
+    this.refreshTimer = setTimeout(() => void this.refresh(), delay);
   }
 
   private watch(): void {

@@ -5,6 +5,8 @@
 # examples/ (or E2E_WORKSPACE), and runs tests/e2e/vscode.test.js.
 # Artifacts (screenshots, timings.json, code-server and extension logs): test-artifacts/e2e/.
 # Env: VSIX, E2E_WORKSPACE, E2E_ARTIFACTS, HANDLERLENS_E2E_RUN=0, HANDLERLENS_E2E_DEBUG=1,
+#      E2E_SCRIPT (another Playwright script to run instead, e.g. bench/extension_start.js),
+#      E2E_NO_EXTENSION=1 (code-server alone: no VSIX built or installed),
 #      E2E_SETTINGS (a JSON object merged into the user settings),
 #      E2E_SCENARIO=restricted (workspace trust on, the folder left untrusted; artifacts go to
 #      test-artifacts/e2e-restricted/).
@@ -20,11 +22,12 @@ since() { awk -v a="$(now)" -v b="$1" 'BEGIN{printf "%.1f", a-b}'; }
 eval "$(bash "$REPO/scripts/e2e-setup.sh")"
 NODE24_BIN="$(dirname "$E2E_NODE24")"
 
-if [ -z "${VSIX:-}" ]; then
+NO_EXT="${E2E_NO_EXTENSION:-0}"
+if [ "$NO_EXT" != 1 ] && [ -z "${VSIX:-}" ]; then
   t=$(now); VSIX="$(cd "$REPO" && bash scripts/package.sh | tail -1)"; VSIX="$REPO/${VSIX#"$REPO/"}"
   say "TIME package: $(since "$t") s"
 fi
-[ -f "$VSIX" ] || { say "no VSIX at $VSIX"; exit 2; }
+[ "$NO_EXT" = 1 ] || [ -f "$VSIX" ] || { say "no VSIX at $VSIX"; exit 2; }
 
 rm -rf "$ART" && mkdir -p "$ART"
 RUN="$(mktemp -d "${TMPDIR:-/tmp}/handlerlens-e2e.XXXXXX")"
@@ -47,10 +50,12 @@ PY
 # Keep code-server out of ~/.config, ~/.local, ~/.cache and /tmp (ipc sockets).
 export XDG_CONFIG_HOME="$RUN/xdg/config" XDG_DATA_HOME="$RUN/xdg/data" XDG_CACHE_HOME="$RUN/xdg/cache"
 CSARGS=(--user-data-dir "$RUN/data" --extensions-dir "$RUN/ext")
-t=$(now)
-TMPDIR="$RUN/tmp" PATH="$NODE24_BIN:$PATH" "$E2E_CODE_SERVER" "${CSARGS[@]}" --install-extension "$VSIX" >"$ART/install-extension.log" 2>&1 \
-  || { cat "$ART/install-extension.log" >&2; exit 1; }
-say "TIME install-extension: $(since "$t") s"
+if [ "$NO_EXT" != 1 ]; then
+  t=$(now)
+  TMPDIR="$RUN/tmp" PATH="$NODE24_BIN:$PATH" "$E2E_CODE_SERVER" "${CSARGS[@]}" --install-extension "$VSIX" >"$ART/install-extension.log" 2>&1 \
+    || { cat "$ART/install-extension.log" >&2; exit 1; }
+  say "TIME install-extension: $(since "$t") s"
+fi
 
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 t=$(now)
@@ -82,7 +87,8 @@ say "TIME code-server ready: $(since "$t") s"
 set +e
 NODE_PATH="$E2E_TOOLS" CS_URL="http://127.0.0.1:$PORT" WS_DIR="$RUN/workspace" ARTIFACTS="$ART" \
   RUN_DIR="$RUN" E2E_SCENARIO="$SCENARIO" \
-  CHROMIUM="$E2E_CHROMIUM" node "$HERE/vscode.test.js"
+  E2E_NO_EXTENSION="$NO_EXT" CHROMIUM="$E2E_CHROMIUM" \
+  node "$(cd "$REPO" && realpath "${E2E_SCRIPT:-$HERE/vscode.test.js}")"
 rc=$?
 set -e
 exit $rc

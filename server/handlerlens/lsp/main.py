@@ -12,6 +12,10 @@ TYPE_CHECKING = False  # not typing's: nothing that need not load before the ear
 if TYPE_CHECKING:
     from handlerlens.lsp.server import HandlerLensServer
 
+# The oldest Python the server runs on (pyproject's requires-python; package.json's
+# serverInfo.minimumPython for the editor's message).
+MINIMUM_PYTHON = (3, 10)
+
 
 def build_server() -> HandlerLensServer:
     """A server with every feature registered.
@@ -34,20 +38,34 @@ def build_server() -> HandlerLensServer:
 def serve_stdio() -> int:
     """`handlerlens lsp`: serve on stdin/stdout until the client leaves; the exit status.
 
-    Checks the pygls version, answers `initialize` when stdin is a pipe or socket (every
-    editor) before pygls is imported, then builds the server, which reads what was read
-    already first. On another pygls: one line on stderr, exit status 2.
+    Checks the Python and pygls versions, says on stderr which Python it runs on (the editor
+    shows it; VS Code's client reads it there rather than run Python once more before the
+    server), answers `initialize` when stdin is a pipe or socket (every editor) before pygls
+    is imported, then builds the server, which reads what was read already first. On an older
+    Python or another pygls: one line on stderr, exit status 2.
     """
     import sys
 
+    python = sys.version.split()[0]
+    if sys.version_info < MINIMUM_PYTHON:
+        # One line an editor can show (VS Code shows the last `…Error: …` line it got).
+        wanted = ".".join(map(str, MINIMUM_PYTHON))
+        sys.stderr.write(
+            f"PythonVersionError: HandlerLens' language server needs Python {wanted} or newer;"
+            f" {sys.executable} is Python {python}\n"
+        )
+        return 2
+
+    from handlerlens import __version__
     from handlerlens.lsp import early_initialize, pygls_patches
 
     try:
         pygls_patches.check_pygls_version(pygls_patches.installed_pygls_version())
     except pygls_patches.PyglsVersionError as exc:
-        # One line an editor can show (VS Code shows the last `…Error: …` line it got).
         sys.stderr.write(f"PyglsVersionError: {exc}\n")
         return 2
+    sys.stderr.write(f"HandlerLens {__version__} on Python {python} ({sys.executable})\n")
+    sys.stderr.flush()
     early: early_initialize.Answered | None = None
     read_first = b""
     if pygls_patches.pollable(sys.stdin.buffer):

@@ -57,6 +57,15 @@ class HandlerLensServer(LanguageServer):
         # Until the workspace is read (`ready`): a first look at the open Python files, from
         # the declaring files near them (WorkspaceState.discover_near), for their lenses.
         self.first_look: dict[str, WorkspaceState] = {}
+        # Set once the first looks are done (or none was needed): a lens request for an open
+        # file waits for it rather than answering nothing (features/codelens.py).
+        self.first_looked = asyncio.Event()
+        # A lens request was answered "none" while the workspace was read: the client is told
+        # to ask again (workspace/codeLens/refresh) once there are lenses to give.
+        self.lenses_owed = False
+        # The files whose lenses the client asked for: one it has not asked for (a restarted
+        # server: VS Code may not ask the new one by itself) is told once they are there.
+        self.lenses_asked: set[str] = set()
         self.opened = asyncio.Event()  # a document was opened (didOpen)
         # Runners this server started (Run and Debug lenses); stopped on `shutdown`.
         self.runners = RunnerManager(
@@ -140,12 +149,37 @@ class HandlerLensServer(LanguageServer):
         for ws in list(self.workspaces.values()):
             if not ws.discovered:
                 await self.look_first(ws)
+        self.first_looked.set()
         for ws in list(self.workspaces.values()):
             await self.discover(ws)
+        looked = dict(self.first_look)
         self.first_look.clear()
         self.publish_all()
         self.ready.set()
-        self.lens_refresh()  # lenses asked for while the workspace was read came back empty
+        # Told again only when the client's lenses are not the workspace's: some came back
+        # empty meanwhile, or the first look's differ. A refresh VS Code gets while its lens
+        # answer is on the way makes it ask again after a pause and draw them ~0.4 s later.
+        if self.lenses_owed or self._lenses_differ(looked) or self._lenses_unasked():
+            self.lens_refresh()
+
+    def _lenses_unasked(self, paths: list[str] | None = None) -> bool:
+        """Whether an open Python file (of `paths`) has not had its lenses asked for."""
+        open_files = paths if paths is not None else list(self.sources.overlays)
+        return any(p.endswith(".py") and p not in self.lenses_asked for p in open_files)
+
+    def _lenses_differ(self, looked: dict[str, WorkspaceState]) -> bool:
+        """Whether a file's handlers as the first look found them differ from the
+        workspace's."""
+        for path, early in looked.items():
+            ws = self._owner(path)
+            if ws is None or self._sites(early, path) != self._sites(ws, path):
+                return True
+        return False
+
+    @staticmethod
+    def _sites(ws: WorkspaceState, path: str) -> list[Any]:
+        """What the lenses of `path` are made of (its handlers and where), as `ws` knows them."""
+        return [(site.spec, site.binding.line_span) for site in ws.handlers_in(path)]
 
     async def look_first(self, ws: WorkspaceState) -> None:
         """Publish the problems of the Python files open in `ws` from the declaring files in
@@ -175,7 +209,10 @@ class HandlerLensServer(LanguageServer):
         for path in paths:
             self.first_look[path] = early
             self.publish(path, problems.get(path, []))
-        self.lens_refresh()
+        # A lens request that came before this look waited for it (codelens.py): told only
+        # when one was answered "none", or a file's lenses were not asked for yet.
+        if self.lenses_owed or self._lenses_unasked(paths):
+            self.lens_refresh()
 
     def _owner(self, path: str) -> WorkspaceState | None:
         """The workspace whose root holds `path` (the deepest), if any (none is created)."""
@@ -233,16 +270,28 @@ class HandlerLensServer(LanguageServer):
             self.publish_all()
             self.lens_refresh()
             return
-        touched = await self.run_analysis(ws.python_changed, path)
-        if touched is None:
+        shown = [p for p in self.sources.overlays if self._owner(p) is ws]  # lenses: open files
+
+        def change() -> tuple[set[str], bool]:
+            before = [self._sites(ws, p) for p in shown]
+            touched = ws.python_changed(path)
+            return touched, before != [self._sites(ws, p) for p in shown]
+
+        changed = await self.run_analysis(change)
+        if changed is None:
             return
+        touched, handlers_moved = changed
         problems = ws.problems_by_path()
         for p in touched | {p for p in self.published if p in touched}:
             self.publish(p, problems.get(p, []))
-        self.lens_refresh()
+        # The client asks for lenses again after an edit by itself: told only when an open
+        # file's handlers changed (a file opened as the workspace was read: not at all).
+        if self.lenses_owed or handlers_moved:
+            self.lens_refresh()
 
     def lens_refresh(self) -> None:
         """Ask the client to re-request code lenses, when it supports that."""
+        self.lenses_owed = False
         if self.lenses_refresh:
             self.workspace_code_lens_refresh(None)
 
