@@ -33,7 +33,7 @@ from pathlib import Path
 from bench.deploy_bench import edit_figures
 from bench.http_client import Connection
 from bench.lsp_client import LspClient, LspError
-from bench.procs import REPO, VENV_PY, Service, free_port, wall_time
+from bench.procs import REPO, VENV_PY, Service, free_port, pause_before_save, wall_time
 from bench.runner_bench import (
     HttpSubject,
     RunnerReps,
@@ -153,7 +153,7 @@ async def reload(subjects: Subjects, workdir: Path, runs: int) -> list[Row]:
         for rep in range(1, 10 * runs + 1):
             for server in servers:
                 value = f"v{rep:04d}"
-                await asyncio.sleep(0.5)
+                await pause_before_save()
                 started = time.perf_counter()
                 (server.root / "main.py").write_text(platform_handler(value))
                 seen = await _poll_for(server, value.encode(), started + 5.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -76,6 +77,15 @@ def language_servers() -> list[Subject]:
             PYRIGHT_LANGSERVER,
         ),
     ]
+
+
+async def pause_before_save(settle: float = 0.5) -> None:
+    """The pause between two timed saves: `settle` seconds for the previous reload to be over,
+    and up to 100 ms more at random. A fixed pause locks every save to one phase of a
+    reloader's periodic loop (HandlerLens's watcher steps every 20 ms; 0.5 s is 25 steps), so a
+    whole series fell in its fast or its slow half: same code, medians 39 or 47 ms from one run
+    to the next. At a random phase, each series samples the whole step."""
+    await asyncio.sleep(settle + random.uniform(0.0, 0.1))
 
 
 def free_port() -> int:

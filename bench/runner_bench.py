@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.http_client import Connection, HttpError, wait_until_serving
-from bench.procs import HANDLERLENS, PEER_BIN, REPO, VENV_PY, Budget, Service, free_port, wall_time
+from bench.procs import (
+    HANDLERLENS,
+    PEER_BIN,
+    REPO,
+    VENV_PY,
+    Budget,
+    Service,
+    free_port,
+    pause_before_save,
+    wall_time,
+)
 from bench.stats import Figure, Row
 from bench.workload import flask_handler, platform_handler
 
@@ -405,7 +415,7 @@ async def _reload_series(subject: HttpSubject, row: Row, count: int, limit: floa
     timeouts = 0
     for rep in range(1, count + 1):
         value = f"v{rep:04d}"
-        await asyncio.sleep(0.5)  # the previous reload (and its settle window) is over
+        await pause_before_save()  # the previous reload (and its settle window) is over
         started = time.perf_counter()
         main.write_text(subject.handler_source(value))
         seen = await _poll_for(subject, value.encode(), started + limit)
