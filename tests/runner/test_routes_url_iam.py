@@ -338,3 +338,10 @@ def test_the_editors_send_request_on_an_aws_iam_url_gets_a_placeholder_caller() 
     assert event["requestContext"]["authorizer"]["iam"]["accessKey"] == IAM_ACCESS_KEY
     opened = next(r for r in routes if r.function == "Open")
     assert gateway_event(opened, "aws", "GET", "/", {})["requestContext"]["authorizer"] is None
+
+
+def test_a_request_for_no_function_url_gets_awss_not_found(served: Runner) -> None:
+    """An app of Function URLs alone is AWS's: a host no URL owns (here 127.0.0.1, as a first
+    curl would send) gets the HTTP API's 404, not the Yandex gateway's emulated one."""
+    status, _, body = served.request("GET", "/")
+    assert (status, json.loads(body)) == (404, {"message": "Not Found"})

@@ -205,7 +205,9 @@ class RouteTable:
         self._routed_hosts = frozenset(routed)
         self._shadowed_hosts = frozenset(served - routed)
         self._stages = by_stage
-        self.kinds = {route.kind for route in shared}
+        # Function URLs count too: an app of Function URLs alone is AWS's, whose answer to
+        # a host and path no route takes is the HTTP API's 404, not Yandex's.
+        self.kinds = {route.kind for route in shared} | {e.route.kind for e in urls.values()}
         self.problems = loaded.problems
         self.files = loaded.files
         self.loaded = True
