@@ -33,7 +33,15 @@ from pathlib import Path
 from bench.deploy_bench import edit_figures
 from bench.http_client import Connection
 from bench.lsp_client import LspClient, LspError
-from bench.procs import REPO, VENV_PY, Service, free_port, pause_before_save, wall_time
+from bench.procs import (
+    BYTECODE,
+    REPO,
+    VENV_PY,
+    Service,
+    free_port,
+    pause_before_save,
+    wall_time,
+)
 from bench.runner_bench import (
     HttpSubject,
     RunnerReps,
@@ -285,6 +293,7 @@ def main() -> int:
     parser.add_argument("--out", help="also write the report to this file")
     parser.add_argument("--only", choices=PIECES, help="measure one piece only")
     args = parser.parse_args()
+    BYTECODE.cache()  # both installs, as `make bench` measures
     commit = resolve(args.base)
     head = resolve("HEAD")
     base_python = prepare(commit)
@@ -309,6 +318,7 @@ def main() -> int:
         f"{' --only ' + args.only if args.only else ''}`, "
         f"{time.perf_counter() - started:.0f} s; load average {load} at the start, "
         f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end",
+        *([BYTECODE.note] if BYTECODE.note else []),
         "",
     ]
     for (title, unit, higher), rows in measured:

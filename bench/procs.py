@@ -79,6 +79,24 @@ def language_servers() -> list[Subject]:
     ]
 
 
+class _ByteCode:
+    """Every measured Python program caches its byte code, as installed tools do."""
+
+    note = ""
+
+    def cache(self) -> None:
+        if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+            self.note = (
+                "- byte code: this machine's environment sets `PYTHONDONTWRITEBYTECODE=1`, which "
+                "makes every start-up compile its Python sources again; pip-installed tools (the "
+                "peers, a user's HandlerLens) start from cached byte code, so the bench unsets it "
+                "for every subject, peers and floors alike, and warms each one up before measuring."
+            )
+
+
+BYTECODE = _ByteCode()
+
+
 async def pause_before_save(settle: float = 0.5) -> None:
     """The pause between two timed saves: `settle` seconds for the previous reload to be over,
     and up to 100 ms more at random. A fixed pause locks every save to one phase of a

@@ -38,7 +38,7 @@ from bench import (
 from bench.debug_bench import DebugReps
 from bench.extension_bench import ExtensionReps
 from bench.lsp_bench import LspReps
-from bench.procs import PEER_BIN, PEERS, REPO, VENV_PY, Budget
+from bench.procs import BYTECODE, PEER_BIN, PEERS, REPO, VENV_PY, Budget
 from bench.report import render
 from bench.runner_bench import RunnerReps
 from bench.stats import Figure
@@ -131,8 +131,8 @@ def _header(started: float, elapsed: float, load: tuple[str, str], quick: bool) 
         "÷ the HandlerLens median measured in this same run. The machine is shared and noisy: "
         "compare ratios, not absolute times, across runs.",
     ]
-    if _BYTECODE_NOTE:
-        lines.append(_BYTECODE_NOTE)
+    if BYTECODE.note:
+        lines.append(BYTECODE.note)
     if _ONLY:
         lines.append(
             f"- **only the sections {', '.join(sorted(_ONLY))}** (`--only`): the goals of the "
@@ -141,21 +141,6 @@ def _header(started: float, elapsed: float, load: tuple[str, str], quick: bool) 
     if Budget.skipped:
         lines.append(f"- **skipped for the time budget:** {', '.join(Budget.skipped)}")
     return [*lines, ""]
-
-
-_BYTECODE_NOTE = ""
-
-
-def _cache_byte_code() -> None:
-    """Let every measured Python program cache its byte code, as installed tools do."""
-    global _BYTECODE_NOTE
-    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
-        _BYTECODE_NOTE = (
-            "- byte code: this machine's environment sets `PYTHONDONTWRITEBYTECODE=1`, which "
-            "makes every start-up compile its Python sources again; pip-installed tools (the "
-            "peers, a user's HandlerLens) start from cached byte code, so the bench unsets it "
-            "for every subject, peers and floors alike, and warms each one up before measuring."
-        )
 
 
 def _loadavg() -> str:
@@ -277,7 +262,7 @@ def main() -> int:
     debug_reps = QUICK_DEBUG if args.quick else DebugReps()
     started_at, started = time.time(), time.perf_counter()
     load_start = _loadavg()
-    _cache_byte_code()
+    BYTECODE.cache()
     # `make bench` must finish within 15 minutes; setup and the report need some of it.
     Budget.start(args.budget)
     workdir = Path(tempfile.mkdtemp(prefix="handlerlens-bench-"))
