@@ -38,7 +38,7 @@ def _stamps(paths: list[str]) -> list[list[int]]:
 
 
 def cached_deployed_field(fn: ServedFunction) -> dict[str, Any] | None:
-    """What the deployment provides (InitMessage `deployed`, as `serve` sends it: targets.py),
+    """What the deployment provides (InitMessage `deployed`, as `serve` sends it: worker_init.py),
     for the worker's "works here, would fail deployed" note; None when it cannot be read.
 
     Reading a manifest loads `packaging` (~60 ms, more than the rest of `invoke`'s start), so
