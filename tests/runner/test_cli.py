@@ -210,6 +210,39 @@ def test_invoke_in_another_interpreter_runs_a_child_worker(tmp_path: Path):
     assert b"HANDLERLENS-END" not in result.stderr
 
 
+def test_invoke_gives_the_handler_a_collecting_interpreter_and_exits_with_its_status(
+    tmp_path: Path,
+):
+    """The console `invoke` runs without the cyclic collector and skips the interpreter's
+    teardown (cli.main): the handler's process still collects, as deployed, in the forked
+    worker and in another interpreter's, and the output and exit status are all there."""
+    (tmp_path / "main.py").write_text(
+        "import gc\n"
+        "def handler(event, context):\n"
+        "    print('log line')\n"
+        "    if event.get('fail'):\n"
+        "        raise ValueError('failed as asked')\n"
+        "    return {'gc': gc.isenabled(), 'body': 'x' * 100000}\n"
+    )
+    wrapper = _another_interpreter(tmp_path)
+    for python in ([], ["--python", str(wrapper)]):
+        ok = _run(
+            ["invoke", "main.handler", "--platform", "aws", "--event", "-", *python],
+            tmp_path,
+            b"{}",
+        )
+        assert ok.returncode == 0, ok.stderr
+        assert json.loads(ok.stdout) == {"gc": True, "body": "x" * 100000}
+        assert "log line" in ok.stderr.decode() and "REPORT RequestId" in ok.stderr.decode()
+        failed = _run(
+            ["invoke", "main.handler", "--platform", "aws", "--event", "-", *python],
+            tmp_path,
+            b'{"fail": true}',
+        )
+        assert failed.returncode == 1
+        assert json.loads(failed.stdout)["errorMessage"] == "failed as asked"
+
+
 def test_no_orphans_after_the_supervisor_is_killed():
     runner = Runner(["child=main.child", "--platform", "yandex"], YANDEX)
     try:

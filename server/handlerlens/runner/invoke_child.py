@@ -74,6 +74,7 @@ class InvokeChild:
             status = 70
             try:
                 os.setsid()  # its own process group: the lifeline takes anything it spawns
+                gc.enable()  # (off in a console `invoke`, cli.main): the handler's as deployed
                 null = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(null, 0)
                 os.dup2(out_w, 1)
