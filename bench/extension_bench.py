@@ -55,7 +55,9 @@ ACTIVATE = "activate() returns"
 READY = "language server started and initialized"
 OPEN = "folder opened → lenses on screen"
 DIAGNOSTICS = "folder opened → first diagnostics on screen (goal ≤ 2 s)"
-LENSES = "file opened (tab shown) → lenses on screen (goal ≤ 500 ms)"
+LENSES = "file opened (tab shown) during the cold start → lenses on screen"
+RUNNING_LENSES = "file opened (tab shown) in a running window → lenses on screen (goal ≤ 500 ms)"
+RUNNING_CLICK = "double click in the Explorer, in a running window → lenses on screen"
 RERUN = "Run lens (last event, warm) → new response on screen"
 DEBUG_CLICK = "Debug lens click → paused at the breakpoint"
 SAVE_LENS = "save → Debug lens again → paused again"
@@ -79,6 +81,8 @@ def extension_figures(workdir: Path, reps: ExtensionReps) -> list[Figure]:
             CS_SHARE,
             OPEN,
             LENSES,
+            RUNNING_LENSES,
+            RUNNING_CLICK,
             RERUN,
             CS_ALONE,
             OURS_DIAGNOSTICS,
@@ -115,7 +119,10 @@ def extension_figures(workdir: Path, reps: ExtensionReps) -> list[Figure]:
                 "`initialized`; diagnostics: from the workbench page load of examples/ until "
                 "the status bar's problem count is not 0; lenses: from the click on "
                 "greeter/main.py in the Explorer (or from its tab shown) to the first lens drawn "
-                "there; Run lens: click on "
+                "there, during the cold start; in a running window (server up, workspace read): "
+                "thumbnails/handler.py, then orders/app.py, from the tab shown (and from the "
+                "double click in the Explorer) to their first lens drawn — VS Code itself waits "
+                "≥ 250 ms after a file opens before it asks for lenses; Run lens: click on "
                 "'▶ Run handler' (runner warm, last event) until the response view shows the "
                 "new request id.",
                 "The split (bench/extension_start.js, separate cold starts of the same "
@@ -186,10 +193,15 @@ def _e2e_run(art: Path, vsix: Path, start: dict[str, Row], debug: dict[str, Row]
         value = timings.get(key)
         if isinstance(value, (int, float)):
             rows[subject].samples.append(float(value))
-    # One figure per re-run of the run (tests/e2e/steps-vscode21.js clicks the lens 5 times).
-    reruns = timings.get("rerunClickToResponseMs")
-    if isinstance(reruns, list):
-        start[RERUN].samples.extend(float(v) for v in reruns if isinstance(v, (int, float)))
+    # One figure per re-run of the run (tests/e2e/steps-vscode21.js clicks the lens 5 times),
+    # and per file the e2e opens once the window runs (two).
+    for key, subject in (
+        ("rerunClickToResponseMs", RERUN),
+        ("runningFileToLensMs", RUNNING_LENSES),
+    ):
+        values = timings.get(key)
+        if isinstance(values, list):
+            start[subject].samples.extend(float(v) for v in values if isinstance(v, (int, float)))
     if done.returncode != 0:
         failed = [line for line in done.stdout.splitlines() if " FAIL " in line]
         for rows in (start, debug):

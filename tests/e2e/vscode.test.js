@@ -618,6 +618,33 @@ async function restricted() {
     });
     await snap("problems");
 
+    // Issue #21's "file opened → lenses ≤ 500 ms" as a daily user meets it: a window that is
+    // already running (the server up, the workspace read), a handler file not opened yet.
+    // The figure above starts at a tab shown before the extension host has started (it is the
+    // cold start's); these two start at the double click in the Explorer.
+    await step("a file opened in the running window shows its lenses", async () => {
+      const runs = [];
+      const fromTab = [];
+      for (const [folder, file, lens] of [
+        ["thumbnails", "handler.py", "▶ Run handler"],
+        ["orders", "app.py", "▶ Run handler"],
+      ]) {
+        const s = Date.now();
+        const editor = await openFile(folder, file);
+        const shown = Date.now();
+        await editor.locator(".codelens-decoration a", { hasText: lens }).first().waitFor();
+        runs.push(Date.now() - s);
+        fromTab.push(Date.now() - shown);
+      }
+      timings.runningFileToLensMs = runs;
+      timings.runningFileShownToLensMs = fromTab;
+      log(
+        `   file opened in a running window → lenses: ${runs.join(", ")} ms ` +
+          `(from its tab shown: ${fromTab.join(", ")} ms)`,
+      );
+      main = await openFile("greeter", "main.py"); // the steps below work in it
+    });
+
     await step("no error notifications", async () => {
       const errors = page.locator(".notifications-toasts .notification-toast .codicon-error");
       const n = await errors.count();
