@@ -126,10 +126,12 @@ def cookies(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
     it cannot read (`a=1; junk`, a non-ASCII value), takes `path`, `expires`, … for
     attributes, and keeps only the last of a repeated name. Here each header is split on `;`
     and each pair on its first `=`; name and value lose their surrounding blanks, and a value
-    in double quotes its quotes (as Go's net/http reads it; nothing else is unescaped; what
-    Yandex's gateway does with quotes is undocumented). A pair without `=` or with an empty
-    name is no cookie and is skipped; a value may be empty or hold any other character, as
-    the header's text has it (names are matched case-sensitively, as cookies are)."""
+    in double quotes its quotes (as Go's net/http reads it; nothing else is unescaped). A
+    pair without `=` or with an empty name is no cookie and is skipped; a value may be empty
+    or hold any other character, as the header's text has it (names are matched
+    case-sensitively, as cookies are). Go's net/http would also drop a pair whose name is no
+    token or whose value holds a byte outside printable ASCII, `"` or `\\`; how Yandex's
+    gateway reads cookies is undocumented, so such pairs are kept here."""
     found: dict[str, list[str]] = {}
     for header, text in headers:
         if header.lower() != "cookie":

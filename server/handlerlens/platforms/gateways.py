@@ -290,8 +290,8 @@ class FunctionUrlGateway(HttpApiGateway):
     `requestContext.authorizer.iam` (the rest placeholders), and any other request is
     refused as deployed, 403, with a log line saying why and how to sign it; so is one whose
     signature is out of its time (aws_sigv4.signature_age: more than 15 minutes from now, a
-    presigned URL past its X-Amz-Expires). An event built
-    for no signed request (the editor's "Send request") gets a placeholder access key."""
+    presigned URL past its X-Amz-Expires). An event built for no signed request (the
+    editor's "Send request") gets a placeholder access key."""
 
     kind = "function-url"
     label = "Function URL"
