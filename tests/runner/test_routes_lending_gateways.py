@@ -42,11 +42,16 @@ paths:
           in: query
           schema:
             type: string
+        - name: session
+          in: cookie
+          schema:
+            type: string
       x-yc-apigateway-integration:
         type: cloud_functions
         function_id: ${ITEMS_ID}
         context:
           item: "{id}"
+          session: "{session}"
       responses:
         "404":
           description: not there is fine here
@@ -238,6 +243,7 @@ YANDEX_REQUESTS = [
     _request("GET", "/v1/items/x?do=status&code=404"),  # not mapped on this operation
     _request("HEAD", "/v1/items/h?do=status&code=201"),
     _request("GET", "/v1/items/c?do=dump", "Cookie: a=1; b=2", "Accept: */*"),
+    _request("GET", "/items/7?do=dump", "Cookie: session=s1; x; a=1", "Cookie: session=s2"),
     _request("DELETE", "/items/7"),  # no such method on the path: the gateway's 404
 ]
 
@@ -352,6 +358,7 @@ def test_yandex_routes_answer_alike_on_a_lent_connection(
         b"HTTP/1.1 404 Not Found",  # the 404 mapping is the other operation's
         b"HTTP/1.1 202 Accepted",  # HEAD: mapped too, no body
         b"HTTP/1.1 200 OK",
+        b"HTTP/1.1 200 OK",
         b"HTTP/1.1 404 Not Found",  # no DELETE on /items/{id}: the gateway's own
     ]
     assert answers[10][3] == b""
@@ -363,7 +370,10 @@ def test_yandex_routes_answer_alike_on_a_lent_connection(
     )
     assert first["params"] == {"id": "7", "q": "milk"}
     assert first["multiValueParams"]["q"] == ["tea", "milk"]
-    assert first["requestContext"]["apiGateway"] == {"operationContext": {"item": "7"}}
+    # No cookie sent: `{session}` stays, as an absent parameter's does.
+    assert first["requestContext"]["apiGateway"] == {
+        "operationContext": {"item": "7", "session": "{session}"}
+    }
     assert json.loads(answers[1][3])["pathParams"] == {"id": "a/b"}
     assert answers[2][3] == b"status 404"
     assert json.loads(answers[4][3])["errorMessage"] == "bad input"
@@ -381,7 +391,15 @@ def test_yandex_routes_answer_alike_on_a_lent_connection(
     headers = json.loads(answers[11][3])["headers"]
     # (As the function's own front end does (yandex_http_event.REMOVED_HEADERS): no Cookie.)
     assert headers["Accept"] == "*/*" and "Cookie" not in headers
-    assert json.loads(answers[12][3])["message"] == "Not Found"
+    # The declared cookie, from both Cookie headers (the pair without `=` skipped).
+    cookie = json.loads(answers[12][3])
+    assert (cookie["params"], cookie["multiValueParams"]["session"]) == (
+        {"id": "7", "session": "s2"},
+        ["s1", "s2"],
+    )
+    assert cookie["requestContext"]["apiGateway"]["operationContext"]["session"] == "s2"
+    assert "Cookie" not in cookie["headers"]
+    assert json.loads(answers[13][3])["message"] == "Not Found"
 
 
 def test_rest_binary_media_types_answer_alike_on_a_lent_connection(

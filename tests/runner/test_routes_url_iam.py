@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
+import botocore.auth
 import pytest
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from handlerlens.platforms.aws_sigv4 import Signed, read_signature
+from handlerlens.platforms.aws_sigv4 import Signed, read_signature, signature_age
 from handlerlens.project.routes_reading import all_routes, routes_of_file
 from tests.runner.harness import Runner
 
@@ -68,13 +71,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     runner.stop()
 
 
-def _signed(runner: Runner, method: str, path: str, body: bytes = b"") -> dict[str, str]:
-    """The headers botocore's SigV4 signer adds for a request to the Secure URL."""
+def _signed(
+    runner: Runner, method: str, path: str, body: bytes = b"", skew: timedelta | None = None
+) -> dict[str, str]:
+    """The headers botocore's SigV4 signer adds for a request to the Secure URL (signed by a
+    clock `skew` off when given)."""
     url = f"http://secure.localhost:{runner.port}{path}"
     request = AWSRequest(
         method=method, url=url, data=body, headers={"Content-Type": "application/json"}
     )
-    SigV4Auth(CREDENTIALS, "lambda", "eu-west-1").add_auth(request)
+    with _SignerClock(skew or timedelta()):
+        SigV4Auth(CREDENTIALS, "lambda", "eu-west-1").add_auth(request)
     headers = dict(request.headers.items())
     headers["Host"] = f"secure.localhost:{runner.port}"
     return headers
@@ -345,3 +352,145 @@ def test_a_request_for_no_function_url_gets_awss_not_found(served: Runner) -> No
     curl would send) gets the HTTP API's 404, not the Yandex gateway's emulated one."""
     status, _, body = served.request("GET", "/")
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+
+
+class _SignerClock:
+    """botocore's signers, for a while, on a clock `skew` off this machine's (a client whose
+    clock is wrong, or a request signed a while ago): its own clock function, shifted."""
+
+    def __init__(self, skew: timedelta) -> None:
+        self.skew = skew
+        self.real = botocore.auth.get_current_datetime
+
+    def __enter__(self) -> None:
+        real, skew = self.real, self.skew
+        botocore.auth.get_current_datetime = lambda *a, **k: real(*a, **k) + skew
+
+    def __exit__(self, *exc: object) -> None:
+        botocore.auth.get_current_datetime = self.real
+
+
+def _presigned(runner: Runner, path: str, expires: int, skew: timedelta | None = None) -> str:
+    """A presigned URL's path and query for the Secure URL, by botocore's SigV4QueryAuth."""
+    url = f"http://secure.localhost:{runner.port}{path}"
+    request = AWSRequest(method="GET", url=url)
+    with _SignerClock(skew or timedelta()):
+        SigV4QueryAuth(CREDENTIALS, "lambda", "us-east-1", expires=expires).add_auth(request)
+    return request.url.split(str(runner.port), 1)[1]
+
+
+def _refused(runner: Runner, path: str, headers: dict[str, str], why: str) -> str:
+    """The request is answered 403 as deployed and not run; the log line naming `why`."""
+    mark = len(runner.stderr)
+    reports = len([e for e in runner.events if e["event"] == "report"])
+    headers = {**headers, "Host": f"secure.localhost:{runner.port}"}
+    status, _, body = runner.request("GET", path, headers=headers)
+    assert (status, json.loads(body)) == (403, {"Message": "Forbidden"})
+    line = _new_line(runner, mark, why)
+    assert line.startswith("handlerlens: Secure: $default: would fail deployed: ")
+    assert "AuthType is AWS_IAM and " in line
+    # The function never ran: an Open request's report is the only new one.
+    seen = len(runner.events)
+    assert runner.request("GET", "/", headers={"Host": f"open.localhost:{runner.port}"})[0] == 200
+    runner.wait_for(lambda e: e["event"] == "report" and e["function"] == "Open", start=seen)
+    new = [e["function"] for e in runner.events if e["event"] == "report"][reports:]
+    assert new == ["Open"]
+    return line
+
+
+def _new_line(runner: Runner, mark: int, text: str, timeout: float = 10) -> str:
+    """The first stderr line from index `mark` on holding `text`, waiting for it (an earlier
+    request's line may hold the same text)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in runner.stderr[mark:]:
+            if text in line:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not in stderr:\n" + "\n".join(runner.stderr[mark:]))
+
+
+def _taken(runner: Runner, path: str, headers: dict[str, str] | None = None) -> None:
+    headers = {**(headers or {}), "Host": f"secure.localhost:{runner.port}"}
+    seen = len(runner.events)
+    status, _, body = runner.request("GET", path, headers=headers)
+    assert status == 200, body
+    assert json.loads(body)["requestContext"]["authorizer"]["iam"]["accessKey"] == KEY
+    # (Its report is out before the next request counts reports.)
+    runner.wait_for(lambda e: e["event"] == "report" and e["function"] == "Secure", start=seen)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "why"),
+    [
+        (-20, "its signature has expired (Signature expired): its X-Amz-Date "),
+        (20, "its signature is not yet valid: its X-Amz-Date "),
+    ],
+)
+def test_a_header_signature_more_than_15_minutes_from_now_is_refused(
+    served: Runner, minutes: int, why: str
+) -> None:
+    headers = _signed(served, "GET", "/late", skew=timedelta(minutes=minutes))
+    stamp = headers["X-Amz-Date"]
+    line = _refused(served, "/late", headers, why)
+    assert f"X-Amz-Date {stamp} is more than 15 minutes" in line
+    assert "within 15 minutes of its clock" in line
+    assert "Sign it again when sending it" in line and "curl --aws-sigv4" not in line
+
+
+@pytest.mark.parametrize("minutes", [-14, 14])
+def test_a_header_signature_within_15_minutes_of_now_is_taken(served: Runner, minutes: int) -> None:
+    _taken(served, "/near", _signed(served, "GET", "/near", skew=timedelta(minutes=minutes)))
+
+
+def test_a_presigned_url_is_refused_once_its_expiry_has_passed(served: Runner) -> None:
+    path = _presigned(served, "/report?day=2", expires=1)
+    time.sleep(2.2)  # X-Amz-Date is in whole seconds: 2 s later it is surely past
+    line = _refused(served, path, {}, "its presigned URL has expired (Signature expired)")
+    assert "+ X-Amz-Expires 1 s is " in line
+
+
+def test_a_presigned_url_signed_long_ago_is_taken_while_its_expiry_lasts(served: Runner) -> None:
+    """Not the header's 15 minutes: a presigned URL is good until X-Amz-Expires."""
+    _taken(served, _presigned(served, "/report", expires=3600, skew=timedelta(minutes=-50)))
+    path = _presigned(served, "/report", expires=600, skew=timedelta(minutes=-20))
+    _refused(served, path, {}, "X-Amz-Expires 600 s is ")
+
+
+def test_a_presigned_url_from_more_than_15_minutes_ahead_is_refused(served: Runner) -> None:
+    path = _presigned(served, "/report", expires=3600, skew=timedelta(minutes=20))
+    _refused(served, path, {}, "its signature is not yet valid")
+    _taken(served, _presigned(served, "/report", expires=60, skew=timedelta(minutes=10)))
+
+
+def test_a_presigned_url_whose_expiry_is_no_number_is_refused(served: Runner) -> None:
+    path = _presigned(served, "/report", expires=60).replace("X-Amz-Expires=60", "X-Amz-Expires=1h")
+    _refused(served, path, {}, "its X-Amz-Expires '1h' is not a number of seconds")
+
+
+def test_the_signature_age_on_its_own() -> None:
+    now = datetime(2026, 12, 7, 23, 50, 0, tzinfo=timezone.utc)
+    signed = "20261207T233500Z"  # 15 minutes before now, to the second: still good
+    headers = [("Authorization", "AWS4-HMAC-SHA256 …"), ("X-Amz-Date", signed)]
+    assert signature_age(headers, "", now) is None
+    assert signature_age(headers, "", now + timedelta(seconds=1)) == (
+        "its signature has expired (Signature expired): its X-Amz-Date 20261207T233500Z is "
+        "more than 15 minutes before now (20261207T235001Z); AWS takes a signature within "
+        "15 minutes of its clock"
+    )
+    assert signature_age(headers, "", now - timedelta(minutes=30)) is None
+    assert "not yet valid" in str(signature_age(headers, "", now - timedelta(minutes=31)))
+    # With an Authorization header, its X-Amz-Date counts, not a query's.
+    assert signature_age(headers, "X-Amz-Date=20200101T000000Z&X-Amz-Expires=1", now) is None
+    # The presigned query: good from X-Amz-Date until X-Amz-Date + X-Amz-Expires.
+    query = "X-Amz-Date=20261207T234000Z&X-Amz-Expires=600"
+    assert signature_age([], query, now) is None
+    assert "has expired" in str(signature_age([], query, now + timedelta(seconds=1)))
+    # Without X-Amz-Expires, as a header's: 15 minutes either way.
+    assert signature_age([], "X-Amz-Date=20261207T233500Z", now) is None
+    late = signature_age([], "X-Amz-Date=20261207T233459Z", now)
+    assert "its signature has expired" in str(late)
+    # A stamp of the right form that is no date (month 13): no time to compare.
+    assert signature_age([], "X-Amz-Date=20261307T000000Z", now) == (
+        "its X-Amz-Date '20261307T000000Z' is no date and time (yyyymmddThhmmssZ)"
+    )

@@ -151,7 +151,7 @@ def test_a_0_1_route_gets_the_url_the_template_and_the_path_parameters(yandex: R
         "url": "/items/42?q=1&q=2&other=3",
         "path": "/items/{id}",
         "pathParams": {"id": "42"},
-        # The parameters the operation declares (path, query, header), not `other`.
+        # The parameters the operation declares (path, query, header, cookie), not `other`.
         "params": {"id": "42", "q": "2", "X-Trace": "t1"},
         "multiValueParams": {"id": ["42"], "q": ["1", "2"], "X-Trace": ["t1"]},
         "queryStringParameters": {"q": "2", "other": "3"},

@@ -7,13 +7,16 @@ AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` header with i
 (or the presigned-URL query: `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
 `X-Amz-SignedHeaders`, `X-Amz-Signature`), a credential scope
 `<access key>/<yyyymmdd>/<region>/lambda/aws4_request`, `host` among the signed headers, and
-every signed header present. Stdlib only, as all of platforms/ (only the supervisor and the
-editor load this one).
+every signed header present. And its age, which needs no key (signature_age): AWS refuses a
+signature whose `X-Amz-Date` is more than 15 minutes from its clock, either way, and a
+presigned URL past its `X-Amz-Expires`. Stdlib only, as all of platforms/ (only the
+supervisor and the editor load this one).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 from urllib.parse import parse_qsl
 
@@ -23,6 +26,10 @@ SERVICE = "lambda"
 _DATE_TIME = re.compile(r"^(\d{8})T\d{6}Z$")
 _SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 _HEADER_NAME = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+# How far a signature's time may be from AWS's clock, either way (SigV4 "Signature expired").
+MAX_SKEW = timedelta(minutes=15)
+_STAMP = "%Y%m%dT%H%M%SZ"
+_STAMP_PARTS = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$")
 
 
 class Signed(NamedTuple):
@@ -114,3 +121,52 @@ def _checked(
     if not _SIGNATURE.match(signature):
         return "its Signature is not 64 lower-case hex digits"
     return Signed(access_key, date, region, service)
+
+
+def signature_age(headers: list[tuple[str, str]], query: str, now: datetime) -> str | None:
+    """Why AWS would refuse a signature read_signature() found well-formed for its time at
+    `now` (an aware datetime), or None when its time is good. The time is the one the
+    signature signs: the `X-Amz-Date` header with an Authorization header, else the
+    presigned query's. A header signature is good within 15 minutes of `now`, either way; a
+    presigned URL from its `X-Amz-Date` (up to 15 minutes ahead of `now`) until
+    `X-Amz-Date` + `X-Amz-Expires` seconds (15 minutes when it gives none)."""
+    present = {name.lower(): value for name, value in headers}
+    expires: str | None = None
+    if "authorization" in present:
+        stamp = present.get("x-amz-date", "")
+    else:
+        fields = dict(parse_qsl(query, keep_blank_values=True))
+        stamp = fields.get("X-Amz-Date", "")
+        expires = fields.get("X-Amz-Expires")
+    stamp = stamp.strip()
+    parts = _STAMP_PARTS.match(stamp)
+    try:
+        if parts is None:
+            raise ValueError(stamp)
+        year, month, day, hour, minute, second = (int(part) for part in parts.groups())
+        signed_at = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:  # (read_signature took its form: a month 13, a 25th hour)
+        return f"its X-Amz-Date {stamp!r} is no date and time (yyyymmddThhmmssZ)"
+    shown = now.astimezone(timezone.utc).strftime(_STAMP)
+    if signed_at - now > MAX_SKEW:
+        return (
+            f"its signature is not yet valid: its X-Amz-Date {stamp} is more than 15 minutes "
+            f"after now ({shown}); AWS takes a signature within 15 minutes of its clock"
+        )
+    if expires is not None:
+        if not expires.isdigit():
+            return f"its X-Amz-Expires {expires!r} is not a number of seconds"
+        until = signed_at + timedelta(seconds=int(expires))
+        if now > until:
+            return (
+                f"its presigned URL has expired (Signature expired): its X-Amz-Date {stamp} "
+                f"+ X-Amz-Expires {expires} s is {until.strftime(_STAMP)}, before now ({shown})"
+            )
+        return None
+    if now - signed_at > MAX_SKEW:
+        return (
+            f"its signature has expired (Signature expired): its X-Amz-Date {stamp} is more "
+            f"than 15 minutes before now ({shown}); AWS takes a signature within 15 minutes "
+            "of its clock"
+        )
+    return None

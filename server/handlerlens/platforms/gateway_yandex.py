@@ -42,7 +42,7 @@ class YandexGateway(GatewayFace):
         event = yandex_http_event.build_event(
             incoming, at.request_id, runner_env.request_id(), at.now
         )
-        declared, multi = self._declared(event, params)
+        declared, multi = self._declared(event, params, incoming.headers)
         context: Any = {}
         if route.operation_context is not None:
             context = _substituted(json.loads(route.operation_context), declared)
@@ -66,13 +66,16 @@ class YandexGateway(GatewayFace):
         return event
 
     def _declared(
-        self, event: dict[str, Any], params: dict[str, str]
+        self, event: dict[str, Any], params: dict[str, str], sent: list[tuple[str, str]]
     ) -> tuple[dict[str, str], dict[str, list[str]]]:
         """`params` and `multiValueParams`: the values of the parameters the operation
-        declares (path, query, header), as the gateway collects them."""
+        declares (path, query, header, cookie), as the gateway collects them: every value in
+        `multiValueParams`, the last one in `params`, an absent parameter in neither. Cookies
+        are read from the request's own headers (`sent`): the event's have no `Cookie`."""
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
         headers = {name.lower(): values for name, values in event["multiValueHeaders"].items()}
+        jar: dict[str, list[str]] | None = None
         for name, where in self.route.parameters:
             values: list[str] = []
             if where == "path" and name in params:
@@ -81,6 +84,10 @@ class YandexGateway(GatewayFace):
                 values = event["multiValueQueryStringParameters"].get(name) or []
             elif where == "header":
                 values = headers.get(name.lower()) or []
+            elif where == "cookie":
+                if jar is None:
+                    jar = cookies(sent)
+                values = jar.get(name) or []
             if values:
                 single[name] = values[-1]
                 multi[name] = list(values)
@@ -109,6 +116,36 @@ class YandexGateway(GatewayFace):
                 reply.status = mapped
                 break
         return reply
+
+
+def cookies(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """The cookies of a request's `Cookie` headers (RFC 6265 §4.2.1 `name=value; name=value`),
+    every value of a name in the order sent, several headers read in order.
+
+    A strict split, not `http.cookies`: that one drops every cookie of a header for one pair
+    it cannot read (`a=1; junk`, a non-ASCII value), takes `path`, `expires`, … for
+    attributes, and keeps only the last of a repeated name. Here each header is split on `;`
+    and each pair on its first `=`; name and value lose their surrounding blanks, and a value
+    in double quotes its quotes (as Go's net/http reads it; nothing else is unescaped). A
+    pair without `=` or with an empty name is no cookie and is skipped; a value may be empty
+    or hold any other character, as the header's text has it (names are matched
+    case-sensitively, as cookies are). Go's net/http would also drop a pair whose name is no
+    token or whose value holds a byte outside printable ASCII, `"` or `\\`; how Yandex's
+    gateway reads cookies is undocumented, so such pairs are kept here."""
+    found: dict[str, list[str]] = {}
+    for header, text in headers:
+        if header.lower() != "cookie":
+            continue
+        for pair in text.split(";"):
+            name, equals, value = pair.partition("=")
+            name = name.strip(" \t")
+            if not equals or not name:
+                continue
+            value = value.strip(" \t")
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            found.setdefault(name, []).append(value)
+    return found
 
 
 def _substituted(value: Any, params: dict[str, str]) -> Any:

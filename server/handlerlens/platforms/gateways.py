@@ -288,8 +288,10 @@ class FunctionUrlGateway(HttpApiGateway):
     AWS_IAM` it takes SigV4-signed requests only: the signature cannot be checked here (only
     IAM holds the secret key), so a request with a well-formed one goes on, its access key in
     `requestContext.authorizer.iam` (the rest placeholders), and any other request is
-    refused as deployed, 403, with a log line saying why and how to sign it. An event built
-    for no signed request (the editor's "Send request") gets a placeholder access key."""
+    refused as deployed, 403, with a log line saying why and how to sign it; so is one whose
+    signature is out of its time (aws_sigv4.signature_age: more than 15 minutes from now, a
+    presigned URL past its X-Amz-Expires). An event built for no signed request (the
+    editor's "Send request") gets a placeholder access key."""
 
     kind = "function-url"
     label = "Function URL"
@@ -303,14 +305,29 @@ class FunctionUrlGateway(HttpApiGateway):
         from .aws_sigv4 import read_signature
 
         signed = read_signature(incoming.headers, incoming.query)
-        if not isinstance(signed, str):
-            return None
+        if isinstance(signed, str):
+            reason = signed
+            fix = (
+                "Sign the request with any key (the signature is not checked locally), e.g. "
+                "curl --aws-sigv4 aws:amz:us-east-1:lambda --user KEY:SECRET"
+            )
+        else:
+            from datetime import datetime, timezone
+
+            from .aws_sigv4 import signature_age
+
+            aged = signature_age(incoming.headers, incoming.query, datetime.now(timezone.utc))
+            if aged is None:
+                return None
+            reason = aged
+            fix = (
+                "Sign it again when sending it (or presign it for longer), and check this "
+                "machine's clock"
+            )
         why = (
-            f"would fail deployed: the Function URL's AuthType is AWS_IAM and {signed}; "
+            f"would fail deployed: the Function URL's AuthType is AWS_IAM and {reason}; "
             f"Lambda refuses it, 403 (its body {json.dumps(URL_FORBIDDEN)} is HandlerLens's "
-            "choice: AWS documents none), as here. Sign the request with any key (the signature "
-            "is not checked locally), e.g. curl --aws-sigv4 aws:amz:us-east-1:lambda --user "
-            "KEY:SECRET"
+            f"choice: AWS documents none), as here. {fix}"
         )
         return HttpReply.json(403, URL_FORBIDDEN), why
 
