@@ -483,6 +483,41 @@ def test_a_handler_that_hangs_fails_with_the_timeout_and_the_run_goes_on(project
     assert "1 passed, 1 failed" in result.stdout
 
 
+def test_python_and_timeout_are_serves_options_with_its_defaults_and_checks(
+    project: Path,
+) -> None:
+    # Each function runs in serve's runner: --python and --timeout say serve's defaults, and a
+    # timeout that is not a positive number is a usage error before any runner starts.
+    wide = subprocess.run(
+        [sys.executable, "-m", "handlerlens", "test", "--help"],
+        cwd=project,
+        env={**os.environ, "COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wide.returncode == 0, wide.stderr
+    assert (
+        "--timeout S           function timeout in seconds (default: the declared timeout, "
+        "else 6 for an AWS function in serverless.yml, else 3)" in wide.stdout
+    )
+    assert (
+        "(default: python = in [tool.handlerlens], else a .venv or venv in the code root or "
+        "above it up to --root, else python3.X on PATH" in wide.stdout
+    )
+    new_event(project, "api", "--name", "untouched")
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        result = hl("test", "--timeout", bad, cwd=project)
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last == (
+            f"handlerlens test: error: argument --timeout: expected a positive number of "
+            f"seconds, got '{bad}'"
+        )
+        assert result.stdout == ""
+    assert sorted(p.name for p in events_dir(project, "api").iterdir()) == ["untouched.json"]
+
+
 def test_two_events_of_one_name_in_different_folders(project: Path) -> None:
     (project / "svc").mkdir()
     (project / "svc" / "pyproject.toml").write_text(

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from handlerlens.replay.events import EVENTS_FOLDER
 
 
-def _project_arguments(parser: argparse.ArgumentParser) -> None:
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """--root, --platform and --events-folder: where the functions and their saved events are
+    (`event`, `test` and replay.judge)."""
     parser.add_argument(
         "--root",
         default=".",
@@ -59,7 +61,7 @@ def add_event_arguments(parser: argparse.ArgumentParser) -> None:
         "queryStringParameters.name=Ada; JSON when the value parses, else text",
     )
     new.add_argument("--force", action="store_true", help="replace an event of that name")
-    _project_arguments(new)
+    add_project_arguments(new)
     listing = sub.add_parser(
         "list", help="list saved events and their expectations", formatter_class=HelpFormatter
     )
@@ -67,7 +69,7 @@ def add_event_arguments(parser: argparse.ArgumentParser) -> None:
     listing.add_argument(
         "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
-    _project_arguments(listing)
+    add_project_arguments(listing)
 
 
 def add_test_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,19 +80,10 @@ def add_test_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FUNCTION|EVENT-FILE",
         help="functions whose saved events to run, or saved event files (default: all)",
     )
-    _project_arguments(parser)
-    parser.add_argument(
-        "--python",
-        metavar="PATH",
-        help="interpreter to run the functions in, with their packages (default: the one "
-        "running handlerlens)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help="function timeout in seconds (default: each function's declared timeout)",
-    )
+    from handlerlens.runner.arguments import add_run_arguments
+
+    add_project_arguments(parser)
+    add_run_arguments(parser, project_root="--root")  # each function runs in serve's runner
     parser.add_argument(
         "--cold", action="store_true", help="a fresh instance per event (default: one, warm)"
     )
@@ -262,8 +255,6 @@ def run_test(args: argparse.Namespace) -> int:
 
     if args.update_errors and not args.update:
         return _error("--update-errors goes with --update")
-    if args.timeout is not None and not 0 < args.timeout < float("inf"):
-        return _error(f"--timeout: expected a positive number of seconds, got {args.timeout}")
     if args.python is not None:
         from handlerlens.runner.command_setup import given_python
 

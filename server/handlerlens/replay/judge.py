@@ -18,7 +18,6 @@ import sys
 from typing import Any
 
 from handlerlens.replay.events import (
-    EVENTS_FOLDER,
     ReplayError,
     read_project,
     saved_events,
@@ -27,6 +26,7 @@ from handlerlens.replay.events import (
 
 
 def main(argv: list[str] | None = None) -> int:
+    from handlerlens.replay.cli import add_project_arguments
     from handlerlens.replay.expect import ExpectationError, actual_view, load_expected
     from handlerlens.replay.reports import json_report
     from handlerlens.replay.settings import test_settings
@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m handlerlens.replay.judge")
     parser.add_argument("event", metavar="EVENT-FILE")
-    parser.add_argument("--root", default=".", metavar="DIR")
-    parser.add_argument("--events-folder", default=EVENTS_FOLDER, metavar="DIR")
-    parser.add_argument("--platform", choices=("yandex", "aws"))
+    add_project_arguments(parser)
     args = parser.parse_args(argv)
     try:
         response = json.loads(sys.stdin.read())

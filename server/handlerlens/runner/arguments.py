@@ -44,15 +44,40 @@ def _positive(kind: type[int] | type[float], what: str) -> Any:
     return parse
 
 
+def add_run_arguments(
+    parser: argparse.ArgumentParser, project_root: str = "--project-root"
+) -> None:
+    """--python and --timeout, as serve, invoke and `handlerlens test` (whose runners are
+    serve's) take them; `project_root`: the option naming the folder the search for an
+    interpreter stops at."""
+    from handlerlens.platforms.runner_env import DEFAULT_TIMEOUT_S, SERVERLESS_AWS_TIMEOUT_S
+
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter to run the function in, with its packages (default: python = in "
+        "[tool.handlerlens], else a .venv or venv in the code root or above it up to "
+        f"{project_root}, else "
+        "python3.X on PATH for a declared runtime python3.X, else the one running "
+        "handlerlens, with the standard library only)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float, "a positive number of seconds"),
+        metavar="S",
+        help=f"function timeout in seconds (default: the declared timeout, else "
+        f"{SERVERLESS_AWS_TIMEOUT_S:g} for an AWS function in serverless.yml, else "
+        f"{DEFAULT_TIMEOUT_S:g})",
+    )
+
+
 def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments serve and invoke share: the platform, the code root, the interpreter, the
     function's limits, environment, credentials and trigger."""
     from handlerlens.platforms.runner_env import (
         AWS_DECLARED_MEMORY_MB,
         DEFAULT_MEMORY_MB,
-        DEFAULT_TIMEOUT_S,
         SERVERLESS_AWS_MEMORY_MB,
-        SERVERLESS_AWS_TIMEOUT_S,
     )
     from handlerlens.platforms.triggers import DEFAULT_TRIGGER, triggers_for
 
@@ -70,23 +95,7 @@ def _add_shared_arguments(parser: argparse.ArgumentParser) -> None:
         help="the project the code root is in (the editor's workspace folder), for --python's "
         "default: python = in its pyproject.toml, a .venv or venv up to it (default: --root)",
     )
-    parser.add_argument(
-        "--python",
-        metavar="PATH",
-        help="interpreter to run the function in, with its packages (default: python = in "
-        "[tool.handlerlens], else a .venv or venv in the code root or above it up to "
-        "--project-root, else "
-        "python3.X on PATH for a declared runtime python3.X, else the one running "
-        "handlerlens, with the standard library only)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_positive(float, "a positive number of seconds"),
-        metavar="S",
-        help=f"function timeout in seconds (default: the declared timeout, else "
-        f"{SERVERLESS_AWS_TIMEOUT_S:g} for an AWS function in serverless.yml, else "
-        f"{DEFAULT_TIMEOUT_S:g})",
-    )
+    add_run_arguments(parser)
     parser.add_argument(
         "--memory",
         type=_positive(int, "a positive number of MB"),

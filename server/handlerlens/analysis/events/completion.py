@@ -7,13 +7,14 @@ chain through aliases and helper flows (`events.flow`), and list the shape's key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Generic, Literal, Protocol, TypeVar
 
 from handlerlens.analysis.events.cursor import (
     AttrSite,
+    Chain,
     KeySite,
     find_site,
 )
@@ -76,33 +77,21 @@ def complete(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> CompletionResult | None:
     """Completions at (line, UTF-16 character) of `source`, or None when there are none."""
-    at = cursor_line(source, line, character, handlers)
+    at: Located[KeySite | AttrSite] | None = locate(source, line, character, handlers, find_site)
     if at is None:
         return None
-    doc, text, index = at
-    site = find_site(text, index)
-    if site is None:
-        return None
-    found = _resolve(doc, line, site.chain.start, site.chain.root, handlers)
-    if found is None:
-        return None
-    ref, flow, seg = found
-    path = ref.path + site.chain.steps
-    if ref.root == "context":
-        protos = _context_protos(flow.context_model, path, isinstance(site, KeySite))
+    site = at.target
+    if at.root == "context":
+        protos = _context_protos(at.flow.context_model, at.path, isinstance(site, KeySite))
     elif isinstance(site, KeySite):
-        protos = _key_protos(flow.choice, path)
+        protos = _key_protos(at.flow.choice, at.path)
     else:
         protos = ()
     if not protos:
         return None
-    span = Span(
-        Position(line, utf16_column(text, site.start)),
-        Position(line, utf16_column(text, site.end)),
-    )
-    quote = _quote_for(site, doc.lines[seg[0] : seg[1]]) if isinstance(site, KeySite) else ""
-    items = tuple(_item(p, site, span, quote) for p in protos)
-    return CompletionResult(items)
+    quote = _quote_for(site, at.function_lines()) if isinstance(site, KeySite) else ""
+    span = at.span()
+    return CompletionResult(tuple(_item(p, site, span, quote) for p in protos))
 
 
 def _quote_for(site: KeySite, lines: list[str]) -> str:
@@ -222,18 +211,76 @@ def _context_protos(platform: str, path: tuple[Step, ...], keys: bool) -> tuple[
     )
 
 
-def cursor_line(
-    source: str, line: int, character: int, handlers: Sequence[HandlerContext]
-) -> tuple[EventDocument, str, int] | None:
-    """The document, the cursor's line and its code-point index there (from LSP's UTF-16
-    `character`), when there are handlers to follow."""
+class _Token(Protocol):
+    """What a cursor scan finds: the chain it hangs on and its code points [start, end)."""
+
+    @property
+    def chain(self) -> Chain: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+_T = TypeVar("_T", bound=_Token)
+
+
+@dataclass(frozen=True)
+class Located(Generic[_T]):
+    """The token under the cursor, resolved in the function around it: the name its chain
+    starts from holds the event or the context (`root`) at `path`, under `flow`'s trigger and
+    context model."""
+
+    target: _T
+    root: str
+    path: tuple[Step, ...]
+    flow: FunctionFlow
+    line: int
+    text: str
+    doc: EventDocument
+    segment: tuple[int, int]
+
+    def span(self) -> Span:
+        """The token's range, in LSP's UTF-16 columns."""
+        text, line = self.text, self.line
+        start, end = self.target.start, self.target.end
+        return Span(
+            Position(line, utf16_column(text, start)), Position(line, utf16_column(text, end))
+        )
+
+    def function_lines(self) -> list[str]:
+        """The lines of the function around the cursor."""
+        return self.doc.lines[self.segment[0] : self.segment[1]]
+
+
+def locate(
+    source: str,
+    line: int,
+    character: int,
+    handlers: Sequence[HandlerContext],
+    find: Callable[[str, int], _T | None],
+) -> Located[_T] | None:
+    """The token `find` finds on `line` of `source` at the cursor (LSP's UTF-16 `character`),
+    resolved; None without handlers to follow, without a token, or when its chain holds
+    neither the event nor the context."""
     if not handlers:
         return None
     doc = event_document(source)
     if not 0 <= line < len(doc.lines):
         return None
     text = doc.lines[line]
-    return doc, text, utf16_to_index(text, character)
+    index = utf16_to_index(text, character)
+    target = find(text, index)
+    if target is None:
+        return None
+    chain = target.chain
+    found = _resolve(doc, line, chain.start, chain.root, handlers)
+    if found is None:
+        return None
+    ref, flow, segment = found
+    return Located(target, ref.root, ref.path + chain.steps, flow, line, text, doc, segment)
 
 
 def _resolve(
@@ -253,15 +300,3 @@ def _resolve(
     sym = facts.ref_at(root, line - seg[0], index_to_byte(doc.lines[line], index))
     ref = flow.resolve(sym) if sym is not None else None
     return (ref, flow, seg) if ref is not None else None
-
-
-def resolve_at(
-    source: str, line: int, index: int, root: str, handlers: Sequence[HandlerContext]
-) -> tuple[Ref, TriggerChoice, str] | None:
-    """What name `root` holds at (line, code-point index): its Ref, the trigger, and the
-    context model (`aws`, `yandex`, `aws-durable`)."""
-    found = _resolve(event_document(source), line, index, root, handlers)
-    if found is None:
-        return None
-    ref, flow, _ = found
-    return ref, flow.choice, flow.context_model

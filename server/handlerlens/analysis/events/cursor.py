@@ -328,6 +328,11 @@ class NameTarget:
     start: int
     end: int
 
+    @property
+    def chain(self) -> Chain:
+        """The name as a chain of no steps, to resolve as the others' chains are."""
+        return Chain(self.name, (), self.start)
+
 
 def find_hover_target(line: str, index: int) -> KeyTarget | AttrTarget | NameTarget | None:
     """What the cursor at `index` is on, for hover, or None."""

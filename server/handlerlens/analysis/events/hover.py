@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlerlens.analysis.events.completion import cursor_line, resolve_at
+from handlerlens.analysis.events.completion import locate
 from handlerlens.analysis.events.cursor import (
     AttrTarget,
     KeyTarget,
-    NameTarget,
     find_hover_target,
 )
 from handlerlens.analysis.events.docs import (
@@ -25,8 +24,7 @@ from handlerlens.analysis.events.docs import (
 )
 from handlerlens.analysis.events.flow import HandlerContext
 from handlerlens.analysis.events.inference import TriggerChoice
-from handlerlens.core.problems import Position, Span
-from handlerlens.core.text import utf16_column
+from handlerlens.core.problems import Span
 from handlerlens.platforms.context_model import (
     ContextMember,
     ContextModel,
@@ -48,37 +46,21 @@ def hover(
     source: str, line: int, character: int, handlers: Sequence[HandlerContext]
 ) -> HoverResult | None:
     """Hover text at (line, UTF-16 character) of `source`, or None."""
-    at = cursor_line(source, line, character, handlers)
+    at = locate(source, line, character, handlers, find_hover_target)
     if at is None:
         return None
-    _, text, index = at
-    target = find_hover_target(text, index)
-    if target is None:
-        return None
-    steps: tuple[Step, ...] = ()
-    if isinstance(target, NameTarget):
-        root, start = target.name, target.start
-    else:
-        root, steps, start = target.chain.root, target.chain.steps, target.chain.start
-    found = resolve_at(source, line, start, root, handlers)
-    if found is None:
-        return None
-    ref, choice, platform = found
-    path = ref.path + steps
+    target, path = at.target, at.path
     if isinstance(target, KeyTarget):
         path = (*path, ("key", target.key))
     elif isinstance(target, AttrTarget):
         path = (*path, ("attr", target.attr))
-    if ref.root == "event":
-        markdown = _event_markdown(choice, path)
+    if at.root == "event":
+        markdown = _event_markdown(at.flow.choice, path)
     else:
-        markdown = _context_markdown(platform, path)
+        markdown = _context_markdown(at.flow.context_model, path)
     if not markdown:
         return None
-    span = Span(
-        Position(line, utf16_column(text, target.start)),
-        Position(line, utf16_column(text, target.end)),
-    )
+    span = at.span()
     return HoverResult(markdown, span)
 
 

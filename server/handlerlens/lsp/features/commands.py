@@ -189,23 +189,47 @@ def run_result(
     spec: FunctionSpec, result: InvokeResult, url: str, via: str | None = None
 ) -> protocol.RunResult:
     """The answer of SERVER_RUN (and SERVER_SEND_REQUEST: `via` the route's trigger)."""
-    report = result.report or {}
+    view = result_view(
+        result.status,
+        result.headers,
+        result.body,
+        result.json,
+        result.function_error,
+        result.request_id or "",
+        result.report or {},
+        [str(line.get("line", "")) for line in result.logs],
+    )
+    view["url"] = url
+    view["http"] = http_view(spec, result, via)
+    view["expected"] = expected_view(result)
+    return view
+
+
+def result_view(
+    status: int,
+    headers: dict[str, str],
+    body: str,
+    parsed: Any,
+    function_error: bool,
+    request_id: str,
+    report: dict[str, Any],
+    logs: list[str],
+) -> protocol.RunResult:
+    """What every RunResult says: the response (`parsed`: its body as JSON), the runner's
+    measurements (None where `report` has none) and the log lines."""
     return protocol.RunResult(
-        status=result.status,
-        headers=result.headers,
-        body=result.body,
-        json=result.json,
-        functionError=result.function_error,
-        requestId=result.request_id or "",
+        status=status,
+        headers=headers,
+        body=body,
+        json=parsed,
+        functionError=function_error,
+        requestId=request_id,
         durationMs=report.get("durationMs"),
         billedMs=report.get("billedMs"),
         memoryMb=report.get("memoryMb"),
         maxMemoryMb=report.get("maxMemoryMb"),
         initMs=report.get("initMs"),
-        logs=[str(line.get("line", "")) for line in result.logs],
-        url=url,
-        http=http_view(spec, result, via),
-        expected=expected_view(result),
+        logs=logs,
     )
 
 

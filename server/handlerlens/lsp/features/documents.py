@@ -62,22 +62,19 @@ def register(server: HandlerLensServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: HandlerLensServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        path = to_path(params.text_document.uri)
+        path = _overlay(ls, params.text_document.uri, params.text_document.text)
         if path is None:
             return
-        ls.sources.set_overlay(path, params.text_document.text)
         ls.opened.set()
         await ls.ready.wait()
         ls.schedule(path, delay=0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: HandlerLensServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        path = to_path(params.text_document.uri)
-        if path is None:
-            return
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        ls.sources.set_overlay(path, doc.source)
-        ls.schedule(path)
+        uri = params.text_document.uri  # (pygls has applied the change to its document)
+        path = _overlay(ls, uri, ls.workspace.get_text_document(uri).source)
+        if path is not None:
+            ls.schedule(path)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: HandlerLensServer, params: lsp.DidSaveTextDocumentParams) -> None:
@@ -87,11 +84,10 @@ def register(server: HandlerLensServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: HandlerLensServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        path = to_path(params.text_document.uri)
+        # The buffer is gone: the file on disk is the truth again.
+        path = _overlay(ls, params.text_document.uri, None)
         if path is None:
             return
-        # The buffer is gone: the file on disk is the truth again.
-        ls.sources.set_overlay(path, None)
         ls.sources.forget(path)
         ls.schedule(path, delay=0)
 
@@ -132,3 +128,12 @@ def register(server: HandlerLensServer) -> None:
             if path:
                 ls.add_workspace(path)
         asyncio.ensure_future(ls.discover_all())
+
+
+def _overlay(ls: HandlerLensServer, uri: str, text: str | None) -> str | None:
+    """Put the editor's buffer of `uri` (`text`; None: closed) over the file on disk and
+    return the file's path; None for a URI that is not a file's, which is left alone."""
+    path = to_path(uri)
+    if path is not None:
+        ls.sources.set_overlay(path, text)
+    return path

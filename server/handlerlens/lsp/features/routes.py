@@ -17,6 +17,7 @@ from handlerlens.lsp.features.commands import (
     _arg,
     fail_message,
     reply_view,
+    result_view,
     run_result,
 )
 from handlerlens.lsp.server import HandlerLensServer
@@ -256,20 +257,8 @@ def _gateway_result(
         parsed = json.loads(text) if text else None
     except ValueError:
         parsed = None
-    return protocol.RunResult(
-        status=status,
-        headers={name.lower(): value for name, value in headers},
-        body=text,
-        json=parsed,
-        functionError=False,
-        requestId=request_id,
-        durationMs=report.get("durationMs"),
-        billedMs=report.get("billedMs"),
-        memoryMb=report.get("memoryMb"),
-        maxMemoryMb=report.get("maxMemoryMb"),
-        initMs=report.get("initMs"),
-        logs=logs,
-    )
+    lowered = {name.lower(): value for name, value in headers}
+    return result_view(status, lowered, text, parsed, False, request_id, report, logs)
 
 
 def refused_result(route: Route, reply: HttpReply, why: str) -> protocol.RunResult:
