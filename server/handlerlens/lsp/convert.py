@@ -5,21 +5,11 @@ from __future__ import annotations
 import os
 
 from lsprotocol import types as lsp
-from pygls import uris
 
 from handlerlens.core.problems import Fix, Position, Problem, Span
+from handlerlens.lsp.payloads import SOURCE, to_path, to_uri
 
-SOURCE = "handlerlens"
-
-
-def to_path(uri: str) -> str | None:
-    """Filesystem path of a `file:` URI, None for other schemes (untitled, git…)."""
-    return uris.to_fs_path(uri) if uri.startswith("file:") else None
-
-
-def to_uri(path: str) -> str:
-    """A `file:` URI for an absolute path."""
-    return uris.from_fs_path(path) or f"file://{path}"
+__all__ = ["SOURCE", "to_path", "to_uri"]  # (also from here: the features' one import)
 
 
 def to_range(span: Span) -> lsp.Range:

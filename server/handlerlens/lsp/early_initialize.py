@@ -63,10 +63,19 @@ class Answered:
     """The `initialize` request answered early: its id and the result sent; `consumed` holds
     every byte read from stdin (that request included), for pygls to read first."""
 
-    def __init__(self, msg_id: int | str | None, result: dict[str, Any], consumed: bytes) -> None:
+    def __init__(
+        self,
+        msg_id: int | str | None,
+        result: dict[str, Any],
+        consumed: bytes,
+        params: Any = None,
+        end: int = 0,
+    ) -> None:
         self.msg_id = msg_id
         self.result = result
         self.consumed = consumed
+        self.params = params  # the request's parameters, as JSON
+        self.end = end  # where in `consumed` the request ends (what follows came with it)
 
 
 def initialize_result(params: Any) -> dict[str, Any]:
@@ -113,7 +122,7 @@ def answer_initialize(stdin: BinaryIO, stdout: BinaryIO) -> Answered | bytes:
             return data + chunk
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
-    length = _content_length(head)
+    length = content_length(head)
     if length is None or length > MAX_FIRST_MESSAGE_BYTES:
         return data
     while len(rest) < length:
@@ -137,10 +146,12 @@ def answer_initialize(stdin: BinaryIO, stdout: BinaryIO) -> Answered | bytes:
         f"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{body}".encode()
     )
     stdout.flush()
-    return Answered(message["id"], result, data)
+    end = len(data) - len(rest) + length
+    return Answered(message["id"], result, data, message.get("params"), end)
 
 
-def _content_length(head: bytes) -> int | None:
+def content_length(head: bytes) -> int | None:
+    """The Content-Length of a message's header block; None when it has none that reads."""
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing's: nothing that need not load before the early answer
 if TYPE_CHECKING:
+    from handlerlens.lsp import early_look
     from handlerlens.lsp.server import HandlerLensServer
 
 # The oldest Python the server runs on (pyproject's requires-python; package.json's
@@ -17,8 +18,9 @@ if TYPE_CHECKING:
 MINIMUM_PYTHON = (3, 10)
 
 
-def build_server() -> HandlerLensServer:
-    """A server with every feature registered.
+def load_server() -> None:
+    """Import pygls, lsprotocol and the features (what `build_server` needs; ~0.3–0.5 s, run
+    on a thread of its own while the early look answers, lsp/early_look.py).
 
     Raises `pygls_patches.PyglsVersionError` on a pygls other than the one the patches were
     written against, before the rest of pygls is imported.
@@ -27,6 +29,14 @@ def build_server() -> HandlerLensServer:
 
     pygls_patches.apply()
     # Imported once the version is known to be right (they import pygls' server and types).
+    import handlerlens.lsp.features
+    import handlerlens.lsp.server  # noqa: F401
+
+
+def build_server() -> HandlerLensServer:
+    """A server with every feature registered (on the thread that serves: pygls' objects are
+    made here, after `load_server`'s imports)."""
+    load_server()
     from handlerlens.lsp.features import register_all
     from handlerlens.lsp.server import HandlerLensServer
 
@@ -67,18 +77,26 @@ def serve_stdio() -> int:
     sys.stderr.write(f"HandlerLens {__version__} on Python {python} ({sys.executable})\n")
     sys.stderr.flush()
     early: early_initialize.Answered | None = None
+    looked: early_look.Early | None = None
     read_first = b""
     if pygls_patches.pollable(sys.stdin.buffer):
+        from handlerlens.lsp import early_look
+
         try:
             got = early_initialize.answer_initialize(sys.stdin.buffer, sys.stdout.buffer)
+            if isinstance(got, early_initialize.Answered):
+                early, read_first = got, got.consumed
+                # The first problems and lenses while pygls loads (issue #21).
+                looked = early_look.look(sys.stdin.buffer, sys.stdout.buffer, got, load_server)
+                read_first = looked.read
+            else:
+                read_first = got
         except (KeyboardInterrupt, BrokenPipeError):
             return 0  # as pygls ends: interrupted, or the client is gone
-        if isinstance(got, early_initialize.Answered):
-            early, read_first = got, got.consumed
-        else:
-            read_first = got
     server = build_server()
     server.early_answer = early
     server.read_first = read_first
+    if looked is not None:
+        server.adopt(looked)
     server.start_io()
     return 0

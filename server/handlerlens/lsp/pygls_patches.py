@@ -21,7 +21,8 @@ What changes, and why:
 4. `HandlerLensProtocol._send_response`: when `early_initialize` answered `initialize` before
    pygls was imported, pygls still handles that request (workspace, client capabilities,
    settings) but its answer is dropped, the client having one already; an answer that differs
-   from the early one is logged as an error.
+   from the early one is logged as an error. Likewise pygls' answers to the lens requests the
+   early look answered before pygls was loaded (lsp/early_look.py, the server's `early_ids`).
 """
 
 from __future__ import annotations
@@ -286,11 +287,16 @@ def protocol_class() -> type[LanguageServerProtocol]:
 
     class HandlerLensProtocol(LanguageServerProtocol):
         """Drops pygls' answer to an `initialize` that `early_initialize` answered already
-        (the server's `early_answer`)."""
+        (the server's `early_answer`), and to the requests the early look answered (its
+        `early_ids`: lsp/early_look.py)."""
 
         early_dropped = False
 
         def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+            answered: set[Any] = getattr(self._server, "early_ids", set())
+            if msg_id in answered:
+                answered.discard(msg_id)  # (an id may come again in a later request)
+                return
             early: Answered | None = getattr(self._server, "early_answer", None)
             if early is None or self.early_dropped or msg_id != early.msg_id or error:
                 super()._send_response(msg_id, result, error)

@@ -15,7 +15,7 @@ from pygls.lsp.server import LanguageServer
 from handlerlens import __version__
 from handlerlens.analysis.sources import Sources
 from handlerlens.core.problems import Problem
-from handlerlens.lsp import pygls_patches
+from handlerlens.lsp import early_look, pygls_patches
 from handlerlens.lsp.convert import to_diagnostic, to_path, to_uri
 from handlerlens.lsp.runners import RunnerManager
 from handlerlens.lsp.settings import Settings, parse_settings
@@ -41,6 +41,10 @@ class HandlerLensServer(LanguageServer):
         # byte read from stdin by then: pygls reads those first (pygls_patches, patches 3, 4).
         self.early_answer: Answered | None = None
         self.read_first = b""
+        # The ids of the requests the early look answered (adopt), and whether it read the
+        # workspaces (then `initialized` does not read them again).
+        self.early_ids: set[int | str] = set()
+        self.early_read = False
         self.settings = Settings()
         self.sources = Sources()
         self.workspaces: dict[str, WorkspaceState] = {}
@@ -106,27 +110,36 @@ class HandlerLensServer(LanguageServer):
 
     def add_workspace(self, root: str) -> WorkspaceState:
         """Track a workspace root; discovery runs later, on the analysis thread."""
-        # Analysis (and its parsers) load here, after `initialize` has been answered.
-        from handlerlens.engine.workspace import WorkspaceState
-
         root = os.path.abspath(root)
         ws = self.workspaces.get(root)
         if ws is None:
-            ws = WorkspaceState(
-                root, platform_setting=self.settings.platform_setting, sources=self.sources
-            )
-            ws.deploy.local_python = self.local_python()
-            ws.deploy.project_root = root  # where the runner looks for a venv
+            # Analysis (and its parsers) load here, after `initialize` has been answered.
+            ws = early_look.workspace_state(root, self.settings, self.sources)
             self.workspaces[root] = ws
         return ws
 
     def local_python(self) -> tuple[int, int] | None:
-        """This interpreter's version, the runner's last resort, for runtime-interpreter-mismatch
-        (deploy/checks.py foresees the runner's choice per code root); None: the setting is
-        off."""
-        if not self.settings.interpreter_mismatch:
-            return None
-        return (sys.version_info[0], sys.version_info[1])
+        """This interpreter's version for runtime-interpreter-mismatch; None: the setting is
+        off (early_look.local_python)."""
+        return early_look.local_python(self.settings)
+
+    def adopt(self, early: early_look.Early) -> None:
+        """Take over what the early look read, published and answered before pygls loaded
+        (lsp/early_look.py): with the workspaces read there, `initialized` reads nothing
+        again, and pygls' answers to the lens requests answered there are dropped."""
+        self.published.update(early.published)
+        self.lenses_asked |= early.lenses_asked
+        self.early_ids = set(early.answered)
+        # Lenses answered from the first look there, which the folder's differ from: the
+        # client is told to ask again once `initialized` is through (features/documents.py).
+        self.lenses_owed = early.lenses_stale
+        if early.read_all and early.settings is not None and early.sources is not None:
+            self.settings = early.settings
+            self.sources = early.sources
+            self.workspaces.update(early.workspaces)
+            self.early_read = True
+            self.first_looked.set()
+            self.ready.set()
 
     async def run_analysis(self, fn: Any, *args: Any) -> Any:
         """Run `fn(*args)` on the analysis thread; errors are logged, never raised."""
@@ -159,10 +172,10 @@ class HandlerLensServer(LanguageServer):
         # Told again only when the client's lenses are not the workspace's: some came back
         # empty meanwhile, or the first look's differ. A refresh VS Code gets while its lens
         # answer is on the way makes it ask again after a pause and draw them ~0.4 s later.
-        if self.lenses_owed or self._lenses_differ(looked) or self._lenses_unasked():
+        if self.lenses_owed or self._lenses_differ(looked) or self.lenses_unasked():
             self.lens_refresh()
 
-    def _lenses_unasked(self, paths: list[str] | None = None) -> bool:
+    def lenses_unasked(self, paths: list[str] | None = None) -> bool:
         """Whether an open Python file (of `paths`) has not had its lenses asked for."""
         open_files = paths if paths is not None else list(self.sources.overlays)
         return any(p.endswith(".py") and p not in self.lenses_asked for p in open_files)
@@ -211,7 +224,7 @@ class HandlerLensServer(LanguageServer):
             self.publish(path, problems.get(path, []))
         # A lens request that came before this look waited for it (codelens.py): told only
         # when one was answered "none", or a file's lenses were not asked for yet.
-        if self.lenses_owed or self._lenses_unasked(paths):
+        if self.lenses_owed or self.lenses_unasked(paths):
             self.lens_refresh()
 
     def _owner(self, path: str) -> WorkspaceState | None:
@@ -228,6 +241,10 @@ class HandlerLensServer(LanguageServer):
     async def discover(self, ws: WorkspaceState) -> None:
         """Re-read one workspace's declarations; log what the walk left out (its caps)."""
         await self.run_analysis(ws.discover)
+        self.log_notes(ws)
+
+    def log_notes(self, ws: WorkspaceState) -> None:
+        """Log what the walk of `ws` left out (its caps), when it changed since last said."""
         notes = list(ws.model.notes)
         if notes != self._noted.get(ws.root, []):
             self._noted[ws.root] = notes

@@ -4,67 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from handlerlens.lsp import protocol
-from handlerlens.lsp.convert import to_path, to_range, to_uri
+from handlerlens.lsp.convert import to_path, to_range
+from handlerlens.lsp.payloads import lens_entries
 from handlerlens.lsp.server import HandlerLensServer
-from handlerlens.platforms.triggers import DEFAULT_TRIGGER
 
 if TYPE_CHECKING:
-    from handlerlens.engine.workspace import HandlerSite, WorkspaceState
+    from handlerlens.engine.workspace import WorkspaceState
 
 READY_WAIT_SECONDS = 5.0
 # How long a lens request for an open file waits for the first look (a fraction of a second).
 FIRST_LOOK_WAIT_SECONDS = 2.0
 
 
-def function_ref(site: HandlerSite, path: str) -> protocol.FunctionRef:
-    """The identity a lens command carries."""
-    spec = site.spec
-    return protocol.FunctionRef(
-        name=spec.name,
-        platform=spec.platform,
-        entry=spec.entry,
-        root=spec.root,
-        uri=to_uri(path),
-        line=site.binding.line_span.start.line,
-        trigger=spec.trigger or DEFAULT_TRIGGER[spec.platform],
-    )
-
-
 def lenses_for(
     server: HandlerLensServer, path: str, ws: WorkspaceState | None = None
 ) -> list[lsp.CodeLens]:
     """Two lenses per function whose handler is defined in `path` (as `ws` knows them, by
-    default its workspace)."""
+    default its workspace): payloads.lens_entries, which the early look sends as JSON."""
     sites = (ws or server.workspace_for(path)).handlers_in(path)
-    per_line = Counter(site.binding.line_span.start.line for site in sites)
-    run_cmd = protocol.CLIENT_RUN if server.settings.client_commands else protocol.SERVER_RUN
-    debug_cmd = protocol.CLIENT_DEBUG if server.settings.client_commands else protocol.SERVER_DEBUG
-    lenses: list[lsp.CodeLens] = []
-    for site in sites:
-        line = site.binding.line_span.start.line
-        # Several functions may share one handler (two SAM functions, one file): name them.
-        suffix = f" {site.spec.name}" if per_line[line] > 1 else " handler"
-        ref = function_ref(site, path)
-        rng = to_range(site.binding.line_span)
-        lenses.append(
-            lsp.CodeLens(
-                range=rng,
-                command=lsp.Command(title=f"▶ Run{suffix}", command=run_cmd, arguments=[ref]),
-            )
+    return [
+        lsp.CodeLens(
+            range=to_range(span),
+            command=lsp.Command(title=title, command=command, arguments=[ref]),
         )
-        lenses.append(
-            lsp.CodeLens(
-                range=rng,
-                command=lsp.Command(title=f"Debug{suffix}", command=debug_cmd, arguments=[ref]),
-            )
-        )
-    return lenses
+        for span, title, command, ref in lens_entries(sites, path, server.settings.client_commands)
+    ]
 
 
 def register(server: HandlerLensServer) -> None:

@@ -53,6 +53,13 @@ def register(server: HandlerLensServer) -> None:
             ls.client_register_capability(
                 lsp.RegistrationParams(registrations=[registration]), callback=None
             )
+        if ls.early_read:
+            # Read and published before pygls loaded (lsp/early_look.py, HandlerLensServer.adopt).
+            for ws in ls.workspaces.values():
+                ls.log_notes(ws)
+            if ls.lenses_owed or ls.lenses_unasked():  # as after a read (discover_all)
+                ls.lens_refresh()
+            return
         # The editor sends didOpen for the files it shows right behind `initialized`: wait a
         # moment for them, so that they are looked at first (server.look_first).
         with contextlib.suppress(asyncio.TimeoutError):
