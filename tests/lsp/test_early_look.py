@@ -158,7 +158,7 @@ def _initialize(folder: Path) -> dict[str, Any]:
     }
 
 
-def _opened(path: Path) -> dict[str, Any]:
+def _opened(path: Path, text: str | None = None) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
         "method": "textDocument/didOpen",
@@ -167,7 +167,7 @@ def _opened(path: Path) -> dict[str, Any]:
                 "uri": to_uri(str(path)),
                 "languageId": "python",
                 "version": 1,
-                "text": path.read_text(),
+                "text": path.read_text() if text is None else text,
             }
         },
     }
@@ -216,12 +216,23 @@ def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path)
     try:
         wire.send(_initialize(folder))
         wire.until(lambda m: m.get("id") == 1)
+        # The editor's buffer, not the file on disk: create_order lost its `context`.
+        buffer = app.read_text().replace("create_order(event, context)", "create_order(event)")
+        assert buffer != app.read_text()
         wire.send(
             {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-            _opened(app),
+            _opened(app, buffer),
             _lenses(2, app),
         )
-        # With lsprotocol held back: the template's misspelt handler and app.py's lenses.
+        # With lsprotocol held back: the template's misspelt handler, the buffer's handler
+        # arity, and app.py's lenses.
+        arity = wire.until(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == to_uri(str(app))
+            )
+        )
+        assert "handler-arity" in [d["code"] for d in arity["params"]["diagnostics"]]
         problem = wire.until(
             lambda m: (
                 m.get("method") == "textDocument/publishDiagnostics"
@@ -244,9 +255,8 @@ def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path)
         again = wire.until(lambda m: m.get("id") == 4)
         assert again["result"] == early
         assert [m["id"] for m in wire.received if "id" in m] == [1, 2, 3, 4]
-        # An edit is the server's as before: the handler loses a parameter.
-        edited = app.read_text().replace("def create_order(event, context)", "def create_order(")
-        assert edited != app.read_text()
+        # An edit is the server's as before: the buffer is the file on disk again.
+        edited = app.read_text()
         wire.send(
             {
                 "jsonrpc": "2.0",
@@ -261,7 +271,7 @@ def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path)
             lambda m: (
                 m.get("method") == "textDocument/publishDiagnostics"
                 and m["params"]["uri"] == to_uri(str(app))
-                and m["params"]["diagnostics"]
+                and "handler-arity" not in [d["code"] for d in m["params"]["diagnostics"]]
             )
         )
     finally:
@@ -363,3 +373,79 @@ def test_a_file_of_no_folder_and_a_message_that_does_not_read_are_left_to_pygls(
         finally:
             stderr = wire.close()
         assert "before the LSP library loaded" not in stderr
+
+
+def test_a_file_changed_on_disk_while_pygls_loads_is_read_again(tmp_path: Path) -> None:
+    # The early look reads the folder before the editor's file watching is registered (at
+    # `initialized`, once pygls has loaded): a declaring file changed in between is read
+    # again then, as a watched change would be.
+    folder = _folder(tmp_path)
+    app, template = folder / "app.py", folder / "template.yaml"
+    (tmp_path / "sitecustomize.py").write_text(GATE)
+    gate = tmp_path / "open"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
+    wire = Wire(folder, env)
+    try:
+        wire.send(_initialize(folder))
+        wire.until(lambda m: m.get("id") == 1)
+        wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}}, _opened(app))
+        uri = to_uri(str(template))
+        wire.until(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == uri
+                and m["params"]["diagnostics"]
+            )
+        )
+        time.sleep(0.05)  # a later modification time than the read's start, on any clock
+        template.write_text(template.read_text().replace("app.list_order", "app.list_orders"))
+        gate.touch()
+        wire.until(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == uri
+                and not m["params"]["diagnostics"]
+            )
+        )
+    finally:
+        gate.touch()
+        wire.close()
+
+
+def test_a_client_slow_to_say_initialized_is_served_as_before(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    app = folder / "app.py"
+    wire = Wire(folder)
+    try:
+        wire.send(_initialize(folder))
+        wire.until(lambda m: m.get("id") == 1)
+        time.sleep(1.3)  # past the early look's wait for `initialized`
+        wire.send(
+            {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+            _opened(app),
+            _lenses(2, app),
+        )
+        lenses = wire.until(lambda m: m.get("id") == 2)["result"]
+        assert [lens["command"]["title"] for lens in lenses] == ["▶ Run handler", "Debug handler"]
+    finally:
+        stderr = wire.close()
+    assert "before the LSP library loaded" not in stderr
+
+
+def test_what_is_in_the_pipe_is_read_without_waiting() -> None:
+    # The look reads the lens requests already sent before it reads the folder (_drain):
+    # a read "without waiting" must still take what the pipe holds.
+    import io
+
+    from handlerlens.lsp.early_initialize import Answered
+    from handlerlens.lsp.early_look import Early, _Session
+
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, _frame({"jsonrpc": "2.0", "method": "$/setTrace", "params": {}}))
+        session = _Session(read_fd, io.BytesIO(), Answered(1, {}, b""), Early(b""), lambda: None)
+        assert session._message(0.0) == {"jsonrpc": "2.0", "method": "$/setTrace", "params": {}}
+        assert session._message(0.0) is None
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

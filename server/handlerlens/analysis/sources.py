@@ -66,6 +66,10 @@ class Sources:
         else:
             self.overlays[path] = text
 
+    def parsed_paths(self) -> list[str]:
+        """The Python files parsed so far (from disk or a buffer)."""
+        return list(self._parsed)
+
     def forget(self, path: str) -> None:
         """Drop cached parses of `path` (it changed on disk)."""
         self._parsed.pop(path, None)

@@ -150,7 +150,7 @@ def answer_initialize(stdin: BinaryIO, stdout: BinaryIO) -> Answered | bytes:
     return Answered(message["id"], result, data, message.get("params"), end)
 
 
-def content_length(head: bytes) -> int | None:
+def content_length(head: bytes | bytearray) -> int | None:
     """The Content-Length of a message's header block; None when it has none that reads."""
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b":")

@@ -49,6 +49,11 @@ INITIALIZED_WAIT_S = 1.0
 # Then, for the didOpens behind it: a pause this long ends them (features/documents.py's
 # OPEN_GRACE_S, the server's own wait for them).
 OPEN_GRACE_S = 0.05
+# More read than this before the look is done (a huge file opened): left to pygls' reader.
+MAX_EARLY_BYTES = 64 << 20
+# How long the reading of `initialized` and the didOpens may take in all (didOpens that keep
+# coming do not hold the server).
+OPEN_BUDGET_S = 2.0
 # How often the lens loop checks whether the imports are done.
 LENS_POLL_S = 0.01
 # Notifications read here (pygls handles them again afterwards, as usual).
@@ -70,6 +75,9 @@ class Early:
         self.lenses_asked: set[str] = set()
         # Lenses were answered from the first look, and the folder's differ (see adopt).
         self.lenses_stale = False
+        # When the reading began (wall clock): what changed on disk after it, before the
+        # editor's file watching was registered, is read again (HandlerLensServer.adopt).
+        self.read_since = 0.0
         self.summary = ""  # one line for the server's log
 
     @property
@@ -92,6 +100,7 @@ def look(stdin: BinaryIO, stdout: BinaryIO, answered: Answered, load: Callable[[
         early.summary = f"the early look stopped: {exc!r}"
     finally:
         session.join()
+        early.read = bytes(session.buffer)
     if not early.summary and (early.published or early.answered):
         problems = sum(len(p) for p in early.published.values())
         when = "(a first look at the open files)"
@@ -150,7 +159,9 @@ class _Session:
         self.params = answered.params if isinstance(answered.params, dict) else {}
         self.early = early
         self.load = load
-        self.pos = answered.end  # the next message in early.read starts here
+        # Every byte read (Early.read once done), and where the next message starts in it.
+        self.buffer = bytearray(answered.consumed)
+        self.pos = answered.end
         self.closed = False
         self.thread: threading.Thread | None = None
         self.pending: list[dict[str, Any]] = []  # lens requests read, not answered yet
@@ -171,17 +182,19 @@ class _Session:
                 return message
             if self.closed:
                 raise _Stop
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            left = max(0.0, deadline - time.monotonic())  # 0: what is there now, no wait
+            if not select.select([self.fd], [], [], left)[0]:
                 return None
             chunk = os.read(self.fd, 1 << 16)
             if chunk:
-                self.early.read += chunk
+                self.buffer += chunk  # (a bytearray: appending a big didOpen stays linear)
+                if len(self.buffer) > MAX_EARLY_BYTES:
+                    raise _Stop  # pygls' reader for files that size
             else:
                 self.closed = True
 
     def _parse(self) -> dict[str, Any] | None:
-        data = self.early.read
+        data = self.buffer
         head_end = data.find(b"\r\n\r\n", self.pos)
         if head_end < 0:
             return None
@@ -201,7 +214,9 @@ class _Session:
         return message
 
     def _write(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        # ASCII, as pygls writes: a lone surrogate from the editor's text is escaped, not an
+        # encoding error.
+        body = json.dumps(message).encode("ascii")
         self.stdout.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         self.stdout.flush()
 
@@ -232,6 +247,7 @@ class _Session:
         for path, text in opened.items():
             sources.set_overlay(path, text)
         python = [p for p in opened if p.endswith(".py")]
+        self.early.read_since = time.time()
         near: dict[str, WorkspaceState] = {}  # an open file → its first look
         for root in roots:  # 1. the open files first, from the declaring files near them
             paths = [p for p in python if self._owner(roots, p) == root]
@@ -277,8 +293,7 @@ class _Session:
         # 3. The server's imports on a thread of their own, lens requests answered meanwhile
         # (after the read, not beside it: both want the interpreter's one lock, and shared,
         # the problems came out ~2× later for nothing).
-        self.thread = threading.Thread(target=self._load, name="load-server", daemon=True)
-        self.thread.start()
+        self._start_loading()
         try:
             self._answer_lenses(workspaces)
         except _Stop:
@@ -313,11 +328,22 @@ class _Session:
     def _opened(self, opened: dict[str, str], to_path: Callable[[str], str | None]) -> None:
         """Read `initialized` and the didOpens behind it into `opened` ({path: text}); a lens
         request among them ends the reading and waits in `pending` for the look."""
-        wait = INITIALIZED_WAIT_S
+        started = time.monotonic()
+        until = started + INITIALIZED_WAIT_S  # for `initialized`, then for the next didOpen
         initialized = False
         while True:
-            message = self._message(wait)
+            now = time.monotonic()
+            if now - started > OPEN_BUDGET_S:
+                if initialized:
+                    return
+                raise _Stop
+            if not initialized and now - started > OPEN_GRACE_S:
+                # A client slow to say `initialized`: the imports need not wait for it.
+                self._start_loading()
+            message = self._message(min(until - now, OPEN_GRACE_S if not initialized else 1.0))
             if message is None:
+                if time.monotonic() < until:
+                    continue
                 if initialized:
                     return
                 raise _Stop  # no `initialized`: whatever comes is pygls'
@@ -328,7 +354,7 @@ class _Session:
             if method not in _READ or "id" in message:
                 raise _Stop
             if method == "initialized":
-                initialized, wait = True, OPEN_GRACE_S
+                initialized = True
             elif method == "textDocument/didOpen":
                 params = message.get("params")
                 doc = params.get("textDocument") if isinstance(params, dict) else None
@@ -339,6 +365,8 @@ class _Session:
                 path = to_path(uri)
                 if path is not None:
                     opened[path] = text
+            if initialized:  # the next didOpen within the grace, or the reading is done
+                until = time.monotonic() + OPEN_GRACE_S
 
     def _publish(self, path: str, problems: list[Problem]) -> None:
         """As HandlerLensServer.publish: only what differs from what the client has."""
@@ -347,14 +375,14 @@ class _Session:
         published = self.early.published
         if published.get(path) == problems:
             return  # (an open file with none: published empty once, as the server does)
-        if problems:
-            published[path] = problems
-        else:
-            published.pop(path, None)
         params = {"uri": to_uri(path), "diagnostics": [diagnostic_json(p) for p in problems]}
         self._write(
             {"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": params}
         )
+        if problems:  # (the client has them once they are written)
+            published[path] = problems
+        else:
+            published.pop(path, None)
 
     def _drain(self) -> None:
         """Read what is in the pipe now: lens requests to `pending`; anything else sets
@@ -399,9 +427,9 @@ class _Session:
         lenses = lenses_json(ws.handlers_in(path), path, self.client_commands)
         if only_found and not lenses:
             return False
+        self._write({"jsonrpc": "2.0", "id": message["id"], "result": lenses or None})
         self.early.lenses_asked.add(path)
         self.early.answered.add(message["id"])
-        self._write({"jsonrpc": "2.0", "id": message["id"], "result": lenses or None})
         return True
 
     def _answer_lenses(self, workspaces: dict[str, WorkspaceState]) -> None:
@@ -421,6 +449,12 @@ class _Session:
             if self._lens_path(incoming) is None:
                 return
             self.pending.append(incoming)
+
+    def _start_loading(self) -> None:
+        """The server's imports on a thread of their own, once."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._load, name="load-server", daemon=True)
+            self.thread.start()
 
     def _load(self) -> None:
         try:

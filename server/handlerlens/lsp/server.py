@@ -45,6 +45,7 @@ class HandlerLensServer(LanguageServer):
         # workspaces (then `initialized` does not read them again).
         self.early_ids: set[int | str] = set()
         self.early_read = False
+        self.read_since = 0.0
         self.settings = Settings()
         self.sources = Sources()
         self.workspaces: dict[str, WorkspaceState] = {}
@@ -138,8 +139,26 @@ class HandlerLensServer(LanguageServer):
             self.sources = early.sources
             self.workspaces.update(early.workspaces)
             self.early_read = True
+            self.read_since = early.read_since
             self.first_looked.set()
             self.ready.set()
+
+    def reread_changed_since_early(self) -> None:
+        """What the early look read and what changed on disk since, before the editor's file
+        watching was registered (`initialized`): validated again, as a watched change is."""
+        paths = set(self.sources.parsed_paths())
+        for ws in self.workspaces.values():
+            paths.update(ws.config_files())
+        for path in paths:
+            if path in self.sources.overlays:
+                continue  # the editor's buffer: its changes come as didChange
+            try:
+                changed = os.stat(path).st_mtime >= self.read_since
+            except OSError:
+                changed = True  # gone
+            if changed:
+                self.sources.forget(path)
+                self.schedule(path, delay=0)
 
     async def run_analysis(self, fn: Any, *args: Any) -> Any:
         """Run `fn(*args)` on the analysis thread; errors are logged, never raised."""

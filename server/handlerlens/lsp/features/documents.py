@@ -54,7 +54,9 @@ def register(server: HandlerLensServer) -> None:
                 lsp.RegistrationParams(registrations=[registration]), callback=None
             )
         if ls.early_read:
-            # Read and published before pygls loaded (lsp/early_look.py, HandlerLensServer.adopt).
+            # Read and published before pygls loaded (lsp/early_look.py, HandlerLensServer.adopt);
+            # what changed on disk since, before the watching above, is read again.
+            ls.reread_changed_since_early()
             for ws in ls.workspaces.values():
                 ls.log_notes(ws)
             if ls.lenses_owed or ls.lenses_unasked():  # as after a read (discover_all)
