@@ -449,3 +449,44 @@ def test_what_is_in_the_pipe_is_read_without_waiting() -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_a_file_opened_while_pygls_loads_gets_its_problems_and_lenses(tmp_path: Path) -> None:
+    # The folder is read and pygls still loading (held here): another Python file opened now
+    # is read as the server's didOpen reads it, its buffer first, and its lenses answered.
+    folder = tmp_path / "examples"
+    shutil.copytree(REPO / "examples", folder)
+    app, main = folder / "orders" / "app.py", folder / "greeter" / "main.py"
+    (tmp_path / "sitecustomize.py").write_text(GATE)
+    gate = tmp_path / "open"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
+    wire = Wire(folder, env)
+    try:
+        wire.send(_initialize(folder))
+        wire.until(lambda m: m.get("id") == 1)
+        wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}}, _opened(app))
+        wire.until(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == to_uri(str(folder / "orders" / "template.yaml"))
+            )
+        )
+        # The buffer: a handler with one parameter (the file on disk has two).
+        buffer = main.read_text().replace("(event, context)", "(event)", 1)
+        assert buffer != main.read_text()
+        wire.send(_opened(main, buffer), _lenses(2, main))
+        arity = wire.until(  # (the folder's read published it empty: the file on disk)
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == to_uri(str(main))
+                and m["params"]["diagnostics"]
+            )
+        )
+        assert "handler-arity" in [d["code"] for d in arity["params"]["diagnostics"]]
+        lenses = wire.until(lambda m: m.get("id") == 2)["result"]
+        assert [lens["command"]["title"] for lens in lenses] == ["▶ Run handler", "Debug handler"]
+        assert not gate.exists()  # all of it before pygls could load
+    finally:
+        gate.touch()
+        stderr = wire.close()
+    assert "1 lens request(s) answered" in stderr

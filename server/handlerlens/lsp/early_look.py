@@ -10,7 +10,8 @@ and until now the first diagnostics waited for them. After `initialize` is answe
    (server.look_first's first look);
 2. reads the workspace (server.discover) and publishes every problem;
 3. imports pygls, lsprotocol and the features on a thread of its own and meanwhile answers
-   `textDocument/codeLens` requests from what it read.
+   `textDocument/codeLens` requests from what it read (and reads a Python file opened
+   meanwhile, as the server's didOpen does).
 
 Then pygls takes over with everything read from stdin so far, handled again as usual: the
 server adopts what was read and published here (`HandlerLensServer.adopt`), so nothing is
@@ -446,9 +447,37 @@ class _Session:
             incoming = self._message(LENS_POLL_S)
             if incoming is None or incoming.get("method") == "$/setTrace":
                 continue
+            if self._opened_python(incoming, workspaces):
+                continue
             if self._lens_path(incoming) is None:
                 return
             self.pending.append(incoming)
+
+    def _opened_python(
+        self, message: dict[str, Any], workspaces: dict[str, WorkspaceState]
+    ) -> bool:
+        """A Python file of the folders opened meanwhile: its buffer read, its problems (and
+        those it changes) published, as the server's didOpen does (file_changed); whether it
+        was one."""
+        from handlerlens.lsp.payloads import to_path
+
+        if message.get("method") != "textDocument/didOpen" or "id" in message:
+            return False
+        params = message.get("params")
+        doc = params.get("textDocument") if isinstance(params, dict) else None
+        uri = doc.get("uri") if isinstance(doc, dict) else None
+        text = doc.get("text") if isinstance(doc, dict) else None
+        path = to_path(uri) if isinstance(uri, str) else None
+        root = self._owner(self.roots, path) if path is not None else None
+        if root is None or path is None or not path.endswith(".py") or not isinstance(text, str):
+            return False
+        ws = workspaces[root]
+        ws.sources.set_overlay(path, text)
+        touched = ws.python_changed(path)
+        problems = ws.problems_by_path()
+        for changed in sorted(touched):
+            self._publish(changed, problems.get(changed, []))
+        return True
 
     def _start_loading(self) -> None:
         """The server's imports on a thread of their own, once."""
