@@ -237,9 +237,11 @@ export class EventTests implements vscode.Disposable {
       for (const w of listing.warnings) {
         this.logs.main.warn(`Saved events (${folder.name}): ${w}`);
       }
-      const items = this.functionItems(folder, listing.functions, listing.events);
+      const existing = this.controller.items.get(folder.uri.toString());
+      const within = multi ? existing?.children : this.controller.items;
+      const items = this.functionItems(folder, listing.functions, listing.events, within);
       if (multi && items.length) {
-        const holder = this.controller.createTestItem(folder.uri.toString(), folder.name);
+        const holder = this.reuse(existing, folder.uri.toString(), folder.name, undefined);
         holder.children.replace(items);
         this.data.set(holder, { kind: "function", folder, fn: undefined });
         top.push(holder);
@@ -250,10 +252,29 @@ export class EventTests implements vscode.Disposable {
     this.controller.items.replace(top);
   }
 
+  /**
+   * The item `found` (listed before) kept, when it still stands for the same file, else a new
+   * one: a listing refreshed while a run goes on (an event saved meanwhile) must not swap the
+   * items the run reports on for new ones.
+   */
+  private reuse(
+    found: vscode.TestItem | undefined,
+    id: string,
+    label: string,
+    uri: vscode.Uri | undefined,
+  ): vscode.TestItem {
+    if (found && found.uri?.toString() === uri?.toString()) {
+      found.label = label;
+      return found;
+    }
+    return this.controller.createTestItem(id, label, uri);
+  }
+
   private functionItems(
     folder: vscode.WorkspaceFolder,
     functions: ListedFunction[],
     events: ListedEvent[],
+    listed: vscode.TestItemCollection | undefined,
   ): vscode.TestItem[] {
     const byFunction = new Map<string, ListedEvent[]>();
     for (const e of events) {
@@ -264,7 +285,8 @@ export class EventTests implements vscode.Disposable {
     for (const [owner, mine] of byFunction) {
       const fn = functions.find((f) => f.testName === owner);
       const id = `${folder.uri.toString()}::${owner}`;
-      const item = this.controller.createTestItem(
+      const item = this.reuse(
+        listed?.get(id),
         id,
         owner,
         fn?.declaredIn ? vscode.Uri.file(fn.declaredIn) : undefined,
@@ -272,8 +294,10 @@ export class EventTests implements vscode.Disposable {
       item.description = fn ? `${fn.entry} · ${fn.platform}` : "no such function";
       item.children.replace(
         mine.map((e) => {
-          const child = this.controller.createTestItem(
-            `${folder.uri.toString()}::${e.id}`,
+          const childId = `${folder.uri.toString()}::${e.id}`;
+          const child = this.reuse(
+            item.children.get(childId),
+            childId,
             e.event,
             vscode.Uri.file(e.path),
           );
