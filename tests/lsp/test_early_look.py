@@ -437,15 +437,14 @@ def test_what_is_in_the_pipe_is_read_without_waiting() -> None:
     # a read "without waiting" must still take what the pipe holds.
     import io
 
-    from handlerlens.lsp.early_initialize import Answered
-    from handlerlens.lsp.early_look import Early, _Session
+    from handlerlens.lsp.early_wire import EarlyWire
 
     read_fd, write_fd = os.pipe()
     try:
         os.write(write_fd, _frame({"jsonrpc": "2.0", "method": "$/setTrace", "params": {}}))
-        session = _Session(read_fd, io.BytesIO(), Answered(1, {}, b""), Early(b""), lambda: None)
-        assert session._message(0.0) == {"jsonrpc": "2.0", "method": "$/setTrace", "params": {}}
-        assert session._message(0.0) is None
+        wire = EarlyWire(read_fd, io.BytesIO(), b"", 0)
+        assert wire.message(0.0) == {"jsonrpc": "2.0", "method": "$/setTrace", "params": {}}
+        assert wire.message(0.0) is None
     finally:
         os.close(read_fd)
         os.close(write_fd)

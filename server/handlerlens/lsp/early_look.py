@@ -26,14 +26,13 @@ holds them equal to pygls' own.
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import sys
 import threading
 import time
 
-from handlerlens.lsp.early_initialize import Answered, content_length
+from handlerlens.lsp.early_initialize import Answered
+from handlerlens.lsp.early_wire import EarlyWire, WireEnded
 
 TYPE_CHECKING = False  # not typing's: this runs before anything else of the server loads
 if TYPE_CHECKING:
@@ -50,8 +49,6 @@ INITIALIZED_WAIT_S = 1.0
 # Then, for the didOpens behind it: a pause this long ends them (features/documents.py's
 # OPEN_GRACE_S, the server's own wait for them).
 OPEN_GRACE_S = 0.05
-# More read than this before the look is done (a huge file opened): left to pygls' reader.
-MAX_EARLY_BYTES = 64 << 20
 # How long the reading of `initialized` and the didOpens may take in all (didOpens that keep
 # coming do not hold the server).
 OPEN_BUDGET_S = 2.0
@@ -101,7 +98,7 @@ def look(stdin: BinaryIO, stdout: BinaryIO, answered: Answered, load: Callable[[
         early.summary = f"the early look stopped: {exc!r}"
     finally:
         session.join()
-        early.read = bytes(session.buffer)
+        early.read = bytes(session.wire.buffer)
     if not early.summary and (early.published or early.answered):
         problems = sum(len(p) for p in early.published.values())
         when = "(a first look at the open files)"
@@ -155,15 +152,10 @@ class _Session:
         early: Early,
         load: Callable[[], None],
     ) -> None:
-        self.fd = fd
-        self.stdout = stdout
+        self.wire = EarlyWire(fd, stdout, answered.consumed, answered.end)
         self.params = answered.params if isinstance(answered.params, dict) else {}
         self.early = early
         self.load = load
-        # Every byte read (Early.read once done), and where the next message starts in it.
-        self.buffer = bytearray(answered.consumed)
-        self.pos = answered.end
-        self.closed = False
         self.thread: threading.Thread | None = None
         self.pending: list[dict[str, Any]] = []  # lens requests read, not answered yet
         self.other = False  # a message read that is pygls' to handle: read no further
@@ -171,55 +163,15 @@ class _Session:
         self.client_commands = False
         self.read_at = 0.0  # when the workspace's problems were out
 
-    # -- reading -----------------------------------------------------------------------------
+    # -- the wire ------------------------------------------------------------------------------
 
     def _message(self, timeout: float) -> dict[str, Any] | None:
-        """The next message; None when none came within `timeout`. _Stop at the end of input
-        or on one that does not read (pygls reports it)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._parse()
-            if message is not None:
-                return message
-            if self.closed:
-                raise _Stop
-            left = max(0.0, deadline - time.monotonic())  # 0: what is there now, no wait
-            if not select.select([self.fd], [], [], left)[0]:
-                return None
-            chunk = os.read(self.fd, 1 << 16)
-            if chunk:
-                self.buffer += chunk  # (a bytearray: appending a big didOpen stays linear)
-                if len(self.buffer) > MAX_EARLY_BYTES:
-                    raise _Stop  # pygls' reader for files that size
-            else:
-                self.closed = True
-
-    def _parse(self) -> dict[str, Any] | None:
-        data = self.buffer
-        head_end = data.find(b"\r\n\r\n", self.pos)
-        if head_end < 0:
-            return None
-        length = content_length(data[self.pos : head_end])
-        if length is None:
-            raise _Stop
-        start = head_end + 4
-        if len(data) < start + length:
-            return None
+        """The next message (EarlyWire.message); _Stop at the end of input or on one that does
+        not read (pygls reports it)."""
         try:
-            message = json.loads(data[start : start + length])
-        except ValueError:
+            return self.wire.message(timeout)
+        except WireEnded:
             raise _Stop from None
-        if not isinstance(message, dict):
-            raise _Stop
-        self.pos = start + length
-        return message
-
-    def _write(self, message: dict[str, Any]) -> None:
-        # ASCII, as pygls writes: a lone surrogate from the editor's text is escaped, not an
-        # encoding error.
-        body = json.dumps(message).encode("ascii")
-        self.stdout.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.stdout.flush()
 
     # -- the look ----------------------------------------------------------------------------
 
@@ -377,7 +329,7 @@ class _Session:
         if published.get(path) == problems:
             return  # (an open file with none: published empty once, as the server does)
         params = {"uri": to_uri(path), "diagnostics": [diagnostic_json(p) for p in problems]}
-        self._write(
+        self.wire.write(
             {"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": params}
         )
         if problems:  # (the client has them once they are written)
@@ -428,7 +380,7 @@ class _Session:
         lenses = lenses_json(ws.handlers_in(path), path, self.client_commands)
         if only_found and not lenses:
             return False
-        self._write({"jsonrpc": "2.0", "id": message["id"], "result": lenses or None})
+        self.wire.write({"jsonrpc": "2.0", "id": message["id"], "result": lenses or None})
         self.early.lenses_asked.add(path)
         self.early.answered.add(message["id"])
         return True
