@@ -105,6 +105,18 @@ class Wire:
                         return message
         raise AssertionError(f"not received in {timeout} s; got {self.received}")
 
+    def published(self, uri: str, wanted: Any = lambda d: True) -> list[dict[str, Any]]:
+        """The diagnostics of the first publish for `uri` (received from now on or already)
+        for which `wanted(diagnostics)` holds."""
+        message = self.until(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == uri
+                and wanted(m["params"]["diagnostics"])
+            )
+        )
+        return list(message["params"]["diagnostics"])
+
     def _parse(self) -> list[dict[str, Any]]:
         out = []
         while b"\r\n\r\n" in self.buffer:
@@ -182,6 +194,14 @@ def _lenses(msg_id: int, path: Path) -> dict[str, Any]:
     }
 
 
+def _gated(tmp_path: Path, folder: Path) -> tuple[Wire, Path]:
+    """A server in `folder` whose import of lsprotocol.types waits for the returned gate file."""
+    (tmp_path / "sitecustomize.py").write_text(GATE)
+    gate = tmp_path / "open"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
+    return Wire(folder, env), gate
+
+
 def _hover(msg_id: int, path: Path) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
@@ -209,10 +229,7 @@ def _folder(tmp_path: Path) -> Path:
 def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     app, template = folder / "app.py", folder / "template.yaml"
-    (tmp_path / "sitecustomize.py").write_text(GATE)
-    gate = tmp_path / "open"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
-    wire = Wire(folder, env)
+    wire, gate = _gated(tmp_path, folder)
     try:
         wire.send(_initialize(folder))
         wire.until(lambda m: m.get("id") == 1)
@@ -226,20 +243,10 @@ def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path)
         )
         # With lsprotocol held back: the template's misspelt handler, the buffer's handler
         # arity, and app.py's lenses.
-        arity = wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(app))
-            )
-        )
-        assert "handler-arity" in [d["code"] for d in arity["params"]["diagnostics"]]
-        problem = wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(template))
-            )
-        )
-        codes = [d["code"] for d in problem["params"]["diagnostics"]]
+        arity = wire.published(to_uri(str(app)))
+        assert "handler-arity" in [d["code"] for d in arity]
+        problem = wire.published(to_uri(str(template)))
+        codes = [d["code"] for d in problem]
         assert "entry-point-function-missing" in codes
         early = wire.until(lambda m: m.get("id") == 2)["result"]
         titles = [lens["command"]["title"] for lens in early]
@@ -267,13 +274,7 @@ def test_problems_and_lenses_come_before_pygls_and_match_its_own(tmp_path: Path)
                 },
             }
         )
-        wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(app))
-                and "handler-arity" not in [d["code"] for d in m["params"]["diagnostics"]]
-            )
-        )
+        wire.published(to_uri(str(app)), lambda ds: "handler-arity" not in [d["code"] for d in ds])
     finally:
         gate.touch()
         stderr = wire.close()
@@ -300,12 +301,7 @@ def test_a_request_before_the_files_leaves_everything_to_pygls(tmp_path: Path) -
         wire.send(_lenses(3, app))
         lenses = wire.until(lambda m: m.get("id") == 3)["result"]
         assert [lens["command"]["title"] for lens in lenses] == ["▶ Run handler", "Debug handler"]
-        wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(template))
-            )
-        )
+        wire.published(to_uri(str(template)))
     finally:
         stderr = wire.close()
     assert "before the LSP library loaded" not in stderr
@@ -364,12 +360,7 @@ def test_a_file_of_no_folder_and_a_message_that_does_not_read_are_left_to_pygls(
                 "▶ Run handler",
                 "Debug handler",
             ]
-            wire.until(
-                lambda m: (
-                    m.get("method") == "textDocument/publishDiagnostics"
-                    and m["params"]["uri"] == to_uri(str(folder / "template.yaml"))
-                )
-            )
+            wire.published(to_uri(str(folder / "template.yaml")))
         finally:
             stderr = wire.close()
         assert "before the LSP library loaded" not in stderr
@@ -381,32 +372,17 @@ def test_a_file_changed_on_disk_while_pygls_loads_is_read_again(tmp_path: Path) 
     # again then, as a watched change would be.
     folder = _folder(tmp_path)
     app, template = folder / "app.py", folder / "template.yaml"
-    (tmp_path / "sitecustomize.py").write_text(GATE)
-    gate = tmp_path / "open"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
-    wire = Wire(folder, env)
+    wire, gate = _gated(tmp_path, folder)
     try:
         wire.send(_initialize(folder))
         wire.until(lambda m: m.get("id") == 1)
         wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}}, _opened(app))
         uri = to_uri(str(template))
-        wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == uri
-                and m["params"]["diagnostics"]
-            )
-        )
+        wire.published(uri, lambda d: d)
         time.sleep(0.05)  # a later modification time than the read's start, on any clock
         template.write_text(template.read_text().replace("app.list_order", "app.list_orders"))
         gate.touch()
-        wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == uri
-                and not m["params"]["diagnostics"]
-            )
-        )
+        wire.published(uri, lambda d: not d)
     finally:
         gate.touch()
         wire.close()
@@ -456,32 +432,19 @@ def test_a_file_opened_while_pygls_loads_gets_its_problems_and_lenses(tmp_path: 
     folder = tmp_path / "examples"
     shutil.copytree(REPO / "examples", folder)
     app, main = folder / "orders" / "app.py", folder / "greeter" / "main.py"
-    (tmp_path / "sitecustomize.py").write_text(GATE)
-    gate = tmp_path / "open"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HANDLERLENS_TEST_GATE": str(gate)}
-    wire = Wire(folder, env)
+    wire, gate = _gated(tmp_path, folder)
     try:
         wire.send(_initialize(folder))
         wire.until(lambda m: m.get("id") == 1)
         wire.send({"jsonrpc": "2.0", "method": "initialized", "params": {}}, _opened(app))
-        wire.until(
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(folder / "orders" / "template.yaml"))
-            )
-        )
+        wire.published(to_uri(str(folder / "orders" / "template.yaml")))
         # The buffer: a handler with one parameter (the file on disk has two).
         buffer = main.read_text().replace("(event, context)", "(event)", 1)
         assert buffer != main.read_text()
         wire.send(_opened(main, buffer), _lenses(2, main))
-        arity = wire.until(  # (the folder's read published it empty: the file on disk)
-            lambda m: (
-                m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == to_uri(str(main))
-                and m["params"]["diagnostics"]
-            )
-        )
-        assert "handler-arity" in [d["code"] for d in arity["params"]["diagnostics"]]
+        # (the folder's read published it empty: the file on disk)
+        arity = wire.published(to_uri(str(main)), lambda d: d)
+        assert "handler-arity" in [d["code"] for d in arity]
         lenses = wire.until(lambda m: m.get("id") == 2)["result"]
         assert [lens["command"]["title"] for lens in lenses] == ["▶ Run handler", "Debug handler"]
         assert not gate.exists()  # all of it before pygls could load
