@@ -44,8 +44,10 @@ if TYPE_CHECKING:
     from handlerlens.engine.workspace import WorkspaceState
     from handlerlens.lsp.settings import Settings
 
-# How long to wait for `initialized` after the answer (editors send it at once).
-INITIALIZED_WAIT_S = 1.0
+# How long to wait for `initialized` after the answer (editors send it at once). Short: the
+# imports wait meanwhile, and they do not start beside the look, whose own (lazy) imports could
+# then meet theirs half-done (a slower client gets pygls as before, at most this much later).
+INITIALIZED_WAIT_S = 0.3
 # Then, for the didOpens behind it: a pause this long ends them (features/documents.py's
 # OPEN_GRACE_S, the server's own wait for them).
 OPEN_GRACE_S = 0.05
@@ -290,10 +292,7 @@ class _Session:
                 if initialized:
                     return
                 raise _Stop
-            if not initialized and now - started > OPEN_GRACE_S:
-                # A client slow to say `initialized`: the imports need not wait for it.
-                self._start_loading()
-            message = self._message(min(until - now, OPEN_GRACE_S if not initialized else 1.0))
+            message = self._message(until - now)
             if message is None:
                 if time.monotonic() < until:
                     continue
